@@ -1,0 +1,102 @@
+/* sim/engine.h - the discrete-event engine: clock, future event set, timers, run loop.
+ *
+ * Simulated time is int64_t nanoseconds (DESIGN.md rule 1). Events are ordered by
+ * (time, insertion sequence): equal times run first in, first out (rule 2). The engine
+ * knows nothing about BLE or MCUboot: an event is (time, kind, target, arg), and each
+ * kind is a handler that a model registered.
+ *
+ * Timers cancel lazily: arming or cancelling a timer bumps its generation, the event
+ * carries the generation it was armed with, and a popped event whose generation is
+ * stale is dropped without calling its handler.
+ */
+#ifndef SIM_ENGINE_H
+#define SIM_ENGINE_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define SIM_NS(x)  ((int64_t)(x))
+#define SIM_US(x)  ((int64_t)(x) * 1000LL)
+#define SIM_MS(x)  ((int64_t)(x) * 1000000LL)
+#define SIM_SEC(x) ((int64_t)(x) * 1000000000LL)
+#define SIM_TIME_MAX INT64_MAX
+
+#define SIM_TIMER_NONE UINT32_MAX /* sim_event.timer of a plain (non-timer) event */
+#define SIM_KIND_MAX   256        /* handler kinds per engine */
+
+/* One scheduled event, as handlers see it. */
+struct sim_event {
+    int64_t at;      /* ns of simulated time */
+    uint64_t seq;    /* insertion sequence, assigned by the engine; breaks ties FIFO */
+    uint64_t arg;    /* handler-defined payload */
+    uint32_t target; /* handler-defined entity index (a device, a link, ...) */
+    uint32_t timer;  /* SIM_TIMER_NONE, or the timer that armed this event */
+    uint32_t gen;    /* the timer's generation when armed (0 for plain events) */
+    uint16_t kind;   /* handler, from sim_engine_kind_add() */
+};
+
+struct sim_engine; /* opaque: callers could break the heap invariant */
+
+/* Called for each live event; ev->at == sim_engine_now(e). May schedule, arm, cancel
+ * and request a stop. ev points into engine storage that is valid only during the call. */
+typedef void (*sim_handler_fn)(void *ctx, struct sim_engine *e, const struct sim_event *ev);
+
+/* Called every `every_events` executed events during sim_engine_run(). */
+typedef void (*sim_progress_fn)(void *ctx, const struct sim_engine *e);
+
+enum sim_stop {
+    SIM_STOP_EMPTY,       /* no event left */
+    SIM_STOP_LIMIT,       /* next event is past the time limit; now == limit */
+    SIM_STOP_REQUESTED,   /* a handler called sim_engine_stop() */
+    SIM_STOP_INTERRUPTED  /* the interrupt flag became non-zero (SIGINT) */
+};
+
+/* Create an engine at time 0. capacity_hint pre-sizes the event array (0 = default).
+ * Returns NULL when out of memory. */
+struct sim_engine *sim_engine_new(size_t capacity_hint);
+/* Free the engine and every pending event. Accepts NULL. */
+void sim_engine_free(struct sim_engine *e);
+
+/* Register a handler; returns its kind (>= 0), or SIM_ERANGE past SIM_KIND_MAX.
+ * name is kept by pointer (use a string literal) and appears in diagnostics. */
+int sim_engine_kind_add(struct sim_engine *e, sim_handler_fn fn, void *ctx, const char *name);
+
+int64_t sim_engine_now(const struct sim_engine *e);
+
+/* Schedule a plain event. Returns 0, SIM_EINVAL if at < now or kind is unknown,
+ * SIM_ENOMEM if the array cannot grow (the queue is then unchanged). */
+int sim_engine_schedule(struct sim_engine *e, int64_t at, uint16_t kind, uint32_t target,
+                        uint64_t arg);
+
+/* Timers: an id into an engine-owned table of generations (4 bytes each).
+ * Returns 0 and stores the id, or SIM_ENOMEM. Timers live as long as the engine. */
+int sim_engine_timer_new(struct sim_engine *e, uint32_t *id);
+/* (Re)arm: any earlier arming becomes stale; then schedule like sim_engine_schedule(). */
+int sim_engine_timer_arm(struct sim_engine *e, uint32_t timer, int64_t at, uint16_t kind,
+                         uint32_t target, uint64_t arg);
+/* Make the pending arming (if any) stale. Never fails, never allocates. */
+void sim_engine_timer_cancel(struct sim_engine *e, uint32_t timer);
+/* True while the timer is armed and has not fired or been cancelled. */
+bool sim_engine_timer_armed(const struct sim_engine *e, uint32_t timer);
+
+/* Run events in order until the queue is empty, the next event is later than `until`
+ * (then now = until), sim_engine_stop() is called, or *interrupt becomes non-zero
+ * (checked between events). Stores why it stopped in *why; returns 0.
+ * Can be called again to continue. */
+int sim_engine_run(struct sim_engine *e, int64_t until, enum sim_stop *why);
+
+/* Ask the running loop to return after the current event. */
+void sim_engine_stop(struct sim_engine *e);
+/* Flag polled between events (set by a signal handler); NULL to disable. */
+void sim_engine_set_interrupt(struct sim_engine *e, volatile sig_atomic_t *flag);
+/* Progress callback; every_events == 0 disables it. */
+void sim_engine_set_progress(struct sim_engine *e, sim_progress_fn fn, void *ctx,
+                             uint64_t every_events);
+
+size_t sim_engine_pending(const struct sim_engine *e);       /* queued, stale included */
+uint64_t sim_engine_events_run(const struct sim_engine *e);  /* handlers called */
+uint64_t sim_engine_events_stale(const struct sim_engine *e); /* stale events dropped */
+
+#endif /* SIM_ENGINE_H */

@@ -1,0 +1,117 @@
+/* sim/scenario.h - YAML scenario file -> validated, plain-data config.
+ *
+ * The loader parses YAML with libyaml, applies command-line overrides (--set key=value),
+ * converts units ("7.5ms", "384KiB", "2%") and checks every key against a schema table.
+ * Every problem is reported as
+ *     FILE:LINE:COLUMN: key.path: what is wrong (what is allowed)
+ * into a caller-supplied struct sim_diag; all problems of a file are reported, not just
+ * the first. The schema table is also the scenario reference (README "Scenario reference").
+ */
+#ifndef SIM_SCENARIO_H
+#define SIM_SCENARIO_H
+
+#include "sim/error.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* How much the recorder writes (DESIGN.md rule 8). */
+enum scenario_record { SCENARIO_RECORD_SUMMARY, SCENARIO_RECORD_ATTEMPTS, SCENARIO_RECORD_CHUNKS };
+
+/* Chip profile (issue 4 gives each its flash geometry and timing). */
+enum scenario_board {
+    SCENARIO_BOARD_NRF52840,
+    SCENARIO_BOARD_NRF5340,
+    SCENARIO_BOARD_NRF54L15,
+    SCENARIO_BOARD_STM32WLE5,
+    SCENARIO_BOARD_APOLLO3,
+    SCENARIO_BOARD_COUNT
+};
+
+/* MCUboot upgrade mode. */
+enum scenario_bootloader {
+    SCENARIO_BOOT_OVERWRITE_ONLY,
+    SCENARIO_BOOT_SWAP_SCRATCH,
+    SCENARIO_BOOT_SWAP_MOVE,
+    SCENARIO_BOOT_SWAP_OFFSET,
+    SCENARIO_BOOT_DIRECT_XIP,
+    SCENARIO_BOOT_DIRECT_XIP_REVERT,
+    SCENARIO_BOOT_RAM_LOAD,
+    SCENARIO_BOOT_COUNT
+};
+
+/* MCUboot image version: major.minor.revision+build. */
+struct scenario_version {
+    uint8_t major, minor;
+    uint16_t revision;
+    uint32_t build;
+};
+
+struct scenario_image {
+    uint64_t size;                   /* bytes */
+    struct scenario_version version;
+};
+
+/* The pipeline-demo model (models/demo) that stands in for the DFU models until the
+ * end-to-end device issue replaces it: each device starts once after an exponential
+ * delay, takes an exponential time, and fails with a fixed probability. */
+struct scenario_demo {
+    int64_t mean_start;    /* ns */
+    int64_t mean_duration; /* ns */
+    double failure;        /* probability, 0..1 */
+};
+
+struct scenario_group {
+    char *name;            /* unique among groups */
+    uint32_t count;        /* devices in the group */
+    enum scenario_board board;
+    enum scenario_bootloader bootloader;
+};
+
+struct scenario {
+    char *path;            /* file it was loaded from, as given */
+    char *text;            /* the file's full text (recorded with its SHA-256) */
+    size_t text_len;
+    char *name;
+    uint64_t seed;
+    int64_t until;         /* ns of simulated time */
+    enum scenario_record record;
+    struct scenario_image image;
+    struct scenario_demo demo;
+    size_t n_groups;
+    struct scenario_group *groups;
+    size_t n_overrides;    /* the --set arguments that were applied, in order */
+    char **overrides;
+};
+
+/* Load, override and validate. overrides are "key.path=value" strings (list elements
+ * with a `group` key are addressed by name: devices.mice.count=10). On success returns 0
+ * and fills *out (free with scenario_fini). On failure returns SIM_EINVAL (bad content),
+ * SIM_EIO or SIM_ENOENT (file), SIM_ENOMEM; *out is left zeroed and diag says why. */
+int scenario_load(const char *path, const char *const *overrides, size_t n_overrides,
+                  struct scenario *out, struct sim_diag *diag);
+/* Same from text in memory; `path` names it in messages. */
+int scenario_load_text(const char *path, const char *text, size_t len,
+                       const char *const *overrides, size_t n_overrides, struct scenario *out,
+                       struct sim_diag *diag);
+void scenario_fini(struct scenario *s);
+
+/* Visit every effective setting as (key path, value text), defaults included, in schema
+ * order: what the recorder stores per run. */
+typedef void (*scenario_visit_fn)(void *ctx, const char *key, const char *value);
+void scenario_visit(const struct scenario *s, scenario_visit_fn fn, void *ctx);
+
+/* Names of enum values, for messages and records. */
+const char *scenario_board_name(enum scenario_board b);
+const char *scenario_bootloader_name(enum scenario_bootloader b);
+const char *scenario_record_name(enum scenario_record r);
+
+/* Unit parsers, exposed for --set and tests. Return 0 or SIM_EINVAL/SIM_ERANGE.
+ * Durations: integer or decimal with ns|us|ms|s|min|h ("7.5ms"); a bare number is an error.
+ * Sizes: B|KiB|MiB or a plain integer (bytes). Percentages: "2%", "0.5%" -> 0.02, 0.005. */
+int scenario_parse_duration(const char *text, int64_t *ns);
+int scenario_parse_size(const char *text, uint64_t *bytes);
+int scenario_parse_percent(const char *text, double *fraction);
+
+#endif /* SIM_SCENARIO_H */
