@@ -48,8 +48,7 @@ struct sim_diag {
 void sim_diag_init(struct sim_diag *d);
 
 /* Append one message (printf format); a trailing newline is added. Accepts d == NULL. */
-void sim_diag_add(struct sim_diag *d, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+void sim_diag_add(struct sim_diag *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void sim_diag_addv(struct sim_diag *d, const char *fmt, va_list ap);
 
 #endif /* SIM_ERROR_H */

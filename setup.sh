@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# dfusim set-up: install what is missing (Debian 12, as root or with sudo), build, then
+#   ./setup.sh quickstart   run scenarios/quickstart.yaml
+#   ./setup.sh test         build with -Werror and run the whole test suite through ctest
+#   ./setup.sh asan         the test suite again, built with ASan + UBSan
+# Builds go to build/ (build-asan/ for asan). Safe to run again: nothing is reinstalled.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+# Why each package: README.md, "Dependencies".
+PACKAGES=(gcc make cmake pkg-config libsqlite3-dev sqlite3 libyaml-dev libgsl-dev
+          libcmocka-dev libcbor-dev libcsv-dev libssl-dev)
+
+install_missing() {
+    local missing=()
+    for p in "${PACKAGES[@]}"; do
+        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
+            missing+=("$p")
+    done
+    [ ${#missing[@]} -eq 0 ] && return 0
+    echo "setup: installing ${missing[*]}" >&2
+    local sudo=()
+    if [ "$(id -u)" -ne 0 ]; then
+        command -v sudo >/dev/null || {
+            echo "setup: missing packages ${missing[*]}; run as root or install sudo" >&2
+            exit 2
+        }
+        sudo=(sudo)
+    fi
+    "${sudo[@]}" apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends \
+        "${missing[@]}" >/dev/null
+}
+
+build() { # build DIR [cmake options...]
+    local dir=$1
+    shift
+    cmake -S . -B "$dir" "$@" >/dev/null
+    cmake --build "$dir" -j "$(nproc)"
+}
+
+case "${1:-}" in
+quickstart)
+    install_missing
+    build build -DCMAKE_BUILD_TYPE=Release
+    ./build/dfusim run scenarios/quickstart.yaml
+    ;;
+test)
+    install_missing
+    build build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DDFUSIM_WERROR=ON
+    ctest --test-dir build --output-on-failure -j "$(nproc)"
+    ;;
+asan)
+    install_missing
+    build build-asan -DCMAKE_BUILD_TYPE=Debug -DDFUSIM_WERROR=ON -DDFUSIM_SANITIZE=ON
+    ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+        ctest --test-dir build-asan --output-on-failure -j "$(nproc)"
+    ;;
+*)
+    sed -n '2,7p' "$0" | sed 's/^# \{0,1\}//' >&2
+    exit 2
+    ;;
+esac

@@ -1,0 +1,49 @@
+/* sim/cli/cli.c - verb dispatch, --help and --version. */
+#include "sim/cli/cli.h"
+
+#include "sim/cli/cli_int.h"
+#include "sim/error.h"
+#include "sim/recorder.h"
+
+#include <string.h>
+
+static const char usage_text[] =
+    "Usage: dfusim COMMAND [OPTIONS] [ARGS]\n"
+    "\n"
+    "Simulate firmware upgrades (MCUmgr/SMP over BLE, MCUboot) across device fleets.\n"
+    "\n"
+    "Commands:\n"
+    "  run SCENARIO        run a YAML scenario and write results to SQLite\n"
+    "  validate FILE...    parse and check scenario files without running them\n"
+    "\n"
+    "Options:\n"
+    "  -h, --help          show this help (also: dfusim COMMAND --help)\n"
+    "  -V, --version       show the version and the result-schema version\n"
+    "\n"
+    "Exit codes: 0 ok, 1 a check found a regression, 2 bad usage or input,\n"
+    "3 internal failure, 130 interrupted (the results database says 'interrupted').\n"
+    "Scenario keys, units and defaults: README.md, section \"Scenario reference\".\n";
+
+int cli_main(int argc, char **argv, FILE *out, FILE *err)
+{
+    if (argc < 2) {
+        fputs(usage_text, err);
+        return SIM_EXIT_USAGE;
+    }
+    const char *verb = argv[1];
+    if (strcmp(verb, "-h") == 0 || strcmp(verb, "--help") == 0 || strcmp(verb, "help") == 0) {
+        fputs(usage_text, out);
+        return SIM_EXIT_OK;
+    }
+    if (strcmp(verb, "-V") == 0 || strcmp(verb, "--version") == 0) {
+        fprintf(out, "dfusim %s (result schema %d)\n", DFUSIM_VERSION, RECORDER_SCHEMA_VERSION);
+        return SIM_EXIT_OK;
+    }
+    if (strcmp(verb, "run") == 0)
+        return cli_run(argc - 1, argv + 1, out, err);
+    if (strcmp(verb, "validate") == 0)
+        return cli_validate(argc - 1, argv + 1, out, err);
+    fprintf(err, "dfusim: unknown command '%s' (commands: run, validate; see dfusim --help)\n",
+            verb);
+    return SIM_EXIT_USAGE;
+}

@@ -1,0 +1,36 @@
+/* sim/cli/cli_int.h - shared inside sim/cli only: the verbs and their helpers. */
+#ifndef SIM_CLI_CLI_INT_H
+#define SIM_CLI_CLI_INT_H
+
+#include "sim/engine.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+/* Each verb gets argv with argv[0] = the verb's name; returns an exit code. */
+int cli_run(int argc, char **argv, FILE *out, FILE *err);
+int cli_validate(int argc, char **argv, FILE *out, FILE *err);
+
+/* Simulated time as H:MM:SS.mmm (or D days H:MM:SS.mmm). */
+void cli_format_time(char *buf, size_t n, int64_t ns);
+
+/* Progress line on a terminal: simulated time reached, events/s, ETA. */
+struct cli_progress {
+    FILE *stream;
+    const char *name;
+    int64_t until; /* ns of simulated time */
+    double wall_start, wall_last;
+    uint64_t events_last;
+    bool shown; /* a line is on screen and needs a newline at the end */
+};
+
+/* enabled = false makes every call a no-op. */
+void cli_progress_init(struct cli_progress *p, FILE *stream, const char *name, int64_t until,
+                       bool enabled);
+void cli_progress_update(void *ctx, const struct sim_engine *e); /* a sim_progress_fn */
+void cli_progress_done(struct cli_progress *p);
+
+double cli_wall_seconds(void); /* monotonic */
+
+#endif /* SIM_CLI_CLI_INT_H */

@@ -1,0 +1,484 @@
+/* sim/recorder.c - SQLite schema, prepared statements and batched transactions.
+ *
+ * Invariants:
+ *  1. The runs row of the current run is committed with status 'running' before any
+ *     record of it is written; only recorder_run_end() sets another status.
+ *  2. Records are written inside one open transaction that is committed every
+ *     RECORDER_BATCH rows and at the end of the run, so a cut-short run keeps what was
+ *     committed and says 'running', 'interrupted' or 'failed', never 'complete'.
+ */
+#include "sim/recorder.h"
+
+#include <assert.h>
+#include <openssl/evp.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define RECORDER_BATCH 65536 /* rows per transaction: large enough that commits are rare */
+
+/* Schema version 1. Times are INTEGER ns of simulated time; wall-clock columns are ISO
+ * 8601 UTC text and are the only columns that differ between two identical runs. */
+static const char schema_sql[] =
+    "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);\n"
+    "CREATE TABLE runs (\n"
+    "  run_id INTEGER PRIMARY KEY,\n"
+    "  scenario_name TEXT NOT NULL, scenario_path TEXT, scenario_text TEXT NOT NULL,\n"
+    "  scenario_sha256 TEXT NOT NULL, dfusim_version TEXT NOT NULL,\n"
+    "  schema_version INTEGER NOT NULL, model TEXT NOT NULL,\n"
+    "  seed TEXT NOT NULL, replication INTEGER NOT NULL, record_level TEXT NOT NULL,\n"
+    "  started_at TEXT NOT NULL, ended_at TEXT,\n"
+    "  status TEXT NOT NULL CHECK (status IN ('running','complete','interrupted','failed')),\n"
+    "  status_detail TEXT, sim_end_ns INTEGER, events INTEGER);\n"
+    "CREATE TABLE run_params (run_id INTEGER NOT NULL REFERENCES runs, key TEXT NOT NULL,\n"
+    "  value TEXT NOT NULL, PRIMARY KEY (run_id, key));\n"
+    "CREATE TABLE device_groups (run_id INTEGER NOT NULL REFERENCES runs,\n"
+    "  group_id INTEGER NOT NULL, name TEXT NOT NULL, count INTEGER NOT NULL,\n"
+    "  board TEXT NOT NULL, bootloader TEXT NOT NULL, PRIMARY KEY (run_id, group_id));\n"
+    "CREATE TABLE devices (run_id INTEGER NOT NULL REFERENCES runs,\n"
+    "  device_id INTEGER NOT NULL, group_id INTEGER NOT NULL, gateway_id INTEGER,\n"
+    "  state TEXT NOT NULL, attempts INTEGER NOT NULL, updated_ns INTEGER,\n"
+    "  PRIMARY KEY (run_id, device_id));\n"
+    "CREATE TABLE dfu_attempts (run_id INTEGER NOT NULL REFERENCES runs,\n"
+    "  attempt_id INTEGER NOT NULL, device_id INTEGER NOT NULL, gateway_id INTEGER,\n"
+    "  client TEXT, start_ns INTEGER NOT NULL, upload_start_ns INTEGER,\n"
+    "  upload_end_ns INTEGER, reset_ns INTEGER, swap_start_ns INTEGER, swap_end_ns INTEGER,\n"
+    "  confirm_ns INTEGER, end_ns INTEGER NOT NULL, bytes INTEGER, chunks INTEGER,\n"
+    "  retries INTEGER, outcome TEXT NOT NULL, error TEXT,\n"
+    "  PRIMARY KEY (run_id, attempt_id));\n"
+    "CREATE TABLE chunks (run_id INTEGER NOT NULL REFERENCES runs,\n"
+    "  attempt_id INTEGER NOT NULL, device_id INTEGER NOT NULL, seq INTEGER NOT NULL,\n"
+    "  offset INTEGER NOT NULL, len INTEGER NOT NULL, sent_ns INTEGER NOT NULL,\n"
+    "  acked_ns INTEGER, rc INTEGER);\n"
+    "CREATE TABLE swaps (run_id INTEGER NOT NULL REFERENCES runs,\n"
+    "  attempt_id INTEGER NOT NULL, device_id INTEGER NOT NULL, mode TEXT NOT NULL,\n"
+    "  start_ns INTEGER NOT NULL, end_ns INTEGER, sectors_erased INTEGER NOT NULL,\n"
+    "  bytes_written INTEGER NOT NULL, power_loss INTEGER NOT NULL, outcome TEXT NOT NULL);\n"
+    "CREATE TABLE lock_changes (run_id INTEGER NOT NULL REFERENCES runs,\n"
+    "  device_id INTEGER NOT NULL, at_ns INTEGER NOT NULL, owner TEXT);\n"
+    "CREATE TABLE waves (run_id INTEGER NOT NULL REFERENCES runs, wave INTEGER NOT NULL,\n"
+    "  start_ns INTEGER NOT NULL, end_ns INTEGER, target INTEGER NOT NULL,\n"
+    "  succeeded INTEGER NOT NULL, failed INTEGER NOT NULL, action TEXT,\n"
+    "  PRIMARY KEY (run_id, wave));\n"
+    "CREATE TABLE flash_wear (run_id INTEGER NOT NULL REFERENCES runs,\n"
+    "  device_id INTEGER NOT NULL, area TEXT NOT NULL, sector INTEGER NOT NULL,\n"
+    "  erases INTEGER NOT NULL, writes INTEGER NOT NULL);\n";
+
+enum stmt {
+    ST_PARAM,
+    ST_GROUP,
+    ST_DEVICE,
+    ST_ATTEMPT,
+    ST_CHUNK,
+    ST_SWAP,
+    ST_LOCK,
+    ST_WAVE,
+    ST_WEAR,
+    ST_COUNT
+};
+
+/* Column lists after "INSERT INTO"; every statement starts with run_id. The level is
+ * the least record level at which the table is written. */
+static const struct {
+    const char *sql;
+    enum recorder_level level;
+} stmt_defs[ST_COUNT] = {
+    [ST_PARAM] = {"run_params (run_id, key, value) VALUES (?,?,?)", RECORDER_SUMMARY},
+    [ST_GROUP] = {"device_groups (run_id, group_id, name, count, board, bootloader)"
+                  " VALUES (?,?,?,?,?,?)",
+                  RECORDER_SUMMARY},
+    [ST_DEVICE] = {"devices (run_id, device_id, group_id, gateway_id, state, attempts,"
+                   " updated_ns) VALUES (?,?,?,?,?,?,?)",
+                   RECORDER_SUMMARY},
+    [ST_ATTEMPT] = {"dfu_attempts (run_id, attempt_id, device_id, gateway_id, client,"
+                    " start_ns, upload_start_ns, upload_end_ns, reset_ns, swap_start_ns,"
+                    " swap_end_ns, confirm_ns, end_ns, bytes, chunks, retries, outcome,"
+                    " error) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                    RECORDER_ATTEMPTS},
+    [ST_CHUNK] = {"chunks (run_id, attempt_id, device_id, seq, offset, len, sent_ns,"
+                  " acked_ns, rc) VALUES (?,?,?,?,?,?,?,?,?)",
+                  RECORDER_CHUNKS},
+    [ST_SWAP] = {"swaps (run_id, attempt_id, device_id, mode, start_ns, end_ns,"
+                 " sectors_erased, bytes_written, power_loss, outcome)"
+                 " VALUES (?,?,?,?,?,?,?,?,?,?)",
+                 RECORDER_ATTEMPTS},
+    [ST_LOCK] = {"lock_changes (run_id, device_id, at_ns, owner) VALUES (?,?,?,?)",
+                 RECORDER_ATTEMPTS},
+    [ST_WAVE] = {"waves (run_id, wave, start_ns, end_ns, target, succeeded, failed, action)"
+                 " VALUES (?,?,?,?,?,?,?,?)",
+                 RECORDER_SUMMARY},
+    [ST_WEAR] = {"flash_wear (run_id, device_id, area, sector, erases, writes)"
+                 " VALUES (?,?,?,?,?,?)",
+                 RECORDER_SUMMARY},
+};
+
+struct recorder {
+    sqlite3 *db;
+    sqlite3_stmt *stmts[ST_COUNT];
+    int64_t run_id;            /* 0 when no run is open */
+    enum recorder_level level; /* of the open run */
+    uint64_t rows_in_txn;      /* 0 when no transaction is open */
+};
+
+static int exec(struct recorder *rec, const char *sql)
+{
+    return sqlite3_exec(rec->db, sql, NULL, NULL, NULL) == SQLITE_OK ? 0 : SIM_EIO;
+}
+
+static void wall_clock_now(char *buf, size_t n)
+{
+    struct timespec ts;
+    struct tm tm;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    gmtime_r(&ts.tv_sec, &tm);
+    strftime(buf, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+static void sha256_hex(const char *data, size_t len, char out[65])
+{
+    unsigned char md[32];
+    unsigned int md_len = 0;
+    if (EVP_Digest(data, len, md, &md_len, EVP_sha256(), NULL) != 1 || md_len != 32) {
+        strcpy(out, "unavailable");
+        return;
+    }
+    for (int i = 0; i < 32; i++)
+        snprintf(out + 2 * i, 3, "%02x", md[i]);
+}
+
+static void remove_database_files(const char *path)
+{
+    static const char *const suffixes[] = {"", "-journal", "-wal", "-shm"};
+    char name[4096];
+    for (size_t i = 0; i < sizeof(suffixes) / sizeof(suffixes[0]); i++) {
+        if (snprintf(name, sizeof(name), "%s%s", path, suffixes[i]) < (int)sizeof(name))
+            (void)unlink(name);
+    }
+}
+
+int recorder_open(const char *path, struct recorder **out, struct sim_diag *diag)
+{
+    *out = NULL;
+    struct recorder *rec = calloc(1, sizeof(*rec));
+    if (rec == NULL)
+        return SIM_ENOMEM;
+    remove_database_files(path);
+    if (sqlite3_open_v2(path, &rec->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
+        SQLITE_OK) {
+        sim_diag_add(diag,
+                     "%s: cannot create the results database: %s (does the folder exist "
+                     "and is it writable?)",
+                     path, rec->db ? sqlite3_errmsg(rec->db) : "out of memory");
+        goto fail;
+    }
+    /* WAL with synchronous=NORMAL: a crash loses at most the open batch, never the file. */
+    if (exec(rec, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;") != 0 ||
+        exec(rec, schema_sql) != 0)
+        goto sql_fail;
+    char meta[256];
+    snprintf(meta, sizeof(meta),
+             "INSERT INTO meta VALUES ('schema_version','%d'), ('created_by','dfusim %s');",
+             RECORDER_SCHEMA_VERSION, DFUSIM_VERSION);
+    if (exec(rec, meta) != 0)
+        goto sql_fail;
+    for (int i = 0; i < ST_COUNT; i++) {
+        char sql[512];
+        snprintf(sql, sizeof(sql), "INSERT INTO %s", stmt_defs[i].sql);
+        if (sqlite3_prepare_v3(rec->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &rec->stmts[i], NULL) !=
+            SQLITE_OK)
+            goto sql_fail;
+    }
+    *out = rec;
+    return 0;
+sql_fail:
+    sim_diag_add(diag, "%s: cannot set up the results database: %s", path, sqlite3_errmsg(rec->db));
+fail:
+    recorder_close(rec);
+    return SIM_EIO;
+}
+
+void recorder_close(struct recorder *rec)
+{
+    if (rec == NULL)
+        return;
+    if (rec->run_id != 0)
+        (void)recorder_run_end(rec, RECORDER_FAILED, "closed before the run ended", 0, 0);
+    for (int i = 0; i < ST_COUNT; i++)
+        sqlite3_finalize(rec->stmts[i]);
+    if (rec->db != NULL) {
+        /* Back to a single self-contained file, as OMNeT++'s writer does on close. */
+        (void)exec(rec, "PRAGMA journal_mode=DELETE;");
+        sqlite3_close(rec->db);
+    }
+    free(rec);
+}
+
+int recorder_run_begin(struct recorder *rec, const struct recorder_run *run, int64_t *run_id)
+{
+    static const char *const level_names[] = {"summary", "attempts", "chunks"};
+    if (rec->run_id != 0)
+        return SIM_EINVAL;
+    char sha[65], started[32], seed[24];
+    sha256_hex(run->scenario_text, run->scenario_len, sha);
+    wall_clock_now(started, sizeof(started));
+    snprintf(seed, sizeof(seed), "%llu", (unsigned long long)run->seed);
+
+    sqlite3_stmt *st = NULL;
+    const char *sql = "INSERT INTO runs (scenario_name, scenario_path, scenario_text,"
+                      " scenario_sha256, dfusim_version, schema_version, model, seed,"
+                      " replication, record_level, started_at, status)"
+                      " VALUES (?,?,?,?,?,?,?,?,?,?,?,'running')";
+    if (sqlite3_prepare_v2(rec->db, sql, -1, &st, NULL) != SQLITE_OK)
+        return SIM_EIO;
+    sqlite3_bind_text(st, 1, run->scenario_name, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 2, run->scenario_path, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 3, run->scenario_text, (int)run->scenario_len, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 4, sha, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 5, DFUSIM_VERSION, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 6, RECORDER_SCHEMA_VERSION);
+    sqlite3_bind_text(st, 7, run->model, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 8, seed, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(st, 9, run->replication);
+    sqlite3_bind_text(st, 10, level_names[run->level], -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 11, started, -1, SQLITE_TRANSIENT);
+    int rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE) /* autocommit: the 'running' row is durable before any record */
+        return SIM_EIO;
+    rec->run_id = sqlite3_last_insert_rowid(rec->db);
+    rec->level = run->level;
+    if (run_id != NULL)
+        *run_id = rec->run_id;
+    return 0;
+}
+
+static int commit_batch(struct recorder *rec)
+{
+    if (rec->rows_in_txn == 0)
+        return 0;
+    rec->rows_in_txn = 0;
+    return exec(rec, "COMMIT");
+}
+
+int recorder_run_end(struct recorder *rec, enum recorder_status status, const char *detail,
+                     int64_t sim_end_ns, uint64_t events)
+{
+    if (rec->run_id == 0)
+        return SIM_EINVAL;
+    int err = commit_batch(rec);
+    if (err != 0) {
+        (void)exec(rec, "ROLLBACK");
+        status = RECORDER_FAILED;
+        detail = "could not commit the last records";
+    }
+    char ended[32];
+    wall_clock_now(ended, sizeof(ended));
+    sqlite3_stmt *st = NULL;
+    const char *sql = "UPDATE runs SET status = ?, status_detail = ?, ended_at = ?,"
+                      " sim_end_ns = ?, events = ? WHERE run_id = ?";
+    if (sqlite3_prepare_v2(rec->db, sql, -1, &st, NULL) != SQLITE_OK)
+        return SIM_EIO;
+    sqlite3_bind_text(st, 1, recorder_status_name(status), -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, detail, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 3, ended, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(st, 4, sim_end_ns);
+    sqlite3_bind_int64(st, 5, (sqlite3_int64)events);
+    sqlite3_bind_int64(st, 6, rec->run_id);
+    int rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    rec->run_id = 0;
+    if (rc != SQLITE_DONE)
+        return SIM_EIO;
+    return err;
+}
+
+/* Bind helpers: column 1 is always run_id; RECORDER_NONE and NULL strings become NULL. */
+static void bind_opt_i64(sqlite3_stmt *st, int col, int64_t v)
+{
+    if (v == RECORDER_NONE)
+        sqlite3_bind_null(st, col);
+    else
+        sqlite3_bind_int64(st, col, v);
+}
+
+static void bind_text(sqlite3_stmt *st, int col, const char *s)
+{
+    sqlite3_bind_text(st, col, s, -1, SQLITE_STATIC); /* NULL binds NULL */
+}
+
+/* Returns the statement to bind, or NULL when the record is below the run's level.
+ * Emitting outside a run is a caller bug, not bad input. */
+static sqlite3_stmt *row_begin(struct recorder *rec, enum stmt which)
+{
+    assert(rec->run_id != 0);
+    if (rec->level < stmt_defs[which].level)
+        return NULL;
+    sqlite3_stmt *st = rec->stmts[which];
+    sqlite3_bind_int64(st, 1, rec->run_id);
+    return st;
+}
+
+static int row_end(struct recorder *rec, sqlite3_stmt *st)
+{
+    if (rec->rows_in_txn == 0 && exec(rec, "BEGIN") != 0)
+        return SIM_EIO;
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    if (rc != SQLITE_DONE)
+        return SIM_EIO;
+    if (++rec->rows_in_txn >= RECORDER_BATCH)
+        return commit_batch(rec);
+    return 0;
+}
+
+int recorder_param(struct recorder *rec, const char *key, const char *value)
+{
+    sqlite3_stmt *st = row_begin(rec, ST_PARAM);
+    if (st == NULL)
+        return 0;
+    bind_text(st, 2, key);
+    bind_text(st, 3, value);
+    return row_end(rec, st);
+}
+
+int recorder_group_emit(struct recorder *rec, const struct recorder_group *g)
+{
+    sqlite3_stmt *st = row_begin(rec, ST_GROUP);
+    if (st == NULL)
+        return 0;
+    sqlite3_bind_int64(st, 2, g->group_id);
+    bind_text(st, 3, g->name);
+    sqlite3_bind_int64(st, 4, g->count);
+    bind_text(st, 5, g->board);
+    bind_text(st, 6, g->bootloader);
+    return row_end(rec, st);
+}
+
+int recorder_device_emit(struct recorder *rec, const struct recorder_device *d)
+{
+    sqlite3_stmt *st = row_begin(rec, ST_DEVICE);
+    if (st == NULL)
+        return 0;
+    sqlite3_bind_int64(st, 2, d->device_id);
+    sqlite3_bind_int64(st, 3, d->group_id);
+    bind_opt_i64(st, 4, d->gateway_id);
+    bind_text(st, 5, d->state);
+    sqlite3_bind_int64(st, 6, d->attempts);
+    bind_opt_i64(st, 7, d->updated_ns);
+    return row_end(rec, st);
+}
+
+int recorder_attempt_emit(struct recorder *rec, const struct recorder_attempt *a)
+{
+    sqlite3_stmt *st = row_begin(rec, ST_ATTEMPT);
+    if (st == NULL)
+        return 0;
+    const int64_t times[] = {a->start_ns,      a->upload_start_ns, a->upload_end_ns, a->reset_ns,
+                             a->swap_start_ns, a->swap_end_ns,     a->confirm_ns,    a->end_ns,
+                             a->bytes,         a->chunks,          a->retries};
+    sqlite3_bind_int64(st, 2, a->attempt_id);
+    sqlite3_bind_int64(st, 3, a->device_id);
+    bind_opt_i64(st, 4, a->gateway_id);
+    bind_text(st, 5, a->client);
+    for (int i = 0; i < (int)(sizeof(times) / sizeof(times[0])); i++)
+        bind_opt_i64(st, 6 + i, times[i]);
+    bind_text(st, 17, a->outcome);
+    bind_text(st, 18, a->error);
+    return row_end(rec, st);
+}
+
+int recorder_chunk_emit(struct recorder *rec, const struct recorder_chunk *c)
+{
+    sqlite3_stmt *st = row_begin(rec, ST_CHUNK);
+    if (st == NULL)
+        return 0;
+    sqlite3_bind_int64(st, 2, c->attempt_id);
+    sqlite3_bind_int64(st, 3, c->device_id);
+    sqlite3_bind_int64(st, 4, c->seq);
+    sqlite3_bind_int64(st, 5, c->offset);
+    sqlite3_bind_int64(st, 6, c->len);
+    sqlite3_bind_int64(st, 7, c->sent_ns);
+    bind_opt_i64(st, 8, c->acked_ns);
+    bind_opt_i64(st, 9, c->rc);
+    return row_end(rec, st);
+}
+
+int recorder_swap_emit(struct recorder *rec, const struct recorder_swap *s)
+{
+    sqlite3_stmt *st = row_begin(rec, ST_SWAP);
+    if (st == NULL)
+        return 0;
+    sqlite3_bind_int64(st, 2, s->attempt_id);
+    sqlite3_bind_int64(st, 3, s->device_id);
+    bind_text(st, 4, s->mode);
+    sqlite3_bind_int64(st, 5, s->start_ns);
+    bind_opt_i64(st, 6, s->end_ns);
+    sqlite3_bind_int64(st, 7, s->sectors_erased);
+    sqlite3_bind_int64(st, 8, (sqlite3_int64)s->bytes_written);
+    sqlite3_bind_int(st, 9, s->power_loss);
+    bind_text(st, 10, s->outcome);
+    return row_end(rec, st);
+}
+
+int recorder_lock_emit(struct recorder *rec, const struct recorder_lock *l)
+{
+    sqlite3_stmt *st = row_begin(rec, ST_LOCK);
+    if (st == NULL)
+        return 0;
+    sqlite3_bind_int64(st, 2, l->device_id);
+    sqlite3_bind_int64(st, 3, l->at_ns);
+    bind_text(st, 4, l->owner);
+    return row_end(rec, st);
+}
+
+int recorder_wave_emit(struct recorder *rec, const struct recorder_wave *w)
+{
+    sqlite3_stmt *st = row_begin(rec, ST_WAVE);
+    if (st == NULL)
+        return 0;
+    sqlite3_bind_int64(st, 2, w->wave);
+    sqlite3_bind_int64(st, 3, w->start_ns);
+    bind_opt_i64(st, 4, w->end_ns);
+    sqlite3_bind_int64(st, 5, w->target);
+    sqlite3_bind_int64(st, 6, w->succeeded);
+    sqlite3_bind_int64(st, 7, w->failed);
+    bind_text(st, 8, w->action);
+    return row_end(rec, st);
+}
+
+int recorder_wear_emit(struct recorder *rec, const struct recorder_wear *w)
+{
+    sqlite3_stmt *st = row_begin(rec, ST_WEAR);
+    if (st == NULL)
+        return 0;
+    sqlite3_bind_int64(st, 2, w->device_id);
+    bind_text(st, 3, w->area);
+    sqlite3_bind_int64(st, 4, w->sector);
+    sqlite3_bind_int64(st, 5, w->erases);
+    sqlite3_bind_int64(st, 6, w->writes);
+    return row_end(rec, st);
+}
+
+const char *recorder_error(const struct recorder *rec)
+{
+    return rec != NULL && rec->db != NULL ? sqlite3_errmsg(rec->db) : "";
+}
+
+const char *recorder_status_name(enum recorder_status s)
+{
+    switch (s) {
+    case RECORDER_RUNNING:
+        return "running";
+    case RECORDER_COMPLETE:
+        return "complete";
+    case RECORDER_INTERRUPTED:
+        return "interrupted";
+    case RECORDER_FAILED:
+        return "failed";
+    }
+    return "failed";
+}

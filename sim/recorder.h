@@ -1,0 +1,133 @@
+/* sim/recorder.h - typed simulation records -> SQLite, in batched transactions.
+ *
+ * Models emit records (a device, a DFU attempt, a chunk, a swap, a lock change, a wave,
+ * flash wear); the recorder writes them with prepared statements inside large
+ * transactions (DESIGN.md rule 8). A run row is committed with status 'running' before
+ * any record, and only recorder_run_end() changes it, so a run cut short by SIGINT, an
+ * error or a crash never looks complete. Schema: README "Result database".
+ */
+#ifndef SIM_RECORDER_H
+#define SIM_RECORDER_H
+
+#include "sim/error.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#define RECORDER_SCHEMA_VERSION 1
+#define RECORDER_NONE           (-1) /* an optional time or id column that is NULL */
+
+/* What gets written, from least to most (scenario key `record`). */
+enum recorder_level { RECORDER_SUMMARY, RECORDER_ATTEMPTS, RECORDER_CHUNKS };
+
+enum recorder_status { RECORDER_RUNNING, RECORDER_COMPLETE, RECORDER_INTERRUPTED, RECORDER_FAILED };
+
+/* Identity of one run (one scenario, sweep point and replication). Strings are
+ * copied by SQLite during the call. */
+struct recorder_run {
+    const char *scenario_name;
+    const char *scenario_path;
+    const char *scenario_text; /* the whole file, stored with its SHA-256 */
+    size_t scenario_len;
+    const char *model; /* which world model ran, e.g. "pipeline-demo" */
+    uint64_t seed;
+    uint32_t replication;
+    enum recorder_level level;
+};
+
+/* Records. Times are ns of simulated time; RECORDER_NONE marks NULL. */
+struct recorder_group {
+    uint32_t group_id;
+    const char *name, *board, *bootloader;
+    uint32_t count;
+};
+
+struct recorder_device {
+    uint32_t device_id, group_id;
+    int64_t gateway_id; /* RECORDER_NONE if none */
+    const char *state;  /* final state: "updated", "failed", "pending", ... */
+    uint32_t attempts;
+    int64_t updated_ns; /* time the new image ran confirmed, or RECORDER_NONE */
+};
+
+struct recorder_attempt {
+    uint32_t attempt_id, device_id;
+    int64_t gateway_id; /* RECORDER_NONE if none */
+    const char *client; /* client model, NULL if none */
+    int64_t start_ns, upload_start_ns, upload_end_ns, reset_ns, swap_start_ns, swap_end_ns,
+        confirm_ns, end_ns;
+    int64_t bytes, chunks, retries;
+    const char *outcome; /* "updated", "failed", "reverted", "timeout", "cancelled" */
+    const char *error;   /* NULL, or why it failed */
+};
+
+struct recorder_chunk {
+    uint32_t attempt_id, device_id, seq;
+    uint32_t offset, len;
+    int64_t sent_ns, acked_ns;
+    int32_t rc; /* SMP rc of the response, RECORDER_NONE if none */
+};
+
+struct recorder_swap {
+    uint32_t attempt_id, device_id;
+    const char *mode; /* bootloader mode */
+    int64_t start_ns, end_ns;
+    uint32_t sectors_erased;
+    uint64_t bytes_written;
+    bool power_loss;
+    const char *outcome;
+};
+
+struct recorder_lock {
+    uint32_t device_id;
+    int64_t at_ns;
+    const char *owner; /* new owner, NULL when released */
+};
+
+struct recorder_wave {
+    uint32_t wave;
+    int64_t start_ns, end_ns;
+    uint32_t target, succeeded, failed;
+    const char *action; /* "next", "pause", "cancel", "rollback" */
+};
+
+struct recorder_wear {
+    uint32_t device_id;
+    const char *area; /* "primary", "secondary", "scratch" */
+    uint32_t sector, erases, writes;
+};
+
+struct recorder; /* opaque: owns the connection and prepared statements */
+
+/* Create a new database at path, replacing any file there, with the schema.
+ * Returns 0 and *out, or SIM_EIO with a message in diag. */
+int recorder_open(const char *path, struct recorder **out, struct sim_diag *diag);
+/* Close. A run still open is marked 'failed' ("closed before the run ended").
+ * Accepts NULL. */
+void recorder_close(struct recorder *rec);
+
+/* Start a run: inserts and commits its row with status 'running'. One run at a time. */
+int recorder_run_begin(struct recorder *rec, const struct recorder_run *run, int64_t *run_id);
+/* Commit pending records and set the final status, wall-clock end and what the engine
+ * reached. detail may be NULL. */
+int recorder_run_end(struct recorder *rec, enum recorder_status status, const char *detail,
+                     int64_t sim_end_ns, uint64_t events);
+
+/* Emitters: 0, or SIM_EIO (message in the recorder's diag, see recorder_error()).
+ * Records below the run's level are accepted and skipped. */
+int recorder_param(struct recorder *rec, const char *key, const char *value);
+int recorder_group_emit(struct recorder *rec, const struct recorder_group *g);
+int recorder_device_emit(struct recorder *rec, const struct recorder_device *d);
+int recorder_attempt_emit(struct recorder *rec, const struct recorder_attempt *a);
+int recorder_chunk_emit(struct recorder *rec, const struct recorder_chunk *c);
+int recorder_swap_emit(struct recorder *rec, const struct recorder_swap *s);
+int recorder_lock_emit(struct recorder *rec, const struct recorder_lock *l);
+int recorder_wave_emit(struct recorder *rec, const struct recorder_wave *w);
+int recorder_wear_emit(struct recorder *rec, const struct recorder_wear *w);
+
+/* The last SQLite error text ("" if none), for the caller's diagnostic. */
+const char *recorder_error(const struct recorder *rec);
+
+const char *recorder_status_name(enum recorder_status s);
+
+#endif /* SIM_RECORDER_H */

@@ -1,0 +1,320 @@
+/* tests/test_cli.c - the dfusim program end to end: verbs, exit codes, messages for the
+ * broken scenarios under tests/scenarios/broken/, the results database, determinism, and
+ * SIGINT leaving a database that says 'interrupted'. */
+#include "sim/cli/cli.h"
+#include "sim/error.h"
+
+#include <dirent.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <sqlite3.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#define SRC   DFUSIM_SOURCE_DIR
+#define SMALL SRC "/tests/scenarios/cli/small.yaml"
+
+/* Output of the last call of run_cli(). */
+static char out_text[1 << 16], err_text[1 << 16];
+
+static int run_cli(int argc, const char *const *argv)
+{
+    FILE *out = fmemopen(out_text, sizeof(out_text), "w");
+    FILE *err = fmemopen(err_text, sizeof(err_text), "w");
+    assert_non_null(out);
+    assert_non_null(err);
+    int code = cli_main(argc, (char **)argv, out, err);
+    fclose(out);
+    fclose(err);
+    return code;
+}
+
+#define RUN_CLI(...)                                                                               \
+    run_cli((int)(sizeof((const char *[]){__VA_ARGS__}) / sizeof(const char *)),                   \
+            (const char *[]){__VA_ARGS__})
+
+static const char *query(const char *db_path, const char *sql)
+{
+    static char value[4096];
+    sqlite3 *db = NULL;
+    sqlite3_stmt *st = NULL;
+    assert_int_equal(sqlite3_open_v2(db_path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+        fail_msg("%s: %s", sql, sqlite3_errmsg(db));
+    if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0) != NULL)
+        snprintf(value, sizeof(value), "%s", (const char *)sqlite3_column_text(st, 0));
+    else
+        snprintf(value, sizeof(value), "NULL");
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return value;
+}
+
+/* Usage errors are exit code 2 with a message that says what to do. */
+static void usage_errors_exit_2(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *name;
+        const char *argv[4];
+        int argc;
+        int code;
+        const char *err;
+    } cases[] = {
+        {"no command", {"dfusim"}, 1, SIM_EXIT_USAGE, "Usage: dfusim"},
+        {"unknown command", {"dfusim", "fly"}, 2, SIM_EXIT_USAGE, "unknown command 'fly'"},
+        {"run without scenario", {"dfusim", "run"}, 2, SIM_EXIT_USAGE, "exactly one SCENARIO"},
+        {"run unknown option",
+         {"dfusim", "run", "--frobnicate", SMALL},
+         4,
+         SIM_EXIT_USAGE,
+         "unknown option '--frobnicate'"},
+        {"run option without value",
+         {"dfusim", "run", SMALL, "-o"},
+         4,
+         SIM_EXIT_USAGE,
+         "needs a value"},
+        {"run missing file",
+         {"dfusim", "run", "/no/such.yaml"},
+         3,
+         SIM_EXIT_USAGE,
+         "/no/such.yaml"},
+        {"validate nothing", {"dfusim", "validate"}, 2, SIM_EXIT_USAGE, "no scenario file"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        int code = run_cli(cases[i].argc, cases[i].argv);
+        if (code != cases[i].code || strstr(err_text, cases[i].err) == NULL)
+            fail_msg("%s: exit %d, stderr: %s", cases[i].name, code, err_text);
+    }
+}
+
+static void help_and_version_exit_0(void **state)
+{
+    (void)state;
+    assert_int_equal(RUN_CLI("dfusim", "--help"), 0);
+    assert_non_null(strstr(out_text, "validate FILE"));
+    assert_int_equal(RUN_CLI("dfusim", "--version"), 0);
+    assert_non_null(strstr(out_text, "dfusim " DFUSIM_VERSION));
+    assert_int_equal(RUN_CLI("dfusim", "run", "--help"), 0);
+    assert_non_null(strstr(out_text, "--set KEY=VALUE"));
+    assert_int_equal(RUN_CLI("dfusim", "validate", "--help"), 0);
+    assert_non_null(strstr(out_text, "FILE:LINE:COLUMN"));
+}
+
+/* EVIDENCE-OF (issue 2): `dfusim validate` on each broken scenario file prints the right
+ * line, column and key, and exits 2. Each file states its expectation in its first line:
+ * "# expect: LINE:COLUMN: key.path". */
+static void validate_reports_each_broken_file(void **state)
+{
+    (void)state;
+    const char *dir_path = SRC "/tests/scenarios/broken";
+    DIR *dir = opendir(dir_path);
+    assert_non_null(dir);
+    int checked = 0;
+    struct dirent *ent;
+    while ((ent = readdir(dir)) != NULL) {
+        size_t len = strlen(ent->d_name);
+        if (len < 5 || strcmp(ent->d_name + len - 5, ".yaml") != 0)
+            continue;
+        char path[1024], line[512], want[2048];
+        snprintf(path, sizeof(path), "%s/%s", dir_path, ent->d_name);
+        FILE *f = fopen(path, "r");
+        assert_non_null(f);
+        if (fgets(line, sizeof(line), f) == NULL || strncmp(line, "# expect: ", 10) != 0)
+            fail_msg("%s: first line must be '# expect: LINE:COLUMN: key'", path);
+        fclose(f);
+        line[strcspn(line, "\n")] = '\0';
+        snprintf(want, sizeof(want), "%s:%s", path, line + 10);
+        if (RUN_CLI("dfusim", "validate", path) != SIM_EXIT_USAGE)
+            fail_msg("%s: expected exit 2", path);
+        if (strstr(err_text, want) == NULL)
+            fail_msg("%s: expected '%s' in:\n%s", ent->d_name, want, err_text);
+        checked++;
+    }
+    closedir(dir);
+    assert_true(checked >= 8);
+}
+
+static void validate_accepts_the_examples(void **state)
+{
+    (void)state;
+    assert_int_equal(RUN_CLI("dfusim", "validate", SRC "/scenarios/quickstart.yaml", SMALL), 0);
+    assert_non_null(strstr(out_text, "quickstart.yaml: ok (2 device groups, 1200 devices)"));
+}
+
+/* A run writes a complete database: the run row, settings, groups and one row per device,
+ * and as many attempts as devices that finished. */
+static void run_writes_a_complete_database(void **state)
+{
+    (void)state;
+    const char *db = "test_cli_run.db";
+    assert_int_equal(RUN_CLI("dfusim", "run", "-q", "-o", db, SMALL), 0);
+    assert_string_equal(query(db, "select status from runs"), "complete");
+    assert_string_equal(query(db, "select model || ' ' || seed from runs"), "pipeline-demo 5");
+    assert_string_equal(query(db, "select count(*) from devices"), "400");
+    assert_string_equal(query(db, "select group_concat(name || ':' || count || ':' || board"
+                                  " || ':' || bootloader, ' ') from device_groups"),
+                        "a:300:nrf52840:swap-move b:100:nrf5340:direct-xip");
+    assert_string_equal(query(db, "select count(*) = (select count(*) from devices"
+                                  " where state in ('updated','failed')) from dfu_attempts"),
+                        "1");
+    assert_string_equal(query(db, "select value from run_params where key = 'image.size'"),
+                        query(db, "select value from run_params where key = 'image.size'"));
+    assert_string_equal(query(db, "select count(*) > 5 from run_params"), "1");
+    /* Every attempt ends after it starts and within the time limit (1 h). */
+    assert_string_equal(query(db, "select count(*) from dfu_attempts"
+                                  " where end_ns <= start_ns or end_ns > 3600000000000"),
+                        "0");
+    unlink(db);
+}
+
+/* --set and --seed reach the model: a different count, a different trajectory. */
+static void overrides_change_the_run(void **state)
+{
+    (void)state;
+    const char *db = "test_cli_set.db";
+    assert_int_equal(RUN_CLI("dfusim", "run", "-q", "-o", db, "--set", "devices.a.count=7",
+                             "--seed", "9", "--set", "record=summary", SMALL),
+                     0);
+    assert_string_equal(query(db, "select count(*) from devices"), "107");
+    assert_string_equal(query(db, "select seed from runs"), "9");
+    assert_string_equal(query(db, "select count(*) from dfu_attempts"), "0");
+    unlink(db);
+    assert_int_equal(RUN_CLI("dfusim", "run", "-q", "-o", db, "--set", "devices.zz.count=1", SMALL),
+                     SIM_EXIT_USAGE);
+    assert_non_null(strstr(err_text, "devices.zz.count"));
+}
+
+/* Compares every table of two databases, all columns but the wall-clock ones. Returns the
+ * number of tables that differ. */
+static int count_differing_tables(const char *a, const char *b)
+{
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open(a, &db), SQLITE_OK);
+    char sql[4096];
+    snprintf(sql, sizeof(sql), "ATTACH '%s' AS other", b);
+    assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_stmt *tables = NULL;
+    assert_int_equal(sqlite3_prepare_v2(db,
+                                        "select name from main.sqlite_master where type ="
+                                        " 'table' order by name",
+                                        -1, &tables, NULL),
+                     SQLITE_OK);
+    int differing = 0, n_tables = 0;
+    while (sqlite3_step(tables) == SQLITE_ROW) {
+        const char *t = (const char *)sqlite3_column_text(tables, 0);
+        char cols[2048] = "";
+        sqlite3_stmt *info = NULL;
+        snprintf(sql, sizeof(sql), "select name from pragma_table_info('%s')", t);
+        assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &info, NULL), SQLITE_OK);
+        while (sqlite3_step(info) == SQLITE_ROW) {
+            const char *c = (const char *)sqlite3_column_text(info, 0);
+            if (strcmp(c, "started_at") == 0 || strcmp(c, "ended_at") == 0)
+                continue; /* wall clock */
+            size_t used = strlen(cols);
+            snprintf(cols + used, sizeof(cols) - used, "%s\"%s\"", used ? "," : "", c);
+        }
+        sqlite3_finalize(info);
+        snprintf(sql, sizeof(sql),
+                 "select (select count(*) from (select %s from main.\"%s\" except select %s"
+                 " from other.\"%s\")) + (select count(*) from (select %s from other.\"%s\""
+                 " except select %s from main.\"%s\")) + abs((select count(*) from"
+                 " main.\"%s\") - (select count(*) from other.\"%s\"))",
+                 cols, t, cols, t, cols, t, cols, t, t, t);
+        sqlite3_stmt *diff = NULL;
+        assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &diff, NULL), SQLITE_OK);
+        assert_int_equal(sqlite3_step(diff), SQLITE_ROW);
+        differing += sqlite3_column_int64(diff, 0) != 0;
+        sqlite3_finalize(diff);
+        n_tables++;
+    }
+    sqlite3_finalize(tables);
+    sqlite3_close(db);
+    assert_true(n_tables >= 10);
+    return differing;
+}
+
+/* EVIDENCE-OF (issue 2): the same scenario and seed run twice give identical rows in
+ * every table except the wall-clock columns; another seed gives other rows (so the
+ * comparison can fail). */
+static void same_seed_gives_identical_databases(void **state)
+{
+    (void)state;
+    assert_int_equal(RUN_CLI("dfusim", "run", "-q", "-o", "det_a.db", SMALL), 0);
+    assert_int_equal(RUN_CLI("dfusim", "run", "-q", "-o", "det_b.db", SMALL), 0);
+    assert_int_equal(RUN_CLI("dfusim", "run", "-q", "-o", "det_c.db", "--seed", "6", SMALL), 0);
+    assert_int_equal(count_differing_tables("det_a.db", "det_b.db"), 0);
+    assert_true(count_differing_tables("det_a.db", "det_c.db") > 0);
+    unlink("det_a.db");
+    unlink("det_b.db");
+    unlink("det_c.db");
+}
+
+/* SIGINT stops the program with exit code 130 and a database that says 'interrupted',
+ * never 'complete'. Runs the real executable and waits until the run row exists. */
+static void sigint_leaves_an_interrupted_database(void **state)
+{
+    (void)state;
+    const char *db = "test_cli_sigint.db";
+    unlink(db);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        freopen("/dev/null", "w", stdout);
+        execl(DFUSIM_BINARY_DIR "/dfusim", "dfusim", "run", "-q", "-o", db,
+              SRC "/tests/scenarios/cli/long.yaml", (char *)NULL);
+        _exit(127);
+    }
+    /* Poll until the run row is committed (status 'running'), at most 60 s. */
+    const struct timespec pause = {0, 20 * 1000 * 1000};
+    for (int i = 0; i < 3000; i++) {
+        if (access(db, F_OK) == 0) {
+            sqlite3 *h = NULL;
+            int running = 0;
+            if (sqlite3_open_v2(db, &h, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK) {
+                sqlite3_stmt *st = NULL;
+                if (sqlite3_prepare_v2(h, "select count(*) from runs where status='running'", -1,
+                                       &st, NULL) == SQLITE_OK &&
+                    sqlite3_step(st) == SQLITE_ROW)
+                    running = sqlite3_column_int(st, 0);
+                sqlite3_finalize(st);
+            }
+            sqlite3_close(h);
+            if (running)
+                break;
+        }
+        nanosleep(&pause, NULL);
+    }
+    assert_int_equal(kill(pid, SIGINT), 0);
+    int status = 0;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), CLI_EXIT_INTERRUPTED);
+    assert_string_equal(query(db, "select status || ':' || status_detail from runs"),
+                        "interrupted:SIGINT");
+    unlink(db);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(usage_errors_exit_2),
+        cmocka_unit_test(help_and_version_exit_0),
+        cmocka_unit_test(validate_reports_each_broken_file),
+        cmocka_unit_test(validate_accepts_the_examples),
+        cmocka_unit_test(run_writes_a_complete_database),
+        cmocka_unit_test(overrides_change_the_run),
+        cmocka_unit_test(same_seed_gives_identical_databases),
+        cmocka_unit_test(sigint_leaves_an_interrupted_database),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
