@@ -6,6 +6,12 @@
  *     FILE:LINE:COLUMN: key.path: what is wrong (what is allowed)
  * into a caller-supplied struct sim_diag; all problems of a file are reported, not just
  * the first. The schema table is also the scenario reference (README "Scenario reference").
+ *
+ * Key paths in messages name list elements by index: devices[1].board (the group name may
+ * be missing or wrong in the very element being reported). A problem that has no key, such
+ * as an empty file, shows "-" as the path. Problems in a --set argument are located as
+ * --set:N:COLUMN, N counting the arguments from 1, and name the key as it was typed.
+ * Messages come sorted by position (the file first), at most 20, then a count of the rest.
  */
 #ifndef SIM_SCENARIO_H
 #define SIM_SCENARIO_H
@@ -98,7 +104,11 @@ int scenario_load_text(const char *path, const char *text, size_t len,
 void scenario_fini(struct scenario *s);
 
 /* Visit every effective setting as (key path, value text), defaults included, in schema
- * order: what the recorder stores per run. */
+ * order: what the recorder stores per run. List elements are named by group:
+ * devices.mice.count (as --set addresses them). Values are canonical text that --set parses
+ * back to the same value: durations and sizes as an integer in the largest unit that
+ * divides them exactly ("24h", "90min", "7500us", "0s"; "384KiB", "1536B"), percentages
+ * with up to 15 significant digits ("0.5%"), versions with the build ("2.0.0+0"). */
 typedef void (*scenario_visit_fn)(void *ctx, const char *key, const char *value);
 void scenario_visit(const struct scenario *s, scenario_visit_fn fn, void *ctx);
 

@@ -1,0 +1,784 @@
+/* sim/scenario/schema.c - bind a node tree to a C struct by walking a field table.
+ *
+ * Each struct scenario_field names a key, its type, where the value goes (offset, size),
+ * whether it is required, its default and bounds as text, enum names and, for maps and
+ * lists of maps, a sub-table. The binder reports every problem it finds (unknown and
+ * duplicate keys, wrong node kinds, bad units, values out of range, missing keys,
+ * duplicate unique values) and keeps going, so one load shows them all. Adding a key to
+ * the scenario is one row in a table (sim/scenario/scenario.c); nothing here changes.
+ */
+#include "sim/scenario/scenario_int.h"
+
+#include <assert.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* A converted scalar, before it is stored at its width. */
+union value {
+    uint64_t u;
+    int64_t i;
+    double d;
+    int e;
+    bool b;
+    struct scenario_version v;
+};
+
+struct binder {
+    struct scenario_report *rep;
+    struct scenario_path path;
+    int rc; /* worst result so far: 0, SIM_EINVAL, then SIM_ENOMEM */
+};
+
+/* What a value of each type looks like, for "(what is allowed)". UINT, ENUM, MAP and
+ * LIST add their bounds, names or keys (describe()). */
+static const char *const type_expect[SCENARIO_T_COUNT] = {
+    [SCENARIO_T_STRING] = "a string",
+    [SCENARIO_T_NAME] = "a name of 1..64 letters, digits, '_', '.' or '-'",
+    [SCENARIO_T_UINT] = "a whole number",
+    [SCENARIO_T_DURATION] = "a duration such as 7.5ms or 24h; units: ns, us, ms, s, min, h",
+    [SCENARIO_T_SIZE] = "a size such as 384KiB; units: B, KiB, MiB",
+    [SCENARIO_T_PERCENT] = "a percentage such as 2% or 0.5%",
+    [SCENARIO_T_ENUM] = "one of",
+    [SCENARIO_T_VERSION] = "a version such as 2.0.0 or 2.0.0+7",
+    [SCENARIO_T_BOOL] = "true or false",
+    [SCENARIO_T_MAP] = "a map",
+    [SCENARIO_T_LIST] = "a list",
+};
+
+static void fail(struct binder *b, int rc)
+{
+    if (rc == SIM_ENOMEM || b->rc == 0)
+        b->rc = rc;
+}
+
+static void error_at(struct binder *b, const struct scenario_node *n, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void error_at(struct binder *b, const struct scenario_node *n, const char *fmt, ...)
+{
+    char msg[SCENARIO_REPORT_LEN];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    scenario_report_error(b->rep, n->src, n->line, n->col, b->path.buf, "%s", msg);
+    fail(b, SIM_EINVAL);
+}
+
+/* ---- names and suggestions ----------------------------------------------------------- */
+
+unsigned scenario_schema_distance(const char *a, const char *b)
+{
+    enum { MAXLEN = 64, CAP = 9 };
+    size_t la = strlen(a), lb = strlen(b);
+    if (la > MAXLEN || lb > MAXLEN)
+        return CAP;
+    unsigned rows[3][MAXLEN + 1]; /* i-2, i-1, i */
+    for (size_t j = 0; j <= lb; j++)
+        rows[1][j] = (unsigned)j;
+    for (size_t i = 1; i <= la; i++) {
+        unsigned *pp = rows[0], *prev = rows[1], *cur = rows[2];
+        cur[0] = (unsigned)i;
+        for (size_t j = 1; j <= lb; j++) {
+            unsigned cost = a[i - 1] != b[j - 1];
+            unsigned best = prev[j - 1] + cost;
+            if (prev[j] + 1 < best)
+                best = prev[j] + 1;
+            if (cur[j - 1] + 1 < best)
+                best = cur[j - 1] + 1;
+            if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] &&
+                pp[j - 2] + 1 < best)
+                best = pp[j - 2] + 1;
+            cur[j] = best;
+        }
+        memcpy(rows[0], rows[1], sizeof(rows[0]));
+        memcpy(rows[1], rows[2], sizeof(rows[1]));
+    }
+    return rows[1][lb] < CAP ? rows[1][lb] : CAP;
+}
+
+/* Shared by the two suggest functions: name(i) gives the i-th allowed name. */
+static void suggest(char *buf, size_t n, const char *got, const char *(*name)(const void *, size_t),
+                    const void *set, size_t count)
+{
+    const char *best = NULL;
+    unsigned best_d = 3;
+    for (size_t i = 0; i < count; i++) {
+        const char *c = name(set, i);
+        unsigned d = scenario_schema_distance(got, c);
+        if (d < best_d && d < strlen(c)) {
+            best = c;
+            best_d = d;
+        }
+    }
+    size_t o = strlen(buf);
+    if (best != NULL)
+        o += (size_t)snprintf(buf + o, o < n ? n - o : 0, " (did you mean \"%s\"? allowed: ", best);
+    else
+        o += (size_t)snprintf(buf + o, o < n ? n - o : 0, " (allowed: ");
+    for (size_t i = 0; i < count; i++)
+        o += (size_t)snprintf(buf + o, o < n ? n - o : 0, "%s%s", i ? ", " : "", name(set, i));
+    snprintf(buf + o, o < n ? n - o : 0, ")");
+}
+
+static const char *name_of_names(const void *set, size_t i)
+{
+    return ((const char *const *)set)[i];
+}
+
+static const char *name_of_fields(const void *set, size_t i)
+{
+    return ((const struct scenario_schema *)set)->fields[i].key;
+}
+
+void scenario_schema_suggest(char *buf, size_t n, const char *got, const char *const *names,
+                             size_t n_names)
+{
+    suggest(buf, n, got, name_of_names, names, n_names);
+}
+
+void scenario_schema_suggest_key(char *buf, size_t n, const char *got,
+                                 const struct scenario_schema *sch)
+{
+    suggest(buf, n, got, name_of_fields, sch, sch->n_fields);
+}
+
+const struct scenario_field *scenario_schema_find(const struct scenario_schema *sch,
+                                                  const char *key)
+{
+    for (size_t i = 0; i < sch->n_fields; i++)
+        if (strcmp(sch->fields[i].key, key) == 0)
+            return &sch->fields[i];
+    return NULL;
+}
+
+const struct scenario_field *scenario_schema_unique(const struct scenario_schema *sch)
+{
+    for (size_t i = 0; i < sch->n_fields; i++)
+        if (sch->fields[i].flags & SCENARIO_F_UNIQUE)
+            return &sch->fields[i];
+    return NULL;
+}
+
+static size_t n_names(const char *const *names)
+{
+    size_t n = 0;
+    while (names[n] != NULL)
+        n++;
+    return n;
+}
+
+static uint64_t width_max(size_t size)
+{
+    return size >= 8 ? UINT64_MAX : (UINT64_C(1) << (8 * size)) - 1;
+}
+
+/* "(1..10000000)", "(at least 1ns)", "(at most 100%)" or "" without bounds. */
+static void bounds(char *buf, size_t n, const struct scenario_field *f)
+{
+    const char *min = f->min, *max = f->max;
+    char wmax[24];
+    if (f->type == SCENARIO_T_UINT && max == NULL) {
+        snprintf(wmax, sizeof(wmax), "%" PRIu64, width_max(f->size));
+        max = wmax;
+    }
+    if (f->type == SCENARIO_T_UINT && min == NULL)
+        min = "0";
+    if (min && max)
+        snprintf(buf, n, "%s..%s", min, max);
+    else if (min)
+        snprintf(buf, n, "at least %s", min);
+    else if (max)
+        snprintf(buf, n, "at most %s", max);
+    else
+        buf[0] = '\0';
+}
+
+/* What a value for f looks like: "a whole number 1..10000000", "one of: a, b". */
+static void describe(char *buf, size_t n, const struct scenario_field *f)
+{
+    char rng[64];
+    size_t o;
+    switch (f->type) {
+    case SCENARIO_T_UINT:
+        bounds(rng, sizeof(rng), f);
+        snprintf(buf, n, "%s %s", type_expect[f->type], rng);
+        return;
+    case SCENARIO_T_ENUM:
+        o = (size_t)snprintf(buf, n, "one of: ");
+        for (size_t i = 0; f->names[i] != NULL; i++)
+            o += (size_t)snprintf(buf + o, o < n ? n - o : 0, "%s%s", i ? ", " : "", f->names[i]);
+        return;
+    case SCENARIO_T_MAP:
+    case SCENARIO_T_LIST:
+        if (f->type == SCENARIO_T_MAP)
+            o = (size_t)snprintf(buf, n, "a map with keys: ");
+        else if (f->min != NULL)
+            o = (size_t)snprintf(buf, n, "a list of at least %s %s, each a map with keys: ", f->min,
+                                 f->sub->noun);
+        else
+            o = (size_t)snprintf(buf, n, "a list of %ss, each a map with keys: ", f->sub->noun);
+        for (size_t i = 0; i < f->sub->n_fields; i++)
+            o += (size_t)snprintf(buf + o, o < n ? n - o : 0, "%s%s", i ? ", " : "",
+                                  f->sub->fields[i].key);
+        return;
+    default:
+        snprintf(buf, n, "%s", type_expect[f->type]);
+    }
+}
+
+static const char *kind_name(const struct scenario_node *n, char *buf, size_t len)
+{
+    if (n->kind == SCENARIO_NODE_MAP)
+        return "a map";
+    if (n->kind == SCENARIO_NODE_SEQ)
+        return "a list";
+    if (!n->quoted && n->text[0] == '\0')
+        return "nothing";
+    return scenario_report_quote(buf, len, n->text);
+}
+
+static void error_kind(struct binder *b, const struct scenario_field *f,
+                       const struct scenario_node *n)
+{
+    char want[256], q[80];
+    describe(want, sizeof(want), f);
+    error_at(b, n, "expected %s; found %s", want, kind_name(n, q, sizeof(q)));
+}
+
+/* ---- scalars ------------------------------------------------------------------------ */
+
+/* Convert text for a numeric, enum, version or bool field. Returns 0, or an error with
+ * *why (NULL for an unknown enum name, which gets its own message). */
+static int convert(const struct scenario_field *f, const char *text, union value *v,
+                   const char **why)
+{
+    *why = NULL;
+    switch (f->type) {
+    case SCENARIO_T_UINT:
+        return scenario_units_uint(text, width_max(f->size), &v->u, why);
+    case SCENARIO_T_DURATION:
+        return scenario_units_duration(text, &v->i, why);
+    case SCENARIO_T_SIZE:
+        return scenario_units_size(text, &v->u, why);
+    case SCENARIO_T_PERCENT:
+        return scenario_units_percent(text, &v->d, why);
+    case SCENARIO_T_VERSION:
+        return scenario_units_version(text, &v->v, why);
+    case SCENARIO_T_BOOL:
+        if (strcmp(text, "true") == 0 || strcmp(text, "false") == 0) {
+            v->b = text[0] == 't';
+            return 0;
+        }
+        *why = "is not true or false";
+        return SIM_EINVAL;
+    case SCENARIO_T_ENUM:
+        for (int i = 0; f->names[i] != NULL; i++) {
+            if (strcmp(f->names[i], text) == 0) {
+                v->e = i;
+                return 0;
+            }
+        }
+        return SIM_EINVAL;
+    default:
+        assert(!"convert: not a converted type");
+        return SIM_EINTERNAL;
+    }
+}
+
+static int compare(enum scenario_type t, const union value *a, const union value *b)
+{
+    switch (t) {
+    case SCENARIO_T_DURATION:
+        return (a->i > b->i) - (a->i < b->i);
+    case SCENARIO_T_PERCENT:
+        return (a->d > b->d) - (a->d < b->d);
+    default:
+        return (a->u > b->u) - (a->u < b->u);
+    }
+}
+
+static bool has_bounds(enum scenario_type t)
+{
+    return t == SCENARIO_T_UINT || t == SCENARIO_T_DURATION || t == SCENARIO_T_SIZE ||
+           t == SCENARIO_T_PERCENT;
+}
+
+static bool in_range(const struct scenario_field *f, const union value *v)
+{
+    union value lim;
+    const char *why;
+    if (!has_bounds(f->type))
+        return true;
+    if (f->min && convert(f, f->min, &lim, &why) == 0 && compare(f->type, v, &lim) < 0)
+        return false;
+    if (f->max && convert(f, f->max, &lim, &why) == 0 && compare(f->type, v, &lim) > 0)
+        return false;
+    return true;
+}
+
+static void store(const struct scenario_field *f, char *base, const union value *v)
+{
+    char *dst = base + f->offset;
+    switch (f->type) {
+    case SCENARIO_T_UINT:
+        if (f->size == 1) {
+            uint8_t x = (uint8_t)v->u;
+            memcpy(dst, &x, 1);
+        } else if (f->size == 2) {
+            uint16_t x = (uint16_t)v->u;
+            memcpy(dst, &x, 2);
+        } else if (f->size == 4) {
+            uint32_t x = (uint32_t)v->u;
+            memcpy(dst, &x, 4);
+        } else {
+            memcpy(dst, &v->u, 8);
+        }
+        return;
+    case SCENARIO_T_DURATION:
+        memcpy(dst, &v->i, sizeof(v->i));
+        return;
+    case SCENARIO_T_SIZE:
+        memcpy(dst, &v->u, sizeof(v->u));
+        return;
+    case SCENARIO_T_PERCENT:
+        memcpy(dst, &v->d, sizeof(v->d));
+        return;
+    case SCENARIO_T_ENUM:
+        assert(f->size == sizeof(int));
+        memcpy(dst, &v->e, sizeof(v->e));
+        return;
+    case SCENARIO_T_VERSION:
+        memcpy(dst, &v->v, sizeof(v->v));
+        return;
+    case SCENARIO_T_BOOL:
+        memcpy(dst, &v->b, sizeof(v->b));
+        return;
+    default:
+        assert(!"store: not a converted type");
+    }
+}
+
+static bool valid_name(const char *s)
+{
+    size_t n = strlen(s);
+    if (n < 1 || n > 64)
+        return false;
+    for (; *s; s++) {
+        char c = *s;
+        bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                  c == '_' || c == '.' || c == '-';
+        if (!ok)
+            return false;
+    }
+    return true;
+}
+
+/* Store a string field (n: the node, for messages; NULL for a default). */
+static void bind_string(struct binder *b, const struct scenario_field *f,
+                        const struct scenario_node *n, const char *text, char *base)
+{
+    char q[80], want[128];
+    if (f->type == SCENARIO_T_NAME && !valid_name(text)) {
+        describe(want, sizeof(want), f);
+        error_at(b, n, "%s is not a valid name (%s)", scenario_report_quote(q, sizeof(q), text),
+                 want);
+        return;
+    }
+    char *copy = strdup(text);
+    if (copy == NULL) {
+        fail(b, SIM_ENOMEM);
+        return;
+    }
+    memcpy(base + f->offset, &copy, sizeof(copy));
+}
+
+static void bind_scalar(struct binder *b, const struct scenario_field *f,
+                        const struct scenario_node *n, char *base)
+{
+    char want[256], q[80];
+    if (n->kind != SCENARIO_NODE_SCALAR) {
+        error_kind(b, f, n);
+        return;
+    }
+    describe(want, sizeof(want), f);
+    if (!n->quoted && n->text[0] == '\0') {
+        error_at(b, n, "no value (%s)", want);
+        return;
+    }
+    if (f->type == SCENARIO_T_STRING || f->type == SCENARIO_T_NAME) {
+        bind_string(b, f, n, n->text, base);
+        return;
+    }
+    scenario_report_quote(q, sizeof(q), n->text);
+    if (n->quoted && (f->type == SCENARIO_T_UINT || f->type == SCENARIO_T_BOOL)) {
+        error_at(b, n, "%s is quoted, so YAML reads it as a string (%s; remove the quotes)", q,
+                 want);
+        return;
+    }
+    union value v;
+    const char *why;
+    int rc = convert(f, n->text, &v, &why);
+    if (rc != 0 && f->type == SCENARIO_T_ENUM) {
+        char msg[SCENARIO_REPORT_LEN];
+        snprintf(msg, sizeof(msg), "unknown value %s", q);
+        scenario_schema_suggest(msg, sizeof(msg), n->text, f->names, n_names(f->names));
+        error_at(b, n, "%s", msg);
+        return;
+    }
+    char rng[64];
+    bounds(rng, sizeof(rng), f);
+    if ((rc == SIM_ERANGE && f->type == SCENARIO_T_UINT) || (rc == 0 && !in_range(f, &v))) {
+        error_at(b, n, "%.60s is out of range (%s)", n->text, rng);
+        return;
+    }
+    if (rc != 0) {
+        error_at(b, n, "%s %s (%s)", q, why, want);
+        return;
+    }
+    store(f, base, &v);
+}
+
+/* A key that is absent: its default, or nothing. */
+static void bind_default(struct binder *b, const struct scenario_field *f, char *base)
+{
+    if (f->def == NULL)
+        return;
+    if (f->type == SCENARIO_T_STRING || f->type == SCENARIO_T_NAME) {
+        char *copy = strdup(f->def);
+        if (copy == NULL)
+            fail(b, SIM_ENOMEM);
+        else
+            memcpy(base + f->offset, &copy, sizeof(copy));
+        return;
+    }
+    union value v;
+    const char *why;
+    int rc = convert(f, f->def, &v, &why);
+    assert(rc == 0 && "a schema default does not parse");
+    if (rc == 0)
+        store(f, base, &v);
+}
+
+/* ---- maps and lists ----------------------------------------------------------------- */
+
+static void bind_map(struct binder *b, const struct scenario_schema *sch,
+                     const struct scenario_node *map, const struct scenario_node *where,
+                     char *base);
+
+/* Unknown keys, duplicate keys and keys that are not strings. Linear in the number of keys
+ * times the schema's fields, so a hostile file with 100,000 keys stays fast. */
+static void check_keys(struct binder *b, const struct scenario_schema *sch,
+                       const struct scenario_node *map)
+{
+    size_t first[SCENARIO_SCHEMA_MAX_FIELDS]; /* per field: key index + 1, 0 if not seen */
+    assert(sch->n_fields <= SCENARIO_SCHEMA_MAX_FIELDS);
+    memset(first, 0, sizeof(first));
+    for (size_t i = 0; i < map->n_items; i++) {
+        const struct scenario_node *k = map->keys[i];
+        char q[80];
+        if (k->kind != SCENARIO_NODE_SCALAR) {
+            error_at(b, k, "a key must be a plain word, found %s", kind_name(k, q, sizeof(q)));
+            continue;
+        }
+        size_t old = scenario_path_push_key(&b->path, k->text);
+        const struct scenario_field *f = scenario_schema_find(sch, k->text);
+        if (f == NULL) {
+            char msg[SCENARIO_REPORT_LEN] = "unknown key";
+            scenario_schema_suggest_key(msg, sizeof(msg), k->text, sch);
+            error_at(b, k, "%s", msg);
+        } else if (first[f - sch->fields] != 0) {
+            const struct scenario_node *k0 = map->keys[first[f - sch->fields] - 1];
+            error_at(b, k, "duplicate key (first set at %u:%u; keep one)", k0->line, k0->col);
+        } else {
+            first[f - sch->fields] = i + 1;
+        }
+        scenario_path_pop(&b->path, old);
+    }
+}
+
+/* A list element's unique value, for sorting. */
+struct named {
+    const char *name;
+    size_t index;
+};
+
+static int named_cmp(const void *pa, const void *pb)
+{
+    const struct named *a = pa, *b = pb;
+    int c = strcmp(a->name, b->name);
+    if (c != 0)
+        return c;
+    return (a->index > b->index) - (a->index < b->index);
+}
+
+/* The value node of key in map, or the map itself when the key is absent. */
+static const struct scenario_node *value_or_map(const struct scenario_node *map, const char *key)
+{
+    long k = scenario_tree_find(map, key);
+    return k >= 0 ? map->items[k] : map;
+}
+
+/* Values of the unique field must differ between elements; report each repeat against
+ * the first element that used the value. Sorts, so O(n log n) in the list length. */
+static void check_unique(struct binder *b, const struct scenario_field *f,
+                         const struct scenario_node *seq, const char *arr)
+{
+    const struct scenario_field *u = scenario_schema_unique(f->sub);
+    if (u == NULL || (u->type != SCENARIO_T_STRING && u->type != SCENARIO_T_NAME))
+        return;
+    struct named *v = malloc(seq->n_items * sizeof(*v));
+    if (v == NULL) {
+        fail(b, SIM_ENOMEM);
+        return;
+    }
+    size_t n = 0;
+    for (size_t i = 0; i < seq->n_items; i++) {
+        memcpy(&v[n].name, arr + i * f->sub->size + u->offset, sizeof(v[n].name));
+        v[n].index = i;
+        n += v[n].name != NULL;
+    }
+    qsort(v, n, sizeof(*v), named_cmp);
+    for (size_t k = 1, run = 0; k < n; k++) {
+        if (strcmp(v[k].name, v[run].name) != 0) {
+            run = k;
+            continue;
+        }
+        const struct scenario_node *at = value_or_map(seq->items[v[k].index], u->key);
+        const struct scenario_node *first = value_or_map(seq->items[v[run].index], u->key);
+        size_t o1 = scenario_path_push_index(&b->path, v[k].index);
+        size_t o2 = scenario_path_push_key(&b->path, u->key);
+        char q[80];
+        error_at(b, at,
+                 "duplicate %s %s (already used by %s[%zu] at %u:%u; %s names must be unique)",
+                 u->key, scenario_report_quote(q, sizeof(q), v[k].name), f->key, v[run].index,
+                 first->line, first->col, u->key);
+        scenario_path_pop(&b->path, o2);
+        scenario_path_pop(&b->path, o1);
+    }
+    free(v);
+}
+
+static void bind_list(struct binder *b, const struct scenario_field *f,
+                      const struct scenario_node *n, char *base)
+{
+    if (n->kind != SCENARIO_NODE_SEQ) {
+        error_kind(b, f, n);
+        return;
+    }
+    uint64_t min = 0;
+    const char *why;
+    if (f->min != NULL)
+        scenario_units_uint(f->min, UINT64_MAX, &min, &why);
+    if (n->n_items < min) {
+        char want[256];
+        describe(want, sizeof(want), f);
+        error_at(b, n, "the list is empty (%s)", want);
+        return;
+    }
+    if (n->n_items == 0)
+        return;
+    char *arr = calloc(n->n_items, f->sub->size);
+    if (arr == NULL) {
+        fail(b, SIM_ENOMEM);
+        return;
+    }
+    memcpy(base + f->offset, &arr, sizeof(arr));
+    memcpy(base + f->count_offset, &n->n_items, sizeof(n->n_items));
+    for (size_t i = 0; i < n->n_items; i++) {
+        const struct scenario_node *item = n->items[i];
+        size_t old = scenario_path_push_index(&b->path, i);
+        if (item->kind != SCENARIO_NODE_MAP) {
+            char q[80], want[256];
+            describe(want, sizeof(want), f);
+            error_at(b, item, "expected a %s (a map with keys: %s); found %s", f->sub->noun,
+                     strchr(want, ':') + 2, kind_name(item, q, sizeof(q)));
+        } else {
+            bind_map(b, f->sub, item, item, arr + i * f->sub->size);
+        }
+        scenario_path_pop(&b->path, old);
+    }
+    check_unique(b, f, n, arr);
+}
+
+static void bind_field(struct binder *b, const struct scenario_field *f,
+                       const struct scenario_node *n, char *base)
+{
+    switch (f->type) {
+    case SCENARIO_T_MAP:
+        if (n->kind != SCENARIO_NODE_MAP)
+            error_kind(b, f, n);
+        else
+            bind_map(b, f->sub, n, n, base + f->offset);
+        return;
+    case SCENARIO_T_LIST:
+        bind_list(b, f, n, base);
+        return;
+    default:
+        bind_scalar(b, f, n, base);
+    }
+}
+
+static void bind_map(struct binder *b, const struct scenario_schema *sch,
+                     const struct scenario_node *map, const struct scenario_node *where, char *base)
+{
+    if (map != NULL)
+        check_keys(b, sch, map);
+    for (size_t i = 0; i < sch->n_fields && b->rc != SIM_ENOMEM; i++) {
+        const struct scenario_field *f = &sch->fields[i];
+        long at = scenario_tree_find(map, f->key);
+        size_t old = scenario_path_push_key(&b->path, f->key);
+        if (at >= 0) {
+            bind_field(b, f, map->items[at], base);
+        } else if (f->flags & SCENARIO_F_REQUIRED) {
+            char want[256];
+            describe(want, sizeof(want), f);
+            error_at(b, where, "missing required key (%s)", want);
+        } else if (f->type == SCENARIO_T_MAP) {
+            bind_map(b, f->sub, NULL, where, base + f->offset);
+        } else {
+            bind_default(b, f, base);
+        }
+        scenario_path_pop(&b->path, old);
+    }
+}
+
+int scenario_schema_bind(const struct scenario_schema *sch, const struct scenario_node *map,
+                         const struct scenario_node *where, void *base, struct scenario_report *rep)
+{
+    struct binder b = {.rep = rep};
+    bind_map(&b, sch, map, where, base);
+    return b.rc;
+}
+
+/* ---- free and visit ----------------------------------------------------------------- */
+
+void scenario_schema_free(const struct scenario_schema *sch, void *base)
+{
+    char *p = base;
+    for (size_t i = 0; i < sch->n_fields; i++) {
+        const struct scenario_field *f = &sch->fields[i];
+        if (f->type == SCENARIO_T_STRING || f->type == SCENARIO_T_NAME) {
+            char *s;
+            memcpy(&s, p + f->offset, sizeof(s));
+            free(s);
+            s = NULL;
+            memcpy(p + f->offset, &s, sizeof(s));
+        } else if (f->type == SCENARIO_T_MAP) {
+            scenario_schema_free(f->sub, p + f->offset);
+        } else if (f->type == SCENARIO_T_LIST) {
+            char *arr;
+            size_t n;
+            memcpy(&arr, p + f->offset, sizeof(arr));
+            memcpy(&n, p + f->count_offset, sizeof(n));
+            for (size_t j = 0; arr != NULL && j < n; j++)
+                scenario_schema_free(f->sub, arr + j * f->sub->size);
+            free(arr);
+            arr = NULL;
+            n = 0;
+            memcpy(p + f->offset, &arr, sizeof(arr));
+            memcpy(p + f->count_offset, &n, sizeof(n));
+        }
+    }
+}
+
+static void format_value(char *buf, size_t n, const struct scenario_field *f, const char *base)
+{
+    const char *src = base + f->offset;
+    union value v;
+    const char *s;
+    switch (f->type) {
+    case SCENARIO_T_STRING:
+    case SCENARIO_T_NAME:
+        memcpy(&s, src, sizeof(s));
+        snprintf(buf, n, "%s", s ? s : "");
+        return;
+    case SCENARIO_T_UINT:
+        v.u = 0;
+        if (f->size == 1) {
+            uint8_t x;
+            memcpy(&x, src, 1);
+            v.u = x;
+        } else if (f->size == 2) {
+            uint16_t x;
+            memcpy(&x, src, 2);
+            v.u = x;
+        } else if (f->size == 4) {
+            uint32_t x;
+            memcpy(&x, src, 4);
+            v.u = x;
+        } else {
+            memcpy(&v.u, src, 8);
+        }
+        snprintf(buf, n, "%" PRIu64, v.u);
+        return;
+    case SCENARIO_T_DURATION:
+        memcpy(&v.i, src, sizeof(v.i));
+        scenario_units_format_duration(buf, n, v.i);
+        return;
+    case SCENARIO_T_SIZE:
+        memcpy(&v.u, src, sizeof(v.u));
+        scenario_units_format_size(buf, n, v.u);
+        return;
+    case SCENARIO_T_PERCENT:
+        memcpy(&v.d, src, sizeof(v.d));
+        scenario_units_format_percent(buf, n, v.d);
+        return;
+    case SCENARIO_T_ENUM:
+        memcpy(&v.e, src, sizeof(v.e));
+        snprintf(buf, n, "%s", v.e >= 0 && (size_t)v.e < n_names(f->names) ? f->names[v.e] : "?");
+        return;
+    case SCENARIO_T_VERSION:
+        memcpy(&v.v, src, sizeof(v.v));
+        scenario_units_format_version(buf, n, &v.v);
+        return;
+    case SCENARIO_T_BOOL:
+        memcpy(&v.b, src, sizeof(v.b));
+        snprintf(buf, n, "%s", v.b ? "true" : "false");
+        return;
+    default:
+        buf[0] = '\0';
+    }
+}
+
+static void visit_map(const struct scenario_schema *sch, const char *base,
+                      struct scenario_path *path, scenario_visit_fn fn, void *ctx)
+{
+    for (size_t i = 0; i < sch->n_fields; i++) {
+        const struct scenario_field *f = &sch->fields[i];
+        size_t old = scenario_path_push_key(path, f->key);
+        if (f->type == SCENARIO_T_MAP) {
+            visit_map(f->sub, base + f->offset, path, fn, ctx);
+        } else if (f->type == SCENARIO_T_LIST) {
+            const char *arr;
+            size_t n;
+            memcpy(&arr, base + f->offset, sizeof(arr));
+            memcpy(&n, base + f->count_offset, sizeof(n));
+            const struct scenario_field *u = scenario_schema_unique(f->sub);
+            for (size_t j = 0; arr != NULL && j < n; j++) {
+                const char *elem = arr + j * f->sub->size;
+                const char *name = NULL;
+                if (u != NULL && (u->type == SCENARIO_T_STRING || u->type == SCENARIO_T_NAME))
+                    memcpy(&name, elem + u->offset, sizeof(name));
+                size_t o =
+                    name ? scenario_path_push_key(path, name) : scenario_path_push_index(path, j);
+                visit_map(f->sub, elem, path, fn, ctx);
+                scenario_path_pop(path, o);
+            }
+        } else {
+            char buf[256];
+            format_value(buf, sizeof(buf), f, base);
+            fn(ctx, path->buf, buf);
+        }
+        scenario_path_pop(path, old);
+    }
+}
+
+void scenario_schema_visit(const struct scenario_schema *sch, const void *base,
+                           scenario_visit_fn fn, void *ctx)
+{
+    struct scenario_path path = {.len = 0, .buf = ""};
+    visit_map(sch, base, &path, fn, ctx);
+}

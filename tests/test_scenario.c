@@ -1,0 +1,926 @@
+/* tests/test_scenario.c - the YAML scenario loader (sim/scenario): units, binding,
+ * messages, --set overrides, visit, and robustness against truncated or garbled input. */
+#include "sim/scenario.h"
+#include "sim/scenario/scenario_int.h" /* the binder, for a test-only schema */
+
+#include <dirent.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#define ARRAY_LEN(a)  (sizeof(a) / sizeof((a)[0]))
+#define VALID_DIR     DFUSIM_SOURCE_DIR "/tests/scenarios/valid"
+#define BROKEN_DIR    DFUSIM_SOURCE_DIR "/tests/scenarios/broken"
+#define MAX_OVERRIDES 8
+
+/* A small valid scenario that tests edit with --set or by appending lines. */
+static const char base_yaml[] = "name: base\n"
+                                "image:\n"
+                                "  size: 384KiB\n"
+                                "devices:\n"
+                                "  - group: mice\n"
+                                "    count: 100\n";
+
+static char *read_text(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    assert_int_equal(fseek(f, 0, SEEK_END), 0);
+    long n = ftell(f);
+    assert_true(n >= 0);
+    rewind(f);
+    char *t = malloc((size_t)n + 1);
+    assert_non_null(t);
+    assert_int_equal(fread(t, 1, (size_t)n, f), (size_t)n);
+    t[n] = '\0';
+    fclose(f);
+    *len = (size_t)n;
+    return t;
+}
+
+static size_t count_args(const char *const *args)
+{
+    size_t n = 0;
+    while (n < MAX_OVERRIDES && args[n] != NULL)
+        n++;
+    return n;
+}
+
+/* ---- visit capture ------------------------------------------------------------------- */
+
+#define VISIT_MAX 64
+struct visit_log {
+    size_t n;
+    char key[VISIT_MAX][96];
+    char value[VISIT_MAX][96];
+};
+
+static void visit_record(void *ctx, const char *key, const char *value)
+{
+    struct visit_log *log = ctx;
+    assert_true(log->n < VISIT_MAX);
+    snprintf(log->key[log->n], sizeof(log->key[0]), "%s", key);
+    snprintf(log->value[log->n], sizeof(log->value[0]), "%s", value);
+    log->n++;
+}
+
+static const char *visit_get(const struct visit_log *log, const char *key)
+{
+    for (size_t i = 0; i < log->n; i++)
+        if (strcmp(log->key[i], key) == 0)
+            return log->value[i];
+    return NULL;
+}
+
+/* ---- unit parsers ------------------------------------------------------------------- */
+
+/* EVIDENCE-OF: "converted to int64 ns exactly ... so 7.5ms == 7500000 exactly; reject
+ * sub-nanosecond precision and overflow with SIM_ERANGE". */
+static void duration_parser_is_exact_and_strict(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *name, *text;
+        int rc;
+        int64_t ns;
+    } cases[] = {
+        {"integer nanoseconds", "1ns", 0, 1},
+        {"decimal milliseconds are exact", "7.5ms", 0, 7500000},
+        {"space between number and unit", "7.5 ms", 0, 7500000},
+        {"microseconds", "250us", 0, 250000},
+        {"seconds", "4s", 0, 4000000000},
+        {"minutes", "10min", 0, 600000000000},
+        {"hours", "24h", 0, 86400000000000},
+        {"fraction of an hour", "0.25h", 0, 900000000000},
+        {"leading point", ".5s", 0, 500000000},
+        {"trailing fractional zeros are ignored", "1.000000000000000000000000s", 0, 1000000000},
+        {"zero", "0s", 0, 0},
+        {"largest hour count that fits", "2562047h", 0, 2562047 * INT64_C(3600000000000)},
+        {"INT64_MAX ns fits", "9223372036854775807ns", 0, INT64_MAX},
+        {"one past INT64_MAX overflows", "9223372036854775808ns", SIM_ERANGE, 0},
+        {"hours past INT64_MAX overflow", "2562048h", SIM_ERANGE, 0},
+        {"more digits than uint64 overflows", "99999999999999999999999s", SIM_ERANGE, 0},
+        {"sub-nanosecond precision", "0.5ns", SIM_ERANGE, 0},
+        {"sub-nanosecond microseconds", "1.0001us", SIM_ERANGE, 0},
+        {"bare number has no unit", "10", SIM_EINVAL, 0},
+        {"unknown unit", "7.5 parsecs", SIM_EINVAL, 0},
+        {"unit case matters", "5MS", SIM_EINVAL, 0},
+        {"negative", "-1s", SIM_EINVAL, 0},
+        {"explicit plus sign", "+1s", SIM_EINVAL, 0},
+        {"exponent", "1e3ms", SIM_EINVAL, 0},
+        {"empty", "", SIM_EINVAL, 0},
+        {"unit only", "ms", SIM_EINVAL, 0},
+        {"trailing point", "5.ms", SIM_EINVAL, 0},
+        {"trailing garbage", "5ms!", SIM_EINVAL, 0},
+    };
+    for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
+        int64_t ns = -7;
+        int rc = scenario_parse_duration(cases[i].text, &ns);
+        if (rc != cases[i].rc || (rc == 0 && ns != cases[i].ns))
+            fail_msg("%s: \"%s\" gave rc %d, %lld ns", cases[i].name, cases[i].text, rc,
+                     (long long)ns);
+    }
+}
+
+static void size_parser_is_exact_and_strict(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *name, *text;
+        int rc;
+        uint64_t bytes;
+    } cases[] = {
+        {"plain integer is bytes", "4096", 0, 4096},
+        {"bytes unit", "1B", 0, 1},
+        {"kibibytes", "384KiB", 0, 393216},
+        {"mebibytes", "64MiB", 0, 67108864},
+        {"space before unit", "384 KiB", 0, 393216},
+        {"decimal giving whole bytes", "1.5KiB", 0, 1536},
+        {"zero", "0", 0, 0},
+        {"uint64 max", "18446744073709551615", 0, UINT64_MAX},
+        {"uint64 overflow", "18446744073709551616", SIM_ERANGE, 0},
+        {"MiB overflow", "17592186044416MiB", SIM_ERANGE, 0},
+        {"decimal giving a fraction of a byte", "1.1KiB", SIM_EINVAL, 0},
+        {"fractional plain bytes", "1.5", SIM_EINVAL, 0},
+        {"SI kilobytes are not accepted", "384kB", SIM_EINVAL, 0},
+        {"negative", "-1KiB", SIM_EINVAL, 0},
+        {"words", "big", SIM_EINVAL, 0},
+        {"empty", "", SIM_EINVAL, 0},
+    };
+    for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
+        uint64_t b = 7;
+        int rc = scenario_parse_size(cases[i].text, &b);
+        if (rc != cases[i].rc || (rc == 0 && b != cases[i].bytes))
+            fail_msg("%s: \"%s\" gave rc %d, %llu B", cases[i].name, cases[i].text, rc,
+                     (unsigned long long)b);
+    }
+}
+
+static void percent_parser_gives_fractions(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *name, *text;
+        int rc;
+        double fraction;
+    } cases[] = {
+        {"whole percent", "2%", 0, 0.02},
+        {"decimal percent", "0.5%", 0, 0.005},
+        {"space before sign", "0.5 %", 0, 0.005},
+        {"zero", "0%", 0, 0.0},
+        {"hundred", "100%", 0, 1.0},
+        {"above hundred parses (the schema bounds it)", "150%", 0, 1.5},
+        {"tiny", "0.0001%", 0, 0.000001},
+        {"no percent sign", "0.5", SIM_EINVAL, 0},
+        {"a fraction is not a percentage", "0.02", SIM_EINVAL, 0},
+        {"negative", "-1%", SIM_EINVAL, 0},
+        {"double sign", "1%%", SIM_EINVAL, 0},
+        {"empty", "", SIM_EINVAL, 0},
+        {"too many digits", "0.000000000000000000000001%", SIM_ERANGE, 0},
+    };
+    for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
+        double f = -1;
+        int rc = scenario_parse_percent(cases[i].text, &f);
+        if (rc != cases[i].rc || (rc == 0 && f != cases[i].fraction))
+            fail_msg("%s: \"%s\" gave rc %d, %.17g", cases[i].name, cases[i].text, rc, f);
+    }
+}
+
+/* ---- messages for each error class ------------------------------------------------ */
+
+/* Each case appends `extra` to base_yaml (or replaces it when `replace`) and expects
+ * `want` somewhere in the diagnostics, with the exact location, key path and wording. */
+static void each_error_class_has_an_exact_message(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *name, *yaml, *want;
+    } cases[] = {
+        {"unknown key lists the allowed keys", "tiemout: 3h\n",
+         "t.yaml:7:1: tiemout: unknown key (allowed: name, seed, until, record, image, demo, "
+         "devices)"},
+        {"close unknown key gets a suggestion", "untill: 3h\n",
+         "t.yaml:7:1: untill: unknown key (did you mean \"until\"? allowed: name, seed,"},
+        {"transposed letters count as one edit", "sede: 3\n", "(did you mean \"seed\"?"},
+        {"map where a scalar is expected", "seed: {a: 1}\n",
+         "t.yaml:7:7: seed: expected a whole number 0..18446744073709551615; found a map"},
+        {"list where a map is expected", "demo: [1, 2]\n",
+         "t.yaml:7:7: demo: expected a map with keys: mean_start, mean_duration, failure; "
+         "found a list"},
+        {"string where an integer is expected", "seed: seven\n",
+         "t.yaml:7:7: seed: \"seven\" is not a whole decimal number (a whole number "
+         "0..18446744073709551615)"},
+        {"integer overflow is out of range", "seed: 18446744073709551616\n",
+         "t.yaml:7:7: seed: 18446744073709551616 is out of range (0..18446744073709551615)"},
+        {"leading zero is refused", "seed: 010\n", "\"010\" has a leading zero"},
+        {"quoted integer is a string", "seed: '7'\n", "\"7\" is quoted, so YAML reads it"},
+        {"empty value", "until:\n", "t.yaml:7:7: until: no value (a duration such as 7.5ms"},
+        {"zero duration is out of range", "until: 0s\n",
+         "t.yaml:7:8: until: 0s is out of range (at least 1ns)"},
+        {"bad unit", "until: 7.5 parsecs\n",
+         "t.yaml:7:8: until: \"7.5 parsecs\" has an unknown unit (a duration such as 7.5ms or "
+         "24h; units: ns, us, ms, s, min, h)"},
+        {"bare number for a duration", "until: 10\n", "t.yaml:7:8: until: \"10\" has no unit"},
+        {"duration overflow", "until: 9999999h\n", "until: \"9999999h\" is too long"},
+        {"bad enum lists values and suggests", "record: chunk\n",
+         "t.yaml:7:9: record: unknown value \"chunk\" (did you mean \"chunks\"? allowed: "
+         "summary, attempts, chunks)"},
+        {"duplicate key points at the repeat", "name: again\n",
+         "t.yaml:7:1: name: duplicate key (first set at 1:1; keep one)"},
+        {"duplicate group name", "  - group: mice\n    count: 1\n",
+         "t.yaml:7:12: devices[1].group: duplicate group \"mice\" (already used by devices[0] "
+         "at 5:12; group names must be unique)"},
+        {"missing required key in a list element", "  - count: 1\n",
+         "t.yaml:7:5: devices[1].group: missing required key (a name of 1..64 letters"},
+        {"value out of range in a list element", "  - group: rats\n    count: 0\n",
+         "t.yaml:8:12: devices[1].count: 0 is out of range (1..10000000)"},
+        {"list element that is not a map", "  - rats\n",
+         "t.yaml:7:5: devices[1]: expected a device group (a map with keys: group, count, "
+         "board, bootloader); found \"rats\""},
+        {"percent above 100", "demo: {failure: 101%}\n",
+         "t.yaml:7:17: demo.failure: 101% is out of range (0%..100%)"},
+        {"alias is refused", "demo: &d {failure: 1%}\nother: *d\n",
+         "t.yaml:8:8: other: YAML alias *d is not supported"},
+        {"second document is refused", "---\nname: x\n", "a second YAML document"},
+        {"complex key is refused", "? [a]\n: 1\n", "a key must be a plain word, found a list"},
+        {"control character in a value is escaped", "until: \"1\\x01s\"\n",
+         "until: \"1\\x01s\" has an unknown unit"},
+    };
+    for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
+        char text[1024];
+        snprintf(text, sizeof(text), "%s%s", base_yaml, cases[i].yaml);
+        struct sim_diag d;
+        struct scenario s;
+        sim_diag_init(&d);
+        int rc = scenario_load_text("t.yaml", text, strlen(text), NULL, 0, &s, &d);
+        if (rc != SIM_EINVAL || strstr(d.text, cases[i].want) == NULL)
+            fail_msg("%s: rc %d, want \"%s\" in:\n%s", cases[i].name, rc, cases[i].want, d.text);
+    }
+}
+
+/* Messages about the whole document, where base_yaml cannot be reused. */
+static void whole_document_errors_point_at_the_start(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *name, *yaml, *want;
+    } cases[] = {
+        {"zero-byte file", "", "t.yaml:1:1: -: the scenario is empty (expected a map with keys:"},
+        {"only a comment", "# nothing\n", "t.yaml:1:1: -: the scenario is empty"},
+        {"a list instead of a map", "- a\n- b\n", "t.yaml:1:1: -: the scenario must be a map"},
+        {"a single value", "hello\n", "t.yaml:1:1: -: the scenario must be a map"},
+        {"missing keys point at the document's map", "seed: 3\n",
+         "t.yaml:1:1: name: missing required key"},
+        {"image size missing points at the image map", "name: a\nimage: {version: 1.0.0}\n",
+         "t.yaml:2:8: image.size: missing required key (a size such as 384KiB; units: B, KiB, "
+         "MiB)"},
+        {"truncated flow map", "name: a\nimage: {size: 1KiB",
+         "t.yaml:3:1: image: YAML syntax error: did not find expected ',' or '}' (while "
+         "parsing a flow mapping at 2:8)"},
+        {"unbalanced quote", "name: \"abc\nseed: 1\n",
+         "t.yaml:3:1: name: YAML syntax error: found unexpected end of stream"},
+        {"tab indentation", "image:\n\tsize: 1KiB\n",
+         "t.yaml:2:1: image: YAML syntax error: found character that cannot start any token"},
+        {"invalid UTF-8", "name: \xff\n", "YAML syntax error: invalid leading UTF-8 octet"},
+        {"nesting depth is bounded",
+         "a: [[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]"
+         "]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]\n",
+         "a[0][0][0]"},
+    };
+    for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
+        struct sim_diag d;
+        struct scenario s;
+        sim_diag_init(&d);
+        size_t len = strlen(cases[i].yaml);
+        int rc = scenario_load_text("t.yaml", cases[i].yaml, len, NULL, 0, &s, &d);
+        if (rc != SIM_EINVAL || strstr(d.text, cases[i].want) == NULL)
+            fail_msg("%s: rc %d, want \"%s\" in:\n%s", cases[i].name, rc, cases[i].want, d.text);
+        /* On failure *out is zeroed. */
+        assert_null(s.name);
+        assert_null(s.groups);
+        assert_null(s.path);
+    }
+}
+
+/* The text length is given, so a NUL byte inside is seen (and refused), not an end. */
+static void nul_byte_is_a_syntax_error(void **state)
+{
+    (void)state;
+    static const char text[] = "name: a\0b\n";
+    struct sim_diag d;
+    struct scenario s;
+    sim_diag_init(&d);
+    assert_int_equal(scenario_load_text("t.yaml", text, sizeof(text) - 1, NULL, 0, &s, &d),
+                     SIM_EINVAL);
+    assert_non_null(
+        strstr(d.text, "t.yaml:1:8: -: YAML syntax error: control characters are not allowed"));
+}
+
+/* All problems of a file are reported (not just the first), in line order, up to 20. */
+static void all_errors_are_reported_in_order_up_to_a_cap(void **state)
+{
+    (void)state;
+    size_t len;
+    char *text = read_text(BROKEN_DIR "/many_errors.yaml", &len);
+    struct sim_diag d;
+    struct scenario s;
+    sim_diag_init(&d);
+    assert_int_equal(scenario_load_text("m.yaml", text, len, NULL, 0, &s, &d), SIM_EINVAL);
+    assert_int_equal(d.n_messages, 16);
+    /* Line order, although unknown keys and duplicates are found in separate passes. */
+    const char *a = strstr(d.text, "m.yaml:10:23: devices[1].count");
+    const char *b = strstr(d.text, "m.yaml:10:33: devices[1].colour: unknown key");
+    const char *c = strstr(d.text, "m.yaml:11:5: devices[2]");
+    assert_non_null(a);
+    assert_true(a < b && b < c);
+    free(text);
+
+    /* 30 bad counts and a repeated group name: 20 shown, then a count of the rest. The
+     * repeat is found last (after every count) but sits on line 5, so it is kept: the cap
+     * keeps the first messages by position, not the first found. */
+    char big[4096] = "name: x\nimage: {size: 1KiB}\ndevices:\n";
+    for (int i = 0; i < 30; i++)
+        snprintf(big + strlen(big), sizeof(big) - strlen(big), "  - {group: g%d, count: 0}\n",
+                 i == 1 ? 0 : i);
+    sim_diag_init(&d);
+    assert_int_equal(scenario_load_text("m.yaml", big, strlen(big), NULL, 0, &s, &d), SIM_EINVAL);
+    assert_int_equal(d.n_messages, 21);
+    assert_non_null(strstr(d.text, "m.yaml:5:13: devices[1].group: duplicate group \"g0\""));
+    assert_non_null(strstr(d.text, "m.yaml:22:"));
+    assert_null(strstr(d.text, "m.yaml:23:"));
+    assert_non_null(strstr(d.text, "m.yaml: 11 more errors not shown"));
+}
+
+/* ---- the broken-file directory ------------------------------------------------------ */
+
+/* Every tests/scenarios/broken/NAME.yaml starts with "# expect: LINE:COL: key.path"; the
+ * load must fail with SIM_EINVAL and report "PATH:LINE:COL: key.path:". */
+static void every_broken_file_reports_its_expected_location(void **state)
+{
+    (void)state;
+    DIR *dir = opendir(BROKEN_DIR);
+    assert_non_null(dir);
+    size_t n_files = 0;
+    struct dirent *e;
+    while ((e = readdir(dir)) != NULL) {
+        size_t nl = strlen(e->d_name);
+        if (nl < 5 || strcmp(e->d_name + nl - 5, ".yaml") != 0)
+            continue;
+        char path[1024], want[1200];
+        snprintf(path, sizeof(path), "%s/%s", BROKEN_DIR, e->d_name);
+        size_t len;
+        char *text = read_text(path, &len);
+        const char *tag = "# expect: ";
+        if (strncmp(text, tag, strlen(tag)) != 0)
+            fail_msg("%s: first line must be \"# expect: LINE:COL: key.path\"", e->d_name);
+        size_t el = strcspn(text + strlen(tag), "\n");
+        snprintf(want, sizeof(want), "%s:%.*s:", path, (int)el, text + strlen(tag));
+        free(text);
+
+        struct sim_diag d;
+        struct scenario s;
+        sim_diag_init(&d);
+        int rc = scenario_load(path, NULL, 0, &s, &d);
+        if (rc != SIM_EINVAL || strstr(d.text, want) == NULL)
+            fail_msg("%s: rc %d, want \"%s\" in:\n%s", e->d_name, rc, want, d.text);
+        n_files++;
+    }
+    closedir(dir);
+    assert_true(n_files >= 10);
+}
+
+/* ---- binding valid files ------------------------------------------------------------- */
+
+static void full_file_binds_every_field(void **state)
+{
+    (void)state;
+    struct sim_diag d;
+    struct scenario s;
+    sim_diag_init(&d);
+    int rc = scenario_load(VALID_DIR "/full.yaml", NULL, 0, &s, &d);
+    if (rc != 0)
+        fail_msg("rc %d:\n%s", rc, d.text);
+    assert_string_equal(s.path, VALID_DIR "/full.yaml");
+    assert_non_null(strstr(s.text, "name: full-1.0_x"));
+    assert_int_equal(s.text_len, strlen(s.text));
+    assert_string_equal(s.name, "full-1.0_x");
+    assert_true(s.seed == UINT64_MAX);
+    assert_int_equal(s.until, 7500000);
+    assert_int_equal(s.record, SCENARIO_RECORD_CHUNKS);
+    assert_int_equal(s.image.size, 1536);
+    assert_int_equal(s.image.version.major, 255);
+    assert_int_equal(s.image.version.minor, 254);
+    assert_int_equal(s.image.version.revision, 65535);
+    assert_int_equal(s.image.version.build, UINT32_MAX);
+    assert_int_equal(s.demo.mean_start, 0);
+    assert_int_equal(s.demo.mean_duration, 90 * INT64_C(60000000000));
+    assert_true(s.demo.failure == 0.005);
+    assert_int_equal(s.n_groups, 2);
+    assert_string_equal(s.groups[0].name, "mice");
+    assert_int_equal(s.groups[0].count, 10000000);
+    assert_int_equal(s.groups[0].board, SCENARIO_BOARD_APOLLO3);
+    assert_int_equal(s.groups[0].bootloader, SCENARIO_BOOT_DIRECT_XIP_REVERT);
+    assert_string_equal(s.groups[1].name, "kbd.v2");
+    assert_int_equal(s.groups[1].count, 1);
+    assert_int_equal(s.groups[1].board, SCENARIO_BOARD_STM32WLE5);
+    assert_int_equal(s.groups[1].bootloader, SCENARIO_BOOT_RAM_LOAD);
+    assert_int_equal(s.n_overrides, 0);
+    assert_int_equal(d.n_messages, 0);
+    scenario_fini(&s);
+    assert_null(s.name);
+    scenario_fini(&s); /* twice is harmless */
+}
+
+static void minimal_file_takes_documented_defaults(void **state)
+{
+    (void)state;
+    struct sim_diag d;
+    struct scenario s;
+    sim_diag_init(&d);
+    assert_int_equal(scenario_load(VALID_DIR "/minimal.yaml", NULL, 0, &s, &d), 0);
+    assert_string_equal(s.name, "minimal");
+    assert_int_equal(s.seed, 1);
+    assert_int_equal(s.until, 24 * INT64_C(3600000000000));
+    assert_int_equal(s.record, SCENARIO_RECORD_ATTEMPTS);
+    assert_int_equal(s.image.size, 384 * 1024);
+    assert_int_equal(s.image.version.major, 0);
+    assert_int_equal(s.image.version.build, 0);
+    assert_int_equal(s.demo.mean_start, 10 * INT64_C(60000000000));
+    assert_int_equal(s.demo.mean_duration, 2 * INT64_C(60000000000));
+    assert_true(s.demo.failure == 0.02);
+    assert_int_equal(s.n_groups, 1);
+    assert_int_equal(s.groups[0].board, SCENARIO_BOARD_NRF52840);
+    assert_int_equal(s.groups[0].bootloader, SCENARIO_BOOT_SWAP_MOVE);
+    scenario_fini(&s);
+}
+
+static void missing_file_is_enoent_with_a_message(void **state)
+{
+    (void)state;
+    struct sim_diag d;
+    struct scenario s;
+    sim_diag_init(&d);
+    assert_int_equal(scenario_load("/nonexistent/x.yaml", NULL, 0, &s, &d), SIM_ENOENT);
+    assert_non_null(strstr(d.text, "/nonexistent/x.yaml: cannot open the scenario:"));
+    assert_null(s.text);
+}
+
+static void enum_names_match_the_schema(void **state)
+{
+    (void)state;
+    assert_string_equal(scenario_board_name(SCENARIO_BOARD_NRF5340), "nrf5340");
+    assert_string_equal(scenario_board_name(SCENARIO_BOARD_APOLLO3), "apollo3");
+    assert_string_equal(scenario_board_name(SCENARIO_BOARD_COUNT), "?");
+    assert_string_equal(scenario_bootloader_name(SCENARIO_BOOT_OVERWRITE_ONLY), "overwrite-only");
+    assert_string_equal(scenario_bootloader_name(SCENARIO_BOOT_RAM_LOAD), "ram-load");
+    assert_string_equal(scenario_bootloader_name(SCENARIO_BOOT_COUNT), "?");
+    assert_string_equal(scenario_record_name(SCENARIO_RECORD_SUMMARY), "summary");
+    assert_string_equal(scenario_record_name(SCENARIO_RECORD_CHUNKS), "chunks");
+}
+
+/* ---- overrides ------------------------------------------------------------------------ */
+
+static void overrides_replace_and_insert_values(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *name;
+        const char *args[MAX_OVERRIDES];
+        const char *key, *want;
+    } cases[] = {
+        {"top-level scalar", {"seed=7"}, "seed", "7"},
+        {"key absent from the file is inserted", {"until=90min"}, "until", "90min"},
+        {"nested key", {"image.size=128KiB"}, "image.size", "128KiB"},
+        {"nested key in an absent map is inserted", {"demo.failure=0.5%"}, "demo.failure", "0.5%"},
+        {"list element by group name", {"devices.mice.count=500"}, "devices.mice.count", "500"},
+        {"list element by index", {"devices[0].board=nrf5340"}, "devices.mice.board", "nrf5340"},
+        {"later override wins", {"seed=7", "seed=8"}, "seed", "8"},
+        {"flow map replaces a map",
+         {"image={size: 1KiB, version: 1.2.3}"},
+         "image.version",
+         "1.2.3+0"},
+        {"renamed group is addressed by its new name",
+         {"devices.mice.group=rats", "devices.rats.count=3"},
+         "devices.rats.count",
+         "3"},
+        {"whole list from a flow sequence",
+         {"devices=[{group: a, count: 2}, {group: b, count: 3}]"},
+         "devices.b.count",
+         "3"},
+        {"quoted value stays a string", {"name='x.y'"}, "name", "x.y"},
+    };
+    for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
+        struct sim_diag d;
+        struct scenario s;
+        struct visit_log log = {0};
+        size_t n = count_args(cases[i].args);
+        sim_diag_init(&d);
+        int rc =
+            scenario_load_text("t.yaml", base_yaml, strlen(base_yaml), cases[i].args, n, &s, &d);
+        if (rc != 0)
+            fail_msg("%s: rc %d:\n%s", cases[i].name, rc, d.text);
+        scenario_visit(&s, visit_record, &log);
+        const char *got = visit_get(&log, cases[i].key);
+        if (got == NULL || strcmp(got, cases[i].want) != 0)
+            fail_msg("%s: %s = %s, want %s", cases[i].name, cases[i].key, got ? got : "(none)",
+                     cases[i].want);
+        /* The applied overrides are recorded, in order. */
+        assert_int_equal(s.n_overrides, n);
+        for (size_t j = 0; j < n; j++)
+            assert_string_equal(s.overrides[j], cases[i].args[j]);
+        scenario_fini(&s);
+    }
+}
+
+static void override_errors_point_into_the_argument(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *name;
+        const char *args[MAX_OVERRIDES];
+        const char *want;
+    } cases[] = {
+        {"unknown group lists the groups",
+         {"devices.rats.count=1"},
+         "--set:1:9: devices.rats.count: no device group \"rats\" (groups: mice)"},
+        {"unknown key suggests",
+         {"seed=1", "untl=1h"},
+         "--set:2:1: untl: unknown key (did you mean \"until\"? allowed: name,"},
+        {"unknown nested key",
+         {"image.sise=1"},
+         "--set:1:7: image.sise: unknown key (did you mean \"size\"?"},
+        {"index out of range",
+         {"devices[3].count=1"},
+         "--set:1:9: devices[3].count: no device group devices[3] (the file has 1)"},
+        {"no equals sign", {"seed"}, "--set:1:1: seed: expected KEY=VALUE"},
+        {"empty key", {"=5"}, "--set:1:1: -: expected KEY=VALUE"},
+        {"key inside a scalar", {"seed.x=1"}, "--set:1:5: seed.x: seed has no keys inside"},
+        {"trailing dot", {"image.=1"}, "--set:1:7: image.: expected a key after the '.'"},
+        {"value is validated at its column",
+         {"devices.mice.count=0"},
+         "--set:1:20: devices[0].count: 0 is out of range (1..10000000)"},
+        {"value with a YAML syntax error",
+         {"name=\"abc"},
+         "--set:1:10: name: YAML syntax error: found unexpected end of stream (while scanning a "
+         "quoted scalar at 1:6)"},
+        {"empty value", {"until="}, "--set:1:7: until: no value"},
+        {"file errors come before --set errors", {"devices.x.count=1"}, "t.yaml:7:1: bogus"},
+    };
+    for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
+        char text[512];
+        snprintf(text, sizeof(text), "%s%s", base_yaml,
+                 i == ARRAY_LEN(cases) - 1 ? "bogus: 1\n" : "");
+        struct sim_diag d;
+        struct scenario s;
+        sim_diag_init(&d);
+        int rc = scenario_load_text("t.yaml", text, strlen(text), cases[i].args,
+                                    count_args(cases[i].args), &s, &d);
+        if (rc != SIM_EINVAL || strstr(d.text, cases[i].want) == NULL)
+            fail_msg("%s: rc %d, want \"%s\" in:\n%s", cases[i].name, rc, cases[i].want, d.text);
+        if (i == ARRAY_LEN(cases) - 1)
+            assert_true(strstr(d.text, "t.yaml") < strstr(d.text, "--set"));
+    }
+}
+
+/* ---- visit ------------------------------------------------------------------------------ */
+
+/* Lock-in: the exact settings the recorder stores for the minimal file, in schema order,
+ * defaults included. Changing this changes every results database. */
+static void visit_reports_every_setting_in_schema_order(void **state)
+{
+    (void)state;
+    static const char *const want[][2] = {
+        {"name", "minimal"},
+        {"seed", "1"},
+        {"until", "24h"},
+        {"record", "attempts"},
+        {"image.size", "384KiB"},
+        {"image.version", "0.0.0+0"},
+        {"demo.mean_start", "10min"},
+        {"demo.mean_duration", "2min"},
+        {"demo.failure", "2%"},
+        {"devices.mice.group", "mice"},
+        {"devices.mice.count", "100"},
+        {"devices.mice.board", "nrf52840"},
+        {"devices.mice.bootloader", "swap-move"},
+    };
+    struct sim_diag d;
+    struct scenario s;
+    struct visit_log log = {0};
+    sim_diag_init(&d);
+    assert_int_equal(scenario_load(VALID_DIR "/minimal.yaml", NULL, 0, &s, &d), 0);
+    scenario_visit(&s, visit_record, &log);
+    assert_int_equal(log.n, ARRAY_LEN(want));
+    for (size_t i = 0; i < ARRAY_LEN(want); i++) {
+        assert_string_equal(log.key[i], want[i][0]);
+        assert_string_equal(log.value[i], want[i][1]);
+    }
+    scenario_fini(&s);
+}
+
+static void visit_values_use_the_largest_exact_unit(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *arg, *key, *want;
+    } cases[] = {
+        {"until=7.5ms", "until", "7500us"},
+        {"until=1.5h", "until", "90min"},
+        {"until=3600s", "until", "1h"},
+        {"until=1ns", "until", "1ns"},
+        {"demo.mean_start=0h", "demo.mean_start", "0s"},
+        {"image.size=1.5KiB", "image.size", "1536B"},
+        {"image.size=1024KiB", "image.size", "1MiB"},
+        {"demo.failure=0.1%", "demo.failure", "0.1%"},
+        {"demo.failure=33.333%", "demo.failure", "33.333%"},
+        {"image.version=1.2.3+4", "image.version", "1.2.3+4"},
+    };
+    for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
+        struct sim_diag d;
+        struct scenario s;
+        struct visit_log log = {0};
+        const char *args[] = {cases[i].arg};
+        sim_diag_init(&d);
+        assert_int_equal(
+            scenario_load_text("t.yaml", base_yaml, strlen(base_yaml), args, 1, &s, &d), 0);
+        scenario_visit(&s, visit_record, &log);
+        const char *got = visit_get(&log, cases[i].key);
+        if (got == NULL || strcmp(got, cases[i].want) != 0)
+            fail_msg("%s: got %s, want %s", cases[i].arg, got ? got : "(none)", cases[i].want);
+        scenario_fini(&s);
+    }
+}
+
+/* What visit prints, given back as --set arguments, reproduces the same scenario: the
+ * recorded settings are enough to rerun it. */
+static void visit_output_round_trips_through_set(void **state)
+{
+    (void)state;
+    struct sim_diag d;
+    struct scenario s, again;
+    struct visit_log log = {0}, log2 = {0};
+    sim_diag_init(&d);
+    assert_int_equal(scenario_load(VALID_DIR "/full.yaml", NULL, 0, &s, &d), 0);
+    scenario_visit(&s, visit_record, &log);
+    char args[VISIT_MAX][200];
+    const char *argv[VISIT_MAX];
+    for (size_t i = 0; i < log.n; i++) {
+        snprintf(args[i], sizeof(args[i]), "%s=%s", log.key[i], log.value[i]);
+        argv[i] = args[i];
+    }
+    int rc = scenario_load_text("t.yaml", s.text, s.text_len, argv, log.n, &again, &d);
+    if (rc != 0)
+        fail_msg("rc %d:\n%s", rc, d.text);
+    scenario_visit(&again, visit_record, &log2);
+    assert_int_equal(log.n, log2.n);
+    for (size_t i = 0; i < log.n; i++) {
+        assert_string_equal(log.key[i], log2.key[i]);
+        assert_string_equal(log.value[i], log2.value[i]);
+    }
+    assert_memory_equal(&s.image, &again.image, sizeof(s.image));
+    assert_true(s.demo.failure == again.demo.failure);
+    scenario_fini(&again);
+    scenario_fini(&s);
+}
+
+/* ---- robustness ------------------------------------------------------------------------ */
+
+static void load_one(const char *text, size_t len, const char *const *args, size_t n)
+{
+    struct sim_diag d;
+    struct scenario s;
+    sim_diag_init(&d);
+    int rc = scenario_load_text("f.yaml", text, len, args, n, &s, &d);
+    if (rc != 0 && rc != SIM_EINVAL)
+        fail_msg("len %zu: rc %d:\n%s", len, rc, d.text);
+    if (rc != 0)
+        assert_true(d.n_messages > 0);
+    scenario_fini(&s);
+}
+
+/* Every prefix of a valid file, and every single-byte corruption from a set of YAML
+ * metacharacters, loads cleanly (0) or fails with a message (SIM_EINVAL): no crash, no
+ * leak (run under ASan and valgrind). */
+static void truncated_and_garbled_files_never_crash(void **state)
+{
+    (void)state;
+    static const char garble[] = {':', '[', '{', '"', '\'', '\t', '-', '&', '*', '\0', '\xff'};
+    static const char *const args[] = {"devices.mice.count=5", "image.version=1.0.0"};
+    size_t len;
+    char *text = read_text(VALID_DIR "/full.yaml", &len);
+    for (size_t cut = 0; cut <= len; cut++) {
+        load_one(text, cut, NULL, 0);
+        load_one(text, cut, args, ARRAY_LEN(args));
+    }
+    for (size_t at = 0; at < len; at++) {
+        char saved = text[at];
+        for (size_t g = 0; g < sizeof(garble); g++) {
+            text[at] = garble[g];
+            load_one(text, len, NULL, 0);
+        }
+        text[at] = saved;
+    }
+    free(text);
+}
+
+/* Random edits (deterministic xorshift, so a failure reproduces): replace, insert or
+ * delete a few bytes of the full file, many times; each load returns 0 or SIM_EINVAL. */
+static void randomly_mutated_files_never_crash(void **state)
+{
+    (void)state;
+    static const char alphabet[] = ":-[]{},'\"#&*!|>?% \t\n0123456789.abcKiBmsh\\\xc3\xa9\xff";
+    size_t len;
+    char *orig = read_text(VALID_DIR "/full.yaml", &len);
+    char *buf = malloc(len + 64);
+    assert_non_null(buf);
+    uint64_t x = 0x9e3779b97f4a7c15u;
+    for (int iter = 0; iter < 3000; iter++) {
+        memcpy(buf, orig, len);
+        size_t n = len;
+        for (int edits = 1 + iter % 4; edits > 0; edits--) {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            size_t at = (size_t)(x >> 8) % (n + 1);
+            char c = alphabet[(x >> 40) % (sizeof(alphabet) - 1)];
+            switch (x % 3) {
+            case 0: /* replace */
+                if (at < n)
+                    buf[at] = c;
+                break;
+            case 1: /* insert */
+                if (n < len + 63) {
+                    memmove(buf + at + 1, buf + at, n - at);
+                    buf[at] = c;
+                    n++;
+                }
+                break;
+            default: /* delete */
+                if (at < n) {
+                    memmove(buf + at, buf + at + 1, n - at - 1);
+                    n--;
+                }
+            }
+        }
+        load_one(buf, n, NULL, 0);
+    }
+    free(buf);
+    free(orig);
+}
+
+/* Odd --set arguments are refused with a message, never a crash. */
+static void malformed_overrides_never_crash(void **state)
+{
+    (void)state;
+    static const char *const args[] = {
+        "devices[",
+        "devices[]",
+        "devices[99999999999999999999].count=1",
+        "devices[-1].count=1",
+        "devices[0",
+        "devices[0]x=1",
+        "devices.=1",
+        "devices..count=1",
+        ".=1",
+        "=",
+        "a.b.c.d=1",
+        "image.size.x=1",
+        "image[0].size=1",
+        "devices.mice=",
+        "devices=",
+        "devices[0]=x",
+        "devices.mice.count=[1, 2]",
+        "image={size: [",
+        "name=*alias",
+        "name=---\n---",
+        "seed=\t",
+        "devices.mice.count.x=1",
+    };
+    for (size_t i = 0; i < ARRAY_LEN(args); i++) {
+        struct sim_diag d;
+        struct scenario s;
+        sim_diag_init(&d);
+        int rc = scenario_load_text("t.yaml", base_yaml, strlen(base_yaml), &args[i], 1, &s, &d);
+        if (rc != SIM_EINVAL || strstr(d.text, "--set:1:") == NULL)
+            fail_msg("\"%s\": rc %d:\n%s", args[i], rc, d.text);
+    }
+}
+
+/* ---- the binder with a test-only schema (types the dfusim schema does not use yet) ---- */
+
+struct probe {
+    bool flag;
+    uint8_t u8;
+    uint16_t u16;
+    char *label;
+};
+
+static const struct scenario_field probe_fields[] = {
+    {.key = "flag",
+     .type = SCENARIO_T_BOOL,
+     .offset = offsetof(struct probe, flag),
+     .size = sizeof(bool),
+     .def = "true"},
+    {.key = "u8",
+     .type = SCENARIO_T_UINT,
+     .offset = offsetof(struct probe, u8),
+     .size = sizeof(uint8_t),
+     .def = "7"},
+    {.key = "u16",
+     .type = SCENARIO_T_UINT,
+     .offset = offsetof(struct probe, u16),
+     .size = sizeof(uint16_t),
+     .def = "65535"},
+    {.key = "label",
+     .type = SCENARIO_T_STRING,
+     .offset = offsetof(struct probe, label),
+     .size = sizeof(char *),
+     .def = "none"},
+};
+
+static const struct scenario_schema probe_schema = {
+    .noun = "probe", .size = sizeof(struct probe), .n_fields = 4, .fields = probe_fields};
+
+static void binder_handles_bools_narrow_integers_and_strings(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *name, *yaml, *want; /* want: diag text, or "" for success */
+        bool flag;
+        unsigned u8, u16;
+        const char *label;
+    } cases[] = {
+        {"defaults", "{}", "", true, 7, 65535, "none"},
+        {"false", "{flag: false}", "", false, 7, 65535, "none"},
+        {"uint8 max", "{u8: 255}", "", true, 255, 65535, "none"},
+        {"uint16 zero", "{u16: 0}", "", true, 7, 0, "none"},
+        {"any string", "{label: 'a b: c'}", "", true, 7, 65535, "a b: c"},
+        {"uint8 past its width", "{u8: 256}", "p:1:6: u8: 256 is out of range (0..255)", 0, 0, 0,
+         NULL},
+        {"yes is not a YAML 1.2 bool", "{flag: yes}",
+         "p:1:8: flag: \"yes\" is not true or false (true or false)", 0, 0, 0, NULL},
+        {"quoted bool is a string", "{flag: \"true\"}", "\"true\" is quoted", 0, 0, 0, NULL},
+    };
+    for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
+        struct scenario_report rep;
+        struct scenario_node *root = NULL;
+        struct scenario_src src = {.name = "p"};
+        struct probe pr = {0};
+        struct sim_diag d;
+        sim_diag_init(&d);
+        scenario_report_init(&rep, "p");
+        assert_int_equal(
+            scenario_tree_parse(cases[i].yaml, strlen(cases[i].yaml), &src, &root, &rep), 0);
+        int rc = scenario_schema_bind(&probe_schema, root, root, &pr, &rep);
+        scenario_report_flush(&rep, &d);
+        if (cases[i].want[0] != '\0') {
+            if (rc != SIM_EINVAL || strstr(d.text, cases[i].want) == NULL)
+                fail_msg("%s: rc %d, want \"%s\" in:\n%s", cases[i].name, rc, cases[i].want,
+                         d.text);
+        } else {
+            if (rc != 0)
+                fail_msg("%s: rc %d:\n%s", cases[i].name, rc, d.text);
+            assert_int_equal(pr.flag, cases[i].flag);
+            assert_int_equal(pr.u8, cases[i].u8);
+            assert_int_equal(pr.u16, cases[i].u16);
+            assert_string_equal(pr.label, cases[i].label);
+        }
+        scenario_schema_free(&probe_schema, &pr);
+        assert_null(pr.label);
+        scenario_tree_free(root);
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(duration_parser_is_exact_and_strict),
+        cmocka_unit_test(size_parser_is_exact_and_strict),
+        cmocka_unit_test(percent_parser_gives_fractions),
+        cmocka_unit_test(each_error_class_has_an_exact_message),
+        cmocka_unit_test(whole_document_errors_point_at_the_start),
+        cmocka_unit_test(nul_byte_is_a_syntax_error),
+        cmocka_unit_test(all_errors_are_reported_in_order_up_to_a_cap),
+        cmocka_unit_test(every_broken_file_reports_its_expected_location),
+        cmocka_unit_test(full_file_binds_every_field),
+        cmocka_unit_test(minimal_file_takes_documented_defaults),
+        cmocka_unit_test(missing_file_is_enoent_with_a_message),
+        cmocka_unit_test(enum_names_match_the_schema),
+        cmocka_unit_test(overrides_replace_and_insert_values),
+        cmocka_unit_test(override_errors_point_into_the_argument),
+        cmocka_unit_test(visit_reports_every_setting_in_schema_order),
+        cmocka_unit_test(visit_values_use_the_largest_exact_unit),
+        cmocka_unit_test(visit_output_round_trips_through_set),
+        cmocka_unit_test(truncated_and_garbled_files_never_crash),
+        cmocka_unit_test(randomly_mutated_files_never_crash),
+        cmocka_unit_test(malformed_overrides_never_crash),
+        cmocka_unit_test(binder_handles_bools_narrow_integers_and_strings),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
