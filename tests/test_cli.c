@@ -3,6 +3,7 @@
  * SIGINT leaving a database that says 'interrupted'. */
 #include "sim/cli/cli.h"
 #include "sim/error.h"
+#include "sim/scenario.h"
 
 #include <dirent.h>
 #include <setjmp.h>
@@ -304,6 +305,50 @@ static void sigint_leaves_an_interrupted_database(void **state)
     unlink(db);
 }
 
+struct key_check {
+    const char *readme;
+    int checked;
+};
+
+/* devices.a.count -> `devices[].count`, which the README table must name. */
+static void check_key_documented(void *ctx, const char *key, const char *value)
+{
+    (void)value;
+    struct key_check *kc = ctx;
+    char want[256];
+    if (strncmp(key, "devices.", 8) == 0) {
+        const char *field = strchr(key + 8, '.');
+        assert_non_null(field);
+        snprintf(want, sizeof(want), "`devices[]%s`", field);
+    } else {
+        snprintf(want, sizeof(want), "`%s`", key);
+    }
+    if (strstr(kc->readme, want) == NULL)
+        fail_msg("README.md, Scenario reference: %s is not documented", want);
+    kc->checked++;
+}
+
+/* Every scenario key (all that scenario_visit reports, defaults included) has a row in the
+ * README's scenario reference, so a new key cannot land undocumented. */
+static void readme_documents_every_scenario_key(void **state)
+{
+    (void)state;
+    static char readme[1 << 17];
+    FILE *f = fopen(SRC "/README.md", "r");
+    assert_non_null(f);
+    size_t n = fread(readme, 1, sizeof(readme) - 1, f);
+    fclose(f);
+    readme[n] = '\0';
+    struct scenario s;
+    struct sim_diag diag;
+    sim_diag_init(&diag);
+    assert_int_equal(scenario_load(SMALL, NULL, 0, &s, &diag), 0);
+    struct key_check kc = {readme, 0};
+    scenario_visit(&s, check_key_documented, &kc);
+    scenario_fini(&s);
+    assert_true(kc.checked >= 12);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -315,6 +360,7 @@ int main(void)
         cmocka_unit_test(overrides_change_the_run),
         cmocka_unit_test(same_seed_gives_identical_databases),
         cmocka_unit_test(sigint_leaves_an_interrupted_database),
+        cmocka_unit_test(readme_documents_every_scenario_key),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

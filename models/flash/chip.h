@@ -1,0 +1,102 @@
+/* models/flash/chip.h - flash chip profiles and the time each flash operation takes.
+ *
+ * A profile is plain data: geometry (erase sector, write block, program unit) and timing
+ * (erase per sector, program per unit, read per KiB) for the worst case (MAX, the default)
+ * and the typical case (TYP). Every figure the reference marks *unverified* is a field the
+ * caller may override; such fields are listed in `unverified` (FLASH_CHIP_UV_* bits).
+ * Facts: ../shared/reference/flash-and-ble.md §1-§3 (sources per field in chip.c).
+ */
+#ifndef MODELS_FLASH_CHIP_H
+#define MODELS_FLASH_CHIP_H
+
+#include "sim/error.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+
+enum flash_chip_id {
+    FLASH_CHIP_NRF52840,  /* RAK4631, nRF52840 DK: NVMC, 4 KiB pages */
+    FLASH_CHIP_NRF5340,   /* application core NVMC, 4 KiB pages */
+    FLASH_CHIP_NRF54L15,  /* RRAM: no erase needed, logical 4 KiB blocks */
+    FLASH_CHIP_STM32WLE5, /* RAK3172: 2 KiB pages, 64-bit double-word writes */
+    FLASH_CHIP_APOLLO3,   /* RAK11720: 8 KiB pages; all timing is assumed */
+    FLASH_CHIP_MX25R64,   /* MX25R6435F 8 MiB QSPI NOR on the nRF52840 DK */
+    FLASH_CHIP_COUNT
+};
+
+/* Which column of the timing tables the timing functions use. */
+enum flash_chip_corner {
+    FLASH_CHIP_MAX = 0, /* datasheet / driver maximum: the default, what drivers budget */
+    FLASH_CHIP_TYP = 1, /* typical */
+    FLASH_CHIP_CORNER_COUNT
+};
+
+/* Bits of flash_chip.unverified: the figure is an assumption, not a sourced value. */
+enum flash_chip_unverified {
+    FLASH_CHIP_UV_ERASE_MAX = 1u << 0,
+    FLASH_CHIP_UV_ERASE_TYP = 1u << 1,
+    FLASH_CHIP_UV_PROG_MAX = 1u << 2,
+    FLASH_CHIP_UV_PROG_TYP = 1u << 3,
+    FLASH_CHIP_UV_READ = 1u << 4,
+    FLASH_CHIP_UV_BLE_SLOWDOWN = 1u << 5,
+    FLASH_CHIP_UV_ENDURANCE = 1u << 6
+};
+
+/* One chip. Plain data: copy it from flash_chip_profile(), override what a scenario sets,
+ * check it with flash_chip_check(). Times are int64_t ns. */
+struct flash_chip {
+    const char *name;                         /* "nrf52840"; static storage */
+    int64_t t_erase[FLASH_CHIP_CORNER_COUNT]; /* ns per sector erase, [MAX] and [TYP] */
+    int64_t t_prog[FLASH_CHIP_CORNER_COUNT];  /* ns per program unit, [MAX] and [TYP] */
+    int64_t t_read_kib;                       /* ns to read 1 KiB (memory-mapped or QSPI) */
+    double ble_slowdown;           /* >= 1: wall-clock factor on application-side flash work
+                                     while a BLE link is active (radio time-slotting) */
+    uint32_t size;                 /* bytes of the whole device */
+    uint32_t sector_size;          /* erase unit in bytes (logical block on RRAM) */
+    uint32_t write_block;          /* minimum write size and alignment (flash_area_align) */
+    uint32_t prog_unit;            /* bytes per timed program operation (word, line, page) */
+    uint32_t endurance;            /* erase (or write, RRAM) cycles per sector */
+    uint32_t unverified;           /* FLASH_CHIP_UV_* bits */
+    enum flash_chip_corner corner; /* which timing column the functions use; MAX by default */
+    bool needs_erase;              /* false on RRAM: MCUboot's region erase is a no-op */
+    uint8_t erased_val;            /* value of an erased byte (0xff) */
+};
+
+/* Copy the built-in profile of `id` into *out. Returns 0, or SIM_EINVAL for an unknown id
+ * (then *out is unchanged). */
+int flash_chip_profile(enum flash_chip_id id, struct flash_chip *out);
+
+/* Find a profile id by name ("nrf52840", "nrf5340", "nrf54l15", "stm32wle5", "apollo3",
+ * "mx25r64"; case-sensitive). Returns 0, or SIM_ENOENT with a message listing the names. */
+int flash_chip_find(const char *name, enum flash_chip_id *out, struct sim_diag *d);
+
+/* Name of a built-in profile; "?" for an unknown id. */
+const char *flash_chip_name(enum flash_chip_id id);
+
+/* Check a (possibly overridden) profile: sizes non-zero, powers of two where the hardware
+ * requires it, write_block divides prog_unit and sector_size, times >= 0, typ <= max,
+ * ble_slowdown >= 1. Reports every problem into d. Returns 0 or SIM_EINVAL. */
+int flash_chip_check(const struct flash_chip *c, struct sim_diag *d);
+
+/* ---- Timing. Pure functions of the profile; the radio is off (MCUboot) unless stated. ---- */
+
+/* ns to erase n sectors one by one; 0 when the chip needs no erase (RRAM). */
+int64_t flash_chip_erase_ns(const struct flash_chip *c, uint32_t n_sectors);
+
+/* ns to program n bytes: rounded up to write blocks, then to program units. */
+int64_t flash_chip_write_ns(const struct flash_chip *c, uint64_t n_bytes);
+
+/* ns to read n bytes. */
+int64_t flash_chip_read_ns(const struct flash_chip *c, uint64_t n_bytes);
+
+/* ns to copy n bytes within or between areas of this chip (read + program). */
+int64_t flash_chip_copy_ns(const struct flash_chip *c, uint64_t n_bytes);
+
+/* Wall-clock ns of application-side flash work that takes `ns` with the radio off:
+ * multiplied by ble_slowdown when a BLE link is active (flash-and-ble.md §3). */
+int64_t flash_chip_app_ns(const struct flash_chip *c, int64_t ns, bool ble_active);
+
+/* Number of sectors that cover n bytes (ceil). */
+uint32_t flash_chip_sectors_for(const struct flash_chip *c, uint64_t n_bytes);
+
+#endif /* MODELS_FLASH_CHIP_H */

@@ -1,0 +1,201 @@
+/* models/mcuboot/image.h - the MCUboot image: header, TLV areas, image hash, signature.
+ *
+ * Loads a real imgtool-signed .bin (or synthesizes a descriptor from a size and a version),
+ * computes and checks the image hash (SHA-256 over header + body + protected TLVs), and
+ * verifies the ECDSA-P256 signature TLV and the KEYHASH TLV with OpenSSL libcrypto, as
+ * bootutil_img_validate() does. The descriptor (struct mcuboot_image) is plain data shared by
+ * every device that carries the image (DESIGN.md rule 6); the bytes stay with the caller.
+ * Facts: ../shared/reference/mcuboot.md §1-§2; mcu-tools/mcuboot:
+ * boot/bootutil/include/bootutil/image.h, boot/bootutil/src/image_validate.c.
+ *
+ * Image header (32 bytes, little-endian), mcu-tools/mcuboot: bootutil/image.h struct
+ * image_header:
+ *   OFFSET  SIZE  DESCRIPTION
+ *   0       4     ih_magic: 0x96f3b83d (0x96f3b83c = legacy v1, 0xffffffff = erased)
+ *   4       4     ih_load_addr: RAM-load / ROM_FIXED address
+ *   8       2     ih_hdr_size: header incl. padding = offset of the body (Zephyr: 0x200)
+ *   10      2     ih_protect_tlv_size: protected TLV area incl. its info header; 0 if none
+ *   12      4     ih_img_size: body bytes, header excluded
+ *   16      4     ih_flags: MCUBOOT_IMAGE_F_*
+ *   20      1     iv_major
+ *   21      1     iv_minor
+ *   22      2     iv_revision
+ *   24      4     iv_build_num
+ *   28      4     padding
+ *
+ * Image in a slot or file:
+ *   OFFSET                                 SIZE                 DESCRIPTION
+ *   0                                      ih_hdr_size          header + padding
+ *   ih_hdr_size                            ih_img_size          body
+ *   ih_hdr_size + ih_img_size              ih_protect_tlv_size  protected TLVs (info 0x6908)
+ *   ... + ih_protect_tlv_size              it_tlv_tot           TLVs (info 0x6907)
+ *   (a padded file continues with 0xff up to the trailer at the end of the slot)
+ *
+ * TLV info header (4 bytes):           TLV entry header (4 bytes, then `len` value bytes):
+ *   OFFSET  SIZE  DESCRIPTION            OFFSET  SIZE  DESCRIPTION
+ *   0       2     it_magic 0x6907/0x6908 0       2     it_type (MCUBOOT_IMAGE_TLV_*)
+ *   2       2     it_tlv_tot (incl. info) 2       2     it_len (value bytes, header excl.)
+ */
+#ifndef MODELS_MCUBOOT_IMAGE_H
+#define MODELS_MCUBOOT_IMAGE_H
+
+#include "sim/error.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* mcu-tools/mcuboot: boot/bootutil/include/bootutil/image.h */
+#define MCUBOOT_IMAGE_MAGIC           0x96f3b83du
+#define MCUBOOT_IMAGE_MAGIC_V1        0x96f3b83cu
+#define MCUBOOT_IMAGE_MAGIC_NONE      0xffffffffu
+#define MCUBOOT_IMAGE_HEADER_SIZE     32u
+#define MCUBOOT_IMAGE_TLV_INFO_MAGIC  0x6907u
+#define MCUBOOT_IMAGE_TLV_PROT_MAGIC  0x6908u
+#define MCUBOOT_IMAGE_TLV_INFO_SIZE   4u
+#define MCUBOOT_IMAGE_TLV_HEADER_SIZE 4u
+#define MCUBOOT_IMAGE_HASH_SIZE       32u
+#define MCUBOOT_IMAGE_ZEPHYR_HDR_SIZE 0x200u /* imgtool --header-size 0x200 in Zephyr builds */
+
+/* ih_flags bits (bootutil/image.h IMAGE_F_*). */
+#define MCUBOOT_IMAGE_F_PIC              0x00000001u
+#define MCUBOOT_IMAGE_F_ENCRYPTED_AES128 0x00000004u
+#define MCUBOOT_IMAGE_F_ENCRYPTED_AES256 0x00000008u
+#define MCUBOOT_IMAGE_F_NON_BOOTABLE     0x00000010u
+#define MCUBOOT_IMAGE_F_RAM_LOAD         0x00000020u
+#define MCUBOOT_IMAGE_F_ROM_FIXED        0x00000100u
+
+/* TLV types used here (bootutil/image.h IMAGE_TLV_*). */
+enum mcuboot_image_tlv_type {
+    MCUBOOT_IMAGE_TLV_KEYHASH = 0x01, /* SHA-256 of the public key (DER SubjectPublicKeyInfo) */
+    MCUBOOT_IMAGE_TLV_PUBKEY = 0x02,
+    MCUBOOT_IMAGE_TLV_SHA256 = 0x10, /* the image hash */
+    MCUBOOT_IMAGE_TLV_SHA384 = 0x11,
+    MCUBOOT_IMAGE_TLV_SHA512 = 0x12,
+    MCUBOOT_IMAGE_TLV_RSA2048_PSS = 0x20,
+    MCUBOOT_IMAGE_TLV_ECDSA_SIG = 0x22, /* DER ECDSA signature (P-256 or P-384) */
+    MCUBOOT_IMAGE_TLV_RSA3072_PSS = 0x23,
+    MCUBOOT_IMAGE_TLV_ED25519 = 0x24,
+    MCUBOOT_IMAGE_TLV_SEC_CNT = 0x50
+};
+
+struct mcuboot_image_version {
+    uint8_t major;
+    uint8_t minor;
+    uint16_t revision;
+    uint32_t build;
+};
+
+/* The decoded 32-byte header. */
+struct mcuboot_image_header {
+    uint32_t magic;
+    uint32_t load_addr;
+    uint16_t hdr_size;
+    uint16_t protect_tlv_size;
+    uint32_t img_size;
+    uint32_t flags;
+    struct mcuboot_image_version version;
+};
+
+/* Image descriptor: what a device needs to know about an image. Plain data, by value. */
+struct mcuboot_image {
+    struct mcuboot_image_header hdr;
+    uint32_t tlv_off;     /* offset of the unprotected TLV info (after the protected area) */
+    uint32_t tlv_size;    /* it_tlv_tot of the unprotected area (info header included) */
+    uint32_t total_size;  /* header + body + all TLVs: the upload size, swap_size basis */
+    uint32_t file_size;   /* bytes in the file (> total_size when padded to a slot) */
+    uint32_t sig_tlv_len; /* length of the ECDSA_SIG value; 0 when unsigned */
+    uint8_t hash[MCUBOOT_IMAGE_HASH_SIZE];     /* SHA256 TLV value: what img_mgmt reports */
+    uint8_t file_sha[MCUBOOT_IMAGE_HASH_SIZE]; /* SHA-256 of the whole file (upload "sha") */
+    uint8_t keyhash[MCUBOOT_IMAGE_HASH_SIZE];  /* KEYHASH TLV value when has_keyhash */
+    bool has_keyhash;
+    bool synthetic; /* made by mcuboot_image_synth(): there are no bytes */
+};
+
+/* Outcome of validation as the bootloader sees it: data, not a C error. */
+enum mcuboot_image_verdict {
+    MCUBOOT_IMAGE_VALID = 0,
+    MCUBOOT_IMAGE_BAD_HASH,     /* computed hash differs from the SHA256 TLV */
+    MCUBOOT_IMAGE_NO_SIGNATURE, /* a key is configured but the image has no ECDSA_SIG TLV */
+    MCUBOOT_IMAGE_BAD_KEYHASH,  /* KEYHASH TLV names another key: no key to verify with */
+    MCUBOOT_IMAGE_BAD_SIGNATURE /* the signature does not verify over the image hash */
+};
+
+struct mcuboot_image_key; /* opaque: an OpenSSL EVP_PKEY and its key hash */
+
+/* Decode a header from at least 32 bytes. Returns 0, or SIM_EFORMAT with a message naming
+ * `what` (a file name, for people) when the buffer is short or the magic is not an MCUboot
+ * v2 magic (erased flash, legacy v1, ELF, Intel HEX and unknown data are told apart). */
+int mcuboot_image_header_decode(const uint8_t *buf, size_t len, const char *what,
+                                struct mcuboot_image_header *out, struct sim_diag *d);
+
+/* Encode a header into 32 bytes (padding zeroed). */
+void mcuboot_image_header_encode(const struct mcuboot_image_header *h,
+                                 uint8_t out[MCUBOOT_IMAGE_HEADER_SIZE]);
+
+/* Parse a whole image (file contents or slot contents) without copying it: header, the
+ * protected and unprotected TLV areas (every entry inside its area), exactly one 32-byte
+ * SHA256 TLV in the unprotected area, the optional KEYHASH and ECDSA_SIG TLVs, and the file
+ * SHA-256. Returns 0, or SIM_EFORMAT (corrupt, truncated or foreign; message names `what`
+ * and the offset). *out is written only on success. */
+int mcuboot_image_parse(const uint8_t *buf, size_t len, const char *what, struct mcuboot_image *out,
+                        struct sim_diag *d);
+
+/* Read a whole file into a new heap buffer (the caller frees *buf with free()).
+ * Returns 0, SIM_ENOENT / SIM_EIO (message with the path and strerror), SIM_ERANGE for a
+ * file over 16 MiB, or SIM_ENOMEM. On failure *buf is NULL. */
+int mcuboot_image_read_file(const char *path, uint8_t **buf, size_t *len, struct sim_diag *d);
+
+/* Read and parse a file; the bytes are not kept. Errors as read_file and parse. */
+int mcuboot_image_load(const char *path, struct mcuboot_image *out, struct sim_diag *d);
+
+/* Describe an image of total_size bytes (header + body + TLVs, as uploaded) and a version
+ * without bytes: header size 0x200 and the TLV area of an imgtool ECDSA-P256 image (SHA256,
+ * KEYHASH, 71-byte signature: 151 bytes). hash and file_sha are deterministic functions of
+ * (total_size, version), so distinct synthetic images have distinct hashes.
+ * Returns 0, or SIM_ERANGE (message) when total_size cannot hold header and TLVs. */
+int mcuboot_image_synth(uint32_t total_size, const struct mcuboot_image_version *v,
+                        struct mcuboot_image *out, struct sim_diag *d);
+
+/* Find the first TLV of `type` in the protected (prot = true) or unprotected area of a
+ * parsed image. Stores the value offset and length. Returns 0, or SIM_ENOENT. */
+int mcuboot_image_tlv_find(const uint8_t *buf, size_t len, const struct mcuboot_image *img,
+                           uint16_t type, bool prot, uint32_t *val_off, uint16_t *val_len);
+
+/* SHA-256 over header + body + protected TLVs (mcu-tools/mcuboot:
+ * boot/bootutil/src/bootutil_img_hash.c). Returns 0, SIM_EINVAL if buf is shorter than that,
+ * or SIM_EINTERNAL if libcrypto fails. */
+int mcuboot_image_hash(const uint8_t *buf, size_t len, const struct mcuboot_image *img,
+                       uint8_t out[MCUBOOT_IMAGE_HASH_SIZE]);
+
+/* Load a PEM public key (SubjectPublicKeyInfo) from memory or a file. Only ECDSA P-256 is
+ * accepted. The key hash is SHA-256 of its DER encoding, as imgtool writes in KEYHASH.
+ * Returns 0, or SIM_EFORMAT / SIM_ENOENT / SIM_ENOMEM with a message; *out is NULL then. */
+int mcuboot_image_key_from_pem(const char *pem, size_t len, const char *what,
+                               struct mcuboot_image_key **out, struct sim_diag *d);
+int mcuboot_image_key_load(const char *path, struct mcuboot_image_key **out, struct sim_diag *d);
+/* Free a key. Accepts NULL. */
+void mcuboot_image_key_free(struct mcuboot_image_key *k);
+/* The key's hash (32 bytes, owned by the key). */
+const uint8_t *mcuboot_image_key_hash(const struct mcuboot_image_key *k);
+
+/* Validate an image as bootutil_img_validate() does: recompute the hash and compare it with
+ * the SHA256 TLV; then, when key != NULL, require a signature TLV, check that the KEYHASH
+ * TLV (if present) names this key, and verify the ECDSA signature over the hash.
+ * The verdict goes to *verdict (and a message into d when not VALID).
+ * Returns 0 (verdict set), or SIM_EINVAL for a synthetic image or a short buffer,
+ * SIM_EINTERNAL if libcrypto fails. */
+int mcuboot_image_validate(const uint8_t *buf, size_t len, const struct mcuboot_image *img,
+                           const struct mcuboot_image_key *key, enum mcuboot_image_verdict *verdict,
+                           struct sim_diag *d);
+
+/* Compare versions as boot_compare_version() (mcu-tools/mcuboot:
+ * boot/bootutil/src/bootutil_loader.c): major, minor, revision, then build number only when
+ * use_build. Returns -1, 0 or 1. */
+int mcuboot_image_version_cmp(const struct mcuboot_image_version *a,
+                              const struct mcuboot_image_version *b, bool use_build);
+
+/* Lower-case hex of a 32-byte hash into out (65 bytes with the NUL). */
+void mcuboot_image_hash_hex(const uint8_t hash[MCUBOOT_IMAGE_HASH_SIZE], char out[65]);
+
+#endif /* MODELS_MCUBOOT_IMAGE_H */
