@@ -25,13 +25,16 @@
 /* How much the recorder writes (DESIGN.md rule 8). */
 enum scenario_record { SCENARIO_RECORD_SUMMARY, SCENARIO_RECORD_ATTEMPTS, SCENARIO_RECORD_CHUNKS };
 
-/* Chip profile (issue 4 gives each its flash geometry and timing). */
+/* Board: its flash map and chips. Names and order match models/flash/map.h
+ * (enum flash_map_board); tests/test_cli.c checks that each name resolves there. */
 enum scenario_board {
-    SCENARIO_BOARD_NRF52840,
-    SCENARIO_BOARD_NRF5340,
-    SCENARIO_BOARD_NRF54L15,
-    SCENARIO_BOARD_STM32WLE5,
-    SCENARIO_BOARD_APOLLO3,
+    SCENARIO_BOARD_RAK4631,        /* nRF52840 */
+    SCENARIO_BOARD_NRF52840DK,     /* nRF52840, both slots internal */
+    SCENARIO_BOARD_NRF52840DK_EXT, /* nRF52840, secondary slot on the MX25R64 QSPI flash */
+    SCENARIO_BOARD_NRF5340DK,      /* nRF5340 application core */
+    SCENARIO_BOARD_NRF54L15DK,     /* nRF54L15 RRAM */
+    SCENARIO_BOARD_RAK3172,        /* STM32WLE5 */
+    SCENARIO_BOARD_RAK11720,       /* Apollo3 Blue */
     SCENARIO_BOARD_COUNT
 };
 
@@ -55,7 +58,7 @@ struct scenario_version {
 };
 
 struct scenario_image {
-    uint64_t size;                   /* bytes */
+    uint64_t size; /* bytes */
     struct scenario_version version;
 };
 
@@ -69,25 +72,25 @@ struct scenario_demo {
 };
 
 struct scenario_group {
-    char *name;            /* unique among groups */
-    uint32_t count;        /* devices in the group */
+    char *name;     /* unique among groups */
+    uint32_t count; /* devices in the group */
     enum scenario_board board;
     enum scenario_bootloader bootloader;
 };
 
 struct scenario {
-    char *path;            /* file it was loaded from, as given */
-    char *text;            /* the file's full text (recorded with its SHA-256) */
+    char *path; /* file it was loaded from, as given */
+    char *text; /* the file's full text (recorded with its SHA-256) */
     size_t text_len;
     char *name;
     uint64_t seed;
-    int64_t until;         /* ns of simulated time */
+    int64_t until; /* ns of simulated time */
     enum scenario_record record;
     struct scenario_image image;
     struct scenario_demo demo;
     size_t n_groups;
     struct scenario_group *groups;
-    size_t n_overrides;    /* the --set arguments that were applied, in order */
+    size_t n_overrides; /* the --set arguments that were applied, in order */
     char **overrides;
 };
 
@@ -98,9 +101,8 @@ struct scenario {
 int scenario_load(const char *path, const char *const *overrides, size_t n_overrides,
                   struct scenario *out, struct sim_diag *diag);
 /* Same from text in memory; `path` names it in messages. */
-int scenario_load_text(const char *path, const char *text, size_t len,
-                       const char *const *overrides, size_t n_overrides, struct scenario *out,
-                       struct sim_diag *diag);
+int scenario_load_text(const char *path, const char *text, size_t len, const char *const *overrides,
+                       size_t n_overrides, struct scenario *out, struct sim_diag *diag);
 void scenario_fini(struct scenario *s);
 
 /* Visit every effective setting as (key path, value text), defaults included, in schema

@@ -1,6 +1,7 @@
 /* tests/test_cli.c - the dfusim program end to end: verbs, exit codes, messages for the
  * broken scenarios under tests/scenarios/broken/, the results database, determinism, and
  * SIGINT leaving a database that says 'interrupted'. */
+#include "models/flash/map.h"
 #include "sim/cli/cli.h"
 #include "sim/error.h"
 #include "sim/scenario.h"
@@ -164,7 +165,7 @@ static void run_writes_a_complete_database(void **state)
     assert_string_equal(query(db, "select count(*) from devices"), "400");
     assert_string_equal(query(db, "select group_concat(name || ':' || count || ':' || board"
                                   " || ':' || bootloader, ' ') from device_groups"),
-                        "a:300:nrf52840:swap-move b:100:nrf5340:direct-xip");
+                        "a:300:nrf52840dk:swap-move b:100:nrf5340dk:direct-xip");
     assert_string_equal(query(db, "select count(*) = (select count(*) from devices"
                                   " where state in ('updated','failed')) from dfu_attempts"),
                         "1");
@@ -349,6 +350,46 @@ static void readme_documents_every_scenario_key(void **state)
     assert_true(kc.checked >= 12);
 }
 
+/* The scenario's board names are the flash maps' names, in the same order: the world
+ * builder turns one into the other by value. */
+static void scenario_boards_are_flash_map_boards(void **state)
+{
+    (void)state;
+    assert_int_equal(SCENARIO_BOARD_COUNT, FLASH_MAP_BOARD_COUNT);
+    for (int b = 0; b < SCENARIO_BOARD_COUNT; b++) {
+        enum flash_map_board found;
+        struct flash_map map;
+        assert_int_equal(flash_map_find(scenario_board_name((enum scenario_board)b), &found, NULL),
+                         0);
+        assert_int_equal(found, b);
+        assert_int_equal(flash_map_board(found, &map), 0);
+        assert_string_equal(map.board, scenario_board_name((enum scenario_board)b));
+    }
+}
+
+/* `dfusim explain` prints one row per mode from the mode's real plan. swap-move on the
+ * nRF52840 DK with a 128 KiB image (L = 32 sectors of 4 KiB) copies 3L = 96 sectors
+ * (mcuboot.md section 6.3); direct-xip copies nothing. */
+static void explain_prints_each_mode(void **state)
+{
+    (void)state;
+    assert_int_equal(
+        RUN_CLI("dfusim", "explain", "--board", "nrf52840dk", "--size", "128KiB", "--markdown"), 0);
+    assert_non_null(strstr(out_text, "| swap-move | yes (464) | 98 | 96 |"));
+    assert_non_null(strstr(out_text, "| direct-xip | yes (472) | 0 | 0 | 0 | 0 | 0.00 |"));
+    assert_int_equal(RUN_CLI("dfusim", "explain", "--board", "nrf5340dk", "--size", "464KiB"), 0);
+    assert_non_null(strstr(out_text, "swap-move"));
+    assert_non_null(strstr(out_text, "no (456)"));
+    assert_int_equal(RUN_CLI("dfusim", "explain", "--board", "nrf9999", "--size", "1KiB"),
+                     SIM_EXIT_USAGE);
+    assert_non_null(strstr(err_text, "unknown board 'nrf9999'"));
+    assert_int_equal(RUN_CLI("dfusim", "explain", "--board", "nrf52840dk", "--size", "lots"),
+                     SIM_EXIT_USAGE);
+    assert_int_equal(
+        RUN_CLI("dfusim", "explain", "--board", "nrf52840dk", "--size", "1KiB", "--timing", "fast"),
+        SIM_EXIT_USAGE);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -361,6 +402,8 @@ int main(void)
         cmocka_unit_test(same_seed_gives_identical_databases),
         cmocka_unit_test(sigint_leaves_an_interrupted_database),
         cmocka_unit_test(readme_documents_every_scenario_key),
+        cmocka_unit_test(scenario_boards_are_flash_map_boards),
+        cmocka_unit_test(explain_prints_each_mode),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

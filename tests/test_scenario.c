@@ -424,11 +424,11 @@ static void full_file_binds_every_field(void **state)
     assert_int_equal(s.n_groups, 2);
     assert_string_equal(s.groups[0].name, "mice");
     assert_int_equal(s.groups[0].count, 10000000);
-    assert_int_equal(s.groups[0].board, SCENARIO_BOARD_APOLLO3);
+    assert_int_equal(s.groups[0].board, SCENARIO_BOARD_RAK11720);
     assert_int_equal(s.groups[0].bootloader, SCENARIO_BOOT_DIRECT_XIP_REVERT);
     assert_string_equal(s.groups[1].name, "kbd.v2");
     assert_int_equal(s.groups[1].count, 1);
-    assert_int_equal(s.groups[1].board, SCENARIO_BOARD_STM32WLE5);
+    assert_int_equal(s.groups[1].board, SCENARIO_BOARD_RAK3172);
     assert_int_equal(s.groups[1].bootloader, SCENARIO_BOOT_RAM_LOAD);
     assert_int_equal(s.n_overrides, 0);
     assert_int_equal(d.n_messages, 0);
@@ -455,7 +455,7 @@ static void minimal_file_takes_documented_defaults(void **state)
     assert_int_equal(s.demo.mean_duration, 2 * INT64_C(60000000000));
     assert_true(s.demo.failure == 0.02);
     assert_int_equal(s.n_groups, 1);
-    assert_int_equal(s.groups[0].board, SCENARIO_BOARD_NRF52840);
+    assert_int_equal(s.groups[0].board, SCENARIO_BOARD_NRF52840DK);
     assert_int_equal(s.groups[0].bootloader, SCENARIO_BOOT_SWAP_MOVE);
     scenario_fini(&s);
 }
@@ -474,8 +474,8 @@ static void missing_file_is_enoent_with_a_message(void **state)
 static void enum_names_match_the_schema(void **state)
 {
     (void)state;
-    assert_string_equal(scenario_board_name(SCENARIO_BOARD_NRF5340), "nrf5340");
-    assert_string_equal(scenario_board_name(SCENARIO_BOARD_APOLLO3), "apollo3");
+    assert_string_equal(scenario_board_name(SCENARIO_BOARD_NRF5340DK), "nrf5340dk");
+    assert_string_equal(scenario_board_name(SCENARIO_BOARD_RAK11720), "rak11720");
     assert_string_equal(scenario_board_name(SCENARIO_BOARD_COUNT), "?");
     assert_string_equal(scenario_bootloader_name(SCENARIO_BOOT_OVERWRITE_ONLY), "overwrite-only");
     assert_string_equal(scenario_bootloader_name(SCENARIO_BOOT_RAM_LOAD), "ram-load");
@@ -499,7 +499,10 @@ static void overrides_replace_and_insert_values(void **state)
         {"nested key", {"image.size=128KiB"}, "image.size", "128KiB"},
         {"nested key in an absent map is inserted", {"demo.failure=0.5%"}, "demo.failure", "0.5%"},
         {"list element by group name", {"devices.mice.count=500"}, "devices.mice.count", "500"},
-        {"list element by index", {"devices[0].board=nrf5340"}, "devices.mice.board", "nrf5340"},
+        {"list element by index",
+         {"devices[0].board=nrf5340dk"},
+         "devices.mice.board",
+         "nrf5340dk"},
         {"later override wins", {"seed=7", "seed=8"}, "seed", "8"},
         {"flow map replaces a map",
          {"image={size: 1KiB, version: 1.2.3}"},
@@ -607,7 +610,7 @@ static void visit_reports_every_setting_in_schema_order(void **state)
         {"demo.failure", "2%"},
         {"devices.mice.group", "mice"},
         {"devices.mice.count", "100"},
-        {"devices.mice.board", "nrf52840"},
+        {"devices.mice.board", "nrf52840dk"},
         {"devices.mice.bootloader", "swap-move"},
     };
     struct sim_diag d;

@@ -23,6 +23,7 @@ void mcuboot_explain_params_default(struct mcuboot_explain_params *p)
     p->hash_rate = 1e6;
     p->t_sig = 100000000;
     p->validate_primary = true;
+    p->corner = FLASH_CHIP_MAX;
 }
 
 int64_t mcuboot_explain_validate_ns(const struct mcuboot_explain_params *p, uint64_t size)
@@ -159,6 +160,7 @@ int mcuboot_explain(const struct flash_map *m, uint32_t image_size,
     }
     if (flash_chip_profile(m->scratch.chip, &cx) != 0)
         cx = cp;
+    cp.corner = cs.corner = cx.corner = p->corner;
     memset(rows, 0, sizeof(*rows) * MCUBOOT_EXPLAIN_MODE_COUNT);
     for (int mode = 0; mode < MCUBOOT_EXPLAIN_MODE_COUNT; mode++) {
         rows[mode].mode = (uint8_t)mode;

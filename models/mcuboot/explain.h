@@ -32,11 +32,12 @@ enum mcuboot_explain_mode {
 
 /* Parameters the reference leaves unverified. */
 struct mcuboot_explain_params {
-    double hash_rate;      /* bytes/s of SHA-256 over flash; default 1e6 (mcuboot.md §2:
+    double hash_rate;              /* bytes/s of SHA-256 over flash; default 1e6 (mcuboot.md §2:
                               0.5-2 MB/s on nRF52840/nRF5340, unverified) */
-    int64_t t_sig;         /* ns of one signature check; default 100 ms (10-300 ms,
+    int64_t t_sig;                 /* ns of one signature check; default 100 ms (10-300 ms,
                               unverified) */
-    bool validate_primary; /* MCUBOOT_VALIDATE_PRIMARY_SLOT; default true */
+    bool validate_primary;         /* MCUBOOT_VALIDATE_PRIMARY_SLOT; default true */
+    enum flash_chip_corner corner; /* timing column of every chip; default FLASH_CHIP_MAX */
 };
 
 /* One mode's cost of one upgrade of an image of the given size. */

@@ -15,6 +15,8 @@ static const char usage_text[] =
     "Commands:\n"
     "  run SCENARIO        run a YAML scenario and write results to SQLite\n"
     "  validate FILE...    parse and check scenario files without running them\n"
+    "  explain --board B --size S\n"
+    "                      per MCUboot mode: flash operations, swap time, downtime, wear\n"
     "\n"
     "Options:\n"
     "  -h, --help          show this help (also: dfusim COMMAND --help)\n"
@@ -43,7 +45,10 @@ int cli_main(int argc, char **argv, FILE *out, FILE *err)
         return cli_run(argc - 1, argv + 1, out, err);
     if (strcmp(verb, "validate") == 0)
         return cli_validate(argc - 1, argv + 1, out, err);
-    fprintf(err, "dfusim: unknown command '%s' (commands: run, validate; see dfusim --help)\n",
+    if (strcmp(verb, "explain") == 0)
+        return cli_explain(argc - 1, argv + 1, out, err);
+    fprintf(err,
+            "dfusim: unknown command '%s' (commands: run, validate, explain; see dfusim --help)\n",
             verb);
     return SIM_EXIT_USAGE;
 }

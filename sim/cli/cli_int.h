@@ -11,6 +11,7 @@
 /* Each verb gets argv with argv[0] = the verb's name; returns an exit code. */
 int cli_run(int argc, char **argv, FILE *out, FILE *err);
 int cli_validate(int argc, char **argv, FILE *out, FILE *err);
+int cli_explain(int argc, char **argv, FILE *out, FILE *err);
 
 /* Simulated time as H:MM:SS.mmm (or D days H:MM:SS.mmm). */
 void cli_format_time(char *buf, size_t n, int64_t ns);

@@ -18,8 +18,8 @@
 static const char *const record_names[] = {"summary", "attempts", "chunks", NULL};
 
 /* Order matches enum scenario_board. */
-static const char *const board_names[] = {"nrf52840",  "nrf5340", "nrf54l15",
-                                          "stm32wle5", "apollo3", NULL};
+static const char *const board_names[] = {"rak4631",    "nrf52840dk", "nrf52840dk-ext", "nrf5340dk",
+                                          "nrf54l15dk", "rak3172",    "rak11720",       NULL};
 
 /* Order matches enum scenario_bootloader (MCUboot upgrade modes, written in kebab case). */
 static const char *const bootloader_names[] = {
@@ -91,9 +91,9 @@ static const struct scenario_field group_fields[] = {
     {.key = "board",
      .type = SCENARIO_T_ENUM,
      SCENARIO_AT(struct scenario_group, board),
-     .def = "nrf52840",
+     .def = "nrf52840dk",
      .names = board_names,
-     .doc = "chip profile: flash geometry and timing"},
+     .doc = "board: flash map and chip profiles (models/flash/map.h)"},
     {.key = "bootloader",
      .type = SCENARIO_T_ENUM,
      SCENARIO_AT(struct scenario_group, bootloader),
