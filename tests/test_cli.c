@@ -390,6 +390,31 @@ static void explain_prints_each_mode(void **state)
         SIM_EXIT_USAGE);
 }
 
+/* The README's explain tables are the program's current output (README: "regenerated
+ * with ..."), so a model change that moves a number cannot leave the README stale. */
+static void readme_explain_tables_match_the_program(void **state)
+{
+    (void)state;
+    static char readme[1 << 17];
+    FILE *f = fopen(SRC "/README.md", "r");
+    assert_non_null(f);
+    size_t n = fread(readme, 1, sizeof(readme) - 1, f);
+    fclose(f);
+    readme[n] = '\0';
+    static const char *const boards[] = {"nrf52840dk", "nrf5340dk"};
+    static const char *const sizes[] = {"128KiB", "256KiB", "464KiB"};
+    for (size_t b = 0; b < 2; b++)
+        for (size_t i = 0; i < 3; i++) {
+            assert_int_equal(RUN_CLI("dfusim", "explain", "--board", boards[b], "--size", sizes[i],
+                                     "--markdown"),
+                             0);
+            if (strstr(readme, out_text) == NULL)
+                fail_msg("README.md: the explain table for %s %s differs from the program; "
+                         "regenerate it (README, \"What one upgrade costs\"):\n%s",
+                         boards[b], sizes[i], out_text);
+        }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -404,6 +429,7 @@ int main(void)
         cmocka_unit_test(readme_documents_every_scenario_key),
         cmocka_unit_test(scenario_boards_are_flash_map_boards),
         cmocka_unit_test(explain_prints_each_mode),
+        cmocka_unit_test(readme_explain_tables_match_the_program),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
