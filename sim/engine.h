@@ -17,10 +17,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define SIM_NS(x)  ((int64_t)(x))
-#define SIM_US(x)  ((int64_t)(x) * 1000LL)
-#define SIM_MS(x)  ((int64_t)(x) * 1000000LL)
-#define SIM_SEC(x) ((int64_t)(x) * 1000000000LL)
+#define SIM_NS(x)    ((int64_t)(x))
+#define SIM_US(x)    ((int64_t)(x)*1000LL)
+#define SIM_MS(x)    ((int64_t)(x)*1000000LL)
+#define SIM_SEC(x)   ((int64_t)(x)*1000000000LL)
 #define SIM_TIME_MAX INT64_MAX
 
 #define SIM_TIMER_NONE UINT32_MAX /* sim_event.timer of a plain (non-timer) event */
@@ -47,10 +47,10 @@ typedef void (*sim_handler_fn)(void *ctx, struct sim_engine *e, const struct sim
 typedef void (*sim_progress_fn)(void *ctx, const struct sim_engine *e);
 
 enum sim_stop {
-    SIM_STOP_EMPTY,       /* no event left */
-    SIM_STOP_LIMIT,       /* next event is past the time limit; now == limit */
-    SIM_STOP_REQUESTED,   /* a handler called sim_engine_stop() */
-    SIM_STOP_INTERRUPTED  /* the interrupt flag became non-zero (SIGINT) */
+    SIM_STOP_EMPTY,      /* no event left */
+    SIM_STOP_LIMIT,      /* next event is past the time limit; now == limit */
+    SIM_STOP_REQUESTED,  /* a handler called sim_engine_stop() */
+    SIM_STOP_INTERRUPTED /* the interrupt flag became non-zero (SIGINT) */
 };
 
 /* Create an engine at time 0. capacity_hint pre-sizes the event array (0 = default).
@@ -59,7 +59,8 @@ struct sim_engine *sim_engine_new(size_t capacity_hint);
 /* Free the engine and every pending event. Accepts NULL. */
 void sim_engine_free(struct sim_engine *e);
 
-/* Register a handler; returns its kind (>= 0), or SIM_ERANGE past SIM_KIND_MAX.
+/* Register a handler; returns its kind (>= 0), SIM_ERANGE past SIM_KIND_MAX, or
+ * SIM_EINVAL if fn is NULL.
  * name is kept by pointer (use a string literal) and appears in diagnostics. */
 int sim_engine_kind_add(struct sim_engine *e, sim_handler_fn fn, void *ctx, const char *name);
 
@@ -84,10 +85,11 @@ bool sim_engine_timer_armed(const struct sim_engine *e, uint32_t timer);
 /* Run events in order until the queue is empty, the next event is later than `until`
  * (then now = until), sim_engine_stop() is called, or *interrupt becomes non-zero
  * (checked between events). Stores why it stopped in *why; returns 0.
- * Can be called again to continue. */
+ * Can be called again to continue. Returns SIM_EINVAL, running nothing, if until < now. */
 int sim_engine_run(struct sim_engine *e, int64_t until, enum sim_stop *why);
 
-/* Ask the running loop to return after the current event. */
+/* Ask the running loop to return after the current event. Called between runs, it makes
+ * the next run return at once (SIM_STOP_REQUESTED); each request stops one run. */
 void sim_engine_stop(struct sim_engine *e);
 /* Flag polled between events (set by a signal handler); NULL to disable. */
 void sim_engine_set_interrupt(struct sim_engine *e, volatile sig_atomic_t *flag);
@@ -95,8 +97,8 @@ void sim_engine_set_interrupt(struct sim_engine *e, volatile sig_atomic_t *flag)
 void sim_engine_set_progress(struct sim_engine *e, sim_progress_fn fn, void *ctx,
                              uint64_t every_events);
 
-size_t sim_engine_pending(const struct sim_engine *e);       /* queued, stale included */
-uint64_t sim_engine_events_run(const struct sim_engine *e);  /* handlers called */
+size_t sim_engine_pending(const struct sim_engine *e);        /* queued, stale included */
+uint64_t sim_engine_events_run(const struct sim_engine *e);   /* handlers called */
 uint64_t sim_engine_events_stale(const struct sim_engine *e); /* stale events dropped */
 
 #endif /* SIM_ENGINE_H */

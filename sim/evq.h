@@ -1,0 +1,50 @@
+/* sim/evq.h - the future event set: pending events ordered by (time, insertion sequence).
+ *
+ * Events are stored by value in flat arrays that grow by doubling (no malloc per event);
+ * equal times pop first in, first out (DESIGN.md rule 2). Used by sim/engine.c and bench/.
+ */
+#ifndef SIM_EVQ_H
+#define SIM_EVQ_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sim/engine.h" /* struct sim_event */
+
+struct sim_evq; /* opaque: callers could break the heap invariant */
+
+/* Create an empty queue with room for capacity_hint events before it first grows
+ * (0 = a small default). The first pushed event gets seq 0. Returns NULL when out of
+ * memory. */
+struct sim_evq *sim_evq_new(size_t capacity_hint);
+/* Free the queue and every pending event. Accepts NULL. */
+void sim_evq_free(struct sim_evq *q);
+
+/* Copy *ev into the queue. ev->seq is ignored: the queue stamps the next insertion
+ * sequence (0, 1, 2, ...), which breaks ties between equal ev->at. Returns 0, or
+ * SIM_ENOMEM if the arrays cannot grow or 2^24 events are already pending (the queue and
+ * its sequence counter are then unchanged). Allocates only when the arrays double
+ * (amortised O(1)); O(log n) work. */
+int sim_evq_push(struct sim_evq *q, const struct sim_event *ev);
+
+/* Remove the earliest event (smallest (at, seq)) and copy it to *out. Returns false, and
+ * leaves *out untouched, when the queue is empty. Never allocates. */
+bool sim_evq_pop(struct sim_evq *q, struct sim_event *out);
+
+/* Copy the earliest event to *out without removing it; false when empty. */
+bool sim_evq_peek(const struct sim_evq *q, struct sim_event *out);
+
+/* Time (ns) of the earliest event, or SIM_TIME_MAX when the queue is empty (an event at
+ * SIM_TIME_MAX looks the same: use sim_evq_size() to tell them apart). */
+int64_t sim_evq_peek_at(const struct sim_evq *q);
+
+/* Renumber the pending events' seq to 0..n-1 in their current order; the next push then
+ * gets n. Push calls it itself when the 40-bit seq space runs out (after ~1.1e12 pushes),
+ * so seq is an insertion rank, not a lifetime count. O(n log n); never allocates. */
+void sim_evq_renumber(struct sim_evq *q);
+
+size_t sim_evq_size(const struct sim_evq *q);       /* pending events */
+uint64_t sim_evq_next_seq(const struct sim_evq *q); /* seq the next push will get */
+
+#endif /* SIM_EVQ_H */

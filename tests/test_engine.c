@@ -1,0 +1,504 @@
+/* tests/test_engine.c - the discrete-event engine (sim/engine.h): ordering, timers with lazy
+ * cancellation, the run loop's four ways to stop, argument checks, progress cadence. */
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include "sim/engine.h"
+#include "sim/error.h"
+
+#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+#define LOG_CAP      64
+
+/* What the handler saw, and what it should do at a given call (1-based, 0 = never). */
+struct log {
+    size_t n;
+    int64_t at[LOG_CAP];
+    int64_t now[LOG_CAP];
+    uint32_t target[LOG_CAP];
+    uint64_t arg[LOG_CAP];
+    size_t stop_at_call;
+    size_t interrupt_at_call;
+    volatile sig_atomic_t *interrupt;
+    /* Re-arm timer `rearm_timer` `rearm_left` more times, rearm_step ns later each time. */
+    uint32_t rearm_timer;
+    int rearm_left;
+    int64_t rearm_step;
+    /* At call `schedule_at_call`, schedule target `schedule_target` at now + schedule_delay. */
+    size_t schedule_at_call;
+    uint32_t schedule_target;
+    int64_t schedule_delay;
+    int kind;
+};
+
+static void record(void *ctx, struct sim_engine *e, const struct sim_event *ev)
+{
+    struct log *l = ctx;
+    assert_true(l->n < LOG_CAP);
+    l->at[l->n] = ev->at;
+    l->now[l->n] = sim_engine_now(e);
+    l->target[l->n] = ev->target;
+    l->arg[l->n] = ev->arg;
+    l->n++;
+    if (l->n == l->stop_at_call)
+        sim_engine_stop(e);
+    if (l->n == l->interrupt_at_call)
+        *l->interrupt = 1;
+    if (l->n == l->schedule_at_call)
+        assert_int_equal(sim_engine_schedule(e, ev->at + l->schedule_delay, (uint16_t)l->kind,
+                                             l->schedule_target, 0),
+                         0);
+    if (l->rearm_left > 0 && ev->timer == l->rearm_timer) {
+        l->rearm_left--;
+        assert_false(sim_engine_timer_armed(e, ev->timer)); /* a fired timer is disarmed */
+        assert_int_equal(sim_engine_timer_arm(e, ev->timer, ev->at + l->rearm_step,
+                                              (uint16_t)l->kind, ev->target + 1, 0),
+                         0);
+    }
+}
+
+/* An engine with one kind, `record`, writing to *l. */
+static struct sim_engine *engine_with_log(struct log *l)
+{
+    struct sim_engine *e = sim_engine_new(0);
+    assert_non_null(e);
+    l->kind = sim_engine_kind_add(e, record, l, "record");
+    assert_int_equal(l->kind, 0);
+    return e;
+}
+
+static void run_expect(struct sim_engine *e, int64_t until, enum sim_stop want)
+{
+    enum sim_stop why = (enum sim_stop) - 1;
+    assert_int_equal(sim_engine_run(e, until, &why), 0);
+    assert_int_equal(why, want);
+}
+
+/* ---- events run in time order; equal times run first in, first out ---- */
+static const struct {
+    const char *name;
+    size_t n;
+    int64_t at[8];
+    uint32_t want_target[8]; /* target i was scheduled i-th */
+} order_cases[] = {
+    {"later scheduled but earlier time runs first", 3, {30, 10, 20}, {1, 2, 0}},
+    {"equal times run in scheduling order", 4, {5, 5, 5, 5}, {0, 1, 2, 3}},
+    {"ties among other times keep scheduling order", 5, {2, 1, 2, 1, 0}, {4, 1, 3, 0, 2}},
+};
+
+static void test_events_run_by_time_then_fifo(void **state)
+{
+    (void)state;
+    for (size_t c = 0; c < ARRAY_LEN(order_cases); c++) {
+        print_message("case: %s\n", order_cases[c].name);
+        struct log l = {0};
+        struct sim_engine *e = engine_with_log(&l);
+        for (size_t i = 0; i < order_cases[c].n; i++)
+            assert_int_equal(sim_engine_schedule(e, order_cases[c].at[i], 0, (uint32_t)i, 100 + i),
+                             0);
+        assert_int_equal(sim_engine_pending(e), order_cases[c].n);
+        run_expect(e, SIM_TIME_MAX, SIM_STOP_EMPTY);
+        assert_int_equal(l.n, order_cases[c].n);
+        for (size_t i = 0; i < l.n; i++) {
+            uint32_t t = order_cases[c].want_target[i];
+            assert_int_equal(l.target[i], t);
+            assert_int_equal(l.at[i], order_cases[c].at[t]);
+            assert_int_equal(l.now[i], l.at[i]); /* the clock is at the event */
+            assert_int_equal(l.arg[i], 100 + t);
+        }
+        assert_int_equal(sim_engine_events_run(e), order_cases[c].n);
+        assert_int_equal(sim_engine_pending(e), 0);
+        sim_engine_free(e);
+    }
+}
+
+/* ---- an event a handler schedules for `now` runs after the events already queued for
+ * `now` (FIFO holds across handler calls), and before anything later ---- */
+static const struct {
+    const char *name;
+    int64_t delay;
+    uint32_t want_target[4];
+} from_handler_cases[] = {
+    {"scheduled for now runs after queued equals", 0, {0, 1, 2, 9}},
+    {"scheduled 1 ns later runs after all equals", 1, {0, 1, 2, 9}},
+};
+
+static void test_handler_scheduled_event_keeps_fifo(void **state)
+{
+    (void)state;
+    for (size_t c = 0; c < ARRAY_LEN(from_handler_cases); c++) {
+        print_message("case: %s\n", from_handler_cases[c].name);
+        struct log l = {.schedule_at_call = 1,
+                        .schedule_target = 9,
+                        .schedule_delay = from_handler_cases[c].delay};
+        struct sim_engine *e = engine_with_log(&l);
+        for (uint32_t i = 0; i < 3; i++)
+            assert_int_equal(sim_engine_schedule(e, 10, 0, i, 0), 0);
+        assert_int_equal(sim_engine_schedule(e, 20, 0, 3, 0), 0);
+        run_expect(e, 15, SIM_STOP_LIMIT);
+        assert_int_equal(l.n, 4);
+        for (size_t i = 0; i < 4; i++)
+            assert_int_equal(l.target[i], from_handler_cases[c].want_target[i]);
+        assert_int_equal(l.at[3], 10 + from_handler_cases[c].delay);
+        assert_int_equal(sim_engine_pending(e), 1); /* the event at 20 */
+        sim_engine_free(e);
+    }
+}
+
+/* ---- timers: cancelled never fires; re-armed fires only at its last time ---- */
+enum timer_op { ARM, CANCEL };
+static const struct {
+    const char *name;
+    size_t n_ops;
+    struct {
+        enum timer_op op;
+        int64_t at;
+    } ops[4];
+    bool want_armed;
+    size_t want_fired;
+    int64_t want_at;
+    uint64_t want_stale;
+} timer_cases[] = {
+    {"armed timer fires once", 1, {{ARM, 10}}, true, 1, 10, 0},
+    {"cancelled timer never fires", 2, {{ARM, 10}, {CANCEL, 0}}, false, 0, 0, 1},
+    {"re-armed later fires only at the last time", 2, {{ARM, 10}, {ARM, 50}}, true, 1, 50, 1},
+    {"re-armed earlier fires only at the last time",
+     3,
+     {{ARM, 50}, {ARM, 40}, {ARM, 20}},
+     true,
+     1,
+     20,
+     2},
+    {"cancel then re-arm fires at the re-arm",
+     3,
+     {{ARM, 10}, {CANCEL, 0}, {ARM, 30}},
+     true,
+     1,
+     30,
+     1},
+    {"cancel of an unarmed timer is harmless", 2, {{CANCEL, 0}, {CANCEL, 0}}, false, 0, 0, 0},
+    {"re-armed at the same time fires once", 3, {{ARM, 10}, {ARM, 10}, {ARM, 10}}, true, 1, 10, 2},
+};
+
+static void test_timer_cancel_and_rearm(void **state)
+{
+    (void)state;
+    for (size_t c = 0; c < ARRAY_LEN(timer_cases); c++) {
+        print_message("case: %s\n", timer_cases[c].name);
+        struct log l = {0};
+        struct sim_engine *e = engine_with_log(&l);
+        uint32_t t = SIM_TIMER_NONE, other = SIM_TIMER_NONE;
+        assert_int_equal(sim_engine_timer_new(e, &other), 0);
+        assert_int_equal(sim_engine_timer_new(e, &t), 0);
+        assert_int_not_equal(t, other);
+        assert_false(sim_engine_timer_armed(e, t));
+        for (size_t i = 0; i < timer_cases[c].n_ops; i++) {
+            if (timer_cases[c].ops[i].op == ARM)
+                assert_int_equal(sim_engine_timer_arm(e, t, timer_cases[c].ops[i].at, 0, 7, 0), 0);
+            else
+                sim_engine_timer_cancel(e, t);
+        }
+        assert_int_equal(sim_engine_timer_armed(e, t), timer_cases[c].want_armed);
+        assert_false(sim_engine_timer_armed(e, other)); /* timers are independent */
+        run_expect(e, SIM_TIME_MAX, SIM_STOP_EMPTY);
+        assert_int_equal(l.n, timer_cases[c].want_fired);
+        if (l.n == 1)
+            assert_int_equal(l.at[0], timer_cases[c].want_at);
+        assert_int_equal(sim_engine_events_stale(e), timer_cases[c].want_stale);
+        assert_false(sim_engine_timer_armed(e, t)); /* a timer that fired is not armed */
+        sim_engine_free(e);
+    }
+}
+
+/* ---- a timer restarted 10^5 times fires exactly once, at its last time, and every
+ * earlier arming is dropped as stale ---- */
+static void test_timer_restarted_1e5_times_fires_once(void **state)
+{
+    (void)state;
+    enum { N = 100000 };
+    struct log l = {0};
+    struct sim_engine *e = engine_with_log(&l);
+    uint32_t t;
+    assert_int_equal(sim_engine_timer_new(e, &t), 0);
+    int64_t last = 0;
+    for (int64_t i = 0; i < N; i++) {
+        /* Times jump around (7919 is prime to N) so stale events sit before and after. */
+        last = SIM_MS(1) + (i * 7919) % N;
+        assert_int_equal(sim_engine_timer_arm(e, t, last, 0, (uint32_t)i, (uint64_t)i), 0);
+    }
+    assert_int_equal(sim_engine_pending(e), N);
+    run_expect(e, SIM_TIME_MAX, SIM_STOP_EMPTY);
+    assert_int_equal(l.n, 1);
+    assert_int_equal(l.at[0], last);
+    assert_int_equal(l.target[0], N - 1);
+    assert_int_equal(l.arg[0], N - 1);
+    assert_int_equal(sim_engine_events_run(e), 1);
+    assert_int_equal(sim_engine_events_stale(e), N - 1);
+    assert_int_equal(sim_engine_pending(e), 0);
+    /* Stale events do not move the clock: it stays at the one event that ran. */
+    assert_int_equal(sim_engine_now(e), last);
+    sim_engine_free(e);
+}
+
+/* ---- a handler may re-arm the timer that just fired (a periodic check) ---- */
+static void test_handler_rearms_its_timer(void **state)
+{
+    (void)state;
+    struct log l = {.rearm_left = 3, .rearm_step = SIM_SEC(5)};
+    struct sim_engine *e = engine_with_log(&l);
+    assert_int_equal(sim_engine_timer_new(e, &l.rearm_timer), 0);
+    assert_int_equal(sim_engine_timer_arm(e, l.rearm_timer, SIM_SEC(5), 0, 0, 0), 0);
+    run_expect(e, SIM_TIME_MAX, SIM_STOP_EMPTY);
+    assert_int_equal(l.n, 4);
+    for (size_t i = 0; i < 4; i++) {
+        assert_int_equal(l.at[i], SIM_SEC(5) * (int64_t)(i + 1));
+        assert_int_equal(l.target[i], i);
+    }
+    assert_int_equal(sim_engine_events_stale(e), 0);
+    sim_engine_free(e);
+}
+
+/* ---- the run loop stops at the time limit with now == limit, and can be resumed ---- */
+static void test_run_stops_at_limit_and_resumes(void **state)
+{
+    (void)state;
+    struct log l = {0};
+    struct sim_engine *e = engine_with_log(&l);
+    static const int64_t at[] = {10, 20, 25, 30};
+    for (size_t i = 0; i < ARRAY_LEN(at); i++)
+        assert_int_equal(sim_engine_schedule(e, at[i], 0, (uint32_t)i, 0), 0);
+
+    run_expect(e, 25, SIM_STOP_LIMIT); /* an event exactly at the limit runs */
+    assert_int_equal(l.n, 3);
+    assert_int_equal(sim_engine_now(e), 25);
+    assert_int_equal(sim_engine_pending(e), 1);
+
+    run_expect(e, 27, SIM_STOP_LIMIT); /* nothing to run: the clock still moves to the limit */
+    assert_int_equal(l.n, 3);
+    assert_int_equal(sim_engine_now(e), 27);
+
+    assert_int_equal(sim_engine_run(e, 26, NULL), SIM_EINVAL); /* the past */
+    assert_int_equal(sim_engine_now(e), 27);
+
+    run_expect(e, SIM_TIME_MAX, SIM_STOP_EMPTY);
+    assert_int_equal(l.n, 4);
+    assert_int_equal(l.at[3], 30);
+    assert_int_equal(sim_engine_now(e), 30); /* empty: the clock stays at the last event */
+    sim_engine_free(e);
+}
+
+/* ---- sim_engine_stop() returns after the current event; run again to continue ---- */
+static void test_stop_request_returns_after_current_event(void **state)
+{
+    (void)state;
+    struct log l = {.stop_at_call = 2};
+    struct sim_engine *e = engine_with_log(&l);
+    for (uint32_t i = 0; i < 5; i++)
+        assert_int_equal(sim_engine_schedule(e, 100 * (i + 1), 0, i, 0), 0);
+    run_expect(e, SIM_TIME_MAX, SIM_STOP_REQUESTED);
+    assert_int_equal(l.n, 2);
+    assert_int_equal(sim_engine_now(e), 200);
+    assert_int_equal(sim_engine_pending(e), 3);
+    run_expect(e, SIM_TIME_MAX, SIM_STOP_EMPTY); /* the request was consumed */
+    assert_int_equal(l.n, 5);
+
+    sim_engine_stop(e); /* requested between runs: the next run returns at once */
+    assert_int_equal(sim_engine_schedule(e, 600, 0, 5, 0), 0);
+    run_expect(e, SIM_TIME_MAX, SIM_STOP_REQUESTED);
+    assert_int_equal(l.n, 5);
+    run_expect(e, SIM_TIME_MAX, SIM_STOP_EMPTY);
+    assert_int_equal(l.n, 6);
+    sim_engine_free(e);
+}
+
+/* ---- the interrupt flag is polled between events ---- */
+static void test_interrupt_flag_stops_between_events(void **state)
+{
+    (void)state;
+    volatile sig_atomic_t flag = 0;
+    struct log l = {.interrupt_at_call = 3, .interrupt = &flag};
+    struct sim_engine *e = engine_with_log(&l);
+    sim_engine_set_interrupt(e, &flag);
+    for (uint32_t i = 0; i < 5; i++)
+        assert_int_equal(sim_engine_schedule(e, i, 0, i, 0), 0);
+    run_expect(e, SIM_TIME_MAX, SIM_STOP_INTERRUPTED);
+    assert_int_equal(l.n, 3);
+    run_expect(e, SIM_TIME_MAX, SIM_STOP_INTERRUPTED); /* still set: nothing runs */
+    assert_int_equal(l.n, 3);
+    flag = 0;
+    run_expect(e, SIM_TIME_MAX, SIM_STOP_EMPTY);
+    assert_int_equal(l.n, 5);
+
+    flag = 1;
+    sim_engine_set_interrupt(e, NULL); /* disabled: the flag is no longer read */
+    assert_int_equal(sim_engine_schedule(e, 9, 0, 9, 0), 0);
+    run_expect(e, SIM_TIME_MAX, SIM_STOP_EMPTY);
+    assert_int_equal(l.n, 6);
+    sim_engine_free(e);
+}
+
+/* ---- bad arguments: the past, unknown kinds, unknown timers, too many kinds ---- */
+static void ignore(void *ctx, struct sim_engine *e, const struct sim_event *ev)
+{
+    (void)ctx;
+    (void)e;
+    (void)ev;
+}
+
+static void test_bad_arguments_are_rejected(void **state)
+{
+    (void)state;
+    struct log l = {0};
+    struct sim_engine *e = engine_with_log(&l);
+    assert_int_equal(sim_engine_schedule(e, 100, 0, 0, 0), 0);
+    run_expect(e, 100, SIM_STOP_EMPTY);
+    assert_int_equal(sim_engine_now(e), 100);
+
+    /* schedule in the past */
+    assert_int_equal(sim_engine_schedule(e, 99, 0, 0, 0), SIM_EINVAL);
+    assert_int_equal(sim_engine_schedule(e, INT64_MIN, 0, 0, 0), SIM_EINVAL);
+    assert_int_equal(sim_engine_schedule(e, 100, 0, 0, 0), 0); /* now itself is allowed */
+    /* unknown kind */
+    assert_int_equal(sim_engine_schedule(e, 200, 1, 0, 0), SIM_EINVAL);
+    assert_int_equal(sim_engine_schedule(e, 200, UINT16_MAX, 0, 0), SIM_EINVAL);
+    assert_int_equal(sim_engine_pending(e), 1);
+
+    uint32_t t;
+    assert_int_equal(sim_engine_timer_new(e, &t), 0);
+    assert_int_equal(sim_engine_timer_arm(e, t, 300, 0, 0, 0), 0);
+    /* A failed re-arm leaves the earlier arming live. */
+    assert_int_equal(sim_engine_timer_arm(e, t, 99, 0, 0, 0), SIM_EINVAL);
+    assert_int_equal(sim_engine_timer_arm(e, t, 400, 1, 0, 0), SIM_EINVAL);
+    assert_true(sim_engine_timer_armed(e, t));
+    /* Unknown timer ids. */
+    assert_int_equal(sim_engine_timer_arm(e, t + 1, 400, 0, 0, 0), SIM_EINVAL);
+    assert_int_equal(sim_engine_timer_arm(e, SIM_TIMER_NONE, 400, 0, 0, 0), SIM_EINVAL);
+    sim_engine_timer_cancel(e, t + 1);
+    assert_false(sim_engine_timer_armed(e, t + 1));
+    assert_int_equal(sim_engine_pending(e), 2);
+
+    run_expect(e, SIM_TIME_MAX, SIM_STOP_EMPTY);
+    assert_int_equal(l.n, 3);
+    assert_int_equal(l.at[2], 300);
+
+    /* Kinds: SIM_KIND_MAX fit, one more does not. */
+    for (int k = 1; k < SIM_KIND_MAX; k++)
+        assert_int_equal(sim_engine_kind_add(e, ignore, NULL, "ignore"), k);
+    assert_int_equal(sim_engine_kind_add(e, ignore, NULL, "ignore"), SIM_ERANGE);
+    assert_int_equal(sim_engine_schedule(e, 500, SIM_KIND_MAX - 1, 0, 0), 0);
+    sim_engine_free(e);
+}
+
+/* ---- the progress callback runs every N handler calls, and not for stale events ---- */
+struct progress_log {
+    size_t n;
+    uint64_t at_run[16];
+};
+
+static void on_progress(void *ctx, const struct sim_engine *e)
+{
+    struct progress_log *p = ctx;
+    assert_true(p->n < ARRAY_LEN(p->at_run));
+    p->at_run[p->n++] = sim_engine_events_run(e);
+}
+
+static const struct {
+    const char *name;
+    uint64_t every;
+    size_t n_events;
+    size_t n_stale;
+    size_t want_calls; /* at events_run == every, 2 * every, ... */
+} progress_cases[] = {
+    {"every 3 of 10 events", 3, 10, 0, 3},  {"every event", 1, 4, 0, 4},
+    {"every 5 of exactly 10", 5, 10, 0, 2}, {"more than the events run", 20, 10, 0, 0},
+    {"zero disables", 0, 10, 0, 0},         {"stale events do not count", 2, 4, 6, 2},
+};
+
+static void test_progress_callback_cadence(void **state)
+{
+    (void)state;
+    for (size_t c = 0; c < ARRAY_LEN(progress_cases); c++) {
+        print_message("case: %s\n", progress_cases[c].name);
+        struct log l = {0};
+        struct progress_log p = {0};
+        struct sim_engine *e = engine_with_log(&l);
+        sim_engine_set_progress(e, on_progress, &p, progress_cases[c].every);
+        uint32_t t;
+        assert_int_equal(sim_engine_timer_new(e, &t), 0);
+        for (size_t i = 0; i < progress_cases[c].n_stale; i++)
+            assert_int_equal(sim_engine_timer_arm(e, t, (int64_t)i, 0, 0, 0), 0);
+        sim_engine_timer_cancel(e, t);
+        for (size_t i = 0; i < progress_cases[c].n_events; i++)
+            assert_int_equal(sim_engine_schedule(e, (int64_t)i, 0, (uint32_t)i, 0), 0);
+        run_expect(e, SIM_TIME_MAX, SIM_STOP_EMPTY);
+        assert_int_equal(l.n, progress_cases[c].n_events);
+        assert_int_equal(sim_engine_events_stale(e), progress_cases[c].n_stale);
+        assert_int_equal(p.n, progress_cases[c].want_calls);
+        for (size_t i = 0; i < p.n; i++)
+            assert_int_equal(p.at_run[i], progress_cases[c].every * (i + 1));
+        sim_engine_free(e);
+    }
+}
+
+/* ---- cadence counts across runs: a run that stops mid-interval continues the count ---- */
+static void test_progress_cadence_spans_runs(void **state)
+{
+    (void)state;
+    struct log l = {0};
+    struct progress_log p = {0};
+    struct sim_engine *e = engine_with_log(&l);
+    sim_engine_set_progress(e, on_progress, &p, 4);
+    for (uint32_t i = 0; i < 10; i++)
+        assert_int_equal(sim_engine_schedule(e, i, 0, i, 0), 0);
+    run_expect(e, 2, SIM_STOP_LIMIT); /* 3 events */
+    assert_int_equal(p.n, 0);
+    run_expect(e, SIM_TIME_MAX, SIM_STOP_EMPTY); /* 7 more: calls at 4 and 8 */
+    assert_int_equal(p.n, 2);
+    assert_int_equal(p.at_run[0], 4);
+    assert_int_equal(p.at_run[1], 8);
+    sim_engine_free(e);
+}
+
+static void test_new_sizes_and_free_accepts_null(void **state)
+{
+    (void)state;
+    sim_engine_free(NULL);
+    struct sim_engine *e = sim_engine_new(1000);
+    assert_non_null(e);
+    assert_int_equal(sim_engine_now(e), 0);
+    assert_int_equal(sim_engine_pending(e), 0);
+    enum sim_stop why = SIM_STOP_LIMIT;
+    assert_int_equal(sim_engine_run(e, SIM_TIME_MAX, &why), 0);
+    assert_int_equal(why, SIM_STOP_EMPTY);
+    assert_int_equal(sim_engine_kind_add(e, NULL, NULL, "null"), SIM_EINVAL);
+    /* Many timers: the generation table grows. */
+    for (uint32_t i = 0; i < 1000; i++) {
+        uint32_t t;
+        assert_int_equal(sim_engine_timer_new(e, &t), 0);
+        assert_int_equal(t, i);
+    }
+    sim_engine_free(e);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_events_run_by_time_then_fifo),
+        cmocka_unit_test(test_handler_scheduled_event_keeps_fifo),
+        cmocka_unit_test(test_timer_cancel_and_rearm),
+        cmocka_unit_test(test_timer_restarted_1e5_times_fires_once),
+        cmocka_unit_test(test_handler_rearms_its_timer),
+        cmocka_unit_test(test_run_stops_at_limit_and_resumes),
+        cmocka_unit_test(test_stop_request_returns_after_current_event),
+        cmocka_unit_test(test_interrupt_flag_stops_between_events),
+        cmocka_unit_test(test_bad_arguments_are_rejected),
+        cmocka_unit_test(test_progress_callback_cadence),
+        cmocka_unit_test(test_progress_cadence_spans_runs),
+        cmocka_unit_test(test_new_sizes_and_free_accepts_null),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

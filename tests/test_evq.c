@@ -1,0 +1,290 @@
+/* tests/test_evq.c - the future event set (sim/evq.h): order, FIFO ties, growth, renumbering,
+ * and a 10^6-event comparison against a reference qsort by (time, seq). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "sim/engine.h"
+#include "sim/error.h"
+#include "sim/evq.h"
+
+#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+#define MAX_CASE     8
+
+static struct sim_event ev_at(int64_t at, uint32_t target)
+{
+    return (struct sim_event){.at = at,
+                              .arg = (uint64_t)target * 3u,
+                              .target = target,
+                              .timer = SIM_TIMER_NONE,
+                              .gen = target ^ 0x5a5au,
+                              .kind = (uint16_t)(target & 0xffu)};
+}
+
+/* Reference record: what the queue must give back, in (at, seq) order. */
+struct ref {
+    int64_t at;
+    uint64_t seq;
+    uint32_t target;
+};
+
+static int cmp_ref(const void *a, const void *b)
+{
+    const struct ref *x = a, *y = b;
+    if (x->at != y->at)
+        return x->at < y->at ? -1 : 1;
+    return (x->seq > y->seq) - (x->seq < y->seq);
+}
+
+/* Pops one event and checks every field against the reference. */
+static void expect_pop(struct sim_evq *q, const struct ref *want)
+{
+    struct sim_event got;
+    assert_true(sim_evq_pop(q, &got));
+    assert_int_equal(got.at, want->at);
+    assert_int_equal(got.seq, want->seq);
+    assert_int_equal(got.target, want->target);
+    assert_int_equal(got.arg, (uint64_t)want->target * 3u);
+    assert_int_equal(got.timer, SIM_TIMER_NONE);
+    assert_int_equal(got.gen, want->target ^ 0x5a5au);
+    assert_int_equal(got.kind, want->target & 0xffu);
+}
+
+/* ---- events pop in time order; equal times pop first in, first out ---- */
+static const struct {
+    const char *name;
+    size_t n;
+    int64_t at[MAX_CASE];
+    uint32_t want_target[MAX_CASE]; /* target i was pushed i-th */
+} order_cases[] = {
+    {"ascending input pops unchanged", 4, {1, 2, 3, 4}, {0, 1, 2, 3}},
+    {"descending input pops reversed", 4, {4, 3, 2, 1}, {3, 2, 1, 0}},
+    {"equal times pop in push order", 5, {7, 7, 7, 7, 7}, {0, 1, 2, 3, 4}},
+    {"ties keep push order among other times", 6, {5, 1, 5, 1, 3, 5}, {1, 3, 4, 0, 2, 5}},
+    {"negative and extreme times order as signed",
+     5,
+     {0, -3, INT64_MAX, INT64_MIN, 5},
+     {3, 1, 0, 4, 2}},
+    {"single event", 1, {42}, {0}},
+};
+
+static void test_order_by_time_then_fifo(void **state)
+{
+    (void)state;
+    for (size_t c = 0; c < ARRAY_LEN(order_cases); c++) {
+        print_message("case: %s\n", order_cases[c].name);
+        struct sim_evq *q = sim_evq_new(0);
+        assert_non_null(q);
+        for (size_t i = 0; i < order_cases[c].n; i++) {
+            struct sim_event ev = ev_at(order_cases[c].at[i], (uint32_t)i);
+            ev.seq = 999; /* ignored: the queue stamps its own sequence */
+            assert_int_equal(sim_evq_push(q, &ev), 0);
+        }
+        assert_int_equal(sim_evq_size(q), order_cases[c].n);
+        for (size_t i = 0; i < order_cases[c].n; i++) {
+            uint32_t t = order_cases[c].want_target[i];
+            struct ref want = {order_cases[c].at[t], t, t};
+            expect_pop(q, &want);
+        }
+        struct sim_event none = {.at = -1};
+        assert_false(sim_evq_pop(q, &none));
+        assert_int_equal(none.at, -1); /* untouched when empty */
+        sim_evq_free(q);
+    }
+}
+
+/* ---- peek shows the earliest event without removing it ---- */
+static void test_peek_does_not_remove(void **state)
+{
+    (void)state;
+    struct sim_evq *q = sim_evq_new(0);
+    assert_non_null(q);
+    struct sim_event ev;
+    assert_false(sim_evq_peek(q, &ev));
+    assert_int_equal(sim_evq_peek_at(q), SIM_TIME_MAX);
+
+    ev = ev_at(30, 0);
+    assert_int_equal(sim_evq_push(q, &ev), 0);
+    ev = ev_at(10, 1);
+    assert_int_equal(sim_evq_push(q, &ev), 0);
+    ev = ev_at(20, 2);
+    assert_int_equal(sim_evq_push(q, &ev), 0);
+    for (int rep = 0; rep < 2; rep++) {
+        assert_true(sim_evq_peek(q, &ev));
+        assert_int_equal(ev.at, 10);
+        assert_int_equal(ev.target, 1);
+        assert_int_equal(sim_evq_peek_at(q), 10);
+    }
+    assert_int_equal(sim_evq_size(q), 3);
+    /* After a pop the root is refilled lazily; peek must still see the next event. */
+    assert_true(sim_evq_pop(q, &ev));
+    assert_int_equal(sim_evq_peek_at(q), 20);
+    assert_true(sim_evq_peek(q, &ev));
+    assert_int_equal(ev.target, 2);
+    assert_int_equal(ev.seq, 2);
+    assert_int_equal(sim_evq_size(q), 2);
+    sim_evq_free(q);
+}
+
+/* ---- a queue created with no capacity grows by doubling and keeps its order ---- */
+static void test_grows_from_default_capacity(void **state)
+{
+    (void)state;
+    enum { N = 5000 };
+    struct sim_evq *q = sim_evq_new(0);
+    assert_non_null(q);
+    for (uint32_t i = 0; i < N; i++) {
+        struct sim_event ev = ev_at((int64_t)(N - i) / 2, i); /* pairs of equal times */
+        assert_int_equal(sim_evq_push(q, &ev), 0);
+    }
+    assert_int_equal(sim_evq_size(q), N);
+    assert_int_equal(sim_evq_next_seq(q), N);
+    struct ref prev = {INT64_MIN, 0, 0};
+    for (uint32_t i = 0; i < N; i++) {
+        struct sim_event ev;
+        assert_true(sim_evq_pop(q, &ev));
+        struct ref cur = {ev.at, ev.seq, ev.target};
+        assert_true(cmp_ref(&prev, &cur) < 0);
+        assert_int_equal(ev.seq, ev.target); /* seq is the push index */
+        prev = cur;
+    }
+    assert_int_equal(sim_evq_size(q), 0);
+    sim_evq_free(q);
+}
+
+/* ---- interleaved pushes and pops (each pop leaves the root to the next push) match a
+ * reference kept sorted by (time, seq) ---- */
+static void test_interleaved_push_pop_matches_reference(void **state)
+{
+    (void)state;
+    enum { OPS = 20000 };
+    struct ref *pend = malloc(OPS * sizeof(*pend));
+    assert_non_null(pend);
+    size_t n_pend = 0;
+    uint64_t seq = 0;
+    int64_t now = 0;
+    struct sim_evq *q = sim_evq_new(4);
+    assert_non_null(q);
+    srand(7);
+    for (int op = 0; op < OPS; op++) {
+        /* Pushes outnumber pops 3:2 so the queue both grows and drains. */
+        if (n_pend > 0 && rand() % 5 < 2) {
+            expect_pop(q, &pend[0]);
+            now = pend[0].at;
+            memmove(pend, pend + 1, (n_pend - 1) * sizeof(*pend));
+            n_pend--;
+            continue;
+        }
+        int64_t at = now + rand() % 50;
+        uint32_t target = (uint32_t)seq;
+        struct sim_event ev = ev_at(at, target);
+        assert_int_equal(sim_evq_push(q, &ev), 0);
+        /* Insert keeping pend sorted by (at, seq). */
+        struct ref r = {at, seq++, target};
+        size_t j = n_pend++;
+        for (; j > 0 && cmp_ref(&pend[j - 1], &r) > 0; j--)
+            pend[j] = pend[j - 1];
+        pend[j] = r;
+        assert_int_equal(sim_evq_size(q), n_pend);
+    }
+    for (size_t i = 0; i < n_pend; i++)
+        expect_pop(q, &pend[i]);
+    assert_int_equal(sim_evq_size(q), 0);
+    sim_evq_free(q);
+    free(pend);
+}
+
+/* ---- 10^6 random events (fixed seed, many duplicate times) pop in exactly the order of
+ * a reference qsort by (time, seq) ---- */
+static void test_million_random_events_match_qsort(void **state)
+{
+    (void)state;
+    enum { N = 1000000, TIMES = 1000 }; /* ~1000 events share each time */
+    struct ref *ref = malloc(N * sizeof(*ref));
+    assert_non_null(ref);
+    struct sim_evq *q = sim_evq_new(0);
+    assert_non_null(q);
+    uint64_t x = 0x9e3779b97f4a7c15u; /* xorshift64: same sequence on every libc */
+    for (uint32_t i = 0; i < N; i++) {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        int64_t at = (int64_t)(x % TIMES) - TIMES / 2;
+        struct sim_event ev = ev_at(at, i);
+        assert_int_equal(sim_evq_push(q, &ev), 0);
+        ref[i] = (struct ref){at, i, i};
+    }
+    qsort(ref, N, sizeof(*ref), cmp_ref);
+    for (uint32_t i = 0; i < N; i++) {
+        struct sim_event ev;
+        /* One check per event keeps the test fast; fields are checked in detail above. */
+        if (!sim_evq_pop(q, &ev) || ev.at != ref[i].at || ev.seq != ref[i].seq ||
+            ev.target != ref[i].target)
+            fail_msg("pop %u: got (%lld, %llu), want (%lld, %llu)", i, (long long)ev.at,
+                     (unsigned long long)ev.seq, (long long)ref[i].at,
+                     (unsigned long long)ref[i].seq);
+    }
+    assert_int_equal(sim_evq_size(q), 0);
+    sim_evq_free(q);
+    free(ref);
+}
+
+/* ---- renumbering (done by push when the 40-bit seq runs out) keeps the order ---- */
+static void test_renumber_keeps_order(void **state)
+{
+    (void)state;
+    static const int64_t at[] = {9, 3, 9, 3, 1, 9};
+    struct sim_evq *q = sim_evq_new(0);
+    assert_non_null(q);
+    for (uint32_t i = 0; i < ARRAY_LEN(at); i++) {
+        struct sim_event ev = ev_at(at[i], i);
+        assert_int_equal(sim_evq_push(q, &ev), 0);
+    }
+    struct sim_event ev;
+    assert_true(sim_evq_pop(q, &ev)); /* leaves the root vacant: renumber must cope */
+    assert_int_equal(ev.target, 4);
+    sim_evq_renumber(q);
+    assert_int_equal(sim_evq_next_seq(q), 5);
+    ev = ev_at(3, 6); /* after renumbering it is the newest of the time-3 events */
+    assert_int_equal(sim_evq_push(q, &ev), 0);
+    static const uint32_t want_after[] = {1, 3, 6, 0, 2, 5};
+    static const uint64_t want_seq[] = {0, 1, 5, 2, 3, 4};
+    for (size_t i = 0; i < ARRAY_LEN(want_after); i++) {
+        assert_true(sim_evq_pop(q, &ev));
+        assert_int_equal(ev.target, want_after[i]);
+        assert_int_equal(ev.seq, want_seq[i]);
+    }
+    sim_evq_renumber(q); /* empty queue with a vacant root */
+    assert_int_equal(sim_evq_next_seq(q), 0);
+    ev = ev_at(1, 7);
+    assert_int_equal(sim_evq_push(q, &ev), 0);
+    assert_true(sim_evq_pop(q, &ev));
+    assert_int_equal(ev.target, 7);
+    assert_int_equal(ev.seq, 0);
+    sim_evq_free(q);
+}
+
+static void test_free_accepts_null(void **state)
+{
+    (void)state;
+    sim_evq_free(NULL);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_order_by_time_then_fifo),
+        cmocka_unit_test(test_peek_does_not_remove),
+        cmocka_unit_test(test_grows_from_default_capacity),
+        cmocka_unit_test(test_interleaved_push_pop_matches_reference),
+        cmocka_unit_test(test_million_random_events_match_qsort),
+        cmocka_unit_test(test_renumber_keeps_order),
+        cmocka_unit_test(test_free_accepts_null),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
