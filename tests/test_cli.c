@@ -202,7 +202,7 @@ static int count_differing_tables(const char *a, const char *b)
 {
     sqlite3 *db = NULL;
     assert_int_equal(sqlite3_open(a, &db), SQLITE_OK);
-    char sql[4096];
+    char sql[16384]; /* room for four column lists of 2 KiB */
     snprintf(sql, sizeof(sql), "ATTACH '%s' AS other", b);
     assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
     sqlite3_stmt *tables = NULL;
