@@ -175,7 +175,9 @@ int recorder_open(const char *path, struct recorder **out, struct sim_diag *diag
         goto fail;
     }
     /* WAL with synchronous=NORMAL: a crash loses at most the open batch, never the file. */
-    if (exec(rec, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;") != 0 ||
+    /* 64 MiB of page cache keeps the indexes of a large run in memory while it records. */
+    if (exec(rec, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
+                  " PRAGMA cache_size=-65536;") != 0 ||
         exec(rec, schema_sql) != 0)
         goto sql_fail;
     char meta[256];

@@ -34,6 +34,7 @@ struct demo_world {
     struct demo_device *devices;
     uint32_t n_devices;
     uint16_t kind_start, kind_end;
+    uint32_t n_attempts; /* attempt ids in the order attempts end, as real models number them */
     int error;
     struct demo_stats stats;
 };
@@ -80,7 +81,7 @@ static void on_end(void *ctx, struct sim_engine *e, const struct sim_event *ev)
     if (w->rec == NULL)
         return;
     const struct recorder_attempt a = {
-        .attempt_id = ev->target,
+        .attempt_id = w->n_attempts++,
         .device_id = ev->target,
         .gateway_id = RECORDER_NONE,
         .client = NULL,
