@@ -1,0 +1,243 @@
+/* models/smp/netbuf.c - net_buf pool and the strictly-in-order SMP worker. */
+#include "models/smp/netbuf.h"
+
+#include <assert.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "models/smp/frame.h"
+#include "sim/error.h"
+
+struct buf {
+    size_t len;
+    uint32_t conn;
+    enum smp_netbuf_state state;
+};
+
+struct smp_netbuf {
+    struct smp_netbuf_cfg cfg;
+    struct buf bufs[SMP_NETBUF_MAX_COUNT];
+    uint8_t *mem;                    /* buf_count * buf_size bytes */
+    int queue[SMP_NETBUF_MAX_COUNT]; /* FIFO of QUEUED buffers */
+    size_t q_head, q_len;
+    size_t n_free;
+    int busy_buf; /* PROCESSING buffer, -1 when idle */
+    int rsp_buf;  /* RESPONSE buffer, -1 if none */
+    int64_t done_at;
+    uint64_t n_dropped;
+};
+
+struct smp_netbuf_cfg smp_netbuf_cfg_default(void)
+{
+    return (struct smp_netbuf_cfg){.buf_size = 384, .buf_count = 4, .cpu_per_request = 200000};
+}
+
+struct smp_netbuf *smp_netbuf_new(const struct smp_netbuf_cfg *cfg)
+{
+    if (cfg->buf_count == 0 || cfg->buf_count > SMP_NETBUF_MAX_COUNT || cfg->buf_size == 0)
+        return NULL;
+    struct smp_netbuf *nb = calloc(1, sizeof(*nb));
+    if (nb == NULL)
+        return NULL;
+    nb->mem = malloc((size_t)cfg->buf_count * cfg->buf_size);
+    if (nb->mem == NULL)
+        goto fail;
+    nb->cfg = *cfg;
+    nb->n_free = cfg->buf_count;
+    nb->busy_buf = -1;
+    nb->rsp_buf = -1;
+    return nb;
+fail:
+    smp_netbuf_free(nb);
+    return NULL;
+}
+
+void smp_netbuf_free(struct smp_netbuf *nb)
+{
+    if (nb == NULL)
+        return;
+    free(nb->mem);
+    free(nb);
+}
+
+static int take(struct smp_netbuf *nb, enum smp_netbuf_state st)
+{
+    for (uint32_t i = 0; i < nb->cfg.buf_count; i++) {
+        if (nb->bufs[i].state != SMP_NETBUF_FREE)
+            continue;
+        nb->bufs[i] = (struct buf){.state = st};
+        nb->n_free--;
+        return (int)i;
+    }
+    return -1;
+}
+
+static void put_back(struct smp_netbuf *nb, int buf)
+{
+    assert(nb->bufs[buf].state != SMP_NETBUF_FREE);
+    nb->bufs[buf].state = SMP_NETBUF_FREE;
+    nb->n_free++;
+}
+
+int smp_netbuf_alloc(struct smp_netbuf *nb)
+{
+    return take(nb, SMP_NETBUF_TRANSPORT);
+}
+
+void smp_netbuf_release(struct smp_netbuf *nb, int buf)
+{
+    assert(buf >= 0 && (uint32_t)buf < nb->cfg.buf_count);
+    assert(nb->bufs[buf].state == SMP_NETBUF_TRANSPORT);
+    put_back(nb, buf);
+}
+
+uint8_t *smp_netbuf_data(struct smp_netbuf *nb, int buf, size_t **len)
+{
+    assert(buf >= 0 && (uint32_t)buf < nb->cfg.buf_count);
+    *len = &nb->bufs[buf].len;
+    return nb->mem + (size_t)buf * nb->cfg.buf_size;
+}
+
+/* Number of complete SMP headers in a packet: each request costs CPU time. */
+static size_t n_requests(const uint8_t *p, size_t n)
+{
+    size_t count = 0, off = 0;
+    struct smp_frame_hdr h;
+    while (smp_frame_hdr_decode(&h, p + off, n - off) == 0) {
+        count++;
+        off += SMP_MGMT_HDR_SIZE;
+        if (n - off < h.len)
+            break;
+        off += h.len;
+    }
+    return count;
+}
+
+/* Take the next queued packet, if any, and arm the completion timer. */
+static int start_next(struct smp_netbuf *nb, int64_t now, const struct smp_netbuf_ctx *cx)
+{
+    if (nb->busy_buf >= 0 || nb->q_len == 0)
+        return 0;
+    int buf = nb->queue[nb->q_head];
+    nb->q_head = (nb->q_head + 1) % SMP_NETBUF_MAX_COUNT;
+    nb->q_len--;
+    nb->bufs[buf].state = SMP_NETBUF_PROCESSING;
+    nb->busy_buf = buf;
+    nb->rsp_buf = take(nb, SMP_NETBUF_RESPONSE);
+    const uint8_t *p = nb->mem + (size_t)buf * nb->cfg.buf_size;
+    size_t n = nb->bufs[buf].len;
+    int64_t cost = (int64_t)n_requests(p, n) * nb->cfg.cpu_per_request;
+    if (cx->flash_cost != NULL)
+        cost += cx->flash_cost(cx->env, p, n);
+    nb->done_at = now + cost;
+    return cx->timer_arm(cx->env, nb->done_at);
+}
+
+int smp_netbuf_enqueue(struct smp_netbuf *nb, int buf, uint32_t conn, int64_t now,
+                       const struct smp_netbuf_ctx *cx)
+{
+    assert(buf >= 0 && (uint32_t)buf < nb->cfg.buf_count);
+    assert(nb->bufs[buf].state == SMP_NETBUF_TRANSPORT);
+    nb->bufs[buf].state = SMP_NETBUF_QUEUED;
+    nb->bufs[buf].conn = conn;
+    nb->queue[(nb->q_head + nb->q_len) % SMP_NETBUF_MAX_COUNT] = buf;
+    nb->q_len++;
+    return start_next(nb, now, cx);
+}
+
+int smp_netbuf_rx(struct smp_netbuf *nb, const uint8_t *pkt, size_t n, uint32_t conn, int64_t now,
+                  const struct smp_netbuf_ctx *cx, bool *dropped)
+{
+    *dropped = true;
+    int buf = n <= nb->cfg.buf_size ? smp_netbuf_alloc(nb) : -1;
+    if (buf < 0) {
+        nb->n_dropped++;
+        return 0;
+    }
+    *dropped = false;
+    size_t *len;
+    uint8_t *d = smp_netbuf_data(nb, buf, &len);
+    if (n > 0)
+        memcpy(d, pkt, n);
+    *len = n;
+    return smp_netbuf_enqueue(nb, buf, conn, now, cx);
+}
+
+int smp_netbuf_timer(struct smp_netbuf *nb, int64_t now, const struct smp_netbuf_ctx *cx)
+{
+    if (nb->busy_buf < 0 || now != nb->done_at)
+        return 0;
+    int buf = nb->busy_buf;
+    uint8_t *rsp = nb->rsp_buf >= 0 ? nb->mem + (size_t)nb->rsp_buf * nb->cfg.buf_size : NULL;
+    int rc = cx->process(cx->env, nb->mem + (size_t)buf * nb->cfg.buf_size, nb->bufs[buf].len, rsp,
+                         rsp ? nb->cfg.buf_size : 0, now);
+    put_back(nb, buf);
+    if (nb->rsp_buf >= 0)
+        put_back(nb, nb->rsp_buf);
+    nb->busy_buf = -1;
+    nb->rsp_buf = -1;
+    int rc2 = start_next(nb, now, cx);
+    return rc != 0 ? rc : rc2;
+}
+
+size_t smp_netbuf_flush(struct smp_netbuf *nb, uint32_t conn)
+{
+    size_t kept = 0, dropped = 0;
+    int keep[SMP_NETBUF_MAX_COUNT];
+    for (size_t i = 0; i < nb->q_len; i++) {
+        int buf = nb->queue[(nb->q_head + i) % SMP_NETBUF_MAX_COUNT];
+        if (nb->bufs[buf].conn == conn) {
+            put_back(nb, buf);
+            dropped++;
+        } else {
+            keep[kept++] = buf;
+        }
+    }
+    nb->q_head = 0;
+    nb->q_len = kept;
+    memcpy(nb->queue, keep, kept * sizeof(keep[0]));
+    return dropped;
+}
+
+size_t smp_netbuf_n_free(const struct smp_netbuf *nb)
+{
+    return nb->n_free;
+}
+
+size_t smp_netbuf_n_queued(const struct smp_netbuf *nb)
+{
+    return nb->q_len;
+}
+
+bool smp_netbuf_busy(const struct smp_netbuf *nb)
+{
+    return nb->busy_buf >= 0;
+}
+
+uint32_t smp_netbuf_buf_size(const struct smp_netbuf *nb)
+{
+    return nb->cfg.buf_size;
+}
+
+uint64_t smp_netbuf_n_dropped(const struct smp_netbuf *nb)
+{
+    return nb->n_dropped;
+}
+
+void smp_netbuf_check(const struct smp_netbuf *nb)
+{
+#ifndef NDEBUG
+    size_t count[SMP_NETBUF_RESPONSE + 1] = {0};
+    for (uint32_t i = 0; i < nb->cfg.buf_count; i++)
+        count[nb->bufs[i].state]++;
+    assert(count[SMP_NETBUF_FREE] == nb->n_free);
+    assert(count[SMP_NETBUF_QUEUED] == nb->q_len);
+    assert(count[SMP_NETBUF_PROCESSING] == (nb->busy_buf >= 0 ? 1u : 0u));
+    assert(count[SMP_NETBUF_RESPONSE] == (nb->rsp_buf >= 0 ? 1u : 0u));
+    assert(nb->busy_buf >= 0 || (nb->q_len == 0 && nb->rsp_buf < 0));
+    if (nb->busy_buf >= 0)
+        assert(nb->bufs[nb->busy_buf].state == SMP_NETBUF_PROCESSING);
+#else
+    (void)nb;
+#endif
+}
