@@ -444,6 +444,63 @@ static void synthetic_images_have_layout_and_distinct_hashes(void **state)
     assert_int_equal(mcuboot_image_validate(buf, sizeof(buf), &a, NULL, &v, &d), SIM_EINVAL);
 }
 
+/* Synthetic content: generated on demand, it parses back to the descriptor, its hash TLV
+ * recomputes, and file_sha is the SHA-256 of the whole generated file (what a client sends
+ * as the upload "sha"), so a device can compare bytes without holding a copy. */
+static void synthetic_bytes_parse_back_to_the_descriptor(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *name;
+        uint32_t size;
+        struct mcuboot_image_version v;
+    } cases[] = {
+        {"size of the real image", SIGNED_SIZE, {1, 2, 3, 4}},
+        {"smallest image", 0x200 + 151 + 1, {0, 0, 1, 0}},
+        {"body not a multiple of 8", 5000 + 3, {2, 0, 0, 7}},
+    };
+    for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
+        print_message("case: %s\n", cases[i].name);
+        struct mcuboot_image img, back;
+        assert_int_equal(mcuboot_image_synth(cases[i].size, &cases[i].v, &img, NULL), 0);
+        uint8_t *b = malloc(cases[i].size);
+        assert_non_null(b);
+        assert_int_equal(mcuboot_image_bytes(&img, NULL, 0, b, cases[i].size), 0);
+        assert_int_equal(mcuboot_image_parse(b, cases[i].size, "synth", &back, NULL), 0);
+        assert_memory_equal(&back.hdr, &img.hdr, sizeof(img.hdr));
+        assert_memory_equal(back.hash, img.hash, 32);
+        assert_memory_equal(back.file_sha, img.file_sha, 32);
+        assert_memory_equal(back.keyhash, img.keyhash, 32);
+        assert_true(back.has_keyhash);
+        assert_int_equal(back.tlv_off, img.tlv_off);
+        assert_int_equal(back.sig_tlv_len, img.sig_tlv_len);
+        enum mcuboot_image_verdict v = MCUBOOT_IMAGE_BAD_SIGNATURE;
+        assert_int_equal(mcuboot_image_validate(b, cases[i].size, &back, NULL, &v, NULL), 0);
+        assert_int_equal(v, MCUBOOT_IMAGE_VALID);
+        /* Any window equals the same bytes of the whole (random access). */
+        uint8_t w[77];
+        uint32_t offs[] = {0, 31, 0x1f0, 0x200, 0x205, img.tlv_off - 40, cases[i].size - 77};
+        for (size_t k = 0; k < ARRAY_LEN(offs); k++) {
+            assert_int_equal(mcuboot_image_bytes(&img, NULL, offs[k], w, sizeof(w)), 0);
+            assert_memory_equal(w, b + offs[k], sizeof(w));
+        }
+        assert_int_equal(mcuboot_image_bytes(&img, NULL, cases[i].size - 1, w, 2), SIM_ERANGE);
+        free(b);
+    }
+}
+
+static void real_image_bytes_come_from_its_file(void **state)
+{
+    const struct fixture *f = *state;
+    uint8_t w[64];
+    memset(w, 0x5a, sizeof(w));
+    assert_int_equal(mcuboot_image_bytes(&f->img, f->buf, TLV_OFF, w, sizeof(w)), 0);
+    assert_memory_equal(w, f->buf + TLV_OFF, sizeof(w));
+    assert_int_equal(mcuboot_image_bytes(&f->img, NULL, 0, w, 8), SIM_EINVAL);
+    assert_int_equal(mcuboot_image_bytes(&f->img, f->buf, SIGNED_SIZE - 8, w, 9), SIM_ERANGE);
+    assert_int_equal(mcuboot_image_bytes(&f->img, f->buf, SIGNED_SIZE - 8, w, 8), 0);
+}
+
 static void header_encode_decode_round_trip(void **state)
 {
     const struct fixture *f = *state;
@@ -497,6 +554,8 @@ int main(void)
         cmocka_unit_test(padding_after_the_tlvs_is_ignored),
         cmocka_unit_test(protected_tlvs_are_covered_by_the_hash),
         cmocka_unit_test(synthetic_images_have_layout_and_distinct_hashes),
+        cmocka_unit_test(synthetic_bytes_parse_back_to_the_descriptor),
+        cmocka_unit_test(real_image_bytes_come_from_its_file),
         cmocka_unit_test(header_encode_decode_round_trip),
         cmocka_unit_test(version_compare_follows_boot_compare_version),
     };

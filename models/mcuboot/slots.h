@@ -1,0 +1,224 @@
+/* models/mcuboot/slots.h - one device's MCUboot image pair as img_mgmt sees it: the
+ * implementation of struct smp_img_slots_ops (models/smp/img_slots.h) over the sector model
+ * of swap.h, the trailer of trailer.h and a board's flash map, plus the boot at reset.
+ *
+ * Image contents are shared, state is not (DESIGN.md rule 6): a device never holds image
+ * bytes. The caller owns one table of images (struct mcuboot_slots_image: descriptor, file
+ * bytes of a real image, linkage), shared by every device; a device holds, per flash sector,
+ * which sector of which table image it contains (swap.h's tags), per slot the progress of the
+ * upload being written, and the trailer of each area. Written bytes are compared with the
+ * table image they claim to be, at that offset (mcuboot_image_bytes), and forgotten.
+ *
+ * One image pair only: slot 0 = primary, slot 1 = secondary; any other slot number is
+ * SMP_IMG_SLOTS_ERR_INVALID_SLOT (image numbers other than 0: swap type FAIL, active slot -1).
+ *
+ * Per-slot content (secondary in swap-offset: image offset 0 is sector 1, mcuboot.md §9):
+ *
+ *   sector tag    MEANING
+ *   ERASED        erased since last written
+ *   (i+1, k)      holds sector k of table image i completely, every byte matched
+ *   GARBAGE       anything else: partly written, bytes of no (or the wrong) table image,
+ *                 padding or trailer bytes of a padded file, a cut erase or copy
+ *
+ *   upload cursor  MEANING (per slot; reset by erase_upload, erase_slot, boot, install)
+ *   hwm            bytes [0, hwm) of the image area were written since the last erase
+ *   good           bytes [0, good) equal the bytes of every table image in cand; good <= hwm.
+ *                  good < hwm: a write did not match (another image, a gap, a rewrite)
+ *   cand           bit i: table image i is still a candidate; the lowest one is "the image"
+ *                  of the slot once the header is written (it stops narrowing at the first
+ *                  mismatch)
+ *   frontier_ok    the partly written sector at hwm holds only that image's bytes
+ *   Invariant: a sector is tagged with the image when every image byte of it was written
+ *   in sequence with the image's bytes (so a foreign chunk spoils only the sectors it
+ *   touches); a partly written sector is GARBAGE, so a boot never sees a partly uploaded
+ *   image as intact.
+ *
+ * Answers derived from that state (Zephyr img_mgmt_read_info() in
+ * zephyrproject-rtos/zephyr: subsys/mgmt/mcumgr/grp/img_mgmt/src/img_mgmt.c):
+ *   read_info   header sector ERASED -> NO_IMAGE; header bytes not a table image's ->
+ *               INVALID_IMAGE_HEADER_MAGIC; TLV area [hdr+img, tlv_off+tlv_size) not that
+ *               image's bytes (unwritten or overwritten) -> NO_TLVS (its info magic is not
+ *               there); else the image's version, flags and SHA256 TLV. A corrupted body
+ *               is not seen here, as upstream: only validation at boot sees it.
+ *   check_sha   0 when the first len bytes are an unbroken prefix of one table image and
+ *               their SHA-256 equals sha (file_sha when len is the file size, otherwise
+ *               hashed from the shared bytes); anything else (erased, mixed) -> 1.
+ *   swap_type   mcuboot_trailer_swap_type() over the two slot trailers (row I in
+ *               swap-offset); NONE in the non-copying modes.
+ *   xip_state   read_directxip_state() (img_mgmt_state.c): magic not GOOD -> UNSET,
+ *               image_ok SET -> FOREVER, copy_done SET -> REVERT, else ONCE.
+ *   set_next    boot_set_next() (mcu-tools/mcuboot: boot/bootutil/src/bootutil_public.c):
+ *               active && confirm -> mcuboot_trailer_set_confirmed() on that slot, else
+ *               mcuboot_trailer_set_pending(permanent = confirm); a BAD magic erases the slot
+ *               and answers FLASH_WRITE_FAILED.
+ *   active_slot 0 in the copying modes; the slot the last boot chose in the others.
+ *   Swap-offset secondary: read_info looks for the header at sector 1 (an upload) and, when
+ *   that is erased, at sector 0 (where a swap leaves the previous image). Derived from
+ *   mcuboot.md §6.4, not transcribed from img_mgmt.
+ *   erase_progressively must equal img_mgmt's flag of the same name (one Kconfig option,
+ *   CONFIG_IMG_ERASE_PROGRESSIVELY, read by two models).
+ *
+ * Time: every operation stores the flash time it took in last_ns (mcuboot_slots_last_op_ns),
+ * application side (the flash of that slot, multiplied by the chip's BLE slowdown while
+ * ble_active): erase per sector, write per program unit (flash_chip_write_ns), read for
+ * is_empty (up to the first non-erased sector) and check_sha, plus hashing at hash_rate.
+ * Header and trailer reads (read_info, swap_type, xip_state) are not charged (0).
+ * Wear: every erase and write of an operation is counted in the optional flash_wear table
+ * (a trailer write counts as one write of the slot's last sector, as swap.h does).
+ *
+ * Covered: all four copying modes through mcuboot_swap_boot (with power cut and resume),
+ * direct-xip with and without revert and RAM-load through mcuboot_xip_boot, progressive
+ * erase (CONFIG_IMG_ERASE_PROGRESSIVELY: a write erases each sector it enters; the last
+ * write erases the trailer sector, flash_img_buffered_write() in zephyrproject-rtos/zephyr:
+ * subsys/dfu/img_util/flash_img.c), a reset in the middle of an upload (the partly
+ * written sector is garbage; the bootloader scrambles the image if it was scheduled).
+ * Not covered: the trailer bytes of a padded file
+ * (imgtool --pad --confirm) are not decoded into trailer state; signature checks (validity
+ * at boot = every sector of the image intact); validation of the primary at boot is timed,
+ * not checked beyond intactness; a cut upload write (power loss in the application).
+ */
+#ifndef MODELS_MCUBOOT_SLOTS_H
+#define MODELS_MCUBOOT_SLOTS_H
+
+#include "models/flash/map.h"
+#include "models/flash/wear.h"
+#include "models/mcuboot/image.h"
+#include "models/mcuboot/swap.h"
+#include "models/mcuboot/trailer.h"
+#include "models/smp/img_slots.h"
+#include "sim/error.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define MCUBOOT_SLOTS_MAX_IMAGES (MCUBOOT_SWAP_MAX_IMAGES - 1u) /* swap.h image ids 1..15 */
+#define MCUBOOT_SLOTS_NONE       (-1)
+
+/* Bootloader modes (mcuboot.md §6). The first four are enum mcuboot_swap_mode. */
+enum mcuboot_slots_mode {
+    MCUBOOT_SLOTS_OVERWRITE = MCUBOOT_SWAP_OVERWRITE,
+    MCUBOOT_SLOTS_SWAP_SCRATCH = MCUBOOT_SWAP_SCRATCH,
+    MCUBOOT_SLOTS_SWAP_MOVE = MCUBOOT_SWAP_MOVE,
+    MCUBOOT_SLOTS_SWAP_OFFSET = MCUBOOT_SWAP_OFFSET,
+    MCUBOOT_SLOTS_DIRECT_XIP,
+    MCUBOOT_SLOTS_DIRECT_XIP_REVERT,
+    MCUBOOT_SLOTS_RAM_LOAD,
+    MCUBOOT_SLOTS_RAM_LOAD_REVERT,
+    MCUBOOT_SLOTS_MODE_COUNT
+};
+
+/* One entry of the shared image table. Plain data; the file bytes are not owned. */
+struct mcuboot_slots_image {
+    struct mcuboot_image img; /* descriptor (parse or synth) */
+    const uint8_t *file;      /* img.file_size bytes of a real image; NULL when synthetic */
+    uint8_t linked_slot;      /* direct-xip: slot the image was linked for (0 or 1) */
+};
+
+/* Configuration shared by every device of a group. Fill with mcuboot_slots_cfg_init(),
+ * then override the public fields if needed. Not changed by the devices. */
+struct mcuboot_slots_cfg {
+    struct mcuboot_swap_geom geom;            /* chips, sectors, trailer geometry */
+    struct flash_map map;                     /* slot addresses (slot_addr) */
+    const struct mcuboot_slots_image *images; /* shared table; not owned */
+    uint32_t n_images;                        /* <= MCUBOOT_SLOTS_MAX_IMAGES */
+    uint32_t hash_rate;       /* bytes/s of SHA-256 (boot validation, check_sha); 0 = free.
+                               Unverified: 0.5-2 MB/s on nRF52840 (mcuboot.md §2) */
+    uint8_t mode;             /* enum mcuboot_slots_mode */
+    bool erase_progressively; /* CONFIG_IMG_ERASE_PROGRESSIVELY (default n) */
+    bool validate_primary;    /* CONFIG_BOOT_VALIDATE_SLOT0 (default y): time only */
+    bool use_build;           /* MCUBOOT_VERSION_CMP_USE_BUILD_NUMBER (direct-xip) */
+};
+
+/* Upload progress of one slot (see the table above). */
+struct mcuboot_slots_upload {
+    uint32_t hwm;
+    uint32_t good;
+    uint32_t erased_to; /* progressive erase: image bytes [0, erased_to) erased this upload */
+    uint16_t cand;
+    bool frontier_ok; /* the partly written sector at hwm holds only bytes of the image */
+};
+
+/* One device. Caller storage (a flat array of devices); _init allocates the sector tags:
+ * 4 bytes per sector of primary, secondary and scratch (932 B on the nRF5340 DK). */
+struct mcuboot_slots {
+    const struct mcuboot_slots_cfg *cfg;       /* not owned */
+    uint32_t *sector[MCUBOOT_SWAP_AREA_COUNT]; /* tags; one allocation, owned */
+    struct mcuboot_trailer trailer[MCUBOOT_SWAP_AREA_COUNT];
+    struct mcuboot_slots_upload up[2];
+    struct flash_wear *wear; /* optional; not owned */
+    uint32_t wear_dev;
+    uint32_t wear_base[MCUBOOT_SWAP_AREA_COUNT]; /* wear sector of each area's sector 0 */
+    int64_t last_ns;                             /* flash time of the last operation */
+    int8_t active;                               /* slot the running image executes from */
+    bool ble_active;                             /* a BLE link is up: app flash slows */
+};
+
+/* What one boot did. */
+struct mcuboot_slots_boot_result {
+    int64_t ns; /* flash time + validation (+ RAM copy) of this boot */
+    int image;  /* table index of the image that runs; MCUBOOT_SLOTS_NONE if none */
+    int slot;   /* slot it executes from; MCUBOOT_SLOTS_NONE if none */
+    uint32_t validated_bytes;
+    uint8_t swap_type; /* enum mcuboot_trailer_swap performed (swap modes), else NONE */
+    uint8_t erased;    /* direct-xip / RAM-load: bit per slot erased by the boot */
+    bool resumed;      /* swap modes: continued a swap cut by an earlier power loss */
+    bool cut;          /* power was lost during this boot */
+    bool scrambled;    /* swap modes: the secondary was invalid and erased */
+    bool runs;         /* direct-xip: false when the image was linked for the other slot */
+};
+
+/* Fill a configuration for a mode on a board map: chips from the map's areas (scratch only
+ * for swap-scratch), trailer geometry of the mode (the non-copying modes use the
+ * swap-scratch layout), an image table of n_images (<= 15) entries (not copied; must outlive
+ * the devices). hash_rate 1 MB/s, validate_primary true, the rest false.
+ * Returns 0, or SIM_EINVAL / SIM_ERANGE with a message (unknown mode or chip, non-uniform
+ * sectors, too many images). */
+int mcuboot_slots_cfg_init(struct mcuboot_slots_cfg *c, enum mcuboot_slots_mode mode,
+                           const struct flash_map *map, const struct mcuboot_slots_image *images,
+                           uint32_t n_images, struct sim_diag *d);
+
+/* Set up a device with erased slots, active slot 0. wear may be NULL (no counting);
+ * wear_base gives the wear sector of sector 0 of primary, secondary and scratch (NULL when
+ * wear is NULL). Returns 0, SIM_ENOMEM (s left finalised) or SIM_EINVAL (bad cfg). */
+int mcuboot_slots_init(struct mcuboot_slots *s, const struct mcuboot_slots_cfg *cfg,
+                       struct flash_wear *wear, uint32_t wear_dev,
+                       const uint32_t wear_base[MCUBOOT_SWAP_AREA_COUNT]);
+/* Free the tags. Accepts a zeroed or finalised device. */
+void mcuboot_slots_fini(struct mcuboot_slots *s);
+
+/* The interface for img_mgmt, bound to s (not owned). */
+struct smp_img_slots mcuboot_slots_bind(struct mcuboot_slots *s);
+
+/* Factory programming: slot holds table image `image` intact where an upload would put it
+ * (sector 0; sector 1 for a swap-offset secondary), the rest of the slot erased, no wear,
+ * no time; with confirmed its trailer has magic and image_ok (imgtool --pad --confirm),
+ * else it is erased. Returns 0, or SIM_EINVAL (bad slot or image, image does not fit). */
+int mcuboot_slots_install(struct mcuboot_slots *s, int slot, uint32_t image, bool confirmed);
+
+/* The table image slot holds intact (from sector 0, or the upload sector of a swap-offset
+ * secondary), or MCUBOOT_SLOTS_NONE. */
+int mcuboot_slots_image_in(const struct mcuboot_slots *s, int slot);
+
+/* Reset: MCUboot runs over this state (radio off, bare flash times). Swap modes:
+ * mcuboot_swap_boot() on the tags and trailers (cut_at >= 0 cuts power during that step,
+ * as there); the running slot stays 0. Direct-xip / RAM-load: mcuboot_xip_boot(), whose
+ * erases and copy_done writes are applied here (cut_at ignored); the chosen slot becomes the
+ * active one (unchanged when nothing boots). Upload cursors are reset (RAM is lost).
+ * Returns 0 (result in *r), or an error of mcuboot_swap_boot() with a message. */
+int mcuboot_slots_boot(struct mcuboot_slots *s, long cut_at, struct mcuboot_slots_boot_result *r,
+                       struct sim_diag *d);
+
+/* Flash time (ns) of the last operation of any kind, boot included. */
+static inline int64_t mcuboot_slots_last_op_ns(const struct mcuboot_slots *s)
+{
+    return s->last_ns;
+}
+
+/* A BLE link is (not) active: application-side flash time is multiplied by ble_slowdown. */
+static inline void mcuboot_slots_set_ble(struct mcuboot_slots *s, bool active)
+{
+    s->ble_active = active;
+}
+
+#endif /* MODELS_MCUBOOT_SLOTS_H */
