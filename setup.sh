@@ -3,6 +3,7 @@
 #   ./setup.sh quickstart   run scenarios/quickstart.yaml
 #   ./setup.sh test         build with -Werror and run the whole test suite through ctest
 #   ./setup.sh asan         the test suite again, built with ASan + UBSan
+#   ./setup.sh fuzz [SECS]  build tests/fuzz with clang + libFuzzer, fuzz each target (600 s)
 # Builds go to build/ (build-asan/ for asan). Safe to run again: nothing is reinstalled.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -56,8 +57,20 @@ asan)
     ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
         ctest --test-dir build-asan --output-on-failure -j "$(nproc)"
     ;;
+fuzz)
+    PACKAGES+=(clang libclang-rt-14-dev)
+    install_missing
+    CC=clang cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DDFUSIM_FUZZ=ON >/dev/null
+    for target in tests/fuzz/*.c; do
+        name=$(basename "$target" .c)
+        cmake --build build-fuzz -j "$(nproc)" --target "$name"
+        mkdir -p "build-fuzz/corpus-$name"
+        "./build-fuzz/$name" -max_total_time="${2:-600}" -max_len=1024 -print_final_stats=1 \
+            "build-fuzz/corpus-$name"
+    done
+    ;;
 *)
-    sed -n '2,7p' "$0" | sed 's/^# \{0,1\}//' >&2
+    sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//' >&2
     exit 2
     ;;
 esac
