@@ -306,6 +306,19 @@ static void sigint_leaves_an_interrupted_database(void **state)
     unlink(db);
 }
 
+/* The README's text (static buffer). */
+static const char *read_readme(void)
+{
+    static char text[1 << 17];
+    FILE *f = fopen(SRC "/README.md", "r");
+    assert_non_null(f);
+    size_t n = fread(text, 1, sizeof(text) - 1, f);
+    assert_true(feof(f)); /* the buffer holds the whole file */
+    fclose(f);
+    text[n] = '\0';
+    return text;
+}
+
 struct key_check {
     const char *readme;
     int checked;
@@ -334,12 +347,7 @@ static void check_key_documented(void *ctx, const char *key, const char *value)
 static void readme_documents_every_scenario_key(void **state)
 {
     (void)state;
-    static char readme[1 << 17];
-    FILE *f = fopen(SRC "/README.md", "r");
-    assert_non_null(f);
-    size_t n = fread(readme, 1, sizeof(readme) - 1, f);
-    fclose(f);
-    readme[n] = '\0';
+    const char *readme = read_readme();
     struct scenario s;
     struct sim_diag diag;
     sim_diag_init(&diag);
@@ -395,12 +403,7 @@ static void explain_prints_each_mode(void **state)
 static void readme_explain_tables_match_the_program(void **state)
 {
     (void)state;
-    static char readme[1 << 17];
-    FILE *f = fopen(SRC "/README.md", "r");
-    assert_non_null(f);
-    size_t n = fread(readme, 1, sizeof(readme) - 1, f);
-    fclose(f);
-    readme[n] = '\0';
+    const char *readme = read_readme();
     static const char *const boards[] = {"nrf52840dk", "nrf5340dk"};
     static const char *const sizes[] = {"128KiB", "256KiB", "464KiB"};
     for (size_t b = 0; b < 2; b++)
