@@ -1,0 +1,808 @@
+/* models/ble/link.c - one BLE connection: connection events computed at their anchors.
+ *
+ * Link-layer acknowledgement follows the 1-bit SN/NESN scheme (Core Vol 6 Part B §4.5.9;
+ * flash-and-ble.md §7): each direction has at most one unacknowledged fragment. The
+ * receiver takes a fragment when its PDU arrives intact (a second copy is a duplicate and
+ * ignored); the sender learns of it from the next PDU it receives intact from the other
+ * side, and only then moves to the next fragment. So in one exchange the peripheral's
+ * answer acknowledges the central's PDU, and the central's next PDU acknowledges the
+ * peripheral's answer. Two CRC errors in a row at either side close the event
+ * (Core Vol 6 Part B §4.5.6; Zephyr lll_conn.c crc_expire = 2; flash-and-ble.md §7).
+ */
+#include "models/ble/link.h"
+
+#include <assert.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sim/error.h"
+
+/* Connection parameter units and ranges (Core Vol 6 Part B §4.5.2, Vol 4 Part E §7.8.12;
+ * flash-and-ble.md §4.1). */
+#define INTERVAL_UNIT_NS 1250000LL    /* 1.25 ms */
+#define INTERVAL_MIN_NS  7500000LL    /* 7.5 ms */
+#define INTERVAL_MAX_NS  4000000000LL /* 4 s */
+#define LATENCY_MAX      499
+#define TIMEOUT_UNIT_NS  10000000LL    /* 10 ms */
+#define TIMEOUT_MIN_NS   100000000LL   /* 100 ms */
+#define TIMEOUT_MAX_NS   32000000000LL /* 32 s */
+
+#define SDU_OVERHEAD (BLE_LINK_L2CAP_HDR + BLE_LINK_ATT_HDR)
+
+/* ---- arithmetic on the anchor grid (divisor > 0) ---- */
+
+static int64_t floor_div(int64_t a, int64_t b)
+{
+    int64_t q = a / b;
+    return (a % b != 0 && a < 0) ? q - 1 : q;
+}
+
+static int64_t ceil_div(int64_t a, int64_t b)
+{
+    return -floor_div(-a, b);
+}
+
+static int64_t min64(int64_t a, int64_t b)
+{
+    return a < b ? a : b;
+}
+
+static int64_t max64(int64_t a, int64_t b)
+{
+    return a > b ? a : b;
+}
+
+int64_t ble_link_anchor_get(const struct ble_link *l, int64_t k)
+{
+    int64_t at = l->ref_anchor + (k - l->ref_k) * l->cfg.interval_ns;
+    if (!l->upd.pending || k < l->upd.instant)
+        return at;
+    int64_t at_instant = l->ref_anchor + (l->upd.instant - l->ref_k) * l->cfg.interval_ns;
+    return at_instant + (k - l->upd.instant) * l->upd.interval_ns;
+}
+
+/* The grid segment that holds time t: (reference anchor, its event, interval). */
+static void segment(const struct ble_link *l, int64_t t, int64_t *ref, int64_t *k0, int64_t *iv)
+{
+    *ref = l->ref_anchor;
+    *k0 = l->ref_k;
+    *iv = l->cfg.interval_ns;
+    if (!l->upd.pending)
+        return;
+    int64_t at_instant = ble_link_anchor_get(l, l->upd.instant);
+    if (t < at_instant)
+        return;
+    *ref = at_instant;
+    *k0 = l->upd.instant;
+    *iv = l->upd.interval_ns;
+}
+
+/* First event whose anchor is at or after t. */
+static int64_t k_ceil(const struct ble_link *l, int64_t t)
+{
+    int64_t ref, k0, iv;
+    segment(l, t, &ref, &k0, &iv);
+    return k0 + ceil_div(t - ref, iv);
+}
+
+/* Last event whose anchor is at or before t. */
+static int64_t k_floor(const struct ble_link *l, int64_t t)
+{
+    int64_t ref, k0, iv;
+    segment(l, t, &ref, &k0, &iv);
+    return k0 + floor_div(t - ref, iv);
+}
+
+/* ---- configuration ---- */
+
+void ble_link_cfg_default(struct ble_link_cfg *c)
+{
+    memset(c, 0, sizeof(*c));
+    c->interval_ns = 7500000LL;
+    c->timeout_ns = 4000000000LL;
+    c->ce_guard_ns = 150000LL;
+    c->connect_delay_ns = 1250000LL;
+    c->reconnect_ns = 1000000000LL;
+    c->queue_bytes = 32768;
+    c->latency = 0;
+    c->mtu = 498;
+    c->dle = 251;
+    c->max_pdus_per_event = 6;
+    c->setup_events = 8;
+    c->update_instant_events = 6;
+    c->phy = BLE_PHY_2M;
+    c->encrypted = true;
+    c->md_keeps_awake = true;
+    c->loss.model = BLE_LOSS_NONE;
+}
+
+int ble_link_params_check(int64_t interval_ns, uint16_t latency, int64_t timeout_ns)
+{
+    if (interval_ns < INTERVAL_MIN_NS || interval_ns > INTERVAL_MAX_NS ||
+        interval_ns % INTERVAL_UNIT_NS != 0)
+        return SIM_ERANGE;
+    if (latency > LATENCY_MAX)
+        return SIM_ERANGE;
+    if (timeout_ns < TIMEOUT_MIN_NS || timeout_ns > TIMEOUT_MAX_NS ||
+        timeout_ns % TIMEOUT_UNIT_NS != 0)
+        return SIM_ERANGE;
+    if (timeout_ns <= (1 + (int64_t)latency) * interval_ns * 2)
+        return SIM_ERANGE;
+    return 0;
+}
+
+int ble_link_cfg_check(const struct ble_link_cfg *c)
+{
+    int rc = ble_link_params_check(c->interval_ns, c->latency, c->timeout_ns);
+    if (rc != 0)
+        return rc;
+    if (c->mtu < BLE_LINK_ATT_MTU_MIN || c->mtu > BLE_LINK_ATT_MTU_MAX)
+        return SIM_ERANGE;
+    if (c->dle < BLE_PHY_PAYLOAD_MIN || c->dle > BLE_PHY_PAYLOAD_MAX)
+        return SIM_ERANGE;
+    if ((int)c->phy < 0 || c->phy >= BLE_PHY_COUNT)
+        return SIM_ERANGE;
+    if (c->max_pdus_per_event < 1 || c->update_instant_events < 1)
+        return SIM_ERANGE;
+    if (c->ce_guard_ns < 0 || c->connect_delay_ns < 0 || c->queue_bytes < c->mtu)
+        return SIM_ERANGE;
+    return ble_loss_cfg_check(&c->loss);
+}
+
+static uint16_t min16(uint16_t a, uint16_t b)
+{
+    return a < b ? a : b;
+}
+
+static bool both_support(const struct ble_link_caps *a, const struct ble_link_caps *b,
+                         enum ble_phy phy)
+{
+    if ((int)phy < 0 || phy >= BLE_PHY_COUNT)
+        return false;
+    return (a->phys & b->phys & (1u << phy)) != 0;
+}
+
+void ble_link_cfg_negotiate(struct ble_link_cfg *c, const struct ble_link_caps *central,
+                            const struct ble_link_caps *peripheral)
+{
+    uint16_t mtu = min16(central->mtu, peripheral->mtu);
+    uint16_t dle = min16(min16(central->dle, peripheral->dle), BLE_PHY_PAYLOAD_MAX);
+    c->mtu = mtu < BLE_LINK_ATT_MTU_MIN ? BLE_LINK_ATT_MTU_MIN : mtu;
+    c->dle = dle < BLE_PHY_PAYLOAD_MIN ? BLE_PHY_PAYLOAD_MIN : dle;
+    if (both_support(central, peripheral, central->preferred))
+        c->phy = central->preferred;
+    else if (both_support(central, peripheral, peripheral->preferred))
+        c->phy = peripheral->preferred;
+    else if (both_support(central, peripheral, BLE_PHY_2M))
+        c->phy = BLE_PHY_2M;
+    else
+        c->phy = BLE_PHY_1M;
+}
+
+/* ---- one direction's queue ---- */
+
+static struct ble_link_sdu *sdu_at(struct ble_link_queue *q, uint64_t i)
+{
+    return &q->sdus[i - q->base];
+}
+
+static const struct ble_link_sdu *sdu_at_c(const struct ble_link_queue *q, uint64_t i)
+{
+    return &q->sdus[i - q->base];
+}
+
+static bool q_has(const struct ble_link_queue *q)
+{
+    return q->acked < q->end;
+}
+
+/* LL payload octets of the fragment the sender has to (re)send; 0 = an empty PDU. */
+static unsigned q_frag_len(const struct ble_link_queue *q, unsigned dle)
+{
+    if (!q_has(q))
+        return 0;
+    unsigned rest = sdu_at_c(q, q->acked)->len + SDU_OVERHEAD - q->frag_off;
+    return rest < dle ? rest : dle;
+}
+
+/* MD: the sender has data beyond the fragment it sends now. */
+static bool q_more(const struct ble_link_queue *q, unsigned dle)
+{
+    if (!q_has(q))
+        return false;
+    if (q->acked + 1 < q->end)
+        return true;
+    return q->frag_off + q_frag_len(q, dle) < sdu_at_c(q, q->acked)->len + SDU_OVERHEAD;
+}
+
+/* Forget every SDU; keep the storage. */
+static void q_clear(struct ble_link_queue *q)
+{
+    q->base = q->first = q->end = 0;
+    q->acked = q->received = q->delivered = q->sent_cb = 0;
+    q->bytes_first = q->bytes_end = 0;
+    q->frag_off = 0;
+    q->frag_tries = 0;
+    q->peer_has = false;
+}
+
+static void q_free(struct ble_link_queue *q)
+{
+    free(q->bytes);
+    free(q->sdus);
+    q->bytes = NULL;
+    q->sdus = NULL;
+    q->bytes_cap = q->sdus_cap = 0;
+    q_clear(q);
+}
+
+/* Make room for n more bytes and one more SDU. Moving live data keeps the queue's meaning,
+ * so a failure leaves it unchanged. */
+static int q_reserve(struct ble_link_queue *q, size_t n)
+{
+    if (q->bytes_end + n > q->bytes_cap && q->bytes_first > 0) {
+        uint32_t shift = q->bytes_first;
+        memmove(q->bytes, q->bytes + shift, q->bytes_end - shift);
+        for (uint64_t i = q->first; i < q->end; i++)
+            sdu_at(q, i)->off -= shift;
+        q->bytes_end -= shift;
+        q->bytes_first = 0;
+    }
+    if (q->bytes_end + n > q->bytes_cap) {
+        size_t cap = q->bytes_cap ? q->bytes_cap : 1024;
+        while (cap < q->bytes_end + n)
+            cap *= 2;
+        uint8_t *b = realloc(q->bytes, cap);
+        if (!b)
+            return SIM_ENOMEM;
+        q->bytes = b;
+        q->bytes_cap = (uint32_t)cap;
+    }
+    if (q->end - q->base + 1 > q->sdus_cap && q->first > q->base) {
+        memmove(q->sdus, sdu_at(q, q->first), (size_t)(q->end - q->first) * sizeof(*q->sdus));
+        q->base = q->first;
+    }
+    if (q->end - q->base + 1 > q->sdus_cap) {
+        size_t cap = q->sdus_cap ? 2 * (size_t)q->sdus_cap : 16;
+        struct ble_link_sdu *s = realloc(q->sdus, cap * sizeof(*s));
+        if (!s)
+            return SIM_ENOMEM;
+        q->sdus = s;
+        q->sdus_cap = (uint32_t)cap;
+    }
+    return 0;
+}
+
+/* Bytes of SDUs not yet acknowledged to the sender (what holds TX buffers). */
+static size_t q_unacked_bytes(const struct ble_link_queue *q)
+{
+    if (!q_has(q))
+        return 0;
+    return q->bytes_end - sdu_at_c(q, q->acked)->off;
+}
+
+static int q_push(struct ble_link_queue *q, const uint8_t *p, size_t n, uint32_t limit)
+{
+    if (q_unacked_bytes(q) + n > limit)
+        return BLE_LINK_FULL;
+    int rc = q_reserve(q, n);
+    if (rc != 0)
+        return rc;
+    memcpy(q->bytes + q->bytes_end, p, n);
+    *sdu_at(q, q->end) =
+        (struct ble_link_sdu){.off = q->bytes_end, .len = (uint16_t)n, .rx_at = -1, .ack_at = -1};
+    q->bytes_end += (uint32_t)n;
+    q->end++;
+    return 0;
+}
+
+/* Drop SDUs that are acknowledged, delivered and reported sent. */
+static void q_pop(struct ble_link_queue *q)
+{
+    uint64_t done = q->acked;
+    if (q->delivered < done)
+        done = q->delivered;
+    if (q->sent_cb < done)
+        done = q->sent_cb;
+    while (q->first < done) {
+        const struct ble_link_sdu *s = sdu_at(q, q->first);
+        q->bytes_first = s->off + s->len;
+        q->first++;
+    }
+    if (q->first == q->end) {
+        q->base = q->first;
+        q->bytes_first = q->bytes_end = 0;
+    }
+}
+
+/* The receiver got the current fragment intact at t. */
+static void q_rx(struct ble_link_queue *q, unsigned dle, int64_t t)
+{
+    if (q->peer_has)
+        return; /* same SN again: a duplicate, acknowledged and ignored */
+    q->peer_has = true;
+    struct ble_link_sdu *s = sdu_at(q, q->acked);
+    if (q->frag_off + q_frag_len(q, dle) == s->len + SDU_OVERHEAD) {
+        s->rx_at = t;
+        q->received = q->acked + 1;
+    }
+}
+
+/* The sender learnt at t that the receiver holds the current fragment. */
+static void q_ack(struct ble_link_queue *q, unsigned dle, int64_t t)
+{
+    if (!q->peer_has)
+        return;
+    struct ble_link_sdu *s = sdu_at(q, q->acked);
+    q->frag_off += q_frag_len(q, dle);
+    q->peer_has = false;
+    q->frag_tries = 0;
+    if (q->frag_off < s->len + SDU_OVERHEAD)
+        return;
+    s->ack_at = t;
+    q->acked++;
+    q->frag_off = 0;
+}
+
+/* ---- callbacks made at their own times ---- */
+
+/* Earliest pending callback: returns its time (INT64_MAX if none), *dir and *deliver. */
+static int64_t next_callback(const struct ble_link *l, int *dir, bool *deliver)
+{
+    int64_t at = INT64_MAX;
+    for (int pass = 0; pass < 2; pass++) { /* deliveries first on equal times */
+        for (int d = 0; d < BLE_LINK_DIR_COUNT; d++) {
+            const struct ble_link_queue *q = &l->q[d];
+            int64_t t = INT64_MAX;
+            if (pass == 0 && q->delivered < q->received)
+                t = sdu_at_c(q, q->delivered)->rx_at;
+            if (pass == 1 && q->sent_cb < q->acked)
+                t = sdu_at_c(q, q->sent_cb)->ack_at;
+            if (t < at) {
+                at = t;
+                *dir = d;
+                *deliver = pass == 0;
+            }
+        }
+    }
+    return at;
+}
+
+/* Make every callback due at <= now, in time order. Counters move before each call, so a
+ * callback may send, update or disconnect. */
+static void fire_due(struct ble_link *l, int64_t now, const struct ble_link_ctx *cx)
+{
+    for (;;) {
+        int d = 0;
+        bool deliver = false;
+        int64_t at = next_callback(l, &d, &deliver);
+        if (at > now)
+            break;
+        struct ble_link_queue *q = &l->q[d];
+        if (!deliver) {
+            q->sent_cb++;
+            if (cx->sent)
+                cx->sent(cx->env, (enum ble_link_dir)d, at);
+            continue;
+        }
+        const struct ble_link_sdu *s = sdu_at(q, q->delivered);
+        q->delivered++;
+        l->stats.n_sdus[d]++;
+        l->stats.n_bytes[d] += s->len;
+        cx->deliver(cx->env, (enum ble_link_dir)d, q->bytes + s->off, s->len, at);
+    }
+    for (int d = 0; d < BLE_LINK_DIR_COUNT; d++)
+        q_pop(&l->q[d]);
+}
+
+static void note(struct ble_link *l, enum ble_link_note_kind kind, uint8_t reason, int64_t at,
+                 const struct ble_link_ctx *cx)
+{
+    if (!cx->note)
+        return;
+    struct ble_link_note n = {.kind = kind,
+                              .at_ns = at,
+                              .interval_ns = l->cfg.interval_ns,
+                              .timeout_ns = l->cfg.timeout_ns,
+                              .latency = l->cfg.latency,
+                              .mtu = l->cfg.mtu,
+                              .reason = reason};
+    cx->note(cx->env, &n);
+}
+
+/* ---- scheduling ---- */
+
+static bool link_idle(const struct ble_link *l)
+{
+    return !q_has(&l->q[BLE_LINK_C2P]) && !q_has(&l->q[BLE_LINK_P2C]);
+}
+
+/* An idle peripheral listens every latency + 1 events; those idle exchanges are assumed
+ * received (fast path). Account for the ones before now so supervision and the latency
+ * phase stay right when data arrives. Call only on an idle link. */
+static void catch_up_idle(struct ble_link *l, int64_t now)
+{
+    int64_t kf = k_floor(l, now - 1); /* an event at now may still carry new data */
+    int64_t step = (int64_t)l->cfg.latency + 1;
+    if (kf <= l->last_k)
+        return;
+    int64_t k = l->last_k + (kf - l->last_k) / step * step;
+    if (k <= l->last_k)
+        return;
+    l->last_k = k;
+    int64_t at = ble_link_anchor_get(l, k);
+    l->last_ok[0] = max64(l->last_ok[0], at);
+    l->last_ok[1] = max64(l->last_ok[1], at);
+}
+
+/* The next event at or after now worth simulating, or -1 if no data is queued. Uplink
+ * data wakes the peripheral at the next event; downlink data waits for an event the
+ * peripheral listens to: every latency + 1 events after the last one, or the very next
+ * one if the central signalled more data (MD) when the last event closed. */
+static int64_t next_event(const struct ble_link *l, int64_t now)
+{
+    if (link_idle(l))
+        return -1;
+    int64_t k = max64(k_ceil(l, max64(now, l->busy_until)), l->last_k + 1);
+    if (q_has(&l->q[BLE_LINK_P2C]))
+        return k;
+    if (l->cfg.md_keeps_awake && l->md_at_end && k == l->last_k + 1)
+        return k;
+    int64_t step = (int64_t)l->cfg.latency + 1;
+    return l->last_k + ceil_div(k - l->last_k, step) * step;
+}
+
+static int64_t supervision_expiry(const struct ble_link *l)
+{
+    return min64(l->last_ok[0], l->last_ok[1]) + l->cfg.timeout_ns;
+}
+
+/* Arm the timer at the next thing to do, or cancel it. */
+static int rearm(struct ble_link *l, int64_t now, const struct ble_link_ctx *cx)
+{
+    int64_t at = INT64_MAX;
+    int d = 0;
+    bool deliver = false;
+    switch (l->state) {
+    case BLE_LINK_SETUP:
+    case BLE_LINK_RECONNECT_WAIT:
+    case BLE_LINK_PEER_LOST:
+        at = l->state_at;
+        break;
+    case BLE_LINK_CONNECTED: {
+        at = next_callback(l, &d, &deliver);
+        if (l->upd.pending)
+            at = min64(at, ble_link_anchor_get(l, l->upd.instant));
+        int64_t k = next_event(l, now);
+        if (k >= 0)
+            at = min64(at, min64(ble_link_anchor_get(l, k), supervision_expiry(l)));
+        break;
+    }
+    case BLE_LINK_DISCONNECTED:
+    case BLE_LINK_STATE_COUNT:
+        break;
+    }
+    if (at == INT64_MAX) {
+        if (l->timer_at >= 0)
+            cx->timer_cancel(cx->env);
+        l->timer_at = -1;
+        return 0;
+    }
+    at = max64(at, now);
+    if (at == l->timer_at)
+        return 0;
+    l->timer_at = at;
+    return cx->timer_arm(cx->env, at);
+}
+
+/* ---- the connection event ---- */
+
+static void count_tx(struct ble_link *l, int d)
+{
+    struct ble_link_queue *q = &l->q[d];
+    l->stats.n_pdus[d]++;
+    if (++q->frag_tries > 1)
+        l->stats.n_retx[d]++;
+}
+
+static bool lost(struct ble_link *l)
+{
+    bool x = ble_loss_step(&l->loss, &l->cfg.loss, &l->rng);
+    if (x)
+        l->stats.n_lost++;
+    return x;
+}
+
+/* Connection event k at t0 = anchor(k), computed whole (see the header). */
+static void run_event(struct ble_link *l, int64_t k, int64_t t0)
+{
+    struct ble_link_queue *dn = &l->q[BLE_LINK_C2P], *up = &l->q[BLE_LINK_P2C];
+    const unsigned dle = l->cfg.dle;
+    const enum ble_phy phy = l->cfg.phy;
+    const bool enc = l->cfg.encrypted;
+    const int64_t ifs = BLE_PHY_T_IFS_NS;
+    const int64_t end = ble_link_anchor_get(l, k + 1) - l->cfg.ce_guard_ns;
+    int crc_c = 0, crc_p = 0; /* CRC errors in a row at the central, at the peripheral */
+    int64_t t = t0;
+
+    l->stats.n_events++;
+    l->last_k = k;
+    for (unsigned n = 0; n < l->cfg.max_pdus_per_event; n++) {
+        unsigned c_len = q_frag_len(dn, dle);
+        int64_t c_air = ble_phy_pdu_ns(phy, c_len, enc);
+        /* The central starts an exchange only if the longest answer still fits; the
+         * first exchange always happens. */
+        int64_t p_room = ble_phy_pdu_ns(phy, q_has(up) ? dle : 0, enc);
+        if (n > 0 && t + c_air + ifs + p_room > end)
+            break;
+        if (c_len > 0)
+            count_tx(l, BLE_LINK_C2P);
+        t += c_air;
+        if (lost(l)) {
+            crc_p++;
+        } else {
+            crc_p = 0;
+            l->last_ok[1] = t;
+            q_ack(up, dle, t); /* NESN of the central's PDU */
+            if (c_len > 0)
+                q_rx(dn, dle, t);
+        }
+        if (crc_p >= 2) { /* the peripheral closes the event: no answer */
+            l->stats.n_crc_close++;
+            break;
+        }
+        unsigned p_len = q_frag_len(up, dle);
+        bool p_md = q_more(up, dle); /* the peripheral's MD bit */
+        if (p_len > 0)
+            count_tx(l, BLE_LINK_P2C);
+        t += ifs + ble_phy_pdu_ns(phy, p_len, enc);
+        if (lost(l)) {
+            crc_c++;
+        } else {
+            crc_c = 0;
+            l->last_ok[0] = t;
+            q_ack(dn, dle, t);
+            if (p_len > 0)
+                q_rx(up, dle, t);
+        }
+        if (crc_c >= 2) {
+            l->stats.n_crc_close++;
+            break;
+        }
+        if (!q_has(dn) && !p_md) /* MD = 0 on both sides */
+            break;
+        t += ifs;
+    }
+    l->md_at_end = q_has(dn);
+    l->busy_until = t;
+}
+
+/* ---- transitions ---- */
+
+static int start_setup(struct ble_link *l, int64_t now, const struct ble_link_ctx *cx)
+{
+    l->state = BLE_LINK_SETUP;
+    l->ref_anchor = now + l->cfg.connect_delay_ns;
+    l->ref_k = 0;
+    l->upd.pending = false;
+    l->md_at_end = false;
+    l->state_at = ble_link_anchor_get(l, l->cfg.setup_events);
+    return rearm(l, now, cx);
+}
+
+static void become_connected(struct ble_link *l, int64_t now, const struct ble_link_ctx *cx)
+{
+    l->state = BLE_LINK_CONNECTED;
+    l->last_k = (int64_t)l->cfg.setup_events - 1; /* the peripheral listened during setup */
+    l->last_ok[0] = l->last_ok[1] = ble_link_anchor_get(l, l->last_k);
+    note(l, BLE_LINK_NOTE_CONNECTED, 0, now, cx);
+}
+
+static void drop_all(struct ble_link *l)
+{
+    for (int d = 0; d < BLE_LINK_DIR_COUNT; d++) {
+        struct ble_link_queue *q = &l->q[d];
+        l->stats.n_dropped[d] += q->end - q->delivered;
+        q_clear(q);
+    }
+    l->upd.pending = false;
+    l->md_at_end = false;
+}
+
+static int do_disconnect(struct ble_link *l, uint8_t reason, bool may_reconnect, int64_t now,
+                         const struct ble_link_ctx *cx)
+{
+    fire_due(l, now, cx);
+    if (l->state == BLE_LINK_DISCONNECTED)
+        return rearm(l, now, cx); /* a callback disconnected already */
+    drop_all(l);
+    l->stats.n_disconnects++;
+    l->state = BLE_LINK_DISCONNECTED;
+    if (may_reconnect && l->cfg.reconnect_ns >= 0) {
+        l->state = BLE_LINK_RECONNECT_WAIT;
+        l->state_at = now + l->cfg.reconnect_ns;
+    }
+    note(l, BLE_LINK_NOTE_DISCONNECTED, reason, now, cx);
+    return rearm(l, now, cx);
+}
+
+static void apply_update(struct ble_link *l, int64_t now, const struct ble_link_ctx *cx)
+{
+    if (link_idle(l))
+        catch_up_idle(l, now);
+    int64_t at = ble_link_anchor_get(l, l->upd.instant);
+    l->ref_anchor = at;
+    l->ref_k = l->upd.instant;
+    l->cfg.interval_ns = l->upd.interval_ns;
+    l->cfg.latency = l->upd.latency;
+    l->cfg.timeout_ns = l->upd.timeout_ns;
+    l->upd.pending = false;
+    if (link_idle(l) && l->last_k < l->ref_k) { /* the peripheral listens at the instant */
+        l->last_k = l->ref_k;
+        l->last_ok[0] = max64(l->last_ok[0], at);
+        l->last_ok[1] = max64(l->last_ok[1], at);
+    }
+    note(l, BLE_LINK_NOTE_PARAMS_UPDATED, 0, at, cx);
+}
+
+static int connected_timer(struct ble_link *l, int64_t now, const struct ble_link_ctx *cx)
+{
+    fire_due(l, now, cx);
+    if (l->state != BLE_LINK_CONNECTED)
+        return rearm(l, now, cx);
+    if (l->upd.pending && ble_link_anchor_get(l, l->upd.instant) <= now)
+        apply_update(l, now, cx);
+    int64_t k = next_event(l, now);
+    if (k >= 0 && supervision_expiry(l) <= now)
+        return do_disconnect(l, BLE_LINK_REASON_TIMEOUT, true, now, cx);
+    if (k >= 0 && ble_link_anchor_get(l, k) == now)
+        run_event(l, k, now);
+    ble_link_check(l);
+    return rearm(l, now, cx);
+}
+
+/* ---- API ---- */
+
+int ble_link_init(struct ble_link *l, const struct ble_link_cfg *cfg, uint64_t seed,
+                  uint64_t entity)
+{
+    memset(l, 0, sizeof(*l));
+    l->cfg = *cfg;
+    l->state = BLE_LINK_DISCONNECTED;
+    l->timer_at = -1;
+    l->last_k = -1;
+    sim_rng_init(&l->rng, seed, entity, SIM_RNG_LINK_LOSS);
+    ble_loss_init(&l->loss);
+    return ble_link_cfg_check(cfg);
+}
+
+void ble_link_fini(struct ble_link *l)
+{
+    for (int d = 0; d < BLE_LINK_DIR_COUNT; d++)
+        q_free(&l->q[d]);
+}
+
+int ble_link_connect(struct ble_link *l, int64_t now, const struct ble_link_ctx *cx)
+{
+    if (l->state != BLE_LINK_DISCONNECTED && l->state != BLE_LINK_RECONNECT_WAIT) {
+        l->stats.n_unexpected++;
+        return SIM_EINVAL;
+    }
+    return start_setup(l, now, cx);
+}
+
+int ble_link_disconnect(struct ble_link *l, uint8_t reason, int64_t now,
+                        const struct ble_link_ctx *cx)
+{
+    if (l->state == BLE_LINK_DISCONNECTED) {
+        l->stats.n_unexpected++;
+        return 0;
+    }
+    return do_disconnect(l, reason, false, now, cx);
+}
+
+int ble_link_peer_lost(struct ble_link *l, int64_t now, const struct ble_link_ctx *cx)
+{
+    if (l->state != BLE_LINK_CONNECTED) {
+        l->stats.n_unexpected++;
+        return 0;
+    }
+    fire_due(l, now, cx);
+    if (l->state != BLE_LINK_CONNECTED)
+        return rearm(l, now, cx);
+    drop_all(l);
+    l->state = BLE_LINK_PEER_LOST;
+    l->state_at = now + l->cfg.timeout_ns;
+    return rearm(l, now, cx);
+}
+
+int ble_link_send(struct ble_link *l, enum ble_link_dir dir, const uint8_t *p, size_t n,
+                  int64_t now, const struct ble_link_ctx *cx)
+{
+    if ((int)dir < 0 || dir >= BLE_LINK_DIR_COUNT || !p || n == 0 || n > ble_link_sdu_max(l))
+        return SIM_EINVAL;
+    bool central_into_void = l->state == BLE_LINK_PEER_LOST && dir == BLE_LINK_C2P;
+    if (l->state != BLE_LINK_CONNECTED && !central_into_void)
+        return BLE_LINK_NOT_CONNECTED;
+    if (l->state == BLE_LINK_CONNECTED && link_idle(l))
+        catch_up_idle(l, now);
+    int rc = q_push(&l->q[dir], p, n, l->cfg.queue_bytes);
+    if (rc != 0)
+        return rc;
+    return rearm(l, now, cx);
+}
+
+int ble_link_update(struct ble_link *l, enum ble_link_dir initiator, int64_t interval_ns,
+                    uint16_t latency, int64_t timeout_ns, int64_t now,
+                    const struct ble_link_ctx *cx)
+{
+    if (l->state != BLE_LINK_CONNECTED)
+        return BLE_LINK_NOT_CONNECTED;
+    if (l->upd.pending)
+        return BLE_LINK_BUSY;
+    int rc = ble_link_params_check(interval_ns, latency, timeout_ns);
+    if (rc != 0)
+        return rc;
+    if (link_idle(l))
+        catch_up_idle(l, now);
+    /* The event that carries the procedure's PDU: the next one for the peripheral, the
+     * next one the peripheral listens to for the central. */
+    int64_t k = max64(k_ceil(l, now), l->last_k + 1);
+    if (initiator == BLE_LINK_C2P) {
+        int64_t step = (int64_t)l->cfg.latency + 1;
+        k = l->last_k + ceil_div(k - l->last_k, step) * step;
+    }
+    l->upd = (struct ble_link_update){.instant = k + l->cfg.update_instant_events,
+                                      .interval_ns = interval_ns,
+                                      .timeout_ns = timeout_ns,
+                                      .latency = latency,
+                                      .pending = true};
+    return rearm(l, now, cx);
+}
+
+int ble_link_timer(struct ble_link *l, int64_t now, const struct ble_link_ctx *cx)
+{
+    l->timer_at = -1; /* this arming is used up */
+    switch (l->state) {
+    case BLE_LINK_CONNECTED:
+        return connected_timer(l, now, cx);
+    case BLE_LINK_SETUP:
+        if (now >= l->state_at)
+            become_connected(l, now, cx);
+        return rearm(l, now, cx);
+    case BLE_LINK_RECONNECT_WAIT:
+        if (now >= l->state_at)
+            return start_setup(l, now, cx);
+        return rearm(l, now, cx);
+    case BLE_LINK_PEER_LOST:
+        if (now >= l->state_at)
+            return do_disconnect(l, BLE_LINK_REASON_TIMEOUT, false, now, cx);
+        return rearm(l, now, cx);
+    case BLE_LINK_DISCONNECTED:
+    case BLE_LINK_STATE_COUNT:
+        break;
+    }
+    l->stats.n_unexpected++;
+    return 0;
+}
+
+void ble_link_check(const struct ble_link *l)
+{
+#ifdef NDEBUG
+    (void)l;
+#else
+    for (int d = 0; d < BLE_LINK_DIR_COUNT; d++) {
+        const struct ble_link_queue *q = &l->q[d];
+        assert(q->base <= q->first && q->first <= q->end);
+        assert(q->acked <= q->received && q->received <= q->acked + 1);
+        assert(q->received <= q->end);
+        assert(q->delivered <= q->received && q->sent_cb <= q->acked);
+        assert(q->first <= q->acked && q->first <= q->delivered && q->first <= q->sent_cb);
+        assert(!q->peer_has || q->acked < q->end);
+        if (l->state != BLE_LINK_CONNECTED && l->state != BLE_LINK_PEER_LOST)
+            assert(q->end == 0);
+    }
+    if (l->state != BLE_LINK_CONNECTED)
+        assert(!l->upd.pending);
+#endif
+}
