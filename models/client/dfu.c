@@ -1,0 +1,1594 @@
+/* models/client/dfu.c - one DFU client state machine; the clients differ only by the
+ * profile that client_dfu_cfg_default() fills in from their upstream sources.
+ *
+ * Facts and their upstream files: ../shared/reference/clients.md (cited per constant).
+ */
+#include "models/client/dfu.h"
+
+#include <assert.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "models/smp/frame.h"
+#include "models/smp/img_mgmt.h"
+#include "models/smp/mgmt.h"
+#include "models/smp/os_mgmt.h"
+#include "sim/error.h"
+
+/* One request waiting for its response. */
+struct req {
+    int64_t sent_at, deadline;
+    uint32_t off, len; /* chunks only */
+    uint32_t n;        /* chunks only: index of the chunk in the attempt, from 0 */
+    uint8_t seq;
+    uint8_t id;     /* command id */
+    uint16_t group; /* group id */
+    bool resend;    /* chunk sent again */
+};
+
+struct client_dfu {
+    struct client_dfu_cfg cfg;
+    const struct client_dfu_image *img; /* not owned */
+    enum client_dfu_state state;
+    enum client_dfu_mode mode; /* effective mode (Android may switch to NONE) */
+    enum client_dfu_state plan[CLIENT_DFU_MAX_PLAN];
+    size_t n_plan, pc;
+    bool after_reset;  /* a RESET step has run since the upload started */
+    bool reset_before; /* ResetBeforeUpload already done in this attempt */
+    bool started;
+
+    /* link */
+    bool link_up;
+    uint16_t mtu;
+    uint32_t buf_size; /* from mcumgr params */
+    bool have_params;
+    int32_t boot_mode; /* -1: unknown */
+    bool no_swap;
+
+    /* requests */
+    uint8_t seq;
+    struct req fl[CLIENT_DFU_MAX_WINDOW];
+    unsigned n_fl;
+    int64_t extra_deadline; /* connect / reset deadline; -1: none */
+
+    /* upload */
+    unsigned window;
+    bool tuning;       /* Go CLI: still growing the window */
+    uint32_t next_off; /* next new chunk starts here */
+    uint32_t dev_off;  /* the device's offset in its latest response */
+    bool recovering;   /* a mismatch or loss is being repaired (no new chunks) */
+    bool busy_pending; /* iOS busy back-off running */
+    bool reopening;    /* Go CLI reconnecting mid-upload */
+    bool use_sha;      /* send "sha" with offset-0 chunks */
+    uint32_t sent_hi;  /* end of the highest chunk sent: below it a send is a resend */
+    uint32_t fail_off; /* offset whose failures are counted */
+    unsigned fail_count;
+    uint32_t trk_off; /* Go CLI tracker: offset reported again */
+    unsigned trk_count;
+
+    /* reset */
+    bool reset_rsp; /* the reset was answered (at reset_rsp_at) */
+    int64_t reset_rsp_at;
+
+    /* timers */
+    bool armed[CLIENT_DFU_TIMER_COUNT];
+    uint32_t gen[CLIENT_DFU_TIMER_COUNT];
+    int64_t armed_at[CLIENT_DFU_TIMER_COUNT];
+    bool retry_pending;
+
+    uint32_t attempt_no;
+    struct client_dfu_record rec;
+    char error[80];
+
+    uint8_t frame[CLIENT_DFU_MAX_PACKET];
+    uint8_t data[CLIENT_DFU_MAX_PACKET];
+};
+
+/* ---- profiles ------------------------------------------------------------------- */
+
+struct client_dfu_cfg client_dfu_cfg_default(enum client_dfu_kind kind)
+{
+    struct client_dfu_cfg c;
+    memset(&c, 0, sizeof c);
+    struct client_dfu_profile *p = &c.p;
+    c.window = 1;
+    c.alignment = 1;
+    c.attempts = 1;
+    c.gateway_id = RECORDER_NONE;
+    p->window_start = 1;
+    p->window_max = 1;
+    p->max_failures = 1;
+    p->params_seq = -1;
+    p->hdr_version = SMP_MGMT_VERSION_2;
+    p->image_if_nonzero = true;
+    p->sha_on_restart = true;
+    p->first_alone = true;
+    p->confirm_hash_after_reset = true;
+    /* Go nmp ImageStateWriteReq {hash, confirm}; smpclient / iOS: *unverified*, a missing
+     * "confirm" means false on the device anyway. */
+    p->test_sends_confirm = true;
+    switch (kind) {
+    case CLIENT_DFU_ANDROID:
+        p->name = "device-manager-android";
+        /* mcumgr-core/.../McuMgrHeader.java: header version always 1 (SMP v2). */
+        p->sizing = CLIENT_DFU_SIZING_ANDROID;
+        /* transfer/ImageUploader.kt builds mutableMapOf("data", "off") then "image" (> 0),
+         * "len" (and "sha" in e733429): a LinkedHashMap keeps that order. */
+        p->keys = CLIENT_DFU_KEYS_ANDROID;
+        /* managers/ImageManager.java test()/confirm(): a java.util.HashMap; its
+         * iteration order (capacity 16) puts "confirm" (bucket 0) before "hash" (14). */
+        p->state_keys_confirm_first = true;
+        /* clients.md §1.3 (e733429): TEST writes {"hash"} only. */
+        p->test_sends_confirm = false;
+        /* window 1 -> TransferCallable/Upload.java: any error fails; window > 1 ->
+         * Uploader.kt: resend, MAX_CHUNK_FAILURES = 5 per offset. Set in client_dfu_new. */
+        p->on_timeout = CLIENT_DFU_TIMEOUT_RESEND;
+        p->max_failures = 5; /* Uploader.kt MAX_CHUNK_FAILURES */
+        /* mcumgr-ble/.../McuMgrBleTransport.java: params sent raw, seq 0xFF, 1 s. */
+        p->params = true;
+        p->params_seq = 0xFF;
+        p->t_params = CLIENT_DFU_MS(1000);
+        /* dfu/mcuboot/task/Validate.java: bootloader info, then "mode" if "MCUboot". */
+        p->bootinfo_name = true;
+        p->bootmode = true;
+        p->list_first = true;
+        p->auto_none_xip = true;       /* FirmwareUpgradeManager.java / Validate.java */
+        p->reset_before_upload = true; /* Validate.java: ResetBeforeUpload */
+        p->image_if_nonzero = true;
+        p->att_mtu_request = 498; /* McuMgrBleTransport.java */
+        /* McuManager.java DEFAULT / MEDIUM / SHORT = 40 s / 5 s / 2.5 s; Uploader.kt:
+         * offset 0 40 s, last pipelined chunk 20 s, others 2.5 s. */
+        p->t_first = CLIENT_DFU_MS(40000);
+        p->t_chunk = CLIENT_DFU_MS(2500);
+        p->t_last = CLIENT_DFU_MS(20000);
+        p->t_bootinfo = CLIENT_DFU_MS(2500);       /* SHORT_TIMEOUT; *unverified* */
+        p->t_list = CLIENT_DFU_MS(5000);           /* Validate.java: MEDIUM_TIMEOUT */
+        p->t_state = CLIENT_DFU_MS(2500);          /* ImageManager.java test/confirm: SHORT */
+        p->t_reset = CLIENT_DFU_MS(2500);          /* task/Reset.java: SHORT, errors ignored */
+        p->t_connect = CLIENT_DFU_MS(30000);       /* transport default 30 s; *unverified* */
+        c.mode = CLIENT_DFU_MODE_TEST_AND_CONFIRM; /* FirmwareUpgradeManager.mMode */
+        c.window = 1; /* FirmwareUpgradeManager.Settings: window capacity 1 */
+        c.alignment = 1;
+        break;
+    case CLIENT_DFU_IOS:
+        p->name = "device-manager-ios";
+        p->sizing = CLIENT_DFU_SIZING_IOS;
+        /* Managers/ImageManager.swift builds a Swift Dictionary, whose iteration order is
+         * seeded per process: any order is what the app sends. We pick insertion order. */
+        p->keys = CLIENT_DFU_KEYS_IOS;
+        p->on_timeout = CLIENT_DFU_TIMEOUT_FAIL;
+        p->max_failures = 1;
+        p->params = true;   /* FirmwareUpgradeManager.swift: requestMcuMgrParameters */
+        p->bootmode = true; /* bootloaderInfo (mode) */
+        p->list_first = true;
+        p->list_after_reset = true;  /* testAndConfirm: list + confirm after reconnect */
+        p->reconnect_always = true;  /* reset -> wait -> reconnect -> success */
+        p->drain_on_mismatch = true; /* McuMgrUploadPipeline.swift */
+        p->packet_cap = 65535;       /* reassemblyBufferSize capped at 65535 */
+        /* McuManager.swift DEFAULT_SEND_TIMEOUT 40 s (offset 0), FAST_TIMEOUT 10 s. */
+        p->t_first = CLIENT_DFU_MS(40000);
+        p->t_chunk = CLIENT_DFU_MS(10000);
+        p->t_params = CLIENT_DFU_MS(40000);
+        p->t_bootinfo = CLIENT_DFU_MS(40000);
+        p->t_list = CLIENT_DFU_MS(40000);
+        p->t_state = CLIENT_DFU_MS(40000);
+        p->t_reset = CLIENT_DFU_MS(40000);
+        p->t_connect = CLIENT_DFU_MS(20000);   /* McuMgrBleTransport.swift CONNECTION_TIMEOUT */
+        p->busy_retry = CLIENT_DFU_MS(100);    /* ImageManager.swift BUSY_WAIT_DELAY_MS */
+        c.mode = CLIENT_DFU_MODE_CONFIRM_ONLY; /* FirmwareUpgradeConfiguration default */
+        c.window = 1;                          /* pipelineDepth 1 */
+        break;
+    case CLIENT_DFU_MCUMGR_CLI:
+        p->name = "mcumgr-cli";
+        /* apache/mynewt-newtmgr: nmxact/xact/image.go @60b2da7 unless noted. */
+        p->hdr_version = SMP_MGMT_VERSION_1; /* nmp header version 0 */
+        p->sizing = CLIENT_DFU_SIZING_NEWT;
+        /* nmxact/nmp/image.go ImageUploadReq field order: image, off, len, sha, upgrade,
+         * data (ugorji codec encodes struct fields in declaration order). */
+        p->keys = CLIENT_DFU_KEYS_NEWT;
+        p->on_timeout = CLIENT_DFU_TIMEOUT_FAIL; /* 1 try per chunk (runUpload) */
+        p->max_failures = 1;
+        p->list_first = true;       /* README: image list -> upload -> test -> reset ... */
+        p->list_after_reset = true; /* ... -> image list -> image confirm */
+        p->window_adaptive = true;
+        p->window_start = 1;      /* IMAGE_UPLOAD_START_WS */
+        p->window_max = 5;        /* IMAGE_UPLOAD_DEF_MAX_WS (-w/--maxwinsize) */
+        p->reopen_on_drop = true; /* runUpload: reopen transport, resume */
+        p->first_alone = false;   /* the window of 1 does it */
+        p->image_every_chunk = true;
+        p->image_if_nonzero = false;
+        p->upgrade_key = 1;                  /* `codec:"upgrade,omitempty"` */
+        p->confirm_hash_after_reset = false; /* `mcumgr image confirm`: running image */
+        p->max_chunk = 512;                  /* IMAGE_UPLOAD_MAX_CHUNK */
+        p->min_first_chunk = 32;             /* IMAGE_UPLOAD_MIN_1ST_CHUNK */
+        p->t_first = CLIENT_DFU_MS(3000);    /* runUpload: 3 s (10 s after 5f1f36e) */
+        p->t_chunk = CLIENT_DFU_MS(3000);
+        p->t_list = CLIENT_DFU_MS(10000); /* CLI -t default 10 s */
+        p->t_state = CLIENT_DFU_MS(10000);
+        p->t_reset = CLIENT_DFU_MS(10000);
+        p->t_connect = CLIENT_DFU_MS(10000); /* *unverified* */
+        c.mode = CLIENT_DFU_MODE_TEST_AND_CONFIRM;
+        c.window = 5;
+        break;
+    case CLIENT_DFU_SMPCLIENT:
+    default:
+        p->name = "smpclient";
+        /* intercreate/smpclient: src/smpclient/__init__.py @4970f3e. */
+        p->sizing = CLIENT_DFU_SIZING_SMPCLIENT;
+        /* smp: image_management.py ImageUploadWriteRequest fields off, data, image, len,
+         * sha, upgrade; dumped in field order, unset (None) fields left out. */
+        p->keys = CLIENT_DFU_KEYS_SMPCLIENT;
+        p->on_timeout = CLIENT_DFU_TIMEOUT_FAIL;
+        p->max_failures = 1;
+        p->params = true; /* buf_size obtained at connect */
+        p->image_if_nonzero = false;
+        p->sha_on_restart = false; /* restart at off 0 resends len, image, upgrade */
+        p->upgrade_key = 2;
+        p->t_first = CLIENT_DFU_MS(40000); /* upload(first_timeout_s = 40) */
+        p->t_chunk = CLIENT_DFU_MS(2500);  /* subsequent_timeout_s = client default 2.5 */
+        p->t_params = CLIENT_DFU_MS(2500);
+        p->t_list = CLIENT_DFU_MS(2500);
+        p->t_state = CLIENT_DFU_MS(2500);
+        p->t_reset = CLIENT_DFU_MS(2500);
+        p->t_connect = CLIENT_DFU_MS(10000); /* *unverified* */
+        c.mode = CLIENT_DFU_MODE_UPLOAD_ONLY;
+        c.window = 1;
+        break;
+    }
+    return c;
+}
+
+/* ---- small helpers -------------------------------------------------------------- */
+
+static unsigned uint_size(uint64_t v) /* CBOR head bytes of an unsigned (RFC 8949) */
+{
+    if (v < 24)
+        return 1;
+    if (v < 256)
+        return 2;
+    if (v < 65536)
+        return 3;
+    if (v <= UINT32_MAX)
+        return 5;
+    return 9;
+}
+
+static void arm(struct client_dfu *c, const struct client_dfu_ctx *cx, int t, int64_t at)
+{
+    c->gen[t] = cx->timer_arm(cx->env, t, at);
+    c->armed[t] = true;
+    c->armed_at[t] = at;
+}
+
+/* Re-arm the RSP timer for the earliest deadline (lazy: a stale firing is ignored). */
+static void rsp_rearm(struct client_dfu *c, const struct client_dfu_ctx *cx)
+{
+    int64_t at = c->extra_deadline;
+    for (unsigned i = 0; i < c->n_fl; i++)
+        if (at < 0 || c->fl[i].deadline < at)
+            at = c->fl[i].deadline;
+    if (at < 0) {
+        c->armed[CLIENT_DFU_TIMER_RSP] = false;
+        return;
+    }
+    if (!c->armed[CLIENT_DFU_TIMER_RSP] || c->armed_at[CLIENT_DFU_TIMER_RSP] != at)
+        arm(c, cx, CLIENT_DFU_TIMER_RSP, at);
+}
+
+static void fl_remove(struct client_dfu *c, unsigned i)
+{
+    c->fl[i] = c->fl[c->n_fl - 1];
+    c->n_fl--;
+}
+
+static int fl_find_seq(const struct client_dfu *c, uint8_t seq)
+{
+    for (unsigned i = 0; i < c->n_fl; i++)
+        if (c->fl[i].seq == seq)
+            return (int)i;
+    return -1;
+}
+
+static bool fl_has_off(const struct client_dfu *c, uint32_t off)
+{
+    for (unsigned i = 0; i < c->n_fl; i++)
+        if (c->fl[i].off == off && c->fl[i].len > 0)
+            return true;
+    return false;
+}
+
+/* Encode the header in front of the CBOR at frame[8..8+len) and send; track it. */
+static int send_req(struct client_dfu *c, const struct client_dfu_ctx *cx, uint8_t op,
+                    uint16_t group, uint8_t id, int seq, size_t cbor_len, int64_t timeout,
+                    int64_t now, uint32_t off, uint32_t len)
+{
+    assert(c->n_fl < CLIENT_DFU_MAX_WINDOW);
+    struct smp_frame_hdr h = {.len = (uint16_t)cbor_len,
+                              .group = group,
+                              .op = op,
+                              .version = c->cfg.p.hdr_version,
+                              .flags = 0,
+                              .seq = seq >= 0 ? (uint8_t)seq : c->seq++,
+                              .id = id};
+    smp_frame_hdr_encode(&h, c->frame);
+    struct req *r = &c->fl[c->n_fl++];
+    *r = (struct req){.sent_at = now,
+                      .deadline = now + timeout,
+                      .off = off,
+                      .len = len,
+                      .seq = h.seq,
+                      .id = id,
+                      .group = group};
+    int rc = cx->send(cx->env, c->frame, SMP_MGMT_HDR_SIZE + cbor_len);
+    if (rc < 0)
+        return rc;
+    rsp_rearm(c, cx);
+    return 0;
+}
+
+/* ---- upload request encoding ----------------------------------------------------- */
+
+enum key { K_DATA, K_OFF, K_IMAGE, K_LEN, K_SHA, K_UPGRADE, K_END };
+
+static const enum key key_order[][K_END + 1] = {
+    [CLIENT_DFU_KEYS_ANDROID] = {K_DATA, K_OFF, K_IMAGE, K_LEN, K_SHA, K_END},
+    [CLIENT_DFU_KEYS_IOS] = {K_DATA, K_OFF, K_IMAGE, K_LEN, K_SHA, K_END},
+    [CLIENT_DFU_KEYS_NEWT] = {K_IMAGE, K_OFF, K_LEN, K_SHA, K_UPGRADE, K_DATA, K_END},
+    [CLIENT_DFU_KEYS_SMPCLIENT] = {K_OFF, K_DATA, K_IMAGE, K_LEN, K_SHA, K_UPGRADE, K_END},
+};
+
+static bool key_present(const struct client_dfu *c, enum key k, uint32_t off, bool sha)
+{
+    const struct client_dfu_profile *p = &c->cfg.p;
+    switch (k) {
+    case K_DATA:
+    case K_OFF:
+        return true;
+    case K_IMAGE:
+        if (p->image_every_chunk)
+            return true;
+        return off == 0 && (!p->image_if_nonzero || c->cfg.image > 0);
+    case K_LEN:
+        return off == 0;
+    case K_SHA:
+        return off == 0 && sha;
+    case K_UPGRADE:
+        return off == 0 && (p->upgrade_key == 2 || (p->upgrade_key == 1 && c->cfg.upgrade));
+    case K_END:
+        break;
+    }
+    return false;
+}
+
+/* CBOR of one upload request into w (data from c->data). */
+static void upload_cbor(const struct client_dfu *c, struct smp_frame_writer *w, uint32_t off,
+                        uint32_t len, bool sha)
+{
+    const enum key *order = key_order[c->cfg.p.keys];
+    size_t n = 0;
+    for (size_t i = 0; order[i] != K_END; i++)
+        n += key_present(c, order[i], off, sha);
+    smp_frame_put_map(w, n);
+    for (size_t i = 0; order[i] != K_END; i++) {
+        if (!key_present(c, order[i], off, sha))
+            continue;
+        switch (order[i]) {
+        case K_DATA:
+            smp_frame_put_text(w, "data");
+            smp_frame_put_bstr(w, c->data, len);
+            break;
+        case K_OFF:
+            smp_frame_put_text(w, "off");
+            smp_frame_put_uint(w, off);
+            break;
+        case K_IMAGE:
+            smp_frame_put_text(w, "image");
+            smp_frame_put_uint(w, c->cfg.image);
+            break;
+        case K_LEN:
+            smp_frame_put_text(w, "len");
+            smp_frame_put_uint(w, c->img->size);
+            break;
+        case K_SHA:
+            smp_frame_put_text(w, "sha");
+            smp_frame_put_bstr(w, c->img->sha, CLIENT_DFU_SHA_LEN);
+            break;
+        case K_UPGRADE:
+            smp_frame_put_text(w, "upgrade");
+            smp_frame_put_bool(w, c->cfg.upgrade);
+            break;
+        case K_END:
+            break;
+        }
+    }
+}
+
+/* Whole frame length (header + CBOR) of a chunk of len bytes at off (the data's content
+ * does not change the length, so whatever c->data holds is encoded). */
+static size_t upload_frame_len(const struct client_dfu *c, uint32_t off, uint32_t len, bool sha)
+{
+    uint8_t tmp[CLIENT_DFU_MAX_PACKET];
+    struct smp_frame_writer w;
+    smp_frame_writer_init(&w, tmp, sizeof tmp);
+    upload_cbor(c, &w, off, len, sha);
+    if (w.overflow)
+        return SIZE_MAX;
+    return SMP_MGMT_HDR_SIZE + w.len;
+}
+
+/* Largest packet (header + CBOR) the client builds now. */
+static uint32_t packet_limit(const struct client_dfu *c)
+{
+    const struct client_dfu_profile *p = &c->cfg.p;
+    uint32_t mtu_payload = c->mtu > 3 ? (uint32_t)c->mtu - 3 : 20;
+    uint32_t lim = mtu_payload;
+    if (p->sizing == CLIENT_DFU_SIZING_NEWT) {
+        /* BLE MtuOut = min(ATT_MTU - 3, 512) (nmxact/nmble). */
+        lim = mtu_payload < 512 ? mtu_payload : 512;
+    } else if (c->have_params && c->buf_size > 0) {
+        /* Android McuMgrBleTransport.java, iOS reassemblyBufferSize, smpclient
+         * max_unencoded_size: buf_size from mcumgr params. */
+        lim = c->buf_size;
+        if (p->packet_cap && lim > p->packet_cap)
+            lim = p->packet_cap;
+    }
+    if (lim > CLIENT_DFU_MAX_PACKET)
+        lim = CLIENT_DFU_MAX_PACKET;
+    return lim;
+}
+
+/* Largest d with d + bstr head(d) <= avail. */
+static uint32_t fit_bstr(uint32_t avail)
+{
+    uint32_t d = avail > 0 ? avail - 1 : 0;
+    while (d > 0 && d + uint_size(d) > avail)
+        d--;
+    return d;
+}
+
+/* Data bytes of the chunk at off, before alignment; 0 when nothing fits. */
+static uint32_t chunk_raw(const struct client_dfu *c, uint32_t off, bool sha)
+{
+    const struct client_dfu_profile *p = &c->cfg.p;
+    uint32_t left = c->img->size - off;
+    uint32_t lim = packet_limit(c);
+    int64_t d;
+    switch (p->sizing) {
+    case CLIENT_DFU_SIZING_ANDROID: {
+        /* Uploader.kt getMaxChunkSize (clients.md §1.7): header 8, map 1, "data" 5,
+         * "off" 4 + U(off); offset 0: "len" 4 + U(len), "sha" 4 + 2 + 32 (the reference
+         * writes 4 + 1 + 32; a 32-byte bstr head is 2 bytes, see the report), "image"
+         * 6 + U(image) when image > 0; minus the data bstr head. */
+        int64_t ov = 8 + 1 + 5 + 4 + uint_size(off);
+        if (off == 0) {
+            ov += 4 + uint_size(c->img->size);
+            if (sha)
+                ov += 4 + 2 + CLIENT_DFU_SHA_LEN;
+            if (c->cfg.image > 0)
+                ov += 6 + uint_size(c->cfg.image);
+        }
+        d = (int64_t)lim - ov;
+        d = d > 0 ? fit_bstr((uint32_t)d) : 0;
+        break;
+    }
+    case CLIENT_DFU_SIZING_IOS: {
+        /* McuMgrUploadPipeline.swift: overhead = encoded packet with 1 data byte + 5. */
+        size_t ov = upload_frame_len(c, off, 1, sha) + 5;
+        d = (int64_t)lim - (int64_t)ov;
+        break;
+    }
+    case CLIENT_DFU_SIZING_NEWT:
+    case CLIENT_DFU_SIZING_SMPCLIENT:
+    default: {
+        /* image.go: start at min(left, 512) and shrink by the overflow until the encoded
+         * request fits MtuOut; smpclient _maximize_upload_packet fills
+         * max_unencoded_size exactly (CBOR head sizes accounted for). */
+        d = p->max_chunk ? p->max_chunk : lim;
+        if (d > left)
+            d = left;
+        for (int i = 0; i < 8 && d > 0; i++) {
+            size_t n = upload_frame_len(c, off, (uint32_t)d, sha);
+            if (n <= lim)
+                break;
+            d -= (int64_t)(n - lim);
+        }
+        break;
+    }
+    }
+    if (d < 0)
+        d = 0;
+    if (d > left)
+        d = left;
+    return (uint32_t)d;
+}
+
+/* Data bytes of the chunk at off: non-final chunks rounded down to the alignment. */
+static uint32_t chunk_len_sha(const struct client_dfu *c, uint32_t off, bool sha)
+{
+    uint32_t d = chunk_raw(c, off, sha);
+    uint32_t left = c->img->size - off;
+    if (d < left && c->cfg.alignment > 1)
+        d -= d % c->cfg.alignment;
+    return d;
+}
+
+uint32_t client_dfu_chunk_len(const struct client_dfu *c, uint32_t off)
+{
+    if (off >= c->img->size)
+        return 0;
+    return chunk_len_sha(c, off, c->use_sha);
+}
+
+/* ---- records ---------------------------------------------------------------------- */
+
+static void rec_begin(struct client_dfu *c, int64_t now)
+{
+    struct client_dfu_record *r = &c->rec;
+    memset(r, 0, sizeof *r);
+    struct recorder_attempt *a = &r->attempt;
+    a->attempt_id = c->attempt_no;
+    a->device_id = c->cfg.device_id;
+    a->gateway_id = c->cfg.gateway_id;
+    a->client = c->cfg.p.name;
+    a->start_ns = now;
+    a->upload_start_ns = a->upload_end_ns = a->reset_ns = RECORDER_NONE;
+    a->swap_start_ns = a->swap_end_ns = a->confirm_ns = a->end_ns = RECORDER_NONE;
+    r->connect_ns = r->validate_ns = r->test_ns = RECORDER_NONE;
+    r->wait_start_ns = r->wait_end_ns = r->reconnect_ns = RECORDER_NONE;
+    r->smp_rc = RECORDER_NONE;
+    c->error[0] = '\0';
+}
+
+static void chunk_emit(const struct client_dfu *c, const struct client_dfu_ctx *cx,
+                       const struct req *q, int64_t acked, int32_t rc)
+{
+    if (!cx->emit_chunk)
+        return;
+    struct recorder_chunk ch = {.attempt_id = c->rec.attempt.attempt_id,
+                                .device_id = c->cfg.device_id,
+                                .seq = q->n,
+                                .offset = q->off,
+                                .len = q->len,
+                                .sent_ns = q->sent_at,
+                                .acked_ns = acked,
+                                .rc = rc};
+    cx->emit_chunk(cx->env, &ch);
+}
+
+/* ---- attempt end ------------------------------------------------------------------ */
+
+static void finish(struct client_dfu *c, int64_t now, const struct client_dfu_ctx *cx,
+                   const char *outcome)
+{
+    c->n_fl = 0;
+    c->extra_deadline = -1;
+    c->armed[CLIENT_DFU_TIMER_RSP] = false;
+    c->armed[CLIENT_DFU_TIMER_WAIT] = false;
+    c->busy_pending = false;
+    c->reopening = false;
+    c->rec.attempt.end_ns = now;
+    c->rec.attempt.outcome = outcome;
+    c->rec.attempt.error = c->error[0] ? c->error : NULL;
+    cx->emit(cx->env, &c->rec);
+}
+
+static void done(struct client_dfu *c, int64_t now, const struct client_dfu_ctx *cx)
+{
+    c->state = CLIENT_DFU_DONE;
+    finish(c, now, cx, "updated");
+}
+
+/* End the attempt as failed; schedule another one if attempts are left. Returns 0. */
+static int fail(struct client_dfu *c, int64_t now, const struct client_dfu_ctx *cx,
+                const char *outcome, uint16_t group, int32_t rc, const char *why)
+{
+    c->rec.smp_group = group;
+    c->rec.smp_rc = rc;
+    if (rc != RECORDER_NONE)
+        snprintf(c->error, sizeof c->error, "%s: %s rc %d", why, group ? "group" : "smp", (int)rc);
+    else
+        snprintf(c->error, sizeof c->error, "%s", why);
+    c->state = CLIENT_DFU_FAILED;
+    finish(c, now, cx, outcome);
+    c->retry_pending = false;
+    if (c->attempt_no + 1 < c->cfg.attempts) {
+        c->retry_pending = true;
+        arm(c, cx, CLIENT_DFU_TIMER_WAIT, now + c->cfg.retry_delay);
+    }
+    return 0;
+}
+
+/* ---- plan ------------------------------------------------------------------------- */
+
+static void plan_build(struct client_dfu *c)
+{
+    const struct client_dfu_profile *p = &c->cfg.p;
+    size_t n = 0;
+    enum client_dfu_state *s = c->plan;
+    s[n++] = CLIENT_DFU_CONNECT;
+    if (p->params)
+        s[n++] = CLIENT_DFU_PARAMS;
+    if (p->bootinfo_name)
+        s[n++] = CLIENT_DFU_BOOTINFO;
+    else if (p->bootmode)
+        s[n++] = CLIENT_DFU_BOOTMODE;
+    if (p->list_first)
+        s[n++] = CLIENT_DFU_LIST;
+    s[n++] = CLIENT_DFU_UPLOAD;
+    switch (c->mode) {
+    case CLIENT_DFU_MODE_TEST_AND_CONFIRM:
+        s[n++] = CLIENT_DFU_TEST;
+        s[n++] = CLIENT_DFU_RESET;
+        s[n++] = CLIENT_DFU_SWAP_WAIT;
+        s[n++] = CLIENT_DFU_CONNECT;
+        if (p->list_after_reset)
+            s[n++] = CLIENT_DFU_LIST;
+        s[n++] = CLIENT_DFU_CONFIRM;
+        break;
+    case CLIENT_DFU_MODE_CONFIRM_ONLY:
+    case CLIENT_DFU_MODE_TEST_ONLY:
+    case CLIENT_DFU_MODE_NONE:
+        if (c->mode == CLIENT_DFU_MODE_CONFIRM_ONLY)
+            s[n++] = CLIENT_DFU_CONFIRM;
+        if (c->mode == CLIENT_DFU_MODE_TEST_ONLY)
+            s[n++] = CLIENT_DFU_TEST;
+        s[n++] = CLIENT_DFU_RESET;
+        s[n++] = CLIENT_DFU_SWAP_WAIT;
+        if (p->reconnect_always)
+            s[n++] = CLIENT_DFU_CONNECT;
+        break;
+    case CLIENT_DFU_MODE_UPLOAD_ONLY:
+        break;
+    }
+    c->n_plan = n;
+}
+
+/* Insert n steps right after the current one. */
+static void plan_insert(struct client_dfu *c, const enum client_dfu_state *s, size_t n)
+{
+    assert(c->n_plan + n <= CLIENT_DFU_MAX_PLAN);
+    size_t tail = c->n_plan - c->pc - 1;
+    memmove(&c->plan[c->pc + 1 + n], &c->plan[c->pc + 1], tail * sizeof c->plan[0]);
+    memcpy(&c->plan[c->pc + 1], s, n * sizeof s[0]);
+    c->n_plan += n;
+}
+
+/* Whether step s comes later in the plan. */
+static bool plan_later(const struct client_dfu *c, enum client_dfu_state s)
+{
+    for (size_t i = c->pc + 1; i < c->n_plan; i++)
+        if (c->plan[i] == s)
+            return true;
+    return false;
+}
+
+/* Drop every later occurrence of step s from the plan. */
+static void plan_drop(struct client_dfu *c, enum client_dfu_state s)
+{
+    size_t j = c->pc + 1;
+    for (size_t i = c->pc + 1; i < c->n_plan; i++)
+        if (c->plan[i] != s)
+            c->plan[j++] = c->plan[i];
+    c->n_plan = j;
+}
+
+static int enter(struct client_dfu *c, enum client_dfu_state s, int64_t now,
+                 const struct client_dfu_ctx *cx);
+
+static int advance(struct client_dfu *c, int64_t now, const struct client_dfu_ctx *cx)
+{
+    c->pc++;
+    if (c->pc >= c->n_plan) {
+        done(c, now, cx);
+        return 0;
+    }
+    return enter(c, c->plan[c->pc], now, cx);
+}
+
+/* ---- commands -------------------------------------------------------------------- */
+
+/* Image state write: test {"hash"[, "confirm": false]} or confirm {"confirm": true[,
+ * "hash"]}, keys in the client's order. */
+static void state_write_cbor(const struct client_dfu *c, struct smp_frame_writer *w)
+{
+    const struct client_dfu_profile *p = &c->cfg.p;
+    bool confirm = c->state == CLIENT_DFU_CONFIRM;
+    bool hash = !confirm || !c->after_reset || p->confirm_hash_after_reset;
+    bool confirm_key = confirm || p->test_sends_confirm;
+    smp_frame_put_map(w, (size_t)hash + (size_t)confirm_key);
+    if (hash && !p->state_keys_confirm_first) {
+        smp_frame_put_text(w, "hash");
+        smp_frame_put_bstr(w, c->img->hash, CLIENT_DFU_SHA_LEN);
+    }
+    if (confirm_key) {
+        smp_frame_put_text(w, "confirm");
+        smp_frame_put_bool(w, confirm);
+    }
+    if (hash && p->state_keys_confirm_first) {
+        smp_frame_put_text(w, "hash");
+        smp_frame_put_bstr(w, c->img->hash, CLIENT_DFU_SHA_LEN);
+    }
+}
+
+static int send_cmd(struct client_dfu *c, const struct client_dfu_ctx *cx, int64_t now, uint8_t op,
+                    uint16_t group, uint8_t id, int seq, int64_t timeout)
+{
+    struct smp_frame_writer w;
+    smp_frame_writer_init(&w, c->frame + SMP_MGMT_HDR_SIZE, 256);
+    switch (c->state) {
+    case CLIENT_DFU_BOOTMODE:
+        smp_frame_put_map(&w, 1);
+        smp_frame_put_text(&w, "query");
+        smp_frame_put_text(&w, "mode");
+        break;
+    case CLIENT_DFU_TEST:
+    case CLIENT_DFU_CONFIRM:
+        state_write_cbor(c, &w);
+        break;
+    default:
+        smp_frame_put_map(&w, 0);
+        break;
+    }
+    assert(!w.overflow);
+    if (c->rec.validate_ns == RECORDER_NONE)
+        c->rec.validate_ns = now;
+    return send_req(c, cx, op, group, id, seq, w.len, timeout, now, 0, 0);
+}
+
+/* ---- upload engine --------------------------------------------------------------- */
+
+static int send_chunk(struct client_dfu *c, const struct client_dfu_ctx *cx, int64_t now,
+                      uint32_t off, bool resend)
+{
+    const struct client_dfu_profile *p = &c->cfg.p;
+    bool sha = c->use_sha;
+    uint32_t len = chunk_len_sha(c, off, sha);
+    /* image.go: a first chunk under IMAGE_UPLOAD_MIN_1ST_CHUNK with sha is recomputed
+     * without sha. */
+    if (off == 0 && sha && p->min_first_chunk && len < p->min_first_chunk && len < c->img->size) {
+        sha = false;
+        len = chunk_len_sha(c, off, sha);
+    }
+    if (len == 0)
+        return fail(c, now, cx, "failed", 0, RECORDER_NONE, "packet too small for data");
+    int rc = c->img->read(c->img->env, off, c->data, len);
+    if (rc < 0)
+        return rc;
+    struct smp_frame_writer w;
+    smp_frame_writer_init(&w, c->frame + SMP_MGMT_HDR_SIZE, sizeof c->frame - SMP_MGMT_HDR_SIZE);
+    upload_cbor(c, &w, off, len, sha);
+    assert(!w.overflow);
+    int64_t t = off == 0 ? p->t_first : p->t_chunk;
+    if (off != 0 && off + len == c->img->size && p->t_last && c->window > 1)
+        t = p->t_last;
+    if (c->rec.attempt.upload_start_ns == RECORDER_NONE)
+        c->rec.attempt.upload_start_ns = now;
+    resend = resend || off < c->sent_hi;
+    if (off + len > c->sent_hi)
+        c->sent_hi = off + len;
+    c->rec.attempt.chunks++;
+    c->rec.attempt.bytes += len;
+    if (resend) {
+        c->rec.retransmissions++;
+        c->rec.attempt.retries++;
+    }
+    rc = send_req(c, cx, SMP_MGMT_OP_WRITE, SMP_MGMT_GROUP_IMAGE, SMP_IMG_MGMT_ID_UPLOAD, -1, w.len,
+                  t, now, off, len);
+    if (rc < 0)
+        return rc;
+    c->fl[c->n_fl - 1].resend = resend;
+    c->fl[c->n_fl - 1].n = (uint32_t)(c->rec.attempt.chunks - 1);
+    if (c->n_fl > c->rec.window_max)
+        c->rec.window_max = (uint8_t)c->n_fl;
+    return 0;
+}
+
+/* Send new chunks while the window allows. */
+static int pump(struct client_dfu *c, int64_t now, const struct client_dfu_ctx *cx)
+{
+    if (c->state != CLIENT_DFU_UPLOAD || c->reopening || c->busy_pending)
+        return 0;
+    if (c->recovering) {
+        if (c->n_fl > 0)
+            return 0; /* wait: the resend, or (iOS) every outstanding send */
+        c->recovering = false;
+        c->next_off = c->dev_off;
+    }
+    for (;;) {
+        unsigned cap = c->window;
+        if (c->cfg.p.first_alone && c->dev_off == 0 && c->next_off != 0)
+            cap = 0; /* offset 0 is awaited alone */
+        if (c->n_fl >= cap || c->next_off >= c->img->size)
+            return 0;
+        uint32_t off = c->next_off;
+        int rc = send_chunk(c, cx, now, off, false);
+        if (rc < 0 || c->state != CLIENT_DFU_UPLOAD)
+            return rc;
+        c->next_off = off + c->fl[c->n_fl - 1].len;
+    }
+}
+
+/* Count one failure at off; true when the offset has failed too often. */
+static bool count_failure(struct client_dfu *c, uint32_t off)
+{
+    if (c->fail_off != off) {
+        c->fail_off = off;
+        c->fail_count = 0;
+    }
+    c->fail_count++;
+    return c->fail_count >= c->cfg.p.max_failures;
+}
+
+static int upload_start(struct client_dfu *c, int64_t now, const struct client_dfu_ctx *cx)
+{
+    c->after_reset = false; /* a reset before the upload does not count */
+    c->window = c->cfg.p.window_adaptive ? c->cfg.p.window_start : c->cfg.window;
+    c->tuning = true;
+    c->next_off = 0;
+    c->dev_off = 0;
+    c->recovering = false;
+    c->busy_pending = false;
+    c->reopening = false;
+    c->use_sha = true;
+    c->fail_off = UINT32_MAX;
+    c->fail_count = 0;
+    c->trk_off = UINT32_MAX;
+    c->trk_count = 0;
+    c->sent_hi = 0;
+    return pump(c, now, cx);
+}
+
+static int upload_complete(struct client_dfu *c, int64_t now, const struct client_dfu_ctx *cx)
+{
+    c->n_fl = 0;
+    c->rec.attempt.upload_end_ns = now;
+    rsp_rearm(c, cx);
+    return advance(c, now, cx);
+}
+
+/* A chunk response (the request is already out of the table). */
+static int chunk_rsp(struct client_dfu *c, const struct req *q, bool has_off, uint32_t off,
+                     bool has_match, bool match, int64_t now, const struct client_dfu_ctx *cx)
+{
+    const struct client_dfu_profile *p = &c->cfg.p;
+    if (!has_off)
+        return fail(c, now, cx, "failed", 0, RECORDER_NONE, "upload response without off");
+    c->dev_off = off;
+    if (off >= c->img->size) {
+        if (has_match && !match)
+            return fail(c, now, cx, "failed", 0, RECORDER_NONE, "image digest mismatch");
+        return upload_complete(c, now, cx);
+    }
+    if (off >= q->off + q->len) { /* as predicted, or ahead (resume) */
+        if (c->recovering && q->resend && !p->drain_on_mismatch) {
+            c->recovering = false;
+            c->next_off = off;
+        }
+        if (p->window_adaptive && c->tuning && c->window < c->cfg.window)
+            c->window++;
+        if (c->n_fl == 0 || off > c->next_off)
+            c->next_off = off;
+        return pump(c, now, cx);
+    }
+    /* The device expects an earlier offset: a chunk was lost or its state is gone. */
+    if (off == 0 && q->off != 0)
+        c->use_sha = p->sha_on_restart; /* smpclient restarts without sha */
+    if (p->drain_on_mismatch) {         /* McuMgrUploadPipeline.swift: drain, resend */
+        c->recovering = true;
+        return pump(c, now, cx);
+    }
+    if (c->window == 1 || (p->window_adaptive && c->n_fl == 0)) {
+        c->next_off = off; /* stop-and-wait: the next request starts at the device's off */
+        return pump(c, now, cx);
+    }
+    if (p->window_adaptive) { /* image.go tracker: the same offset twice -> retransmit */
+        if (c->trk_off == off) {
+            c->trk_count++;
+        } else {
+            c->trk_off = off;
+            c->trk_count = 1;
+        }
+        if (c->trk_count >= 2) {
+            c->trk_count = 0;
+            c->next_off = off;
+        }
+        return pump(c, now, cx);
+    }
+    /* Uploader.kt: count a failure at response.off (MAX_CHUNK_FAILURES) and resend from
+     * it with priority, awaited alone; responses to chunks already out are ignored. */
+    if (c->recovering && fl_has_off(c, off))
+        return pump(c, now, cx);
+    if (count_failure(c, off))
+        return fail(c, now, cx, "failed", 0, RECORDER_NONE, "too many chunk failures");
+    c->recovering = true;
+    return send_chunk(c, cx, now, off, true);
+}
+
+/* Chunks whose deadline passed. */
+static int upload_timeout(struct client_dfu *c, int64_t now, const struct client_dfu_ctx *cx)
+{
+    for (unsigned i = 0; i < c->n_fl;) {
+        struct req q = c->fl[i];
+        if (q.deadline > now) {
+            i++;
+            continue;
+        }
+        unsigned out = c->n_fl;
+        fl_remove(c, i);
+        chunk_emit(c, cx, &q, RECORDER_NONE, RECORDER_NONE);
+        c->rec.timeouts++;
+        bool covered = c->dev_off >= q.off + q.len; /* a later response acknowledged it */
+        if (c->cfg.p.window_adaptive) {
+            /* image.go: an error shrinks the window (more than 2 out) and stops tuning;
+             * one try per chunk, so an uncovered chunk fails the upload. */
+            if (out > 2 && c->window > 1)
+                c->window--;
+            c->tuning = false;
+            if (covered)
+                continue;
+            return fail(c, now, cx, "timeout", 0, RECORDER_NONE, "upload chunk timed out");
+        }
+        bool resend = c->cfg.p.on_timeout == CLIENT_DFU_TIMEOUT_RESEND && c->window > 1;
+        if (!resend)
+            return fail(c, now, cx, "timeout", 0, RECORDER_NONE, "upload chunk timed out");
+        if (covered)
+            continue;
+        if (count_failure(c, q.off))
+            return fail(c, now, cx, "timeout", 0, RECORDER_NONE, "too many chunk failures");
+        c->recovering = true;
+        int rc = send_chunk(c, cx, now, q.off, true);
+        if (rc < 0 || c->state != CLIENT_DFU_UPLOAD)
+            return rc;
+        i = 0;
+    }
+    rsp_rearm(c, cx);
+    return pump(c, now, cx);
+}
+
+/* ---- entering a step -------------------------------------------------------------- */
+
+static int enter(struct client_dfu *c, enum client_dfu_state s, int64_t now,
+                 const struct client_dfu_ctx *cx)
+{
+    const struct client_dfu_profile *p = &c->cfg.p;
+    c->state = s;
+    switch (s) {
+    case CLIENT_DFU_CONNECT:
+        if (c->link_up) {
+            if (c->after_reset)
+                c->rec.reconnect_ns = now;
+            else if (c->rec.connect_ns == RECORDER_NONE)
+                c->rec.connect_ns = now;
+            return advance(c, now, cx);
+        }
+        c->extra_deadline = now + p->t_connect;
+        rsp_rearm(c, cx);
+        cx->connect(cx->env);
+        return 0;
+    case CLIENT_DFU_PARAMS:
+        return send_cmd(c, cx, now, SMP_MGMT_OP_READ, SMP_MGMT_GROUP_OS,
+                        SMP_OS_MGMT_ID_MCUMGR_PARAMS, p->params_seq, p->t_params);
+    case CLIENT_DFU_BOOTINFO:
+    case CLIENT_DFU_BOOTMODE:
+        return send_cmd(c, cx, now, SMP_MGMT_OP_READ, SMP_MGMT_GROUP_OS,
+                        SMP_OS_MGMT_ID_BOOTLOADER_INFO, -1, p->t_bootinfo);
+    case CLIENT_DFU_LIST:
+        return send_cmd(c, cx, now, SMP_MGMT_OP_READ, SMP_MGMT_GROUP_IMAGE, SMP_IMG_MGMT_ID_STATE,
+                        -1, p->t_list);
+    case CLIENT_DFU_UPLOAD:
+        return upload_start(c, now, cx);
+    case CLIENT_DFU_TEST:
+    case CLIENT_DFU_CONFIRM:
+        return send_cmd(c, cx, now, SMP_MGMT_OP_WRITE, SMP_MGMT_GROUP_IMAGE, SMP_IMG_MGMT_ID_STATE,
+                        -1, p->t_state);
+    case CLIENT_DFU_RESET:
+        c->reset_rsp = false;
+        c->after_reset = true;
+        c->rec.attempt.reset_ns = now;
+        return send_cmd(c, cx, now, SMP_MGMT_OP_WRITE, SMP_MGMT_GROUP_OS, SMP_OS_MGMT_ID_RESET, -1,
+                        p->t_reset);
+    case CLIENT_DFU_SWAP_WAIT: {
+        /* task/Reset.java: wait estimatedSwapTime − (now − reset response); none without
+         * swap (Direct-XIP, firmware loader). */
+        c->rec.wait_start_ns = now;
+        int64_t since = c->reset_rsp ? now - c->reset_rsp_at : 0;
+        int64_t wait = c->no_swap ? 0 : c->cfg.swap_wait - since;
+        if (wait <= 0) {
+            c->rec.wait_end_ns = now;
+            return advance(c, now, cx);
+        }
+        arm(c, cx, CLIENT_DFU_TIMER_WAIT, now + wait);
+        return 0;
+    }
+    case CLIENT_DFU_IDLE:
+    case CLIENT_DFU_DONE:
+    case CLIENT_DFU_FAILED:
+    case CLIENT_DFU_STATE_COUNT:
+        break;
+    }
+    return SIM_EINTERNAL;
+}
+
+static int attempt_begin(struct client_dfu *c, int64_t now, const struct client_dfu_ctx *cx)
+{
+    rec_begin(c, now);
+    c->mode = c->cfg.mode;
+    c->after_reset = false;
+    c->reset_before = false;
+    c->have_params = false;
+    c->buf_size = 0;
+    c->boot_mode = -1;
+    c->no_swap = false;
+    c->n_fl = 0;
+    c->extra_deadline = -1;
+    c->retry_pending = false;
+    c->use_sha = true;
+    c->window = c->cfg.p.window_adaptive ? c->cfg.p.window_start : c->cfg.window;
+    plan_build(c);
+    c->pc = 0;
+    return enter(c, c->plan[0], now, cx);
+}
+
+/* ---- response decoding ----------------------------------------------------------- */
+
+enum { F_RC, F_ERR, F_OFF, F_MATCH, F_IMAGES, F_BUF_SIZE, F_BOOTLOADER, F_MODE, F_COUNT };
+
+struct rsp {
+    struct smp_frame_field f[F_COUNT];
+    uint16_t err_group;
+    int32_t rc; /* SMP rc or group rc, 0 when none */
+};
+
+static int decode_rsp(const uint8_t *p, size_t n, struct rsp *r)
+{
+    static const struct smp_frame_field proto[F_COUNT] = {
+        [F_RC] = {.key = "rc", .type = SMP_FRAME_T_U32},
+        [F_ERR] = {.key = "err", .type = SMP_FRAME_T_ANY},
+        [F_OFF] = {.key = "off", .type = SMP_FRAME_T_U32},
+        [F_MATCH] = {.key = "match", .type = SMP_FRAME_T_BOOL},
+        [F_IMAGES] = {.key = "images", .type = SMP_FRAME_T_ANY},
+        [F_BUF_SIZE] = {.key = "buf_size", .type = SMP_FRAME_T_U32},
+        [F_BOOTLOADER] = {.key = "bootloader", .type = SMP_FRAME_T_TEXT},
+        [F_MODE] = {.key = "mode", .type = SMP_FRAME_T_ANY},
+    };
+    memcpy(r->f, proto, sizeof proto);
+    r->err_group = 0;
+    r->rc = 0;
+    if (smp_frame_map_decode(p, n, r->f, F_COUNT) < 0)
+        return SIM_EFORMAT;
+    if (r->f[F_RC].found && r->f[F_RC].u32 != 0)
+        r->rc = (int32_t)r->f[F_RC].u32;
+    if (r->f[F_ERR].found) {
+        struct smp_frame_field e[2] = {{.key = "group", .type = SMP_FRAME_T_U32},
+                                       {.key = "rc", .type = SMP_FRAME_T_U32}};
+        if (smp_frame_map_decode(r->f[F_ERR].str, r->f[F_ERR].str_len, e, 2) < 0)
+            return SIM_EFORMAT;
+        if (e[1].found && e[1].u32 != 0) {
+            r->err_group = (uint16_t)e[0].u32;
+            r->rc = (int32_t)e[1].u32;
+        }
+    }
+    return 0;
+}
+
+/* A CBOR integer (major type 0 or 1) at p[0..n). */
+static int cbor_int(const uint8_t *p, size_t n, int64_t *v)
+{
+    if (n < 1)
+        return SIM_EFORMAT;
+    unsigned major = p[0] >> 5, ai = p[0] & 0x1f;
+    uint64_t u;
+    if (major > 1)
+        return SIM_EFORMAT;
+    if (ai < 24) {
+        u = ai;
+    } else if (ai >= 24 && ai <= 26 && n >= 1u + (1u << (ai - 24))) {
+        size_t k = 1u << (ai - 24);
+        u = 0;
+        for (size_t i = 0; i < k; i++)
+            u = (u << 8) | p[1 + i];
+    } else {
+        return SIM_EFORMAT;
+    }
+    *v = major == 0 ? (int64_t)u : -1 - (int64_t)u;
+    return 0;
+}
+
+/* Flags of the image-list entry carrying our hash (target image). */
+struct entry {
+    bool found, pending, confirmed, active, permanent; /* the entry with our hash */
+    bool any_active_confirmed; /* some entry of the target image runs confirmed */
+    bool other_pending;        /* another entry of the target image is pending */
+    bool running_test;         /* the active entry is not confirmed (test boot) */
+};
+
+static int find_entry(const struct client_dfu *c, const struct rsp *r, struct entry *e)
+{
+    memset(e, 0, sizeof *e);
+    if (!r->f[F_IMAGES].found)
+        return 0;
+    const uint8_t *p = r->f[F_IMAGES].str;
+    size_t n = r->f[F_IMAGES].str_len, pos = 1;
+    if (n < 1 || (p[0] >> 5) != 4)
+        return SIM_EFORMAT;
+    size_t count = SIZE_MAX;
+    unsigned ai = p[0] & 0x1f;
+    if (ai < 24) {
+        count = ai;
+    } else if (ai == 24 && n >= 2) {
+        count = p[1];
+        pos = 2;
+    } else if (ai != 31) {
+        return SIM_EFORMAT;
+    }
+    for (size_t k = 0; k < count && pos < n; k++) {
+        if (count == SIZE_MAX && p[pos] == 0xff)
+            break;
+        size_t len;
+        if (smp_frame_item_len(p + pos, n - pos, &len) < 0)
+            return SIM_EFORMAT;
+        struct smp_frame_field f[] = {
+            {.key = "image", .type = SMP_FRAME_T_U32},
+            {.key = "hash", .type = SMP_FRAME_T_BSTR},
+            {.key = "pending", .type = SMP_FRAME_T_BOOL},
+            {.key = "confirmed", .type = SMP_FRAME_T_BOOL},
+            {.key = "active", .type = SMP_FRAME_T_BOOL},
+            {.key = "permanent", .type = SMP_FRAME_T_BOOL},
+        };
+        if (smp_frame_map_decode(p + pos, len, f, 6) < 0)
+            return SIM_EFORMAT;
+        pos += len;
+        uint32_t image = f[0].found ? f[0].u32 : 0;
+        bool conf = f[3].found && f[3].b, act = f[4].found && f[4].b;
+        if (image != c->cfg.image)
+            continue;
+        e->any_active_confirmed |= act && conf;
+        e->running_test |= act && !conf;
+        if (!f[1].found || f[1].str_len != CLIENT_DFU_SHA_LEN ||
+            memcmp(f[1].str, c->img->hash, CLIENT_DFU_SHA_LEN) != 0) {
+            e->other_pending |= f[2].found && f[2].b;
+            continue;
+        }
+        e->found = true;
+        e->pending = f[2].found && f[2].b;
+        e->confirmed = conf;
+        e->active = act;
+        e->permanent = f[5].found && f[5].b;
+    }
+    return 0;
+}
+
+/* VALIDATE (task/Validate.java): edit the plan from the image list. */
+static int validate(struct client_dfu *c, const struct rsp *r, int64_t now,
+                    const struct client_dfu_ctx *cx)
+{
+    struct entry e;
+    if (find_entry(c, r, &e) < 0)
+        return fail(c, now, cx, "failed", 0, RECORDER_NONE, "malformed image list");
+    if (!e.found && c->cfg.p.reset_before_upload && !c->reset_before &&
+        (e.other_pending || e.running_test)) {
+        /* The slot is pending, or the device runs a test image: ResetBeforeUpload, then
+         * Validate again (once per attempt here; see the header). */
+        static const enum client_dfu_state again[] = {CLIENT_DFU_RESET, CLIENT_DFU_SWAP_WAIT,
+                                                      CLIENT_DFU_CONNECT, CLIENT_DFU_LIST};
+        c->reset_before = true;
+        plan_insert(c, again, sizeof again / sizeof again[0]);
+        return advance(c, now, cx);
+    }
+    if (!e.found)
+        return advance(c, now, cx);
+    if (e.active && e.confirmed) { /* already running, confirmed: complete at once */
+        done(c, now, cx);
+        return 0;
+    }
+    plan_drop(c, CLIENT_DFU_UPLOAD);
+    if (e.pending || e.confirmed || e.active)
+        plan_drop(c, CLIENT_DFU_TEST);
+    if (e.permanent || e.confirmed)
+        plan_drop(c, CLIENT_DFU_CONFIRM);
+    return advance(c, now, cx);
+}
+
+/* A response to the command of the current step. */
+static int cmd_rsp(struct client_dfu *c, const struct rsp *r, int64_t now,
+                   const struct client_dfu_ctx *cx)
+{
+    struct entry e;
+    switch (c->state) {
+    case CLIENT_DFU_PARAMS:
+        if (r->rc == 0 && r->f[F_BUF_SIZE].found && r->f[F_BUF_SIZE].u32 > 0) {
+            c->have_params = true;
+            c->buf_size = r->f[F_BUF_SIZE].u32;
+        }
+        return advance(c, now, cx);
+    case CLIENT_DFU_BOOTINFO:
+        if (r->rc == 0 && r->f[F_BOOTLOADER].found && r->f[F_BOOTLOADER].str_len == 7 &&
+            memcmp(r->f[F_BOOTLOADER].str, "MCUboot", 7) == 0)
+            return enter(c, CLIENT_DFU_BOOTMODE, now, cx);
+        return advance(c, now, cx);
+    case CLIENT_DFU_BOOTMODE: {
+        int64_t mode;
+        if (r->rc != 0 || !r->f[F_MODE].found ||
+            cbor_int(r->f[F_MODE].str, r->f[F_MODE].str_len, &mode) < 0)
+            return advance(c, now, cx); /* errors ignored: swap with revert assumed */
+        c->boot_mode = (int32_t)mode;
+        c->no_swap = mode == SMP_OS_MGMT_BOOT_MODE_DIRECT_XIP ||
+                     mode == SMP_OS_MGMT_BOOT_MODE_DIRECT_XIP_WITH_REVERT ||
+                     mode == SMP_OS_MGMT_BOOT_MODE_FIRMWARE_LOADER;
+        if (c->cfg.p.auto_none_xip && mode == SMP_OS_MGMT_BOOT_MODE_DIRECT_XIP &&
+            c->mode != CLIENT_DFU_MODE_UPLOAD_ONLY) {
+            c->mode = CLIENT_DFU_MODE_NONE;
+            size_t pc = c->pc;
+            plan_build(c);
+            c->pc = pc;
+        }
+        return advance(c, now, cx);
+    }
+    case CLIENT_DFU_LIST:
+        if (r->rc != 0)
+            return fail(c, now, cx, "failed", r->err_group, r->rc, "image list");
+        if (!plan_later(c, CLIENT_DFU_UPLOAD)) /* `image list` after the reset */
+            return advance(c, now, cx);
+        return validate(c, r, now, cx);
+    case CLIENT_DFU_TEST:
+        if (r->rc != 0)
+            return fail(c, now, cx, "failed", r->err_group, r->rc, "image test");
+        if (find_entry(c, r, &e) < 0 || !e.found || !e.pending)
+            return fail(c, now, cx, "failed", 0, RECORDER_NONE, "downgrade forbidden");
+        c->rec.test_ns = now;
+        return advance(c, now, cx);
+    case CLIENT_DFU_CONFIRM: {
+        if (r->rc != 0)
+            return fail(c, now, cx, "failed", r->err_group, r->rc, "image confirm");
+        if (find_entry(c, r, &e) < 0)
+            return fail(c, now, cx, "failed", 0, RECORDER_NONE, "malformed image list");
+        bool hash = !c->after_reset || c->cfg.p.confirm_hash_after_reset;
+        bool ok = hash ? e.found && (e.permanent || e.confirmed) : e.any_active_confirmed;
+        if (!ok)
+            return fail(c, now, cx, "failed", 0, RECORDER_NONE, "confirm not applied");
+        c->rec.attempt.confirm_ns = now;
+        if (!c->after_reset)
+            c->rec.test_ns = now;
+        return advance(c, now, cx);
+    }
+    case CLIENT_DFU_RESET:
+        /* task/Reset.java: errors ignored; the drop decides. */
+        c->reset_rsp = true;
+        c->reset_rsp_at = now;
+        if (!c->link_up)
+            return advance(c, now, cx);
+        c->extra_deadline = now + c->cfg.p.t_connect; /* wait for the drop */
+        rsp_rearm(c, cx);
+        return 0;
+    default:
+        c->rec.unexpected++;
+        return 0;
+    }
+}
+
+static int on_rx(struct client_dfu *c, const struct client_dfu_rx *rx, int64_t now,
+                 const struct client_dfu_ctx *cx)
+{
+    struct smp_frame_hdr h;
+    if (smp_frame_hdr_decode(&h, rx->b, rx->n) < 0 || rx->n < (size_t)SMP_MGMT_HDR_SIZE + h.len) {
+        c->rec.unexpected++;
+        return 0;
+    }
+    int i = fl_find_seq(c, h.seq);
+    if (i < 0 || c->fl[i].group != h.group || c->fl[i].id != h.id ||
+        (h.op != SMP_MGMT_OP_READ_RSP && h.op != SMP_MGMT_OP_WRITE_RSP)) {
+        c->rec.unexpected++; /* late (timed out) or foreign response */
+        return 0;
+    }
+    struct req q = c->fl[i];
+    fl_remove(c, (unsigned)i);
+    rsp_rearm(c, cx);
+    struct rsp r;
+    if (decode_rsp(rx->b + SMP_MGMT_HDR_SIZE, h.len, &r) < 0)
+        return fail(c, now, cx, "failed", 0, RECORDER_NONE, "malformed response");
+    if (c->state != CLIENT_DFU_UPLOAD)
+        return cmd_rsp(c, &r, now, cx);
+    chunk_emit(c, cx, &q, now, r.rc);
+    if (r.rc == SMP_MGMT_ERR_EBUSY && r.err_group == 0 && c->cfg.p.busy_retry > 0) {
+        /* ImageManager.swift: resend from the response's off after BUSY_WAIT_DELAY_MS. */
+        if (r.f[F_OFF].found)
+            c->dev_off = r.f[F_OFF].u32;
+        c->recovering = true;
+        c->rec.attempt.retries++;
+        if (!c->busy_pending) {
+            c->busy_pending = true;
+            arm(c, cx, CLIENT_DFU_TIMER_WAIT, now + c->cfg.p.busy_retry);
+        }
+        return 0;
+    }
+    if (r.rc != 0)
+        return fail(c, now, cx, "failed", r.err_group, r.rc, "upload");
+    return chunk_rsp(c, &q, r.f[F_OFF].found, r.f[F_OFF].u32, r.f[F_MATCH].found, r.f[F_MATCH].b,
+                     now, cx);
+}
+
+/* ---- inputs ------------------------------------------------------------------------ */
+
+static int on_timer(struct client_dfu *c, const struct client_dfu_timer *t, int64_t now,
+                    const struct client_dfu_ctx *cx)
+{
+    if (t->timer < 0 || t->timer >= CLIENT_DFU_TIMER_COUNT)
+        return SIM_EINVAL;
+    if (!c->armed[t->timer] || c->gen[t->timer] != t->gen)
+        return 0; /* stale: lazily cancelled */
+    c->armed[t->timer] = false;
+    if (t->timer == CLIENT_DFU_TIMER_WAIT) {
+        switch (c->state) {
+        case CLIENT_DFU_SWAP_WAIT:
+            c->rec.wait_end_ns = now;
+            return advance(c, now, cx);
+        case CLIENT_DFU_UPLOAD:
+            c->busy_pending = false;
+            return pump(c, now, cx);
+        case CLIENT_DFU_FAILED:
+            if (!c->retry_pending)
+                break;
+            c->attempt_no++;
+            return attempt_begin(c, now, cx);
+        default:
+            break;
+        }
+        c->rec.unexpected++;
+        return 0;
+    }
+    /* RSP: requests or the connect / reset deadline ran out. */
+    bool extra = c->extra_deadline >= 0 && c->extra_deadline <= now;
+    switch (c->state) {
+    case CLIENT_DFU_CONNECT:
+        if (extra)
+            return fail(c, now, cx, "timeout", 0, RECORDER_NONE, "connect timed out");
+        break;
+    case CLIENT_DFU_PARAMS:
+    case CLIENT_DFU_BOOTINFO:
+    case CLIENT_DFU_BOOTMODE:
+        c->n_fl = 0; /* errors ignored: go on without the answer */
+        c->rec.timeouts++;
+        rsp_rearm(c, cx);
+        return advance(c, now, cx);
+    case CLIENT_DFU_LIST:
+        c->rec.timeouts++;
+        return fail(c, now, cx, "timeout", 0, RECORDER_NONE, "image list timed out");
+    case CLIENT_DFU_TEST:
+        c->rec.timeouts++;
+        return fail(c, now, cx, "timeout", 0, RECORDER_NONE, "image test timed out");
+    case CLIENT_DFU_CONFIRM:
+        c->rec.timeouts++;
+        return fail(c, now, cx, "timeout", 0, RECORDER_NONE, "image confirm timed out");
+    case CLIENT_DFU_RESET:
+        if (extra)
+            return fail(c, now, cx, "timeout", 0, RECORDER_NONE, "reset: link stayed up");
+        /* Reset.java ignores the error; keep waiting for the drop. */
+        c->n_fl = 0;
+        c->rec.timeouts++;
+        c->extra_deadline = now + c->cfg.p.t_connect;
+        rsp_rearm(c, cx);
+        return 0;
+    case CLIENT_DFU_UPLOAD:
+        if (c->reopening && extra)
+            return fail(c, now, cx, "timeout", 0, RECORDER_NONE, "reconnect timed out");
+        return upload_timeout(c, now, cx);
+    default:
+        break;
+    }
+    c->rec.unexpected++;
+    rsp_rearm(c, cx);
+    return 0;
+}
+
+static int on_connected(struct client_dfu *c, const struct client_dfu_conn *cn, int64_t now,
+                        const struct client_dfu_ctx *cx)
+{
+    c->link_up = true;
+    c->mtu = cn->att_mtu;
+    if (c->state == CLIENT_DFU_CONNECT) {
+        c->extra_deadline = -1;
+        rsp_rearm(c, cx);
+        if (c->after_reset)
+            c->rec.reconnect_ns = now;
+        else
+            c->rec.connect_ns = now;
+        return advance(c, now, cx);
+    }
+    if (c->state == CLIENT_DFU_UPLOAD && c->reopening) {
+        /* runUpload: reopened; resume from the last acknowledged offset. */
+        c->reopening = false;
+        c->extra_deadline = -1;
+        c->next_off = c->dev_off;
+        c->recovering = false;
+        rsp_rearm(c, cx);
+        return pump(c, now, cx);
+    }
+    return 0;
+}
+
+static int on_disconnected(struct client_dfu *c, int64_t now, const struct client_dfu_ctx *cx)
+{
+    c->link_up = false;
+    switch (c->state) {
+    case CLIENT_DFU_RESET:
+        c->n_fl = 0;
+        c->extra_deadline = -1;
+        rsp_rearm(c, cx);
+        return advance(c, now, cx);
+    case CLIENT_DFU_UPLOAD:
+        if (!c->cfg.p.reopen_on_drop)
+            return fail(c, now, cx, "failed", 0, RECORDER_NONE, "disconnected");
+        /* runUpload: the send failed; capacity shrinks when more than 2 were out, tuning
+         * stops; reopen the transport. */
+        for (unsigned i = 0; i < c->n_fl; i++)
+            chunk_emit(c, cx, &c->fl[i], RECORDER_NONE, RECORDER_NONE);
+        if (c->n_fl > 2 && c->window > 1)
+            c->window--;
+        c->tuning = false;
+        c->n_fl = 0;
+        c->reopening = true;
+        c->rec.attempt.retries++;
+        c->extra_deadline = now + c->cfg.p.t_connect;
+        rsp_rearm(c, cx);
+        cx->connect(cx->env);
+        return 0;
+    case CLIENT_DFU_PARAMS:
+    case CLIENT_DFU_BOOTINFO:
+    case CLIENT_DFU_BOOTMODE:
+    case CLIENT_DFU_LIST:
+    case CLIENT_DFU_TEST:
+    case CLIENT_DFU_CONFIRM:
+        return fail(c, now, cx, "failed", 0, RECORDER_NONE, "disconnected");
+    case CLIENT_DFU_CONNECT: /* a failed connection attempt: keep waiting */
+    case CLIENT_DFU_SWAP_WAIT:
+    case CLIENT_DFU_IDLE:
+    case CLIENT_DFU_DONE:
+    case CLIENT_DFU_FAILED:
+    case CLIENT_DFU_STATE_COUNT:
+        break;
+    }
+    return 0;
+}
+
+int client_dfu_step(struct client_dfu *c, enum client_dfu_input in, const void *arg, int64_t now,
+                    const struct client_dfu_ctx *cx)
+{
+    if (c == NULL || cx == NULL)
+        return SIM_EINVAL;
+    int rc = 0;
+    switch (in) {
+    case CLIENT_DFU_IN_START:
+        if (c->started) {
+            c->rec.unexpected++;
+            return 0;
+        }
+        c->started = true;
+        rc = attempt_begin(c, now, cx);
+        break;
+    case CLIENT_DFU_IN_CONNECTED:
+        if (arg == NULL)
+            return SIM_EINVAL;
+        rc = on_connected(c, arg, now, cx);
+        break;
+    case CLIENT_DFU_IN_DISCONNECTED:
+        rc = on_disconnected(c, now, cx);
+        break;
+    case CLIENT_DFU_IN_RX: {
+        const struct client_dfu_rx *rx = arg;
+        if (rx == NULL || rx->b == NULL)
+            return SIM_EINVAL;
+        if (c->state == CLIENT_DFU_IDLE || c->state == CLIENT_DFU_DONE ||
+            c->state == CLIENT_DFU_FAILED) {
+            c->rec.unexpected++;
+            return 0;
+        }
+        rc = on_rx(c, rx, now, cx);
+        break;
+    }
+    case CLIENT_DFU_IN_TIMER:
+        if (arg == NULL)
+            return SIM_EINVAL;
+        rc = on_timer(c, arg, now, cx);
+        break;
+    case CLIENT_DFU_INPUT_COUNT:
+    default:
+        return SIM_EINVAL;
+    }
+    if (rc < 0 && c->state != CLIENT_DFU_FAILED && c->state != CLIENT_DFU_DONE) {
+        fail(c, now, cx, "failed", 0, RECORDER_NONE, sim_err_str(rc));
+        c->retry_pending = false;
+        c->armed[CLIENT_DFU_TIMER_WAIT] = false;
+    }
+    client_dfu_check(c);
+    return rc;
+}
+
+/* ---- lifetime and accessors ------------------------------------------------------- */
+
+struct client_dfu *client_dfu_new(const struct client_dfu_cfg *cfg,
+                                  const struct client_dfu_image *img)
+{
+    if (cfg == NULL || img == NULL || img->read == NULL || img->size == 0)
+        return NULL;
+    const struct client_dfu_profile *p = &cfg->p;
+    if (cfg->window == 0 || cfg->window > CLIENT_DFU_MAX_WINDOW || p->window_start == 0 ||
+        p->window_start > cfg->window || cfg->attempts == 0 ||
+        cfg->attempts > CLIENT_DFU_MAX_ATTEMPTS || cfg->alignment == 0 ||
+        (cfg->alignment & (cfg->alignment - 1)) != 0 || p->max_failures == 0 || p->name == NULL)
+        return NULL;
+    struct client_dfu *c = calloc(1, sizeof *c);
+    if (c == NULL)
+        return NULL;
+    c->cfg = *cfg;
+    c->img = img;
+    c->state = CLIENT_DFU_IDLE;
+    c->seq = cfg->first_seq;
+    c->mtu = 23;
+    c->extra_deadline = -1;
+    c->boot_mode = -1;
+    c->window = p->window_adaptive ? p->window_start : cfg->window;
+    c->use_sha = true;
+    rec_begin(c, 0);
+    return c;
+}
+
+void client_dfu_free(struct client_dfu *c)
+{
+    free(c);
+}
+
+enum client_dfu_state client_dfu_state_get(const struct client_dfu *c)
+{
+    return c->state;
+}
+
+const char *client_dfu_state_name(enum client_dfu_state s)
+{
+    static const char *const names[CLIENT_DFU_STATE_COUNT] = {
+        "idle", "connect", "params", "bootinfo",  "bootmode", "list",  "upload",
+        "test", "confirm", "reset",  "swap_wait", "done",     "failed"};
+    if ((unsigned)s >= CLIENT_DFU_STATE_COUNT)
+        return "?";
+    return names[s];
+}
+
+unsigned client_dfu_inflight_get(const struct client_dfu *c)
+{
+    return c->n_fl;
+}
+
+unsigned client_dfu_window_get(const struct client_dfu *c)
+{
+    return c->window;
+}
+
+const struct client_dfu_record *client_dfu_record_get(const struct client_dfu *c)
+{
+    return &c->rec;
+}
+
+void client_dfu_check(const struct client_dfu *c)
+{
+#ifdef NDEBUG
+    (void)c;
+#else
+    assert(c->window >= 1 && c->window <= c->cfg.window && c->cfg.window <= CLIENT_DFU_MAX_WINDOW);
+    assert(c->n_fl <= CLIENT_DFU_MAX_WINDOW);
+    if (c->state == CLIENT_DFU_UPLOAD) {
+        assert(c->n_fl <= c->window);
+        assert(c->next_off <= c->img->size);
+        for (unsigned i = 0; i < c->n_fl; i++)
+            assert(c->fl[i].len > 0 && c->fl[i].off + c->fl[i].len <= c->img->size);
+    } else {
+        assert(c->n_fl <= 1);
+    }
+    if (c->state == CLIENT_DFU_DONE || c->state == CLIENT_DFU_FAILED) {
+        assert(c->n_fl == 0);
+        assert(!c->armed[CLIENT_DFU_TIMER_RSP]);
+        assert(!c->armed[CLIENT_DFU_TIMER_WAIT] || c->retry_pending);
+    }
+    if (c->n_fl > 0)
+        assert(c->armed[CLIENT_DFU_TIMER_RSP]);
+#endif
+}
