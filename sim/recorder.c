@@ -56,7 +56,7 @@ static const char schema_sql[] =
     "CREATE TABLE swaps (run_id INTEGER NOT NULL REFERENCES runs,\n"
     "  attempt_id INTEGER NOT NULL, device_id INTEGER NOT NULL, mode TEXT NOT NULL,\n"
     "  start_ns INTEGER NOT NULL, end_ns INTEGER, sectors_erased INTEGER NOT NULL,\n"
-    "  bytes_written INTEGER NOT NULL, power_loss INTEGER NOT NULL, outcome TEXT NOT NULL);\n"
+    "  sector_writes INTEGER NOT NULL, power_loss INTEGER NOT NULL, outcome TEXT NOT NULL);\n"
     "CREATE TABLE lock_changes (run_id INTEGER NOT NULL REFERENCES runs,\n"
     "  device_id INTEGER NOT NULL, at_ns INTEGER NOT NULL, owner TEXT);\n"
     "CREATE TABLE waves (run_id INTEGER NOT NULL REFERENCES runs, wave INTEGER NOT NULL,\n"
@@ -102,7 +102,7 @@ static const struct {
                   " acked_ns, rc) VALUES (?,?,?,?,?,?,?,?,?)",
                   RECORDER_CHUNKS},
     [ST_SWAP] = {"swaps (run_id, attempt_id, device_id, mode, start_ns, end_ns,"
-                 " sectors_erased, bytes_written, power_loss, outcome)"
+                 " sectors_erased, sector_writes, power_loss, outcome)"
                  " VALUES (?,?,?,?,?,?,?,?,?,?)",
                  RECORDER_ATTEMPTS},
     [ST_LOCK] = {"lock_changes (run_id, device_id, at_ns, owner) VALUES (?,?,?,?)",
@@ -420,7 +420,7 @@ int recorder_swap_emit(struct recorder *rec, const struct recorder_swap *s)
     sqlite3_bind_int64(st, 5, s->start_ns);
     bind_opt_i64(st, 6, s->end_ns);
     sqlite3_bind_int64(st, 7, s->sectors_erased);
-    sqlite3_bind_int64(st, 8, (sqlite3_int64)s->bytes_written);
+    sqlite3_bind_int64(st, 8, s->sector_writes);
     sqlite3_bind_int(st, 9, s->power_loss);
     bind_text(st, 10, s->outcome);
     return row_end(rec, st);

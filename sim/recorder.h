@@ -72,8 +72,8 @@ struct recorder_swap {
     uint32_t attempt_id, device_id;
     const char *mode; /* bootloader mode */
     int64_t start_ns, end_ns;
-    uint32_t sectors_erased;
-    uint64_t bytes_written;
+    uint32_t sectors_erased; /* sector erases the bootloader did in this swap */
+    uint32_t sector_writes;  /* write operations per sector (copies, status, trailer) */
     bool power_loss;
     const char *outcome;
 };

@@ -146,11 +146,33 @@ static void validate_reports_each_broken_file(void **state)
     assert_true(checked >= 8);
 }
 
+/* A firmware combination the SDK refuses (dfu_mcumgr + CAF ble_smp, fw_config_check) is
+ * bad input: FILE:LINE:COL of the firmware map, the key, what to do; exit 2, no run. */
+static void firmware_conflict_is_reported_at_its_key(void **state)
+{
+    (void)state;
+    const char *f = SRC "/tests/scenarios/cli/firmware_conflict.yaml";
+    assert_int_equal(RUN_CLI("dfusim", "validate", f), SIM_EXIT_USAGE);
+    assert_non_null(strstr(err_text, "firmware_conflict.yaml:8:15: devices[0].firmware: "
+                                     "dfu_mcumgr and CAF ble_smp cannot be enabled together"));
+    assert_non_null(strstr(err_text, "disable one of them"));
+    unlink("test_cli_conflict.db");
+    assert_int_equal(RUN_CLI("dfusim", "run", "-q", "-o", "test_cli_conflict.db", f),
+                     SIM_EXIT_USAGE);
+    assert_non_null(strstr(err_text, "devices[0].firmware: dfu_mcumgr and CAF ble_smp"));
+    assert_int_not_equal(access("test_cli_conflict.db", F_OK), 0);
+    /* the same through --set, located in the argument */
+    assert_int_equal(RUN_CLI("dfusim", "validate", "--set", "devices.a.firmware.smp=ble-smp",
+                             "--set", "devices.b.firmware={smp: dfu-mcumgr+ble-smp}", SMALL),
+                     SIM_EXIT_USAGE);
+    assert_non_null(strstr(err_text, "--set:2:20: devices[1].firmware: dfu_mcumgr and CAF"));
+}
+
 static void validate_accepts_the_examples(void **state)
 {
     (void)state;
     assert_int_equal(RUN_CLI("dfusim", "validate", SRC "/scenarios/quickstart.yaml", SMALL), 0);
-    assert_non_null(strstr(out_text, "quickstart.yaml: ok (2 device groups, 1200 devices)"));
+    assert_non_null(strstr(out_text, "quickstart.yaml: ok (2 device groups, 3 devices)"));
 }
 
 /* A run writes a complete database: the run row, settings, groups and one row per device,
@@ -161,11 +183,18 @@ static void run_writes_a_complete_database(void **state)
     const char *db = "test_cli_run.db";
     assert_int_equal(RUN_CLI("dfusim", "run", "-q", "-o", db, SMALL), 0);
     assert_string_equal(query(db, "select status from runs"), "complete");
-    assert_string_equal(query(db, "select model || ' ' || seed from runs"), "pipeline-demo 5");
-    assert_string_equal(query(db, "select count(*) from devices"), "400");
+    assert_string_equal(query(db, "select model || ' ' || seed from runs"), "dfu 5");
+    assert_string_equal(query(db, "select count(*) from devices"), "5");
     assert_string_equal(query(db, "select group_concat(name || ':' || count || ':' || board"
                                   " || ':' || bootloader, ' ') from device_groups"),
-                        "a:300:nrf52840dk:swap-move b:100:nrf5340dk:direct-xip");
+                        "a:3:nrf52840dk:swap-move b:2:nrf5340dk:direct-xip");
+    /* A real DFU: every device ends updated, each attempt has its phases in order. */
+    assert_string_equal(query(db, "select count(*) from devices where state = 'updated'"), "5");
+    assert_string_equal(query(db, "select count(*) from dfu_attempts where outcome = 'updated'"
+                                  " and upload_start_ns < upload_end_ns and upload_end_ns <="
+                                  " reset_ns and bytes >= 131072"),
+                        "5");
+    assert_string_equal(query(db, "select count(*) from swaps"), "5");
     assert_string_equal(query(db, "select count(*) = (select count(*) from devices"
                                   " where state in ('updated','failed')) from dfu_attempts"),
                         "1");
@@ -187,7 +216,7 @@ static void overrides_change_the_run(void **state)
     assert_int_equal(RUN_CLI("dfusim", "run", "-q", "-o", db, "--set", "devices.a.count=7",
                              "--seed", "9", "--set", "record=summary", SMALL),
                      0);
-    assert_string_equal(query(db, "select count(*) from devices"), "107");
+    assert_string_equal(query(db, "select count(*) from devices"), "9");
     assert_string_equal(query(db, "select seed from runs"), "9");
     assert_string_equal(query(db, "select count(*) from dfu_attempts"), "0");
     unlink(db);
@@ -425,6 +454,7 @@ int main(void)
         cmocka_unit_test(help_and_version_exit_0),
         cmocka_unit_test(validate_reports_each_broken_file),
         cmocka_unit_test(validate_accepts_the_examples),
+        cmocka_unit_test(firmware_conflict_is_reported_at_its_key),
         cmocka_unit_test(run_writes_a_complete_database),
         cmocka_unit_test(overrides_change_the_run),
         cmocka_unit_test(same_seed_gives_identical_databases),

@@ -54,7 +54,7 @@ static size_t count_args(const char *const *args)
 
 /* ---- visit capture ------------------------------------------------------------------- */
 
-#define VISIT_MAX 64
+#define VISIT_MAX 128
 struct visit_log {
     size_t n;
     char key[VISIT_MAX][96];
@@ -203,16 +203,16 @@ static void each_error_class_has_an_exact_message(void **state)
         const char *name, *yaml, *want;
     } cases[] = {
         {"unknown key lists the allowed keys", "tiemout: 3h\n",
-         "t.yaml:7:1: tiemout: unknown key (allowed: name, seed, until, record, image, demo, "
+         "t.yaml:7:1: tiemout: unknown key (allowed: name, seed, until, record, image, client, "
          "devices)"},
         {"close unknown key gets a suggestion", "untill: 3h\n",
          "t.yaml:7:1: untill: unknown key (did you mean \"until\"? allowed: name, seed,"},
         {"transposed letters count as one edit", "sede: 3\n", "(did you mean \"seed\"?"},
         {"map where a scalar is expected", "seed: {a: 1}\n",
          "t.yaml:7:7: seed: expected a whole number 0..18446744073709551615; found a map"},
-        {"list where a map is expected", "demo: [1, 2]\n",
-         "t.yaml:7:7: demo: expected a map with keys: mean_start, mean_duration, failure; "
-         "found a list"},
+        {"list where a map is expected", "client: [1, 2]\n",
+         "t.yaml:7:9: client: expected a map with keys: kind, mode, window, alignment, "
+         "packets_per_event, swap_wait, attempts, retry_delay, start; found a list"},
         {"string where an integer is expected", "seed: seven\n",
          "t.yaml:7:7: seed: \"seven\" is not a whole decimal number (a whole number "
          "0..18446744073709551615)"},
@@ -242,10 +242,10 @@ static void each_error_class_has_an_exact_message(void **state)
          "t.yaml:8:12: devices[1].count: 0 is out of range (1..10000000)"},
         {"list element that is not a map", "  - rats\n",
          "t.yaml:7:5: devices[1]: expected a device group (a map with keys: group, count, "
-         "board, bootloader); found \"rats\""},
-        {"percent above 100", "demo: {failure: 101%}\n",
-         "t.yaml:7:17: demo.failure: 101% is out of range (0%..100%)"},
-        {"alias is refused", "demo: &d {failure: 1%}\nother: *d\n",
+         "board, bootloader, firmware, link); found \"rats\""},
+        {"percent above 100", "  - {group: rats, count: 1, link: {loss: {good: 101%}}}\n",
+         "t.yaml:7:49: devices[1].link.loss.good: 101% is out of range (0%..100%)"},
+        {"alias is refused", "client: &d {window: 1}\nother: *d\n",
          "t.yaml:8:8: other: YAML alias *d is not supported"},
         {"second document is refused", "---\nname: x\n", "a second YAML document"},
         {"complex key is refused", "? [a]\n: 1\n", "a key must be a plain word, found a list"},
@@ -418,9 +418,40 @@ static void full_file_binds_every_field(void **state)
     assert_int_equal(s.image.version.minor, 254);
     assert_int_equal(s.image.version.revision, 65535);
     assert_int_equal(s.image.version.build, UINT32_MAX);
-    assert_int_equal(s.demo.mean_start, 0);
-    assert_int_equal(s.demo.mean_duration, 90 * INT64_C(60000000000));
-    assert_true(s.demo.failure == 0.005);
+    assert_int_equal(s.image.installed.major, 254);
+    assert_int_equal(s.client.kind, SCENARIO_CLIENT_SMPCLIENT);
+    assert_int_equal(s.client.mode, SCENARIO_MODE_CONFIRM_ONLY);
+    assert_int_equal(s.client.window, 16);
+    assert_int_equal(s.client.alignment, 16);
+    assert_int_equal(s.client.packets_per_event, 4);
+    assert_int_equal(s.client.swap_wait, 90 * INT64_C(60000000000));
+    assert_int_equal(s.client.attempts, 64);
+    assert_int_equal(s.client.retry_delay, 0);
+    assert_int_equal(s.client.start, INT64_C(3600000000000));
+    assert_int_equal(s.groups[0].firmware.smp, SCENARIO_SMP_BLE_SMP);
+    assert_false(s.groups[0].firmware.dfu_lock);
+    assert_true(s.groups[0].firmware.config_channel_dfu);
+    assert_false(s.groups[0].firmware.ble_latency);
+    assert_false(s.groups[0].firmware.reassembly);
+    assert_false(s.groups[0].firmware.mcumgr_params);
+    assert_true(s.groups[0].firmware.erase_progressively);
+    assert_int_equal(s.groups[0].firmware.netbuf.size, 4096);
+    assert_int_equal(s.groups[0].firmware.netbuf.count, 32);
+    assert_int_equal(s.groups[0].firmware.netbuf.cpu_per_request, 0);
+    assert_int_equal(s.groups[0].firmware.app_start, INT64_C(2000000000));
+    assert_int_equal(s.groups[0].link.adv_delay, INT64_C(20000000));
+    assert_int_equal(s.groups[0].firmware.at.line, 26);
+    assert_int_equal(s.groups[0].link.phy, SCENARIO_PHY_CODED_S8);
+    assert_int_equal(s.groups[0].link.mtu, 517);
+    assert_int_equal(s.groups[0].link.dle, 27);
+    assert_int_equal(s.groups[0].link.interval, INT64_C(4000000000));
+    assert_int_equal(s.groups[0].link.latency, 499);
+    assert_int_equal(s.groups[0].link.timeout, INT64_C(32000000000));
+    assert_int_equal(s.groups[0].link.loss.model, SCENARIO_LOSS_GE);
+    assert_true(s.groups[0].link.loss.good == 0.005);
+    assert_true(s.groups[0].link.loss.bad == 0.3);
+    assert_true(s.groups[0].link.loss.p_gb == 0.002);
+    assert_true(s.groups[0].link.loss.p_bg == 0.2);
     assert_int_equal(s.n_groups, 2);
     assert_string_equal(s.groups[0].name, "mice");
     assert_int_equal(s.groups[0].count, 10000000);
@@ -449,11 +480,34 @@ static void minimal_file_takes_documented_defaults(void **state)
     assert_int_equal(s.until, 24 * INT64_C(3600000000000));
     assert_int_equal(s.record, SCENARIO_RECORD_ATTEMPTS);
     assert_int_equal(s.image.size, 384 * 1024);
-    assert_int_equal(s.image.version.major, 0);
+    assert_int_equal(s.image.version.major, 1);
     assert_int_equal(s.image.version.build, 0);
-    assert_int_equal(s.demo.mean_start, 10 * INT64_C(60000000000));
-    assert_int_equal(s.demo.mean_duration, 2 * INT64_C(60000000000));
-    assert_true(s.demo.failure == 0.02);
+    assert_int_equal(s.image.installed.major, 0);
+    assert_int_equal(s.client.kind, SCENARIO_CLIENT_ANDROID);
+    assert_int_equal(s.client.mode, SCENARIO_MODE_DEFAULT);
+    assert_int_equal(s.client.window, 0);
+    assert_int_equal(s.client.packets_per_event, 6);
+    assert_int_equal(s.client.swap_wait, 0);
+    assert_int_equal(s.client.attempts, 1);
+    assert_int_equal(s.groups[0].firmware.smp, SCENARIO_SMP_DFU_MCUMGR);
+    assert_true(s.groups[0].firmware.dfu_lock);
+    assert_false(s.groups[0].firmware.config_channel_dfu);
+    assert_true(s.groups[0].firmware.ble_latency);
+    assert_true(s.groups[0].firmware.reassembly);
+    assert_true(s.groups[0].firmware.mcumgr_params);
+    assert_false(s.groups[0].firmware.erase_progressively);
+    assert_int_equal(s.groups[0].firmware.netbuf.size, 2475);
+    assert_int_equal(s.groups[0].firmware.netbuf.count, 4);
+    assert_int_equal(s.groups[0].firmware.netbuf.cpu_per_request, 200000);
+    assert_int_equal(s.groups[0].firmware.app_start, 0);
+    assert_int_equal(s.groups[0].link.adv_delay, 100000000);
+    assert_int_equal(s.groups[0].link.phy, SCENARIO_PHY_2M);
+    assert_int_equal(s.groups[0].link.mtu, 498);
+    assert_int_equal(s.groups[0].link.dle, 251);
+    assert_int_equal(s.groups[0].link.interval, 7500000);
+    assert_int_equal(s.groups[0].link.latency, 0);
+    assert_int_equal(s.groups[0].link.timeout, INT64_C(4000000000));
+    assert_int_equal(s.groups[0].link.loss.model, SCENARIO_LOSS_NONE);
     assert_int_equal(s.n_groups, 1);
     assert_int_equal(s.groups[0].board, SCENARIO_BOARD_NRF52840DK);
     assert_int_equal(s.groups[0].bootloader, SCENARIO_BOOT_SWAP_MOVE);
@@ -497,7 +551,14 @@ static void overrides_replace_and_insert_values(void **state)
         {"top-level scalar", {"seed=7"}, "seed", "7"},
         {"key absent from the file is inserted", {"until=90min"}, "until", "90min"},
         {"nested key", {"image.size=128KiB"}, "image.size", "128KiB"},
-        {"nested key in an absent map is inserted", {"demo.failure=0.5%"}, "demo.failure", "0.5%"},
+        {"nested key in an absent map is inserted",
+         {"client.swap_wait=10s"},
+         "client.swap_wait",
+         "10s"},
+        {"key two maps deep in a list element",
+         {"devices.mice.link.loss.good=0.5%"},
+         "devices.mice.link.loss.good",
+         "0.5%"},
         {"list element by group name", {"devices.mice.count=500"}, "devices.mice.count", "500"},
         {"list element by index",
          {"devices[0].board=nrf5340dk"},
@@ -604,14 +665,44 @@ static void visit_reports_every_setting_in_schema_order(void **state)
         {"until", "24h"},
         {"record", "attempts"},
         {"image.size", "384KiB"},
-        {"image.version", "0.0.0+0"},
-        {"demo.mean_start", "10min"},
-        {"demo.mean_duration", "2min"},
-        {"demo.failure", "2%"},
+        {"image.version", "1.0.0+0"},
+        {"image.installed", "0.0.0+0"},
+        {"client.kind", "device-manager-android"},
+        {"client.mode", "default"},
+        {"client.window", "0"},
+        {"client.alignment", "0"},
+        {"client.packets_per_event", "6"},
+        {"client.swap_wait", "0s"},
+        {"client.attempts", "1"},
+        {"client.retry_delay", "10s"},
+        {"client.start", "0s"},
         {"devices.mice.group", "mice"},
         {"devices.mice.count", "100"},
         {"devices.mice.board", "nrf52840dk"},
         {"devices.mice.bootloader", "swap-move"},
+        {"devices.mice.firmware.smp", "dfu-mcumgr"},
+        {"devices.mice.firmware.dfu_lock", "true"},
+        {"devices.mice.firmware.config_channel_dfu", "false"},
+        {"devices.mice.firmware.ble_latency", "true"},
+        {"devices.mice.firmware.reassembly", "true"},
+        {"devices.mice.firmware.mcumgr_params", "true"},
+        {"devices.mice.firmware.erase_progressively", "false"},
+        {"devices.mice.firmware.app_start", "0s"},
+        {"devices.mice.firmware.netbuf.size", "2475B"},
+        {"devices.mice.firmware.netbuf.count", "4"},
+        {"devices.mice.firmware.netbuf.cpu_per_request", "200us"},
+        {"devices.mice.link.phy", "2M"},
+        {"devices.mice.link.mtu", "498"},
+        {"devices.mice.link.dle", "251"},
+        {"devices.mice.link.interval", "7500us"},
+        {"devices.mice.link.latency", "0"},
+        {"devices.mice.link.timeout", "4s"},
+        {"devices.mice.link.adv_delay", "100ms"},
+        {"devices.mice.link.loss.model", "none"},
+        {"devices.mice.link.loss.good", "0%"},
+        {"devices.mice.link.loss.bad", "0%"},
+        {"devices.mice.link.loss.p_gb", "0%"},
+        {"devices.mice.link.loss.p_bg", "0%"},
     };
     struct sim_diag d;
     struct scenario s;
@@ -637,11 +728,11 @@ static void visit_values_use_the_largest_exact_unit(void **state)
         {"until=1.5h", "until", "90min"},
         {"until=3600s", "until", "1h"},
         {"until=1ns", "until", "1ns"},
-        {"demo.mean_start=0h", "demo.mean_start", "0s"},
+        {"client.start=0h", "client.start", "0s"},
         {"image.size=1.5KiB", "image.size", "1536B"},
         {"image.size=1024KiB", "image.size", "1MiB"},
-        {"demo.failure=0.1%", "demo.failure", "0.1%"},
-        {"demo.failure=33.333%", "demo.failure", "33.333%"},
+        {"devices.mice.link.loss.good=0.1%", "devices.mice.link.loss.good", "0.1%"},
+        {"devices.mice.link.loss.bad=33.333%", "devices.mice.link.loss.bad", "33.333%"},
         {"image.version=1.2.3+4", "image.version", "1.2.3+4"},
     };
     for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
@@ -686,8 +777,10 @@ static void visit_output_round_trips_through_set(void **state)
         assert_string_equal(log.key[i], log2.key[i]);
         assert_string_equal(log.value[i], log2.value[i]);
     }
-    assert_memory_equal(&s.image, &again.image, sizeof(s.image));
-    assert_true(s.demo.failure == again.demo.failure);
+    assert_int_equal(s.image.size, again.image.size);
+    assert_memory_equal(&s.image.version, &again.image.version, sizeof(s.image.version));
+    assert_memory_equal(&s.image.installed, &again.image.installed, sizeof(s.image.installed));
+    assert_true(s.groups[0].link.loss.good == again.groups[0].link.loss.good);
     scenario_fini(&again);
     scenario_fini(&s);
 }

@@ -1,6 +1,8 @@
 /* models/flash/wear.c - fleet-wide wear counters in one flat calloc'd table. */
 #include "models/flash/wear.h"
 
+#include <stdbool.h>
+
 #include "sim/error.h"
 
 #include <stdlib.h>
@@ -99,15 +101,26 @@ uint16_t flash_wear_max_erases(const struct flash_wear *w, uint32_t dev)
     return m;
 }
 
-uint64_t flash_wear_total_erases(const struct flash_wear *w, uint32_t dev)
+/* Sum of the erase (writes == false) or write counts of one device. */
+static uint64_t total(const struct flash_wear *w, uint32_t dev, bool writes)
 {
     uint64_t t = 0;
     if (dev >= w->n_devices)
         return 0;
     const struct flash_wear_count *r = row(w, dev);
     for (uint32_t i = 0; i < w->n_sectors; i++)
-        t += r[i].erases;
+        t += writes ? r[i].writes : r[i].erases;
     return t;
+}
+
+uint64_t flash_wear_total_erases(const struct flash_wear *w, uint32_t dev)
+{
+    return total(w, dev, false);
+}
+
+uint64_t flash_wear_total_writes(const struct flash_wear *w, uint32_t dev)
+{
+    return total(w, dev, true);
 }
 
 size_t flash_wear_bytes(const struct flash_wear *w)

@@ -40,8 +40,10 @@ int flash_wear_get(const struct flash_wear *w, uint32_t dev, uint32_t sector,
 /* Highest erase count over the sectors of device dev (0 for an out-of-range dev). */
 uint16_t flash_wear_max_erases(const struct flash_wear *w, uint32_t dev);
 
-/* Sum of erase counts of device dev over all its sectors (0 for an out-of-range dev). */
+/* Sum of erase (resp. write) counts of device dev over all its sectors (0 for an
+ * out-of-range dev). */
 uint64_t flash_wear_total_erases(const struct flash_wear *w, uint32_t dev);
+uint64_t flash_wear_total_writes(const struct flash_wear *w, uint32_t dev);
 
 /* Bytes of counter storage (for memory reports). */
 size_t flash_wear_bytes(const struct flash_wear *w);

@@ -1,5 +1,5 @@
 /* sim/cli/run.c - `dfusim run`: scenario -> world -> engine -> results database. */
-#include "models/demo/demo.h"
+#include "models/fleet/world.h"
 #include "sim/cli/cli.h"
 #include "sim/cli/cli_int.h"
 #include "sim/engine.h"
@@ -168,19 +168,48 @@ static const char *stop_name(enum sim_stop why)
     return "?";
 }
 
+/* "12.9 s", or "12.9 s (0.4-37.5 s)" when devices differ. */
+static void print_duration(FILE *out, const char *label, int64_t mean, int64_t lo, int64_t hi)
+{
+    if (mean <= 0) {
+        fprintf(out, "  %-9s -\n", label);
+        return;
+    }
+    fprintf(out, "  %-9s %.1f s", label, (double)mean / 1e9);
+    if (hi - lo >= 50000000) /* 0.05 s: differs at the printed precision */
+        fprintf(out, " mean (%.1f-%.1f s)", (double)lo / 1e9, (double)hi / 1e9);
+    fputc('\n', out);
+}
+
 static void print_summary(FILE *out, const struct scenario *s, const char *db_path,
-                          const struct demo_stats *st, const struct sim_engine *e,
+                          const struct fleet_world_stats *st, const struct sim_engine *e,
                           enum sim_stop why, double wall)
 {
     char now[48];
     cli_format_time(now, sizeof(now), sim_engine_now(e));
     uint64_t events = sim_engine_events_run(e);
-    fprintf(out, "dfusim run: %s (model %s, seed %llu)\n", s->name, DEMO_MODEL_NAME,
+    fprintf(out, "dfusim run: %s (model %s, client %s, seed %llu)\n", s->name,
+            FLEET_WORLD_MODEL_NAME, scenario_client_kind_name(s->client.kind),
             (unsigned long long)s->seed);
-    fprintf(out, "  devices   %llu: %llu updated, %llu failed, %llu not finished\n",
+    fprintf(out,
+            "  devices   %llu: %llu updated, %llu reverted, %llu failed, %llu not finished"
+            " (%llu attempts)\n",
             (unsigned long long)st->devices, (unsigned long long)st->updated,
-            (unsigned long long)st->failed,
-            (unsigned long long)(st->devices - st->updated - st->failed));
+            (unsigned long long)st->reverted, (unsigned long long)st->failed + st->dead,
+            (unsigned long long)st->pending, (unsigned long long)st->attempts);
+    if (st->upload_bytes_per_s > 0) {
+        fprintf(out, "  upload    %.1f kB/s (%.1f s for %llu bytes)",
+                st->upload_bytes_per_s / 1000.0, (double)st->upload_ns_mean / 1e9,
+                (unsigned long long)s->image.size);
+        if (st->upload_bps_max - st->upload_bps_min >= 50.0)
+            fprintf(out, ", mean of %.1f-%.1f kB/s", st->upload_bps_min / 1000.0,
+                    st->upload_bps_max / 1000.0);
+        fputc('\n', out);
+    } else {
+        fprintf(out, "  upload    -\n");
+    }
+    print_duration(out, "swap", st->swap_ns_mean, st->swap_min, st->swap_max);
+    print_duration(out, "DFU", st->e2e_ns_mean, st->e2e_min, st->e2e_max);
     fprintf(out, "  sim time  %s (%s)\n", now, stop_name(why));
     fprintf(out, "  events    %llu in %.2f s wall (%.0f events/s)\n", (unsigned long long)events,
             wall, wall > 0 ? (double)events / wall : 0.0);
@@ -196,13 +225,15 @@ static int simulate(const struct scenario *s, struct recorder *rec, const char *
         .scenario_path = s->path,
         .scenario_text = s->text,
         .scenario_len = s->text_len,
-        .model = DEMO_MODEL_NAME,
+        .model = FLEET_WORLD_MODEL_NAME,
         .seed = s->seed,
         .replication = 0,
         .level = (enum recorder_level)s->record,
     };
     struct sim_engine *e = NULL;
-    struct demo_world *w = NULL;
+    struct fleet_world *w = NULL;
+    struct sim_diag diag;
+    sim_diag_init(&diag);
     int code = SIM_EXIT_INTERNAL;
     const char *failure = "internal failure";
     /* SIGINT is caught from before the 'running' row exists until the run ends; one that
@@ -219,9 +250,10 @@ static int simulate(const struct scenario *s, struct recorder *rec, const char *
         goto fail;
     }
     e = sim_engine_new(0);
-    rc = e == NULL ? SIM_ENOMEM : demo_world_new(s, e, rec, &w);
+    rc = e == NULL ? SIM_ENOMEM : fleet_world_from_scenario(s, e, rec, &w, &diag);
     if (rc != 0) {
-        failure = rc == SIM_ERANGE ? "too many devices" : "out of memory building the world";
+        fputs(diag.text, err);
+        failure = rc == SIM_ENOMEM ? "out of memory building the world" : "cannot build the world";
         goto fail;
     }
 
@@ -236,9 +268,9 @@ static int simulate(const struct scenario *s, struct recorder *rec, const char *
     cli_progress_done(&progress);
 
     if (rc == 0)
-        rc = demo_world_error(w);
+        rc = fleet_world_error(w);
     if (rc == 0 && why != SIM_STOP_INTERRUPTED)
-        rc = demo_world_finish(w);
+        rc = fleet_world_finish(w);
     if (rc != 0) {
         failure = "could not write to the results database";
         goto fail;
@@ -261,13 +293,13 @@ static int simulate(const struct scenario *s, struct recorder *rec, const char *
         code = CLI_EXIT_INTERRUPTED;
     } else {
         if (!o->quiet) {
-            struct demo_stats st;
-            demo_world_stats(w, &st);
+            struct fleet_world_stats st;
+            fleet_world_stats(w, &st);
             print_summary(out, s, db_path, &st, e, why, wall);
         }
         code = SIM_EXIT_OK;
     }
-    demo_world_free(w);
+    fleet_world_free(w);
     sim_engine_free(e);
     sigaction(SIGINT, &old_sa, NULL);
     return code;
@@ -276,7 +308,7 @@ fail:
             recorder_error(rec)[0] ? ": " : "", recorder_error(rec));
     (void)recorder_run_end(rec, RECORDER_FAILED, failure, e ? sim_engine_now(e) : 0,
                            e ? sim_engine_events_run(e) : 0);
-    demo_world_free(w);
+    fleet_world_free(w);
     sim_engine_free(e);
     sigaction(SIGINT, &old_sa, NULL);
     return SIM_EXIT_INTERNAL;
@@ -295,7 +327,8 @@ int cli_run(int argc, char **argv, FILE *out, FILE *err)
         goto done;
     }
     sim_diag_init(&diag);
-    if (scenario_load(o.scenario_path, o.overrides, o.n_overrides, &s, &diag) != 0) {
+    if (scenario_load(o.scenario_path, o.overrides, o.n_overrides, &s, &diag) != 0 ||
+        fleet_world_check(&s, &diag) != 0) {
         fputs(diag.text, err);
         code = SIM_EXIT_USAGE;
         goto done;

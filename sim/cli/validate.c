@@ -1,4 +1,5 @@
 /* sim/cli/validate.c - `dfusim validate`: parse and check scenario files only. */
+#include "models/fleet/world.h"
 #include "sim/cli/cli_int.h"
 #include "sim/error.h"
 #include "sim/scenario.h"
@@ -60,6 +61,12 @@ int cli_validate(int argc, char **argv, FILE *out, FILE *err)
             if (diag.n_dropped > 0)
                 fprintf(err, "%s: %zu more problems not shown\n", argv[i], diag.n_dropped);
             code = SIM_EXIT_USAGE;
+            continue;
+        }
+        if (fleet_world_check(&s, &diag) != 0) {
+            fputs(diag.text, err);
+            code = SIM_EXIT_USAGE;
+            scenario_fini(&s);
             continue;
         }
         uint64_t devices = 0;

@@ -147,6 +147,9 @@ enum scenario_type {
 };
 
 #define SCENARIO_F_REQUIRED 0x1u /* missing key is an error (no default) */
+#define SCENARIO_F_POS                                                                             \
+    0x4u /* MAP: store where the map (or, absent, its parent) sits at
+                               pos_offset, a struct scenario_pos */
 #define SCENARIO_F_UNIQUE                                                                          \
     0x2u /* value differs between elements of the enclosing list;
                                     a list element is addressed by it in --set and visit */
@@ -165,6 +168,7 @@ struct scenario_field {
     const char *const *names;          /* ENUM: value names, NULL-terminated */
     const struct scenario_schema *sub; /* MAP and LIST */
     size_t count_offset;               /* LIST: where the element count goes */
+    size_t pos_offset;                 /* MAP with SCENARIO_F_POS: struct scenario_pos */
     const char *doc;                   /* one line for the README reference */
 };
 

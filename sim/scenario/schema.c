@@ -603,11 +603,21 @@ static void bind_list(struct binder *b, const struct scenario_field *f,
     check_unique(b, f, n, arr);
 }
 
+/* SCENARIO_F_POS: remember where a map sits, for messages written after loading. */
+static void store_pos(const struct scenario_field *f, const struct scenario_node *n, char *base)
+{
+    if (!(f->flags & SCENARIO_F_POS) || n == NULL)
+        return;
+    struct scenario_pos pos = {n->src, n->line, n->col};
+    memcpy(base + f->pos_offset, &pos, sizeof(pos));
+}
+
 static void bind_field(struct binder *b, const struct scenario_field *f,
                        const struct scenario_node *n, char *base)
 {
     switch (f->type) {
     case SCENARIO_T_MAP:
+        store_pos(f, n, base);
         if (n->kind != SCENARIO_NODE_MAP)
             error_kind(b, f, n);
         else
@@ -637,6 +647,7 @@ static void bind_map(struct binder *b, const struct scenario_schema *sch,
             describe(want, sizeof(want), f);
             error_at(b, where, "missing required key (%s)", want);
         } else if (f->type == SCENARIO_T_MAP) {
+            store_pos(f, where, base);
             bind_map(b, f->sub, NULL, where, base + f->offset);
         } else {
             bind_default(b, f, base);

@@ -1,0 +1,1184 @@
+/* models/fleet/device.c - one device and its central: the wiring of every model of a DFU
+ * (see device.h for the states and the timing rules). */
+#include "models/fleet/device.h"
+
+#include <assert.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "models/smp/mgmt.h"
+#include "sim/error.h"
+
+#define STAGE_CAP    8192u /* response bytes one packet may produce */
+#define CLIENT_RXCAP 8192u /* notification bytes the central reassembles */
+#define BT_MS_1_25   1250000LL
+#define BT_MS_10     10000000LL
+
+struct fleet_device {
+    uint32_t id;
+    const struct fleet_device_cfg *cfg; /* not owned */
+    const struct fleet_device_ctx *cx;  /* not owned */
+    uint64_t seed;
+    enum fleet_device_state state;
+    uint32_t gen[FLEET_T_COUNT];
+    int64_t now; /* time of the input being handled (flash_cost has no now parameter) */
+
+    /* flash + bootloader */
+    struct mcuboot_slots slots;
+    struct smp_img_slots inner;   /* mcuboot_slots_bind() */
+    struct smp_img_slots_ops ops; /* inner, measuring flash time */
+    int64_t flash_acc;            /* flash ns of the packet being processed */
+
+    /* SMP */
+    struct smp_callbacks callbacks;
+    struct smp_server srv;
+    struct smp_os_mgmt os;
+    struct smp_os_mgmt_ctx os_cx;
+    struct smp_img_mgmt img;
+    struct smp_netbuf *pool;
+    struct smp_netbuf_ctx pool_cx;
+    struct smp_bt bt;
+    struct smp_bt_ctx bt_cx;
+    struct smp_server_ctx stage_cx;
+    uint8_t *stage; /* responses of the packet being processed, back to back */
+    size_t stage_len;
+    uint32_t stage_n;
+    uint8_t *rsp_scratch; /* response net_buf of the staged run (buf_size) */
+    uint32_t conn_id;
+    bool app_conn; /* the application saw the connection (not yet torn down) */
+
+    /* firmware */
+    struct fw_event_bus bus;
+    struct fw_event_bus_ctx bus_cx;
+    struct fw_dfu_lock lock;
+    struct fw_dfu_mcumgr mcumgr;
+    struct fw_dfu_mcumgr_ctx mcumgr_cx;
+    struct fw_ble_smp ble_smp;
+    struct fw_ble_smp_ctx ble_smp_cx;
+    struct fw_ble_latency lat;
+    struct fw_ble_latency_ctx lat_cx;
+    struct fw_cc_dfu cc;
+    struct fw_cc_dfu_ctx cc_cx;
+    bool bus_kicked;
+
+    /* link + central */
+    struct ble_link link;
+    struct ble_link_ctx link_cx;
+    struct client_dfu *client;
+    struct client_dfu_ctx client_cx;
+    uint8_t *crx; /* the central's reassembly of notifications */
+    size_t crx_len;
+    bool connect_wanted;
+    int64_t adv_since;
+
+    enum fleet_device_fault fault;
+    struct mcuboot_slots_boot_result boot;
+    struct fleet_device_stats st;
+    struct fleet_device_attempt log[FLEET_DEVICE_LOG];
+};
+
+/* ---- defaults ----------------------------------------------------------------------- */
+
+void fleet_device_cfg_default(struct fleet_device_cfg *c)
+{
+    memset(c, 0, sizeof(*c));
+    c->mode = MCUBOOT_SLOTS_SWAP_MOVE;
+    c->secondary_image = -1;
+    c->smp = FLEET_SMP_DFU_MCUMGR;
+    c->dfu_lock = true;
+    c->ble_latency = true;
+    c->reassembly = true;
+    c->mcumgr_params = true;
+    c->netbuf = smp_netbuf_cfg_default();
+    c->netbuf.buf_size = 2475;
+    c->netbuf.buf_count = 4;
+    ble_link_cfg_default(&c->link);
+    c->client = client_dfu_cfg_default(CLIENT_DFU_ANDROID);
+    c->pref_latency = 99;
+    c->app_boot_ns = 0;
+    c->adv_ns = 100 * 1000000LL;
+}
+
+/* ---- timers ------------------------------------------------------------------------- */
+
+static uint32_t arm(struct fleet_device *d, int slot, int64_t at)
+{
+    uint32_t g = ++d->gen[slot];
+    if (at < d->now)
+        at = d->now;
+    (void)d->cx->timer_arm(d->cx->env, d->id, slot, g, at);
+    return g;
+}
+
+static void cancel(struct fleet_device *d, int slot)
+{
+    d->gen[slot]++;
+    d->cx->timer_cancel(d->cx->env, d->id, slot);
+}
+
+/* ---- flash: img_mgmt's slots, measured ---------------------------------------------- */
+
+static struct fleet_device *ops_dev(void *env)
+{
+    return env;
+}
+
+#define INNER(d)   ((d)->inner.ops)
+#define MEASURE(d) ((d)->flash_acc += mcuboot_slots_last_op_ns(&(d)->slots))
+
+static int m_read_info(void *env, int slot, struct smp_img_slots_info *out)
+{
+    struct fleet_device *d = ops_dev(env);
+    int rc = INNER(d)->read_info(d->inner.env, slot, out);
+    MEASURE(d);
+    return rc;
+}
+static int m_active_slot(void *env, int image)
+{
+    struct fleet_device *d = ops_dev(env);
+    return INNER(d)->active_slot(d->inner.env, image);
+}
+static int m_swap_type(void *env, int image)
+{
+    struct fleet_device *d = ops_dev(env);
+    return INNER(d)->swap_type(d->inner.env, image);
+}
+static int m_xip_state(void *env, int slot)
+{
+    struct fleet_device *d = ops_dev(env);
+    return INNER(d)->xip_state(d->inner.env, slot);
+}
+static uint32_t m_slot_size(void *env, int slot)
+{
+    struct fleet_device *d = ops_dev(env);
+    return INNER(d)->slot_size(d->inner.env, slot);
+}
+static uint32_t m_slot_addr(void *env, int slot)
+{
+    struct fleet_device *d = ops_dev(env);
+    return INNER(d)->slot_addr(d->inner.env, slot);
+}
+static int m_is_empty(void *env, int slot, bool *empty)
+{
+    struct fleet_device *d = ops_dev(env);
+    int rc = INNER(d)->is_empty(d->inner.env, slot, empty);
+    MEASURE(d);
+    return rc;
+}
+static int m_erase_slot(void *env, int slot)
+{
+    struct fleet_device *d = ops_dev(env);
+    int rc = INNER(d)->erase_slot(d->inner.env, slot);
+    MEASURE(d);
+    return rc;
+}
+static int m_erase_upload(void *env, int slot, uint32_t size)
+{
+    struct fleet_device *d = ops_dev(env);
+    int rc = INNER(d)->erase_upload(d->inner.env, slot, size);
+    MEASURE(d);
+    return rc;
+}
+static int m_write(void *env, int slot, uint32_t off, const uint8_t *p, size_t n, bool last)
+{
+    struct fleet_device *d = ops_dev(env);
+    int rc = INNER(d)->write(d->inner.env, slot, off, p, n, last);
+    MEASURE(d);
+    return rc;
+}
+static int m_check_sha(void *env, int slot, uint32_t len, const uint8_t sha[SMP_IMG_SLOTS_HASH_LEN])
+{
+    struct fleet_device *d = ops_dev(env);
+    int rc = INNER(d)->check_sha(d->inner.env, slot, len, sha);
+    MEASURE(d);
+    return rc;
+}
+static int m_set_next(void *env, int slot, bool active, bool confirm)
+{
+    struct fleet_device *d = ops_dev(env);
+    int rc = INNER(d)->set_next(d->inner.env, slot, active, confirm);
+    MEASURE(d);
+    return rc;
+}
+
+static const struct smp_img_slots_ops measured_ops = {
+    m_read_info, m_active_slot, m_swap_type,    m_xip_state, m_slot_size, m_slot_addr,
+    m_is_empty,  m_erase_slot,  m_erase_upload, m_write,     m_check_sha, m_set_next,
+};
+
+static bool is_xip(const struct fleet_device *d)
+{
+    return d->cfg->mode >= MCUBOOT_SLOTS_DIRECT_XIP;
+}
+
+bool fleet_device_confirmed(const struct fleet_device *d)
+{
+    /* Direct-XIP and RAM-load without revert have no confirmation: the newest valid image
+     * runs for good (mcuboot.md §6.5). */
+    if (d->cfg->mode == MCUBOOT_SLOTS_DIRECT_XIP || d->cfg->mode == MCUBOOT_SLOTS_RAM_LOAD)
+        return d->st.running_image != MCUBOOT_SLOTS_NONE;
+    int slot = is_xip(d) ? d->slots.active : 0;
+    if (slot < 0)
+        return false;
+    struct mcuboot_trailer_swap_state st;
+    mcuboot_trailer_state(&d->slots.trailer[slot], &st);
+    return st.image_ok == MCUBOOT_TRAILER_FLAG_SET;
+}
+
+/* Note when the update image first runs confirmed. */
+static void note_confirmed(struct fleet_device *d, int64_t now)
+{
+    if (d->st.updated_ns == RECORDER_NONE && d->state == FLEET_DEV_APP &&
+        d->st.running_image == (int)d->cfg->update_image && fleet_device_confirmed(d))
+        d->st.updated_ns = now;
+}
+
+/* boot_write_img_confirmed(): image_ok of the running slot. */
+static int confirm_running(struct fleet_device *d)
+{
+    int slot = is_xip(d) ? d->slots.active : 0;
+    d->flash_acc = 0;
+    int rc = measured_ops.set_next(d, slot, true, true);
+    return rc;
+}
+
+/* ---- SMP: transport, worker, server --------------------------------------------------- */
+
+static int stage_send(void *env, const uint8_t *frame, size_t n)
+{
+    struct fleet_device *d = env;
+    if (d->stage_len + n + 4 > STAGE_CAP)
+        return 0; /* a response that does not fit is lost (never with our sizes) */
+    uint32_t len = (uint32_t)n;
+    memcpy(d->stage + d->stage_len, &len, 4);
+    memcpy(d->stage + d->stage_len + 4, frame, n);
+    d->stage_len += 4 + n;
+    d->stage_n++;
+    return 0;
+}
+
+/* The worker takes a packet: process it now, measure the flash time it costs. */
+static int64_t pool_flash_cost(void *env, const uint8_t *pkt, size_t n)
+{
+    struct fleet_device *d = env;
+    d->stage_len = 0;
+    d->stage_n = 0;
+    d->flash_acc = 0;
+    int rc = smp_server_process(&d->srv, pkt, n, d->rsp_scratch, smp_netbuf_buf_size(d->pool),
+                                d->now, &d->stage_cx, NULL);
+    (void)rc; /* a negative sim_err here only loses the responses */
+    note_confirmed(d, d->now);
+    return d->flash_acc;
+}
+
+static int pool_timer_arm(void *env, int64_t at)
+{
+    arm(env, FLEET_T_NETBUF, at);
+    return 0;
+}
+
+/* The busy period ended: the staged responses leave. */
+static int pool_process(void *env, const uint8_t *pkt, size_t n, uint8_t *rsp, size_t cap,
+                        int64_t now)
+{
+    struct fleet_device *d = env;
+    (void)pkt, (void)n, (void)rsp, (void)cap, (void)now;
+    size_t off = 0;
+    while (off < d->stage_len) {
+        uint32_t len;
+        memcpy(&len, d->stage + off, 4);
+        if (d->app_conn) {
+            int rc = smp_bt_send(&d->bt, d->stage + off + 4, len, &d->bt_cx);
+            if (rc < 0)
+                return rc;
+        }
+        off += 4 + len;
+    }
+    d->stage_len = 0;
+    d->stage_n = 0;
+    return 0;
+}
+
+static int bt_notify(void *env, uint32_t conn, const uint8_t *p, size_t n)
+{
+    struct fleet_device *d = env;
+    (void)conn;
+    int rc = ble_link_send(&d->link, BLE_LINK_P2C, p, n, d->now, &d->link_cx);
+    if (rc == BLE_LINK_FULL)
+        return 1;
+    if (rc != BLE_LINK_OK) {
+        d->st.n_tx_dropped++;
+        return rc < 0 ? rc : 0;
+    }
+    return 0;
+}
+
+/* ---- firmware modules --------------------------------------------------------------- */
+
+static void fw_emit(void *env, const struct fw_record *r)
+{
+    struct fleet_device *d = env;
+    switch (r->kind) {
+    case FW_RECORD_LOCK: {
+        struct recorder_lock l = {.device_id = d->id, .at_ns = r->at, .owner = r->owner};
+        d->cx->emit_lock(d->cx->env, d->id, &l);
+        break;
+    }
+    case FW_RECORD_REJECT:
+        if (r->a == SMP_MGMT_ERR_EACCESSDENIED) {
+            d->st.n_rejects++;
+            d->st.last_reject_ns = r->at;
+        }
+        break;
+    case FW_RECORD_ERASE_END:
+        if (d->st.first_erase_end_ns == RECORDER_NONE)
+            d->st.first_erase_end_ns = r->at;
+        d->st.erase_end_ns = r->at;
+        break;
+    case FW_RECORD_UNEXPECTED:
+        d->st.n_unexpected++;
+        break;
+    default:
+        break;
+    }
+}
+
+static void bus_kick(void *env, int64_t now)
+{
+    struct fleet_device *d = env;
+    if (!d->bus_kicked) {
+        d->bus_kicked = true;
+        arm(d, FLEET_T_BUS, now);
+    }
+}
+
+static int fw_submit(void *env, const struct fw_event *ev, int64_t now)
+{
+    struct fleet_device *d = env;
+    return fw_event_bus_submit(&d->bus, ev, now);
+}
+
+static uint32_t mc_arm(void *env, int timer, int64_t at)
+{
+    (void)timer;
+    return arm(env, FLEET_T_MCUMGR, at);
+}
+static void mc_cancel(void *env, int timer)
+{
+    (void)timer;
+    cancel(env, FLEET_T_MCUMGR);
+}
+static int fw_confirm(void *env, int64_t now)
+{
+    struct fleet_device *d = env;
+    int rc = confirm_running(d);
+    note_confirmed(d, now);
+    return rc;
+}
+static void mc_reset_upload(void *env, int64_t now)
+{
+    struct fleet_device *d = env;
+    (void)now;
+    smp_img_mgmt_reset_upload(&d->img);
+}
+
+static uint32_t lat_arm(void *env, int timer, int64_t at)
+{
+    return arm(env, timer == FW_BLE_LATENCY_TIMER_CHECK ? FLEET_T_LAT_CHECK : FLEET_T_LAT_SEC, at);
+}
+static void lat_cancel(void *env, int timer)
+{
+    cancel(env, timer == FW_BLE_LATENCY_TIMER_CHECK ? FLEET_T_LAT_CHECK : FLEET_T_LAT_SEC);
+}
+static void lat_params_get(void *env, struct fw_event_conn_params *out)
+{
+    struct fleet_device *d = env;
+    uint16_t iv = (uint16_t)(d->link.cfg.interval_ns / BT_MS_1_25);
+    *out = (struct fw_event_conn_params){iv, iv, d->link.cfg.latency,
+                                         (uint16_t)(d->link.cfg.timeout_ns / BT_MS_10)};
+}
+static int lat_update(void *env, const struct fw_event_conn_params *p, int64_t now)
+{
+    struct fleet_device *d = env;
+    int rc = ble_link_update(&d->link, BLE_LINK_P2C, (int64_t)p->interval_min * BT_MS_1_25,
+                             p->latency, (int64_t)p->timeout * BT_MS_10, now, &d->link_cx);
+    if (rc < 0 && rc != SIM_ERANGE)
+        return rc;
+    /* BLE_LINK_BUSY (an update pending), NOT_CONNECTED, ERANGE: refused, flags unchanged;
+     * ble_latency asks again on the next transfer event. */
+    return rc == BLE_LINK_OK ? 0 : FW_BLE_LATENCY_EFAIL;
+}
+static void lat_disconnect(void *env, uint8_t reason, int64_t now)
+{
+    struct fleet_device *d = env;
+    (void)ble_link_disconnect(&d->link, reason, now, &d->link_cx);
+}
+
+static uint32_t cc_arm(void *env, int timer, int64_t at)
+{
+    return arm(env, FLEET_T_CC0 + timer, at);
+}
+static void cc_cancel(void *env, int timer)
+{
+    cancel(env, FLEET_T_CC0 + timer);
+}
+static const struct flash_chip *secondary_chip(const struct fleet_device *d)
+{
+    return &d->slots.cfg->geom.chip[MCUBOOT_SWAP_SECONDARY];
+}
+static bool cc_clean(void *env, uint32_t off, uint32_t len)
+{
+    struct fleet_device *d = env;
+    uint32_t ss = d->slots.cfg->geom.sector_size;
+    for (uint32_t s = off / ss; s < (off + len + ss - 1) / ss; s++)
+        if (s < d->slots.cfg->geom.n_sectors[MCUBOOT_SWAP_SECONDARY] &&
+            d->slots.sector[MCUBOOT_SWAP_SECONDARY][s] != MCUBOOT_SWAP_ERASED)
+            return false;
+    uint32_t n = d->slots.cfg->geom.n_sectors[MCUBOOT_SWAP_SECONDARY];
+    if ((off + len + ss - 1) / ss >= n) {
+        struct mcuboot_trailer_swap_state st;
+        mcuboot_trailer_state(&d->slots.trailer[MCUBOOT_SWAP_SECONDARY], &st);
+        if (st.magic != MCUBOOT_TRAILER_MAGIC_UNSET)
+            return false;
+    }
+    return true;
+}
+/* Erase [off, off + len) of the secondary: the sector tags (and the trailer when its sector
+ * is covered), counted as wear, timed as application-side flash work. */
+static int cc_erase(void *env, uint32_t off, uint32_t len, int64_t now, int64_t *done_at)
+{
+    struct fleet_device *d = env;
+    uint32_t ss = d->slots.cfg->geom.sector_size;
+    uint32_t n = d->slots.cfg->geom.n_sectors[MCUBOOT_SWAP_SECONDARY];
+    uint32_t first = off / ss, end = (off + len + ss - 1) / ss;
+    if (end > n)
+        end = n;
+    for (uint32_t s = first; s < end; s++)
+        d->slots.sector[MCUBOOT_SWAP_SECONDARY][s] = MCUBOOT_SWAP_ERASED;
+    if (end + d->slots.cfg->geom.trailer_sectors > n)
+        mcuboot_trailer_erase(&d->slots.trailer[MCUBOOT_SWAP_SECONDARY]);
+    if (d->slots.wear != NULL && end > first)
+        (void)flash_wear_erase(d->slots.wear, d->slots.wear_dev,
+                               d->slots.wear_base[MCUBOOT_SWAP_SECONDARY] + first, end - first);
+    int64_t t = flash_chip_erase_ns(secondary_chip(d), end > first ? end - first : 0);
+    *done_at = now + flash_chip_app_ns(secondary_chip(d), t, d->slots.ble_active);
+    return 0;
+}
+static int cc_write(void *env, uint32_t off, uint32_t len, int64_t now)
+{
+    struct fleet_device *d = env;
+    (void)now;
+    uint32_t ss = d->slots.cfg->geom.sector_size;
+    for (uint32_t s = off / ss; s < (off + len + ss - 1) / ss; s++)
+        if (s < d->slots.cfg->geom.n_sectors[MCUBOOT_SWAP_SECONDARY])
+            d->slots.sector[MCUBOOT_SWAP_SECONDARY][s] = MCUBOOT_SWAP_GARBAGE;
+    return 0;
+}
+static int cc_upgrade(void *env, bool permanent, int64_t now)
+{
+    struct fleet_device *d = env;
+    (void)now;
+    d->flash_acc = 0;
+    return measured_ops.set_next(d, 1, false, permanent);
+}
+static void device_reboot(struct fleet_device *d, int64_t now);
+static void cc_reboot(void *env, int64_t now)
+{
+    device_reboot(env, now);
+}
+
+/* ---- the link and the central --------------------------------------------------------- */
+
+static int link_arm(void *env, int64_t at)
+{
+    arm(env, FLEET_T_LINK, at);
+    return 0;
+}
+static void link_cancel(void *env)
+{
+    cancel(env, FLEET_T_LINK);
+}
+
+static void central_rx(struct fleet_device *d, const uint8_t *p, size_t n, int64_t now)
+{
+    if (d->crx_len + n > CLIENT_RXCAP) {
+        d->crx_len = 0; /* garbage: resynchronise */
+        return;
+    }
+    memcpy(d->crx + d->crx_len, p, n);
+    d->crx_len += n;
+    while (d->crx_len >= SMP_MGMT_HDR_SIZE) {
+        size_t total = SMP_MGMT_HDR_SIZE + (((size_t)d->crx[2] << 8) | d->crx[3]);
+        if (d->crx_len < total)
+            return;
+        struct client_dfu_rx rx = {d->crx, total};
+        (void)client_dfu_step(d->client, CLIENT_DFU_IN_RX, &rx, now, &d->client_cx);
+        memmove(d->crx, d->crx + total, d->crx_len - total);
+        d->crx_len -= total;
+    }
+}
+
+static void link_deliver(void *env, enum ble_link_dir dir, const uint8_t *p, size_t n, int64_t at)
+{
+    struct fleet_device *d = env;
+    d->now = at;
+    if (dir == BLE_LINK_P2C) {
+        central_rx(d, p, n, at);
+        return;
+    }
+    if (!d->app_conn)
+        return;
+    enum smp_bt_rx rx;
+    enum smp_bt_att att;
+    (void)smp_bt_write(&d->bt, p, n, at, &d->pool_cx, &rx, &att);
+}
+
+static void app_connected(struct fleet_device *d, int64_t now)
+{
+    d->app_conn = true;
+    smp_bt_connect(&d->bt, ++d->conn_id, ble_link_mtu_get(&d->link));
+    smp_bt_subscribe(&d->bt, true);
+    mcuboot_slots_set_ble(&d->slots, true);
+    struct fw_event c = fw_event_peer(FW_EVENT_PEER_CONNECTED);
+    struct fw_event s = fw_event_peer(FW_EVENT_PEER_SECURED); /* bonded, encrypted link */
+    (void)fw_event_bus_submit(&d->bus, &c, now);
+    if (d->link.cfg.encrypted)
+        (void)fw_event_bus_submit(&d->bus, &s, now);
+}
+
+static void app_disconnected(struct fleet_device *d, int64_t now)
+{
+    if (!d->app_conn)
+        return;
+    d->app_conn = false;
+    smp_bt_disconnect(&d->bt);
+    mcuboot_slots_set_ble(&d->slots, false);
+    struct fw_event ev = fw_event_peer(FW_EVENT_PEER_DISCONNECTED);
+    (void)fw_event_bus_submit(&d->bus, &ev, now);
+    d->adv_since = now;
+}
+
+/* The central wants a connection: CONNECT_IND adv_ns after the device advertises. */
+static void want_connect(struct fleet_device *d, int64_t now)
+{
+    d->connect_wanted = true;
+    if (d->state != FLEET_DEV_APP || ble_link_state_get(&d->link) != BLE_LINK_DISCONNECTED)
+        return;
+    int64_t at = (d->adv_since > now ? d->adv_since : now) + d->cfg->adv_ns;
+    arm(d, FLEET_T_CONNECT, at);
+}
+
+static void link_note(void *env, const struct ble_link_note *n)
+{
+    struct fleet_device *d = env;
+    d->now = n->at_ns;
+    switch (n->kind) {
+    case BLE_LINK_NOTE_CONNECTED: {
+        if (d->state == FLEET_DEV_APP)
+            app_connected(d, n->at_ns);
+        struct client_dfu_conn c = {n->mtu};
+        (void)client_dfu_step(d->client, CLIENT_DFU_IN_CONNECTED, &c, n->at_ns, &d->client_cx);
+        break;
+    }
+    case BLE_LINK_NOTE_DISCONNECTED:
+        if (d->state == FLEET_DEV_APP)
+            app_disconnected(d, n->at_ns);
+        d->crx_len = 0;
+        (void)client_dfu_step(d->client, CLIENT_DFU_IN_DISCONNECTED, NULL, n->at_ns, &d->client_cx);
+        if (d->connect_wanted) /* asked while the link was still going down */
+            want_connect(d, n->at_ns);
+        break;
+    case BLE_LINK_NOTE_PARAMS_UPDATED:
+        if (d->state == FLEET_DEV_APP && d->app_conn) {
+            struct fw_event ev = {.type = FW_EVENT_BLE_CONN_PARAMS};
+            uint16_t iv = (uint16_t)(n->interval_ns / BT_MS_1_25);
+            ev.u.conn_params.p = (struct fw_event_conn_params){
+                iv, iv, n->latency, (uint16_t)(n->timeout_ns / BT_MS_10)};
+            ev.u.conn_params.updated = true;
+            (void)fw_event_bus_submit(&d->bus, &ev, n->at_ns);
+        }
+        break;
+    }
+}
+
+static int client_send(void *env, const uint8_t *b, size_t n)
+{
+    struct fleet_device *d = env;
+    size_t max = ble_link_sdu_max(&d->link);
+    for (size_t off = 0; off < n; off += max) {
+        size_t k = n - off < max ? n - off : max;
+        int rc = ble_link_send(&d->link, BLE_LINK_C2P, b + off, k, d->now, &d->link_cx);
+        if (rc < 0)
+            return rc;
+        if (rc != BLE_LINK_OK) {
+            d->st.n_tx_dropped++;
+            return 0;
+        }
+    }
+    return 0;
+}
+
+static uint32_t client_arm(void *env, int timer, int64_t at)
+{
+    return arm(env, timer == CLIENT_DFU_TIMER_RSP ? FLEET_T_CLIENT_RSP : FLEET_T_CLIENT_WAIT, at);
+}
+
+static void client_connect(void *env)
+{
+    struct fleet_device *d = env;
+    want_connect(d, d->now);
+}
+
+/* Attempt ids are unique per run without a global counter: device id x 64 + the device's
+ * attempt number (a client makes at most CLIENT_DFU_MAX_ATTEMPTS = 64). Chunks and swaps
+ * carry the id of the attempt in progress. */
+static uint32_t attempt_id(const struct fleet_device *d)
+{
+    return d->id * CLIENT_DFU_MAX_ATTEMPTS + d->st.n_attempts % CLIENT_DFU_MAX_ATTEMPTS;
+}
+
+static void client_emit(void *env, const struct client_dfu_record *r)
+{
+    struct fleet_device *d = env;
+    struct recorder_attempt a = r->attempt;
+    a.device_id = d->id;
+    a.attempt_id = attempt_id(d);
+    if (d->st.swap_start_ns != RECORDER_NONE && a.reset_ns != RECORDER_NONE &&
+        d->st.swap_start_ns >= a.reset_ns && d->st.swap_start_ns <= a.end_ns) {
+        a.swap_start_ns = d->st.swap_start_ns;
+        a.swap_end_ns = d->st.swap_end_ns;
+    }
+    struct fleet_device_attempt *l = &d->log[d->st.n_attempts % FLEET_DEVICE_LOG];
+    *l = (struct fleet_device_attempt){
+        .a = a,
+        .connect_ns = r->connect_ns,
+        .validate_ns = r->validate_ns,
+        .test_ns = r->test_ns,
+        .reconnect_ns = r->reconnect_ns,
+        .retransmissions = r->retransmissions,
+        .smp_rc = r->smp_rc,
+    };
+    if (a.error != NULL) {
+        snprintf(l->error, sizeof(l->error), "%s", a.error);
+        l->a.error = l->error;
+    }
+    l->a.outcome = a.outcome; /* static strings in the client */
+    d->st.n_attempts++;
+    d->cx->emit_attempt(d->cx->env, d->id, &a);
+}
+
+static void client_emit_chunk(void *env, const struct recorder_chunk *c)
+{
+    struct fleet_device *d = env;
+    struct recorder_chunk k = *c;
+    k.device_id = d->id;
+    k.attempt_id = attempt_id(d);
+    d->cx->emit_chunk(d->cx->env, d->id, &k);
+}
+
+/* ---- application start and reset ------------------------------------------------------ */
+
+static void os_timer_arm_fn(void *env, int64_t at);
+static int os_arm(void *env, int64_t at)
+{
+    os_timer_arm_fn(env, at);
+    return 0;
+}
+static void os_timer_arm_fn(void *env, int64_t at)
+{
+    arm(env, FLEET_T_OS_RESET, at);
+}
+static void os_reboot(void *env, int64_t now)
+{
+    device_reboot(env, now);
+}
+
+static enum smp_img_mgmt_mode img_mode(enum mcuboot_slots_mode m)
+{
+    if (m == MCUBOOT_SLOTS_DIRECT_XIP || m == MCUBOOT_SLOTS_RAM_LOAD)
+        return SMP_IMG_MGMT_MODE_DIRECT_XIP;
+    if (m == MCUBOOT_SLOTS_DIRECT_XIP_REVERT || m == MCUBOOT_SLOTS_RAM_LOAD_REVERT)
+        return SMP_IMG_MGMT_MODE_DIRECT_XIP_REVERT;
+    return SMP_IMG_MGMT_MODE_SWAP;
+}
+
+/* enum mcuboot_mode numbers the bootloader info command reports (os_mgmt.h). */
+static int32_t boot_mode_number(enum mcuboot_slots_mode m)
+{
+    static const int32_t map[MCUBOOT_SLOTS_MODE_COUNT] = {
+        [MCUBOOT_SLOTS_OVERWRITE] = SMP_OS_MGMT_BOOT_MODE_UPGRADE_ONLY,
+        [MCUBOOT_SLOTS_SWAP_SCRATCH] = SMP_OS_MGMT_BOOT_MODE_SWAP_USING_SCRATCH,
+        [MCUBOOT_SLOTS_SWAP_MOVE] = SMP_OS_MGMT_BOOT_MODE_SWAP_USING_MOVE,
+        [MCUBOOT_SLOTS_SWAP_OFFSET] = SMP_OS_MGMT_BOOT_MODE_UNKNOWN,
+        [MCUBOOT_SLOTS_DIRECT_XIP] = SMP_OS_MGMT_BOOT_MODE_DIRECT_XIP,
+        [MCUBOOT_SLOTS_DIRECT_XIP_REVERT] = SMP_OS_MGMT_BOOT_MODE_DIRECT_XIP_WITH_REVERT,
+        [MCUBOOT_SLOTS_RAM_LOAD] = SMP_OS_MGMT_BOOT_MODE_UNKNOWN,
+        [MCUBOOT_SLOTS_RAM_LOAD_REVERT] = SMP_OS_MGMT_BOOT_MODE_UNKNOWN,
+    };
+    return (unsigned)m < MCUBOOT_SLOTS_MODE_COUNT ? map[m] : SMP_OS_MGMT_BOOT_MODE_UNKNOWN;
+}
+
+static int app_start(struct fleet_device *d, int64_t now)
+{
+    const struct fleet_device_cfg *c = d->cfg;
+    d->state = FLEET_DEV_APP;
+    d->pool = smp_netbuf_new(&c->netbuf);
+    if (d->pool == NULL)
+        return SIM_ENOMEM;
+    smp_callbacks_init(&d->callbacks);
+    struct smp_server_cfg scfg = smp_server_cfg_default();
+    smp_server_init(&d->srv, &scfg, &d->callbacks);
+    struct smp_os_mgmt_cfg ocfg = smp_os_mgmt_cfg_default();
+    ocfg.mcumgr_params = c->mcumgr_params;
+    ocfg.buf_size = c->netbuf.buf_size;
+    ocfg.buf_count = c->netbuf.buf_count;
+    ocfg.bootloader_info = true;
+    ocfg.boot_mode = boot_mode_number(c->mode);
+    smp_os_mgmt_init(&d->os, &ocfg, &d->os_cx, &d->callbacks);
+    struct smp_img_mgmt_cfg icfg = smp_img_mgmt_cfg_default();
+    icfg.mode = img_mode(c->mode);
+    icfg.erase_progressively = d->slots.cfg->erase_progressively;
+    d->ops = measured_ops;
+    smp_img_mgmt_init(&d->img, &icfg, (struct smp_img_slots){&d->ops, d}, &d->callbacks);
+    struct smp_server_group g = smp_os_mgmt_group(&d->os);
+    int rc = smp_server_group_add(&d->srv, &g);
+    g = smp_img_mgmt_group(&d->img);
+    if (rc == 0)
+        rc = smp_server_group_add(&d->srv, &g);
+    if (rc != 0)
+        return rc;
+    struct smp_bt_cfg bcfg = {.reassembly = c->reassembly};
+    smp_bt_init(&d->bt, &bcfg, d->pool);
+
+    fw_event_bus_init(&d->bus, &d->bus_cx);
+    d->bus_kicked = false;
+    fw_dfu_lock_init(&d->lock, fw_emit, d);
+    struct fw_dfu_lock *lock = c->dfu_lock ? &d->lock : NULL;
+    if (c->smp == FLEET_SMP_DFU_MCUMGR || c->smp == FLEET_SMP_BOTH) {
+        struct fw_dfu_mcumgr_cfg mcfg = fw_dfu_mcumgr_cfg_default();
+        mcfg.direct_xip = is_xip(d);
+        fw_dfu_mcumgr_init(&d->mcumgr, &mcfg, &d->mcumgr_cx, lock, &d->callbacks);
+        if ((rc = fw_dfu_mcumgr_subscribe(&d->mcumgr, &d->bus)) != 0)
+            return rc;
+    }
+    if (c->smp == FLEET_SMP_BLE_SMP || c->smp == FLEET_SMP_BOTH) {
+        fw_ble_smp_init(&d->ble_smp, &d->ble_smp_cx, &d->callbacks);
+        if ((rc = fw_ble_smp_subscribe(&d->ble_smp, &d->bus)) != 0)
+            return rc;
+    }
+    if (c->ble_latency) {
+        struct fw_ble_latency_cfg lcfg = fw_ble_latency_cfg_default();
+        lcfg.pref_latency = c->pref_latency;
+        lcfg.pref_interval = (uint16_t)(c->link.interval_ns / BT_MS_1_25);
+        lcfg.pref_timeout = (uint16_t)(c->link.timeout_ns / BT_MS_10);
+        fw_ble_latency_init(&d->lat, &lcfg, &d->lat_cx);
+        if ((rc = fw_ble_latency_subscribe(&d->lat, &d->bus)) != 0)
+            return rc;
+    }
+    if (c->config_channel_dfu) {
+        struct fw_cc_dfu_cfg ccfg = fw_cc_dfu_cfg_default();
+        ccfg.slot_size = d->slots.cfg->map.secondary.size;
+        ccfg.page_size = d->slots.cfg->geom.sector_size;
+        ccfg.direct_xip = is_xip(d);
+        fw_cc_dfu_init(&d->cc, &ccfg, &d->cc_cx, lock);
+        if ((rc = fw_cc_dfu_subscribe(&d->cc, &d->bus)) != 0)
+            return rc;
+    }
+    struct fw_event ready = fw_event_module_state(FW_EVENT_MOD_MAIN, FW_EVENT_STATE_READY);
+    struct fw_event ble_ready = fw_event_module_state(FW_EVENT_MOD_BLE_STATE, FW_EVENT_STATE_READY);
+    (void)fw_event_bus_submit(&d->bus, &ready, now);
+    (void)fw_event_bus_submit(&d->bus, &ble_ready, now);
+    d->adv_since = now;
+    /* A central that reconnected on its own (after a supervision timeout) while MCUboot ran
+     * is seen by the application now. */
+    if (ble_link_state_get(&d->link) == BLE_LINK_CONNECTED)
+        app_connected(d, now);
+    else if (d->connect_wanted)
+        want_connect(d, now);
+    return 0;
+}
+
+/* RAM is lost: every application-side model goes away. */
+static void app_stop(struct fleet_device *d, int64_t now)
+{
+    (void)now;
+    static const int app_slots[] = {FLEET_T_CONNECT, FLEET_T_NETBUF, FLEET_T_OS_RESET,
+                                    FLEET_T_BUS,     FLEET_T_MCUMGR, FLEET_T_LAT_CHECK,
+                                    FLEET_T_LAT_SEC, FLEET_T_CC0,    FLEET_T_CC0 + 1,
+                                    FLEET_T_CC0 + 2, FLEET_T_CC0 + 3};
+    for (size_t i = 0; i < sizeof(app_slots) / sizeof(app_slots[0]); i++)
+        cancel(d, app_slots[i]);
+    d->app_conn = false;
+    smp_bt_fini(&d->bt);
+    smp_netbuf_free(d->pool);
+    d->pool = NULL;
+    smp_img_mgmt_fini(&d->img);
+    smp_os_mgmt_fini(&d->os);
+    smp_server_fini(&d->srv);
+    smp_callbacks_fini(&d->callbacks);
+    fw_event_bus_fini(&d->bus);
+    memset(&d->mcumgr, 0, sizeof(d->mcumgr));
+    memset(&d->ble_smp, 0, sizeof(d->ble_smp));
+    memset(&d->lat, 0, sizeof(d->lat));
+    memset(&d->cc, 0, sizeof(d->cc));
+    fw_dfu_lock_fini(&d->lock);
+    d->stage_len = 0;
+}
+
+static const char *const mode_names[MCUBOOT_SLOTS_MODE_COUNT] = {
+    "overwrite-only", "swap-scratch",      "swap-move", "swap-offset",
+    "direct-xip",     "direct-xip-revert", "ram-load",  "ram-load-revert"};
+
+/* MCUboot runs with the radio off; the application starts when it is done. */
+static int boot(struct fleet_device *d, int64_t now)
+{
+    struct sim_diag diag;
+    sim_diag_init(&diag);
+    int before = d->st.running_image;
+    int8_t active_before = d->slots.active;
+    mcuboot_slots_set_ble(&d->slots, false);
+    /* Wear before the boot, so the swap record counts only the bootloader's own work. */
+    uint64_t erases0 = 0, writes0 = 0;
+    if (d->slots.wear != NULL) {
+        erases0 = flash_wear_total_erases(d->slots.wear, d->slots.wear_dev);
+        writes0 = flash_wear_total_writes(d->slots.wear, d->slots.wear_dev);
+    }
+    int rc = mcuboot_slots_boot(&d->slots, -1, &d->boot, &diag);
+    if (rc != 0)
+        return rc;
+    d->state = FLEET_DEV_BOOT;
+    d->st.n_boots++;
+    d->st.boot_ns = now;
+    d->st.boot_end_ns = now + d->boot.ns;
+    d->st.last_swap_type = d->boot.swap_type;
+    d->st.running_image = d->boot.image;
+    bool swapped = d->boot.swap_type != MCUBOOT_TRAILER_SWAP_NONE ||
+                   (d->st.n_boots > 1 && d->slots.active != active_before);
+    if (swapped) {
+        d->st.n_swaps++;
+        d->st.swap_start_ns = now;
+        d->st.swap_end_ns = now + d->boot.ns;
+        if (d->boot.swap_type == MCUBOOT_TRAILER_SWAP_REVERT ||
+            (d->st.ran_update && before == (int)d->cfg->update_image &&
+             d->boot.image != (int)d->cfg->update_image))
+            d->st.n_reverts++;
+        struct recorder_swap s = {
+            .attempt_id = attempt_id(d),
+            .device_id = d->id,
+            .mode = mode_names[d->cfg->mode],
+            .start_ns = now,
+            .end_ns = now + d->boot.ns,
+            .power_loss = d->boot.cut,
+            .outcome = d->boot.image == MCUBOOT_SLOTS_NONE ? "bricked"
+                       : d->boot.swap_type == MCUBOOT_TRAILER_SWAP_REVERT ||
+                               (before == (int)d->cfg->update_image &&
+                                d->boot.image != (int)d->cfg->update_image)
+                           ? "reverted"
+                           : "swapped",
+        };
+        if (d->slots.wear != NULL) {
+            s.sectors_erased =
+                (uint32_t)(flash_wear_total_erases(d->slots.wear, d->slots.wear_dev) - erases0);
+            s.sector_writes =
+                (uint32_t)(flash_wear_total_writes(d->slots.wear, d->slots.wear_dev) - writes0);
+        }
+        d->cx->emit_swap(d->cx->env, d->id, &s);
+    }
+    if (d->boot.image == (int)d->cfg->update_image)
+        d->st.ran_update = true;
+    arm(d, FLEET_T_BOOT, now + d->boot.ns + d->cfg->app_boot_ns);
+    return 0;
+}
+
+static void device_reboot(struct fleet_device *d, int64_t now)
+{
+    if (d->state != FLEET_DEV_APP) {
+        d->st.n_unexpected++;
+        return;
+    }
+    enum ble_link_state ls = ble_link_state_get(&d->link);
+    app_stop(d, now);
+    if (ls == BLE_LINK_CONNECTED)
+        (void)ble_link_peer_lost(&d->link, now, &d->link_cx);
+    else if (ls == BLE_LINK_SETUP)
+        (void)ble_link_disconnect(&d->link, BLE_LINK_REASON_TIMEOUT, now, &d->link_cx);
+    (void)boot(d, now);
+}
+
+/* ---- public ---------------------------------------------------------------------------- */
+
+struct fleet_device *fleet_device_new(uint32_t id, const struct fleet_device_cfg *cfg,
+                                      const struct fleet_device_ctx *cx, uint64_t seed,
+                                      struct flash_wear *wear, struct sim_diag *diag)
+{
+    struct fleet_device *d = calloc(1, sizeof(*d));
+    if (d == NULL)
+        return NULL;
+    d->id = id;
+    d->cfg = cfg;
+    d->cx = cx;
+    d->seed = seed;
+    d->state = FLEET_DEV_OFF;
+    d->st = (struct fleet_device_stats){
+        .boot_ns = RECORDER_NONE,
+        .boot_end_ns = RECORDER_NONE,
+        .swap_start_ns = RECORDER_NONE,
+        .swap_end_ns = RECORDER_NONE,
+        .updated_ns = RECORDER_NONE,
+        .erase_end_ns = RECORDER_NONE,
+        .first_erase_end_ns = RECORDER_NONE,
+        .last_reject_ns = RECORDER_NONE,
+        .running_image = MCUBOOT_SLOTS_NONE,
+    };
+    d->stage = malloc(STAGE_CAP);
+    d->crx = malloc(CLIENT_RXCAP);
+    d->rsp_scratch = malloc(cfg->netbuf.buf_size ? cfg->netbuf.buf_size : 1);
+    if (d->stage == NULL || d->crx == NULL || d->rsp_scratch == NULL)
+        goto fail;
+    uint32_t base[MCUBOOT_SWAP_AREA_COUNT] = {0, cfg->slots->geom.n_sectors[0],
+                                              (uint32_t)cfg->slots->geom.n_sectors[0] +
+                                                  cfg->slots->geom.n_sectors[1]};
+    if (mcuboot_slots_init(&d->slots, cfg->slots, wear, id, wear ? base : NULL) != 0) {
+        sim_diag_add(diag, "device %u: cannot set up the MCUboot slots", id);
+        goto fail;
+    }
+    if (mcuboot_slots_install(&d->slots, 0, cfg->factory_image, true) != 0 ||
+        (cfg->secondary_image >= 0 &&
+         mcuboot_slots_install(&d->slots, 1, (uint32_t)cfg->secondary_image, false) != 0)) {
+        sim_diag_add(diag, "device %u: the factory image does not fit the slots", id);
+        goto fail;
+    }
+    d->inner = mcuboot_slots_bind(&d->slots);
+    d->ops = measured_ops;
+    d->pool_cx = (struct smp_netbuf_ctx){d, pool_timer_arm, pool_flash_cost, pool_process};
+    d->bt_cx = (struct smp_bt_ctx){d, bt_notify};
+    d->stage_cx = (struct smp_server_ctx){d, stage_send};
+    d->os_cx = (struct smp_os_mgmt_ctx){d, os_arm, os_reboot};
+    d->bus_cx = (struct fw_event_bus_ctx){d, bus_kick};
+    d->mcumgr_cx = (struct fw_dfu_mcumgr_ctx){d,          mc_arm,          mc_cancel, fw_submit,
+                                              fw_confirm, mc_reset_upload, fw_emit};
+    d->ble_smp_cx = (struct fw_ble_smp_ctx){d, fw_submit, fw_emit};
+    d->lat_cx = (struct fw_ble_latency_ctx){d,          lat_arm,        lat_cancel, lat_params_get,
+                                            lat_update, lat_disconnect, fw_emit};
+    d->cc_cx = (struct fw_cc_dfu_ctx){d,        cc_arm,   cc_cancel,  fw_confirm, cc_clean,
+                                      cc_erase, cc_write, cc_upgrade, cc_reboot,  fw_emit};
+    d->link_cx = (struct ble_link_ctx){d, link_arm, link_cancel, link_deliver, NULL, link_note};
+    if (ble_link_init(&d->link, &cfg->link, seed, id) != 0) {
+        sim_diag_add(diag, "device %u: the link settings are out of range", id);
+        goto fail;
+    }
+    struct client_dfu_cfg ccfg = cfg->client;
+    ccfg.device_id = id;
+    d->client = client_dfu_new(&ccfg, cfg->client_image);
+    if (d->client == NULL) {
+        sim_diag_add(diag, "device %u: bad client settings (window, alignment, attempts)", id);
+        goto fail;
+    }
+    d->client_cx = (struct client_dfu_ctx){
+        d, client_send, client_arm, client_connect, client_emit, client_emit_chunk};
+    return d;
+fail:
+    fleet_device_free(d);
+    return NULL;
+}
+
+void fleet_device_free(struct fleet_device *d)
+{
+    if (d == NULL)
+        return;
+    if (d->pool != NULL) {
+        smp_bt_fini(&d->bt);
+        smp_netbuf_free(d->pool);
+    }
+    client_dfu_free(d->client);
+    ble_link_fini(&d->link);
+    mcuboot_slots_fini(&d->slots);
+    free(d->stage);
+    free(d->crx);
+    free(d->rsp_scratch);
+    free(d);
+}
+
+int fleet_device_power_on(struct fleet_device *d, int64_t now)
+{
+    d->now = now;
+    if (d->state != FLEET_DEV_OFF) {
+        d->st.n_unexpected++;
+        return 0;
+    }
+    arm(d, FLEET_T_START, d->cfg->start_ns > now ? d->cfg->start_ns : now);
+    return boot(d, now);
+}
+
+int fleet_device_fault_at(struct fleet_device *d, enum fleet_device_fault f, int64_t at,
+                          int64_t now)
+{
+    d->now = now;
+    d->fault = f;
+    arm(d, FLEET_T_FAULT, at);
+    return 0;
+}
+
+static int on_fault(struct fleet_device *d, int64_t now)
+{
+    switch (d->fault) {
+    case FLEET_FAULT_LINK_DROP:
+        if (ble_link_state_get(&d->link) == BLE_LINK_CONNECTED)
+            return ble_link_disconnect(&d->link, BLE_LINK_REASON_TIMEOUT, now, &d->link_cx);
+        return 0;
+    case FLEET_FAULT_RESET:
+        device_reboot(d, now);
+        return 0;
+    }
+    return 0;
+}
+
+static int timer_input(struct fleet_device *d, int slot, uint32_t gen, int64_t now);
+
+int fleet_device_timer(struct fleet_device *d, int slot, uint32_t gen, int64_t now)
+{
+    int rc = timer_input(d, slot, gen, now);
+    fleet_device_check(d);
+    return rc;
+}
+
+static int timer_input(struct fleet_device *d, int slot, uint32_t gen, int64_t now)
+{
+    d->now = now;
+    if ((unsigned)slot >= FLEET_T_COUNT || gen != d->gen[slot])
+        return 0; /* stale: the engine normally drops these already */
+    switch (slot) {
+    case FLEET_T_BOOT:
+        if (d->state != FLEET_DEV_BOOT)
+            break;
+        if (d->boot.image == MCUBOOT_SLOTS_NONE) {
+            d->state = FLEET_DEV_DEAD;
+            return 0;
+        }
+        return app_start(d, now);
+    case FLEET_T_CONNECT:
+        if (d->state == FLEET_DEV_APP && ble_link_state_get(&d->link) == BLE_LINK_DISCONNECTED) {
+            d->connect_wanted = false;
+            return ble_link_connect(&d->link, now, &d->link_cx);
+        }
+        return 0;
+    case FLEET_T_LINK:
+        return ble_link_timer(&d->link, now, &d->link_cx);
+    case FLEET_T_START:
+        return client_dfu_step(d->client, CLIENT_DFU_IN_START, NULL, now, &d->client_cx);
+    case FLEET_T_CLIENT_RSP:
+    case FLEET_T_CLIENT_WAIT: {
+        struct client_dfu_timer t = {
+            slot == FLEET_T_CLIENT_RSP ? CLIENT_DFU_TIMER_RSP : CLIENT_DFU_TIMER_WAIT, gen};
+        return client_dfu_step(d->client, CLIENT_DFU_IN_TIMER, &t, now, &d->client_cx);
+    }
+    case FLEET_T_FAULT:
+        return on_fault(d, now);
+    default:
+        break;
+    }
+    if (d->state != FLEET_DEV_APP) {
+        d->st.n_unexpected++;
+        return 0;
+    }
+    switch (slot) {
+    case FLEET_T_NETBUF:
+        return smp_netbuf_timer(d->pool, now, &d->pool_cx);
+    case FLEET_T_OS_RESET:
+        smp_os_mgmt_timer(&d->os, now);
+        return 0;
+    case FLEET_T_BUS: {
+        d->bus_kicked = false;
+        int rc = fw_event_bus_process(&d->bus, now);
+        return rc < 0 ? rc : 0;
+    }
+    case FLEET_T_MCUMGR: {
+        int rc = fw_dfu_mcumgr_step(&d->mcumgr, FW_DFU_MCUMGR_IN_TIMEOUT, &gen, now);
+        return rc < 0 ? rc : 0;
+    }
+    case FLEET_T_LAT_CHECK:
+        return fw_ble_latency_step(&d->lat, FW_BLE_LATENCY_IN_CHECK, &gen, now);
+    case FLEET_T_LAT_SEC:
+        return fw_ble_latency_step(&d->lat, FW_BLE_LATENCY_IN_SECURITY, &gen, now);
+    default: {
+        static const enum fw_cc_dfu_input cc_in[FW_CC_DFU_TIMER_COUNT] = {
+            [FW_CC_DFU_TIMER_ERASE] = FW_CC_DFU_IN_ERASE_WORK,
+            [FW_CC_DFU_TIMER_TIMEOUT] = FW_CC_DFU_IN_TIMEOUT,
+            [FW_CC_DFU_TIMER_STORE] = FW_CC_DFU_IN_STORE_WORK,
+            [FW_CC_DFU_TIMER_REBOOT] = FW_CC_DFU_IN_REBOOT_TIMER,
+        };
+        int k = slot - FLEET_T_CC0;
+        assert(k >= 0 && k < FW_CC_DFU_TIMER_COUNT);
+        return fw_cc_dfu_step(&d->cc, cc_in[k], &gen, now);
+    }
+    }
+}
+
+void fleet_device_check(const struct fleet_device *d)
+{
+#ifndef NDEBUG
+    assert(d->state < FLEET_DEV_STATE_COUNT);
+    if (d->state == FLEET_DEV_APP) {
+        assert(d->pool != NULL);
+        smp_netbuf_check(d->pool);
+        fw_event_bus_check(&d->bus);
+    } else {
+        assert(d->pool == NULL);
+        assert(!d->app_conn);
+        assert(!d->slots.ble_active);
+    }
+    assert(!d->app_conn || ble_link_state_get(&d->link) == BLE_LINK_CONNECTED);
+    ble_link_check(&d->link);
+    client_dfu_check(d->client);
+#else
+    (void)d;
+#endif
+}
+
+enum fleet_device_state fleet_device_state_get(const struct fleet_device *d)
+{
+    return d->state;
+}
+
+const struct fleet_device_stats *fleet_device_stats_get(const struct fleet_device *d)
+{
+    return &d->st;
+}
+
+const struct client_dfu *fleet_device_client(const struct fleet_device *d)
+{
+    return d->client;
+}
+
+const struct fleet_device_attempt *fleet_device_attempt_get(const struct fleet_device *d,
+                                                            uint32_t i)
+{
+    uint32_t n = d->st.n_attempts, first = n > FLEET_DEVICE_LOG ? n - FLEET_DEVICE_LOG : 0;
+    if (first + i >= n)
+        return NULL;
+    return &d->log[(first + i) % FLEET_DEVICE_LOG];
+}
+
+const struct ble_link *fleet_device_link(const struct fleet_device *d)
+{
+    return &d->link;
+}
+
+const struct mcuboot_slots *fleet_device_slots(const struct fleet_device *d)
+{
+    return &d->slots;
+}
+
+const char *fleet_device_outcome(const struct fleet_device *d)
+{
+    if (d->state == FLEET_DEV_DEAD)
+        return "dead";
+    if (d->st.running_image == (int)d->cfg->update_image && fleet_device_confirmed(d))
+        return "updated";
+    if (d->st.ran_update && d->st.running_image != (int)d->cfg->update_image)
+        return "reverted";
+    if (client_dfu_state_get(d->client) == CLIENT_DFU_FAILED)
+        return "failed";
+    return "pending";
+}

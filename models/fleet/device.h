@@ -1,0 +1,204 @@
+/* models/fleet/device.h - one simulated device and the central that updates it: board
+ * (flash map + chips) + MCUboot slots + SMP server (os_mgmt, img_mgmt) + net_buf pool + SMP
+ * BLE transport + nRF Desktop / CAF firmware modules + the peripheral end of a BLE link, and
+ * on the other end of the link a central running one DFU client (models/client/dfu.h).
+ *
+ * The device owns no clock and no engine: every timer of every model inside it is a slot
+ * (enum fleet_device_timer) that it arms through struct fleet_device_ctx, and the owner
+ * (models/fleet/world.c) maps each slot to a sim_engine_timer and calls
+ * fleet_device_timer() when it fires. Records leave through the same context; the device
+ * never talks to the recorder (DESIGN.md rule 8).
+ *
+ * Device states (enum fleet_device_state):
+ *
+ *   OFF --fleet_device_power_on / MCUboot boots (radio off)--> BOOT
+ *   BOOT --BOOT timer at MCUboot end + app_boot_ns, an image runs / modules init,
+ *          main READY, advertise--> APP
+ *   BOOT --BOOT timer, nothing bootable--> DEAD
+ *   APP --os_mgmt reset timer (250 ms after the reset response), config-channel reboot,
+ *         fleet_device_reset / link peer_lost, RAM state lost, MCUboot boots--> BOOT
+ *   APP: advertising while the link is DISCONNECTED; a central that asked to connect gets
+ *        CONNECT_IND adv_ns after advertising began (or after it asked)
+ *   DEAD: terminal; every input is counted in n_unexpected
+ *
+ *   OFF, BOOT, DEAD: no device-side timer is armed but BOOT (in BOOT); the SMP transport
+ *                    is disconnected; the MCUboot slots see no BLE activity
+ *   APP:             the modules the configuration enables are initialised
+ *
+ * Flash time: a packet's effects (flash operations, upload state) are applied when the
+ * net_buf worker takes it, and its responses leave when the worker's busy time (CPU per
+ * request + the flash time those operations measured, BLE slowdown included while the link
+ * is up) ends. The net_buf model allows this: it asks for the flash cost when the packet is
+ * taken (smp_netbuf_ctx.flash_cost).
+ */
+#ifndef MODELS_FLEET_DEVICE_H
+#define MODELS_FLEET_DEVICE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "models/ble/link.h"
+#include "models/client/dfu.h"
+#include "models/flash/map.h"
+#include "models/flash/wear.h"
+#include "models/fw/ble_latency.h"
+#include "models/fw/ble_smp.h"
+#include "models/fw/cc_dfu.h"
+#include "models/fw/dfu_lock.h"
+#include "models/fw/dfu_mcumgr.h"
+#include "models/fw/event_bus.h"
+#include "models/mcuboot/slots.h"
+#include "models/smp/bt.h"
+#include "models/smp/img_mgmt.h"
+#include "models/smp/netbuf.h"
+#include "models/smp/os_mgmt.h"
+#include "models/smp/server.h"
+#include "sim/recorder.h"
+
+/* Timer slots of one device (each is one sim_engine_timer in the world). */
+enum fleet_device_timer {
+    FLEET_T_BOOT,      /* MCUboot + application start done */
+    FLEET_T_CONNECT,   /* the central's CONNECT_IND */
+    FLEET_T_LINK,      /* ble_link's one timer */
+    FLEET_T_NETBUF,    /* SMP worker completion */
+    FLEET_T_OS_RESET,  /* os_mgmt reset delay */
+    FLEET_T_BUS,       /* event bus work item */
+    FLEET_T_MCUMGR,    /* dfu_mcumgr 5 s DFU timeout */
+    FLEET_T_LAT_CHECK, /* ble_latency check */
+    FLEET_T_LAT_SEC,   /* ble_latency security */
+    FLEET_T_CC0,       /* cc_dfu timers FLEET_T_CC0 + FW_CC_DFU_TIMER_* */
+    FLEET_T_CLIENT_RSP = FLEET_T_CC0 + FW_CC_DFU_TIMER_COUNT, /* client response deadline */
+    FLEET_T_CLIENT_WAIT,                                      /* client swap wait / retry delay */
+    FLEET_T_START,                                            /* the client starts */
+    FLEET_T_FAULT, /* injected fault (fleet_device_fault_at) */
+    FLEET_T_COUNT
+};
+
+enum fleet_device_state {
+    FLEET_DEV_OFF,
+    FLEET_DEV_BOOT,
+    FLEET_DEV_APP,
+    FLEET_DEV_DEAD,
+    FLEET_DEV_STATE_COUNT
+};
+
+/* SMP module of the firmware. */
+enum fleet_device_smp {
+    FLEET_SMP_DFU_MCUMGR, /* nRF Desktop dfu_mcumgr */
+    FLEET_SMP_BLE_SMP,    /* CAF ble_smp */
+    FLEET_SMP_BOTH        /* both enabled: a build the SDK refuses (fw_config_check) */
+};
+
+/* Faults a test or a scenario can inject. */
+enum fleet_device_fault {
+    FLEET_FAULT_LINK_DROP, /* the link drops (supervision timeout, both ends see it now) */
+    FLEET_FAULT_RESET      /* the device resets (power button, watchdog) */
+};
+
+/* Settings shared by a group of devices (plain data; the world keeps it). */
+struct fleet_device_cfg {
+    enum mcuboot_slots_mode mode;
+    const struct mcuboot_slots_cfg *slots;       /* board + mode + image table; not owned */
+    uint32_t factory_image;                      /* table index in the primary at power-on */
+    int32_t secondary_image;                     /* table index in the secondary at power-on, -1 */
+    uint32_t update_image;                       /* table index the client uploads */
+    const struct client_dfu_image *client_image; /* that image as the client sees it */
+    /* firmware */
+    enum fleet_device_smp smp;
+    bool dfu_lock, config_channel_dfu, ble_latency, reassembly;
+    bool mcumgr_params; /* os_mgmt answers MCUmgr parameters */
+    struct smp_netbuf_cfg netbuf;
+    struct ble_link_cfg link;     /* negotiated values (mtu, dle, phy) */
+    struct client_dfu_cfg client; /* device_id is set per device */
+    uint16_t pref_latency;        /* ble_latency's preferred latency (CONFIG_BT_..._LATENCY) */
+    int64_t app_boot_ns;          /* application start to advertising, ns */
+    int64_t adv_ns;               /* advertising to CONNECT_IND, ns */
+    int64_t start_ns;             /* the client starts at this time */
+};
+
+/* Defaults: swap-move, dfu_mcumgr with lock + ble_latency, no config-channel DFU,
+ * netbuf 2475 x 4, reassembly and MCUmgr parameters on, link defaults, Android client; app_boot_ns 0 and adv_ns
+ * 100 ms (both unverified assumptions). slots and client_image must be set by the caller. */
+void fleet_device_cfg_default(struct fleet_device_cfg *c);
+
+struct fleet_device;
+
+/* What the device acts through. */
+struct fleet_device_ctx {
+    void *env;
+    /* Arm slot for at_ns (>= now), replacing an earlier arming; gen comes back with it. */
+    int (*timer_arm)(void *env, uint32_t dev, int slot, uint32_t gen, int64_t at_ns);
+    void (*timer_cancel)(void *env, uint32_t dev, int slot);
+    /* One attempt ended (the client's record; swap times filled from the device). */
+    void (*emit_attempt)(void *env, uint32_t dev, struct recorder_attempt *a);
+    void (*emit_chunk)(void *env, uint32_t dev, const struct recorder_chunk *c);
+    void (*emit_swap)(void *env, uint32_t dev, struct recorder_swap *s);
+    void (*emit_lock)(void *env, uint32_t dev, const struct recorder_lock *l);
+};
+
+/* One ended attempt as the device saw it (the client's record plus the device's swap). */
+#define FLEET_DEVICE_LOG 16
+struct fleet_device_attempt {
+    struct recorder_attempt a; /* a.error points into error[] */
+    int64_t connect_ns, validate_ns, test_ns, reconnect_ns, retransmissions;
+    int32_t smp_rc; /* SMP rc that ended it, RECORDER_NONE */
+    char error[96];
+};
+
+/* Observable facts, for tests, the summary and the devices table. */
+struct fleet_device_stats {
+    int64_t boot_ns;       /* last MCUboot run: start */
+    int64_t boot_end_ns;   /* and end (swap end) */
+    int64_t swap_start_ns; /* last boot that swapped or changed slot, RECORDER_NONE */
+    int64_t swap_end_ns;
+    int64_t updated_ns;         /* update image first ran confirmed, RECORDER_NONE */
+    int64_t erase_end_ns;       /* config-channel background erase ended (last time) */
+    int64_t first_erase_end_ns; /* and the first time */
+    int64_t last_reject_ns;     /* last SMP command refused rc 11 by dfu_mcumgr */
+    uint32_t n_rejects;         /* commands refused rc 11 */
+    uint32_t n_boots, n_swaps, n_attempts, n_reverts;
+    uint32_t n_unexpected;  /* inputs that did not fit the state */
+    uint32_t n_tx_dropped;  /* SDUs the link refused */
+    uint8_t last_swap_type; /* enum mcuboot_trailer_swap of the last boot */
+    int running_image;      /* table index running, MCUBOOT_SLOTS_NONE */
+    bool ran_update;        /* the update image ran at least once */
+};
+
+/* Allocate a device with id `id` (records, random streams: seed, id). cfg, ctx and wear
+ * are kept by pointer. wear may be NULL. Returns NULL on bad configuration or no memory
+ * (message in d). */
+struct fleet_device *fleet_device_new(uint32_t id, const struct fleet_device_cfg *cfg,
+                                      const struct fleet_device_ctx *cx, uint64_t seed,
+                                      struct flash_wear *wear, struct sim_diag *d);
+void fleet_device_free(struct fleet_device *dev); /* accepts NULL */
+
+/* Power on at now (MCUboot boots the factory image) and arm the client's start. */
+int fleet_device_power_on(struct fleet_device *dev, int64_t now);
+
+/* A timer slot fired at now with the generation it was armed with. Returns 0 or a
+ * negative sim_err from a model (the world stops the run). */
+int fleet_device_timer(struct fleet_device *dev, int slot, uint32_t gen, int64_t now);
+
+/* Inject a fault at at_ns (armed on FLEET_T_FAULT; one pending fault at a time). */
+int fleet_device_fault_at(struct fleet_device *dev, enum fleet_device_fault f, int64_t at_ns,
+                          int64_t now);
+
+enum fleet_device_state fleet_device_state_get(const struct fleet_device *dev);
+const struct fleet_device_stats *fleet_device_stats_get(const struct fleet_device *dev);
+/* The image in the primary (swap modes) or the active slot (xip) is confirmed; in
+ * direct-xip and RAM-load without revert, any running image is (nothing else exists). */
+bool fleet_device_confirmed(const struct fleet_device *dev);
+const struct client_dfu *fleet_device_client(const struct fleet_device *dev);
+/* Attempts that ended, oldest first (the last FLEET_DEVICE_LOG of them); NULL past the end. */
+const struct fleet_device_attempt *fleet_device_attempt_get(const struct fleet_device *dev,
+                                                            uint32_t i);
+const struct ble_link *fleet_device_link(const struct fleet_device *dev);
+const struct mcuboot_slots *fleet_device_slots(const struct fleet_device *dev);
+/* Final state for the devices table: "updated", "reverted", "failed", "pending", "dead". */
+const char *fleet_device_outcome(const struct fleet_device *dev);
+
+/* Assert the per-state invariants above (no-op with NDEBUG). */
+void fleet_device_check(const struct fleet_device *dev);
+
+#endif /* MODELS_FLEET_DEVICE_H */

@@ -1,0 +1,386 @@
+/* models/fleet/world.c - devices on the engine, records to the recorder. */
+#include "models/fleet/world.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "sim/error.h"
+
+struct group {
+    struct fleet_group_cfg cfg;
+    struct mcuboot_slots_cfg slots;
+    struct flash_wear *wear;
+    uint32_t first, n_sectors;
+};
+
+struct slot_timers {
+    uint32_t id[FLEET_T_COUNT];
+};
+
+struct fleet_world {
+    struct sim_engine *e;
+    struct recorder *rec;
+    uint64_t seed;
+    int kind;
+    int err;
+    struct fleet_device_ctx cx;
+    struct mcuboot_slots_image images[FLEET_WORLD_MAX_IMAGES];
+    struct client_dfu_image client_images[FLEET_WORLD_MAX_IMAGES];
+    uint32_t n_images;
+    struct group *groups;
+    uint32_t n_groups;
+    struct fleet_device **devs;
+    struct slot_timers *timers;
+    uint32_t *dev_group;
+    uint32_t n_devs;
+    uint32_t n_attempts;
+    /* summary sums */
+    uint64_t n_uploads, n_e2e, n_swaps;
+    double upload_bps_sum, upload_bps_min, upload_bps_max;
+    int64_t upload_ns_sum, e2e_ns_sum, swap_ns_sum;
+    int64_t e2e_min, e2e_max, swap_min, swap_max;
+};
+
+static void span(int64_t v, uint64_t n, int64_t *lo, int64_t *hi)
+{
+    if (n == 1 || v < *lo)
+        *lo = v;
+    if (n == 1 || v > *hi)
+        *hi = v;
+}
+
+static void fail(struct fleet_world *w, int rc)
+{
+    if (w->err == 0 && rc != 0)
+        w->err = rc;
+    if (rc != 0)
+        sim_engine_stop(w->e);
+}
+
+/* ---- the device context --------------------------------------------------------------- */
+
+static int w_arm(void *env, uint32_t dev, int slot, uint32_t gen, int64_t at)
+{
+    struct fleet_world *w = env;
+    int rc = sim_engine_timer_arm(w->e, w->timers[dev].id[slot], at, (uint16_t)w->kind, dev,
+                                  ((uint64_t)(uint32_t)slot << 32) | gen);
+    if (rc != 0)
+        fail(w, rc);
+    return rc;
+}
+
+static void w_cancel(void *env, uint32_t dev, int slot)
+{
+    struct fleet_world *w = env;
+    sim_engine_timer_cancel(w->e, w->timers[dev].id[slot]);
+}
+
+static void w_attempt(void *env, uint32_t dev, struct recorder_attempt *a)
+{
+    struct fleet_world *w = env;
+    w->n_attempts++;
+    a->device_id = dev;
+    if (a->upload_start_ns != RECORDER_NONE && a->upload_end_ns != RECORDER_NONE &&
+        a->upload_end_ns > a->upload_start_ns) {
+        int64_t ns = a->upload_end_ns - a->upload_start_ns;
+        w->n_uploads++;
+        w->upload_ns_sum += ns;
+        uint32_t size = w->groups[w->dev_group[dev]].cfg.dev.client_image->size;
+        double bps = (double)size * 1e9 / (double)ns;
+        w->upload_bps_sum += bps;
+        if (w->n_uploads == 1 || bps < w->upload_bps_min)
+            w->upload_bps_min = bps;
+        if (w->n_uploads == 1 || bps > w->upload_bps_max)
+            w->upload_bps_max = bps;
+    }
+    if (a->outcome != NULL && strcmp(a->outcome, "updated") == 0) {
+        w->n_e2e++;
+        w->e2e_ns_sum += a->end_ns - a->start_ns;
+        span(a->end_ns - a->start_ns, w->n_e2e, &w->e2e_min, &w->e2e_max);
+    }
+    if (w->rec != NULL)
+        fail(w, recorder_attempt_emit(w->rec, a));
+}
+
+static void w_chunk(void *env, uint32_t dev, const struct recorder_chunk *c)
+{
+    struct fleet_world *w = env;
+    struct recorder_chunk k = *c;
+    k.device_id = dev;
+    if (w->rec != NULL)
+        fail(w, recorder_chunk_emit(w->rec, &k));
+}
+
+static void w_swap(void *env, uint32_t dev, struct recorder_swap *s)
+{
+    struct fleet_world *w = env;
+    s->device_id = dev;
+    w->n_swaps++;
+    w->swap_ns_sum += s->end_ns - s->start_ns;
+    span(s->end_ns - s->start_ns, w->n_swaps, &w->swap_min, &w->swap_max);
+    if (w->rec != NULL)
+        fail(w, recorder_swap_emit(w->rec, s));
+}
+
+static void w_lock(void *env, uint32_t dev, const struct recorder_lock *l)
+{
+    struct fleet_world *w = env;
+    struct recorder_lock k = *l;
+    k.device_id = dev;
+    if (w->rec != NULL)
+        fail(w, recorder_lock_emit(w->rec, &k));
+}
+
+static void on_timer(void *ctx, struct sim_engine *e, const struct sim_event *ev)
+{
+    struct fleet_world *w = ctx;
+    (void)e;
+    int rc =
+        fleet_device_timer(w->devs[ev->target], (int)(ev->arg >> 32), (uint32_t)ev->arg, ev->at);
+    fail(w, rc);
+}
+
+/* ---- building ------------------------------------------------------------------------ */
+
+struct fleet_world *fleet_world_new(struct sim_engine *e, struct recorder *rec, uint64_t seed)
+{
+    struct fleet_world *w = calloc(1, sizeof(*w));
+    if (w == NULL)
+        return NULL;
+    w->e = e;
+    w->rec = rec;
+    w->seed = seed;
+    w->kind = sim_engine_kind_add(e, on_timer, w, "fleet-device");
+    if (w->kind < 0) {
+        free(w);
+        return NULL;
+    }
+    w->cx = (struct fleet_device_ctx){w, w_arm, w_cancel, w_attempt, w_chunk, w_swap, w_lock};
+    return w;
+}
+
+void fleet_world_free(struct fleet_world *w)
+{
+    if (w == NULL)
+        return;
+    for (uint32_t i = 0; i < w->n_devs; i++)
+        fleet_device_free(w->devs[i]);
+    for (uint32_t g = 0; g < w->n_groups; g++)
+        flash_wear_free(w->groups[g].wear);
+    free(w->groups);
+    free(w->devs);
+    free(w->timers);
+    free(w->dev_group);
+    free(w);
+}
+
+static int image_read(void *env, uint32_t off, uint8_t *buf, size_t n)
+{
+    const struct mcuboot_slots_image *im = env;
+    return mcuboot_image_bytes(&im->img, im->file, off, buf, n);
+}
+
+int fleet_world_image_add(struct fleet_world *w, uint32_t total_size,
+                          const struct mcuboot_image_version *v, uint32_t *index,
+                          struct sim_diag *d)
+{
+    if (w->n_images >= FLEET_WORLD_MAX_IMAGES || w->n_groups > 0) {
+        sim_diag_add(d, "image: at most %d images, all added before the groups",
+                     FLEET_WORLD_MAX_IMAGES);
+        return SIM_ERANGE;
+    }
+    struct mcuboot_slots_image *im = &w->images[w->n_images];
+    int rc = mcuboot_image_synth(total_size, v, &im->img, d);
+    if (rc != 0)
+        return rc;
+    im->file = NULL;
+    im->linked_slot = 0;
+    struct client_dfu_image *ci = &w->client_images[w->n_images];
+    ci->size = im->img.file_size;
+    memcpy(ci->sha, im->img.file_sha, CLIENT_DFU_SHA_LEN);
+    memcpy(ci->hash, im->img.hash, CLIENT_DFU_SHA_LEN);
+    ci->env = im;
+    ci->read = image_read;
+    *index = w->n_images++;
+    return 0;
+}
+
+static int grow(struct fleet_world *w, uint32_t n)
+{
+    struct fleet_device **devs = realloc(w->devs, (size_t)n * sizeof(*devs));
+    if (devs == NULL)
+        return SIM_ENOMEM;
+    w->devs = devs;
+    struct slot_timers *t = realloc(w->timers, (size_t)n * sizeof(*t));
+    if (t == NULL)
+        return SIM_ENOMEM;
+    w->timers = t;
+    uint32_t *dg = realloc(w->dev_group, (size_t)n * sizeof(*dg));
+    if (dg == NULL)
+        return SIM_ENOMEM;
+    w->dev_group = dg;
+    return 0;
+}
+
+int fleet_world_group_add(struct fleet_world *w, const struct fleet_group_cfg *gc, uint32_t *first,
+                          struct sim_diag *d)
+{
+    struct group *gs = realloc(w->groups, (size_t)(w->n_groups + 1) * sizeof(*gs));
+    if (gs == NULL)
+        return SIM_ENOMEM;
+    w->groups = gs;
+    struct group *g = &gs[w->n_groups];
+    memset(g, 0, sizeof(*g));
+    g->cfg = *gc;
+    struct flash_map map;
+    int rc = flash_map_board(gc->board, &map);
+    if (rc == 0)
+        rc = mcuboot_slots_cfg_init(&g->slots, gc->mode, &map, w->images, w->n_images, d);
+    if (rc != 0)
+        return rc;
+    g->slots.erase_progressively = gc->erase_progressively;
+    if (gc->dev.update_image >= w->n_images || gc->dev.factory_image >= w->n_images)
+        return SIM_EINVAL;
+    g->n_sectors = (uint32_t)g->slots.geom.n_sectors[0] + g->slots.geom.n_sectors[1] +
+                   g->slots.geom.n_sectors[2];
+    g->wear = flash_wear_new(gc->count, g->n_sectors);
+    if (g->wear == NULL)
+        return SIM_ENOMEM;
+    w->n_groups++;
+    /* The group's settings live in w->groups, which may move: devices point at a copy. */
+    g->cfg.dev.client_image = &w->client_images[gc->dev.update_image];
+    g->first = w->n_devs;
+    if ((rc = grow(w, w->n_devs + gc->count)) != 0)
+        return rc;
+    for (uint32_t i = 0; i < gc->count; i++) {
+        uint32_t id = w->n_devs;
+        for (int s = 0; s < FLEET_T_COUNT; s++)
+            if ((rc = sim_engine_timer_new(w->e, &w->timers[id].id[s])) != 0)
+                return rc;
+        w->dev_group[id] = w->n_groups - 1;
+        w->devs[id] = NULL;
+        w->n_devs++;
+    }
+    *first = g->first;
+    return 0;
+}
+
+int fleet_world_start(struct fleet_world *w)
+{
+    /* Groups are final now: bind each device to its group's settings. */
+    for (uint32_t id = 0; id < w->n_devs; id++) {
+        struct group *g = &w->groups[w->dev_group[id]];
+        g->cfg.dev.slots = &g->slots;
+        g->cfg.dev.mode = g->cfg.mode;
+        g->cfg.dev.client_image = &w->client_images[g->cfg.dev.update_image];
+        if (w->devs[id] != NULL)
+            continue;
+        struct sim_diag d;
+        sim_diag_init(&d);
+        w->devs[id] = fleet_device_new(id, &g->cfg.dev, &w->cx, w->seed, g->wear, &d);
+        if (w->devs[id] == NULL)
+            return SIM_EINVAL;
+    }
+    int64_t now = sim_engine_now(w->e);
+    for (uint32_t id = 0; id < w->n_devs; id++) {
+        int rc = fleet_device_power_on(w->devs[id], now);
+        if (rc != 0)
+            return rc;
+    }
+    return w->err;
+}
+
+static const char *const area_names[MCUBOOT_SWAP_AREA_COUNT] = {"primary", "secondary", "scratch"};
+
+static int wear_rows(struct fleet_world *w, uint32_t id)
+{
+    struct group *g = &w->groups[w->dev_group[id]];
+    uint32_t dev = id - g->first;
+    uint32_t sector = 0;
+    for (int a = 0; a < MCUBOOT_SWAP_AREA_COUNT; a++) {
+        for (uint32_t k = 0; k < g->slots.geom.n_sectors[a]; k++, sector++) {
+            struct flash_wear_count c;
+            if (flash_wear_get(g->wear, dev, sector, &c) != 0 || (c.erases == 0 && c.writes == 0))
+                continue;
+            struct recorder_wear r = {id, area_names[a], k, c.erases, c.writes};
+            int rc = recorder_wear_emit(w->rec, &r);
+            if (rc != 0)
+                return rc;
+        }
+    }
+    return 0;
+}
+
+int fleet_world_finish(struct fleet_world *w)
+{
+    if (w->rec == NULL)
+        return 0;
+    for (uint32_t id = 0; id < w->n_devs; id++) {
+        const struct fleet_device *dv = w->devs[id];
+        const struct fleet_device_stats *st = fleet_device_stats_get(dv);
+        struct recorder_device r = {
+            .device_id = id,
+            .group_id = w->dev_group[id],
+            .gateway_id = RECORDER_NONE,
+            .state = fleet_device_outcome(dv),
+            .attempts = st->n_attempts,
+            .updated_ns = st->updated_ns,
+        };
+        int rc = recorder_device_emit(w->rec, &r);
+        if (rc == 0)
+            rc = wear_rows(w, id);
+        if (rc != 0)
+            return rc;
+    }
+    return 0;
+}
+
+int fleet_world_error(const struct fleet_world *w)
+{
+    return w->err;
+}
+
+uint32_t fleet_world_n_devices(const struct fleet_world *w)
+{
+    return w->n_devs;
+}
+
+struct fleet_device *fleet_world_device(struct fleet_world *w, uint32_t id)
+{
+    return id < w->n_devs ? w->devs[id] : NULL;
+}
+
+void fleet_world_stats(const struct fleet_world *w, struct fleet_world_stats *out)
+{
+    memset(out, 0, sizeof(*out));
+    out->devices = w->n_devs;
+    out->attempts = w->n_attempts;
+    for (uint32_t id = 0; id < w->n_devs; id++) {
+        const char *o = fleet_device_outcome(w->devs[id]);
+        if (strcmp(o, "updated") == 0)
+            out->updated++;
+        else if (strcmp(o, "reverted") == 0)
+            out->reverted++;
+        else if (strcmp(o, "failed") == 0)
+            out->failed++;
+        else if (strcmp(o, "dead") == 0)
+            out->dead++;
+        else
+            out->pending++;
+    }
+    if (w->n_uploads > 0) {
+        out->upload_bytes_per_s = w->upload_bps_sum / (double)w->n_uploads;
+        out->upload_ns_mean = w->upload_ns_sum / (int64_t)w->n_uploads;
+        out->upload_bps_min = w->upload_bps_min;
+        out->upload_bps_max = w->upload_bps_max;
+    }
+    if (w->n_e2e > 0)
+        out->e2e_ns_mean = w->e2e_ns_sum / (int64_t)w->n_e2e;
+    out->e2e_min = w->e2e_min;
+    out->e2e_max = w->e2e_max;
+    out->swaps = w->n_swaps;
+    if (w->n_swaps > 0)
+        out->swap_ns_mean = w->swap_ns_sum / (int64_t)w->n_swaps;
+    out->swap_min = w->swap_min;
+    out->swap_max = w->swap_max;
+}

@@ -1,0 +1,86 @@
+/* models/fleet/world.h - the simulated world: shared images, device groups, the engine
+ * wiring of every device timer, and the only place that talks to the recorder.
+ *
+ * Build order: fleet_world_new, fleet_world_image_add (every image), fleet_world_group_add
+ * (every group; devices are numbered from 0 in that order), fleet_world_start, then
+ * sim_engine_run, then fleet_world_finish (devices and flash-wear rows). Or all of it from
+ * a scenario with fleet_world_from_scenario.
+ *
+ * Each device timer slot (models/fleet/device.h) is one sim_engine_timer, so a re-armed or
+ * cancelled timer is dropped by the engine (DESIGN.md rule 2). Records: one dfu_attempts row
+ * per client attempt (attempt ids in the order attempts end), chunks at level `chunks`,
+ * swaps, lock changes, flash wear and one devices row per device at the end.
+ */
+#ifndef MODELS_FLEET_WORLD_H
+#define MODELS_FLEET_WORLD_H
+
+#include <stdint.h>
+
+#include "models/fleet/device.h"
+#include "sim/engine.h"
+#include "sim/recorder.h"
+#include "sim/scenario.h"
+
+#define FLEET_WORLD_MODEL_NAME "dfu"
+#define FLEET_WORLD_MAX_IMAGES 4
+
+/* One device group: a board, a bootloader mode and a device template. */
+struct fleet_group_cfg {
+    const char *name; /* kept by pointer */
+    enum flash_map_board board;
+    enum mcuboot_slots_mode mode;
+    bool erase_progressively;
+    uint32_t count;
+    struct fleet_device_cfg dev; /* slots and client_image are filled in by the world */
+};
+
+/* Totals for the run summary and tests. Times are ns; means over the devices concerned. */
+struct fleet_world_stats {
+    uint64_t devices, updated, reverted, failed, pending, dead, attempts;
+    double upload_bytes_per_s; /* mean over attempts that finished an upload */
+    double upload_bps_min, upload_bps_max;
+    int64_t upload_ns_mean;                   /* upload start to end */
+    int64_t e2e_ns_mean, e2e_min, e2e_max;    /* attempt start to end, attempts "updated" */
+    int64_t swap_ns_mean, swap_min, swap_max; /* MCUboot run of the swaps */
+    uint64_t swaps;
+};
+
+struct fleet_world;
+
+/* rec may be NULL. e and rec are borrowed. Returns NULL when out of memory. */
+struct fleet_world *fleet_world_new(struct sim_engine *e, struct recorder *rec, uint64_t seed);
+void fleet_world_free(struct fleet_world *w); /* accepts NULL */
+
+/* A synthetic image of total_size bytes (header + body + TLVs). Returns 0 and its index, or
+ * SIM_ERANGE (too many, or too small) with a message. */
+int fleet_world_image_add(struct fleet_world *w, uint32_t total_size,
+                          const struct mcuboot_image_version *v, uint32_t *index,
+                          struct sim_diag *d);
+
+/* Add a group (after every image). Returns 0 and the first device id, or a negative sim_err
+ * with a message (unknown board, image too large for the mode, bad settings). */
+int fleet_world_group_add(struct fleet_world *w, const struct fleet_group_cfg *g, uint32_t *first,
+                          struct sim_diag *d);
+
+/* Power every device on at the engine's current time. */
+int fleet_world_start(struct fleet_world *w);
+/* Emit the devices and flash-wear rows. Returns 0 or the first recorder error. */
+int fleet_world_finish(struct fleet_world *w);
+/* First error a handler met (the handler then stopped the engine), 0 if none. */
+int fleet_world_error(const struct fleet_world *w);
+
+uint32_t fleet_world_n_devices(const struct fleet_world *w);
+struct fleet_device *fleet_world_device(struct fleet_world *w, uint32_t id);
+void fleet_world_stats(const struct fleet_world *w, struct fleet_world_stats *out);
+
+/* Check what the scenario loader cannot: firmware combinations the SDK refuses
+ * (fw_config_check), images too large for a group's board and mode. Each problem is one
+ * message "FILE:LINE:COL: devices[i].firmware: ...". Returns 0 or SIM_EINVAL. */
+int fleet_world_check(const struct scenario *s, struct sim_diag *d);
+
+/* Build the world of a loaded scenario on e (every device gets its own central running the
+ * scenario's client) and start it. Returns 0 or a negative sim_err with a message. */
+int fleet_world_from_scenario(const struct scenario *s, struct sim_engine *e, struct recorder *rec,
+                              struct fleet_world **out, struct sim_diag *d);
+
+#endif /* MODELS_FLEET_WORLD_H */
