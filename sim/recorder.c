@@ -44,10 +44,11 @@ static const char schema_sql[] =
     "  PRIMARY KEY (run_id, device_id));\n"
     "CREATE TABLE dfu_attempts (run_id INTEGER NOT NULL REFERENCES runs,\n"
     "  attempt_id INTEGER NOT NULL, device_id INTEGER NOT NULL, gateway_id INTEGER,\n"
-    "  client TEXT, start_ns INTEGER NOT NULL, upload_start_ns INTEGER,\n"
-    "  upload_end_ns INTEGER, reset_ns INTEGER, swap_start_ns INTEGER, swap_end_ns INTEGER,\n"
-    "  confirm_ns INTEGER, end_ns INTEGER NOT NULL, bytes INTEGER, chunks INTEGER,\n"
-    "  retries INTEGER, outcome TEXT NOT NULL, error TEXT,\n"
+    "  client TEXT, start_ns INTEGER NOT NULL, connect_ns INTEGER, validate_ns INTEGER,\n"
+    "  upload_start_ns INTEGER, upload_end_ns INTEGER, test_ns INTEGER, reset_ns INTEGER,\n"
+    "  swap_start_ns INTEGER, swap_end_ns INTEGER, reconnect_ns INTEGER, confirm_ns INTEGER,\n"
+    "  end_ns INTEGER NOT NULL, bytes INTEGER, chunks INTEGER, retries INTEGER,\n"
+    "  retransmissions INTEGER, outcome TEXT NOT NULL, error TEXT,\n"
     "  PRIMARY KEY (run_id, attempt_id));\n"
     "CREATE TABLE chunks (run_id INTEGER NOT NULL REFERENCES runs,\n"
     "  attempt_id INTEGER NOT NULL, device_id INTEGER NOT NULL, seq INTEGER NOT NULL,\n"
@@ -94,9 +95,10 @@ static const struct {
                    " updated_ns) VALUES (?,?,?,?,?,?,?)",
                    RECORDER_SUMMARY},
     [ST_ATTEMPT] = {"dfu_attempts (run_id, attempt_id, device_id, gateway_id, client,"
-                    " start_ns, upload_start_ns, upload_end_ns, reset_ns, swap_start_ns,"
-                    " swap_end_ns, confirm_ns, end_ns, bytes, chunks, retries, outcome,"
-                    " error) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                    " start_ns, connect_ns, validate_ns, upload_start_ns, upload_end_ns,"
+                    " test_ns, reset_ns, swap_start_ns, swap_end_ns, reconnect_ns, confirm_ns,"
+                    " end_ns, bytes, chunks, retries, retransmissions, outcome, error)"
+                    " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                     RECORDER_ATTEMPTS},
     [ST_CHUNK] = {"chunks (run_id, attempt_id, device_id, seq, offset, len, sent_ns,"
                   " acked_ns, rc) VALUES (?,?,?,?,?,?,?,?,?)",
@@ -379,17 +381,20 @@ int recorder_attempt_emit(struct recorder *rec, const struct recorder_attempt *a
     sqlite3_stmt *st = row_begin(rec, ST_ATTEMPT);
     if (st == NULL)
         return 0;
-    const int64_t times[] = {a->start_ns,      a->upload_start_ns, a->upload_end_ns, a->reset_ns,
-                             a->swap_start_ns, a->swap_end_ns,     a->confirm_ns,    a->end_ns,
-                             a->bytes,         a->chunks,          a->retries};
+    /* Columns 6.. in table order; RECORDER_NONE becomes NULL. */
+    const int64_t cols[] = {a->start_ns,      a->connect_ns,   a->validate_ns, a->upload_start_ns,
+                            a->upload_end_ns, a->test_ns,      a->reset_ns,    a->swap_start_ns,
+                            a->swap_end_ns,   a->reconnect_ns, a->confirm_ns,  a->end_ns,
+                            a->bytes,         a->chunks,       a->retries,     a->retransmissions};
+    const int n = (int)(sizeof(cols) / sizeof(cols[0]));
     sqlite3_bind_int64(st, 2, a->attempt_id);
     sqlite3_bind_int64(st, 3, a->device_id);
     bind_opt_i64(st, 4, a->gateway_id);
     bind_text(st, 5, a->client);
-    for (int i = 0; i < (int)(sizeof(times) / sizeof(times[0])); i++)
-        bind_opt_i64(st, 6 + i, times[i]);
-    bind_text(st, 17, a->outcome);
-    bind_text(st, 18, a->error);
+    for (int i = 0; i < n; i++)
+        bind_opt_i64(st, 6 + i, cols[i]);
+    bind_text(st, 6 + n, a->outcome);
+    bind_text(st, 7 + n, a->error);
     return row_end(rec, st);
 }
 

@@ -52,13 +52,22 @@ struct recorder_device {
 
 struct recorder_attempt {
     uint32_t attempt_id, device_id;
-    int64_t gateway_id; /* RECORDER_NONE if none */
-    const char *client; /* client model, NULL if none */
-    int64_t start_ns, upload_start_ns, upload_end_ns, reset_ns, swap_start_ns, swap_end_ns,
-        confirm_ns, end_ns;
-    int64_t bytes, chunks, retries;
-    const char *outcome; /* "updated", "failed", "reverted", "timeout", "cancelled" */
-    const char *error;   /* NULL, or why it failed */
+    int64_t gateway_id;  /* RECORDER_NONE if none */
+    const char *client;  /* client model, NULL if none */
+    int64_t start_ns;    /* the attempt began (client started) */
+    int64_t connect_ns;  /* link up */
+    int64_t validate_ns; /* first command before the upload (bootloader info, list) */
+    int64_t upload_start_ns, upload_end_ns;
+    int64_t test_ns;                    /* test (or confirm before the reset) answered */
+    int64_t reset_ns;                   /* reset answered */
+    int64_t swap_start_ns, swap_end_ns; /* the bootloader's work after that reset */
+    int64_t reconnect_ns;               /* link up again after the reset */
+    int64_t confirm_ns, end_ns;
+    int64_t bytes, chunks;
+    int64_t retries;         /* attempts of the same offset again (client-level) */
+    int64_t retransmissions; /* chunks sent again: lost, timed out or busy */
+    const char *outcome;     /* "updated", "failed", "reverted", "timeout", "cancelled" */
+    const char *error;       /* NULL, or why it failed */
 };
 
 struct recorder_chunk {

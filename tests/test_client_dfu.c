@@ -839,9 +839,18 @@ static void test_android_record_phases_and_swap_wait(void **state)
     assert_string_equal(a->client, "device-manager-android");
     assert_int_equal(a->device_id, 7);
     assert_null(a->error);
-    int64_t t[] = {a->start_ns,      r->connect_ns,   r->validate_ns, a->upload_start_ns,
-                   a->upload_end_ns, r->test_ns,      a->reset_ns,    r->wait_start_ns,
-                   r->wait_end_ns,   r->reconnect_ns, a->confirm_ns,  a->end_ns};
+    int64_t t[] = {a->start_ns,
+                   r->attempt.connect_ns,
+                   r->attempt.validate_ns,
+                   a->upload_start_ns,
+                   a->upload_end_ns,
+                   r->attempt.test_ns,
+                   a->reset_ns,
+                   r->wait_start_ns,
+                   r->wait_end_ns,
+                   r->attempt.reconnect_ns,
+                   a->confirm_ns,
+                   a->end_ns};
     for (size_t i = 1; i < ARRAY_LEN(t); i++) {
         assert_true(t[i] != RECORDER_NONE);
         assert_true(t[i - 1] <= t[i]);

@@ -66,16 +66,21 @@ static const struct recorder_attempt attempt = {
     .gateway_id = RECORDER_NONE,
     .client = "device-manager-android",
     .start_ns = 1000,
+    .connect_ns = 1500,
+    .validate_ns = 1700,
     .upload_start_ns = 2000,
     .upload_end_ns = 3000,
+    .test_ns = 3100,
     .reset_ns = RECORDER_NONE,
     .swap_start_ns = RECORDER_NONE,
     .swap_end_ns = RECORDER_NONE,
+    .reconnect_ns = RECORDER_NONE,
     .confirm_ns = RECORDER_NONE,
     .end_ns = 4000,
     .bytes = 393216,
     .chunks = 800,
     .retries = 0,
+    .retransmissions = 3,
     .outcome = "failed",
     .error = "rc 11",
 };
@@ -117,6 +122,10 @@ static void attempt_row_round_trips(void **state)
     assert_string_equal(query("select count(*) from dfu_attempts where gateway_id is null"
                               " and reset_ns is null and confirm_ns is null"),
                         "1");
+    assert_string_equal(query("select connect_ns || ',' || validate_ns || ',' || test_ns || ','"
+                              " || retransmissions || ',' || (reconnect_ns is null)"
+                              " from dfu_attempts"),
+                        "1500,1700,3100,3,1");
 }
 
 /* The record level filters tables: summary keeps devices but drops attempts; chunks

@@ -534,8 +534,8 @@ static void rec_begin(struct client_dfu *c, int64_t now)
     a->start_ns = now;
     a->upload_start_ns = a->upload_end_ns = a->reset_ns = RECORDER_NONE;
     a->swap_start_ns = a->swap_end_ns = a->confirm_ns = a->end_ns = RECORDER_NONE;
-    r->connect_ns = r->validate_ns = r->test_ns = RECORDER_NONE;
-    r->wait_start_ns = r->wait_end_ns = r->reconnect_ns = RECORDER_NONE;
+    a->connect_ns = a->validate_ns = a->test_ns = a->reconnect_ns = RECORDER_NONE;
+    r->wait_start_ns = r->wait_end_ns = RECORDER_NONE;
     r->smp_rc = RECORDER_NONE;
     c->error[0] = '\0';
 }
@@ -731,8 +731,8 @@ static int send_cmd(struct client_dfu *c, const struct client_dfu_ctx *cx, int64
         break;
     }
     assert(!w.overflow);
-    if (c->rec.validate_ns == RECORDER_NONE)
-        c->rec.validate_ns = now;
+    if (c->rec.attempt.validate_ns == RECORDER_NONE)
+        c->rec.attempt.validate_ns = now;
     return send_req(c, cx, op, group, id, seq, w.len, timeout, now, 0, 0);
 }
 
@@ -770,7 +770,7 @@ static int send_chunk(struct client_dfu *c, const struct client_dfu_ctx *cx, int
     c->rec.attempt.chunks++;
     c->rec.attempt.bytes += len;
     if (resend) {
-        c->rec.retransmissions++;
+        c->rec.attempt.retransmissions++;
         c->rec.attempt.retries++;
     }
     rc = send_req(c, cx, SMP_MGMT_OP_WRITE, SMP_MGMT_GROUP_IMAGE, SMP_IMG_MGMT_ID_UPLOAD, -1, w.len,
@@ -957,9 +957,9 @@ static int enter(struct client_dfu *c, enum client_dfu_state s, int64_t now,
     case CLIENT_DFU_CONNECT:
         if (c->link_up) {
             if (c->after_reset)
-                c->rec.reconnect_ns = now;
-            else if (c->rec.connect_ns == RECORDER_NONE)
-                c->rec.connect_ns = now;
+                c->rec.attempt.reconnect_ns = now;
+            else if (c->rec.attempt.connect_ns == RECORDER_NONE)
+                c->rec.attempt.connect_ns = now;
             return advance(c, now, cx);
         }
         c->extra_deadline = now + p->t_connect;
@@ -1236,7 +1236,7 @@ static int cmd_rsp(struct client_dfu *c, const struct rsp *r, int64_t now,
             return fail(c, now, cx, "failed", r->err_group, r->rc, "image test");
         if (find_entry(c, r, &e) < 0 || !e.found || !e.pending)
             return fail(c, now, cx, "failed", 0, RECORDER_NONE, "downgrade forbidden");
-        c->rec.test_ns = now;
+        c->rec.attempt.test_ns = now;
         return advance(c, now, cx);
     case CLIENT_DFU_CONFIRM: {
         if (r->rc != 0)
@@ -1249,7 +1249,7 @@ static int cmd_rsp(struct client_dfu *c, const struct rsp *r, int64_t now,
             return fail(c, now, cx, "failed", 0, RECORDER_NONE, "confirm not applied");
         c->rec.attempt.confirm_ns = now;
         if (!c->after_reset)
-            c->rec.test_ns = now;
+            c->rec.attempt.test_ns = now;
         return advance(c, now, cx);
     }
     case CLIENT_DFU_RESET:
@@ -1390,9 +1390,9 @@ static int on_connected(struct client_dfu *c, const struct client_dfu_conn *cn, 
         c->extra_deadline = -1;
         rsp_rearm(c, cx);
         if (c->after_reset)
-            c->rec.reconnect_ns = now;
+            c->rec.attempt.reconnect_ns = now;
         else
-            c->rec.connect_ns = now;
+            c->rec.attempt.connect_ns = now;
         return advance(c, now, cx);
     }
     if (c->state == CLIENT_DFU_UPLOAD && c->reopening) {

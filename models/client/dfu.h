@@ -234,12 +234,7 @@ struct client_dfu_image {
  * the phase did not happen. */
 struct client_dfu_record {
     struct recorder_attempt attempt;
-    int64_t connect_ns;                 /* link up for this attempt */
-    int64_t validate_ns;                /* first command before the upload sent */
-    int64_t test_ns;                    /* test (or confirm-before-reset) answered */
     int64_t wait_start_ns, wait_end_ns; /* the client's swap wait */
-    int64_t reconnect_ns;               /* link up again after the reset */
-    int64_t retransmissions;            /* chunks sent again (lost, timed out, busy) */
     int64_t timeouts;                   /* requests that got no answer in time */
     int64_t unexpected;                 /* inputs the state did not expect (late, foreign) */
     uint32_t smp_group;                 /* group of the error that ended it (err.group), 0 */

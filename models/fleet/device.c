@@ -652,11 +652,6 @@ static void client_emit(void *env, const struct client_dfu_record *r)
     struct fleet_device_attempt *l = &d->log[d->st.n_attempts % FLEET_DEVICE_LOG];
     *l = (struct fleet_device_attempt){
         .a = a,
-        .connect_ns = r->connect_ns,
-        .validate_ns = r->validate_ns,
-        .test_ns = r->test_ns,
-        .reconnect_ns = r->reconnect_ns,
-        .retransmissions = r->retransmissions,
         .smp_rc = r->smp_rc,
     };
     if (a.error != NULL) {

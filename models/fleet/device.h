@@ -141,8 +141,7 @@ struct fleet_device_ctx {
 #define FLEET_DEVICE_LOG 16
 struct fleet_device_attempt {
     struct recorder_attempt a; /* a.error points into error[] */
-    int64_t connect_ns, validate_ns, test_ns, reconnect_ns, retransmissions;
-    int32_t smp_rc; /* SMP rc that ended it, RECORDER_NONE */
+    int32_t smp_rc;            /* SMP rc that ended it, RECORDER_NONE */
     char error[96];
 };
 
