@@ -105,9 +105,20 @@ struct scenario_loss {
     double p_gb, p_bg; /* transition probabilities per PDU */
 };
 
-/* The BLE link of a device group, as negotiated. */
+/* How a group's devices are reached: AUTO is resolved when the world is built (models/fleet
+ * setup.c): BLE on boards with a BLE radio, UART on the RAK3172 (STM32WLE5, no radio). */
+enum scenario_transport {
+    SCENARIO_TRANSPORT_AUTO,
+    SCENARIO_TRANSPORT_BLE,
+    SCENARIO_TRANSPORT_UART
+};
+
+/* The link of a device group: the BLE link as negotiated, or a UART (transport, baud; the
+ * BLE keys are then ignored). */
 struct scenario_link {
-    int phy; /* enum scenario_phy */
+    int transport; /* enum scenario_transport */
+    uint32_t baud; /* UART bits per second */
+    int phy;       /* enum scenario_phy */
     uint16_t mtu, dle, latency;
     int64_t interval, timeout; /* ns */
     int64_t adv_delay;         /* advertising (or the central's wish) -> CONNECT_IND, ns */
@@ -140,6 +151,7 @@ struct scenario_client {
     uint16_t packets_per_event; /* the central's cap on packets per connection event */
     uint32_t attempts;
     int64_t swap_wait, retry_delay, start; /* ns */
+    struct scenario_pos at;                /* the client map (or the file when absent) */
 };
 
 struct scenario_group {
@@ -192,6 +204,7 @@ const char *scenario_board_name(enum scenario_board b);
 const char *scenario_bootloader_name(enum scenario_bootloader b);
 const char *scenario_record_name(enum scenario_record r);
 const char *scenario_client_kind_name(enum scenario_client_kind k);
+const char *scenario_transport_name(enum scenario_transport t);
 
 /* Unit parsers, exposed for --set and tests. Return 0 or SIM_EINVAL/SIM_ERANGE.
  * Durations: integer or decimal with ns|us|ms|s|min|h ("7.5ms"); a bare number is an error.

@@ -501,6 +501,8 @@ static void minimal_file_takes_documented_defaults(void **state)
     assert_int_equal(s.groups[0].firmware.netbuf.cpu_per_request, 200000);
     assert_int_equal(s.groups[0].firmware.app_start, 0);
     assert_int_equal(s.groups[0].link.adv_delay, 100000000);
+    assert_int_equal(s.groups[0].link.transport, SCENARIO_TRANSPORT_AUTO);
+    assert_int_equal(s.groups[0].link.baud, 115200);
     assert_int_equal(s.groups[0].link.phy, SCENARIO_PHY_2M);
     assert_int_equal(s.groups[0].link.mtu, 498);
     assert_int_equal(s.groups[0].link.dle, 251);
@@ -536,6 +538,8 @@ static void enum_names_match_the_schema(void **state)
     assert_string_equal(scenario_bootloader_name(SCENARIO_BOOT_COUNT), "?");
     assert_string_equal(scenario_record_name(SCENARIO_RECORD_SUMMARY), "summary");
     assert_string_equal(scenario_record_name(SCENARIO_RECORD_CHUNKS), "chunks");
+    assert_string_equal(scenario_transport_name(SCENARIO_TRANSPORT_AUTO), "auto");
+    assert_string_equal(scenario_transport_name(SCENARIO_TRANSPORT_UART), "uart");
 }
 
 /* ---- overrides ------------------------------------------------------------------------ */
@@ -691,6 +695,8 @@ static void visit_reports_every_setting_in_schema_order(void **state)
         {"devices.mice.firmware.netbuf.size", "2475B"},
         {"devices.mice.firmware.netbuf.count", "4"},
         {"devices.mice.firmware.netbuf.cpu_per_request", "200us"},
+        {"devices.mice.link.transport", "auto"},
+        {"devices.mice.link.baud", "115200"},
         {"devices.mice.link.phy", "2M"},
         {"devices.mice.link.mtu", "498"},
         {"devices.mice.link.dle", "251"},

@@ -72,6 +72,20 @@ struct fleet_device {
     bool connect_wanted;
     int64_t adv_since;
 
+    /* UART transport (cfg->transport == FLEET_TRANSPORT_UART) */
+    struct uart_link uart;
+    struct uart_link_ctx uart_cx;
+    struct smp_serial ser;    /* the device's receiver; APP only (its net_bufs are the pool's) */
+    struct smp_netbuf *hpool; /* the host's receive buffer: one packet */
+    struct smp_netbuf_ctx hpool_cx;
+    struct smp_serial hser; /* the host's receiver */
+    uint8_t *enc;           /* one encoded response (fits a net_buf), copied at once */
+    size_t enc_cap;
+    uint8_t *htx; /* frames the host has still to write, in order */
+    size_t htx_first, htx_len, htx_cap;
+    int64_t htx_last; /* when the host wrote its last frame */
+    bool host_conn;   /* the client was told CONNECTED (its session is up) */
+
     enum fleet_device_fault fault;
     struct mcuboot_slots_boot_result boot;
     struct fleet_device_stats st;
@@ -79,6 +93,35 @@ struct fleet_device {
 };
 
 /* ---- defaults ----------------------------------------------------------------------- */
+
+int fleet_serial_host_default(enum client_dfu_kind k, struct fleet_serial_host *out)
+{
+    memset(out, 0, sizeof(*out));
+    switch (k) {
+    case CLIENT_DFU_MCUMGR_CLI:
+        /* apache/mynewt-newtmgr: nmxact/nmserial/serial_xport.go: XportCfg Mtu 512 by
+         * default, MtuOut = mtu x 3/4 - 13 (clients.md §3) = 371; Tx() sleeps 20 ms before
+         * each continuation frame ("slower platforms ... have very small receive
+         * buffers"). */
+        out->packet_max = 512 * 3 / 4 - 13;
+        out->frame_gap_ns = 20 * 1000000LL;
+        return 0;
+    case CLIENT_DFU_SMPCLIENT:
+        /* intercreate/smpclient: src/smpclient/transport/serial.py: defaults
+         * max_smp_encoded_frame_size 256, line_length 128, line_buffers 2;
+         * max_unencoded_size = _base64_max(256) - ((_base64_cost(2 + 2) + 2) x 2 + 1)
+         * = (192 - 2) - ((6 + 2 + 2) x 2 + 1) = 190 - 21 = 169. It writes every frame of
+         * a packet at once. */
+        out->packet_max = 169;
+        out->frame_gap_ns = 0;
+        return 0;
+    case CLIENT_DFU_ANDROID:
+    case CLIENT_DFU_IOS:
+    case CLIENT_DFU_KIND_COUNT:
+        break;
+    }
+    return SIM_EINVAL;
+}
 
 void fleet_device_cfg_default(struct fleet_device_cfg *c)
 {
@@ -93,7 +136,9 @@ void fleet_device_cfg_default(struct fleet_device_cfg *c)
     c->netbuf = smp_netbuf_cfg_default();
     c->netbuf.buf_size = 2475;
     c->netbuf.buf_count = 4;
+    c->transport = FLEET_TRANSPORT_BLE;
     ble_link_cfg_default(&c->link);
+    uart_link_cfg_default(&c->uart);
     c->client = client_dfu_cfg_default(CLIENT_DFU_ANDROID);
     c->pref_latency = 99;
     c->app_boot_ns = 0;
@@ -212,6 +257,11 @@ static bool is_xip(const struct fleet_device *d)
     return d->cfg->mode >= MCUBOOT_SLOTS_DIRECT_XIP;
 }
 
+static bool is_uart(const struct fleet_device *d)
+{
+    return d->cfg->transport == FLEET_TRANSPORT_UART;
+}
+
 bool fleet_device_confirmed(const struct fleet_device *d)
 {
     /* Direct-XIP and RAM-load without revert have no confirmation: the newest valid image
@@ -278,18 +328,21 @@ static int pool_timer_arm(void *env, int64_t at)
     return 0;
 }
 
+static int device_serial_send(struct fleet_device *d, const uint8_t *b, size_t n, int64_t now);
+
 /* The busy period ended: the staged responses leave. */
 static int pool_process(void *env, const uint8_t *pkt, size_t n, uint8_t *rsp, size_t cap,
                         int64_t now)
 {
     struct fleet_device *d = env;
-    (void)pkt, (void)n, (void)rsp, (void)cap, (void)now;
+    (void)pkt, (void)n, (void)rsp, (void)cap;
     size_t off = 0;
     while (off < d->stage_len) {
         uint32_t len;
         memcpy(&len, d->stage + off, 4);
         if (d->app_conn) {
-            int rc = smp_bt_send(&d->bt, d->stage + off + 4, len, &d->bt_cx);
+            int rc = is_uart(d) ? device_serial_send(d, d->stage + off + 4, len, now)
+                                : smp_bt_send(&d->bt, d->stage + off + 4, len, &d->bt_cx);
             if (rc < 0)
                 return rc;
         }
@@ -559,10 +612,17 @@ static void app_disconnected(struct fleet_device *d, int64_t now)
     d->adv_since = now;
 }
 
-/* The central wants a connection: CONNECT_IND adv_ns after the device advertises. */
+/* The central wants a connection: CONNECT_IND adv_ns after the device advertises. Over a
+ * UART: the session starts (FLEET_T_CONNECT) at once if the application runs, else when it
+ * does (app_start). */
 static void want_connect(struct fleet_device *d, int64_t now)
 {
     d->connect_wanted = true;
+    if (is_uart(d)) {
+        if (d->state == FLEET_DEV_APP && !d->host_conn)
+            arm(d, FLEET_T_CONNECT, now);
+        return;
+    }
     if (d->state != FLEET_DEV_APP || ble_link_state_get(&d->link) != BLE_LINK_DISCONNECTED)
         return;
     int64_t at = (d->adv_since > now ? d->adv_since : now) + d->cfg->adv_ns;
@@ -602,9 +662,153 @@ static void link_note(void *env, const struct ble_link_note *n)
     }
 }
 
+/* ---- the UART and the host ----------------------------------------------------------- */
+
+static int uart_arm(void *env, int64_t at)
+{
+    arm(env, FLEET_T_UART, at);
+    return 0;
+}
+static void uart_cancel(void *env)
+{
+    cancel(env, FLEET_T_UART);
+}
+
+/* A response frame: encoded, all frames at once (Zephyr's smp_uart writes them back to
+ * back), device -> host. */
+static int device_serial_send(struct fleet_device *d, const uint8_t *b, size_t n, int64_t now)
+{
+    size_t len;
+    if (smp_serial_encode(b, n, d->enc, d->enc_cap, &len) != 0) {
+        d->st.n_tx_dropped++; /* longer than the length field: never with our sizes */
+        return 0;
+    }
+    int rc = uart_link_send(&d->uart, UART_LINK_D2H, d->enc, len, now, &d->uart_cx);
+    if (rc == 1)
+        d->st.n_tx_dropped++;
+    return rc < 0 ? rc : 0;
+}
+
+/* The host's worker has no cost: a decoded response goes to the client at once. */
+static int host_timer_arm(void *env, int64_t at)
+{
+    (void)env, (void)at;
+    return 0;
+}
+
+static int host_process(void *env, const uint8_t *pkt, size_t n, uint8_t *rsp, size_t cap,
+                        int64_t now)
+{
+    struct fleet_device *d = env;
+    (void)rsp, (void)cap;
+    if (!d->host_conn)
+        return 0;
+    struct client_dfu_rx rx = {pkt, n};
+    return client_dfu_step(d->client, CLIENT_DFU_IN_RX, &rx, now, &d->client_cx);
+}
+
+static void host_frame(struct fleet_device *d, const uint8_t *p, size_t n, int64_t at)
+{
+    enum smp_serial_rx rx;
+    (void)smp_serial_rx_frame(&d->hser, p, n, at, &d->hpool_cx, &rx);
+    /* cpu_per_request 0 and no flash cost: the worker is done at `at`. */
+    for (int k = 0; k < SMP_NETBUF_MAX_COUNT && smp_netbuf_busy(d->hpool); k++)
+        (void)smp_netbuf_timer(d->hpool, at, &d->hpool_cx);
+}
+
+static void device_frame(struct fleet_device *d, const uint8_t *p, size_t n, int64_t at)
+{
+    if (d->state != FLEET_DEV_APP || !d->app_conn) {
+        d->st.n_serial_lost++; /* MCUboot runs: nobody reads the UART */
+        return;
+    }
+    enum smp_serial_rx rx;
+    (void)smp_serial_rx_frame(&d->ser, p, n, at, &d->pool_cx, &rx);
+}
+
+/* Every send is whole frames, so a delivery splits into lines ending 0x0a. */
+static void uart_deliver(void *env, enum uart_link_dir dir, const uint8_t *p, size_t n, int64_t at)
+{
+    struct fleet_device *d = env;
+    d->now = at;
+    size_t start = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (p[i] != 0x0a && i + 1 < n)
+            continue;
+        if (dir == UART_LINK_H2D)
+            device_frame(d, p + start, i + 1 - start, at);
+        else
+            host_frame(d, p + start, i + 1 - start, at);
+        start = i + 1;
+    }
+}
+
+/* Write the host's queued frames at now: a start frame at once (after the frame before
+ * it), a continuation frame serial.frame_gap_ns after the previous write. */
+static int host_pump(struct fleet_device *d, int64_t now)
+{
+    while (d->htx_len > 0) {
+        const uint8_t *f = d->htx + d->htx_first;
+        const uint8_t *nl = memchr(f, 0x0a, d->htx_len);
+        size_t k = nl != NULL ? (size_t)(nl - f) + 1 : d->htx_len;
+        int64_t at = f[0] == 0x04 ? d->htx_last + d->cfg->serial.frame_gap_ns : now;
+        if (at > now) {
+            arm(d, FLEET_T_HOST_TX, at);
+            return 0;
+        }
+        int rc = uart_link_send(&d->uart, UART_LINK_H2D, f, k, now, &d->uart_cx);
+        if (rc < 0)
+            return rc;
+        if (rc == 1)
+            d->st.n_tx_dropped++;
+        d->htx_last = now;
+        d->htx_first += k;
+        d->htx_len -= k;
+    }
+    d->htx_first = 0;
+    return 0;
+}
+
+/* The client's request: encoded straight into the host's queue of frames to write. */
+static int host_send(struct fleet_device *d, const uint8_t *b, size_t n)
+{
+    size_t len = smp_serial_encoded_len(n);
+    if (d->htx_first + d->htx_len + len > d->htx_cap && d->htx_first > 0) {
+        memmove(d->htx, d->htx + d->htx_first, d->htx_len);
+        d->htx_first = 0;
+    }
+    if (d->htx_len + len > d->htx_cap) {
+        size_t cap = d->htx_cap ? d->htx_cap : 1024;
+        while (cap < d->htx_len + len)
+            cap *= 2;
+        uint8_t *p = realloc(d->htx, cap);
+        if (p == NULL)
+            return SIM_ENOMEM;
+        d->htx = p;
+        d->htx_cap = cap;
+    }
+    if (smp_serial_encode(b, n, d->htx + d->htx_first + d->htx_len, len, &len) != 0) {
+        d->st.n_tx_dropped++; /* longer than the length field: never with our sizes */
+        return 0;
+    }
+    d->htx_len += len;
+    return host_pump(d, d->now);
+}
+
+/* The client's session starts (the application runs and the client asked for it). */
+static int host_connected(struct fleet_device *d, int64_t now)
+{
+    d->connect_wanted = false;
+    d->host_conn = true;
+    struct client_dfu_conn c = {(uint16_t)(d->cfg->serial.packet_max + 3)};
+    return client_dfu_step(d->client, CLIENT_DFU_IN_CONNECTED, &c, now, &d->client_cx);
+}
+
 static int client_send(void *env, const uint8_t *b, size_t n)
 {
     struct fleet_device *d = env;
+    if (is_uart(d))
+        return host_send(d, b, n);
     size_t max = ble_link_sdu_max(&d->link);
     for (size_t off = 0; off < n; off += max) {
         size_t k = n - off < max ? n - off : max;
@@ -762,7 +966,7 @@ static int app_start(struct fleet_device *d, int64_t now)
         if ((rc = fw_ble_smp_subscribe(&d->ble_smp, &d->bus)) != 0)
             return rc;
     }
-    if (c->ble_latency) {
+    if (c->ble_latency && !is_uart(d)) {
         struct fw_ble_latency_cfg lcfg = fw_ble_latency_cfg_default();
         lcfg.pref_latency = c->pref_latency;
         lcfg.pref_interval = (uint16_t)(c->link.interval_ns / BT_MS_1_25);
@@ -781,8 +985,18 @@ static int app_start(struct fleet_device *d, int64_t now)
             return rc;
     }
     struct fw_event ready = fw_event_module_state(FW_EVENT_MOD_MAIN, FW_EVENT_STATE_READY);
-    struct fw_event ble_ready = fw_event_module_state(FW_EVENT_MOD_BLE_STATE, FW_EVENT_STATE_READY);
     (void)fw_event_bus_submit(&d->bus, &ready, now);
+    if (is_uart(d)) {
+        /* The serial transport is up with the application; a client that asked for a
+         * session gets it now. */
+        smp_serial_init(&d->ser, d->pool, c->uart.baud);
+        d->ser.conn = ++d->conn_id;
+        d->app_conn = true;
+        if (d->connect_wanted)
+            arm(d, FLEET_T_CONNECT, now);
+        return 0;
+    }
+    struct fw_event ble_ready = fw_event_module_state(FW_EVENT_MOD_BLE_STATE, FW_EVENT_STATE_READY);
     (void)fw_event_bus_submit(&d->bus, &ble_ready, now);
     d->adv_since = now;
     /* A central that reconnected on its own (after a supervision timeout) while MCUboot ran
@@ -805,6 +1019,8 @@ static void app_stop(struct fleet_device *d, int64_t now)
     for (size_t i = 0; i < sizeof(app_slots) / sizeof(app_slots[0]); i++)
         cancel(d, app_slots[i]);
     d->app_conn = false;
+    if (is_uart(d))
+        smp_serial_fini(&d->ser);
     smp_bt_fini(&d->bt);
     smp_netbuf_free(d->pool);
     d->pool = NULL;
@@ -886,10 +1102,26 @@ static int boot(struct fleet_device *d, int64_t now)
     return 0;
 }
 
+/* UART: the wire is flushed, MCUboot starts, then the client's session ends. */
+static void device_reboot_uart(struct fleet_device *d, int64_t now)
+{
+    app_stop(d, now);
+    (void)uart_link_flush(&d->uart, now, &d->uart_cx);
+    (void)boot(d, now);
+    if (d->host_conn) {
+        d->host_conn = false;
+        (void)client_dfu_step(d->client, CLIENT_DFU_IN_DISCONNECTED, NULL, now, &d->client_cx);
+    }
+}
+
 static void device_reboot(struct fleet_device *d, int64_t now)
 {
     if (d->state != FLEET_DEV_APP) {
         d->st.n_unexpected++;
+        return;
+    }
+    if (is_uart(d)) {
+        device_reboot_uart(d, now);
         return;
     }
     enum ble_link_state ls = ble_link_state_get(&d->link);
@@ -902,6 +1134,32 @@ static void device_reboot(struct fleet_device *d, int64_t now)
 }
 
 /* ---- public ---------------------------------------------------------------------------- */
+
+/* The UART, the host's receiver and buffers; the client's packet limit (device.h). */
+static int uart_setup(struct fleet_device *d, struct client_dfu_cfg *ccfg, struct sim_diag *diag)
+{
+    const struct fleet_device_cfg *cfg = d->cfg;
+    if (cfg->serial.packet_max == 0 || uart_link_init(&d->uart, &cfg->uart) != 0) {
+        sim_diag_add(diag,
+                     "device %u: bad UART settings (baud > 0, 5-9 data bits, parity 0-1, 1-2 "
+                     "stop bits, serial.packet_max > 0)",
+                     d->id);
+        return SIM_EINVAL;
+    }
+    d->uart_cx = (struct uart_link_ctx){d, uart_arm, uart_cancel, uart_deliver};
+    struct smp_netbuf_cfg hcfg = {
+        .buf_size = cfg->netbuf.buf_size + 2, .buf_count = 1, .cpu_per_request = 0};
+    d->hpool = smp_netbuf_new(&hcfg);
+    d->enc_cap = smp_serial_encoded_len(cfg->netbuf.buf_size); /* a response fits a net_buf */
+    d->enc = malloc(d->enc_cap);
+    if (d->hpool == NULL || d->enc == NULL)
+        return SIM_ENOMEM;
+    d->hpool_cx = (struct smp_netbuf_ctx){d, host_timer_arm, NULL, host_process};
+    smp_serial_init(&d->hser, d->hpool, cfg->uart.baud);
+    if (ccfg->p.packet_cap == 0 || ccfg->p.packet_cap > cfg->serial.packet_max)
+        ccfg->p.packet_cap = cfg->serial.packet_max;
+    return 0;
+}
 
 struct fleet_device *fleet_device_new(uint32_t id, const struct fleet_device_cfg *cfg,
                                       const struct fleet_device_ctx *cx, uint64_t seed,
@@ -959,12 +1217,19 @@ struct fleet_device *fleet_device_new(uint32_t id, const struct fleet_device_cfg
     d->cc_cx = (struct fw_cc_dfu_ctx){d,        cc_arm,   cc_cancel,  fw_confirm, cc_clean,
                                       cc_erase, cc_write, cc_upgrade, cc_reboot,  fw_emit};
     d->link_cx = (struct ble_link_ctx){d, link_arm, link_cancel, link_deliver, NULL, link_note};
-    if (ble_link_init(&d->link, &cfg->link, seed, id) != 0) {
+    /* A UART device keeps an idle BLE link with default settings: the BLE keys are
+     * ignored, and it is never connected. */
+    struct ble_link_cfg lcfg = cfg->link;
+    if (is_uart(d))
+        ble_link_cfg_default(&lcfg);
+    if (ble_link_init(&d->link, &lcfg, seed, id) != 0) {
         sim_diag_add(diag, "device %u: the link settings are out of range", id);
         goto fail;
     }
     struct client_dfu_cfg ccfg = cfg->client;
     ccfg.device_id = id;
+    if (is_uart(d) && uart_setup(d, &ccfg, diag) != 0)
+        goto fail;
     d->client = client_dfu_new(&ccfg, cfg->client_image);
     if (d->client == NULL) {
         sim_diag_add(diag, "device %u: bad client settings (window, alignment, attempts)", id);
@@ -983,11 +1248,20 @@ void fleet_device_free(struct fleet_device *d)
     if (d == NULL)
         return;
     if (d->pool != NULL) {
+        if (is_uart(d))
+            smp_serial_fini(&d->ser);
         smp_bt_fini(&d->bt);
         smp_netbuf_free(d->pool);
     }
     client_dfu_free(d->client);
     ble_link_fini(&d->link);
+    uart_link_fini(&d->uart);
+    if (d->hpool != NULL) {
+        smp_serial_fini(&d->hser);
+        smp_netbuf_free(d->hpool);
+    }
+    free(d->enc);
+    free(d->htx);
     mcuboot_slots_fini(&d->slots);
     free(d->stage);
     free(d->crx);
@@ -1019,6 +1293,10 @@ static int on_fault(struct fleet_device *d, int64_t now)
 {
     switch (d->fault) {
     case FLEET_FAULT_LINK_DROP:
+        if (is_uart(d)) {
+            d->st.n_unexpected++; /* a UART does not drop */
+            return 0;
+        }
         if (ble_link_state_get(&d->link) == BLE_LINK_CONNECTED)
             return ble_link_disconnect(&d->link, BLE_LINK_REASON_TIMEOUT, now, &d->link_cx);
         return 0;
@@ -1053,6 +1331,8 @@ static int timer_input(struct fleet_device *d, int slot, uint32_t gen, int64_t n
         }
         return app_start(d, now);
     case FLEET_T_CONNECT:
+        if (is_uart(d))
+            return d->state == FLEET_DEV_APP && !d->host_conn ? host_connected(d, now) : 0;
         if (d->state == FLEET_DEV_APP && ble_link_state_get(&d->link) == BLE_LINK_DISCONNECTED) {
             d->connect_wanted = false;
             return ble_link_connect(&d->link, now, &d->link_cx);
@@ -1070,6 +1350,10 @@ static int timer_input(struct fleet_device *d, int slot, uint32_t gen, int64_t n
     }
     case FLEET_T_FAULT:
         return on_fault(d, now);
+    case FLEET_T_UART:
+        return uart_link_timer(&d->uart, now, &d->uart_cx);
+    case FLEET_T_HOST_TX:
+        return host_pump(d, now);
     default:
         break;
     }
@@ -1123,7 +1407,14 @@ void fleet_device_check(const struct fleet_device *d)
         assert(!d->app_conn);
         assert(!d->slots.ble_active);
     }
-    assert(!d->app_conn || ble_link_state_get(&d->link) == BLE_LINK_CONNECTED);
+    if (is_uart(d)) {
+        assert(!d->app_conn || d->state == FLEET_DEV_APP);
+        assert(!d->slots.ble_active);
+        assert(ble_link_state_get(&d->link) == BLE_LINK_DISCONNECTED);
+        assert(d->htx_first + d->htx_len <= d->htx_cap);
+    } else {
+        assert(!d->app_conn || ble_link_state_get(&d->link) == BLE_LINK_CONNECTED);
+    }
     ble_link_check(&d->link);
     client_dfu_check(d->client);
 #else
@@ -1158,6 +1449,11 @@ const struct fleet_device_attempt *fleet_device_attempt_get(const struct fleet_d
 const struct ble_link *fleet_device_link(const struct fleet_device *d)
 {
     return &d->link;
+}
+
+const struct uart_link *fleet_device_uart(const struct fleet_device *d)
+{
+    return &d->uart;
 }
 
 const struct mcuboot_slots *fleet_device_slots(const struct fleet_device *d)

@@ -1,7 +1,11 @@
-/* models/fleet/device.h - one simulated device and the central that updates it: board
- * (flash map + chips) + MCUboot slots + SMP server (os_mgmt, img_mgmt) + net_buf pool + SMP
- * BLE transport + nRF Desktop / CAF firmware modules + the peripheral end of a BLE link, and
- * on the other end of the link a central running one DFU client (models/client/dfu.h).
+/* models/fleet/device.h - one simulated device and the host that updates it: board
+ * (flash map + chips) + MCUboot slots + SMP server (os_mgmt, img_mgmt) + net_buf pool + an
+ * SMP transport + nRF Desktop / CAF firmware modules, and on the other end one DFU client
+ * (models/client/dfu.h). The transport is one of two (fleet_device_cfg.transport):
+ *   BLE:  the SMP BLE transport and the peripheral end of a BLE link (models/ble), with a
+ *         central running the client;
+ *   UART: the SMP serial transport (models/smp/serial.h) over a UART (models/uart), with a
+ *         host (a PC) running the client through its serial port.
  *
  * The device owns no clock and no engine: every timer of every model inside it is a slot
  * (enum fleet_device_timer) that it arms through struct fleet_device_ctx, and the owner
@@ -13,17 +17,30 @@
  *
  *   OFF --fleet_device_power_on / MCUboot boots (radio off)--> BOOT
  *   BOOT --BOOT timer at MCUboot end + app_boot_ns, an image runs / modules init,
- *          main READY, advertise--> APP
+ *          main READY, advertise (BLE) or serial transport up (UART)--> APP
  *   BOOT --BOOT timer, nothing bootable--> DEAD
  *   APP --os_mgmt reset timer (250 ms after the reset response), config-channel reboot,
  *         fleet_device_reset / link peer_lost, RAM state lost, MCUboot boots--> BOOT
- *   APP: advertising while the link is DISCONNECTED; a central that asked to connect gets
- *        CONNECT_IND adv_ns after advertising began (or after it asked)
+ *   APP (BLE): advertising while the link is DISCONNECTED; a central that asked to connect
+ *        gets CONNECT_IND adv_ns after advertising began (or after it asked)
  *   DEAD: terminal; every input is counted in n_unexpected
  *
  *   OFF, BOOT, DEAD: no device-side timer is armed but BOOT (in BOOT); the SMP transport
  *                    is disconnected; the MCUboot slots see no BLE activity
  *   APP:             the modules the configuration enables are initialised
+ *
+ * UART (assumptions, README "Simplifications"): there is no advertising and no connection.
+ * The host's serial port stays open across device resets; the client's SMP session is
+ * what comes and goes: a device reset flushes the UART (uart_link_flush: bytes on the
+ * wire are lost) and ends the session (the client gets DISCONNECTED right after MCUboot
+ * starts, as the tools' separate `reset` and `image list` runs see it), and the client's
+ * (re)connect is answered with CONNECTED as soon as the device's application runs (at
+ * once if it already does): no enumeration or port-open delay. Frames that reach a device
+ * in BOOT are lost. ble_latency and the BLE link keys do not apply (not initialised), the
+ * flash never sees the BLE slowdown. The client's packet limit is the serial host's
+ * (struct fleet_serial_host): CONNECTED carries att_mtu = packet_max + 3, because the
+ * client builds packets of at most att_mtu - 3, and packet_max also caps a buf_size learnt
+ * from MCUmgr parameters (client profile packet_cap).
  *
  * Flash time: a packet's effects (flash operations, upload state) are applied when the
  * net_buf worker takes it, and its responses leave when the worker's busy time (CPU per
@@ -53,13 +70,15 @@
 #include "models/smp/img_mgmt.h"
 #include "models/smp/netbuf.h"
 #include "models/smp/os_mgmt.h"
+#include "models/smp/serial.h"
 #include "models/smp/server.h"
+#include "models/uart/link.h"
 #include "sim/recorder.h"
 
 /* Timer slots of one device (each is one sim_engine_timer in the world). */
 enum fleet_device_timer {
     FLEET_T_BOOT,      /* MCUboot + application start done */
-    FLEET_T_CONNECT,   /* the central's CONNECT_IND */
+    FLEET_T_CONNECT,   /* the central's CONNECT_IND (UART: the client's session starts) */
     FLEET_T_LINK,      /* ble_link's one timer */
     FLEET_T_NETBUF,    /* SMP worker completion */
     FLEET_T_OS_RESET,  /* os_mgmt reset delay */
@@ -71,7 +90,9 @@ enum fleet_device_timer {
     FLEET_T_CLIENT_RSP = FLEET_T_CC0 + FW_CC_DFU_TIMER_COUNT, /* client response deadline */
     FLEET_T_CLIENT_WAIT,                                      /* client swap wait / retry delay */
     FLEET_T_START,                                            /* the client starts */
-    FLEET_T_FAULT, /* injected fault (fleet_device_fault_at) */
+    FLEET_T_FAULT,   /* injected fault (fleet_device_fault_at) */
+    FLEET_T_UART,    /* uart_link's one timer */
+    FLEET_T_HOST_TX, /* the host writes its next serial frame */
     FLEET_T_COUNT
 };
 
@@ -89,6 +110,23 @@ enum fleet_device_smp {
     FLEET_SMP_BLE_SMP,    /* CAF ble_smp */
     FLEET_SMP_BOTH        /* both enabled: a build the SDK refuses (fw_config_check) */
 };
+
+/* How the client reaches the device's SMP server. */
+enum fleet_device_transport {
+    FLEET_TRANSPORT_BLE, /* GATT write commands / notifications over the BLE link */
+    FLEET_TRANSPORT_UART /* SMP serial frames (base64, CRC16) over a UART */
+};
+
+/* The host end of a serial link: what the client's serial transport does. */
+struct fleet_serial_host {
+    uint16_t packet_max;  /* largest SMP packet (header + CBOR) the client builds, bytes */
+    int64_t frame_gap_ns; /* pause before the host writes each continuation frame, ns */
+};
+
+/* The serial transport of client kind k (upstream defaults; sources in device.c).
+ * Returns 0, or SIM_EINVAL for a client without one (Device Manager Android and iOS speak
+ * BLE only); *out is then zeroed. */
+int fleet_serial_host_default(enum client_dfu_kind k, struct fleet_serial_host *out);
 
 /* Faults a test or a scenario can inject. */
 enum fleet_device_fault {
@@ -109,17 +147,22 @@ struct fleet_device_cfg {
     bool dfu_lock, config_channel_dfu, ble_latency, reassembly;
     bool mcumgr_params; /* os_mgmt answers MCUmgr parameters */
     struct smp_netbuf_cfg netbuf;
-    struct ble_link_cfg link;     /* negotiated values (mtu, dle, phy) */
-    struct client_dfu_cfg client; /* device_id is set per device */
-    uint16_t pref_latency;        /* ble_latency's preferred latency (CONFIG_BT_..._LATENCY) */
-    int64_t app_boot_ns;          /* application start to advertising, ns */
-    int64_t adv_ns;               /* advertising to CONNECT_IND, ns */
-    int64_t start_ns;             /* the client starts at this time */
+    enum fleet_device_transport transport;
+    struct ble_link_cfg link;        /* BLE: negotiated values (mtu, dle, phy) */
+    struct uart_link_cfg uart;       /* UART: baud and byte format */
+    struct fleet_serial_host serial; /* UART: the host's serial transport (packet_max > 0) */
+    struct client_dfu_cfg client;    /* device_id is set per device */
+    uint16_t pref_latency;           /* ble_latency's preferred latency (CONFIG_BT_..._LATENCY) */
+    int64_t app_boot_ns;             /* application start to advertising, ns */
+    int64_t adv_ns;                  /* advertising to CONNECT_IND, ns */
+    int64_t start_ns;                /* the client starts at this time */
 };
 
 /* Defaults: swap-move, dfu_mcumgr with lock + ble_latency, no config-channel DFU,
- * netbuf 2475 x 4, reassembly and MCUmgr parameters on, link defaults, Android client; app_boot_ns 0 and adv_ns
- * 100 ms (both unverified assumptions). slots and client_image must be set by the caller. */
+ * netbuf 2475 x 4, reassembly and MCUmgr parameters on, BLE with link defaults (UART
+ * defaults, 115200 8N1, and a zero serial host kept for a switch to UART), Android client;
+ * app_boot_ns 0 and adv_ns 100 ms (both unverified assumptions). slots and client_image
+ * must be set by the caller. */
 void fleet_device_cfg_default(struct fleet_device_cfg *c);
 
 struct fleet_device;
@@ -158,15 +201,16 @@ struct fleet_device_stats {
     uint32_t n_rejects;         /* commands refused rc 11 */
     uint32_t n_boots, n_swaps, n_attempts, n_reverts;
     uint32_t n_unexpected;  /* inputs that did not fit the state */
-    uint32_t n_tx_dropped;  /* SDUs the link refused */
+    uint32_t n_tx_dropped;  /* SDUs the link refused (UART: sends over queue_bytes) */
+    uint32_t n_serial_lost; /* UART frames that reached a device not running its app */
     uint8_t last_swap_type; /* enum mcuboot_trailer_swap of the last boot */
     int running_image;      /* table index running, MCUBOOT_SLOTS_NONE */
     bool ran_update;        /* the update image ran at least once */
 };
 
 /* Allocate a device with id `id` (records, random streams: seed, id). cfg, ctx and wear
- * are kept by pointer. wear may be NULL. Returns NULL on bad configuration or no memory
- * (message in d). */
+ * are kept by pointer. wear may be NULL. Returns NULL on bad configuration (UART: bad
+ * uart settings, serial.packet_max 0) or no memory (message in d). */
 struct fleet_device *fleet_device_new(uint32_t id, const struct fleet_device_cfg *cfg,
                                       const struct fleet_device_ctx *cx, uint64_t seed,
                                       struct flash_wear *wear, struct sim_diag *d);
@@ -193,6 +237,8 @@ const struct client_dfu *fleet_device_client(const struct fleet_device *dev);
 const struct fleet_device_attempt *fleet_device_attempt_get(const struct fleet_device *dev,
                                                             uint32_t i);
 const struct ble_link *fleet_device_link(const struct fleet_device *dev);
+/* The UART link (meaningful with FLEET_TRANSPORT_UART only). */
+const struct uart_link *fleet_device_uart(const struct fleet_device *dev);
 const struct mcuboot_slots *fleet_device_slots(const struct fleet_device *dev);
 /* Final state for the devices table: "updated", "reverted", "failed", "pending", "dead". */
 const char *fleet_device_outcome(const struct fleet_device *dev);

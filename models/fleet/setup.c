@@ -1,8 +1,9 @@
 /* models/fleet/setup.c - a loaded scenario -> checks the loader cannot make -> a world.
  *
  * The scenario layer (sim/) knows no model, so the firmware combinations the SDK refuses,
- * link settings out of the Bluetooth ranges and images too large for a mode are checked
- * here, each reported at the position the loader kept for its map. */
+ * link settings out of the Bluetooth ranges, transports the board or the client cannot
+ * use and images too large for a mode are checked here, each reported at the position the
+ * loader kept for its map. link.transport auto is resolved here too (transport_of). */
 #include "models/fleet/world.h"
 
 #include <stdio.h>
@@ -21,16 +22,67 @@ static void where(char *buf, size_t n, const struct scenario_pos *p, const char 
         snprintf(buf, n, "%s", key);
 }
 
-static struct fw_config fw_of(const struct scenario_firmware *f)
+/* Boards whose SoC has a BLE radio: all but the RAK3172 (STM32WLE5: LoRa only,
+ * flash-and-ble.md §1 "No BLE radio"). */
+static bool board_has_ble(enum scenario_board b)
+{
+    return b != SCENARIO_BOARD_RAK3172;
+}
+
+/* link.transport with auto resolved: BLE where the board has a radio, else the UART. */
+static enum fleet_device_transport transport_of(const struct scenario_group *g)
+{
+    switch (g->link.transport) {
+    case SCENARIO_TRANSPORT_BLE:
+        return FLEET_TRANSPORT_BLE;
+    case SCENARIO_TRANSPORT_UART:
+        return FLEET_TRANSPORT_UART;
+    default:
+        return board_has_ble(g->board) ? FLEET_TRANSPORT_BLE : FLEET_TRANSPORT_UART;
+    }
+}
+
+/* Over a UART the firmware has no MCUmgr Bluetooth transport and no ble_latency (the key
+ * is ignored). */
+static struct fw_config fw_of(const struct scenario_firmware *f, bool uart)
 {
     return (struct fw_config){
         .dfu_mcumgr = f->smp == SCENARIO_SMP_DFU_MCUMGR || f->smp == SCENARIO_SMP_BOTH,
         .ble_smp = f->smp == SCENARIO_SMP_BLE_SMP || f->smp == SCENARIO_SMP_BOTH,
         .config_channel_dfu = f->config_channel_dfu,
         .dfu_lock = f->dfu_lock,
-        .ble_latency = f->ble_latency,
-        .transport_bt = true,
+        .ble_latency = f->ble_latency && !uart,
+        .transport_bt = !uart,
     };
+}
+
+/* The transport of group i against its board and the client: 0 or SIM_EINVAL. */
+static int check_transport(const struct scenario *s, size_t i, struct sim_diag *d)
+{
+    const struct scenario_group *g = &s->groups[i];
+    char at[512], key[64];
+    if (g->link.transport == SCENARIO_TRANSPORT_BLE && !board_has_ble(g->board)) {
+        snprintf(key, sizeof(key), "devices[%zu].link.transport", i);
+        where(at, sizeof(at), &g->link.at, key);
+        sim_diag_add(d,
+                     "%s: ble needs a BLE radio and group %s's board %s has none; use uart "
+                     "(or auto, which picks uart there)",
+                     at, g->name, scenario_board_name(g->board));
+        return SIM_EINVAL;
+    }
+    struct fleet_serial_host host;
+    if (transport_of(g) == FLEET_TRANSPORT_UART &&
+        fleet_serial_host_default((enum client_dfu_kind)s->client.kind, &host) != 0) {
+        where(at, sizeof(at), &s->client.at, "client.kind");
+        sim_diag_add(d,
+                     "%s: %s speaks SMP over BLE only, and group %s (%s) is reached over a UART "
+                     "(devices[%zu].link.transport); use mcumgr-cli or smpclient, which have a "
+                     "serial transport",
+                     at, scenario_client_kind_name((enum scenario_client_kind)s->client.kind),
+                     g->name, scenario_board_name(g->board), i);
+        return SIM_EINVAL;
+    }
+    return 0;
 }
 
 static void link_cfg(const struct scenario_link *l, const struct scenario_client *c,
@@ -80,14 +132,17 @@ int fleet_world_check(const struct scenario *s, struct sim_diag *d)
         char key[64];
         snprintf(key, sizeof(key), "devices[%zu].firmware", i);
         where(at, sizeof(at), &g->firmware.at, key);
-        struct fw_config fc = fw_of(&g->firmware);
+        bool uart = transport_of(g) == FLEET_TRANSPORT_UART;
+        struct fw_config fc = fw_of(&g->firmware, uart);
         if (fw_config_check(&fc, at, d) != 0)
+            rc = SIM_EINVAL;
+        if (check_transport(s, i, d) != 0)
             rc = SIM_EINVAL;
         struct ble_link_cfg lc;
         link_cfg(&g->link, &s->client, &lc);
         snprintf(key, sizeof(key), "devices[%zu].link", i);
         where(at, sizeof(at), &g->link.at, key);
-        if (ble_link_cfg_check(&lc) != 0) {
+        if (!uart && ble_link_cfg_check(&lc) != 0) {
             sim_diag_add(d,
                          "%s: the connection parameters break the Bluetooth rules (interval "
                          "7.5 ms - 4 s in 1.25 ms steps, latency 0-499, timeout 100 ms - 32 s "
@@ -161,6 +216,10 @@ int fleet_world_from_scenario(const struct scenario *s, struct sim_engine *e, st
         gc.dev.app_boot_ns = g->firmware.app_start;
         gc.dev.adv_ns = g->link.adv_delay;
         link_cfg(&g->link, &s->client, &gc.dev.link);
+        gc.dev.transport = transport_of(g);
+        gc.dev.uart.baud = g->link.baud;
+        if (gc.dev.transport == FLEET_TRANSPORT_UART)
+            (void)fleet_serial_host_default((enum client_dfu_kind)s->client.kind, &gc.dev.serial);
         gc.dev.client = client_cfg(&s->client);
         gc.dev.start_ns = s->client.start;
         uint32_t first;

@@ -74,12 +74,17 @@ struct fleet_device *fleet_world_device(struct fleet_world *w, uint32_t id);
 void fleet_world_stats(const struct fleet_world *w, struct fleet_world_stats *out);
 
 /* Check what the scenario loader cannot: firmware combinations the SDK refuses
- * (fw_config_check), images too large for a group's board and mode. Each problem is one
- * message "FILE:LINE:COL: devices[i].firmware: ...". Returns 0 or SIM_EINVAL. */
+ * (fw_config_check; over a UART without the MCUmgr Bluetooth transport), link.transport ble
+ * on a board without a BLE radio, a BLE-only client with a group reached over a UART (after
+ * resolving link.transport auto: uart on rak3172, ble elsewhere), BLE connection parameters
+ * out of range (BLE groups only), images too large for a group's board and mode. Each
+ * problem is one message "FILE:LINE:COL: KEY: ..." at the position of the map holding the
+ * key (devices[i].firmware, devices[i].link, client, image). Returns 0 or SIM_EINVAL. */
 int fleet_world_check(const struct scenario *s, struct sim_diag *d);
 
-/* Build the world of a loaded scenario on e (every device gets its own central running the
- * scenario's client) and start it. Returns 0 or a negative sim_err with a message. */
+/* Build the world of a loaded scenario on e (every device gets its own central, or host
+ * over a UART, running the scenario's client, with that client's upstream serial settings,
+ * fleet_serial_host_default) and start it. Returns 0 or a negative sim_err with a message. */
 int fleet_world_from_scenario(const struct scenario *s, struct sim_engine *e, struct recorder *rec,
                               struct fleet_world **out, struct sim_diag *d);
 

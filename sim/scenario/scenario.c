@@ -55,6 +55,8 @@ static const struct scenario_schema image_schema = {.noun = "image",
 static const char *const smp_names[] = {"dfu-mcumgr", "ble-smp", "dfu-mcumgr+ble-smp", NULL};
 static const char *const phy_names[] = {"1M", "2M", "coded-s2", "coded-s8", NULL};
 static const char *const loss_names[] = {"none", "bernoulli", "gilbert-elliott", NULL};
+/* Order matches enum scenario_transport. */
+static const char *const transport_names[] = {"auto", "ble", "uart", NULL};
 /* Order matches enum scenario_client_kind. */
 static const char *const client_names[] = {"device-manager-android", "device-manager-ios",
                                            "mcumgr-cli", "smpclient", NULL};
@@ -196,6 +198,21 @@ static const struct scenario_schema loss_schema = {.noun = "loss model",
                                                    .fields = loss_fields};
 
 static const struct scenario_field link_fields[] = {
+    {.key = "transport",
+     .type = SCENARIO_T_ENUM,
+     SCENARIO_AT(struct scenario_link, transport),
+     .def = "auto",
+     .names = transport_names,
+     .doc = "SMP transport: ble (GATT over the BLE link) or uart (SMP serial frames); auto: "
+            "uart on rak3172 (no BLE radio), ble elsewhere. With uart the BLE keys below, "
+            "firmware.ble_latency and firmware.reassembly are ignored"},
+    {.key = "baud",
+     .type = SCENARIO_T_UINT,
+     SCENARIO_AT(struct scenario_link, baud),
+     .def = "115200",
+     .min = "1200",
+     .max = "4000000",
+     .doc = "UART bits per second, 8N1 (10 bits per byte); ignored with ble"},
     {.key = "phy",
      .type = SCENARIO_T_ENUM,
      SCENARIO_AT(struct scenario_link, phy),
@@ -365,7 +382,7 @@ static const struct scenario_field group_fields[] = {
      .flags = SCENARIO_F_POS,
      .pos_offset = offsetof(struct scenario_group, link.at),
      .sub = &link_schema,
-     .doc = "the BLE link to the device's central"},
+     .doc = "the link to the device's central: BLE, or a UART for boards without BLE"},
 };
 
 static const struct scenario_schema group_schema = {.noun = "device group",
@@ -409,6 +426,8 @@ static const struct scenario_field scenario_fields[] = {
     {.key = "client",
      .type = SCENARIO_T_MAP,
      SCENARIO_AT(struct scenario, client),
+     .flags = SCENARIO_F_POS,
+     .pos_offset = offsetof(struct scenario, client.at),
      .sub = &client_schema,
      .doc = "the DFU client (for now every device has its own central running it)"},
     {.key = "devices",
@@ -442,6 +461,11 @@ const char *scenario_bootloader_name(enum scenario_bootloader b)
 const char *scenario_client_kind_name(enum scenario_client_kind k)
 {
     return (unsigned)k <= SCENARIO_CLIENT_SMPCLIENT ? client_names[k] : "?";
+}
+
+const char *scenario_transport_name(enum scenario_transport t)
+{
+    return (unsigned)t <= SCENARIO_TRANSPORT_UART ? transport_names[t] : "?";
 }
 
 const char *scenario_record_name(enum scenario_record r)
