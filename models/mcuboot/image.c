@@ -518,13 +518,13 @@ int mcuboot_image_bytes(const struct mcuboot_image *img, const uint8_t *file, ui
 {
     if ((uint64_t)off + n > img->file_size)
         return SIM_ERANGE;
-    if (img->synthetic) {
-        synth_bytes(img, off, out, n);
+    if (file != NULL) {
+        memcpy(out, file + off, n);
         return 0;
     }
-    if (file == NULL)
+    if (!img->synthetic)
         return SIM_EINVAL;
-    memcpy(out, file + off, n);
+    synth_bytes(img, off, out, n);
     return 0;
 }
 

@@ -168,8 +168,10 @@ int mcuboot_image_synth(uint32_t total_size, const struct mcuboot_image_version 
                         struct mcuboot_image *out, struct sim_diag *d);
 
 /* Copy bytes [off, off + n) of an image as its file holds them into out: from `file` (the
- * img->file_size bytes the descriptor was parsed from; shared, not copied) for a real image,
- * generated (see mcuboot_image_synth) for a synthetic one, where `file` is ignored.
+ * img->file_size bytes of the image; shared, not copied) when given, else generated (see
+ * mcuboot_image_synth) for a synthetic one. Generating costs a pass over the range, so a
+ * caller that reads a synthetic image often generates it once (file = NULL, off 0, the
+ * whole file_size) and passes those bytes as `file` from then on.
  * Returns 0, SIM_ERANGE when the range passes file_size, or SIM_EINVAL for a real image
  * without its file. out is unchanged on failure. */
 int mcuboot_image_bytes(const struct mcuboot_image *img, const uint8_t *file, uint32_t off,
