@@ -285,9 +285,52 @@ static void same_seed_gives_identical_databases(void **state)
     assert_int_equal(RUN_CLI("dfusim", "run", "-q", "-o", "det_c.db", "--seed", "6", SMALL), 0);
     assert_int_equal(count_differing_tables("det_a.db", "det_b.db"), 0);
     assert_true(count_differing_tables("det_a.db", "det_c.db") > 0);
+    /* ... and not only in runs.seed: the trajectories themselves differ. */
+    static char times_a[4096];
+    const char *sql = "select group_concat(end_ns) from dfu_attempts order by attempt_id";
+    snprintf(times_a, sizeof(times_a), "%s", query("det_a.db", sql));
+    assert_string_not_equal(query("det_c.db", sql), times_a);
+    assert_string_equal(query("det_b.db", sql), times_a);
     unlink("det_a.db");
     unlink("det_b.db");
     unlink("det_c.db");
+}
+
+/* Every attempt of groups a and b, by group and index within the group, with its timings
+ * and retransmissions (static buffer). */
+static const char *attempts_by_group(const char *db)
+{
+    return query(db, "select group_concat(line, ';') from (select g.name || '/' ||"
+                     " (d.device_id - (select min(device_id) from devices d2"
+                     "  where d2.group_id = d.group_id)) || ':' || a.upload_end_ns || ','"
+                     " || a.end_ns || ',' || a.retransmissions || ',' || a.outcome as line"
+                     " from dfu_attempts a join devices d using (run_id, device_id)"
+                     " join device_groups g on g.run_id = d.run_id and g.group_id = d.group_id"
+                     " where g.name in ('a', 'b') order by g.name, line)");
+}
+
+/* EVIDENCE-OF (DESIGN.md rule 3, issue 6): adding a device group does not change what the
+ * devices of other groups draw: streams are keyed by group name and index, not global id. */
+static void adding_a_group_leaves_other_groups_unchanged(void **state)
+{
+    (void)state;
+    static char before[4096];
+    assert_int_equal(RUN_CLI("dfusim", "run", "-q", "-o", "grp_a.db", SMALL), 0);
+    assert_int_equal(RUN_CLI("dfusim", "run", "-q", "-o", "grp_b.db",
+                             SRC "/tests/scenarios/cli/groups_added.yaml"),
+                     0);
+    snprintf(before, sizeof(before), "%s", attempts_by_group("grp_a.db"));
+    assert_true(strlen(before) > 20);
+    assert_string_equal(attempts_by_group("grp_b.db"), before);
+    /* The draws matter: without loss (no draws) the same groups time differently. */
+    assert_int_equal(RUN_CLI("dfusim", "run", "-q", "-o", "grp_c.db", "--set",
+                             "devices.a.link.loss.good=0%", "--set", "devices.b.link.loss.good=0%",
+                             SMALL),
+                     0);
+    assert_string_not_equal(attempts_by_group("grp_c.db"), before);
+    unlink("grp_a.db");
+    unlink("grp_b.db");
+    unlink("grp_c.db");
 }
 
 /* SIGINT stops the program with exit code 130 and a database that says 'interrupted',
@@ -458,6 +501,7 @@ int main(void)
         cmocka_unit_test(run_writes_a_complete_database),
         cmocka_unit_test(overrides_change_the_run),
         cmocka_unit_test(same_seed_gives_identical_databases),
+        cmocka_unit_test(adding_a_group_leaves_other_groups_unchanged),
         cmocka_unit_test(sigint_leaves_an_interrupted_database),
         cmocka_unit_test(readme_documents_every_scenario_key),
         cmocka_unit_test(scenario_boards_are_flash_map_boards),

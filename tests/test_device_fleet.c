@@ -103,7 +103,7 @@ static void bench_up(struct bench *b)
     b->cfg.update_image = 1;
     b->cfg.client_image = &b->cimg;
     b->cfg.start_ns = MS(1000);
-    b->dev = fleet_device_new(7, &b->cfg, &b->cx, 1, NULL, &d);
+    b->dev = fleet_device_new(7, 7, &b->cfg, &b->cx, 1, NULL, 0, &d);
     if (b->dev == NULL)
         fail_msg("%s", d.text);
 }

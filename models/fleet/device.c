@@ -21,6 +21,8 @@ struct fleet_device {
     const struct fleet_device_ctx *cx;  /* not owned */
     uint64_t seed;
     enum fleet_device_state state;
+    int err; /* first simulator error raised where no caller could take it (a reboot from a
+                firmware callback); fleet_device_timer() returns it */
     uint32_t gen[FLEET_T_COUNT];
     int64_t now; /* time of the input being handled (flash_cost has no now parameter) */
 
@@ -535,10 +537,15 @@ static int cc_upgrade(void *env, bool permanent, int64_t now)
     d->flash_acc = 0;
     return measured_ops.set_next(d, 1, false, permanent);
 }
-static void device_reboot(struct fleet_device *d, int64_t now);
+static int device_reboot(struct fleet_device *d, int64_t now);
+static void keep_error(struct fleet_device *d, int rc)
+{
+    if (d->err == 0)
+        d->err = rc;
+}
 static void cc_reboot(void *env, int64_t now)
 {
-    device_reboot(env, now);
+    keep_error(env, device_reboot(env, now));
 }
 
 /* ---- the link and the central --------------------------------------------------------- */
@@ -890,7 +897,7 @@ static void os_timer_arm_fn(void *env, int64_t at)
 }
 static void os_reboot(void *env, int64_t now)
 {
-    device_reboot(env, now);
+    keep_error(env, device_reboot(env, now));
 }
 
 static enum smp_img_mgmt_mode img_mode(enum mcuboot_slots_mode m)
@@ -1103,34 +1110,41 @@ static int boot(struct fleet_device *d, int64_t now)
 }
 
 /* UART: the wire is flushed, MCUboot starts, then the client's session ends. */
-static void device_reboot_uart(struct fleet_device *d, int64_t now)
+static int device_reboot_uart(struct fleet_device *d, int64_t now)
 {
     app_stop(d, now);
     (void)uart_link_flush(&d->uart, now, &d->uart_cx);
-    (void)boot(d, now);
+    int rc = boot(d, now);
     if (d->host_conn) {
         d->host_conn = false;
         (void)client_dfu_step(d->client, CLIENT_DFU_IN_DISCONNECTED, NULL, now, &d->client_cx);
     }
+    return rc;
 }
 
-static void device_reboot(struct fleet_device *d, int64_t now)
+/* Returns boot()'s error: the application is gone by then, so a device whose bootloader
+ * model failed is DEAD (never APP without its models) and the run stops with the error. */
+static int device_reboot(struct fleet_device *d, int64_t now)
 {
     if (d->state != FLEET_DEV_APP) {
         d->st.n_unexpected++;
-        return;
+        return 0;
     }
+    int rc;
     if (is_uart(d)) {
-        device_reboot_uart(d, now);
-        return;
+        rc = device_reboot_uart(d, now);
+    } else {
+        enum ble_link_state ls = ble_link_state_get(&d->link);
+        app_stop(d, now);
+        if (ls == BLE_LINK_CONNECTED)
+            (void)ble_link_peer_lost(&d->link, now, &d->link_cx);
+        else if (ls == BLE_LINK_SETUP)
+            (void)ble_link_disconnect(&d->link, BLE_LINK_REASON_TIMEOUT, now, &d->link_cx);
+        rc = boot(d, now);
     }
-    enum ble_link_state ls = ble_link_state_get(&d->link);
-    app_stop(d, now);
-    if (ls == BLE_LINK_CONNECTED)
-        (void)ble_link_peer_lost(&d->link, now, &d->link_cx);
-    else if (ls == BLE_LINK_SETUP)
-        (void)ble_link_disconnect(&d->link, BLE_LINK_REASON_TIMEOUT, now, &d->link_cx);
-    (void)boot(d, now);
+    if (rc != 0)
+        d->state = FLEET_DEV_DEAD;
+    return rc;
 }
 
 /* ---- public ---------------------------------------------------------------------------- */
@@ -1161,9 +1175,11 @@ static int uart_setup(struct fleet_device *d, struct client_dfu_cfg *ccfg, struc
     return 0;
 }
 
-struct fleet_device *fleet_device_new(uint32_t id, const struct fleet_device_cfg *cfg,
+struct fleet_device *fleet_device_new(uint32_t id, uint64_t entity,
+                                      const struct fleet_device_cfg *cfg,
                                       const struct fleet_device_ctx *cx, uint64_t seed,
-                                      struct flash_wear *wear, struct sim_diag *diag)
+                                      struct flash_wear *wear, uint32_t wear_row,
+                                      struct sim_diag *diag)
 {
     struct fleet_device *d = calloc(1, sizeof(*d));
     if (d == NULL)
@@ -1192,7 +1208,7 @@ struct fleet_device *fleet_device_new(uint32_t id, const struct fleet_device_cfg
     uint32_t base[MCUBOOT_SWAP_AREA_COUNT] = {0, cfg->slots->geom.n_sectors[0],
                                               (uint32_t)cfg->slots->geom.n_sectors[0] +
                                                   cfg->slots->geom.n_sectors[1]};
-    if (mcuboot_slots_init(&d->slots, cfg->slots, wear, id, wear ? base : NULL) != 0) {
+    if (mcuboot_slots_init(&d->slots, cfg->slots, wear, wear_row, wear ? base : NULL) != 0) {
         sim_diag_add(diag, "device %u: cannot set up the MCUboot slots", id);
         goto fail;
     }
@@ -1222,7 +1238,7 @@ struct fleet_device *fleet_device_new(uint32_t id, const struct fleet_device_cfg
     struct ble_link_cfg lcfg = cfg->link;
     if (is_uart(d))
         ble_link_cfg_default(&lcfg);
-    if (ble_link_init(&d->link, &lcfg, seed, id) != 0) {
+    if (ble_link_init(&d->link, &lcfg, seed, entity) != 0) {
         sim_diag_add(diag, "device %u: the link settings are out of range", id);
         goto fail;
     }
@@ -1301,8 +1317,7 @@ static int on_fault(struct fleet_device *d, int64_t now)
             return ble_link_disconnect(&d->link, BLE_LINK_REASON_TIMEOUT, now, &d->link_cx);
         return 0;
     case FLEET_FAULT_RESET:
-        device_reboot(d, now);
-        return 0;
+        return device_reboot(d, now);
     }
     return 0;
 }
@@ -1313,7 +1328,7 @@ int fleet_device_timer(struct fleet_device *d, int slot, uint32_t gen, int64_t n
 {
     int rc = timer_input(d, slot, gen, now);
     fleet_device_check(d);
-    return rc;
+    return rc != 0 ? rc : d->err;
 }
 
 static int timer_input(struct fleet_device *d, int slot, uint32_t gen, int64_t now)

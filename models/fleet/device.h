@@ -208,12 +208,17 @@ struct fleet_device_stats {
     bool ran_update;        /* the update image ran at least once */
 };
 
-/* Allocate a device with id `id` (records, random streams: seed, id). cfg, ctx and wear
- * are kept by pointer. wear may be NULL. Returns NULL on bad configuration (UART: bad
- * uart settings, serial.packet_max 0) or no memory (message in d). */
-struct fleet_device *fleet_device_new(uint32_t id, const struct fleet_device_cfg *cfg,
+/* Allocate a device with id `id` (its records) whose random streams are keyed by (seed,
+ * entity): the world derives entity from the group and the index in it, so that adding a
+ * group leaves what the others draw unchanged (DESIGN.md rule 3). The device counts its flash
+ * wear in row wear_row of wear (its group's table: the index in the group, not id). cfg, ctx
+ * and wear are kept by pointer. wear may be NULL. Returns NULL on bad configuration (UART:
+ * bad uart settings, serial.packet_max 0) or no memory (message in d). */
+struct fleet_device *fleet_device_new(uint32_t id, uint64_t entity,
+                                      const struct fleet_device_cfg *cfg,
                                       const struct fleet_device_ctx *cx, uint64_t seed,
-                                      struct flash_wear *wear, struct sim_diag *d);
+                                      struct flash_wear *wear, uint32_t wear_row,
+                                      struct sim_diag *d);
 void fleet_device_free(struct fleet_device *dev); /* accepts NULL */
 
 /* Power on at now (MCUboot boots the factory image) and arm the client's start. */

@@ -275,6 +275,18 @@ int fleet_world_group_add(struct fleet_world *w, const struct fleet_group_cfg *g
     return 0;
 }
 
+/* The random-stream entity of device `index` of a group: FNV-1a over the group's name,
+ * plus the index. Keyed by name, not by position, so adding, removing or reordering groups
+ * leaves what the devices of the other groups draw unchanged (DESIGN.md rule 3). Two groups
+ * collide only if their 64-bit hashes lie within a group size of each other. */
+static uint64_t device_entity(const char *group, uint32_t index)
+{
+    uint64_t h = 14695981039346656037ULL;
+    for (const unsigned char *p = (const unsigned char *)group; *p != '\0'; p++)
+        h = (h ^ *p) * 1099511628211ULL;
+    return h + index;
+}
+
 int fleet_world_start(struct fleet_world *w)
 {
     /* Groups are final now: bind each device to its group's settings. */
@@ -287,7 +299,10 @@ int fleet_world_start(struct fleet_world *w)
             continue;
         struct sim_diag d;
         sim_diag_init(&d);
-        w->devs[id] = fleet_device_new(id, &g->cfg.dev, &w->cx, w->seed, g->wear, &d);
+        uint32_t index = id - g->first; /* in the group: its stream key and its wear row */
+        uint64_t entity = device_entity(g->cfg.name ? g->cfg.name : "", index);
+        w->devs[id] =
+            fleet_device_new(id, entity, &g->cfg.dev, &w->cx, w->seed, g->wear, index, &d);
         if (w->devs[id] == NULL)
             return SIM_EINVAL;
     }
