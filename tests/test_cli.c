@@ -322,6 +322,11 @@ static void adding_a_group_leaves_other_groups_unchanged(void **state)
     snprintf(before, sizeof(before), "%s", attempts_by_group("grp_a.db"));
     assert_true(strlen(before) > 20);
     assert_string_equal(attempts_by_group("grp_b.db"), before);
+    /* Every group counts its flash wear (regression: rows were indexed by global id, so
+     * wear of every group but the first was lost). */
+    assert_string_equal(query("grp_b.db", "select count(distinct d.group_id) from flash_wear w"
+                                          " join devices d using (run_id, device_id)"),
+                        "3");
     /* The draws matter: without loss (no draws) the same groups time differently. */
     assert_int_equal(RUN_CLI("dfusim", "run", "-q", "-o", "grp_c.db", "--set",
                              "devices.a.link.loss.good=0%", "--set", "devices.b.link.loss.good=0%",
