@@ -154,6 +154,163 @@ static int64_t connect_now(struct fake *f)
     return f->notes[f->n_notes - 1].at_ns;
 }
 
+/* ---- memory follows what is queued ---- */
+
+/* A burst up to queue_bytes grows the downlink buffer from nothing by doubling, never past
+ * queue_bytes, and every byte arrives once, in order; the buffer is kept while connected
+ * (steady traffic allocates nothing) and the next burst of the same size reuses it. */
+static void test_burst_grows_the_queue_and_arrives_intact_in_order(void **state)
+{
+    (void)state;
+    struct ble_link_cfg cfg;
+    ble_link_cfg_default(&cfg);
+    struct fake *f = fake_new(&cfg, 5);
+    int64_t ready = connect_now(f);
+    assert_null(f->l.q[BLE_LINK_C2P].bytes);
+    size_t n_ok = 0;
+    while (f_send(f, BLE_LINK_C2P, 495, ready) == BLE_LINK_OK)
+        n_ok++;
+    assert_int_equal(n_ok, 32768 / 495); /* 66 SDUs, 32670 bytes: the 67th is FULL */
+    uint32_t cap = f->l.q[BLE_LINK_C2P].bytes_cap;
+    assert_true(cap >= 66 * 495 && cap <= cfg.queue_bytes);
+    run_until(f, ready + 10 * SEC);
+    assert_int_equal(f->n_deliv[BLE_LINK_C2P], 66);
+    assert_int_equal(f->rx_len[BLE_LINK_C2P], f->tx_len[BLE_LINK_C2P]);
+    assert_memory_equal(f->rx[BLE_LINK_C2P], f->tx[BLE_LINK_C2P], f->tx_len[BLE_LINK_C2P]);
+    const uint8_t *kept = f->l.q[BLE_LINK_C2P].bytes;
+    assert_non_null(kept);
+    for (int i = 0; i < 66; i++)
+        assert_int_equal(f_send(f, BLE_LINK_C2P, 495, ready + 10 * SEC), BLE_LINK_OK);
+    assert_ptr_equal(f->l.q[BLE_LINK_C2P].bytes, kept);
+    assert_int_equal(f->l.q[BLE_LINK_C2P].bytes_cap, cap);
+    run_until(f, ready + 20 * SEC);
+    assert_int_equal(f->rx_len[BLE_LINK_C2P], f->tx_len[BLE_LINK_C2P]);
+    assert_memory_equal(f->rx[BLE_LINK_C2P], f->tx[BLE_LINK_C2P], f->tx_len[BLE_LINK_C2P]);
+    fake_free(f);
+}
+
+/* FULL comes exactly when unacknowledged bytes would pass queue_bytes, whatever the size
+ * of the storage; a queue_bytes between two doublings caps the buffer at it. */
+static void test_full_exactly_at_queue_bytes(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *name;
+        uint32_t queue_bytes;
+    } c[] = {{"queue_bytes 1000: between 512 and 1024", 1000},
+             {"queue_bytes 3000: between two doublings", 3000},
+             {"queue_bytes 4096: a doubling exactly", 4096}};
+    for (size_t i = 0; i < ARRAY_LEN(c); i++) {
+        struct ble_link_cfg cfg;
+        ble_link_cfg_default(&cfg);
+        cfg.queue_bytes = c[i].queue_bytes;
+        struct fake *f = fake_new(&cfg, 6);
+        int64_t ready = connect_now(f);
+        size_t left = c[i].queue_bytes;
+        while (left > 0) {
+            size_t n = left < 495 ? left : 495;
+            if (f_send(f, BLE_LINK_C2P, n, ready) != BLE_LINK_OK)
+                fail_msg("%s: refused with %zu bytes left", c[i].name, left);
+            left -= n;
+        }
+        if (f_send(f, BLE_LINK_C2P, 1, ready) != BLE_LINK_FULL)
+            fail_msg("%s: one byte more is not FULL", c[i].name);
+        if (f->l.q[BLE_LINK_C2P].bytes_cap != c[i].queue_bytes)
+            fail_msg("%s: storage %u", c[i].name, (unsigned)f->l.q[BLE_LINK_C2P].bytes_cap);
+        run_until(f, ready + 10 * SEC);
+        assert_int_equal(f->rx_len[BLE_LINK_C2P], c[i].queue_bytes);
+        assert_memory_equal(f->rx[BLE_LINK_C2P], f->tx[BLE_LINK_C2P], c[i].queue_bytes);
+        fake_free(f);
+    }
+}
+
+static bool queue_released(const struct ble_link *l, int d)
+{
+    const struct ble_link_queue *q = &l->q[d];
+    return q->bytes == NULL && q->sdus == NULL && q->bytes_cap == 0 && q->sdus_cap == 0;
+}
+
+/* Disconnect and peer_lost() drop the data and free both queues; the link then works as
+ * before: it reconnects, grows again and delivers. */
+static void test_disconnect_and_peer_lost_release_queue_memory(void **state)
+{
+    (void)state;
+    for (int lost = 0; lost < 2; lost++) {
+        struct ble_link_cfg cfg;
+        ble_link_cfg_default(&cfg);
+        struct fake *f = fake_new(&cfg, 7);
+        int64_t ready = connect_now(f);
+        for (int i = 0; i < 20; i++) {
+            assert_int_equal(f_send(f, BLE_LINK_C2P, 495, ready), BLE_LINK_OK);
+            assert_int_equal(f_send(f, BLE_LINK_P2C, 495, ready), BLE_LINK_OK);
+        }
+        run_until(f, ready + 20 * MS); /* some in flight, most still queued */
+        assert_false(queue_released(&f->l, BLE_LINK_C2P));
+        int64_t t = ready + 20 * MS;
+        if (lost) {
+            assert_int_equal(ble_link_peer_lost(&f->l, t, &f->cx), 0);
+            assert_true(queue_released(&f->l, BLE_LINK_C2P));
+            assert_true(queue_released(&f->l, BLE_LINK_P2C));
+            run_until(f, t + 10 * SEC);
+            assert_int_equal(ble_link_state_get(&f->l), BLE_LINK_DISCONNECTED);
+        } else {
+            assert_int_equal(ble_link_disconnect(&f->l, BLE_LINK_REASON_LOCAL_HOST, t, &f->cx), 0);
+        }
+        assert_true(queue_released(&f->l, BLE_LINK_C2P));
+        assert_true(queue_released(&f->l, BLE_LINK_P2C));
+        assert_true(ble_link_stats_get(&f->l)->n_dropped[BLE_LINK_C2P] > 0);
+        ble_link_check(&f->l);
+        int64_t t2 = f->timer_at > t ? f->timer_at : t + 10 * SEC;
+        assert_int_equal(ble_link_connect(&f->l, t2, &f->cx), 0);
+        run_until(f, t2 + SEC);
+        assert_int_equal(ble_link_state_get(&f->l), BLE_LINK_CONNECTED);
+        size_t before = f->rx_len[BLE_LINK_C2P];
+        uint8_t b[100];
+        memset(b, 0xa5, sizeof(b));
+        assert_int_equal(ble_link_send(&f->l, BLE_LINK_C2P, b, sizeof(b), t2 + SEC, &f->cx), 0);
+        run_until(f, t2 + 2 * SEC);
+        assert_int_equal(f->rx_len[BLE_LINK_C2P], before + sizeof(b));
+        assert_memory_equal(f->rx[BLE_LINK_C2P] + before, b, sizeof(b));
+        fake_free(f);
+    }
+}
+
+/* A deliver callback that disconnects its own link still reads its bytes afterwards: the
+ * storage is freed only when the callback has returned (run under ASan and valgrind). */
+static bool dc_done;
+static void dc_deliver(void *env, enum ble_link_dir dir, const uint8_t *p, size_t n, int64_t at)
+{
+    struct fake *f = env;
+    if (!dc_done) {
+        dc_done = true;
+        assert_int_equal(ble_link_disconnect(&f->l, BLE_LINK_REASON_REMOTE_USER, at, &f->cx), 0);
+        assert_false(queue_released(&f->l, dir)); /* p still points into it */
+    }
+    f_deliver(env, dir, p, n, at);
+}
+
+static void test_disconnect_from_inside_deliver_frees_after_the_callback(void **state)
+{
+    (void)state;
+    struct ble_link_cfg cfg;
+    ble_link_cfg_default(&cfg);
+    struct fake *f = fake_new(&cfg, 8);
+    f->cx.deliver = dc_deliver;
+    dc_done = false;
+    int64_t ready = connect_now(f);
+    for (int i = 0; i < 4; i++)
+        assert_int_equal(f_send(f, BLE_LINK_C2P, 495, ready), BLE_LINK_OK);
+    run_until(f, ready + SEC);
+    assert_true(dc_done);
+    assert_int_equal(f->n_deliv[BLE_LINK_C2P], 1);
+    assert_memory_equal(f->rx[BLE_LINK_C2P], f->tx[BLE_LINK_C2P], 495);
+    assert_int_equal(ble_link_state_get(&f->l), BLE_LINK_DISCONNECTED);
+    assert_true(queue_released(&f->l, BLE_LINK_C2P));
+    assert_true(queue_released(&f->l, BLE_LINK_P2C));
+    assert_int_equal(ble_link_stats_get(&f->l)->n_dropped[BLE_LINK_C2P], 3);
+    fake_free(f);
+}
+
 /* ---- connect sequence ---- */
 
 /* EVIDENCE-OF: first anchor transmitWindowDelay 1.25 ms after CONNECT_IND (Core Vol 6
@@ -933,6 +1090,10 @@ int main(void)
         cmocka_unit_test(test_bad_parameters_are_range_errors),
         cmocka_unit_test(test_same_seed_gives_the_same_delivery_times),
         cmocka_unit_test(test_link_runs_under_the_engine_with_one_timer),
+        cmocka_unit_test(test_burst_grows_the_queue_and_arrives_intact_in_order),
+        cmocka_unit_test(test_full_exactly_at_queue_bytes),
+        cmocka_unit_test(test_disconnect_and_peer_lost_release_queue_memory),
+        cmocka_unit_test(test_disconnect_from_inside_deliver_frees_after_the_callback),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

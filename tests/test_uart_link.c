@@ -195,6 +195,91 @@ static void test_smp_serial_frames_arrive_unchanged(void **state)
     fake_free(f);
 }
 
+/* Memory follows what is on the wire: the buffer grows from nothing by doubling, never
+ * past queue_bytes; 1 (full) comes exactly past queue_bytes; the bytes arrive intact. */
+static void test_buffer_grows_to_queue_bytes_and_refuses_beyond(void **state)
+{
+    (void)state;
+    struct fake *f = fake_new(1000000, 0);
+    f->l.cfg.queue_bytes = 3000;
+    assert_null(f->l.w[UART_LINK_H2D].bytes);
+    uint8_t b[500], want[3000];
+    size_t sent = 0;
+    for (int k = 0; k < 6; k++) {
+        for (size_t i = 0; i < sizeof(b); i++)
+            b[i] = (uint8_t)(sent + i);
+        assert_int_equal(uart_link_send(&f->l, UART_LINK_H2D, b, sizeof(b), 0, &f->cx), 0);
+        memcpy(want + sent, b, sizeof(b));
+        sent += sizeof(b);
+        assert_true(f->l.w[UART_LINK_H2D].bytes_cap <= 3000);
+    }
+    assert_int_equal(f->l.w[UART_LINK_H2D].bytes_cap, 3000); /* 256 .. 2048, then capped */
+    assert_int_equal(uart_link_send(&f->l, UART_LINK_H2D, b, 1, 0, &f->cx), 1);
+    run_until(f, SEC);
+    assert_int_equal(f->rx_len[0], sizeof(want));
+    assert_memory_equal(f->rx[0], want, sizeof(want));
+    /* kept while bytes flow: the same burst again reuses the buffer */
+    const uint8_t *kept = f->l.w[UART_LINK_H2D].bytes;
+    assert_int_equal(uart_link_send(&f->l, UART_LINK_H2D, b, sizeof(b), SEC, &f->cx), 0);
+    assert_ptr_equal(f->l.w[UART_LINK_H2D].bytes, kept);
+    fake_free(f);
+}
+
+static bool wire_released(const struct uart_link *l, int d)
+{
+    return l->w[d].bytes == NULL && l->w[d].chunks == NULL && l->w[d].bytes_cap == 0 &&
+           l->w[d].chunks_cap == 0;
+}
+
+/* uart_link_flush (device reset) frees both wires; the link works as before after it. */
+static void test_flush_releases_the_buffers(void **state)
+{
+    (void)state;
+    struct fake *f = fake_new(115200, 0);
+    uint8_t b[1000] = {0};
+    assert_int_equal(uart_link_send(&f->l, UART_LINK_H2D, b, sizeof(b), 0, &f->cx), 0);
+    assert_int_equal(uart_link_send(&f->l, UART_LINK_D2H, b, 10, 0, &f->cx), 0);
+    assert_int_equal(uart_link_flush(&f->l, 1000, &f->cx), 0);
+    assert_true(wire_released(&f->l, 0) && wire_released(&f->l, 1));
+    assert_false(f->armed);
+    uint8_t c[3] = {1, 2, 3};
+    assert_int_equal(uart_link_send(&f->l, UART_LINK_H2D, c, 3, 2000, &f->cx), 0);
+    run_until(f, SEC);
+    assert_int_equal(f->rx_len[0], 3);
+    assert_memory_equal(f->rx[0], c, 3);
+    fake_free(f);
+}
+
+/* A flush from inside deliver (the device resets on a request) frees the buffers only
+ * after deliver returns, so its bytes stay readable (run under ASan and valgrind). */
+static void flush_deliver(void *env, enum uart_link_dir dir, const uint8_t *p, size_t n, int64_t at)
+{
+    struct fake *f = env;
+    if (f->n_deliv[dir] == 0) {
+        assert_int_equal(uart_link_flush(&f->l, at, &f->cx), 0);
+        assert_false(wire_released(&f->l, dir));
+    }
+    f_deliver(env, dir, p, n, at);
+}
+
+static void test_flush_from_inside_deliver_frees_after_it(void **state)
+{
+    (void)state;
+    struct fake *f = fake_new(115200, 0);
+    f->cx.deliver = flush_deliver;
+    uint8_t b[40];
+    for (size_t i = 0; i < sizeof(b); i++)
+        b[i] = (uint8_t)(i + 1);
+    assert_int_equal(uart_link_send(&f->l, UART_LINK_H2D, b, 20, 0, &f->cx), 0);
+    assert_int_equal(uart_link_send(&f->l, UART_LINK_H2D, b + 20, 20, 0, &f->cx), 0);
+    run_until(f, SEC);
+    assert_int_equal(f->n_deliv[0], 1);
+    assert_memory_equal(f->rx[0], b, 20);
+    assert_int_equal(f->l.stats.n_dropped[0], 20);
+    assert_true(wire_released(&f->l, 0) && wire_released(&f->l, 1));
+    fake_free(f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -203,6 +288,9 @@ int main(void)
         cmocka_unit_test(test_flush_drops_bytes_on_the_wire),
         cmocka_unit_test(test_bad_input_is_rejected),
         cmocka_unit_test(test_smp_serial_frames_arrive_unchanged),
+        cmocka_unit_test(test_buffer_grows_to_queue_bytes_and_refuses_beyond),
+        cmocka_unit_test(test_flush_releases_the_buffers),
+        cmocka_unit_test(test_flush_from_inside_deliver_frees_after_it),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -236,9 +236,27 @@ static void q_free(struct ble_link_queue *q)
     q_clear(q);
 }
 
-/* Make room for n more bytes and one more SDU. Moving live data keeps the queue's meaning,
- * so a failure leaves it unchanged. */
-static int q_reserve(struct ble_link_queue *q, size_t n)
+/* Storage grows on demand and only by doubling (amortised: no allocation per SDU once a
+ * burst's size has been seen), from 256 B up to `limit` (cfg.queue_bytes). It can need a
+ * little more than `limit`: acknowledged SDUs stay stored until their deliver and sent
+ * callbacks have run (q_pop), while ble_link_send() counts only unacknowledged bytes
+ * against the limit. Then the buffer grows to exactly what is needed, so the limit never
+ * turns a send that fits into FULL. Storage is released when the link drops its data
+ * (disconnect, peer lost: release_storage()). */
+static size_t grow_cap(size_t cap, size_t first, size_t need, size_t limit)
+{
+    cap = cap ? cap : first;
+    while (cap < need)
+        cap *= 2;
+    if (cap > limit)
+        cap = need > limit ? need : limit;
+    return cap;
+}
+
+/* Make room for n more bytes and one more SDU, bytes growing at most to `limit` unless
+ * more is needed (grow_cap). Moving live data keeps the queue's meaning, so a failure
+ * leaves it unchanged. */
+static int q_reserve(struct ble_link_queue *q, size_t n, size_t limit)
 {
     if (q->bytes_end + n > q->bytes_cap && q->bytes_first > 0) {
         uint32_t shift = q->bytes_first;
@@ -249,9 +267,7 @@ static int q_reserve(struct ble_link_queue *q, size_t n)
         q->bytes_first = 0;
     }
     if (q->bytes_end + n > q->bytes_cap) {
-        size_t cap = q->bytes_cap ? q->bytes_cap : 1024;
-        while (cap < q->bytes_end + n)
-            cap *= 2;
+        size_t cap = grow_cap(q->bytes_cap, 256, q->bytes_end + n, limit);
         uint8_t *b = realloc(q->bytes, cap);
         if (!b)
             return SIM_ENOMEM;
@@ -263,7 +279,7 @@ static int q_reserve(struct ble_link_queue *q, size_t n)
         q->base = q->first;
     }
     if (q->end - q->base + 1 > q->sdus_cap) {
-        size_t cap = q->sdus_cap ? 2 * (size_t)q->sdus_cap : 16;
+        size_t cap = q->sdus_cap ? 2 * (size_t)q->sdus_cap : 8;
         struct ble_link_sdu *s = realloc(q->sdus, cap * sizeof(*s));
         if (!s)
             return SIM_ENOMEM;
@@ -285,7 +301,7 @@ static int q_push(struct ble_link_queue *q, const uint8_t *p, size_t n, uint32_t
 {
     if (q_unacked_bytes(q) + n > limit)
         return BLE_LINK_FULL;
-    int rc = q_reserve(q, n);
+    int rc = q_reserve(q, n, limit);
     if (rc != 0)
         return rc;
     memcpy(q->bytes + q->bytes_end, p, n);
@@ -344,6 +360,20 @@ static void q_ack(struct ble_link_queue *q, unsigned dle, int64_t t)
     q->frag_off = 0;
 }
 
+/* Free the storage of queues emptied by drop_all(), once no callback that may hold a
+ * pointer into it (deliver's p) is running: a callback that disconnects its own link
+ * leaves the release to the fire_due() that called it. A queue that took data since (the
+ * central sending into the void in PEER_LOST) keeps its storage until the next drop. */
+static void release_storage(struct ble_link *l)
+{
+    if (!l->release_pending || l->cb_depth > 0)
+        return;
+    l->release_pending = false;
+    for (int d = 0; d < BLE_LINK_DIR_COUNT; d++)
+        if (l->q[d].end == l->q[d].first)
+            q_free(&l->q[d]);
+}
+
 /* ---- callbacks made at their own times ---- */
 
 /* Earliest pending callback: returns its time (INT64_MAX if none), *dir and *deliver. */
@@ -372,6 +402,7 @@ static int64_t next_callback(const struct ble_link *l, int *dir, bool *deliver)
  * callback may send, update or disconnect. */
 static void fire_due(struct ble_link *l, int64_t now, const struct ble_link_ctx *cx)
 {
+    l->cb_depth++;
     for (;;) {
         int d = 0;
         bool deliver = false;
@@ -391,8 +422,10 @@ static void fire_due(struct ble_link *l, int64_t now, const struct ble_link_ctx 
         l->stats.n_bytes[d] += s->len;
         cx->deliver(cx->env, (enum ble_link_dir)d, q->bytes + s->off, s->len, at);
     }
+    l->cb_depth--;
     for (int d = 0; d < BLE_LINK_DIR_COUNT; d++)
         q_pop(&l->q[d]);
+    release_storage(l);
 }
 
 static void note(struct ble_link *l, enum ble_link_note_kind kind, uint8_t reason, int64_t at,
@@ -607,6 +640,8 @@ static void drop_all(struct ble_link *l)
     }
     l->upd.pending = false;
     l->md_at_end = false;
+    l->release_pending = true;
+    release_storage(l);
 }
 
 static int do_disconnect(struct ble_link *l, uint8_t reason, bool may_reconnect, int64_t now,

@@ -232,7 +232,9 @@ struct ble_link {
     int64_t timer_at;   /* armed time, or -1 */
     int64_t busy_until; /* end of the last simulated event: the next one starts later */
     enum ble_link_state state;
-    bool md_at_end; /* the central still had data when the last event closed */
+    bool md_at_end;       /* the central still had data when the last event closed */
+    bool release_pending; /* queues were dropped; free their storage (release_storage) */
+    uint8_t cb_depth;     /* fire_due() calls in progress (callbacks may re-enter) */
 };
 
 /* Fill *c with the defaults listed in struct ble_link_cfg. */
@@ -265,8 +267,12 @@ void ble_link_cfg_negotiate(struct ble_link_cfg *c, const struct ble_link_caps *
                             const struct ble_link_caps *peripheral);
 
 /* Initialise a DISCONNECTED link; loss draws come from the stream (seed, entity,
- * SIM_RNG_LINK_LOSS). Allocates nothing (queues grow on first use). Returns 0 or the
- * error of ble_link_cfg_check() (the link is then unusable but safe to _fini). */
+ * SIM_RNG_LINK_LOSS). Allocates nothing. Memory follows what is queued: each direction's
+ * byte buffer is allocated on the first send, at 256 B, and doubles when a send needs
+ * room, up to cfg.queue_bytes (a little more only while acknowledged SDUs wait for their
+ * callbacks); the SDU records double from 8. Nothing is freed while connected, so steady
+ * traffic allocates nothing; a disconnect or peer_lost() frees both queues. Returns 0 or
+ * the error of ble_link_cfg_check() (the link is then unusable but safe to _fini). */
 int ble_link_init(struct ble_link *l, const struct ble_link_cfg *cfg, uint64_t seed,
                   uint64_t entity);
 /* Free the queues. Makes no callbacks. */

@@ -39,6 +39,35 @@ int64_t uart_link_wire_ns(const struct uart_link_cfg *c, size_t n)
     return (int64_t)((uint64_t)n * uart_link_bits_per_byte(c) * 1000000000u / c->baud);
 }
 
+static void wire_clear(struct uart_link_wire *w)
+{
+    w->head = w->n = 0;
+    w->bytes_first = w->bytes_end = 0;
+}
+
+static void wire_free(struct uart_link_wire *w)
+{
+    free(w->bytes);
+    free(w->chunks);
+    w->bytes = NULL;
+    w->chunks = NULL;
+    w->bytes_cap = w->chunks_cap = 0;
+    wire_clear(w);
+}
+
+/* Free the storage of wires emptied by uart_link_flush(), once no deliver() that may hold
+ * a pointer into it is running (a flush from inside deliver is finished by the
+ * uart_link_timer() that called it). A wire that took data since keeps its storage. */
+static void release_storage(struct uart_link *l)
+{
+    if (!l->release_pending || l->cb_depth > 0)
+        return;
+    l->release_pending = false;
+    for (int d = 0; d < UART_LINK_DIR_COUNT; d++)
+        if (l->w[d].head == l->w[d].n)
+            wire_free(&l->w[d]);
+}
+
 int uart_link_init(struct uart_link *l, const struct uart_link_cfg *cfg)
 {
     memset(l, 0, sizeof(*l));
@@ -50,14 +79,16 @@ int uart_link_init(struct uart_link *l, const struct uart_link_cfg *cfg)
 void uart_link_fini(struct uart_link *l)
 {
     for (int d = 0; d < UART_LINK_DIR_COUNT; d++) {
-        free(l->w[d].bytes);
-        free(l->w[d].chunks);
-        memset(&l->w[d], 0, sizeof(l->w[d]));
+        wire_free(&l->w[d]);
+        l->w[d].busy_until = 0;
     }
 }
 
-/* Room for n bytes and one chunk; moving live data first, so failure changes nothing. */
-static int wire_reserve(struct uart_link_wire *w, size_t n)
+/* Room for n bytes and one chunk; moving live data first, so failure changes nothing.
+ * The byte buffer starts at 256 and doubles on demand, capped at `limit` (queue_bytes,
+ * which uart_link_send() has already checked the live bytes against), so steady traffic
+ * allocates nothing once a burst's size has been seen. */
+static int wire_reserve(struct uart_link_wire *w, size_t n, size_t limit)
 {
     if (w->bytes_end + n > w->bytes_cap && w->bytes_first > 0) {
         uint32_t shift = w->bytes_first;
@@ -68,9 +99,12 @@ static int wire_reserve(struct uart_link_wire *w, size_t n)
         w->bytes_first = 0;
     }
     if (w->bytes_end + n > w->bytes_cap) {
+        size_t need = w->bytes_end + n;
         size_t cap = w->bytes_cap ? w->bytes_cap : 256;
-        while (cap < w->bytes_end + n)
+        while (cap < need)
             cap *= 2;
+        if (cap > limit)
+            cap = need > limit ? need : limit;
         uint8_t *b = realloc(w->bytes, cap);
         if (!b)
             return SIM_ENOMEM;
@@ -91,12 +125,6 @@ static int wire_reserve(struct uart_link_wire *w, size_t n)
         w->chunks_cap = (uint32_t)cap;
     }
     return 0;
-}
-
-static void wire_clear(struct uart_link_wire *w)
-{
-    w->head = w->n = 0;
-    w->bytes_first = w->bytes_end = 0;
 }
 
 static int rearm(struct uart_link *l, int64_t now, const struct uart_link_ctx *cx)
@@ -129,7 +157,7 @@ int uart_link_send(struct uart_link *l, enum uart_link_dir dir, const uint8_t *p
     struct uart_link_wire *w = &l->w[dir];
     if ((size_t)(w->bytes_end - w->bytes_first) + n > l->cfg.queue_bytes)
         return 1;
-    int rc = wire_reserve(w, n);
+    int rc = wire_reserve(w, n, l->cfg.queue_bytes);
     if (rc != 0)
         return rc;
     int64_t start = w->busy_until > now ? w->busy_until : now;
@@ -149,12 +177,15 @@ int uart_link_flush(struct uart_link *l, int64_t now, const struct uart_link_ctx
         wire_clear(w);
         w->busy_until = now;
     }
+    l->release_pending = true;
+    release_storage(l);
     return rearm(l, now, cx);
 }
 
 int uart_link_timer(struct uart_link *l, int64_t now, const struct uart_link_ctx *cx)
 {
     l->timer_at = -1;
+    l->cb_depth++;
     for (;;) {
         int best = -1;
         for (int d = 0; d < UART_LINK_DIR_COUNT; d++) {
@@ -173,5 +204,7 @@ int uart_link_timer(struct uart_link *l, int64_t now, const struct uart_link_ctx
         if (w->head == w->n && w->bytes_first == w->bytes_end)
             wire_clear(w);
     }
+    l->cb_depth--;
+    release_storage(l);
     return rearm(l, now, cx);
 }

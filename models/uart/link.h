@@ -12,6 +12,7 @@
 #ifndef MODELS_UART_LINK_H
 #define MODELS_UART_LINK_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -66,6 +67,8 @@ struct uart_link_stats {
 /* One link, caller storage; fields private to link.c. */
 struct uart_link {
     struct uart_link_cfg cfg;
+    bool release_pending; /* wires were flushed; free their storage when no deliver runs */
+    uint8_t cb_depth;     /* uart_link_timer() calls in progress (deliver may re-enter) */
     struct uart_link_wire w[UART_LINK_DIR_COUNT];
     struct uart_link_stats stats;
     int64_t timer_at; /* -1 when not armed */
@@ -81,7 +84,10 @@ unsigned uart_link_bits_per_byte(const struct uart_link_cfg *c);
 /* Time n bytes take on the wire, ns, rounded down: n * bits * 1e9 / baud. */
 int64_t uart_link_wire_ns(const struct uart_link_cfg *c, size_t n);
 
-/* Allocates nothing. Returns 0 or uart_link_cfg_check()'s error (safe to _fini). */
+/* Allocates nothing. Memory follows what is on the wire: each direction's byte buffer is
+ * allocated on the first send (256 B) and doubles on demand up to queue_bytes; nothing is
+ * freed while bytes flow, and uart_link_flush() frees both directions. Returns 0 or
+ * uart_link_cfg_check()'s error (safe to _fini). */
 int uart_link_init(struct uart_link *l, const struct uart_link_cfg *cfg);
 void uart_link_fini(struct uart_link *l);
 
@@ -92,7 +98,8 @@ void uart_link_fini(struct uart_link *l);
 int uart_link_send(struct uart_link *l, enum uart_link_dir dir, const uint8_t *p, size_t n,
                    int64_t now, const struct uart_link_ctx *cx);
 
-/* Drop everything on both wires not yet delivered at now (device reset). */
+/* Drop everything on both wires not yet delivered at now (device reset), and free the
+ * wires' storage. */
 int uart_link_flush(struct uart_link *l, int64_t now, const struct uart_link_ctx *cx);
 
 /* Timer input: deliver every send whose last bit arrived at <= now, in time order
