@@ -4,6 +4,7 @@
  * real imgtool image tests/data/mcuboot/signed.bin (/work/shared/testdata/mcuboot/README.md)
  * on the nRF5340 DK map (its 0x74000-byte slots are the ones the image was signed for). */
 #include "models/mcuboot/slots.h"
+#include "models/mcuboot/explain.h"
 #include "models/smp/img_mgmt.h"
 
 #include <setjmp.h>
@@ -704,8 +705,9 @@ static void direct_xip_active_slot_follows_versions_mode(enum mcuboot_slots_mode
     boot(&v, &r);
     assert_int_equal(r.slot, 1);
     assert_true(r.runs);
-    /* Boot time: hashing the chosen image at 1 MB/s, plus its copy to RAM in RAM-load. */
-    int64_t want = 30000 * 1000;
+    /* Boot time: hashing the chosen image at 1 MB/s and one signature check, plus its copy
+     * to RAM in RAM-load. */
+    int64_t want = 30000 * 1000 + MCUBOOT_EXPLAIN_T_SIG_DEFAULT;
     if (mode == MCUBOOT_SLOTS_RAM_LOAD)
         want += flash_chip_read_ns(&v.cfg.geom.chip[0], 30000);
     assert_int_equal(r.validated_bytes, 30000);
@@ -730,6 +732,83 @@ static void direct_xip_active_slot_follows_versions_mode(enum mcuboot_slots_mode
     assert_int_equal(r.erased, 2);
     assert_int_equal(read_info(&v, 1, &info), SMP_IMG_SLOTS_ERR_NO_IMAGE);
     dev_fini(&v);
+}
+
+/* ======================================================================================
+ * Boot time adds one signature check (t_sig) per image validated, where explain counts
+ * them: the update before a swap, the primary at every boot with validate_primary, every
+ * direct-xip candidate tried. t_sig = 0 gives the hash-only figure. The default is
+ * explain's. EVIDENCE-OF: mcuboot.md §2 "signature check 10-300 ms by crypto backend" */
+enum sig_setup { SIG_NOTHING, SIG_TEST_SWAP, SIG_XIP_NEWER, SIG_XIP_CORRUPT };
+
+static const struct {
+    const char *name;
+    enum mcuboot_slots_mode mode;
+    enum sig_setup setup;
+    bool validate_primary;
+    uint32_t want_validations;
+    uint32_t want_bytes;
+} sig_cases[] = {
+    {"swap-move test swap: the update, then the primary", MCUBOOT_SLOTS_SWAP_MOVE, SIG_TEST_SWAP,
+     true, 2, 2 * 90000},
+    {"swap-move test swap without validate_primary: the update", MCUBOOT_SLOTS_SWAP_MOVE,
+     SIG_TEST_SWAP, false, 1, 90000},
+    {"plain boot: the primary", MCUBOOT_SLOTS_SWAP_SCRATCH, SIG_NOTHING, true, 1, 40000},
+    {"plain boot without validate_primary: none", MCUBOOT_SLOTS_SWAP_SCRATCH, SIG_NOTHING, false, 0,
+     0},
+    {"direct-xip newer secondary: the chosen slot", MCUBOOT_SLOTS_DIRECT_XIP, SIG_XIP_NEWER, true,
+     1, 30000},
+    {"direct-xip corrupted newer secondary: both candidates", MCUBOOT_SLOTS_DIRECT_XIP,
+     SIG_XIP_CORRUPT, true, 2, 90000 + 40000},
+};
+
+static void sig_boot(size_t i, int64_t t_sig, struct mcuboot_slots_boot_result *r)
+{
+    struct dev v;
+    dev_init(&v, sig_cases[i].mode, false);
+    assert_int_equal(v.cfg.t_sig, MCUBOOT_EXPLAIN_T_SIG_DEFAULT); /* explain's default */
+    v.cfg.t_sig = t_sig;
+    v.cfg.validate_primary = sig_cases[i].validate_primary;
+    if (sig_cases[i].setup == SIG_TEST_SWAP) {
+        upload_direct(&v, IMG_OTHER);
+        assert_int_equal(v.ops.ops->set_next(v.ops.env, 1, false, false), 0);
+    } else if (sig_cases[i].setup == SIG_XIP_NEWER) {
+        upload_direct(&v, IMG_OLDER);
+    } else if (sig_cases[i].setup == SIG_XIP_CORRUPT) {
+        uint8_t buf[CHUNK];
+        uint32_t size = W.images[IMG_OTHER].img.file_size;
+        assert_int_equal(v.ops.ops->erase_upload(v.ops.env, 1, size), 0);
+        write_range(&v, IMG_OTHER, 0, 10 * CHUNK);
+        assert_int_equal(v.ops.ops->write(v.ops.env, 1, 10 * CHUNK,
+                                          bytes_of(IMG_SIGNED, 10 * CHUNK, CHUNK, buf), CHUNK,
+                                          false),
+                         0);
+        write_range(&v, IMG_OTHER, 11 * CHUNK, size);
+    }
+    boot(&v, r);
+    dev_fini(&v);
+}
+
+static void boot_time_adds_one_signature_check_per_validation(void **state)
+{
+    (void)state;
+    const int64_t t_sig = MCUBOOT_EXPLAIN_T_SIG_DEFAULT;
+    for (size_t i = 0; i < ARRAY_LEN(sig_cases); i++) {
+        print_message("case: %s\n", sig_cases[i].name);
+        struct mcuboot_slots_boot_result with, without;
+        sig_boot(i, t_sig, &with);
+        sig_boot(i, 0, &without);
+        assert_int_equal(with.validations, sig_cases[i].want_validations);
+        assert_int_equal(with.validated_bytes, sig_cases[i].want_bytes);
+        assert_int_equal(without.validations, with.validations);
+        assert_int_equal(with.ns - without.ns, (int64_t)with.validations * t_sig);
+        /* Hash at 1 MB/s, same formula as explain: the validation share of the boot. */
+        assert_int_equal(
+            with.ns - without.ns + (int64_t)with.validated_bytes * 1000,
+            mcuboot_explain_validation_ns(1e6, t_sig, with.validated_bytes, with.validations));
+        if (sig_cases[i].setup == SIG_XIP_NEWER) /* nothing but validation: the old figure */
+            assert_int_equal(without.ns, 30000 * 1000);
+    }
 }
 
 static void direct_xip_active_slot_follows_versions(void **state)
@@ -820,6 +899,7 @@ int main(void)
         cmocka_unit_test(a_cut_swap_resumes_at_the_next_boot),
         cmocka_unit_test(direct_xip_active_slot_follows_versions),
         cmocka_unit_test(direct_xip_revert_gives_one_boot_unless_confirmed),
+        cmocka_unit_test(boot_time_adds_one_signature_check_per_validation),
         cmocka_unit_test(cfg_rejects_bad_input),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

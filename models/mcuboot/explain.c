@@ -21,16 +21,23 @@ const char *mcuboot_explain_mode_name(enum mcuboot_explain_mode m)
 void mcuboot_explain_params_default(struct mcuboot_explain_params *p)
 {
     p->hash_rate = 1e6;
-    p->t_sig = 100000000;
+    p->t_sig = MCUBOOT_EXPLAIN_T_SIG_DEFAULT;
     p->validate_primary = true;
     p->corner = FLASH_CHIP_MAX;
 }
 
+int64_t mcuboot_explain_validation_ns(double hash_rate, int64_t t_sig, uint64_t bytes,
+                                      uint32_t n_images)
+{
+    int64_t sig = t_sig * (int64_t)n_images;
+    if (!(hash_rate > 0))
+        return sig;
+    return (int64_t)((double)bytes * 1e9 / hash_rate + 0.5) + sig;
+}
+
 int64_t mcuboot_explain_validate_ns(const struct mcuboot_explain_params *p, uint64_t size)
 {
-    if (!(p->hash_rate > 0))
-        return p->t_sig;
-    return (int64_t)((double)size * 1e9 / p->hash_rate + 0.5) + p->t_sig;
+    return mcuboot_explain_validation_ns(p->hash_rate, p->t_sig, size, 1);
 }
 
 /* Erase cycles of the most-worn sector: the upload's erase of the secondary (image sectors

@@ -30,12 +30,16 @@ enum mcuboot_explain_mode {
     MCUBOOT_EXPLAIN_MODE_COUNT
 };
 
+/* Default ns of one signature check (mcuboot.md §2: 10-300 ms by crypto backend,
+ * unverified). Shared with the slot model (models/mcuboot/slots.h). */
+#define MCUBOOT_EXPLAIN_T_SIG_DEFAULT 100000000
+
 /* Parameters the reference leaves unverified. */
 struct mcuboot_explain_params {
     double hash_rate;              /* bytes/s of SHA-256 over flash; default 1e6 (mcuboot.md §2:
                               0.5-2 MB/s on nRF52840/nRF5340, unverified) */
-    int64_t t_sig;                 /* ns of one signature check; default 100 ms (10-300 ms,
-                              unverified) */
+    int64_t t_sig;                 /* ns of one signature check; default
+                                      MCUBOOT_EXPLAIN_T_SIG_DEFAULT */
     bool validate_primary;         /* MCUBOOT_VALIDATE_PRIMARY_SLOT; default true */
     enum flash_chip_corner corner; /* timing column of every chip; default FLASH_CHIP_MAX */
 };
@@ -59,7 +63,14 @@ struct mcuboot_explain_row {
 /* Defaults of the unverified parameters (see the struct). */
 void mcuboot_explain_params_default(struct mcuboot_explain_params *p);
 
-/* ns to validate an image of `size` bytes. */
+/* ns to validate n_images images of `bytes` bytes in all: SHA-256 at hash_rate bytes/s
+ * (<= 0: not timed), rounded to the nearest ns, plus one signature check of t_sig ns per
+ * image. The one formula of validation time: explain and the slot model's boot
+ * (models/mcuboot/slots.h) both use it. */
+int64_t mcuboot_explain_validation_ns(double hash_rate, int64_t t_sig, uint64_t bytes,
+                                      uint32_t n_images);
+
+/* ns to validate one image of `size` bytes with p's rates. */
 int64_t mcuboot_explain_validate_ns(const struct mcuboot_explain_params *p, uint64_t size);
 
 /* Fill rows[mode] for every mode. Returns 0, or SIM_EINVAL / SIM_ERANGE / SIM_ENOMEM with a

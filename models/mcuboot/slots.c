@@ -5,6 +5,7 @@
  * boot/bootutil/src/bootutil_public.c. */
 #include "models/mcuboot/slots.h"
 
+#include "models/mcuboot/explain.h"
 #include "models/mcuboot/xip.h"
 
 #include <openssl/evp.h>
@@ -74,6 +75,12 @@ static int64_t hash_ns(const struct mcuboot_slots *s, uint64_t bytes)
 {
     uint32_t rate = s->cfg->hash_rate;
     return rate ? (int64_t)(bytes * 1000000000ull / rate) : 0;
+}
+
+/* Boot validation of n images of `bytes` bytes in all: the formula of explain. */
+static int64_t validation_ns(const struct mcuboot_slots *s, uint64_t bytes, uint32_t n)
+{
+    return mcuboot_explain_validation_ns((double)s->cfg->hash_rate, s->cfg->t_sig, bytes, n);
 }
 
 static void reset_upload(struct mcuboot_slots_upload *u)
@@ -630,6 +637,7 @@ int mcuboot_slots_cfg_init(struct mcuboot_slots_cfg *c, enum mcuboot_slots_mode 
     c->images = images;
     c->n_images = n_images;
     c->hash_rate = 1000000;
+    c->t_sig = MCUBOOT_EXPLAIN_T_SIG_DEFAULT;
     c->mode = (uint8_t)mode;
     c->validate_primary = true;
     return 0;
@@ -714,10 +722,15 @@ static int boot_swap(struct mcuboot_slots *s, long cut_at, struct mcuboot_slots_
         s->trailer[a] = f.trailer[a];
     if (rc != 0)
         return rc;
+    /* mcuboot_swap_boot() hashes at most the secondary, once (a slot without a header
+     * fails before any hash or signature check). */
     r->validated_bytes = sr.validated_bytes;
+    r->validations = sr.validated_bytes > 0;
     r->image = sr.boot_image ? (int)sr.boot_image - 1 : MCUBOOT_SLOTS_NONE;
-    if (c->validate_primary && r->image != MCUBOOT_SLOTS_NONE && !sr.cut)
+    if (c->validate_primary && r->image != MCUBOOT_SLOTS_NONE && !sr.cut) {
         r->validated_bytes += img_of(s, r->image)->total_size; /* BOOT_VALIDATE_SLOT0 */
+        r->validations++;
+    }
     r->slot = r->image != MCUBOOT_SLOTS_NONE && !sr.cut ? 0 : MCUBOOT_SLOTS_NONE;
     if (sr.cut)
         r->image = MCUBOOT_SLOTS_NONE;
@@ -726,8 +739,18 @@ static int boot_swap(struct mcuboot_slots *s, long cut_at, struct mcuboot_slots_
     r->cut = sr.cut;
     r->scrambled = sr.scrambled;
     r->runs = r->slot != MCUBOOT_SLOTS_NONE;
-    r->ns = sr.ns + hash_ns(s, r->validated_bytes);
+    r->ns = sr.ns + validation_ns(s, r->validated_bytes, r->validations);
     return 0;
+}
+
+/* Candidates mcuboot_xip_boot() validated, from the bytes it hashed: each candidate is
+ * hashed whole, at most once, and sizes are > 0, so 0, one size or their sum tells the
+ * count. (xip.h reports bytes only; a count field there would make this direct.) */
+static uint32_t xip_validations(const uint32_t size[MCUBOOT_XIP_SLOTS], uint32_t bytes)
+{
+    if (bytes == 0)
+        return 0;
+    return size[0] != 0 && size[1] != 0 && bytes == size[0] + size[1] ? 2 : 1;
 }
 
 static void boot_xip(struct mcuboot_slots *s, struct mcuboot_slots_boot_result *r)
@@ -755,6 +778,7 @@ static void boot_xip(struct mcuboot_slots *s, struct mcuboot_slots_boot_result *
         xs[slot].rom_fixed = (e->img.hdr.flags & MCUBOOT_IMAGE_F_ROM_FIXED) != 0;
         xs[slot].valid = holds(s, slot, 0, x, 0, e->img.total_size);
     }
+    uint32_t size[MCUBOOT_XIP_SLOTS] = {xs[0].size, xs[1].size};
     mcuboot_xip_boot(&xc, xs, &xr);
     int64_t ns = 0;
     for (int slot = 0; slot < MCUBOOT_XIP_SLOTS; slot++) {
@@ -771,7 +795,8 @@ static void boot_xip(struct mcuboot_slots *s, struct mcuboot_slots_boot_result *
         s->active = (int8_t)xr.slot;
     ns += flash_chip_read_ns(&c->geom.chip[P], xr.ram_bytes);
     r->validated_bytes = xr.validated_bytes;
-    r->ns = ns + hash_ns(s, xr.validated_bytes);
+    r->validations = xip_validations(size, xr.validated_bytes);
+    r->ns = ns + validation_ns(s, xr.validated_bytes, r->validations);
     r->slot = xr.slot;
     r->image = xr.image ? (int)xr.image - 1 : MCUBOOT_SLOTS_NONE;
     r->erased = xr.erased;

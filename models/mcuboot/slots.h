@@ -63,6 +63,11 @@
  * ble_active): erase per sector, write per program unit (flash_chip_write_ns), read for
  * is_empty (up to the first non-erased sector) and check_sha, plus hashing at hash_rate.
  * Header and trailer reads (read_info, swap_type, xip_state) are not charged (0).
+ * A boot (radio off) takes its flash work plus, per image it validates, the hash at
+ * hash_rate and one signature check of t_sig: mcuboot_explain_validation_ns(), the formula
+ * `dfusim explain` uses, so a boot agrees with explain's downtime. Validations: the
+ * secondary before a new swap (not on resume), the primary at every boot that starts an
+ * image with validate_primary, every direct-xip / RAM-load candidate tried.
  * Wear: every erase and write of an operation is counted in the optional flash_wear table
  * (a trailer write counts as one write of the slot's last sector, as swap.h does).
  *
@@ -74,8 +79,8 @@
  * written sector is garbage; the bootloader scrambles the image if it was scheduled).
  * Not covered: the trailer bytes of a padded file
  * (imgtool --pad --confirm) are not decoded into trailer state; signature checks (validity
- * at boot = every sector of the image intact); validation of the primary at boot is timed,
- * not checked beyond intactness; a cut upload write (power loss in the application).
+ * at boot = every sector of the image intact; a signature check is timed, never fails);
+ * validation of the primary at boot is timed, not checked beyond intactness; a cut upload write (power loss in the application).
  */
 #ifndef MODELS_MCUBOOT_SLOTS_H
 #define MODELS_MCUBOOT_SLOTS_H
@@ -124,6 +129,9 @@ struct mcuboot_slots_cfg {
     uint32_t n_images;                        /* <= MCUBOOT_SLOTS_MAX_IMAGES */
     uint32_t hash_rate;       /* bytes/s of SHA-256 (boot validation, check_sha); 0 = free.
                                Unverified: 0.5-2 MB/s on nRF52840 (mcuboot.md §2) */
+    int64_t t_sig;            /* ns of one signature check, once per image validated at
+                               boot; default MCUBOOT_EXPLAIN_T_SIG_DEFAULT (100 ms).
+                               Unverified: 10-300 ms by crypto backend (mcuboot.md §2) */
     uint8_t mode;             /* enum mcuboot_slots_mode */
     bool erase_progressively; /* CONFIG_IMG_ERASE_PROGRESSIVELY (default n) */
     bool validate_primary;    /* CONFIG_BOOT_VALIDATE_SLOT0 (default y): time only */
@@ -156,22 +164,24 @@ struct mcuboot_slots {
 
 /* What one boot did. */
 struct mcuboot_slots_boot_result {
-    int64_t ns; /* flash time + validation (+ RAM copy) of this boot */
+    int64_t ns; /* flash time + validation (hash + t_sig per image) (+ RAM copy) */
     int image;  /* table index of the image that runs; MCUBOOT_SLOTS_NONE if none */
     int slot;   /* slot it executes from; MCUBOOT_SLOTS_NONE if none */
     uint32_t validated_bytes;
-    uint8_t swap_type; /* enum mcuboot_trailer_swap performed (swap modes), else NONE */
-    uint8_t erased;    /* direct-xip / RAM-load: bit per slot erased by the boot */
-    bool resumed;      /* swap modes: continued a swap cut by an earlier power loss */
-    bool cut;          /* power was lost during this boot */
-    bool scrambled;    /* swap modes: the secondary was invalid and erased */
-    bool runs;         /* direct-xip: false when the image was linked for the other slot */
+    uint32_t validations; /* images validated (hashed and signature-checked) */
+    uint8_t swap_type;    /* enum mcuboot_trailer_swap performed (swap modes), else NONE */
+    uint8_t erased;       /* direct-xip / RAM-load: bit per slot erased by the boot */
+    bool resumed;         /* swap modes: continued a swap cut by an earlier power loss */
+    bool cut;             /* power was lost during this boot */
+    bool scrambled;       /* swap modes: the secondary was invalid and erased */
+    bool runs;            /* direct-xip: false when the image was linked for the other slot */
 };
 
 /* Fill a configuration for a mode on a board map: chips from the map's areas (scratch only
  * for swap-scratch), trailer geometry of the mode (the non-copying modes use the
  * swap-scratch layout), an image table of n_images (<= 15) entries (not copied; must outlive
- * the devices). hash_rate 1 MB/s, validate_primary true, the rest false.
+ * the devices). hash_rate 1 MB/s, t_sig MCUBOOT_EXPLAIN_T_SIG_DEFAULT, validate_primary
+ * true, the rest false.
  * Returns 0, or SIM_EINVAL / SIM_ERANGE with a message (unknown mode or chip, non-uniform
  * sectors, too many images). */
 int mcuboot_slots_cfg_init(struct mcuboot_slots_cfg *c, enum mcuboot_slots_mode mode,
