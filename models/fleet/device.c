@@ -10,10 +10,32 @@
 #include "models/smp/mgmt.h"
 #include "sim/error.h"
 
+/* Per-device buffers are grown on demand (buf_grow), from BUF_FIRST bytes by doubling, up
+ * to their cap: a device pays for what its packets need (an upload response is ~20 B, an
+ * image list a few hundred), not for the worst case. Growth never happens per chunk once
+ * a buffer has reached the size of the largest response it carries. */
 #define STAGE_CAP    8192u /* response bytes one packet may produce */
 #define CLIENT_RXCAP 8192u /* notification bytes the central reassembles */
+#define BUF_FIRST    256u  /* first allocation of a grown buffer, bytes */
 #define BT_MS_1_25   1250000LL
 #define BT_MS_10     10000000LL
+
+/* The UART transport and its host (cfg->transport == FLEET_TRANSPORT_UART only: a BLE
+ * device has none, fleet_device.serial == NULL). */
+struct fleet_device_serial {
+    struct uart_link uart;
+    struct uart_link_ctx uart_cx;
+    struct smp_serial ser;    /* the device's receiver; APP only (its net_bufs are the pool's) */
+    struct smp_netbuf *hpool; /* the host's receive buffer: one packet */
+    struct smp_netbuf_ctx hpool_cx;
+    struct smp_serial hser; /* the host's receiver */
+    uint8_t *enc;           /* one encoded response (fits a net_buf), copied at once */
+    size_t enc_cap;
+    uint8_t *htx; /* frames the host has still to write, in order */
+    size_t htx_first, htx_len, htx_cap;
+    int64_t htx_last; /* when the host wrote its last frame */
+    bool host_conn;   /* the client was told CONNECTED (its session is up) */
+};
 
 struct fleet_device {
     uint32_t id;
@@ -43,10 +65,11 @@ struct fleet_device {
     struct smp_bt bt;
     struct smp_bt_ctx bt_cx;
     struct smp_server_ctx stage_cx;
-    uint8_t *stage; /* responses of the packet being processed, back to back */
-    size_t stage_len;
+    uint8_t *stage; /* responses of the packet being processed, back to back; APP only,
+                       grown to at most STAGE_CAP */
+    size_t stage_len, stage_cap;
     uint32_t stage_n;
-    uint8_t *rsp_scratch; /* response net_buf of the staged run (buf_size) */
+    uint8_t *rsp_scratch; /* response net_buf of the staged run (buf_size); APP only */
     uint32_t conn_id;
     bool app_conn; /* the application saw the connection (not yet torn down) */
 
@@ -69,29 +92,22 @@ struct fleet_device {
     struct ble_link_ctx link_cx;
     struct client_dfu *client;
     struct client_dfu_ctx client_cx;
-    uint8_t *crx; /* the central's reassembly of notifications */
-    size_t crx_len;
+    uint8_t *crx; /* the central's reassembly of notifications (BLE), grown to at most
+                     CLIENT_RXCAP */
+    size_t crx_len, crx_cap;
     bool connect_wanted;
     int64_t adv_since;
 
-    /* UART transport (cfg->transport == FLEET_TRANSPORT_UART) */
-    struct uart_link uart;
-    struct uart_link_ctx uart_cx;
-    struct smp_serial ser;    /* the device's receiver; APP only (its net_bufs are the pool's) */
-    struct smp_netbuf *hpool; /* the host's receive buffer: one packet */
-    struct smp_netbuf_ctx hpool_cx;
-    struct smp_serial hser; /* the host's receiver */
-    uint8_t *enc;           /* one encoded response (fits a net_buf), copied at once */
-    size_t enc_cap;
-    uint8_t *htx; /* frames the host has still to write, in order */
-    size_t htx_first, htx_len, htx_cap;
-    int64_t htx_last; /* when the host wrote its last frame */
-    bool host_conn;   /* the client was told CONNECTED (its session is up) */
+    struct fleet_device_serial *serial; /* UART transport only, else NULL */
 
     enum fleet_device_fault fault;
     struct mcuboot_slots_boot_result boot;
     struct fleet_device_stats st;
-    struct fleet_device_attempt log[FLEET_DEVICE_LOG];
+    /* The last FLEET_DEVICE_LOG attempts, a ring indexed by attempt number. Grown while
+     * n_attempts < FLEET_DEVICE_LOG (entry i is attempt i then), so that most devices, which
+     * make one attempt, hold one entry. */
+    struct fleet_device_attempt *log;
+    uint32_t log_cap;
 };
 
 /* ---- defaults ----------------------------------------------------------------------- */
@@ -145,6 +161,32 @@ void fleet_device_cfg_default(struct fleet_device_cfg *c)
     c->pref_latency = 99;
     c->app_boot_ns = 0;
     c->adv_ns = 100 * 1000000LL;
+}
+
+static void keep_error(struct fleet_device *d, int rc)
+{
+    if (d->err == 0)
+        d->err = rc;
+}
+
+/* Make *buf (*cap bytes) hold at least need bytes (need <= max): BUF_FIRST, doubled, capped
+ * at max. Returns 0, or SIM_ENOMEM with *buf and *cap unchanged. */
+static int buf_grow(uint8_t **buf, size_t *cap, size_t need, size_t max)
+{
+    assert(need <= max);
+    if (need <= *cap)
+        return 0;
+    size_t c = *cap ? *cap : BUF_FIRST;
+    while (c < need)
+        c *= 2;
+    if (c > max)
+        c = max;
+    uint8_t *p = realloc(*buf, c);
+    if (p == NULL)
+        return SIM_ENOMEM;
+    *buf = p;
+    *cap = c;
+    return 0;
 }
 
 /* ---- timers ------------------------------------------------------------------------- */
@@ -302,6 +344,10 @@ static int stage_send(void *env, const uint8_t *frame, size_t n)
     struct fleet_device *d = env;
     if (d->stage_len + n + 4 > STAGE_CAP)
         return 0; /* a response that does not fit is lost (never with our sizes) */
+    if (buf_grow(&d->stage, &d->stage_cap, d->stage_len + n + 4, STAGE_CAP) != 0) {
+        keep_error(d, SIM_ENOMEM); /* the run stops: fleet_device_timer() returns it */
+        return 0;
+    }
     uint32_t len = (uint32_t)n;
     memcpy(d->stage + d->stage_len, &len, 4);
     memcpy(d->stage + d->stage_len + 4, frame, n);
@@ -538,11 +584,6 @@ static int cc_upgrade(void *env, bool permanent, int64_t now)
     return measured_ops.set_next(d, 1, false, permanent);
 }
 static int device_reboot(struct fleet_device *d, int64_t now);
-static void keep_error(struct fleet_device *d, int rc)
-{
-    if (d->err == 0)
-        d->err = rc;
-}
 static void cc_reboot(void *env, int64_t now)
 {
     keep_error(env, device_reboot(env, now));
@@ -564,6 +605,10 @@ static void central_rx(struct fleet_device *d, const uint8_t *p, size_t n, int64
 {
     if (d->crx_len + n > CLIENT_RXCAP) {
         d->crx_len = 0; /* garbage: resynchronise */
+        return;
+    }
+    if (buf_grow(&d->crx, &d->crx_cap, d->crx_len + n, CLIENT_RXCAP) != 0) {
+        keep_error(d, SIM_ENOMEM);
         return;
     }
     memcpy(d->crx + d->crx_len, p, n);
@@ -626,7 +671,7 @@ static void want_connect(struct fleet_device *d, int64_t now)
 {
     d->connect_wanted = true;
     if (is_uart(d)) {
-        if (d->state == FLEET_DEV_APP && !d->host_conn)
+        if (d->state == FLEET_DEV_APP && !d->serial->host_conn)
             arm(d, FLEET_T_CONNECT, now);
         return;
     }
@@ -685,12 +730,13 @@ static void uart_cancel(void *env)
  * back), device -> host. */
 static int device_serial_send(struct fleet_device *d, const uint8_t *b, size_t n, int64_t now)
 {
+    struct fleet_device_serial *s = d->serial;
     size_t len;
-    if (smp_serial_encode(b, n, d->enc, d->enc_cap, &len) != 0) {
+    if (smp_serial_encode(b, n, s->enc, s->enc_cap, &len) != 0) {
         d->st.n_tx_dropped++; /* longer than the length field: never with our sizes */
         return 0;
     }
-    int rc = uart_link_send(&d->uart, UART_LINK_D2H, d->enc, len, now, &d->uart_cx);
+    int rc = uart_link_send(&s->uart, UART_LINK_D2H, s->enc, len, now, &s->uart_cx);
     if (rc == 1)
         d->st.n_tx_dropped++;
     return rc < 0 ? rc : 0;
@@ -708,7 +754,7 @@ static int host_process(void *env, const uint8_t *pkt, size_t n, uint8_t *rsp, s
 {
     struct fleet_device *d = env;
     (void)rsp, (void)cap;
-    if (!d->host_conn)
+    if (!d->serial->host_conn)
         return 0;
     struct client_dfu_rx rx = {pkt, n};
     return client_dfu_step(d->client, CLIENT_DFU_IN_RX, &rx, now, &d->client_cx);
@@ -716,11 +762,12 @@ static int host_process(void *env, const uint8_t *pkt, size_t n, uint8_t *rsp, s
 
 static void host_frame(struct fleet_device *d, const uint8_t *p, size_t n, int64_t at)
 {
+    struct fleet_device_serial *s = d->serial;
     enum smp_serial_rx rx;
-    (void)smp_serial_rx_frame(&d->hser, p, n, at, &d->hpool_cx, &rx);
+    (void)smp_serial_rx_frame(&s->hser, p, n, at, &s->hpool_cx, &rx);
     /* cpu_per_request 0 and no flash cost: the worker is done at `at`. */
-    for (int k = 0; k < SMP_NETBUF_MAX_COUNT && smp_netbuf_busy(d->hpool); k++)
-        (void)smp_netbuf_timer(d->hpool, at, &d->hpool_cx);
+    for (int k = 0; k < SMP_NETBUF_MAX_COUNT && smp_netbuf_busy(s->hpool); k++)
+        (void)smp_netbuf_timer(s->hpool, at, &s->hpool_cx);
 }
 
 static void device_frame(struct fleet_device *d, const uint8_t *p, size_t n, int64_t at)
@@ -730,7 +777,7 @@ static void device_frame(struct fleet_device *d, const uint8_t *p, size_t n, int
         return;
     }
     enum smp_serial_rx rx;
-    (void)smp_serial_rx_frame(&d->ser, p, n, at, &d->pool_cx, &rx);
+    (void)smp_serial_rx_frame(&d->serial->ser, p, n, at, &d->pool_cx, &rx);
 }
 
 /* Every send is whole frames, so a delivery splits into lines ending 0x0a. */
@@ -754,51 +801,53 @@ static void uart_deliver(void *env, enum uart_link_dir dir, const uint8_t *p, si
  * it), a continuation frame serial.frame_gap_ns after the previous write. */
 static int host_pump(struct fleet_device *d, int64_t now)
 {
-    while (d->htx_len > 0) {
-        const uint8_t *f = d->htx + d->htx_first;
-        const uint8_t *nl = memchr(f, 0x0a, d->htx_len);
-        size_t k = nl != NULL ? (size_t)(nl - f) + 1 : d->htx_len;
-        int64_t at = f[0] == 0x04 ? d->htx_last + d->cfg->serial.frame_gap_ns : now;
+    struct fleet_device_serial *s = d->serial;
+    while (s->htx_len > 0) {
+        const uint8_t *f = s->htx + s->htx_first;
+        const uint8_t *nl = memchr(f, 0x0a, s->htx_len);
+        size_t k = nl != NULL ? (size_t)(nl - f) + 1 : s->htx_len;
+        int64_t at = f[0] == 0x04 ? s->htx_last + d->cfg->serial.frame_gap_ns : now;
         if (at > now) {
             arm(d, FLEET_T_HOST_TX, at);
             return 0;
         }
-        int rc = uart_link_send(&d->uart, UART_LINK_H2D, f, k, now, &d->uart_cx);
+        int rc = uart_link_send(&s->uart, UART_LINK_H2D, f, k, now, &s->uart_cx);
         if (rc < 0)
             return rc;
         if (rc == 1)
             d->st.n_tx_dropped++;
-        d->htx_last = now;
-        d->htx_first += k;
-        d->htx_len -= k;
+        s->htx_last = now;
+        s->htx_first += k;
+        s->htx_len -= k;
     }
-    d->htx_first = 0;
+    s->htx_first = 0;
     return 0;
 }
 
 /* The client's request: encoded straight into the host's queue of frames to write. */
 static int host_send(struct fleet_device *d, const uint8_t *b, size_t n)
 {
+    struct fleet_device_serial *s = d->serial;
     size_t len = smp_serial_encoded_len(n);
-    if (d->htx_first + d->htx_len + len > d->htx_cap && d->htx_first > 0) {
-        memmove(d->htx, d->htx + d->htx_first, d->htx_len);
-        d->htx_first = 0;
+    if (s->htx_first + s->htx_len + len > s->htx_cap && s->htx_first > 0) {
+        memmove(s->htx, s->htx + s->htx_first, s->htx_len);
+        s->htx_first = 0;
     }
-    if (d->htx_len + len > d->htx_cap) {
-        size_t cap = d->htx_cap ? d->htx_cap : 1024;
-        while (cap < d->htx_len + len)
+    if (s->htx_len + len > s->htx_cap) {
+        size_t cap = s->htx_cap ? s->htx_cap : 1024;
+        while (cap < s->htx_len + len)
             cap *= 2;
-        uint8_t *p = realloc(d->htx, cap);
+        uint8_t *p = realloc(s->htx, cap);
         if (p == NULL)
             return SIM_ENOMEM;
-        d->htx = p;
-        d->htx_cap = cap;
+        s->htx = p;
+        s->htx_cap = cap;
     }
-    if (smp_serial_encode(b, n, d->htx + d->htx_first + d->htx_len, len, &len) != 0) {
+    if (smp_serial_encode(b, n, s->htx + s->htx_first + s->htx_len, len, &len) != 0) {
         d->st.n_tx_dropped++; /* longer than the length field: never with our sizes */
         return 0;
     }
-    d->htx_len += len;
+    s->htx_len += len;
     return host_pump(d, d->now);
 }
 
@@ -806,7 +855,7 @@ static int host_send(struct fleet_device *d, const uint8_t *b, size_t n)
 static int host_connected(struct fleet_device *d, int64_t now)
 {
     d->connect_wanted = false;
-    d->host_conn = true;
+    d->serial->host_conn = true;
     struct client_dfu_conn c = {(uint16_t)(d->cfg->serial.packet_max + 3)};
     return client_dfu_step(d->client, CLIENT_DFU_IN_CONNECTED, &c, now, &d->client_cx);
 }
@@ -849,6 +898,31 @@ static uint32_t attempt_id(const struct fleet_device *d)
     return d->id * CLIENT_DFU_MAX_ATTEMPTS + d->st.n_attempts % CLIENT_DFU_MAX_ATTEMPTS;
 }
 
+/* Make the log hold the entry of attempt n_attempts (see fleet_device.log). Entries keep
+ * their contents; their error pointers are moved with them. Returns 0 or SIM_ENOMEM (the
+ * log unchanged). */
+static int log_slot(struct fleet_device *d)
+{
+    uint32_t i = d->st.n_attempts % FLEET_DEVICE_LOG;
+    if (i < d->log_cap)
+        return 0;
+    uint32_t cap = d->log_cap ? d->log_cap * 2 : 1;
+    while (cap <= i)
+        cap *= 2;
+    if (cap > FLEET_DEVICE_LOG)
+        cap = FLEET_DEVICE_LOG;
+    struct fleet_device_attempt *p = realloc(d->log, cap * sizeof(*p));
+    if (p == NULL)
+        return SIM_ENOMEM;
+    for (uint32_t k = 0; k < d->log_cap; k++)
+        if (p[k].a.error != NULL)
+            p[k].a.error = p[k].error;
+    memset(p + d->log_cap, 0, (cap - d->log_cap) * sizeof(*p));
+    d->log = p;
+    d->log_cap = cap;
+    return 0;
+}
+
 static void client_emit(void *env, const struct client_dfu_record *r)
 {
     struct fleet_device *d = env;
@@ -859,6 +933,12 @@ static void client_emit(void *env, const struct client_dfu_record *r)
         d->st.swap_start_ns >= a.reset_ns && d->st.swap_start_ns <= a.end_ns) {
         a.swap_start_ns = d->st.swap_start_ns;
         a.swap_end_ns = d->st.swap_end_ns;
+    }
+    if (log_slot(d) != 0) {
+        keep_error(d, SIM_ENOMEM); /* the run stops; the attempt is still recorded */
+        d->st.n_attempts++;
+        d->cx->emit_attempt(d->cx->env, d->id, &a);
+        return;
     }
     struct fleet_device_attempt *l = &d->log[d->st.n_attempts % FLEET_DEVICE_LOG];
     *l = (struct fleet_device_attempt){
@@ -932,6 +1012,9 @@ static int app_start(struct fleet_device *d, int64_t now)
     d->pool = smp_netbuf_new(&c->netbuf);
     if (d->pool == NULL)
         return SIM_ENOMEM;
+    d->rsp_scratch = malloc(c->netbuf.buf_size ? c->netbuf.buf_size : 1);
+    if (d->rsp_scratch == NULL)
+        return SIM_ENOMEM;
     smp_callbacks_init(&d->callbacks);
     struct smp_server_cfg scfg = smp_server_cfg_default();
     smp_server_init(&d->srv, &scfg, &d->callbacks);
@@ -996,8 +1079,8 @@ static int app_start(struct fleet_device *d, int64_t now)
     if (is_uart(d)) {
         /* The serial transport is up with the application; a client that asked for a
          * session gets it now. */
-        smp_serial_init(&d->ser, d->pool, c->uart.baud);
-        d->ser.conn = ++d->conn_id;
+        smp_serial_init(&d->serial->ser, d->pool, c->uart.baud);
+        d->serial->ser.conn = ++d->conn_id;
         d->app_conn = true;
         if (d->connect_wanted)
             arm(d, FLEET_T_CONNECT, now);
@@ -1027,10 +1110,12 @@ static void app_stop(struct fleet_device *d, int64_t now)
         cancel(d, app_slots[i]);
     d->app_conn = false;
     if (is_uart(d))
-        smp_serial_fini(&d->ser);
+        smp_serial_fini(&d->serial->ser);
     smp_bt_fini(&d->bt);
     smp_netbuf_free(d->pool);
     d->pool = NULL;
+    free(d->rsp_scratch);
+    d->rsp_scratch = NULL;
     smp_img_mgmt_fini(&d->img);
     smp_os_mgmt_fini(&d->os);
     smp_server_fini(&d->srv);
@@ -1041,7 +1126,10 @@ static void app_stop(struct fleet_device *d, int64_t now)
     memset(&d->lat, 0, sizeof(d->lat));
     memset(&d->cc, 0, sizeof(d->cc));
     fw_dfu_lock_fini(&d->lock);
+    free(d->stage); /* regrown by the next application's first response */
+    d->stage = NULL;
     d->stage_len = 0;
+    d->stage_cap = 0;
 }
 
 static const char *const mode_names[MCUBOOT_SLOTS_MODE_COUNT] = {
@@ -1113,10 +1201,10 @@ static int boot(struct fleet_device *d, int64_t now)
 static int device_reboot_uart(struct fleet_device *d, int64_t now)
 {
     app_stop(d, now);
-    (void)uart_link_flush(&d->uart, now, &d->uart_cx);
+    (void)uart_link_flush(&d->serial->uart, now, &d->serial->uart_cx);
     int rc = boot(d, now);
-    if (d->host_conn) {
-        d->host_conn = false;
+    if (d->serial->host_conn) {
+        d->serial->host_conn = false;
         (void)client_dfu_step(d->client, CLIENT_DFU_IN_DISCONNECTED, NULL, now, &d->client_cx);
     }
     return rc;
@@ -1153,23 +1241,27 @@ static int device_reboot(struct fleet_device *d, int64_t now)
 static int uart_setup(struct fleet_device *d, struct client_dfu_cfg *ccfg, struct sim_diag *diag)
 {
     const struct fleet_device_cfg *cfg = d->cfg;
-    if (cfg->serial.packet_max == 0 || uart_link_init(&d->uart, &cfg->uart) != 0) {
+    struct fleet_device_serial *s = calloc(1, sizeof(*s));
+    if (s == NULL)
+        return SIM_ENOMEM;
+    d->serial = s;
+    if (cfg->serial.packet_max == 0 || uart_link_init(&s->uart, &cfg->uart) != 0) {
         sim_diag_add(diag,
                      "device %u: bad UART settings (baud > 0, 5-9 data bits, parity 0-1, 1-2 "
                      "stop bits, serial.packet_max > 0)",
                      d->id);
         return SIM_EINVAL;
     }
-    d->uart_cx = (struct uart_link_ctx){d, uart_arm, uart_cancel, uart_deliver};
+    s->uart_cx = (struct uart_link_ctx){d, uart_arm, uart_cancel, uart_deliver};
     struct smp_netbuf_cfg hcfg = {
         .buf_size = cfg->netbuf.buf_size + 2, .buf_count = 1, .cpu_per_request = 0};
-    d->hpool = smp_netbuf_new(&hcfg);
-    d->enc_cap = smp_serial_encoded_len(cfg->netbuf.buf_size); /* a response fits a net_buf */
-    d->enc = malloc(d->enc_cap);
-    if (d->hpool == NULL || d->enc == NULL)
+    s->hpool = smp_netbuf_new(&hcfg);
+    s->enc_cap = smp_serial_encoded_len(cfg->netbuf.buf_size); /* a response fits a net_buf */
+    s->enc = malloc(s->enc_cap);
+    if (s->hpool == NULL || s->enc == NULL)
         return SIM_ENOMEM;
-    d->hpool_cx = (struct smp_netbuf_ctx){d, host_timer_arm, NULL, host_process};
-    smp_serial_init(&d->hser, d->hpool, cfg->uart.baud);
+    s->hpool_cx = (struct smp_netbuf_ctx){d, host_timer_arm, NULL, host_process};
+    smp_serial_init(&s->hser, s->hpool, cfg->uart.baud);
     if (ccfg->p.packet_cap == 0 || ccfg->p.packet_cap > cfg->serial.packet_max)
         ccfg->p.packet_cap = cfg->serial.packet_max;
     return 0;
@@ -1200,11 +1292,6 @@ struct fleet_device *fleet_device_new(uint32_t id, uint64_t entity,
         .last_reject_ns = RECORDER_NONE,
         .running_image = MCUBOOT_SLOTS_NONE,
     };
-    d->stage = malloc(STAGE_CAP);
-    d->crx = malloc(CLIENT_RXCAP);
-    d->rsp_scratch = malloc(cfg->netbuf.buf_size ? cfg->netbuf.buf_size : 1);
-    if (d->stage == NULL || d->crx == NULL || d->rsp_scratch == NULL)
-        goto fail;
     uint32_t base[MCUBOOT_SWAP_AREA_COUNT] = {0, cfg->slots->geom.n_sectors[0],
                                               (uint32_t)cfg->slots->geom.n_sectors[0] +
                                                   cfg->slots->geom.n_sectors[1]};
@@ -1263,25 +1350,30 @@ void fleet_device_free(struct fleet_device *d)
 {
     if (d == NULL)
         return;
+    struct fleet_device_serial *s = d->serial;
     if (d->pool != NULL) {
-        if (is_uart(d))
-            smp_serial_fini(&d->ser);
+        if (s != NULL)
+            smp_serial_fini(&s->ser);
         smp_bt_fini(&d->bt);
         smp_netbuf_free(d->pool);
     }
     client_dfu_free(d->client);
     ble_link_fini(&d->link);
-    uart_link_fini(&d->uart);
-    if (d->hpool != NULL) {
-        smp_serial_fini(&d->hser);
-        smp_netbuf_free(d->hpool);
+    if (s != NULL) {
+        uart_link_fini(&s->uart);
+        if (s->hpool != NULL) {
+            smp_serial_fini(&s->hser);
+            smp_netbuf_free(s->hpool);
+        }
+        free(s->enc);
+        free(s->htx);
+        free(s);
     }
-    free(d->enc);
-    free(d->htx);
     mcuboot_slots_fini(&d->slots);
     free(d->stage);
     free(d->crx);
     free(d->rsp_scratch);
+    free(d->log);
     free(d);
 }
 
@@ -1347,7 +1439,7 @@ static int timer_input(struct fleet_device *d, int slot, uint32_t gen, int64_t n
         return app_start(d, now);
     case FLEET_T_CONNECT:
         if (is_uart(d))
-            return d->state == FLEET_DEV_APP && !d->host_conn ? host_connected(d, now) : 0;
+            return d->state == FLEET_DEV_APP && !d->serial->host_conn ? host_connected(d, now) : 0;
         if (d->state == FLEET_DEV_APP && ble_link_state_get(&d->link) == BLE_LINK_DISCONNECTED) {
             d->connect_wanted = false;
             return ble_link_connect(&d->link, now, &d->link_cx);
@@ -1366,7 +1458,7 @@ static int timer_input(struct fleet_device *d, int slot, uint32_t gen, int64_t n
     case FLEET_T_FAULT:
         return on_fault(d, now);
     case FLEET_T_UART:
-        return uart_link_timer(&d->uart, now, &d->uart_cx);
+        return d->serial != NULL ? uart_link_timer(&d->serial->uart, now, &d->serial->uart_cx) : 0;
     case FLEET_T_HOST_TX:
         return host_pump(d, now);
     default:
@@ -1426,7 +1518,8 @@ void fleet_device_check(const struct fleet_device *d)
         assert(!d->app_conn || d->state == FLEET_DEV_APP);
         assert(!d->slots.ble_active);
         assert(ble_link_state_get(&d->link) == BLE_LINK_DISCONNECTED);
-        assert(d->htx_first + d->htx_len <= d->htx_cap);
+        assert(d->serial != NULL);
+        assert(d->serial->htx_first + d->serial->htx_len <= d->serial->htx_cap);
     } else {
         assert(!d->app_conn || ble_link_state_get(&d->link) == BLE_LINK_CONNECTED);
     }
@@ -1456,8 +1549,8 @@ const struct fleet_device_attempt *fleet_device_attempt_get(const struct fleet_d
                                                             uint32_t i)
 {
     uint32_t n = d->st.n_attempts, first = n > FLEET_DEVICE_LOG ? n - FLEET_DEVICE_LOG : 0;
-    if (first + i >= n)
-        return NULL;
+    if (first + i >= n || (first + i) % FLEET_DEVICE_LOG >= d->log_cap)
+        return NULL; /* past the end, or not kept (out of memory) */
     return &d->log[(first + i) % FLEET_DEVICE_LOG];
 }
 
@@ -1468,7 +1561,7 @@ const struct ble_link *fleet_device_link(const struct fleet_device *d)
 
 const struct uart_link *fleet_device_uart(const struct fleet_device *d)
 {
-    return &d->uart;
+    return d->serial != NULL ? &d->serial->uart : NULL;
 }
 
 const struct mcuboot_slots *fleet_device_slots(const struct fleet_device *d)

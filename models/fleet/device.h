@@ -238,11 +238,12 @@ const struct fleet_device_stats *fleet_device_stats_get(const struct fleet_devic
  * direct-xip and RAM-load without revert, any running image is (nothing else exists). */
 bool fleet_device_confirmed(const struct fleet_device *dev);
 const struct client_dfu *fleet_device_client(const struct fleet_device *dev);
-/* Attempts that ended, oldest first (the last FLEET_DEVICE_LOG of them); NULL past the end. */
+/* Attempts that ended, oldest first (the last FLEET_DEVICE_LOG of them); NULL past the end.
+ * The pointer is valid until the next attempt ends (the log grows on demand). */
 const struct fleet_device_attempt *fleet_device_attempt_get(const struct fleet_device *dev,
                                                             uint32_t i);
 const struct ble_link *fleet_device_link(const struct fleet_device *dev);
-/* The UART link (meaningful with FLEET_TRANSPORT_UART only). */
+/* The UART link: NULL unless the transport is FLEET_TRANSPORT_UART. */
 const struct uart_link *fleet_device_uart(const struct fleet_device *dev);
 const struct mcuboot_slots *fleet_device_slots(const struct fleet_device *dev);
 /* Final state for the devices table: "updated", "reverted", "failed", "pending", "dead". */
