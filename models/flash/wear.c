@@ -58,24 +58,27 @@ static uint16_t sat_inc(uint16_t x)
     return x == FLASH_WEAR_SATURATED ? x : (uint16_t)(x + 1);
 }
 
-int flash_wear_erase(struct flash_wear *w, uint32_t dev, uint32_t first, uint32_t n)
+/* Count one erase (writes == false) or write of sectors [first, first + n). */
+static int bump(struct flash_wear *w, uint32_t dev, uint32_t first, uint32_t n, bool writes)
 {
     if (!in_range(w, dev, first, n))
         return SIM_ERANGE;
     struct flash_wear_count *r = row(w, dev);
-    for (uint32_t i = first; i < first + n; i++)
-        r[i].erases = sat_inc(r[i].erases);
+    for (uint32_t i = first; i < first + n; i++) {
+        uint16_t *count = writes ? &r[i].writes : &r[i].erases;
+        *count = sat_inc(*count);
+    }
     return 0;
+}
+
+int flash_wear_erase(struct flash_wear *w, uint32_t dev, uint32_t first, uint32_t n)
+{
+    return bump(w, dev, first, n, false);
 }
 
 int flash_wear_write(struct flash_wear *w, uint32_t dev, uint32_t first, uint32_t n)
 {
-    if (!in_range(w, dev, first, n))
-        return SIM_ERANGE;
-    struct flash_wear_count *r = row(w, dev);
-    for (uint32_t i = first; i < first + n; i++)
-        r[i].writes = sat_inc(r[i].writes);
-    return 0;
+    return bump(w, dev, first, n, true);
 }
 
 int flash_wear_get(const struct flash_wear *w, uint32_t dev, uint32_t sector,

@@ -5,6 +5,7 @@
 #include "sim/error.h"
 #include "sim/recorder.h"
 
+#include <getopt.h>
 #include <string.h>
 
 static const char usage_text[] =
@@ -25,6 +26,17 @@ static const char usage_text[] =
     "Exit codes: 0 ok, 1 a check found a regression, 2 bad usage or input,\n"
     "3 internal failure, 130 interrupted (the results database says 'interrupted').\n"
     "Scenario keys, units and defaults: README.md, section \"Scenario reference\".\n";
+
+int cli_option_error(FILE *err, const char *verb, int c, char **argv)
+{
+    const char *opt = argv[optind - 1];
+    if (c == ':')
+        fprintf(err, "dfusim %s: option '%s' needs a value (see dfusim %s --help)\n", verb, opt,
+                verb);
+    else
+        fprintf(err, "dfusim %s: unknown option '%s' (see dfusim %s --help)\n", verb, opt, verb);
+    return SIM_EXIT_USAGE;
+}
 
 int cli_main(int argc, char **argv, FILE *out, FILE *err)
 {

@@ -13,6 +13,10 @@ int cli_run(int argc, char **argv, FILE *out, FILE *err);
 int cli_validate(int argc, char **argv, FILE *out, FILE *err);
 int cli_explain(int argc, char **argv, FILE *out, FILE *err);
 
+/* Report what getopt_long() returned for a bad option (':' missing value, '?' unknown) of
+ * `verb`, from argv[optind - 1]. Returns SIM_EXIT_USAGE. */
+int cli_option_error(FILE *err, const char *verb, int c, char **argv);
+
 /* Simulated time as H:MM:SS.mmm (or D days H:MM:SS.mmm). */
 void cli_format_time(char *buf, size_t n, int64_t ns);
 

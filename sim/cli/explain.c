@@ -150,9 +150,7 @@ int cli_explain(int argc, char **argv, FILE *out, FILE *err)
             fputs(explain_usage, out);
             return SIM_EXIT_OK;
         default:
-            fprintf(err, "dfusim explain: %s '%s' (see dfusim explain --help)\n",
-                    c == ':' ? "option needs a value:" : "unknown option", argv[optind - 1]);
-            return SIM_EXIT_USAGE;
+            return cli_option_error(err, "explain", c, argv);
         }
     }
     if (board == NULL || size_text == NULL || optind != argc) {

@@ -84,14 +84,8 @@ static int parse_options(int argc, char **argv, struct run_options *o, FILE *out
         case 'h':
             fputs(run_usage, out);
             return HELP_SHOWN;
-        case ':':
-            fprintf(err, "dfusim run: option '%s' needs a value (see dfusim run --help)\n",
-                    argv[optind - 1]);
-            return SIM_EXIT_USAGE;
         default:
-            fprintf(err, "dfusim run: unknown option '%s' (see dfusim run --help)\n",
-                    argv[optind - 1]);
-            return SIM_EXIT_USAGE;
+            return cli_option_error(err, "run", c, argv);
         }
     }
     if (o->seed_override[0] != '\0')

@@ -41,9 +41,7 @@ int cli_validate(int argc, char **argv, FILE *out, FILE *err)
         if (c == 'h') {
             fputs(validate_usage, out);
         } else {
-            fprintf(err, "dfusim validate: %s '%s' (see dfusim validate --help)\n",
-                    c == ':' ? "option needs a value:" : "unknown option", argv[optind - 1]);
-            code = SIM_EXIT_USAGE;
+            code = cli_option_error(err, "validate", c, argv);
         }
         goto done;
     }
