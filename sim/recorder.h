@@ -29,7 +29,7 @@ struct recorder_run {
     const char *scenario_path;
     const char *scenario_text; /* the whole file, stored with its SHA-256 */
     size_t scenario_len;
-    const char *model; /* which world model ran, e.g. "pipeline-demo" */
+    const char *model; /* which world model ran, e.g. "dfu" */
     uint64_t seed;
     uint32_t replication;
     enum recorder_level level;

@@ -19,9 +19,9 @@ struct sim_rng {
 };
 
 /* What a stream is for. Models add their own values (keep them stable: changing one
- * changes every result drawn from it). */
+ * changes every result drawn from it; 1 was the removed pipeline-demo model, do not reuse).
+ * Values stay below 2^16: models/fleet/population.c puts its parameter id in the bits above. */
 enum sim_rng_purpose {
-    SIM_RNG_DEMO = 1,       /* models/demo: start, duration, failure */
     SIM_RNG_LINK_LOSS = 2,  /* per-PDU loss */
     SIM_RNG_CLIENT = 3,     /* client think times and choices */
     SIM_RNG_FAULT = 4,      /* fault injection */

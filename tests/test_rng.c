@@ -58,13 +58,13 @@ static void adding_entities_does_not_change_existing_draws(void **state)
     enum { SMALL = 10, LARGE = 1000 };
     static uint64_t before[SMALL][DRAWS];
     for (int e = 0; e < SMALL; e++)
-        fill(before[e], 99, (uint64_t)e, SIM_RNG_DEMO);
+        fill(before[e], 99, (uint64_t)e, SIM_RNG_TEST);
 
     /* A larger world: entities created from the highest id down, each drawing a few
      * values at creation, then the original ten draw interleaved with everyone. */
     static struct sim_rng world[LARGE];
     for (int e = LARGE - 1; e >= 0; e--) {
-        sim_rng_init(&world[e], 99, (uint64_t)e, SIM_RNG_DEMO);
+        sim_rng_init(&world[e], 99, (uint64_t)e, SIM_RNG_TEST);
         if (e >= SMALL)
             (void)sim_rng_u64(&world[e]);
     }
@@ -85,13 +85,13 @@ static void every_key_part_selects_a_different_stream(void **state)
         uint64_t seed, entity;
         uint32_t purpose;
     } cases[] = {
-        {"other seed", 2, 5, SIM_RNG_DEMO},
-        {"other entity", 1, 6, SIM_RNG_DEMO},
+        {"other seed", 2, 5, SIM_RNG_TEST},
+        {"other entity", 1, 6, SIM_RNG_TEST},
         {"other purpose", 1, 5, SIM_RNG_LINK_LOSS},
-        {"seed and entity swapped", 5, 1, SIM_RNG_DEMO},
+        {"seed and entity swapped", 5, 1, SIM_RNG_TEST},
     };
     uint64_t base[DRAWS], other[DRAWS];
-    fill(base, 1, 5, SIM_RNG_DEMO);
+    fill(base, 1, 5, SIM_RNG_TEST);
     for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
         fill(other, cases[i].seed, cases[i].entity, cases[i].purpose);
         int same = 0;
