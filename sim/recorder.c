@@ -63,7 +63,7 @@ static const char schema_sql[] =
     "CREATE TABLE waves (run_id INTEGER NOT NULL REFERENCES runs, wave INTEGER NOT NULL,\n"
     "  start_ns INTEGER NOT NULL, end_ns INTEGER, target INTEGER NOT NULL,\n"
     "  succeeded INTEGER NOT NULL, failed INTEGER NOT NULL, action TEXT,\n"
-    "  PRIMARY KEY (run_id, wave));\n"
+    "  PRIMARY KEY (run_id, wave, end_ns));\n"
     "CREATE TABLE flash_wear (run_id INTEGER NOT NULL REFERENCES runs,\n"
     "  device_id INTEGER NOT NULL, area TEXT NOT NULL, sector INTEGER NOT NULL,\n"
     "  erases INTEGER NOT NULL, writes INTEGER NOT NULL);\n";

@@ -1384,7 +1384,8 @@ int fleet_device_power_on(struct fleet_device *d, int64_t now)
         d->st.n_unexpected++;
         return 0;
     }
-    arm(d, FLEET_T_START, d->cfg->start_ns > now ? d->cfg->start_ns : now);
+    if (d->cfg->start_ns >= 0)
+        arm(d, FLEET_T_START, d->cfg->start_ns > now ? d->cfg->start_ns : now);
     return boot(d, now);
 }
 
@@ -1580,4 +1581,31 @@ const char *fleet_device_outcome(const struct fleet_device *d)
     if (client_dfu_state_get(d->client) == CLIENT_DFU_FAILED)
         return "failed";
     return "pending";
+}
+
+/* TEMPORARY (lead) */
+int fleet_device_client_start(struct fleet_device *d, int64_t now)
+{
+    d->now = now;
+    arm(d, FLEET_T_START, now);
+    return 0;
+}
+
+int fleet_device_host_leave(struct fleet_device *d, int64_t now)
+{
+    (void)d;
+    (void)now;
+    return SIM_EINTERNAL;
+}
+
+bool fleet_device_client_done(const struct fleet_device *d, const char **outcome)
+{
+    enum client_dfu_state s = client_dfu_state_get(d->client);
+    if (s != CLIENT_DFU_DONE && s != CLIENT_DFU_FAILED)
+        return false;
+    const struct fleet_device_attempt *a = NULL;
+    for (uint32_t i = 0; fleet_device_attempt_get(d, i) != NULL; i++)
+        a = fleet_device_attempt_get(d, i);
+    *outcome = a != NULL ? a->a.outcome : "failed";
+    return true;
 }

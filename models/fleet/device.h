@@ -249,6 +249,11 @@ const struct mcuboot_slots *fleet_device_slots(const struct fleet_device *dev);
 /* Final state for the devices table: "updated", "reverted", "failed", "pending", "dead". */
 const char *fleet_device_outcome(const struct fleet_device *dev);
 
+/* TEMPORARY (lead): host-side inputs, replaced by the fault branch's versions. */
+int fleet_device_client_start(struct fleet_device *d, int64_t now);
+int fleet_device_host_leave(struct fleet_device *d, int64_t now);
+bool fleet_device_client_done(const struct fleet_device *d, const char **outcome);
+
 /* Assert the per-state invariants above (no-op with NDEBUG). */
 void fleet_device_check(const struct fleet_device *dev);
 

@@ -4,43 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "models/fleet/world_int.h"
 #include "sim/error.h"
-
-struct group {
-    struct fleet_group_cfg cfg;
-    struct mcuboot_slots_cfg slots;
-    struct flash_wear *wear;
-    uint32_t first, n_sectors;
-};
-
-struct slot_timers {
-    uint32_t id[FLEET_T_COUNT];
-};
-
-struct fleet_world {
-    struct sim_engine *e;
-    struct recorder *rec;
-    uint64_t seed;
-    int kind;
-    int err;
-    struct fleet_device_ctx cx;
-    struct mcuboot_slots_image images[FLEET_WORLD_MAX_IMAGES];
-    struct client_dfu_image client_images[FLEET_WORLD_MAX_IMAGES];
-    uint8_t *image_bytes[FLEET_WORLD_MAX_IMAGES]; /* owned: each image's file, generated once */
-    uint32_t n_images;
-    struct group *groups;
-    uint32_t n_groups;
-    struct fleet_device **devs;
-    struct slot_timers *timers;
-    uint32_t *dev_group;
-    uint32_t n_devs;
-    uint32_t n_attempts;
-    /* summary sums */
-    uint64_t n_uploads, n_e2e, n_swaps;
-    double upload_bps_sum, upload_bps_min, upload_bps_max;
-    int64_t upload_ns_sum, e2e_ns_sum, swap_ns_sum;
-    int64_t e2e_min, e2e_max, swap_min, swap_max;
-};
 
 static void span(int64_t v, uint64_t n, int64_t *lo, int64_t *hi)
 {
@@ -50,7 +15,7 @@ static void span(int64_t v, uint64_t n, int64_t *lo, int64_t *hi)
         *hi = v;
 }
 
-static void fail(struct fleet_world *w, int rc)
+void world_fail(struct fleet_world *w, int rc)
 {
     if (w->err == 0 && rc != 0)
         w->err = rc;
@@ -66,7 +31,7 @@ static int w_arm(void *env, uint32_t dev, int slot, uint32_t gen, int64_t at)
     int rc = sim_engine_timer_arm(w->e, w->timers[dev].id[slot], at, (uint16_t)w->kind, dev,
                                   ((uint64_t)(uint32_t)slot << 32) | gen);
     if (rc != 0)
-        fail(w, rc);
+        world_fail(w, rc);
     return rc;
 }
 
@@ -100,7 +65,8 @@ static void w_attempt(void *env, uint32_t dev, struct recorder_attempt *a)
         span(a->end_ns - a->start_ns, w->n_e2e, &w->e2e_min, &w->e2e_max);
     }
     if (w->rec != NULL)
-        fail(w, recorder_attempt_emit(w->rec, a));
+        world_fail(w, recorder_attempt_emit(w->rec, a));
+    dispatch_attempt_ended(w, dev, a->end_ns);
 }
 
 static void w_chunk(void *env, uint32_t dev, const struct recorder_chunk *c)
@@ -109,7 +75,7 @@ static void w_chunk(void *env, uint32_t dev, const struct recorder_chunk *c)
     struct recorder_chunk k = *c;
     k.device_id = dev;
     if (w->rec != NULL)
-        fail(w, recorder_chunk_emit(w->rec, &k));
+        world_fail(w, recorder_chunk_emit(w->rec, &k));
 }
 
 static void w_swap(void *env, uint32_t dev, struct recorder_swap *s)
@@ -120,7 +86,7 @@ static void w_swap(void *env, uint32_t dev, struct recorder_swap *s)
     w->swap_ns_sum += s->end_ns - s->start_ns;
     span(s->end_ns - s->start_ns, w->n_swaps, &w->swap_min, &w->swap_max);
     if (w->rec != NULL)
-        fail(w, recorder_swap_emit(w->rec, s));
+        world_fail(w, recorder_swap_emit(w->rec, s));
 }
 
 static void w_lock(void *env, uint32_t dev, const struct recorder_lock *l)
@@ -129,7 +95,7 @@ static void w_lock(void *env, uint32_t dev, const struct recorder_lock *l)
     struct recorder_lock k = *l;
     k.device_id = dev;
     if (w->rec != NULL)
-        fail(w, recorder_lock_emit(w->rec, &k));
+        world_fail(w, recorder_lock_emit(w->rec, &k));
 }
 
 static void on_timer(void *ctx, struct sim_engine *e, const struct sim_event *ev)
@@ -138,7 +104,7 @@ static void on_timer(void *ctx, struct sim_engine *e, const struct sim_event *ev
     (void)e;
     int rc =
         fleet_device_timer(w->devs[ev->target], (int)(ev->arg >> 32), (uint32_t)ev->arg, ev->at);
-    fail(w, rc);
+    world_fail(w, rc);
 }
 
 /* ---- building ------------------------------------------------------------------------ */
@@ -164,6 +130,7 @@ void fleet_world_free(struct fleet_world *w)
 {
     if (w == NULL)
         return;
+    dispatch_free(w);
     for (uint32_t i = 0; i < w->n_devs; i++)
         fleet_device_free(w->devs[i]);
     for (uint32_t g = 0; g < w->n_groups; g++)
@@ -289,30 +256,39 @@ static uint64_t device_entity(const char *group, uint32_t index)
 
 int fleet_world_start(struct fleet_world *w)
 {
+    uint64_t *entity = malloc((size_t)w->n_devs * sizeof(*entity) + 1);
+    if (entity == NULL)
+        return SIM_ENOMEM;
     /* Groups are final now: bind each device to its group's settings. */
-    for (uint32_t id = 0; id < w->n_devs; id++) {
+    for (uint32_t g = 0; g < w->n_groups; g++) {
+        struct group *gr = &w->groups[g];
+        gr->cfg.dev.slots = &gr->slots;
+        gr->cfg.dev.mode = gr->cfg.mode;
+        gr->cfg.dev.client_image = &w->client_images[gr->cfg.dev.update_image];
+        if (dispatch_enabled(w))
+            gr->cfg.dev.start_ns = -1; /* the rollout starts each client */
+    }
+    int rc = 0;
+    for (uint32_t id = 0; id < w->n_devs && rc == 0; id++) {
         struct group *g = &w->groups[w->dev_group[id]];
-        g->cfg.dev.slots = &g->slots;
-        g->cfg.dev.mode = g->cfg.mode;
-        g->cfg.dev.client_image = &w->client_images[g->cfg.dev.update_image];
+        uint32_t index = id - g->first; /* in the group: its stream key and its wear row */
+        entity[id] = device_entity(g->cfg.name ? g->cfg.name : "", index);
         if (w->devs[id] != NULL)
             continue;
         struct sim_diag d;
         sim_diag_init(&d);
-        uint32_t index = id - g->first; /* in the group: its stream key and its wear row */
-        uint64_t entity = device_entity(g->cfg.name ? g->cfg.name : "", index);
         w->devs[id] =
-            fleet_device_new(id, entity, &g->cfg.dev, &w->cx, w->seed, g->wear, index, &d);
+            fleet_device_new(id, entity[id], &g->cfg.dev, &w->cx, w->seed, g->wear, index, &d);
         if (w->devs[id] == NULL)
-            return SIM_EINVAL;
+            rc = SIM_EINVAL;
     }
+    if (rc == 0)
+        rc = dispatch_start(w, entity);
+    free(entity);
     int64_t now = sim_engine_now(w->e);
-    for (uint32_t id = 0; id < w->n_devs; id++) {
-        int rc = fleet_device_power_on(w->devs[id], now);
-        if (rc != 0)
-            return rc;
-    }
-    return w->err;
+    for (uint32_t id = 0; id < w->n_devs && rc == 0; id++)
+        rc = fleet_device_power_on(w->devs[id], now);
+    return rc != 0 ? rc : w->err;
 }
 
 static const char *const area_names[MCUBOOT_SWAP_AREA_COUNT] = {"primary", "secondary", "scratch"};

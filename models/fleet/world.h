@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include "models/fleet/device.h"
+#include "models/fleet/rollout.h"
 #include "sim/engine.h"
 #include "sim/recorder.h"
 #include "sim/scenario.h"
@@ -61,6 +62,16 @@ int fleet_world_image_add(struct fleet_world *w, uint32_t total_size,
  * with a message (unknown board, image too large for the mode, bad settings). */
 int fleet_world_group_add(struct fleet_world *w, const struct fleet_group_cfg *g, uint32_t *first,
                           struct sim_diag *d);
+
+/* Let a rollout controller (models/fleet/rollout.h) start the devices' clients, from
+ * start_ns on, instead of each client starting at its own start time (call before
+ * fleet_world_start). Devices enter the waves in a keyed random order (dispatch.c); the
+ * waves go to the recorder. Returns 0, or SIM_EINVAL / SIM_ERANGE for a bad cfg (messages
+ * in d). */
+int fleet_world_rollout_set(struct fleet_world *w, const struct fleet_rollout_cfg *cfg,
+                            int64_t start_ns, struct sim_diag *d);
+/* The controller, once started; NULL without a rollout. */
+const struct fleet_rollout *fleet_world_rollout(const struct fleet_world *w);
 
 /* Power every device on at the engine's current time. */
 int fleet_world_start(struct fleet_world *w);

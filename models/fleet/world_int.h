@@ -1,0 +1,80 @@
+/* models/fleet/world_int.h - the world's insides, shared by world.c (devices, timers,
+ * records) and dispatch.c (rollout and gateways: who starts which DFU when). Not an API. */
+#ifndef MODELS_FLEET_WORLD_INT_H
+#define MODELS_FLEET_WORLD_INT_H
+
+#include "models/fleet/rollout.h"
+#include "models/fleet/world.h"
+
+struct group {
+    struct fleet_group_cfg cfg;
+    struct mcuboot_slots_cfg slots;
+    struct flash_wear *wear;
+    uint32_t first, n_sectors;
+};
+
+struct slot_timers {
+    uint32_t id[FLEET_T_COUNT];
+};
+
+/* Where a device stands with dispatch (dispatch.c). */
+enum dispatch_status {
+    DISPATCH_IDLE,    /* not asked for, or finished, or cancelled */
+    DISPATCH_WAITING, /* the rollout started it; waiting for a gateway's link */
+    DISPATCH_ACTIVE   /* its client runs */
+};
+
+struct dispatch {
+    bool enabled; /* a rollout drives the clients (fleet_world_rollout_set) */
+    struct fleet_rollout_cfg cfg;
+    int64_t start_ns;
+    struct fleet_rollout *ro;
+    struct fleet_rollout_ctx cx;
+    uint32_t *order; /* rollout index -> device id */
+    uint32_t *rank;  /* device id -> rollout index */
+    uint8_t *status; /* enum dispatch_status, per device */
+    uint8_t *run;    /* per device: bumped when a client run ends or is stopped */
+    int kind, check_kind;
+    uint32_t timer[FLEET_ROLLOUT_TIMER_COUNT];
+    uint32_t gen[FLEET_ROLLOUT_TIMER_COUNT];
+    uint64_t waves; /* wave records */
+};
+
+struct fleet_world {
+    struct sim_engine *e;
+    struct recorder *rec;
+    uint64_t seed;
+    int kind;
+    int err;
+    struct fleet_device_ctx cx;
+    struct mcuboot_slots_image images[FLEET_WORLD_MAX_IMAGES];
+    struct client_dfu_image client_images[FLEET_WORLD_MAX_IMAGES];
+    uint8_t *image_bytes[FLEET_WORLD_MAX_IMAGES]; /* owned: each image's file, generated once */
+    uint32_t n_images;
+    struct group *groups;
+    uint32_t n_groups;
+    struct fleet_device **devs;
+    struct slot_timers *timers;
+    uint32_t *dev_group;
+    uint32_t n_devs;
+    uint32_t n_attempts;
+    /* summary sums */
+    uint64_t n_uploads, n_e2e, n_swaps;
+    double upload_bps_sum, upload_bps_min, upload_bps_max;
+    int64_t upload_ns_sum, e2e_ns_sum, swap_ns_sum;
+    int64_t e2e_min, e2e_max, swap_min, swap_max;
+    struct dispatch dp;
+};
+
+/* world.c: keep the first error and stop the engine (rc 0: nothing). */
+void world_fail(struct fleet_world *w, int rc);
+
+/* dispatch.c */
+bool dispatch_enabled(const struct fleet_world *w);
+/* After the devices exist, before they power on: entity[id] is each device's stream key. */
+int dispatch_start(struct fleet_world *w, const uint64_t *entity);
+/* A client emitted an attempt record (from inside a device step). */
+void dispatch_attempt_ended(struct fleet_world *w, uint32_t dev, int64_t now);
+void dispatch_free(struct fleet_world *w);
+
+#endif /* MODELS_FLEET_WORLD_INT_H */
