@@ -20,7 +20,7 @@
 
 #define RECORDER_BATCH 65536 /* rows per transaction: large enough that commits are rare */
 
-/* Schema version 1. Times are INTEGER ns of simulated time; wall-clock columns are ISO
+/* Schema version 2 (2: gateways, sessions; waves keyed by decision time). Times are INTEGER ns of simulated time; wall-clock columns are ISO
  * 8601 UTC text and are the only columns that differ between two identical runs. */
 static const char schema_sql[] =
     "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);\n"
@@ -38,6 +38,15 @@ static const char schema_sql[] =
     "CREATE TABLE device_groups (run_id INTEGER NOT NULL REFERENCES runs,\n"
     "  group_id INTEGER NOT NULL, name TEXT NOT NULL, count INTEGER NOT NULL,\n"
     "  board TEXT NOT NULL, bootloader TEXT NOT NULL, PRIMARY KEY (run_id, group_id));\n"
+    "CREATE TABLE gateways (run_id INTEGER NOT NULL REFERENCES runs,\n"
+    "  gateway_id INTEGER NOT NULL, name TEXT NOT NULL, links INTEGER NOT NULL,\n"
+    "  availability TEXT NOT NULL, devices INTEGER NOT NULL, sessions INTEGER NOT NULL,\n"
+    "  served INTEGER NOT NULL, leaves INTEGER NOT NULL, max_active INTEGER NOT NULL,\n"
+    "  PRIMARY KEY (run_id, gateway_id));\n"
+    "CREATE TABLE sessions (run_id INTEGER NOT NULL REFERENCES runs,\n"
+    "  gateway_id INTEGER NOT NULL, session INTEGER NOT NULL, start_ns INTEGER NOT NULL,\n"
+    "  end_ns INTEGER NOT NULL, connected INTEGER NOT NULL, served INTEGER NOT NULL,\n"
+    "  left_early INTEGER NOT NULL, PRIMARY KEY (run_id, gateway_id, session));\n"
     "CREATE TABLE devices (run_id INTEGER NOT NULL REFERENCES runs,\n"
     "  device_id INTEGER NOT NULL, group_id INTEGER NOT NULL, gateway_id INTEGER,\n"
     "  state TEXT NOT NULL, attempts INTEGER NOT NULL, updated_ns INTEGER,\n"
@@ -77,6 +86,8 @@ enum stmt {
     ST_SWAP,
     ST_LOCK,
     ST_WAVE,
+    ST_GATEWAY,
+    ST_SESSION,
     ST_WEAR,
     ST_COUNT
 };
@@ -112,6 +123,12 @@ static const struct {
     [ST_WAVE] = {"waves (run_id, wave, start_ns, end_ns, target, succeeded, failed, action)"
                  " VALUES (?,?,?,?,?,?,?,?)",
                  RECORDER_SUMMARY},
+    [ST_GATEWAY] = {"gateways (run_id, gateway_id, name, links, availability, devices,"
+                    " sessions, served, leaves, max_active) VALUES (?,?,?,?,?,?,?,?,?,?)",
+                    RECORDER_SUMMARY},
+    [ST_SESSION] = {"sessions (run_id, gateway_id, session, start_ns, end_ns, connected,"
+                    " served, left_early) VALUES (?,?,?,?,?,?,?,?)",
+                    RECORDER_ATTEMPTS},
     [ST_WEAR] = {"flash_wear (run_id, device_id, area, sector, erases, writes)"
                  " VALUES (?,?,?,?,?,?)",
                  RECORDER_SUMMARY},
@@ -454,6 +471,38 @@ int recorder_wave_emit(struct recorder *rec, const struct recorder_wave *w)
     sqlite3_bind_int64(st, 6, w->succeeded);
     sqlite3_bind_int64(st, 7, w->failed);
     bind_text(st, 8, w->action);
+    return row_end(rec, st);
+}
+
+int recorder_gateway_emit(struct recorder *rec, const struct recorder_gateway *g)
+{
+    sqlite3_stmt *st = row_begin(rec, ST_GATEWAY);
+    if (st == NULL)
+        return 0;
+    sqlite3_bind_int64(st, 2, g->gateway_id);
+    bind_text(st, 3, g->name);
+    sqlite3_bind_int64(st, 4, g->links);
+    bind_text(st, 5, g->availability);
+    sqlite3_bind_int64(st, 6, g->devices);
+    sqlite3_bind_int64(st, 7, g->sessions);
+    sqlite3_bind_int64(st, 8, g->served);
+    sqlite3_bind_int64(st, 9, g->leaves);
+    sqlite3_bind_int64(st, 10, g->max_active);
+    return row_end(rec, st);
+}
+
+int recorder_session_emit(struct recorder *rec, const struct recorder_session *s)
+{
+    sqlite3_stmt *st = row_begin(rec, ST_SESSION);
+    if (st == NULL)
+        return 0;
+    sqlite3_bind_int64(st, 2, s->gateway_id);
+    sqlite3_bind_int64(st, 3, s->session);
+    sqlite3_bind_int64(st, 4, s->start_ns);
+    sqlite3_bind_int64(st, 5, s->end_ns);
+    sqlite3_bind_int64(st, 6, s->connected);
+    sqlite3_bind_int64(st, 7, s->served);
+    sqlite3_bind_int64(st, 8, s->left);
     return row_end(rec, st);
 }
 

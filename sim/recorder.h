@@ -14,7 +14,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#define RECORDER_SCHEMA_VERSION 1
+#define RECORDER_SCHEMA_VERSION 2
 #define RECORDER_NONE           (-1) /* an optional time or id column that is NULL */
 
 /* What gets written, from least to most (scenario key `record`). */
@@ -100,6 +100,23 @@ struct recorder_wave {
     const char *action; /* "next", "pause", "cancel", "rollback" */
 };
 
+/* One gateway or phone, written at the end of the run. */
+struct recorder_gateway {
+    uint32_t gateway_id;
+    const char *name;         /* its kind's name in the scenario */
+    const char *availability; /* "always" or "sessions" */
+    uint32_t links, devices;  /* most concurrent links; devices assigned to it */
+    uint32_t sessions, max_active;
+    uint64_t served, leaves; /* clients that finished; clients stopped by a departure */
+};
+
+/* One session of a phone (written at its departure). */
+struct recorder_session {
+    uint32_t gateway_id, session;
+    int64_t start_ns, end_ns;
+    uint32_t connected, served, left; /* clients started, finished, stopped at departure */
+};
+
 struct recorder_wear {
     uint32_t device_id;
     const char *area; /* "primary", "secondary", "scratch" */
@@ -133,6 +150,8 @@ int recorder_swap_emit(struct recorder *rec, const struct recorder_swap *s);
 int recorder_lock_emit(struct recorder *rec, const struct recorder_lock *l);
 int recorder_wave_emit(struct recorder *rec, const struct recorder_wave *w);
 int recorder_wear_emit(struct recorder *rec, const struct recorder_wear *w);
+int recorder_gateway_emit(struct recorder *rec, const struct recorder_gateway *g);
+int recorder_session_emit(struct recorder *rec, const struct recorder_session *s);
 
 /* The last SQLite error text ("" if none), for the caller's diagnostic. */
 const char *recorder_error(const struct recorder *rec);
