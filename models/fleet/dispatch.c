@@ -49,16 +49,37 @@ static void stop_client(struct fleet_world *w, uint32_t dev, int64_t now)
         world_fail(w, fleet_device_host_leave(w->devs[dev], now));
 }
 
+/* One input to gateway gw; then its active links share its radio. */
+static void gw_step(struct fleet_world *w, uint32_t gw, enum fleet_gateway_input in,
+                    uint32_t arg, int64_t now)
+{
+    struct fleet_gateway *g = &w->dp.gw[gw];
+    world_fail(w, fleet_gateway_step(g, in, &arg, now));
+    uint32_t n = fleet_gateway_stats_get(g)->active;
+    for (uint32_t k = 0; k < n; k++)
+        world_fail(w, fleet_device_ce_share(w->devs[fleet_gateway_active_at(g, k)], n, now));
+}
+
 static void cx_start(void *env, uint32_t index, int64_t now)
 {
     struct fleet_world *w = env;
-    start_client(w, w->dp.order[index], now);
+    uint32_t dev = w->dp.order[index];
+    if (w->dp.gw_of == NULL) {
+        start_client(w, dev, now);
+        return;
+    }
+    w->dp.status[dev] = DISPATCH_WAITING;
+    gw_step(w, w->dp.gw_of[dev], FLEET_GATEWAY_IN_REQUEST, dev, now);
 }
 
 static void cx_cancel(void *env, uint32_t index, int64_t now)
 {
     struct fleet_world *w = env;
-    stop_client(w, w->dp.order[index], now);
+    uint32_t dev = w->dp.order[index];
+    bool queued = w->dp.status[dev] != DISPATCH_IDLE;
+    stop_client(w, dev, now);
+    if (w->dp.gw_of != NULL && queued)
+        gw_step(w, w->dp.gw_of[dev], FLEET_GATEWAY_IN_CANCEL, dev, now);
 }
 
 static void cx_rollback(void *env, int64_t now)
@@ -83,6 +104,48 @@ static void cx_wave(void *env, const struct recorder_wave *wv)
     w->dp.waves++;
     if (w->rec != NULL)
         world_fail(w, recorder_wave_emit(w->rec, wv));
+}
+
+/* ---- the gateways' context ---------------------------------------------------------- */
+
+static void gx_connect(void *env, uint32_t gw, uint32_t dev, int64_t now)
+{
+    (void)gw;
+    start_client(env, dev, now);
+}
+
+/* The phone left: the device waits at its gateway again (its queue keeps it). */
+static void gx_leave(void *env, uint32_t gw, uint32_t dev, int64_t now)
+{
+    struct fleet_world *w = env;
+    (void)gw;
+    stop_client(w, dev, now);
+    w->dp.status[dev] = DISPATCH_WAITING;
+}
+
+static uint32_t gx_timer_arm(void *env, uint32_t gw, int64_t at)
+{
+    struct fleet_world *w = env;
+    struct dispatch *dp = &w->dp;
+    uint32_t gen = ++dp->gw_gen;
+    world_fail(w, sim_engine_timer_arm(w->e, dp->gw_timer[gw], at, (uint16_t)dp->gw_kind, gw, gen));
+    return gen;
+}
+
+static void gx_session(void *env, const struct fleet_gateway_session *s)
+{
+    struct fleet_world *w = env;
+    if (w->rec == NULL)
+        return;
+    struct recorder_session r = {s->gateway, s->index,     s->start_ns, s->end_ns,
+                                 s->connected, s->served, s->left};
+    world_fail(w, recorder_session_emit(w->rec, &r));
+}
+
+static void on_gateway(void *ctx, struct sim_engine *e, const struct sim_event *ev)
+{
+    (void)e;
+    gw_step(ctx, ev->target, FLEET_GATEWAY_IN_TIMER, (uint32_t)ev->arg, ev->at);
 }
 
 /* ---- events ------------------------------------------------------------------------------ */
@@ -123,6 +186,8 @@ static void on_check(void *ctx, struct sim_engine *e, const struct sim_event *ev
         return;
     dp->status[dev] = DISPATCH_IDLE;
     dp->run[dev]++;
+    if (dp->gw_of != NULL)
+        gw_step(w, dp->gw_of[dev], FLEET_GATEWAY_IN_DONE, dev, ev->at);
     struct fleet_rollout_device_result r = {
         dp->rank[dev],
         strcmp(outcome, "updated") == 0 ? FLEET_ROLLOUT_SUCCEEDED : FLEET_ROLLOUT_FAILED,
@@ -147,9 +212,150 @@ int fleet_world_rollout_set(struct fleet_world *w, const struct fleet_rollout_cf
     if (rc != 0)
         return rc;
     w->dp.enabled = true;
+    w->dp.rollout_given = true;
     w->dp.cfg = *cfg;
     w->dp.start_ns = start_ns;
     return 0;
+}
+
+int fleet_world_gateways_add(struct fleet_world *w, const struct fleet_world_gateways *g,
+                             struct sim_diag *d)
+{
+    struct dispatch *dp = &w->dp;
+    struct fleet_gateway_cfg gc = g->cfg;
+    gc.dwell = &g->dwell;
+    int rc = fleet_gateway_cfg_validate(&gc, d);
+    if (rc != 0)
+        return rc;
+    if (g->count == 0 || w->n_groups > 64) {
+        sim_diag_add(d, "gateways %s: count must be >= 1 and groups at most 64", g->name);
+        return SIM_ERANGE;
+    }
+    uint64_t serves = g->serves != 0 ? g->serves : ~0ULL;
+    for (uint32_t k = 0; k < dp->n_kinds; k++) {
+        uint64_t other = dp->kinds[k].cfg.serves != 0 ? dp->kinds[k].cfg.serves : ~0ULL;
+        uint64_t both = serves & other & (w->n_groups < 64 ? (1ULL << w->n_groups) - 1 : ~0ULL);
+        if (both != 0) {
+            sim_diag_add(d, "gateways %s and %s both serve group %s: a group has one kind of "
+                         "gateway", dp->kinds[k].cfg.name, g->name,
+                         w->groups[__builtin_ctzll(both)].cfg.name);
+            return SIM_EINVAL;
+        }
+    }
+    struct gw_kind *ks = realloc(dp->kinds, (dp->n_kinds + 1) * sizeof(*ks));
+    if (ks == NULL)
+        return SIM_ENOMEM;
+    dp->kinds = ks;
+    ks[dp->n_kinds] = (struct gw_kind){*g, dp->n_gw};
+    ks[dp->n_kinds].cfg.client = NULL;
+    dp->n_kinds++;
+    dp->n_gw += g->count;
+    for (uint32_t i = 0; i < w->n_groups; i++)
+        if ((serves >> i & 1) && g->client != NULL)
+            w->groups[i].cfg.dev.client = *g->client;
+    if (!dp->rollout_given) {
+        dp->cfg = fleet_rollout_cfg_default();
+        dp->start_ns = 0;
+    }
+    dp->enabled = true;
+    return 0;
+}
+
+uint32_t fleet_world_n_gateways(const struct fleet_world *w)
+{
+    return w->dp.n_gw;
+}
+
+const struct fleet_gateway *fleet_world_gateway(const struct fleet_world *w, uint32_t id)
+{
+    return w->dp.gw != NULL && id < w->dp.n_gw ? &w->dp.gw[id] : NULL;
+}
+
+int64_t dispatch_gateway_of(const struct fleet_world *w, uint32_t dev)
+{
+    if (w->dp.gw_of == NULL || w->dp.gw_of[dev] == FLEET_GATEWAY_NONE)
+        return RECORDER_NONE;
+    return w->dp.gw_of[dev];
+}
+
+/* Share each kind's devices out among its gateways; start every gateway. */
+static int gateways_start(struct fleet_world *w, const uint64_t *entity)
+{
+    struct dispatch *dp = &w->dp;
+    dp->gw = calloc(dp->n_gw, sizeof(*dp->gw));
+    dp->gw_timer = calloc(dp->n_gw, sizeof(*dp->gw_timer));
+    dp->gw_of = malloc((size_t)w->n_devs * sizeof(*dp->gw_of) + 1);
+    if (dp->gw == NULL || dp->gw_timer == NULL || dp->gw_of == NULL)
+        return SIM_ENOMEM;
+    dp->gw_kind = sim_engine_kind_add(w->e, on_gateway, w, "gateway");
+    if (dp->gw_kind < 0)
+        return SIM_ENOMEM;
+    dp->gw_cx = (struct fleet_gateway_ctx){w, gx_connect, gx_leave, gx_timer_arm, gx_session,
+                                           NULL};
+    for (uint32_t id = 0; id < w->n_devs; id++)
+        dp->gw_of[id] = FLEET_GATEWAY_NONE;
+    int64_t now = sim_engine_now(w->e);
+    for (uint32_t k = 0; k < dp->n_kinds; k++) {
+        struct gw_kind *gk = &dp->kinds[k];
+        gk->cfg.cfg.dwell = &gk->cfg.dwell; /* the kinds array moves no more */
+        uint64_t serves = gk->cfg.serves != 0 ? gk->cfg.serves : ~0ULL;
+        uint32_t n_served = 0, idx = 0;
+        for (uint32_t id = 0; id < w->n_devs; id++)
+            n_served += (uint32_t)(serves >> w->dev_group[id] & 1);
+        for (uint32_t id = 0; id < w->n_devs; id++)
+            if (serves >> w->dev_group[id] & 1)
+                dp->gw_of[id] = gk->first + fleet_gateway_assign(gk->cfg.assignment, w->seed,
+                                                                 entity[id], idx++, n_served,
+                                                                 gk->cfg.count);
+        for (uint32_t i = 0; i < gk->cfg.count; i++) {
+            uint32_t gw = gk->first + i;
+            int rc = sim_engine_timer_new(w->e, &dp->gw_timer[gw]);
+            if (rc == 0)
+                rc = fleet_gateway_init(&dp->gw[gw], &gk->cfg.cfg, gw, w->seed,
+                                        world_entity(gk->cfg.name, i), &dp->gw_cx, NULL);
+            if (rc == 0)
+                rc = fleet_gateway_step(&dp->gw[gw], FLEET_GATEWAY_IN_START, NULL, now);
+            if (rc != 0)
+                return rc;
+        }
+    }
+    return 0;
+}
+
+int dispatch_finish(struct fleet_world *w)
+{
+    struct dispatch *dp = &w->dp;
+    if (w->rec == NULL || dp->gw == NULL)
+        return 0;
+    uint32_t *devices = calloc(dp->n_gw + 1, sizeof(*devices));
+    if (devices == NULL)
+        return SIM_ENOMEM;
+    for (uint32_t id = 0; id < w->n_devs; id++)
+        if (dp->gw_of[id] != FLEET_GATEWAY_NONE)
+            devices[dp->gw_of[id]]++;
+    int rc = 0;
+    for (uint32_t k = 0; k < dp->n_kinds && rc == 0; k++) {
+        const struct gw_kind *gk = &dp->kinds[k];
+        for (uint32_t i = 0; i < gk->cfg.count && rc == 0; i++) {
+            uint32_t gw = gk->first + i;
+            const struct fleet_gateway_stats *st = fleet_gateway_stats_get(&dp->gw[gw]);
+            struct recorder_gateway r = {
+                .gateway_id = gw,
+                .name = gk->cfg.name,
+                .availability =
+                    gk->cfg.cfg.availability == FLEET_GATEWAY_ALWAYS ? "always" : "sessions",
+                .links = gk->cfg.cfg.links,
+                .devices = devices[gw],
+                .sessions = st->sessions,
+                .max_active = st->max_active,
+                .served = st->served,
+                .leaves = st->leaves,
+            };
+            rc = recorder_gateway_emit(w->rec, &r);
+        }
+    }
+    free(devices);
+    return rc;
 }
 
 bool dispatch_enabled(const struct fleet_world *w)
@@ -204,6 +410,11 @@ int dispatch_start(struct fleet_world *w, const uint64_t *entity)
         dp->rank[rk[i].dev] = i;
     }
     free(rk);
+    if (dp->n_gw > 0) {
+        int rc = gateways_start(w, entity);
+        if (rc != 0)
+            return rc;
+    }
 
     dp->kind = sim_engine_kind_add(w->e, on_rollout, w, "rollout");
     dp->check_kind = sim_engine_kind_add(w->e, on_check, w, "dfu-end");
@@ -232,6 +443,12 @@ void dispatch_free(struct fleet_world *w)
     free(dp->rank);
     free(dp->status);
     free(dp->run);
+    for (uint32_t i = 0; dp->gw != NULL && i < dp->n_gw; i++)
+        fleet_gateway_fini(&dp->gw[i]);
+    free(dp->gw);
+    free(dp->gw_timer);
+    free(dp->gw_of);
+    free(dp->kinds);
 }
 
 const struct fleet_rollout *fleet_world_rollout(const struct fleet_world *w)

@@ -6,6 +6,7 @@
  * loader kept for its map. link.transport auto is resolved here too (transport_of). */
 #include "models/fleet/world.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -20,6 +21,17 @@ static void where(char *buf, size_t n, const struct scenario_pos *p, const char 
         snprintf(buf, n, "%s:%u:%u: %s", p->src, p->line, p->col, key);
     else
         snprintf(buf, n, "%s", key);
+}
+
+/* Each message of why (one per line), located at `at`. */
+static void add_at(struct sim_diag *d, const char *at, const struct sim_diag *why)
+{
+    for (const char *p = why->text; *p != '\0';) {
+        const char *nl = strchr(p, '\n');
+        int n = nl != NULL ? (int)(nl - p) : (int)strlen(p);
+        sim_diag_add(d, "%s: %.*s", at, n, p);
+        p += n + (nl != NULL);
+    }
 }
 
 /* Boards whose SoC has a BLE radio: all but the RAK3172 (STM32WLE5: LoRa only,
@@ -85,6 +97,24 @@ static int check_transport(const struct scenario *s, size_t i, struct sim_diag *
     return 0;
 }
 
+/* A distribution's text -> *out, or a message at its position. */
+static int dist_parse(const struct scenario_dist *sd, const char *key, fleet_population_unit_fn unit,
+                      struct fleet_population_dist *out, struct sim_diag *d)
+{
+    unsigned col = 0;
+    struct sim_diag why;
+    sim_diag_init(&why);
+    if (fleet_population_parse(sd->text, unit, NULL, out, &col, &why) == 0)
+        return 0;
+    struct scenario_pos p = sd->at;
+    if (p.line > 0 && col > 0)
+        p.col += col - 1;
+    char at[512];
+    where(at, sizeof(at), &p, key);
+    add_at(d, at, &why);
+    return SIM_EINVAL;
+}
+
 static void link_cfg(const struct scenario_link *l, const struct scenario_client *c,
                      struct ble_link_cfg *out)
 {
@@ -118,6 +148,146 @@ static struct client_dfu_cfg client_cfg(const struct scenario_client *c)
     return k;
 }
 
+/* ---- rollout and gateways ------------------------------------------------------------ */
+
+static uint8_t failure_mask(const int *types, size_t n)
+{
+    static const uint8_t bit[] = {
+        [SCENARIO_FAILURE_FAILED] = FLEET_ROLLOUT_F_FAILED,
+        [SCENARIO_FAILURE_REJECTED] = FLEET_ROLLOUT_F_REJECTED,
+        [SCENARIO_FAILURE_TIMED_OUT] = FLEET_ROLLOUT_F_TIMED_OUT,
+    };
+    uint8_t m = 0;
+    for (size_t i = 0; i < n; i++)
+        m |= bit[types[i]];
+    return m;
+}
+
+static struct fleet_rollout_cfg rollout_cfg(const struct scenario_rollout *r)
+{
+    struct fleet_rollout_cfg c = fleet_rollout_cfg_default();
+    c.n_waves = (uint32_t)r->n_waves;
+    for (size_t i = 0; i < r->n_waves && i < FLEET_ROLLOUT_MAX_WAVES; i++)
+        c.waves[i] = r->waves[i].is_count
+                         ? (struct fleet_rollout_wave){FLEET_ROLLOUT_WAVE_COUNT, r->waves[i].count}
+                         : (struct fleet_rollout_wave){FLEET_ROLLOUT_WAVE_PERCENT,
+                                                       r->waves[i].share * 100.0};
+    c.success_threshold = r->success_threshold;
+    c.success_action = r->success_action == SCENARIO_SUCCESS_PAUSE ? FLEET_ROLLOUT_PAUSE_ON_SUCCESS
+                                                                    : FLEET_ROLLOUT_NEXT;
+    c.error_threshold = r->error_threshold;
+    c.error_min_executed = r->error_min_executed;
+    c.error_of_executed = r->error_of_executed;
+    c.error_threshold_count = r->error_threshold_count;
+    c.error_failure_types = failure_mask(r->error_failure_types, r->n_error_failure_types);
+    c.error_action = (uint8_t)r->error_action; /* same order as enum fleet_rollout_error_action */
+    c.rate_max_per_min = r->rate_max_per_min;
+    c.rate_base_per_min = r->rate_base_per_min;
+    c.rate_factor = r->rate_factor;
+    c.rate_increase_after_notified = r->rate_increase_after_notified;
+    c.rate_increase_after_succeeded = r->rate_increase_after_succeeded;
+    c.exec_timeout = r->exec_timeout;
+    c.retries = r->retries;
+    c.retry_on = failure_mask(r->retry_on, r->n_retry_on);
+    c.window_start = r->window.start;
+    c.window_duration = r->window.duration;
+    c.end_behavior = r->window.end_behavior == SCENARIO_END_CANCEL ? FLEET_ROLLOUT_END_CANCEL
+                                                                   : FLEET_ROLLOUT_END_STOP;
+    return c;
+}
+
+/* The rollout's knobs as the controller checks them, each message at the rollout map. */
+static int check_rollout(const struct scenario *s, struct sim_diag *d)
+{
+    if (!s->rollout.present)
+        return 0;
+    struct fleet_rollout_cfg c = rollout_cfg(&s->rollout);
+    struct sim_diag why;
+    sim_diag_init(&why);
+    if (fleet_rollout_cfg_validate(&c, &why) == 0)
+        return 0;
+    char at[512];
+    where(at, sizeof(at), &s->rollout.at, "rollout");
+    add_at(d, at, &why);
+    return SIM_EINVAL;
+}
+
+/* The index of the group called name, or -1. */
+static int group_index(const struct scenario *s, const char *name)
+{
+    for (size_t g = 0; g < s->n_groups; g++)
+        if (strcmp(name, s->groups[g].name) == 0)
+            return (int)g;
+    return -1;
+}
+
+/* Bit g set: the gateways serve group g (groups past 64 are refused by the check). */
+static uint64_t served_groups(const struct scenario *s, const struct scenario_gateway *gw)
+{
+    uint64_t m = 0;
+    for (size_t j = 0; j < gw->n_serves; j++) {
+        int g = group_index(s, gw->serves[j]);
+        if (g >= 0 && g < 64)
+            m |= 1ULL << g;
+    }
+    return m;
+}
+
+/* Every serves name is a group, each group has at most one kind of gateway, and (with
+ * gateways) at least one; a phone's client speaks BLE only with BLE groups. */
+static int check_gateways(const struct scenario *s, struct sim_diag *d)
+{
+    if (s->n_gateways == 0)
+        return 0;
+    int rc = 0;
+    char at[512], key[96];
+    if (s->n_groups > 64) {
+        sim_diag_add(d, "%s: devices: at most 64 groups with gateways", s->path);
+        return SIM_EINVAL;
+    }
+    uint64_t seen = 0;
+    for (size_t i = 0; i < s->n_gateways; i++) {
+        const struct scenario_gateway *gw = &s->gateways[i];
+        for (size_t j = 0; j < gw->n_serves; j++) {
+            if (group_index(s, gw->serves[j]) >= 0)
+                continue;
+            snprintf(key, sizeof(key), "gateways[%zu].serves", i);
+            where(at, sizeof(at), &gw->pos, key);
+            sim_diag_add(d, "%s: %s is not a device group", at, gw->serves[j]);
+            rc = SIM_EINVAL;
+        }
+        uint64_t m = served_groups(s, gw);
+        if (m & seen) {
+            snprintf(key, sizeof(key), "gateways[%zu].serves", i);
+            where(at, sizeof(at), &gw->pos, key);
+            sim_diag_add(d, "%s: group %s is served by an earlier gateway too; give each "
+                         "group one kind of gateway", at, s->groups[__builtin_ctzll(m & seen)].name);
+            rc = SIM_EINVAL;
+        }
+        seen |= m;
+        struct fleet_gateway_cfg gc = {gw->links, (uint8_t)gw->availability, gw->arrival, NULL};
+        struct fleet_population_dist fixed = {.kind = FLEET_POPULATION_FIXED, .value = 1};
+        gc.dwell = &fixed;
+        struct sim_diag why;
+        sim_diag_init(&why);
+        if (fleet_gateway_cfg_validate(&gc, &why) != 0) {
+            snprintf(key, sizeof(key), "gateways[%zu]", i);
+            where(at, sizeof(at), &gw->pos, key);
+            add_at(d, at, &why);
+            rc = SIM_EINVAL;
+        }
+    }
+    for (size_t g = 0; g < s->n_groups; g++) {
+        if (seen >> g & 1)
+            continue;
+        where(at, sizeof(at), &s->gateways[0].pos, "gateways");
+        sim_diag_add(d, "%s: no gateway serves group %s, so its devices would never update; "
+                     "add it to a gateway's serves", at, s->groups[g].name);
+        rc = SIM_EINVAL;
+    }
+    return rc;
+}
+
 int fleet_world_check(const struct scenario *s, struct sim_diag *d)
 {
     int rc = 0;
@@ -127,6 +297,8 @@ int fleet_world_check(const struct scenario *s, struct sim_diag *d)
                      s->path, s->client.alignment);
         rc = SIM_EINVAL;
     }
+    if (check_rollout(s, d) != 0 || check_gateways(s, d) != 0)
+        rc = SIM_EINVAL;
     for (size_t i = 0; i < s->n_groups; i++) {
         const struct scenario_group *g = &s->groups[i];
         char key[64];
@@ -137,6 +309,8 @@ int fleet_world_check(const struct scenario *s, struct sim_diag *d)
         if (fw_config_check(&fc, at, d) != 0)
             rc = SIM_EINVAL;
         if (check_transport(s, i, d) != 0)
+            rc = SIM_EINVAL;
+        if (group_dists(s, i, NULL, d) != 0)
             rc = SIM_EINVAL;
         struct ble_link_cfg lc;
         link_cfg(&g->link, &s->client, &lc);
@@ -173,6 +347,127 @@ int fleet_world_check(const struct scenario *s, struct sim_diag *d)
         }
     }
     return rc;
+}
+
+/* The keys of a group that may hold a distribution, with their unit. */
+struct dist_key {
+    enum fleet_population_param param;
+    const char *key; /* under devices[i] */
+    fleet_population_unit_fn unit;
+    double lo, hi; /* what a draw may be (Bluetooth ranges: flash-and-ble.md §4.1) */
+    const char *range;
+};
+
+#define PCT fleet_population_unit_percent
+#define DUR fleet_population_unit_duration
+static const struct dist_key dist_keys[] = {
+    {FLEET_POPULATION_LOSS_GOOD, "link.loss.good", PCT, 0, 1, "[0%, 100%]"},
+    {FLEET_POPULATION_LOSS_BAD, "link.loss.bad", PCT, 0, 1, "[0%, 100%]"},
+    {FLEET_POPULATION_LOSS_P_GB, "link.loss.p_gb", PCT, 0, 1, "[0%, 100%]"},
+    {FLEET_POPULATION_LOSS_P_BG, "link.loss.p_bg", PCT, 0, 1, "[0%, 100%]"},
+    {FLEET_POPULATION_INTERVAL, "link.interval", DUR, 7.5e6, 4e9, "[7.5ms, 4s]"},
+    {FLEET_POPULATION_LATENCY, "link.latency", fleet_population_unit_number, 0, 499, "[0, 499]"},
+    {FLEET_POPULATION_TIMEOUT, "link.timeout", DUR, 1e8, 3.2e10, "[100ms, 32s]"},
+    {FLEET_POPULATION_ADV_DELAY, "link.adv_delay", DUR, 0, INFINITY, "[0s, ...)"},
+    {FLEET_POPULATION_APP_START, "firmware.app_start", DUR, 0, INFINITY, "[0s, ...)"},
+    {FLEET_POPULATION_CPU_PER_REQUEST, "firmware.netbuf.cpu_per_request", DUR, 0, INFINITY,
+     "[0s, ...)"},
+    {FLEET_POPULATION_CLIENT_START, "client.start", DUR, 0, INFINITY, "[0s, ...)"},
+};
+#undef PCT
+#undef DUR
+
+/* Where group g keeps the distribution of key k (client.start: the scenario's client). */
+static const struct scenario_dist *dist_of(const struct scenario *s, const struct scenario_group *g,
+                                           enum fleet_population_param p)
+{
+    switch (p) {
+    case FLEET_POPULATION_LOSS_GOOD:
+        return &g->link.loss.good_dist;
+    case FLEET_POPULATION_LOSS_BAD:
+        return &g->link.loss.bad_dist;
+    case FLEET_POPULATION_LOSS_P_GB:
+        return &g->link.loss.p_gb_dist;
+    case FLEET_POPULATION_LOSS_P_BG:
+        return &g->link.loss.p_bg_dist;
+    case FLEET_POPULATION_INTERVAL:
+        return &g->link.interval_dist;
+    case FLEET_POPULATION_LATENCY:
+        return &g->link.latency_dist;
+    case FLEET_POPULATION_TIMEOUT:
+        return &g->link.timeout_dist;
+    case FLEET_POPULATION_ADV_DELAY:
+        return &g->link.adv_delay_dist;
+    case FLEET_POPULATION_APP_START:
+        return &g->firmware.app_start_dist;
+    case FLEET_POPULATION_CPU_PER_REQUEST:
+        return &g->firmware.netbuf.cpu_per_request_dist;
+    case FLEET_POPULATION_CLIENT_START:
+        return &s->client.start_dist;
+    default:
+        return NULL;
+    }
+}
+
+/* Parse every distribution of group i (messages at their keys) and, with w, hand them to
+ * the world. Returns 0 or SIM_EINVAL. */
+static int group_dists(const struct scenario *s, size_t i, struct fleet_world *w,
+                       struct sim_diag *d)
+{
+    int rc = 0;
+    for (size_t k = 0; k < sizeof(dist_keys) / sizeof(dist_keys[0]); k++) {
+        const struct scenario_dist *sd = dist_of(s, &s->groups[i], dist_keys[k].param);
+        if (sd == NULL || sd->text == NULL)
+            continue;
+        char key[96];
+        if (dist_keys[k].param == FLEET_POPULATION_CLIENT_START)
+            snprintf(key, sizeof(key), "%s", dist_keys[k].key);
+        else
+            snprintf(key, sizeof(key), "devices[%zu].%s", i, dist_keys[k].key);
+        struct fleet_population_dist dist;
+        bool shared = dist_keys[k].param == FLEET_POPULATION_CLIENT_START;
+        struct sim_diag *dd = shared && i > 0 ? NULL : d;
+        if (dist_parse(sd, key, dist_keys[k].unit, &dist, dd) != 0) {
+            rc = SIM_EINVAL;
+            continue;
+        }
+        double lo, hi;
+        fleet_population_support(&dist, &lo, &hi);
+        if (lo < dist_keys[k].lo || hi > dist_keys[k].hi) {
+            char at[512];
+            where(at, sizeof(at), &sd->at, key);
+            sim_diag_add(dd,
+                         "%s: %s can draw values outside %s; narrow it, or truncate it with "
+                         "\"in [LO, HI]\"",
+                         at, sd->text, dist_keys[k].range);
+            rc = SIM_EINVAL;
+            continue;
+        }
+        if (w != NULL && fleet_world_group_dist(w, (uint32_t)i, dist_keys[k].param, &dist, d) != 0)
+            rc = SIM_EINVAL;
+    }
+    return rc;
+}
+
+static int gateways_add(struct fleet_world *w, const struct scenario *s,
+                        const struct scenario_gateway *gw, struct sim_diag *d)
+{
+    struct client_dfu_cfg client = client_cfg(&gw->client);
+    struct fleet_world_gateways g = {
+        .name = gw->name,
+        .count = gw->count,
+        .cfg = {gw->links, (uint8_t)gw->availability, gw->arrival, NULL},
+        .assignment = (enum fleet_gateway_assignment)gw->assignment,
+        .serves = served_groups(s, gw),
+        .client = &client,
+    };
+    int rc = 0;
+    if (gw->dwell_dist.text != NULL)
+        rc = dist_parse(&gw->dwell_dist, "dwell", fleet_population_unit_duration, &g.dwell, d);
+    else
+        g.dwell = (struct fleet_population_dist){.kind = FLEET_POPULATION_FIXED,
+                                                 .value = (double)gw->dwell};
+    return rc != 0 ? rc : fleet_world_gateways_add(w, &g, d);
 }
 
 int fleet_world_from_scenario(const struct scenario *s, struct sim_engine *e, struct recorder *rec,
@@ -224,9 +519,17 @@ int fleet_world_from_scenario(const struct scenario *s, struct sim_engine *e, st
         gc.dev.start_ns = s->client.start;
         uint32_t first;
         rc = fleet_world_group_add(w, &gc, &first, d);
+        if (rc == 0)
+            rc = group_dists(s, i, w, d);
     }
-    if (rc == 0)
-        rc = fleet_world_start(w);
+    if (rc == 0 && s->rollout.present) {
+        struct fleet_rollout_cfg rc_cfg = rollout_cfg(&s->rollout);
+        rc = fleet_world_rollout_set(w, &rc_cfg, s->rollout.start, d);
+    }
+    for (size_t i = 0; i < s->n_gateways && rc == 0; i++)
+        rc = gateways_add(w, s, &s->gateways[i], d);
+    if (rc == 0 && (rc = fleet_world_start(w)) != 0 && fleet_world_diag(w)->len > 0)
+        add_at(d, s->path, fleet_world_diag(w));
     if (rc != 0) {
         fleet_world_free(w);
         return rc;

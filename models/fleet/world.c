@@ -1,6 +1,7 @@
 /* models/fleet/world.c - devices on the engine, records to the recorder. */
 #include "models/fleet/world.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -46,6 +47,7 @@ static void w_attempt(void *env, uint32_t dev, struct recorder_attempt *a)
     struct fleet_world *w = env;
     w->n_attempts++;
     a->device_id = dev;
+    a->gateway_id = dispatch_gateway_of(w, dev);
     if (a->upload_start_ns != RECORDER_NONE && a->upload_end_ns != RECORDER_NONE &&
         a->upload_end_ns > a->upload_start_ns) {
         int64_t ns = a->upload_end_ns - a->upload_start_ns;
@@ -117,6 +119,7 @@ struct fleet_world *fleet_world_new(struct sim_engine *e, struct recorder *rec, 
     w->e = e;
     w->rec = rec;
     w->seed = seed;
+    sim_diag_init(&w->diag);
     w->kind = sim_engine_kind_add(e, on_timer, w, "fleet-device");
     if (w->kind < 0) {
         free(w);
@@ -133,8 +136,11 @@ void fleet_world_free(struct fleet_world *w)
     dispatch_free(w);
     for (uint32_t i = 0; i < w->n_devs; i++)
         fleet_device_free(w->devs[i]);
-    for (uint32_t g = 0; g < w->n_groups; g++)
+    for (uint32_t g = 0; g < w->n_groups; g++) {
         flash_wear_free(w->groups[g].wear);
+        free(w->groups[g].drawn);
+        free(w->groups[g].dev_cfg);
+    }
     for (uint32_t i = 0; i < w->n_images; i++)
         free(w->image_bytes[i]);
     free(w->groups);
@@ -246,12 +252,122 @@ int fleet_world_group_add(struct fleet_world *w, const struct fleet_group_cfg *g
  * plus the index. Keyed by name, not by position, so adding, removing or reordering groups
  * leaves what the devices of the other groups draw unchanged (DESIGN.md rule 3). Two groups
  * collide only if their 64-bit hashes lie within a group size of each other. */
-static uint64_t device_entity(const char *group, uint32_t index)
+uint64_t world_entity(const char *group, uint32_t index)
 {
     uint64_t h = 14695981039346656037ULL;
     for (const unsigned char *p = (const unsigned char *)group; *p != '\0'; p++)
         h = (h ^ *p) * 1099511628211ULL;
     return h + index;
+}
+
+/* ---- parameters drawn per device ------------------------------------------------------ */
+
+static bool drawable(enum fleet_population_param p)
+{
+    switch (p) {
+    case FLEET_POPULATION_LOSS_GOOD:
+    case FLEET_POPULATION_LOSS_BAD:
+    case FLEET_POPULATION_LOSS_P_GB:
+    case FLEET_POPULATION_LOSS_P_BG:
+    case FLEET_POPULATION_INTERVAL:
+    case FLEET_POPULATION_LATENCY:
+    case FLEET_POPULATION_TIMEOUT:
+    case FLEET_POPULATION_ADV_DELAY:
+    case FLEET_POPULATION_APP_START:
+    case FLEET_POPULATION_CPU_PER_REQUEST:
+    case FLEET_POPULATION_CLIENT_START:
+        return true;
+    default:
+        return false;
+    }
+}
+
+int fleet_world_group_dist(struct fleet_world *w, uint32_t group,
+                           enum fleet_population_param param,
+                           const struct fleet_population_dist *dist, struct sim_diag *d)
+{
+    if (group >= w->n_groups || !drawable(param)) {
+        sim_diag_add(d, "group %u: parameter %d cannot be drawn", group, (int)param);
+        return SIM_EINVAL;
+    }
+    int rc = fleet_population_validate(dist, d);
+    if (rc != 0)
+        return rc;
+    struct group *g = &w->groups[group];
+    struct drawn *dr = realloc(g->drawn, (g->n_drawn + 1) * sizeof(*dr));
+    if (dr == NULL)
+        return SIM_ENOMEM;
+    g->drawn = dr;
+    dr[g->n_drawn++] = (struct drawn){param, *dist};
+    return 0;
+}
+
+/* v rounded to a multiple of step. */
+static int64_t grid(double v, int64_t step)
+{
+    return (int64_t)llround(v / (double)step) * step;
+}
+
+/* Device `index` of group g: its own settings, the group's with every drawn parameter
+ * replaced. Returns 0, or SIM_ERANGE with the device and the values named. */
+static int draw_cfg(const struct fleet_world *w, const struct group *g, uint32_t index,
+                    uint64_t entity, struct fleet_device_cfg *c, struct sim_diag *d)
+{
+    *c = g->cfg.dev;
+    for (uint32_t k = 0; k < g->n_drawn; k++) {
+        const struct drawn *dr = &g->drawn[k];
+        double v = fleet_population_draw(&dr->dist, w->seed, entity, dr->param);
+        switch (dr->param) {
+        case FLEET_POPULATION_LOSS_GOOD:
+            c->link.loss.per_good = v;
+            break;
+        case FLEET_POPULATION_LOSS_BAD:
+            c->link.loss.per_bad = v;
+            break;
+        case FLEET_POPULATION_LOSS_P_GB:
+            c->link.loss.p_gb = v;
+            break;
+        case FLEET_POPULATION_LOSS_P_BG:
+            c->link.loss.p_bg = v;
+            break;
+        case FLEET_POPULATION_INTERVAL: /* 1.25 ms units (Core Vol 6 Part B §4.5.2) */
+            c->link.interval_ns = grid(v, 1250000);
+            break;
+        case FLEET_POPULATION_LATENCY:
+            c->link.latency = v < 0 || v > 499 ? UINT16_MAX : (uint16_t)llround(v);
+            break;
+        case FLEET_POPULATION_TIMEOUT: /* 10 ms units */
+            c->link.timeout_ns = grid(v, 10000000);
+            break;
+        case FLEET_POPULATION_ADV_DELAY:
+            c->adv_ns = (int64_t)llround(v);
+            break;
+        case FLEET_POPULATION_APP_START:
+            c->app_boot_ns = (int64_t)llround(v);
+            break;
+        case FLEET_POPULATION_CPU_PER_REQUEST:
+            c->netbuf.cpu_per_request = (int64_t)llround(v);
+            break;
+        case FLEET_POPULATION_CLIENT_START:
+            if (c->start_ns >= 0) /* a rollout starts the clients otherwise */
+                c->start_ns = (int64_t)llround(v);
+            break;
+        default:
+            break;
+        }
+    }
+    bool times_ok = c->adv_ns >= 0 && c->app_boot_ns >= 0 && c->netbuf.cpu_per_request >= 0;
+    if ((c->transport == FLEET_TRANSPORT_BLE && ble_link_cfg_check(&c->link) != 0) || !times_ok) {
+        sim_diag_add(d,
+                     "group %s, device %u: the drawn settings are out of range (interval %.2f "
+                     "ms, latency %u, timeout %.0f ms, loss %g/%g/%g/%g; times must be >= 0); "
+                     "narrow the distributions",
+                     g->cfg.name, index, (double)c->link.interval_ns / 1e6, c->link.latency,
+                     (double)c->link.timeout_ns / 1e6, c->link.loss.per_good,
+                     c->link.loss.per_bad, c->link.loss.p_gb, c->link.loss.p_bg);
+        return SIM_ERANGE;
+    }
+    return 0;
 }
 
 int fleet_world_start(struct fleet_world *w)
@@ -267,18 +383,27 @@ int fleet_world_start(struct fleet_world *w)
         gr->cfg.dev.client_image = &w->client_images[gr->cfg.dev.update_image];
         if (dispatch_enabled(w))
             gr->cfg.dev.start_ns = -1; /* the rollout starts each client */
+        if (gr->n_drawn > 0 && gr->dev_cfg == NULL &&
+            (gr->dev_cfg = calloc(gr->cfg.count + 1, sizeof(*gr->dev_cfg))) == NULL) {
+            free(entity);
+            return SIM_ENOMEM;
+        }
     }
     int rc = 0;
     for (uint32_t id = 0; id < w->n_devs && rc == 0; id++) {
         struct group *g = &w->groups[w->dev_group[id]];
         uint32_t index = id - g->first; /* in the group: its stream key and its wear row */
-        entity[id] = device_entity(g->cfg.name ? g->cfg.name : "", index);
+        entity[id] = world_entity(g->cfg.name ? g->cfg.name : "", index);
         if (w->devs[id] != NULL)
             continue;
-        struct sim_diag d;
-        sim_diag_init(&d);
-        w->devs[id] =
-            fleet_device_new(id, entity[id], &g->cfg.dev, &w->cx, w->seed, g->wear, index, &d);
+        const struct fleet_device_cfg *cfg = &g->cfg.dev;
+        if (g->dev_cfg != NULL) {
+            if ((rc = draw_cfg(w, g, index, entity[id], &g->dev_cfg[index], &w->diag)) != 0)
+                break;
+            cfg = &g->dev_cfg[index];
+        }
+        w->devs[id] = fleet_device_new(id, entity[id], cfg, &w->cx, w->seed, g->wear, index,
+                                       &w->diag);
         if (w->devs[id] == NULL)
             rc = SIM_EINVAL;
     }
@@ -322,7 +447,7 @@ int fleet_world_finish(struct fleet_world *w)
         struct recorder_device r = {
             .device_id = id,
             .group_id = w->dev_group[id],
-            .gateway_id = RECORDER_NONE,
+            .gateway_id = dispatch_gateway_of(w, id),
             .state = fleet_device_outcome(dv),
             .attempts = st->n_attempts,
             .updated_ns = st->updated_ns,
@@ -333,7 +458,12 @@ int fleet_world_finish(struct fleet_world *w)
         if (rc != 0)
             return rc;
     }
-    return 0;
+    return dispatch_finish(w);
+}
+
+const struct sim_diag *fleet_world_diag(const struct fleet_world *w)
+{
+    return &w->diag;
 }
 
 int fleet_world_error(const struct fleet_world *w)

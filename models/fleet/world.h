@@ -17,6 +17,8 @@
 #include <stdint.h>
 
 #include "models/fleet/device.h"
+#include "models/fleet/gateway.h"
+#include "models/fleet/population.h"
 #include "models/fleet/rollout.h"
 #include "sim/engine.h"
 #include "sim/recorder.h"
@@ -63,6 +65,19 @@ int fleet_world_image_add(struct fleet_world *w, uint32_t total_size,
 int fleet_world_group_add(struct fleet_world *w, const struct fleet_group_cfg *g, uint32_t *first,
                           struct sim_diag *d);
 
+/* Draw parameter `param` for each device of group `group` (the order groups were added,
+ * from 0) from dist, instead of using the group's value. The draws are keyed by the
+ * device's stream entity (models/fleet/population.h). Parameters: LOSS_GOOD, LOSS_BAD,
+ * LOSS_P_GB, LOSS_P_BG (fractions), INTERVAL (ns, rounded to the 1.25 ms grid), LATENCY
+ * (rounded to a whole event count), TIMEOUT (ns, rounded to 10 ms), ADV_DELAY,
+ * APP_START, CPU_PER_REQUEST, CLIENT_START (ns). A draw outside the parameter's range, or
+ * link parameters that break the Bluetooth rules together, make fleet_world_start fail
+ * with the device named. Returns 0, SIM_EINVAL (unknown group or parameter, bad dist)
+ * or SIM_ENOMEM. */
+int fleet_world_group_dist(struct fleet_world *w, uint32_t group,
+                           enum fleet_population_param param,
+                           const struct fleet_population_dist *dist, struct sim_diag *d);
+
 /* Let a rollout controller (models/fleet/rollout.h) start the devices' clients, from
  * start_ns on, instead of each client starting at its own start time (call before
  * fleet_world_start). Devices enter the waves in a keyed random order (dispatch.c); the
@@ -73,8 +88,32 @@ int fleet_world_rollout_set(struct fleet_world *w, const struct fleet_rollout_cf
 /* The controller, once started; NULL without a rollout. */
 const struct fleet_rollout *fleet_world_rollout(const struct fleet_world *w);
 
+/* One kind of gateway or phone: `count` of them, each a models/fleet/gateway.h machine
+ * with cfg, serving the groups in `serves` (bit g: the g-th group added; 0 = every group),
+ * the devices shared out by `assignment` in device order. Each group is served by at most
+ * one kind; with `client` set, its devices run that client instead of their group's.
+ * Gateways make the rollout drive the clients (the default rollout, one wave of 100 %,
+ * unless fleet_world_rollout_set gave another). The links of one gateway share its radio
+ * (ble_link_set_ce_share with the number active). Call after every group, before
+ * fleet_world_start. Returns 0 or SIM_EINVAL / SIM_ERANGE / SIM_ENOMEM with a message. */
+struct fleet_world_gateways {
+    const char *name; /* kept by pointer */
+    uint32_t count;
+    struct fleet_gateway_cfg cfg;       /* cfg.dwell is ignored: */
+    struct fleet_population_dist dwell; /* the session length, copied */
+    enum fleet_gateway_assignment assignment;
+    uint64_t serves;
+    const struct client_dfu_cfg *client; /* copied into the groups served; NULL: theirs */
+};
+int fleet_world_gateways_add(struct fleet_world *w, const struct fleet_world_gateways *g,
+                             struct sim_diag *d);
+uint32_t fleet_world_n_gateways(const struct fleet_world *w);
+const struct fleet_gateway *fleet_world_gateway(const struct fleet_world *w, uint32_t id);
+
 /* Power every device on at the engine's current time. */
 int fleet_world_start(struct fleet_world *w);
+/* Why fleet_world_start failed, when it says (empty otherwise). */
+const struct sim_diag *fleet_world_diag(const struct fleet_world *w);
 /* Emit the devices and flash-wear rows. Returns 0 or the first recorder error. */
 int fleet_world_finish(struct fleet_world *w);
 /* First error a handler met (the handler then stopped the engine), 0 if none. */

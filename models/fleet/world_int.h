@@ -3,14 +3,24 @@
 #ifndef MODELS_FLEET_WORLD_INT_H
 #define MODELS_FLEET_WORLD_INT_H
 
+#include "models/fleet/gateway.h"
 #include "models/fleet/rollout.h"
 #include "models/fleet/world.h"
+
+/* A parameter a group's devices draw each for themselves (fleet_world_group_dist). */
+struct drawn {
+    enum fleet_population_param param;
+    struct fleet_population_dist dist;
+};
 
 struct group {
     struct fleet_group_cfg cfg;
     struct mcuboot_slots_cfg slots;
     struct flash_wear *wear;
     uint32_t first, n_sectors;
+    struct drawn *drawn; /* NULL: every device uses cfg.dev */
+    uint32_t n_drawn;
+    struct fleet_device_cfg *dev_cfg; /* with drawn parameters: one per device */
 };
 
 struct slot_timers {
@@ -24,8 +34,16 @@ enum dispatch_status {
     DISPATCH_ACTIVE   /* its client runs */
 };
 
+/* One kind of gateway as added (fleet_world_gateways_add); its gateways are
+ * dispatch.gw[first .. first + count). */
+struct gw_kind {
+    struct fleet_world_gateways cfg;
+    uint32_t first;
+};
+
 struct dispatch {
-    bool enabled; /* a rollout drives the clients (fleet_world_rollout_set) */
+    bool enabled;       /* a rollout drives the clients (fleet_world_rollout_set, or gateways) */
+    bool rollout_given; /* fleet_world_rollout_set was called (else the default rollout) */
     struct fleet_rollout_cfg cfg;
     int64_t start_ns;
     struct fleet_rollout *ro;
@@ -38,6 +56,16 @@ struct dispatch {
     uint32_t timer[FLEET_ROLLOUT_TIMER_COUNT];
     uint32_t gen[FLEET_ROLLOUT_TIMER_COUNT];
     uint64_t waves; /* wave records */
+    /* Gateways (none: every device has its own central) */
+    struct gw_kind *kinds;
+    uint32_t n_kinds;
+    struct fleet_gateway *gw;
+    uint32_t n_gw;
+    uint32_t *gw_timer; /* engine timer per gateway */
+    uint32_t *gw_of;    /* per device: its gateway, FLEET_GATEWAY_NONE */
+    struct fleet_gateway_ctx gw_cx;
+    int gw_kind;
+    uint32_t gw_gen; /* last timer generation handed out */
 };
 
 struct fleet_world {
@@ -64,8 +92,12 @@ struct fleet_world {
     int64_t upload_ns_sum, e2e_ns_sum, swap_ns_sum;
     int64_t e2e_min, e2e_max, swap_min, swap_max;
     struct dispatch dp;
+    struct sim_diag diag; /* why fleet_world_start failed */
 };
 
+/* world.c: the random-stream entity of the index-th member of a named set (a group's
+ * device, a gateway kind's gateway). */
+uint64_t world_entity(const char *name, uint32_t index);
 /* world.c: keep the first error and stop the engine (rc 0: nothing). */
 void world_fail(struct fleet_world *w, int rc);
 
@@ -76,5 +108,9 @@ int dispatch_start(struct fleet_world *w, const uint64_t *entity);
 /* A client emitted an attempt record (from inside a device step). */
 void dispatch_attempt_ended(struct fleet_world *w, uint32_t dev, int64_t now);
 void dispatch_free(struct fleet_world *w);
+/* The gateway of device dev, or RECORDER_NONE. */
+int64_t dispatch_gateway_of(const struct fleet_world *w, uint32_t dev);
+/* Gateway rows, at the end. */
+int dispatch_finish(struct fleet_world *w);
 
 #endif /* MODELS_FLEET_WORLD_INT_H */
