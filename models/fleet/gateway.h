@@ -8,7 +8,8 @@
  * phone walked away). Time is int64_t ns, always passed in as `now`. Facts:
  * ../shared/reference/rollout-and-des.md §A8 (S140: up to 20 concurrent links; Zephyr
  * CONFIG_BT_MAX_CONN 1-64), §A10; flash-and-ble.md §6 (the links share one radio's event
- * time: the world gives each active link ble_link_set_ce_share(n_active)).
+ * time: on every connect, DONE, CANCEL and departure the world gives each of the
+ * gateway's active links ble_link_set_ce_share(stats.active)).
  *
  * Availability:
  *   ALWAYS    a fixed gateway: present from START, forever.
@@ -55,7 +56,7 @@
  *   5. SESSIONS and not IDLE => exactly one timer armed; ALWAYS => none.
  *   6. queue capacity >= queued + active, so a departure never allocates.
  *
- * Memory: the struct (about 300 B, the active set inline) plus a ring of 4-byte ids that
+ * Memory: the struct (344 B on x86-64, the active set inline) plus a ring of 4-byte ids that
  * grows by doubling to the most devices ever queued or active at once; nothing per event.
  * REQUEST and CANCEL scan the queue (O(queue)): cheap for tens of devices per gateway; a
  * single gateway for 20,000 devices would want a per-device flag kept by the world.
