@@ -27,6 +27,7 @@ enum sim_rng_purpose {
     SIM_RNG_FAULT = 4,      /* fault injection */
     SIM_RNG_ROLLOUT = 5,    /* rollout controller */
     SIM_RNG_POPULATION = 6, /* per-device parameters drawn from distributions */
+    SIM_RNG_GATEWAY = 7,    /* gateway/phone sessions and device-to-gateway assignment */
     SIM_RNG_TEST = 1000     /* unit tests */
 };
 

@@ -584,6 +584,116 @@ static void test_saturated_throughput_is_close_to_but_never_above_the_bound(void
     }
 }
 
+/* ---- one radio shared by K links ---- */
+
+/* Saturated downlink for `span` from the first data anchor; returns application bytes
+ * delivered and, through *per_event, PDUs per simulated event (exact when every event is
+ * full). */
+static size_t share_run(const struct ble_link_cfg *cfg, unsigned share, int64_t span,
+                        double *per_event)
+{
+    struct fake *f = fake_new(cfg, 1);
+    assert_int_equal(ble_link_set_ce_share(&f->l, share), 0);
+    assert_int_equal(ble_link_ce_share_get(&f->l), share);
+    int64_t ready = connect_now(f);
+    size_t sdu = (size_t)cfg->mtu - 3;
+    f->sdu_len = sdu;
+    f->refill[BLE_LINK_C2P] = true;
+    while (f_send(f, BLE_LINK_C2P, sdu, ready) == 0)
+        ;
+    uint64_t ev0 = f->l.stats.n_events, pdu0 = f->l.stats.n_pdus[BLE_LINK_C2P];
+    run_until(f, ready + span - 1);
+    const struct ble_link_stats *st = ble_link_stats_get(&f->l);
+    *per_event = (double)(st->n_pdus[BLE_LINK_C2P] - pdu0) / (double)(st->n_events - ev0);
+    assert_memory_equal(f->rx[BLE_LINK_C2P], f->tx[BLE_LINK_C2P], f->rx_len[BLE_LINK_C2P]);
+    size_t got = f->rx_len[BLE_LINK_C2P];
+    fake_free(f);
+    return got;
+}
+
+/* EVIDENCE-OF: flash-and-ble.md §6: exchanges per event <= floor(CE_length / exchange
+ * time), CE_length <= interval - guard; rollout-and-des.md §A8: K links of one gateway
+ * share one radio's connection-event time. With share n, CE_length = (interval - guard) /
+ * n, so the throughput ratio of 1 link to a 1/n share is the ratio of those floors. */
+static void test_ce_share_divides_event_time_and_throughput(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *name;
+        enum ble_phy phy;
+        int64_t interval;
+        unsigned share;
+    } c[] = {
+        {"2M 30 ms, 4 links", BLE_PHY_2M, 30 * MS, 4},
+        {"2M 30 ms, 3 links", BLE_PHY_2M, 30 * MS, 3},
+        {"1M 50 ms, 2 links", BLE_PHY_1M, 50 * MS, 2},
+        {"2M 7.5 ms, 20 links: the first exchange still happens", BLE_PHY_2M, 7500 * US, 20},
+    };
+    for (size_t i = 0; i < ARRAY_LEN(c); i++) {
+        struct ble_link_cfg cfg;
+        ble_link_cfg_default(&cfg);
+        cfg.phy = c[i].phy;
+        cfg.mtu = 498;
+        cfg.dle = 251;
+        cfg.interval_ns = c[i].interval;
+        cfg.max_pdus_per_event = 200; /* the central's cap must not bind */
+        cfg.queue_bytes = 1u << 16;
+        /* First principles: exchange = full PDU + T_IFS + empty PDU + T_IFS, and the last
+         * exchange of an event needs no trailing T_IFS: floor((CE + T_IFS) / exchange)
+         * (1M 50 ms: 49.85 ms holds 20 exchanges of 2.5 ms, the 20th ending at 49.85). */
+        int64_t x = ble_phy_exchange_ns(c[i].phy, 251, true);
+        int64_t ce1 = c[i].interval - cfg.ce_guard_ns;
+        int64_t cen = ce1 / (int64_t)c[i].share;
+        int64_t want1 = (ce1 + BLE_PHY_T_IFS_NS) / x, wantn = (cen + BLE_PHY_T_IFS_NS) / x;
+        if (wantn < 1)
+            wantn = 1; /* the first exchange of an event always happens */
+        const int64_t span = 4 * SEC / c[i].interval * c[i].interval;
+        double pe1, pen;
+        size_t b1 = share_run(&cfg, 1, span, &pe1);
+        size_t bn = share_run(&cfg, c[i].share, span, &pen);
+        if (pe1 != (double)want1 || pen != (double)wantn)
+            fail_msg("%s: %.3f and %.3f exchanges per event, want %lld and %lld", c[i].name, pe1,
+                     pen, (long long)want1, (long long)wantn);
+        /* Bytes: same ratio, up to the SDU cut at the end of the span (one SDU each). */
+        double ratio = (double)b1 / (double)bn, want = (double)want1 / (double)wantn;
+        double slack = want * 2.0 * 495.0 / (double)bn;
+        if (ratio < want - slack || ratio > want + slack)
+            fail_msg("%s: throughput ratio %.4f, want %.4f +- %.4f", c[i].name, ratio, want, slack);
+    }
+}
+
+/* Share 1 is a link alone: the same delivery times to the nanosecond as a link that never
+ * heard of sharing (the quick start's results must not move). Out-of-range shares are
+ * refused and change nothing. */
+static void test_ce_share_one_is_todays_link_and_bad_shares_are_refused(void **state)
+{
+    (void)state;
+    struct ble_link_cfg cfg;
+    ble_link_cfg_default(&cfg);
+    cfg.loss.model = BLE_LOSS_BERNOULLI;
+    cfg.loss.per_good = 0.05;
+    cfg.queue_bytes = 1u << 17;
+    struct fake *a = fake_new(&cfg, 7), *b = fake_new(&cfg, 7);
+    assert_int_equal(ble_link_set_ce_share(&b->l, 3), 0);
+    assert_int_equal(ble_link_set_ce_share(&b->l, 0), SIM_EINVAL);
+    assert_int_equal(ble_link_set_ce_share(&b->l, BLE_LINK_CE_SHARE_MAX + 1), SIM_EINVAL);
+    assert_int_equal(ble_link_ce_share_get(&b->l), 3);
+    assert_int_equal(ble_link_set_ce_share(&b->l, 1), 0);
+    struct fake *fs[2] = {a, b};
+    for (int j = 0; j < 2; j++) {
+        int64_t ready = connect_now(fs[j]);
+        for (int k = 0; k < 200; k++)
+            assert_int_equal(f_send(fs[j], BLE_LINK_C2P, 0, ready), 0);
+        run_until(fs[j], ready + 5 * SEC);
+    }
+    assert_int_equal(a->n_deliv[BLE_LINK_C2P], 200);
+    assert_int_equal(b->n_deliv[BLE_LINK_C2P], 200);
+    assert_memory_equal(a->deliv_at[BLE_LINK_C2P], b->deliv_at[BLE_LINK_C2P],
+                        200 * sizeof(int64_t));
+    fake_free(a);
+    fake_free(b);
+}
+
 /* ---- peripheral latency ---- */
 
 /* EVIDENCE-OF: flash-and-ble.md §4.4: with latency L an idle peripheral listens every
@@ -1077,6 +1187,8 @@ int main(void)
         cmocka_unit_test(test_notification_is_acknowledged_at_the_next_event),
         cmocka_unit_test(test_overlong_exchange_pushes_the_next_event_back),
         cmocka_unit_test(test_saturated_throughput_is_close_to_but_never_above_the_bound),
+        cmocka_unit_test(test_ce_share_divides_event_time_and_throughput),
+        cmocka_unit_test(test_ce_share_one_is_todays_link_and_bad_shares_are_refused),
         cmocka_unit_test(test_latency_delays_downlink_until_the_peripheral_listens),
         cmocka_unit_test(test_uplink_ignores_latency),
         cmocka_unit_test(test_loss_and_retransmission_deliver_intact_bytes_in_order),

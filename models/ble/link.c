@@ -554,7 +554,10 @@ static void run_event(struct ble_link *l, int64_t k, int64_t t0)
     const enum ble_phy phy = l->cfg.phy;
     const bool enc = l->cfg.encrypted;
     const int64_t ifs = BLE_PHY_T_IFS_NS;
-    const int64_t end = ble_link_anchor_get(l, k + 1) - l->cfg.ce_guard_ns;
+    /* This link's share of the radio's event time (header: One radio, K links); with
+     * ce_share 1 the division is exact, so a lone link ends at next anchor - guard. */
+    const int64_t end =
+        t0 + (ble_link_anchor_get(l, k + 1) - l->cfg.ce_guard_ns - t0) / (int64_t)l->ce_share;
     int crc_c = 0, crc_p = 0; /* CRC errors in a row at the central, at the peripheral */
     int64_t t = t0;
 
@@ -706,9 +709,18 @@ int ble_link_init(struct ble_link *l, const struct ble_link_cfg *cfg, uint64_t s
     l->state = BLE_LINK_DISCONNECTED;
     l->timer_at = -1;
     l->last_k = -1;
+    l->ce_share = 1;
     sim_rng_init(&l->rng, seed, entity, SIM_RNG_LINK_LOSS);
     ble_loss_init(&l->loss);
     return ble_link_cfg_check(cfg);
+}
+
+int ble_link_set_ce_share(struct ble_link *l, unsigned n_links)
+{
+    if (n_links < 1 || n_links > BLE_LINK_CE_SHARE_MAX)
+        return SIM_EINVAL;
+    l->ce_share = (uint8_t)n_links;
+    return 0;
 }
 
 void ble_link_fini(struct ble_link *l)
@@ -839,5 +851,6 @@ void ble_link_check(const struct ble_link *l)
     }
     if (l->state != BLE_LINK_CONNECTED)
         assert(!l->upd.pending);
+    assert(l->ce_share >= 1 && l->ce_share <= BLE_LINK_CE_SHARE_MAX);
 #endif
 }

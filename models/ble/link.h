@@ -33,13 +33,25 @@
  *
  * Invariants: in DISCONNECTED, SETUP and RECONNECT_WAIT both queues are empty and no
  * update is pending. Per direction, acked <= received <= acked + 1, delivered <= received,
- * sent_cb <= acked, first <= min(acked, delivered, sent_cb). Checked by ble_link_check().
+ * sent_cb <= acked, first <= min(acked, delivered, sent_cb); 1 <= ce_share <= 64. Checked by
+ * ble_link_check().
  *
  * Simplifications (each a documented limit, not hidden): every loss is a CRC error (the
  * receiver still answers; a sync loss that ends the event at once is not separate); idle
  * events (nobody has data) are assumed received, so only links carrying data time out;
  * data queued while an event is being computed waits for the next event; control PDUs
  * (LL_CONNECTION_UPDATE_IND, MTU/DLE/PHY exchanges) cost connection events, not air time.
+ *
+ * One radio, K links (ble_link_set_ce_share): a gateway or phone with K links active at
+ * the same interval has one radio, so its links' connection events take turns. With share
+ * n, an event may last at most (next anchor - ce_guard - anchor) / n (integer ns), so
+ * exchanges per event = floor(CE_length / exchange time) (flash-and-ble.md §6) shrink
+ * about n times; n = 1 is the single-link rule above, to the nanosecond. Assumed: equal
+ * round-robin slots, each link on its own anchor grid, every link busy; the SoftDevice's
+ * event-length scheduling (S140 event length per link, extension into idle time) is only
+ * approximated by that static split (rollout-and-des.md §A8: S140 up to 20 links). The
+ * first exchange of an event still always happens, so with very many links at a short
+ * interval a link gets one exchange per event and the shared total is overstated.
  */
 #ifndef MODELS_BLE_LINK_H
 #define MODELS_BLE_LINK_H
@@ -235,6 +247,7 @@ struct ble_link {
     bool md_at_end;       /* the central still had data when the last event closed */
     bool release_pending; /* queues were dropped; free their storage (release_storage) */
     uint8_t cb_depth;     /* fire_due() calls in progress (callbacks may re-enter) */
+    uint8_t ce_share;     /* links sharing the central's radio: 1..BLE_LINK_CE_SHARE_MAX */
 };
 
 /* Fill *c with the defaults listed in struct ble_link_cfg. */
@@ -343,6 +356,22 @@ static inline size_t ble_link_sdu_max(const struct ble_link *l)
 static inline uint64_t ble_link_pending_get(const struct ble_link *l, enum ble_link_dir dir)
 {
     return l->q[dir].end - l->q[dir].acked;
+}
+
+/* Most links that may share one central's radio: Zephyr CONFIG_BT_MAX_CONN's upper bound
+ * (range 1-64; rollout-and-des.md §A8). S140 allows 20; the gateway model enforces that. */
+#define BLE_LINK_CE_SHARE_MAX 64u
+
+/* Give this link 1/n_links of its central's connection-event time from its next event
+ * on (events are computed whole at their anchor; one already computed keeps its length).
+ * n_links 1 (the default after ble_link_init) is a link with the radio to itself. Returns
+ * 0, or SIM_EINVAL for n_links outside 1..BLE_LINK_CE_SHARE_MAX (share unchanged). Any
+ * state; makes no callbacks and arms nothing (the share does not move anchors). */
+int ble_link_set_ce_share(struct ble_link *l, unsigned n_links);
+
+static inline unsigned ble_link_ce_share_get(const struct ble_link *l)
+{
+    return l->ce_share;
 }
 
 /* Assert the invariants listed above (debug builds; no-op with NDEBUG). */

@@ -388,14 +388,9 @@ size_t fleet_population_draw_index(const struct fleet_population_dist *d, uint64
     return draw_item(d, stream(&r, &view, seed, device_id, param));
 }
 
-double fleet_population_draw(const struct fleet_population_dist *d, uint64_t seed,
-                             uint64_t device_id, enum fleet_population_param param)
+/* One draw of a non-FIXED kind from g (FIXED draws nothing). */
+static double draw_from(const struct fleet_population_dist *d, gsl_rng *g)
 {
-    if (d->kind == FLEET_POPULATION_FIXED)
-        return d->value;
-    struct sim_rng r;
-    gsl_rng view;
-    gsl_rng *g = stream(&r, &view, seed, device_id, param);
     switch (d->kind) {
     case FLEET_POPULATION_UNIFORM:
         return clamp(gsl_ran_flat(g, d->lo, d->hi), d->lo, d->hi);
@@ -411,10 +406,29 @@ double fleet_population_draw(const struct fleet_population_dist *d, uint64_t see
     case FLEET_POPULATION_EMPIRICAL:
         return d->values[draw_item(d, g)];
     case FLEET_POPULATION_FIXED:
+        return d->value;
     case FLEET_POPULATION_KIND_COUNT:
         break;
     }
     return NAN;
+}
+
+double fleet_population_draw(const struct fleet_population_dist *d, uint64_t seed,
+                             uint64_t device_id, enum fleet_population_param param)
+{
+    if (d->kind == FLEET_POPULATION_FIXED)
+        return d->value;
+    struct sim_rng r;
+    gsl_rng view;
+    return draw_from(d, stream(&r, &view, seed, device_id, param));
+}
+
+double fleet_population_draw_rng(const struct fleet_population_dist *d, struct sim_rng *r)
+{
+    if (d->kind == FLEET_POPULATION_FIXED)
+        return d->value;
+    gsl_rng view;
+    return draw_from(d, sim_rng_gsl(r, &view));
 }
 
 /* ---- unit parsers --------------------------------------------------------------- */

@@ -57,6 +57,7 @@
 #include <stdint.h>
 
 #include "sim/error.h"
+#include "sim/rng.h"
 
 /* Stable parameter ids: the second half of a draw's key. Never renumber or reuse a value
  * (every drawn result depends on it); add new ids in the free room of their block. 0 is
@@ -152,6 +153,11 @@ void fleet_population_support(const struct fleet_population_dist *d, double *lo,
  * (an alias table would make it O(1) if profiles ever number in the hundreds). */
 double fleet_population_draw(const struct fleet_population_dist *d, uint64_t seed,
                              uint64_t device_id, enum fleet_population_param param);
+
+/* One draw from the caller's stream r, which advances (FIXED draws nothing), for a value
+ * drawn again and again by one entity (a gateway's session lengths) rather than once per
+ * (device, parameter). Same distribution and contract as fleet_population_draw. */
+double fleet_population_draw_rng(const struct fleet_population_dist *d, struct sim_rng *r);
 
 /* The item a CHOICE or EMPIRICAL draw picks (0 .. n_items - 1), e.g. the profile of a
  * device; 0 for the other kinds. Same contract as fleet_population_draw. */
