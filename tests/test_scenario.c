@@ -204,7 +204,7 @@ static void each_error_class_has_an_exact_message(void **state)
     } cases[] = {
         {"unknown key lists the allowed keys", "tiemout: 3h\n",
          "t.yaml:7:1: tiemout: unknown key (allowed: name, seed, until, record, image, client, "
-         "devices)"},
+         "devices, rollout, gateways, faults)"},
         {"close unknown key gets a suggestion", "untill: 3h\n",
          "t.yaml:7:1: untill: unknown key (did you mean \"until\"? allowed: name, seed,"},
         {"transposed letters count as one edit", "sede: 3\n", "(did you mean \"seed\"?"},
@@ -251,6 +251,88 @@ static void each_error_class_has_an_exact_message(void **state)
         {"complex key is refused", "? [a]\n: 1\n", "a key must be a plain word, found a list"},
         {"control character in a value is escaped", "until: \"1\\x01s\"\n",
          "until: \"1\\x01s\" has an unknown unit"},
+        /* distributions (README "Distributions") */
+        {"misspelt distribution gets a suggestion",
+         "  - group: rats\n    count: 1\n    link:\n      interval: unifrom(7.5ms, 30ms)\n",
+         "t.yaml:10:17: devices[1].link.interval: \"unifrom(7.5ms, 30ms)\": unknown distribution "
+         "\"unifrom\" (did you mean \"uniform\"? allowed: fixed, uniform, normal, lognormal, beta, "
+         "exponential, choice, empirical)"},
+        {"distribution without its closing parenthesis",
+         "  - group: rats\n    count: 1\n    link:\n      interval: uniform(7.5ms, 30ms\n",
+         "unbalanced parentheses: no closing ')' for uniform("},
+        {"only a range may follow a distribution",
+         "  - group: rats\n    count: 1\n    link: {loss: {good: 'normal(2%, 1%) to 5%'}}\n",
+         "t.yaml:9:25: devices[1].link.loss.good: \"normal(2%, 1%) to 5%\": unexpected text after "
+         "normal(...) (only a range \"in [LO, HI]\" may follow)"},
+        {"character outside the grammar in a distribution",
+         "  - group: rats\n    count: 1\n    firmware: {app_start: 'uniform(1ms; 2ms)'}\n",
+         "unexpected character in a distribution at column 12"},
+        {"plain value of a distribution key is still range checked",
+         "  - group: rats\n    count: 1\n    link: {interval: 5ms}\n",
+         "t.yaml:9:22: devices[1].link.interval: 5ms is out of range (7.5ms..4s)"},
+        {"a bad plain value mentions distributions",
+         "  - group: rats\n    count: 1\n    link: {latency: fast}\n",
+         "devices[1].link.latency: \"fast\" is not a whole decimal number (a whole number 0..499; "
+         "or a distribution such as uniform(LO, HI) or beta(2, 50))"},
+        /* lists of scalars */
+        {"a scalar where a list of scalars is expected", "rollout:\n  waves: 10%\n",
+         "t.yaml:8:10: rollout.waves: expected a list of 1..32 items, each a percentage such as "
+         "10% or a count such as 50; found \"10%\""},
+        {"a bad item is named by its index", "rollout:\n  waves: [10%, ten]\n",
+         "t.yaml:8:16: rollout.waves[1]: \"ten\" is not a whole decimal number (a percentage "
+         "such as 10% or a count such as 50)"},
+        {"a wave above 100%", "rollout:\n  waves: [150%]\n",
+         "rollout.waves[0]: \"150%\" is more than 100%"},
+        {"too many items",
+         "rollout:\n  waves: [1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, "
+         "1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1]\n",
+         "t.yaml:8:10: rollout.waves: the list has 33 items (a list of 1..32 items"},
+        {"empty list where one item is needed", "rollout:\n  retry_on: []\n",
+         "rollout.retry_on: the list is empty (a list of 1..3 items, each one of: failed, "
+         "rejected, timed_out)"},
+        {"an item listed twice", "rollout:\n  error_failure_types: [failed, failed]\n",
+         "t.yaml:8:33: rollout.error_failure_types[1]: failed is listed twice (first at 8:25; "
+         "list it once)"},
+        {"an unknown enum item gets a suggestion", "rollout:\n  retry_on: [timeout]\n",
+         "rollout.retry_on[0]: unknown value \"timeout\" (did you mean \"timed_out\"?"},
+        /* numbers */
+        {"plain number below its bound", "rollout:\n  rate_factor: 0.5\n",
+         "t.yaml:8:16: rollout.rate_factor: 0.5 is out of range (1.1..5)"},
+        {"plain number with a unit", "rollout:\n  rate_factor: 2x\n",
+         "rollout.rate_factor: \"2x\" is not a plain number (a plain number such as 2 or 1.5)"},
+        {"window start past a day", "rollout: {window: {start: 25h}}\n",
+         "t.yaml:7:27: rollout.window.start: 25h is out of range (0s..24h)"},
+        {"rollout given as a scalar", "rollout: yes\n",
+         "t.yaml:7:10: rollout: expected a map with keys: waves, success_threshold,"},
+        /* gateways */
+        {"duplicate gateway name",
+         "gateways:\n  - {name: dock, count: 1}\n  - {name: dock, count: 2}\n",
+         "t.yaml:9:12: gateways[1].name: duplicate name \"dock\" (already used by gateways[0] at "
+         "8:12; names must be unique)"},
+        {"session keys need sessions", "gateways:\n  - {name: dock, count: 1, arrival: 1h}\n",
+         "t.yaml:8:28: gateways[0].arrival: arrival applies to availability sessions only (here "
+         "availability is always; remove it)"},
+        {"gateway client keys are the client's",
+         "gateways:\n  - {name: dock, count: 1, client: {windw: 2}}\n",
+         "gateways[0].client.windw: unknown key (did you mean \"window\"?"},
+        {"links are bounded", "gateways:\n  - {name: dock, count: 1, links: 21}\n",
+         "gateways[0].links: 21 is out of range (1..20)"},
+        /* faults */
+        {"a key of another kind is refused", "faults:\n  - kind: bad-image\n    during: swap\n",
+         "t.yaml:9:5: faults[0].during: during applies to kind power-loss only (here kind is "
+         "bad-image; remove it)"},
+        {"a key of another mode is refused",
+         "faults:\n  - kind: power-loss\n    during: random\n    at: 10%\n",
+         "t.yaml:10:5: faults[0].at: at applies to kind power-loss with during upload or swap "
+         "only (here kind is power-loss, during is random; remove it)"},
+        {"power-loss needs during", "faults:\n  - kind: power-loss\n",
+         "t.yaml:8:5: faults[0].during: missing required key (one of: upload, swap, random)"},
+        {"crash_after needs boot crash",
+         "faults:\n  - {kind: bad-image, boot: invalid, crash_after: 1s}\n",
+         "faults[0].crash_after: crash_after applies to kind bad-image with boot crash only"},
+        {"fault without a kind", "faults:\n  - share: 10%\n",
+         "t.yaml:8:5: faults[0].kind: missing required key (one of: power-loss, bad-image, "
+         "never-confirm, link-degrade, two-sources)"},
     };
     for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
         char text[1024];
