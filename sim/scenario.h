@@ -65,6 +65,17 @@ struct scenario_pos {
     unsigned line, col;
 };
 
+/* A per-device parameter given as a distribution (README "Distributions"): the text as
+ * written, e.g. "beta(2, 50)" or "normal(2%, 1%) in [0%, 20%]", and where it sits. The
+ * loader checks only its shape (a distribution name of models/fleet/population.h's grammar,
+ * balanced parentheses, an optional "in [LO, HI]"); models/fleet parses it with
+ * fleet_population_parse and reports problems at `at`. text NULL: a plain value was given
+ * and sits in the key's own numeric field (which is 0 while text is set). */
+struct scenario_dist {
+    char *text;
+    struct scenario_pos at;
+};
+
 struct scenario_image {
     uint64_t size; /* bytes */
     struct scenario_version version;
@@ -80,6 +91,7 @@ struct scenario_netbuf {
     uint64_t size;           /* CONFIG_MCUMGR_TRANSPORT_NETBUF_SIZE, bytes */
     uint32_t count;          /* CONFIG_MCUMGR_TRANSPORT_NETBUF_COUNT */
     int64_t cpu_per_request; /* SMP worker CPU time per request, ns */
+    struct scenario_dist cpu_per_request_dist;
 };
 
 /* Firmware modules and MCUmgr options of a device group. */
@@ -87,7 +99,8 @@ struct scenario_firmware {
     int smp; /* enum scenario_smp */
     bool dfu_lock, config_channel_dfu, ble_latency, reassembly, mcumgr_params, erase_progressively;
     struct scenario_netbuf netbuf;
-    int64_t app_start;      /* MCUboot done -> application advertising, ns */
+    int64_t app_start; /* MCUboot done -> application advertising, ns */
+    struct scenario_dist app_start_dist;
     struct scenario_pos at; /* the firmware map (or its group when absent) */
 };
 
@@ -103,6 +116,7 @@ struct scenario_loss {
     int model;         /* enum scenario_loss_model */
     double good, bad;  /* loss per PDU in Good (Bernoulli: every PDU) and Bad */
     double p_gb, p_bg; /* transition probabilities per PDU */
+    struct scenario_dist good_dist, bad_dist, p_gb_dist, p_bg_dist;
 };
 
 /* How a group's devices are reached: AUTO is resolved when the world is built (models/fleet
@@ -122,6 +136,7 @@ struct scenario_link {
     uint16_t mtu, dle, latency;
     int64_t interval, timeout; /* ns */
     int64_t adv_delay;         /* advertising (or the central's wish) -> CONNECT_IND, ns */
+    struct scenario_dist interval_dist, latency_dist, timeout_dist, adv_delay_dist;
     struct scenario_loss loss;
     struct scenario_pos at; /* the link map (or its group when absent) */
 };
@@ -151,6 +166,7 @@ struct scenario_client {
     uint16_t packets_per_event; /* the central's cap on packets per connection event */
     uint32_t attempts;
     int64_t swap_wait, retry_delay, start; /* ns */
+    struct scenario_dist start_dist;       /* start drawn per device */
     struct scenario_pos at;                /* the client map (or the file when absent) */
 };
 
@@ -161,6 +177,123 @@ struct scenario_group {
     enum scenario_bootloader bootloader;
     struct scenario_firmware firmware;
     struct scenario_link link;
+};
+
+/* ---- rollout: maps onto struct fleet_rollout_cfg (models/fleet/rollout.h), whose
+ * comments give each knob's origin. The loader checks units and plain bounds;
+ * fleet_rollout_cfg_validate the rest (window < 24 h, exactly one increase criterion, ...). */
+
+/* A wave's size: a share of the devices not yet in a wave ("10%") or a count ("50"). */
+struct scenario_amount {
+    bool is_count;
+    uint32_t count; /* is_count */
+    double share;   /* !is_count: fraction 0..1 */
+};
+
+/* Failure types (error_failure_types, retry_on); AWS IoT Jobs failureType. */
+enum scenario_failure {
+    SCENARIO_FAILURE_FAILED,
+    SCENARIO_FAILURE_REJECTED,
+    SCENARIO_FAILURE_TIMED_OUT
+};
+enum scenario_success_action { SCENARIO_SUCCESS_NEXT, SCENARIO_SUCCESS_PAUSE };
+enum scenario_error_action { SCENARIO_ERROR_PAUSE, SCENARIO_ERROR_CANCEL, SCENARIO_ERROR_ROLLBACK };
+enum scenario_end_behavior { SCENARIO_END_STOP, SCENARIO_END_CANCEL };
+
+/* Daily maintenance window. duration 0: none (always open). */
+struct scenario_window {
+    int64_t start, duration; /* ns after midnight (simulated time 0), ns */
+    int end_behavior;        /* enum scenario_end_behavior */
+};
+
+struct scenario_rollout {
+    bool present; /* the file (or a --set) has a rollout map; false: no controller, every
+                   * device starts at client.start, and every other member is zero */
+    size_t n_waves;
+    struct scenario_amount *waves; /* 1..32 */
+    double success_threshold;      /* fraction */
+    int success_action;            /* enum scenario_success_action */
+    double error_threshold;        /* fraction; 1 = never */
+    uint32_t error_min_executed;
+    bool error_of_executed;
+    uint32_t error_threshold_count; /* 0 = off */
+    size_t n_error_failure_types;
+    int *error_failure_types;                     /* enum scenario_failure, each at most once */
+    int error_action;                             /* enum scenario_error_action */
+    uint32_t rate_max_per_min, rate_base_per_min; /* 0 = unlimited, 0 = no ramp */
+    double rate_factor;
+    uint32_t rate_increase_after_notified, rate_increase_after_succeeded;
+    int64_t exec_timeout; /* ns, 0 = none */
+    uint8_t retries;
+    size_t n_retry_on;
+    int *retry_on; /* enum scenario_failure, each at most once */
+    struct scenario_window window;
+    int64_t start;          /* ns: when the rollout starts */
+    struct scenario_pos at; /* the rollout map */
+};
+
+/* ---- gateways: shared centrals (gateways or phones) that serve device groups. */
+
+enum scenario_gateway_kind { SCENARIO_GATEWAY_GATEWAY, SCENARIO_GATEWAY_PHONE };
+enum scenario_availability { SCENARIO_AVAIL_ALWAYS, SCENARIO_AVAIL_SESSIONS };
+enum scenario_assignment {
+    SCENARIO_ASSIGN_ROUND_ROBIN,
+    SCENARIO_ASSIGN_BLOCK,
+    SCENARIO_ASSIGN_RANDOM
+};
+
+struct scenario_gateway {
+    char *name;       /* unique among gateways */
+    uint32_t count;   /* gateways of this kind */
+    int kind;         /* enum scenario_gateway_kind; informative */
+    uint8_t links;    /* most concurrent links per gateway */
+    int availability; /* enum scenario_availability */
+    int64_t arrival;  /* sessions: mean gap between sessions (Poisson), ns; else 0 */
+    int64_t dwell;    /* sessions: session length, ns; else 0 */
+    struct scenario_dist dwell_dist;
+    size_t n_serves;
+    char **serves;  /* group names, each at most once; absent: every group, filled in by
+                     * the loader (models/fleet setup checks that each name exists) */
+    int assignment; /* enum scenario_assignment */
+    struct scenario_client client; /* keys not given are the top-level client's */
+    struct scenario_pos pos;       /* the list element */
+};
+
+/* ---- faults (the team's fault model: README "Faults"). Keys that do not apply to the
+ * kind (or to `during`, `boot`) are refused at load and stay 0 here. */
+
+enum scenario_fault_kind {
+    SCENARIO_FAULT_POWER_LOSS,
+    SCENARIO_FAULT_BAD_IMAGE,
+    SCENARIO_FAULT_NEVER_CONFIRM,
+    SCENARIO_FAULT_LINK_DEGRADE,
+    SCENARIO_FAULT_TWO_SOURCES
+};
+enum scenario_fault_during { SCENARIO_DURING_UPLOAD, SCENARIO_DURING_SWAP, SCENARIO_DURING_RANDOM };
+enum scenario_fault_boot { SCENARIO_BAD_IMAGE_CRASH, SCENARIO_BAD_IMAGE_INVALID };
+
+struct scenario_fault {
+    int kind; /* enum scenario_fault_kind */
+    size_t n_groups;
+    char **groups; /* as scenario_gateway.serves: absent = every group, filled in */
+    double share;  /* fraction of those groups' devices (a keyed draw per device) */
+    /* power-loss */
+    int during;   /* enum scenario_fault_during */
+    double at;    /* upload, swap: fraction of the image written / of the swap steps done */
+    int64_t mean; /* random: mean time between power losses, ns */
+    int64_t off;  /* how long power stays off, ns */
+    /* bad-image */
+    int boot;            /* enum scenario_fault_boot */
+    int64_t crash_after; /* crash: application start -> crash, ns */
+    /* never-confirm */
+    int64_t reset_after; /* failed confirm -> reset, ns */
+    /* link-degrade: loss per PDU rises linearly from the group's value to `to` over
+     * `over`, starting at simulated time `from` */
+    double to;
+    int64_t over, from;
+    /* two-sources: SMP upload start -> config-channel DFU starts writing, ns */
+    int64_t delay;
+    struct scenario_pos pos; /* the list element */
 };
 
 struct scenario {
@@ -175,6 +308,11 @@ struct scenario {
     struct scenario_client client;
     size_t n_groups;
     struct scenario_group *groups;
+    struct scenario_rollout rollout;
+    size_t n_gateways; /* 0: every device has its own always-present central */
+    struct scenario_gateway *gateways;
+    size_t n_faults;
+    struct scenario_fault *faults;
     size_t n_overrides; /* the --set arguments that were applied, in order */
     char **overrides;
 };
@@ -205,6 +343,9 @@ const char *scenario_bootloader_name(enum scenario_bootloader b);
 const char *scenario_record_name(enum scenario_record r);
 const char *scenario_client_kind_name(enum scenario_client_kind k);
 const char *scenario_transport_name(enum scenario_transport t);
+/* The k-th distribution name the loader accepts ("fixed", "uniform", ...), NULL past the
+ * last: models/fleet/population.h's grammar, in enum fleet_population_kind order. */
+const char *scenario_dist_kind_name(unsigned k);
 
 /* Unit parsers, exposed for --set and tests. Return 0 or SIM_EINVAL/SIM_ERANGE.
  * Durations: integer or decimal with ns|us|ms|s|min|h ("7.5ms"); a bare number is an error.

@@ -54,7 +54,7 @@ static size_t count_args(const char *const *args)
 
 /* ---- visit capture ------------------------------------------------------------------- */
 
-#define VISIT_MAX 128
+#define VISIT_MAX 256
 struct visit_log {
     size_t n;
     char key[VISIT_MAX][96];
@@ -204,7 +204,7 @@ static void each_error_class_has_an_exact_message(void **state)
     } cases[] = {
         {"unknown key lists the allowed keys", "tiemout: 3h\n",
          "t.yaml:7:1: tiemout: unknown key (allowed: name, seed, until, record, image, client, "
-         "devices)"},
+         "devices, rollout, gateways, faults)"},
         {"close unknown key gets a suggestion", "untill: 3h\n",
          "t.yaml:7:1: untill: unknown key (did you mean \"until\"? allowed: name, seed,"},
         {"transposed letters count as one edit", "sede: 3\n", "(did you mean \"seed\"?"},
@@ -251,6 +251,88 @@ static void each_error_class_has_an_exact_message(void **state)
         {"complex key is refused", "? [a]\n: 1\n", "a key must be a plain word, found a list"},
         {"control character in a value is escaped", "until: \"1\\x01s\"\n",
          "until: \"1\\x01s\" has an unknown unit"},
+        /* distributions (README "Distributions") */
+        {"misspelt distribution gets a suggestion",
+         "  - group: rats\n    count: 1\n    link:\n      interval: unifrom(7.5ms, 30ms)\n",
+         "t.yaml:10:17: devices[1].link.interval: \"unifrom(7.5ms, 30ms)\": unknown distribution "
+         "\"unifrom\" (did you mean \"uniform\"? allowed: fixed, uniform, normal, lognormal, beta, "
+         "exponential, choice, empirical)"},
+        {"distribution without its closing parenthesis",
+         "  - group: rats\n    count: 1\n    link:\n      interval: uniform(7.5ms, 30ms\n",
+         "unbalanced parentheses: no closing ')' for uniform("},
+        {"only a range may follow a distribution",
+         "  - group: rats\n    count: 1\n    link: {loss: {good: 'normal(2%, 1%) to 5%'}}\n",
+         "t.yaml:9:25: devices[1].link.loss.good: \"normal(2%, 1%) to 5%\": unexpected text after "
+         "normal(...) (only a range \"in [LO, HI]\" may follow)"},
+        {"character outside the grammar in a distribution",
+         "  - group: rats\n    count: 1\n    firmware: {app_start: 'uniform(1ms; 2ms)'}\n",
+         "unexpected character in a distribution at column 12"},
+        {"plain value of a distribution key is still range checked",
+         "  - group: rats\n    count: 1\n    link: {interval: 5ms}\n",
+         "t.yaml:9:22: devices[1].link.interval: 5ms is out of range (7.5ms..4s)"},
+        {"a bad plain value mentions distributions",
+         "  - group: rats\n    count: 1\n    link: {latency: fast}\n",
+         "devices[1].link.latency: \"fast\" is not a whole decimal number (a whole number 0..499; "
+         "or a distribution such as uniform(LO, HI) or beta(2, 50))"},
+        /* lists of scalars */
+        {"a scalar where a list of scalars is expected", "rollout:\n  waves: 10%\n",
+         "t.yaml:8:10: rollout.waves: expected a list of 1..32 items, each a percentage such as "
+         "10% or a count such as 50; found \"10%\""},
+        {"a bad item is named by its index", "rollout:\n  waves: [10%, ten]\n",
+         "t.yaml:8:16: rollout.waves[1]: \"ten\" is not a whole decimal number (a percentage "
+         "such as 10% or a count such as 50)"},
+        {"a wave above 100%", "rollout:\n  waves: [150%]\n",
+         "rollout.waves[0]: \"150%\" is more than 100%"},
+        {"too many items",
+         "rollout:\n  waves: [1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, "
+         "1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1]\n",
+         "t.yaml:8:10: rollout.waves: the list has 33 items (a list of 1..32 items"},
+        {"empty list where one item is needed", "rollout:\n  retry_on: []\n",
+         "rollout.retry_on: the list is empty (a list of 1..3 items, each one of: failed, "
+         "rejected, timed_out)"},
+        {"an item listed twice", "rollout:\n  error_failure_types: [failed, failed]\n",
+         "t.yaml:8:33: rollout.error_failure_types[1]: failed is listed twice (first at 8:25; "
+         "list it once)"},
+        {"an unknown enum item gets a suggestion", "rollout:\n  retry_on: [timeout]\n",
+         "rollout.retry_on[0]: unknown value \"timeout\" (did you mean \"timed_out\"?"},
+        /* numbers */
+        {"plain number below its bound", "rollout:\n  rate_factor: 0.5\n",
+         "t.yaml:8:16: rollout.rate_factor: 0.5 is out of range (1.1..5)"},
+        {"plain number with a unit", "rollout:\n  rate_factor: 2x\n",
+         "rollout.rate_factor: \"2x\" is not a plain number (a plain number such as 2 or 1.5)"},
+        {"window start past a day", "rollout: {window: {start: 25h}}\n",
+         "t.yaml:7:27: rollout.window.start: 25h is out of range (0s..24h)"},
+        {"rollout given as a scalar", "rollout: yes\n",
+         "t.yaml:7:10: rollout: expected a map with keys: waves, success_threshold,"},
+        /* gateways */
+        {"duplicate gateway name",
+         "gateways:\n  - {name: dock, count: 1}\n  - {name: dock, count: 2}\n",
+         "t.yaml:9:12: gateways[1].name: duplicate name \"dock\" (already used by gateways[0] at "
+         "8:12; names must be unique)"},
+        {"session keys need sessions", "gateways:\n  - {name: dock, count: 1, arrival: 1h}\n",
+         "t.yaml:8:28: gateways[0].arrival: arrival applies to availability sessions only (here "
+         "availability is always; remove it)"},
+        {"gateway client keys are the client's",
+         "gateways:\n  - {name: dock, count: 1, client: {windw: 2}}\n",
+         "gateways[0].client.windw: unknown key (did you mean \"window\"?"},
+        {"links are bounded", "gateways:\n  - {name: dock, count: 1, links: 21}\n",
+         "gateways[0].links: 21 is out of range (1..20)"},
+        /* faults */
+        {"a key of another kind is refused", "faults:\n  - kind: bad-image\n    during: swap\n",
+         "t.yaml:9:5: faults[0].during: during applies to kind power-loss only (here kind is "
+         "bad-image; remove it)"},
+        {"a key of another mode is refused",
+         "faults:\n  - kind: power-loss\n    during: random\n    at: 10%\n",
+         "t.yaml:10:5: faults[0].at: at applies to kind power-loss with during upload or swap "
+         "only (here kind is power-loss, during is random; remove it)"},
+        {"power-loss needs during", "faults:\n  - kind: power-loss\n",
+         "t.yaml:8:5: faults[0].during: missing required key (one of: upload, swap, random)"},
+        {"crash_after needs boot crash",
+         "faults:\n  - {kind: bad-image, boot: invalid, crash_after: 1s}\n",
+         "faults[0].crash_after: crash_after applies to kind bad-image with boot crash only"},
+        {"fault without a kind", "faults:\n  - share: 10%\n",
+         "t.yaml:8:5: faults[0].kind: missing required key (one of: power-loss, bad-image, "
+         "never-confirm, link-degrade, two-sources)"},
     };
     for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
         char text[1024];
@@ -461,6 +543,117 @@ static void full_file_binds_every_field(void **state)
     assert_int_equal(s.groups[1].count, 1);
     assert_int_equal(s.groups[1].board, SCENARIO_BOARD_RAK3172);
     assert_int_equal(s.groups[1].bootloader, SCENARIO_BOOT_RAM_LOAD);
+    /* distributions: the text and where it sits; the numeric field stays 0 */
+    const struct scenario_group *kbd = &s.groups[1];
+    assert_null(s.groups[0].link.interval_dist.text);
+    assert_string_equal(kbd->firmware.app_start_dist.text, "exponential(500ms) in [0s, 10s]");
+    assert_int_equal(kbd->firmware.app_start, 0);
+    assert_string_equal(kbd->firmware.netbuf.cpu_per_request_dist.text, "lognormal(300us, 0.5)");
+    assert_string_equal(kbd->link.interval_dist.text, "choice(7.5ms @ 3, 15ms @ 1)");
+    assert_int_equal(kbd->link.interval_dist.at.line, 52);
+    assert_int_equal(kbd->link.interval_dist.at.col, 17);
+    assert_string_equal(kbd->link.interval_dist.at.src, VALID_DIR "/full.yaml");
+    assert_string_equal(kbd->link.latency_dist.text, "empirical(0, 4, 99)");
+    assert_string_equal(kbd->link.timeout_dist.text, "fixed(6s)");
+    assert_string_equal(kbd->link.adv_delay_dist.text, "uniform(20ms, 2s)");
+    assert_string_equal(kbd->link.loss.good_dist.text, "beta(2, 50, 0%, 20%)");
+    assert_string_equal(kbd->link.loss.bad_dist.text, "normal(50%, 10%) in [0%, 100%]");
+    assert_string_equal(kbd->link.loss.p_gb_dist.text, "uniform(0.1%, 1%)");
+    assert_null(kbd->link.loss.p_bg_dist.text);
+    assert_true(kbd->link.loss.p_bg == 0.2);
+    /* rollout */
+    const struct scenario_rollout *r = &s.rollout;
+    assert_true(r->present);
+    assert_int_equal(r->n_waves, 3);
+    assert_false(r->waves[0].is_count);
+    assert_true(r->waves[0].share == 0.01);
+    assert_true(r->waves[1].is_count);
+    assert_int_equal(r->waves[1].count, 50);
+    assert_true(r->waves[2].share == 1.0);
+    assert_true(r->success_threshold == 0.95);
+    assert_int_equal(r->success_action, SCENARIO_SUCCESS_PAUSE);
+    assert_true(r->error_threshold == 0.05);
+    assert_int_equal(r->error_min_executed, 10);
+    assert_true(r->error_of_executed);
+    assert_int_equal(r->error_threshold_count, 3);
+    assert_int_equal(r->n_error_failure_types, 2);
+    assert_int_equal(r->error_failure_types[0], SCENARIO_FAILURE_FAILED);
+    assert_int_equal(r->error_failure_types[1], SCENARIO_FAILURE_TIMED_OUT);
+    assert_int_equal(r->error_action, SCENARIO_ERROR_ROLLBACK);
+    assert_int_equal(r->rate_max_per_min, 100000);
+    assert_int_equal(r->rate_base_per_min, 10);
+    assert_true(r->rate_factor == 1.5);
+    assert_int_equal(r->rate_increase_after_succeeded, 20);
+    assert_int_equal(r->exec_timeout, 30 * INT64_C(60000000000));
+    assert_int_equal(r->retries, 10);
+    assert_int_equal(r->n_retry_on, 1);
+    assert_int_equal(r->retry_on[0], SCENARIO_FAILURE_REJECTED);
+    assert_int_equal(r->window.start, 22 * INT64_C(3600000000000));
+    assert_int_equal(r->window.duration, 4 * INT64_C(3600000000000));
+    assert_int_equal(r->window.end_behavior, SCENARIO_END_CANCEL);
+    assert_int_equal(r->start, 2 * INT64_C(3600000000000));
+    assert_int_equal(r->at.line, 63);
+    /* gateways: serves defaults to every group; the client inherits what it leaves out */
+    assert_int_equal(s.n_gateways, 2);
+    const struct scenario_gateway *dock = &s.gateways[0], *phone = &s.gateways[1];
+    assert_string_equal(dock->name, "dock");
+    assert_int_equal(dock->count, 3);
+    assert_int_equal(dock->kind, SCENARIO_GATEWAY_GATEWAY);
+    assert_int_equal(dock->links, 20);
+    assert_int_equal(dock->availability, SCENARIO_AVAIL_ALWAYS);
+    assert_int_equal(dock->arrival, 0); /* does not apply */
+    assert_int_equal(dock->n_serves, 1);
+    assert_string_equal(dock->serves[0], "kbd.v2");
+    assert_int_equal(dock->assignment, SCENARIO_ASSIGN_BLOCK);
+    assert_int_equal(dock->pos.line, 83);
+    assert_int_equal(dock->pos.col, 5);
+    assert_int_equal(dock->client.kind, SCENARIO_CLIENT_SMPCLIENT);
+    assert_int_equal(dock->client.window, 16);
+    assert_int_equal(dock->client.start, INT64_C(3600000000000));
+    assert_string_equal(phone->name, "phone");
+    assert_int_equal(phone->kind, SCENARIO_GATEWAY_PHONE);
+    assert_int_equal(phone->links, 1);
+    assert_int_equal(phone->availability, SCENARIO_AVAIL_SESSIONS);
+    assert_int_equal(phone->arrival, 8 * INT64_C(3600000000000));
+    assert_string_equal(phone->dwell_dist.text, "lognormal(5min, 1)");
+    assert_int_equal(phone->n_serves, 2);
+    assert_string_equal(phone->serves[0], "mice");
+    assert_string_equal(phone->serves[1], "kbd.v2");
+    assert_int_equal(phone->client.kind, SCENARIO_CLIENT_IOS);
+    assert_int_equal(phone->client.window, 3);
+    assert_int_equal(phone->client.attempts, 64);
+    assert_int_equal(phone->client.mode, SCENARIO_MODE_CONFIRM_ONLY);
+    /* faults */
+    assert_int_equal(s.n_faults, 7);
+    const struct scenario_fault *f = s.faults;
+    assert_int_equal(f[0].kind, SCENARIO_FAULT_POWER_LOSS);
+    assert_int_equal(f[0].n_groups, 1);
+    assert_string_equal(f[0].groups[0], "mice");
+    assert_true(f[0].share == 0.1);
+    assert_int_equal(f[0].during, SCENARIO_DURING_SWAP);
+    assert_true(f[0].at == 0.0);
+    assert_int_equal(f[0].off, INT64_C(5000000000));
+    assert_int_equal(f[0].mean, 0); /* random only */
+    assert_int_equal(f[1].during, SCENARIO_DURING_RANDOM);
+    assert_int_equal(f[1].mean, 30 * INT64_C(60000000000));
+    assert_int_equal(f[1].off, INT64_C(1000000000));
+    assert_int_equal(f[1].n_groups, 2);
+    assert_true(f[1].share == 1.0);
+    assert_int_equal(f[2].kind, SCENARIO_FAULT_BAD_IMAGE);
+    assert_int_equal(f[2].boot, SCENARIO_BAD_IMAGE_CRASH);
+    assert_int_equal(f[2].crash_after, INT64_C(500000000));
+    assert_int_equal(f[3].boot, SCENARIO_BAD_IMAGE_INVALID);
+    assert_int_equal(f[3].crash_after, 0);
+    assert_int_equal(f[4].kind, SCENARIO_FAULT_NEVER_CONFIRM);
+    assert_int_equal(f[4].reset_after, 2 * INT64_C(3600000000000));
+    assert_int_equal(f[5].kind, SCENARIO_FAULT_LINK_DEGRADE);
+    assert_true(f[5].to == 0.5);
+    assert_int_equal(f[5].over, INT64_C(3600000000000));
+    assert_int_equal(f[5].from, 10 * INT64_C(60000000000));
+    assert_int_equal(f[6].kind, SCENARIO_FAULT_TWO_SOURCES);
+    assert_int_equal(f[6].delay, 0);
+    assert_string_equal(f[6].groups[0], "kbd.v2");
+    assert_int_equal(f[6].pos.line, 117);
     assert_int_equal(s.n_overrides, 0);
     assert_int_equal(d.n_messages, 0);
     scenario_fini(&s);
@@ -791,6 +984,214 @@ static void visit_output_round_trips_through_set(void **state)
     scenario_fini(&s);
 }
 
+/* ---- rollout, gateways, faults, distributions -------------------------------------------- */
+
+/* Load base_yaml plus extra lines with --set args; fails the test on a load error. */
+static void load_extra(const char *extra, const char *const *args, size_t n, struct scenario *s)
+{
+    char text[2048];
+    struct sim_diag d;
+    snprintf(text, sizeof(text), "%s%s", base_yaml, extra);
+    sim_diag_init(&d);
+    int rc = scenario_load_text("t.yaml", text, strlen(text), args, n, s, &d);
+    if (rc != 0)
+        fail_msg("rc %d:\n%s", rc, d.text);
+}
+
+static size_t visit_count_prefix(const struct visit_log *log, const char *prefix)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < log->n; i++)
+        n += strncmp(log->key[i], prefix, strlen(prefix)) == 0;
+    return n;
+}
+
+/* EVIDENCE-OF: "rollout: (optional map; absent = every device starts at client.start as
+ * today)" and the defaults of struct fleet_rollout_cfg (models/fleet/rollout.h). */
+static void absent_rollout_is_not_recorded_and_empty_one_takes_defaults(void **state)
+{
+    (void)state;
+    struct scenario s;
+    struct visit_log log = {0};
+    load_extra("", NULL, 0, &s);
+    assert_false(s.rollout.present);
+    assert_int_equal(s.rollout.n_waves, 0);
+    assert_int_equal(s.n_gateways, 0);
+    assert_int_equal(s.n_faults, 0);
+    scenario_visit(&s, visit_record, &log);
+    assert_int_equal(visit_count_prefix(&log, "rollout"), 0);
+    assert_int_equal(visit_count_prefix(&log, "gateways"), 0);
+    assert_int_equal(visit_count_prefix(&log, "faults"), 0);
+    scenario_fini(&s);
+
+    static const char *const want[][2] = {
+        {"rollout.waves", "[100%]"},
+        {"rollout.success_threshold", "100%"},
+        {"rollout.success_action", "next"},
+        {"rollout.error_threshold", "100%"},
+        {"rollout.error_min_executed", "1"},
+        {"rollout.error_of_executed", "false"},
+        {"rollout.error_threshold_count", "0"},
+        {"rollout.error_failure_types", "[failed, rejected, timed_out]"},
+        {"rollout.error_action", "pause"},
+        {"rollout.rate_max_per_min", "0"},
+        {"rollout.rate_base_per_min", "0"},
+        {"rollout.rate_factor", "2"},
+        {"rollout.rate_increase_after_notified", "0"},
+        {"rollout.rate_increase_after_succeeded", "0"},
+        {"rollout.exec_timeout", "0s"},
+        {"rollout.retries", "0"},
+        {"rollout.retry_on", "[failed, timed_out]"},
+        {"rollout.window.start", "0s"},
+        {"rollout.window.duration", "0s"},
+        {"rollout.window.end_behavior", "stop"},
+        {"rollout.start", "0s"},
+    };
+    memset(&log, 0, sizeof(log));
+    load_extra("rollout: {}\n", NULL, 0, &s);
+    assert_true(s.rollout.present);
+    assert_int_equal(s.rollout.n_waves, 1);
+    assert_true(s.rollout.waves[0].share == 1.0);
+    assert_int_equal(s.rollout.n_error_failure_types, 3);
+    assert_int_equal(s.rollout.error_failure_types[2], SCENARIO_FAILURE_TIMED_OUT);
+    assert_true(s.rollout.rate_factor == 2.0);
+    assert_int_equal(s.rollout.at.line, 7);
+    scenario_visit(&s, visit_record, &log);
+    assert_int_equal(visit_count_prefix(&log, "rollout"), ARRAY_LEN(want));
+    for (size_t i = 0; i < ARRAY_LEN(want); i++) {
+        const char *got = visit_get(&log, want[i][0]);
+        if (got == NULL || strcmp(got, want[i][1]) != 0)
+            fail_msg("%s: got %s, want %s", want[i][0], got ? got : "(none)", want[i][1]);
+    }
+    scenario_fini(&s);
+}
+
+/* --set reaches every new key: a rollout key creates the rollout, a list is set whole and
+ * then addressed by name (gateways) or index (faults), a distribution replaces a value. */
+static void set_reaches_rollout_gateways_faults_and_distributions(void **state)
+{
+    (void)state;
+    static const char *const args[] = {
+        "rollout.retries=2",
+        "gateways=[{name: dock, count: 2}]",
+        "gateways.dock.links=8",
+        "faults=[{kind: power-loss, during: upload}]",
+        "faults[0].share=50%",
+        "devices.mice.link.loss.good=beta(2, 50)",
+        "client.start=uniform(0s, 1h)",
+    };
+    struct scenario s;
+    struct visit_log log = {0};
+    load_extra("", args, ARRAY_LEN(args), &s);
+    assert_true(s.rollout.present);
+    assert_int_equal(s.rollout.retries, 2);
+    assert_int_equal(s.n_gateways, 1);
+    assert_int_equal(s.gateways[0].links, 8);
+    assert_int_equal(s.gateways[0].n_serves, 1);
+    assert_string_equal(s.gateways[0].serves[0], "mice");
+    assert_int_equal(s.n_faults, 1);
+    assert_true(s.faults[0].share == 0.5);
+    assert_true(s.faults[0].at == 0.5);
+    assert_string_equal(s.groups[0].link.loss.good_dist.text, "beta(2, 50)");
+    assert_string_equal(s.groups[0].link.loss.good_dist.at.src, "--set");
+    assert_int_equal(s.groups[0].link.loss.good_dist.at.line, 6);
+    assert_true(s.groups[0].link.loss.good == 0.0);
+    /* the gateway's client inherits the top-level client's start, text copied */
+    assert_string_equal(s.client.start_dist.text, "uniform(0s, 1h)");
+    assert_string_equal(s.gateways[0].client.start_dist.text, "uniform(0s, 1h)");
+    assert_ptr_not_equal(s.gateways[0].client.start_dist.text, s.client.start_dist.text);
+    scenario_visit(&s, visit_record, &log);
+    assert_string_equal(visit_get(&log, "gateways.dock.links"), "8");
+    assert_string_equal(visit_get(&log, "gateways.dock.serves"), "[mice]");
+    assert_string_equal(visit_get(&log, "gateways.dock.client.start"), "uniform(0s, 1h)");
+    assert_string_equal(visit_get(&log, "faults[0].at"), "50%");
+    assert_string_equal(visit_get(&log, "devices.mice.link.loss.good"), "beta(2, 50)");
+    scenario_fini(&s);
+}
+
+/* EVIDENCE-OF: "client (optional map with the same keys as the top-level client; every key
+ * not given is taken from the top-level client)", after --set. */
+static void gateway_client_takes_what_it_leaves_out_from_the_top_level(void **state)
+{
+    (void)state;
+    static const char *const args[] = {"client.window=4", "client.attempts=9"};
+    struct scenario s;
+    load_extra("gateways:\n"
+               "  - {name: dock, count: 1}\n"
+               "  - {name: phone, count: 1, client: {window: 2}}\n",
+               args, ARRAY_LEN(args), &s);
+    assert_int_equal(s.gateways[0].client.window, 4);
+    assert_int_equal(s.gateways[0].client.attempts, 9);
+    assert_int_equal(s.gateways[0].client.at.line, 8); /* absent: the gateway */
+    assert_int_equal(s.gateways[1].client.window, 2);
+    assert_int_equal(s.gateways[1].client.attempts, 9);
+    assert_int_equal(s.gateways[1].client.packets_per_event, 6);
+    scenario_fini(&s);
+}
+
+/* A key whose condition depends on a key that failed is not judged: one message for one
+ * mistake. */
+static void unknown_fault_kind_is_reported_once(void **state)
+{
+    (void)state;
+    static const char extra[] = "faults:\n  - {kind: meteor, during: swap, at: 5%, to: 9%}\n";
+    char text[1024];
+    struct sim_diag d;
+    struct scenario s;
+    snprintf(text, sizeof(text), "%s%s", base_yaml, extra);
+    sim_diag_init(&d);
+    assert_int_equal(scenario_load_text("t.yaml", text, strlen(text), NULL, 0, &s, &d), SIM_EINVAL);
+    assert_int_equal(d.n_messages, 1);
+    assert_non_null(strstr(d.text, "faults[0].kind: unknown value \"meteor\""));
+}
+
+/* Visit records only the keys that apply to each fault: what --set can set back. */
+static void visit_skips_fault_keys_that_do_not_apply(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *fault;
+        const char *keys; /* every visited key after "faults[0].", in order */
+    } cases[] = {
+        {"{kind: power-loss, during: upload}", "kind groups share during at off"},
+        {"{kind: power-loss, during: random}", "kind groups share during mean off"},
+        {"{kind: bad-image}", "kind groups share boot crash_after"},
+        {"{kind: bad-image, boot: invalid}", "kind groups share boot"},
+        {"{kind: never-confirm}", "kind groups share reset_after"},
+        {"{kind: link-degrade}", "kind groups share to over from"},
+        {"{kind: two-sources}", "kind groups share delay"},
+    };
+    for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
+        char extra[256], got[256] = "";
+        struct scenario s;
+        struct visit_log log = {0};
+        snprintf(extra, sizeof(extra), "faults: [%s]\n", cases[i].fault);
+        load_extra(extra, NULL, 0, &s);
+        scenario_visit(&s, visit_record, &log);
+        for (size_t k = 0; k < log.n; k++)
+            if (strncmp(log.key[k], "faults[0].", 10) == 0)
+                snprintf(got + strlen(got), sizeof(got) - strlen(got), "%s%s", got[0] ? " " : "",
+                         log.key[k] + 10);
+        if (strcmp(got, cases[i].keys) != 0)
+            fail_msg("%s: visited \"%s\", want \"%s\"", cases[i].fault, got, cases[i].keys);
+        scenario_fini(&s);
+    }
+}
+
+/* Inside a flow map a distribution must be quoted (population.h); quoted, it binds. */
+static void quoted_distribution_binds_in_a_flow_map(void **state)
+{
+    (void)state;
+    struct scenario s;
+    load_extra(
+        "    link: { interval: \"uniform(7.5ms, 30ms)\", latency: 'choice(0 @ 1, 99 @ 3)' }\n",
+        NULL, 0, &s);
+    assert_string_equal(s.groups[0].link.interval_dist.text, "uniform(7.5ms, 30ms)");
+    assert_string_equal(s.groups[0].link.latency_dist.text, "choice(0 @ 1, 99 @ 3)");
+    assert_int_equal(s.groups[0].link.latency, 0);
+    scenario_fini(&s);
+}
+
 /* ---- robustness ------------------------------------------------------------------------ */
 
 static void load_one(const char *text, size_t len, const char *const *args, size_t n)
@@ -1019,6 +1420,12 @@ int main(void)
         cmocka_unit_test(visit_reports_every_setting_in_schema_order),
         cmocka_unit_test(visit_values_use_the_largest_exact_unit),
         cmocka_unit_test(visit_output_round_trips_through_set),
+        cmocka_unit_test(absent_rollout_is_not_recorded_and_empty_one_takes_defaults),
+        cmocka_unit_test(set_reaches_rollout_gateways_faults_and_distributions),
+        cmocka_unit_test(gateway_client_takes_what_it_leaves_out_from_the_top_level),
+        cmocka_unit_test(unknown_fault_kind_is_reported_once),
+        cmocka_unit_test(visit_skips_fault_keys_that_do_not_apply),
+        cmocka_unit_test(quoted_distribution_binds_in_a_flow_map),
         cmocka_unit_test(truncated_and_garbled_files_never_crash),
         cmocka_unit_test(randomly_mutated_files_never_crash),
         cmocka_unit_test(malformed_overrides_never_crash),

@@ -82,6 +82,8 @@ static const struct scenario_field netbuf_fields[] = {
     {.key = "cpu_per_request",
      .type = SCENARIO_T_DURATION,
      SCENARIO_AT(struct scenario_netbuf, cpu_per_request),
+     .flags = SCENARIO_F_DIST,
+     .dist_offset = offsetof(struct scenario_netbuf, cpu_per_request_dist),
      .def = "200us",
      .min = "0s",
      .max = "1s",
@@ -137,6 +139,8 @@ static const struct scenario_field firmware_fields[] = {
     {.key = "app_start",
      .type = SCENARIO_T_DURATION,
      SCENARIO_AT(struct scenario_firmware, app_start),
+     .flags = SCENARIO_F_DIST,
+     .dist_offset = offsetof(struct scenario_firmware, app_start_dist),
      .def = "0s",
      .min = "0s",
      .max = "1min",
@@ -164,6 +168,8 @@ static const struct scenario_field loss_fields[] = {
     {.key = "good",
      .type = SCENARIO_T_PERCENT,
      SCENARIO_AT(struct scenario_loss, good),
+     .flags = SCENARIO_F_DIST,
+     .dist_offset = offsetof(struct scenario_loss, good_dist),
      .def = "0%",
      .min = "0%",
      .max = "100%",
@@ -171,6 +177,8 @@ static const struct scenario_field loss_fields[] = {
     {.key = "bad",
      .type = SCENARIO_T_PERCENT,
      SCENARIO_AT(struct scenario_loss, bad),
+     .flags = SCENARIO_F_DIST,
+     .dist_offset = offsetof(struct scenario_loss, bad_dist),
      .def = "0%",
      .min = "0%",
      .max = "100%",
@@ -178,6 +186,8 @@ static const struct scenario_field loss_fields[] = {
     {.key = "p_gb",
      .type = SCENARIO_T_PERCENT,
      SCENARIO_AT(struct scenario_loss, p_gb),
+     .flags = SCENARIO_F_DIST,
+     .dist_offset = offsetof(struct scenario_loss, p_gb_dist),
      .def = "0%",
      .min = "0%",
      .max = "100%",
@@ -185,6 +195,8 @@ static const struct scenario_field loss_fields[] = {
     {.key = "p_bg",
      .type = SCENARIO_T_PERCENT,
      SCENARIO_AT(struct scenario_loss, p_bg),
+     .flags = SCENARIO_F_DIST,
+     .dist_offset = offsetof(struct scenario_loss, p_bg_dist),
      .def = "0%",
      .min = "0%",
      .max = "100%",
@@ -236,6 +248,8 @@ static const struct scenario_field link_fields[] = {
     {.key = "interval",
      .type = SCENARIO_T_DURATION,
      SCENARIO_AT(struct scenario_link, interval),
+     .flags = SCENARIO_F_DIST,
+     .dist_offset = offsetof(struct scenario_link, interval_dist),
      .def = "7.5ms",
      .min = "7.5ms",
      .max = "4s",
@@ -243,6 +257,8 @@ static const struct scenario_field link_fields[] = {
     {.key = "latency",
      .type = SCENARIO_T_UINT,
      SCENARIO_AT(struct scenario_link, latency),
+     .flags = SCENARIO_F_DIST,
+     .dist_offset = offsetof(struct scenario_link, latency_dist),
      .def = "0",
      .min = "0",
      .max = "499",
@@ -250,6 +266,8 @@ static const struct scenario_field link_fields[] = {
     {.key = "timeout",
      .type = SCENARIO_T_DURATION,
      SCENARIO_AT(struct scenario_link, timeout),
+     .flags = SCENARIO_F_DIST,
+     .dist_offset = offsetof(struct scenario_link, timeout_dist),
      .def = "4s",
      .min = "100ms",
      .max = "32s",
@@ -257,6 +275,8 @@ static const struct scenario_field link_fields[] = {
     {.key = "adv_delay",
      .type = SCENARIO_T_DURATION,
      SCENARIO_AT(struct scenario_link, adv_delay),
+     .flags = SCENARIO_F_DIST,
+     .dist_offset = offsetof(struct scenario_link, adv_delay_dist),
      .def = "100ms",
      .min = "0s",
      .max = "1h",
@@ -333,6 +353,8 @@ static const struct scenario_field client_fields[] = {
     {.key = "start",
      .type = SCENARIO_T_DURATION,
      SCENARIO_AT(struct scenario_client, start),
+     .flags = SCENARIO_F_DIST,
+     .dist_offset = offsetof(struct scenario_client, start_dist),
      .def = "0s",
      .min = "0s",
      .doc = "when every central starts its DFU"},
@@ -391,6 +413,398 @@ static const struct scenario_schema group_schema = {.noun = "device group",
                                                                 sizeof(group_fields[0]),
                                                     .fields = group_fields};
 
+/* ---- rollout (models/fleet/rollout.h, struct fleet_rollout_cfg) --------------------- */
+
+/* Order matches enum scenario_failure. */
+static const char *const failure_names[] = {"failed", "rejected", "timed_out", NULL};
+static const char *const success_action_names[] = {"next", "pause", NULL};
+static const char *const error_action_names[] = {"pause", "cancel", "rollback", NULL};
+static const char *const end_behavior_names[] = {"stop", "cancel", NULL};
+
+static const struct scenario_field wave_item = {
+    .key = "wave", .type = SCENARIO_T_AMOUNT, .size = sizeof(struct scenario_amount)};
+static const struct scenario_field failure_item = {
+    .key = "failure type", .type = SCENARIO_T_ENUM, .size = sizeof(int), .names = failure_names};
+
+static const struct scenario_field window_fields[] = {
+    {.key = "start",
+     .type = SCENARIO_T_DURATION,
+     SCENARIO_AT(struct scenario_window, start),
+     .def = "0s",
+     .min = "0s",
+     .max = "24h",
+     .doc = "daily opening time, after midnight (simulated time 0 is midnight); below 24 h"},
+    {.key = "duration",
+     .type = SCENARIO_T_DURATION,
+     SCENARIO_AT(struct scenario_window, duration),
+     .def = "0s",
+     .min = "0s",
+     .max = "24h",
+     .doc = "how long the window stays open each day; 0s: no window (always open); below 24 h"},
+    {.key = "end_behavior",
+     .type = SCENARIO_T_ENUM,
+     SCENARIO_AT(struct scenario_window, end_behavior),
+     .def = "stop",
+     .names = end_behavior_names,
+     .doc = "at the window's end: stop starting devices, or also cancel those in progress"},
+};
+
+static const struct scenario_schema window_schema = {.noun = "maintenance window",
+                                                     .size = sizeof(struct scenario_window),
+                                                     .n_fields = sizeof(window_fields) /
+                                                                 sizeof(window_fields[0]),
+                                                     .fields = window_fields};
+
+static const struct scenario_field rollout_fields[] = {
+    {.key = "waves",
+     .type = SCENARIO_T_VALUES,
+     SCENARIO_AT(struct scenario_rollout, waves),
+     .count_offset = offsetof(struct scenario_rollout, n_waves),
+     .item = &wave_item,
+     .def = "[100%]",
+     .min = "1",
+     .max = "32", /* FLEET_ROLLOUT_MAX_WAVES */
+     .doc = "wave sizes in device order: a share of the devices not yet in a wave, or a count"},
+    {.key = "success_threshold",
+     .type = SCENARIO_T_PERCENT,
+     SCENARIO_AT(struct scenario_rollout, success_threshold),
+     .def = "100%",
+     .min = "0%",
+     .max = "100%",
+     .doc = "a wave succeeds when this share of it succeeded (hawkBit successCondition)"},
+    {.key = "success_action",
+     .type = SCENARIO_T_ENUM,
+     SCENARIO_AT(struct scenario_rollout, success_action),
+     .def = "next",
+     .names = success_action_names,
+     .doc = "after a successful wave: open the next one, or pause"},
+    {.key = "error_threshold",
+     .type = SCENARIO_T_PERCENT,
+     SCENARIO_AT(struct scenario_rollout, error_threshold),
+     .def = "100%",
+     .min = "0%",
+     .max = "100%",
+     .doc = "errors / wave above this trip error_action; 100%: never (hawkBit errorCondition)"},
+    {.key = "error_min_executed",
+     .type = SCENARIO_T_UINT,
+     SCENARIO_AT(struct scenario_rollout, error_min_executed),
+     .def = "1",
+     .doc = "devices of the wave that must have ended before errors are judged (AWS)"},
+    {.key = "error_of_executed",
+     .type = SCENARIO_T_BOOL,
+     SCENARIO_AT(struct scenario_rollout, error_of_executed),
+     .def = "false",
+     .doc = "divide errors by the wave's ended devices instead of its size"},
+    {.key = "error_threshold_count",
+     .type = SCENARIO_T_UINT,
+     SCENARIO_AT(struct scenario_rollout, error_threshold_count),
+     .def = "0",
+     .doc = "this many errors rollout-wide trip error_action alone (Azure); 0: off"},
+    {.key = "error_failure_types",
+     .type = SCENARIO_T_VALUES,
+     SCENARIO_AT(struct scenario_rollout, error_failure_types),
+     .count_offset = offsetof(struct scenario_rollout, n_error_failure_types),
+     .item = &failure_item,
+     .flags = SCENARIO_F_UNIQUE,
+     .def = "[failed, rejected, timed_out]",
+     .min = "1",
+     .max = "3",
+     .doc = "final outcomes that count as errors (AWS failureType)"},
+    {.key = "error_action",
+     .type = SCENARIO_T_ENUM,
+     SCENARIO_AT(struct scenario_rollout, error_action),
+     .def = "pause",
+     .names = error_action_names,
+     .doc = "what tripped errors do: pause, cancel the rollout, or roll back"},
+    {.key = "rate_max_per_min",
+     .type = SCENARIO_T_UINT,
+     SCENARIO_AT(struct scenario_rollout, rate_max_per_min),
+     .def = "0",
+     .max = "100000", /* FLEET_ROLLOUT_MAX_RATE */
+     .doc = "most device starts in any 60 s (AWS maximumPerMinute); 0: unlimited"},
+    {.key = "rate_base_per_min",
+     .type = SCENARIO_T_UINT,
+     SCENARIO_AT(struct scenario_rollout, rate_base_per_min),
+     .def = "0",
+     .max = "100000",
+     .doc = "exponential ramp: starting rate (AWS exponentialRate); 0: no ramp"},
+    {.key = "rate_factor",
+     .type = SCENARIO_T_NUMBER,
+     SCENARIO_AT(struct scenario_rollout, rate_factor),
+     .def = "2",
+     .min = "1.1",
+     .max = "5",
+     .doc = "ramp: the rate is multiplied by this at each step (AWS incrementFactor)"},
+    {.key = "rate_increase_after_notified",
+     .type = SCENARIO_T_UINT,
+     SCENARIO_AT(struct scenario_rollout, rate_increase_after_notified),
+     .def = "0",
+     .doc = "ramp: step after this many more first starts (AWS rateIncreaseCriteria)"},
+    {.key = "rate_increase_after_succeeded",
+     .type = SCENARIO_T_UINT,
+     SCENARIO_AT(struct scenario_rollout, rate_increase_after_succeeded),
+     .def = "0",
+     .doc = "ramp: step after this many more successes"},
+    {.key = "exec_timeout",
+     .type = SCENARIO_T_DURATION,
+     SCENARIO_AT(struct scenario_rollout, exec_timeout),
+     .def = "0s",
+     .min = "0s",
+     .doc = "a started device not done after this ends timed_out (AWS); 0s: none"},
+    {.key = "retries",
+     .type = SCENARIO_T_UINT,
+     SCENARIO_AT(struct scenario_rollout, retries),
+     .def = "0",
+     .max = "10", /* FLEET_ROLLOUT_MAX_RETRIES, AWS numberOfRetries */
+     .doc = "times a device is queued again after an outcome in retry_on"},
+    {.key = "retry_on",
+     .type = SCENARIO_T_VALUES,
+     SCENARIO_AT(struct scenario_rollout, retry_on),
+     .count_offset = offsetof(struct scenario_rollout, n_retry_on),
+     .item = &failure_item,
+     .flags = SCENARIO_F_UNIQUE,
+     .def = "[failed, timed_out]",
+     .min = "1",
+     .max = "3",
+     .doc = "outcomes that are retried"},
+    {.key = "window",
+     .type = SCENARIO_T_MAP,
+     SCENARIO_AT(struct scenario_rollout, window),
+     .sub = &window_schema,
+     .doc = "daily maintenance window: devices start only inside it"},
+    {.key = "start",
+     .type = SCENARIO_T_DURATION,
+     SCENARIO_AT(struct scenario_rollout, start),
+     .def = "0s",
+     .min = "0s",
+     .doc = "when the rollout starts"},
+};
+
+static const struct scenario_schema rollout_schema = {.noun = "rollout",
+                                                      .size = sizeof(struct scenario_rollout),
+                                                      .n_fields = sizeof(rollout_fields) /
+                                                                  sizeof(rollout_fields[0]),
+                                                      .fields = rollout_fields};
+
+/* ---- gateways ------------------------------------------------------------------------- */
+
+static const char *const gateway_kind_names[] = {"gateway", "phone", NULL};
+/* Order matches enum scenario_availability. */
+static const char *const availability_names[] = {"always", "sessions", NULL};
+static const char *const assignment_names[] = {"round-robin", "block", "random", NULL};
+
+#define SCENARIO_BIT(e) (1u << (e))
+
+static const struct scenario_field group_name_item = {
+    .key = "group name", .type = SCENARIO_T_NAME, .size = sizeof(char *)};
+
+static const struct scenario_field gateway_fields[] = {
+    {.key = "name",
+     .type = SCENARIO_T_NAME,
+     SCENARIO_AT(struct scenario_gateway, name),
+     .flags = SCENARIO_F_REQUIRED | SCENARIO_F_UNIQUE,
+     .doc = "name of the gateway kind, unique; --set addresses it as gateways.NAME.KEY"},
+    {.key = "count",
+     .type = SCENARIO_T_UINT,
+     SCENARIO_AT(struct scenario_gateway, count),
+     .flags = SCENARIO_F_REQUIRED,
+     .min = "1",
+     .max = "10000000",
+     .doc = "gateways (or phones) of this kind"},
+    {.key = "kind",
+     .type = SCENARIO_T_ENUM,
+     SCENARIO_AT(struct scenario_gateway, kind),
+     .def = "gateway",
+     .names = gateway_kind_names,
+     .doc = "gateway or phone (informative)"},
+    {.key = "links",
+     .type = SCENARIO_T_UINT,
+     SCENARIO_AT(struct scenario_gateway, links),
+     .def = "1",
+     .min = "1",
+     .max = "20",
+     .doc = "most devices one gateway updates at a time (concurrent BLE links)"},
+    {.key = "availability",
+     .type = SCENARIO_T_ENUM,
+     SCENARIO_AT(struct scenario_gateway, availability),
+     .def = "always",
+     .names = availability_names,
+     .doc = "always present, or in sessions (a phone that comes by)"},
+    {.key = "arrival",
+     .type = SCENARIO_T_DURATION,
+     SCENARIO_AT(struct scenario_gateway, arrival),
+     .def = "1h",
+     .min = "1ns",
+     .when = {{"availability", SCENARIO_BIT(SCENARIO_AVAIL_SESSIONS)}},
+     .doc = "sessions: mean gap between sessions (Poisson arrivals)"},
+    {.key = "dwell",
+     .type = SCENARIO_T_DURATION,
+     SCENARIO_AT(struct scenario_gateway, dwell),
+     .flags = SCENARIO_F_DIST,
+     .dist_offset = offsetof(struct scenario_gateway, dwell_dist),
+     .def = "10min",
+     .min = "1ns",
+     .when = {{"availability", SCENARIO_BIT(SCENARIO_AVAIL_SESSIONS)}},
+     .doc = "sessions: how long a session lasts"},
+    {.key = "serves",
+     .type = SCENARIO_T_VALUES,
+     SCENARIO_AT(struct scenario_gateway, serves),
+     .count_offset = offsetof(struct scenario_gateway, n_serves),
+     .item = &group_name_item,
+     .flags = SCENARIO_F_UNIQUE,
+     .min = "1",
+     .doc = "device groups this gateway kind serves; absent: every group"},
+    {.key = "assignment",
+     .type = SCENARIO_T_ENUM,
+     SCENARIO_AT(struct scenario_gateway, assignment),
+     .def = "round-robin",
+     .names = assignment_names,
+     .doc = "how served devices are spread over the gateways of this kind"},
+    {.key = "client",
+     .type = SCENARIO_T_MAP,
+     SCENARIO_AT(struct scenario_gateway, client),
+     .flags = SCENARIO_F_POS,
+     .pos_offset = offsetof(struct scenario_gateway, client.at),
+     .sub = &client_schema,
+     .doc = "the gateway's DFU client; keys not given are the top-level client's"},
+};
+
+static const struct scenario_schema gateway_schema = {
+    .noun = "gateway",
+    .size = sizeof(struct scenario_gateway),
+    .has_pos = true,
+    .pos_offset = offsetof(struct scenario_gateway, pos),
+    .n_fields = sizeof(gateway_fields) / sizeof(gateway_fields[0]),
+    .fields = gateway_fields};
+
+/* ---- faults ------------------------------------------------------------------------------ */
+
+/* Order matches enum scenario_fault_kind, _during, _boot. */
+static const char *const fault_kind_names[] = {"power-loss",   "bad-image",   "never-confirm",
+                                               "link-degrade", "two-sources", NULL};
+static const char *const during_names[] = {"upload", "swap", "random", NULL};
+static const char *const fault_boot_names[] = {"crash", "invalid", NULL};
+
+#define WHEN_KIND(k)                                                                               \
+    {                                                                                              \
+        "kind", SCENARIO_BIT(k)                                                                    \
+    }
+
+static const struct scenario_field fault_fields[] = {
+    {.key = "kind",
+     .type = SCENARIO_T_ENUM,
+     SCENARIO_AT(struct scenario_fault, kind),
+     .flags = SCENARIO_F_REQUIRED,
+     .names = fault_kind_names,
+     .doc = "what goes wrong"},
+    {.key = "groups",
+     .type = SCENARIO_T_VALUES,
+     SCENARIO_AT(struct scenario_fault, groups),
+     .count_offset = offsetof(struct scenario_fault, n_groups),
+     .item = &group_name_item,
+     .flags = SCENARIO_F_UNIQUE,
+     .min = "1",
+     .doc = "device groups it strikes; absent: every group"},
+    {.key = "share",
+     .type = SCENARIO_T_PERCENT,
+     SCENARIO_AT(struct scenario_fault, share),
+     .def = "100%",
+     .min = "0%",
+     .max = "100%",
+     .doc = "share of those groups' devices it strikes (a keyed draw per device)"},
+    {.key = "during",
+     .type = SCENARIO_T_ENUM,
+     SCENARIO_AT(struct scenario_fault, during),
+     .flags = SCENARIO_F_REQUIRED,
+     .names = during_names,
+     .when = {WHEN_KIND(SCENARIO_FAULT_POWER_LOSS)},
+     .doc = "power-loss: during the upload, the swap, or at random times"},
+    {.key = "at",
+     .type = SCENARIO_T_PERCENT,
+     SCENARIO_AT(struct scenario_fault, at),
+     .def = "50%",
+     .min = "0%",
+     .max = "100%",
+     .when = {WHEN_KIND(SCENARIO_FAULT_POWER_LOSS),
+              {"during",
+               SCENARIO_BIT(SCENARIO_DURING_UPLOAD) | SCENARIO_BIT(SCENARIO_DURING_SWAP)}},
+     .doc = "power-loss upload/swap: share of the image written, or of the swap steps done"},
+    {.key = "mean",
+     .type = SCENARIO_T_DURATION,
+     SCENARIO_AT(struct scenario_fault, mean),
+     .def = "1h",
+     .min = "1ns",
+     .when = {WHEN_KIND(SCENARIO_FAULT_POWER_LOSS),
+              {"during", SCENARIO_BIT(SCENARIO_DURING_RANDOM)}},
+     .doc = "power-loss random: mean time between power losses (Poisson)"},
+    {.key = "off",
+     .type = SCENARIO_T_DURATION,
+     SCENARIO_AT(struct scenario_fault, off),
+     .def = "1s",
+     .min = "0s",
+     .when = {WHEN_KIND(SCENARIO_FAULT_POWER_LOSS)},
+     .doc = "power-loss: how long power stays off"},
+    {.key = "boot",
+     .type = SCENARIO_T_ENUM,
+     SCENARIO_AT(struct scenario_fault, boot),
+     .def = "crash",
+     .names = fault_boot_names,
+     .when = {WHEN_KIND(SCENARIO_FAULT_BAD_IMAGE)},
+     .doc = "bad-image: the application crashes, or the image does not validate"},
+    {.key = "crash_after",
+     .type = SCENARIO_T_DURATION,
+     SCENARIO_AT(struct scenario_fault, crash_after),
+     .def = "2s",
+     .min = "0s",
+     .when = {WHEN_KIND(SCENARIO_FAULT_BAD_IMAGE),
+              {"boot", SCENARIO_BIT(SCENARIO_BAD_IMAGE_CRASH)}},
+     .doc = "bad-image crash: from the application's start to its crash"},
+    {.key = "reset_after",
+     .type = SCENARIO_T_DURATION,
+     SCENARIO_AT(struct scenario_fault, reset_after),
+     .def = "1h",
+     .min = "0s",
+     .when = {WHEN_KIND(SCENARIO_FAULT_NEVER_CONFIRM)},
+     .doc = "never-confirm: from the failed confirm to the reset"},
+    {.key = "to",
+     .type = SCENARIO_T_PERCENT,
+     SCENARIO_AT(struct scenario_fault, to),
+     .def = "30%",
+     .min = "0%",
+     .max = "100%",
+     .when = {WHEN_KIND(SCENARIO_FAULT_LINK_DEGRADE)},
+     .doc = "link-degrade: loss per PDU reached at the end"},
+    {.key = "over",
+     .type = SCENARIO_T_DURATION,
+     SCENARIO_AT(struct scenario_fault, over),
+     .def = "10min",
+     .min = "0s",
+     .when = {WHEN_KIND(SCENARIO_FAULT_LINK_DEGRADE)},
+     .doc = "link-degrade: how long the linear rise takes"},
+    {.key = "from",
+     .type = SCENARIO_T_DURATION,
+     SCENARIO_AT(struct scenario_fault, from),
+     .def = "0s",
+     .min = "0s",
+     .when = {WHEN_KIND(SCENARIO_FAULT_LINK_DEGRADE)},
+     .doc = "link-degrade: simulated time at which the rise starts"},
+    {.key = "delay",
+     .type = SCENARIO_T_DURATION,
+     SCENARIO_AT(struct scenario_fault, delay),
+     .def = "10s",
+     .min = "0s",
+     .when = {WHEN_KIND(SCENARIO_FAULT_TWO_SOURCES)},
+     .doc = "two-sources: from the SMP upload's start to the config-channel DFU's"},
+};
+
+static const struct scenario_schema fault_schema = {
+    .noun = "fault",
+    .size = sizeof(struct scenario_fault),
+    .has_pos = true,
+    .pos_offset = offsetof(struct scenario_fault, pos),
+    .n_fields = sizeof(fault_fields) / sizeof(fault_fields[0]),
+    .fields = fault_fields};
+
 static const struct scenario_field scenario_fields[] = {
     {.key = "name",
      .type = SCENARIO_T_NAME,
@@ -438,6 +852,27 @@ static const struct scenario_field scenario_fields[] = {
      .min = "1",
      .sub = &group_schema,
      .doc = "the device groups of the fleet"},
+    {.key = "rollout",
+     .type = SCENARIO_T_MAP,
+     SCENARIO_AT(struct scenario, rollout),
+     .flags = SCENARIO_F_POS | SCENARIO_F_OPTIONAL,
+     .pos_offset = offsetof(struct scenario, rollout.at),
+     .present_offset = offsetof(struct scenario, rollout.present),
+     .sub = &rollout_schema,
+     .doc = "rollout controller: waves, thresholds, rates; absent: every device starts at "
+            "client.start"},
+    {.key = "gateways",
+     .type = SCENARIO_T_LIST,
+     SCENARIO_AT(struct scenario, gateways),
+     .count_offset = offsetof(struct scenario, n_gateways),
+     .sub = &gateway_schema,
+     .doc = "shared centrals; absent or empty: every device has its own, always present"},
+    {.key = "faults",
+     .type = SCENARIO_T_LIST,
+     SCENARIO_AT(struct scenario, faults),
+     .count_offset = offsetof(struct scenario, n_faults),
+     .sub = &fault_schema,
+     .doc = "injected faults; absent or empty: none"},
 };
 
 static const struct scenario_schema root_schema = {.noun = "scenario",
@@ -474,6 +909,49 @@ const char *scenario_record_name(enum scenario_record r)
 }
 
 /* ---- loading ----------------------------------------------------------------------- */
+
+/* An absent list of group names means every group: fill them in, so that the struct and
+ * what scenario_visit records say so. */
+static int fill_all_groups(const struct scenario *s, char ***names, size_t *n)
+{
+    if (*n > 0)
+        return 0;
+    *names = calloc(s->n_groups, sizeof(**names));
+    if (*names == NULL)
+        return SIM_ENOMEM;
+    *n = s->n_groups;
+    for (size_t i = 0; i < s->n_groups; i++) {
+        (*names)[i] = strdup(s->groups[i].name);
+        if ((*names)[i] == NULL)
+            return SIM_ENOMEM;
+    }
+    return 0;
+}
+
+/* What the tables cannot say, done on a bound scenario: a gateway's client takes every key
+ * it leaves out from the top-level client (after --set, so client.window=4 reaches it),
+ * and absent serves/groups lists become every group. */
+static int complete(struct scenario *s, const struct scenario_node *root)
+{
+    long k = scenario_tree_find(root, "gateways");
+    for (size_t i = 0; i < s->n_gateways; i++) {
+        struct scenario_gateway *g = &s->gateways[i];
+        const struct scenario_node *item = root->items[k]->items[i];
+        long c = scenario_tree_find(item, "client");
+        int rc = scenario_schema_inherit(&client_schema, c >= 0 ? item->items[c] : NULL, &g->client,
+                                         &s->client);
+        if (rc == 0)
+            rc = fill_all_groups(s, &g->serves, &g->n_serves);
+        if (rc != 0)
+            return rc;
+    }
+    for (size_t i = 0; i < s->n_faults; i++) {
+        int rc = fill_all_groups(s, &s->faults[i].groups, &s->faults[i].n_groups);
+        if (rc != 0)
+            return rc;
+    }
+    return 0;
+}
 
 /* Parse, override and bind into *out (zeroed). Reports into rep. */
 static int load(const char *text, size_t len, const char *const *overrides, size_t n_overrides,
@@ -513,6 +991,8 @@ static int load(const char *text, size_t len, const char *const *overrides, size
     rc = scenario_schema_bind(&root_schema, root, root, out, rep);
     if (rc == 0)
         rc = bad;
+    if (rc == 0)
+        rc = complete(out, root);
 done:
     scenario_tree_free(root);
     return rc;

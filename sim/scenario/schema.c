@@ -10,6 +10,7 @@
 #include "sim/scenario/scenario_int.h"
 
 #include <assert.h>
+#include <float.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +24,7 @@ union value {
     int e;
     bool b;
     struct scenario_version v;
+    struct scenario_amount a;
 };
 
 struct binder {
@@ -43,8 +45,11 @@ static const char *const type_expect[SCENARIO_T_COUNT] = {
     [SCENARIO_T_ENUM] = "one of",
     [SCENARIO_T_VERSION] = "a version such as 2.0.0 or 2.0.0+7",
     [SCENARIO_T_BOOL] = "true or false",
+    [SCENARIO_T_NUMBER] = "a plain number such as 2 or 1.5",
+    [SCENARIO_T_AMOUNT] = "a percentage such as 10% or a count such as 50",
     [SCENARIO_T_MAP] = "a map",
     [SCENARIO_T_LIST] = "a list",
+    [SCENARIO_T_VALUES] = "a list",
 };
 
 static void fail(struct binder *b, int rc)
@@ -196,20 +201,28 @@ static void bounds(char *buf, size_t n, const struct scenario_field *f)
         buf[0] = '\0';
 }
 
+static const char dist_expect[] = "; or a distribution such as uniform(LO, HI) or beta(2, 50)";
+
 /* What a value for f looks like: "a whole number 1..10000000", "one of: a, b". */
 static void describe(char *buf, size_t n, const struct scenario_field *f)
 {
-    char rng[64];
+    char rng[64], item[192];
     size_t o;
     switch (f->type) {
     case SCENARIO_T_UINT:
         bounds(rng, sizeof(rng), f);
-        snprintf(buf, n, "%s %s", type_expect[f->type], rng);
+        snprintf(buf, n, "%s %s%s", type_expect[f->type], rng,
+                 (f->flags & SCENARIO_F_DIST) ? dist_expect : "");
         return;
     case SCENARIO_T_ENUM:
         o = (size_t)snprintf(buf, n, "one of: ");
         for (size_t i = 0; f->names[i] != NULL; i++)
             o += (size_t)snprintf(buf + o, o < n ? n - o : 0, "%s%s", i ? ", " : "", f->names[i]);
+        return;
+    case SCENARIO_T_VALUES:
+        describe(item, sizeof(item), f->item);
+        bounds(rng, sizeof(rng), f);
+        snprintf(buf, n, "a list of %s%sitems, each %s", rng, rng[0] ? " " : "", item);
         return;
     case SCENARIO_T_MAP:
     case SCENARIO_T_LIST:
@@ -225,7 +238,8 @@ static void describe(char *buf, size_t n, const struct scenario_field *f)
                                   f->sub->fields[i].key);
         return;
     default:
-        snprintf(buf, n, "%s", type_expect[f->type]);
+        snprintf(buf, n, "%s%s", type_expect[f->type],
+                 (f->flags & SCENARIO_F_DIST) ? dist_expect : "");
     }
 }
 
@@ -250,6 +264,49 @@ static void error_kind(struct binder *b, const struct scenario_field *f,
 
 /* ---- scalars ------------------------------------------------------------------------ */
 
+/* A plain decimal number: digits, an optional fraction and exponent; no sign, no unit. */
+static int number(const char *text, double *d, const char **why)
+{
+    char *end;
+    if (!(text[0] >= '0' && text[0] <= '9') || strpbrk(text, "xXpP") != NULL) {
+        *why = "is not a plain number";
+        return SIM_EINVAL;
+    }
+    double v = strtod(text, &end);
+    if (*end != '\0') {
+        *why = "is not a plain number";
+        return SIM_EINVAL;
+    }
+    if (!(v <= DBL_MAX)) {
+        *why = "is too large";
+        return SIM_ERANGE;
+    }
+    *d = v;
+    return 0;
+}
+
+/* "10%" (0..100 %) or a count "50" (0..2^32-1). */
+static int amount(const char *text, struct scenario_amount *a, const char **why)
+{
+    size_t len = strlen(text);
+    memset(a, 0, sizeof(*a));
+    if (len > 0 && text[len - 1] == '%') {
+        int rc = scenario_units_percent(text, &a->share, why);
+        if (rc == 0 && a->share > 1.0) {
+            *why = "is more than 100%";
+            return SIM_ERANGE;
+        }
+        return rc;
+    }
+    uint64_t u;
+    int rc = scenario_units_uint(text, UINT32_MAX, &u, why);
+    if (rc != 0 && text[0] >= '0' && text[0] <= '9' && rc != SIM_ERANGE)
+        *why = "is neither a percentage nor a whole number";
+    a->is_count = true;
+    a->count = (uint32_t)u;
+    return rc;
+}
+
 /* Convert text for a numeric, enum, version or bool field. Returns 0, or an error with
  * *why (NULL for an unknown enum name, which gets its own message). */
 static int convert(const struct scenario_field *f, const char *text, union value *v,
@@ -267,6 +324,10 @@ static int convert(const struct scenario_field *f, const char *text, union value
         return scenario_units_percent(text, &v->d, why);
     case SCENARIO_T_VERSION:
         return scenario_units_version(text, &v->v, why);
+    case SCENARIO_T_NUMBER:
+        return number(text, &v->d, why);
+    case SCENARIO_T_AMOUNT:
+        return amount(text, &v->a, why);
     case SCENARIO_T_BOOL:
         if (strcmp(text, "true") == 0 || strcmp(text, "false") == 0) {
             v->b = text[0] == 't';
@@ -294,6 +355,7 @@ static int compare(enum scenario_type t, const union value *a, const union value
     case SCENARIO_T_DURATION:
         return (a->i > b->i) - (a->i < b->i);
     case SCENARIO_T_PERCENT:
+    case SCENARIO_T_NUMBER:
         return (a->d > b->d) - (a->d < b->d);
     default:
         return (a->u > b->u) - (a->u < b->u);
@@ -303,7 +365,7 @@ static int compare(enum scenario_type t, const union value *a, const union value
 static bool has_bounds(enum scenario_type t)
 {
     return t == SCENARIO_T_UINT || t == SCENARIO_T_DURATION || t == SCENARIO_T_SIZE ||
-           t == SCENARIO_T_PERCENT;
+           t == SCENARIO_T_PERCENT || t == SCENARIO_T_NUMBER;
 }
 
 static bool in_range(const struct scenario_field *f, const union value *v)
@@ -344,7 +406,11 @@ static void store(const struct scenario_field *f, char *base, const union value 
         memcpy(dst, &v->u, sizeof(v->u));
         return;
     case SCENARIO_T_PERCENT:
+    case SCENARIO_T_NUMBER:
         memcpy(dst, &v->d, sizeof(v->d));
+        return;
+    case SCENARIO_T_AMOUNT:
+        memcpy(dst, &v->a, sizeof(v->a));
         return;
     case SCENARIO_T_ENUM:
         assert(f->size == sizeof(int));
@@ -395,6 +461,108 @@ static void bind_string(struct binder *b, const struct scenario_field *f,
     memcpy(base + f->offset, &copy, sizeof(copy));
 }
 
+/* ---- distributions (SCENARIO_F_DIST) --------------------------------------------------- */
+
+/* The grammar's distribution names, in enum fleet_population_kind order
+ * (models/fleet/population.h; sim/ cannot include it, tests/test_cli.c checks the match). */
+static const char *const dist_names[] = {"fixed",       "uniform", "normal",    "lognormal", "beta",
+                                         "exponential", "choice",  "empirical", NULL};
+
+const char *scenario_dist_kind_name(unsigned k)
+{
+    return k < sizeof(dist_names) / sizeof(dist_names[0]) ? dist_names[k] : NULL;
+}
+
+/* Length of the leading lower-case word when text reads "word(" (spaces may come before
+ * the parenthesis): a distribution, right or wrong. 0 for anything else ("7.5ms"). */
+static size_t dist_word(const char *t)
+{
+    size_t n = 0;
+    while (t[n] >= 'a' && t[n] <= 'z')
+        n++;
+    size_t k = n;
+    while (t[k] == ' ')
+        k++;
+    return n > 0 && t[k] == '(' ? n : 0;
+}
+
+/* Characters the grammar can use. Anything else (':', '#', quotes, tabs) is refused here,
+ * which also keeps the text a plain YAML scalar that --set reads back unchanged. */
+static bool dist_char(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           strchr(" .,%@()[]+-", c) != NULL;
+}
+
+/* Check a distribution's shape: a known name, allowed characters, balanced parentheses and
+ * at most " in [LO, HI]" after them. The rest (values, units, domains) is the models'
+ * (fleet_population_parse). Returns true, or false with a message in msg. */
+static bool dist_shape(const char *t, size_t word, char *msg, size_t n)
+{
+    char name[16];
+    snprintf(name, sizeof(name), "%.*s", (int)word, t);
+    bool known = false;
+    for (size_t i = 0; dist_names[i] != NULL && word < sizeof(name); i++)
+        known = known || strcmp(dist_names[i], name) == 0;
+    if (!known) {
+        snprintf(msg, n, "unknown distribution \"%.*s\"", (int)word, t);
+        scenario_schema_suggest(msg, n, name, dist_names,
+                                sizeof(dist_names) / sizeof(dist_names[0]) - 1);
+        return false;
+    }
+    for (const char *p = t; *p != '\0'; p++) {
+        if (!dist_char(*p)) {
+            snprintf(msg, n,
+                     "unexpected character in a distribution at column %zu (allowed: letters, "
+                     "digits, spaces and . , %% @ ( ) [ ] + -)",
+                     (size_t)(p - t) + 1);
+            return false;
+        }
+    }
+    const char *p = strchr(t, '(');
+    int depth = 0;
+    for (; *p != '\0'; p++) {
+        depth += (*p == '(') - (*p == ')');
+        if (depth == 0)
+            break;
+    }
+    if (*p == '\0') {
+        snprintf(msg, n, "unbalanced parentheses: no closing ')' for %s(", name);
+        return false;
+    }
+    for (p++; *p == ' '; p++)
+        ;
+    if (*p == '\0')
+        return true;
+    if (strncmp(p, "in", 2) == 0) {
+        for (p += 2; *p == ' '; p++)
+            ;
+        const char *close = *p == '[' ? strchr(p, ']') : NULL;
+        if (close != NULL && close[1] == '\0' && strchr(p + 1, '[') == NULL)
+            return true;
+    }
+    snprintf(msg, n, "unexpected text after %s(...) (only a range \"in [LO, HI]\" may follow)",
+             name);
+    return false;
+}
+
+/* A distribution for a SCENARIO_F_DIST field: checked, then its text and position stored. */
+static void bind_dist(struct binder *b, const struct scenario_field *f,
+                      const struct scenario_node *n, size_t word, char *base)
+{
+    char msg[SCENARIO_REPORT_LEN], q[80];
+    if (!dist_shape(n->text, word, msg, sizeof(msg))) {
+        error_at(b, n, "%s: %s", scenario_report_quote(q, sizeof(q), n->text), msg);
+        return;
+    }
+    struct scenario_dist d = {strdup(n->text), {n->src, n->line, n->col}};
+    if (d.text == NULL) {
+        fail(b, SIM_ENOMEM);
+        return;
+    }
+    memcpy(base + f->dist_offset, &d, sizeof(d));
+}
+
 static void bind_scalar(struct binder *b, const struct scenario_field *f,
                         const struct scenario_node *n, char *base)
 {
@@ -406,6 +574,11 @@ static void bind_scalar(struct binder *b, const struct scenario_field *f,
     describe(want, sizeof(want), f);
     if (!n->quoted && n->text[0] == '\0') {
         error_at(b, n, "no value (%s)", want);
+        return;
+    }
+    size_t word = (f->flags & SCENARIO_F_DIST) ? dist_word(n->text) : 0;
+    if (word > 0) {
+        bind_dist(b, f, n, word, base);
         return;
     }
     if (f->type == SCENARIO_T_STRING || f->type == SCENARIO_T_NAME) {
@@ -441,11 +614,17 @@ static void bind_scalar(struct binder *b, const struct scenario_field *f,
     store(f, base, &v);
 }
 
+static void bind_values_default(struct binder *b, const struct scenario_field *f, char *base);
+
 /* A key that is absent: its default, or nothing. */
 static void bind_default(struct binder *b, const struct scenario_field *f, char *base)
 {
     if (f->def == NULL)
         return;
+    if (f->type == SCENARIO_T_VALUES) {
+        bind_values_default(b, f, base);
+        return;
+    }
     if (f->type == SCENARIO_T_STRING || f->type == SCENARIO_T_NAME) {
         char *copy = strdup(f->def);
         if (copy == NULL)
@@ -551,10 +730,11 @@ static void check_unique(struct binder *b, const struct scenario_field *f,
         size_t o1 = scenario_path_push_index(&b->path, v[k].index);
         size_t o2 = scenario_path_push_key(&b->path, u->key);
         char q[80];
+        bool is_name = strcmp(u->key, "name") == 0; /* not "name names" */
         error_at(b, at,
-                 "duplicate %s %s (already used by %s[%zu] at %u:%u; %s names must be unique)",
+                 "duplicate %s %s (already used by %s[%zu] at %u:%u; %s%snames must be unique)",
                  u->key, scenario_report_quote(q, sizeof(q), v[k].name), f->key, v[run].index,
-                 first->line, first->col, u->key);
+                 first->line, first->col, is_name ? "" : u->key, is_name ? "" : " ");
         scenario_path_pop(&b->path, o2);
         scenario_path_pop(&b->path, o1);
     }
@@ -596,11 +776,115 @@ static void bind_list(struct binder *b, const struct scenario_field *f,
             error_at(b, item, "expected a %s (a map with keys: %s); found %s", f->sub->noun,
                      strchr(want, ':') + 2, kind_name(item, q, sizeof(q)));
         } else {
+            if (f->sub->has_pos) {
+                struct scenario_pos pos = {item->src, item->line, item->col};
+                memcpy(arr + i * f->sub->size + f->sub->pos_offset, &pos, sizeof(pos));
+            }
             bind_map(b, f->sub, item, item, arr + i * f->sub->size);
         }
         scenario_path_pop(&b->path, old);
     }
     check_unique(b, f, n, arr);
+}
+
+/* ---- lists of scalars (SCENARIO_T_VALUES) ------------------------------------------- */
+
+/* Allocate n items for f; NULL (and SIM_ENOMEM noted) on failure. */
+static char *values_alloc(struct binder *b, const struct scenario_field *f, size_t n, char *base)
+{
+    char *arr = calloc(n, f->item->size);
+    if (arr == NULL) {
+        fail(b, SIM_ENOMEM);
+        return NULL;
+    }
+    memcpy(base + f->offset, &arr, sizeof(arr));
+    memcpy(base + f->count_offset, &n, sizeof(n));
+    return arr;
+}
+
+static void format_value(char *buf, size_t n, const struct scenario_field *f, const char *base);
+
+/* SCENARIO_F_UNIQUE on a list of scalars: report each item equal to an earlier one.
+ * Compares canonical text, O(n^2) in the items: lists of failure types or group names. */
+static void check_distinct(struct binder *b, const struct scenario_field *f,
+                           const struct scenario_node *seq, const char *arr)
+{
+    for (size_t i = 1; i < seq->n_items; i++) {
+        char vi[256], vj[256];
+        format_value(vi, sizeof(vi), f->item, arr + i * f->item->size);
+        for (size_t j = 0; j < i; j++) {
+            format_value(vj, sizeof(vj), f->item, arr + j * f->item->size);
+            if (strcmp(vi, vj) != 0)
+                continue;
+            size_t old = scenario_path_push_index(&b->path, i);
+            error_at(b, seq->items[i], "%s is listed twice (first at %u:%u; list it once)", vi,
+                     seq->items[j]->line, seq->items[j]->col);
+            scenario_path_pop(&b->path, old);
+            break;
+        }
+    }
+}
+
+static void bind_values(struct binder *b, const struct scenario_field *f,
+                        const struct scenario_node *n, char *base)
+{
+    if (n->kind != SCENARIO_NODE_SEQ) {
+        error_kind(b, f, n);
+        return;
+    }
+    uint64_t min = 0, max = UINT64_MAX;
+    const char *why;
+    if (f->min != NULL)
+        scenario_units_uint(f->min, UINT64_MAX, &min, &why);
+    if (f->max != NULL)
+        scenario_units_uint(f->max, UINT64_MAX, &max, &why);
+    if (n->n_items < min || n->n_items > max) {
+        char want[256];
+        describe(want, sizeof(want), f);
+        if (n->n_items == 0)
+            error_at(b, n, "the list is empty (%s)", want);
+        else
+            error_at(b, n, "the list has %zu items (%s)", n->n_items, want);
+        return;
+    }
+    if (n->n_items == 0)
+        return;
+    char *arr = values_alloc(b, f, n->n_items, base);
+    if (arr == NULL)
+        return;
+    unsigned errs = b->rep->n_errors;
+    for (size_t i = 0; i < n->n_items; i++) {
+        size_t old = scenario_path_push_index(&b->path, i);
+        bind_scalar(b, f->item, n->items[i], arr + i * f->item->size);
+        scenario_path_pop(&b->path, old);
+    }
+    if ((f->flags & SCENARIO_F_UNIQUE) && b->rep->n_errors == errs)
+        check_distinct(b, f, n, arr);
+}
+
+/* The default of a list of scalars, written as a flow list: "[failed, timed_out]". */
+static void bind_values_default(struct binder *b, const struct scenario_field *f, char *base)
+{
+    char text[256];
+    snprintf(text, sizeof(text), "%s", f->def + (f->def[0] == '['));
+    text[strcspn(text, "]")] = '\0';
+    size_t n = 1;
+    for (const char *p = text; *p; p++)
+        n += *p == ',';
+    char *arr = values_alloc(b, f, n, base);
+    char *save = NULL;
+    size_t i = 0;
+    for (char *tok = strtok_r(text, ",", &save); arr != NULL && tok != NULL;
+         tok = strtok_r(NULL, ",", &save), i++) {
+        tok += strspn(tok, " ");
+        tok[strcspn(tok, " ")] = '\0';
+        union value v;
+        const char *why;
+        int rc = convert(f->item, tok, &v, &why);
+        assert(rc == 0 && i < n && "a schema default list does not parse");
+        if (rc == 0 && i < n)
+            store(f->item, arr + i * f->item->size, &v);
+    }
 }
 
 /* SCENARIO_F_POS: remember where a map sits, for messages written after loading. */
@@ -615,9 +899,12 @@ static void store_pos(const struct scenario_field *f, const struct scenario_node
 static void bind_field(struct binder *b, const struct scenario_field *f,
                        const struct scenario_node *n, char *base)
 {
+    static const bool present = true;
     switch (f->type) {
     case SCENARIO_T_MAP:
         store_pos(f, n, base);
+        if (f->flags & SCENARIO_F_OPTIONAL)
+            memcpy(base + f->present_offset, &present, sizeof(present));
         if (n->kind != SCENARIO_NODE_MAP)
             error_kind(b, f, n);
         else
@@ -626,32 +913,96 @@ static void bind_field(struct binder *b, const struct scenario_field *f,
     case SCENARIO_T_LIST:
         bind_list(b, f, n, base);
         return;
+    case SCENARIO_T_VALUES:
+        bind_values(b, f, n, base);
+        return;
     default:
         bind_scalar(b, f, n, base);
     }
 }
 
+/* ---- conditional keys (scenario_field.when) ------------------------------------------- */
+
+/* Whether f applies, given the values already in base: 1 yes, 0 no, -1 unknown (a key it
+ * depends on failed to bind: failed[] per field index, NULL when every key is sound). */
+static int applies(const struct scenario_schema *sch, const struct scenario_field *f,
+                   const char *base, const bool *failed)
+{
+    for (size_t k = 0; k < SCENARIO_WHEN_MAX && f->when[k].key != NULL; k++) {
+        const struct scenario_field *g = scenario_schema_find(sch, f->when[k].key);
+        assert(g != NULL && g < f && g->type == SCENARIO_T_ENUM && "bad schema condition");
+        if (failed != NULL && failed[g - sch->fields])
+            return -1;
+        int r = applies(sch, g, base, failed);
+        if (r <= 0)
+            return r;
+        int e;
+        memcpy(&e, base + g->offset, sizeof(e));
+        if (e < 0 || e >= 32 || !(f->when[k].mask & (1u << e)))
+            return 0;
+    }
+    return 1;
+}
+
+/* "during applies to kind power-loss only (here kind is bad-image; remove it)". */
+static void error_not_applicable(struct binder *b, const struct scenario_schema *sch,
+                                 const struct scenario_field *f, const struct scenario_node *key,
+                                 const char *base)
+{
+    char msg[SCENARIO_REPORT_LEN], here[160];
+    size_t o = (size_t)snprintf(msg, sizeof(msg), "%s applies to", f->key), h = 0;
+    here[0] = '\0';
+    for (size_t k = 0; k < SCENARIO_WHEN_MAX && f->when[k].key != NULL; k++) {
+        const struct scenario_field *g = scenario_schema_find(sch, f->when[k].key);
+        o += (size_t)snprintf(msg + o, o < sizeof(msg) ? sizeof(msg) - o : 0, "%s %s",
+                              k ? " with" : "", g->key);
+        const char *sep = " ";
+        for (unsigned j = 0; g->names[j] != NULL; j++) {
+            if (!(f->when[k].mask & (1u << j)))
+                continue;
+            o += (size_t)snprintf(msg + o, o < sizeof(msg) ? sizeof(msg) - o : 0, "%s%s", sep,
+                                  g->names[j]);
+            sep = " or ";
+        }
+        int e;
+        memcpy(&e, base + g->offset, sizeof(e));
+        h += (size_t)snprintf(here + h, h < sizeof(here) ? sizeof(here) - h : 0, "%s%s is %s",
+                              h ? ", " : "", g->key,
+                              e >= 0 && (size_t)e < n_names(g->names) ? g->names[e] : "?");
+    }
+    error_at(b, key, "%s only (here %s; remove it)", msg, here);
+}
+
 static void bind_map(struct binder *b, const struct scenario_schema *sch,
                      const struct scenario_node *map, const struct scenario_node *where, char *base)
 {
+    bool failed[SCENARIO_SCHEMA_MAX_FIELDS] = {false};
     if (map != NULL)
         check_keys(b, sch, map);
     for (size_t i = 0; i < sch->n_fields && b->rc != SIM_ENOMEM; i++) {
         const struct scenario_field *f = &sch->fields[i];
         long at = scenario_tree_find(map, f->key);
         size_t old = scenario_path_push_key(&b->path, f->key);
-        if (at >= 0) {
+        unsigned errs = b->rep->n_errors;
+        int ap = applies(sch, f, base, failed);
+        if (ap < 0) {
+            /* depends on a key already reported: no second message, no value */
+        } else if (ap == 0) {
+            if (at >= 0)
+                error_not_applicable(b, sch, f, map->keys[at], base);
+        } else if (at >= 0) {
             bind_field(b, f, map->items[at], base);
         } else if (f->flags & SCENARIO_F_REQUIRED) {
             char want[256];
             describe(want, sizeof(want), f);
             error_at(b, where, "missing required key (%s)", want);
-        } else if (f->type == SCENARIO_T_MAP) {
+        } else if (f->type == SCENARIO_T_MAP && !(f->flags & SCENARIO_F_OPTIONAL)) {
             store_pos(f, where, base);
             bind_map(b, f->sub, NULL, where, base + f->offset);
         } else {
             bind_default(b, f, base);
         }
+        failed[i] = b->rep->n_errors != errs;
         scenario_path_pop(&b->path, old);
     }
 }
@@ -666,17 +1017,46 @@ int scenario_schema_bind(const struct scenario_schema *sch, const struct scenari
 
 /* ---- free and visit ----------------------------------------------------------------- */
 
+static void free_string(char *at)
+{
+    char *s;
+    memcpy(&s, at, sizeof(s));
+    free(s);
+    s = NULL;
+    memcpy(at, &s, sizeof(s));
+}
+
+static bool is_string(const struct scenario_field *f)
+{
+    return f->type == SCENARIO_T_STRING || f->type == SCENARIO_T_NAME;
+}
+
+static void free_values(const struct scenario_field *f, char *p)
+{
+    char *arr;
+    size_t n;
+    memcpy(&arr, p + f->offset, sizeof(arr));
+    memcpy(&n, p + f->count_offset, sizeof(n));
+    for (size_t j = 0; arr != NULL && is_string(f->item) && j < n; j++)
+        free_string(arr + j * f->item->size);
+    free(arr);
+    arr = NULL;
+    n = 0;
+    memcpy(p + f->offset, &arr, sizeof(arr));
+    memcpy(p + f->count_offset, &n, sizeof(n));
+}
+
 void scenario_schema_free(const struct scenario_schema *sch, void *base)
 {
     char *p = base;
     for (size_t i = 0; i < sch->n_fields; i++) {
         const struct scenario_field *f = &sch->fields[i];
-        if (f->type == SCENARIO_T_STRING || f->type == SCENARIO_T_NAME) {
-            char *s;
-            memcpy(&s, p + f->offset, sizeof(s));
-            free(s);
-            s = NULL;
-            memcpy(p + f->offset, &s, sizeof(s));
+        if (f->flags & SCENARIO_F_DIST)
+            free_string(p + f->dist_offset + offsetof(struct scenario_dist, text));
+        if (is_string(f)) {
+            free_string(p + f->offset);
+        } else if (f->type == SCENARIO_T_VALUES) {
+            free_values(f, p);
         } else if (f->type == SCENARIO_T_MAP) {
             scenario_schema_free(f->sub, p + f->offset);
         } else if (f->type == SCENARIO_T_LIST) {
@@ -749,9 +1129,35 @@ static void format_value(char *buf, size_t n, const struct scenario_field *f, co
         memcpy(&v.b, src, sizeof(v.b));
         snprintf(buf, n, "%s", v.b ? "true" : "false");
         return;
+    case SCENARIO_T_NUMBER:
+        memcpy(&v.d, src, sizeof(v.d));
+        snprintf(buf, n, "%.15g", v.d);
+        return;
+    case SCENARIO_T_AMOUNT:
+        memcpy(&v.a, src, sizeof(v.a));
+        if (v.a.is_count)
+            snprintf(buf, n, "%" PRIu32, v.a.count);
+        else
+            scenario_units_format_percent(buf, n, v.a.share);
+        return;
     default:
         buf[0] = '\0';
     }
+}
+
+/* "[10%, 50, 100%]": parses back as a YAML flow sequence. */
+static void format_values(char *buf, size_t n, const struct scenario_field *f, const char *base)
+{
+    const char *arr;
+    size_t count, o = (size_t)snprintf(buf, n, "[");
+    memcpy(&arr, base + f->offset, sizeof(arr));
+    memcpy(&count, base + f->count_offset, sizeof(count));
+    for (size_t j = 0; arr != NULL && j < count; j++) {
+        char item[256];
+        format_value(item, sizeof(item), f->item, arr + j * f->item->size);
+        o += (size_t)snprintf(buf + o, o < n ? n - o : 0, "%s%s", j ? ", " : "", item);
+    }
+    snprintf(buf + o, o < n ? n - o : 0, "]");
 }
 
 static void visit_map(const struct scenario_schema *sch, const char *base,
@@ -759,8 +1165,22 @@ static void visit_map(const struct scenario_schema *sch, const char *base,
 {
     for (size_t i = 0; i < sch->n_fields; i++) {
         const struct scenario_field *f = &sch->fields[i];
+        bool present = true;
+        if (f->flags & SCENARIO_F_OPTIONAL)
+            memcpy(&present, base + f->present_offset, sizeof(present));
+        if (!present || applies(sch, f, base, NULL) != 1)
+            continue;
+        struct scenario_dist dist = {0};
+        if (f->flags & SCENARIO_F_DIST)
+            memcpy(&dist, base + f->dist_offset, sizeof(dist));
         size_t old = scenario_path_push_key(path, f->key);
-        if (f->type == SCENARIO_T_MAP) {
+        if (dist.text != NULL) {
+            fn(ctx, path->buf, dist.text);
+        } else if (f->type == SCENARIO_T_VALUES) {
+            char buf[2048];
+            format_values(buf, sizeof(buf), f, base);
+            fn(ctx, path->buf, buf);
+        } else if (f->type == SCENARIO_T_MAP) {
             visit_map(f->sub, base + f->offset, path, fn, ctx);
         } else if (f->type == SCENARIO_T_LIST) {
             const char *arr;
@@ -792,4 +1212,39 @@ void scenario_schema_visit(const struct scenario_schema *sch, const void *base,
 {
     struct scenario_path path = {.len = 0, .buf = ""};
     visit_map(sch, base, &path, fn, ctx);
+}
+
+int scenario_schema_inherit(const struct scenario_schema *sch, const struct scenario_node *map,
+                            void *dst, const void *src)
+{
+    char *d = dst;
+    const char *s = src;
+    for (size_t i = 0; i < sch->n_fields; i++) {
+        const struct scenario_field *f = &sch->fields[i];
+        assert(f->type != SCENARIO_T_MAP && f->type != SCENARIO_T_LIST &&
+               f->type != SCENARIO_T_VALUES && "inherit: scalar fields only");
+        if (scenario_tree_find(map, f->key) >= 0)
+            continue;
+        if (is_string(f)) {
+            const char *from;
+            memcpy(&from, s + f->offset, sizeof(from));
+            free_string(d + f->offset);
+            char *copy = from ? strdup(from) : NULL;
+            if (from != NULL && copy == NULL)
+                return SIM_ENOMEM;
+            memcpy(d + f->offset, &copy, sizeof(copy));
+        } else {
+            memcpy(d + f->offset, s + f->offset, f->size);
+        }
+        if (!(f->flags & SCENARIO_F_DIST))
+            continue;
+        struct scenario_dist from;
+        memcpy(&from, s + f->dist_offset, sizeof(from));
+        free_string(d + f->dist_offset + offsetof(struct scenario_dist, text));
+        struct scenario_dist copy = {from.text ? strdup(from.text) : NULL, from.at};
+        if (from.text != NULL && copy.text == NULL)
+            return SIM_ENOMEM;
+        memcpy(d + f->dist_offset, &copy, sizeof(copy));
+    }
+    return 0;
 }
