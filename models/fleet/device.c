@@ -1583,6 +1583,12 @@ const char *fleet_device_outcome(const struct fleet_device *d)
     return "pending";
 }
 
+int fleet_device_ce_share(struct fleet_device *d, uint32_t n, int64_t now)
+{
+    d->now = now;
+    return is_uart(d) ? 0 : ble_link_set_ce_share(&d->link, n);
+}
+
 /* TEMPORARY (lead) */
 int fleet_device_client_start(struct fleet_device *d, int64_t now)
 {

@@ -249,6 +249,11 @@ const struct mcuboot_slots *fleet_device_slots(const struct fleet_device *dev);
 /* Final state for the devices table: "updated", "reverted", "failed", "pending", "dead". */
 const char *fleet_device_outcome(const struct fleet_device *dev);
 
+/* The device's central shares its radio among n links (a gateway with n active): this
+ * link's connection events get 1/n of the time (ble_link_set_ce_share). No-op over a
+ * UART. Returns 0 or SIM_EINVAL (n outside 1..BLE_LINK_CE_SHARE_MAX). */
+int fleet_device_ce_share(struct fleet_device *d, uint32_t n, int64_t now);
+
 /* TEMPORARY (lead): host-side inputs, replaced by the fault branch's versions. */
 int fleet_device_client_start(struct fleet_device *d, int64_t now);
 int fleet_device_host_leave(struct fleet_device *d, int64_t now);

@@ -288,67 +288,6 @@ static int check_gateways(const struct scenario *s, struct sim_diag *d)
     return rc;
 }
 
-int fleet_world_check(const struct scenario *s, struct sim_diag *d)
-{
-    int rc = 0;
-    char at[512];
-    if (s->client.alignment & (s->client.alignment - 1)) {
-        sim_diag_add(d, "%s: client.alignment: %u is not a power of two (1, 2, 4, 8 or 16)",
-                     s->path, s->client.alignment);
-        rc = SIM_EINVAL;
-    }
-    if (check_rollout(s, d) != 0 || check_gateways(s, d) != 0)
-        rc = SIM_EINVAL;
-    for (size_t i = 0; i < s->n_groups; i++) {
-        const struct scenario_group *g = &s->groups[i];
-        char key[64];
-        snprintf(key, sizeof(key), "devices[%zu].firmware", i);
-        where(at, sizeof(at), &g->firmware.at, key);
-        bool uart = transport_of(g) == FLEET_TRANSPORT_UART;
-        struct fw_config fc = fw_of(&g->firmware, uart);
-        if (fw_config_check(&fc, at, d) != 0)
-            rc = SIM_EINVAL;
-        if (check_transport(s, i, d) != 0)
-            rc = SIM_EINVAL;
-        if (group_dists(s, i, NULL, d) != 0)
-            rc = SIM_EINVAL;
-        struct ble_link_cfg lc;
-        link_cfg(&g->link, &s->client, &lc);
-        snprintf(key, sizeof(key), "devices[%zu].link", i);
-        where(at, sizeof(at), &g->link.at, key);
-        if (!uart && ble_link_cfg_check(&lc) != 0) {
-            sim_diag_add(d,
-                         "%s: the connection parameters break the Bluetooth rules (interval "
-                         "7.5 ms - 4 s in 1.25 ms steps, latency 0-499, timeout 100 ms - 32 s "
-                         "and > (1 + latency) x interval x 2); change interval, latency or "
-                         "timeout",
-                         at);
-            rc = SIM_EINVAL;
-        }
-        struct flash_map map;
-        struct mcuboot_explain_params p;
-        struct mcuboot_explain_row rows[MCUBOOT_EXPLAIN_MODE_COUNT];
-        struct sim_diag ignore;
-        sim_diag_init(&ignore);
-        mcuboot_explain_params_default(&p);
-        if (flash_map_board((enum flash_map_board)g->board, &map) != 0 ||
-            mcuboot_explain(&map, (uint32_t)s->image.size, &p, rows, &ignore) != 0)
-            continue;
-        const struct mcuboot_explain_row *row = &rows[g->bootloader];
-        if (!row->fits) {
-            where(at, sizeof(at), &s->image.at, "image.size");
-            sim_diag_add(d,
-                         "%s: %llu bytes do not fit group %s (%s, %s: at most %u bytes); use a "
-                         "smaller image or another board or bootloader",
-                         at, (unsigned long long)s->image.size, g->name,
-                         scenario_board_name(g->board), scenario_bootloader_name(g->bootloader),
-                         row->max_image);
-            rc = SIM_EINVAL;
-        }
-    }
-    return rc;
-}
-
 /* The keys of a group that may hold a distribution, with their unit. */
 struct dist_key {
     enum fleet_population_param param;
@@ -445,6 +384,72 @@ static int group_dists(const struct scenario *s, size_t i, struct fleet_world *w
         }
         if (w != NULL && fleet_world_group_dist(w, (uint32_t)i, dist_keys[k].param, &dist, d) != 0)
             rc = SIM_EINVAL;
+    }
+    return rc;
+}
+
+int fleet_world_check(const struct scenario *s, struct sim_diag *d)
+{
+    int rc = 0;
+    char at[512];
+    if (s->client.alignment & (s->client.alignment - 1)) {
+        sim_diag_add(d, "%s: client.alignment: %u is not a power of two (1, 2, 4, 8 or 16)",
+                     s->path, s->client.alignment);
+        rc = SIM_EINVAL;
+    }
+    if (check_rollout(s, d) != 0 || check_gateways(s, d) != 0)
+        rc = SIM_EINVAL;
+    for (size_t i = 0; i < s->n_groups; i++) {
+        const struct scenario_group *g = &s->groups[i];
+        char key[64];
+        snprintf(key, sizeof(key), "devices[%zu].firmware", i);
+        where(at, sizeof(at), &g->firmware.at, key);
+        bool uart = transport_of(g) == FLEET_TRANSPORT_UART;
+        struct fw_config fc = fw_of(&g->firmware, uart);
+        if (fw_config_check(&fc, at, d) != 0)
+            rc = SIM_EINVAL;
+        if (check_transport(s, i, d) != 0)
+            rc = SIM_EINVAL;
+        if (group_dists(s, i, NULL, d) != 0)
+            rc = SIM_EINVAL;
+        struct ble_link_cfg lc;
+        link_cfg(&g->link, &s->client, &lc);
+        snprintf(key, sizeof(key), "devices[%zu].link", i);
+        where(at, sizeof(at), &g->link.at, key);
+        /* Drawn connection parameters are checked per device when the world starts. */
+        bool drawn = g->link.interval_dist.text != NULL || g->link.latency_dist.text != NULL ||
+                     g->link.timeout_dist.text != NULL;
+        if (drawn)
+            lc.interval_ns = 7500000, lc.latency = 0, lc.timeout_ns = 4000000000LL;
+        if (!uart && ble_link_cfg_check(&lc) != 0) {
+            sim_diag_add(d,
+                         "%s: the connection parameters break the Bluetooth rules (interval "
+                         "7.5 ms - 4 s in 1.25 ms steps, latency 0-499, timeout 100 ms - 32 s "
+                         "and > (1 + latency) x interval x 2); change interval, latency or "
+                         "timeout",
+                         at);
+            rc = SIM_EINVAL;
+        }
+        struct flash_map map;
+        struct mcuboot_explain_params p;
+        struct mcuboot_explain_row rows[MCUBOOT_EXPLAIN_MODE_COUNT];
+        struct sim_diag ignore;
+        sim_diag_init(&ignore);
+        mcuboot_explain_params_default(&p);
+        if (flash_map_board((enum flash_map_board)g->board, &map) != 0 ||
+            mcuboot_explain(&map, (uint32_t)s->image.size, &p, rows, &ignore) != 0)
+            continue;
+        const struct mcuboot_explain_row *row = &rows[g->bootloader];
+        if (!row->fits) {
+            where(at, sizeof(at), &s->image.at, "image.size");
+            sim_diag_add(d,
+                         "%s: %llu bytes do not fit group %s (%s, %s: at most %u bytes); use a "
+                         "smaller image or another board or bootloader",
+                         at, (unsigned long long)s->image.size, g->name,
+                         scenario_board_name(g->board), scenario_bootloader_name(g->bootloader),
+                         row->max_image);
+            rc = SIM_EINVAL;
+        }
     }
     return rc;
 }
