@@ -172,8 +172,9 @@ struct fleet_device_cfg {
  *
  *   POWER_UPLOAD  the power fails while the SMP server writes the chunk that reaches
  *                 upload_at of the image (that write is cut: its sectors hold garbage)
- *   POWER_SWAP    the power fails after swap_at of MCUboot's swap steps (the first boot
- *                 that copies; the next boot resumes the swap: models/mcuboot/swap.h)
+ *   POWER_SWAP    copying modes: the power fails after swap_at of MCUboot's swap steps
+ *                 (the first boot that copies; the next boot resumes the swap:
+ *                 models/mcuboot/swap.h); no effect in direct-xip and RAM-load
  *   POWER_RANDOM  the power fails at Poisson times of mean mean_ns until the client's run
  *                 is over (client_dfu_finished); a loss during a swap cuts it at the step
  *                 its time falls in (steps timed by their flash time)
