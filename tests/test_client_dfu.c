@@ -1285,6 +1285,80 @@ static void test_android_validate(void **state)
     fake_free(f);
 }
 
+/* ==== The host leaves (CANCEL); a new run (START after the end) ==== */
+
+/* Mid-upload the host leaves: the attempt ends now, "failed", "host left", nothing in
+ * flight, no retry though attempts are left; late answers change nothing. START then
+ * begins a new run whose attempt number continues, and it completes. */
+static void test_cancel_then_new_run(void **state)
+{
+    (void)state;
+    struct fake *f = fake_new(60000);
+    struct client_dfu_cfg cfg = client_dfu_cfg_default(CLIENT_DFU_ANDROID);
+    cfg.attempts = 3;
+    cfg.swap_wait = MS(2000);
+    start(f, &cfg);
+    int64_t t = 0;
+    while (!(client_dfu_state_get(f->c) == CLIENT_DFU_UPLOAD && f->off >= 10000) && t < MS(60000))
+        run(f, t += MS(5));
+    assert_int_equal(client_dfu_state_get(f->c), CLIENT_DFU_UPLOAD);
+    struct client_dfu_ctx cx = CTX_PROTO;
+    cx.env = f;
+    f->now = t;
+    assert_int_equal(client_dfu_step(f->c, CLIENT_DFU_IN_CANCEL, NULL, t, &cx), 0);
+    assert_int_equal(client_dfu_state_get(f->c), CLIENT_DFU_FAILED);
+    assert_int_equal(client_dfu_inflight_get(f->c), 0);
+    assert_true(client_dfu_finished(f->c));
+    assert_int_equal(f->n_recs, 1);
+    assert_string_equal(f->recs[0].attempt.outcome, "failed");
+    assert_string_equal(f->errs[0], "host left");
+    assert_int_equal(f->recs[0].attempt.end_ns, t);
+    run(f, MS(600000)); /* answers in the air arrive; stale timers fire */
+    assert_int_equal(f->n_recs, 1);
+    assert_int_equal(client_dfu_state_get(f->c), CLIENT_DFU_FAILED);
+    /* CANCEL of a finished run changes nothing */
+    assert_int_equal(client_dfu_step(f->c, CLIENT_DFU_IN_CANCEL, NULL, f->now, &cx), 0);
+    assert_int_equal(f->n_recs, 1);
+
+    f->link_up = false; /* the host's side of the link went with it (device.c) */
+    assert_int_equal(client_dfu_step(f->c, CLIENT_DFU_IN_START, NULL, f->now, &cx), 0);
+    assert_false(client_dfu_finished(f->c));
+    run(f, f->now + MS(600000));
+    assert_int_equal(client_dfu_state_get(f->c), CLIENT_DFU_DONE);
+    assert_int_equal(f->n_recs, 2);
+    assert_int_equal(f->recs[1].attempt.attempt_id, 1);
+    assert_string_equal(f->recs[1].attempt.outcome, "updated");
+    assert_true(client_dfu_finished(f->c));
+    assert_image_written(f);
+    fake_free(f);
+}
+
+/* A failed attempt waits for its retry: CANCEL drops the retry, the run is over. */
+static void test_cancel_drops_pending_retry(void **state)
+{
+    (void)state;
+    struct fake *f = fake_new(3000);
+    f->err_off = 0;
+    f->err_rc = 12; /* FLASH_WRITE_FAILED at the first chunk */
+    struct client_dfu_cfg cfg = client_dfu_cfg_default(CLIENT_DFU_ANDROID);
+    cfg.attempts = 3;
+    cfg.retry_delay = MS(5000);
+    start(f, &cfg);
+    int64_t t = 0;
+    while (f->n_recs == 0 && t < MS(60000))
+        run(f, t += MS(5));
+    assert_int_equal(f->n_recs, 1);
+    assert_int_equal(client_dfu_state_get(f->c), CLIENT_DFU_FAILED);
+    assert_false(client_dfu_finished(f->c)); /* a retry is pending */
+    struct client_dfu_ctx cx = CTX_PROTO;
+    cx.env = f;
+    assert_int_equal(client_dfu_step(f->c, CLIENT_DFU_IN_CANCEL, NULL, t, &cx), 0);
+    assert_true(client_dfu_finished(f->c));
+    run(f, MS(600000));
+    assert_int_equal(f->n_recs, 1);
+    fake_free(f);
+}
+
 /* ==== Machine hygiene ==== */
 
 static void test_unexpected_and_stale_inputs(void **state)
@@ -1388,6 +1462,8 @@ int main(void)
         cmocka_unit_test(test_smpclient_restart_without_sha),
         cmocka_unit_test(test_android_validate),
         cmocka_unit_test(test_unexpected_and_stale_inputs),
+        cmocka_unit_test(test_cancel_then_new_run),
+        cmocka_unit_test(test_cancel_drops_pending_retry),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

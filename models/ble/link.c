@@ -748,6 +748,15 @@ int ble_link_disconnect(struct ble_link *l, uint8_t reason, int64_t now,
     return do_disconnect(l, reason, false, now, cx);
 }
 
+int ble_link_loss_set(struct ble_link *l, const struct ble_loss_cfg *c)
+{
+    int rc = ble_loss_cfg_check(c);
+    if (rc != 0)
+        return rc;
+    l->cfg.loss = *c;
+    return 0;
+}
+
 int ble_link_peer_lost(struct ble_link *l, int64_t now, const struct ble_link_ctx *cx)
 {
     if (l->state != BLE_LINK_CONNECTED) {

@@ -303,6 +303,11 @@ int ble_link_connect(struct ble_link *l, int64_t now, const struct ble_link_ctx 
 int ble_link_disconnect(struct ble_link *l, uint8_t reason, int64_t now,
                         const struct ble_link_ctx *cx);
 
+/* Change the per-PDU loss from now on (a degrading channel, fault injection): the loss
+ * state (Good/Bad) is kept, later draws use c. Returns 0 or SIM_ERANGE (c rejected by
+ * ble_loss_cfg_check; the link is unchanged). */
+int ble_link_loss_set(struct ble_link *l, const struct ble_loss_cfg *c);
+
 /* The peripheral stops answering at now (reset, power loss, swap): its data and anything
  * in flight are dropped, and the central notices by supervision timeout at now +
  * timeout (reason 0x08), then DISCONNECTED. Only from CONNECTED; else unexpected, 0. */

@@ -37,6 +37,7 @@ struct client_dfu {
     bool after_reset;  /* a RESET step has run since the upload started */
     bool reset_before; /* ResetBeforeUpload already done in this attempt */
     bool started;
+    bool cancelled; /* the host left (CANCEL): no attempt until the next START */
 
     /* link */
     bool link_up;
@@ -78,6 +79,7 @@ struct client_dfu {
     bool retry_pending;
 
     uint32_t attempt_no;
+    uint32_t session_first; /* attempt_no of the first attempt of this run (START) */
     struct client_dfu_record rec;
     char error[80];
 
@@ -592,7 +594,7 @@ static int fail(struct client_dfu *c, int64_t now, const struct client_dfu_ctx *
     c->state = CLIENT_DFU_FAILED;
     finish(c, now, cx, outcome);
     c->retry_pending = false;
-    if (c->attempt_no + 1 < c->cfg.attempts) {
+    if (!c->cancelled && c->attempt_no + 1 - c->session_first < c->cfg.attempts) {
         c->retry_pending = true;
         arm(c, cx, CLIENT_DFU_TIMER_WAIT, now + c->cfg.retry_delay);
     }
@@ -1451,6 +1453,34 @@ static int on_disconnected(struct client_dfu *c, int64_t now, const struct clien
     return 0;
 }
 
+/* The host went away: the attempt in progress ends "failed" ("host left"), a pending
+ * retry is dropped, nothing stays in flight or armed. Chunks in flight are recorded
+ * unanswered. Idle, DONE or FAILED without a retry: only the run ends (no record). */
+static int on_cancel(struct client_dfu *c, int64_t now, const struct client_dfu_ctx *cx)
+{
+    c->link_up = false;
+    c->cancelled = true;
+    switch (c->state) {
+    case CLIENT_DFU_IDLE:
+    case CLIENT_DFU_DONE:
+        break;
+    case CLIENT_DFU_FAILED:
+        c->retry_pending = false;
+        c->armed[CLIENT_DFU_TIMER_WAIT] = false;
+        break;
+    default:
+        if (c->state == CLIENT_DFU_UPLOAD)
+            for (unsigned i = 0; i < c->n_fl; i++)
+                chunk_emit(c, cx, &c->fl[i], RECORDER_NONE, RECORDER_NONE);
+        fail(c, now, cx, "failed", 0, RECORDER_NONE, "host left");
+        break;
+    }
+    c->retry_pending = false;
+    c->armed[CLIENT_DFU_TIMER_WAIT] = false;
+    client_dfu_check(c);
+    return 0;
+}
+
 int client_dfu_step(struct client_dfu *c, enum client_dfu_input in, const void *arg, int64_t now,
                     const struct client_dfu_ctx *cx)
 {
@@ -1459,13 +1489,21 @@ int client_dfu_step(struct client_dfu *c, enum client_dfu_input in, const void *
     int rc = 0;
     switch (in) {
     case CLIENT_DFU_IN_START:
-        if (c->started) {
+        if (c->started && c->state != CLIENT_DFU_DONE && c->state != CLIENT_DFU_FAILED) {
             c->rec.unexpected++;
             return 0;
         }
+        if (c->started) {                            /* a new run (session) after DONE or FAILED */
+            c->armed[CLIENT_DFU_TIMER_WAIT] = false; /* a retry of the old run, if any */
+            c->attempt_no++;
+            c->session_first = c->attempt_no;
+        }
         c->started = true;
+        c->cancelled = false;
         rc = attempt_begin(c, now, cx);
         break;
+    case CLIENT_DFU_IN_CANCEL:
+        return on_cancel(c, now, cx);
     case CLIENT_DFU_IN_CONNECTED:
         if (arg == NULL)
             return SIM_EINVAL;
@@ -1566,6 +1604,11 @@ unsigned client_dfu_window_get(const struct client_dfu *c)
 const struct client_dfu_record *client_dfu_record_get(const struct client_dfu *c)
 {
     return &c->rec;
+}
+
+bool client_dfu_finished(const struct client_dfu *c)
+{
+    return c->state == CLIENT_DFU_DONE || (c->state == CLIENT_DFU_FAILED && !c->retry_pending);
 }
 
 void client_dfu_check(const struct client_dfu *c)

@@ -34,8 +34,14 @@
  *         next step, or DONE when the plan ends here
  *   any step --SMP error, timeout without retry, disconnect--> FAILED
  *   FAILED --attempts left: timer retry_delay--> CONNECT / first step (a new attempt)
- *   DONE, FAILED (no attempts left): terminal; a response there is counted as
+ *   DONE, FAILED (no attempts left): the run is over; a response there is counted as
  *        unexpected, a stale timer is ignored, link events only update the link state
+ *   DONE, FAILED --START--> a new run (session): attempt numbers continue, cfg.attempts
+ *        attempts again; the device's upload state is whatever it kept (the first chunk
+ *        carries the sha, so img_mgmt resumes a matching upload)
+ *   any --CANCEL (the host left)--> FAILED: the attempt in progress ends now, outcome
+ *        "failed", error "host left", no retry, nothing in flight, no timer armed; a
+ *        pending retry is dropped; IDLE and DONE stay as they are (no record)
  *
  * Invariants (client_dfu_check() asserts them in debug builds):
  *   1. n_inflight <= window <= cfg.window <= CLIENT_DFU_MAX_WINDOW, and
@@ -104,6 +110,7 @@ enum client_dfu_input {
     CLIENT_DFU_IN_DISCONNECTED, /* arg NULL */
     CLIENT_DFU_IN_RX,           /* arg const struct client_dfu_rx *: one whole response */
     CLIENT_DFU_IN_TIMER,        /* arg const struct client_dfu_timer * */
+    CLIENT_DFU_IN_CANCEL,       /* arg NULL: the host leaves; the run ends (see above) */
     CLIENT_DFU_INPUT_COUNT
 };
 
@@ -285,6 +292,9 @@ unsigned client_dfu_inflight_get(const struct client_dfu *c);
 unsigned client_dfu_window_get(const struct client_dfu *c);
 /* Data bytes the next chunk at offset off would carry (for tests and the README). */
 uint32_t client_dfu_chunk_len(const struct client_dfu *c, uint32_t off);
+/* The run is over: DONE, or FAILED with no attempt left (or cancelled). The outcome is
+ * then client_dfu_record_get(c)->attempt.outcome. */
+bool client_dfu_finished(const struct client_dfu *c);
 /* The last record emitted (valid after DONE or FAILED). */
 const struct client_dfu_record *client_dfu_record_get(const struct client_dfu *c);
 

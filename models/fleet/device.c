@@ -3,12 +3,14 @@
 #include "models/fleet/device.h"
 
 #include <assert.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "models/smp/mgmt.h"
 #include "sim/error.h"
+#include "sim/rng.h"
 
 /* Per-device buffers are grown on demand (buf_grow), from BUF_FIRST bytes by doubling, up
  * to their cap: a device pays for what its packets need (an upload response is ~20 B, an
@@ -101,6 +103,14 @@ struct fleet_device {
     struct fleet_device_serial *serial; /* UART transport only, else NULL */
 
     enum fleet_device_fault fault;
+    /* Scenario faults (fleet_device_faults_set): shared parameters, per-device bits and
+     * state; 26 bytes besides the pointer. */
+    const struct fleet_device_faults *faults; /* not owned; NULL: none */
+    uint64_t entity;    /* stream key of the device (random power-loss times) */
+    int64_t rand_at;    /* pending random power loss (POWER timer), -1: none */
+    uint32_t n_rand;    /* random loss times drawn so far (key of the next draw) */
+    uint8_t fault_on;   /* FLEET_FAULTS_* that apply to this device */
+    uint8_t fault_done; /* one-shot faults that fired (POWER_UPLOAD, POWER_SWAP, NEVER_CONFIRM) */
     struct mcuboot_slots_boot_result boot;
     struct fleet_device_stats st;
     /* The last FLEET_DEVICE_LOG attempts, a ring indexed by attempt number. Grown while
@@ -161,6 +171,28 @@ void fleet_device_cfg_default(struct fleet_device_cfg *c)
     c->pref_latency = 99;
     c->app_boot_ns = 0;
     c->adv_ns = 100 * 1000000LL;
+}
+
+void fleet_device_faults_default(struct fleet_device_faults *f)
+{
+    *f = (struct fleet_device_faults){
+        .upload_at = 0.5,
+        .swap_at = 0.5,
+        .mean_ns = 3600 * 1000000000LL,
+        .off_ns = 1000000000LL,
+        .bad_image = FLEET_BAD_IMAGE_CRASH,
+        .crash_after_ns = 2 * 1000000000LL,
+        .reset_after_ns = 3600 * 1000000000LL,
+        .degrade_to = 0.3,
+        .degrade_from_ns = 0,
+        .degrade_over_ns = 600 * 1000000000LL,
+        .two_sources_at_ns = 10 * 1000000000LL,
+    };
+}
+
+static bool fault_on(const struct fleet_device *d, unsigned bit)
+{
+    return d->faults != NULL && (d->fault_on & bit) != 0;
 }
 
 static void keep_error(struct fleet_device *d, int rc)
@@ -269,11 +301,14 @@ static int m_erase_upload(void *env, int slot, uint32_t size)
     MEASURE(d);
     return rc;
 }
+static void upload_cut(struct fleet_device *d, int slot, uint32_t off, size_t n);
 static int m_write(void *env, int slot, uint32_t off, const uint8_t *p, size_t n, bool last)
 {
     struct fleet_device *d = ops_dev(env);
     int rc = INNER(d)->write(d->inner.env, slot, off, p, n, last);
     MEASURE(d);
+    if (rc == 0)
+        upload_cut(d, slot, off, n);
     return rc;
 }
 static int m_check_sha(void *env, int slot, uint32_t len, const uint8_t sha[SMP_IMG_SLOTS_HASH_LEN])
@@ -283,9 +318,12 @@ static int m_check_sha(void *env, int slot, uint32_t len, const uint8_t sha[SMP_
     MEASURE(d);
     return rc;
 }
+static bool confirm_refused(const struct fleet_device *d, int slot, bool active, bool confirm);
 static int m_set_next(void *env, int slot, bool active, bool confirm)
 {
     struct fleet_device *d = ops_dev(env);
+    if (confirm_refused(d, slot, active, confirm))
+        return SMP_IMG_SLOTS_ERR_FLASH_WRITE_FAILED; /* nothing written */
     int rc = INNER(d)->set_next(d->inner.env, slot, active, confirm);
     MEASURE(d);
     return rc;
@@ -1005,10 +1043,13 @@ static int32_t boot_mode_number(enum mcuboot_slots_mode m)
     return (unsigned)m < MCUBOOT_SLOTS_MODE_COUNT ? map[m] : SMP_OS_MGMT_BOOT_MODE_UNKNOWN;
 }
 
+static void fault_app_start(struct fleet_device *d, int64_t now);
+
 static int app_start(struct fleet_device *d, int64_t now)
 {
     const struct fleet_device_cfg *c = d->cfg;
     d->state = FLEET_DEV_APP;
+    fault_app_start(d, now);
     d->pool = smp_netbuf_new(&c->netbuf);
     if (d->pool == NULL)
         return SIM_ENOMEM;
@@ -1102,10 +1143,10 @@ static int app_start(struct fleet_device *d, int64_t now)
 static void app_stop(struct fleet_device *d, int64_t now)
 {
     (void)now;
-    static const int app_slots[] = {FLEET_T_CONNECT, FLEET_T_NETBUF, FLEET_T_OS_RESET,
-                                    FLEET_T_BUS,     FLEET_T_MCUMGR, FLEET_T_LAT_CHECK,
-                                    FLEET_T_LAT_SEC, FLEET_T_CC0,    FLEET_T_CC0 + 1,
-                                    FLEET_T_CC0 + 2, FLEET_T_CC0 + 3};
+    static const int app_slots[] = {FLEET_T_CONNECT, FLEET_T_NETBUF,  FLEET_T_OS_RESET,
+                                    FLEET_T_BUS,     FLEET_T_MCUMGR,  FLEET_T_LAT_CHECK,
+                                    FLEET_T_LAT_SEC, FLEET_T_CC0,     FLEET_T_CC0 + 1,
+                                    FLEET_T_CC0 + 2, FLEET_T_CC0 + 3, FLEET_T_CRASH};
     for (size_t i = 0; i < sizeof(app_slots) / sizeof(app_slots[0]); i++)
         cancel(d, app_slots[i]);
     d->app_conn = false;
@@ -1136,6 +1177,9 @@ static const char *const mode_names[MCUBOOT_SLOTS_MODE_COUNT] = {
     "overwrite-only", "swap-scratch",      "swap-move", "swap-offset",
     "direct-xip",     "direct-xip-revert", "ram-load",  "ram-load-revert"};
 
+static long boot_cut_at(struct fleet_device *d, int64_t now);
+static bool fail_update_validation(struct fleet_device *d);
+
 /* MCUboot runs with the radio off; the application starts when it is done. */
 static int boot(struct fleet_device *d, int64_t now)
 {
@@ -1150,9 +1194,13 @@ static int boot(struct fleet_device *d, int64_t now)
         erases0 = flash_wear_total_erases(d->slots.wear, d->slots.wear_dev);
         writes0 = flash_wear_total_writes(d->slots.wear, d->slots.wear_dev);
     }
-    int rc = mcuboot_slots_boot(&d->slots, -1, &d->boot, &diag);
+    long cut_at = boot_cut_at(d, now);
+    bool refused = fail_update_validation(d);
+    int rc = mcuboot_slots_boot(&d->slots, cut_at, &d->boot, &diag);
     if (rc != 0)
         return rc;
+    if (refused && d->boot.image != (int)d->cfg->update_image)
+        d->st.n_invalid++;
     d->state = FLEET_DEV_BOOT;
     d->st.n_boots++;
     d->st.boot_ns = now;
@@ -1162,12 +1210,15 @@ static int boot(struct fleet_device *d, int64_t now)
     bool swapped = d->boot.swap_type != MCUBOOT_TRAILER_SWAP_NONE ||
                    (d->st.n_boots > 1 && d->slots.active != active_before);
     if (swapped) {
-        d->st.n_swaps++;
         d->st.swap_start_ns = now;
         d->st.swap_end_ns = now + d->boot.ns;
-        if (d->boot.swap_type == MCUBOOT_TRAILER_SWAP_REVERT ||
-            (d->st.ran_update && before == (int)d->cfg->update_image &&
-             d->boot.image != (int)d->cfg->update_image))
+        if (d->boot.cut)
+            d->st.n_swap_cuts++; /* counted as a swap (revert) when the resumed one ends */
+        else
+            d->st.n_swaps++;
+        if (!d->boot.cut && (d->boot.swap_type == MCUBOOT_TRAILER_SWAP_REVERT ||
+                             (d->st.ran_update && before == (int)d->cfg->update_image &&
+                              d->boot.image != (int)d->cfg->update_image)))
             d->st.n_reverts++;
         struct recorder_swap s = {
             .attempt_id = attempt_id(d),
@@ -1176,7 +1227,8 @@ static int boot(struct fleet_device *d, int64_t now)
             .start_ns = now,
             .end_ns = now + d->boot.ns,
             .power_loss = d->boot.cut,
-            .outcome = d->boot.image == MCUBOOT_SLOTS_NONE ? "bricked"
+            .outcome = d->boot.cut                           ? "power-loss"
+                       : d->boot.image == MCUBOOT_SLOTS_NONE ? "bricked"
                        : d->boot.swap_type == MCUBOOT_TRAILER_SWAP_REVERT ||
                                (before == (int)d->cfg->update_image &&
                                 d->boot.image != (int)d->cfg->update_image)
@@ -1191,26 +1243,47 @@ static int boot(struct fleet_device *d, int64_t now)
         }
         d->cx->emit_swap(d->cx->env, d->id, &s);
     }
+    if (d->boot.cut) { /* the power failed inside the swap: off until it comes back */
+        d->state = FLEET_DEV_OFF;
+        d->st.n_power_losses++;
+        d->rand_at = -1;
+        arm(d, FLEET_T_POWER, now + d->boot.ns + (d->faults ? d->faults->off_ns : 0));
+        return 0;
+    }
     if (d->boot.image == (int)d->cfg->update_image)
         d->st.ran_update = true;
     arm(d, FLEET_T_BOOT, now + d->boot.ns + d->cfg->app_boot_ns);
     return 0;
 }
 
-/* UART: the wire is flushed, MCUboot starts, then the client's session ends. */
-static int device_reboot_uart(struct fleet_device *d, int64_t now)
+/* The application stops (reset or power loss): RAM state is lost and the link notices.
+ * BLE: the central by supervision timeout. UART: the bytes on the wire are lost; the
+ * client's session ends with uart_session_end(). */
+static void app_down(struct fleet_device *d, int64_t now)
 {
+    enum ble_link_state ls = ble_link_state_get(&d->link);
     app_stop(d, now);
-    (void)uart_link_flush(&d->serial->uart, now, &d->serial->uart_cx);
-    int rc = boot(d, now);
-    if (d->serial->host_conn) {
-        d->serial->host_conn = false;
-        (void)client_dfu_step(d->client, CLIENT_DFU_IN_DISCONNECTED, NULL, now, &d->client_cx);
+    if (is_uart(d)) {
+        (void)uart_link_flush(&d->serial->uart, now, &d->serial->uart_cx);
+        return;
     }
-    return rc;
+    if (ls == BLE_LINK_CONNECTED)
+        (void)ble_link_peer_lost(&d->link, now, &d->link_cx);
+    else if (ls == BLE_LINK_SETUP)
+        (void)ble_link_disconnect(&d->link, BLE_LINK_REASON_TIMEOUT, now, &d->link_cx);
 }
 
-/* Returns boot()'s error: the application is gone by then, so a device whose bootloader
+/* UART: the client's session ends (the host sees the device go). */
+static void uart_session_end(struct fleet_device *d, int64_t now)
+{
+    if (!is_uart(d) || !d->serial->host_conn)
+        return;
+    d->serial->host_conn = false;
+    (void)client_dfu_step(d->client, CLIENT_DFU_IN_DISCONNECTED, NULL, now, &d->client_cx);
+}
+
+/* UART: the wire is flushed, MCUboot starts, then the client's session ends.
+ * Returns boot()'s error: the application is gone by then, so a device whose bootloader
  * model failed is DEAD (never APP without its models) and the run stops with the error. */
 static int device_reboot(struct fleet_device *d, int64_t now)
 {
@@ -1218,21 +1291,262 @@ static int device_reboot(struct fleet_device *d, int64_t now)
         d->st.n_unexpected++;
         return 0;
     }
-    int rc;
-    if (is_uart(d)) {
-        rc = device_reboot_uart(d, now);
-    } else {
-        enum ble_link_state ls = ble_link_state_get(&d->link);
-        app_stop(d, now);
-        if (ls == BLE_LINK_CONNECTED)
-            (void)ble_link_peer_lost(&d->link, now, &d->link_cx);
-        else if (ls == BLE_LINK_SETUP)
-            (void)ble_link_disconnect(&d->link, BLE_LINK_REASON_TIMEOUT, now, &d->link_cx);
-        rc = boot(d, now);
-    }
+    app_down(d, now);
+    int rc = boot(d, now);
+    uart_session_end(d, now);
     if (rc != 0)
         d->state = FLEET_DEV_DEAD;
     return rc;
+}
+
+/* ---- injected faults (device.h "Faults") ---------------------------------------------- */
+
+/* Random power-loss times: the k-th draw comes from stream (seed, entity, SIM_RNG_FAULT |
+ * (0x8000 + k mod 2^15) << 16), so it depends on neither event order nor other devices;
+ * the purposes below 0x8000 << 16 are left to the world (membership draws). */
+static void power_schedule(struct fleet_device *d, int64_t now)
+{
+    d->rand_at = -1;
+    if (!fault_on(d, FLEET_FAULTS_POWER_RANDOM) || client_dfu_finished(d->client) ||
+        d->state == FLEET_DEV_DEAD)
+        return;
+    struct sim_rng r;
+    uint32_t k = 0x8000u + (d->n_rand++ & 0x7fffu);
+    sim_rng_init(&r, d->seed, d->entity, SIM_RNG_FAULT | (k << 16));
+    double dt = -(double)d->faults->mean_ns * log1p(-sim_rng_uniform(&r));
+    d->rand_at = now + (dt < 9e18 ? (int64_t)dt : INT64_MAX / 2);
+    arm(d, FLEET_T_POWER, d->rand_at);
+}
+
+/* POWER_SWAP (once) or a random loss due inside the swap this boot is about to run: the
+ * step at which the power fails, else -1. A random loss cuts the step its time falls in
+ * (steps timed by their flash time from the boot's start; validation is not counted). */
+static long boot_cut_at(struct fleet_device *d, int64_t now)
+{
+    size_t steps;
+    int64_t ns;
+    if (d->faults == NULL || mcuboot_slots_boot_plan(&d->slots, &steps, &ns) != 0 || steps == 0)
+        return -1;
+    if (fault_on(d, FLEET_FAULTS_POWER_SWAP) && !(d->fault_done & FLEET_FAULTS_POWER_SWAP)) {
+        d->fault_done |= FLEET_FAULTS_POWER_SWAP;
+        long k = (long)(d->faults->swap_at * (double)steps);
+        return k < (long)steps ? k : (long)steps - 1;
+    }
+    if (d->rand_at >= now && ns > 0 && d->rand_at - now < ns)
+        return (long)((double)steps * (double)(d->rand_at - now) / (double)ns);
+    return -1;
+}
+
+/* BAD_IMAGE invalid: an update image MCUboot is about to validate does not verify (swap
+ * modes: the secondary when a swap is pending; direct-xip / RAM-load: any slot holding it,
+ * every candidate is validated). Returns true when one was made to fail. */
+static bool fail_update_validation(struct fleet_device *d)
+{
+    if (!fault_on(d, FLEET_FAULTS_BAD_IMAGE) || d->faults->bad_image != FLEET_BAD_IMAGE_INVALID)
+        return false;
+    bool any = false;
+    for (int slot = 0; slot < 2; slot++) {
+        if (mcuboot_slots_image_in(&d->slots, slot) != (int)d->cfg->update_image)
+            continue;
+        if (!is_xip(d) &&
+            (slot == 0 || d->inner.ops->swap_type(d->inner.env, 0) == MCUBOOT_TRAILER_SWAP_NONE))
+            continue;
+        any |= mcuboot_slots_fail_validation(&d->slots, slot) == 0;
+    }
+    return any;
+}
+
+/* POWER_UPLOAD: the write that reaches upload_at of the image is cut by the power loss
+ * (its sectors hold garbage) and the power fails at once (the POWER timer, now: the
+ * worker's responses never leave). Writes to the running slot are not uploads. */
+static void upload_cut(struct fleet_device *d, int slot, uint32_t off, size_t n)
+{
+    if (!fault_on(d, FLEET_FAULTS_POWER_UPLOAD) || (d->fault_done & FLEET_FAULTS_POWER_UPLOAD))
+        return;
+    int running = is_xip(d) ? d->slots.active : 0;
+    double size = (double)d->cfg->client_image->size;
+    if (slot == running || (double)off + (double)n < d->faults->upload_at * size)
+        return;
+    d->fault_done |= FLEET_FAULTS_POWER_UPLOAD;
+    (void)mcuboot_slots_cut_write(&d->slots, slot, off, n);
+    d->rand_at = -1; /* a pending random loss is drawn again when the power is back */
+    arm(d, FLEET_T_POWER, d->now);
+}
+
+/* The power fails now: as a reset (RAM, upload state, link), then OFF until the power comes
+ * back off_ns later (POWER timer). A boot in progress (BOOT) is abandoned. */
+static int power_cut(struct fleet_device *d, int64_t now)
+{
+    if (d->state == FLEET_DEV_OFF || d->state == FLEET_DEV_DEAD) {
+        d->st.n_unexpected++;
+        return 0;
+    }
+    if (d->state == FLEET_DEV_APP)
+        app_down(d, now);
+    cancel(d, FLEET_T_BOOT);
+    uart_session_end(d, now);
+    mcuboot_slots_set_ble(&d->slots, false);
+    d->state = FLEET_DEV_OFF;
+    d->st.n_power_losses++;
+    d->rand_at = -1;
+    arm(d, FLEET_T_POWER, now + d->faults->off_ns);
+    return 0;
+}
+
+/* The POWER timer: the power comes back (OFF) or fails (a random loss, an upload cut). */
+static int on_power(struct fleet_device *d, int64_t now)
+{
+    if (d->state != FLEET_DEV_OFF) {
+        bool random = d->rand_at >= 0;
+        if (random && client_dfu_finished(d->client)) {
+            d->rand_at = -1; /* the DFU is over: no more losses */
+            return 0;
+        }
+        return power_cut(d, now);
+    }
+    power_schedule(d, now); /* before boot(): a loss inside the swap cuts it */
+    int rc = boot(d, now);
+    if (rc != 0)
+        d->state = FLEET_DEV_DEAD;
+    return rc;
+}
+
+/* confirm_refused: NEVER_CONFIRM refuses every confirmation of the update image (a state
+ * write naming it, or the running image's self-confirm); a crashing BAD_IMAGE never gets
+ * to confirm itself (its application crashes first), though a client may still make it
+ * permanent from the other slot (confirm-only). */
+static bool confirm_refused(const struct fleet_device *d, int slot, bool active, bool confirm)
+{
+    if (!confirm || d->faults == NULL)
+        return false;
+    int upd = (int)d->cfg->update_image;
+    if (fault_on(d, FLEET_FAULTS_NEVER_CONFIRM) && mcuboot_slots_image_in(&d->slots, slot) == upd)
+        return true;
+    return fault_on(d, FLEET_FAULTS_BAD_IMAGE) && d->faults->bad_image == FLEET_BAD_IMAGE_CRASH &&
+           active && d->st.running_image == upd;
+}
+
+/* The application starts: a crashing update image crashes crash_after_ns later; a
+ * never-confirmed one runs unconfirmed and is reset reset_after_ns later (once). */
+static void fault_app_start(struct fleet_device *d, int64_t now)
+{
+    if (d->faults == NULL || d->st.running_image != (int)d->cfg->update_image)
+        return;
+    if (fault_on(d, FLEET_FAULTS_BAD_IMAGE) && d->faults->bad_image == FLEET_BAD_IMAGE_CRASH)
+        arm(d, FLEET_T_CRASH, now + d->faults->crash_after_ns);
+    else if (fault_on(d, FLEET_FAULTS_NEVER_CONFIRM) &&
+             !(d->fault_done & FLEET_FAULTS_NEVER_CONFIRM) && !fleet_device_confirmed(d))
+        arm(d, FLEET_T_CRASH, now + d->faults->reset_after_ns);
+}
+
+/* The CRASH timer: a watchdog reset (bad image) or the never-confirm reset. A crash whose
+ * reboot runs the crashing image again can never end: the flash no longer changes at boot
+ * (nothing pending, nothing to revert), so the device is bricked (DEAD) now. */
+static int on_crash(struct fleet_device *d, int64_t now)
+{
+    if (d->state != FLEET_DEV_APP) {
+        d->st.n_unexpected++;
+        return 0;
+    }
+    bool crash =
+        fault_on(d, FLEET_FAULTS_BAD_IMAGE) && d->faults->bad_image == FLEET_BAD_IMAGE_CRASH;
+    if (crash) {
+        d->st.n_crashes++;
+    } else {
+        d->st.n_fault_resets++;
+        d->fault_done |= FLEET_FAULTS_NEVER_CONFIRM;
+    }
+    int rc = device_reboot(d, now);
+    if (rc != 0 || !crash || d->state != FLEET_DEV_BOOT ||
+        d->st.running_image != (int)d->cfg->update_image)
+        return rc;
+    cancel(d, FLEET_T_BOOT);
+    cancel(d, FLEET_T_POWER);
+    d->rand_at = -1;
+    d->state = FLEET_DEV_DEAD;
+    d->st.bricked = true;
+    return 0;
+}
+
+/* LINK_DEGRADE: the loss per PDU at now (applied before each link event). */
+static void degrade_apply(struct fleet_device *d, int64_t now)
+{
+    if (!fault_on(d, FLEET_FAULTS_LINK_DEGRADE) || is_uart(d) || now < d->faults->degrade_from_ns)
+        return;
+    const struct fleet_device_faults *f = d->faults;
+    struct ble_loss_cfg c = d->cfg->link.loss;
+    double frac = 1.0;
+    if (f->degrade_over_ns > 0 && now - f->degrade_from_ns < f->degrade_over_ns)
+        frac = (double)(now - f->degrade_from_ns) / (double)f->degrade_over_ns;
+    double base = c.model == BLE_LOSS_NONE ? 0.0 : c.per_good;
+    if (c.model == BLE_LOSS_NONE)
+        c.model = BLE_LOSS_BERNOULLI;
+    c.per_good = base + (f->degrade_to - base) * frac;
+    (void)ble_link_loss_set(&d->link, &c); /* in range: both ends are */
+}
+
+int fleet_device_faults_set(struct fleet_device *d, const struct fleet_device_faults *f,
+                            uint32_t active, int64_t now)
+{
+    d->now = now;
+    if (f == NULL) {
+        active = 0;
+    } else if ((active & ~(uint32_t)FLEET_FAULTS_ALL) != 0 ||
+               (active & FLEET_FAULTS_TWO_SOURCES) != 0 ||
+               !(f->upload_at > 0 && f->upload_at <= 1) || !(f->swap_at >= 0 && f->swap_at < 1) ||
+               f->mean_ns <= 0 || f->off_ns < 0 || f->crash_after_ns < 0 || f->reset_after_ns < 0 ||
+               !(f->degrade_to >= 0 && f->degrade_to <= 1) || f->degrade_over_ns < 0 ||
+               (unsigned)f->bad_image > FLEET_BAD_IMAGE_INVALID) {
+        return SIM_EINVAL;
+    }
+    d->faults = active != 0 ? f : NULL;
+    d->fault_on = (uint8_t)active;
+    if (d->state != FLEET_DEV_OFF && d->rand_at < 0)
+        power_schedule(d, now);
+    return 0;
+}
+
+int fleet_device_client_start(struct fleet_device *d, int64_t now)
+{
+    d->now = now;
+    cancel(d, FLEET_T_START);
+    int rc = client_dfu_step(d->client, CLIENT_DFU_IN_START, NULL, now, &d->client_cx);
+    if (d->rand_at < 0 && d->state != FLEET_DEV_OFF)
+        power_schedule(d, now); /* losses stopped with the previous run */
+    return rc;
+}
+
+int fleet_device_host_leave(struct fleet_device *d, int64_t now)
+{
+    d->now = now;
+    d->connect_wanted = false;
+    cancel(d, FLEET_T_START);
+    cancel(d, FLEET_T_CONNECT);
+    int rc = client_dfu_step(d->client, CLIENT_DFU_IN_CANCEL, NULL, now, &d->client_cx);
+    cancel(d, FLEET_T_CLIENT_RSP);
+    cancel(d, FLEET_T_CLIENT_WAIT);
+    if (is_uart(d)) {
+        struct fleet_device_serial *s = d->serial;
+        s->host_conn = false;
+        s->htx_first = s->htx_len = 0; /* frames the host had still to write */
+        cancel(d, FLEET_T_HOST_TX);
+        return rc;
+    }
+    d->crx_len = 0;
+    if (ble_link_state_get(&d->link) != BLE_LINK_DISCONNECTED) {
+        int lrc = ble_link_disconnect(&d->link, BLE_LINK_REASON_LOCAL_HOST, now, &d->link_cx);
+        if (rc == 0)
+            rc = lrc;
+    }
+    return rc;
+}
+
+bool fleet_device_client_done(const struct fleet_device *d, const char **outcome)
+{
+    bool done = client_dfu_finished(d->client);
+    if (outcome != NULL)
+        *outcome = done ? client_dfu_record_get(d->client)->attempt.outcome : NULL;
+    return done;
 }
 
 /* ---- public ---------------------------------------------------------------------------- */
@@ -1280,6 +1594,8 @@ struct fleet_device *fleet_device_new(uint32_t id, uint64_t entity,
     d->cfg = cfg;
     d->cx = cx;
     d->seed = seed;
+    d->entity = entity;
+    d->rand_at = -1;
     d->state = FLEET_DEV_OFF;
     d->st = (struct fleet_device_stats){
         .boot_ns = RECORDER_NONE,
@@ -1386,6 +1702,7 @@ int fleet_device_power_on(struct fleet_device *d, int64_t now)
     }
     if (d->cfg->start_ns >= 0)
         arm(d, FLEET_T_START, d->cfg->start_ns > now ? d->cfg->start_ns : now);
+    power_schedule(d, now);
     return boot(d, now);
 }
 
@@ -1447,6 +1764,7 @@ static int timer_input(struct fleet_device *d, int slot, uint32_t gen, int64_t n
         }
         return 0;
     case FLEET_T_LINK:
+        degrade_apply(d, now);
         return ble_link_timer(&d->link, now, &d->link_cx);
     case FLEET_T_START:
         return client_dfu_step(d->client, CLIENT_DFU_IN_START, NULL, now, &d->client_cx);
@@ -1462,6 +1780,10 @@ static int timer_input(struct fleet_device *d, int slot, uint32_t gen, int64_t n
         return d->serial != NULL ? uart_link_timer(&d->serial->uart, now, &d->serial->uart_cx) : 0;
     case FLEET_T_HOST_TX:
         return host_pump(d, now);
+    case FLEET_T_POWER:
+        return on_power(d, now);
+    case FLEET_T_CRASH:
+        return on_crash(d, now);
     default:
         break;
     }
@@ -1587,31 +1909,4 @@ int fleet_device_ce_share(struct fleet_device *d, uint32_t n, int64_t now)
 {
     d->now = now;
     return is_uart(d) ? 0 : ble_link_set_ce_share(&d->link, n);
-}
-
-/* TEMPORARY (lead) */
-int fleet_device_client_start(struct fleet_device *d, int64_t now)
-{
-    d->now = now;
-    arm(d, FLEET_T_START, now);
-    return 0;
-}
-
-int fleet_device_host_leave(struct fleet_device *d, int64_t now)
-{
-    (void)d;
-    (void)now;
-    return SIM_EINTERNAL;
-}
-
-bool fleet_device_client_done(const struct fleet_device *d, const char **outcome)
-{
-    enum client_dfu_state s = client_dfu_state_get(d->client);
-    if (s != CLIENT_DFU_DONE && s != CLIENT_DFU_FAILED)
-        return false;
-    const struct fleet_device_attempt *a = NULL;
-    for (uint32_t i = 0; fleet_device_attempt_get(d, i) != NULL; i++)
-        a = fleet_device_attempt_get(d, i);
-    *outcome = a != NULL ? a->a.outcome : "failed";
-    return true;
 }

@@ -16,6 +16,10 @@
  * Device states (enum fleet_device_state):
  *
  *   OFF --fleet_device_power_on / MCUboot boots (radio off)--> BOOT
+ *   OFF --POWER timer (power back after a power-loss fault) / MCUboot boots--> BOOT
+ *   APP, BOOT --power-loss fault (POWER timer, or a cut upload write)--> OFF
+ *   BOOT --MCUboot's swap cut by a power-loss fault--> OFF
+ *   BOOT --a bad image's crash reboot runs the crashing image again--> DEAD (bricked)
  *   BOOT --BOOT timer at MCUboot end + app_boot_ns, an image runs / modules init,
  *          main READY, advertise (BLE) or serial transport up (UART)--> APP
  *   BOOT --BOOT timer, nothing bootable--> DEAD
@@ -25,7 +29,7 @@
  *        gets CONNECT_IND adv_ns after advertising began (or after it asked)
  *   DEAD: terminal; every input is counted in n_unexpected
  *
- *   OFF, BOOT, DEAD: no device-side timer is armed but BOOT (in BOOT); the SMP transport
+ *   OFF, BOOT, DEAD: no device-side timer is armed but BOOT (in BOOT) and POWER; the SMP transport
  *                    is disconnected; the MCUboot slots see no BLE activity
  *   APP:             the modules the configuration enables are initialised
  *
@@ -93,6 +97,8 @@ enum fleet_device_timer {
     FLEET_T_FAULT,   /* injected fault (fleet_device_fault_at) */
     FLEET_T_UART,    /* uart_link's one timer */
     FLEET_T_HOST_TX, /* the host writes its next serial frame */
+    FLEET_T_POWER,   /* power fault: the power fails (random, upload cut) or comes back */
+    FLEET_T_CRASH,   /* bad-image crash (watchdog reset) or never-confirm reset */
     FLEET_T_COUNT
 };
 
@@ -155,8 +161,71 @@ struct fleet_device_cfg {
     uint16_t pref_latency;           /* ble_latency's preferred latency (CONFIG_BT_..._LATENCY) */
     int64_t app_boot_ns;             /* application start to advertising, ns */
     int64_t adv_ns;                  /* advertising to CONNECT_IND, ns */
-    int64_t start_ns;                /* the client starts at this time */
+    int64_t start_ns;                /* the client starts at this time; < 0: only when
+                                        fleet_device_client_start() is called */
 };
+
+/* Faults of the scenario's `faults:` list (README "Faults"), set per device by
+ * fleet_device_faults_set(): one shared struct fleet_device_faults (per group) holds the
+ * parameters of every kind, and a per-device mask of FLEET_FAULTS_* bits says which kinds
+ * apply to this device (the world draws membership: `groups`, `share`).
+ *
+ *   POWER_UPLOAD  the power fails while the SMP server writes the chunk that reaches
+ *                 upload_at of the image (that write is cut: its sectors hold garbage)
+ *   POWER_SWAP    copying modes: the power fails after swap_at of MCUboot's swap steps
+ *                 (the first boot that copies; the next boot resumes the swap:
+ *                 models/mcuboot/swap.h); no effect in direct-xip and RAM-load
+ *   POWER_RANDOM  the power fails at Poisson times of mean mean_ns until the client's run
+ *                 is over (client_dfu_finished); a loss during a swap cuts it at the step
+ *                 its time falls in (steps timed by their flash time)
+ *                 Every power loss: RAM, upload state and the link are lost; the device is
+ *                 OFF for off_ns, then MCUboot boots. upload and swap fire once per device.
+ *   BAD_IMAGE     CRASH: the update image is valid but its application crashes
+ *                 crash_after_ns after it starts, never confirming itself (a watchdog
+ *                 reset each time); when a crash's reboot runs it again (nothing can
+ *                 revert: overwrite-only, a permanent swap, direct-xip / RAM-load without
+ *                 revert) the device is bricked: DEAD, stats.bricked.
+ *                 INVALID: the update image does not validate at boot (signature or hash):
+ *                 MCUboot refuses it (mcuboot_slots_fail_validation) and keeps the old one.
+ *   NEVER_CONFIRM every image state write (or self-confirm) that would confirm the update
+ *                 image answers FLASH_WRITE_FAILED; reset_after_ns after it first runs
+ *                 unconfirmed the device is reset once (MCUboot reverts in TEST swaps)
+ *   LINK_DEGRADE  the link's per-PDU loss (Bernoulli per_good; a NONE link becomes
+ *                 Bernoulli) rises linearly from the group's value at degrade_from_ns to
+ *                 degrade_to at degrade_from_ns + degrade_over_ns (simulated time), and
+ *                 stays there; applied at each link event (no timer of its own)
+ *   TWO_SOURCES   not implemented yet (fleet_device_faults_set refuses it: SIM_EINVAL)
+ */
+enum fleet_device_faults_bit {
+    FLEET_FAULTS_POWER_UPLOAD = 1u << 0,
+    FLEET_FAULTS_POWER_SWAP = 1u << 1,
+    FLEET_FAULTS_POWER_RANDOM = 1u << 2,
+    FLEET_FAULTS_BAD_IMAGE = 1u << 3,
+    FLEET_FAULTS_NEVER_CONFIRM = 1u << 4,
+    FLEET_FAULTS_LINK_DEGRADE = 1u << 5,
+    FLEET_FAULTS_TWO_SOURCES = 1u << 6,
+    FLEET_FAULTS_ALL = (1u << 7) - 1u
+};
+
+enum fleet_bad_image { FLEET_BAD_IMAGE_CRASH, FLEET_BAD_IMAGE_INVALID };
+
+/* Parameters of every fault kind (plain data, shared by the devices of a group). */
+struct fleet_device_faults {
+    double upload_at;               /* POWER_UPLOAD: share of the image written, (0, 1]; 0.5 */
+    double swap_at;                 /* POWER_SWAP: share of the swap steps done, [0, 1); 0.5 */
+    int64_t mean_ns;                /* POWER_RANDOM: mean time between losses, > 0; 1 h */
+    int64_t off_ns;                 /* every power loss: time without power, >= 0; 1 s */
+    enum fleet_bad_image bad_image; /* CRASH */
+    int64_t crash_after_ns;         /* BAD_IMAGE crash: 2 s */
+    int64_t reset_after_ns;         /* NEVER_CONFIRM: 1 h */
+    double degrade_to;              /* LINK_DEGRADE: final loss per PDU, [0, 1]; 0.3 */
+    int64_t degrade_from_ns;        /* 0 */
+    int64_t degrade_over_ns;        /* >= 0; 10 min */
+    int64_t two_sources_at_ns;      /* TWO_SOURCES: 10 s (not implemented) */
+};
+
+/* The defaults above (the scenario keys' defaults). */
+void fleet_device_faults_default(struct fleet_device_faults *f);
 
 /* Defaults: swap-move, dfu_mcumgr with lock + ble_latency, no config-channel DFU,
  * netbuf 2475 x 4, reassembly and MCUmgr parameters on, BLE with link defaults (UART
@@ -200,12 +269,18 @@ struct fleet_device_stats {
     int64_t last_reject_ns;     /* last SMP command refused rc 11 by dfu_mcumgr */
     uint32_t n_rejects;         /* commands refused rc 11 */
     uint32_t n_boots, n_swaps, n_attempts, n_reverts;
-    uint32_t n_unexpected;  /* inputs that did not fit the state */
-    uint32_t n_tx_dropped;  /* SDUs the link refused (UART: sends over queue_bytes) */
-    uint32_t n_serial_lost; /* UART frames that reached a device not running its app */
-    uint8_t last_swap_type; /* enum mcuboot_trailer_swap of the last boot */
-    int running_image;      /* table index running, MCUBOOT_SLOTS_NONE */
-    bool ran_update;        /* the update image ran at least once */
+    uint32_t n_unexpected;   /* inputs that did not fit the state */
+    uint32_t n_tx_dropped;   /* SDUs the link refused (UART: sends over queue_bytes) */
+    uint32_t n_serial_lost;  /* UART frames that reached a device not running its app */
+    uint32_t n_power_losses; /* power failures (faults), in the application or in MCUboot */
+    uint32_t n_swap_cuts;    /* of them, during a swap (the next boot resumes it) */
+    uint32_t n_crashes;      /* bad-image crashes (watchdog resets) */
+    uint32_t n_fault_resets; /* never-confirm resets */
+    uint32_t n_invalid;      /* boots that refused an update image failing validation */
+    uint8_t last_swap_type;  /* enum mcuboot_trailer_swap of the last boot */
+    int running_image;       /* table index running, MCUBOOT_SLOTS_NONE */
+    bool ran_update;         /* the update image ran at least once */
+    bool bricked;            /* a crashing image runs again and again: DEAD */
 };
 
 /* Allocate a device with id `id` (its records) whose random streams are keyed by (seed,
@@ -232,6 +307,29 @@ int fleet_device_timer(struct fleet_device *dev, int slot, uint32_t gen, int64_t
 int fleet_device_fault_at(struct fleet_device *dev, enum fleet_device_fault f, int64_t at_ns,
                           int64_t now);
 
+/* Set the faults of this device: f (kept by pointer, not copied; NULL = none) and the
+ * FLEET_FAULTS_* kinds that apply to it. Call before fleet_device_power_on (or at any time:
+ * a random power loss is then scheduled from now). Returns 0, SIM_EINVAL (a parameter out of
+ * range, unknown bits, TWO_SOURCES); the device is then unchanged. */
+int fleet_device_faults_set(struct fleet_device *dev, const struct fleet_device_faults *f,
+                            uint32_t active, int64_t now);
+
+/* Start a run of the DFU client now (cfg.start_ns < 0: the world, a gateway or a rollout
+ * decides when). From a finished run (DONE or FAILED, see fleet_device_client_done) a new
+ * run starts: attempt numbers continue, the device keeps what its SMP server kept.
+ * A client already running counts as unexpected. Returns 0 or a negative sim_err. */
+int fleet_device_client_start(struct fleet_device *dev, int64_t now);
+
+/* The host (a phone walking away, a gateway's session ending) leaves now: the client's
+ * attempt ends "failed" ("host left") with no retry, its timers are cancelled, and the
+ * BLE link is disconnected and stays down (UART: the session ends, unsent frames are
+ * dropped). Nothing reconnects until fleet_device_client_start. Returns 0 or a sim_err. */
+int fleet_device_host_leave(struct fleet_device *dev, int64_t now);
+
+/* The client's run is over (DONE, or FAILED with no attempt left); *outcome (may be NULL)
+ * is then the outcome of its last attempt ("updated", "failed", "timeout"), else NULL. */
+bool fleet_device_client_done(const struct fleet_device *dev, const char **outcome);
+
 enum fleet_device_state fleet_device_state_get(const struct fleet_device *dev);
 const struct fleet_device_stats *fleet_device_stats_get(const struct fleet_device *dev);
 /* The image in the primary (swap modes) or the active slot (xip) is confirmed; in
@@ -253,11 +351,6 @@ const char *fleet_device_outcome(const struct fleet_device *dev);
  * link's connection events get 1/n of the time (ble_link_set_ce_share). No-op over a
  * UART. Returns 0 or SIM_EINVAL (n outside 1..BLE_LINK_CE_SHARE_MAX). */
 int fleet_device_ce_share(struct fleet_device *d, uint32_t n, int64_t now);
-
-/* TEMPORARY (lead): host-side inputs, replaced by the fault branch's versions. */
-int fleet_device_client_start(struct fleet_device *d, int64_t now);
-int fleet_device_host_leave(struct fleet_device *d, int64_t now);
-bool fleet_device_client_done(const struct fleet_device *d, const char **outcome);
 
 /* Assert the per-state invariants above (no-op with NDEBUG). */
 void fleet_device_check(const struct fleet_device *dev);

@@ -699,7 +699,60 @@ int mcuboot_slots_install(struct mcuboot_slots *s, int slot, uint32_t image, boo
     return 0;
 }
 
+/* ---- Faults ------------------------------------------------------------------------- */
+
+int mcuboot_slots_cut_write(struct mcuboot_slots *s, int slot, uint32_t off, size_t n)
+{
+    if (!slot_ok(slot) || n == 0)
+        return SIM_EINVAL;
+    spoil(s, slot, off, n);
+    struct mcuboot_slots_upload *u = &s->up[slot];
+    uint32_t lo = off / sec_size(s) * sec_size(s);
+    if (u->good > lo)
+        u->good = lo;
+    return 0;
+}
+
+int mcuboot_slots_fail_validation(struct mcuboot_slots *s, int slot)
+{
+    int x = mcuboot_slots_image_in(s, slot);
+    if (x == MCUBOOT_SLOTS_NONE)
+        return SIM_EINVAL;
+    uint32_t n = div_up(img_of(s, x)->total_size, sec_size(s));
+    reset_upload(&s->up[slot]); /* the tags alone tell what the slot holds now */
+    s->sector[area_of(slot)][up_base(s, slot) + n - 1] = MCUBOOT_SWAP_GARBAGE;
+    return 0;
+}
+
 /* ---- Boot --------------------------------------------------------------------------- */
+
+/* The swap engine's view of the device's flash (the tags are shared, trailers copied). */
+static void flash_view(const struct mcuboot_slots *s, struct mcuboot_swap_flash *f)
+{
+    const struct mcuboot_slots_cfg *c = s->cfg;
+    memset(f, 0, sizeof(*f));
+    for (int a = 0; a < MCUBOOT_SWAP_AREA_COUNT; a++) {
+        f->sector[a] = s->sector[a];
+        f->trailer[a] = s->trailer[a];
+        f->wear_base[a] = s->wear_base[a];
+    }
+    for (uint32_t i = 0; i < c->n_images; i++)
+        f->img_size[i + 1] = c->images[i].img.total_size;
+    f->wear = s->wear;
+    f->wear_dev = s->wear_dev;
+}
+
+int mcuboot_slots_boot_plan(const struct mcuboot_slots *s, size_t *steps, int64_t *ns)
+{
+    *steps = 0;
+    *ns = 0;
+    if (!copying(s->cfg))
+        return 0;
+    struct mcuboot_swap_flash f;
+    bool resume;
+    flash_view(s, &f);
+    return mcuboot_swap_boot_plan(&s->cfg->geom, &f, steps, ns, &resume);
+}
 
 static int boot_swap(struct mcuboot_slots *s, long cut_at, struct mcuboot_slots_boot_result *r,
                      struct sim_diag *d)
@@ -707,16 +760,7 @@ static int boot_swap(struct mcuboot_slots *s, long cut_at, struct mcuboot_slots_
     const struct mcuboot_slots_cfg *c = s->cfg;
     struct mcuboot_swap_flash f;
     struct mcuboot_swap_result sr;
-    memset(&f, 0, sizeof(f));
-    for (int a = 0; a < MCUBOOT_SWAP_AREA_COUNT; a++) {
-        f.sector[a] = s->sector[a];
-        f.trailer[a] = s->trailer[a];
-        f.wear_base[a] = s->wear_base[a];
-    }
-    for (uint32_t i = 0; i < c->n_images; i++)
-        f.img_size[i + 1] = c->images[i].img.total_size;
-    f.wear = s->wear;
-    f.wear_dev = s->wear_dev;
+    flash_view(s, &f);
     int rc = mcuboot_swap_boot(&c->geom, &f, cut_at, &sr, d);
     for (int a = 0; a < MCUBOOT_SWAP_AREA_COUNT; a++)
         s->trailer[a] = f.trailer[a];

@@ -210,6 +210,16 @@ int mcuboot_slots_install(struct mcuboot_slots *s, int slot, uint32_t image, boo
  * secondary), or MCUBOOT_SLOTS_NONE. */
 int mcuboot_slots_image_in(const struct mcuboot_slots *s, int slot);
 
+/* Fault injection. A write cut by a power loss: the sectors of image bytes [off, off + n)
+ * of slot hold garbage (the write had been applied; the cut spoils it). Returns 0 or
+ * SIM_EINVAL (bad slot, n 0). */
+int mcuboot_slots_cut_write(struct mcuboot_slots *s, int slot, uint32_t off, size_t n);
+/* Fault injection. The image slot holds intact stops validating (a signature or hash that
+ * does not verify): its last sector, where the TLVs lie, is garbage from now on, so a boot
+ * refuses it as MCUboot refuses an image whose check fails. The upload cursor is reset.
+ * Returns 0, or SIM_EINVAL when the slot holds no intact image. */
+int mcuboot_slots_fail_validation(struct mcuboot_slots *s, int slot);
+
 /* Reset: MCUboot runs over this state (radio off, bare flash times). Swap modes:
  * mcuboot_swap_boot() on the tags and trailers (cut_at >= 0 cuts power during that step,
  * as there); the running slot stays 0. Direct-xip / RAM-load: mcuboot_xip_boot(), whose
@@ -218,6 +228,12 @@ int mcuboot_slots_image_in(const struct mcuboot_slots *s, int slot);
  * Returns 0 (result in *r), or an error of mcuboot_swap_boot() with a message. */
 int mcuboot_slots_boot(struct mcuboot_slots *s, long cut_at, struct mcuboot_slots_boot_result *r,
                        struct sim_diag *d);
+
+/* What the next boot would copy, without changing anything: the swap steps it would run
+ * (0 in the non-copying modes, or when no swap is pending or the secondary fails
+ * validation) and their flash time in ns (mcuboot_swap_boot_plan()). A cut_at below
+ * *steps loses power inside the swap. Returns 0 or SIM_ERANGE / SIM_ENOMEM (zeros). */
+int mcuboot_slots_boot_plan(const struct mcuboot_slots *s, size_t *steps, int64_t *ns);
 
 /* Flash time (ns) of the last operation of any kind, boot included. */
 static inline int64_t mcuboot_slots_last_op_ns(const struct mcuboot_slots *s)

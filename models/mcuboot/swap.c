@@ -666,34 +666,103 @@ static int scramble_secondary(const struct mcuboot_swap_geom *g, struct mcuboot_
     return 0;
 }
 
+/* The trailer a cut swap resumes from (with its type and size), or NULL: no swap to resume. */
+static const struct mcuboot_trailer *resume_source(const struct mcuboot_swap_geom *g,
+                                                   const struct mcuboot_swap_flash *f,
+                                                   enum mcuboot_trailer_swap *type,
+                                                   uint32_t *swap_size)
+{
+    const struct mcuboot_trailer *src = NULL;
+    if (g->mode == MCUBOOT_SWAP_SCRATCH && f->trailer[X].magic == MCUBOOT_TRAILER_MAGIC_GOOD)
+        src = &f->trailer[X];
+    else if (status_source_primary(g, f))
+        src = &f->trailer[P];
+    if (src == NULL)
+        return NULL;
+    struct mcuboot_trailer_swap_state st;
+    mcuboot_trailer_state(src, &st);
+    if (st.swap_type == MCUBOOT_TRAILER_SWAP_NONE || src->swap_size == MCUBOOT_TRAILER_ERASED_U32)
+        return NULL;
+    *type = (enum mcuboot_trailer_swap)st.swap_type;
+    *swap_size = src->swap_size;
+    return src;
+}
+
+/* The decision table and the swap size of a new swap, without side effects: *type NONE
+ * when nothing is to be done; *intact false when the secondary would fail validation (the
+ * boot then scrambles it instead). */
+static void new_swap(const struct mcuboot_swap_geom *g, const struct mcuboot_swap_flash *f,
+                     enum mcuboot_trailer_swap *type, uint32_t *swap_size, uint32_t *img,
+                     bool *intact)
+{
+    struct mcuboot_trailer_swap_state ps, ss;
+    mcuboot_trailer_state(&f->trailer[P], &ps);
+    mcuboot_trailer_state(&f->trailer[S], &ss);
+    *type = mcuboot_trailer_swap_type(&ps, &ss, g->mode == MCUBOOT_SWAP_OFFSET);
+    *img = 0;
+    *intact = false;
+    if (*type == MCUBOOT_TRAILER_SWAP_NONE)
+        return;
+    /* swap-offset keeps an update at secondary sector 1, the image to revert to at 0. */
+    uint32_t first = g->mode == MCUBOOT_SWAP_OFFSET && *type != MCUBOOT_TRAILER_SWAP_REVERT;
+    *img = mcuboot_swap_image_at(f, S, first);
+    *intact = mcuboot_swap_image_intact(g, f, S, first, *img);
+    /* Overwrite-only FAST erases and copies just what the secondary image covers
+     * (boot_copy_image()); a swap moves the larger of the two images (boot_swap_image()). */
+    uint32_t pri = mcuboot_swap_image_at(f, P, 0);
+    *swap_size = f->img_size[*img];
+    if (g->mode != MCUBOOT_SWAP_OVERWRITE && mcuboot_swap_image_intact(g, f, P, 0, pri) &&
+        f->img_size[pri] > *swap_size)
+        *swap_size = f->img_size[pri];
+}
+
 /* Decide a new swap: the decision table, then validation of the secondary. Stores the type
  * (NONE when nothing is to be done) and the swap size. Returns 0 or a wear-table error. */
 static int decide(const struct mcuboot_swap_geom *g, struct mcuboot_swap_flash *f,
                   struct mcuboot_swap_result *r, enum mcuboot_trailer_swap *type,
                   uint32_t *swap_size)
 {
-    struct mcuboot_trailer_swap_state ps, ss;
-    mcuboot_trailer_state(&f->trailer[P], &ps);
-    mcuboot_trailer_state(&f->trailer[S], &ss);
-    *type = mcuboot_trailer_swap_type(&ps, &ss, g->mode == MCUBOOT_SWAP_OFFSET);
+    uint32_t img;
+    bool intact;
+    new_swap(g, f, type, swap_size, &img, &intact);
     if (*type == MCUBOOT_TRAILER_SWAP_NONE)
         return 0;
-    /* swap-offset keeps an update at secondary sector 1, the image to revert to at 0. */
-    uint32_t first = g->mode == MCUBOOT_SWAP_OFFSET && *type != MCUBOOT_TRAILER_SWAP_REVERT;
-    uint32_t img = mcuboot_swap_image_at(f, S, first);
     r->validated_bytes += img ? f->img_size[img] : 0;
-    if (!mcuboot_swap_image_intact(g, f, S, first, img)) {
+    if (!intact) {
         /* boot_validate_slot() fails: scramble, boot the primary with NONE (loader.c). */
         *type = MCUBOOT_TRAILER_SWAP_NONE;
+        *swap_size = 0;
         return scramble_secondary(g, f, r);
     }
-    /* Overwrite-only FAST erases and copies just what the secondary image covers
-     * (boot_copy_image()); a swap moves the larger of the two images (boot_swap_image()). */
-    uint32_t pri = mcuboot_swap_image_at(f, P, 0);
-    *swap_size = f->img_size[img];
-    if (g->mode != MCUBOOT_SWAP_OVERWRITE && mcuboot_swap_image_intact(g, f, P, 0, pri) &&
-        f->img_size[pri] > *swap_size)
-        *swap_size = f->img_size[pri];
+    return 0;
+}
+
+int mcuboot_swap_boot_plan(const struct mcuboot_swap_geom *g, const struct mcuboot_swap_flash *f,
+                           size_t *steps, int64_t *ns, bool *resume)
+{
+    enum mcuboot_trailer_swap type = MCUBOOT_TRAILER_SWAP_NONE;
+    uint32_t swap_size = 0, img;
+    bool intact = true;
+    *steps = 0;
+    *ns = 0;
+    const struct mcuboot_trailer *src = resume_source(g, f, &type, &swap_size);
+    *resume = src != NULL;
+    if (src == NULL)
+        new_swap(g, f, &type, &swap_size, &img, &intact);
+    if (type == MCUBOOT_TRAILER_SWAP_NONE || !intact)
+        return 0;
+    struct mcuboot_swap_plan p;
+    memset(&p, 0, sizeof(p));
+    int rc = mcuboot_swap_plan_build(&p, g, type, swap_size, NULL);
+    if (rc != 0)
+        return rc;
+    size_t start = 0;
+    if (src != NULL)
+        start = src == &f->trailer[X] ? 0 : resume_point(&p, &f->trailer[P]);
+    for (size_t i = start; i < p.n_steps; i++)
+        *ns += mcuboot_swap_step_ns(g, &p, i);
+    *steps = p.n_steps - start;
+    mcuboot_swap_plan_fini(&p);
     return 0;
 }
 
@@ -709,21 +778,8 @@ int mcuboot_swap_boot(const struct mcuboot_swap_geom *g, struct mcuboot_swap_fla
     memset(r, 0, sizeof(*r));
     memset(&p, 0, sizeof(p));
     r->type = MCUBOOT_TRAILER_SWAP_NONE;
-    const struct mcuboot_trailer *src = NULL;
-    if (g->mode == MCUBOOT_SWAP_SCRATCH && f->trailer[X].magic == MCUBOOT_TRAILER_MAGIC_GOOD)
-        src = &f->trailer[X];
-    else if (status_source_primary(g, f))
-        src = &f->trailer[P];
-    if (src != NULL) {
-        struct mcuboot_trailer_swap_state st;
-        mcuboot_trailer_state(src, &st);
-        if (st.swap_type != MCUBOOT_TRAILER_SWAP_NONE &&
-            src->swap_size != MCUBOOT_TRAILER_ERASED_U32) {
-            type = (enum mcuboot_trailer_swap)st.swap_type;
-            swap_size = src->swap_size;
-            r->resumed = true;
-        }
-    }
+    const struct mcuboot_trailer *src = resume_source(g, f, &type, &swap_size);
+    r->resumed = src != NULL;
     if (!r->resumed) {
         rc = decide(g, f, r, &type, &swap_size);
         if (rc != 0) {

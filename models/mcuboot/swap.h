@@ -232,6 +232,14 @@ uint32_t mcuboot_swap_image_at(const struct mcuboot_swap_flash *f, enum mcuboot_
 int mcuboot_swap_boot(const struct mcuboot_swap_geom *g, struct mcuboot_swap_flash *f, long cut_at,
                       struct mcuboot_swap_result *r, struct sim_diag *d);
 
+/* What the next mcuboot_swap_boot() over f would execute, without changing f: the number
+ * of steps it runs (0 when it swaps nothing: no swap pending, or a secondary that fails
+ * validation and is scrambled), their flash time (ns, validation excluded) and whether it
+ * resumes a cut swap. Used to cut power after a given share of the steps.
+ * Returns 0, or the error of mcuboot_swap_plan_build() (counts zeroed). */
+int mcuboot_swap_boot_plan(const struct mcuboot_swap_geom *g, const struct mcuboot_swap_flash *f,
+                           size_t *steps, int64_t *ns, bool *resume);
+
 /* Name of a mode ("overwrite-only", "swap-scratch", "swap-move", "swap-offset"). */
 const char *mcuboot_swap_mode_name(enum mcuboot_swap_mode m);
 

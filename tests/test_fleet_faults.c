@@ -1,0 +1,518 @@
+/* tests/test_fleet_faults.c - injected faults at the device level (models/fleet/device.h
+ * "Faults"), per fault and per MCUboot mode, through a whole world: every device must end
+ * on a valid image (old or new, the one each mode and fault implies) or, where the mode
+ * cannot revert, be reported bricked. Also the host-side inputs: a client started by the
+ * world, a host that leaves and a new session that resumes. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "models/fleet/world.h"
+#include "sim/engine.h"
+#include "sim/error.h"
+
+#define KIB        1024u
+#define IMAGE_SIZE (256u * KIB)
+#define FACTORY    0u
+#define UPDATE     1u
+#define MS(x)      ((int64_t)(x)*1000000LL)
+#define SEC(x)     ((int64_t)(x)*1000000000LL)
+
+struct rig {
+    struct sim_engine *e;
+    struct fleet_world *w;
+    struct fleet_device *dev;
+    struct fleet_device_faults f;
+};
+
+struct setup {
+    enum mcuboot_slots_mode mode;
+    uint32_t faults; /* FLEET_FAULTS_* */
+    enum client_dfu_mode client_mode;
+    uint32_t attempts;
+    int64_t start_ns;
+    void (*tweak)(struct fleet_device_faults *f);
+};
+
+/* One nRF52840 DK device, Device Manager (Android) with up to `attempts` attempts 5 s
+ * apart, a 256 KiB update over a 248 KiB factory image, the faults of s applied. */
+static void rig_up(struct rig *r, const struct setup *s)
+{
+    struct sim_diag d;
+    sim_diag_init(&d);
+    r->e = sim_engine_new(0);
+    assert_non_null(r->e);
+    r->w = fleet_world_new(r->e, NULL, 42);
+    assert_non_null(r->w);
+    uint32_t idx;
+    const struct mcuboot_image_version v1 = {1, 0, 0, 0}, v2 = {2, 0, 0, 0};
+    assert_int_equal(fleet_world_image_add(r->w, IMAGE_SIZE - 8 * KIB, &v1, &idx, &d), 0);
+    assert_int_equal(idx, FACTORY);
+    assert_int_equal(fleet_world_image_add(r->w, IMAGE_SIZE, &v2, &idx, &d), 0);
+    assert_int_equal(idx, UPDATE);
+    struct fleet_group_cfg g = {
+        .name = "g", .board = FLASH_MAP_NRF52840DK, .mode = s->mode, .count = 1};
+    fleet_device_cfg_default(&g.dev);
+    g.dev.factory_image = FACTORY;
+    g.dev.update_image = UPDATE;
+    g.dev.client.swap_wait = SEC(10);
+    g.dev.client.mode = s->client_mode;
+    g.dev.client.attempts = s->attempts ? s->attempts : 1;
+    g.dev.client.retry_delay = SEC(5);
+    g.dev.start_ns = s->start_ns;
+    uint32_t first;
+    int rc = fleet_world_group_add(r->w, &g, &first, &d);
+    if (rc != 0)
+        fprintf(stderr, "%s", d.text);
+    assert_int_equal(rc, 0);
+    /* devices exist from the start (powered on at 0): the faults apply from then on */
+    assert_int_equal(fleet_world_start(r->w), 0);
+    r->dev = fleet_world_device(r->w, first);
+    fleet_device_faults_default(&r->f);
+    if (s->tweak != NULL)
+        s->tweak(&r->f);
+    assert_int_equal(fleet_device_faults_set(r->dev, &r->f, s->faults, 0), 0);
+}
+
+static enum sim_stop rig_run(struct rig *r, int64_t until)
+{
+    enum sim_stop why;
+    assert_int_equal(sim_engine_run(r->e, until, &why), 0);
+    assert_int_equal(fleet_world_error(r->w), 0);
+    return why;
+}
+
+static void rig_down(struct rig *r)
+{
+    fleet_world_free(r->w);
+    sim_engine_free(r->e);
+}
+
+static const struct fleet_device_attempt *last_attempt(const struct fleet_device *dev)
+{
+    const struct fleet_device_attempt *l = NULL;
+    for (uint32_t i = 0; fleet_device_attempt_get(dev, i) != NULL; i++)
+        l = fleet_device_attempt_get(dev, i);
+    assert_non_null(l);
+    return l;
+}
+
+/* The device runs `image` from its primary (swap modes) or active slot, confirmed, in APP. */
+static void assert_runs(const struct fleet_device *dev, uint32_t image)
+{
+    const struct fleet_device_stats *st = fleet_device_stats_get(dev);
+    assert_int_equal(fleet_device_state_get(dev), FLEET_DEV_APP);
+    assert_int_equal(st->running_image, (int)image);
+    assert_false(st->bricked);
+    const struct mcuboot_slots *sl = fleet_device_slots(dev);
+    int slot = sl->cfg->mode >= MCUBOOT_SLOTS_DIRECT_XIP ? sl->active : 0;
+    assert_int_equal(mcuboot_slots_image_in(sl, slot), (int)image);
+    assert_true(fleet_device_confirmed(dev));
+}
+
+static const char *mode_name(enum mcuboot_slots_mode m)
+{
+    static const char *const n[MCUBOOT_SLOTS_MODE_COUNT] = {
+        "overwrite-only", "swap-scratch",      "swap-move", "swap-offset",
+        "direct-xip",     "direct-xip-revert", "ram-load",  "ram-load-revert"};
+    return n[m];
+}
+
+/* ------------------------------------------------------------------------------------
+ * No fault: the faults API with no bit set changes nothing (the same run as without it).
+ * ------------------------------------------------------------------------------------ */
+static void no_fault_updates(void **state)
+{
+    (void)state;
+    struct rig r;
+    struct setup s = {.mode = MCUBOOT_SLOTS_SWAP_MOVE};
+    rig_up(&r, &s);
+    assert_int_equal(rig_run(&r, SEC(600)), SIM_STOP_EMPTY);
+    assert_runs(r.dev, UPDATE);
+    const struct fleet_device_stats *st = fleet_device_stats_get(r.dev);
+    assert_int_equal(st->n_power_losses, 0);
+    assert_int_equal(st->n_crashes, 0);
+    const char *o;
+    assert_true(fleet_device_client_done(r.dev, &o));
+    assert_string_equal(o, "updated");
+    rig_down(&r);
+}
+
+/* ------------------------------------------------------------------------------------
+ * power-loss during upload: the power fails as the SMP server writes the chunk that
+ * reaches 50 % of the image; the attempt fails (the link is lost), the device boots its
+ * old image again (nothing was pending), the client's next attempt uploads again and the
+ * device ends updated. The cut write left garbage: the old image kept running meanwhile.
+ * ------------------------------------------------------------------------------------ */
+static void power_loss_upload_then_retry_updates(void **state)
+{
+    (void)state;
+    static const enum mcuboot_slots_mode modes[] = {
+        MCUBOOT_SLOTS_SWAP_MOVE, MCUBOOT_SLOTS_SWAP_SCRATCH, MCUBOOT_SLOTS_OVERWRITE,
+        MCUBOOT_SLOTS_DIRECT_XIP_REVERT};
+    for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
+        struct rig r;
+        struct setup s = {.mode = modes[i], .faults = FLEET_FAULTS_POWER_UPLOAD, .attempts = 3};
+        fprintf(stderr, "mode %s\n", mode_name(modes[i]));
+        rig_up(&r, &s);
+        rig_run(&r, SEC(900));
+        const struct fleet_device_stats *st = fleet_device_stats_get(r.dev);
+        assert_int_equal(st->n_power_losses, 1);
+        assert_int_equal(st->n_swap_cuts, 0);
+        assert_true(st->n_attempts >= 2);
+        const struct fleet_device_attempt *a0 = fleet_device_attempt_get(r.dev, 0);
+        /* lost mid-upload: the chunk's response timeout or the drop ends it */
+        assert_string_not_equal(a0->a.outcome, "updated");
+        assert_int_equal(a0->a.reset_ns, RECORDER_NONE);
+        assert_true(a0->a.upload_end_ns == RECORDER_NONE);
+        assert_string_equal(last_attempt(r.dev)->a.outcome, "updated");
+        assert_runs(r.dev, UPDATE);
+        assert_int_equal(st->n_boots, 3); /* power on, after the loss, after the test reset */
+        rig_down(&r);
+    }
+}
+
+/* ------------------------------------------------------------------------------------
+ * power-loss during the swap, every copying mode: the power fails after half of MCUboot's
+ * steps; at the next boot MCUboot resumes the swap from its status (overwrite-only: copies
+ * again while the secondary is intact) and the update runs.
+ * EVIDENCE-OF: mcuboot.md §7 a swap interrupted by a reset resumes from the status area
+ * ------------------------------------------------------------------------------------ */
+static void power_loss_swap_resumes(void **state)
+{
+    (void)state;
+    static const enum mcuboot_slots_mode modes[] = {
+        MCUBOOT_SLOTS_OVERWRITE, MCUBOOT_SLOTS_SWAP_SCRATCH, MCUBOOT_SLOTS_SWAP_MOVE,
+        MCUBOOT_SLOTS_SWAP_OFFSET};
+    for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
+        struct rig r;
+        struct setup s = {.mode = modes[i], .faults = FLEET_FAULTS_POWER_SWAP, .attempts = 2};
+        fprintf(stderr, "mode %s\n", mode_name(modes[i]));
+        rig_up(&r, &s);
+        rig_run(&r, SEC(900));
+        const struct fleet_device_stats *st = fleet_device_stats_get(r.dev);
+        assert_int_equal(st->n_power_losses, 1);
+        assert_int_equal(st->n_swap_cuts, 1);
+        assert_int_equal(st->n_swaps, 1); /* the resumed swap */
+        assert_int_equal(st->n_boots, 3); /* power on, cut swap, resumed swap */
+        assert_runs(r.dev, UPDATE);
+        assert_string_equal(fleet_device_outcome(r.dev), "updated");
+        /* the cut boot and the resumed one: off for 1 s between them */
+        assert_true(st->swap_start_ns - st->boot_ns == 0);
+        rig_down(&r);
+    }
+}
+
+/* ------------------------------------------------------------------------------------
+ * power-loss at random (mean 8 s, far shorter than one DFU): the device takes several
+ * losses, in the application and in MCUboot, and still ends on a valid image; the losses
+ * stop when the client's run is over (the engine runs dry); two runs draw the same times.
+ * ------------------------------------------------------------------------------------ */
+static void random_mean_8s(struct fleet_device_faults *f)
+{
+    f->mean_ns = SEC(8);
+}
+
+static void power_loss_random_ends_valid_and_stops(void **state)
+{
+    (void)state;
+    static const enum mcuboot_slots_mode modes[] = {
+        MCUBOOT_SLOTS_SWAP_MOVE, MCUBOOT_SLOTS_SWAP_SCRATCH, MCUBOOT_SLOTS_DIRECT_XIP_REVERT};
+    for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
+        uint32_t losses[2];
+        int64_t end[2];
+        for (int run = 0; run < 2; run++) {
+            struct rig r;
+            struct setup s = {.mode = modes[i],
+                              .faults = FLEET_FAULTS_POWER_RANDOM,
+                              .attempts = 40,
+                              .tweak = random_mean_8s};
+            rig_up(&r, &s);
+            assert_int_equal(rig_run(&r, SEC(24 * 3600)), SIM_STOP_EMPTY);
+            const struct fleet_device_stats *st = fleet_device_stats_get(r.dev);
+            fprintf(stderr, "mode %s: %u power losses (%u in a swap), %u attempts, %s\n",
+                    mode_name(modes[i]), st->n_power_losses, st->n_swap_cuts, st->n_attempts,
+                    fleet_device_outcome(r.dev));
+            assert_true(st->n_power_losses >= 2);
+            assert_true(fleet_device_client_done(r.dev, NULL));
+            assert_int_not_equal(fleet_device_state_get(r.dev), FLEET_DEV_DEAD);
+            uint32_t img = (uint32_t)st->running_image;
+            assert_true(img == FACTORY || img == UPDATE);
+            assert_runs(r.dev, img);
+            losses[run] = st->n_power_losses;
+            end[run] = sim_engine_now(r.e);
+            rig_down(&r);
+        }
+        assert_int_equal(losses[0], losses[1]);
+        assert_int_equal(end[0], end[1]);
+    }
+}
+
+/* ------------------------------------------------------------------------------------
+ * bad-image crash: the new image crashes 2 s after it starts and never confirms itself.
+ * Modes that revert end on the old image (swap TEST: revert swap; direct-xip-revert:
+ * the other slot); modes that cannot end bricked (DEAD), a result, not a failure.
+ * ------------------------------------------------------------------------------------ */
+static const struct {
+    const char *name;
+    enum mcuboot_slots_mode mode;
+    enum client_dfu_mode client_mode;
+    bool bricked;
+} crash_cases[] = {
+    {"swap-move test reverts", MCUBOOT_SLOTS_SWAP_MOVE, CLIENT_DFU_MODE_TEST_AND_CONFIRM, false},
+    {"swap-scratch test reverts", MCUBOOT_SLOTS_SWAP_SCRATCH, CLIENT_DFU_MODE_TEST_AND_CONFIRM,
+     false},
+    {"swap-offset test reverts", MCUBOOT_SLOTS_SWAP_OFFSET, CLIENT_DFU_MODE_TEST_AND_CONFIRM,
+     false},
+    {"direct-xip-revert falls back", MCUBOOT_SLOTS_DIRECT_XIP_REVERT,
+     CLIENT_DFU_MODE_TEST_AND_CONFIRM, false},
+    {"swap-move confirm-only bricks", MCUBOOT_SLOTS_SWAP_MOVE, CLIENT_DFU_MODE_CONFIRM_ONLY, true},
+    {"overwrite-only bricks", MCUBOOT_SLOTS_OVERWRITE, CLIENT_DFU_MODE_TEST_AND_CONFIRM, true},
+    {"direct-xip bricks", MCUBOOT_SLOTS_DIRECT_XIP, CLIENT_DFU_MODE_TEST_AND_CONFIRM, true},
+};
+
+static void bad_image_crash_reverts_or_bricks(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < sizeof(crash_cases) / sizeof(crash_cases[0]); i++) {
+        fprintf(stderr, "case: %s\n", crash_cases[i].name);
+        struct rig r;
+        struct setup s = {.mode = crash_cases[i].mode,
+                          .faults = FLEET_FAULTS_BAD_IMAGE,
+                          .client_mode = crash_cases[i].client_mode};
+        rig_up(&r, &s);
+        assert_int_equal(rig_run(&r, SEC(3600)), SIM_STOP_EMPTY);
+        const struct fleet_device_stats *st = fleet_device_stats_get(r.dev);
+        assert_true(st->ran_update);
+        assert_true(st->n_crashes >= 1);
+        assert_true(fleet_device_client_done(r.dev, NULL));
+        if (crash_cases[i].bricked) {
+            assert_int_equal(fleet_device_state_get(r.dev), FLEET_DEV_DEAD);
+            assert_true(st->bricked);
+            assert_int_equal(st->n_crashes, 1); /* the second run of the image is the end */
+            assert_string_equal(fleet_device_outcome(r.dev), "dead");
+        } else {
+            assert_runs(r.dev, FACTORY);
+            assert_int_equal(st->n_crashes, 1);
+            assert_int_equal(st->n_reverts, 1);
+            assert_string_equal(fleet_device_outcome(r.dev), "reverted");
+            /* the update never got confirmed: the client's confirm was refused */
+            assert_int_equal(st->updated_ns, RECORDER_NONE);
+        }
+        rig_down(&r);
+    }
+}
+
+/* ------------------------------------------------------------------------------------
+ * bad-image invalid: the uploaded image fails MCUboot's validation. Swap modes: no swap,
+ * the secondary is scrambled (erased), the old image keeps running; direct-xip-revert:
+ * the slot is not booted.
+ * EVIDENCE-OF: mcuboot.md boot_validate_slot() failing erases the secondary (loader.c)
+ * ------------------------------------------------------------------------------------ */
+static void invalid(struct fleet_device_faults *f)
+{
+    f->bad_image = FLEET_BAD_IMAGE_INVALID;
+}
+
+static void bad_image_invalid_is_refused(void **state)
+{
+    (void)state;
+    static const enum mcuboot_slots_mode modes[] = {
+        MCUBOOT_SLOTS_SWAP_MOVE, MCUBOOT_SLOTS_SWAP_OFFSET, MCUBOOT_SLOTS_OVERWRITE,
+        MCUBOOT_SLOTS_DIRECT_XIP_REVERT, MCUBOOT_SLOTS_DIRECT_XIP};
+    for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
+        fprintf(stderr, "mode %s\n", mode_name(modes[i]));
+        struct rig r;
+        struct setup s = {.mode = modes[i], .faults = FLEET_FAULTS_BAD_IMAGE, .tweak = invalid};
+        rig_up(&r, &s);
+        assert_int_equal(rig_run(&r, SEC(3600)), SIM_STOP_EMPTY);
+        const struct fleet_device_stats *st = fleet_device_stats_get(r.dev);
+        assert_int_equal(st->n_invalid, 1);
+        assert_false(st->ran_update);
+        assert_int_equal(st->n_crashes, 0);
+        assert_runs(r.dev, FACTORY);
+        if (modes[i] < MCUBOOT_SLOTS_DIRECT_XIP) {
+            assert_int_equal(st->n_swaps, 0);
+            assert_int_equal(mcuboot_slots_image_in(fleet_device_slots(r.dev), 1),
+                             MCUBOOT_SLOTS_NONE);
+        } else {
+            assert_int_equal(fleet_device_slots(r.dev)->active, 0);
+        }
+        rig_down(&r);
+    }
+}
+
+/* ------------------------------------------------------------------------------------
+ * never-confirm: the new image runs but every confirm answers an error (the client's
+ * attempt fails at its confirm); 60 s after it started the device is reset and MCUboot
+ * reverts (swap TEST) or falls back (direct-xip-revert). One reset only.
+ * ------------------------------------------------------------------------------------ */
+static void reset_after_60s(struct fleet_device_faults *f)
+{
+    f->reset_after_ns = SEC(60);
+}
+
+static void never_confirm_reverts_after_reset(void **state)
+{
+    (void)state;
+    static const enum mcuboot_slots_mode modes[] = {
+        MCUBOOT_SLOTS_SWAP_MOVE, MCUBOOT_SLOTS_SWAP_SCRATCH, MCUBOOT_SLOTS_DIRECT_XIP_REVERT};
+    for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
+        fprintf(stderr, "mode %s\n", mode_name(modes[i]));
+        struct rig r;
+        struct setup s = {
+            .mode = modes[i], .faults = FLEET_FAULTS_NEVER_CONFIRM, .tweak = reset_after_60s};
+        rig_up(&r, &s);
+        assert_int_equal(rig_run(&r, SEC(3600)), SIM_STOP_EMPTY);
+        const struct fleet_device_stats *st = fleet_device_stats_get(r.dev);
+        const struct fleet_device_attempt *l = last_attempt(r.dev);
+        assert_string_equal(l->a.outcome, "failed");
+        assert_int_not_equal(l->smp_rc, RECORDER_NONE); /* the confirm's error */
+        assert_int_equal(st->n_fault_resets, 1);
+        assert_true(st->ran_update);
+        assert_int_equal(st->updated_ns, RECORDER_NONE);
+        assert_runs(r.dev, FACTORY);
+        assert_string_equal(fleet_device_outcome(r.dev), "reverted");
+        /* the revert boot came 60 s after the update's application started */
+        assert_int_equal(st->n_boots, 3);
+        rig_down(&r);
+    }
+}
+
+/* ------------------------------------------------------------------------------------
+ * link-degrade: the loss per PDU ramps from 0 to 30 % over the first second (before the
+ * client starts); the link loses PDUs (none without the fault), the LL
+ * retransmits them and the DFU still completes, later than without the fault.
+ * ------------------------------------------------------------------------------------ */
+static void degrade_fast(struct fleet_device_faults *f)
+{
+    f->degrade_from_ns = SEC(0);
+    f->degrade_over_ns = SEC(1);
+}
+
+static void link_degrade_loses_pdus_and_slows(void **state)
+{
+    (void)state;
+    int64_t end[2];
+    uint64_t lost[2], pdus[2];
+    for (int k = 0; k < 2; k++) {
+        struct rig r;
+        struct setup s = {.mode = MCUBOOT_SLOTS_SWAP_MOVE,
+                          .faults = k ? FLEET_FAULTS_LINK_DEGRADE : 0,
+                          .tweak = degrade_fast};
+        rig_up(&r, &s);
+        rig_run(&r, SEC(3600));
+        assert_runs(r.dev, UPDATE);
+        lost[k] = fleet_device_link(r.dev)->stats.n_lost;
+        pdus[k] =
+            fleet_device_link(r.dev)->stats.n_pdus[0] + fleet_device_link(r.dev)->stats.n_pdus[1];
+        end[k] = last_attempt(r.dev)->a.end_ns;
+        fprintf(stderr, "degrade %d: %llu PDUs lost of %llu, DFU ends at %.3f s\n", k,
+                (unsigned long long)lost[k], (unsigned long long)pdus[k], end[k] / 1e9);
+        rig_down(&r);
+    }
+    assert_int_equal(lost[0], 0);
+    assert_true(lost[1] > pdus[1] / 5); /* n_lost counts empty (ack) PDUs too */
+    assert_true(end[1] > end[0]);
+}
+
+/* ------------------------------------------------------------------------------------
+ * start_ns < 0: the client waits for fleet_device_client_start. The host leaves in the
+ * middle of the upload: the attempt ends "host left", the link goes down and stays down;
+ * a new session later resumes the upload where img_mgmt kept it and updates.
+ * ------------------------------------------------------------------------------------ */
+static void host_leaves_and_new_session_resumes(void **state)
+{
+    (void)state;
+    struct rig r;
+    struct setup s = {.mode = MCUBOOT_SLOTS_SWAP_MOVE, .start_ns = -1};
+    rig_up(&r, &s);
+    rig_run(&r, SEC(30));
+    const struct fleet_device_stats *st = fleet_device_stats_get(r.dev);
+    assert_int_equal(client_dfu_state_get(fleet_device_client(r.dev)), CLIENT_DFU_IDLE);
+    assert_int_equal(st->n_attempts, 0);
+    assert_false(fleet_device_client_done(r.dev, NULL));
+
+    assert_int_equal(fleet_device_client_start(r.dev, SEC(30)), 0);
+    rig_run(&r, SEC(33)); /* mid-upload */
+    assert_int_equal(client_dfu_state_get(fleet_device_client(r.dev)), CLIENT_DFU_UPLOAD);
+    assert_int_equal(fleet_device_host_leave(r.dev, SEC(33)), 0);
+    assert_int_equal(st->n_attempts, 1);
+    const struct fleet_device_attempt *a = fleet_device_attempt_get(r.dev, 0);
+    assert_string_equal(a->a.outcome, "failed");
+    assert_string_equal(a->a.error, "host left");
+    assert_int_equal(a->a.end_ns, SEC(33));
+    const char *o;
+    assert_true(fleet_device_client_done(r.dev, &o));
+    assert_string_equal(o, "failed");
+    assert_int_equal(client_dfu_inflight_get(fleet_device_client(r.dev)), 0);
+    uint64_t bytes0 = (uint64_t)a->a.bytes;
+    uint32_t id0 = a->a.attempt_id; /* a is valid until the next attempt ends */
+
+    /* nobody reconnects: the link stays down, nothing else happens */
+    assert_int_equal(rig_run(&r, SEC(600)), SIM_STOP_EMPTY);
+    assert_int_equal(ble_link_state_get(fleet_device_link(r.dev)), BLE_LINK_DISCONNECTED);
+    assert_int_equal(st->n_attempts, 1);
+    assert_int_equal(st->running_image, FACTORY);
+
+    /* a new session resumes the upload (img_mgmt kept its offset across the disconnect) */
+    int64_t t = sim_engine_now(r.e);
+    assert_int_equal(fleet_device_client_start(r.dev, t), 0);
+    rig_run(&r, t + SEC(600));
+    assert_int_equal(st->n_attempts, 2);
+    const struct fleet_device_attempt *b = fleet_device_attempt_get(r.dev, 1);
+    assert_string_equal(b->a.outcome, "updated");
+    assert_int_equal(b->a.attempt_id, id0 + 1);
+    assert_true(bytes0 > 0);
+    assert_true((uint64_t)b->a.bytes < IMAGE_SIZE - bytes0 / 2); /* resumed, not from 0 */
+    assert_true(fleet_device_client_done(r.dev, &o));
+    assert_string_equal(o, "updated");
+    assert_runs(r.dev, UPDATE);
+    rig_down(&r);
+}
+
+/* ------------------------------------------------------------------------------------
+ * Bad parameters are refused and leave the device unchanged.
+ * ------------------------------------------------------------------------------------ */
+static void faults_set_checks_parameters(void **state)
+{
+    (void)state;
+    struct rig r;
+    struct setup s = {.mode = MCUBOOT_SLOTS_SWAP_MOVE};
+    rig_up(&r, &s);
+    struct fleet_device_faults f;
+    fleet_device_faults_default(&f);
+    f.upload_at = 0;
+    assert_int_equal(fleet_device_faults_set(r.dev, &f, FLEET_FAULTS_POWER_UPLOAD, 0), SIM_EINVAL);
+    fleet_device_faults_default(&f);
+    f.swap_at = 1.0;
+    assert_int_equal(fleet_device_faults_set(r.dev, &f, FLEET_FAULTS_POWER_SWAP, 0), SIM_EINVAL);
+    fleet_device_faults_default(&f);
+    assert_int_equal(fleet_device_faults_set(r.dev, &f, 1u << 12, 0), SIM_EINVAL);
+    assert_int_equal(fleet_device_faults_set(r.dev, &f, FLEET_FAULTS_TWO_SOURCES, 0), SIM_EINVAL);
+    rig_run(&r, SEC(600));
+    assert_runs(r.dev, UPDATE);
+    rig_down(&r);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(no_fault_updates),
+        cmocka_unit_test(power_loss_upload_then_retry_updates),
+        cmocka_unit_test(power_loss_swap_resumes),
+        cmocka_unit_test(power_loss_random_ends_valid_and_stops),
+        cmocka_unit_test(bad_image_crash_reverts_or_bricks),
+        cmocka_unit_test(bad_image_invalid_is_refused),
+        cmocka_unit_test(never_confirm_reverts_after_reset),
+        cmocka_unit_test(link_degrade_loses_pdus_and_slows),
+        cmocka_unit_test(host_leaves_and_new_session_resumes),
+        cmocka_unit_test(faults_set_checks_parameters),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
