@@ -370,9 +370,12 @@ static void test_departure_leaves_the_active_devices_and_requeues_them_in_front(
 }
 
 /* Run gateway 0 (phone) for `horizon`; sessions land in f->sessions. */
+/* One device that never finishes keeps the phone coming back (a phone nobody waits for is
+ * dormant). */
 static void run_phone(struct fake *f, int64_t horizon)
 {
     step(f, 0, FLEET_GATEWAY_IN_START, 0, 0);
+    step(f, 0, FLEET_GATEWAY_IN_REQUEST, 9, 0);
     while (f->armed[0] && f->timer_at[0] <= horizon)
         fire(f, 0);
 }
@@ -431,6 +434,29 @@ static void test_sessions_match_the_poisson_rate(void **state)
     }
 }
 
+/* A phone with nobody waiting arms no arrival (the run can end); a request wakes it, and
+ * once its queue is empty again it goes dormant after the departure. */
+static void test_a_phone_nobody_waits_for_is_dormant(void **state)
+{
+    (void)state;
+    struct fake *f = fake_new(16);
+    struct fleet_population_dist dwell = dist_fixed(10 * MIN);
+    struct fleet_gateway_cfg cfg = cfg_sessions(1, 30 * MIN, &dwell);
+    gw_init(f, 0, &cfg, 7, 100);
+    step(f, 0, FLEET_GATEWAY_IN_START, 0, 0);
+    assert_false(f->armed[0]);
+    step(f, 0, FLEET_GATEWAY_IN_REQUEST, 5, HOUR);
+    assert_true(f->armed[0]);
+    assert_true(f->timer_at[0] >= HOUR);
+    int64_t arrival = fire(f, 0);
+    assert_int_equal(fleet_gateway_state_get(&f->g[0]), FLEET_GATEWAY_ST_PRESENT);
+    assert_int_equal(fleet_gateway_active_at(&f->g[0], 0), 5);
+    step(f, 0, FLEET_GATEWAY_IN_DONE, 5, arrival + MIN);
+    assert_int_equal(fire(f, 0), arrival + 10 * MIN); /* the departure */
+    assert_false(f->armed[0]);
+    fake_free(f, 1);
+}
+
 /* ---- determinism --------------------------------------------------------------------------- */
 
 #define DET_N 200
@@ -451,6 +477,7 @@ static void sessions_of(uint64_t seed, uint64_t entity, const struct fleet_popul
     struct fleet_gateway_cfg cfg = cfg_sessions(1, 30 * MIN, dw);
     gw_init(f, 0, &cfg, seed, entity);
     step(f, 0, FLEET_GATEWAY_IN_START, 0, 0);
+    step(f, 0, FLEET_GATEWAY_IN_REQUEST, 9, 0);
     while (f->n_sessions < DET_N)
         fire(f, 0);
     memcpy(out, f->sessions, DET_N * sizeof(*out));
@@ -483,6 +510,8 @@ static void test_sessions_depend_only_on_seed_and_gateway_entity(void **state)
     gw_init(f, 1, &cfg1, 7, 555);
     step(f, 1, FLEET_GATEWAY_IN_START, 0, 0);
     step(f, 0, FLEET_GATEWAY_IN_START, 0, 0);
+    step(f, 1, FLEET_GATEWAY_IN_REQUEST, 10, 0);
+    step(f, 0, FLEET_GATEWAY_IN_REQUEST, 9, 0);
     size_t n0 = 0;
     while (n0 < DET_N) {
         uint32_t i = f->timer_at[1] < f->timer_at[0] ? 1 : 0;
@@ -733,6 +762,7 @@ int main(void)
         cmocka_unit_test(test_devices_are_served_first_come_first_served),
         cmocka_unit_test(test_departure_leaves_the_active_devices_and_requeues_them_in_front),
         cmocka_unit_test(test_sessions_match_the_poisson_rate),
+        cmocka_unit_test(test_a_phone_nobody_waits_for_is_dormant),
         cmocka_unit_test(test_sessions_depend_only_on_seed_and_gateway_entity),
         cmocka_unit_test(test_unexpected_late_and_stale_inputs_change_nothing),
         cmocka_unit_test(test_cfg_validation_names_the_field_and_the_range),

@@ -50,8 +50,8 @@ static void stop_client(struct fleet_world *w, uint32_t dev, int64_t now)
 }
 
 /* One input to gateway gw; then its active links share its radio. */
-static void gw_step(struct fleet_world *w, uint32_t gw, enum fleet_gateway_input in,
-                    uint32_t arg, int64_t now)
+static void gw_step(struct fleet_world *w, uint32_t gw, enum fleet_gateway_input in, uint32_t arg,
+                    int64_t now)
 {
     struct fleet_gateway *g = &w->dp.gw[gw];
     world_fail(w, fleet_gateway_step(g, in, &arg, now));
@@ -137,7 +137,7 @@ static void gx_session(void *env, const struct fleet_gateway_session *s)
     struct fleet_world *w = env;
     if (w->rec == NULL)
         return;
-    struct recorder_session r = {s->gateway, s->index,     s->start_ns, s->end_ns,
+    struct recorder_session r = {s->gateway,   s->index,  s->start_ns, s->end_ns,
                                  s->connected, s->served, s->left};
     world_fail(w, recorder_session_emit(w->rec, &r));
 }
@@ -236,9 +236,10 @@ int fleet_world_gateways_add(struct fleet_world *w, const struct fleet_world_gat
         uint64_t other = dp->kinds[k].cfg.serves != 0 ? dp->kinds[k].cfg.serves : ~0ULL;
         uint64_t both = serves & other & (w->n_groups < 64 ? (1ULL << w->n_groups) - 1 : ~0ULL);
         if (both != 0) {
-            sim_diag_add(d, "gateways %s and %s both serve group %s: a group has one kind of "
-                         "gateway", dp->kinds[k].cfg.name, g->name,
-                         w->groups[__builtin_ctzll(both)].cfg.name);
+            sim_diag_add(d,
+                         "gateways %s and %s both serve group %s: a group has one kind of "
+                         "gateway",
+                         dp->kinds[k].cfg.name, g->name, w->groups[__builtin_ctzll(both)].cfg.name);
             return SIM_EINVAL;
         }
     }
@@ -290,8 +291,7 @@ static int gateways_start(struct fleet_world *w, const uint64_t *entity)
     dp->gw_kind = sim_engine_kind_add(w->e, on_gateway, w, "gateway");
     if (dp->gw_kind < 0)
         return SIM_ENOMEM;
-    dp->gw_cx = (struct fleet_gateway_ctx){w, gx_connect, gx_leave, gx_timer_arm, gx_session,
-                                           NULL};
+    dp->gw_cx = (struct fleet_gateway_ctx){w, gx_connect, gx_leave, gx_timer_arm, gx_session, NULL};
     for (uint32_t id = 0; id < w->n_devs; id++)
         dp->gw_of[id] = FLEET_GATEWAY_NONE;
     int64_t now = sim_engine_now(w->e);
@@ -304,9 +304,9 @@ static int gateways_start(struct fleet_world *w, const uint64_t *entity)
             n_served += (uint32_t)(serves >> w->dev_group[id] & 1);
         for (uint32_t id = 0; id < w->n_devs; id++)
             if (serves >> w->dev_group[id] & 1)
-                dp->gw_of[id] = gk->first + fleet_gateway_assign(gk->cfg.assignment, w->seed,
-                                                                 entity[id], idx++, n_served,
-                                                                 gk->cfg.count);
+                dp->gw_of[id] =
+                    gk->first + fleet_gateway_assign(gk->cfg.assignment, w->seed, entity[id], idx++,
+                                                     n_served, gk->cfg.count);
         for (uint32_t i = 0; i < gk->cfg.count; i++) {
             uint32_t gw = gk->first + i;
             int rc = sim_engine_timer_new(w->e, &dp->gw_timer[gw]);

@@ -222,9 +222,15 @@ static int64_t to_ns(double x)
     return (int64_t)llround(x < MAX_DRAW_NS ? x : MAX_DRAW_NS);
 }
 
-/* The next session starts an Exp(arrival_mean) gap after now (Poisson arrivals). */
+/* The next session starts an Exp(arrival_mean) gap after now (Poisson arrivals). A phone
+ * nobody waits for is dormant: no arrival is armed until a REQUEST comes, which then draws
+ * the gap from its own time. Exponential gaps are memoryless, so the time from a request
+ * to the next arrival has the same distribution either way, and a run whose devices are
+ * all done ends instead of simulating visits forever. */
 static void arm_arrival(struct fleet_gateway *g, int64_t now)
 {
+    if (g->q_n == 0)
+        return;
     gsl_rng view;
     double gap = gsl_ran_exponential(sim_rng_gsl(&g->gap_rng, &view), (double)g->cfg.arrival_mean);
     arm(g, now + to_ns(gap));
@@ -295,6 +301,8 @@ static int on_request(struct fleet_gateway *g, uint32_t dev, int64_t now)
     if (rc)
         return rc;
     q_push_back(g, dev);
+    if (g->state == FLEET_GATEWAY_ST_ABSENT && g->timer_at < 0)
+        arm_arrival(g, now); /* a dormant phone wakes */
     fill(g, now); /* present with a free link: the queue was empty, so dev goes at once */
     return 0;
 }
@@ -414,7 +422,7 @@ void fleet_gateway_check(const struct fleet_gateway *g)
         assert(g->n_active == g->cfg.links || g->q_n == 0); /* 3 */
     if (g->state == FLEET_GATEWAY_ST_IDLE || g->cfg.availability == FLEET_GATEWAY_ALWAYS)
         assert(g->timer_at < 0); /* 5 */
-    else
+    else if (g->state == FLEET_GATEWAY_ST_PRESENT || g->q_n > 0)
         assert(g->timer_at >= 0);
     assert(g->q_n + g->n_active <= g->q_cap || (g->q_cap == 0 && g->n_active == 0)); /* 6 */
     assert(g->st.active == g->n_active && g->st.queued == g->q_n);

@@ -32,6 +32,7 @@
  *
  *   IDLE --START--> PRESENT (ALWAYS; connects queued devices) | ABSENT (SESSIONS; arms the
  *        first arrival)
+ *   ABSENT, queue empty (dormant) --REQUEST--> queued; the next arrival is armed from now
  *   ABSENT --TIMER (arrival)--> PRESENT: draws the dwell, arms the departure, connects
  *        queued devices from the front while a link is free
  *   PRESENT --TIMER (departure, SESSIONS)--> ABSENT: leave() for every active device, in
@@ -53,7 +54,9 @@
  *   3. PRESENT => active == links or the queue is empty (no link idles while a device
  *      waits).
  *   4. every device is in at most one place: the queue or the active set, once.
- *   5. SESSIONS and not IDLE => exactly one timer armed; ALWAYS => none.
+ *   5. SESSIONS, PRESENT or with devices queued => one timer armed; ALWAYS or IDLE =>
+ *      none. An ABSENT phone with an empty queue is dormant (no arrival armed): the next
+ *      REQUEST draws the gap from its own time, which exponential gaps make equivalent.
  *   6. queue capacity >= queued + active, so a departure never allocates.
  *
  * Memory: the struct (344 B on x86-64, the active set inline) plus a ring of 4-byte ids that

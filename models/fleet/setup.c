@@ -98,8 +98,9 @@ static int check_transport(const struct scenario *s, size_t i, struct sim_diag *
 }
 
 /* A distribution's text -> *out, or a message at its position. */
-static int dist_parse(const struct scenario_dist *sd, const char *key, fleet_population_unit_fn unit,
-                      struct fleet_population_dist *out, struct sim_diag *d)
+static int dist_parse(const struct scenario_dist *sd, const char *key,
+                      fleet_population_unit_fn unit, struct fleet_population_dist *out,
+                      struct sim_diag *d)
 {
     unsigned col = 0;
     struct sim_diag why;
@@ -174,7 +175,7 @@ static struct fleet_rollout_cfg rollout_cfg(const struct scenario_rollout *r)
                                                        r->waves[i].share * 100.0};
     c.success_threshold = r->success_threshold;
     c.success_action = r->success_action == SCENARIO_SUCCESS_PAUSE ? FLEET_ROLLOUT_PAUSE_ON_SUCCESS
-                                                                    : FLEET_ROLLOUT_NEXT;
+                                                                   : FLEET_ROLLOUT_NEXT;
     c.error_threshold = r->error_threshold;
     c.error_min_executed = r->error_min_executed;
     c.error_of_executed = r->error_of_executed;
@@ -260,8 +261,10 @@ static int check_gateways(const struct scenario *s, struct sim_diag *d)
         if (m & seen) {
             snprintf(key, sizeof(key), "gateways[%zu].serves", i);
             where(at, sizeof(at), &gw->pos, key);
-            sim_diag_add(d, "%s: group %s is served by an earlier gateway too; give each "
-                         "group one kind of gateway", at, s->groups[__builtin_ctzll(m & seen)].name);
+            sim_diag_add(d,
+                         "%s: group %s is served by an earlier gateway too; give each "
+                         "group one kind of gateway",
+                         at, s->groups[__builtin_ctzll(m & seen)].name);
             rc = SIM_EINVAL;
         }
         seen |= m;
@@ -281,8 +284,10 @@ static int check_gateways(const struct scenario *s, struct sim_diag *d)
         if (seen >> g & 1)
             continue;
         where(at, sizeof(at), &s->gateways[0].pos, "gateways");
-        sim_diag_add(d, "%s: no gateway serves group %s, so its devices would never update; "
-                     "add it to a gateway's serves", at, s->groups[g].name);
+        sim_diag_add(d,
+                     "%s: no gateway serves group %s, so its devices would never update; "
+                     "add it to a gateway's serves",
+                     at, s->groups[g].name);
         rc = SIM_EINVAL;
     }
     return rc;
@@ -388,6 +393,25 @@ static int group_dists(const struct scenario *s, size_t i, struct fleet_world *w
     return rc;
 }
 
+/* Every group a fault names exists; parameters the device refuses are reported. */
+static int check_faults(const struct scenario *s, struct sim_diag *d)
+{
+    int rc = 0;
+    char at[512], key[64];
+    for (size_t i = 0; i < s->n_faults; i++) {
+        const struct scenario_fault *f = &s->faults[i];
+        snprintf(key, sizeof(key), "faults[%zu].groups", i);
+        where(at, sizeof(at), &f->pos, key);
+        for (size_t j = 0; j < f->n_groups; j++) {
+            if (group_index(s, f->groups[j]) >= 0)
+                continue;
+            sim_diag_add(d, "%s: %s is not a device group", at, f->groups[j]);
+            rc = SIM_EINVAL;
+        }
+    }
+    return rc;
+}
+
 int fleet_world_check(const struct scenario *s, struct sim_diag *d)
 {
     int rc = 0;
@@ -397,7 +421,7 @@ int fleet_world_check(const struct scenario *s, struct sim_diag *d)
                      s->path, s->client.alignment);
         rc = SIM_EINVAL;
     }
-    if (check_rollout(s, d) != 0 || check_gateways(s, d) != 0)
+    if (check_rollout(s, d) != 0 || check_gateways(s, d) != 0 || check_faults(s, d) != 0)
         rc = SIM_EINVAL;
     for (size_t i = 0; i < s->n_groups; i++) {
         const struct scenario_group *g = &s->groups[i];
@@ -452,6 +476,52 @@ int fleet_world_check(const struct scenario *s, struct sim_diag *d)
         }
     }
     return rc;
+}
+
+/* Bit g: the fault entry applies to group g (its `groups`, every group when absent). */
+static uint64_t fault_groups(const struct scenario *s, const struct scenario_fault *f)
+{
+    uint64_t m = 0;
+    for (size_t j = 0; j < f->n_groups; j++) {
+        int g = group_index(s, f->groups[j]);
+        if (g >= 0 && g < 64)
+            m |= 1ULL << g;
+    }
+    return m;
+}
+
+/* One faults entry -> the device's fault kinds and parameters. */
+static uint32_t fault_of(const struct scenario_fault *f, struct fleet_device_faults *p)
+{
+    static const uint32_t power[] = {
+        [SCENARIO_DURING_UPLOAD] = FLEET_FAULTS_POWER_UPLOAD,
+        [SCENARIO_DURING_SWAP] = FLEET_FAULTS_POWER_SWAP,
+        [SCENARIO_DURING_RANDOM] = FLEET_FAULTS_POWER_RANDOM,
+    };
+    fleet_device_faults_default(p);
+    p->upload_at = p->swap_at = f->at;
+    p->mean_ns = f->mean;
+    p->off_ns = f->off;
+    p->bad_image =
+        f->boot == SCENARIO_BAD_IMAGE_INVALID ? FLEET_BAD_IMAGE_INVALID : FLEET_BAD_IMAGE_CRASH;
+    p->crash_after_ns = f->crash_after;
+    p->reset_after_ns = f->reset_after;
+    p->degrade_to = f->to;
+    p->degrade_from_ns = f->from;
+    p->degrade_over_ns = f->over;
+    p->two_sources_at_ns = f->delay;
+    switch (f->kind) {
+    case SCENARIO_FAULT_POWER_LOSS:
+        return power[f->during];
+    case SCENARIO_FAULT_BAD_IMAGE:
+        return FLEET_FAULTS_BAD_IMAGE;
+    case SCENARIO_FAULT_NEVER_CONFIRM:
+        return FLEET_FAULTS_NEVER_CONFIRM;
+    case SCENARIO_FAULT_LINK_DEGRADE:
+        return FLEET_FAULTS_LINK_DEGRADE;
+    default:
+        return FLEET_FAULTS_TWO_SOURCES;
+    }
 }
 
 static int gateways_add(struct fleet_world *w, const struct scenario *s,
@@ -533,6 +603,12 @@ int fleet_world_from_scenario(const struct scenario *s, struct sim_engine *e, st
     }
     for (size_t i = 0; i < s->n_gateways && rc == 0; i++)
         rc = gateways_add(w, s, &s->gateways[i], d);
+    for (size_t i = 0; i < s->n_faults && rc == 0; i++) {
+        struct fleet_device_faults p;
+        uint32_t bits = fault_of(&s->faults[i], &p);
+        rc = fleet_world_fault_add(w, fault_groups(s, &s->faults[i]), s->faults[i].share, bits, &p,
+                                   d);
+    }
     if (rc == 0 && (rc = fleet_world_start(w)) != 0 && fleet_world_diag(w)->len > 0)
         add_at(d, s->path, fleet_world_diag(w));
     if (rc != 0) {

@@ -144,6 +144,7 @@ void fleet_world_free(struct fleet_world *w)
     for (uint32_t i = 0; i < w->n_images; i++)
         free(w->image_bytes[i]);
     free(w->groups);
+    free(w->faults);
     free(w->devs);
     free(w->timers);
     free(w->dev_group);
@@ -214,6 +215,7 @@ int fleet_world_group_add(struct fleet_world *w, const struct fleet_group_cfg *g
     w->groups = gs;
     struct group *g = &gs[w->n_groups];
     memset(g, 0, sizeof(*g));
+    fleet_device_faults_default(&g->faults);
     g->cfg = *gc;
     struct flash_map map;
     int rc = flash_map_board(gc->board, &map);
@@ -282,8 +284,7 @@ static bool drawable(enum fleet_population_param p)
     }
 }
 
-int fleet_world_group_dist(struct fleet_world *w, uint32_t group,
-                           enum fleet_population_param param,
+int fleet_world_group_dist(struct fleet_world *w, uint32_t group, enum fleet_population_param param,
                            const struct fleet_population_dist *dist, struct sim_diag *d)
 {
     if (group >= w->n_groups || !drawable(param)) {
@@ -300,6 +301,70 @@ int fleet_world_group_dist(struct fleet_world *w, uint32_t group,
     g->drawn = dr;
     dr[g->n_drawn++] = (struct drawn){param, *dist};
     return 0;
+}
+
+/* ---- faults --------------------------------------------------------------------------- */
+
+/* Copy the parameters of the kinds in bits from f into the group's. */
+static void faults_merge(struct fleet_device_faults *g, const struct fleet_device_faults *f,
+                         uint32_t bits)
+{
+    if (bits & FLEET_FAULTS_POWER_UPLOAD)
+        g->upload_at = f->upload_at;
+    if (bits & FLEET_FAULTS_POWER_SWAP)
+        g->swap_at = f->swap_at;
+    if (bits & FLEET_FAULTS_POWER_RANDOM)
+        g->mean_ns = f->mean_ns;
+    if (bits & (FLEET_FAULTS_POWER_UPLOAD | FLEET_FAULTS_POWER_SWAP | FLEET_FAULTS_POWER_RANDOM))
+        g->off_ns = f->off_ns;
+    if (bits & FLEET_FAULTS_BAD_IMAGE) {
+        g->bad_image = f->bad_image;
+        g->crash_after_ns = f->crash_after_ns;
+    }
+    if (bits & FLEET_FAULTS_NEVER_CONFIRM)
+        g->reset_after_ns = f->reset_after_ns;
+    if (bits & FLEET_FAULTS_LINK_DEGRADE) {
+        g->degrade_to = f->degrade_to;
+        g->degrade_from_ns = f->degrade_from_ns;
+        g->degrade_over_ns = f->degrade_over_ns;
+    }
+    if (bits & FLEET_FAULTS_TWO_SOURCES)
+        g->two_sources_at_ns = f->two_sources_at_ns;
+}
+
+int fleet_world_fault_add(struct fleet_world *w, uint64_t groups, double share, uint32_t bits,
+                          const struct fleet_device_faults *f, struct sim_diag *d)
+{
+    if (bits == 0 || (bits & ~(uint32_t)FLEET_FAULTS_ALL) || !(share >= 0 && share <= 1)) {
+        sim_diag_add(d, "fault: kinds 0x%x or share %g out of range", bits, share);
+        return SIM_EINVAL;
+    }
+    struct fault_entry *fe = realloc(w->faults, (w->n_faults + 1) * sizeof(*fe));
+    if (fe == NULL)
+        return SIM_ENOMEM;
+    w->faults = fe;
+    fe[w->n_faults++] = (struct fault_entry){groups != 0 ? groups : ~0ULL, share, bits};
+    for (uint32_t g = 0; g < w->n_groups && g < 64; g++)
+        if (groups == 0 || (groups >> g & 1))
+            faults_merge(&w->groups[g].faults, f, bits);
+    return 0;
+}
+
+/* The fault kinds that hit device `id` (entity: its stream key): each entry draws from its
+ * own stream, so adding an entry changes no other entry's devices. */
+static uint32_t faults_of(const struct fleet_world *w, uint32_t id, uint64_t entity)
+{
+    uint32_t bits = 0, g = w->dev_group[id];
+    for (uint32_t k = 0; k < w->n_faults; k++) {
+        const struct fault_entry *fe = &w->faults[k];
+        if (g >= 64 || !(fe->groups >> g & 1))
+            continue;
+        struct sim_rng r;
+        sim_rng_init(&r, w->seed, entity, SIM_RNG_FAULT | k << 16);
+        if (sim_rng_uniform(&r) < fe->share)
+            bits |= fe->bits;
+    }
+    return bits;
 }
 
 /* v rounded to a multiple of step. */
@@ -363,8 +428,8 @@ static int draw_cfg(const struct fleet_world *w, const struct group *g, uint32_t
                      "ms, latency %u, timeout %.0f ms, loss %g/%g/%g/%g; times must be >= 0); "
                      "narrow the distributions",
                      g->cfg.name, index, (double)c->link.interval_ns / 1e6, c->link.latency,
-                     (double)c->link.timeout_ns / 1e6, c->link.loss.per_good,
-                     c->link.loss.per_bad, c->link.loss.p_gb, c->link.loss.p_bg);
+                     (double)c->link.timeout_ns / 1e6, c->link.loss.per_good, c->link.loss.per_bad,
+                     c->link.loss.p_gb, c->link.loss.p_bg);
         return SIM_ERANGE;
     }
     return 0;
@@ -402,10 +467,13 @@ int fleet_world_start(struct fleet_world *w)
                 break;
             cfg = &g->dev_cfg[index];
         }
-        w->devs[id] = fleet_device_new(id, entity[id], cfg, &w->cx, w->seed, g->wear, index,
-                                       &w->diag);
+        w->devs[id] =
+            fleet_device_new(id, entity[id], cfg, &w->cx, w->seed, g->wear, index, &w->diag);
         if (w->devs[id] == NULL)
             rc = SIM_EINVAL;
+        uint32_t bits = w->devs[id] != NULL ? faults_of(w, id, entity[id]) : 0;
+        if (bits != 0)
+            rc = fleet_device_faults_set(w->devs[id], &g->faults, bits, sim_engine_now(w->e));
     }
     if (rc == 0)
         rc = dispatch_start(w, entity);

@@ -74,9 +74,18 @@ int fleet_world_group_add(struct fleet_world *w, const struct fleet_group_cfg *g
  * link parameters that break the Bluetooth rules together, make fleet_world_start fail
  * with the device named. Returns 0, SIM_EINVAL (unknown group or parameter, bad dist)
  * or SIM_ENOMEM. */
-int fleet_world_group_dist(struct fleet_world *w, uint32_t group,
-                           enum fleet_population_param param,
+int fleet_world_group_dist(struct fleet_world *w, uint32_t group, enum fleet_population_param param,
                            const struct fleet_population_dist *dist, struct sim_diag *d);
+
+/* A fault (models/fleet/device.h "Faults"): the FLEET_FAULTS_* kinds in `bits`, with the
+ * parameters of those kinds taken from f, for each device of the groups in `groups` (bit g:
+ * the g-th group added; 0 = every group) with probability `share` (a draw keyed by the
+ * device and the entry's index: the n-th call). Several entries of one kind on a group
+ * share its parameters: the last entry's win. Call after every group, before
+ * fleet_world_start. Returns 0, SIM_EINVAL (bad bits, share or parameters) or
+ * SIM_ENOMEM. */
+int fleet_world_fault_add(struct fleet_world *w, uint64_t groups, double share, uint32_t bits,
+                          const struct fleet_device_faults *f, struct sim_diag *d);
 
 /* Let a rollout controller (models/fleet/rollout.h) start the devices' clients, from
  * start_ns on, instead of each client starting at its own start time (call before

@@ -20,7 +20,15 @@ struct group {
     uint32_t first, n_sectors;
     struct drawn *drawn; /* NULL: every device uses cfg.dev */
     uint32_t n_drawn;
-    struct fleet_device_cfg *dev_cfg; /* with drawn parameters: one per device */
+    struct fleet_device_cfg *dev_cfg;  /* with drawn parameters: one per device */
+    struct fleet_device_faults faults; /* every fault entry's parameters for this group */
+};
+
+/* One entry of the faults list (fleet_world_fault_add). */
+struct fault_entry {
+    uint64_t groups; /* bit g: group g */
+    double share;
+    uint32_t bits; /* FLEET_FAULTS_* */
 };
 
 struct slot_timers {
@@ -92,6 +100,8 @@ struct fleet_world {
     int64_t upload_ns_sum, e2e_ns_sum, swap_ns_sum;
     int64_t e2e_min, e2e_max, swap_min, swap_max;
     struct dispatch dp;
+    struct fault_entry *faults;
+    uint32_t n_faults;
     struct sim_diag diag; /* why fleet_world_start failed */
 };
 
