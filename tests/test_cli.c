@@ -2,6 +2,7 @@
  * broken scenarios under tests/scenarios/broken/, the results database, determinism, and
  * SIGINT leaving a database that says 'interrupted'. */
 #include "models/flash/map.h"
+#include "models/fleet/population.h"
 #include "sim/cli/cli.h"
 #include "sim/error.h"
 #include "sim/scenario.h"
@@ -398,21 +399,44 @@ static const char *read_readme(void)
 
 struct key_check {
     const char *readme;
+    const struct scenario *s;
     int checked;
 };
 
-/* devices.a.count -> `devices[].count`, which the README table must name. */
+/* Length of the element name that key (just past "LIST.") starts with, the longest that
+ * is followed by '.' (names may hold dots: kbd.v2); 0 if none. */
+static size_t element_name_len(const struct scenario *s, const char *list, const char *key)
+{
+    size_t best = 0;
+    bool devices = strcmp(list, "devices") == 0;
+    size_t n = devices ? s->n_groups : s->n_gateways;
+    for (size_t i = 0; i < n; i++) {
+        const char *name = devices ? s->groups[i].name : s->gateways[i].name;
+        size_t len = strlen(name);
+        if (len > best && strncmp(key, name, len) == 0 && key[len] == '.')
+            best = len;
+    }
+    return best;
+}
+
+/* devices.a.count -> `devices[].count`, faults[0].kind -> `faults[].kind`: the README table
+ * must name it. */
 static void check_key_documented(void *ctx, const char *key, const char *value)
 {
     (void)value;
     struct key_check *kc = ctx;
     char want[256];
-    if (strncmp(key, "devices.", 8) == 0) {
-        const char *field = strchr(key + 8, '.');
-        assert_non_null(field);
-        snprintf(want, sizeof(want), "`devices[]%s`", field);
-    } else {
-        snprintf(want, sizeof(want), "`%s`", key);
+    static const char *const lists[] = {"devices", "gateways", "faults"};
+    snprintf(want, sizeof(want), "`%s`", key);
+    for (size_t i = 0; i < sizeof(lists) / sizeof(lists[0]); i++) {
+        size_t l = strlen(lists[i]);
+        if (strncmp(key, lists[i], l) != 0 || (key[l] != '.' && key[l] != '['))
+            continue;
+        const char *field = key[l] == '['
+                                ? strchr(key + l, ']') + 1
+                                : key + l + 1 + element_name_len(kc->s, lists[i], key + l + 1);
+        assert_true(field[0] == '.');
+        snprintf(want, sizeof(want), "`%s[]%s`", lists[i], field);
     }
     if (strstr(kc->readme, want) == NULL)
         fail_msg("README.md, Scenario reference: %s is not documented", want);
@@ -429,10 +453,39 @@ static void readme_documents_every_scenario_key(void **state)
     struct sim_diag diag;
     sim_diag_init(&diag);
     assert_int_equal(scenario_load(SMALL, NULL, 0, &s, &diag), 0);
-    struct key_check kc = {readme, 0};
+    struct key_check kc = {readme, &s, 0};
     scenario_visit(&s, check_key_documented, &kc);
     scenario_fini(&s);
     assert_true(kc.checked >= 12);
+    /* the file that sets every key, rollout, gateways and every kind of fault included */
+    assert_int_equal(scenario_load(SRC "/tests/scenarios/valid/full.yaml", NULL, 0, &s, &diag), 0);
+    kc = (struct key_check){readme, &s, 0};
+    scenario_visit(&s, check_key_documented, &kc);
+    scenario_fini(&s);
+    assert_true(kc.checked >= 150);
+}
+
+/* The loader accepts exactly the distribution names of models/fleet/population.h's grammar
+ * (sim/ cannot include models/, so the list is kept twice): each name the loader knows is
+ * the population kind of the same index, and a text of each parses there. */
+static void scenario_distribution_names_are_population_kinds(void **state)
+{
+    (void)state;
+    static const char *const example[] = {
+        "fixed(1)",    "uniform(1, 2)",  "normal(1, 1) in [0, 2]", "lognormal(1, 0.5)",
+        "beta(2, 50)", "exponential(1)", "choice(1 @ 3, 2 @ 1)",   "empirical(1, 2, 2)",
+    };
+    unsigned k = 0;
+    for (; scenario_dist_kind_name(k) != NULL; k++) {
+        assert_true(k < FLEET_POPULATION_KIND_COUNT);
+        assert_string_equal(scenario_dist_kind_name(k),
+                            fleet_population_kind_name((enum fleet_population_kind)k));
+        struct fleet_population_dist d;
+        unsigned col = 0;
+        assert_int_equal(fleet_population_parse(example[k], NULL, NULL, &d, &col, NULL), 0);
+        assert_int_equal(d.kind, (enum fleet_population_kind)k);
+    }
+    assert_int_equal(k, FLEET_POPULATION_KIND_COUNT);
 }
 
 /* The scenario's board names are the flash maps' names, in the same order: the world
@@ -509,6 +562,7 @@ int main(void)
         cmocka_unit_test(adding_a_group_leaves_other_groups_unchanged),
         cmocka_unit_test(sigint_leaves_an_interrupted_database),
         cmocka_unit_test(readme_documents_every_scenario_key),
+        cmocka_unit_test(scenario_distribution_names_are_population_kinds),
         cmocka_unit_test(scenario_boards_are_flash_map_boards),
         cmocka_unit_test(explain_prints_each_mode),
         cmocka_unit_test(readme_explain_tables_match_the_program),

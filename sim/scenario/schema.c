@@ -222,7 +222,10 @@ static void describe(char *buf, size_t n, const struct scenario_field *f)
     case SCENARIO_T_VALUES:
         describe(item, sizeof(item), f->item);
         bounds(rng, sizeof(rng), f);
-        snprintf(buf, n, "a list of %s%sitems, each %s", rng, rng[0] ? " " : "", item);
+        if (f->max == NULL && f->min != NULL && strcmp(f->min, "1") == 0)
+            snprintf(buf, n, "a non-empty list, each %s", item);
+        else
+            snprintf(buf, n, "a list of %s%sitems, each %s", rng, rng[0] ? " " : "", item);
         return;
     case SCENARIO_T_MAP:
     case SCENARIO_T_LIST:
