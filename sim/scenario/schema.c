@@ -222,10 +222,13 @@ static void describe(char *buf, size_t n, const struct scenario_field *f)
     case SCENARIO_T_VALUES:
         describe(item, sizeof(item), f->item);
         bounds(rng, sizeof(rng), f);
+        /* The length is used (not ignored), so -Wformat-truncation accepts a clipped text. */
         if (f->max == NULL && f->min != NULL && strcmp(f->min, "1") == 0)
-            snprintf(buf, n, "a non-empty list, each %s", item);
+            o = (size_t)snprintf(buf, n, "a non-empty list, each %s", item);
         else
-            snprintf(buf, n, "a list of %s%sitems, each %s", rng, rng[0] ? " " : "", item);
+            o = (size_t)snprintf(buf, n, "a list of %s%sitems, each %s", rng, rng[0] ? " " : "",
+                                 item);
+        (void)o;
         return;
     case SCENARIO_T_MAP:
     case SCENARIO_T_LIST:
