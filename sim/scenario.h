@@ -318,7 +318,8 @@ struct scenario {
 };
 
 /* Load, override and validate. overrides are "key.path=value" strings (list elements
- * with a `group` key are addressed by name: devices.mice.count=10). On success returns 0
+ * with a unique key are addressed by it: devices.mice.count=10, gateways.dock.links=8; any
+ * element by index: faults[0].share=5%). On success returns 0
  * and fills *out (free with scenario_fini). On failure returns SIM_EINVAL (bad content),
  * SIM_EIO or SIM_ENOENT (file), SIM_ENOMEM; *out is left zeroed and diag says why. */
 int scenario_load(const char *path, const char *const *overrides, size_t n_overrides,
@@ -329,8 +330,11 @@ int scenario_load_text(const char *path, const char *text, size_t len, const cha
 void scenario_fini(struct scenario *s);
 
 /* Visit every effective setting as (key path, value text), defaults included, in schema
- * order: what the recorder stores per run. List elements are named by group:
- * devices.mice.count (as --set addresses them). Values are canonical text that --set parses
+ * order: what the recorder stores per run. List elements are named by group or name:
+ * devices.mice.count, gateways.dock.links, else by index: faults[0].kind (as --set
+ * addresses them). An absent rollout, keys that do not apply (a fault's keys of another
+ * kind, a gateway's session keys without sessions) are not visited. A distribution is
+ * visited as its text; a list of values as a flow list "[10%, 50]". Values are canonical text that --set parses
  * back to the same value: durations and sizes as an integer in the largest unit that
  * divides them exactly ("24h", "90min", "7500us", "0s"; "384KiB", "1536B"), percentages
  * with up to 15 significant digits ("0.5%"), versions with the build ("2.0.0+0"). */

@@ -357,7 +357,7 @@ static const struct scenario_field client_fields[] = {
      .dist_offset = offsetof(struct scenario_client, start_dist),
      .def = "0s",
      .min = "0s",
-     .doc = "when every central starts its DFU"},
+     .doc = "when each device's central starts its DFU (fixed, or drawn per device)"},
 };
 
 static const struct scenario_schema client_schema = {.noun = "client",
@@ -843,7 +843,7 @@ static const struct scenario_field scenario_fields[] = {
      .flags = SCENARIO_F_POS,
      .pos_offset = offsetof(struct scenario, client.at),
      .sub = &client_schema,
-     .doc = "the DFU client (for now every device has its own central running it)"},
+     .doc = "the DFU client of every device's central; the default of every gateway's client"},
     {.key = "devices",
      .type = SCENARIO_T_LIST,
      SCENARIO_AT(struct scenario, groups),
