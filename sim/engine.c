@@ -2,14 +2,26 @@
  *
  * Invariants:
  *  1. now never decreases; every pending event has at >= now (schedule rejects the past).
- *  2. Timer t is armed iff gens[t] is odd. Arming moves gens[t] to the next odd value,
- *     cancelling and firing move it to the next even value, so exactly one pending event
- *     (the one carrying the current odd generation) can still fire for t. The counter
- *     wraps after 2^32 changes: a stale event is taken for live only if its timer is
- *     armed about 2^31 more times while that event is still queued (a 7.5 ms periodic
- *     timer for 186 days of simulated time behind one far-future arming); we accept that.
- *  3. A stale event is dropped as if it had never been scheduled: it does not advance now,
- *     call a handler or count towards progress; it is only counted in n_stale.
+ *  2. Timer t is armed iff timers[t].gen is odd. Arming moves gen to the next odd value,
+ *     cancelling and firing move it to the next even value. The counter wraps after 2^32
+ *     changes; a wrapped generation is never compared with an old one (see 4).
+ *  3. A dropped queue entry (the carrier of a cancelled timer, or an older carrier) is
+ *     dropped as if it had never been scheduled: it does not advance now, call a handler
+ *     or count towards progress; it is only counted in n_stale. A carrier that moves its
+ *     timer's arming later (4) is not counted at all.
+ *  4. Deferred re-arming. Models restart long timeouts on every packet (the 5 s DFU
+ *     timeout, the client's response deadline): pushing a new event each time left about
+ *     130 stale events per device in the queue (bench/RESULTS.md, "Fleet scale"). Instead a
+ *     timer has at most one queue entry that matters, its carrier: the newest entry pushed
+ *     for it, identified by timers[t].carrier in the event's gen field; older entries are
+ *     dropped when they pop. Arming at a time >= the pending carrier's pushes nothing: it
+ *     only takes the next insertion seq (sim_evq_seq_take) and stores (at, seq, ...) in the
+ *     timer (exact = false). When that carrier pops, the arming is pushed again with its
+ *     own (at, seq) (exact = true) and fires when that entry pops. Arming earlier than the
+ *     carrier pushes a new carrier. So every arming runs at the same (at, seq) place in
+ *     the order, and with the same seq numbering, as if it had been pushed when armed.
+ *  5. Before the evq runs out of seq space, every deferred arming is pushed with its own
+ *     key (sim_engine_renumber), so the evq's renumbering sees every arming in the queue.
  */
 #include "sim/engine.h"
 
@@ -26,10 +38,25 @@ struct engine_kind {
     const char *name; /* borrowed, for diagnostics */
 };
 
+/* One timer (invariants 2 and 4). 48 bytes. */
+struct engine_timer {
+    int64_t at;         /* armed: when it fires */
+    int64_t carrier_at; /* time of the pending carrier; NO_CARRIER when none is pending */
+    uint64_t arg;       /* armed: the event's payload */
+    uint64_t seq;       /* armed: its place among equal times (taken when armed) */
+    uint32_t gen;       /* odd while armed */
+    uint32_t carrier;   /* id of the newest queue entry; others are dropped when popped */
+    uint32_t target;
+    uint16_t kind;
+    bool exact; /* armed: the carrier's key is (at, seq), so popping it fires the timer */
+};
+
+#define NO_CARRIER INT64_MAX
+
 struct sim_engine {
     struct sim_evq *q;
-    int64_t now;    /* ns */
-    uint32_t *gens; /* per timer, see invariant 2 */
+    int64_t now; /* ns */
+    struct engine_timer *timers;
     size_t n_timers, cap_timers;
     uint64_t n_run, n_stale;
     volatile sig_atomic_t *interrupt; /* borrowed; NULL = never interrupted */
@@ -51,8 +78,8 @@ struct sim_engine *sim_engine_new(size_t capacity_hint)
     if (e->q == NULL)
         goto fail;
     e->cap_timers = ENGINE_TIMERS_MIN;
-    e->gens = malloc(e->cap_timers * sizeof(*e->gens));
-    if (e->gens == NULL)
+    e->timers = malloc(e->cap_timers * sizeof(*e->timers));
+    if (e->timers == NULL)
         goto fail;
     return e;
 fail:
@@ -64,7 +91,7 @@ void sim_engine_free(struct sim_engine *e)
 {
     if (e == NULL)
         return;
-    free(e->gens);
+    free(e->timers);
     sim_evq_free(e->q);
     free(e);
 }
@@ -84,21 +111,64 @@ int64_t sim_engine_now(const struct sim_engine *e)
     return e->now;
 }
 
-/* Shared by plain events and timer armings so both validate the same way. */
-static int push_event(struct sim_engine *e, int64_t at, uint16_t kind, uint32_t target,
-                      uint64_t arg, uint32_t timer, uint32_t gen)
+/* Push a timer's carrier with the arming's own key (invariant 4). Returns 0 or SIM_ENOMEM
+ * (nothing changed). */
+static int push_carrier(struct sim_engine *e, uint32_t id)
 {
-    if (at < e->now || kind >= e->n_kinds)
-        return SIM_EINVAL;
-    struct sim_event ev = {
-        .at = at, .arg = arg, .target = target, .timer = timer, .gen = gen, .kind = kind};
-    return sim_evq_push(e->q, &ev);
+    struct engine_timer *t = &e->timers[id];
+    struct sim_event ev = {.at = t->at,
+                           .seq = t->seq,
+                           .arg = t->arg,
+                           .target = t->target,
+                           .timer = id,
+                           .gen = t->carrier + 1,
+                           .kind = t->kind};
+    int rc = sim_evq_push_seq(e->q, &ev);
+    if (rc != 0)
+        return rc;
+    t->carrier++;
+    t->carrier_at = t->at;
+    t->exact = true;
+    return 0;
+}
+
+/* Invariant 5: give every deferred arming its own entry, then renumber. O(timers + n log n);
+ * once per 1.1e12 insertions. Fails only when the queue cannot grow. */
+int sim_engine_renumber(struct sim_engine *e)
+{
+    for (uint32_t id = 0; id < e->n_timers; id++) {
+        const struct engine_timer *t = &e->timers[id];
+        if ((t->gen & 1u) && !t->exact) {
+            int rc = push_carrier(e, id);
+            if (rc != 0)
+                return rc;
+        }
+    }
+    sim_evq_renumber(e->q);
+    /* The timers' seq fields are stale now, but every armed timer is exact, so they are
+     * only read again after the next arming takes a new seq. */
+    return 0;
+}
+
+/* Keep the seq space open for the next take or push (invariant 5). */
+static int seq_room(struct sim_engine *e)
+{
+    if (sim_evq_next_seq(e->q) < SIM_EVQ_SEQ_LIMIT)
+        return 0;
+    return sim_engine_renumber(e);
 }
 
 int sim_engine_schedule(struct sim_engine *e, int64_t at, uint16_t kind, uint32_t target,
                         uint64_t arg)
 {
-    return push_event(e, at, kind, target, arg, SIM_TIMER_NONE, 0);
+    if (at < e->now || kind >= e->n_kinds)
+        return SIM_EINVAL;
+    int rc = seq_room(e);
+    if (rc != 0)
+        return rc;
+    struct sim_event ev = {
+        .at = at, .arg = arg, .target = target, .timer = SIM_TIMER_NONE, .gen = 0, .kind = kind};
+    return sim_evq_push(e->q, &ev);
 }
 
 int sim_engine_timer_new(struct sim_engine *e, uint32_t *id)
@@ -107,13 +177,13 @@ int sim_engine_timer_new(struct sim_engine *e, uint32_t *id)
     if (e->n_timers >= SIM_TIMER_NONE)
         return SIM_ENOMEM;
     if (e->n_timers == e->cap_timers) {
-        uint32_t *g = realloc(e->gens, 2 * e->cap_timers * sizeof(*g));
-        if (g == NULL)
+        struct engine_timer *t = realloc(e->timers, 2 * e->cap_timers * sizeof(*t));
+        if (t == NULL)
             return SIM_ENOMEM;
-        e->gens = g;
+        e->timers = t;
         e->cap_timers *= 2;
     }
-    e->gens[e->n_timers] = 0; /* even: not armed */
+    e->timers[e->n_timers] = (struct engine_timer){.carrier_at = NO_CARRIER}; /* not armed */
     *id = (uint32_t)e->n_timers++;
     return 0;
 }
@@ -121,13 +191,30 @@ int sim_engine_timer_new(struct sim_engine *e, uint32_t *id)
 int sim_engine_timer_arm(struct sim_engine *e, uint32_t timer, int64_t at, uint16_t kind,
                          uint32_t target, uint64_t arg)
 {
-    if (timer >= e->n_timers)
+    if (timer >= e->n_timers || at < e->now || kind >= e->n_kinds)
         return SIM_EINVAL;
-    uint32_t gen = (e->gens[timer] | 1u) + 2u * (e->gens[timer] & 1u);
-    int rc = push_event(e, at, kind, target, arg, timer, gen);
+    int rc = seq_room(e);
     if (rc != 0)
-        return rc; /* the earlier arming, if any, stays live */
-    e->gens[timer] = gen;
+        return rc;
+    struct engine_timer *t = &e->timers[timer];
+    struct engine_timer was = *t;
+    t->at = at;
+    t->arg = arg;
+    t->target = target;
+    t->kind = kind;
+    t->gen = (t->gen | 1u) + 2u * (t->gen & 1u);
+    if (t->carrier_at <= at) { /* the pending carrier will push it later (invariant 4) */
+        t->seq = sim_evq_seq_take(e->q);
+        t->exact = false;
+        return 0;
+    }
+    t->seq = sim_evq_next_seq(e->q);
+    rc = push_carrier(e, timer);
+    if (rc != 0) {
+        *t = was; /* the earlier arming, if any, stays live */
+        return rc;
+    }
+    (void)sim_evq_seq_take(e->q); /* the seq push_carrier used */
     return 0;
 }
 
@@ -135,23 +222,39 @@ void sim_engine_timer_cancel(struct sim_engine *e, uint32_t timer)
 {
     if (timer >= e->n_timers)
         return;
-    e->gens[timer] += e->gens[timer] & 1u;
+    e->timers[timer].gen += e->timers[timer].gen & 1u;
 }
 
 bool sim_engine_timer_armed(const struct sim_engine *e, uint32_t timer)
 {
-    return timer < e->n_timers && (e->gens[timer] & 1u);
+    return timer < e->n_timers && (e->timers[timer].gen & 1u);
 }
 
-/* True if ev must run; false if it is a stale timer arming (invariant 2). A live timer
- * event disarms its timer before the handler runs, so the handler may re-arm it. */
-static bool claim_event(struct sim_engine *e, const struct sim_event *ev)
+/* Decide what a popped entry is: true if ev must run now (its fields then describe the
+ * timer's arming, and the timer is disarmed so the handler may re-arm it); false if it was
+ * dropped (invariant 3) or pushed again later (invariant 4). */
+static bool claim_event(struct sim_engine *e, struct sim_event *ev)
 {
     if (ev->timer == SIM_TIMER_NONE)
         return true;
-    if (ev->timer >= e->n_timers || ev->gen != e->gens[ev->timer])
+    struct engine_timer *t = &e->timers[ev->timer];
+    if (ev->gen != t->carrier) {
+        e->n_stale++; /* an older carrier */
         return false;
-    e->gens[ev->timer]++;
+    }
+    t->carrier_at = NO_CARRIER;
+    if (!(t->gen & 1u)) {
+        e->n_stale++; /* cancelled */
+        return false;
+    }
+    if (!t->exact) {
+        /* The pop left a free slot, so this push cannot fail. */
+        int rc = push_carrier(e, ev->timer);
+        (void)rc;
+        return false;
+    }
+    ev->gen = t->gen;
+    t->gen++;
     return true;
 }
 
@@ -189,10 +292,8 @@ int sim_engine_run(struct sim_engine *e, int64_t until, enum sim_stop *why)
             break;
         }
         sim_evq_pop(e->q, &ev);
-        if (!claim_event(e, &ev)) {
-            e->n_stale++;
+        if (!claim_event(e, &ev))
             continue;
-        }
         e->now = ev.at;
         const struct engine_kind *k = &e->kinds[ev.kind];
         k->fn(k->ctx, e, &ev);

@@ -5,9 +5,11 @@
  * knows nothing about BLE or MCUboot: an event is (time, kind, target, arg), and each
  * kind is a handler that a model registered.
  *
- * Timers cancel lazily: arming or cancelling a timer bumps its generation, the event
- * carries the generation it was armed with, and a popped event whose generation is
- * stale is dropped without calling its handler.
+ * Timers cancel lazily: arming or cancelling a timer bumps its generation, and a popped
+ * event of a timer that was cancelled or re-armed is dropped without calling its handler.
+ * Re-arming a timer to a later time pushes nothing: its pending event carries the new
+ * arming and is pushed again, at the new time and in the same order, when it pops
+ * (sim/engine.c, invariant 4), so a timeout restarted on every packet costs no queue entry.
  */
 #ifndef SIM_ENGINE_H
 #define SIM_ENGINE_H
@@ -97,8 +99,13 @@ void sim_engine_set_interrupt(struct sim_engine *e, volatile sig_atomic_t *flag)
 void sim_engine_set_progress(struct sim_engine *e, sim_progress_fn fn, void *ctx,
                              uint64_t every_events);
 
+/* Renumber the pending events' insertion sequence, keeping the order (the run loop does
+ * it itself when the 40-bit space runs out; public for tests). Returns 0 or SIM_ENOMEM
+ * (the order is then unchanged). */
+int sim_engine_renumber(struct sim_engine *e);
+
 size_t sim_engine_pending(const struct sim_engine *e);        /* queued, stale included */
 uint64_t sim_engine_events_run(const struct sim_engine *e);   /* handlers called */
-uint64_t sim_engine_events_stale(const struct sim_engine *e); /* stale events dropped */
+uint64_t sim_engine_events_stale(const struct sim_engine *e); /* queue entries dropped */
 
 #endif /* SIM_ENGINE_H */

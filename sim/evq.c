@@ -20,7 +20,7 @@
  *     bounds check, and a prefetch of its grandchildren stays inside the allocation.
  *  2. Each pending event owns exactly the body slot named in its key; free_slot holds every
  *     other slot below cap.
- *  3. seq is unique and below EVQ_SEQ_LIMIT, so keys are unique, never equal KEY_NONE, and
+ *  3. seq is unique and below SIM_EVQ_SEQ_LIMIT, so keys are unique, never equal KEY_NONE, and
  *     (at, seq) is a total order with FIFO among equal times.
  *  4. Deferred root: pop takes the root and leaves the hole there; the next push fills it
  *     with one sift-down (instead of sifting the last key down and the new one up), and the
@@ -42,7 +42,6 @@
 #define EVQ_SLOT_BITS 24
 #define EVQ_SLOT_MASK ((1u << EVQ_SLOT_BITS) - 1u)
 #define EVQ_MAX_CAP   ((size_t)1 << EVQ_SLOT_BITS)
-#define EVQ_SEQ_LIMIT (((uint64_t)1 << 40) - 1u) /* seq < this; keeps keys != KEY_NONE */
 #define EVQ_MIN_CAP   64
 #define EVQ_TAIL      (EVQ_D * EVQ_D) /* sentinels after cap: children and prefetch reach */
 #define KEY_NONE      (~(evq_key)0)
@@ -236,7 +235,8 @@ void sim_evq_renumber(struct sim_evq *q)
     q->next_seq = q->n;
 }
 
-int sim_evq_push(struct sim_evq *q, const struct sim_event *ev)
+/* Push *ev with sequence number seq (invariant 3 is the caller's). */
+static int push_key(struct sim_evq *q, const struct sim_event *ev, uint64_t seq)
 {
     /* A hole means a free position and a free slot: n < cap. */
     if (!q->hole && q->n == q->cap) {
@@ -244,12 +244,10 @@ int sim_evq_push(struct sim_evq *q, const struct sim_event *ev)
         if (grow(q, cap) != 0)
             return SIM_ENOMEM;
     }
-    if (q->next_seq == EVQ_SEQ_LIMIT)
-        sim_evq_renumber(q);
     uint32_t slot = q->free_slot[--q->n_free];
     q->body[slot] = (struct evq_body){
         .arg = ev->arg, .target = ev->target, .timer = ev->timer, .gen = ev->gen, .kind = ev->kind};
-    evq_key x = key_make(ev->at, q->next_seq++, slot);
+    evq_key x = key_make(ev->at, seq, slot);
     if (q->hole) {
         q->hole = false;
         q->n++;
@@ -258,6 +256,26 @@ int sim_evq_push(struct sim_evq *q, const struct sim_event *ev)
     }
     sift_up(q->key, q->n++, x);
     return 0;
+}
+
+int sim_evq_push(struct sim_evq *q, const struct sim_event *ev)
+{
+    if (q->next_seq == SIM_EVQ_SEQ_LIMIT)
+        sim_evq_renumber(q);
+    int rc = push_key(q, ev, q->next_seq);
+    if (rc == 0)
+        q->next_seq++;
+    return rc;
+}
+
+uint64_t sim_evq_seq_take(struct sim_evq *q)
+{
+    return q->next_seq++;
+}
+
+int sim_evq_push_seq(struct sim_evq *q, const struct sim_event *ev)
+{
+    return push_key(q, ev, ev->seq);
 }
 
 static void copy_out(const struct sim_evq *q, evq_key k, struct sim_event *out)

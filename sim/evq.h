@@ -28,6 +28,17 @@ void sim_evq_free(struct sim_evq *q);
  * (amortised O(1)); O(log n) work. */
 int sim_evq_push(struct sim_evq *q, const struct sim_event *ev);
 
+/* Consume the seq the next push would get, without pushing: the place in the order of an
+ * event that will be pushed later with sim_evq_push_seq() (a timer re-armed to a later
+ * time keeps its earlier event pending, sim/engine.c). Returns that seq. Never renumbers:
+ * the caller must check sim_evq_next_seq() against SIM_EVQ_SEQ_LIMIT first. */
+uint64_t sim_evq_seq_take(struct sim_evq *q);
+
+/* Push *ev with ev->seq as given: a seq from sim_evq_seq_take() (below
+ * sim_evq_next_seq(), and not held by a pending event). Returns 0 or SIM_ENOMEM as
+ * sim_evq_push(); never fails right after a pop (the popped slot is reused). */
+int sim_evq_push_seq(struct sim_evq *q, const struct sim_event *ev);
+
 /* Remove the earliest event (smallest (at, seq)) and copy it to *out. Returns false, and
  * leaves *out untouched, when the queue is empty. Never allocates. */
 bool sim_evq_pop(struct sim_evq *q, struct sim_event *out);
@@ -43,6 +54,9 @@ int64_t sim_evq_peek_at(const struct sim_evq *q);
  * gets n. Push calls it itself when the 40-bit seq space runs out (after ~1.1e12 pushes),
  * so seq is an insertion rank, not a lifetime count. O(n log n); never allocates. */
 void sim_evq_renumber(struct sim_evq *q);
+
+/* seq stays below this; sim_evq_push() renumbers when next_seq reaches it. */
+#define SIM_EVQ_SEQ_LIMIT ((((uint64_t)1) << 40) - 1u)
 
 size_t sim_evq_size(const struct sim_evq *q);       /* pending events */
 uint64_t sim_evq_next_seq(const struct sim_evq *q); /* seq the next push will get */

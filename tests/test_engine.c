@@ -165,7 +165,8 @@ static const struct {
 } timer_cases[] = {
     {"armed timer fires once", 1, {{ARM, 10}}, true, 1, 10, 0},
     {"cancelled timer never fires", 2, {{ARM, 10}, {CANCEL, 0}}, false, 0, 0, 1},
-    {"re-armed later fires only at the last time", 2, {{ARM, 10}, {ARM, 50}}, true, 1, 50, 1},
+    /* Re-armed later: the first event carries the arming to 50 and is not counted stale. */
+    {"re-armed later fires only at the last time", 2, {{ARM, 10}, {ARM, 50}}, true, 1, 50, 0},
     {"re-armed earlier fires only at the last time",
      3,
      {{ARM, 50}, {ARM, 40}, {ARM, 20}},
@@ -179,9 +180,16 @@ static const struct {
      true,
      1,
      30,
-     1},
+     0},
     {"cancel of an unarmed timer is harmless", 2, {{CANCEL, 0}, {CANCEL, 0}}, false, 0, 0, 0},
-    {"re-armed at the same time fires once", 3, {{ARM, 10}, {ARM, 10}, {ARM, 10}}, true, 1, 10, 2},
+    {"re-armed at the same time fires once", 3, {{ARM, 10}, {ARM, 10}, {ARM, 10}}, true, 1, 10, 0},
+    {"re-armed earlier then later fires at the last time",
+     3,
+     {{ARM, 50}, {ARM, 20}, {ARM, 60}},
+     true,
+     1,
+     60,
+     1},
 };
 
 static void test_timer_cancel_and_rearm(void **state)
@@ -224,23 +232,106 @@ static void test_timer_restarted_1e5_times_fires_once(void **state)
     struct sim_engine *e = engine_with_log(&l);
     uint32_t t;
     assert_int_equal(sim_engine_timer_new(e, &t), 0);
-    int64_t last = 0;
+    int64_t last = 0, lowest = INT64_MAX;
+    size_t n_pushed = 0; /* armings earlier than every earlier one push an event */
     for (int64_t i = 0; i < N; i++) {
         /* Times jump around (7919 is prime to N) so stale events sit before and after. */
         last = SIM_MS(1) + (i * 7919) % N;
+        if (last < lowest) {
+            lowest = last;
+            n_pushed++;
+        }
         assert_int_equal(sim_engine_timer_arm(e, t, last, 0, (uint32_t)i, (uint64_t)i), 0);
     }
-    assert_int_equal(sim_engine_pending(e), N);
+    assert_int_equal(sim_engine_pending(e), n_pushed);
+    assert_true(n_pushed < 100);
     run_expect(e, SIM_TIME_MAX, SIM_STOP_EMPTY);
     assert_int_equal(l.n, 1);
     assert_int_equal(l.at[0], last);
     assert_int_equal(l.target[0], N - 1);
     assert_int_equal(l.arg[0], N - 1);
     assert_int_equal(sim_engine_events_run(e), 1);
-    assert_int_equal(sim_engine_events_stale(e), N - 1);
+    assert_int_equal(sim_engine_events_stale(e), n_pushed - 1);
     assert_int_equal(sim_engine_pending(e), 0);
     /* Stale events do not move the clock: it stays at the one event that ran. */
     assert_int_equal(sim_engine_now(e), last);
+    sim_engine_free(e);
+}
+
+/* ---- a timer re-armed later runs at the place in the order (and with the seq) it would
+ * have had if its arming had been pushed then: the deferral is invisible ---- */
+struct seq_log {
+    size_t n;
+    uint32_t target[8];
+    uint64_t seq[8];
+    int64_t now[8];
+};
+
+static void record_seq(void *ctx, struct sim_engine *e, const struct sim_event *ev)
+{
+    struct seq_log *l = ctx;
+    assert_true(l->n < ARRAY_LEN(l->target));
+    l->target[l->n] = ev->target;
+    l->seq[l->n] = ev->seq;
+    l->now[l->n] = sim_engine_now(e);
+    l->n++;
+}
+
+/* Timer armed at 10, a plain event at 20, the timer re-armed to 20, another plain event at
+ * 20: at 20 they run plain, timer, plain. */
+static struct sim_engine *deferred_setup(struct seq_log *l, uint32_t *t)
+{
+    struct sim_engine *e = sim_engine_new(0);
+    assert_non_null(e);
+    assert_int_equal(sim_engine_kind_add(e, record_seq, l, "seq"), 0);
+    assert_int_equal(sim_engine_timer_new(e, t), 0);
+    assert_int_equal(sim_engine_timer_arm(e, *t, 10, 0, 100, 0), 0);
+    assert_int_equal(sim_engine_schedule(e, 20, 0, 1, 0), 0);
+    assert_int_equal(sim_engine_timer_arm(e, *t, 20, 0, 101, 0), 0);
+    assert_int_equal(sim_engine_schedule(e, 20, 0, 2, 0), 0);
+    assert_int_equal(sim_engine_pending(e), 3); /* the re-arm pushed nothing */
+    return e;
+}
+
+static void test_deferred_rearm_keeps_its_place_among_equal_times(void **state)
+{
+    (void)state;
+    struct seq_log l = {0};
+    uint32_t t;
+    struct sim_engine *e = deferred_setup(&l, &t);
+    run_expect(e, SIM_TIME_MAX, SIM_STOP_EMPTY);
+    static const uint32_t want_target[] = {1, 101, 2};
+    static const uint64_t want_seq[] = {1, 2, 3}; /* seq 0: the first arming */
+    assert_int_equal(l.n, 3);
+    for (size_t i = 0; i < 3; i++) {
+        assert_int_equal(l.target[i], want_target[i]);
+        assert_int_equal(l.seq[i], want_seq[i]);
+        assert_int_equal(l.now[i], 20); /* the carrier at 10 did not move the clock */
+    }
+    assert_int_equal(sim_engine_events_run(e), 3);
+    assert_int_equal(sim_engine_events_stale(e), 0);
+    sim_engine_free(e);
+}
+
+/* ---- renumbering pushes deferred armings first, so the order survives it ---- */
+static void test_renumber_keeps_deferred_armings_in_order(void **state)
+{
+    (void)state;
+    struct seq_log l = {0};
+    uint32_t t;
+    struct sim_engine *e = deferred_setup(&l, &t);
+    assert_int_equal(sim_engine_renumber(e), 0);
+    assert_int_equal(sim_engine_pending(e), 4); /* old carrier + the arming's own entry */
+    assert_int_equal(sim_engine_schedule(e, 20, 0, 3, 0), 0); /* newest after renumbering */
+    run_expect(e, SIM_TIME_MAX, SIM_STOP_EMPTY);
+    static const uint32_t want_target[] = {1, 101, 2, 3};
+    static const uint64_t want_seq[] = {1, 2, 3, 4}; /* ranks: the old carrier is 0 */
+    assert_int_equal(l.n, 4);
+    for (size_t i = 0; i < 4; i++) {
+        assert_int_equal(l.target[i], want_target[i]);
+        assert_int_equal(l.seq[i], want_seq[i]);
+    }
+    assert_int_equal(sim_engine_events_stale(e), 1); /* the old carrier, dropped */
     sim_engine_free(e);
 }
 
@@ -429,8 +520,11 @@ static void test_progress_callback_cadence(void **state)
         sim_engine_set_progress(e, on_progress, &p, progress_cases[c].every);
         uint32_t t;
         assert_int_equal(sim_engine_timer_new(e, &t), 0);
+        /* Earlier each time, so that every arming pushes an event (later ones would not). */
         for (size_t i = 0; i < progress_cases[c].n_stale; i++)
-            assert_int_equal(sim_engine_timer_arm(e, t, (int64_t)i, 0, 0, 0), 0);
+            assert_int_equal(
+                sim_engine_timer_arm(e, t, (int64_t)(progress_cases[c].n_stale - 1 - i), 0, 0, 0),
+                0);
         sim_engine_timer_cancel(e, t);
         for (size_t i = 0; i < progress_cases[c].n_events; i++)
             assert_int_equal(sim_engine_schedule(e, (int64_t)i, 0, (uint32_t)i, 0), 0);
@@ -491,6 +585,8 @@ int main(void)
         cmocka_unit_test(test_handler_scheduled_event_keeps_fifo),
         cmocka_unit_test(test_timer_cancel_and_rearm),
         cmocka_unit_test(test_timer_restarted_1e5_times_fires_once),
+        cmocka_unit_test(test_deferred_rearm_keeps_its_place_among_equal_times),
+        cmocka_unit_test(test_renumber_keeps_deferred_armings_in_order),
         cmocka_unit_test(test_handler_rearms_its_timer),
         cmocka_unit_test(test_run_stops_at_limit_and_resumes),
         cmocka_unit_test(test_stop_request_returns_after_current_event),

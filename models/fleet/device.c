@@ -71,7 +71,6 @@ struct fleet_device {
                        grown to at most STAGE_CAP */
     size_t stage_len, stage_cap;
     uint32_t stage_n;
-    uint8_t *rsp_scratch; /* response net_buf of the staged run (buf_size); APP only */
     uint32_t conn_id;
     bool app_conn; /* the application saw the connection (not yet torn down) */
 
@@ -401,8 +400,16 @@ static int64_t pool_flash_cost(void *env, const uint8_t *pkt, size_t n)
     d->stage_len = 0;
     d->stage_n = 0;
     d->flash_acc = 0;
-    int rc = smp_server_process(&d->srv, pkt, n, d->rsp_scratch, smp_netbuf_buf_size(d->pool),
-                                d->now, &d->stage_cx, NULL);
+    /* The response net_buf is scratch for this call only (the responses are staged): a
+     * block that the next device's packet reuses while it is still in cache. */
+    uint8_t *rsp = malloc(smp_netbuf_buf_size(d->pool));
+    if (rsp == NULL) {
+        keep_error(d, SIM_ENOMEM);
+        return 0;
+    }
+    int rc = smp_server_process(&d->srv, pkt, n, rsp, smp_netbuf_buf_size(d->pool), d->now,
+                                &d->stage_cx, NULL);
+    free(rsp);
     (void)rc; /* a negative sim_err here only loses the responses */
     note_confirmed(d, d->now);
     return d->flash_acc;
@@ -1053,9 +1060,6 @@ static int app_start(struct fleet_device *d, int64_t now)
     d->pool = smp_netbuf_new(&c->netbuf);
     if (d->pool == NULL)
         return SIM_ENOMEM;
-    d->rsp_scratch = malloc(c->netbuf.buf_size ? c->netbuf.buf_size : 1);
-    if (d->rsp_scratch == NULL)
-        return SIM_ENOMEM;
     smp_callbacks_init(&d->callbacks);
     struct smp_server_cfg scfg = smp_server_cfg_default();
     smp_server_init(&d->srv, &scfg, &d->callbacks);
@@ -1155,8 +1159,6 @@ static void app_stop(struct fleet_device *d, int64_t now)
     smp_bt_fini(&d->bt);
     smp_netbuf_free(d->pool);
     d->pool = NULL;
-    free(d->rsp_scratch);
-    d->rsp_scratch = NULL;
     smp_img_mgmt_fini(&d->img);
     smp_os_mgmt_fini(&d->os);
     smp_server_fini(&d->srv);
@@ -1688,7 +1690,6 @@ void fleet_device_free(struct fleet_device *d)
     mcuboot_slots_fini(&d->slots);
     free(d->stage);
     free(d->crx);
-    free(d->rsp_scratch);
     free(d->log);
     free(d);
 }

@@ -1,4 +1,10 @@
-/* models/smp/netbuf.c - net_buf pool and the strictly-in-order SMP worker. */
+/* models/smp/netbuf.c - net_buf pool and the strictly-in-order SMP worker.
+ *
+ * Storage: a buffer's buf_size bytes are allocated when it leaves FREE and freed when it
+ * returns, not held for the pool's life. Most of a device's buffers are FREE most of the
+ * time, and freed blocks are reused by the next device's packet, so a fleet holds storage
+ * for the packets in flight, not 4 x buf_size per device (bench/RESULTS.md, "Fleet
+ * scale"). The RESPONSE buffer gets its storage only when process() is called. */
 #include "models/smp/netbuf.h"
 
 #include <assert.h>
@@ -9,6 +15,7 @@
 #include "sim/error.h"
 
 struct buf {
+    uint8_t *mem; /* buf_size bytes while not FREE (RESPONSE: during process()), else NULL */
     size_t len;
     uint32_t conn;
     enum smp_netbuf_state state;
@@ -17,7 +24,6 @@ struct buf {
 struct smp_netbuf {
     struct smp_netbuf_cfg cfg;
     struct buf bufs[SMP_NETBUF_MAX_COUNT];
-    uint8_t *mem;                    /* buf_count * buf_size bytes */
     int queue[SMP_NETBUF_MAX_COUNT]; /* FIFO of QUEUED buffers */
     size_t q_head, q_len;
     size_t n_free;
@@ -25,6 +31,7 @@ struct smp_netbuf {
     int rsp_buf;  /* RESPONSE buffer, -1 if none */
     int64_t done_at;
     uint64_t n_dropped;
+    int err; /* SIM_ENOMEM once storage could not be allocated; returned by the next call */
 };
 
 struct smp_netbuf_cfg smp_netbuf_cfg_default(void)
@@ -39,33 +46,36 @@ struct smp_netbuf *smp_netbuf_new(const struct smp_netbuf_cfg *cfg)
     struct smp_netbuf *nb = calloc(1, sizeof(*nb));
     if (nb == NULL)
         return NULL;
-    nb->mem = malloc((size_t)cfg->buf_count * cfg->buf_size);
-    if (nb->mem == NULL)
-        goto fail;
     nb->cfg = *cfg;
     nb->n_free = cfg->buf_count;
     nb->busy_buf = -1;
     nb->rsp_buf = -1;
     return nb;
-fail:
-    smp_netbuf_free(nb);
-    return NULL;
 }
 
 void smp_netbuf_free(struct smp_netbuf *nb)
 {
     if (nb == NULL)
         return;
-    free(nb->mem);
+    for (uint32_t i = 0; i < nb->cfg.buf_count; i++)
+        free(nb->bufs[i].mem);
     free(nb);
 }
 
+/* A FREE buffer for st, with storage unless it is the RESPONSE buffer (see the top), or -1.
+ * When storage cannot be allocated the buffer stays FREE, -1 is returned as if the pool
+ * were empty, and nb->err makes the next enqueue or timer call fail (the run stops). */
 static int take(struct smp_netbuf *nb, enum smp_netbuf_state st)
 {
     for (uint32_t i = 0; i < nb->cfg.buf_count; i++) {
         if (nb->bufs[i].state != SMP_NETBUF_FREE)
             continue;
-        nb->bufs[i] = (struct buf){.state = st};
+        uint8_t *mem = NULL;
+        if (st != SMP_NETBUF_RESPONSE && (mem = malloc(nb->cfg.buf_size)) == NULL) {
+            nb->err = SIM_ENOMEM;
+            return -1;
+        }
+        nb->bufs[i] = (struct buf){.mem = mem, .state = st};
         nb->n_free--;
         return (int)i;
     }
@@ -76,6 +86,8 @@ static void put_back(struct smp_netbuf *nb, int buf)
 {
     assert(nb->bufs[buf].state != SMP_NETBUF_FREE);
     nb->bufs[buf].state = SMP_NETBUF_FREE;
+    free(nb->bufs[buf].mem);
+    nb->bufs[buf].mem = NULL;
     nb->n_free++;
 }
 
@@ -95,7 +107,7 @@ uint8_t *smp_netbuf_data(struct smp_netbuf *nb, int buf, size_t **len)
 {
     assert(buf >= 0 && (uint32_t)buf < nb->cfg.buf_count);
     *len = &nb->bufs[buf].len;
-    return nb->mem + (size_t)buf * nb->cfg.buf_size;
+    return nb->bufs[buf].mem;
 }
 
 /* Number of complete SMP headers in a packet: each request costs CPU time. */
@@ -124,7 +136,7 @@ static int start_next(struct smp_netbuf *nb, int64_t now, const struct smp_netbu
     nb->bufs[buf].state = SMP_NETBUF_PROCESSING;
     nb->busy_buf = buf;
     nb->rsp_buf = take(nb, SMP_NETBUF_RESPONSE);
-    const uint8_t *p = nb->mem + (size_t)buf * nb->cfg.buf_size;
+    const uint8_t *p = nb->bufs[buf].mem;
     size_t n = nb->bufs[buf].len;
     int64_t cost = (int64_t)n_requests(p, n) * nb->cfg.cpu_per_request;
     if (cx->flash_cost != NULL)
@@ -142,7 +154,8 @@ int smp_netbuf_enqueue(struct smp_netbuf *nb, int buf, uint32_t conn, int64_t no
     nb->bufs[buf].conn = conn;
     nb->queue[(nb->q_head + nb->q_len) % SMP_NETBUF_MAX_COUNT] = buf;
     nb->q_len++;
-    return start_next(nb, now, cx);
+    int rc = start_next(nb, now, cx);
+    return nb->err != 0 ? nb->err : rc;
 }
 
 int smp_netbuf_rx(struct smp_netbuf *nb, const uint8_t *pkt, size_t n, uint32_t conn, int64_t now,
@@ -165,11 +178,18 @@ int smp_netbuf_rx(struct smp_netbuf *nb, const uint8_t *pkt, size_t n, uint32_t 
 
 int smp_netbuf_timer(struct smp_netbuf *nb, int64_t now, const struct smp_netbuf_ctx *cx)
 {
+    if (nb->err != 0)
+        return nb->err;
     if (nb->busy_buf < 0 || now != nb->done_at)
         return 0;
     int buf = nb->busy_buf;
-    uint8_t *rsp = nb->rsp_buf >= 0 ? nb->mem + (size_t)nb->rsp_buf * nb->cfg.buf_size : NULL;
-    int rc = cx->process(cx->env, nb->mem + (size_t)buf * nb->cfg.buf_size, nb->bufs[buf].len, rsp,
+    uint8_t *rsp = NULL;
+    if (nb->rsp_buf >= 0) {
+        rsp = nb->bufs[nb->rsp_buf].mem = malloc(nb->cfg.buf_size);
+        if (rsp == NULL)
+            return nb->err = SIM_ENOMEM;
+    }
+    int rc = cx->process(cx->env, nb->bufs[buf].mem, nb->bufs[buf].len, rsp,
                          rsp ? nb->cfg.buf_size : 0, now);
     put_back(nb, buf);
     if (nb->rsp_buf >= 0)

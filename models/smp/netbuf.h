@@ -70,12 +70,15 @@ struct smp_netbuf_ctx {
                    int64_t now);
 };
 
-/* Allocate the pool. Returns NULL on bad cfg (count 0 or > SMP_NETBUF_MAX_COUNT, size 0)
- * or out of memory. */
+/* Allocate the pool (buffer storage is allocated per buffer while it is in use, see
+ * netbuf.c). Returns NULL on bad cfg (count 0 or > SMP_NETBUF_MAX_COUNT, size 0) or out of
+ * memory. */
 struct smp_netbuf *smp_netbuf_new(const struct smp_netbuf_cfg *cfg);
 void smp_netbuf_free(struct smp_netbuf *nb); /* accepts NULL */
 
-/* Take a free buffer for a transport: its index, or -1 if the pool is empty. */
+/* Take a free buffer for a transport: its index, or -1 if the pool is empty (or its storage
+ * could not be allocated: the next smp_netbuf_enqueue or smp_netbuf_timer then returns
+ * SIM_ENOMEM). */
 int smp_netbuf_alloc(struct smp_netbuf *nb);
 /* Return a TRANSPORT buffer to the pool (a dropped partial packet). */
 void smp_netbuf_release(struct smp_netbuf *nb, int buf);
