@@ -117,6 +117,14 @@ struct recorder_session {
     uint32_t connected, served, left; /* clients started, finished, stopped at departure */
 };
 
+/* Flash wear of one area of a device: sums over its sectors, and the most-erased one. */
+struct recorder_device_wear {
+    uint32_t device_id;
+    const char *area; /* "primary", "secondary", "scratch" */
+    uint64_t erases, writes;
+    uint32_t max_erases;
+};
+
 struct recorder_wear {
     uint32_t device_id;
     const char *area; /* "primary", "secondary", "scratch" */
@@ -150,6 +158,7 @@ int recorder_swap_emit(struct recorder *rec, const struct recorder_swap *s);
 int recorder_lock_emit(struct recorder *rec, const struct recorder_lock *l);
 int recorder_wave_emit(struct recorder *rec, const struct recorder_wave *w);
 int recorder_wear_emit(struct recorder *rec, const struct recorder_wear *w);
+int recorder_device_wear_emit(struct recorder *rec, const struct recorder_device_wear *w);
 int recorder_gateway_emit(struct recorder *rec, const struct recorder_gateway *g);
 int recorder_session_emit(struct recorder *rec, const struct recorder_session *s);
 

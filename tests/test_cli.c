@@ -352,7 +352,7 @@ static void adding_a_group_leaves_other_groups_unchanged(void **state)
     assert_string_equal(attempts_by_group("grp_b.db"), before);
     /* Every group counts its flash wear (regression: rows were indexed by global id, so
      * wear of every group but the first was lost). */
-    assert_string_equal(query("grp_b.db", "select count(distinct d.group_id) from flash_wear w"
+    assert_string_equal(query("grp_b.db", "select count(distinct d.group_id) from device_wear w"
                                           " join devices d using (run_id, device_id)"),
                         "3");
     /* The draws matter: without loss (no draws) the same groups time differently. */

@@ -465,6 +465,15 @@ static void records_of_one_dfu(void **state)
                      1);
     assert_true(query_int(db, "SELECT count(*) FROM lock_changes WHERE owner = 'MCUmgr'") >= 1);
     assert_true(query_int(db, "SELECT count(*) FROM flash_wear WHERE area = 'secondary'") > 0);
+    /* device_wear sums what flash_wear lists per sector. */
+    assert_int_equal(query_int(db, "SELECT count(*) FROM device_wear d WHERE erases != (SELECT"
+                                   " coalesce(sum(erases), 0) FROM flash_wear f WHERE"
+                                   " f.device_id = d.device_id AND f.area = d.area) OR"
+                                   " max_erases != (SELECT coalesce(max(erases), 0) FROM"
+                                   " flash_wear f WHERE f.device_id = d.device_id AND"
+                                   " f.area = d.area)"),
+                     0);
+    assert_true(query_int(db, "SELECT erases FROM device_wear WHERE area = 'primary'") > 0);
     assert_int_equal(query_int(db, "SELECT count(*) FROM devices WHERE state = 'updated'"), 1);
     sqlite3_close(db);
 }

@@ -486,23 +486,30 @@ int fleet_world_start(struct fleet_world *w)
 
 static const char *const area_names[MCUBOOT_SWAP_AREA_COUNT] = {"primary", "secondary", "scratch"};
 
+/* Per area of device id: one device_wear row (sums, most-erased sector) and, at `chunks`,
+ * one flash_wear row per sector that was touched. */
 static int wear_rows(struct fleet_world *w, uint32_t id)
 {
     struct group *g = &w->groups[w->dev_group[id]];
     uint32_t dev = id - g->first;
     uint32_t sector = 0;
-    for (int a = 0; a < MCUBOOT_SWAP_AREA_COUNT; a++) {
-        for (uint32_t k = 0; k < g->slots.geom.n_sectors[a]; k++, sector++) {
+    int rc = 0;
+    for (int a = 0; a < MCUBOOT_SWAP_AREA_COUNT && rc == 0; a++) {
+        struct recorder_device_wear sum = {id, area_names[a], 0, 0, 0};
+        for (uint32_t k = 0; k < g->slots.geom.n_sectors[a] && rc == 0; k++, sector++) {
             struct flash_wear_count c;
             if (flash_wear_get(g->wear, dev, sector, &c) != 0 || (c.erases == 0 && c.writes == 0))
                 continue;
+            sum.erases += c.erases;
+            sum.writes += c.writes;
+            sum.max_erases = c.erases > sum.max_erases ? c.erases : sum.max_erases;
             struct recorder_wear r = {id, area_names[a], k, c.erases, c.writes};
-            int rc = recorder_wear_emit(w->rec, &r);
-            if (rc != 0)
-                return rc;
+            rc = recorder_wear_emit(w->rec, &r);
         }
+        if (rc == 0 && g->slots.geom.n_sectors[a] > 0)
+            rc = recorder_device_wear_emit(w->rec, &sum);
     }
-    return 0;
+    return rc;
 }
 
 int fleet_world_finish(struct fleet_world *w)
