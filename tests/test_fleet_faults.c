@@ -832,6 +832,30 @@ static void two_sources_host_stops_at_a_reset(void **state)
     rig_down(&r);
 }
 
+/* ------------------------------------------------------------------------------------
+ * Regression (found with two-sources): in direct-xip, dfu.c works on "the slot ID that is
+ * currently not in use" (dfu_slot_id), so after an update that runs from slot 1 its
+ * background erase wipes slot 0, never the running slot 1.
+ * UPSTREAM: nrfconnect/sdk-nrf: applications/nrf_desktop/src/modules/dfu.c dfu_slot_id()
+ * ------------------------------------------------------------------------------------ */
+static void direct_xip_config_channel_erases_the_slot_not_in_use(void **state)
+{
+    (void)state;
+    struct rig r;
+    struct setup s = {.mode = MCUBOOT_SLOTS_DIRECT_XIP_REVERT, .dev_tweak = cc_with_lock};
+    rig_up(&r, &s);
+    rig_run(&r, SEC(3600));
+    const struct fleet_device_stats *st = fleet_device_stats_get(r.dev);
+    const struct mcuboot_slots *sl = fleet_device_slots(r.dev);
+    assert_int_equal(st->running_image, UPDATE);
+    assert_int_equal(sl->active, 1);
+    assert_int_equal(mcuboot_slots_image_in(sl, 1), UPDATE);
+    assert_true(st->erase_end_ns > st->swap_end_ns); /* the erase after the new boot */
+    assert_int_equal(mcuboot_slots_image_in(sl, 0), MCUBOOT_SLOTS_NONE);
+    assert_true(sl->sector[MCUBOOT_SWAP_PRIMARY][0] == MCUBOOT_SWAP_ERASED);
+    rig_down(&r);
+}
+
 /* The fault needs the config channel; its host's parameters are checked. */
 static void two_sources_parameters(void **state)
 {
@@ -871,6 +895,7 @@ int main(void)
         cmocka_unit_test(two_sources_without_lock_keeps_the_old_image),
         cmocka_unit_test(two_sources_host_stops_at_a_reset),
         cmocka_unit_test(two_sources_parameters),
+        cmocka_unit_test(direct_xip_config_channel_erases_the_slot_not_in_use),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

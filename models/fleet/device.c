@@ -1974,6 +1974,10 @@ void fleet_device_check(const struct fleet_device *d)
     }
     ble_link_check(&d->link);
     client_dfu_check(d->client);
+    /* the two-sources host ran only where the fault applies, and its end was noted */
+    assert(d->cch.state == CLIENT_CC_HOST_IDLE || (d->fault_done & FLEET_FAULTS_TWO_SOURCES));
+    assert((d->cch.state == CLIENT_CC_HOST_ENDED) == (d->st.cc_end_ns != RECORDER_NONE));
+    assert(d->st.cc_bytes_written == 0 || d->cfg->config_channel_dfu);
 #else
     (void)d;
 #endif

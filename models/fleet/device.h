@@ -29,6 +29,8 @@
  *        gets CONNECT_IND adv_ns after advertising began (or after it asked)
  *   DEAD: terminal; every input is counted in n_unexpected
  *
+ *   (the host-side slots, the client's and the two-sources host's FLEET_T_CC_HOST, may be
+ *   armed in any state: the host is not the device)
  *   OFF, BOOT, DEAD: no device-side timer is armed but BOOT (in BOOT) and POWER; the SMP transport
  *                    is disconnected; the MCUboot slots see no BLE activity
  *   APP:             the modules the configuration enables are initialised
