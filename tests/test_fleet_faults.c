@@ -11,8 +11,11 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <sqlite3.h>
 
 #include "models/fleet/world.h"
+#include "models/smp/mgmt.h"
+#include "sim/recorder.h"
 #include "sim/engine.h"
 #include "sim/error.h"
 
@@ -37,6 +40,8 @@ struct setup {
     uint32_t attempts;
     int64_t start_ns;
     void (*tweak)(struct fleet_device_faults *f);
+    void (*dev_tweak)(struct fleet_device_cfg *c); /* firmware settings of the group */
+    struct recorder *rec;                          /* NULL: no records */
 };
 
 /* One nRF52840 DK device, Device Manager (Android) with up to `attempts` attempts 5 s
@@ -47,7 +52,7 @@ static void rig_up(struct rig *r, const struct setup *s)
     sim_diag_init(&d);
     r->e = sim_engine_new(0);
     assert_non_null(r->e);
-    r->w = fleet_world_new(r->e, NULL, 42);
+    r->w = fleet_world_new(r->e, s->rec, 42);
     assert_non_null(r->w);
     uint32_t idx;
     const struct mcuboot_image_version v1 = {1, 0, 0, 0}, v2 = {2, 0, 0, 0};
@@ -65,6 +70,8 @@ static void rig_up(struct rig *r, const struct setup *s)
     g.dev.client.attempts = s->attempts ? s->attempts : 1;
     g.dev.client.retry_delay = SEC(5);
     g.dev.start_ns = s->start_ns;
+    if (s->dev_tweak != NULL)
+        s->dev_tweak(&g.dev);
     uint32_t first;
     int rc = fleet_world_group_add(r->w, &g, &first, &d);
     if (rc != 0)
@@ -500,6 +507,376 @@ static void faults_set_checks_parameters(void **state)
     rig_down(&r);
 }
 
+/* ------------------------------------------------------------------------------------
+ * two-sources: the config-channel host (HID configurator) starts `at` after the first SMP
+ * chunk and writes another image of the same size into the secondary slot.
+ * ------------------------------------------------------------------------------------ */
+static void cc_with_lock(struct fleet_device_cfg *c)
+{
+    c->config_channel_dfu = true;
+    c->dfu_lock = true;
+}
+
+static void cc_without_lock(struct fleet_device_cfg *c)
+{
+    c->config_channel_dfu = true;
+    c->dfu_lock = false;
+}
+
+static void print_cc(const char *what, const struct fleet_device *dev)
+{
+    const struct fleet_device_stats *st = fleet_device_stats_get(dev);
+    fprintf(stderr,
+            "%s: cc host %s, %.3f s .. %.3f s, %u B written, %u refused; %u rejects rc 11; "
+            "%u swaps, %u invalid; device %s\n",
+            what, client_cc_host_end_name(st->cc_outcome), st->cc_start_ns / 1e9,
+            st->cc_end_ns / 1e9, st->cc_bytes_written, st->cc_refused, st->n_rejects, st->n_swaps,
+            st->n_invalid, fleet_device_outcome(dev));
+    for (uint32_t i = 0; fleet_device_attempt_get(dev, i) != NULL; i++) {
+        const struct fleet_device_attempt *a = fleet_device_attempt_get(dev, i);
+        fprintf(stderr, "  attempt %u: %s (%s) rc %d, upload %.3f .. %.3f s, end %.3f s\n", i,
+                a->a.outcome, a->a.error ? a->a.error : "-", a->smp_rc, a->a.upload_start_ns / 1e9,
+                a->a.upload_end_ns / 1e9, a->a.end_ns / 1e9);
+    }
+}
+
+static void at_2s(struct fleet_device_faults *f)
+{
+    f->two_sources_at_ns = SEC(2);
+}
+
+static void at_10s(struct fleet_device_faults *f)
+{
+    f->two_sources_at_ns = SEC(10);
+}
+
+/* Run the rig with its records going into path; the database is closed on return. */
+static void rig_record(struct rig *r, struct setup *s, const char *path,
+                       void (*drive)(struct rig *r))
+{
+    struct sim_diag d;
+    sim_diag_init(&d);
+    struct recorder *rec = NULL;
+    assert_int_equal(recorder_open(path, &rec, &d), 0);
+    const struct recorder_run info = {.scenario_name = "two-sources",
+                                      .scenario_path = "-",
+                                      .scenario_text = "",
+                                      .model = FLEET_WORLD_MODEL_NAME,
+                                      .seed = 42,
+                                      .level = RECORDER_ATTEMPTS};
+    assert_int_equal(recorder_run_begin(rec, &info, NULL), 0);
+    s->rec = rec;
+    rig_up(r, s);
+    drive(r);
+    assert_int_equal(fleet_world_finish(r->w), 0);
+    assert_int_equal(recorder_run_end(rec, RECORDER_COMPLETE, NULL, sim_engine_now(r->e),
+                                      sim_engine_events_run(r->e)),
+                     0);
+    recorder_close(rec);
+}
+
+static long long query_int(const char *path, const char *fmt, ...)
+{
+    char sql[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(sql, sizeof(sql), fmt, ap);
+    va_end(ap);
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    sqlite3_stmt *st = NULL;
+    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    long long v = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return v;
+}
+
+/* The owner of the DFU lock at t per the lock_changes records: 1 MCUmgr, 2 the config
+ * channel, 0 free (or no record yet). */
+static int lock_owner_at(const char *path, int64_t t)
+{
+    return (int)query_int(path,
+                          "SELECT coalesce((SELECT CASE owner WHEN 'MCUmgr' THEN 1 WHEN '%s' "
+                          "THEN 2 ELSE 0 END FROM lock_changes WHERE at_ns <= %lld ORDER BY "
+                          "at_ns DESC, rowid DESC LIMIT 1), 0)",
+                          FW_CC_DFU_OWNER, (long long)t);
+}
+
+static void run_dry(struct rig *r)
+{
+    assert_int_equal(rig_run(r, SEC(3600)), SIM_STOP_EMPTY);
+}
+
+/* ------------------------------------------------------------------------------------
+ * two-sources with the DFU lock, SMP first: MCUmgr holds the lock through the upload (each
+ * chunk restarts its 5 s timer), so the host's first sync is answered ACTIVE_OTHER: the
+ * host stops, nothing is written by the config channel, and the SMP DFU ends updated.
+ * EVIDENCE-OF: firmware-modules.md §1 claim while another owner holds it -> -EPERM; §5.2
+ * sync replies ACTIVE_OTHER if the lock cannot be claimed
+ * UPSTREAM: nrfconnect/sdk-nrf: applications/nrf_desktop/src/util/dfu_lock.c
+ * ------------------------------------------------------------------------------------ */
+#define CC_DB_SMP_FIRST DFUSIM_BINARY_DIR "/test_fleet_faults_cc_smp_first.db"
+
+static void two_sources_lock_smp_first_refuses_the_config_channel(void **state)
+{
+    (void)state;
+    static const enum mcuboot_slots_mode modes[] = {MCUBOOT_SLOTS_SWAP_MOVE,
+                                                    MCUBOOT_SLOTS_SWAP_SCRATCH};
+    for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
+        struct rig r;
+        struct setup s = {.mode = modes[i],
+                          .faults = FLEET_FAULTS_TWO_SOURCES,
+                          .tweak = at_2s,
+                          .dev_tweak = cc_with_lock};
+        rig_record(&r, &s, CC_DB_SMP_FIRST, run_dry);
+        print_cc(mode_name(modes[i]), r.dev);
+        const struct fleet_device_stats *st = fleet_device_stats_get(r.dev);
+        const struct fleet_device_attempt *a = fleet_device_attempt_get(r.dev, 0);
+        /* the host starts 2 s after the first chunk (the upload starts with it) */
+        assert_true(st->cc_start_ns > a->a.upload_start_ns + SEC(2) - MS(100));
+        assert_true(st->cc_start_ns < a->a.upload_start_ns + SEC(2) + MS(200));
+        assert_true(st->cc_start_ns < a->a.upload_end_ns);
+        /* refused at its first sync: one exchange, no start, no byte */
+        assert_int_equal(st->cc_outcome, CLIENT_CC_HOST_END_REFUSED);
+        assert_int_equal(st->cc_refused, 1);
+        assert_int_equal(st->cc_end_ns, st->cc_start_ns);
+        assert_int_equal(st->cc_bytes_written, 0);
+        /* the SMP DFU went through: swapped and running the update, confirmed (nRF Desktop
+         * confirms itself at READY; the client's own confirm meets the config channel's
+         * lock of the post-swap erase: rc 11, firmware-modules.md §6 item 3) */
+        assert_int_equal(st->n_swaps, 1);
+        assert_runs(r.dev, UPDATE);
+        assert_string_equal(fleet_device_outcome(r.dev), "updated");
+        /* records: MCUmgr held the lock when the host came and kept it to the upload's end;
+         * the config channel's next owner record is the boot after the swap */
+        assert_int_equal(lock_owner_at(CC_DB_SMP_FIRST, st->cc_start_ns), 1);
+        assert_int_equal(query_int(CC_DB_SMP_FIRST,
+                                   "SELECT count(*) FROM lock_changes WHERE at_ns BETWEEN %lld "
+                                   "AND %lld",
+                                   (long long)a->a.upload_start_ns + MS(1),
+                                   (long long)a->a.upload_end_ns),
+                         0);
+        assert_true(query_int(CC_DB_SMP_FIRST,
+                              "SELECT count(*) FROM lock_changes WHERE owner = '%s' AND at_ns "
+                              ">= %lld",
+                              FW_CC_DFU_OWNER, (long long)st->swap_end_ns) >= 1);
+        rig_down(&r);
+    }
+}
+
+/* ------------------------------------------------------------------------------------
+ * two-sources with the DFU lock, config channel first: the SMP client leaves mid-upload;
+ * 5 s later MCUmgr's lock lapses; the host (10 s after the first chunk) claims it with
+ * its sync and start. The slot was used by MCUmgr, so dfu.c re-erases it first (CLEANING,
+ * the host syncs every second), then takes the image. An SMP client that comes back meanwhile
+ * gets rc 11 on its first command. The config channel stores the whole image (its test
+ * swap is requested; the host does not reboot), the device keeps its old image.
+ * EVIDENCE-OF: firmware-modules.md §6 item 4 (lock lost after 5 s idle) and item 5
+ * (the next config-channel start re-erases a slot MCUmgr used)
+ * ------------------------------------------------------------------------------------ */
+#define CC_DB_CC_FIRST DFUSIM_BINARY_DIR "/test_fleet_faults_cc_first.db"
+
+static void leave_then_come_back(struct rig *r)
+{
+    rig_run(r, SEC(30));
+    assert_int_equal(fleet_device_client_start(r->dev, SEC(30)), 0);
+    rig_run(r, SEC(32));
+    assert_int_equal(fleet_device_host_leave(r->dev, SEC(32)), 0);
+    rig_run(r, SEC(50));
+    assert_int_equal(fleet_device_client_start(r->dev, SEC(50)), 0);
+    run_dry(r);
+}
+
+static void two_sources_lock_config_channel_first_refuses_smp(void **state)
+{
+    (void)state;
+    struct rig r;
+    struct setup s = {.mode = MCUBOOT_SLOTS_SWAP_MOVE,
+                      .faults = FLEET_FAULTS_TWO_SOURCES,
+                      .start_ns = -1,
+                      .tweak = at_10s,
+                      .dev_tweak = cc_with_lock};
+    rig_record(&r, &s, CC_DB_CC_FIRST, leave_then_come_back);
+    print_cc("config channel first", r.dev);
+    const struct fleet_device_stats *st = fleet_device_stats_get(r.dev);
+    const struct fleet_device_attempt *a0 = fleet_device_attempt_get(r.dev, 0);
+    assert_string_equal(a0->a.error, "host left");
+    assert_true(st->cc_start_ns > SEC(40) && st->cc_start_ns < SEC(41));
+    /* the second session is refused by the lock at once */
+    const struct fleet_device_attempt *a1 = fleet_device_attempt_get(r.dev, 1);
+    assert_non_null(a1);
+    assert_string_equal(a1->a.outcome, "failed");
+    assert_int_equal(a1->smp_rc, SMP_MGMT_ERR_EACCESSDENIED);
+    assert_true(a1->a.end_ns < SEC(55));
+    assert_true(st->n_rejects >= 1);
+    /* the config channel went through: 256 KiB, 24 B per 20 ms report and a sync per
+     * 512 B: several minutes */
+    assert_int_equal(st->cc_outcome, CLIENT_CC_HOST_END_DONE);
+    assert_int_equal(st->cc_refused, 0);
+    assert_int_equal(st->cc_bytes_written, IMAGE_SIZE);
+    assert_true(st->cc_end_ns - st->cc_start_ns > SEC(300));
+    /* its test swap is pending; no reset happened: the old image runs */
+    struct mcuboot_trailer_swap_state ts;
+    mcuboot_trailer_state(&fleet_device_slots(r.dev)->trailer[MCUBOOT_SWAP_SECONDARY], &ts);
+    assert_int_equal(ts.magic, MCUBOOT_TRAILER_MAGIC_GOOD);
+    assert_int_equal(st->n_boots, 1);
+    assert_runs(r.dev, FACTORY);
+    /* records: MCUmgr released (5 s after its last command), the config channel owned the
+     * lock when the client came back and MCUmgr never got it again */
+    assert_int_equal(lock_owner_at(CC_DB_CC_FIRST, st->cc_start_ns - 1), 0);
+    assert_int_equal(lock_owner_at(CC_DB_CC_FIRST, SEC(50)), 2);
+    assert_int_equal(query_int(CC_DB_CC_FIRST,
+                               "SELECT count(*) FROM lock_changes WHERE owner = 'MCUmgr' AND "
+                               "at_ns > %lld",
+                               (long long)st->cc_start_ns),
+                     0);
+    rig_down(&r);
+}
+
+/* ------------------------------------------------------------------------------------
+ * two-sources without the DFU lock: both write the secondary. The config channel's bytes
+ * spoil what the SMP server wrote there (the slot holds sectors of both), so img_mgmt's
+ * hash of the upload does not match: the client (Android) fails with "image digest
+ * mismatch" and never tests or resets. The host goes on to its end and (swap modes)
+ * requests a test swap of the mix; at the next reset MCUboot's validation refuses it:
+ * no swap, the secondary is erased, the old image runs (direct-xip: slot 1 is not
+ * booted). Never bricked.
+ * EVIDENCE-OF: mcuboot.md boot_validate_slot() failing erases the secondary (loader.c)
+ * ------------------------------------------------------------------------------------ */
+static bool sector_is(const struct fleet_device *dev, uint32_t k, uint32_t tag)
+{
+    return fleet_device_slots(dev)->sector[MCUBOOT_SWAP_SECONDARY][k] == tag;
+}
+
+static void two_sources_without_lock_keeps_the_old_image(void **state)
+{
+    (void)state;
+    static const enum mcuboot_slots_mode modes[] = {
+        MCUBOOT_SLOTS_SWAP_MOVE, MCUBOOT_SLOTS_SWAP_SCRATCH, MCUBOOT_SLOTS_DIRECT_XIP_REVERT};
+    for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
+        struct rig r;
+        struct setup s = {.mode = modes[i],
+                          .faults = FLEET_FAULTS_TWO_SOURCES,
+                          .tweak = at_2s,
+                          .dev_tweak = cc_without_lock};
+        rig_up(&r, &s);
+        const struct fleet_device_stats *st = fleet_device_stats_get(r.dev);
+        /* just after the SMP upload: the slot holds both sources */
+        rig_run(&r, SEC(10));
+        const struct fleet_device_attempt *a = fleet_device_attempt_get(r.dev, 0);
+        assert_non_null(a);
+        assert_string_equal(a->a.outcome, "failed");
+        assert_string_equal(a->a.error, "image digest mismatch");
+        /* ~0.78 s per 512 B since 2.6 s (the 4 KiB sectors it wrote in: garbage) */
+        assert_true(st->cc_bytes_written >= 8 * 512 && st->cc_bytes_written <= 10 * 512);
+        uint32_t cc_sectors = (st->cc_bytes_written + 4 * KIB - 1) / (4 * KIB);
+        for (uint32_t k = 0; k < cc_sectors; k++) /* the config channel's */
+            assert_true(sector_is(r.dev, k, MCUBOOT_SWAP_GARBAGE));
+        for (uint32_t k = cc_sectors; k < IMAGE_SIZE / (4 * KIB); k++) /* the SMP server's */
+            assert_true(sector_is(r.dev, k, mcuboot_swap_tag(UPDATE + 1, k)));
+        assert_int_equal(mcuboot_slots_image_in(fleet_device_slots(r.dev), 1), MCUBOOT_SLOTS_NONE);
+        /* the host ends; a reset later (a person) boots MCUboot over the mixed slot */
+        assert_int_equal(rig_run(&r, SEC(3600)), SIM_STOP_EMPTY);
+        print_cc(mode_name(modes[i]), r.dev);
+        assert_int_equal(st->cc_outcome, CLIENT_CC_HOST_END_DONE);
+        assert_int_equal(st->cc_bytes_written, IMAGE_SIZE);
+        int64_t t = sim_engine_now(r.e);
+        assert_int_equal(fleet_device_fault_at(r.dev, FLEET_FAULT_RESET, t + SEC(1), t), 0);
+        rig_run(&r, t + SEC(60));
+        assert_int_equal(st->n_boots, 2);
+        assert_int_equal(st->n_swaps, 0);
+        assert_false(st->ran_update);
+        assert_runs(r.dev, FACTORY);
+        assert_string_not_equal(fleet_device_outcome(r.dev), "dead");
+        const struct mcuboot_slots *sl = fleet_device_slots(r.dev);
+        if (modes[i] < MCUBOOT_SLOTS_DIRECT_XIP) {
+            /* validation failed: scrambled (erased), trailer and all */
+            assert_true(sector_is(r.dev, 0, MCUBOOT_SWAP_ERASED));
+            struct mcuboot_trailer_swap_state ts;
+            mcuboot_trailer_state(&sl->trailer[MCUBOOT_SWAP_SECONDARY], &ts);
+            assert_int_not_equal(ts.magic, MCUBOOT_TRAILER_MAGIC_GOOD);
+        } else {
+            assert_int_equal(sl->active, 0);
+        }
+        rig_down(&r);
+    }
+}
+
+/* ------------------------------------------------------------------------------------
+ * two-sources: the host stops for good when the device resets (no retry after the boot),
+ * and its writes stop with it. Also: the host runs once per device.
+ * ------------------------------------------------------------------------------------ */
+static void two_sources_host_stops_at_a_reset(void **state)
+{
+    (void)state;
+    struct rig r;
+    struct setup s = {.mode = MCUBOOT_SLOTS_SWAP_MOVE,
+                      .faults = FLEET_FAULTS_TWO_SOURCES,
+                      .tweak = at_2s,
+                      .dev_tweak = cc_without_lock};
+    rig_up(&r, &s);
+    assert_int_equal(fleet_device_fault_at(r.dev, FLEET_FAULT_RESET, SEC(60), 0), 0);
+    assert_int_equal(rig_run(&r, SEC(3600)), SIM_STOP_EMPTY);
+    print_cc("reset at 60 s", r.dev);
+    const struct fleet_device_stats *st = fleet_device_stats_get(r.dev);
+    assert_int_equal(st->cc_outcome, CLIENT_CC_HOST_END_LOST);
+    assert_int_equal(st->cc_end_ns, SEC(60));
+    /* (60 - 2.6) s at ~0.78 s per 512 B: 22 reports of 20 ms, a sync (STORING: 16 B per
+     * 5 ms take 160 ms), 0.3 s of sleep, a sync; stored in 16 B steps */
+    assert_true(st->cc_bytes_written >= 70 * 512 && st->cc_bytes_written <= 75 * 512);
+    assert_int_equal(st->cc_bytes_written % 16, 0);
+    assert_int_equal(st->n_boots, 2);
+    assert_runs(r.dev, FACTORY);
+    rig_down(&r);
+}
+
+/* ------------------------------------------------------------------------------------
+ * Regression (found with two-sources): in direct-xip, dfu.c works on "the slot ID that is
+ * currently not in use" (dfu_slot_id), so after an update that runs from slot 1 its
+ * background erase wipes slot 0, never the running slot 1.
+ * UPSTREAM: nrfconnect/sdk-nrf: applications/nrf_desktop/src/modules/dfu.c dfu_slot_id()
+ * ------------------------------------------------------------------------------------ */
+static void direct_xip_config_channel_erases_the_slot_not_in_use(void **state)
+{
+    (void)state;
+    struct rig r;
+    struct setup s = {.mode = MCUBOOT_SLOTS_DIRECT_XIP_REVERT, .dev_tweak = cc_with_lock};
+    rig_up(&r, &s);
+    rig_run(&r, SEC(3600));
+    const struct fleet_device_stats *st = fleet_device_stats_get(r.dev);
+    const struct mcuboot_slots *sl = fleet_device_slots(r.dev);
+    assert_int_equal(st->running_image, UPDATE);
+    assert_int_equal(sl->active, 1);
+    assert_int_equal(mcuboot_slots_image_in(sl, 1), UPDATE);
+    assert_true(st->erase_end_ns > st->swap_end_ns); /* the erase after the new boot */
+    assert_int_equal(mcuboot_slots_image_in(sl, 0), MCUBOOT_SLOTS_NONE);
+    assert_true(sl->sector[MCUBOOT_SWAP_PRIMARY][0] == MCUBOOT_SWAP_ERASED);
+    rig_down(&r);
+}
+
+/* The fault needs the config channel; its host's parameters are checked. */
+static void two_sources_parameters(void **state)
+{
+    (void)state;
+    struct rig r;
+    struct setup s = {.mode = MCUBOOT_SLOTS_SWAP_MOVE, .dev_tweak = cc_with_lock};
+    rig_up(&r, &s);
+    struct fleet_device_faults f;
+    fleet_device_faults_default(&f);
+    assert_int_equal(f.two_sources_at_ns, SEC(10));
+    assert_int_equal(f.two_sources_report_ns, MS(20));
+    f.two_sources_report_ns = 0;
+    assert_int_equal(fleet_device_faults_set(r.dev, &f, FLEET_FAULTS_TWO_SOURCES, 0), SIM_EINVAL);
+    fleet_device_faults_default(&f);
+    f.two_sources_at_ns = -1;
+    assert_int_equal(fleet_device_faults_set(r.dev, &f, FLEET_FAULTS_TWO_SOURCES, 0), SIM_EINVAL);
+    fleet_device_faults_default(&f);
+    assert_int_equal(fleet_device_faults_set(r.dev, &f, FLEET_FAULTS_TWO_SOURCES, 0), 0);
+    rig_down(&r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -513,6 +890,12 @@ int main(void)
         cmocka_unit_test(link_degrade_loses_pdus_and_slows),
         cmocka_unit_test(host_leaves_and_new_session_resumes),
         cmocka_unit_test(faults_set_checks_parameters),
+        cmocka_unit_test(two_sources_lock_smp_first_refuses_the_config_channel),
+        cmocka_unit_test(two_sources_lock_config_channel_first_refuses_smp),
+        cmocka_unit_test(two_sources_without_lock_keeps_the_old_image),
+        cmocka_unit_test(two_sources_host_stops_at_a_reset),
+        cmocka_unit_test(two_sources_parameters),
+        cmocka_unit_test(direct_xip_config_channel_erases_the_slot_not_in_use),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -569,6 +569,47 @@ static void a_foreign_chunk_mid_upload_fails_hash_and_boot(void **state)
     }
 }
 
+/* A second writer (the config-channel DFU) stores its bytes at offset 0 while an upload
+ * goes on past it: the sector it touched is garbage, the upload's own later sectors (the
+ * partly written one included) keep their tags, its hash fails, and the boot refuses the
+ * slot. Foreign bytes over the upload's partly written sector spoil that one too. */
+static void a_foreign_writer_spoils_only_what_it_touches(void **state)
+{
+    (void)state;
+    struct dev v;
+    struct mcuboot_slots_boot_result r;
+    dev_init(&v, MCUBOOT_SLOTS_SWAP_MOVE, false);
+    uint32_t size = W.images[IMG_SIGNED].img.file_size, ss = v.s.cfg->geom.sector_size;
+    assert_int_equal(v.ops.ops->erase_upload(v.ops.env, 1, size), 0);
+    write_range(&v, IMG_SIGNED, 0, 2 * ss + CHUNK); /* sector 2 partly written */
+    assert_int_equal(mcuboot_slots_foreign_write(&v.s, 1, 16, 16), 0);
+    assert_int_equal(v.s.sector[MCUBOOT_SWAP_SECONDARY][0], MCUBOOT_SWAP_GARBAGE);
+    assert_int_equal(v.s.up[1].good, 0);
+    write_range(&v, IMG_SIGNED, 2 * ss + CHUNK, size);
+    for (uint32_t k = 1; k < size / ss; k++)
+        assert_int_equal(v.s.sector[MCUBOOT_SWAP_SECONDARY][k],
+                         mcuboot_swap_tag(IMG_SIGNED + 1, k));
+    struct smp_img_slots_info info;
+    assert_int_equal(read_info(&v, 1, &info), SMP_IMG_SLOTS_ERR_INVALID_IMAGE_HEADER_MAGIC);
+    assert_int_equal(v.ops.ops->check_sha(v.ops.env, 1, size, W.images[IMG_SIGNED].img.file_sha),
+                     1);
+    assert_int_equal(mcuboot_slots_image_in(&v.s, 1), MCUBOOT_SLOTS_NONE);
+    assert_int_equal(v.ops.ops->set_next(v.ops.env, 1, false, false), 0);
+    boot(&v, &r);
+    assert_true(r.scrambled);
+    assert_int_equal(mcuboot_slots_image_in(&v.s, 0), IMG_FACTORY);
+    /* the partly written sector touched: spoilt as well */
+    assert_int_equal(v.ops.ops->erase_upload(v.ops.env, 1, size), 0);
+    write_range(&v, IMG_SIGNED, 0, 2 * ss + CHUNK);
+    assert_int_equal(mcuboot_slots_foreign_write(&v.s, 1, 2 * ss + 16, 16), 0);
+    write_range(&v, IMG_SIGNED, 2 * ss + CHUNK, 3 * ss);
+    assert_int_equal(v.s.sector[MCUBOOT_SWAP_SECONDARY][1], mcuboot_swap_tag(IMG_SIGNED + 1, 1));
+    assert_int_equal(v.s.sector[MCUBOOT_SWAP_SECONDARY][2], MCUBOOT_SWAP_GARBAGE);
+    assert_int_equal(mcuboot_slots_foreign_write(&v.s, 1, 0, 0), SIM_EINVAL);
+    assert_int_equal(mcuboot_slots_foreign_write(&v.s, 2, 0, 16), SIM_EINVAL);
+    dev_fini(&v);
+}
+
 /* Rewriting a chunk with the same bytes (a client repeating itself at the same offset
  * after a lost response, without an erase) changes nothing: NOR AND of equal bytes. */
 static void rewriting_the_same_bytes_keeps_the_image(void **state)
@@ -893,6 +934,7 @@ int main(void)
         cmocka_unit_test(state_write_through_img_mgmt_tests_and_confirms),
         cmocka_unit_test(two_sources_fighting_leave_a_mixed_image),
         cmocka_unit_test(a_foreign_chunk_mid_upload_fails_hash_and_boot),
+        cmocka_unit_test(a_foreign_writer_spoils_only_what_it_touches),
         cmocka_unit_test(rewriting_the_same_bytes_keeps_the_image),
         cmocka_unit_test(erase_upload_erases_image_pages_and_the_trailer_page),
         cmocka_unit_test(is_empty_sees_sectors_and_trailer),

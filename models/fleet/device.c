@@ -109,7 +109,9 @@ struct fleet_device {
     int64_t rand_at;    /* pending random power loss (POWER timer), -1: none */
     uint32_t n_rand;    /* random loss times drawn so far (key of the next draw) */
     uint8_t fault_on;   /* FLEET_FAULTS_* that apply to this device */
-    uint8_t fault_done; /* one-shot faults that fired (POWER_UPLOAD, POWER_SWAP, NEVER_CONFIRM) */
+    uint8_t fault_done; /* one-shot faults that fired (POWER_UPLOAD, POWER_SWAP, NEVER_CONFIRM,
+                           TWO_SOURCES: its host was armed) */
+    struct client_cc_host cch; /* TWO_SOURCES: the config-channel host (16 B, zero: idle) */
     struct mcuboot_slots_boot_result boot;
     struct fleet_device_stats st;
     /* The last FLEET_DEVICE_LOG attempts, a ring indexed by attempt number. Grown while
@@ -186,6 +188,7 @@ void fleet_device_faults_default(struct fleet_device_faults *f)
         .degrade_from_ns = 0,
         .degrade_over_ns = 600 * 1000000000LL,
         .two_sources_at_ns = 10 * 1000000000LL,
+        .two_sources_report_ns = 20 * 1000000LL,
     };
 }
 
@@ -301,13 +304,16 @@ static int m_erase_upload(void *env, int slot, uint32_t size)
     return rc;
 }
 static void upload_cut(struct fleet_device *d, int slot, uint32_t off, size_t n);
+static void two_sources_arm(struct fleet_device *d, int slot);
 static int m_write(void *env, int slot, uint32_t off, const uint8_t *p, size_t n, bool last)
 {
     struct fleet_device *d = ops_dev(env);
     int rc = INNER(d)->write(d->inner.env, slot, off, p, n, last);
     MEASURE(d);
-    if (rc == 0)
+    if (rc == 0) {
+        two_sources_arm(d, slot);
         upload_cut(d, slot, off, n);
+    }
     return rc;
 }
 static int m_check_sha(void *env, int slot, uint32_t len, const uint8_t sha[SMP_IMG_SLOTS_HASH_LEN])
@@ -569,56 +575,67 @@ static void cc_cancel(void *env, int timer)
 {
     cancel(env, FLEET_T_CC0 + timer);
 }
-static const struct flash_chip *secondary_chip(const struct fleet_device *d)
+/* The slot the config channel writes: dfu.c dfu_slot_id() returns "the slot ID that is
+ * currently not in use" (nrfconnect/sdk-nrf: applications/nrf_desktop/src/modules/dfu.c):
+ * the secondary in the copying modes, the inactive slot in direct-xip. Slot numbers are
+ * area numbers here (MCUBOOT_SWAP_PRIMARY 0, MCUBOOT_SWAP_SECONDARY 1). */
+static int cc_slot(const struct fleet_device *d)
 {
-    return &d->slots.cfg->geom.chip[MCUBOOT_SWAP_SECONDARY];
+    return is_xip(d) && d->slots.active == 1 ? MCUBOOT_SWAP_PRIMARY : MCUBOOT_SWAP_SECONDARY;
+}
+static const struct flash_chip *cc_chip(const struct fleet_device *d)
+{
+    return &d->slots.cfg->geom.chip[cc_slot(d)];
 }
 static bool cc_clean(void *env, uint32_t off, uint32_t len)
 {
     struct fleet_device *d = env;
+    int a = cc_slot(d);
     uint32_t ss = d->slots.cfg->geom.sector_size;
     for (uint32_t s = off / ss; s < (off + len + ss - 1) / ss; s++)
-        if (s < d->slots.cfg->geom.n_sectors[MCUBOOT_SWAP_SECONDARY] &&
-            d->slots.sector[MCUBOOT_SWAP_SECONDARY][s] != MCUBOOT_SWAP_ERASED)
+        if (s < d->slots.cfg->geom.n_sectors[a] && d->slots.sector[a][s] != MCUBOOT_SWAP_ERASED)
             return false;
-    uint32_t n = d->slots.cfg->geom.n_sectors[MCUBOOT_SWAP_SECONDARY];
+    uint32_t n = d->slots.cfg->geom.n_sectors[a];
     if ((off + len + ss - 1) / ss >= n) {
         struct mcuboot_trailer_swap_state st;
-        mcuboot_trailer_state(&d->slots.trailer[MCUBOOT_SWAP_SECONDARY], &st);
+        mcuboot_trailer_state(&d->slots.trailer[a], &st);
         if (st.magic != MCUBOOT_TRAILER_MAGIC_UNSET)
             return false;
     }
     return true;
 }
-/* Erase [off, off + len) of the secondary: the sector tags (and the trailer when its sector
- * is covered), counted as wear, timed as application-side flash work. */
+/* Erase [off, off + len) of the config channel's slot: the sector tags (and the trailer
+ * when its sector is covered), counted as wear, timed as application-side flash work. */
 static int cc_erase(void *env, uint32_t off, uint32_t len, int64_t now, int64_t *done_at)
 {
     struct fleet_device *d = env;
+    int a = cc_slot(d);
     uint32_t ss = d->slots.cfg->geom.sector_size;
-    uint32_t n = d->slots.cfg->geom.n_sectors[MCUBOOT_SWAP_SECONDARY];
+    uint32_t n = d->slots.cfg->geom.n_sectors[a];
     uint32_t first = off / ss, end = (off + len + ss - 1) / ss;
     if (end > n)
         end = n;
     for (uint32_t s = first; s < end; s++)
-        d->slots.sector[MCUBOOT_SWAP_SECONDARY][s] = MCUBOOT_SWAP_ERASED;
+        d->slots.sector[a][s] = MCUBOOT_SWAP_ERASED;
     if (end + d->slots.cfg->geom.trailer_sectors > n)
-        mcuboot_trailer_erase(&d->slots.trailer[MCUBOOT_SWAP_SECONDARY]);
+        mcuboot_trailer_erase(&d->slots.trailer[a]);
     if (d->slots.wear != NULL && end > first)
-        (void)flash_wear_erase(d->slots.wear, d->slots.wear_dev,
-                               d->slots.wear_base[MCUBOOT_SWAP_SECONDARY] + first, end - first);
-    int64_t t = flash_chip_erase_ns(secondary_chip(d), end > first ? end - first : 0);
-    *done_at = now + flash_chip_app_ns(secondary_chip(d), t, d->slots.ble_active);
+        (void)flash_wear_erase(d->slots.wear, d->slots.wear_dev, d->slots.wear_base[a] + first,
+                               end - first);
+    int64_t t = flash_chip_erase_ns(cc_chip(d), end > first ? end - first : 0);
+    *done_at = now + flash_chip_app_ns(cc_chip(d), t, d->slots.ble_active);
     return 0;
 }
+/* The config channel stores bytes of its own image (no table image): the sectors they
+ * fall in hold garbage to MCUboot, and an SMP upload in progress in that slot no longer
+ * matches its hash (mcuboot_slots_foreign_write). Offsets are taken as image offsets. */
 static int cc_write(void *env, uint32_t off, uint32_t len, int64_t now)
 {
     struct fleet_device *d = env;
     (void)now;
-    uint32_t ss = d->slots.cfg->geom.sector_size;
-    for (uint32_t s = off / ss; s < (off + len + ss - 1) / ss; s++)
-        if (s < d->slots.cfg->geom.n_sectors[MCUBOOT_SWAP_SECONDARY])
-            d->slots.sector[MCUBOOT_SWAP_SECONDARY][s] = MCUBOOT_SWAP_GARBAGE;
+    d->st.cc_bytes_written += len;
+    if (len > 0)
+        (void)mcuboot_slots_foreign_write(&d->slots, cc_slot(d), off, len); /* args valid */
     return 0;
 }
 static int cc_upgrade(void *env, bool permanent, int64_t now)
@@ -1261,10 +1278,13 @@ static int boot(struct fleet_device *d, int64_t now)
 /* The application stops (reset or power loss): RAM state is lost and the link notices.
  * BLE: the central by supervision timeout. UART: the bytes on the wire are lost; the
  * client's session ends with uart_session_end(). */
+static int cch_step(struct fleet_device *d, enum client_cc_host_input in, int64_t now);
 static void app_down(struct fleet_device *d, int64_t now)
 {
     enum ble_link_state ls = ble_link_state_get(&d->link);
     app_stop(d, now);
+    if (d->faults != NULL) /* the config-channel host loses the device (it stops) */
+        keep_error(d, cch_step(d, CLIENT_CC_HOST_IN_RESET, now));
     if (is_uart(d)) {
         (void)uart_link_flush(&d->serial->uart, now, &d->serial->uart_cx);
         return;
@@ -1470,6 +1490,107 @@ static int on_crash(struct fleet_device *d, int64_t now)
     return 0;
 }
 
+/* ---- TWO_SOURCES: the config-channel host ------------------------------------------- */
+
+/* The host's checksum of its image: any value; it only has to differ from nothing the
+ * device holds (dfu.c compares it with its own copy to allow a resume). */
+#define CC_HOST_CSUM 0x2f5ac0deu
+
+static struct client_cc_host_cfg cch_cfg(const struct fleet_device *d)
+{
+    struct client_cc_host_cfg c = client_cc_host_cfg_default();
+    c.img_length = d->cfg->client_image->size; /* "an image of the same size" */
+    c.img_csum = CC_HOST_CSUM;
+    c.report_ns = d->faults->two_sources_report_ns;
+    return c;
+}
+
+static void cch_arm(void *env, int64_t at)
+{
+    arm(env, FLEET_T_CC_HOST, at);
+}
+static void cch_cancel(void *env)
+{
+    cancel(env, FLEET_T_CC_HOST);
+}
+
+/* The config channel answers only while the application runs and dfu.c has seen READY. */
+static bool cc_answers(const struct fleet_device *d)
+{
+    return d->state == FLEET_DEV_APP && d->cfg->config_channel_dfu && d->cc.state != FW_CC_DFU_BOOT;
+}
+
+static int cch_sync(void *env, struct fw_cc_dfu_sync_reply *out, int64_t now)
+{
+    struct fleet_device *d = env;
+    if (!cc_answers(d))
+        return 1;
+    int rc = fw_cc_dfu_step(&d->cc, FW_CC_DFU_IN_SYNC, NULL, now);
+    *out = d->cc.sync;
+    return rc < 0 ? rc : 0;
+}
+static int cch_start(void *env, const struct fw_cc_dfu_start *st, int64_t now)
+{
+    struct fleet_device *d = env;
+    if (!cc_answers(d))
+        return 1;
+    int rc = fw_cc_dfu_step(&d->cc, FW_CC_DFU_IN_START, st, now);
+    return rc < 0 ? rc : 0;
+}
+static int cch_data(void *env, uint32_t n, int64_t now)
+{
+    struct fleet_device *d = env;
+    if (!cc_answers(d))
+        return 1;
+    int rc = fw_cc_dfu_step(&d->cc, FW_CC_DFU_IN_DATA, &n, now);
+    return rc < 0 ? rc : 0;
+}
+static void cch_ended(void *env, enum client_cc_host_end e, int64_t now)
+{
+    struct fleet_device *d = env;
+    d->st.cc_end_ns = now;
+    d->st.cc_outcome = (uint8_t)e;
+    if (e == CLIENT_CC_HOST_END_REFUSED)
+        d->st.cc_refused++;
+}
+
+/* One input into the host; the context lives on the stack (no per-device copy). */
+static int cch_step(struct fleet_device *d, enum client_cc_host_input in, int64_t now)
+{
+    const struct client_cc_host_ctx cx = {d,         cch_arm,  cch_cancel, cch_sync,
+                                          cch_start, cch_data, cch_ended};
+    struct client_cc_host_cfg c = cch_cfg(d);
+    if (in == CLIENT_CC_HOST_IN_START)
+        d->st.cc_start_ns = now;
+    int rc = client_cc_host_step(&d->cch, &c, in, now, &cx);
+    if (rc == CLIENT_CC_HOST_UNEXPECTED) {
+        d->st.n_unexpected++;
+        return 0;
+    }
+    return rc;
+}
+
+/* The SMP server wrote its first upload chunk (writes to the running slot are not
+ * uploads): the host starts two_sources_at_ns later, once per device. */
+static void two_sources_arm(struct fleet_device *d, int slot)
+{
+    if (!fault_on(d, FLEET_FAULTS_TWO_SOURCES) || (d->fault_done & FLEET_FAULTS_TWO_SOURCES))
+        return;
+    if (slot == (is_xip(d) ? d->slots.active : 0))
+        return;
+    d->fault_done |= FLEET_FAULTS_TWO_SOURCES;
+    arm(d, FLEET_T_CC_HOST, d->now + d->faults->two_sources_at_ns);
+}
+
+static int on_cc_host(struct fleet_device *d, int64_t now)
+{
+    if (d->faults == NULL)
+        return 0; /* faults removed meanwhile */
+    return cch_step(
+        d, d->cch.state == CLIENT_CC_HOST_IDLE ? CLIENT_CC_HOST_IN_START : CLIENT_CC_HOST_IN_TIMER,
+        now);
+}
+
 /* LINK_DEGRADE: the loss per PDU at now (applied before each link event). */
 static void degrade_apply(struct fleet_device *d, int64_t now)
 {
@@ -1494,7 +1615,8 @@ int fleet_device_faults_set(struct fleet_device *d, const struct fleet_device_fa
     if (f == NULL) {
         active = 0;
     } else if ((active & ~(uint32_t)FLEET_FAULTS_ALL) != 0 ||
-               (active & FLEET_FAULTS_TWO_SOURCES) != 0 ||
+               ((active & FLEET_FAULTS_TWO_SOURCES) != 0 && !d->cfg->config_channel_dfu) ||
+               f->two_sources_at_ns < 0 || f->two_sources_report_ns <= 0 ||
                !(f->upload_at > 0 && f->upload_at <= 1) || !(f->swap_at >= 0 && f->swap_at < 1) ||
                f->mean_ns <= 0 || f->off_ns < 0 || f->crash_after_ns < 0 || f->reset_after_ns < 0 ||
                !(f->degrade_to >= 0 && f->degrade_to <= 1) || f->degrade_over_ns < 0 ||
@@ -1609,6 +1731,8 @@ struct fleet_device *fleet_device_new(uint32_t id, uint64_t entity,
         .first_erase_end_ns = RECORDER_NONE,
         .last_reject_ns = RECORDER_NONE,
         .running_image = MCUBOOT_SLOTS_NONE,
+        .cc_start_ns = RECORDER_NONE,
+        .cc_end_ns = RECORDER_NONE,
     };
     uint32_t base[MCUBOOT_SWAP_AREA_COUNT] = {0, cfg->slots->geom.n_sectors[0],
                                               (uint32_t)cfg->slots->geom.n_sectors[0] +
@@ -1785,6 +1909,8 @@ static int timer_input(struct fleet_device *d, int slot, uint32_t gen, int64_t n
         return on_power(d, now);
     case FLEET_T_CRASH:
         return on_crash(d, now);
+    case FLEET_T_CC_HOST:
+        return on_cc_host(d, now);
     default:
         break;
     }
@@ -1849,6 +1975,10 @@ void fleet_device_check(const struct fleet_device *d)
     }
     ble_link_check(&d->link);
     client_dfu_check(d->client);
+    /* the two-sources host ran only where the fault applies, and its end was noted */
+    assert(d->cch.state == CLIENT_CC_HOST_IDLE || (d->fault_done & FLEET_FAULTS_TWO_SOURCES));
+    assert((d->cch.state == CLIENT_CC_HOST_ENDED) == (d->st.cc_end_ns != RECORDER_NONE));
+    assert(d->st.cc_bytes_written == 0 || d->cfg->config_channel_dfu);
 #else
     (void)d;
 #endif

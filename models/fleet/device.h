@@ -29,6 +29,8 @@
  *        gets CONNECT_IND adv_ns after advertising began (or after it asked)
  *   DEAD: terminal; every input is counted in n_unexpected
  *
+ *   (the host-side slots, the client's and the two-sources host's FLEET_T_CC_HOST, may be
+ *   armed in any state: the host is not the device)
  *   OFF, BOOT, DEAD: no device-side timer is armed but BOOT (in BOOT) and POWER; the SMP transport
  *                    is disconnected; the MCUboot slots see no BLE activity
  *   APP:             the modules the configuration enables are initialised
@@ -60,6 +62,7 @@
 #include <stdint.h>
 
 #include "models/ble/link.h"
+#include "models/client/cc_host.h"
 #include "models/client/dfu.h"
 #include "models/flash/map.h"
 #include "models/flash/wear.h"
@@ -99,6 +102,7 @@ enum fleet_device_timer {
     FLEET_T_HOST_TX, /* the host writes its next serial frame */
     FLEET_T_POWER,   /* power fault: the power fails (random, upload cut) or comes back */
     FLEET_T_CRASH,   /* bad-image crash (watchdog reset) or never-confirm reset */
+    FLEET_T_CC_HOST, /* two-sources fault: the config-channel host's next exchange */
     FLEET_T_COUNT
 };
 
@@ -194,7 +198,23 @@ struct fleet_device_cfg {
  *                 Bernoulli) rises linearly from the group's value at degrade_from_ns to
  *                 degrade_to at degrade_from_ns + degrade_over_ns (simulated time), and
  *                 stays there; applied at each link event (no timer of its own)
- *   TWO_SOURCES   not implemented yet (fleet_device_faults_set refuses it: SIM_EINVAL)
+ *   TWO_SOURCES   a second DFU source: two_sources_at_ns after the SMP server first
+ *                 wrote an upload chunk, a host (models/client/cc_host.h: the HID
+ *                 configurator on a PC) runs the config-channel DFU of nRF Desktop
+ *                 (models/fw/cc_dfu.h) for another image of the update's size, one feature
+ *                 report every two_sources_report_ns, once per device. Both sides are the
+ *                 firmware's: with dfu_lock the lock refuses whichever source comes second
+ *                 (the host's sync answers ACTIVE_OTHER: the host stops, stats.cc_refused;
+ *                 or MCUmgr's commands get rc 11); without it both write the secondary slot
+ *                 (the config channel's store work marks what it writes as garbage: the
+ *                 bytes of another image over the SMP image), so MCUboot's validation of the
+ *                 secondary fails at the next boot (swap modes: no swap; direct-xip: the
+ *                 slot is not booted) and the device keeps its old image. The host stops
+ *                 for good when refused, when a checkpoint fails, and when the device
+ *                 resets or loses power; it never reboots the device. Requires
+ *                 cfg.config_channel_dfu (else SIM_EINVAL). The config channel's image is
+ *                 no table image: a complete one is garbage to MCUboot too (README
+ *                 "Simplifications").
  */
 enum fleet_device_faults_bit {
     FLEET_FAULTS_POWER_UPLOAD = 1u << 0,
@@ -221,7 +241,10 @@ struct fleet_device_faults {
     double degrade_to;              /* LINK_DEGRADE: final loss per PDU, [0, 1]; 0.3 */
     int64_t degrade_from_ns;        /* 0 */
     int64_t degrade_over_ns;        /* >= 0; 10 min */
-    int64_t two_sources_at_ns;      /* TWO_SOURCES: 10 s (not implemented) */
+    int64_t two_sources_at_ns;      /* TWO_SOURCES: after the first SMP chunk, >= 0; 10 s */
+    int64_t two_sources_report_ns;  /* TWO_SOURCES: the host's pace, one HID feature-report
+                                       exchange of <= 24 data bytes, > 0; 20 ms (the HID
+                                       configurator's poll interval, cc_host.h) */
 };
 
 /* The defaults above (the scenario keys' defaults). */
@@ -281,6 +304,12 @@ struct fleet_device_stats {
     int running_image;       /* table index running, MCUBOOT_SLOTS_NONE */
     bool ran_update;         /* the update image ran at least once */
     bool bricked;            /* a crashing image runs again and again: DEAD */
+    /* TWO_SOURCES (the config-channel host, cc_host.h) */
+    int64_t cc_start_ns;       /* the host started, RECORDER_NONE */
+    int64_t cc_end_ns;         /* and ended (the "ended" signal), RECORDER_NONE */
+    uint32_t cc_bytes_written; /* bytes the config channel stored into the secondary */
+    uint32_t cc_refused;       /* host runs refused by the DFU lock (ACTIVE_OTHER) */
+    uint8_t cc_outcome;        /* enum client_cc_host_end of the host's run */
 };
 
 /* Allocate a device with id `id` (its records) whose random streams are keyed by (seed,
@@ -310,7 +339,8 @@ int fleet_device_fault_at(struct fleet_device *dev, enum fleet_device_fault f, i
 /* Set the faults of this device: f (kept by pointer, not copied; NULL = none) and the
  * FLEET_FAULTS_* kinds that apply to it. Call before fleet_device_power_on (or at any time:
  * a random power loss is then scheduled from now). Returns 0, SIM_EINVAL (a parameter out of
- * range, unknown bits, TWO_SOURCES); the device is then unchanged. */
+ * range, unknown bits, TWO_SOURCES without config_channel_dfu); the device is then
+ * unchanged. */
 int fleet_device_faults_set(struct fleet_device *dev, const struct fleet_device_faults *f,
                             uint32_t active, int64_t now);
 

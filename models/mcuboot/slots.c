@@ -713,6 +713,20 @@ int mcuboot_slots_cut_write(struct mcuboot_slots *s, int slot, uint32_t off, siz
     return 0;
 }
 
+int mcuboot_slots_foreign_write(struct mcuboot_slots *s, int slot, uint32_t off, size_t n)
+{
+    if (!slot_ok(slot) || n == 0)
+        return SIM_EINVAL;
+    struct mcuboot_slots_upload *u = &s->up[slot];
+    uint32_t ss = sec_size(s), first = off / ss, last = (uint32_t)(((uint64_t)off + n - 1) / ss);
+    bool frontier = u->frontier_ok && !(first <= u->hwm / ss && u->hwm / ss <= last);
+    spoil(s, slot, off, n);
+    u->frontier_ok = frontier; /* the upload's partly written sector, unless touched */
+    if (u->good > first * ss)
+        u->good = first * ss;
+    return 0;
+}
+
 int mcuboot_slots_fail_validation(struct mcuboot_slots *s, int slot)
 {
     int x = mcuboot_slots_image_in(s, slot);

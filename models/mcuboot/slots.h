@@ -214,6 +214,13 @@ int mcuboot_slots_image_in(const struct mcuboot_slots *s, int slot);
  * of slot hold garbage (the write had been applied; the cut spoils it). Returns 0 or
  * SIM_EINVAL (bad slot, n 0). */
 int mcuboot_slots_cut_write(struct mcuboot_slots *s, int slot, uint32_t off, size_t n);
+/* A second writer (nRF Desktop's config-channel DFU) programs bytes of no table image at
+ * image offsets [off, off + n) of slot, besides any upload in progress there: the sectors
+ * they touch hold garbage, the upload's good prefix ends before the first of them (its hash
+ * no longer matches), and the upload's partly written sector is spoilt only when touched
+ * (the upload's own later sectors keep their tags). Returns 0 or SIM_EINVAL (bad slot,
+ * n 0). */
+int mcuboot_slots_foreign_write(struct mcuboot_slots *s, int slot, uint32_t off, size_t n);
 /* Fault injection. The image slot holds intact stops validating (a signature or hash that
  * does not verify): its last sector, where the TLVs lie, is garbage from now on, so a boot
  * refuses it as MCUboot refuses an image whose check fails. The upload cursor is reset.
