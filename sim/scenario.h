@@ -291,8 +291,9 @@ struct scenario_fault {
      * `over`, starting at simulated time `from` */
     double to;
     int64_t over, from;
-    /* two-sources: SMP upload start -> config-channel DFU starts writing, ns */
-    int64_t delay;
+    /* two-sources: SMP upload start -> config-channel DFU starts writing, ns; the host's
+     * time per 24-byte report, ns */
+    int64_t delay, report;
     struct scenario_pos pos; /* the list element */
 };
 

@@ -116,6 +116,18 @@ static void fault_examples_end_on_valid_images(void **state)
     assert_int_equal(rs.notified, 6); /* the canary wave only */
     assert_true(rs.errors >= 5);
     run_down(&r);
+
+    /* Two DFU sources: the locked group updates, the lock-less one keeps the old image. */
+    static const char *const lock[] = {"devices.with-lock.count=10",
+                                       "devices.without-lock.count=10"};
+    run_up(&r, SRC "/scenarios/fleet/lock-contention.yaml", NULL, NULL, lock, 2);
+    assert_int_equal(assert_all_on_valid_images(&r), 10);
+    for (uint32_t id = 0; id < 20; id++) {
+        const struct fleet_device_stats *st = fleet_device_stats_get(fleet_world_device(r.w, id));
+        assert_int_equal(st->running_image, id < 10 ? 1 : 0);
+        assert_true(id < 10 ? st->cc_bytes_written == 0 : st->cc_bytes_written > 0);
+    }
+    run_down(&r);
 }
 
 /* Each fault kind on each bootloader mode that can go back: every device ends on a valid

@@ -403,10 +403,18 @@ static int check_faults(const struct scenario *s, struct sim_diag *d)
         snprintf(key, sizeof(key), "faults[%zu].groups", i);
         where(at, sizeof(at), &f->pos, key);
         for (size_t j = 0; j < f->n_groups; j++) {
-            if (group_index(s, f->groups[j]) >= 0)
-                continue;
-            sim_diag_add(d, "%s: %s is not a device group", at, f->groups[j]);
-            rc = SIM_EINVAL;
+            int g = group_index(s, f->groups[j]);
+            if (g < 0) {
+                sim_diag_add(d, "%s: %s is not a device group", at, f->groups[j]);
+                rc = SIM_EINVAL;
+            } else if (f->kind == SCENARIO_FAULT_TWO_SOURCES &&
+                       !s->groups[g].firmware.config_channel_dfu) {
+                sim_diag_add(d,
+                             "%s: two-sources needs a second DFU source: group %s has no "
+                             "firmware.config_channel_dfu (set it, or leave the group out)",
+                             at, f->groups[j]);
+                rc = SIM_EINVAL;
+            }
         }
     }
     return rc;
@@ -510,6 +518,7 @@ static uint32_t fault_of(const struct scenario_fault *f, struct fleet_device_fau
     p->degrade_from_ns = f->from;
     p->degrade_over_ns = f->over;
     p->two_sources_at_ns = f->delay;
+    p->two_sources_report_ns = f->report;
     switch (f->kind) {
     case SCENARIO_FAULT_POWER_LOSS:
         return power[f->during];

@@ -328,8 +328,10 @@ static void faults_merge(struct fleet_device_faults *g, const struct fleet_devic
         g->degrade_from_ns = f->degrade_from_ns;
         g->degrade_over_ns = f->degrade_over_ns;
     }
-    if (bits & FLEET_FAULTS_TWO_SOURCES)
+    if (bits & FLEET_FAULTS_TWO_SOURCES) {
         g->two_sources_at_ns = f->two_sources_at_ns;
+        g->two_sources_report_ns = f->two_sources_report_ns;
+    }
 }
 
 int fleet_world_fault_add(struct fleet_world *w, uint64_t groups, double share, uint32_t bits,

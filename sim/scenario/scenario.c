@@ -795,6 +795,13 @@ static const struct scenario_field fault_fields[] = {
      .min = "0s",
      .when = {WHEN_KIND(SCENARIO_FAULT_TWO_SOURCES)},
      .doc = "two-sources: from the SMP upload's start to the config-channel DFU's"},
+    {.key = "report",
+     .type = SCENARIO_T_DURATION,
+     SCENARIO_AT(struct scenario_fault, report),
+     .def = "20ms",
+     .min = "1us",
+     .when = {WHEN_KIND(SCENARIO_FAULT_TWO_SOURCES)},
+     .doc = "two-sources: the config-channel host's pace, one 24-byte report each"},
 };
 
 static const struct scenario_schema fault_schema = {
