@@ -652,6 +652,7 @@ static void full_file_binds_every_field(void **state)
     assert_int_equal(f[5].from, 10 * INT64_C(60000000000));
     assert_int_equal(f[6].kind, SCENARIO_FAULT_TWO_SOURCES);
     assert_int_equal(f[6].delay, 0);
+    assert_int_equal(f[6].report, 30000000);
     assert_string_equal(f[6].groups[0], "kbd.v2");
     assert_int_equal(f[6].pos.line, 117);
     assert_int_equal(s.n_overrides, 0);
@@ -1159,7 +1160,7 @@ static void visit_skips_fault_keys_that_do_not_apply(void **state)
         {"{kind: bad-image, boot: invalid}", "kind groups share boot"},
         {"{kind: never-confirm}", "kind groups share reset_after"},
         {"{kind: link-degrade}", "kind groups share to over from"},
-        {"{kind: two-sources}", "kind groups share delay"},
+        {"{kind: two-sources}", "kind groups share delay report"},
     };
     for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
         char extra[256], got[256] = "";
