@@ -408,14 +408,14 @@ static int64_t pool_flash_cost(void *env, const uint8_t *pkt, size_t n)
     d->flash_acc = 0;
     /* The response net_buf is scratch for this call only (the responses are staged): a
      * block that the next device's packet reuses while it is still in cache. */
-    uint8_t *rsp = malloc(smp_netbuf_buf_size(d->pool));
+    uint8_t *rsp = smp_netbuf_block_get(smp_netbuf_buf_size(d->pool));
     if (rsp == NULL) {
         keep_error(d, SIM_ENOMEM);
         return 0;
     }
     int rc = smp_server_process(&d->srv, pkt, n, rsp, smp_netbuf_buf_size(d->pool), d->now,
                                 &d->stage_cx, NULL);
-    free(rsp);
+    smp_netbuf_block_put(rsp, smp_netbuf_buf_size(d->pool));
     (void)rc; /* a negative sim_err here only loses the responses */
     note_confirmed(d, d->now);
     return d->flash_acc;

@@ -34,6 +34,39 @@ struct smp_netbuf {
     int err; /* SIM_ENOMEM once storage could not be allocated; returned by the next call */
 };
 
+/* Released blocks of the most recent size, kept for the next packet (LIFO, so it is still in
+ * cache): a DFU takes and returns storage for every packet, and malloc of a 2.5 KB block
+ * (past glibc's small-size caches) costs more than the packet's own processing. The
+ * program is single-threaded; the cache is bounded and stays reachable, so no leak. */
+#define BLOCK_CACHE 64
+static struct {
+    size_t size;
+    uint32_t n;
+    uint8_t *b[BLOCK_CACHE];
+} blocks;
+
+uint8_t *smp_netbuf_block_get(size_t size)
+{
+    if (blocks.size == size && blocks.n > 0)
+        return blocks.b[--blocks.n];
+    return malloc(size);
+}
+
+void smp_netbuf_block_put(uint8_t *p, size_t size)
+{
+    if (p == NULL)
+        return;
+    if (blocks.size != size) { /* another size now: drop the old ones */
+        while (blocks.n > 0)
+            free(blocks.b[--blocks.n]);
+        blocks.size = size;
+    }
+    if (blocks.n < BLOCK_CACHE)
+        blocks.b[blocks.n++] = p;
+    else
+        free(p);
+}
+
 struct smp_netbuf_cfg smp_netbuf_cfg_default(void)
 {
     return (struct smp_netbuf_cfg){.buf_size = 384, .buf_count = 4, .cpu_per_request = 200000};
@@ -58,7 +91,7 @@ void smp_netbuf_free(struct smp_netbuf *nb)
     if (nb == NULL)
         return;
     for (uint32_t i = 0; i < nb->cfg.buf_count; i++)
-        free(nb->bufs[i].mem);
+        smp_netbuf_block_put(nb->bufs[i].mem, nb->cfg.buf_size);
     free(nb);
 }
 
@@ -71,7 +104,7 @@ static int take(struct smp_netbuf *nb, enum smp_netbuf_state st)
         if (nb->bufs[i].state != SMP_NETBUF_FREE)
             continue;
         uint8_t *mem = NULL;
-        if (st != SMP_NETBUF_RESPONSE && (mem = malloc(nb->cfg.buf_size)) == NULL) {
+        if (st != SMP_NETBUF_RESPONSE && (mem = smp_netbuf_block_get(nb->cfg.buf_size)) == NULL) {
             nb->err = SIM_ENOMEM;
             return -1;
         }
@@ -86,7 +119,7 @@ static void put_back(struct smp_netbuf *nb, int buf)
 {
     assert(nb->bufs[buf].state != SMP_NETBUF_FREE);
     nb->bufs[buf].state = SMP_NETBUF_FREE;
-    free(nb->bufs[buf].mem);
+    smp_netbuf_block_put(nb->bufs[buf].mem, nb->cfg.buf_size);
     nb->bufs[buf].mem = NULL;
     nb->n_free++;
 }
@@ -185,7 +218,7 @@ int smp_netbuf_timer(struct smp_netbuf *nb, int64_t now, const struct smp_netbuf
     int buf = nb->busy_buf;
     uint8_t *rsp = NULL;
     if (nb->rsp_buf >= 0) {
-        rsp = nb->bufs[nb->rsp_buf].mem = malloc(nb->cfg.buf_size);
+        rsp = nb->bufs[nb->rsp_buf].mem = smp_netbuf_block_get(nb->cfg.buf_size);
         if (rsp == NULL)
             return nb->err = SIM_ENOMEM;
     }

@@ -108,6 +108,12 @@ size_t smp_netbuf_n_free(const struct smp_netbuf *nb);
 size_t smp_netbuf_n_queued(const struct smp_netbuf *nb);
 bool smp_netbuf_busy(const struct smp_netbuf *nb);
 uint32_t smp_netbuf_buf_size(const struct smp_netbuf *nb);
+
+/* Storage blocks of `size` bytes, from (and back to) a small cache of released blocks:
+ * what the pool's buffers use, and a caller's scratch of the same size. get returns NULL
+ * when out of memory; put accepts NULL. */
+uint8_t *smp_netbuf_block_get(size_t size);
+void smp_netbuf_block_put(uint8_t *p, size_t size);
 uint64_t smp_netbuf_n_dropped(const struct smp_netbuf *nb); /* by smp_netbuf_rx */
 
 /* Assert the invariants listed above (no-op with NDEBUG). */
