@@ -101,7 +101,6 @@ static uint32_t cx_timer_arm(void *env, int timer, int64_t at)
 static void cx_wave(void *env, const struct recorder_wave *wv)
 {
     struct fleet_world *w = env;
-    w->dp.waves++;
     if (w->rec != NULL)
         world_fail(w, recorder_wave_emit(w->rec, wv));
 }

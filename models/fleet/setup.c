@@ -222,12 +222,13 @@ static int group_index(const struct scenario *s, const char *name)
     return -1;
 }
 
-/* Bit g set: the gateways serve group g (groups past 64 are refused by the check). */
-static uint64_t served_groups(const struct scenario *s, const struct scenario_gateway *gw)
+/* Bit g set: group g is one of names (a gateway's serves, a fault's groups; groups past
+ * 64 are refused by the checks). */
+static uint64_t group_mask(const struct scenario *s, char *const *names, size_t n)
 {
     uint64_t m = 0;
-    for (size_t j = 0; j < gw->n_serves; j++) {
-        int g = group_index(s, gw->serves[j]);
+    for (size_t j = 0; j < n; j++) {
+        int g = group_index(s, names[j]);
         if (g >= 0 && g < 64)
             m |= 1ULL << g;
     }
@@ -257,7 +258,7 @@ static int check_gateways(const struct scenario *s, struct sim_diag *d)
             sim_diag_add(d, "%s: %s is not a device group", at, gw->serves[j]);
             rc = SIM_EINVAL;
         }
-        uint64_t m = served_groups(s, gw);
+        uint64_t m = group_mask(s, gw->serves, gw->n_serves);
         if (m & seen) {
             snprintf(key, sizeof(key), "gateways[%zu].serves", i);
             where(at, sizeof(at), &gw->pos, key);
@@ -486,18 +487,6 @@ int fleet_world_check(const struct scenario *s, struct sim_diag *d)
     return rc;
 }
 
-/* Bit g: the fault entry applies to group g (its `groups`, every group when absent). */
-static uint64_t fault_groups(const struct scenario *s, const struct scenario_fault *f)
-{
-    uint64_t m = 0;
-    for (size_t j = 0; j < f->n_groups; j++) {
-        int g = group_index(s, f->groups[j]);
-        if (g >= 0 && g < 64)
-            m |= 1ULL << g;
-    }
-    return m;
-}
-
 /* One faults entry -> the device's fault kinds and parameters. */
 static uint32_t fault_of(const struct scenario_fault *f, struct fleet_device_faults *p)
 {
@@ -542,7 +531,7 @@ static int gateways_add(struct fleet_world *w, const struct scenario *s,
         .count = gw->count,
         .cfg = {gw->links, (uint8_t)gw->availability, gw->arrival, NULL},
         .assignment = (enum fleet_gateway_assignment)gw->assignment,
-        .serves = served_groups(s, gw),
+        .serves = group_mask(s, gw->serves, gw->n_serves),
         .client = &client,
     };
     int rc = 0;
@@ -615,8 +604,8 @@ int fleet_world_from_scenario(const struct scenario *s, struct sim_engine *e, st
     for (size_t i = 0; i < s->n_faults && rc == 0; i++) {
         struct fleet_device_faults p;
         uint32_t bits = fault_of(&s->faults[i], &p);
-        rc = fleet_world_fault_add(w, fault_groups(s, &s->faults[i]), s->faults[i].share, bits, &p,
-                                   d);
+        rc = fleet_world_fault_add(w, group_mask(s, s->faults[i].groups, s->faults[i].n_groups),
+                                   s->faults[i].share, bits, &p, d);
     }
     if (rc == 0 && (rc = fleet_world_start(w)) != 0 && fleet_world_diag(w)->len > 0)
         add_at(d, s->path, fleet_world_diag(w));

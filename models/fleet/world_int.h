@@ -63,7 +63,6 @@ struct dispatch {
     int kind, check_kind;
     uint32_t timer[FLEET_ROLLOUT_TIMER_COUNT];
     uint32_t gen[FLEET_ROLLOUT_TIMER_COUNT];
-    uint64_t waves; /* wave records */
     /* Gateways (none: every device has its own central) */
     struct gw_kind *kinds;
     uint32_t n_kinds;
