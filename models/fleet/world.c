@@ -564,6 +564,9 @@ void fleet_world_stats(const struct fleet_world *w, struct fleet_world_stats *ou
     out->devices = w->n_devs;
     out->attempts = w->n_attempts;
     for (uint32_t id = 0; id < w->n_devs; id++) {
+        int64_t up = fleet_device_stats_get(w->devs[id])->updated_ns;
+        if (up != RECORDER_NONE && up > out->last_updated_ns)
+            out->last_updated_ns = up;
         const char *o = fleet_device_outcome(w->devs[id]);
         if (strcmp(o, "updated") == 0)
             out->updated++;
@@ -591,4 +594,19 @@ void fleet_world_stats(const struct fleet_world *w, struct fleet_world_stats *ou
         out->swap_ns_mean = w->swap_ns_sum / (int64_t)w->n_swaps;
     out->swap_min = w->swap_min;
     out->swap_max = w->swap_max;
+    if (w->dp.ro != NULL) {
+        struct fleet_rollout_stats rs;
+        fleet_rollout_stats_get(w->dp.ro, &rs);
+        out->rollout_state = fleet_rollout_state_name(fleet_rollout_state_get(w->dp.ro));
+        out->waves_opened = rs.waves_opened;
+        out->started = rs.notified;
+        out->rollout_errors = rs.errors;
+    }
+    out->gateways = w->dp.gw != NULL ? w->dp.n_gw : 0;
+    for (uint32_t i = 0; i < out->gateways; i++) {
+        const struct fleet_gateway_stats *gs = fleet_gateway_stats_get(&w->dp.gw[i]);
+        out->gateway_sessions += gs->sessions;
+        if (gs->max_active > out->gateway_max_active)
+            out->gateway_max_active = gs->max_active;
+    }
 }

@@ -46,6 +46,12 @@ struct fleet_world_stats {
     int64_t e2e_ns_mean, e2e_min, e2e_max;    /* attempt start to end, attempts "updated" */
     int64_t swap_ns_mean, swap_min, swap_max; /* MCUboot run of the swaps */
     uint64_t swaps;
+    int64_t last_updated_ns; /* when the last device first ran the update confirmed, or 0 */
+    /* rollout (rollout_state NULL without one) */
+    const char *rollout_state;
+    uint32_t waves_opened, started, rollout_errors;
+    /* gateways */
+    uint32_t gateways, gateway_sessions, gateway_max_active;
 };
 
 struct fleet_world;

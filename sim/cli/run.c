@@ -204,6 +204,18 @@ static void print_summary(FILE *out, const struct scenario *s, const char *db_pa
     }
     print_duration(out, "swap", st->swap_ns_mean, st->swap_min, st->swap_max);
     print_duration(out, "DFU", st->e2e_ns_mean, st->e2e_min, st->e2e_max);
+    if (st->last_updated_ns > 0) {
+        char last[48];
+        cli_format_time(last, sizeof(last), st->last_updated_ns);
+        fprintf(out, "  fleet     last device updated at %s\n", last);
+    }
+    if (st->rollout_state != NULL)
+        fprintf(out, "  rollout   %s: %u wave%s opened, %u devices started, %u errors\n",
+                st->rollout_state, st->waves_opened, st->waves_opened == 1 ? "" : "s", st->started,
+                st->rollout_errors);
+    if (st->gateways > 0)
+        fprintf(out, "  gateways  %u: %u sessions, at most %u links busy on one\n", st->gateways,
+                st->gateway_sessions, st->gateway_max_active);
     fprintf(out, "  sim time  %s (%s)\n", now, stop_name(why));
     fprintf(out, "  events    %llu in %.2f s wall (%.0f events/s)\n", (unsigned long long)events,
             wall, wall > 0 ? (double)events / wall : 0.0);
