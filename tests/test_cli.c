@@ -185,6 +185,28 @@ static void validate_accepts_the_examples(void **state)
     }
 }
 
+/* The fleet keys' problems that need the models (a rollout knob, a group no gateway can
+ * serve, a fault the firmware cannot have, distributions that draw illegal values) are
+ * all reported by one validate, each at its key. */
+static void fleet_problems_are_reported_at_their_keys(void **state)
+{
+    (void)state;
+    const char *f = SRC "/tests/scenarios/cli/fleet_problems.yaml";
+    assert_int_equal(RUN_CLI("dfusim", "validate", f), SIM_EXIT_USAGE);
+    static const char *const want[] = {
+        "fleet_problems.yaml:13:3: rollout: window_duration",
+        "fleet_problems.yaml:11:5: gateways[0].serves: b is not a device group",
+        "fleet_problems.yaml:15:5: faults[0].groups: two-sources needs a second DFU source",
+        "fleet_problems.yaml:9:39: devices[0].link.loss.good: normal(2%, 1%) can draw values "
+        "outside [0%, 100%]",
+        "fleet_problems.yaml:8:17: devices[0].link.interval: uniform(2ms, 30ms) can draw values "
+        "outside [7.5ms, 4s]",
+    };
+    for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++)
+        if (strstr(err_text, want[i]) == NULL)
+            fail_msg("missing \"%s\" in:\n%s", want[i], err_text);
+}
+
 /* A run writes a complete database: the run row, settings, groups and one row per device,
  * and as many attempts as devices that finished. */
 static void run_writes_a_complete_database(void **state)
@@ -585,6 +607,7 @@ int main(void)
         cmocka_unit_test(firmware_conflict_is_reported_at_its_key),
         cmocka_unit_test(run_writes_a_complete_database),
         cmocka_unit_test(overrides_change_the_run),
+        cmocka_unit_test(fleet_problems_are_reported_at_their_keys),
         cmocka_unit_test(same_seed_gives_identical_databases),
         cmocka_unit_test(fleet_runs_are_deterministic),
         cmocka_unit_test(adding_a_group_leaves_other_groups_unchanged),

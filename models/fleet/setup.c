@@ -207,8 +207,13 @@ static int check_rollout(const struct scenario *s, struct sim_diag *d)
     sim_diag_init(&why);
     if (fleet_rollout_cfg_validate(&c, &why) == 0)
         return 0;
+    /* The controller's messages start with "rollout: " and its knob's name. */
     char at[512];
-    where(at, sizeof(at), &s->rollout.at, "rollout");
+    const struct scenario_pos *p = &s->rollout.at;
+    if (p->src != NULL && p->line > 0)
+        snprintf(at, sizeof(at), "%s:%u:%u", p->src, p->line, p->col);
+    else
+        snprintf(at, sizeof(at), "%s", s->path);
     add_at(d, at, &why);
     return SIM_EINVAL;
 }
@@ -430,7 +435,10 @@ int fleet_world_check(const struct scenario *s, struct sim_diag *d)
                      s->path, s->client.alignment);
         rc = SIM_EINVAL;
     }
-    if (check_rollout(s, d) != 0 || check_gateways(s, d) != 0 || check_faults(s, d) != 0)
+    /* All three, so that one run of validate shows every problem. */
+    int rollout_rc = check_rollout(s, d), gateways_rc = check_gateways(s, d);
+    int faults_rc = check_faults(s, d);
+    if (rollout_rc != 0 || gateways_rc != 0 || faults_rc != 0)
         rc = SIM_EINVAL;
     for (size_t i = 0; i < s->n_groups; i++) {
         const struct scenario_group *g = &s->groups[i];
