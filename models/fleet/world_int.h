@@ -110,6 +110,12 @@ uint64_t world_entity(const char *name, uint32_t index);
 /* world.c: keep the first error and stop the engine (rc 0: nothing). */
 void world_fail(struct fleet_world *w, int rc);
 
+/* draws.c: device `index` of group g's settings with its drawn parameters (0, or
+ * SIM_ERANGE with the device named in d); the fault kinds that strike device id. */
+int world_draw_cfg(const struct fleet_world *w, const struct group *g, uint32_t index,
+                   uint64_t entity, struct fleet_device_cfg *c, struct sim_diag *d);
+uint32_t world_faults_of(const struct fleet_world *w, uint32_t id, uint64_t entity);
+
 /* dispatch.c */
 bool dispatch_enabled(const struct fleet_world *w);
 /* After the devices exist, before they power on: entity[id] is each device's stream key. */
