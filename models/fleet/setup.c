@@ -274,6 +274,20 @@ static int check_gateways(const struct scenario *s, struct sim_diag *d)
             rc = SIM_EINVAL;
         }
         seen |= m;
+        struct fleet_serial_host host;
+        for (size_t g = 0; g < s->n_groups; g++) {
+            if (!(m >> g & 1) || transport_of(&s->groups[g]) != FLEET_TRANSPORT_UART ||
+                fleet_serial_host_default((enum client_dfu_kind)gw->client.kind, &host) == 0)
+                continue;
+            snprintf(key, sizeof(key), "gateways[%zu].client.kind", i);
+            where(at, sizeof(at), &gw->pos, key);
+            sim_diag_add(d,
+                         "%s: %s speaks SMP over BLE only, and group %s is reached over a UART; "
+                         "use mcumgr-cli or smpclient",
+                         at, scenario_client_kind_name((enum scenario_client_kind)gw->client.kind),
+                         s->groups[g].name);
+            rc = SIM_EINVAL;
+        }
         struct fleet_gateway_cfg gc = {gw->links, (uint8_t)gw->availability, gw->arrival, NULL};
         struct fleet_population_dist fixed = {.kind = FLEET_POPULATION_FIXED, .value = 1};
         gc.dwell = &fixed;
@@ -530,6 +544,15 @@ static uint32_t fault_of(const struct scenario_fault *f, struct fleet_device_fau
     }
 }
 
+/* The client that updates group g: its gateway's, or the top-level one. */
+static const struct scenario_client *client_of(const struct scenario *s, size_t g)
+{
+    for (size_t i = 0; i < s->n_gateways; i++)
+        if (g < 64 && (group_mask(s, s->gateways[i].serves, s->gateways[i].n_serves) >> g & 1))
+            return &s->gateways[i].client;
+    return &s->client;
+}
+
 static int gateways_add(struct fleet_world *w, const struct scenario *s,
                         const struct scenario_gateway *gw, struct sim_diag *d)
 {
@@ -595,8 +618,9 @@ int fleet_world_from_scenario(const struct scenario *s, struct sim_engine *e, st
         gc.dev.transport = transport_of(g);
         gc.dev.uart.baud = g->link.baud;
         if (gc.dev.transport == FLEET_TRANSPORT_UART)
-            (void)fleet_serial_host_default((enum client_dfu_kind)s->client.kind, &gc.dev.serial);
-        gc.dev.client = client_cfg(&s->client);
+            (void)fleet_serial_host_default((enum client_dfu_kind)client_of(s, i)->kind,
+                                            &gc.dev.serial);
+        gc.dev.client = client_cfg(client_of(s, i));
         gc.dev.start_ns = s->client.start;
         uint32_t first;
         rc = fleet_world_group_add(w, &gc, &first, d);
