@@ -18,6 +18,8 @@ static const char usage_text[] =
     "  validate FILE...    parse and check scenario files without running them\n"
     "  explain --board B --size S\n"
     "                      per MCUboot mode: flash operations, swap time, downtime, wear\n"
+    "  report DB           per sweep point and group: updates, throughput, downtime, wear,\n"
+    "                      fleet milestones, with 95 % confidence intervals; --csv FILE\n"
     "\n"
     "Options:\n"
     "  -h, --help          show this help (also: dfusim COMMAND --help)\n"
@@ -59,8 +61,11 @@ int cli_main(int argc, char **argv, FILE *out, FILE *err)
         return cli_validate(argc - 1, argv + 1, out, err);
     if (strcmp(verb, "explain") == 0)
         return cli_explain(argc - 1, argv + 1, out, err);
+    if (strcmp(verb, "report") == 0)
+        return cli_report(argc - 1, argv + 1, out, err);
     fprintf(err,
-            "dfusim: unknown command '%s' (commands: run, validate, explain; see dfusim --help)\n",
+            "dfusim: unknown command '%s' (commands: run, validate, explain, report; see dfusim "
+            "--help)\n",
             verb);
     return SIM_EXIT_USAGE;
 }
