@@ -20,9 +20,10 @@
 
 #define RECORDER_BATCH 65536 /* rows per transaction: large enough that commits are rare */
 
-/* Schema version 2 (2: gateways, sessions, device_wear; waves keyed by decision time;
- * flash_wear only at `chunks`). Times are INTEGER ns of simulated time; wall-clock columns are ISO
- * 8601 UTC text and are the only columns that differ between two identical runs. */
+/* Schema version 3 (3: views v_attempts, v_mode_summary, v_fleet_progress; 2: gateways,
+ * sessions, device_wear; waves keyed by decision time; flash_wear only at `chunks`). Times
+ * are INTEGER ns of simulated time; wall-clock columns are ISO 8601 UTC text and are the only
+ * columns that differ between two identical runs. */
 static const char schema_sql[] =
     "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);\n"
     "CREATE TABLE runs (\n"
@@ -80,7 +81,42 @@ static const char schema_sql[] =
     "  PRIMARY KEY (run_id, device_id, area));\n"
     "CREATE TABLE flash_wear (run_id INTEGER NOT NULL REFERENCES runs,\n"
     "  device_id INTEGER NOT NULL, area TEXT NOT NULL, sector INTEGER NOT NULL,\n"
-    "  erases INTEGER NOT NULL, writes INTEGER NOT NULL);\n";
+    "  erases INTEGER NOT NULL, writes INTEGER NOT NULL);\n"
+    /* Views for the common questions (README "Result database"); kB = 1000 bytes, s = 1e9 ns.
+     * They read only the tables above, so they work at every record level (the attempt
+     * columns are NULL at `summary`). */
+    "CREATE VIEW v_attempts AS SELECT a.*, d.group_id, g.name AS group_name, g.bootloader,\n"
+    "  CASE WHEN a.bytes > 0 AND a.upload_end_ns > a.upload_start_ns\n"
+    "    THEN (a.bytes / 1000.0) / ((a.upload_end_ns - a.upload_start_ns) / 1e9) END\n"
+    "    AS upload_kBps,\n"
+    "  (a.end_ns - a.start_ns) / 1e9 AS end_to_end_s\n"
+    "  FROM dfu_attempts a\n"
+    "  JOIN devices d ON d.run_id = a.run_id AND d.device_id = a.device_id\n"
+    "  JOIN device_groups g ON g.run_id = d.run_id AND g.group_id = d.group_id;\n"
+    "CREATE VIEW v_mode_summary AS SELECT g.run_id, g.name AS group_name, g.bootloader,\n"
+    "  (SELECT count(*) FROM devices d WHERE d.run_id = g.run_id AND d.group_id = g.group_id)\n"
+    "    AS devices,\n"
+    "  (SELECT count(*) FROM devices d WHERE d.run_id = g.run_id AND d.group_id = g.group_id\n"
+    "    AND d.state = 'updated') AS updated,\n"
+    "  (SELECT count(*) FROM devices d WHERE d.run_id = g.run_id AND d.group_id = g.group_id\n"
+    "    AND d.state = 'failed') AS failed,\n"
+    "  (SELECT count(*) FROM devices d WHERE d.run_id = g.run_id AND d.group_id = g.group_id\n"
+    "    AND d.state = 'reverted') AS reverted,\n"
+    "  (SELECT avg(a.upload_kBps) FROM v_attempts a WHERE a.run_id = g.run_id\n"
+    "    AND a.group_id = g.group_id) AS upload_kBps_mean,\n"
+    "  (SELECT avg(a.end_to_end_s) FROM v_attempts a WHERE a.run_id = g.run_id\n"
+    "    AND a.group_id = g.group_id AND a.outcome = 'updated') AS end_to_end_s_mean,\n"
+    "  (SELECT avg((s.end_ns - s.start_ns) / 1e9) FROM swaps s JOIN devices d\n"
+    "    ON d.run_id = s.run_id AND d.device_id = s.device_id WHERE s.run_id = g.run_id\n"
+    "    AND d.group_id = g.group_id AND s.end_ns IS NOT NULL) AS swap_s_mean\n"
+    "  FROM device_groups g;\n"
+    "CREATE VIEW v_fleet_progress AS SELECT d.run_id, g.name AS group_name, d.device_id,\n"
+    "  d.updated_ns, d.updated_ns / 1e9 AS updated_s,\n"
+    "  100.0 * row_number() OVER (PARTITION BY d.run_id, d.group_id ORDER BY d.updated_ns,\n"
+    "    d.device_id) / g.count AS percent_updated\n"
+    "  FROM devices d\n"
+    "  JOIN device_groups g ON g.run_id = d.run_id AND g.group_id = d.group_id\n"
+    "  WHERE d.updated_ns IS NOT NULL;\n";
 
 enum stmt {
     ST_PARAM,

@@ -14,7 +14,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#define RECORDER_SCHEMA_VERSION 2
+#define RECORDER_SCHEMA_VERSION 3
 #define RECORDER_NONE           (-1) /* an optional time or id column that is NULL */
 
 /* What gets written, from least to most (scenario key `record`). */
