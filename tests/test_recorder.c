@@ -100,8 +100,8 @@ static void complete_run_has_identity_and_status(void **state)
     assert_string_equal(query("select seed from runs"), "18446744073709551615");
     assert_string_equal(query("select scenario_text from runs"), "abc");
     assert_string_equal(query("select sim_end_ns || '/' || events from runs"), "5000/42");
-    assert_string_equal(query("select schema_version from runs"), "2");
-    assert_string_equal(query("select value from meta where key = 'schema_version'"), "2");
+    assert_string_equal(query("select schema_version from runs"), "3");
+    assert_string_equal(query("select value from meta where key = 'schema_version'"), "3");
     assert_string_equal(query("select ended_at >= started_at from runs"), "1");
     assert_string_equal(query("select value from run_params where key = 'seed'"), "1");
 }
