@@ -507,9 +507,21 @@ static void start_child(struct child *c, struct scenario *s, uint32_t r, size_t 
     c->fd = fds[0];
 }
 
+/* A SIGINT sent to the parent alone (kill, not a terminal's Ctrl-C, which reaches the
+ * whole process group) is passed on to the running children, once. */
+static void forward_interrupt(struct child *kids, unsigned n, bool *forwarded)
+{
+    if (!interrupt_flag || *forwarded)
+        return;
+    *forwarded = true;
+    for (unsigned i = 0; i < n; i++)
+        if (kids[i].fd >= 0)
+            (void)kill(kids[i].pid, SIGINT);
+}
+
 /* Wait for child c, import its database into rec, print its line. Returns an exit code. */
-static int finish_child(struct child *c, struct recorder *rec, const struct run_options *o,
-                        FILE *out, FILE *err)
+static int finish_child(struct child *c, struct child *kids, unsigned n_kids, bool *forwarded,
+                        struct recorder *rec, const struct run_options *o, FILE *out, FILE *err)
 {
     if (c->fd < 0) {
         fprintf(err, "dfusim run: cannot start run %zu: %s\n", c->run + 1, strerror(errno));
@@ -519,8 +531,10 @@ static int finish_child(struct child *c, struct recorder *rec, const struct run_
     size_t n = 0;
     ssize_t got;
     while (n < sizeof(line) - 1 && (got = read(c->fd, line + n, sizeof(line) - 1 - n)) != 0) {
-        if (got < 0 && errno == EINTR)
+        if (got < 0 && errno == EINTR) {
+            forward_interrupt(kids, n_kids, forwarded);
             continue;
+        }
         if (got < 0)
             break;
         n += (size_t)got;
@@ -549,6 +563,9 @@ static int run_parallel(struct scenario *points, size_t n_runs, uint32_t reps, s
                         const char *db_path, const struct run_options *o, FILE *out, FILE *err)
 {
     struct child kids[CLI_RUN_MAX_JOBS];
+    for (unsigned i = 0; i < CLI_RUN_MAX_JOBS; i++)
+        kids[i].fd = -1;
+    bool forwarded = false;
     size_t started = 0, finished = 0;
     int code = SIM_EXIT_OK;
     /* Ctrl-C reaches the children (same process group), which record 'interrupted'; the
@@ -566,7 +583,9 @@ static int run_parallel(struct scenario *points, size_t n_runs, uint32_t reps, s
         }
         if (finished == started)
             break; /* interrupted before the next start */
-        code = worse(code, finish_child(&kids[finished % o->jobs], rec, o, out, err));
+        forward_interrupt(kids, o->jobs, &forwarded);
+        code = worse(code, finish_child(&kids[finished % o->jobs], kids, o->jobs, &forwarded, rec,
+                                        o, out, err));
         finished++;
     }
     if (interrupt_flag)
