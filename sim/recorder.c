@@ -20,10 +20,10 @@
 
 #define RECORDER_BATCH 65536 /* rows per transaction: large enough that commits are rare */
 
-/* Schema version 3 (3: views v_attempts, v_mode_summary, v_fleet_progress; 2: gateways,
- * sessions, device_wear; waves keyed by decision time; flash_wear only at `chunks`). Times
- * are INTEGER ns of simulated time; wall-clock columns are ISO 8601 UTC text and are the only
- * columns that differ between two identical runs. */
+/* Schema version 3 (3: runs.sweep_point; views v_attempts, v_mode_summary,
+ * v_fleet_progress. 2: gateways, sessions, device_wear; waves keyed by decision time;
+ * flash_wear only at `chunks`). Times are INTEGER ns of simulated time; wall-clock columns
+ * are ISO 8601 UTC text and are the only columns that differ between two identical runs. */
 static const char schema_sql[] =
     "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);\n"
     "CREATE TABLE runs (\n"
@@ -31,7 +31,8 @@ static const char schema_sql[] =
     "  scenario_name TEXT NOT NULL, scenario_path TEXT, scenario_text TEXT NOT NULL,\n"
     "  scenario_sha256 TEXT NOT NULL, dfusim_version TEXT NOT NULL,\n"
     "  schema_version INTEGER NOT NULL, model TEXT NOT NULL,\n"
-    "  seed TEXT NOT NULL, replication INTEGER NOT NULL, record_level TEXT NOT NULL,\n"
+    "  seed TEXT NOT NULL, replication INTEGER NOT NULL, sweep_point INTEGER NOT NULL,\n"
+    "  record_level TEXT NOT NULL,\n"
     "  started_at TEXT NOT NULL, ended_at TEXT,\n"
     "  status TEXT NOT NULL CHECK (status IN ('running','complete','interrupted','failed')),\n"
     "  status_detail TEXT, sim_end_ns INTEGER, events INTEGER);\n"
@@ -296,8 +297,8 @@ int recorder_run_begin(struct recorder *rec, const struct recorder_run *run, int
     sqlite3_stmt *st = NULL;
     const char *sql = "INSERT INTO runs (scenario_name, scenario_path, scenario_text,"
                       " scenario_sha256, dfusim_version, schema_version, model, seed,"
-                      " replication, record_level, started_at, status)"
-                      " VALUES (?,?,?,?,?,?,?,?,?,?,?,'running')";
+                      " replication, sweep_point, record_level, started_at, status)"
+                      " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,'running')";
     if (sqlite3_prepare_v2(rec->db, sql, -1, &st, NULL) != SQLITE_OK)
         return SIM_EIO;
     sqlite3_bind_text(st, 1, run->scenario_name, -1, SQLITE_TRANSIENT);
@@ -309,8 +310,9 @@ int recorder_run_begin(struct recorder *rec, const struct recorder_run *run, int
     sqlite3_bind_text(st, 7, run->model, -1, SQLITE_TRANSIENT);
     sqlite3_bind_text(st, 8, seed, -1, SQLITE_TRANSIENT);
     sqlite3_bind_int64(st, 9, run->replication);
-    sqlite3_bind_text(st, 10, level_names[run->level], -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 11, started, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(st, 10, run->sweep_point);
+    sqlite3_bind_text(st, 11, level_names[run->level], -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 12, started, -1, SQLITE_TRANSIENT);
     int rc = sqlite3_step(st);
     sqlite3_finalize(st);
     if (rc != SQLITE_DONE) /* autocommit: the 'running' row is durable before any record */
@@ -576,6 +578,91 @@ int recorder_wear_emit(struct recorder *rec, const struct recorder_wear *w)
     sqlite3_bind_int64(st, 5, w->erases);
     sqlite3_bind_int64(st, 6, w->writes);
     return row_end(rec, st);
+}
+
+/* Tables with rows per run, every one keyed by its first column run_id. */
+static const char *const run_tables[] = {
+    "run_params", "device_groups", "gateways", "sessions",     "devices",     "dfu_attempts",
+    "chunks",     "swaps",         "waves",    "lock_changes", "device_wear", "flash_wear"};
+
+/* "a, b, c": the columns of main.table after run_id. Returns 0 or SIM_EIO. */
+static int columns_after_run_id(struct recorder *rec, const char *table, char *buf, size_t n)
+{
+    char sql[128];
+    snprintf(sql, sizeof(sql), "SELECT name FROM pragma_table_info('%s') ORDER BY cid", table);
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(rec->db, sql, -1, &st, NULL) != SQLITE_OK)
+        return SIM_EIO;
+    size_t o = 0;
+    buf[0] = '\0';
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        const char *name = (const char *)sqlite3_column_text(st, 0);
+        if (strcmp(name, "run_id") != 0 && o < n)
+            o += (size_t)snprintf(buf + o, n - o, "%s%s", o ? ", " : "", name);
+    }
+    sqlite3_finalize(st);
+    return o > 0 && o < n ? 0 : SIM_EIO;
+}
+
+/* Copy run `old` of src as run `new_id` of main. */
+static int import_run(struct recorder *rec, int64_t old, int64_t new_id)
+{
+    char cols[1024], sql[2600];
+    int rc = columns_after_run_id(rec, "runs", cols, sizeof(cols));
+    if (rc != 0)
+        return rc;
+    snprintf(sql, sizeof(sql),
+             "INSERT INTO main.runs (run_id, %s) SELECT %lld, %s FROM src.runs WHERE run_id = %lld",
+             cols, (long long)new_id, cols, (long long)old);
+    if (exec(rec, sql) != 0)
+        return SIM_EIO;
+    for (size_t t = 0; t < sizeof(run_tables) / sizeof(run_tables[0]); t++) {
+        rc = columns_after_run_id(rec, run_tables[t], cols, sizeof(cols));
+        if (rc != 0)
+            return rc;
+        /* rowid order: the order the child wrote them, as -j 1 would have */
+        snprintf(sql, sizeof(sql),
+                 "INSERT INTO main.%s (run_id, %s) SELECT %lld, %s FROM src.%s"
+                 " WHERE run_id = %lld ORDER BY rowid",
+                 run_tables[t], cols, (long long)new_id, cols, run_tables[t], (long long)old);
+        if (exec(rec, sql) != 0)
+            return SIM_EIO;
+    }
+    return 0;
+}
+
+int recorder_import(struct recorder *rec, const char *path)
+{
+    if (rec->run_id != 0)
+        return SIM_EINVAL;
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(rec->db, "ATTACH DATABASE ? AS src", -1, &st, NULL) != SQLITE_OK)
+        return SIM_EIO;
+    sqlite3_bind_text(st, 1, path, -1, SQLITE_TRANSIENT);
+    int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : SIM_EIO;
+    sqlite3_finalize(st);
+    st = NULL;
+    if (rc != 0)
+        return rc;
+    rc = exec(rec, "BEGIN");
+    if (rc == 0 && sqlite3_prepare_v2(rec->db,
+                                      "SELECT run_id, (SELECT coalesce(max(run_id), 0) FROM"
+                                      " main.runs) FROM src.runs ORDER BY run_id",
+                                      -1, &st, NULL) != SQLITE_OK)
+        rc = SIM_EIO;
+    int64_t next = 0; /* main's next run_id, read with the first row */
+    while (rc == 0 && st != NULL && sqlite3_step(st) == SQLITE_ROW) {
+        if (next == 0)
+            next = sqlite3_column_int64(st, 1) + 1;
+        rc = import_run(rec, sqlite3_column_int64(st, 0), next++);
+    }
+    sqlite3_finalize(st);
+    if (rc == 0)
+        rc = exec(rec, "COMMIT");
+    if (rc != 0)
+        (void)exec(rec, "ROLLBACK");
+    (void)exec(rec, "DETACH DATABASE src");
+    return rc;
 }
 
 const char *recorder_error(const struct recorder *rec)

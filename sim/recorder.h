@@ -30,8 +30,9 @@ struct recorder_run {
     const char *scenario_text; /* the whole file, stored with its SHA-256 */
     size_t scenario_len;
     const char *model; /* which world model ran, e.g. "dfu" */
-    uint64_t seed;
+    uint64_t seed;     /* the replication's own seed (scenario_replication_seed) */
     uint32_t replication;
+    uint32_t sweep_point; /* 0 without a sweep */
     enum recorder_level level;
 };
 
@@ -146,6 +147,13 @@ int recorder_run_begin(struct recorder *rec, const struct recorder_run *run, int
  * reached. detail may be NULL. */
 int recorder_run_end(struct recorder *rec, enum recorder_status status, const char *detail,
                      int64_t sim_end_ns, uint64_t events);
+
+/* Copy every run of the database at `path` (written by another recorder, closed) into
+ * rec, in run_id order, each under the next run_id of rec, with all its rows: what
+ * `dfusim run -j` does with the database of each child process. Statuses are copied as
+ * they are. No run may be open in rec. Returns 0, or SIM_EIO (rec then holds no part of
+ * the imported runs: one transaction) with the message in recorder_error(). */
+int recorder_import(struct recorder *rec, const char *path);
 
 /* Emitters: 0, or SIM_EIO (message in the recorder's diag, see recorder_error()).
  * Records below the run's level are accepted and skipped. */

@@ -22,13 +22,14 @@ struct sim_rng {
  * changes every result drawn from it; 1 was the removed pipeline-demo model, do not reuse).
  * Values stay below 2^16: models/fleet/population.c puts its parameter id in the bits above. */
 enum sim_rng_purpose {
-    SIM_RNG_LINK_LOSS = 2,  /* per-PDU loss */
-    SIM_RNG_CLIENT = 3,     /* client think times and choices */
-    SIM_RNG_FAULT = 4,      /* fault injection */
-    SIM_RNG_ROLLOUT = 5,    /* rollout controller */
-    SIM_RNG_POPULATION = 6, /* per-device parameters drawn from distributions */
-    SIM_RNG_GATEWAY = 7,    /* gateway/phone sessions and device-to-gateway assignment */
-    SIM_RNG_TEST = 1000     /* unit tests */
+    SIM_RNG_LINK_LOSS = 2,   /* per-PDU loss */
+    SIM_RNG_CLIENT = 3,      /* client think times and choices */
+    SIM_RNG_FAULT = 4,       /* fault injection */
+    SIM_RNG_ROLLOUT = 5,     /* rollout controller */
+    SIM_RNG_POPULATION = 6,  /* per-device parameters drawn from distributions */
+    SIM_RNG_GATEWAY = 7,     /* gateway/phone sessions and device-to-gateway assignment */
+    SIM_RNG_REPLICATION = 8, /* the seed of replication r > 0 (scenario_replication_seed) */
+    SIM_RNG_TEST = 1000      /* unit tests */
 };
 
 /* Key a stream. Never fails; the same key always gives the same sequence. */

@@ -297,6 +297,23 @@ struct scenario_fault {
     struct scenario_pos pos; /* the list element */
 };
 
+/* ---- sweeps and replications (README "Sweeps and replications"). */
+
+enum scenario_sweep_mode {
+    SCENARIO_SWEEP_GRID, /* every combination; the first parameter varies slowest */
+    SCENARIO_SWEEP_LIST  /* point i takes the i-th value of every parameter */
+};
+
+/* One swept parameter: a --set key path and the values it takes, as --set takes them. */
+struct scenario_sweep {
+    char *key;
+    size_t n_values;
+    char **values;
+    struct scenario_pos pos; /* the list element */
+};
+
+#define SCENARIO_SWEEP_MAX_POINTS 10000u /* points of one file; runs = points x replications */
+
 struct scenario {
     char *path; /* file it was loaded from, as given */
     char *text; /* the file's full text (recorded with its SHA-256) */
@@ -316,6 +333,12 @@ struct scenario {
     struct scenario_fault *faults;
     size_t n_overrides; /* the --set arguments that were applied, in order */
     char **overrides;
+    uint32_t replications; /* runs per sweep point, 1..1000 */
+    int sweep_mode;        /* enum scenario_sweep_mode */
+    size_t n_sweep;        /* swept parameters; 0: no sweep */
+    struct scenario_sweep *sweep;
+    size_t n_points; /* sweep points (1 without a sweep) */
+    size_t point;    /* the point whose values this struct holds */
 };
 
 /* Load, override and validate. overrides are "key.path=value" strings (list elements
@@ -329,6 +352,21 @@ int scenario_load(const char *path, const char *const *overrides, size_t n_overr
 int scenario_load_text(const char *path, const char *text, size_t len, const char *const *overrides,
                        size_t n_overrides, struct scenario *out, struct sim_diag *diag);
 void scenario_fini(struct scenario *s);
+
+/* Sweeps: scenario_load and scenario_load_text check every sweep point (a bad key or value
+ * is reported at the sweep entry, once) and return point 0, its values applied as --set
+ * overrides after the real ones. scenario_load_point returns point `point` of the text
+ * the first load read (s->text); it checks that point only. point >= n_points:
+ * SIM_EINVAL with a message. */
+int scenario_load_point(const char *path, const char *text, size_t len,
+                        const char *const *overrides, size_t n_overrides, size_t point,
+                        struct scenario *out, struct sim_diag *diag);
+/* Index into s->sweep[param].values of the value that sweep point `point` takes. */
+size_t scenario_sweep_index(const struct scenario *s, size_t point, size_t param);
+/* The seed of replication r: the seed itself for r = 0 (a run without replications is
+ * unchanged), else the first output of the keyed stream sim_rng_init(seed, r,
+ * SIM_RNG_REPLICATION). */
+uint64_t scenario_replication_seed(uint64_t seed, uint32_t r);
 
 /* Visit every effective setting as (key path, value text), defaults included, in schema
  * order: what the recorder stores per run. List elements are named by group or name:

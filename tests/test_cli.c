@@ -172,6 +172,7 @@ static void firmware_conflict_is_reported_at_its_key(void **state)
 static void validate_accepts_the_examples(void **state)
 {
     (void)state;
+    assert_int_equal(RUN_CLI("dfusim", "validate", SRC "/scenarios/sweep-window.yaml"), 0);
     assert_int_equal(RUN_CLI("dfusim", "validate", SRC "/scenarios/quickstart.yaml", SMALL), 0);
     assert_non_null(strstr(out_text, "quickstart.yaml: ok (2 device groups, 3 devices)"));
     static const char *const fleet[] = {"phones-warehouse",     "gateways-20-links",
@@ -433,6 +434,84 @@ static void sigint_leaves_an_interrupted_database(void **state)
     unlink(db);
 }
 
+/* small.yaml with a 2x2 grid and 2 replications, written into the build folder. */
+static const char *write_sweep_file(void)
+{
+    static const char path[] = "test_cli_sweep.yaml";
+    size_t len = 0;
+    FILE *in = fopen(SMALL, "rb");
+    assert_non_null(in);
+    static char text[8192];
+    len = fread(text, 1, sizeof(text) - 1, in);
+    fclose(in);
+    text[len] = '\0';
+    FILE *out = fopen(path, "w");
+    assert_non_null(out);
+    fprintf(out,
+            "%sreplications: 2\nsweep:\n"
+            "  - { key: client.window, values: [1, 4] }\n"
+            "  - { key: devices.a.count, values: [1, 2] }\n",
+            text);
+    fclose(out);
+    return path;
+}
+
+/* EVIDENCE-OF (issue 7): a 2x2 grid with 2 replications is 8 runs in one database, each
+ * with its point, replication, seed and effective settings; -j 2 gives the same rows. */
+static void sweep_runs_every_point_and_replication(void **state)
+{
+    (void)state;
+    const char *yaml = write_sweep_file();
+    assert_int_equal(RUN_CLI("dfusim", "run", "-o", "sweep_j1.db", yaml), 0);
+    size_t lines = 0;
+    for (const char *p = out_text; (p = strstr(p, "\n  run ")) != NULL; p++)
+        lines++;
+    assert_int_equal(lines + (strncmp(out_text, "  run ", 6) == 0), 8);
+    assert_non_null(strstr(out_text, "  run 3/8  point 1 (client.window=1, devices.a.count=2)"
+                                     " replication 0 seed 5: 4 devices"));
+    assert_non_null(strstr(out_text, "dfusim run: cli-small: 8 runs (4 sweep points x 2 "
+                                     "replications)"));
+    char want[1024];
+    unsigned long long s1 = (unsigned long long)scenario_replication_seed(5, 1);
+    snprintf(want, sizeof(want), "0:0:5,0:1:%llu,1:0:5,1:1:%llu,2:0:5,2:1:%llu,3:0:5,3:1:%llu", s1,
+             s1, s1, s1);
+    const char *ids = "select group_concat(sweep_point || ':' || replication || ':' || seed)"
+                      " from (select * from runs where status = 'complete' order by run_id)";
+    assert_string_equal(query("sweep_j1.db", ids), want);
+    /* run_params: each run's effective settings, so the swept keys differ by point */
+    snprintf(want, sizeof(want), "1/1/5,1/1/%llu,1/2/5,1/2/%llu,4/1/5,4/1/%llu,4/2/5,4/2/%llu", s1,
+             s1, s1, s1);
+    assert_string_equal(query("sweep_j1.db",
+                              "select group_concat(v) from (select w.value || '/' || c.value ||"
+                              " '/' || s.value as v from run_params w join run_params c using"
+                              " (run_id) join run_params s using (run_id) where w.key ="
+                              " 'client.window' and c.key = 'devices.a.count' and s.key = 'seed'"
+                              " order by run_id)"),
+                        want);
+    assert_string_equal(query("sweep_j1.db", "select group_concat(n) from (select count(*) as n"
+                                             " from devices group by run_id order by run_id)"),
+                        "3,3,4,4,3,3,4,4");
+    /* replications differ in what happened, not only in their seed */
+    const char *ends = "select group_concat(end_ns) from dfu_attempts where run_id = %d";
+    char q[256], end1[4096];
+    snprintf(q, sizeof(q), ends, 1);
+    snprintf(end1, sizeof(end1), "%s", query("sweep_j1.db", q));
+    snprintf(q, sizeof(q), ends, 2);
+    assert_string_not_equal(query("sweep_j1.db", q), end1);
+    /* -j 2: children write their own databases, copied in run order */
+    assert_int_equal(RUN_CLI("dfusim", "run", "-q", "-j", "2", "-o", "sweep_j2.db", yaml), 0);
+    assert_int_equal(count_differing_tables("sweep_j1.db", "sweep_j2.db"), 0);
+    assert_int_equal(access("sweep_j2.db.run0.part", F_OK), -1); /* removed */
+    /* ... and the comparison can fail: another seed */
+    assert_int_equal(
+        RUN_CLI("dfusim", "run", "-q", "-j", "2", "--seed", "6", "-o", "sweep_j3.db", yaml), 0);
+    assert_true(count_differing_tables("sweep_j1.db", "sweep_j3.db") > 0);
+    unlink("sweep_j1.db");
+    unlink("sweep_j2.db");
+    unlink("sweep_j3.db");
+    unlink(yaml);
+}
+
 /* The README's text (static buffer). */
 static const char *read_readme(void)
 {
@@ -475,7 +554,7 @@ static void check_key_documented(void *ctx, const char *key, const char *value)
     (void)value;
     struct key_check *kc = ctx;
     char want[256];
-    static const char *const lists[] = {"devices", "gateways", "faults"};
+    static const char *const lists[] = {"devices", "gateways", "faults", "sweep"};
     snprintf(want, sizeof(want), "`%s`", key);
     for (size_t i = 0; i < sizeof(lists) / sizeof(lists[0]); i++) {
         size_t l = strlen(lists[i]);
@@ -612,6 +691,7 @@ int main(void)
         cmocka_unit_test(fleet_runs_are_deterministic),
         cmocka_unit_test(adding_a_group_leaves_other_groups_unchanged),
         cmocka_unit_test(sigint_leaves_an_interrupted_database),
+        cmocka_unit_test(sweep_runs_every_point_and_replication),
         cmocka_unit_test(readme_documents_every_scenario_key),
         cmocka_unit_test(scenario_distribution_names_are_population_kinds),
         cmocka_unit_test(scenario_boards_are_flash_map_boards),

@@ -45,9 +45,15 @@ static void run_up(struct run *r, const char *path, const char *text, const char
     r->e = sim_engine_new(0);
     if (db != NULL) {
         assert_int_equal(recorder_open(db, &r->rec, &d), 0);
-        struct recorder_run run = {
-            r->s.name, path,      r->s.text, r->s.text_len,
-            "dfu",     r->s.seed, 0,         (enum recorder_level)r->s.record};
+        struct recorder_run run = {r->s.name,
+                                   path,
+                                   r->s.text,
+                                   r->s.text_len,
+                                   "dfu",
+                                   r->s.seed,
+                                   0,
+                                   0,
+                                   (enum recorder_level)r->s.record};
         int64_t id;
         assert_int_equal(recorder_run_begin(r->rec, &run, &id), 0);
     }

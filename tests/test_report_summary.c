@@ -45,8 +45,9 @@ static void add_run(sqlite3 *db, int run, int seed, int replication, const char 
 {
     exec(db,
          "INSERT INTO runs (run_id, scenario_name, scenario_text, scenario_sha256,"
-         " dfusim_version, schema_version, model, seed, replication, record_level, started_at,"
-         " status) VALUES (%d, 't', '', '', 'x', 3, 'm', '%d', %d, 'attempts', 'now', '%s')",
+         " dfusim_version, schema_version, model, seed, replication, sweep_point, record_level,"
+         " started_at, status) VALUES (%d, 't', '', '', 'x', 3, 'm', '%d', %d, 0, 'attempts',"
+         " 'now', '%s')",
          run, seed, replication, status);
     exec(db,
          "INSERT INTO run_params VALUES (%d, 'seed', '%d'), (%d, 'devices.m.bootloader', '%s'),"

@@ -1,5 +1,6 @@
 /* tests/test_scenario.c - the YAML scenario loader (sim/scenario): units, binding,
  * messages, --set overrides, visit, and robustness against truncated or garbled input. */
+#include "sim/rng.h"
 #include "sim/scenario.h"
 #include "sim/scenario/scenario_int.h" /* the binder, for a test-only schema */
 
@@ -204,7 +205,7 @@ static void each_error_class_has_an_exact_message(void **state)
     } cases[] = {
         {"unknown key lists the allowed keys", "tiemout: 3h\n",
          "t.yaml:7:1: tiemout: unknown key (allowed: name, seed, until, record, image, client, "
-         "devices, rollout, gateways, faults)"},
+         "devices, rollout, gateways, faults, replications, sweep_mode, sweep)"},
         {"close unknown key gets a suggestion", "untill: 3h\n",
          "t.yaml:7:1: untill: unknown key (did you mean \"until\"? allowed: name, seed,"},
         {"transposed letters count as one edit", "sede: 3\n", "(did you mean \"seed\"?"},
@@ -903,6 +904,8 @@ static void visit_reports_every_setting_in_schema_order(void **state)
         {"devices.mice.link.loss.bad", "0%"},
         {"devices.mice.link.loss.p_gb", "0%"},
         {"devices.mice.link.loss.p_bg", "0%"},
+        {"replications", "1"},
+        {"sweep_mode", "grid"},
     };
     struct sim_diag d;
     struct scenario s;
@@ -1401,6 +1404,174 @@ static void binder_handles_bools_narrow_integers_and_strings(void **state)
     }
 }
 
+/* ---- sweeps and replications -------------------------------------------------------- */
+
+/* base_yaml plus `extra`, loaded as "t.yaml" (the extra lines start at line 7). */
+static int load_with(const char *extra, const char *const *args, struct scenario *s,
+                     struct sim_diag *d)
+{
+    char text[2048];
+    snprintf(text, sizeof(text), "%s%s", base_yaml, extra);
+    sim_diag_init(d);
+    return scenario_load_text("t.yaml", text, strlen(text), args, args ? count_args(args) : 0, s,
+                              d);
+}
+
+/* Each point of a file, loaded with scenario_load_point: the values it holds. */
+static void check_point(const struct scenario *s0, size_t p, uint32_t want_count,
+                        uint8_t want_window)
+{
+    struct scenario s;
+    struct sim_diag d;
+    sim_diag_init(&d);
+    assert_int_equal(scenario_load_point(s0->path, s0->text, s0->text_len, NULL, 0, p, &s, &d), 0);
+    assert_int_equal(s.point, p);
+    assert_int_equal(s.n_points, s0->n_points);
+    assert_int_equal(s.groups[0].count, want_count);
+    assert_int_equal(s.client.window, want_window);
+    scenario_fini(&s);
+}
+
+/* A grid is every combination, the first parameter varying slowest (nested loops in file
+ * order); scenario_load returns point 0 with its values applied. */
+static void sweep_grid_expands_every_combination(void **state)
+{
+    (void)state;
+    struct scenario s;
+    struct sim_diag d;
+    assert_int_equal(load_with("sweep:\n"
+                               "  - { key: devices.mice.count, values: [1, 2] }\n"
+                               "  - { key: client.window, values: [3, 4, 5] }\n",
+                               NULL, &s, &d),
+                     0);
+    assert_int_equal(s.n_points, 6);
+    assert_int_equal(s.point, 0);
+    assert_int_equal(s.groups[0].count, 1);
+    assert_int_equal(s.client.window, 3);
+    static const struct {
+        uint32_t count;
+        uint8_t window;
+    } want[] = {{1, 3}, {1, 4}, {1, 5}, {2, 3}, {2, 4}, {2, 5}};
+    for (size_t p = 0; p < ARRAY_LEN(want); p++) {
+        assert_int_equal(scenario_sweep_index(&s, p, 0), p / 3);
+        assert_int_equal(scenario_sweep_index(&s, p, 1), p % 3);
+        check_point(&s, p, want[p].count, want[p].window);
+    }
+    struct scenario bad;
+    assert_int_equal(scenario_load_point(s.path, s.text, s.text_len, NULL, 0, 6, &bad, &d),
+                     SIM_EINVAL);
+    assert_non_null(strstr(d.text, "no sweep point 6 (the file has 6)"));
+    scenario_fini(&s);
+}
+
+/* List mode pairs the i-th values; --set overrides come first, so a swept key wins over
+ * a --set of the same key, and other --set keys hold at every point. */
+static void sweep_list_pairs_values_and_applies_after_set(void **state)
+{
+    (void)state;
+    struct scenario s;
+    struct sim_diag d;
+    const char *const args[] = {"client.window=9", "until=2h", NULL};
+    assert_int_equal(load_with("sweep_mode: list\n"
+                               "sweep:\n"
+                               "  - { key: devices.mice.count, values: [10, 20, 30] }\n"
+                               "  - { key: client.window, values: [1, 2, 3] }\n",
+                               args, &s, &d),
+                     0);
+    assert_int_equal(s.sweep_mode, SCENARIO_SWEEP_LIST);
+    assert_int_equal(s.n_points, 3);
+    for (size_t p = 0; p < 3; p++) {
+        struct scenario sp;
+        assert_int_equal(scenario_load_point(s.path, s.text, s.text_len, args, 2, p, &sp, &d), 0);
+        assert_int_equal(sp.groups[0].count, 10 * (p + 1));
+        assert_int_equal(sp.client.window, p + 1);
+        assert_int_equal(sp.until, 2 * 3600 * INT64_C(1000000000));
+        scenario_fini(&sp);
+    }
+    scenario_fini(&s);
+}
+
+/* Problems of a sweep are located at the sweep entry, once, whichever points hold them. */
+static void sweep_problems_are_reported_at_the_entry(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *name, *yaml, *want;
+    } cases[] = {
+        {"list mode with lists of different lengths",
+         "sweep_mode: list\n"
+         "sweep:\n"
+         "  - { key: devices.mice.count, values: [1, 2] }\n"
+         "  - { key: client.window, values: [1, 2, 3] }\n",
+         "t.yaml:10:35: sweep[1].values: 3 values, but sweep[0] has 2 (sweep_mode list"},
+        {"misspelt key, reported at the key", "sweep:\n  - key: client.windw\n    values: [1, 2]\n",
+         "t.yaml:8:17: client.windw: unknown key (did you mean \"window\"?"},
+        {"misspelt key in a flow map, reported at the key",
+         "sweep:\n  - { key: devices.rats.count, values: [1] }\n",
+         "t.yaml:8:20: devices.rats.count: no device group \"rats\" (groups: mice)"},
+        {"bad value, reported at the value",
+         "sweep:\n  - { key: client.window, values: [2, 300] }\n"
+         "  - { key: devices.mice.count, values: [1, 2, 3] }\n",
+         "t.yaml:8:39: client.window: 300 is out of range (0..16)"},
+        {"sweeping the sweep", "sweep:\n  - { key: replications, values: [1, 2] }\n",
+         "t.yaml:8:12: sweep[0].key: replications cannot be swept"},
+        {"a key swept twice",
+         "sweep:\n  - { key: client.window, values: [1] }\n"
+         "  - { key: client.window, values: [2] }\n",
+         "t.yaml:9:12: sweep[1].key: client.window is swept twice (first at 8:12;"},
+        {"no values", "sweep:\n  - { key: client.window, values: [] }\n",
+         "t.yaml:8:35: sweep[0].values: the list is empty"},
+        {"too many points",
+         "sweep:\n  - { key: client.window, values: [1,1,1,1,1,1,1,1,1,1,1] }\n"
+         "  - { key: until, values: [1h,1h,1h,1h,1h,1h,1h,1h,1h,1h] }\n"
+         "  - { key: seed, values: [1,1,1,1,1,1,1,1,1,1] }\n"
+         "  - { key: record, values: [summary,summary,summary,summary,summary,summary,"
+         "summary,summary,summary,summary] }\n",
+         "sweep: more than 10000 sweep points"},
+        {"replications out of range", "replications: 0\n",
+         "t.yaml:7:15: replications: 0 is out of range (1..1000)"},
+    };
+    for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
+        struct scenario s;
+        struct sim_diag d;
+        int rc = load_with(cases[i].yaml, NULL, &s, &d);
+        if (rc != SIM_EINVAL || strstr(d.text, cases[i].want) == NULL)
+            fail_msg("%s: rc %d, want \"%s\" in:\n%s", cases[i].name, rc, cases[i].want, d.text);
+        /* reported once, though several points hold it */
+        const char *first = strstr(d.text, cases[i].want);
+        if (strstr(first + 1, cases[i].want) != NULL)
+            fail_msg("%s: reported twice:\n%s", cases[i].name, d.text);
+    }
+}
+
+/* EVIDENCE-OF: replication 0 keeps the scenario seed; others are keyed by (seed, r), so
+ * they differ from each other and from the seed, and do not depend on the count. */
+static void replication_seeds_are_keyed_by_seed_and_index(void **state)
+{
+    (void)state;
+    assert_int_equal(scenario_replication_seed(5, 0), 5);
+    assert_int_equal(scenario_replication_seed(UINT64_MAX, 0), UINT64_MAX);
+    uint64_t seen[64];
+    for (uint32_t r = 1; r < 64; r++) {
+        seen[r] = scenario_replication_seed(5, r);
+        assert_true(seen[r] != 5);
+        for (uint32_t q = 1; q < r; q++)
+            assert_true(seen[q] != seen[r]);
+        assert_true(seen[r] != scenario_replication_seed(6, r));
+        assert_int_equal(seen[r], scenario_replication_seed(5, r)); /* deterministic */
+    }
+    /* lock-in: the derivation is part of the results' reproducibility */
+    struct sim_rng g;
+    sim_rng_init(&g, 5, 1, SIM_RNG_REPLICATION);
+    assert_int_equal(seen[1], sim_rng_u64(&g));
+    struct scenario s;
+    struct sim_diag d;
+    assert_int_equal(load_with("replications: 1000\n", NULL, &s, &d), 0);
+    assert_int_equal(s.replications, 1000);
+    assert_int_equal(s.n_points, 1);
+    scenario_fini(&s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1431,6 +1602,10 @@ int main(void)
         cmocka_unit_test(randomly_mutated_files_never_crash),
         cmocka_unit_test(malformed_overrides_never_crash),
         cmocka_unit_test(binder_handles_bools_narrow_integers_and_strings),
+        cmocka_unit_test(sweep_grid_expands_every_combination),
+        cmocka_unit_test(sweep_list_pairs_values_and_applies_after_set),
+        cmocka_unit_test(sweep_problems_are_reported_at_the_entry),
+        cmocka_unit_test(replication_seeds_are_keyed_by_seed_and_index),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 static const char run_usage[] =
@@ -25,12 +26,16 @@ static const char run_usage[] =
     "      --seed N           random seed (same as --set seed=N)\n"
     "  -s, --set KEY=VALUE    override one scenario value, e.g. --set until=2h,\n"
     "                         --set devices.mice.count=500 (repeatable)\n"
+    "  -j, --jobs N           run up to N runs at once, one process each (default 1); the\n"
+    "                         database is the same as with -j 1\n"
     "  -q, --quiet            no progress line and no summary\n"
     "  -h, --help             show this help\n"
     "\n"
     "The same scenario and seed always give the same results. Progress (simulated time,\n"
     "events/s, ETA) is shown on stderr when it is a terminal. Ctrl-C stops the run; the\n"
-    "database then records status 'interrupted' and the exit code is 130.\n";
+    "database then records status 'interrupted' and the exit code is 130.\n"
+    "A scenario with `sweep` or `replications` makes one run per sweep point and\n"
+    "replication, all in the same database, with one summary line each.\n";
 
 /* The one static in the program: a signal handler can reach nothing else. */
 static volatile sig_atomic_t interrupt_flag;
@@ -47,8 +52,11 @@ struct run_options {
     const char **overrides;
     size_t n_overrides;
     char seed_override[64];
+    unsigned jobs; /* runs at once, 1..CLI_RUN_MAX_JOBS */
     bool quiet;
 };
+
+#define CLI_RUN_MAX_JOBS 64
 
 #define HELP_SHOWN (-1) /* parse_options: --help was printed; exit 0 */
 
@@ -56,9 +64,13 @@ struct run_options {
 static int parse_options(int argc, char **argv, struct run_options *o, FILE *out, FILE *err)
 {
     static const struct option longopts[] = {
-        {"output", required_argument, NULL, 'o'}, {"seed", required_argument, NULL, 'S'},
-        {"set", required_argument, NULL, 's'},    {"quiet", no_argument, NULL, 'q'},
-        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
+        {"output", required_argument, NULL, 'o'},
+        {"seed", required_argument, NULL, 'S'},
+        {"set", required_argument, NULL, 's'},
+        {"quiet", no_argument, NULL, 'q'},
+        {"help", no_argument, NULL, 'h'},
+        {"jobs", required_argument, NULL, 'j'},
+        {NULL, 0, NULL, 0},
     };
     /* argc + 1 bounds the overrides: each takes at least one argv entry. */
     o->overrides = calloc((size_t)argc + 1, sizeof(*o->overrides));
@@ -67,8 +79,20 @@ static int parse_options(int argc, char **argv, struct run_options *o, FILE *out
     optind = 0; /* GNU: restart scanning, so cli_main can run several times per process */
     opterr = 0;
     int c;
-    while ((c = getopt_long(argc, argv, ":o:s:qh", longopts, NULL)) != -1) {
+    o->jobs = 1;
+    while ((c = getopt_long(argc, argv, ":o:s:j:qh", longopts, NULL)) != -1) {
+        char *end;
+        unsigned long jobs;
         switch (c) {
+        case 'j':
+            jobs = strtoul(optarg, &end, 10);
+            if (end == optarg || *end != '\0' || jobs < 1 || jobs > CLI_RUN_MAX_JOBS) {
+                fprintf(err, "dfusim run: -j %s: expected a number of jobs, 1..%d\n", optarg,
+                        CLI_RUN_MAX_JOBS);
+                return SIM_EXIT_USAGE;
+            }
+            o->jobs = (unsigned)jobs;
+            break;
         case 'o':
             o->output = optarg;
             break;
@@ -222,9 +246,53 @@ static void print_summary(FILE *out, const struct scenario *s, const char *db_pa
     fprintf(out, "  results   %s\n", db_path);
 }
 
-/* Run the loaded scenario into rec. Returns an exit code. */
+/* One run of a sweep: which point and replication, and what to say when it ends. */
+struct run_slot {
+    size_t index, n_runs; /* run order: points outer, replications inner */
+    uint32_t replication;
+    bool progress;   /* a progress line on a terminal */
+    char *line;      /* multi-run: the one-line summary goes here instead of the full one */
+    size_t line_len; /* its size */
+};
+
+/* "client.window=3, devices.a.count=2": the swept values of s's point. */
+static void format_point(char *buf, size_t n, const struct scenario *s)
+{
+    size_t o = 0;
+    buf[0] = '\0';
+    for (size_t i = 0; i < s->n_sweep && o < n; i++) {
+        const struct scenario_sweep *w = &s->sweep[i];
+        o += (size_t)snprintf(buf + o, n - o, "%s%s=%s", i ? ", " : "", w->key,
+                              w->values[scenario_sweep_index(s, s->point, i)]);
+    }
+}
+
+/* "run 3/8 point 1 (client.window=4) replication 0 seed 77: 5 devices, ...". */
+static void format_run_line(const struct run_slot *slot, const struct scenario *s,
+                            const struct fleet_world_stats *st, const struct sim_engine *e,
+                            enum sim_stop why)
+{
+    char point[512] = "", last[48] = "-";
+    format_point(point, sizeof(point), s);
+    if (st->last_updated_ns > 0)
+        cli_format_time(last, sizeof(last), st->last_updated_ns);
+    char now[48];
+    cli_format_time(now, sizeof(now), sim_engine_now(e));
+    snprintf(slot->line, slot->line_len,
+             "  run %zu/%zu  point %zu%s%s%s replication %u seed %llu: %llu devices, %llu "
+             "updated, %llu reverted, %llu failed, %llu not finished; last updated %s; sim time "
+             "%s (%s)\n",
+             slot->index + 1, slot->n_runs, s->point, point[0] ? " (" : "", point,
+             point[0] ? ")" : "", slot->replication, (unsigned long long)s->seed,
+             (unsigned long long)st->devices, (unsigned long long)st->updated,
+             (unsigned long long)st->reverted, (unsigned long long)st->failed + st->dead,
+             (unsigned long long)st->pending, last, now, stop_name(why));
+}
+
+/* Run the loaded scenario (s->seed already the replication's) into rec. Returns an exit
+ * code. */
 static int simulate(const struct scenario *s, struct recorder *rec, const char *db_path,
-                    const struct run_options *o, FILE *out, FILE *err)
+                    const struct run_options *o, const struct run_slot *slot, FILE *out, FILE *err)
 {
     const struct recorder_run info = {
         .scenario_name = s->name,
@@ -233,7 +301,8 @@ static int simulate(const struct scenario *s, struct recorder *rec, const char *
         .scenario_len = s->text_len,
         .model = FLEET_WORLD_MODEL_NAME,
         .seed = s->seed,
-        .replication = 0,
+        .replication = slot->replication,
+        .sweep_point = (uint32_t)s->point,
         .level = (enum recorder_level)s->record,
     };
     struct sim_engine *e = NULL;
@@ -264,7 +333,8 @@ static int simulate(const struct scenario *s, struct recorder *rec, const char *
     }
 
     struct cli_progress progress;
-    cli_progress_init(&progress, err, s->name, s->until, !o->quiet && isatty(fileno(err)));
+    cli_progress_init(&progress, err, s->name, s->until,
+                      slot->progress && !o->quiet && isatty(fileno(err)));
     sim_engine_set_progress(e, cli_progress_update, &progress, 1u << 16);
     sim_engine_set_interrupt(e, &interrupt_flag);
     double wall0 = cli_wall_seconds();
@@ -298,10 +368,13 @@ static int simulate(const struct scenario *s, struct recorder *rec, const char *
                 now, db_path);
         code = CLI_EXIT_INTERRUPTED;
     } else {
-        if (!o->quiet) {
+        if (!o->quiet || slot->line != NULL) {
             struct fleet_world_stats st;
             fleet_world_stats(w, &st);
-            print_summary(out, s, db_path, &st, e, why, wall);
+            if (slot->line != NULL)
+                format_run_line(slot, s, &st, e, why);
+            else
+                print_summary(out, s, db_path, &st, e, why, wall);
         }
         code = SIM_EXIT_OK;
     }
@@ -320,11 +393,242 @@ fail:
     return SIM_EXIT_INTERNAL;
 }
 
+/* The scenario of every sweep point, each checked for the world: all or nothing before
+ * the first run. Returns 0 or an exit code after printing why. */
+static int load_points(const struct scenario *s0, const struct run_options *o,
+                       struct scenario **points, FILE *err)
+{
+    struct sim_diag diag;
+    sim_diag_init(&diag);
+    *points = calloc(s0->n_points, sizeof(**points));
+    if (*points == NULL)
+        return SIM_EXIT_INTERNAL;
+    for (size_t p = 1; p < s0->n_points; p++) {
+        if (scenario_load_point(s0->path, s0->text, s0->text_len, o->overrides, o->n_overrides, p,
+                                &(*points)[p], &diag) != 0 ||
+            fleet_world_check(&(*points)[p], &diag) != 0) {
+            fprintf(err, "dfusim run: sweep point %zu:\n", p);
+            fputs(diag.text, err);
+            return SIM_EXIT_USAGE;
+        }
+    }
+    return 0;
+}
+
+/* Worse of two exit codes: interrupted > internal > usage > ok. */
+static int worse(int a, int b)
+{
+    static const int rank[] = {SIM_EXIT_OK, SIM_EXIT_USAGE, SIM_EXIT_INTERNAL,
+                               CLI_EXIT_INTERRUPTED};
+    int ra = 0, rb = 0;
+    for (int i = 0; i < 4; i++) {
+        ra = rank[i] == a ? i : ra;
+        rb = rank[i] == b ? i : rb;
+    }
+    return ra >= rb ? a : b;
+}
+
+/* Run k of the sweep in this process, into rec. */
+static int run_one(struct scenario *s, uint32_t r, size_t k, size_t n_runs, struct recorder *rec,
+                   const char *db_path, const struct run_options *o, char *line, size_t line_len,
+                   FILE *out, FILE *err)
+{
+    const uint64_t seed = s->seed;
+    struct run_slot slot = {.index = k,
+                            .n_runs = n_runs,
+                            .replication = r,
+                            .progress = o->jobs == 1,
+                            .line = line,
+                            .line_len = line_len};
+    s->seed = scenario_replication_seed(seed, r);
+    int code = simulate(s, rec, db_path, o, &slot, out, err);
+    s->seed = seed;
+    return code;
+}
+
+/* A child process of -j: one run into its own database, its summary line down a pipe. */
+struct child {
+    pid_t pid;
+    int fd;     /* read end of its pipe; -1 when not running */
+    size_t run; /* which run */
+    char part[4200];
+};
+
+static void part_path(char *buf, size_t n, const char *db_path, size_t k)
+{
+    snprintf(buf, n, "%s.run%zu.part", db_path, k);
+}
+
+static void remove_part(const char *part)
+{
+    static const char *const suffixes[] = {"", "-journal", "-wal", "-shm"};
+    char name[4300];
+    for (size_t i = 0; i < sizeof(suffixes) / sizeof(suffixes[0]); i++) {
+        snprintf(name, sizeof(name), "%s%s", part, suffixes[i]);
+        (void)unlink(name);
+    }
+}
+
+static void start_child(struct child *c, struct scenario *s, uint32_t r, size_t k, size_t n_runs,
+                        const char *db_path, const struct run_options *o, FILE *err)
+{
+    int fds[2];
+    c->run = k;
+    c->fd = -1;
+    part_path(c->part, sizeof(c->part), db_path, k);
+    if (pipe(fds) != 0)
+        return;
+    fflush(NULL);
+    c->pid = fork();
+    if (c->pid < 0) {
+        close(fds[0]);
+        close(fds[1]);
+        return;
+    }
+    if (c->pid == 0) {
+        close(fds[0]);
+        struct sim_diag diag;
+        struct recorder *rec = NULL;
+        char line[1024] = "";
+        sim_diag_init(&diag);
+        int code = SIM_EXIT_INTERNAL;
+        if (recorder_open(c->part, &rec, &diag) == 0)
+            code = run_one(s, r, k, n_runs, rec, db_path, o, line, sizeof(line), stdout, err);
+        else
+            fputs(diag.text, err);
+        recorder_close(rec);
+        fflush(NULL);
+        /* a line fits in a pipe's buffer (PIPE_BUF >= 512 is atomic; 1 KiB never blocks) */
+        if (write(fds[1], line, strlen(line)) < 0)
+            code = SIM_EXIT_INTERNAL;
+        _exit(code);
+    }
+    close(fds[1]);
+    c->fd = fds[0];
+}
+
+/* A SIGINT sent to the parent alone (kill, not a terminal's Ctrl-C, which reaches the
+ * whole process group) is passed on to the running children, once. */
+static void forward_interrupt(struct child *kids, unsigned n, bool *forwarded)
+{
+    if (!interrupt_flag || *forwarded)
+        return;
+    *forwarded = true;
+    for (unsigned i = 0; i < n; i++)
+        if (kids[i].fd >= 0)
+            (void)kill(kids[i].pid, SIGINT);
+}
+
+/* Wait for child c, import its database into rec, print its line. Returns an exit code. */
+static int finish_child(struct child *c, struct child *kids, unsigned n_kids, bool *forwarded,
+                        struct recorder *rec, const struct run_options *o, FILE *out, FILE *err)
+{
+    if (c->fd < 0) {
+        fprintf(err, "dfusim run: cannot start run %zu: %s\n", c->run + 1, strerror(errno));
+        return SIM_EXIT_INTERNAL;
+    }
+    char line[1024];
+    size_t n = 0;
+    ssize_t got;
+    while (n < sizeof(line) - 1 && (got = read(c->fd, line + n, sizeof(line) - 1 - n)) != 0) {
+        if (got < 0 && errno == EINTR) {
+            forward_interrupt(kids, n_kids, forwarded);
+            continue;
+        }
+        if (got < 0)
+            break;
+        n += (size_t)got;
+    }
+    line[n] = '\0';
+    close(c->fd);
+    c->fd = -1;
+    int status = 0;
+    while (waitpid(c->pid, &status, 0) < 0 && errno == EINTR)
+        ;
+    int code = WIFEXITED(status) ? WEXITSTATUS(status) : SIM_EXIT_INTERNAL;
+    if (access(c->part, F_OK) == 0 && recorder_import(rec, c->part) != 0) {
+        fprintf(err, "dfusim run: cannot copy run %zu into the results database: %s\n", c->run + 1,
+                recorder_error(rec));
+        code = SIM_EXIT_INTERNAL;
+    }
+    remove_part(c->part);
+    if (!o->quiet)
+        fputs(line, out);
+    return code;
+}
+
+/* Every (point, replication) in run order, up to o->jobs at once. Children are finished
+ * (and imported) in run order, so the database is that of -j 1. */
+static int run_parallel(struct scenario *points, size_t n_runs, uint32_t reps, struct recorder *rec,
+                        const char *db_path, const struct run_options *o, FILE *out, FILE *err)
+{
+    struct child kids[CLI_RUN_MAX_JOBS];
+    for (unsigned i = 0; i < CLI_RUN_MAX_JOBS; i++)
+        kids[i].fd = -1;
+    bool forwarded = false;
+    size_t started = 0, finished = 0;
+    int code = SIM_EXIT_OK;
+    /* Ctrl-C reaches the children (same process group), which record 'interrupted'; the
+     * parent stops starting runs and imports what they wrote. */
+    interrupt_flag = 0;
+    struct sigaction sa = {.sa_handler = on_sigint}, old_sa;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, &old_sa);
+    while (finished < n_runs) {
+        while (started < n_runs && started - finished < o->jobs && !interrupt_flag) {
+            struct child *c = &kids[started % o->jobs];
+            start_child(c, &points[started / reps], (uint32_t)(started % reps), started, n_runs,
+                        db_path, o, err);
+            started++;
+        }
+        if (finished == started)
+            break; /* interrupted before the next start */
+        forward_interrupt(kids, o->jobs, &forwarded);
+        code = worse(code, finish_child(&kids[finished % o->jobs], kids, o->jobs, &forwarded, rec,
+                                        o, out, err));
+        finished++;
+    }
+    if (interrupt_flag)
+        code = CLI_EXIT_INTERRUPTED;
+    sigaction(SIGINT, &old_sa, NULL);
+    return code;
+}
+
+/* Every run of a sweep or of replications, then a final line. */
+static int run_all(struct scenario *points, struct recorder *rec, const char *db_path,
+                   const struct run_options *o, FILE *out, FILE *err)
+{
+    const uint32_t reps = points[0].replications;
+    const size_t n_runs = points[0].n_points * reps;
+    double wall0 = cli_wall_seconds();
+    int code = SIM_EXIT_OK;
+    size_t done = 0;
+    if (o->jobs > 1) {
+        code = run_parallel(points, n_runs, reps, rec, db_path, o, out, err);
+    } else {
+        for (; done < n_runs && code != CLI_EXIT_INTERRUPTED; done++) {
+            char line[1024] = "";
+            code = worse(code, run_one(&points[done / reps], (uint32_t)(done % reps), done, n_runs,
+                                       rec, db_path, o, line, sizeof(line), out, err));
+            if (!o->quiet)
+                fputs(line, out);
+        }
+    }
+    if (!o->quiet)
+        fprintf(out,
+                "dfusim run: %s: %zu runs (%zu sweep points x %u replications) in %.2f s "
+                "wall; results %s\n",
+                points[0].name, n_runs, points[0].n_points, reps, cli_wall_seconds() - wall0,
+                db_path);
+    return code;
+}
+
 int cli_run(int argc, char **argv, FILE *out, FILE *err)
 {
     struct run_options o = {0};
     struct scenario s = {0};
     struct recorder *rec = NULL;
+    struct scenario *points = NULL; /* every sweep point; [0] is s */
     struct sim_diag diag;
     char db_path[4096];
     int code = parse_options(argc, argv, &o, out, err);
@@ -348,8 +652,21 @@ int cli_run(int argc, char **argv, FILE *out, FILE *err)
         code = SIM_EXIT_USAGE;
         goto done;
     }
-    code = simulate(&s, rec, db_path, &o, out, err);
+    if (s.n_points == 1 && s.replications == 1) { /* one run: the full summary */
+        const struct run_slot slot = {.n_runs = 1, .progress = true};
+        code = simulate(&s, rec, db_path, &o, &slot, out, err);
+        goto done;
+    }
+    if ((code = load_points(&s, &o, &points, err)) != 0)
+        goto done;
+    points[0] = s; /* borrowed: freed below as s */
+    code = run_all(points, rec, db_path, &o, out, err);
 done:
+    if (points != NULL) {
+        for (size_t p = 1; p < s.n_points; p++)
+            scenario_fini(&points[p]);
+        free(points);
+    }
     recorder_close(rec);
     scenario_fini(&s);
     free(o.overrides);

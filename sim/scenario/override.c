@@ -17,10 +17,9 @@
 static const char set_src[] = "--set";
 
 struct walk {
-    const char *arg; /* the whole argument */
-    const char *key; /* the key path, NUL-terminated copy (arg up to '=') */
+    const char *key; /* the key path, NUL-terminated copy */
     const char *value;
-    unsigned index;
+    const struct scenario_override_at *at;
     struct scenario_report *rep;
 };
 
@@ -34,8 +33,8 @@ static void walk_error(const struct walk *w, const char *at, const char *fmt, ..
     va_start(ap, fmt);
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
-    scenario_report_error(w->rep, set_src, w->index, (unsigned)(at - w->key) + 1, w->key, "%s",
-                          msg);
+    scenario_report_error(w->rep, w->at->src, w->at->line, w->at->key_col + (unsigned)(at - w->key),
+                          w->key, "%s", msg);
 }
 
 /* The element of seq whose unique field is the longest prefix of p that ends at '.' or
@@ -135,7 +134,7 @@ static int place(struct scenario_node *parent, const char *seg, long i, struct s
         return 0;
     }
     struct scenario_node *key =
-        scenario_tree_node_new(SCENARIO_NODE_SCALAR, set_src, w->index, col, seg);
+        scenario_tree_node_new(SCENARIO_NODE_SCALAR, w->at->src, w->at->line, col, seg);
     if (key == NULL)
         return SIM_ENOMEM;
     int rc = scenario_tree_append(parent, key, value);
@@ -146,10 +145,10 @@ static int place(struct scenario_node *parent, const char *seg, long i, struct s
 
 static int parse_value(const struct walk *w, struct scenario_node **out)
 {
-    struct scenario_src src = {set_src, w->index, (unsigned)(w->value - w->arg) + 1, w->key};
+    struct scenario_src src = {w->at->src, w->at->line, w->at->value_col, w->key};
     int rc = scenario_tree_parse(w->value, strlen(w->value), &src, out, w->rep);
     if (rc == 0 && *out == NULL) { /* "key=": an empty plain scalar, like "key:" in YAML */
-        *out = scenario_tree_node_new(SCENARIO_NODE_SCALAR, set_src, w->index, src.col0, "");
+        *out = scenario_tree_node_new(SCENARIO_NODE_SCALAR, w->at->src, w->at->line, src.col0, "");
         rc = *out ? 0 : SIM_ENOMEM;
     }
     return rc;
@@ -176,7 +175,7 @@ static int walk_path(const struct walk *w, struct scenario_node *node,
         }
         long at = scenario_tree_find(node, seg);
         struct scenario_node *child = at >= 0 ? node->items[at] : NULL;
-        unsigned col = (unsigned)(seg_start - w->key) + 1;
+        unsigned col = w->at->key_col + (unsigned)(seg_start - w->key);
         if (*p == '\0')
             return create ? place(node, seg, -1, value, w, col) : 0;
         if (f->type == SCENARIO_T_LIST) {
@@ -199,7 +198,8 @@ static int walk_path(const struct walk *w, struct scenario_node *node,
                 return SIM_EINVAL;
             }
             if (child == NULL && create) {
-                child = scenario_tree_node_new(SCENARIO_NODE_MAP, set_src, w->index, col, NULL);
+                child =
+                    scenario_tree_node_new(SCENARIO_NODE_MAP, w->at->src, w->at->line, col, NULL);
                 int rc = child ? place(node, seg, -1, child, w, col) : SIM_ENOMEM;
                 if (rc != 0) {
                     scenario_tree_free(child);
@@ -227,28 +227,35 @@ static int walk_path(const struct walk *w, struct scenario_node *node,
     }
 }
 
+int scenario_override_place(struct scenario_node *root, const struct scenario_schema *sch,
+                            const char *key, const char *value,
+                            const struct scenario_override_at *at, struct scenario_report *rep)
+{
+    struct walk w = {.key = key, .value = value, .at = at, .rep = rep};
+    struct scenario_node *node = NULL;
+    int rc = walk_path(&w, root, sch, NULL, false);
+    if (rc != 0)
+        return rc;
+    rc = parse_value(&w, &node);
+    if (rc != 0)
+        return rc;
+    rc = walk_path(&w, root, sch, node, true);
+    if (rc != 0)
+        scenario_tree_free(node);
+    return rc;
+}
+
 int scenario_override_apply(struct scenario_node *root, const struct scenario_schema *sch,
                             const char *arg, unsigned index, struct scenario_report *rep)
 {
     char key[SCENARIO_PATH_CAP];
     const char *eq = strchr(arg, '=');
-    struct walk w = {.arg = arg, .key = key, .index = index, .rep = rep};
-    struct scenario_node *value = NULL;
-
     snprintf(key, sizeof(key), "%.*s", eq ? (int)(eq - arg) : (int)strlen(arg), arg);
+    const struct scenario_override_at at = {set_src, index, 1, eq ? (unsigned)(eq - arg) + 2 : 1};
     if (eq == NULL || eq == arg) {
+        struct walk w = {.key = key, .at = &at, .rep = rep};
         walk_error(&w, key, "expected KEY=VALUE, e.g. devices.mice.count=500");
         return SIM_EINVAL;
     }
-    w.value = eq + 1;
-    int rc = walk_path(&w, root, sch, NULL, false);
-    if (rc != 0)
-        return rc;
-    rc = parse_value(&w, &value);
-    if (rc != 0)
-        return rc;
-    rc = walk_path(&w, root, sch, value, true);
-    if (rc != 0)
-        scenario_tree_free(value);
-    return rc;
+    return scenario_override_place(root, sch, key, eq + 1, &at, rep);
 }

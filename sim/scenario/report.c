@@ -49,23 +49,30 @@ static struct scenario_report_msg *slot_for(struct scenario_report *r,
 void scenario_report_error(struct scenario_report *r, const char *src, unsigned line, unsigned col,
                            const char *path, const char *fmt, ...)
 {
+    char text[SCENARIO_REPORT_LEN];
+    int n = snprintf(text, sizeof(text), "%s:%u:%u: %s: ", src ? src : "-", line, col,
+                     path && path[0] ? path : "-");
+    if (n >= 0 && (size_t)n < sizeof(text)) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(text + n, sizeof(text) - (size_t)n, fmt, ap);
+        va_end(ap);
+    }
     struct scenario_report_msg key = {
         .rank = rank_of(r, src ? src : "-"), .line = line, .col = col, .seq = r->n_errors++};
+    /* The same message twice (every sweep point that holds a bad value reports it) is
+     * shown once; it still counts in n_errors, which callers compare to see new errors. */
+    for (unsigned i = 0; i < r->n_kept; i++) {
+        if (strcmp(r->msgs[i].text, text) == 0) {
+            r->n_dups++;
+            return;
+        }
+    }
     struct scenario_report_msg *m = slot_for(r, &key);
     if (m == NULL)
         return;
-    m->rank = key.rank;
-    m->line = key.line;
-    m->col = key.col;
-    m->seq = key.seq;
-    int n = snprintf(m->text, sizeof(m->text), "%s:%u:%u: %s: ", src ? src : "-", line, col,
-                     path && path[0] ? path : "-");
-    if (n < 0 || (size_t)n >= sizeof(m->text))
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(m->text + n, sizeof(m->text) - (size_t)n, fmt, ap);
-    va_end(ap);
+    *m = key;
+    memcpy(m->text, text, sizeof(m->text));
 }
 
 void scenario_report_flush(struct scenario_report *r, struct sim_diag *d)
@@ -83,9 +90,9 @@ void scenario_report_flush(struct scenario_report *r, struct sim_diag *d)
     }
     for (unsigned i = 0; i < r->n_kept; i++)
         sim_diag_add(d, "%s", r->msgs[order[i]].text);
-    if (r->n_errors > r->n_kept)
+    if (r->n_errors > r->n_kept + r->n_dups)
         sim_diag_add(d, "%s: %u more errors not shown (fix the ones above first)",
-                     r->n_ranks ? r->ranks[0] : "-", r->n_errors - r->n_kept);
+                     r->n_ranks ? r->ranks[0] : "-", r->n_errors - r->n_kept - r->n_dups);
 }
 
 const char *scenario_report_quote(char *buf, size_t n, const char *text)

@@ -3,6 +3,7 @@
  * The tables below ARE the scenario reference: adding a key is one row (plus its struct
  * member). Defaults and bounds are written as a user would write them.
  */
+#include "sim/rng.h"
 #include "sim/scenario/scenario_int.h"
 
 #include <errno.h>
@@ -812,6 +813,36 @@ static const struct scenario_schema fault_schema = {
     .n_fields = sizeof(fault_fields) / sizeof(fault_fields[0]),
     .fields = fault_fields};
 
+static const char *const sweep_mode_names[] = {"grid", "list", NULL};
+
+static const struct scenario_field sweep_value_item = {
+    .key = "value", .type = SCENARIO_T_STRING, .size = sizeof(char *)};
+
+static const struct scenario_field sweep_fields[] = {
+    {.key = "key",
+     .type = SCENARIO_T_STRING,
+     SCENARIO_AT(struct scenario_sweep, key),
+     .flags = SCENARIO_F_REQUIRED,
+     .doc = "a key path as --set takes it (devices.mice.count, client.window)"},
+    {.key = "values",
+     .type = SCENARIO_T_VALUES,
+     SCENARIO_AT(struct scenario_sweep, values),
+     .count_offset = offsetof(struct scenario_sweep, n_values),
+     .item = &sweep_value_item,
+     .flags = SCENARIO_F_REQUIRED,
+     .min = "1",
+     .max = "10000", /* SCENARIO_SWEEP_MAX_POINTS */
+     .doc = "the values it takes, each as --set would take it"},
+};
+
+static const struct scenario_schema sweep_schema = {
+    .noun = "sweep parameter",
+    .size = sizeof(struct scenario_sweep),
+    .has_pos = true,
+    .pos_offset = offsetof(struct scenario_sweep, pos),
+    .n_fields = sizeof(sweep_fields) / sizeof(sweep_fields[0]),
+    .fields = sweep_fields};
+
 static const struct scenario_field scenario_fields[] = {
     {.key = "name",
      .type = SCENARIO_T_NAME,
@@ -880,6 +911,25 @@ static const struct scenario_field scenario_fields[] = {
      .count_offset = offsetof(struct scenario, n_faults),
      .sub = &fault_schema,
      .doc = "injected faults; absent or empty: none"},
+    {.key = "replications",
+     .type = SCENARIO_T_UINT,
+     SCENARIO_AT(struct scenario, replications),
+     .def = "1",
+     .min = "1",
+     .max = "1000",
+     .doc = "runs per sweep point, each with its own seed"},
+    {.key = "sweep_mode",
+     .type = SCENARIO_T_ENUM,
+     SCENARIO_AT(struct scenario, sweep_mode),
+     .def = "grid",
+     .names = sweep_mode_names,
+     .doc = "grid: every combination of the values; list: the i-th value of every parameter"},
+    {.key = "sweep",
+     .type = SCENARIO_T_LIST,
+     SCENARIO_AT(struct scenario, sweep),
+     .count_offset = offsetof(struct scenario, n_sweep),
+     .sub = &sweep_schema,
+     .doc = "swept parameters; absent or empty: one point"},
 };
 
 static const struct scenario_schema root_schema = {.noun = "scenario",
@@ -960,48 +1010,223 @@ static int complete(struct scenario *s, const struct scenario_node *root)
     return 0;
 }
 
-/* Parse, override and bind into *out (zeroed). Reports into rep. */
-static int load(const char *text, size_t len, const char *const *overrides, size_t n_overrides,
-                struct scenario *out, struct scenario_report *rep)
+/* Parse and apply the --set overrides: *root is the tree (NULL on failure). Returns 0,
+ * SIM_EINVAL after reporting (the tree is still returned when only an override was bad,
+ * so that binding reports the file's own problems too) or SIM_ENOMEM. */
+static int parse_root(const char *text, size_t len, const char *name, const char *const *overrides,
+                      size_t n_overrides, struct scenario_node **root, struct scenario_report *rep)
 {
-    struct scenario_src src = {.name = out->path};
-    struct scenario_node *root = NULL;
+    struct scenario_src src = {.name = name};
     char want[256];
     int bad = 0;
 
-    int rc = scenario_tree_parse(text, len, &src, &root, rep);
+    *root = NULL;
+    int rc = scenario_tree_parse(text, len, &src, root, rep);
     if (rc != 0)
         return rc;
     snprintf(want, sizeof(want), "a map with keys: ");
     for (size_t i = 0; i < root_schema.n_fields; i++)
         snprintf(want + strlen(want), sizeof(want) - strlen(want), "%s%s", i ? ", " : "",
                  root_schema.fields[i].key);
-    if (root == NULL) {
+    if (*root == NULL) {
         scenario_report_error(rep, src.name, 1, 1, NULL, "the scenario is empty (expected %s)",
                               want);
         return SIM_EINVAL;
     }
-    if (root->kind != SCENARIO_NODE_MAP) {
-        scenario_report_error(rep, src.name, root->line, root->col, NULL,
+    if ((*root)->kind != SCENARIO_NODE_MAP) {
+        scenario_report_error(rep, src.name, (*root)->line, (*root)->col, NULL,
                               "the scenario must be a map (%s), not %s", want,
-                              root->kind == SCENARIO_NODE_SEQ ? "a list" : "a single value");
-        rc = SIM_EINVAL;
-        goto done;
+                              (*root)->kind == SCENARIO_NODE_SEQ ? "a list" : "a single value");
+        scenario_tree_free(*root);
+        *root = NULL;
+        return SIM_EINVAL;
     }
     for (size_t i = 0; i < n_overrides; i++) {
-        rc = scenario_override_apply(root, &root_schema, overrides[i], (unsigned)i + 1, rep);
-        if (rc == SIM_ENOMEM)
-            goto done;
+        rc = scenario_override_apply(*root, &root_schema, overrides[i], (unsigned)i + 1, rep);
+        if (rc == SIM_ENOMEM) {
+            scenario_tree_free(*root);
+            *root = NULL;
+            return rc;
+        }
         if (rc != 0)
             bad = rc;
     }
-    rc = scenario_schema_bind(&root_schema, root, root, out, rep);
+    return bad;
+}
+
+/* The value node of key `key` in map m, or NULL. */
+static const struct scenario_node *map_get(const struct scenario_node *m, const char *key)
+{
+    long k = m != NULL && m->kind == SCENARIO_NODE_MAP ? scenario_tree_find(m, key) : -1;
+    return k >= 0 ? m->items[k] : NULL;
+}
+
+/* What the schema cannot check about a bound sweep: keys that cannot be swept or are
+ * swept twice, list lengths in list mode, the number of points. Sets s->n_points. */
+static int check_sweep(struct scenario *s, const struct scenario_node *root,
+                       struct scenario_report *rep)
+{
+    static const char *const fixed[] = {"sweep", "sweep_mode", "replications"};
+    const struct scenario_node *seq = map_get(root, "sweep");
+    int rc = 0;
+    uint64_t points = 1;
+    for (size_t i = 0; i < s->n_sweep; i++) {
+        const struct scenario_sweep *w = &s->sweep[i];
+        const struct scenario_node *item = seq->items[i];
+        const struct scenario_node *key = map_get(item, "key");
+        const struct scenario_node *values = map_get(item, "values");
+        char path[64];
+        snprintf(path, sizeof(path), "sweep[%zu].key", i);
+        size_t seg = strcspn(w->key, ".[");
+        for (size_t f = 0; f < sizeof(fixed) / sizeof(fixed[0]); f++) {
+            if (strlen(fixed[f]) == seg && strncmp(w->key, fixed[f], seg) == 0) {
+                scenario_report_error(rep, key->src, key->line, key->col, path,
+                                      "%s cannot be swept (it says how the runs are made)",
+                                      fixed[f]);
+                rc = SIM_EINVAL;
+            }
+        }
+        for (size_t j = 0; j < i; j++) {
+            if (strcmp(s->sweep[j].key, w->key) != 0)
+                continue;
+            const struct scenario_node *first = map_get(seq->items[j], "key");
+            scenario_report_error(rep, key->src, key->line, key->col, path,
+                                  "%s is swept twice (first at %u:%u; give all its values in "
+                                  "one entry)",
+                                  w->key, first->line, first->col);
+            rc = SIM_EINVAL;
+        }
+        snprintf(path, sizeof(path), "sweep[%zu].values", i);
+        if (s->sweep_mode == SCENARIO_SWEEP_LIST && w->n_values != s->sweep[0].n_values) {
+            scenario_report_error(rep, values->src, values->line, values->col, path,
+                                  "%zu values, but sweep[0] has %zu (sweep_mode list takes the "
+                                  "i-th value of every parameter: give every list the same "
+                                  "length, or use sweep_mode grid)",
+                                  w->n_values, s->sweep[0].n_values);
+            rc = SIM_EINVAL;
+        }
+        if (s->sweep_mode == SCENARIO_SWEEP_GRID)
+            points = points * w->n_values > SCENARIO_SWEEP_MAX_POINTS + 1ull
+                         ? SCENARIO_SWEEP_MAX_POINTS + 1ull
+                         : points * w->n_values;
+        else
+            points = w->n_values;
+    }
+    if (points > SCENARIO_SWEEP_MAX_POINTS) {
+        scenario_report_error(rep, seq->src, seq->line, seq->col, "sweep",
+                              "more than %u sweep points (split the sweep into several files)",
+                              SCENARIO_SWEEP_MAX_POINTS);
+        rc = SIM_EINVAL;
+    }
+    s->n_points = (size_t)points;
+    return rc;
+}
+
+size_t scenario_sweep_index(const struct scenario *s, size_t point, size_t param)
+{
+    if (s->sweep_mode == SCENARIO_SWEEP_LIST)
+        return point;
+    size_t stride = 1;
+    for (size_t i = param + 1; i < s->n_sweep; i++)
+        stride *= s->sweep[i].n_values;
+    return point / stride % s->sweep[param].n_values;
+}
+
+uint64_t scenario_replication_seed(uint64_t seed, uint32_t r)
+{
+    if (r == 0)
+        return seed;
+    struct sim_rng g;
+    sim_rng_init(&g, seed, r, SIM_RNG_REPLICATION);
+    return sim_rng_u64(&g);
+}
+
+/* Bind point p of base's sweep into *out (zeroed, path and text set): the tree again, the
+ * --set overrides, then each parameter's value placed as an override located at the
+ * value in the sweep entry (base_root holds the positions). */
+static int load_point(const char *text, size_t len, const char *const *overrides,
+                      size_t n_overrides, const struct scenario *base,
+                      const struct scenario_node *base_root, size_t p, struct scenario *out,
+                      struct scenario_report *rep)
+{
+    struct scenario_node *root = NULL;
+    int rc = parse_root(text, len, out->path, overrides, n_overrides, &root, rep);
+    const struct scenario_node *seq = map_get(base_root, "sweep");
+    for (size_t i = 0; rc == 0 && i < base->n_sweep; i++) {
+        const struct scenario_node *key = map_get(seq->items[i], "key");
+        size_t j = scenario_sweep_index(base, p, i);
+        const struct scenario_node *value = map_get(seq->items[i], "values")->items[j];
+        const struct scenario_override_at at = {value->src, value->line, key->col, value->col};
+        /* a key's problem is reported at the key: line and columns of the key node */
+        const struct scenario_override_at key_at = {key->src, key->line, key->col, value->col};
+        rc = scenario_override_place(root, &root_schema, base->sweep[i].key, value->text,
+                                     key->line == value->line ? &at : &key_at, rep);
+    }
+    if (rc == 0)
+        rc = scenario_schema_bind(&root_schema, root, root, out, rep);
+    if (rc == 0)
+        rc = complete(out, root);
+    scenario_tree_free(root);
+    return rc;
+}
+
+#define LOAD_EVERY_POINT SIZE_MAX
+
+/* Parse, override and bind into *out (zeroed but for path and text). Without a sweep, that
+ * is all; with one, checks every point (point LOAD_EVERY_POINT; *out is then point 0) or
+ * only `point`, and leaves that point in *out. Reports into rep. */
+static int load(const char *text, size_t len, const char *const *overrides, size_t n_overrides,
+                size_t point, struct scenario *out, struct scenario_report *rep)
+{
+    struct scenario_node *root = NULL;
+    int bad = parse_root(text, len, out->path, overrides, n_overrides, &root, rep);
+    if (root == NULL)
+        return bad;
+    int rc = scenario_schema_bind(&root_schema, root, root, out, rep);
     if (rc == 0)
         rc = bad;
     if (rc == 0)
-        rc = complete(out, root);
-done:
+        rc = check_sweep(out, root, rep);
+    if (rc == 0 && out->n_sweep == 0 && point != LOAD_EVERY_POINT && point > 0) {
+        scenario_report_error(rep, out->path, 1, 1, "sweep", "no sweep point %zu (the file has 1)",
+                              point);
+        rc = SIM_EINVAL;
+    }
+    if (rc != 0 || out->n_sweep == 0) {
+        if (rc == 0)
+            rc = complete(out, root);
+        scenario_tree_free(root);
+        return rc;
+    }
+    if (point != LOAD_EVERY_POINT && point >= out->n_points) {
+        scenario_report_error(rep, out->path, 1, 1, "sweep",
+                              "no sweep point %zu (the file has %zu)", point, out->n_points);
+        scenario_tree_free(root);
+        return SIM_EINVAL;
+    }
+    size_t first = point == LOAD_EVERY_POINT ? 0 : point;
+    size_t last = point == LOAD_EVERY_POINT ? out->n_points - 1 : point;
+    struct scenario keep = {0};
+    for (size_t p = first; p <= last; p++) {
+        struct scenario tmp = {.path = out->path, .text = out->text, .text_len = out->text_len};
+        int prc = load_point(text, len, overrides, n_overrides, out, root, p, &tmp, rep);
+        if (prc == 0 && p == first)
+            keep = tmp; /* the point returned */
+        else
+            scenario_schema_free(&root_schema, &tmp);
+        if (prc != 0)
+            rc = prc;
+        if (prc == SIM_ENOMEM)
+            break;
+    }
     scenario_tree_free(root);
+    size_t n_points = out->n_points;
+    scenario_schema_free(&root_schema, out);
+    if (keep.path == NULL)
+        return rc;
+    keep.n_points = n_points;
+    keep.point = first;
+    *out = keep;
     return rc;
 }
 
@@ -1021,8 +1246,9 @@ static int copy_overrides(struct scenario *s, const char *const *overrides, size
     return 0;
 }
 
-int scenario_load_text(const char *path, const char *text, size_t len, const char *const *overrides,
-                       size_t n_overrides, struct scenario *out, struct sim_diag *diag)
+int scenario_load_point(const char *path, const char *text, size_t len,
+                        const char *const *overrides, size_t n_overrides, size_t point,
+                        struct scenario *out, struct sim_diag *diag)
 {
     struct scenario_report rep;
     int rc = SIM_ENOMEM;
@@ -1037,7 +1263,7 @@ int scenario_load_text(const char *path, const char *text, size_t len, const cha
         memcpy(out->text, text, len);
     out->text[len] = '\0';
     out->text_len = len;
-    rc = load(text, len, overrides, n_overrides, out, &rep);
+    rc = load(text, len, overrides, n_overrides, point, out, &rep);
     if (rc != 0)
         goto fail;
     rc = copy_overrides(out, overrides, n_overrides);
@@ -1050,6 +1276,13 @@ fail:
         sim_diag_add(diag, "%s: out of memory while loading the scenario", path ? path : "-");
     scenario_fini(out);
     return rc;
+}
+
+int scenario_load_text(const char *path, const char *text, size_t len, const char *const *overrides,
+                       size_t n_overrides, struct scenario *out, struct sim_diag *diag)
+{
+    return scenario_load_point(path, text, len, overrides, n_overrides, LOAD_EVERY_POINT, out,
+                               diag);
 }
 
 int scenario_load(const char *path, const char *const *overrides, size_t n_overrides,

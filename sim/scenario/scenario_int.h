@@ -37,6 +37,7 @@ struct scenario_report {
     unsigned n_ranks;
     unsigned n_errors; /* all errors reported, including those not kept */
     unsigned n_kept;
+    unsigned n_dups; /* errors not kept because a kept message has the same text */
     struct scenario_report_msg msgs[SCENARIO_REPORT_CAP];
 };
 
@@ -252,5 +253,19 @@ unsigned scenario_schema_distance(const char *a, const char *b);
  * the tree is unchanged. */
 int scenario_override_apply(struct scenario_node *root, const struct scenario_schema *sch,
                             const char *arg, unsigned index, struct scenario_report *rep);
+
+/* Where an override's text sits, for messages and for the nodes it creates: a --set
+ * argument (src "--set", line = its number, key_col 1) or a sweep entry of the file (its
+ * key's and its value's positions). */
+struct scenario_override_at {
+    const char *src; /* must outlive the tree */
+    unsigned line, key_col, value_col;
+};
+
+/* The same with key and value apart (the value parsed as YAML, as --set does), located
+ * at `at`: what a sweep point applies. Same results as scenario_override_apply. */
+int scenario_override_place(struct scenario_node *root, const struct scenario_schema *sch,
+                            const char *key, const char *value,
+                            const struct scenario_override_at *at, struct scenario_report *rep);
 
 #endif /* SIM_SCENARIO_SCENARIO_INT_H */
