@@ -10,7 +10,7 @@ cd "$(dirname "$0")"
 
 # Why each package: README.md, "Dependencies".
 PACKAGES=(gcc make cmake pkg-config libsqlite3-dev sqlite3 libyaml-dev libgsl-dev
-          libcmocka-dev libcbor-dev libcsv-dev libssl-dev)
+          libcmocka-dev libcbor-dev libcsv-dev libssl-dev gnuplot-nox)
 
 install_missing() {
     local missing=()
