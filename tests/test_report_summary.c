@@ -430,6 +430,32 @@ static void test_views_on_quickstart(void **state)
     const char *rep[] = {"dfusim", "report", path};
     assert_int_equal(run_cli(3, rep), SIM_EXIT_OK);
     assert_non_null(strstr(out_text, "mice swap-move"));
+    /* --plot draws the plots of the real database: an SVG document, and by group a PNG */
+    char svg[330], png[330];
+    snprintf(svg, sizeof(svg), "%s.svg", path);
+    snprintf(png, sizeof(png), "%s.png", path);
+    const char *plot[] = {"dfusim", "report", path, "--plot", svg};
+    assert_int_equal(run_cli(5, plot), SIM_EXIT_OK);
+    const char *plot_png[] = {"dfusim", "report", path, "--plot", png, "--by", "group", "--point",
+                              "1"};
+    assert_int_equal(run_cli(9, plot_png), SIM_EXIT_OK);
+    char head[16] = "";
+    FILE *f = fopen(svg, "rb");
+    assert_non_null(f);
+    assert_int_equal(fread(head, 1, 5, f), 5);
+    fclose(f);
+    assert_true(strncmp(head, "<?xml", 5) == 0 || strncmp(head, "<svg", 4) == 0);
+    f = fopen(png, "rb");
+    assert_non_null(f);
+    assert_int_equal(fread(head, 1, 8, f), 8);
+    fclose(f);
+    assert_memory_equal(head, "\x89PNG\r\n\x1a\n", 8);
+    const char *bad_by[] = {"dfusim", "report", path, "--plot", svg, "--by", "color"};
+    assert_int_equal(run_cli(7, bad_by), SIM_EXIT_USAGE);
+    const char *no_point[] = {"dfusim", "report", path, "--plot", svg, "--point", "9"};
+    assert_int_equal(run_cli(7, no_point), SIM_EXIT_USAGE); /* nothing to plot there */
+    unlink(svg);
+    unlink(png);
     unlink(path);
     char side[320];
     snprintf(side, sizeof(side), "%s-wal", path);
