@@ -1136,6 +1136,9 @@ static int app_start(struct fleet_device *d, int64_t now)
         if ((rc = fw_cc_dfu_subscribe(&d->cc, &d->bus)) != 0)
             return rc;
     }
+    /* An update that boots confirmed (direct-xip or RAM-load without revert, or a swap the
+     * client made permanent before the reset) counts from now, not from the next request. */
+    note_confirmed(d, now);
     struct fw_event ready = fw_event_module_state(FW_EVENT_MOD_MAIN, FW_EVENT_STATE_READY);
     (void)fw_event_bus_submit(&d->bus, &ready, now);
     if (is_uart(d)) {
