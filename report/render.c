@@ -17,54 +17,77 @@ static void format_value(char *buf, size_t n, double mean, double ci, int decima
         snprintf(buf, n, "%.*f", decimals, mean);
 }
 
-int report_summary_print(const struct report_summary *s, FILE *out)
+/* Columns per printed table: five groups stay within about 140 characters. */
+#define COLUMNS_PER_TABLE 5
+
+/* One table for rows[first .. first + n) of one sweep point: a column per group, a line per
+ * metric. */
+static int print_block(const struct report_summary *s, size_t first, size_t n, FILE *out)
 {
-    /* One column per row of s, so that 19 metrics stay readable for a few points. */
-    struct report_table *t = report_table_new(s->n_rows + 1);
-    const char **cells = calloc(s->n_rows + 1, sizeof(*cells));
-    char *buf = calloc(s->n_rows + 1, 256);
-    int rc = t == NULL || cells == NULL || buf == NULL ? REPORT_ENOMEM : 0;
-    size_t point = 0;
-    for (size_t i = 0; i < s->n_rows && rc == 0; i++) {
-        if (i == 0 || strcmp(s->rows[i].point, s->rows[i - 1].point) != 0)
-            fprintf(out, "point %zu: %s (%zu run%s)\n", ++point, s->rows[i].point,
-                    s->rows[i].n_runs, s->rows[i].n_runs == 1 ? "" : "s");
-        if (s->n_points > 1)
-            snprintf(buf + 256 * (i + 1), 256, "%zu: %s %s", point, s->rows[i].group,
-                     s->rows[i].bootloader);
-        else
-            snprintf(buf + 256 * (i + 1), 256, "%s %s", s->rows[i].group, s->rows[i].bootloader);
-        cells[i + 1] = buf + 256 * (i + 1);
-    }
+    struct report_table *t = report_table_new(n + 1);
+    const char *cells[COLUMNS_PER_TABLE + 1];
+    char buf[COLUMNS_PER_TABLE + 1][64];
+    if (t == NULL)
+        return REPORT_ENOMEM;
+    int rc = 0;
     cells[0] = "mean ±95 % CI";
+    for (size_t i = 0; i < n; i++)
+        cells[i + 1] = s->rows[first + i].group;
+    rc = report_table_add_row(t, cells);
+    cells[0] = "bootloader";
+    for (size_t i = 0; i < n; i++)
+        cells[i + 1] = s->rows[first + i].bootloader;
     if (rc == 0)
-        rc = report_table_add_row(t, cells) == 0 ? 0 : REPORT_ENOMEM;
+        rc = report_table_add_row(t, cells);
     for (int m = 0; m < REPORT_METRIC_COUNT && rc == 0; m++) {
         cells[0] = report_metrics[m].label;
-        for (size_t i = 0; i < s->n_rows; i++)
-            format_value(buf + 256 * (i + 1), 256, s->rows[i].mean[m], s->rows[i].ci95[m],
+        for (size_t i = 0; i < n; i++) {
+            const struct report_row *r = &s->rows[first + i];
+            format_value(buf[i + 1], sizeof(buf[i + 1]), r->mean[m], r->ci95[m],
                          report_metrics[m].decimals);
-        rc = report_table_add_row(t, cells) == 0 ? 0 : REPORT_ENOMEM;
+            cells[i + 1] = buf[i + 1];
+        }
+        rc = report_table_add_row(t, cells);
     }
-    if (rc == 0) {
+    if (rc == 0)
         report_table_print(t, out);
-        for (size_t i = 0; i < s->n_rows; i++)
-            if (s->rows[i].app_start_dist)
-                fprintf(out,
-                        "note: %s: firmware.app_start is a distribution; downtime leaves "
-                        "it out\n",
-                        s->rows[i].group);
-        if (s->n_skipped_runs > 0)
-            fprintf(out, "note: %zu run%s not complete, left out\n", s->n_skipped_runs,
-                    s->n_skipped_runs == 1 ? "" : "s");
-    }
     report_table_free(t);
-    free(cells);
-    free(buf);
-    return rc;
+    return rc == 0 ? 0 : REPORT_ENOMEM;
 }
 
-/* One field: libcsv quotes it (always: a name with a comma, quote or newline round-trips). */
+int report_summary_print(const struct report_summary *s, FILE *out)
+{
+    /* Point by point; within a point a column per group (at most COLUMNS_PER_TABLE per
+     * table), a line per metric, so 19 metrics stay readable. */
+    size_t point = 0;
+    for (size_t i = 0; i < s->n_rows;) {
+        size_t end = i + 1;
+        while (end < s->n_rows && strcmp(s->rows[end].point, s->rows[i].point) == 0)
+            end++;
+        if (point++ > 0)
+            fputc('\n', out);
+        fprintf(out, "point %zu: %s (%zu run%s)\n", point, s->rows[i].point, s->rows[i].n_runs,
+                s->rows[i].n_runs == 1 ? "" : "s");
+        for (size_t k = i; k < end; k += COLUMNS_PER_TABLE) {
+            size_t n = end - k < COLUMNS_PER_TABLE ? end - k : COLUMNS_PER_TABLE;
+            if (k > i)
+                fputc('\n', out);
+            int rc = print_block(s, k, n, out);
+            if (rc != 0)
+                return rc;
+        }
+        i = end;
+    }
+    for (size_t i = 0; i < s->n_rows; i++)
+        if (s->rows[i].app_start_dist)
+            fprintf(out, "note: %s: firmware.app_start is a distribution; downtime leaves it out\n",
+                    s->rows[i].group);
+    if (s->n_skipped_runs > 0)
+        fprintf(out, "note: %zu run%s not complete, left out\n", s->n_skipped_runs,
+                s->n_skipped_runs == 1 ? "" : "s");
+    return 0;
+}
+
 static int field(FILE *out, bool first, const char *s)
 {
     if (!first && fputc(',', out) == EOF)
