@@ -4,6 +4,7 @@
 #   ./setup.sh test         build with -Werror and run the whole test suite through ctest
 #   ./setup.sh asan         the test suite again, built with ASan + UBSan
 #   ./setup.sh fuzz [SECS]  build tests/fuzz with clang + libFuzzer, fuzz each target (600 s)
+#   ./setup.sh examples     regenerate report/examples/ (scenarios/swap-vs-xip.yaml)
 # Builds go to build/ (build-asan/ for asan). Safe to run again: nothing is reinstalled.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -57,6 +58,23 @@ asan)
     ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
         ctest --test-dir build-asan --output-on-failure -j "$(nproc)"
     ;;
+examples)
+    # report/examples/: the swap-versus-direct-xip report, its CSV and plots (README
+    # "Swap versus direct-xip").
+    install_missing
+    build build -DCMAKE_BUILD_TYPE=Release
+    mkdir -p results report/examples
+    ./build/dfusim run scenarios/swap-vs-xip.yaml -q -j "$(nproc)" -o results/swap-vs-xip.db
+    ./build/dfusim report results/swap-vs-xip.db --csv report/examples/swap-vs-xip.csv \
+        >report/examples/swap-vs-xip.txt
+    ./build/dfusim report results/swap-vs-xip.db --point 1 \
+        --plot report/examples/swap-vs-xip-128KiB.svg >/dev/null
+    ./build/dfusim report results/swap-vs-xip.db --point 2 \
+        --plot report/examples/swap-vs-xip-384KiB.svg >/dev/null
+    ./build/dfusim report results/swap-vs-xip.db --point 2 \
+        --plot report/examples/swap-vs-xip-384KiB.png >/dev/null
+    ls -l report/examples
+    ;;
 fuzz)
     PACKAGES+=(clang libclang-rt-14-dev)
     install_missing
@@ -70,7 +88,7 @@ fuzz)
     done
     ;;
 *)
-    sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//' >&2
+    sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//' >&2
     exit 2
     ;;
 esac

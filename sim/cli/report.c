@@ -88,7 +88,16 @@ static int write_plots(const char *db_path, const char *path, long point, enum r
     if (rc == 0) {
         struct sim_diag none;
         sim_diag_init(&none);
-        n += report_plot_from_throughput(db, NULL, by, &plots[n], &none) == 0;
+        /* Throughput against the window says something only when the window varies. */
+        if (report_plot_from_throughput(db, NULL, by, &plots[n], &none) == 0) {
+            bool varies = false;
+            for (size_t k = 0; k < plots[n].n_series; k++)
+                varies = varies || plots[n].series[k].n_points > 1;
+            if (varies)
+                n++;
+            else
+                report_plot_fini(&plots[n]);
+        }
         rc = report_plot_write_many(plots, n, path, &d);
     }
     for (size_t i = 0; i < n; i++)
