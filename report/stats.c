@@ -34,6 +34,11 @@ double report_stats_mean(const double *x, size_t n)
     return n == 0 ? NAN : gsl_stats_mean(x, 1, n);
 }
 
+double report_stats_sd(const double *x, size_t n)
+{
+    return n < 2 ? NAN : gsl_stats_sd(x, 1, n);
+}
+
 double report_stats_ci95_half(const double *x, size_t n)
 {
     if (n < 2)

@@ -22,6 +22,9 @@ double report_stats_quantile_sorted(const double *sorted, size_t n, double p);
 /* Arithmetic mean; NAN when n = 0. */
 double report_stats_mean(const double *x, size_t n);
 
+/* Sample standard deviation (n - 1 in the denominator); NAN when n < 2. */
+double report_stats_sd(const double *x, size_t n);
+
 /* Half-width of the two-sided 95 % Student-t confidence interval of the mean:
  * t(0.975, n - 1) * s / sqrt(n), s the sample standard deviation (n - 1 in the
  * denominator). NAN when n < 2: one replication gives no interval. */

@@ -425,6 +425,7 @@ static int fill_row(struct reader *r, size_t p, const char *name, struct report_
         }
         row->mean[m] = all ? report_stats_mean(x, n) : NAN;
         row->ci95[m] = all ? report_stats_ci95_half(x, n) : NAN;
+        row->sd[m] = all ? report_stats_sd(x, n) : NAN;
     }
     free(per_run);
     return rc;
@@ -457,6 +458,7 @@ static int add_point_rows(struct reader *r, size_t p, const char *group, struct 
         row->group = dup_str((const char *)sqlite3_column_text(st, 0));
         row->bootloader = dup_str((const char *)sqlite3_column_text(st, 1));
         row->point = point_label(r, first);
+        row->point_index = p;
         if (row->group == NULL || row->bootloader == NULL || row->point == NULL)
             rc = REPORT_ENOMEM;
         else

@@ -61,12 +61,14 @@ struct report_metric_def {
 extern const struct report_metric_def report_metrics[REPORT_METRIC_COUNT];
 
 struct report_row {
-    char *point;      /* "key=value, ..." of the params that differ between points, or "all" */
-    char *group;      /* device group name */
-    char *bootloader; /* the group's MCUboot mode in the point's first run */
+    char *point;        /* "key=value, ..." of the params that differ between points, or "all" */
+    size_t point_index; /* 0 ...: dfusim report prints it as "point <point_index + 1>" */
+    char *group;        /* device group name */
+    char *bootloader;   /* the group's MCUboot mode in the point's first run */
     size_t n_runs;
     bool app_start_dist; /* app_start was a distribution: downtime counts it as 0 */
     double mean[REPORT_METRIC_COUNT], ci95[REPORT_METRIC_COUNT];
+    double sd[REPORT_METRIC_COUNT]; /* sample sd across the runs; NAN as ci95 is (for compare) */
 };
 
 struct report_summary {

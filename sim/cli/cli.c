@@ -20,6 +20,8 @@ static const char usage_text[] =
     "                      per MCUboot mode: flash operations, swap time, downtime, wear\n"
     "  report DB           per sweep point and group: updates, throughput, downtime, wear,\n"
     "                      fleet milestones, with 95 % confidence intervals; --csv FILE\n"
+    "  compare DB [DB2]    sweep points, groups or databases side by side: differences and\n"
+    "                      Welch's t-test at 95 %; --a SPEC --b SPEC pick two rows\n"
     "\n"
     "Options:\n"
     "  -h, --help          show this help (also: dfusim COMMAND --help)\n"
@@ -63,8 +65,11 @@ int cli_main(int argc, char **argv, FILE *out, FILE *err)
         return cli_explain(argc - 1, argv + 1, out, err);
     if (strcmp(verb, "report") == 0)
         return cli_report(argc - 1, argv + 1, out, err);
+    if (strcmp(verb, "compare") == 0)
+        return cli_compare(argc - 1, argv + 1, out, err);
     fprintf(err,
-            "dfusim: unknown command '%s' (commands: run, validate, explain, report; see dfusim "
+            "dfusim: unknown command '%s' (commands: run, validate, explain, report, compare; "
+            "see dfusim "
             "--help)\n",
             verb);
     return SIM_EXIT_USAGE;
