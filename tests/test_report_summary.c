@@ -437,8 +437,8 @@ static void test_views_on_quickstart(void **state)
     snprintf(png, sizeof(png), "%s.png", path);
     const char *plot[] = {"dfusim", "report", path, "--plot", svg};
     assert_int_equal(run_cli(5, plot), SIM_EXIT_OK);
-    const char *plot_png[] = {"dfusim", "report", path, "--plot", png, "--by", "group", "--point",
-                              "1"};
+    const char *plot_png[] = {"dfusim", "report", path,      "--plot", png,
+                              "--by",   "group",  "--point", "1"};
     assert_int_equal(run_cli(9, plot_png), SIM_EXIT_OK);
     char head[16] = "";
     FILE *f = fopen(svg, "rb");
