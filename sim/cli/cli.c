@@ -20,6 +20,8 @@ static const char usage_text[] =
     "                      per MCUboot mode: flash operations, swap time, downtime, wear\n"
     "  report DB           per sweep point and group: updates, throughput, downtime, wear,\n"
     "                      fleet milestones, with 95 % confidence intervals; --csv FILE\n"
+    "  check SCENARIO... --baseline DIR\n"
+    "                      run and compare with baselines; exit 1 on a regression\n"
     "\n"
     "Options:\n"
     "  -h, --help          show this help (also: dfusim COMMAND --help)\n"
@@ -63,9 +65,12 @@ int cli_main(int argc, char **argv, FILE *out, FILE *err)
         return cli_explain(argc - 1, argv + 1, out, err);
     if (strcmp(verb, "report") == 0)
         return cli_report(argc - 1, argv + 1, out, err);
-    fprintf(err,
-            "dfusim: unknown command '%s' (commands: run, validate, explain, report; see dfusim "
-            "--help)\n",
-            verb);
+    if (strcmp(verb, "check") == 0)
+        return cli_check(argc - 1, argv + 1, out, err);
+    fprintf(
+        err,
+        "dfusim: unknown command '%s' (commands: run, validate, explain, report, check; see dfusim "
+        "--help)\n",
+        verb);
     return SIM_EXIT_USAGE;
 }
