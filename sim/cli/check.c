@@ -49,7 +49,7 @@ struct check_options {
 
 /* One compared metric, for the table and JUnit. */
 struct check_case {
-    const char *scenario;
+    char scenario[72]; /* a copy: the scenario is freed before JUnit is written */
     char name[256];
     char base[32], now[32], change[32], verdict[24];
     bool failed;
@@ -132,7 +132,7 @@ static int compare(const struct scenario *s, const struct report_summary *sum,
             if (c == NULL)
                 return SIM_ENOMEM;
             const char *col = report_metrics[report_check_metrics[m].metric].column;
-            c->scenario = s->name;
+            snprintf(c->scenario, sizeof(c->scenario), "%s", s->name);
             snprintf(c->name, sizeof(c->name), "%s / %s / %s", row->point, row->group, col);
             double now = row->mean[report_check_metrics[m].metric];
             fmt_value(c->now, sizeof(c->now), now);
@@ -162,7 +162,7 @@ static int compare(const struct scenario *s, const struct report_summary *sum,
         struct check_case *c = add_case(r);
         if (c == NULL)
             return SIM_ENOMEM;
-        c->scenario = s->name;
+        snprintf(c->scenario, sizeof(c->scenario), "%s", s->name);
         snprintf(c->name, sizeof(c->name), "%s / %s / %s", b->rows[k].point, b->rows[k].group,
                  report_metrics[report_check_metrics[b->rows[k].metric].metric].column);
         fmt_value(c->base, sizeof(c->base), b->rows[k].value);
@@ -174,7 +174,7 @@ static int compare(const struct scenario *s, const struct report_summary *sum,
     if (c == NULL)
         return SIM_ENOMEM;
     bool same = strcmp(b->fingerprint, fingerprint) == 0;
-    c->scenario = s->name;
+    snprintf(c->scenario, sizeof(c->scenario), "%s", s->name);
     snprintf(c->name, sizeof(c->name), "fingerprint");
     snprintf(c->base, sizeof(c->base), "%.12s", b->fingerprint);
     snprintf(c->now, sizeof(c->now), "%.12s", fingerprint);
