@@ -314,6 +314,22 @@ struct scenario_sweep {
 
 #define SCENARIO_SWEEP_MAX_POINTS 10000u /* points of one file; runs = points x replications */
 
+/* ---- check: tolerances of `dfusim check` (README "Use in your CI"). The loader checks
+ * units and bounds; sim/cli/check.c checks the metric names and reports them at `pos`. */
+struct scenario_tolerance {
+    char *metric;            /* a metric column of the baseline, e.g. "upload_kBps_mean" */
+    double rel;              /* fraction of the baseline value the metric may get worse by */
+    double abs;              /* in the metric's unit; the larger of the two applies */
+    struct scenario_pos pos; /* the list element */
+};
+
+struct scenario_check {
+    bool present;
+    struct scenario_pos at;
+    size_t n_tolerances;
+    struct scenario_tolerance *tolerances; /* metric names unique */
+};
+
 struct scenario {
     char *path; /* file it was loaded from, as given */
     char *text; /* the file's full text (recorded with its SHA-256) */
@@ -337,8 +353,9 @@ struct scenario {
     int sweep_mode;        /* enum scenario_sweep_mode */
     size_t n_sweep;        /* swept parameters; 0: no sweep */
     struct scenario_sweep *sweep;
-    size_t n_points; /* sweep points (1 without a sweep) */
-    size_t point;    /* the point whose values this struct holds */
+    struct scenario_check check; /* not present: every metric at its default tolerance */
+    size_t n_points;             /* sweep points (1 without a sweep) */
+    size_t point;                /* the point whose values this struct holds */
 };
 
 /* Load, override and validate. overrides are "key.path=value" strings (list elements

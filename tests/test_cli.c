@@ -536,10 +536,12 @@ struct key_check {
 static size_t element_name_len(const struct scenario *s, const char *list, const char *key)
 {
     size_t best = 0;
-    bool devices = strcmp(list, "devices") == 0;
-    size_t n = devices ? s->n_groups : s->n_gateways;
+    bool devices = strcmp(list, "devices") == 0, check = strcmp(list, "check.tolerances") == 0;
+    size_t n = devices ? s->n_groups : check ? s->check.n_tolerances : s->n_gateways;
     for (size_t i = 0; i < n; i++) {
-        const char *name = devices ? s->groups[i].name : s->gateways[i].name;
+        const char *name = devices ? s->groups[i].name
+                           : check ? s->check.tolerances[i].metric
+                                   : s->gateways[i].name;
         size_t len = strlen(name);
         if (len > best && strncmp(key, name, len) == 0 && key[len] == '.')
             best = len;
@@ -554,7 +556,8 @@ static void check_key_documented(void *ctx, const char *key, const char *value)
     (void)value;
     struct key_check *kc = ctx;
     char want[256];
-    static const char *const lists[] = {"devices", "gateways", "faults", "sweep"};
+    static const char *const lists[] = {"devices", "gateways", "faults", "sweep",
+                                        "check.tolerances"};
     snprintf(want, sizeof(want), "`%s`", key);
     for (size_t i = 0; i < sizeof(lists) / sizeof(lists[0]); i++) {
         size_t l = strlen(lists[i]);

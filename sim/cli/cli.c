@@ -22,6 +22,8 @@ static const char usage_text[] =
     "                      fleet milestones, with 95 % confidence intervals; --csv FILE\n"
     "  compare DB [DB2]    sweep points, groups or databases side by side: differences and\n"
     "                      Welch's t-test at 95 %; --a SPEC --b SPEC pick two rows\n"
+    "  check SCENARIO... --baseline DIR\n"
+    "                      run and compare with baselines; exit 1 on a regression\n"
     "\n"
     "Options:\n"
     "  -h, --help          show this help (also: dfusim COMMAND --help)\n"
@@ -67,10 +69,11 @@ int cli_main(int argc, char **argv, FILE *out, FILE *err)
         return cli_report(argc - 1, argv + 1, out, err);
     if (strcmp(verb, "compare") == 0)
         return cli_compare(argc - 1, argv + 1, out, err);
+    if (strcmp(verb, "check") == 0)
+        return cli_check(argc - 1, argv + 1, out, err);
     fprintf(err,
-            "dfusim: unknown command '%s' (commands: run, validate, explain, report, compare; "
-            "see dfusim "
-            "--help)\n",
+            "dfusim: unknown command '%s' (commands: run, validate, explain, report, compare, "
+            "check; see dfusim --help)\n",
             verb);
     return SIM_EXIT_USAGE;
 }

@@ -843,6 +843,51 @@ static const struct scenario_schema sweep_schema = {
     .n_fields = sizeof(sweep_fields) / sizeof(sweep_fields[0]),
     .fields = sweep_fields};
 
+/* ---- check (sim/cli/check.c) ---------------------------------------------------------- */
+
+static const struct scenario_field tolerance_fields[] = {
+    {.key = "metric",
+     .type = SCENARIO_T_NAME,
+     SCENARIO_AT(struct scenario_tolerance, metric),
+     .flags = SCENARIO_F_REQUIRED | SCENARIO_F_UNIQUE,
+     .doc = "a baseline metric (upload_kBps_mean, end_to_end_s_mean, ...)"},
+    {.key = "rel",
+     .type = SCENARIO_T_PERCENT,
+     SCENARIO_AT(struct scenario_tolerance, rel),
+     .def = "0%",
+     .min = "0%",
+     .doc = "how much worse than the baseline, relative to it"},
+    {.key = "abs",
+     .type = SCENARIO_T_NUMBER,
+     SCENARIO_AT(struct scenario_tolerance, abs),
+     .def = "0",
+     .min = "0",
+     .doc = "how much worse than the baseline, in the metric's unit"},
+};
+
+static const struct scenario_schema tolerance_schema = {
+    .noun = "tolerance",
+    .size = sizeof(struct scenario_tolerance),
+    .has_pos = true,
+    .pos_offset = offsetof(struct scenario_tolerance, pos),
+    .n_fields = sizeof(tolerance_fields) / sizeof(tolerance_fields[0]),
+    .fields = tolerance_fields};
+
+static const struct scenario_field check_fields[] = {
+    {.key = "tolerances",
+     .type = SCENARIO_T_LIST,
+     SCENARIO_AT(struct scenario_check, tolerances),
+     .count_offset = offsetof(struct scenario_check, n_tolerances),
+     .sub = &tolerance_schema,
+     .doc = "per metric, how much worse than the baseline still passes"},
+};
+
+static const struct scenario_schema check_schema = {.noun = "check",
+                                                    .size = sizeof(struct scenario_check),
+                                                    .n_fields = sizeof(check_fields) /
+                                                                sizeof(check_fields[0]),
+                                                    .fields = check_fields};
+
 static const struct scenario_field scenario_fields[] = {
     {.key = "name",
      .type = SCENARIO_T_NAME,
@@ -930,6 +975,14 @@ static const struct scenario_field scenario_fields[] = {
      .count_offset = offsetof(struct scenario, n_sweep),
      .sub = &sweep_schema,
      .doc = "swept parameters; absent or empty: one point"},
+    {.key = "check",
+     .type = SCENARIO_T_MAP,
+     SCENARIO_AT(struct scenario, check),
+     .flags = SCENARIO_F_POS | SCENARIO_F_OPTIONAL,
+     .pos_offset = offsetof(struct scenario, check.at),
+     .present_offset = offsetof(struct scenario, check.present),
+     .sub = &check_schema,
+     .doc = "dfusim check: tolerances against the baseline; absent: the defaults"},
 };
 
 static const struct scenario_schema root_schema = {.noun = "scenario",
