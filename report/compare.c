@@ -1,9 +1,9 @@
 /* report/compare.c - Welch's t-test, row selection, pairing and output; see compare.h. */
 #include "report/compare.h"
 
+#include "report/csv_out.h"
 #include "report/table.h"
 
-#include <csv.h>
 #include <gsl/gsl_cdf.h>
 #include <math.h>
 #include <stdarg.h>
@@ -389,33 +389,17 @@ int report_compare_print(const struct report_pair *pairs, size_t n, const char *
     return 0;
 }
 
-static int field(FILE *out, bool first, const char *s)
-{
-    if (!first && fputc(',', out) == EOF)
-        return REPORT_EIO;
-    return csv_fwrite(out, s, strlen(s)) == 0 ? 0 : REPORT_EIO;
-}
-
-static int number(FILE *out, double v)
-{
-    if (fputc(',', out) == EOF)
-        return REPORT_EIO;
-    if (!isfinite(v))
-        return 0;
-    return fprintf(out, "%.15g", v) < 0 ? REPORT_EIO : 0;
-}
-
 static int side_fields(FILE *out, bool first, const char *db, const struct report_row *r)
 {
     char point[32], runs[32];
     snprintf(point, sizeof(point), "%zu", r->point_index + 1);
     snprintf(runs, sizeof(runs), "%zu", r->n_runs);
-    int rc = field(out, first, db != NULL ? db : "");
-    rc = rc ? rc : field(out, false, point);
-    rc = rc ? rc : field(out, false, r->point);
-    rc = rc ? rc : field(out, false, r->group);
-    rc = rc ? rc : field(out, false, r->bootloader);
-    return rc ? rc : field(out, false, runs);
+    int rc = report_csv_field(out, first, db != NULL ? db : "");
+    rc = rc ? rc : report_csv_field(out, false, point);
+    rc = rc ? rc : report_csv_field(out, false, r->point);
+    rc = rc ? rc : report_csv_field(out, false, r->group);
+    rc = rc ? rc : report_csv_field(out, false, r->bootloader);
+    return rc ? rc : report_csv_field(out, false, runs);
 }
 
 int report_compare_write_csv(const struct report_pair *pairs, size_t n, const char *db_a,
@@ -429,7 +413,7 @@ int report_compare_write_csv(const struct report_pair *pairs, size_t n, const ch
         "df",           "p",       "significant"};
     int rc = 0;
     for (size_t i = 0; i < sizeof(header) / sizeof(header[0]) && rc == 0; i++)
-        rc = field(out, i == 0, header[i]);
+        rc = report_csv_field(out, i == 0, header[i]);
     if (rc == 0 && fputc('\n', out) == EOF)
         rc = REPORT_EIO;
     for (size_t i = 0; i < n && rc == 0; i++) {
@@ -444,17 +428,17 @@ int report_compare_write_csv(const struct report_pair *pairs, size_t n, const ch
                                                                       : "no";
             rc = side_fields(out, true, db_a, p->a);
             rc = rc ? rc : side_fields(out, false, db_b, p->b);
-            rc = rc ? rc : field(out, false, report_metrics[m].column);
-            rc = rc ? rc : number(out, p->a->mean[m]);
-            rc = rc ? rc : number(out, p->a->ci95[m]);
-            rc = rc ? rc : number(out, p->b->mean[m]);
-            rc = rc ? rc : number(out, p->b->ci95[m]);
-            rc = rc ? rc : number(out, d[m].diff);
-            rc = rc ? rc : number(out, d[m].change_pct);
-            rc = rc ? rc : number(out, w->t);
-            rc = rc ? rc : number(out, w->df);
-            rc = rc ? rc : number(out, w->p);
-            rc = rc ? rc : field(out, false, sig);
+            rc = rc ? rc : report_csv_field(out, false, report_metrics[m].column);
+            rc = rc ? rc : report_csv_number(out, p->a->mean[m]);
+            rc = rc ? rc : report_csv_number(out, p->a->ci95[m]);
+            rc = rc ? rc : report_csv_number(out, p->b->mean[m]);
+            rc = rc ? rc : report_csv_number(out, p->b->ci95[m]);
+            rc = rc ? rc : report_csv_number(out, d[m].diff);
+            rc = rc ? rc : report_csv_number(out, d[m].change_pct);
+            rc = rc ? rc : report_csv_number(out, w->t);
+            rc = rc ? rc : report_csv_number(out, w->df);
+            rc = rc ? rc : report_csv_number(out, w->p);
+            rc = rc ? rc : report_csv_field(out, false, sig);
             if (rc == 0 && fputc('\n', out) == EOF)
                 rc = REPORT_EIO;
         }

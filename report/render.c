@@ -1,8 +1,8 @@
 /* report/render.c - a summary as a terminal table and as CSV (libcsv quoting). */
 #include "report/summary.h"
+#include "report/csv_out.h"
 #include "report/table.h"
 
-#include <csv.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -88,33 +88,17 @@ int report_summary_print(const struct report_summary *s, FILE *out)
     return 0;
 }
 
-static int field(FILE *out, bool first, const char *s)
-{
-    if (!first && fputc(',', out) == EOF)
-        return REPORT_EIO;
-    return csv_fwrite(out, s, strlen(s)) == 0 ? 0 : REPORT_EIO;
-}
-
-static int number(FILE *out, double v)
-{
-    if (fputc(',', out) == EOF)
-        return REPORT_EIO;
-    if (!isfinite(v))
-        return 0;
-    return fprintf(out, "%.15g", v) < 0 ? REPORT_EIO : 0;
-}
-
 int report_summary_write_csv(const struct report_summary *s, FILE *out)
 {
-    int rc = field(out, true, "point");
-    rc = rc ? rc : field(out, false, "group");
-    rc = rc ? rc : field(out, false, "bootloader");
-    rc = rc ? rc : field(out, false, "runs");
+    int rc = report_csv_field(out, true, "point");
+    rc = rc ? rc : report_csv_field(out, false, "group");
+    rc = rc ? rc : report_csv_field(out, false, "bootloader");
+    rc = rc ? rc : report_csv_field(out, false, "runs");
     for (int m = 0; m < REPORT_METRIC_COUNT && rc == 0; m++) {
         char name[128];
         snprintf(name, sizeof(name), "%s_ci95", report_metrics[m].column);
-        rc = field(out, false, report_metrics[m].column);
-        rc = rc ? rc : field(out, false, name);
+        rc = report_csv_field(out, false, report_metrics[m].column);
+        rc = rc ? rc : report_csv_field(out, false, name);
     }
     if (rc == 0 && fputc('\n', out) == EOF)
         rc = REPORT_EIO;
@@ -122,13 +106,13 @@ int report_summary_write_csv(const struct report_summary *s, FILE *out)
         const struct report_row *row = &s->rows[i];
         char runs[32];
         snprintf(runs, sizeof(runs), "%zu", row->n_runs);
-        rc = field(out, true, row->point);
-        rc = rc ? rc : field(out, false, row->group);
-        rc = rc ? rc : field(out, false, row->bootloader);
-        rc = rc ? rc : field(out, false, runs);
+        rc = report_csv_field(out, true, row->point);
+        rc = rc ? rc : report_csv_field(out, false, row->group);
+        rc = rc ? rc : report_csv_field(out, false, row->bootloader);
+        rc = rc ? rc : report_csv_field(out, false, runs);
         for (int m = 0; m < REPORT_METRIC_COUNT && rc == 0; m++) {
-            rc = number(out, row->mean[m]);
-            rc = rc ? rc : number(out, row->ci95[m]);
+            rc = report_csv_number(out, row->mean[m]);
+            rc = rc ? rc : report_csv_number(out, row->ci95[m]);
         }
         if (rc == 0 && fputc('\n', out) == EOF)
             rc = REPORT_EIO;
