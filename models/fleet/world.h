@@ -2,14 +2,18 @@
  * wiring of every device timer, and the only place that talks to the recorder.
  *
  * Build order: fleet_world_new, fleet_world_image_add (every image), fleet_world_group_add
- * (every group; devices are numbered from 0 in that order), fleet_world_start, then
- * sim_engine_run, then fleet_world_finish (devices and flash-wear rows). Or all of it from
- * a scenario with fleet_world_from_scenario.
+ * (every group; devices are numbered from 0 in that order), then optionally
+ * fleet_world_group_dist (parameters drawn per device), fleet_world_fault_add,
+ * fleet_world_gateways_add and fleet_world_rollout_set, then fleet_world_start, then
+ * sim_engine_run, then fleet_world_finish (devices, wear and gateway rows). Or all of it
+ * from a scenario with fleet_world_from_scenario (setup.c).
  *
  * Each device timer slot (models/fleet/device.h) is one sim_engine_timer, so a re-armed or
  * cancelled timer is dropped by the engine (DESIGN.md rule 2). Records: one dfu_attempts row
  * per client attempt (attempt ids in the order attempts end), chunks at level `chunks`,
- * swaps, lock changes, flash wear and one devices row per device at the end.
+ * swaps, lock changes, waves, sessions, device and flash wear, one devices row per device
+ * and one gateways row per gateway at the end. Who starts which client when, once a rollout
+ * or gateways exist: dispatch.c; what each device draws: draws.c.
  */
 #ifndef MODELS_FLEET_WORLD_H
 #define MODELS_FLEET_WORLD_H
