@@ -170,11 +170,19 @@ struct scenario_client {
     struct scenario_pos at;                /* the client map (or the file when absent) */
 };
 
+/* MCUboot's validation timing (mcuboot.md §2, both unverified): SHA-256 over the image at
+ * hash_rate bytes per second, plus one signature check of sig_time per image validated. */
+struct scenario_mcuboot {
+    uint64_t hash_rate; /* bytes/s */
+    int64_t sig_time;   /* ns */
+};
+
 struct scenario_group {
     char *name;     /* unique among groups */
     uint32_t count; /* devices in the group */
     enum scenario_board board;
     enum scenario_bootloader bootloader;
+    struct scenario_mcuboot mcuboot;
     struct scenario_firmware firmware;
     struct scenario_link link;
 };

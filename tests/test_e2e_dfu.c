@@ -172,6 +172,40 @@ static void swap_move_test_and_confirm_updates(void **state)
     rig_down(&r);
 }
 
+/* The bootloader's validation timing (scenario devices[].mcuboot): with SHA-256 at 2 MB/s
+ * and 50 ms per signature, MCUboot's run is exactly what explain computes with those
+ * parameters, and shorter than with the defaults. */
+static const struct fleet_boot_timing fast_boot = {2000000, MS(50)};
+
+static void fast_hash(struct fleet_group_cfg *g)
+{
+    g->boot = &fast_boot;
+}
+
+static void boot_timing_sets_the_validation_time(void **state)
+{
+    (void)state;
+    struct rig r;
+    rig_up(&r, MCUBOOT_SLOTS_SWAP_MOVE, fast_hash);
+    rig_run(&r, SEC(600));
+    const struct fleet_device_stats *st = fleet_device_stats_get(r.dev);
+    assert_string_equal(fleet_device_outcome(r.dev), "updated");
+    struct flash_map map;
+    struct mcuboot_explain_params p;
+    struct mcuboot_explain_row rows[MCUBOOT_EXPLAIN_MODE_COUNT];
+    struct sim_diag d;
+    sim_diag_init(&d);
+    assert_int_equal(flash_map_board(FLASH_MAP_NRF52840DK, &map), 0);
+    mcuboot_explain_params_default(&p);
+    p.hash_rate = 2e6;
+    p.t_sig = MS(50);
+    assert_int_equal(mcuboot_explain(&map, IMAGE_SIZE, &p, rows, &d), 0);
+    int64_t ran = st->swap_end_ns - st->swap_start_ns;
+    assert_int_equal(ran, rows[MCUBOOT_EXPLAIN_MOVE].downtime_ns);
+    assert_true(ran < explain(MCUBOOT_EXPLAIN_MOVE, IMAGE_SIZE).downtime_ns);
+    rig_down(&r);
+}
+
 /* ------------------------------------------------------------------------------------
  * direct-xip-revert: the update runs from the secondary slot without a copy; dfu_mcumgr
  * does not self-confirm (direct_xip), the client's confirm after reconnection does.
@@ -482,6 +516,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(swap_move_test_and_confirm_updates),
+        cmocka_unit_test(boot_timing_sets_the_validation_time),
         cmocka_unit_test(direct_xip_revert_updates),
         cmocka_unit_test(unconfirmed_test_image_reverts),
         cmocka_unit_test(lock_held_by_config_channel_gets_rc_11),

@@ -223,6 +223,15 @@ int fleet_world_group_add(struct fleet_world *w, const struct fleet_group_cfg *g
     if (rc != 0)
         return rc;
     g->slots.erase_progressively = gc->erase_progressively;
+    if (gc->boot != NULL) {
+        if (gc->boot->hash_rate == 0 || gc->boot->t_sig < 0) {
+            sim_diag_add(d, "group %s: hash_rate must be > 0 and t_sig >= 0", gc->name);
+            return SIM_EINVAL;
+        }
+        g->slots.hash_rate = gc->boot->hash_rate;
+        g->slots.t_sig = gc->boot->t_sig;
+    }
+    g->cfg.boot = NULL; /* applied; the pointer need not outlive this call */
     if (gc->dev.update_image >= w->n_images || gc->dev.factory_image >= w->n_images)
         return SIM_EINVAL;
     g->n_sectors = (uint32_t)g->slots.geom.n_sectors[0] + g->slots.geom.n_sectors[1] +

@@ -31,12 +31,19 @@
 #define FLEET_WORLD_MODEL_NAME "dfu"
 #define FLEET_WORLD_MAX_IMAGES 4
 
+/* MCUboot's validation timing of a group (mcuboot_slots_cfg hash_rate and t_sig). */
+struct fleet_boot_timing {
+    uint32_t hash_rate; /* bytes/s of SHA-256, > 0 */
+    int64_t t_sig;      /* ns per signature check, >= 0 */
+};
+
 /* One device group: a board, a bootloader mode and a device template. */
 struct fleet_group_cfg {
     const char *name; /* kept by pointer */
     enum flash_map_board board;
     enum mcuboot_slots_mode mode;
     bool erase_progressively;
+    const struct fleet_boot_timing *boot; /* NULL: mcuboot_slots_cfg_init's defaults */
     uint32_t count;
     struct fleet_device_cfg dev; /* slots and client_image are filled in by the world */
 };

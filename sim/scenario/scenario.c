@@ -367,6 +367,31 @@ static const struct scenario_schema client_schema = {.noun = "client",
                                                                  sizeof(client_fields[0]),
                                                      .fields = client_fields};
 
+static const struct scenario_field mcuboot_fields[] = {
+    {.key = "hash_rate",
+     .type = SCENARIO_T_SIZE,
+     SCENARIO_AT(struct scenario_mcuboot, hash_rate),
+     .def = "1000000B",
+     .min = "1B",
+     .max = "1024MiB",
+     .doc = "bytes MCUboot hashes per second while validating an image (SHA-256 over flash; "
+            "unverified, mcuboot.md section 2)"},
+    {.key = "sig_time",
+     .type = SCENARIO_T_DURATION,
+     SCENARIO_AT(struct scenario_mcuboot, sig_time),
+     .def = "100ms",
+     .min = "0s",
+     .max = "10s",
+     .doc = "one signature check per image validated (ECDSA P-256 on a Cortex-M; "
+            "unverified, mcuboot.md section 2)"},
+};
+
+static const struct scenario_schema mcuboot_schema = {.noun = "bootloader timing",
+                                                      .size = sizeof(struct scenario_mcuboot),
+                                                      .n_fields = sizeof(mcuboot_fields) /
+                                                                  sizeof(mcuboot_fields[0]),
+                                                      .fields = mcuboot_fields};
+
 static const struct scenario_field group_fields[] = {
     {.key = "group",
      .type = SCENARIO_T_NAME,
@@ -392,6 +417,11 @@ static const struct scenario_field group_fields[] = {
      .def = "swap-move",
      .names = bootloader_names,
      .doc = "MCUboot upgrade mode"},
+    {.key = "mcuboot",
+     .type = SCENARIO_T_MAP,
+     SCENARIO_AT(struct scenario_group, mcuboot),
+     .sub = &mcuboot_schema,
+     .doc = "MCUboot's validation timing"},
     {.key = "firmware",
      .type = SCENARIO_T_MAP,
      SCENARIO_AT(struct scenario_group, firmware),
