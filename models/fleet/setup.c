@@ -593,8 +593,7 @@ int fleet_world_from_scenario(const struct scenario *s, struct sim_engine *e, st
         rc = fleet_world_image_add(w, (uint32_t)s->image.size, &update, &upd, d);
     for (size_t i = 0; i < s->n_groups && rc == 0; i++) {
         const struct scenario_group *g = &s->groups[i];
-        const struct fleet_boot_timing boot = {(uint32_t)g->mcuboot.hash_rate,
-                                               g->mcuboot.sig_time};
+        const struct fleet_boot_timing boot = {(uint32_t)g->mcuboot.hash_rate, g->mcuboot.sig_time};
         struct fleet_group_cfg gc = {
             .name = g->name,
             .board = (enum flash_map_board)g->board,
