@@ -177,12 +177,21 @@ struct scenario_mcuboot {
     int64_t sig_time;   /* ns */
 };
 
+/* Flash timing of a group's board (models/flash/chip.h, flash-and-ble.md §1, §3). */
+enum scenario_flash_timing { SCENARIO_FLASH_MAX, SCENARIO_FLASH_TYPICAL };
+struct scenario_flash {
+    int timing;             /* enum scenario_flash_timing: the datasheet column used */
+    double ble_slowdown;    /* factor on application flash work while BLE is up; 0: the chip's */
+    struct scenario_pos at; /* the flash map (or its group when absent) */
+};
+
 struct scenario_group {
     char *name;     /* unique among groups */
     uint32_t count; /* devices in the group */
     enum scenario_board board;
     enum scenario_bootloader bootloader;
     struct scenario_mcuboot mcuboot;
+    struct scenario_flash flash;
     struct scenario_firmware firmware;
     struct scenario_link link;
 };

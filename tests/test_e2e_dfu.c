@@ -206,6 +206,55 @@ static void boot_timing_sets_the_validation_time(void **state)
     rig_down(&r);
 }
 
+/* The flash timing (scenario devices[].flash): with the datasheet's typical column MCUboot's
+ * run is explain's with --timing typical; a BLE slowdown of 3 instead of the nRF52840's 2
+ * makes the upload, whose flash work runs with the radio on, slower. */
+static const struct fleet_flash_timing typical_flash = {FLASH_CHIP_TYP, 0};
+static const struct fleet_flash_timing slow_radio_flash = {FLASH_CHIP_MAX, 3.0};
+
+static void typical(struct fleet_group_cfg *g)
+{
+    g->flash = &typical_flash;
+}
+
+static void slow_radio(struct fleet_group_cfg *g)
+{
+    g->flash = &slow_radio_flash;
+}
+
+static void flash_timing_sets_swap_and_upload_times(void **state)
+{
+    (void)state;
+    struct rig r;
+    rig_up(&r, MCUBOOT_SLOTS_SWAP_MOVE, typical);
+    rig_run(&r, SEC(600));
+    const struct fleet_device_stats *st = fleet_device_stats_get(r.dev);
+    assert_string_equal(fleet_device_outcome(r.dev), "updated");
+    struct flash_map map;
+    struct mcuboot_explain_params p;
+    struct mcuboot_explain_row rows[MCUBOOT_EXPLAIN_MODE_COUNT];
+    struct sim_diag d;
+    sim_diag_init(&d);
+    assert_int_equal(flash_map_board(FLASH_MAP_NRF52840DK, &map), 0);
+    mcuboot_explain_params_default(&p);
+    p.corner = FLASH_CHIP_TYP;
+    assert_int_equal(mcuboot_explain(&map, IMAGE_SIZE, &p, rows, &d), 0);
+    assert_int_equal(st->swap_end_ns - st->swap_start_ns, rows[MCUBOOT_EXPLAIN_MOVE].downtime_ns);
+    rig_down(&r);
+
+    int64_t upload[2];
+    void (*tweak[2])(struct fleet_group_cfg *) = {NULL, slow_radio};
+    for (int k = 0; k < 2; k++) {
+        rig_up(&r, MCUBOOT_SLOTS_SWAP_MOVE, tweak[k]);
+        rig_run(&r, SEC(600));
+        const struct fleet_device_attempt *l = last_attempt(r.dev);
+        upload[k] = l->a.upload_end_ns - l->a.upload_start_ns;
+        rig_down(&r);
+    }
+    /* flash-bound upload: 1.5 x the flash share of the time, so clearly slower */
+    assert_true(upload[1] > upload[0] + upload[0] / 5);
+}
+
 /* ------------------------------------------------------------------------------------
  * direct-xip-revert: the update runs from the secondary slot without a copy; dfu_mcumgr
  * does not self-confirm (direct_xip), the client's confirm after reconnection does.
@@ -517,6 +566,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(swap_move_test_and_confirm_updates),
         cmocka_unit_test(boot_timing_sets_the_validation_time),
+        cmocka_unit_test(flash_timing_sets_swap_and_upload_times),
         cmocka_unit_test(direct_xip_revert_updates),
         cmocka_unit_test(unconfirmed_test_image_reverts),
         cmocka_unit_test(lock_held_by_config_channel_gets_rc_11),

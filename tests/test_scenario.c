@@ -243,7 +243,7 @@ static void each_error_class_has_an_exact_message(void **state)
          "t.yaml:8:12: devices[1].count: 0 is out of range (1..10000000)"},
         {"list element that is not a map", "  - rats\n",
          "t.yaml:7:5: devices[1]: expected a device group (a map with keys: group, count, "
-         "board, bootloader, mcuboot, firmware, link); found \"rats\""},
+         "board, bootloader, mcuboot, flash, firmware, link); found \"rats\""},
         {"percent above 100", "  - {group: rats, count: 1, link: {loss: {good: 101%}}}\n",
          "t.yaml:7:49: devices[1].link.loss.good: 101% is out of range (0%..100%)"},
         {"alias is refused", "client: &d {window: 1}\nother: *d\n",
@@ -881,6 +881,8 @@ static void visit_reports_every_setting_in_schema_order(void **state)
         {"devices.mice.bootloader", "swap-move"},
         {"devices.mice.mcuboot.hash_rate", "1000000B"},
         {"devices.mice.mcuboot.sig_time", "100ms"},
+        {"devices.mice.flash.timing", "max"},
+        {"devices.mice.flash.ble_slowdown", "0"},
         {"devices.mice.firmware.smp", "dfu-mcumgr"},
         {"devices.mice.firmware.dfu_lock", "true"},
         {"devices.mice.firmware.config_channel_dfu", "false"},

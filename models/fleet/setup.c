@@ -467,6 +467,15 @@ int fleet_world_check(const struct scenario *s, struct sim_diag *d)
             rc = SIM_EINVAL;
         if (group_dists(s, i, NULL, d) != 0)
             rc = SIM_EINVAL;
+        if (g->flash.ble_slowdown != 0 && g->flash.ble_slowdown < 1) {
+            snprintf(key, sizeof(key), "devices[%zu].flash.ble_slowdown", i);
+            where(at, sizeof(at), &g->flash.at, key);
+            sim_diag_add(d,
+                         "%s: %g would make flash work faster with the radio on; give 0 (the "
+                         "chip's own) or a factor >= 1",
+                         at, g->flash.ble_slowdown);
+            rc = SIM_EINVAL;
+        }
         struct ble_link_cfg lc;
         link_cfg(&g->link, &s->client, &lc);
         snprintf(key, sizeof(key), "devices[%zu].link", i);
@@ -594,6 +603,9 @@ int fleet_world_from_scenario(const struct scenario *s, struct sim_engine *e, st
     for (size_t i = 0; i < s->n_groups && rc == 0; i++) {
         const struct scenario_group *g = &s->groups[i];
         const struct fleet_boot_timing boot = {(uint32_t)g->mcuboot.hash_rate, g->mcuboot.sig_time};
+        const struct fleet_flash_timing flash = {
+            g->flash.timing == SCENARIO_FLASH_TYPICAL ? FLASH_CHIP_TYP : FLASH_CHIP_MAX,
+            g->flash.ble_slowdown};
         struct fleet_group_cfg gc = {
             .name = g->name,
             .board = (enum flash_map_board)g->board,
@@ -601,6 +613,7 @@ int fleet_world_from_scenario(const struct scenario *s, struct sim_engine *e, st
             .erase_progressively = g->firmware.erase_progressively,
             .count = g->count,
             .boot = &boot,
+            .flash = &flash,
         };
         fleet_device_cfg_default(&gc.dev);
         gc.dev.factory_image = factory;

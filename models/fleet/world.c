@@ -231,7 +231,21 @@ int fleet_world_group_add(struct fleet_world *w, const struct fleet_group_cfg *g
         g->slots.hash_rate = gc->boot->hash_rate;
         g->slots.t_sig = gc->boot->t_sig;
     }
-    g->cfg.boot = NULL; /* applied; the pointer need not outlive this call */
+    if (gc->flash != NULL) {
+        const struct fleet_flash_timing *f = gc->flash;
+        if (f->ble_slowdown != 0 && !(f->ble_slowdown >= 1)) {
+            sim_diag_add(d, "group %s: ble_slowdown %g must be 0 (the chip's) or >= 1", gc->name,
+                         f->ble_slowdown);
+            return SIM_EINVAL;
+        }
+        for (int a = 0; a < MCUBOOT_SWAP_AREA_COUNT; a++) {
+            g->slots.geom.chip[a].corner = f->corner;
+            if (f->ble_slowdown != 0)
+                g->slots.geom.chip[a].ble_slowdown = f->ble_slowdown;
+        }
+    }
+    g->cfg.boot = NULL; /* applied; the pointers need not outlive this call */
+    g->cfg.flash = NULL;
     if (gc->dev.update_image >= w->n_images || gc->dev.factory_image >= w->n_images)
         return SIM_EINVAL;
     g->n_sectors = (uint32_t)g->slots.geom.n_sectors[0] + g->slots.geom.n_sectors[1] +

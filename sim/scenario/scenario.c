@@ -392,6 +392,31 @@ static const struct scenario_schema mcuboot_schema = {.noun = "bootloader timing
                                                                   sizeof(mcuboot_fields[0]),
                                                       .fields = mcuboot_fields};
 
+static const char *const flash_timing_names[] = {"max", "typical", NULL};
+
+static const struct scenario_field flash_fields[] = {
+    {.key = "timing",
+     .type = SCENARIO_T_ENUM,
+     SCENARIO_AT(struct scenario_flash, timing),
+     .def = "max",
+     .names = flash_timing_names,
+     .doc = "which datasheet column times erases and writes: max or typical"},
+    {.key = "ble_slowdown",
+     .type = SCENARIO_T_NUMBER,
+     SCENARIO_AT(struct scenario_flash, ble_slowdown),
+     .def = "0",
+     .min = "0",
+     .max = "10",
+     .doc = "factor on the application's flash work while a BLE link is up (radio "
+            "time-slotting); 0: the chip's own (unverified)"},
+};
+
+static const struct scenario_schema flash_schema = {.noun = "flash timing",
+                                                    .size = sizeof(struct scenario_flash),
+                                                    .n_fields = sizeof(flash_fields) /
+                                                                sizeof(flash_fields[0]),
+                                                    .fields = flash_fields};
+
 static const struct scenario_field group_fields[] = {
     {.key = "group",
      .type = SCENARIO_T_NAME,
@@ -422,6 +447,13 @@ static const struct scenario_field group_fields[] = {
      SCENARIO_AT(struct scenario_group, mcuboot),
      .sub = &mcuboot_schema,
      .doc = "MCUboot's validation timing"},
+    {.key = "flash",
+     .type = SCENARIO_T_MAP,
+     SCENARIO_AT(struct scenario_group, flash),
+     .flags = SCENARIO_F_POS,
+     .pos_offset = offsetof(struct scenario_group, flash.at),
+     .sub = &flash_schema,
+     .doc = "flash timing of the board"},
     {.key = "firmware",
      .type = SCENARIO_T_MAP,
      SCENARIO_AT(struct scenario_group, firmware),
