@@ -222,16 +222,21 @@ static int push_pair(struct report_pair **pairs, size_t *n, const struct report_
     return 0;
 }
 
-/* The baseline row of point p: its first direct-xip row, else its first direct-xip-revert
- * row; with p = SIZE_MAX of any point. NULL if none. */
-static const struct report_row *baseline(const struct report_summary *s, size_t p)
+/* The baseline row for row r of point p: its first direct-xip row on r's board, else on
+ * any board, else the same with direct-xip-revert; with p = SIZE_MAX of any point. NULL if
+ * none. */
+static const struct report_row *baseline(const struct report_summary *s, size_t p,
+                                         const struct report_row *r)
 {
     static const char *const modes[] = {"direct-xip", "direct-xip-revert"};
     for (size_t k = 0; k < 2; k++)
-        for (size_t i = 0; i < s->n_rows; i++)
-            if ((p == SIZE_MAX || s->rows[i].point_index == p) &&
-                strcmp(s->rows[i].bootloader, modes[k]) == 0)
-                return &s->rows[i];
+        for (int same_board = 1; same_board >= 0; same_board--)
+            for (size_t i = 0; i < s->n_rows; i++)
+                if ((p == SIZE_MAX || s->rows[i].point_index == p) &&
+                    strcmp(s->rows[i].bootloader, modes[k]) == 0 &&
+                    (!same_board || (r != NULL && r->board != NULL && s->rows[i].board != NULL &&
+                                     strcmp(s->rows[i].board, r->board) == 0)))
+                    return &s->rows[i];
     return NULL;
 }
 
@@ -240,12 +245,12 @@ int report_compare_default_pairs(const struct report_summary *s, struct report_p
 {
     *pairs = NULL;
     *n = 0;
-    const struct report_row *any = baseline(s, SIZE_MAX);
+    const struct report_row *any = baseline(s, SIZE_MAX, NULL);
     if (any == NULL && s->n_rows > 0)
         any = &s->rows[0];
     int rc = 0;
     for (size_t i = 0; i < s->n_rows && rc == 0; i++) {
-        const struct report_row *base = baseline(s, s->rows[i].point_index);
+        const struct report_row *base = baseline(s, s->rows[i].point_index, &s->rows[i]);
         if (base == NULL)
             base = any;
         if (base != &s->rows[i])

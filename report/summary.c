@@ -439,7 +439,7 @@ static int add_point_rows(struct reader *r, size_t p, const char *group, struct 
         first++;
     sqlite3_stmt *st;
     int rc = prepare(r,
-                     "SELECT name, bootloader FROM device_groups WHERE run_id = ?1"
+                     "SELECT name, bootloader, board FROM device_groups WHERE run_id = ?1"
                      " AND (?2 IS NULL OR name = ?2) ORDER BY group_id",
                      &st);
     if (rc != 0)
@@ -457,9 +457,11 @@ static int add_point_rows(struct reader *r, size_t p, const char *group, struct 
         *row = (struct report_row){0};
         row->group = dup_str((const char *)sqlite3_column_text(st, 0));
         row->bootloader = dup_str((const char *)sqlite3_column_text(st, 1));
+        row->board = dup_str((const char *)sqlite3_column_text(st, 2));
         row->point = point_label(r, first);
         row->point_index = p;
-        if (row->group == NULL || row->bootloader == NULL || row->point == NULL)
+        if (row->group == NULL || row->bootloader == NULL || row->board == NULL ||
+            row->point == NULL)
             rc = REPORT_ENOMEM;
         else
             rc = fill_row(r, p, row->group, row);
@@ -515,6 +517,7 @@ void report_summary_free(struct report_summary *s)
         free(s->rows[i].point);
         free(s->rows[i].group);
         free(s->rows[i].bootloader);
+        free(s->rows[i].board);
     }
     free(s->rows);
     free(s);

@@ -65,6 +65,7 @@ struct report_row {
     size_t point_index; /* 0 ...: dfusim report prints it as "point <point_index + 1>" */
     char *group;        /* device group name */
     char *bootloader;   /* the group's MCUboot mode in the point's first run */
+    char *board;        /* and its board */
     size_t n_runs;
     bool app_start_dist; /* app_start was a distribution: downtime counts it as 0 */
     double mean[REPORT_METRIC_COUNT], ci95[REPORT_METRIC_COUNT];

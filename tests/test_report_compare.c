@@ -394,6 +394,37 @@ static void test_default_pairs(void **state)
         assert_ptr_equal(pairs[i].b, &rows[i + 1]);
     }
     free(pairs);
+    /* Two boards: each row is compared with the direct-xip row of its own board. */
+    struct report_row boards[] = {
+        {.point = "p1",
+         .point_index = 0,
+         .group = "a-d",
+         .bootloader = "direct-xip",
+         .board = "nrf52840dk"},
+        {.point = "p1",
+         .point_index = 0,
+         .group = "b-d",
+         .bootloader = "direct-xip",
+         .board = "nrf5340dk"},
+        {.point = "p1",
+         .point_index = 0,
+         .group = "b-m",
+         .bootloader = "swap-move",
+         .board = "nrf5340dk"},
+        {.point = "p1",
+         .point_index = 0,
+         .group = "a-m",
+         .bootloader = "swap-move",
+         .board = "nrf52840dk"},
+    };
+    struct report_summary two = {.n_rows = 4, .n_points = 1, .rows = boards};
+    assert_int_equal(report_compare_default_pairs(&two, &pairs, &n), 0);
+    assert_int_equal(n, 2);
+    assert_ptr_equal(pairs[0].a, &boards[1]);
+    assert_ptr_equal(pairs[0].b, &boards[2]);
+    assert_ptr_equal(pairs[1].a, &boards[0]);
+    assert_ptr_equal(pairs[1].b, &boards[3]);
+    free(pairs);
     report_summary_free(s);
 }
 
