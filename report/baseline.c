@@ -1,5 +1,6 @@
 /* report/baseline.c - baseline CSV files of `dfusim check` and the tolerance rule. */
 #include "report/baseline.h"
+#include "report/csv_out.h"
 
 #include <csv.h>
 #include <errno.h>
@@ -57,46 +58,46 @@ void report_baseline_fini(struct report_baseline *b)
     memset(b, 0, sizeof(*b));
 }
 
-/* Splits one CSV line (RFC 4180 quoting, no line breaks inside) into at most 6 fields, in
- * place. Returns the number of fields, or -1 on a quote error. */
-static int split_line(char *s, char *f[6])
+/* One line's fields, as libcsv hands them over: at most 6 kept (n counts them all), copied
+ * NUL-terminated into buf, which is at least as long as the line plus 7. */
+struct split {
+    char *f[6];
+    int n;
+    char *buf;
+    size_t used;
+};
+
+static void on_field(void *s, size_t len, void *data)
 {
-    int n = 0;
-    for (;;) {
-        if (n == 6)
-            return 7;
-        char *w = s;
-        f[n++] = s;
-        if (*s == '"') {
-            s++;
-            for (;;) {
-                if (*s == '\0')
-                    return -1;
-                if (*s == '"' && s[1] == '"') {
-                    *w++ = '"';
-                    s += 2;
-                } else if (*s == '"') {
-                    s++;
-                    break;
-                } else {
-                    *w++ = *s++;
-                }
-            }
-            if (*s != ',' && *s != '\0')
-                return -1;
-        } else {
-            while (*s != ',' && *s != '\0') {
-                if (*s == '"')
-                    return -1;
-                *w++ = *s++;
-            }
-        }
-        char end = *s;
-        *w = '\0';
-        if (end == '\0')
-            return n;
-        s++;
-    }
+    struct split *sp = data;
+    if (sp->n++ >= 6)
+        return;
+    char *dst = sp->buf + sp->used;
+    if (len > 0)
+        memcpy(dst, s, len);
+    dst[len] = '\0';
+    sp->f[sp->n - 1] = dst;
+    sp->used += len + 1;
+}
+
+static int no_space(unsigned char c)
+{
+    (void)c;
+    return 0; /* spaces are data: a baseline is written without padding */
+}
+
+/* Split one CSV line (no line break inside) with libcsv in strict mode into *sp (sp->n
+ * fields). Returns 0, SIM_EFORMAT on a quote error, or SIM_ENOMEM. */
+static int split_line(const char *line, size_t len, struct split *sp)
+{
+    struct csv_parser p;
+    if (csv_init(&p, CSV_STRICT | CSV_STRICT_FINI) != 0)
+        return SIM_ENOMEM;
+    csv_set_space_func(&p, no_space);
+    bool ok = csv_parse(&p, line, len, on_field, NULL, sp) == len &&
+              csv_fini(&p, on_field, NULL, sp) == 0;
+    csv_free(&p);
+    return ok ? 0 : SIM_EFORMAT;
 }
 
 /* A number >= 0 (or any, when signed_ok), or empty -> NAN when empty_ok. */
@@ -204,14 +205,13 @@ int report_baseline_load(const char *path, struct report_baseline *b, struct sim
                 rc = SIM_EFORMAT;
             }
         } else if (len > 0) {
-            char *fields[6];
-            int nf = split_line(buf, fields);
-            if (nf < 0) {
+            struct split sp = {.buf = malloc((size_t)len + 7)};
+            rc = sp.buf != NULL ? split_line(buf, (size_t)len, &sp) : SIM_ENOMEM;
+            if (rc == SIM_EFORMAT)
                 sim_diag_add(d, "%s:%u: unbalanced quotes", path, line);
-                rc = SIM_EFORMAT;
-            } else {
-                rc = parse_row(b, fields, nf, path, line, d);
-            }
+            else if (rc == 0)
+                rc = parse_row(b, sp.f, sp.n > 6 ? 7 : sp.n, path, line, d);
+            free(sp.buf);
         }
     }
     if (rc == 0 && ferror(f)) {
@@ -233,12 +233,6 @@ int report_baseline_load(const char *path, struct report_baseline *b, struct sim
     return rc;
 }
 
-static void put_field(FILE *f, const char *s, const char *sep)
-{
-    csv_fwrite(f, s, strlen(s));
-    fputs(sep, f);
-}
-
 int report_baseline_write(const char *path, const struct report_summary *s, const double (*tol)[2],
                           const char *fingerprint, struct sim_diag *d)
 {
@@ -251,9 +245,9 @@ int report_baseline_write(const char *path, const struct report_summary *s, cons
     for (size_t i = 0; i < s->n_rows; i++) {
         const struct report_row *r = &s->rows[i];
         for (int m = 0; m < REPORT_CHECK_N_METRICS; m++) {
-            put_field(f, r->point, ",");
-            put_field(f, r->group, ",");
-            fprintf(f, "%s,", report_metrics[report_check_metrics[m].metric].column);
+            report_csv_field(f, true, r->point);
+            report_csv_field(f, false, r->group);
+            fprintf(f, ",%s,", report_metrics[report_check_metrics[m].metric].column);
             double v = r->mean[report_check_metrics[m].metric];
             if (!isnan(v))
                 fprintf(f, "%.10g", v);
