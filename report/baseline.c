@@ -10,10 +10,15 @@
 #include <string.h>
 
 const struct report_check_metric report_check_metrics[REPORT_CHECK_N_METRICS] = {
-    {REPORT_UPDATED, true, 0, 0},           {REPORT_FAILED, false, 0, 0},
-    {REPORT_UPLOAD_MEAN, true, 0.05, 0},    {REPORT_E2E_MEAN, false, 0.05, 0},
-    {REPORT_DOWNTIME_MEAN, false, 0.05, 0}, {REPORT_ERASES_PRIMARY, false, 0.05, 0},
-    {REPORT_T50, false, 0.05, 0},           {REPORT_T90, false, 0.05, 0},
+    {REPORT_UPDATED, true, 0, 0},
+    {REPORT_FAILED, false, 0, 0},
+    {REPORT_TTU_MEAN, false, 0.05, 0},
+    {REPORT_ATTEMPTS_MEAN, false, 0.05, 0},
+    {REPORT_GOODPUT_MEAN, true, 0.05, 0},
+    {REPORT_DOWNTIME_MEAN, false, 0.05, 0},
+    {REPORT_ERASES_PRIMARY, false, 0.05, 0},
+    {REPORT_T50, false, 0.05, 0},
+    {REPORT_T90, false, 0.05, 0},
     {REPORT_T100, false, 0.05, 0},
 };
 

@@ -24,7 +24,7 @@ struct report_check_metric {
     bool higher_is_better;
     double rel_tol, abs_tol; /* defaults */
 };
-#define REPORT_CHECK_N_METRICS 9
+#define REPORT_CHECK_N_METRICS 10
 extern const struct report_check_metric report_check_metrics[REPORT_CHECK_N_METRICS];
 
 /* Index into report_check_metrics of the metric whose column is name, or -1. */

@@ -24,6 +24,7 @@ static const struct {
     {"dfu_attempts", NULL, NULL},
     {"chunks", NULL, NULL},
     {"swaps", NULL, NULL},
+    {"outages", NULL, NULL},
     {"lock_changes", NULL, NULL},
     {"waves", NULL, NULL},
     {"device_wear", NULL, NULL},

@@ -323,13 +323,13 @@ int report_plot_from_throughput(sqlite3 *db, const char *param, enum report_plot
     }
     /* kB/s = bytes / (ns / 1e9) / 1000 = bytes * 1e6 / ns */
     char sql[1024];
-    snprintf(
-        sql, sizeof(sql),
-        "SELECT %s, p.value, a.bytes * 1e6 / (a.upload_end_ns - a.upload_start_ns)" FROM_ATTEMPTS
-        " JOIN run_params p ON p.run_id = a.run_id AND p.key = ?1"
-        " WHERE a.outcome = 'updated' AND a.bytes > 0"
-        " AND a.upload_end_ns > a.upload_start_ns ORDER BY 1, CAST(p.value AS REAL)",
-        key_column(by));
+    snprintf(sql, sizeof(sql),
+             "SELECT %s, p.value, a.image_bytes * 1e6 / (a.upload_end_ns - "
+             "a.upload_start_ns)" FROM_ATTEMPTS
+             " JOIN run_params p ON p.run_id = a.run_id AND p.key = ?1"
+             " WHERE a.outcome = 'updated' AND a.image_bytes > 0"
+             " AND a.upload_end_ns > a.upload_start_ns ORDER BY 1, CAST(p.value AS REAL)",
+             key_column(by));
     int rc = collect(db, sql, param, out, flush_throughput, NULL, by, diag);
     return finish(out, rc, "no updated DFU attempt with an upload in a complete run", diag);
 }

@@ -20,13 +20,26 @@ static void format_value(char *buf, size_t n, double mean, double ci, int decima
 /* Columns per printed table: five groups stay within about 140 characters. */
 #define COLUMNS_PER_TABLE 5
 
+/* The unit a duration metric reads best in across rows[first .. first + n): s below two
+ * minutes, min below two hours, else h. Returns the divisor of seconds and the unit. */
+static double time_unit(const struct report_summary *s, size_t first, size_t n, int m,
+                        const char **unit)
+{
+    double max = 0;
+    for (size_t i = first; i < first + n; i++)
+        if (isfinite(s->rows[i].mean[m]) && s->rows[i].mean[m] > max)
+            max = s->rows[i].mean[m];
+    *unit = max >= 7200 ? "h" : max >= 120 ? "min" : "s";
+    return max >= 7200 ? 3600 : max >= 120 ? 60 : 1;
+}
+
 /* One table for rows[first .. first + n) of one sweep point: a column per group, a line per
- * metric. */
+ * metric; durations carry their unit in the label. */
 static int print_block(const struct report_summary *s, size_t first, size_t n, FILE *out)
 {
     struct report_table *t = report_table_new(n + 1);
     const char *cells[COLUMNS_PER_TABLE + 1];
-    char buf[COLUMNS_PER_TABLE + 1][64];
+    char buf[COLUMNS_PER_TABLE + 1][64], label[128];
     if (t == NULL)
         return REPORT_ENOMEM;
     int rc = 0;
@@ -34,17 +47,30 @@ static int print_block(const struct report_summary *s, size_t first, size_t n, F
     for (size_t i = 0; i < n; i++)
         cells[i + 1] = s->rows[first + i].group;
     rc = report_table_add_row(t, cells);
-    cells[0] = "bootloader";
-    for (size_t i = 0; i < n; i++)
-        cells[i + 1] = s->rows[first + i].bootloader;
+    cells[0] = "board, bootloader";
+    for (size_t i = 0; i < n; i++) {
+        snprintf(buf[i + 1], sizeof(buf[i + 1]), "%s, %s", s->rows[first + i].board,
+                 s->rows[first + i].bootloader);
+        cells[i + 1] = buf[i + 1];
+    }
     if (rc == 0)
         rc = report_table_add_row(t, cells);
     for (int m = 0; m < REPORT_METRIC_COUNT && rc == 0; m++) {
-        cells[0] = report_metrics[m].label;
+        const struct report_metric_def *def = &report_metrics[m];
+        double div = 1;
+        int decimals = def->decimals;
+        cells[0] = def->label;
+        if (def->kind == REPORT_KIND_SECONDS) {
+            const char *unit;
+            div = time_unit(s, first, n, m, &unit);
+            decimals = div > 1 ? 2 : decimals;
+            snprintf(label, sizeof(label), "%s (%s)", def->label, unit);
+            cells[0] = label;
+        }
         for (size_t i = 0; i < n; i++) {
             const struct report_row *r = &s->rows[first + i];
-            format_value(buf[i + 1], sizeof(buf[i + 1]), r->mean[m], r->ci95[m],
-                         report_metrics[m].decimals);
+            format_value(buf[i + 1], sizeof(buf[i + 1]), r->mean[m] / div, r->ci95[m] / div,
+                         decimals);
             cells[i + 1] = buf[i + 1];
         }
         rc = report_table_add_row(t, cells);
@@ -78,10 +104,6 @@ int report_summary_print(const struct report_summary *s, FILE *out)
         }
         i = end;
     }
-    for (size_t i = 0; i < s->n_rows; i++)
-        if (s->rows[i].app_start_dist)
-            fprintf(out, "note: %s: firmware.app_start is a distribution; downtime leaves it out\n",
-                    s->rows[i].group);
     if (s->n_skipped_runs > 0)
         fprintf(out, "note: %zu run%s not complete, left out\n", s->n_skipped_runs,
                 s->n_skipped_runs == 1 ? "" : "s");

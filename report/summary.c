@@ -11,44 +11,67 @@
 #include <string.h>
 #include <unistd.h>
 
+#define C REPORT_KIND_COUNT
+#define S REPORT_KIND_SECONDS
+#define O REPORT_KIND_OTHER
 const struct report_metric_def report_metrics[REPORT_METRIC_COUNT] = {
-    [REPORT_DEVICES] = {"devices", "devices", 1},
-    [REPORT_UPDATED] = {"updated", "updated", 1},
-    [REPORT_FAILED] = {"failed", "failed", 1},
-    [REPORT_REVERTED] = {"reverted", "reverted", 1},
-    [REPORT_UPLOAD_MEAN] = {"upload_kBps_mean", "upload kB/s mean", 2},
-    [REPORT_UPLOAD_MEDIAN] = {"upload_kBps_median", "upload kB/s median", 2},
-    [REPORT_UPLOAD_P5] = {"upload_kBps_p5", "upload kB/s p5", 2},
-    [REPORT_UPLOAD_P95] = {"upload_kBps_p95", "upload kB/s p95", 2},
-    [REPORT_E2E_MEAN] = {"end_to_end_s_mean", "end to end s mean", 2},
-    [REPORT_E2E_MEDIAN] = {"end_to_end_s_median", "end to end s median", 2},
-    [REPORT_E2E_P95] = {"end_to_end_s_p95", "end to end s p95", 2},
-    [REPORT_DOWNTIME_MEAN] = {"downtime_s_mean", "downtime s mean", 3},
-    [REPORT_DOWNTIME_P95] = {"downtime_s_p95", "downtime s p95", 3},
-    [REPORT_ERASES_PRIMARY] = {"erases_primary_per_upgrade", "erases/upgrade primary", 1},
-    [REPORT_ERASES_SECONDARY] = {"erases_secondary_per_upgrade", "erases/upgrade secondary", 1},
-    [REPORT_T50] = {"t50_s", "50 % updated at s", 1},
-    [REPORT_T90] = {"t90_s", "90 % updated at s", 1},
-    [REPORT_T99] = {"t99_s", "99 % updated at s", 1},
-    [REPORT_T100] = {"t100_s", "100 % updated at s", 1},
+    [REPORT_DEVICES] = {"devices", "devices", 1, C},
+    [REPORT_UPDATED] = {"updated", "updated", 1, C},
+    [REPORT_FAILED] = {"failed", "failed", 1, C},
+    [REPORT_REVERTED] = {"reverted", "reverted", 1, C},
+    [REPORT_TTU_MEAN] = {"time_to_updated_s_mean", "time to updated, per device, mean", 2, S},
+    [REPORT_TTU_MEDIAN] = {"time_to_updated_s_median", "time to updated, per device, median", 2, S},
+    [REPORT_TTU_P95] = {"time_to_updated_s_p95", "time to updated, per device, p95", 2, S},
+    [REPORT_ATTEMPTS_MEAN] = {"attempts_per_device", "attempts per device", 2, O},
+    [REPORT_DOWNTIME_MEAN] = {"downtime_s_mean", "downtime per device, mean", 3, S},
+    [REPORT_DOWNTIME_P95] = {"downtime_s_p95", "downtime per device, p95", 3, S},
+    [REPORT_SENT_KB] = {"bytes_sent_kB_per_device", "kB sent per device", 1, O},
+    [REPORT_RESENT_KB] = {"bytes_resent_kB_per_device", "kB resent per device", 1, O},
+    [REPORT_RETRIES] = {"retried_requests_per_device", "retried requests per device", 2, O},
+    [REPORT_GOODPUT_MEAN] = {"goodput_kBps_mean", "goodput kB/s per upload, mean", 2, O},
+    [REPORT_GOODPUT_MEDIAN] = {"goodput_kBps_median", "goodput kB/s per upload, median", 2, O},
+    [REPORT_GOODPUT_P5] = {"goodput_kBps_p5", "goodput kB/s per upload, p5", 2, O},
+    [REPORT_GOODPUT_P95] = {"goodput_kBps_p95", "goodput kB/s per upload, p95", 2, O},
+    [REPORT_ATTEMPT_MEAN] = {"attempt_s_mean", "successful attempt, mean", 2, S},
+    [REPORT_SWAP_MEAN] = {"swap_s_mean", "swap (MCUboot), mean", 2, S},
+    [REPORT_ERASES_PRIMARY] = {"erases_primary_per_upgrade", "erases/upgrade primary", 1, O},
+    [REPORT_ERASES_SECONDARY] = {"erases_secondary_per_upgrade", "erases/upgrade secondary", 1, O},
+    [REPORT_T50] = {"t50_s", "50 % of fleet updated at", 1, S},
+    [REPORT_T90] = {"t90_s", "90 % of fleet updated at", 1, S},
+    [REPORT_T95] = {"t95_s", "95 % of fleet updated at", 1, S},
+    [REPORT_T100] = {"t100_s", "100 % of fleet updated at", 1, S},
 };
+#undef C
+#undef S
+#undef O
 
 /* One value per row, for (run_id ?1, group_id ?2). */
-static const char sql_upload[] =
-    "SELECT (a.bytes / 1000.0) / ((a.upload_end_ns - a.upload_start_ns) / 1e9)"
+static const char sql_goodput[] =
+    "SELECT (a.image_bytes / 1000.0) / ((a.upload_end_ns - a.upload_start_ns) / 1e9)"
     " FROM dfu_attempts a JOIN devices d ON d.run_id = a.run_id AND d.device_id = a.device_id"
-    " WHERE a.run_id = ?1 AND d.group_id = ?2 AND a.bytes > 0"
+    " WHERE a.run_id = ?1 AND d.group_id = ?2 AND a.image_bytes > 0"
     " AND a.upload_start_ns IS NOT NULL AND a.upload_end_ns > a.upload_start_ns";
-static const char sql_e2e[] =
+static const char sql_attempt[] =
     "SELECT (a.end_ns - a.start_ns) / 1e9"
     " FROM dfu_attempts a JOIN devices d ON d.run_id = a.run_id AND d.device_id = a.device_id"
     " WHERE a.run_id = ?1 AND d.group_id = ?2 AND a.outcome = 'updated'";
-static const char sql_downtime[] =
-    "SELECT (s.end_ns - a.reset_ns) / 1e9 FROM swaps s"
-    " JOIN dfu_attempts a ON a.run_id = s.run_id AND a.attempt_id = s.attempt_id"
+static const char sql_swap[] =
+    "SELECT (s.end_ns - s.start_ns) / 1e9 FROM swaps s"
     " JOIN devices d ON d.run_id = s.run_id AND d.device_id = s.device_id"
-    " WHERE s.run_id = ?1 AND d.group_id = ?2 AND s.end_ns IS NOT NULL"
-    " AND a.reset_ns IS NOT NULL";
+    " WHERE s.run_id = ?1 AND d.group_id = ?2 AND s.outcome = 'swapped'"
+    " AND s.end_ns IS NOT NULL";
+static const char sql_time_to_updated[] =
+    "SELECT (updated_ns - first_start_ns) / 1e9 FROM devices WHERE run_id = ?1"
+    " AND group_id = ?2 AND updated_ns IS NOT NULL AND first_start_ns IS NOT NULL";
+/* Per DFU device, 5 columns: attempts, kB sent, downtime s, kB resent, retried requests
+ * (the last two NULL when its attempts are not all recorded). */
+static const char sql_per_device[] =
+    "SELECT d.attempts, d.bytes_sent / 1000.0, d.downtime_ns / 1e9,"
+    " CASE WHEN count(a.attempt_id) = d.attempts THEN total(a.bytes_resent) / 1000.0 END,"
+    " CASE WHEN count(a.attempt_id) = d.attempts THEN total(a.retries) END"
+    " FROM devices d LEFT JOIN dfu_attempts a ON a.run_id = d.run_id"
+    " AND a.device_id = d.device_id WHERE d.run_id = ?1 AND d.group_id = ?2"
+    " AND d.first_start_ns IS NOT NULL GROUP BY d.device_id ORDER BY d.device_id";
 static const char sql_updated_at[] =
     "SELECT updated_ns FROM devices WHERE run_id = ?1 AND group_id = ?2"
     " AND updated_ns IS NOT NULL ORDER BY updated_ns";
@@ -164,39 +187,6 @@ static int query_values(struct reader *r, const char *sql, int64_t run, int64_t 
     return rc;
 }
 
-/* A duration as run_params writes it ("0s", "200ms", "1.5min"); -1 when it is not one (a
- * distribution such as "uniform(1s, 2s)"). */
-static int64_t parse_duration(const char *s)
-{
-    static const struct {
-        const char *unit;
-        double ns;
-    } units[] = {{"ns", 1}, {"us", 1e3}, {"ms", 1e6}, {"s", 1e9}, {"min", 60e9}, {"h", 3600e9}};
-    char *end;
-    double v = strtod(s, &end);
-    if (end == s || v < 0)
-        return -1;
-    for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++)
-        if (strcmp(end, units[i].unit) == 0)
-            return (int64_t)llround(v * units[i].ns);
-    return -1;
-}
-
-/* The value of run_params key for a run, or NULL (caller frees). */
-static char *run_param(struct reader *r, int64_t run, const char *key)
-{
-    sqlite3_stmt *st;
-    if (prepare(r, "SELECT value FROM run_params WHERE run_id = ?1 AND key = ?2", &st) != 0)
-        return NULL;
-    sqlite3_bind_int64(st, 1, run);
-    sqlite3_bind_text(st, 2, key, -1, SQLITE_STATIC);
-    char *v = NULL;
-    if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0) != NULL)
-        v = dup_str((const char *)sqlite3_column_text(st, 0));
-    sqlite3_finalize(st);
-    return v;
-}
-
 /* Time until ceil(frac * count) devices updated, from t0; NAN if not reached. */
 static double milestone(const struct dvec *updated_at, double count, double frac, double t0)
 {
@@ -208,9 +198,57 @@ static double milestone(const struct dvec *updated_at, double count, double frac
     return (updated_at->v[(size_t)need - 1] - t0) / 1e9;
 }
 
+/* Column c of the n-column rows in v (row-major), into out[] (capacity v->n / n). */
+static size_t column_of(const struct dvec *v, size_t n, size_t c, double *out)
+{
+    size_t k = 0;
+    for (size_t i = c; i < v->n; i += n)
+        out[k++] = v->v[i];
+    return k;
+}
+
+/* The mean of x[0..n), NAN when any is NAN (not recorded) or n is 0. */
+static double mean_or_nan(double *x, size_t n)
+{
+    struct report_stats st;
+    for (size_t i = 0; i < n; i++)
+        if (isnan(x[i]))
+            return NAN;
+    report_stats_describe(x, n, &st);
+    return st.mean;
+}
+
+/* The per-device metrics: 5 columns per DFU device (sql_per_device). */
+static int device_metrics(struct reader *r, int64_t run, int64_t group,
+                          double m[REPORT_METRIC_COUNT])
+{
+    struct dvec v = {0};
+    int rc = query_values(r, sql_per_device, run, group, NULL, &v);
+    double *col = rc == 0 ? malloc((v.n / 5 + 1) * sizeof(*col)) : NULL;
+    if (rc == 0 && col == NULL)
+        rc = REPORT_ENOMEM;
+    if (rc == 0) {
+        struct report_stats st;
+        size_t n = column_of(&v, 5, 0, col);
+        m[REPORT_ATTEMPTS_MEAN] = mean_or_nan(col, n);
+        column_of(&v, 5, 1, col);
+        m[REPORT_SENT_KB] = mean_or_nan(col, n);
+        column_of(&v, 5, 2, col);
+        report_stats_describe(col, n, &st);
+        m[REPORT_DOWNTIME_MEAN] = st.mean;
+        m[REPORT_DOWNTIME_P95] = st.p95;
+        column_of(&v, 5, 3, col);
+        m[REPORT_RESENT_KB] = mean_or_nan(col, n);
+        column_of(&v, 5, 4, col);
+        m[REPORT_RETRIES] = mean_or_nan(col, n);
+    }
+    free(col);
+    free(v.v);
+    return rc;
+}
+
 /* Fills m[] for one run and group. */
-static int run_metrics(struct reader *r, int64_t run, int64_t group, const char *group_name,
-                       bool *app_start_dist, double m[REPORT_METRIC_COUNT])
+static int run_metrics(struct reader *r, int64_t run, int64_t group, double m[REPORT_METRIC_COUNT])
 {
     struct dvec v = {0};
     struct report_stats st;
@@ -223,39 +261,36 @@ static int run_metrics(struct reader *r, int64_t run, int64_t group, const char 
     m[REPORT_REVERTED] = v.v[3];
 
     v.n = 0;
-    if ((rc = query_values(r, sql_upload, run, group, NULL, &v)) != 0)
+    if ((rc = query_values(r, sql_time_to_updated, run, group, NULL, &v)) != 0)
         goto out;
     report_stats_describe(v.v, v.n, &st);
-    m[REPORT_UPLOAD_MEAN] = st.mean;
-    m[REPORT_UPLOAD_MEDIAN] = st.median;
-    m[REPORT_UPLOAD_P5] = st.p5;
-    m[REPORT_UPLOAD_P95] = st.p95;
+    m[REPORT_TTU_MEAN] = st.mean;
+    m[REPORT_TTU_MEDIAN] = st.median;
+    m[REPORT_TTU_P95] = st.p95;
+
+    if ((rc = device_metrics(r, run, group, m)) != 0)
+        goto out;
 
     v.n = 0;
-    if ((rc = query_values(r, sql_e2e, run, group, NULL, &v)) != 0)
+    if ((rc = query_values(r, sql_goodput, run, group, NULL, &v)) != 0)
         goto out;
     report_stats_describe(v.v, v.n, &st);
-    m[REPORT_E2E_MEAN] = st.mean;
-    m[REPORT_E2E_MEDIAN] = st.median;
-    m[REPORT_E2E_P95] = st.p95;
+    m[REPORT_GOODPUT_MEAN] = st.mean;
+    m[REPORT_GOODPUT_MEDIAN] = st.median;
+    m[REPORT_GOODPUT_P5] = st.p5;
+    m[REPORT_GOODPUT_P95] = st.p95;
 
-    char key[512];
-    snprintf(key, sizeof(key), "devices.%s.firmware.app_start", group_name);
-    char *app = run_param(r, run, key);
-    int64_t app_ns = app != NULL ? parse_duration(app) : 0;
-    free(app);
-    if (app_ns < 0) {
-        *app_start_dist = true;
-        app_ns = 0;
-    }
     v.n = 0;
-    if ((rc = query_values(r, sql_downtime, run, group, NULL, &v)) != 0)
+    if ((rc = query_values(r, sql_attempt, run, group, NULL, &v)) != 0)
         goto out;
-    for (size_t i = 0; i < v.n; i++)
-        v.v[i] += (double)app_ns / 1e9;
     report_stats_describe(v.v, v.n, &st);
-    m[REPORT_DOWNTIME_MEAN] = st.mean;
-    m[REPORT_DOWNTIME_P95] = st.p95;
+    m[REPORT_ATTEMPT_MEAN] = st.mean;
+
+    v.n = 0;
+    if ((rc = query_values(r, sql_swap, run, group, NULL, &v)) != 0)
+        goto out;
+    report_stats_describe(v.v, v.n, &st);
+    m[REPORT_SWAP_MEAN] = st.mean;
 
     v.n = 0;
     if ((rc = query_values(r, sql_swaps, run, group, NULL, &v)) != 0 ||
@@ -274,7 +309,7 @@ static int run_metrics(struct reader *r, int64_t run, int64_t group, const char 
         goto out;
     m[REPORT_T50] = milestone(&v, m[REPORT_DEVICES], 0.50, t0);
     m[REPORT_T90] = milestone(&v, m[REPORT_DEVICES], 0.90, t0);
-    m[REPORT_T99] = milestone(&v, m[REPORT_DEVICES], 0.99, t0);
+    m[REPORT_T95] = milestone(&v, m[REPORT_DEVICES], 0.95, t0);
     m[REPORT_T100] = milestone(&v, m[REPORT_DEVICES], 1.00, t0);
 out:
     free(v.v);
@@ -296,11 +331,17 @@ static int check_schema(struct reader *r, const char *path)
     if (version < 0)
         return fail(r, REPORT_EFORMAT, "%s: not a dfusim results database (no schema_version)",
                     path);
-    if (version < REPORT_SCHEMA_MIN || version > REPORT_SCHEMA_MAX)
+    if (version < REPORT_SCHEMA_MIN)
         return fail(r, REPORT_EFORMAT,
-                    "%s: result schema version %d; this dfusim reads versions %d to %d (run the "
-                    "scenario again with this dfusim)",
-                    path, version, REPORT_SCHEMA_MIN, REPORT_SCHEMA_MAX);
+                    "%s: result schema version %d, written by an older dfusim whose upload "
+                    "throughput counted resent bytes and whose records could name the wrong "
+                    "attempt; this dfusim reads version %d: run the scenario again",
+                    path, version, REPORT_SCHEMA_MIN);
+    if (version > REPORT_SCHEMA_MAX)
+        return fail(r, REPORT_EFORMAT,
+                    "%s: result schema version %d, newer than this dfusim reads (%d); use the "
+                    "dfusim that wrote it",
+                    path, version, REPORT_SCHEMA_MAX);
     return 0;
 }
 
@@ -410,7 +451,7 @@ static int fill_row(struct reader *r, size_t p, const char *name, struct report_
         sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
         if (sqlite3_step(st) != SQLITE_ROW)
             continue; /* same params, so never: the group is in every run of the point */
-        rc = run_metrics(r, r->runs[i].id, sqlite3_column_int64(st, 0), name, &row->app_start_dist,
+        rc = run_metrics(r, r->runs[i].id, sqlite3_column_int64(st, 0),
                          per_run + n * REPORT_METRIC_COUNT);
         n++;
     }

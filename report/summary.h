@@ -1,19 +1,33 @@
 /* report/summary.h - a dfusim results database read into one row per (sweep point, device
  * group): per-run metrics, then their mean and Student-t 95 % half-width across the point's
- * replications. Reads only the database (DESIGN.md rule 10).
+ * replications. Reads only the database (DESIGN.md rule 10). This is the one
+ * implementation of every metric that `run`, `report`, `compare`, `check` and the plots
+ * show; README "Metrics" is the one written definition of each.
  *
- * Definitions (README "dfusim report"):
+ * Definitions (kB = 1000 bytes; a "DFU device" is one whose first attempt began,
+ * devices.first_start_ns not NULL):
  *  - A sweep point is the set of complete runs whose run_params are equal except `seed`;
- *    runs.replication numbers them. Runs not 'complete' are skipped and counted.
- *  - upload kB/s (kB = 1000 bytes), per attempt with an upload: bytes / (upload_end_ns -
+ *    runs.replication numbers them from 1. Runs not 'complete' are skipped and counted.
+ *  Per device (the headline):
+ *  - time to updated s: devices.updated_ns - devices.first_start_ns, per device that runs the
+ *    new image for good (updated_ns not NULL): from its first attempt's start, across every
+ *    retry and phone visit, to the moment the new image first runs confirmed (or boots
+ *    without a way back).
+ *  - attempts per device, bytes sent kB per device (devices.bytes_sent, resends included),
+ *    bytes resent kB and retried requests per device (sums of dfu_attempts.bytes_resent and
+ *    .retries), downtime s per device (devices.downtime_ns: the sum of its outages, the
+ *    application stopped until it ran again): over the group's DFU devices. Resent and
+ *    retried are NAN when the attempts are not recorded (`record: summary`).
+ *  Per attempt, per upload, per swap:
+ *  - goodput kB/s, per attempt whose upload completed: dfu_attempts.image_bytes (image bytes
+ *    the device wrote in that attempt; resent bytes never count twice) / (upload_end_ns -
  *    upload_start_ns); per run its mean, median, p5 and p95 (report/stats.h, type 7).
- *  - end to end s, per attempt with outcome 'updated': end_ns - start_ns.
- *  - downtime s, per swap with an end: the attempt's reset_ns (the application stops) to
- *    swaps.end_ns (MCUboot done), plus devices.<group>.firmware.app_start from run_params;
- *    a distribution there is not known per device and counts as 0 (row.app_start_dist).
+ *  - attempt s, per attempt with outcome 'updated': end_ns - start_ns.
+ *  - swap s, per swap with outcome 'swapped': MCUboot's end_ns - start_ns.
  *  - erases per upgrade, primary and secondary: device_wear.erases summed over the group's
  *    devices, divided by the group's swaps (NAN without swaps, e.g. `record: summary`).
- *  - t50/t90/t99/t100 s: time until ceil(p × count) of the group's devices have
+ *  Fleet:
+ *  - t50/t90/t95/t100 s: time until ceil(p × count) of the group's devices have
  *    devices.updated_ns, from the run's first attempt start (0 without attempts); NAN in a
  *    run where the fleet did not get there.
  * A point's value is the mean over its runs, and NAN (printed "-") when a metric is NAN in
@@ -27,47 +41,57 @@
 
 /* The schema versions this reader understands (meta.schema_version); tests check that the
  * upper one is the recorder's RECORDER_SCHEMA_VERSION. */
-#define REPORT_SCHEMA_MIN 2
-#define REPORT_SCHEMA_MAX 3
+#define REPORT_SCHEMA_MIN 4
+#define REPORT_SCHEMA_MAX 4
 
 enum report_metric {
     REPORT_DEVICES,
     REPORT_UPDATED,
     REPORT_FAILED,
     REPORT_REVERTED,
-    REPORT_UPLOAD_MEAN,
-    REPORT_UPLOAD_MEDIAN,
-    REPORT_UPLOAD_P5,
-    REPORT_UPLOAD_P95,
-    REPORT_E2E_MEAN,
-    REPORT_E2E_MEDIAN,
-    REPORT_E2E_P95,
+    REPORT_TTU_MEAN, /* time to updated, per device */
+    REPORT_TTU_MEDIAN,
+    REPORT_TTU_P95,
+    REPORT_ATTEMPTS_MEAN,
     REPORT_DOWNTIME_MEAN,
     REPORT_DOWNTIME_P95,
+    REPORT_SENT_KB,
+    REPORT_RESENT_KB,
+    REPORT_RETRIES,
+    REPORT_GOODPUT_MEAN,
+    REPORT_GOODPUT_MEDIAN,
+    REPORT_GOODPUT_P5,
+    REPORT_GOODPUT_P95,
+    REPORT_ATTEMPT_MEAN,
+    REPORT_SWAP_MEAN,
     REPORT_ERASES_PRIMARY,
     REPORT_ERASES_SECONDARY,
     REPORT_T50,
     REPORT_T90,
-    REPORT_T99,
+    REPORT_T95,
     REPORT_T100,
     REPORT_METRIC_COUNT
 };
 
+/* How a metric reads: a count, a duration in s (shown as h:mm:ss or days when long), or
+ * another quantity whose unit is in its name. */
+enum report_metric_kind { REPORT_KIND_COUNT, REPORT_KIND_SECONDS, REPORT_KIND_OTHER };
+
 struct report_metric_def {
-    const char *column; /* CSV column with its unit, e.g. "upload_kBps_mean" */
-    const char *label;  /* terminal label */
+    const char *column; /* CSV and JSON name with its unit, e.g. "goodput_kBps_mean" */
+    const char *label;  /* terminal label, saying per what (device, upload, swap) */
     int decimals;
+    enum report_metric_kind kind;
 };
 extern const struct report_metric_def report_metrics[REPORT_METRIC_COUNT];
 
 struct report_row {
     char *point;        /* "key=value, ..." of the params that differ between points, or "all" */
-    size_t point_index; /* 0 ...: dfusim report prints it as "point <point_index + 1>" */
+    size_t point_index; /* 0 ...: every output calls it "point <point_index + 1>" */
     char *group;        /* device group name */
     char *bootloader;   /* the group's MCUboot mode in the point's first run */
     char *board;        /* and its board */
     size_t n_runs;
-    bool app_start_dist; /* app_start was a distribution: downtime counts it as 0 */
     double mean[REPORT_METRIC_COUNT], ci95[REPORT_METRIC_COUNT];
     double sd[REPORT_METRIC_COUNT]; /* sample sd across the runs; NAN as ci95 is (for compare) */
 };

@@ -20,10 +20,16 @@
 
 #define RECORDER_BATCH 65536 /* rows per transaction: large enough that commits are rare */
 
-/* Schema version 3 (3: runs.sweep_point; views v_attempts, v_mode_summary,
+/* Schema version 4 (4: goodput from dfu_attempts.image_bytes, bytes -> bytes_sent plus
+ * bytes_resent; devices.first_start_ns, bytes_sent, downtime_ns; the outages table; swaps
+ * and lock_changes name the attempt they belong to (NULL before the first); views v_devices
+ * and goodput_kBps. 3: runs.sweep_point; views v_attempts, v_mode_summary,
  * v_fleet_progress. 2: gateways, sessions, device_wear; waves keyed by decision time;
  * flash_wear only at `chunks`). Times are INTEGER ns of simulated time; wall-clock columns
- * are ISO 8601 UTC text and are the only columns that differ between two identical runs. */
+ * are ISO 8601 UTC text and are the only columns that differ between two identical runs.
+ * runs.sweep_point and runs.replication count from 1, as every output does. Every metric
+ * is defined once in docs (README "Metrics") and computed by report/summary.c; the views
+ * below give the same per-row figures for people who query the database. */
 static const char schema_sql[] =
     "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);\n"
     "CREATE TABLE runs (\n"
@@ -52,26 +58,30 @@ static const char schema_sql[] =
     "  left_early INTEGER NOT NULL, PRIMARY KEY (run_id, gateway_id, session));\n"
     "CREATE TABLE devices (run_id INTEGER NOT NULL REFERENCES runs,\n"
     "  device_id INTEGER NOT NULL, group_id INTEGER NOT NULL, gateway_id INTEGER,\n"
-    "  state TEXT NOT NULL, attempts INTEGER NOT NULL, updated_ns INTEGER,\n"
+    "  state TEXT NOT NULL, attempts INTEGER NOT NULL, first_start_ns INTEGER,\n"
+    "  updated_ns INTEGER, bytes_sent INTEGER NOT NULL, downtime_ns INTEGER NOT NULL,\n"
     "  PRIMARY KEY (run_id, device_id));\n"
     "CREATE TABLE dfu_attempts (run_id INTEGER NOT NULL REFERENCES runs,\n"
     "  attempt_id INTEGER NOT NULL, device_id INTEGER NOT NULL, gateway_id INTEGER,\n"
     "  client TEXT, start_ns INTEGER NOT NULL, connect_ns INTEGER, validate_ns INTEGER,\n"
     "  upload_start_ns INTEGER, upload_end_ns INTEGER, test_ns INTEGER, reset_ns INTEGER,\n"
     "  swap_start_ns INTEGER, swap_end_ns INTEGER, reconnect_ns INTEGER, confirm_ns INTEGER,\n"
-    "  end_ns INTEGER NOT NULL, bytes INTEGER, chunks INTEGER, retries INTEGER,\n"
-    "  retransmissions INTEGER, outcome TEXT NOT NULL, error TEXT,\n"
-    "  PRIMARY KEY (run_id, attempt_id));\n"
+    "  end_ns INTEGER NOT NULL, bytes_sent INTEGER, bytes_resent INTEGER,\n"
+    "  image_bytes INTEGER, chunks INTEGER, retries INTEGER, retransmissions INTEGER,\n"
+    "  outcome TEXT NOT NULL, error TEXT, PRIMARY KEY (run_id, attempt_id));\n"
     "CREATE TABLE chunks (run_id INTEGER NOT NULL REFERENCES runs,\n"
     "  attempt_id INTEGER NOT NULL, device_id INTEGER NOT NULL, seq INTEGER NOT NULL,\n"
     "  offset INTEGER NOT NULL, len INTEGER NOT NULL, sent_ns INTEGER NOT NULL,\n"
     "  acked_ns INTEGER, rc INTEGER);\n"
     "CREATE TABLE swaps (run_id INTEGER NOT NULL REFERENCES runs,\n"
-    "  attempt_id INTEGER NOT NULL, device_id INTEGER NOT NULL, mode TEXT NOT NULL,\n"
+    "  attempt_id INTEGER, device_id INTEGER NOT NULL, mode TEXT NOT NULL,\n"
     "  start_ns INTEGER NOT NULL, end_ns INTEGER, sectors_erased INTEGER NOT NULL,\n"
     "  sector_writes INTEGER NOT NULL, power_loss INTEGER NOT NULL, outcome TEXT NOT NULL);\n"
+    "CREATE TABLE outages (run_id INTEGER NOT NULL REFERENCES runs,\n"
+    "  attempt_id INTEGER, device_id INTEGER NOT NULL, cause TEXT NOT NULL,\n"
+    "  down_ns INTEGER NOT NULL, up_ns INTEGER);\n"
     "CREATE TABLE lock_changes (run_id INTEGER NOT NULL REFERENCES runs,\n"
-    "  device_id INTEGER NOT NULL, at_ns INTEGER NOT NULL, owner TEXT);\n"
+    "  attempt_id INTEGER, device_id INTEGER NOT NULL, at_ns INTEGER NOT NULL, owner TEXT);\n"
     "CREATE TABLE waves (run_id INTEGER NOT NULL REFERENCES runs, wave INTEGER NOT NULL,\n"
     "  start_ns INTEGER NOT NULL, end_ns INTEGER, target INTEGER NOT NULL,\n"
     "  succeeded INTEGER NOT NULL, failed INTEGER NOT NULL, action TEXT,\n"
@@ -86,15 +96,22 @@ static const char schema_sql[] =
     /* Views for the common questions (README "Result database"); kB = 1000 bytes, s = 1e9 ns.
      * They read only the tables above, so they work at every record level (the attempt
      * columns are NULL at `summary`). */
-    "CREATE VIEW v_attempts AS SELECT a.*, d.group_id, g.name AS group_name, g.bootloader,\n"
-    "  CASE WHEN a.bytes > 0 AND a.upload_end_ns > a.upload_start_ns\n"
-    "    THEN (a.bytes / 1000.0) / ((a.upload_end_ns - a.upload_start_ns) / 1e9) END\n"
-    "    AS upload_kBps,\n"
-    "  (a.end_ns - a.start_ns) / 1e9 AS end_to_end_s\n"
+    "CREATE VIEW v_attempts AS SELECT a.*, d.group_id, g.name AS group_name, g.board,\n"
+    "  g.bootloader,\n"
+    "  CASE WHEN a.image_bytes > 0 AND a.upload_end_ns > a.upload_start_ns\n"
+    "    THEN (a.image_bytes / 1000.0) / ((a.upload_end_ns - a.upload_start_ns) / 1e9) END\n"
+    "    AS goodput_kBps,\n"
+    "  (a.end_ns - a.start_ns) / 1e9 AS attempt_s\n"
     "  FROM dfu_attempts a\n"
     "  JOIN devices d ON d.run_id = a.run_id AND d.device_id = a.device_id\n"
     "  JOIN device_groups g ON g.run_id = d.run_id AND g.group_id = d.group_id;\n"
-    "CREATE VIEW v_mode_summary AS SELECT g.run_id, g.name AS group_name, g.bootloader,\n"
+    "CREATE VIEW v_devices AS SELECT d.*, g.name AS group_name, g.board, g.bootloader,\n"
+    "  (d.updated_ns - d.first_start_ns) / 1e9 AS time_to_updated_s,\n"
+    "  d.downtime_ns / 1e9 AS downtime_s\n"
+    "  FROM devices d\n"
+    "  JOIN device_groups g ON g.run_id = d.run_id AND g.group_id = d.group_id;\n"
+    "CREATE VIEW v_mode_summary AS SELECT g.run_id, g.name AS group_name, g.board,\n"
+    "  g.bootloader,\n"
     "  (SELECT count(*) FROM devices d WHERE d.run_id = g.run_id AND d.group_id = g.group_id)\n"
     "    AS devices,\n"
     "  (SELECT count(*) FROM devices d WHERE d.run_id = g.run_id AND d.group_id = g.group_id\n"
@@ -103,10 +120,10 @@ static const char schema_sql[] =
     "    AND d.state = 'failed') AS failed,\n"
     "  (SELECT count(*) FROM devices d WHERE d.run_id = g.run_id AND d.group_id = g.group_id\n"
     "    AND d.state = 'reverted') AS reverted,\n"
-    "  (SELECT avg(a.upload_kBps) FROM v_attempts a WHERE a.run_id = g.run_id\n"
-    "    AND a.group_id = g.group_id) AS upload_kBps_mean,\n"
-    "  (SELECT avg(a.end_to_end_s) FROM v_attempts a WHERE a.run_id = g.run_id\n"
-    "    AND a.group_id = g.group_id AND a.outcome = 'updated') AS end_to_end_s_mean,\n"
+    "  (SELECT avg(v.time_to_updated_s) FROM v_devices v WHERE v.run_id = g.run_id\n"
+    "    AND v.group_id = g.group_id AND v.state = 'updated') AS time_to_updated_s_mean,\n"
+    "  (SELECT avg(a.goodput_kBps) FROM v_attempts a WHERE a.run_id = g.run_id\n"
+    "    AND a.group_id = g.group_id) AS goodput_kBps_mean,\n"
     "  (SELECT avg((s.end_ns - s.start_ns) / 1e9) FROM swaps s JOIN devices d\n"
     "    ON d.run_id = s.run_id AND d.device_id = s.device_id WHERE s.run_id = g.run_id\n"
     "    AND d.group_id = g.group_id AND s.end_ns IS NOT NULL) AS swap_s_mean\n"
@@ -127,6 +144,7 @@ enum stmt {
     ST_CHUNK,
     ST_SWAP,
     ST_LOCK,
+    ST_OUTAGE,
     ST_WAVE,
     ST_GATEWAY,
     ST_DEVICE_WEAR,
@@ -146,13 +164,15 @@ static const struct {
                   " VALUES (?,?,?,?,?,?)",
                   RECORDER_SUMMARY},
     [ST_DEVICE] = {"devices (run_id, device_id, group_id, gateway_id, state, attempts,"
-                   " updated_ns) VALUES (?,?,?,?,?,?,?)",
+                   " first_start_ns, updated_ns, bytes_sent, downtime_ns)"
+                   " VALUES (?,?,?,?,?,?,?,?,?,?)",
                    RECORDER_SUMMARY},
     [ST_ATTEMPT] = {"dfu_attempts (run_id, attempt_id, device_id, gateway_id, client,"
                     " start_ns, connect_ns, validate_ns, upload_start_ns, upload_end_ns,"
                     " test_ns, reset_ns, swap_start_ns, swap_end_ns, reconnect_ns, confirm_ns,"
-                    " end_ns, bytes, chunks, retries, retransmissions, outcome, error)"
-                    " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                    " end_ns, bytes_sent, bytes_resent, image_bytes, chunks, retries,"
+                    " retransmissions, outcome, error)"
+                    " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                     RECORDER_ATTEMPTS},
     [ST_CHUNK] = {"chunks (run_id, attempt_id, device_id, seq, offset, len, sent_ns,"
                   " acked_ns, rc) VALUES (?,?,?,?,?,?,?,?,?)",
@@ -161,8 +181,12 @@ static const struct {
                  " sectors_erased, sector_writes, power_loss, outcome)"
                  " VALUES (?,?,?,?,?,?,?,?,?,?)",
                  RECORDER_ATTEMPTS},
-    [ST_LOCK] = {"lock_changes (run_id, device_id, at_ns, owner) VALUES (?,?,?,?)",
+    [ST_LOCK] = {"lock_changes (run_id, attempt_id, device_id, at_ns, owner)"
+                 " VALUES (?,?,?,?,?)",
                  RECORDER_ATTEMPTS},
+    [ST_OUTAGE] = {"outages (run_id, attempt_id, device_id, cause, down_ns, up_ns)"
+                   " VALUES (?,?,?,?,?,?)",
+                   RECORDER_ATTEMPTS},
     [ST_WAVE] = {"waves (run_id, wave, start_ns, end_ns, target, succeeded, failed, action)"
                  " VALUES (?,?,?,?,?,?,?,?)",
                  RECORDER_SUMMARY},
@@ -437,7 +461,10 @@ int recorder_device_emit(struct recorder *rec, const struct recorder_device *d)
     bind_opt_i64(st, 4, d->gateway_id);
     bind_text(st, 5, d->state);
     sqlite3_bind_int64(st, 6, d->attempts);
-    bind_opt_i64(st, 7, d->updated_ns);
+    bind_opt_i64(st, 7, d->first_start_ns);
+    bind_opt_i64(st, 8, d->updated_ns);
+    sqlite3_bind_int64(st, 9, d->bytes_sent);
+    sqlite3_bind_int64(st, 10, d->downtime_ns);
     return row_end(rec, st);
 }
 
@@ -447,10 +474,11 @@ int recorder_attempt_emit(struct recorder *rec, const struct recorder_attempt *a
     if (st == NULL)
         return 0;
     /* Columns 6.. in table order; RECORDER_NONE becomes NULL. */
-    const int64_t cols[] = {a->start_ns,      a->connect_ns,   a->validate_ns, a->upload_start_ns,
-                            a->upload_end_ns, a->test_ns,      a->reset_ns,    a->swap_start_ns,
-                            a->swap_end_ns,   a->reconnect_ns, a->confirm_ns,  a->end_ns,
-                            a->bytes,         a->chunks,       a->retries,     a->retransmissions};
+    const int64_t cols[] = {a->start_ns,      a->connect_ns,     a->validate_ns, a->upload_start_ns,
+                            a->upload_end_ns, a->test_ns,        a->reset_ns,    a->swap_start_ns,
+                            a->swap_end_ns,   a->reconnect_ns,   a->confirm_ns,  a->end_ns,
+                            a->bytes_sent,    a->bytes_resent,   a->image_bytes, a->chunks,
+                            a->retries,       a->retransmissions};
     const int n = (int)(sizeof(cols) / sizeof(cols[0]));
     sqlite3_bind_int64(st, 2, a->attempt_id);
     sqlite3_bind_int64(st, 3, a->device_id);
@@ -484,7 +512,7 @@ int recorder_swap_emit(struct recorder *rec, const struct recorder_swap *s)
     sqlite3_stmt *st = row_begin(rec, ST_SWAP);
     if (st == NULL)
         return 0;
-    sqlite3_bind_int64(st, 2, s->attempt_id);
+    bind_opt_i64(st, 2, s->attempt_id);
     sqlite3_bind_int64(st, 3, s->device_id);
     bind_text(st, 4, s->mode);
     sqlite3_bind_int64(st, 5, s->start_ns);
@@ -501,9 +529,23 @@ int recorder_lock_emit(struct recorder *rec, const struct recorder_lock *l)
     sqlite3_stmt *st = row_begin(rec, ST_LOCK);
     if (st == NULL)
         return 0;
-    sqlite3_bind_int64(st, 2, l->device_id);
-    sqlite3_bind_int64(st, 3, l->at_ns);
-    bind_text(st, 4, l->owner);
+    bind_opt_i64(st, 2, l->attempt_id);
+    sqlite3_bind_int64(st, 3, l->device_id);
+    sqlite3_bind_int64(st, 4, l->at_ns);
+    bind_text(st, 5, l->owner);
+    return row_end(rec, st);
+}
+
+int recorder_outage_emit(struct recorder *rec, const struct recorder_outage *o)
+{
+    sqlite3_stmt *st = row_begin(rec, ST_OUTAGE);
+    if (st == NULL)
+        return 0;
+    bind_opt_i64(st, 2, o->attempt_id);
+    sqlite3_bind_int64(st, 3, o->device_id);
+    bind_text(st, 4, o->cause);
+    sqlite3_bind_int64(st, 5, o->down_ns);
+    bind_opt_i64(st, 6, o->up_ns);
     return row_end(rec, st);
 }
 
@@ -582,8 +624,9 @@ int recorder_wear_emit(struct recorder *rec, const struct recorder_wear *w)
 
 /* Tables with rows per run, every one keyed by its first column run_id. */
 static const char *const run_tables[] = {
-    "run_params", "device_groups", "gateways", "sessions",     "devices",     "dfu_attempts",
-    "chunks",     "swaps",         "waves",    "lock_changes", "device_wear", "flash_wear"};
+    "run_params",   "device_groups", "gateways",  "sessions", "devices",
+    "dfu_attempts", "chunks",        "swaps",     "outages",  "waves",
+    "lock_changes", "device_wear",   "flash_wear"};
 
 /* "a, b, c": the columns of main.table after run_id. Returns 0 or SIM_EIO. */
 static int columns_after_run_id(struct recorder *rec, const char *table, char *buf, size_t n)

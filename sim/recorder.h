@@ -14,7 +14,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#define RECORDER_SCHEMA_VERSION 3
+#define RECORDER_SCHEMA_VERSION 4
 #define RECORDER_NONE           (-1) /* an optional time or id column that is NULL */
 
 /* What gets written, from least to most (scenario key `record`). */
@@ -29,10 +29,10 @@ struct recorder_run {
     const char *scenario_path;
     const char *scenario_text; /* the whole file, stored with its SHA-256 */
     size_t scenario_len;
-    const char *model; /* which world model ran, e.g. "dfu" */
-    uint64_t seed;     /* the replication's own seed (scenario_replication_seed) */
-    uint32_t replication;
-    uint32_t sweep_point; /* 0 without a sweep */
+    const char *model;    /* which world model ran, e.g. "dfu" */
+    uint64_t seed;        /* the replication's own seed (scenario_replication_seed) */
+    uint32_t replication; /* from 1 */
+    uint32_t sweep_point; /* from 1; 1 without a sweep */
     enum recorder_level level;
 };
 
@@ -48,7 +48,10 @@ struct recorder_device {
     int64_t gateway_id; /* RECORDER_NONE if none */
     const char *state;  /* final state: "updated", "failed", "pending", ... */
     uint32_t attempts;
-    int64_t updated_ns; /* time the new image ran confirmed, or RECORDER_NONE */
+    int64_t first_start_ns; /* its first attempt began, or RECORDER_NONE */
+    int64_t updated_ns;     /* the new image first ran for good (confirmed), or RECORDER_NONE */
+    int64_t bytes_sent;     /* upload data bytes its clients sent, resends included */
+    int64_t downtime_ns;    /* sum of its ended outages (application not running) */
 };
 
 struct recorder_attempt {
@@ -64,7 +67,10 @@ struct recorder_attempt {
     int64_t swap_start_ns, swap_end_ns; /* the bootloader's work after that reset */
     int64_t reconnect_ns;               /* link up again after the reset */
     int64_t confirm_ns, end_ns;
-    int64_t bytes, chunks;
+    int64_t bytes_sent;   /* upload data bytes sent, resends included */
+    int64_t bytes_resent; /* of them, in chunks sent again (an offset sent before) */
+    int64_t image_bytes;  /* image bytes the device wrote to its slot in this attempt */
+    int64_t chunks;
     int64_t retries;         /* attempts of the same offset again (client-level) */
     int64_t retransmissions; /* chunks sent again: lost, timed out or busy */
     const char *outcome;     /* "updated", "failed", "reverted", "timeout", "cancelled" */
@@ -78,8 +84,12 @@ struct recorder_chunk {
     int32_t rc; /* SMP rc of the response, RECORDER_NONE if none */
 };
 
+/* Records that happen on a device carry the attempt they belong to (attempt_id, or
+ * RECORDER_NONE before the device's first attempt): the attempt in progress when it
+ * happened, or else the device's last attempt (whose reset or upload led to it). */
 struct recorder_swap {
-    uint32_t attempt_id, device_id;
+    int64_t attempt_id;
+    uint32_t device_id;
     const char *mode; /* bootloader mode */
     int64_t start_ns, end_ns;
     uint32_t sectors_erased; /* sector erases the bootloader did in this swap */
@@ -89,9 +99,20 @@ struct recorder_swap {
 };
 
 struct recorder_lock {
+    int64_t attempt_id;
     uint32_t device_id;
     int64_t at_ns;
     const char *owner; /* new owner, NULL when released */
+};
+
+/* One outage of a device's application: from the moment it stops (a reset, a power loss,
+ * a crash) until the application runs again (MCUboot's work and app_start included). */
+struct recorder_outage {
+    int64_t attempt_id;
+    uint32_t device_id;
+    const char *cause; /* "reset", "power-loss", "crash", "fault-reset" */
+    int64_t down_ns;
+    int64_t up_ns; /* RECORDER_NONE: not running again when the run ended */
 };
 
 struct recorder_wave {
@@ -164,6 +185,7 @@ int recorder_attempt_emit(struct recorder *rec, const struct recorder_attempt *a
 int recorder_chunk_emit(struct recorder *rec, const struct recorder_chunk *c);
 int recorder_swap_emit(struct recorder *rec, const struct recorder_swap *s);
 int recorder_lock_emit(struct recorder *rec, const struct recorder_lock *l);
+int recorder_outage_emit(struct recorder *rec, const struct recorder_outage *o);
 int recorder_wave_emit(struct recorder *rec, const struct recorder_wave *w);
 int recorder_wear_emit(struct recorder *rec, const struct recorder_wear *w);
 int recorder_device_wear_emit(struct recorder *rec, const struct recorder_device_wear *w);

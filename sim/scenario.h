@@ -334,7 +334,7 @@ struct scenario_sweep {
 /* ---- check: tolerances of `dfusim check` (README "Use in your CI"). The loader checks
  * units and bounds; sim/cli/check.c checks the metric names and reports them at `pos`. */
 struct scenario_tolerance {
-    char *metric;            /* a metric column of the baseline, e.g. "upload_kBps_mean" */
+    char *metric;            /* a metric column of the baseline, e.g. "goodput_kBps_mean" */
     double rel;              /* fraction of the baseline value the metric may get worse by */
     double abs;              /* in the metric's unit; the larger of the two applies */
     struct scenario_pos pos; /* the list element */

@@ -89,7 +89,7 @@ static void update_then_check_passes(void **state)
     const char *again[] = {SCENARIO};
     assert_int_equal(check(f, again, 1), SIM_EXIT_OK);
     assert_non_null(strstr(f->out, "fingerprint: same"));
-    assert_non_null(strstr(f->out, "0 of 10 checks failed"));
+    assert_non_null(strstr(f->out, "0 of 11 checks failed"));
 }
 
 /* ---- acceptance: a smaller window and netbuf make DFU slower: exit 1, a readable table
@@ -103,7 +103,7 @@ static void slower_dfu_is_a_regression_until_updated(void **state)
         SCENARIO,  "--set", "client.window=1", "--set", "devices.dk.link.interval=30ms",
         "--junit", f->junit};
     assert_int_equal(check(f, slow, 7), SIM_EXIT_REGRESSION);
-    const char *line = strstr(f->out, "all / dk / upload_kBps_mean");
+    const char *line = strstr(f->out, "all / dk / goodput_kBps_mean");
     assert_non_null(line);
     const char *eol = strchr(line, '\n');
     char row[256];
@@ -111,7 +111,7 @@ static void slower_dfu_is_a_regression_until_updated(void **state)
     assert_non_null(strstr(row, "WORSE"));
     assert_non_null(strstr(row, "-")); /* throughput went down: a negative change */
     assert_non_null(strstr(row, "%"));
-    assert_non_null(strstr(f->out, "end_to_end_s_mean"));
+    assert_non_null(strstr(f->out, "time_to_updated_s_mean"));
     assert_non_null(strstr(f->out, "REGRESSION"));
     /* --update accepts the new results */
     const char *acc[] = {SCENARIO,          "--update", "--set",
@@ -137,8 +137,12 @@ static void fingerprint_only_change_is_reported_apart(void **state)
     fclose(in);
     text[n] = '\0';
     strcat(text, "check:\n  tolerances:\n");
-    static const char *const wide[] = {
-        "upload_kBps_mean", "end_to_end_s_mean", "downtime_s_mean", "t50_s", "t90_s", "t100_s"};
+    static const char *const wide[] = {"goodput_kBps_mean",
+                                       "time_to_updated_s_mean",
+                                       "downtime_s_mean",
+                                       "t50_s",
+                                       "t90_s",
+                                       "t100_s"};
     for (size_t i = 0; i < sizeof(wide) / sizeof(wide[0]); i++)
         snprintf(text + strlen(text), sizeof(text) - strlen(text),
                  "    - { metric: %s, rel: 50%% }\n", wide[i]);
@@ -238,14 +242,14 @@ static void junit_has_one_testcase_per_metric(void **state)
     assert_int_equal(depth, 0);
     assert_int_equal(testcases, REPORT_CHECK_N_METRICS + 1);
     assert_true(count(xml, "<failure") >= 1);
-    assert_non_null(strstr(xml, "name=\"all / dk / upload_kBps_mean\"><failure"));
+    assert_non_null(strstr(xml, "name=\"all / dk / goodput_kBps_mean\"><failure"));
 }
 
 /* ---- the tolerance rule: direction, relative and absolute, NAN as the worst ---- */
 static void tolerance_rule_per_direction(void **state)
 {
     (void)state;
-    int upload = report_check_metric_find("upload_kBps_mean");
+    int upload = report_check_metric_find("goodput_kBps_mean");
     int t100 = report_check_metric_find("t100_s");
     int updated = report_check_metric_find("updated");
     assert_true(upload >= 0 && t100 >= 0 && updated >= 0);

@@ -225,7 +225,7 @@ static void run_writes_a_complete_database(void **state)
     assert_string_equal(query(db, "select count(*) from devices where state = 'updated'"), "5");
     assert_string_equal(query(db, "select count(*) from dfu_attempts where outcome = 'updated'"
                                   " and upload_start_ns < upload_end_ns and upload_end_ns <="
-                                  " reset_ns and bytes >= 131072"),
+                                  " reset_ns and bytes_sent >= 131072 and image_bytes = 131072"),
                         "5");
     assert_string_equal(query(db, "select count(*) from swaps"), "5");
     assert_string_equal(query(db, "select count(*) = (select count(*) from devices"
@@ -467,13 +467,15 @@ static void sweep_runs_every_point_and_replication(void **state)
     for (const char *p = out_text; (p = strstr(p, "\n  run ")) != NULL; p++)
         lines++;
     assert_int_equal(lines + (strncmp(out_text, "  run ", 6) == 0), 8);
-    assert_non_null(strstr(out_text, "  run 3/8  point 1 (client.window=1, devices.a.count=2)"
-                                     " replication 0 seed 5: 4 devices"));
+    /* one numbering everywhere: points and replications count from 1 (issue 12) */
+    assert_non_null(strstr(out_text, "  run 3/8  point 2 (client.window=1, devices.a.count=2)"
+                                     " replication 1 seed 5: 4 devices"));
+    assert_non_null(strstr(out_text, "  point 2 (client.window=1, devices.a.count=2), 2 runs:"));
     assert_non_null(strstr(out_text, "dfusim run: cli-small: 8 runs (4 sweep points x 2 "
                                      "replications)"));
     char want[1024];
     unsigned long long s1 = (unsigned long long)scenario_replication_seed(5, 1);
-    snprintf(want, sizeof(want), "0:0:5,0:1:%llu,1:0:5,1:1:%llu,2:0:5,2:1:%llu,3:0:5,3:1:%llu", s1,
+    snprintf(want, sizeof(want), "1:1:5,1:2:%llu,2:1:5,2:2:%llu,3:1:5,3:2:%llu,4:1:5,4:2:%llu", s1,
              s1, s1, s1);
     const char *ids = "select group_concat(sweep_point || ':' || replication || ':' || seed)"
                       " from (select * from runs where status = 'complete' order by run_id)";

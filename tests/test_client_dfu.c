@@ -858,7 +858,8 @@ static void test_android_record_phases_and_swap_wait(void **state)
     assert_true(a->upload_start_ns < a->upload_end_ns);
     /* the wait ends swap_wait after the reset response */
     assert_int_equal(r->wait_end_ns - f->reset_rsp_at, MS(10000));
-    assert_int_equal(a->bytes, 20000);
+    assert_int_equal(a->bytes_sent, 20000);
+    assert_int_equal(a->bytes_resent, 0);
     assert_int_equal(a->retries, 0);
     assert_int_equal(a->swap_start_ns, RECORDER_NONE);
     assert_true(f->n_chunk_recs == (unsigned)a->chunks);
@@ -1203,7 +1204,7 @@ static void test_android_new_attempt_resumes_by_sha(void **state)
     assert_string_equal(f->recs[1].attempt.outcome, "updated");
     assert_int_equal(f->recs[1].attempt.attempt_id, 1);
     /* the second attempt only sends what the device is missing, plus the first chunk */
-    assert_true(f->recs[1].attempt.bytes < 20000 - 428 * 19);
+    assert_true(f->recs[1].attempt.bytes_sent < 20000 - 428 * 19);
     assert_image_written(f);
     fake_free(f);
 }
@@ -1249,7 +1250,7 @@ static void test_android_validate(void **state)
     run(f, MS(600000));
     assert_string_equal(f->steps, "^PBML");
     assert_string_equal(last(f)->attempt.outcome, "updated");
-    assert_int_equal(last(f)->attempt.bytes, 0);
+    assert_int_equal(last(f)->attempt.bytes_sent, 0);
     fake_free(f);
 
     /* already uploaded and pending: no upload, no test, reset, confirm */

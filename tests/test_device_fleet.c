@@ -24,6 +24,8 @@ struct fake {
     uint32_t gen[FLEET_T_COUNT];
     unsigned n_arms[FLEET_T_COUNT];
     unsigned n_attempts, n_swaps, n_locks;
+    struct recorder_outage outages[8];
+    size_t n_outages;
 };
 
 static int f_arm(void *env, uint32_t dev, int slot, uint32_t gen, int64_t at)
@@ -61,6 +63,15 @@ static void f_lock(void *env, uint32_t dev, const struct recorder_lock *l)
     ((struct fake *)env)->n_locks++;
 }
 
+static void f_outage(void *env, uint32_t dev, const struct recorder_outage *o)
+{
+    struct fake *f = env;
+    (void)dev;
+    if (f->n_outages < sizeof(f->outages) / sizeof(f->outages[0]))
+        f->outages[f->n_outages] = *o;
+    f->n_outages++;
+}
+
 static int image_read(void *env, uint32_t off, uint8_t *buf, size_t n)
 {
     const struct mcuboot_slots_image *im = env;
@@ -82,7 +93,8 @@ static void bench_up(struct bench *b)
     memset(b, 0, sizeof(*b));
     for (int i = 0; i < FLEET_T_COUNT; i++)
         b->f.at[i] = -1;
-    b->cx = (struct fleet_device_ctx){&b->f, f_arm, f_cancel, f_attempt, f_chunk, f_swap, f_lock};
+    b->cx = (struct fleet_device_ctx){&b->f,   f_arm,  f_cancel, f_attempt,
+                                      f_chunk, f_swap, f_lock,   f_outage};
     struct sim_diag d;
     sim_diag_init(&d);
     const struct mcuboot_image_version v1 = {1, 0, 0, 0}, v2 = {2, 0, 0, 0};

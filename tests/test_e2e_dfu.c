@@ -88,11 +88,13 @@ static void print_attempt(const struct fleet_device_attempt *l)
     const struct recorder_attempt *a = &l->a;
     fprintf(stderr,
             "attempt: %s (%s) rc %d start %.3f connect %.3f up %.3f..%.3f test %.3f reset %.3f "
-            "reconnect %.3f confirm %.3f end %.3f bytes %lld chunks %lld retries %lld\n",
+            "reconnect %.3f confirm %.3f end %.3f sent %lld resent %lld image %lld chunks %lld "
+            "retries %lld\n",
             a->outcome, a->error ? a->error : "-", (int)l->smp_rc, a->start_ns / 1e9,
             l->a.connect_ns / 1e9, a->upload_start_ns / 1e9, a->upload_end_ns / 1e9,
             l->a.test_ns / 1e9, a->reset_ns / 1e9, l->a.reconnect_ns / 1e9, a->confirm_ns / 1e9,
-            a->end_ns / 1e9, (long long)a->bytes, (long long)a->chunks, (long long)a->retries);
+            a->end_ns / 1e9, (long long)a->bytes_sent, (long long)a->bytes_resent,
+            (long long)a->image_bytes, (long long)a->chunks, (long long)a->retries);
 }
 
 static const struct fleet_device_attempt *last_attempt(const struct fleet_device *dev)
@@ -390,8 +392,12 @@ static void link_drop_mid_upload_resumes(void **state)
     assert_string_equal(l->a.outcome, "updated");
     assert_true(l->a.upload_start_ns < SEC(8) && l->a.upload_end_ns > SEC(8));
     assert_true(l->a.retries >= 1);
-    assert_true(l->a.bytes >= (int64_t)IMAGE_SIZE);
-    assert_true(l->a.bytes <= (int64_t)IMAGE_SIZE + 16 * 512); /* a window or so again */
+    assert_true(l->a.bytes_sent >= (int64_t)IMAGE_SIZE);
+    assert_true(l->a.bytes_sent <= (int64_t)IMAGE_SIZE + 16 * 512); /* a window or so again */
+    /* goodput counts each image byte once: what was sent again is resent, not image */
+    assert_int_equal(l->a.image_bytes, IMAGE_SIZE);
+    assert_true(l->a.bytes_resent > 0);
+    assert_int_equal(l->a.bytes_sent - l->a.bytes_resent, IMAGE_SIZE);
     assert_string_equal(fleet_device_outcome(r.dev), "updated");
     rig_down(&r);
 }
@@ -423,8 +429,11 @@ static void link_drop_then_retry_resumes_from_device_offset(void **state)
     assert_string_equal(a0->a.outcome, "failed");
     assert_string_equal(a1->a.outcome, "updated");
     /* the two attempts together sent the image about once, not once and a half */
-    assert_true(a0->a.bytes + a1->a.bytes <= (int64_t)IMAGE_SIZE + 4 * 2475);
-    assert_true(a1->a.bytes < (int64_t)IMAGE_SIZE / 2);
+    assert_true(a0->a.bytes_sent + a1->a.bytes_sent <= (int64_t)IMAGE_SIZE + 4 * 2475);
+    assert_true(a1->a.bytes_sent < (int64_t)IMAGE_SIZE / 2);
+    /* every image byte was written once, by one of the two attempts */
+    assert_int_equal(a0->a.image_bytes + a1->a.image_bytes, IMAGE_SIZE);
+    assert_true(a0->a.image_bytes > 0 && a1->a.image_bytes > 0);
     assert_string_equal(fleet_device_outcome(r.dev), "updated");
     rig_down(&r);
 }
@@ -527,7 +536,8 @@ static void records_of_one_dfu(void **state)
                                    " AND upload_start_ns < upload_end_ns AND upload_end_ns <"
                                    " reset_ns AND reset_ns < swap_start_ns AND swap_start_ns <"
                                    " swap_end_ns AND swap_end_ns < confirm_ns AND confirm_ns <="
-                                   " end_ns AND bytes = 393216 AND client IS NOT NULL"),
+                                   " end_ns AND bytes_sent = 393216 AND image_bytes = 393216"
+                                   " AND bytes_resent = 0 AND client IS NOT NULL"),
                      1);
     assert_int_equal(query_int(db, "SELECT count(*) FROM chunks"),
                      query_int(db, "SELECT chunks FROM dfu_attempts"));

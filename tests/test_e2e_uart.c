@@ -277,7 +277,9 @@ static void check_updated_over_uart(struct rig *r, const char *client_name)
     assert_true(l->a.swap_start_ns < l->a.swap_end_ns);
     assert_true(l->a.swap_end_ns <= l->a.reconnect_ns);
     assert_true(l->a.reconnect_ns <= l->a.confirm_ns);
-    assert_int_equal(l->a.bytes, IMAGE_SIZE);
+    assert_int_equal(l->a.bytes_sent, IMAGE_SIZE);
+    assert_int_equal(l->a.image_bytes, IMAGE_SIZE);
+    assert_int_equal(l->a.bytes_resent, 0);
 }
 
 /* ------------------------------------------------------------------------------------
@@ -381,7 +383,8 @@ static void reset_mid_upload_recovers(void **state)
     assert_string_equal(fleet_device_outcome(r.dev), "updated");
     assert_string_equal(l->a.outcome, "updated");
     assert_true(l->a.retries >= 1);
-    assert_true(l->a.bytes > IMAGE_SIZE);
+    assert_true(l->a.bytes_sent > IMAGE_SIZE);
+    assert_true(l->a.bytes_resent > 0);
     rig_down(&r);
 }
 

@@ -458,7 +458,7 @@ static void host_leaves_and_new_session_resumes(void **state)
     assert_true(fleet_device_client_done(r.dev, &o));
     assert_string_equal(o, "failed");
     assert_int_equal(client_dfu_inflight_get(fleet_device_client(r.dev)), 0);
-    uint64_t bytes0 = (uint64_t)a->a.bytes;
+    uint64_t bytes0 = (uint64_t)a->a.bytes_sent, image0 = (uint64_t)a->a.image_bytes;
     uint32_t id0 = a->a.attempt_id; /* a is valid until the next attempt ends */
 
     /* nobody reconnects: the link stays down, nothing else happens */
@@ -476,7 +476,8 @@ static void host_leaves_and_new_session_resumes(void **state)
     assert_string_equal(b->a.outcome, "updated");
     assert_int_equal(b->a.attempt_id, id0 + 1);
     assert_true(bytes0 > 0);
-    assert_true((uint64_t)b->a.bytes < IMAGE_SIZE - bytes0 / 2); /* resumed, not from 0 */
+    assert_true((uint64_t)b->a.bytes_sent < IMAGE_SIZE - bytes0 / 2);  /* resumed, not from 0 */
+    assert_int_equal(image0 + (uint64_t)b->a.image_bytes, IMAGE_SIZE); /* each byte once */
     assert_true(fleet_device_client_done(r.dev, &o));
     assert_string_equal(o, "updated");
     assert_runs(r.dev, UPDATE);

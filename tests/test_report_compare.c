@@ -165,7 +165,7 @@ static void test_select_parse(void **state)
  * Runs are sweep points of client.window (1, 2, 3); each run has group 0 "mice" (swap-move,
  * one device with one attempt) and group 1 "kbd" (direct-xip, device 1 with an attempt and
  * device 2 that failed without one). An attempt uploads v * 1000 bytes in 1 s, so the run's
- * upload kB/s mean is v. Values per point, one per replication:
+ * goodput kB/s mean is v. Values per point, one per replication:
  *   point 1: mice 10, 12, 14 (mean 12, sd 2)   kbd 30, 31, 32 (mean 31, sd 1)
  *   point 2: mice 16, 20 (mean 18, sd 2 sqrt 2) kbd 20, 20 (no spread)
  *   point 3: mice 15 (one run)                 kbd 25
@@ -185,17 +185,17 @@ static void exec(sqlite3 *db, const char *fmt, ...)
 static void add_device(sqlite3 *db, int run, int dev, int group, double kbps)
 {
     if (isnan(kbps)) {
-        exec(db, "INSERT INTO devices VALUES (%d, %d, %d, NULL, 'failed', 0, NULL)", run, dev,
-             group);
+        exec(db, "INSERT INTO devices VALUES (%d, %d, %d, NULL, 'failed', 0, NULL, NULL, 0, 0)",
+             run, dev, group);
         return;
     }
-    exec(db, "INSERT INTO devices VALUES (%d, %d, %d, NULL, 'updated', 1, 30000000000)", run, dev,
-         group);
+    exec(db, "INSERT INTO devices VALUES (%d, %d, %d, NULL, 'updated', 1, 0, 30000000000, %.0f, 0)",
+         run, dev, group, kbps * 1000);
     exec(db,
          "INSERT INTO dfu_attempts (run_id, attempt_id, device_id, start_ns, upload_start_ns,"
-         " upload_end_ns, end_ns, bytes, outcome) VALUES (%d, %d, %d, 0, 1000000000,"
-         " 2000000000, 30000000000, %.0f, 'updated')",
-         run, dev, dev, kbps * 1000);
+         " upload_end_ns, end_ns, bytes_sent, image_bytes, outcome) VALUES (%d, %d, %d, 0,"
+         " 1000000000, 2000000000, 30000000000, %.0f, %.0f, 'updated')",
+         run, dev, dev, kbps * 1000, kbps * 1000);
 }
 
 static void make_db(const char *path, double offset, int n_points, bool with_kbd)
@@ -220,9 +220,9 @@ static void make_db(const char *path, double offset, int n_points, bool with_kbd
         exec(db,
              "INSERT INTO runs (run_id, scenario_name, scenario_text, scenario_sha256,"
              " dfusim_version, schema_version, model, seed, replication, sweep_point,"
-             " record_level, started_at, status) VALUES (%d, 't', '', '', 'x', 3, 'm', '%d', 0,"
+             " record_level, started_at, status) VALUES (%d, 't', '', '', 'x', 4, 'm', '%d', 1,"
              " %d, 'attempts', 'now', 'complete')",
-             run, 100 + run, runs[i].point - 1);
+             run, 100 + run, runs[i].point);
         exec(db, "INSERT INTO run_params VALUES (%d, 'seed', '%d'), (%d, 'client.window', '%d')",
              run, 100 + run, run, runs[i].point);
         exec(db, "INSERT INTO device_groups VALUES (%d, 0, 'mice', 1, 'b', 'swap-move')", run);
@@ -292,18 +292,18 @@ static void test_compare_rows_of_one_db(void **state)
     const struct report_row *p3 = &s->rows[find(s, "group=mice,point=3")];
     assert_string_equal(p2->point, "client.window=2");
     assert_int_equal(p2->point_index, 1);
-    near(p1->sd[REPORT_UPLOAD_MEAN], 2, 1e-12);
-    near(p2->sd[REPORT_UPLOAD_MEAN], 2 * M_SQRT2, 1e-12);
+    near(p1->sd[REPORT_GOODPUT_MEAN], 2, 1e-12);
+    near(p2->sd[REPORT_GOODPUT_MEAN], 2 * M_SQRT2, 1e-12);
 
     struct report_delta d[REPORT_METRIC_COUNT];
     /* mice point 1 against point 2: the "fractional df" case of the table above. */
     report_compare_rows(p1, p2, d);
-    near(d[REPORT_UPLOAD_MEAN].diff, 6, 1e-9);
-    near(d[REPORT_UPLOAD_MEAN].change_pct, 50, 1e-9); /* 6 / 12 */
-    near(d[REPORT_UPLOAD_MEAN].w.t, 2.598076211353316, 1e-9);
-    near(d[REPORT_UPLOAD_MEAN].w.df, 512.0 / 304, 1e-9);
-    near(d[REPORT_UPLOAD_MEAN].w.p, 0.144366204815734, 1e-9);
-    assert_int_equal(d[REPORT_UPLOAD_MEAN].w.verdict, REPORT_VERDICT_NO);
+    near(d[REPORT_GOODPUT_MEAN].diff, 6, 1e-9);
+    near(d[REPORT_GOODPUT_MEAN].change_pct, 50, 1e-9); /* 6 / 12 */
+    near(d[REPORT_GOODPUT_MEAN].w.t, 2.598076211353316, 1e-9);
+    near(d[REPORT_GOODPUT_MEAN].w.df, 512.0 / 304, 1e-9);
+    near(d[REPORT_GOODPUT_MEAN].w.p, 0.144366204815734, 1e-9);
+    assert_int_equal(d[REPORT_GOODPUT_MEAN].w.verdict, REPORT_VERDICT_NO);
     /* devices: 1 in every run on both sides: B - A = 0, "no" */
     assert_int_equal(d[REPORT_DEVICES].w.verdict, REPORT_VERDICT_NO);
     near(d[REPORT_DEVICES].change_pct, 0, 0);
@@ -312,11 +312,11 @@ static void test_compare_rows_of_one_db(void **state)
      * t = -19 / sqrt(5/3) = -14.7173367, df = (5/3)^2 / ((1/3)^2/2 + (4/3)^2/2) =
      * (25/9) / (17/18) = 50/17 = 2.94117647; gnuplot: p = 0.000756372711300631. */
     report_compare_rows(k1, p1, d);
-    near(d[REPORT_UPLOAD_MEAN].w.t, -14.717336715588184, 1e-9);
-    near(d[REPORT_UPLOAD_MEAN].w.df, 50.0 / 17, 1e-9);
-    near(d[REPORT_UPLOAD_MEAN].w.p, 0.000756372711300631, 1e-9);
-    assert_int_equal(d[REPORT_UPLOAD_MEAN].w.verdict, REPORT_VERDICT_YES);
-    near(d[REPORT_UPLOAD_MEAN].change_pct, -19.0 / 31 * 100, 1e-9);
+    near(d[REPORT_GOODPUT_MEAN].w.t, -14.717336715588184, 1e-9);
+    near(d[REPORT_GOODPUT_MEAN].w.df, 50.0 / 17, 1e-9);
+    near(d[REPORT_GOODPUT_MEAN].w.p, 0.000756372711300631, 1e-9);
+    assert_int_equal(d[REPORT_GOODPUT_MEAN].w.verdict, REPORT_VERDICT_YES);
+    near(d[REPORT_GOODPUT_MEAN].change_pct, -19.0 / 31 * 100, 1e-9);
     /* devices 2 against 1 in every run: an exact difference; failed 1 -> 0 is -100 % */
     assert_int_equal(d[REPORT_DEVICES].w.verdict, REPORT_VERDICT_YES);
     assert_true(d[REPORT_DEVICES].w.exact);
@@ -327,8 +327,8 @@ static void test_compare_rows_of_one_db(void **state)
 
     /* point 3 has one run: n/a, but the difference is still there */
     report_compare_rows(p1, p3, d);
-    assert_int_equal(d[REPORT_UPLOAD_MEAN].w.verdict, REPORT_VERDICT_FEW_RUNS);
-    near(d[REPORT_UPLOAD_MEAN].diff, 3, 1e-9);
+    assert_int_equal(d[REPORT_GOODPUT_MEAN].w.verdict, REPORT_VERDICT_FEW_RUNS);
+    near(d[REPORT_GOODPUT_MEAN].diff, 3, 1e-9);
 
     /* a SPEC that selects several rows or none lists the candidates */
     struct report_select sel;
@@ -447,16 +447,16 @@ static void test_two_databases(void **state)
     struct report_delta d[REPORT_METRIC_COUNT];
     assert_string_equal(pairs[0].a->group, "mice");
     report_compare_rows(pairs[0].a, pairs[0].b, d);
-    near(d[REPORT_UPLOAD_MEAN].w.t, 1.22474487139159, 1e-9);
-    near(d[REPORT_UPLOAD_MEAN].w.df, 4, 1e-9);
-    near(d[REPORT_UPLOAD_MEAN].w.p, 0.28786413407982, 1e-9);
-    assert_int_equal(d[REPORT_UPLOAD_MEAN].w.verdict, REPORT_VERDICT_NO);
+    near(d[REPORT_GOODPUT_MEAN].w.t, 1.22474487139159, 1e-9);
+    near(d[REPORT_GOODPUT_MEAN].w.df, 4, 1e-9);
+    near(d[REPORT_GOODPUT_MEAN].w.p, 0.28786413407982, 1e-9);
+    assert_int_equal(d[REPORT_GOODPUT_MEAN].w.verdict, REPORT_VERDICT_NO);
     /* kbd is the same in both: difference 0, "no" */
     assert_string_equal(pairs[1].a->group, "kbd");
     report_compare_rows(pairs[1].a, pairs[1].b, d);
-    near(d[REPORT_UPLOAD_MEAN].diff, 0, 0);
-    near(d[REPORT_UPLOAD_MEAN].w.t, 0, 0);
-    assert_int_equal(d[REPORT_UPLOAD_MEAN].w.verdict, REPORT_VERDICT_NO);
+    near(d[REPORT_GOODPUT_MEAN].diff, 0, 0);
+    near(d[REPORT_GOODPUT_MEAN].w.t, 0, 0);
+    assert_int_equal(d[REPORT_GOODPUT_MEAN].w.verdict, REPORT_VERDICT_NO);
     free(pairs);
     report_summary_free(a);
     report_summary_free(b);
@@ -549,7 +549,7 @@ static void test_cli_compare(void **state)
     /* 12.00 ±4.97 (t(0.975, 2) 4.3027 * 2 / sqrt 3), 18.00 ±25.41 (12.706 * 2 sqrt 2 /
      * sqrt 2), +6.00, +50.0 %, p 0.144, not significant */
     char line[256], want[600];
-    line_of(out_text, "upload kB/s mean ", line, sizeof(line));
+    line_of(out_text, "goodput kB/s per upload, mean ", line, sizeof(line));
     assert_non_null(strstr(line, "12.00 ±4.97"));
     assert_non_null(strstr(line, "18.00 ±25.41"));
     assert_non_null(strstr(line, " +6.00 "));
@@ -563,14 +563,14 @@ static void test_cli_compare(void **state)
     assert_int_equal(r.row, 1 + REPORT_METRIC_COUNT);
     assert_string_equal(r.fields[0][0], "a_db");
     assert_string_equal(r.fields[0][22], "significant");
-    const char(*up)[64] = r.fields[1 + REPORT_UPLOAD_MEAN];
+    const char(*up)[64] = r.fields[1 + REPORT_GOODPUT_MEAN];
     assert_string_equal(up[0], ""); /* one database: no names */
     assert_string_equal(up[1], "1");
     assert_string_equal(up[2], "client.window=1");
     assert_string_equal(up[3], "mice");
     assert_string_equal(up[5], "3");
     assert_string_equal(up[7], "2");
-    assert_string_equal(up[12], "upload_kBps_mean");
+    assert_string_equal(up[12], "goodput_kBps_mean");
     near(strtod(up[17], NULL), 6, 1e-9);
     near(strtod(up[18], NULL), 50, 1e-9);
     near(strtod(up[19], NULL), 2.598076211353316, 1e-9);

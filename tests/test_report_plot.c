@@ -339,7 +339,8 @@ static void emit_device(struct recorder *r, uint32_t id, uint32_t group, double 
                                  .reconnect_ns = RECORDER_NONE,
                                  .confirm_ns = RECORDER_NONE,
                                  .end_ns = end,
-                                 .bytes = bytes,
+                                 .bytes_sent = bytes,
+                                 .image_bytes = bytes,
                                  .chunks = 1,
                                  .outcome = "updated"};
     assert_int_equal(recorder_attempt_emit(r, &a), SIM_OK);

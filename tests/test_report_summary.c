@@ -46,7 +46,7 @@ static void add_run(sqlite3 *db, int run, int seed, int replication, const char 
     exec(db,
          "INSERT INTO runs (run_id, scenario_name, scenario_text, scenario_sha256,"
          " dfusim_version, schema_version, model, seed, replication, sweep_point, record_level,"
-         " started_at, status) VALUES (%d, 't', '', '', 'x', 3, 'm', '%d', %d, 0, 'attempts',"
+         " started_at, status) VALUES (%d, 't', '', '', 'x', 4, 'm', '%d', %d, 1, 'attempts',"
          " 'now', '%s')",
          run, seed, replication, status);
     exec(db,
@@ -59,10 +59,13 @@ static void add_run(sqlite3 *db, int run, int seed, int replication, const char 
          run, bootloader, run, ODD);
 }
 
-/* Device dev of group m: upload of 100,000 bytes taking upload_s from 11 s, attempt start at
- * 10 s; updated at updated_s (0: it failed, attempt ends at 45 s). An updated device has its
- * reset 5 s and its swap end 2 s before updated_s. Wear: primary 10 erases, secondary 5. */
-static void add_device(sqlite3 *db, int run, int dev, double upload_s, double updated_s)
+/* Device dev of group m: first attempt at 10 s with an upload of 100,000 image bytes taking
+ * upload_s from 11 s; updated at updated_s (0: it failed, attempt ends at 45 s) after a
+ * 3.5 s outage and a 3 s swap. resent_kB: bytes sent again in the upload (goodput must not
+ * count them). second_at > 0: the first attempt fails at 20 s and a second one, without
+ * upload, starts at second_at and ends at updated_s. Wear: primary 10, secondary 5. */
+static void add_device(sqlite3 *db, int run, int dev, double upload_s, double updated_s,
+                       double resent_kB, double second_at)
 {
     const double s = 1e9;
     bool ok = updated_s > 0;
@@ -70,20 +73,27 @@ static void add_device(sqlite3 *db, int run, int dev, double upload_s, double up
     char updated_ns[32] = "NULL";
     if (ok)
         snprintf(updated_ns, sizeof(updated_ns), "%.0f", updated_s * s);
-    exec(db, "INSERT INTO devices VALUES (%d, %d, 0, NULL, '%s', 1, %s)", run, dev,
-         ok ? "updated" : "failed", updated_ns);
+    double sent = 100000 + resent_kB * 1000;
+    exec(db, "INSERT INTO devices VALUES (%d, %d, 0, NULL, '%s', %d, %.0f, %s, %.0f, %.0f)", run,
+         dev, ok ? "updated" : "failed", second_at > 0 ? 2 : 1, 10 * s, updated_ns, sent,
+         ok ? 3.5 * s : 0);
     exec(db,
          "INSERT INTO dfu_attempts (run_id, attempt_id, device_id, start_ns, upload_start_ns,"
-         " upload_end_ns, reset_ns, end_ns, bytes, outcome) VALUES (%d, %d, %d, %.0f, %.0f,"
-         " %.0f, %s, %.0f, 100000, '%s')",
-         run, dev * 64, dev, 10 * s, 11 * s, (11 + upload_s) * s, ok ? "0" : "NULL", end * s,
-         ok ? "updated" : "failed");
-    if (ok) {
-        exec(db, "UPDATE dfu_attempts SET reset_ns = %.0f WHERE run_id = %d AND device_id = %d",
-             (end - 5) * s, run, dev);
-        exec(db, "INSERT INTO swaps VALUES (%d, %d, %d, 'swap-move', %.0f, %.0f, 0, 0, 0, 'ok')",
+         " upload_end_ns, end_ns, bytes_sent, bytes_resent, image_bytes, retries, outcome)"
+         " VALUES (%d, %d, %d, %.0f, %.0f, %.0f, %.0f, %.0f, %.0f, 100000, %d, '%s')",
+         run, dev * 64, dev, 10 * s, 11 * s, (11 + upload_s) * s, second_at > 0 ? 20 * s : end * s,
+         sent, resent_kB * 1000, resent_kB > 0 ? 3 : 0,
+         ok && second_at == 0 ? "updated" : "failed");
+    if (second_at > 0)
+        exec(db,
+             "INSERT INTO dfu_attempts (run_id, attempt_id, device_id, start_ns, end_ns,"
+             " bytes_sent, bytes_resent, image_bytes, retries, outcome) VALUES (%d, %d, %d,"
+             " %.0f, %.0f, 0, 0, 0, 0, 'updated')",
+             run, dev * 64 + 1, dev, second_at * s, end * s);
+    if (ok)
+        exec(db,
+             "INSERT INTO swaps VALUES (%d, %d, %d, 'swap-move', %.0f, %.0f, 0, 0, 0, 'swapped')",
              run, dev * 64, dev, (end - 5) * s, (end - 2) * s);
-    }
     exec(db,
          "INSERT INTO device_wear VALUES (%d, %d, 'primary', 10, 0, 10), (%d, %d,"
          " 'secondary', 5, 0, 5)",
@@ -111,13 +121,16 @@ static int make_db(void **state)
     static const double run1[4][2] = {{1, 20}, {2, 30}, {4, 40}, {5, 0}};
     static const double run2[4][2] = {{1, 20}, {1, 25}, {2, 30}, {4, 50}};
     for (int d = 0; d < 4; d++) {
-        add_device(db, 1, d, run1[d][0], run1[d][1]);
-        add_device(db, 2, d, run2[d][0], run2[d][1]);
-        add_device(db, 3, d, 1, 20);
-        add_device(db, 4, d, 9, 0);
+        add_device(db, 1, d, run1[d][0], run1[d][1], d == 0 ? 50 : 0, 0);
+        add_device(db, 2, d, run2[d][0], run2[d][1], 0, d == 3 ? 30 : 0);
+        add_device(db, 3, d, 1, 20, 0, 0);
+        add_device(db, 4, d, 9, 0, 0, 0);
     }
     for (int r = 1; r <= 4; r++)
-        exec(db, "INSERT INTO devices VALUES (%d, 9, 1, NULL, 'updated', 1, 60000000000)", r);
+        exec(db,
+             "INSERT INTO devices VALUES (%d, 9, 1, NULL, 'updated', 0, 10000000000,"
+             " 60000000000, 0, 0)",
+             r);
     exec(db, "COMMIT");
     sqlite3_close(db);
     return 0;
@@ -182,51 +195,63 @@ static void test_summary_hand_values(void **state)
     const struct report_row *a = find_row(s, "=swap-move", "m");
     assert_string_equal(a->point, "devices.m.bootloader=swap-move");
     assert_int_equal(a->n_runs, 2);
-    /* Run 1 upload kB/s 100, 50, 25, 20: mean 48.75, median 37.5, p5 20.75, p95 92.5.
-     * Run 2: 100, 100, 50, 25 -> sorted 25 50 100 100: mean 68.75, median h 1.5 -> 75,
-     * p5 h 0.15 -> 28.75, p95 h 2.85 -> 100. With two runs the half-width is
-     * t(0.975, 1) * sd / sqrt 2 = t * |a - b| / 2. */
-    near(a->mean[REPORT_UPLOAD_MEAN], 58.75);
-    near(a->ci95[REPORT_UPLOAD_MEAN], T975_1 * 10);
-    near(a->mean[REPORT_UPLOAD_MEDIAN], 56.25);
-    near(a->ci95[REPORT_UPLOAD_MEDIAN], T975_1 * 18.75);
-    near(a->mean[REPORT_UPLOAD_P5], 24.75);
-    near(a->ci95[REPORT_UPLOAD_P5], T975_1 * 4);
-    near(a->mean[REPORT_UPLOAD_P95], 96.25);
+    /* Run 1 goodput kB/s 100, 50, 25, 20 (device 0 also resent 50 kB: not counted): mean
+     * 48.75, median 37.5, p5 20.75, p95 92.5. Run 2: 100, 100, 50, 25 -> sorted 25 50 100
+     * 100: mean 68.75, median h 1.5 -> 75, p5 h 0.15 -> 28.75, p95 h 2.85 -> 100. With two
+     * runs the half-width is t(0.975, 1) * sd / sqrt 2 = t * |a - b| / 2. */
+    near(a->mean[REPORT_GOODPUT_MEAN], 58.75);
+    near(a->ci95[REPORT_GOODPUT_MEAN], T975_1 * 10);
+    near(a->mean[REPORT_GOODPUT_MEDIAN], 56.25);
+    near(a->ci95[REPORT_GOODPUT_MEDIAN], T975_1 * 18.75);
+    near(a->mean[REPORT_GOODPUT_P5], 24.75);
+    near(a->ci95[REPORT_GOODPUT_P5], T975_1 * 4);
+    near(a->mean[REPORT_GOODPUT_P95], 96.25);
     /* updated 3 and 4, failed 1 and 0 */
     near(a->mean[REPORT_DEVICES], 4);
     near(a->ci95[REPORT_DEVICES], 0);
     near(a->mean[REPORT_UPDATED], 3.5);
     near(a->ci95[REPORT_UPDATED], T975_1 * 0.5);
     near(a->mean[REPORT_FAILED], 0.5);
-    /* end to end (updated attempts, end - 10 s): run 1 10 20 30 -> 20; run 2 10 15 20 40
-     * -> 21.25; mean 20.625, half t * 0.625. Median: 20 and 17.5. */
-    near(a->mean[REPORT_E2E_MEAN], 20.625);
-    near(a->ci95[REPORT_E2E_MEAN], T975_1 * 0.625);
-    near(a->mean[REPORT_E2E_MEDIAN], 18.75);
-    /* downtime: reset to swap end 3 s, plus app_start 500ms */
-    near(a->mean[REPORT_DOWNTIME_MEAN], 3.5);
+    /* time to updated, per device from its first attempt (10 s): run 1 10 20 30 -> 20;
+     * run 2 10 15 20 40 -> 21.25 (device 3 needed a second attempt); mean 20.625, half
+     * t * 0.625. Median: 20 and 17.5. */
+    near(a->mean[REPORT_TTU_MEAN], 20.625);
+    near(a->ci95[REPORT_TTU_MEAN], T975_1 * 0.625);
+    near(a->mean[REPORT_TTU_MEDIAN], 18.75);
+    /* per successful attempt: run 1 10 20 30 -> 20; run 2 10 15 20 and 50 - 30 = 20 ->
+     * 16.25: the second attempt alone looks shorter than the device's wait */
+    near(a->mean[REPORT_ATTEMPT_MEAN], (20 + 16.25) / 2);
+    /* attempts per device 1 and 1.25; kB sent 112.5 and 100; resent 12.5 and 0; retried
+     * requests 0.75 and 0 */
+    near(a->mean[REPORT_ATTEMPTS_MEAN], 1.125);
+    near(a->mean[REPORT_SENT_KB], 106.25);
+    near(a->mean[REPORT_RESENT_KB], 6.25);
+    near(a->mean[REPORT_RETRIES], 0.375);
+    /* downtime per device: run 1 3.5 3.5 3.5 0 -> 2.625, p95 3.5; run 2 3.5 */
+    near(a->mean[REPORT_DOWNTIME_MEAN], (2.625 + 3.5) / 2);
     near(a->mean[REPORT_DOWNTIME_P95], 3.5);
+    near(a->mean[REPORT_SWAP_MEAN], 3);
     /* erases: 4 devices x 10 primary over 3 and over 4 swaps: 13.333 and 10 */
     near(a->mean[REPORT_ERASES_PRIMARY], (40.0 / 3 + 10) / 2);
     near(a->ci95[REPORT_ERASES_PRIMARY], T975_1 * (40.0 / 3 - 10) / 2);
     near(a->mean[REPORT_ERASES_SECONDARY], (20.0 / 3 + 5) / 2);
     /* milestones from the first attempt start (10 s): t50 = 2nd update: 20 and 15 s.
-     * Run 1 never gets 90 % (3 of 4), so t90 and t100 are NAN for the point. */
+     * Run 1 never gets 90 % (3 of 4), so t90, t95 and t100 are NAN for the point. */
     near(a->mean[REPORT_T50], 17.5);
     near(a->ci95[REPORT_T50], T975_1 * 2.5);
-    assert_true(isnan(a->mean[REPORT_T90]) && isnan(a->mean[REPORT_T100]));
+    assert_true(isnan(a->mean[REPORT_T90]) && isnan(a->mean[REPORT_T95]) &&
+                isnan(a->mean[REPORT_T100]));
 
     const struct report_row *b = find_row(s, "=direct-xip", "m");
     assert_int_equal(b->n_runs, 1);
-    near(b->mean[REPORT_UPLOAD_MEAN], 100);
-    assert_true(isnan(b->ci95[REPORT_UPLOAD_MEAN])); /* one run: no interval */
+    near(b->mean[REPORT_GOODPUT_MEAN], 100);
+    assert_true(isnan(b->ci95[REPORT_GOODPUT_MEAN])); /* one run: no interval */
     near(b->mean[REPORT_T100], 10);
 
     const struct report_row *odd = find_row(s, "=swap-move", ODD);
     near(odd->mean[REPORT_UPDATED], 1);
     near(odd->mean[REPORT_T100], 50); /* 60 s from the run's first attempt at 10 s */
-    assert_true(isnan(odd->mean[REPORT_UPLOAD_MEAN]));
+    assert_true(isnan(odd->mean[REPORT_GOODPUT_MEAN]));
     report_summary_free(s);
 
     assert_int_equal(report_summary_load(db_path, "m", &s, err, sizeof(err)), 0);
@@ -288,12 +313,12 @@ static void test_csv_round_trip(void **state)
     assert_int_equal(r.n_cols[1], r.n_cols[0]);
     assert_string_equal(r.fields[0][0], "point");
     assert_string_equal(r.fields[0][4], "devices");
-    assert_string_equal(r.fields[0][4 + 2 * REPORT_UPLOAD_MEAN], "upload_kBps_mean");
-    assert_string_equal(r.fields[0][5 + 2 * REPORT_UPLOAD_MEAN], "upload_kBps_mean_ci95");
+    assert_string_equal(r.fields[0][4 + 2 * REPORT_GOODPUT_MEAN], "goodput_kBps_mean");
+    assert_string_equal(r.fields[0][5 + 2 * REPORT_GOODPUT_MEAN], "goodput_kBps_mean_ci95");
     assert_string_equal(r.fields[1][1], "m");
     assert_string_equal(r.fields[2][1], ODD);
-    assert_string_equal(r.fields[1][4 + 2 * REPORT_UPLOAD_MEAN], "58.75");
-    assert_string_equal(r.fields[2][4 + 2 * REPORT_UPLOAD_MEAN], ""); /* NAN: empty */
+    assert_string_equal(r.fields[1][4 + 2 * REPORT_GOODPUT_MEAN], "58.75");
+    assert_string_equal(r.fields[2][4 + 2 * REPORT_GOODPUT_MEAN], ""); /* NAN: empty */
 }
 
 /* ---- errors: missing file, not a database, other schema version ---- */
@@ -384,7 +409,7 @@ static void test_views_on_quickstart(void **state)
                            "SELECT v.group_name, v.bootloader, v.devices, v.updated, g.count,"
                            " (SELECT count(*) FROM devices d WHERE d.run_id = v.run_id AND"
                            " d.group_id = g.group_id AND d.state = 'updated'),"
-                           " v.upload_kBps_mean, v.end_to_end_s_mean, v.swap_s_mean"
+                           " v.goodput_kBps_mean, v.time_to_updated_s_mean, v.swap_s_mean"
                            " FROM v_mode_summary v JOIN device_groups g ON g.run_id = v.run_id"
                            " AND g.name = v.group_name ORDER BY g.group_id",
                            -1, &st, NULL),
@@ -418,7 +443,7 @@ static void test_views_on_quickstart(void **state)
         sqlite3_prepare_v2(db,
                            "SELECT (SELECT count(*) FROM v_attempts"
                            " WHERE group_name IS NOT NULL AND bootloader IS NOT NULL"
-                           " AND upload_kBps > 0), (SELECT count(*) FROM dfu_attempts)",
+                           " AND goodput_kBps > 0), (SELECT count(*) FROM dfu_attempts)",
                            -1, &st, NULL),
         SQLITE_OK);
     assert_int_equal(sqlite3_step(st), SQLITE_ROW);

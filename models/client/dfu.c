@@ -775,8 +775,9 @@ static int send_chunk(struct client_dfu *c, const struct client_dfu_ctx *cx, int
     if (off + len > c->sent_hi)
         c->sent_hi = off + len;
     c->rec.attempt.chunks++;
-    c->rec.attempt.bytes += len;
+    c->rec.attempt.bytes_sent += len;
     if (resend) {
+        c->rec.attempt.bytes_resent += len;
         c->rec.attempt.retransmissions++;
         c->rec.attempt.retries++;
     }

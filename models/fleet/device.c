@@ -311,6 +311,7 @@ static int m_write(void *env, int slot, uint32_t off, const uint8_t *p, size_t n
     int rc = INNER(d)->write(d->inner.env, slot, off, p, n, last);
     MEASURE(d);
     if (rc == 0) {
+        d->st.image_bytes += (int64_t)n;
         two_sources_arm(d, slot);
         upload_cut(d, slot, off, n);
     }
@@ -468,12 +469,16 @@ static int bt_notify(void *env, uint32_t conn, const uint8_t *p, size_t n)
 
 /* ---- firmware modules --------------------------------------------------------------- */
 
+static int64_t record_attempt_id(const struct fleet_device *d);
 static void fw_emit(void *env, const struct fw_record *r)
 {
     struct fleet_device *d = env;
     switch (r->kind) {
     case FW_RECORD_LOCK: {
-        struct recorder_lock l = {.device_id = d->id, .at_ns = r->at, .owner = r->owner};
+        struct recorder_lock l = {.attempt_id = record_attempt_id(d),
+                                  .device_id = d->id,
+                                  .at_ns = r->at,
+                                  .owner = r->owner};
         d->cx->emit_lock(d->cx->env, d->id, &l);
         break;
     }
@@ -645,10 +650,10 @@ static int cc_upgrade(void *env, bool permanent, int64_t now)
     d->flash_acc = 0;
     return measured_ops.set_next(d, 1, false, permanent);
 }
-static int device_reboot(struct fleet_device *d, int64_t now);
+static int device_reboot(struct fleet_device *d, int64_t now, const char *cause);
 static void cc_reboot(void *env, int64_t now)
 {
-    keep_error(env, device_reboot(env, now));
+    keep_error(env, device_reboot(env, now, "reset"));
 }
 
 /* ---- the link and the central --------------------------------------------------------- */
@@ -960,6 +965,26 @@ static uint32_t attempt_id(const struct fleet_device *d)
     return d->id * CLIENT_DFU_MAX_ATTEMPTS + d->st.n_attempts % CLIENT_DFU_MAX_ATTEMPTS;
 }
 
+/* The attempt a record that happens on the device now belongs to (recorder.h): the one in
+ * progress, else the last one that ended (its reset or upload led here, e.g. a swap after
+ * the phone left), else none. */
+static int64_t record_attempt_id(const struct fleet_device *d)
+{
+    enum client_dfu_state s = client_dfu_state_get(d->client);
+    if (s != CLIENT_DFU_IDLE && s != CLIENT_DFU_DONE && s != CLIENT_DFU_FAILED)
+        return attempt_id(d);
+    if (d->st.n_attempts == 0)
+        return RECORDER_NONE;
+    return d->id * CLIENT_DFU_MAX_ATTEMPTS + (d->st.n_attempts - 1) % CLIENT_DFU_MAX_ATTEMPTS;
+}
+
+static int client_start(struct fleet_device *d, int64_t now)
+{
+    if (d->st.first_start_ns == RECORDER_NONE)
+        d->st.first_start_ns = now;
+    return client_dfu_step(d->client, CLIENT_DFU_IN_START, NULL, now, &d->client_cx);
+}
+
 /* Make the log hold the entry of attempt n_attempts (see fleet_device.log). Entries keep
  * their contents; their error pointers are moved with them. Returns 0 or SIM_ENOMEM (the
  * log unchanged). */
@@ -991,6 +1016,9 @@ static void client_emit(void *env, const struct client_dfu_record *r)
     struct recorder_attempt a = r->attempt;
     a.device_id = d->id;
     a.attempt_id = attempt_id(d);
+    a.image_bytes = d->st.image_bytes - d->st.image_bytes_emitted;
+    d->st.image_bytes_emitted = d->st.image_bytes;
+    d->st.bytes_sent += a.bytes_sent;
     if (d->st.swap_start_ns != RECORDER_NONE && a.reset_ns != RECORDER_NONE &&
         d->st.swap_start_ns >= a.reset_ns && d->st.swap_start_ns <= a.end_ns) {
         a.swap_start_ns = d->st.swap_start_ns;
@@ -1039,7 +1067,7 @@ static void os_timer_arm_fn(void *env, int64_t at)
 }
 static void os_reboot(void *env, int64_t now)
 {
-    keep_error(env, device_reboot(env, now));
+    keep_error(env, device_reboot(env, now, "reset"));
 }
 
 static enum smp_img_mgmt_mode img_mode(enum mcuboot_slots_mode m)
@@ -1068,11 +1096,13 @@ static int32_t boot_mode_number(enum mcuboot_slots_mode m)
 }
 
 static void fault_app_start(struct fleet_device *d, int64_t now);
+static void outage_end(struct fleet_device *d, int64_t now);
 
 static int app_start(struct fleet_device *d, int64_t now)
 {
     const struct fleet_device_cfg *c = d->cfg;
     d->state = FLEET_DEV_APP;
+    outage_end(d, now);
     fault_app_start(d, now);
     d->pool = smp_netbuf_new(&c->netbuf);
     if (d->pool == NULL)
@@ -1243,7 +1273,7 @@ static int boot(struct fleet_device *d, int64_t now)
                               d->boot.image != (int)d->cfg->update_image)))
             d->st.n_reverts++;
         struct recorder_swap s = {
-            .attempt_id = attempt_id(d),
+            .attempt_id = record_attempt_id(d),
             .device_id = d->id,
             .mode = mode_names[d->cfg->mode],
             .start_ns = now,
@@ -1282,8 +1312,39 @@ static int boot(struct fleet_device *d, int64_t now)
  * BLE: the central by supervision timeout. UART: the bytes on the wire are lost; the
  * client's session ends with uart_session_end(). */
 static int cch_step(struct fleet_device *d, enum client_cc_host_input in, int64_t now);
-static void app_down(struct fleet_device *d, int64_t now)
+/* An outage of the application begins (recorder_outage); it ends in app_start(). */
+static void outage_begin(struct fleet_device *d, int64_t now, const char *cause)
 {
+    if (d->st.outage.down_ns != RECORDER_NONE)
+        return; /* still down: a loss during MCUboot's work is part of the same outage */
+    d->st.outage = (struct recorder_outage){.attempt_id = record_attempt_id(d),
+                                            .device_id = d->id,
+                                            .cause = cause,
+                                            .down_ns = now,
+                                            .up_ns = RECORDER_NONE};
+}
+
+static void outage_end(struct fleet_device *d, int64_t now)
+{
+    if (d->st.outage.down_ns == RECORDER_NONE)
+        return; /* the first boot after power-on is no outage */
+    d->st.outage.up_ns = now;
+    d->st.downtime_ns += now - d->st.outage.down_ns;
+    d->cx->emit_outage(d->cx->env, d->id, &d->st.outage);
+    d->st.outage.down_ns = RECORDER_NONE;
+}
+
+void fleet_device_finish(struct fleet_device *d)
+{
+    if (d->st.outage.down_ns != RECORDER_NONE)
+        d->cx->emit_outage(d->cx->env, d->id, &d->st.outage); /* up_ns RECORDER_NONE */
+}
+
+/* The application stops for `cause`: the outage begins before the link drops, so it
+ * belongs to the attempt that was in progress. */
+static void app_down(struct fleet_device *d, int64_t now, const char *cause)
+{
+    outage_begin(d, now, cause);
     enum ble_link_state ls = ble_link_state_get(&d->link);
     app_stop(d, now);
     if (d->faults != NULL) /* the config-channel host loses the device (it stops) */
@@ -1310,13 +1371,13 @@ static void uart_session_end(struct fleet_device *d, int64_t now)
 /* UART: the wire is flushed, MCUboot starts, then the client's session ends.
  * Returns boot()'s error: the application is gone by then, so a device whose bootloader
  * model failed is DEAD (never APP without its models) and the run stops with the error. */
-static int device_reboot(struct fleet_device *d, int64_t now)
+static int device_reboot(struct fleet_device *d, int64_t now, const char *cause)
 {
     if (d->state != FLEET_DEV_APP) {
         d->st.n_unexpected++;
         return 0;
     }
-    app_down(d, now);
+    app_down(d, now, cause);
     int rc = boot(d, now);
     uart_session_end(d, now);
     if (rc != 0)
@@ -1407,7 +1468,7 @@ static int power_cut(struct fleet_device *d, int64_t now)
         return 0;
     }
     if (d->state == FLEET_DEV_APP)
-        app_down(d, now);
+        app_down(d, now, "power-loss");
     cancel(d, FLEET_T_BOOT);
     uart_session_end(d, now);
     mcuboot_slots_set_ble(&d->slots, false);
@@ -1481,7 +1542,7 @@ static int on_crash(struct fleet_device *d, int64_t now)
         d->st.n_fault_resets++;
         d->fault_done |= FLEET_FAULTS_NEVER_CONFIRM;
     }
-    int rc = device_reboot(d, now);
+    int rc = device_reboot(d, now, crash ? "crash" : "fault-reset");
     if (rc != 0 || !crash || d->state != FLEET_DEV_BOOT ||
         d->st.running_image != (int)d->cfg->update_image)
         return rc;
@@ -1637,7 +1698,7 @@ int fleet_device_client_start(struct fleet_device *d, int64_t now)
 {
     d->now = now;
     cancel(d, FLEET_T_START);
-    int rc = client_dfu_step(d->client, CLIENT_DFU_IN_START, NULL, now, &d->client_cx);
+    int rc = client_start(d, now);
     if (d->rand_at < 0 && d->state != FLEET_DEV_OFF)
         power_schedule(d, now); /* losses stopped with the previous run */
     return rc;
@@ -1730,6 +1791,8 @@ struct fleet_device *fleet_device_new(uint32_t id, uint64_t entity,
         .swap_start_ns = RECORDER_NONE,
         .swap_end_ns = RECORDER_NONE,
         .updated_ns = RECORDER_NONE,
+        .first_start_ns = RECORDER_NONE,
+        .outage = {.down_ns = RECORDER_NONE},
         .erase_end_ns = RECORDER_NONE,
         .first_erase_end_ns = RECORDER_NONE,
         .last_reject_ns = RECORDER_NONE,
@@ -1855,7 +1918,7 @@ static int on_fault(struct fleet_device *d, int64_t now)
             return ble_link_disconnect(&d->link, BLE_LINK_REASON_TIMEOUT, now, &d->link_cx);
         return 0;
     case FLEET_FAULT_RESET:
-        return device_reboot(d, now);
+        return device_reboot(d, now, "fault-reset");
     }
     return 0;
 }
@@ -1895,7 +1958,7 @@ static int timer_input(struct fleet_device *d, int slot, uint32_t gen, int64_t n
         degrade_apply(d, now);
         return ble_link_timer(&d->link, now, &d->link_cx);
     case FLEET_T_START:
-        return client_dfu_step(d->client, CLIENT_DFU_IN_START, NULL, now, &d->client_cx);
+        return client_start(d, now);
     case FLEET_T_CLIENT_RSP:
     case FLEET_T_CLIENT_WAIT: {
         struct client_dfu_timer t = {

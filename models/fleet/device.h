@@ -270,6 +270,7 @@ struct fleet_device_ctx {
     void (*emit_chunk)(void *env, uint32_t dev, const struct recorder_chunk *c);
     void (*emit_swap)(void *env, uint32_t dev, struct recorder_swap *s);
     void (*emit_lock)(void *env, uint32_t dev, const struct recorder_lock *l);
+    void (*emit_outage)(void *env, uint32_t dev, const struct recorder_outage *o);
 };
 
 /* One ended attempt as the device saw it (the client's record plus the device's swap). */
@@ -286,7 +287,14 @@ struct fleet_device_stats {
     int64_t boot_end_ns;   /* and end (swap end) */
     int64_t swap_start_ns; /* last boot that swapped or changed slot, RECORDER_NONE */
     int64_t swap_end_ns;
-    int64_t updated_ns;         /* update image first ran confirmed, RECORDER_NONE */
+    int64_t updated_ns;          /* update image first ran confirmed, RECORDER_NONE */
+    int64_t first_start_ns;      /* the first DFU attempt began, RECORDER_NONE */
+    int64_t bytes_sent;          /* upload data bytes of every ended attempt, resends included */
+    int64_t image_bytes;         /* image bytes img_mgmt wrote to a slot (all attempts) */
+    int64_t image_bytes_emitted; /* image_bytes when the last attempt ended */
+    int64_t downtime_ns;         /* sum of the ended outages */
+    /* The open outage (application not running since down_ns), or down_ns RECORDER_NONE. */
+    struct recorder_outage outage;
     int64_t erase_end_ns;       /* config-channel background erase ended (last time) */
     int64_t first_erase_end_ns; /* and the first time */
     int64_t last_reject_ns;     /* last SMP command refused rc 11 by dfu_mcumgr */
@@ -327,6 +335,9 @@ void fleet_device_free(struct fleet_device *dev); /* accepts NULL */
 
 /* Power on at now (MCUboot boots the factory image) and arm the client's start. */
 int fleet_device_power_on(struct fleet_device *dev, int64_t now);
+
+/* The run ends: emit the outage still open (up_ns RECORDER_NONE), if any. */
+void fleet_device_finish(struct fleet_device *dev);
 
 /* A timer slot fired at now with the generation it was armed with. Returns 0 or a
  * negative sim_err from a model (the world stops the run). */

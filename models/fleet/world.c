@@ -7,14 +7,6 @@
 #include "models/fleet/world_int.h"
 #include "sim/error.h"
 
-static void span(int64_t v, uint64_t n, int64_t *lo, int64_t *hi)
-{
-    if (n == 1 || v < *lo)
-        *lo = v;
-    if (n == 1 || v > *hi)
-        *hi = v;
-}
-
 void world_fail(struct fleet_world *w, int rc)
 {
     if (w->err == 0 && rc != 0)
@@ -47,24 +39,6 @@ static void w_attempt(void *env, uint32_t dev, struct recorder_attempt *a)
     w->n_attempts++;
     a->device_id = dev;
     a->gateway_id = dispatch_gateway_of(w, dev);
-    if (a->upload_start_ns != RECORDER_NONE && a->upload_end_ns != RECORDER_NONE &&
-        a->upload_end_ns > a->upload_start_ns) {
-        int64_t ns = a->upload_end_ns - a->upload_start_ns;
-        w->n_uploads++;
-        w->upload_ns_sum += ns;
-        uint32_t size = w->groups[w->dev_group[dev]].cfg.dev.client_image->size;
-        double bps = (double)size * 1e9 / (double)ns;
-        w->upload_bps_sum += bps;
-        if (w->n_uploads == 1 || bps < w->upload_bps_min)
-            w->upload_bps_min = bps;
-        if (w->n_uploads == 1 || bps > w->upload_bps_max)
-            w->upload_bps_max = bps;
-    }
-    if (a->outcome != NULL && strcmp(a->outcome, "updated") == 0) {
-        w->n_e2e++;
-        w->e2e_ns_sum += a->end_ns - a->start_ns;
-        span(a->end_ns - a->start_ns, w->n_e2e, &w->e2e_min, &w->e2e_max);
-    }
     if (w->rec != NULL)
         world_fail(w, recorder_attempt_emit(w->rec, a));
     dispatch_attempt_ended(w, dev, a->end_ns);
@@ -84,8 +58,6 @@ static void w_swap(void *env, uint32_t dev, struct recorder_swap *s)
     struct fleet_world *w = env;
     s->device_id = dev;
     w->n_swaps++;
-    w->swap_ns_sum += s->end_ns - s->start_ns;
-    span(s->end_ns - s->start_ns, w->n_swaps, &w->swap_min, &w->swap_max);
     if (w->rec != NULL)
         world_fail(w, recorder_swap_emit(w->rec, s));
 }
@@ -97,6 +69,15 @@ static void w_lock(void *env, uint32_t dev, const struct recorder_lock *l)
     k.device_id = dev;
     if (w->rec != NULL)
         world_fail(w, recorder_lock_emit(w->rec, &k));
+}
+
+static void w_outage(void *env, uint32_t dev, const struct recorder_outage *o)
+{
+    struct fleet_world *w = env;
+    struct recorder_outage k = *o;
+    k.device_id = dev;
+    if (w->rec != NULL)
+        world_fail(w, recorder_outage_emit(w->rec, &k));
 }
 
 static void on_timer(void *ctx, struct sim_engine *e, const struct sim_event *ev)
@@ -124,7 +105,8 @@ struct fleet_world *fleet_world_new(struct sim_engine *e, struct recorder *rec, 
         free(w);
         return NULL;
     }
-    w->cx = (struct fleet_device_ctx){w, w_arm, w_cancel, w_attempt, w_chunk, w_swap, w_lock};
+    w->cx =
+        (struct fleet_device_ctx){w, w_arm, w_cancel, w_attempt, w_chunk, w_swap, w_lock, w_outage};
     return w;
 }
 
@@ -374,8 +356,12 @@ int fleet_world_finish(struct fleet_world *w)
             .gateway_id = dispatch_gateway_of(w, id),
             .state = fleet_device_outcome(dv),
             .attempts = st->n_attempts,
+            .first_start_ns = st->first_start_ns,
             .updated_ns = st->updated_ns,
+            .bytes_sent = st->bytes_sent,
+            .downtime_ns = st->downtime_ns,
         };
+        fleet_device_finish(w->devs[id]);
         int rc = recorder_device_emit(w->rec, &r);
         if (rc == 0)
             rc = wear_rows(w, id);
@@ -426,21 +412,7 @@ void fleet_world_stats(const struct fleet_world *w, struct fleet_world_stats *ou
         else
             out->pending++;
     }
-    if (w->n_uploads > 0) {
-        out->upload_bytes_per_s = w->upload_bps_sum / (double)w->n_uploads;
-        out->upload_ns_mean = w->upload_ns_sum / (int64_t)w->n_uploads;
-        out->upload_bps_min = w->upload_bps_min;
-        out->upload_bps_max = w->upload_bps_max;
-    }
-    if (w->n_e2e > 0)
-        out->e2e_ns_mean = w->e2e_ns_sum / (int64_t)w->n_e2e;
-    out->e2e_min = w->e2e_min;
-    out->e2e_max = w->e2e_max;
     out->swaps = w->n_swaps;
-    if (w->n_swaps > 0)
-        out->swap_ns_mean = w->swap_ns_sum / (int64_t)w->n_swaps;
-    out->swap_min = w->swap_min;
-    out->swap_max = w->swap_max;
     if (w->dp.ro != NULL) {
         struct fleet_rollout_stats rs;
         fleet_rollout_stats_get(w->dp.ro, &rs);

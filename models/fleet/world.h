@@ -55,14 +55,10 @@ struct fleet_group_cfg {
     struct fleet_device_cfg dev; /* slots and client_image are filled in by the world */
 };
 
-/* Totals for the run summary and tests. Times are ns; means over the devices concerned. */
+/* Totals for tests and the run's progress. Times are ns. Metrics for people (goodput,
+ * durations) are computed from the results database by report/summary.c, once. */
 struct fleet_world_stats {
     uint64_t devices, updated, reverted, failed, pending, dead, attempts;
-    double upload_bytes_per_s; /* mean over attempts that finished an upload */
-    double upload_bps_min, upload_bps_max;
-    int64_t upload_ns_mean;                   /* upload start to end */
-    int64_t e2e_ns_mean, e2e_min, e2e_max;    /* attempt start to end, attempts "updated" */
-    int64_t swap_ns_mean, swap_min, swap_max; /* MCUboot run of the swaps */
     uint64_t swaps;
     int64_t last_updated_ns; /* when the last device first ran the update confirmed, or 0 */
     /* rollout (rollout_state NULL without one) */

@@ -93,11 +93,7 @@ struct fleet_world {
     uint32_t *dev_group;
     uint32_t n_devs;
     uint32_t n_attempts;
-    /* summary sums */
-    uint64_t n_uploads, n_e2e, n_swaps;
-    double upload_bps_sum, upload_bps_min, upload_bps_max;
-    int64_t upload_ns_sum, e2e_ns_sum, swap_ns_sum;
-    int64_t e2e_min, e2e_max, swap_min, swap_max;
+    uint64_t n_swaps;
     struct dispatch dp;
     struct fault_entry *faults;
     uint32_t n_faults;

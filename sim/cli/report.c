@@ -67,7 +67,7 @@ static int write_plots(const char *db_path, const char *path, long point, enum r
         char sql[160];
         snprintf(sql, sizeof(sql),
                  "CREATE TEMP VIEW runs AS SELECT * FROM main.runs WHERE sweep_point = %ld",
-                 point - 1);
+                 point); /* runs.sweep_point counts from 1, as the report does */
         if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK) {
             fprintf(err, "dfusim report: --point: %s\n", sqlite3_errmsg(db));
             sqlite3_close(db);

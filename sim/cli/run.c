@@ -1,5 +1,6 @@
 /* sim/cli/run.c - `dfusim run`: scenario -> world -> engine -> results database. */
 #include "models/fleet/world.h"
+#include "report/summary.h"
 #include "sim/cli/cli.h"
 #include "sim/cli/cli_int.h"
 #include "sim/engine.h"
@@ -8,6 +9,8 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <math.h>
+#include <stdint.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -186,20 +189,54 @@ static const char *stop_name(enum sim_stop why)
     return "?";
 }
 
-/* "12.9 s", or "12.9 s (0.4-37.5 s)" when devices differ. */
-static void print_duration(FILE *out, const char *label, int64_t mean, int64_t lo, int64_t hi)
+/* A duration for people: "12.9 s" below a minute, else h:mm:ss (with days when long);
+ * "-" when not reached. */
+static const char *seconds_text(char *buf, size_t n, double sec)
 {
-    if (mean <= 0) {
-        fprintf(out, "  %-9s -\n", label);
-        return;
-    }
-    fprintf(out, "  %-9s %.1f s", label, (double)mean / 1e9);
-    if (hi - lo >= 50000000) /* 0.05 s: differs at the printed precision */
-        fprintf(out, " mean (%.1f-%.1f s)", (double)lo / 1e9, (double)hi / 1e9);
-    fputc('\n', out);
+    if (!isfinite(sec))
+        snprintf(buf, n, "-");
+    else if (sec < 60)
+        snprintf(buf, n, "%.1f s", sec);
+    else
+        cli_format_time(buf, n, (int64_t)llround(sec * 1e9));
+    return buf;
 }
 
-static void print_summary(FILE *out, const struct scenario *s, const char *db_path,
+/* Per device group of every sweep point, the headline metrics of report/summary.h (their
+ * one implementation), read back from the database the run wrote; with replications, the
+ * means across them. Never a mean across groups: boards and modes stay apart. */
+static void print_group_lines(FILE *out, FILE *err, const char *db_path)
+{
+    struct report_summary *sum = NULL;
+    char msg[512];
+    if (report_summary_load(db_path, NULL, &sum, msg, sizeof(msg)) != 0) {
+        fprintf(err, "dfusim run: cannot summarise: %s\n", msg);
+        return;
+    }
+    size_t point = SIZE_MAX;
+    for (size_t i = 0; i < sum->n_rows; i++) {
+        const struct report_row *r = &sum->rows[i];
+        const double *m = r->mean;
+        if (sum->n_points > 1 && r->point_index != point)
+            fprintf(out, "  point %zu (%s), %zu run%s:\n", r->point_index + 1, r->point, r->n_runs,
+                    r->n_runs == 1 ? "" : "s");
+        point = r->point_index;
+        char ttu[48], swap[48], down[48], t100[48];
+        fprintf(out,
+                "  group %s (%s, %s): %.0f devices, %.0f updated, %.0f reverted, %.0f failed\n"
+                "    per device: time to updated %s, %.2f attempts, downtime %s;"
+                " goodput %.1f kB/s; swap %s; all updated at %s\n",
+                r->group, r->board, r->bootloader, m[REPORT_DEVICES], m[REPORT_UPDATED],
+                m[REPORT_REVERTED], m[REPORT_FAILED],
+                seconds_text(ttu, sizeof(ttu), m[REPORT_TTU_MEAN]), m[REPORT_ATTEMPTS_MEAN],
+                seconds_text(down, sizeof(down), m[REPORT_DOWNTIME_MEAN]), m[REPORT_GOODPUT_MEAN],
+                seconds_text(swap, sizeof(swap), m[REPORT_SWAP_MEAN]),
+                seconds_text(t100, sizeof(t100), m[REPORT_T100]));
+    }
+    report_summary_free(sum);
+}
+
+static void print_summary(FILE *out, FILE *err, const struct scenario *s, const char *db_path,
                           const struct fleet_world_stats *st, const struct sim_engine *e,
                           enum sim_stop why, double wall)
 {
@@ -215,19 +252,7 @@ static void print_summary(FILE *out, const struct scenario *s, const char *db_pa
             (unsigned long long)st->devices, (unsigned long long)st->updated,
             (unsigned long long)st->reverted, (unsigned long long)st->failed + st->dead,
             (unsigned long long)st->pending, (unsigned long long)st->attempts);
-    if (st->upload_bytes_per_s > 0) {
-        fprintf(out, "  upload    %.1f kB/s (%.1f s for %llu bytes)",
-                st->upload_bytes_per_s / 1000.0, (double)st->upload_ns_mean / 1e9,
-                (unsigned long long)s->image.size);
-        if (st->upload_bps_max - st->upload_bps_min >= 50.0)
-            fprintf(out, ", mean of %.1f-%.1f kB/s", st->upload_bps_min / 1000.0,
-                    st->upload_bps_max / 1000.0);
-        fputc('\n', out);
-    } else {
-        fprintf(out, "  upload    -\n");
-    }
-    print_duration(out, "swap", st->swap_ns_mean, st->swap_min, st->swap_max);
-    print_duration(out, "DFU", st->e2e_ns_mean, st->e2e_min, st->e2e_max);
+    print_group_lines(out, err, db_path);
     if (st->last_updated_ns > 0) {
         char last[48];
         cli_format_time(last, sizeof(last), st->last_updated_ns);
@@ -282,8 +307,8 @@ static void format_run_line(const struct run_slot *slot, const struct scenario *
              "  run %zu/%zu  point %zu%s%s%s replication %u seed %llu: %llu devices, %llu "
              "updated, %llu reverted, %llu failed, %llu not finished; last updated %s; sim time "
              "%s (%s)\n",
-             slot->index + 1, slot->n_runs, s->point, point[0] ? " (" : "", point,
-             point[0] ? ")" : "", slot->replication, (unsigned long long)s->seed,
+             slot->index + 1, slot->n_runs, s->point + 1, point[0] ? " (" : "", point,
+             point[0] ? ")" : "", slot->replication + 1, (unsigned long long)s->seed,
              (unsigned long long)st->devices, (unsigned long long)st->updated,
              (unsigned long long)st->reverted, (unsigned long long)st->failed + st->dead,
              (unsigned long long)st->pending, last, now, stop_name(why));
@@ -301,8 +326,8 @@ static int simulate(const struct scenario *s, struct recorder *rec, const char *
         .scenario_len = s->text_len,
         .model = FLEET_WORLD_MODEL_NAME,
         .seed = s->seed,
-        .replication = slot->replication,
-        .sweep_point = (uint32_t)s->point,
+        .replication = slot->replication + 1, /* every output counts from 1 */
+        .sweep_point = (uint32_t)s->point + 1,
         .level = (enum recorder_level)s->record,
     };
     struct sim_engine *e = NULL;
@@ -374,7 +399,7 @@ static int simulate(const struct scenario *s, struct recorder *rec, const char *
             if (slot->line != NULL)
                 format_run_line(slot, s, &st, e, why);
             else
-                print_summary(out, s, db_path, &st, e, why, wall);
+                print_summary(out, err, s, db_path, &st, e, why, wall);
         }
         code = SIM_EXIT_OK;
     }
@@ -407,7 +432,7 @@ static int load_points(const struct scenario *s0, const struct run_options *o,
         if (scenario_load_point(s0->path, s0->text, s0->text_len, o->overrides, o->n_overrides, p,
                                 &(*points)[p], &diag) != 0 ||
             fleet_world_check(&(*points)[p], &diag) != 0) {
-            fprintf(err, "dfusim run: sweep point %zu:\n", p);
+            fprintf(err, "dfusim run: sweep point %zu:\n", p + 1);
             fputs(diag.text, err);
             return SIM_EXIT_USAGE;
         }
@@ -614,6 +639,8 @@ static int run_all(struct scenario *points, struct recorder *rec, const char *db
                 fputs(line, out);
         }
     }
+    if (!o->quiet && code != CLI_EXIT_INTERRUPTED)
+        print_group_lines(out, err, db_path);
     if (!o->quiet)
         fprintf(out,
                 "dfusim run: %s: %zu runs (%zu sweep points x %u replications) in %.2f s "

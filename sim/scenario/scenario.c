@@ -912,7 +912,7 @@ static const struct scenario_field tolerance_fields[] = {
      .type = SCENARIO_T_NAME,
      SCENARIO_AT(struct scenario_tolerance, metric),
      .flags = SCENARIO_F_REQUIRED | SCENARIO_F_UNIQUE,
-     .doc = "a baseline metric (upload_kBps_mean, end_to_end_s_mean, ...)"},
+     .doc = "a baseline metric (goodput_kBps_mean, time_to_updated_s_mean, ...)"},
     {.key = "rel",
      .type = SCENARIO_T_PERCENT,
      SCENARIO_AT(struct scenario_tolerance, rel),
