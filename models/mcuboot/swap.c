@@ -247,8 +247,9 @@ static void build_move(struct builder *b, const struct mcuboot_swap_geom *g, uin
 }
 
 /* swap_offset.c: the update sits at secondary sector 1. Upgrade: for i = 0..L-1, old
- * primary[i] -> secondary[i], new secondary[i+1] -> primary[i]. Revert (derived, see
- * swap.h): the mirror loop from the top, then the stale secondary sector 0 is scrambled. */
+ * primary[i] -> secondary[i], new secondary[i+1] -> primary[i]. Revert (swap_run(),
+ * boot_swap_sectors_revert()): the mirror loop from the top, then the stale secondary sector 0
+ * is scrambled (upstream's trailer scramble after it is left out, see swap.h). */
 static void build_offset(struct builder *b, const struct mcuboot_swap_geom *g, uint32_t L)
 {
     (void)g;
@@ -737,6 +738,21 @@ static int decide(const struct mcuboot_swap_geom *g, struct mcuboot_swap_flash *
     return 0;
 }
 
+/* Step a new (not resumed) swap starts at. A revert's plan opens with fixup_revert()'s
+ * writes to the secondary trailer, which MCUboot performs only while the secondary magic is
+ * UNSET (fixup_revert() in swap_move.c and swap_offset.c). A revert that starts with a good
+ * secondary trailer is one whose first attempt lost power after the fixup (swap-offset: row
+ * I); erasing that trailer again would drop the request while the primary trailer is being
+ * re-initialised, so the fixup is skipped, as upstream does. */
+static size_t new_swap_start(const struct mcuboot_swap_plan *p, const struct mcuboot_swap_flash *f)
+{
+    if (p->type != MCUBOOT_TRAILER_SWAP_REVERT || p->n_steps < 2 ||
+        p->steps[1].op != MCUBOOT_SWAP_OP_FIXUP_REVERT ||
+        f->trailer[S].magic == MCUBOOT_TRAILER_MAGIC_UNSET)
+        return 0;
+    return 2; /* ERASE_TRAILER(S), FIXUP_REVERT(S) */
+}
+
 int mcuboot_swap_boot_plan(const struct mcuboot_swap_geom *g, const struct mcuboot_swap_flash *f,
                            size_t *steps, int64_t *ns, bool *resume)
 {
@@ -756,7 +772,7 @@ int mcuboot_swap_boot_plan(const struct mcuboot_swap_geom *g, const struct mcubo
     int rc = mcuboot_swap_plan_build(&p, g, type, swap_size, NULL);
     if (rc != 0)
         return rc;
-    size_t start = 0;
+    size_t start = new_swap_start(&p, f);
     if (src != NULL)
         start = src == &f->trailer[X] ? 0 : resume_point(&p, &f->trailer[P]);
     for (size_t i = start; i < p.n_steps; i++)
@@ -792,8 +808,8 @@ int mcuboot_swap_boot(const struct mcuboot_swap_geom *g, struct mcuboot_swap_fla
         if (rc != 0)
             return rc;
         r->type = (uint8_t)type;
-        if (r->resumed)
-            start = src == &f->trailer[X] ? 0 : resume_point(&p, &f->trailer[P]);
+        start = r->resumed ? (src == &f->trailer[X] ? 0 : resume_point(&p, &f->trailer[P]))
+                           : new_swap_start(&p, f);
         for (size_t i = start; i < p.n_steps; i++, r->steps++) {
             bool cut = cut_at >= 0 && r->steps == (size_t)cut_at;
             add_cost(g, &p, i, &r->cost);

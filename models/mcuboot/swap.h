@@ -31,17 +31,25 @@
  * (swap-move, swap-offset) the secondary magic is not GOOD. Overwrite-only has no status: a
  * cut copy starts again from step 0 while the secondary is intact.
  *
- * Revert window: before a revert re-initialises the primary trailer, fixup_revert()
- * (swap_move.c) marks the secondary GOOD with image_ok set, so a power loss in that window
- * turns into a PERM swap of the same image (decision row III). For swap-offset we write
- * copy_done instead, so that the window resolves through row I (REVERT), the row that exists
- * only in swap-offset: derived from row I, not transcribed.
+ * Revert window: before a revert re-initialises the primary trailer, fixup_revert() marks
+ * the secondary GOOD, so that a power loss in that window does not lose the request. In
+ * swap-move it sets image_ok there (swap_move.c): the window turns into a PERM swap of the
+ * same image (decision row III). In swap-offset it sets copy_done (swap_offset.c): the window
+ * resolves through row I (REVERT), the row that exists only in swap-offset. Both run the
+ * fixup only while the secondary magic is UNSET; a revert that starts with a GOOD secondary
+ * skips it (the plan's first two steps), or a second power loss could erase the only copy of
+ * the request. Upstream's swap-offset fixup also writes swap_info and the TLV sizes there
+ * (swap_status_init()); the model writes copy_done, swap_size and magic (two trailer writes
+ * less, time only).
  *
  * Modelling limits (each returns SIM_ERANGE with a message rather than a wrong answer):
  * uniform sectors of one size in all areas; swap-scratch only while the swapped region does
  * not reach the primary's trailer sectors (MCUboot then keeps status in the scratch trailer);
- * one image pair; no encryption. The swap-offset revert loop is derived from mcuboot.md §6.4
- * ("mirror loop, then scramble secondary sector 0 and the trailer"), not transcribed.
+ * one image pair; no encryption. The swap-offset revert loop follows swap_run() and
+ * boot_swap_sectors_revert() in swap_offset.c (from the top: primary[i] -> secondary[i+1],
+ * secondary[i] -> primary[i], then secondary sector 0 is scrambled); upstream then also
+ * scrambles the secondary trailer, which the model has already erased at that point, so the
+ * model leaves that erase out (one trailer erase less per swap-offset revert, time only).
  */
 #ifndef MODELS_MCUBOOT_SWAP_H
 #define MODELS_MCUBOOT_SWAP_H
