@@ -1,0 +1,143 @@
+/* tests/test_result_invariants.c - the invariants of report/invariants.h hold in the results
+ * of every shipped scenario (scenarios/ and its folders, the speed benchmarks in
+ * scenarios/bench aside), each run to completion; and a deliberately broken row makes the
+ * check fail with that row named (EVIDENCE-OF issue 12, "Attribution"). */
+#include "report/invariants.h"
+#include "sim/cli/cli.h"
+#include "sim/error.h"
+
+#include <glob.h>
+#include <setjmp.h>
+#include <sqlite3.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#define SRC DFUSIM_SOURCE_DIR
+
+static char out_text[1 << 16], err_text[1 << 16];
+
+static int run_cli(int argc, const char **argv)
+{
+    FILE *out = fmemopen(out_text, sizeof(out_text), "w");
+    FILE *err = fmemopen(err_text, sizeof(err_text), "w");
+    int code = cli_main(argc, (char **)argv, out, err);
+    fclose(out);
+    fclose(err);
+    return code;
+}
+
+/* Runs scenario into db; fails the test unless the run completes. */
+static void run_scenario(const char *scenario, const char *db)
+{
+    const char *argv[] = {"dfusim", "run", scenario, "-q", "-o", db};
+    int code = run_cli(6, argv);
+    if (code != SIM_EXIT_OK)
+        fail_msg("%s: exit %d: %s", scenario, code, err_text);
+}
+
+/* Violations in db, their lines in text. */
+static long violations(const char *db_path, char *text, size_t n)
+{
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open_v2(db_path, &db, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
+    FILE *f = fmemopen(text, n, "w");
+    long bad = report_invariants_check(db, f, 20);
+    fclose(f);
+    sqlite3_close(db);
+    return bad;
+}
+
+static void every_shipped_scenario_keeps_the_invariants(void **state)
+{
+    (void)state;
+    glob_t g;
+    assert_int_equal(glob(SRC "/scenarios/*.yaml", 0, NULL, &g), 0);
+    assert_int_equal(glob(SRC "/scenarios/*/*.yaml", GLOB_APPEND, NULL, &g), 0);
+    char db[512], text[8192];
+    snprintf(db, sizeof(db), "%s/test_invariants_%d.db", DFUSIM_BINARY_DIR, (int)getpid());
+    size_t n = 0;
+    for (size_t i = 0; i < g.gl_pathc; i++) {
+        const char *path = g.gl_pathv[i];
+        if (strstr(path, "/scenarios/bench/") != NULL)
+            continue; /* speed runs of 10^5 devices: bench/README.md */
+        run_scenario(path, db);
+        long bad = violations(db, text, sizeof(text));
+        print_message("%-55s %ld violations\n", path + strlen(SRC) + 1, bad);
+        if (bad != 0)
+            fail_msg("%s:\n%s", path, text);
+        n++;
+    }
+    globfree(&g);
+    unlink(db);
+    assert_true(n >= 20); /* fleet, regression, throughput and the examples */
+}
+
+/* One corruption and the words its violation line must contain. */
+static const struct {
+    const char *name, *sql, *want1, *want2;
+} broken[] = {
+    {"an outage that ends before it begins",
+     "UPDATE outages SET up_ns = down_ns - 1 WHERE rowid = 1",
+     "durations not negative: outages run 1 device", "< down_ns="},
+    {"an upload faster than the radio",
+     "UPDATE dfu_attempts SET upload_end_ns = upload_start_ns + 1000000 WHERE rowid = 1",
+     "goodput within the link's physical bound: dfu_attempts run 1 attempt", "> bound"},
+    {"a swap charged to a later attempt",
+     "UPDATE swaps SET attempt_id = attempt_id + 1 WHERE rowid = (SELECT s.rowid FROM swaps s"
+     " JOIN devices d USING (run_id, device_id) WHERE d.attempts > 1 LIMIT 1)",
+     "records belong to their attempt: swaps run 1 device", "attempt_id="},
+    {"a device whose bytes do not add up",
+     "UPDATE devices SET bytes_sent = bytes_sent + 1 WHERE device_id = 3",
+     "device totals agree with attempts and outages: devices run 1 device 3", "bytes_sent"},
+    {"attempt phases out of order",
+     "UPDATE dfu_attempts SET reset_ns = upload_start_ns WHERE reset_ns IS NOT NULL AND rowid ="
+     " (SELECT min(rowid) FROM dfu_attempts WHERE reset_ns IS NOT NULL)",
+     "attempt times ordered: dfu_attempts run 1 attempt", "reset"},
+    {"an updated device without its update time",
+     "UPDATE devices SET updated_ns = NULL WHERE state = 'updated' AND device_id = 5",
+     "updated devices have their update time: devices run 1 device 5", "updated_ns=NULL"},
+};
+
+static void a_broken_row_is_named(void **state)
+{
+    (void)state;
+    char db[512], text[8192];
+    snprintf(db, sizeof(db), "%s/test_invariants_broken_%d.db", DFUSIM_BINARY_DIR, (int)getpid());
+    /* phones that leave: devices with several attempts, swaps, outages */
+    run_scenario(SRC "/scenarios/fleet/phones-leave-mid-dfu.yaml", db);
+    assert_int_equal(violations(db, text, sizeof(text)), 0);
+    for (size_t i = 0; i < sizeof(broken) / sizeof(broken[0]); i++) {
+        sqlite3 *h = NULL;
+        assert_int_equal(sqlite3_open(db, &h), SQLITE_OK);
+        assert_int_equal(sqlite3_exec(h, "BEGIN", NULL, NULL, NULL), SQLITE_OK);
+        assert_int_equal(sqlite3_exec(h, broken[i].sql, NULL, NULL, NULL), SQLITE_OK);
+        assert_int_equal(sqlite3_changes(h), 1);
+        FILE *f = fmemopen(text, sizeof(text), "w");
+        long bad = report_invariants_check(h, f, 20);
+        fclose(f);
+        assert_int_equal(sqlite3_exec(h, "ROLLBACK", NULL, NULL, NULL), SQLITE_OK);
+        sqlite3_close(h);
+        print_message("%s:\n%s", broken[i].name, text);
+        if (bad < 1 || strstr(text, broken[i].want1) == NULL ||
+            strstr(text, broken[i].want2) == NULL)
+            fail_msg("%s: %ld violations, want '%s' ... '%s' in:\n%s", broken[i].name, bad,
+                     broken[i].want1, broken[i].want2, text);
+    }
+    unlink(db);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(every_shipped_scenario_keeps_the_invariants),
+        cmocka_unit_test(a_broken_row_is_named),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
