@@ -99,6 +99,12 @@ static void duration_parser_is_exact_and_strict(void **state)
         {"minutes", "10min", 0, 600000000000},
         {"hours", "24h", 0, 86400000000000},
         {"fraction of an hour", "0.25h", 0, 900000000000},
+        {"days", "14d", 0, 14 * INT64_C(86400000000000)},
+        {"fraction of a day is exact", "1.5d", 0, 36 * INT64_C(3600000000000)},
+        {"a hundred-thousandth of a day", "0.00001d", 0, 864000000},
+        {"largest day count that fits", "106751d", 0, 106751 * INT64_C(86400000000000)},
+        {"days past INT64_MAX overflow", "106752d", SIM_ERANGE, 0},
+        {"finer than 1ns in days (8.64ns)", "0.0000000000001d", SIM_ERANGE, 0},
         {"leading point", ".5s", 0, 500000000},
         {"trailing fractional zeros are ignored", "1.000000000000000000000000s", 0, 1000000000},
         {"zero", "0s", 0, 0},
@@ -225,8 +231,8 @@ static void each_error_class_has_an_exact_message(void **state)
         {"zero duration is out of range", "until: 0s\n",
          "t.yaml:7:8: until: 0s is out of range (at least 1ns)"},
         {"bad unit", "until: 7.5 parsecs\n",
-         "t.yaml:7:8: until: \"7.5 parsecs\" has an unknown unit (a duration such as 7.5ms or "
-         "24h; units: ns, us, ms, s, min, h)"},
+         "t.yaml:7:8: until: \"7.5 parsecs\" has an unknown unit (a duration such as 7.5ms, "
+         "24h or 14d; units: ns, us, ms, s, min, h, d)"},
         {"bare number for a duration", "until: 10\n", "t.yaml:7:8: until: \"10\" has no unit"},
         {"duration overflow", "until: 9999999h\n", "until: \"9999999h\" is too long"},
         {"bad enum lists values and suggests", "record: chunk\n",
@@ -935,6 +941,7 @@ static void visit_values_use_the_largest_exact_unit(void **state)
         {"until=1.5h", "until", "90min"},
         {"until=3600s", "until", "1h"},
         {"until=1ns", "until", "1ns"},
+        {"until=14d", "until", "336h"}, /* canonical text stops at h */
         {"client.start=0h", "client.start", "0s"},
         {"image.size=1.5KiB", "image.size", "1536B"},
         {"image.size=1024KiB", "image.size", "1MiB"},
