@@ -11,7 +11,7 @@ cd "$(dirname "$0")"
 
 # Why each package: README.md, "Dependencies".
 PACKAGES=(gcc make cmake pkg-config libsqlite3-dev sqlite3 libyaml-dev libgsl-dev
-          libcmocka-dev libcbor-dev libcsv-dev libssl-dev gnuplot-nox)
+          libcmocka-dev libcbor-dev libcsv-dev libssl-dev gnuplot-nox jq libxml2-utils)
 
 install_missing() {
     local missing=()

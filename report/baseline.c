@@ -4,7 +4,9 @@
 
 #include <csv.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <math.h>
+#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,6 +34,11 @@ int report_check_metric_find(const char *name)
     return -1;
 }
 
+double report_check_allowed(double base, double rel_tol, double abs_tol)
+{
+    return isnan(base) ? NAN : fmax(rel_tol * fabs(base), abs_tol);
+}
+
 enum report_verdict report_check_compare(int metric, double base, double now, double rel_tol,
                                          double abs_tol)
 {
@@ -49,7 +56,7 @@ enum report_verdict report_check_compare(int metric, double base, double now, do
         return REPORT_SAME;
     if (worse_by < 0)
         return REPORT_BETTER;
-    double allowed = fmax(rel_tol * fabs(base), abs_tol);
+    double allowed = report_check_allowed(base, rel_tol, abs_tol);
     return worse_by <= allowed + eps ? REPORT_WITHIN : REPORT_WORSE;
 }
 
@@ -60,6 +67,9 @@ void report_baseline_fini(struct report_baseline *b)
         free(b->rows[i].group);
     }
     free(b->rows);
+    for (size_t i = 0; i < b->settings.n_sets; i++)
+        free(b->sets[i]);
+    free(b->sets);
     memset(b, 0, sizeof(*b));
 }
 
@@ -128,6 +138,80 @@ static bool is_hex64(const char *t)
     return true;
 }
 
+static int add_set(struct report_baseline *b, const char *text)
+{
+    char **sets = realloc(b->sets, (b->settings.n_sets + 1) * sizeof(*sets));
+    if (sets == NULL)
+        return SIM_ENOMEM;
+    b->sets = sets;
+    if ((sets[b->settings.n_sets] = strdup(text)) == NULL)
+        return SIM_ENOMEM;
+    b->settings.n_sets++;
+    b->settings.sets = (const char *const *)b->sets;
+    return 0;
+}
+
+/* A setting row (",,NAME,VALUE,,"); returns 0 or SIM_EFORMAT/SIM_ENOMEM after a message. */
+static int parse_setting(struct report_baseline *b, char **f, const char *path, unsigned line,
+                         struct sim_diag *d)
+{
+    const char *name = f[2], *v = f[3];
+    if (strcmp(name, "format") == 0) {
+        if (strcmp(v, "2") != 0) {
+            sim_diag_add(d,
+                         "%s:%u: baseline format \"%.16s\" is not one this dfusim reads (1 or "
+                         "2): it was written by a newer dfusim; re-run with --update",
+                         path, line, v);
+            return SIM_EFORMAT;
+        }
+        if (line != 2) {
+            sim_diag_add(d, "%s:%u: the format row must follow the header", path, line);
+            return SIM_EFORMAT;
+        }
+        b->format = 2;
+        return 0;
+    }
+    if (b->format != 2) {
+        sim_diag_add(d,
+                     "%s:%u: setting \"%.64s\" without a format row (\",,format,2,,\" on line 2)",
+                     path, line, name);
+        return SIM_EFORMAT;
+    }
+    if (strcmp(name, "dfusim_version") == 0) {
+        snprintf(b->version, sizeof(b->version), "%s", v);
+        b->settings.version = b->version;
+        return 0;
+    }
+    if (strcmp(name, "scenario_sha256") == 0) {
+        if (!is_hex64(v)) {
+            sim_diag_add(d, "%s:%u: scenario_sha256 is not 64 lowercase hex digits", path, line);
+            return SIM_EFORMAT;
+        }
+        memcpy(b->settings.scenario_sha256, v, REPORT_FINGERPRINT_HEX);
+        return 0;
+    }
+    if (strcmp(name, "seed") == 0) {
+        char *end;
+        errno = 0;
+        uintmax_t seed = strtoumax(v, &end, 10);
+        if (errno != 0 || end == v || *end != '\0' || v[0] == '-' || seed > UINT64_MAX) {
+            sim_diag_add(d, "%s:%u: seed \"%.32s\" is not a whole number 0..2^64-1", path, line, v);
+            return SIM_EFORMAT;
+        }
+        b->settings.seed = (uint64_t)seed;
+        return 0;
+    }
+    if (strcmp(name, "set") == 0) {
+        if (strchr(v, '=') == NULL) {
+            sim_diag_add(d, "%s:%u: set \"%.64s\" is not KEY=VALUE", path, line, v);
+            return SIM_EFORMAT;
+        }
+        return add_set(b, v);
+    }
+    sim_diag_add(d, "%s:%u: unknown setting \"%.64s\"", path, line, name);
+    return SIM_EFORMAT;
+}
+
 /* One data row; returns 0 or SIM_EFORMAT/SIM_ENOMEM after a message. */
 static int parse_row(struct report_baseline *b, char **f, int nf, const char *path, unsigned line,
                      struct sim_diag *d)
@@ -136,6 +220,8 @@ static int parse_row(struct report_baseline *b, char **f, int nf, const char *pa
         sim_diag_add(d, "%s:%u: expected 6 fields (%s), found %d", path, line, HEADER, nf);
         return SIM_EFORMAT;
     }
+    if (f[0][0] == '\0' && f[1][0] == '\0' && strcmp(f[2], "fingerprint") != 0)
+        return parse_setting(b, f, path, line, d);
     if (strcmp(f[2], "fingerprint") == 0) {
         if (!is_hex64(f[3])) {
             sim_diag_add(d, "%s:%u: the fingerprint is not 64 lowercase hex digits", path, line);
@@ -187,6 +273,7 @@ static int parse_row(struct report_baseline *b, char **f, int nf, const char *pa
 int report_baseline_load(const char *path, struct report_baseline *b, struct sim_diag *d)
 {
     memset(b, 0, sizeof(*b));
+    b->format = 1;
     FILE *f = fopen(path, "r");
     if (f == NULL) {
         sim_diag_add(d, "%s: %s", path, strerror(errno));
@@ -231,6 +318,12 @@ int report_baseline_load(const char *path, struct report_baseline *b, struct sim
         sim_diag_add(d, "%s:%u: no fingerprint row (\",,fingerprint,HEX,,\")", path, line);
         rc = SIM_EFORMAT;
     }
+    if (rc == 0 && b->format == 2 &&
+        (b->settings.version == NULL || b->settings.scenario_sha256[0] == '\0')) {
+        sim_diag_add(d, "%s: format 2 without its %s row", path,
+                     b->settings.version == NULL ? "dfusim_version" : "scenario_sha256");
+        rc = SIM_EFORMAT;
+    }
     free(buf);
     fclose(f);
     if (rc != 0)
@@ -239,14 +332,33 @@ int report_baseline_load(const char *path, struct report_baseline *b, struct sim
 }
 
 int report_baseline_write(const char *path, const struct report_summary *s, const double (*tol)[2],
-                          const char *fingerprint, struct sim_diag *d)
+                          const struct report_baseline_settings *set, const char *fingerprint,
+                          struct sim_diag *d)
 {
+    for (size_t i = 0; i < set->n_sets; i++) {
+        if (strpbrk(set->sets[i], "\r\n") != NULL) {
+            sim_diag_add(d, "%s: --set %.64s: a line break cannot be recorded in a baseline", path,
+                         set->sets[i]);
+            return SIM_EINVAL;
+        }
+    }
     FILE *f = fopen(path, "w");
     if (f == NULL) {
         sim_diag_add(d, "%s: cannot write: %s", path, strerror(errno));
         return SIM_EIO;
     }
     fprintf(f, "%s\n", HEADER);
+    fprintf(f, ",,format,%d,,\n", REPORT_BASELINE_FORMAT);
+    fputs(",,dfusim_version,", f);
+    report_csv_field(f, true, set->version);
+    fputs(",,\n", f);
+    fprintf(f, ",,scenario_sha256,%s,,\n", set->scenario_sha256);
+    fprintf(f, ",,seed,%" PRIu64 ",,\n", set->seed);
+    for (size_t i = 0; i < set->n_sets; i++) {
+        fputs(",,set,", f);
+        report_csv_field(f, true, set->sets[i]);
+        fputs(",,\n", f);
+    }
     for (size_t i = 0; i < s->n_rows; i++) {
         const struct report_row *r = &s->rows[i];
         for (int m = 0; m < REPORT_CHECK_N_METRICS; m++) {
@@ -265,4 +377,65 @@ int report_baseline_write(const char *path, const struct report_summary *s, cons
         return SIM_EIO;
     }
     return 0;
+}
+
+int report_baseline_sha256(const void *p, size_t n, char hex[REPORT_FINGERPRINT_HEX])
+{
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int len = 0;
+    if (EVP_Digest(p, n, md, &len, EVP_sha256(), NULL) != 1 || len != 32)
+        return SIM_ENOMEM;
+    for (unsigned i = 0; i < 32; i++)
+        snprintf(hex + 2 * i, 3, "%02x", md[i]);
+    return 0;
+}
+
+/* The overrides as one line for a message: "--set A=1 --set B=2", or "none". */
+static void sets_text(char *buf, size_t n, const struct report_baseline_settings *s)
+{
+    size_t o = 0;
+    buf[0] = '\0';
+    for (size_t i = 0; i < s->n_sets && o < n; i++)
+        o += (size_t)snprintf(buf + o, n - o, "%s--set %s", i ? " " : "", s->sets[i]);
+    if (s->n_sets == 0)
+        snprintf(buf, n, "none");
+}
+
+unsigned report_baseline_settings_diff(const struct report_baseline *b,
+                                       const struct report_baseline_settings *now,
+                                       struct sim_diag *d)
+{
+    if (b->format < 2) {
+        sim_diag_add(d, "the baseline was written by a dfusim that did not record its settings "
+                        "(format 1)");
+        return REPORT_SETTINGS_UNKNOWN;
+    }
+    const struct report_baseline_settings *was = &b->settings;
+    unsigned diff = 0;
+    bool same_sets = was->n_sets == now->n_sets;
+    for (size_t i = 0; same_sets && i < now->n_sets; i++)
+        same_sets = strcmp(was->sets[i], now->sets[i]) == 0;
+    if (!same_sets) {
+        char a[1024], c[1024];
+        sets_text(a, sizeof(a), was);
+        sets_text(c, sizeof(c), now);
+        sim_diag_add(d, "overrides: the baseline was made with %s; this run has %s", a, c);
+        diff |= REPORT_SETTINGS_SETS;
+    }
+    if (was->seed != now->seed) {
+        sim_diag_add(d, "seed: the baseline's is %" PRIu64 ", this run's %" PRIu64, was->seed,
+                     now->seed);
+        diff |= REPORT_SETTINGS_SEED;
+    }
+    if (strcmp(was->scenario_sha256, now->scenario_sha256) != 0) {
+        sim_diag_add(d, "scenario: the file changed since the baseline (SHA-256 %.12s, now %.12s)",
+                     was->scenario_sha256, now->scenario_sha256);
+        diff |= REPORT_SETTINGS_SCENARIO;
+    }
+    if (strcmp(was->version, now->version) != 0) {
+        sim_diag_add(d, "dfusim version: the baseline's is %s, this one is %s", was->version,
+                     now->version);
+        diff |= REPORT_SETTINGS_VERSION;
+    }
+    return diff;
 }

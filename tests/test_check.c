@@ -100,9 +100,9 @@ static void slower_dfu_is_a_regression_until_updated(void **state)
     const char *up[] = {SCENARIO, "--update"};
     assert_int_equal(check(f, up, 2), SIM_EXIT_OK);
     const char *slow[] = {
-        SCENARIO,  "--set", "client.window=1", "--set", "devices.dk.link.interval=30ms",
-        "--junit", f->junit};
-    assert_int_equal(check(f, slow, 7), SIM_EXIT_REGRESSION);
+        SCENARIO,  "--set",  "client.window=1",         "--set", "devices.dk.link.interval=30ms",
+        "--junit", f->junit, "--allow-changed-settings"};
+    assert_int_equal(check(f, slow, 8), SIM_EXIT_REGRESSION);
     const char *line = strstr(f->out, "all / dk / goodput_kBps_mean");
     assert_non_null(line);
     const char *eol = strchr(line, '\n');
@@ -148,14 +148,15 @@ static void fingerprint_only_change_is_reported_apart(void **state)
                  "    - { metric: %s, rel: 50%% }\n", wide[i]);
     snprintf(path, sizeof(path), "%s/wide.yaml", f->dir);
     write_file(path, text);
-    const char *args[] = {path, "--set", "image.size=129KiB"};
+    const char *args[] = {path, "--set", "image.size=129KiB", "--allow-changed-settings"};
     int rc = check(f, args, sizeof(args) / sizeof(args[0]));
     assert_null(strstr(f->out, "  WORSE"));
     assert_non_null(strstr(f->out, "fingerprint: CHANGED"));
     assert_non_null(strstr(f->out, "even though every metric is inside its tolerance"));
     assert_int_equal(rc, SIM_EXIT_REGRESSION);
-    const char *ign[] = {SCENARIO, "--set", "image.size=129KiB", "--ignore-fingerprint"};
-    check(f, ign, 4);
+    const char *ign[] = {SCENARIO, "--set", "image.size=129KiB", "--ignore-fingerprint",
+                         "--allow-changed-settings"};
+    check(f, ign, 5);
     assert_non_null(strstr(f->out, "fingerprint: CHANGED"));
 }
 
@@ -184,6 +185,20 @@ static void corrupt_baseline_is_bad_input(void **state)
          ":2: rel_tol \"-1\" is not a number >= 0"},
         {"unbalanced quote", "point,group,metric,value,rel_tol,abs_tol\n\"all,dk,updated,1,0,0\n",
          ":2: unbalanced quotes"},
+        {"a newer format", "point,group,metric,value,rel_tol,abs_tol\n,,format,3,,\n",
+         ":2: baseline format \"3\" is not one this dfusim reads (1 or 2): it was written by a "
+         "newer dfusim; re-run with --update"},
+        {"a setting without the format row",
+         "point,group,metric,value,rel_tol,abs_tol\n,,seed,1,,\n",
+         ":2: setting \"seed\" without a format row"},
+        {"a bad scenario hash",
+         "point,group,metric,value,rel_tol,abs_tol\n,,format,2,,\n"
+         ",,scenario_sha256,abc,,\n",
+         ":3: scenario_sha256 is not 64 lowercase hex digits"},
+        {"an unknown setting",
+         "point,group,metric,value,rel_tol,abs_tol\n,,format,2,,\n"
+         ",,colour,red,,\n",
+         ":3: unknown setting \"colour\""},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         write_file(baseline_path(f, path, sizeof(path)), cases[i].text);
@@ -209,8 +224,9 @@ static void junit_has_one_testcase_per_metric(void **state)
     struct fixture *f = *state;
     const char *up[] = {SCENARIO, "--update"};
     assert_int_equal(check(f, up, 2), SIM_EXIT_OK);
-    const char *slow[] = {SCENARIO, "--set", "client.window=1", "--junit", f->junit};
-    assert_int_equal(check(f, slow, 5), SIM_EXIT_REGRESSION);
+    const char *slow[] = {SCENARIO,  "--set",  "client.window=1",
+                          "--junit", f->junit, "--allow-changed-settings"};
+    assert_int_equal(check(f, slow, 6), SIM_EXIT_REGRESSION);
     FILE *fp = fopen(f->junit, "r");
     assert_non_null(fp);
     static char xml[65536];
@@ -242,7 +258,199 @@ static void junit_has_one_testcase_per_metric(void **state)
     assert_int_equal(depth, 0);
     assert_int_equal(testcases, REPORT_CHECK_N_METRICS + 1);
     assert_true(count(xml, "<failure") >= 1);
-    assert_non_null(strstr(xml, "name=\"all / dk / goodput_kBps_mean\"><failure"));
+    assert_non_null(strstr(xml, "name=\"all / dk / goodput_kBps_mean\" time=\""));
+    assert_non_null(strstr(xml, "tolerance 5 %\" type=\"WORSE\"/>"));
+    /* issue 12: wall time per testsuite and testcase as a float, the settings as properties */
+    assert_int_equal(count(xml, " time=\""), 2 + REPORT_CHECK_N_METRICS + 1);
+    const char *suite = strstr(xml, "<testsuite name=\"reg-swap-move-128k\"");
+    assert_non_null(suite);
+    const char *t = strstr(suite, "time=\"");
+    assert_non_null(t);
+    char *end;
+    double secs = strtod(t + 6, &end);
+    assert_true(*end == '"' && secs > 0 && strchr(t + 6, '.') < end);
+    assert_non_null(strstr(xml, "<property name=\"seed\" value=\"1\"/>"));
+    assert_non_null(strstr(xml, "<property name=\"set\" value=\"client.window=1\"/>"));
+    assert_non_null(strstr(xml, "<property name=\"dfusim_version\" value=\"" DFUSIM_VERSION));
+    assert_non_null(strstr(xml, "<property name=\"scenario_sha256\" value=\""));
+    assert_non_null(strstr(xml, "<property name=\"settings_changed\" value=\"overrides: "));
+    /* an independent parser agrees that it is well-formed XML (libxml2-utils) */
+    char cmd[400];
+    snprintf(cmd, sizeof(cmd), "xmllint --noout '%s'", f->junit);
+    assert_int_equal(system(cmd), 0);
+}
+
+/* The SHA-256 of a file by coreutils' sha256sum, an implementation apart from ours. */
+static void sha256sum(const char *path, char hex[65])
+{
+    char cmd[400];
+    snprintf(cmd, sizeof(cmd), "sha256sum '%s'", path);
+    FILE *p = popen(cmd, "r");
+    assert_non_null(p);
+    assert_non_null(fgets(hex, 65, p));
+    pclose(p);
+    assert_int_equal(strlen(hex), 64);
+}
+
+static char *read_all(const char *path, char *buf, size_t n)
+{
+    FILE *fp = fopen(path, "r");
+    assert_non_null(fp);
+    size_t got = fread(buf, 1, n - 1, fp);
+    buf[got] = '\0';
+    fclose(fp);
+    return buf;
+}
+
+/* ---- issue 12: a baseline records its settings; other overrides or seed are refused
+ * (exit 2, naming what differs and what to do) unless --allow-changed-settings ---- */
+static void baseline_records_settings_and_refuses_others(void **state)
+{
+    struct fixture *f = *state;
+    char path[300], text[4096], sha[65];
+    const char *up[] = {SCENARIO, "--update", "--set", "client.window=2", "--seed", "5"};
+    assert_int_equal(check(f, up, 6), SIM_EXIT_OK);
+    read_all(baseline_path(f, path, sizeof(path)), text, sizeof(text));
+    sha256sum(SCENARIO, sha);
+    char want[200];
+    snprintf(want, sizeof(want), "\n,,scenario_sha256,%s,,\n", sha);
+    assert_non_null(strstr(text, want));
+    assert_int_equal(strncmp(text, "point,group,metric,value,rel_tol,abs_tol\n,,format,2,,\n", 50),
+                     0);
+    assert_non_null(strstr(text, "\n,,dfusim_version,\"" DFUSIM_VERSION "\",,\n"));
+    assert_non_null(strstr(text, "\n,,seed,5,,\n"));
+    assert_non_null(strstr(text, "\n,,set,\"client.window=2\",,\n,,set,\"seed=5\",,\n"));
+    /* the same settings compare */
+    const char *same[] = {SCENARIO, "--set", "client.window=2", "--seed", "5"};
+    assert_int_equal(check(f, same, 5), SIM_EXIT_OK);
+    assert_null(strstr(f->out, "note:"));
+    /* none of them: refused before running, naming both differences */
+    const char *plain[] = {SCENARIO};
+    assert_int_equal(check(f, plain, 1), SIM_EXIT_USAGE);
+    assert_non_null(strstr(f->err, "was made with other settings"));
+    assert_non_null(strstr(f->err, "overrides: the baseline was made with --set client.window=2 "
+                                   "--set seed=5; this run has none"));
+    assert_non_null(strstr(f->err, "seed: the baseline's is 5, this run's 1"));
+    assert_non_null(strstr(f->err, "--update"));
+    assert_non_null(strstr(f->err, "--allow-changed-settings"));
+    assert_null(strstr(f->out, "checks failed"));
+    /* the same value through --set seed= instead of --seed is another override list */
+    const char *other[] = {SCENARIO, "--set", "client.window=2", "--set", "seed=5"};
+    assert_int_equal(check(f, other, 5), SIM_EXIT_OK);
+    const char *window3[] = {SCENARIO, "--set", "client.window=3", "--seed", "5"};
+    assert_int_equal(check(f, window3, 5), SIM_EXIT_USAGE);
+    assert_null(strstr(f->err, "seed: "));
+    /* told to, it compares and says what differs */
+    const char *allow[] = {SCENARIO, "--set", "client.window=3",
+                           "--seed", "5",     "--allow-changed-settings"};
+    int rc = check(f, allow, 6);
+    assert_true(rc == SIM_EXIT_OK || rc == SIM_EXIT_REGRESSION);
+    assert_non_null(strstr(f->out, "note: settings differ from the baseline's (compared anyway"));
+    assert_non_null(strstr(f->out, "this run has --set client.window=3 --set seed=5"));
+}
+
+/* ---- issue 12: a changed scenario file is a note, not a refusal (its settings are in the
+ * fingerprint); a baseline of the previous format is refused until --update ---- */
+static void changed_scenario_is_a_note_and_old_baselines_are_refused(void **state)
+{
+    struct fixture *f = *state;
+    char path[300], text[4096], copy[300];
+    snprintf(copy, sizeof(copy), "%s/copy.yaml", f->dir);
+    read_all(SCENARIO, text, sizeof(text));
+    write_file(copy, text);
+    const char *up[] = {copy, "--update"};
+    assert_int_equal(check(f, up, 2), SIM_EXIT_OK);
+    strcat(text, "# a comment changes the bytes, not the results\n");
+    write_file(copy, text);
+    const char *again[] = {copy};
+    assert_int_equal(check(f, again, 1), SIM_EXIT_OK);
+    assert_non_null(strstr(f->out, "note: settings differ from the baseline's:\n  scenario: the "
+                                   "file changed since the baseline"));
+    assert_non_null(strstr(f->out, "fingerprint: same"));
+    /* the previous format: the same rows without the setting rows */
+    read_all(baseline_path(f, path, sizeof(path)), text, sizeof(text));
+    char old[4096] = "";
+    for (char *line = strtok(text, "\n"); line != NULL; line = strtok(NULL, "\n"))
+        if (strncmp(line, ",,", 2) != 0 || strncmp(line, ",,fingerprint,", 14) == 0)
+            snprintf(old + strlen(old), sizeof(old) - strlen(old), "%s\n", line);
+    write_file(path, old);
+    assert_int_equal(check(f, again, 1), SIM_EXIT_USAGE);
+    assert_non_null(strstr(f->err, "did not record its settings (format 1)"));
+    assert_non_null(strstr(f->err, "Re-run with --update"));
+    const char *allow[] = {copy, "--allow-changed-settings"};
+    assert_int_equal(check(f, allow, 2), SIM_EXIT_OK);
+    assert_non_null(strstr(f->out, "fingerprint: same"));
+}
+
+/* ---- issue 12: the table shows the tolerance it applied, max(rel x |base|, abs) ---- */
+static void table_shows_the_applied_tolerance(void **state)
+{
+    struct fixture *f = *state;
+    char path[300], text[4096];
+    read_all(SCENARIO, text, sizeof(text));
+    /* 10 s absolute beats 1 % of a time of about 8 s; 50 % beats 0.001 kB/s */
+    strcat(text, "check:\n  tolerances:\n"
+                 "    - { metric: t100_s, rel: 1%, abs: 10 }\n"
+                 "    - { metric: goodput_kBps_mean, rel: 50%, abs: 0.001 }\n");
+    snprintf(path, sizeof(path), "%s/tol.yaml", f->dir);
+    write_file(path, text);
+    const char *up[] = {path, "--update"};
+    assert_int_equal(check(f, up, 2), SIM_EXIT_OK);
+    const char *again[] = {path};
+    assert_int_equal(check(f, again, 1), SIM_EXIT_OK);
+    assert_non_null(strstr(f->out, "tolerance"));
+    static const struct {
+        const char *row, *want;
+    } rows[] = {
+        {"all / dk / updated ", "exact"},
+        {"all / dk / t100_s ", "10 abs"},
+        {"all / dk / goodput_kBps_mean ", "50 %"},
+        {"all / dk / t50_s ", "5 %"},
+    };
+    for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+        const char *line = strstr(f->out, rows[i].row);
+        assert_non_null(line);
+        char one[256];
+        snprintf(one, sizeof(one), "%.*s", (int)strcspn(line, "\n"), line);
+        if (strstr(one, rows[i].want) == NULL)
+            fail_msg("\"%s\": want \"%s\" in \"%s\"", rows[i].row, rows[i].want, one);
+    }
+}
+
+/* ---- issue 12: --json FILE|- carries per metric baseline, value, tolerance, verdict;
+ * jq (an independent parser) reads it ---- */
+static void json_output_has_every_check(void **state)
+{
+    struct fixture *f = *state;
+    const char *up[] = {SCENARIO, "--update"};
+    assert_int_equal(check(f, up, 2), SIM_EXIT_OK);
+    char json[300], cmd[1024];
+    snprintf(json, sizeof(json), "%s/check.json", f->dir);
+    const char *slow[] = {SCENARIO, "--set", "client.window=1", "--allow-changed-settings",
+                          "--json", json};
+    assert_int_equal(check(f, slow, 6), SIM_EXIT_REGRESSION);
+    snprintf(cmd, sizeof(cmd),
+             "jq -e '.verdict == \"regression\" and .dfusim_version == \"" DFUSIM_VERSION "\" "
+             "and (.scenarios | length) == 1 and .scenarios[0].seed == 1 "
+             "and .scenarios[0].overrides == [\"client.window=1\"] "
+             "and (.scenarios[0].scenario_sha256 | length) == 64 "
+             "and (.scenarios[0].metrics | length) == %d "
+             "and .scenarios[0].fingerprint.verdict == \"changed\" "
+             "and ([.scenarios[0].metrics[] | select(.metric == \"goodput_kBps_mean\")][0] "
+             "| .verdict == \"worse\" and .failed and .tolerance.rel == 0.05 "
+             "and .tolerance.allowed == 0.05 * .baseline and .value < .baseline "
+             "and .point == \"all\" and .group == \"dk\") "
+             "and ([.scenarios[0].metrics[] | select(.metric == \"updated\")][0] "
+             "| .verdict == \"same\" and .tolerance.allowed == 0)' '%s' >/dev/null",
+             REPORT_CHECK_N_METRICS, json);
+    assert_int_equal(system(cmd), 0);
+    /* "-": the JSON alone on stdout, the table on stderr */
+    const char *to_stdout[] = {SCENARIO, "--json", "-"};
+    assert_int_equal(check(f, to_stdout, 3), SIM_EXIT_OK);
+    assert_int_equal(f->out[0], '{');
+    assert_non_null(strstr(f->out, "\"verdict\": \"ok\""));
+    assert_null(strstr(f->out, "point / group / metric"));
+    assert_non_null(strstr(f->err, "point / group / metric"));
 }
 
 /* ---- the tolerance rule: direction, relative and absolute, NAN as the worst ---- */
@@ -294,6 +502,12 @@ int main(void)
         cmocka_unit_test_setup_teardown(corrupt_baseline_is_bad_input, setup, teardown),
         cmocka_unit_test_setup_teardown(junit_has_one_testcase_per_metric, setup, teardown),
         cmocka_unit_test(tolerance_rule_per_direction),
+        cmocka_unit_test_setup_teardown(baseline_records_settings_and_refuses_others, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(changed_scenario_is_a_note_and_old_baselines_are_refused,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(table_shows_the_applied_tolerance, setup, teardown),
+        cmocka_unit_test_setup_teardown(json_output_has_every_check, setup, teardown),
         cmocka_unit_test_setup_teardown(unknown_tolerance_metric_is_bad_input, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

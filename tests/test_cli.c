@@ -659,6 +659,26 @@ static void explain_prints_each_mode(void **state)
     assert_int_equal(
         RUN_CLI("dfusim", "explain", "--board", "nrf52840dk", "--size", "1KiB", "--timing", "fast"),
         SIM_EXIT_USAGE);
+    /* issue 12: "typical" on a chip with maxima only says it is the maximum, and the
+     * numbers are those of max; a chip with its own typical column stays "typical" */
+    char max_table[8192];
+    assert_int_equal(RUN_CLI("dfusim", "explain", "--board", "nrf52840dk", "--size", "128KiB"), 0);
+    snprintf(max_table, sizeof(max_table), "%s", strchr(out_text, '\n'));
+    assert_int_equal(RUN_CLI("dfusim", "explain", "--board", "nrf52840dk", "--size", "128KiB",
+                             "--timing", "typical"),
+                     0);
+    assert_non_null(strstr(out_text, "nrf52840dk, 128KiB image, typical (= maximum: the nrf52840 "
+                                     "datasheet gives maxima only) timing"));
+    assert_string_equal(strchr(out_text, '\n'), max_table);
+    assert_int_equal(RUN_CLI("dfusim", "explain", "--board", "nrf52840dk-ext", "--size", "128KiB",
+                             "--timing", "typical"),
+                     0);
+    assert_non_null(strstr(out_text, "typical (nrf52840: = maximum, its datasheet gives maxima "
+                                     "only; mx25r64: typical) timing"));
+    assert_int_equal(RUN_CLI("dfusim", "explain", "--board", "rak3172", "--size", "64KiB",
+                             "--timing", "typical"),
+                     0);
+    assert_non_null(strstr(out_text, "rak3172, 64KiB image, typical timing,"));
 }
 
 /* The README's explain tables are the program's current output (README: "regenerated

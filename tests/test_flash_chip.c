@@ -104,6 +104,31 @@ static void typical_corner_is_selectable(void **state)
 }
 
 /* Every figure the reference marks unverified carries its flag. */
+/* issue 12: the chips that publish maxima only (nRF52840, nRF5340: NVMC maxima; nRF54L15:
+ * the RRAM driver's worst case) are flagged max_only, their typical column equals the
+ * maximum, and the chips with a typical figure of their own are not flagged. */
+static void max_only_chips_are_flagged(void **state)
+{
+    (void)state;
+    static const struct {
+        enum flash_chip_id id;
+        bool max_only;
+    } cases[] = {
+        {FLASH_CHIP_NRF52840, true},   {FLASH_CHIP_NRF5340, true},  {FLASH_CHIP_NRF54L15, true},
+        {FLASH_CHIP_STM32WLE5, false}, {FLASH_CHIP_APOLLO3, false}, {FLASH_CHIP_MX25R64, false},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct flash_chip c;
+        assert_int_equal(flash_chip_profile(cases[i].id, &c), 0);
+        if (c.max_only != cases[i].max_only)
+            fail_msg("%s: max_only %d", c.name, c.max_only);
+        bool same = c.t_erase[FLASH_CHIP_TYP] == c.t_erase[FLASH_CHIP_MAX] &&
+                    c.t_prog[FLASH_CHIP_TYP] == c.t_prog[FLASH_CHIP_MAX];
+        if (same != cases[i].max_only)
+            fail_msg("%s: typical equals maximum: %d", c.name, same);
+    }
+}
+
 static void unverified_figures_are_flagged(void **state)
 {
     (void)state;
@@ -223,6 +248,7 @@ int main(void)
         cmocka_unit_test(profiles_have_reference_geometry),
         cmocka_unit_test(timing_at_max_corner_follows_reference),
         cmocka_unit_test(typical_corner_is_selectable),
+        cmocka_unit_test(max_only_chips_are_flagged),
         cmocka_unit_test(unverified_figures_are_flagged),
         cmocka_unit_test(ble_slowdown_applies_only_with_active_link),
         cmocka_unit_test(copy_is_read_plus_write),

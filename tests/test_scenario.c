@@ -99,6 +99,12 @@ static void duration_parser_is_exact_and_strict(void **state)
         {"minutes", "10min", 0, 600000000000},
         {"hours", "24h", 0, 86400000000000},
         {"fraction of an hour", "0.25h", 0, 900000000000},
+        {"days", "14d", 0, 14 * INT64_C(86400000000000)},
+        {"fraction of a day is exact", "1.5d", 0, 36 * INT64_C(3600000000000)},
+        {"a hundred-thousandth of a day", "0.00001d", 0, 864000000},
+        {"largest day count that fits", "106751d", 0, 106751 * INT64_C(86400000000000)},
+        {"days past INT64_MAX overflow", "106752d", SIM_ERANGE, 0},
+        {"finer than 1ns in days (8.64ns)", "0.0000000000001d", SIM_ERANGE, 0},
         {"leading point", ".5s", 0, 500000000},
         {"trailing fractional zeros are ignored", "1.000000000000000000000000s", 0, 1000000000},
         {"zero", "0s", 0, 0},
@@ -225,8 +231,8 @@ static void each_error_class_has_an_exact_message(void **state)
         {"zero duration is out of range", "until: 0s\n",
          "t.yaml:7:8: until: 0s is out of range (at least 1ns)"},
         {"bad unit", "until: 7.5 parsecs\n",
-         "t.yaml:7:8: until: \"7.5 parsecs\" has an unknown unit (a duration such as 7.5ms or "
-         "24h; units: ns, us, ms, s, min, h)"},
+         "t.yaml:7:8: until: \"7.5 parsecs\" has an unknown unit (a duration such as 7.5ms, "
+         "24h or 14d; units: ns, us, ms, s, min, h, d)"},
         {"bare number for a duration", "until: 10\n", "t.yaml:7:8: until: \"10\" has no unit"},
         {"duration overflow", "until: 9999999h\n", "until: \"9999999h\" is too long"},
         {"bad enum lists values and suggests", "record: chunk\n",
@@ -244,8 +250,9 @@ static void each_error_class_has_an_exact_message(void **state)
         {"list element that is not a map", "  - rats\n",
          "t.yaml:7:5: devices[1]: expected a device group (a map with keys: group, count, "
          "board, bootloader, mcuboot, flash, firmware, link); found \"rats\""},
-        {"percent above 100", "  - {group: rats, count: 1, link: {loss: {good: 101%}}}\n",
-         "t.yaml:7:49: devices[1].link.loss.good: 101% is out of range (0%..100%)"},
+        {"percent above 100",
+         "  - {group: rats, count: 1, link: {loss: {model: bernoulli, good: 101%}}}\n",
+         "t.yaml:7:67: devices[1].link.loss.good: 101% is out of range (0%..100%)"},
         {"alias is refused", "client: &d {window: 1}\nother: *d\n",
          "t.yaml:8:8: other: YAML alias *d is not supported"},
         {"second document is refused", "---\nname: x\n", "a second YAML document"},
@@ -262,8 +269,9 @@ static void each_error_class_has_an_exact_message(void **state)
          "  - group: rats\n    count: 1\n    link:\n      interval: uniform(7.5ms, 30ms\n",
          "unbalanced parentheses: no closing ')' for uniform("},
         {"only a range may follow a distribution",
-         "  - group: rats\n    count: 1\n    link: {loss: {good: 'normal(2%, 1%) to 5%'}}\n",
-         "t.yaml:9:25: devices[1].link.loss.good: \"normal(2%, 1%) to 5%\": unexpected text after "
+         "  - group: rats\n    count: 1\n    link: {loss: {model: bernoulli, good: 'normal(2%, 1%) "
+         "to 5%'}}\n",
+         "t.yaml:9:43: devices[1].link.loss.good: \"normal(2%, 1%) to 5%\": unexpected text after "
          "normal(...) (only a range \"in [LO, HI]\" may follow)"},
         {"character outside the grammar in a distribution",
          "  - group: rats\n    count: 1\n    firmware: {app_start: 'uniform(1ms; 2ms)'}\n",
@@ -755,7 +763,7 @@ static void overrides_replace_and_insert_values(void **state)
          "client.swap_wait",
          "10s"},
         {"key two maps deep in a list element",
-         {"devices.mice.link.loss.good=0.5%"},
+         {"devices.mice.link.loss.model=bernoulli", "devices.mice.link.loss.good=0.5%"},
          "devices.mice.link.loss.good",
          "0.5%"},
         {"list element by group name", {"devices.mice.count=500"}, "devices.mice.count", "500"},
@@ -904,10 +912,7 @@ static void visit_reports_every_setting_in_schema_order(void **state)
         {"devices.mice.link.timeout", "4s"},
         {"devices.mice.link.adv_delay", "100ms"},
         {"devices.mice.link.loss.model", "none"},
-        {"devices.mice.link.loss.good", "0%"},
-        {"devices.mice.link.loss.bad", "0%"},
-        {"devices.mice.link.loss.p_gb", "0%"},
-        {"devices.mice.link.loss.p_bg", "0%"},
+        /* loss.good, bad, p_gb, p_bg apply to a loss model only: not visited with none */
         {"replications", "1"},
         {"sweep_mode", "grid"},
     };
@@ -935,11 +940,14 @@ static void visit_values_use_the_largest_exact_unit(void **state)
         {"until=1.5h", "until", "90min"},
         {"until=3600s", "until", "1h"},
         {"until=1ns", "until", "1ns"},
+        {"until=14d", "until", "336h"}, /* canonical text stops at h */
         {"client.start=0h", "client.start", "0s"},
         {"image.size=1.5KiB", "image.size", "1536B"},
         {"image.size=1024KiB", "image.size", "1MiB"},
-        {"devices.mice.link.loss.good=0.1%", "devices.mice.link.loss.good", "0.1%"},
-        {"devices.mice.link.loss.bad=33.333%", "devices.mice.link.loss.bad", "33.333%"},
+        {"devices.mice.link.loss={model: bernoulli, good: 0.1%}", "devices.mice.link.loss.good",
+         "0.1%"},
+        {"devices.mice.link.loss={model: gilbert-elliott, bad: 33.333%}",
+         "devices.mice.link.loss.bad", "33.333%"},
         {"image.version=1.2.3+4", "image.version", "1.2.3+4"},
     };
     for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
@@ -1085,6 +1093,7 @@ static void set_reaches_rollout_gateways_faults_and_distributions(void **state)
         "gateways.dock.links=8",
         "faults=[{kind: power-loss, during: upload}]",
         "faults[0].share=50%",
+        "devices.mice.link.loss.model=bernoulli",
         "devices.mice.link.loss.good=beta(2, 50)",
         "client.start=uniform(0s, 1h)",
     };
@@ -1102,7 +1111,7 @@ static void set_reaches_rollout_gateways_faults_and_distributions(void **state)
     assert_true(s.faults[0].at == 0.5);
     assert_string_equal(s.groups[0].link.loss.good_dist.text, "beta(2, 50)");
     assert_string_equal(s.groups[0].link.loss.good_dist.at.src, "--set");
-    assert_int_equal(s.groups[0].link.loss.good_dist.at.line, 6);
+    assert_int_equal(s.groups[0].link.loss.good_dist.at.line, 7);
     assert_true(s.groups[0].link.loss.good == 0.0);
     /* the gateway's client inherits the top-level client's start, text copied */
     assert_string_equal(s.client.start_dist.text, "uniform(0s, 1h)");

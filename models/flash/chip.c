@@ -36,6 +36,7 @@ static const struct flash_chip profiles[FLASH_CHIP_COUNT] = {
             .unverified = FLASH_CHIP_UV_ERASE_TYP | FLASH_CHIP_UV_PROG_TYP | FLASH_CHIP_UV_READ |
                           FLASH_CHIP_UV_BLE_SLOWDOWN | FLASH_CHIP_UV_ENDURANCE,
             .corner = FLASH_CHIP_MAX,
+            .max_only = true,
             .needs_erase = true,
             .erased_val = 0xff,
         },
@@ -58,6 +59,7 @@ static const struct flash_chip profiles[FLASH_CHIP_COUNT] = {
             .unverified = FLASH_CHIP_UV_ERASE_TYP | FLASH_CHIP_UV_PROG_TYP | FLASH_CHIP_UV_READ |
                           FLASH_CHIP_UV_BLE_SLOWDOWN,
             .corner = FLASH_CHIP_MAX,
+            .max_only = true,
             .needs_erase = true,
             .erased_val = 0xff,
         },
@@ -82,6 +84,7 @@ static const struct flash_chip profiles[FLASH_CHIP_COUNT] = {
             .unverified = FLASH_CHIP_UV_PROG_MAX | FLASH_CHIP_UV_PROG_TYP | FLASH_CHIP_UV_READ |
                           FLASH_CHIP_UV_BLE_SLOWDOWN | FLASH_CHIP_UV_ENDURANCE,
             .corner = FLASH_CHIP_MAX,
+            .max_only = true,
             .needs_erase = false,
             .erased_val = 0xff,
         },

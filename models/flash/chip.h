@@ -58,6 +58,8 @@ struct flash_chip {
     uint32_t endurance;            /* erase (or write, RRAM) cycles per sector */
     uint32_t unverified;           /* FLASH_CHIP_UV_* bits */
     enum flash_chip_corner corner; /* which timing column the functions use; MAX by default */
+    bool max_only;                 /* the datasheet (or driver) gives maxima only: the TYP
+                                      column copies MAX, so "typical" is the maximum */
     bool needs_erase;              /* false on RRAM: MCUboot's region erase is a no-op */
     uint8_t erased_val;            /* value of an erased byte (0xff) */
 };

@@ -490,7 +490,7 @@ int fleet_population_unit_duration(void *ctx, const char *text, double *value, c
         return rc;
     }
     if (rc != 0) {
-        *why = "is not a duration (a number and ns, us, ms, s, min or h: 7.5ms)";
+        *why = "is not a duration (a number and ns, us, ms, s, min, h or d: 7.5ms)";
         return rc;
     }
     *value = (double)ns;

@@ -1,5 +1,6 @@
 /* sim/cli/explain.c - `dfusim explain`: what one upgrade costs in each MCUboot mode on a
  * board (flash operations, bytes moved, swap time, downtime, wear). */
+#include "models/flash/chip.h"
 #include "models/flash/map.h"
 #include "models/mcuboot/explain.h"
 #include "sim/cli/cli_int.h"
@@ -22,7 +23,9 @@ static const char explain_usage[] =
     "  -b, --board BOARD        rak4631, nrf52840dk, nrf52840dk-ext, nrf5340dk, nrf54l15dk,\n"
     "                           rak3172, rak11720\n"
     "  -s, --size SIZE          image size: 384KiB, 1.5MiB, 131072\n"
-    "      --timing CORNER      max (default: datasheet maximum) or typical\n"
+    "      --timing CORNER      max (default: datasheet maximum) or typical; on chips whose\n"
+    "                           datasheet gives maxima only, typical is the maximum (the\n"
+    "                           heading says so)\n"
     "      --hash-rate SIZE     bytes hashed per second while validating (default 1MB/s =\n"
     "                           1000000; unverified, mcuboot.md section 2)\n"
     "      --sig-time DURATION  one signature check (default 100ms; unverified)\n"
@@ -35,6 +38,44 @@ static const char *const columns[] = {
     "bytes moved", "swap s",         "downtime s", "revert s",      "max erases/sector",
 };
 #define N_COLUMNS (sizeof(columns) / sizeof(columns[0]))
+
+/* The heading's timing words: "max", "typical", or, where a chip of the map publishes
+ * maxima only (flash_chip.max_only: its typical column copies the maximum), what typical
+ * means there: "typical (= maximum: the nrf52840 datasheet gives maxima only)", or with
+ * chips of both kinds "typical (nrf52840: = maximum, its datasheet gives maxima only;
+ * mx25r64: typical)". */
+static void timing_words(char *buf, size_t n, const struct flash_map *m, enum flash_chip_corner c)
+{
+    if (c == FLASH_CHIP_MAX) {
+        snprintf(buf, n, "max");
+        return;
+    }
+    const struct flash_map_area *areas[] = {&m->primary, &m->secondary};
+    struct flash_chip chips[2];
+    size_t n_chips = 0, n_max_only = 0;
+    for (size_t i = 0; i < 2; i++) {
+        struct flash_chip ch;
+        if (flash_chip_profile(areas[i]->chip, &ch) != 0)
+            continue;
+        if (n_chips == 1 && strcmp(chips[0].name, ch.name) == 0)
+            continue;
+        chips[n_chips++] = ch;
+        n_max_only += ch.max_only;
+    }
+    if (n_max_only == 0) {
+        snprintf(buf, n, "typical");
+    } else if (n_max_only == n_chips && n_chips == 1) {
+        snprintf(buf, n, "typical (= maximum: the %s datasheet gives maxima only)", chips[0].name);
+    } else {
+        size_t o = (size_t)snprintf(buf, n, "typical (");
+        for (size_t i = 0; i < n_chips && o < n; i++)
+            o += (size_t)snprintf(buf + o, n - o, "%s%s: %s", i ? "; " : "", chips[i].name,
+                                  chips[i].max_only ? "= maximum, its datasheet gives maxima only"
+                                                    : "typical");
+        if (o < n)
+            snprintf(buf + o, n - o, ")");
+    }
+}
 
 static void format_row(const struct mcuboot_explain_row *r, char cells[N_COLUMNS][32])
 {
@@ -176,9 +217,10 @@ int cli_explain(int argc, char **argv, FILE *out, FILE *err)
         fprintf(err, "dfusim explain: %s", diag.text);
         return SIM_EXIT_USAGE;
     }
+    char timing[256];
+    timing_words(timing, sizeof(timing), &map, params.corner);
     fprintf(out, "%s%s, %s image, %s timing, hash %.0f B/s, signature %.0f ms\n",
-            markdown ? "\n" : "", map.board, size_text,
-            params.corner == FLASH_CHIP_MAX ? "max" : "typical", params.hash_rate,
+            markdown ? "\n" : "", map.board, size_text, timing, params.hash_rate,
             (double)params.t_sig * 1e-6);
     if (markdown)
         fputs("\n", out);

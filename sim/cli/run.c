@@ -1,5 +1,6 @@
 /* sim/cli/run.c - `dfusim run`: scenario -> world -> engine -> results database. */
 #include "models/fleet/world.h"
+#include "report/fmt.h"
 #include "report/summary.h"
 #include "sim/cli/cli.h"
 #include "sim/cli/cli_int.h"
@@ -189,19 +190,6 @@ static const char *stop_name(enum sim_stop why)
     return "?";
 }
 
-/* A duration for people: "12.9 s" below a minute, else h:mm:ss (with days when long);
- * "-" when not reached. */
-static const char *seconds_text(char *buf, size_t n, double sec)
-{
-    if (!isfinite(sec))
-        snprintf(buf, n, "-");
-    else if (sec < 60)
-        snprintf(buf, n, "%.1f s", sec);
-    else
-        cli_format_time(buf, n, (int64_t)llround(sec * 1e9));
-    return buf;
-}
-
 /* Per device group of every sweep point, the headline metrics of report/summary.h (their
  * one implementation), read back from the database the run wrote; with replications, the
  * means across them. Never a mean across groups: boards and modes stay apart. */
@@ -228,10 +216,11 @@ static void print_group_lines(FILE *out, FILE *err, const char *db_path)
                 " goodput %.1f kB/s; swap %s; all updated at %s\n",
                 r->group, r->board, r->bootloader, m[REPORT_DEVICES], m[REPORT_UPDATED],
                 m[REPORT_REVERTED], m[REPORT_FAILED],
-                seconds_text(ttu, sizeof(ttu), m[REPORT_TTU_MEAN]), m[REPORT_ATTEMPTS_MEAN],
-                seconds_text(down, sizeof(down), m[REPORT_DOWNTIME_MEAN]), m[REPORT_GOODPUT_MEAN],
-                seconds_text(swap, sizeof(swap), m[REPORT_SWAP_MEAN]),
-                seconds_text(t100, sizeof(t100), m[REPORT_T100]));
+                report_fmt_duration(m[REPORT_TTU_MEAN], ttu, sizeof(ttu)), m[REPORT_ATTEMPTS_MEAN],
+                report_fmt_duration(m[REPORT_DOWNTIME_MEAN], down, sizeof(down)),
+                m[REPORT_GOODPUT_MEAN],
+                report_fmt_duration(m[REPORT_SWAP_MEAN], swap, sizeof(swap)),
+                report_fmt_duration(m[REPORT_T100], t100, sizeof(t100)));
     }
     report_summary_free(sum);
 }

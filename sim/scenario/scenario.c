@@ -16,6 +16,9 @@
 #define SCENARIO_AT(type, member)                                                                  \
     .offset = offsetof(type, member), .size = sizeof(((type *)0)->member)
 
+/* The mask bit of an enum value, for a field's `when` condition. */
+#define SCENARIO_BIT(e) (1u << (e))
+
 static const char *const record_names[] = {"summary", "attempts", "chunks", NULL};
 
 /* Order matches enum scenario_board. */
@@ -174,6 +177,7 @@ static const struct scenario_field loss_fields[] = {
      .def = "0%",
      .min = "0%",
      .max = "100%",
+     .when = {{"model", SCENARIO_BIT(SCENARIO_LOSS_BERNOULLI) | SCENARIO_BIT(SCENARIO_LOSS_GE)}},
      .doc = "loss per PDU in the Good state; bernoulli: of every PDU (unverified: 0.1-1%)"},
     {.key = "bad",
      .type = SCENARIO_T_PERCENT,
@@ -183,6 +187,7 @@ static const struct scenario_field loss_fields[] = {
      .def = "0%",
      .min = "0%",
      .max = "100%",
+     .when = {{"model", SCENARIO_BIT(SCENARIO_LOSS_GE)}},
      .doc = "gilbert-elliott: loss per PDU in the Bad state (unverified: 50-100%)"},
     {.key = "p_gb",
      .type = SCENARIO_T_PERCENT,
@@ -192,6 +197,7 @@ static const struct scenario_field loss_fields[] = {
      .def = "0%",
      .min = "0%",
      .max = "100%",
+     .when = {{"model", SCENARIO_BIT(SCENARIO_LOSS_GE)}},
      .doc = "gilbert-elliott: probability per PDU of Good -> Bad"},
     {.key = "p_bg",
      .type = SCENARIO_T_PERCENT,
@@ -201,6 +207,7 @@ static const struct scenario_field loss_fields[] = {
      .def = "0%",
      .min = "0%",
      .max = "100%",
+     .when = {{"model", SCENARIO_BIT(SCENARIO_LOSS_GE)}},
      .doc = "gilbert-elliott: probability per PDU of Bad -> Good (mean burst 1/p_bg)"},
 };
 
@@ -655,8 +662,6 @@ static const char *const gateway_kind_names[] = {"gateway", "phone", NULL};
 /* Order matches enum scenario_availability. */
 static const char *const availability_names[] = {"always", "sessions", NULL};
 static const char *const assignment_names[] = {"round-robin", "block", "random", NULL};
-
-#define SCENARIO_BIT(e) (1u << (e))
 
 static const struct scenario_field group_name_item = {
     .key = "group name", .type = SCENARIO_T_NAME, .size = sizeof(char *)};

@@ -24,7 +24,11 @@ static const struct unit duration_units[] = {
     {"s", 1000000000},
     {"min", UINT64_C(60000000000)},
     {"h", UINT64_C(3600000000000)},
+    {"d", UINT64_C(86400000000000)}, /* parsed only: canonical text stops at h (see below) */
 };
+/* Canonical text uses the units up to h, so run_params written before d existed and
+ * readers that know only ns ... h (report/summary.c) read every value. */
+#define DURATION_FORMAT_UNITS 6
 
 static const struct unit size_units[] = {
     {"B", 1},
@@ -162,7 +166,7 @@ int scenario_units_duration(const char *text, int64_t *ns, const char **why)
         return SIM_ERANGE;
     }
     if (rc != 0) {
-        *why = "is too long (at most 2562047h)";
+        *why = "is too long (at most 2562047h, about 106751d)";
         return SIM_ERANGE;
     }
     *ns = (int64_t)v;
@@ -358,8 +362,7 @@ void scenario_units_format_duration(char *buf, size_t n, int64_t ns)
         snprintf(buf, n, "%" PRId64 "ns", ns);
         return;
     }
-    format_units(buf, n, (uint64_t)ns, duration_units,
-                 sizeof(duration_units) / sizeof(duration_units[0]));
+    format_units(buf, n, (uint64_t)ns, duration_units, DURATION_FORMAT_UNITS);
 }
 
 void scenario_units_format_size(char *buf, size_t n, uint64_t bytes)
