@@ -257,7 +257,8 @@ static void panel_title(const struct builder *b, const struct layout *l, const c
 {
     char where[CAP] = "";
     if (c->board)
-        snprintf(where, sizeof(where), ", %.200s%s", keys[c->first].board, c->n_parts > 1 ? " (" : "");
+        snprintf(where, sizeof(where), ", %.200s%s", keys[c->first].board,
+                 c->n_parts > 1 ? " (" : "");
     if (c->board && c->n_parts > 1)
         snprintf(where + strlen(where), sizeof(where) - strlen(where), "%zu/%zu)", c->part + 1,
                  c->n_parts);
@@ -380,8 +381,7 @@ static int fetch(struct builder *b, const char *sql, long point, const struct ke
             r->cap = cap;
         }
         r->run[r->n] = sqlite3_column_int64(st, 0);
-        r->v[r->n] =
-            sqlite3_column_type(st, 1) == SQLITE_NULL ? NAN : sqlite3_column_double(st, 1);
+        r->v[r->n] = sqlite3_column_type(st, 1) == SQLITE_NULL ? NAN : sqlite3_column_double(st, 1);
         r->n++;
     }
     if (rc == SIM_OK && step != SQLITE_DONE)
@@ -434,9 +434,9 @@ static int fill_progress(struct builder *b, struct report_plot *p, long point, c
                          const char *name, void *ctx)
 {
     struct curve_ctx *c = ctx;
-    int rc = fetch(b,
-                   "SELECT d.run_id, " DEVICE_UPDATED_SINCE_T0_NS FROM_DEVICES " ORDER BY d.run_id",
-                   point, k, &c->rows);
+    int rc =
+        fetch(b, "SELECT d.run_id, " DEVICE_UPDATED_SINCE_T0_NS FROM_DEVICES " ORDER BY d.run_id",
+              point, k, &c->rows);
     if (rc != SIM_OK)
         return rc;
     const struct rows *r = &c->rows;
@@ -453,8 +453,8 @@ static int fill_progress(struct builder *b, struct report_plot *p, long point, c
             z++;
         for (size_t i = a; i < z; i++)
             if (!isnan(r->v[i]))
-                ev[n_ev++] = (struct event){r->v[i] / c->u.ns,
-                                            100.0 / (double)(z - a) / (double)n_runs};
+                ev[n_ev++] =
+                    (struct event){r->v[i] / c->u.ns, 100.0 / (double)(z - a) / (double)n_runs};
         a = z;
     }
     qsort(ev, n_ev, sizeof(*ev), cmp_event);
@@ -488,8 +488,9 @@ static int swept_key(const struct report_summary *s, char *key, double *x, bool 
                      struct sim_diag *diag)
 {
     if (s->n_points < 2) {
-        sim_diag_add(diag, "plot: the sweep panel needs two or more sweep points (this "
-                           "database has %zu)",
+        sim_diag_add(diag,
+                     "plot: the sweep panel needs two or more sweep points (this "
+                     "database has %zu)",
                      s->n_points);
         return SIM_ENOENT;
     }
@@ -501,7 +502,8 @@ static int swept_key(const struct report_summary *s, char *key, double *x, bool 
         char *end = NULL;
         x[p] = eq != NULL ? strtod(eq + 1, &end) : NAN;
         if (eq == NULL || strstr(l, ", ") != NULL || end == eq + 1 || *end != '\0' ||
-            !isfinite(x[p]) || (key[0] != '\0' &&
+            !isfinite(x[p]) ||
+            (key[0] != '\0' &&
              (strlen(key) != (size_t)(eq - l) || strncmp(key, l, (size_t)(eq - l)) != 0))) {
             sim_diag_add(diag,
                          "plot: the sweep panel needs one swept setting with numeric values "
@@ -532,9 +534,8 @@ static int fill_sweep(struct builder *b, struct report_plot *p, long point, cons
         if (strcmp(r->group, k->group) != 0 || !isfinite(r->mean[SWEEP_METRIC]))
             continue;
         double err = isfinite(r->ci95[SWEEP_METRIC]) ? r->ci95[SWEEP_METRIC] : NAN;
-        int rc =
-            report_plot_add_point_err(p, (size_t)si, c->x[r->point_index], r->mean[SWEEP_METRIC],
-                                      err);
+        int rc = report_plot_add_point_err(p, (size_t)si, c->x[r->point_index],
+                                           r->mean[SWEEP_METRIC], err);
         if (rc != SIM_OK)
             return rc;
     }
@@ -575,8 +576,8 @@ static int add_sweep(struct builder *b, struct layout *l_all)
         }
         long fp = b->first_point, lp = b->last_point;
         b->first_point = b->last_point = 0; /* one curve per key, not per point */
-        rc = add_panels(b, &l, keys, n_keys, REPORT_PLOT_LINESPOINTS, what, key, ylabel,
-                        fill_sweep, &(struct sweep_ctx){.x = x});
+        rc = add_panels(b, &l, keys, n_keys, REPORT_PLOT_LINESPOINTS, what, key, ylabel, fill_sweep,
+                        &(struct sweep_ctx){.x = x});
         b->first_point = fp;
         b->last_point = lp;
         for (size_t q = first; rc == SIM_OK && q < b->fig->n_panels; q++) {
@@ -624,8 +625,8 @@ static int map_points(struct builder *b)
         n = sqlite3_column_double(st, 0);
     sqlite3_finalize(st);
     if ((size_t)n != b->s->n_points) {
-        sim_diag_add(b->diag, "plot: %zu sweep points in the database, %zu in its summary", (size_t)n,
-                     b->s->n_points);
+        sim_diag_add(b->diag, "plot: %zu sweep points in the database, %zu in its summary",
+                     (size_t)n, b->s->n_points);
         return SIM_EFORMAT;
     }
     return SIM_OK;

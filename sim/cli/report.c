@@ -115,14 +115,10 @@ static unsigned parse_panels(const char *list)
 int cli_report(int argc, char **argv, FILE *out, FILE *err)
 {
     static const struct option longopts[] = {
-        {"csv", required_argument, NULL, 'c'},
-        {"group", required_argument, NULL, 'g'},
-        {"plot", required_argument, NULL, 'p'},
-        {"point", required_argument, NULL, 'P'},
-        {"by", required_argument, NULL, 'b'},
-        {"panel", required_argument, NULL, 'n'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
+        {"csv", required_argument, NULL, 'c'},  {"group", required_argument, NULL, 'g'},
+        {"plot", required_argument, NULL, 'p'}, {"point", required_argument, NULL, 'P'},
+        {"by", required_argument, NULL, 'b'},   {"panel", required_argument, NULL, 'n'},
+        {"help", no_argument, NULL, 'h'},       {NULL, 0, NULL, 0},
     };
     const char *csv = NULL, *group = NULL, *plot = NULL;
     long point = 0;
