@@ -324,7 +324,9 @@ static void put_plot(FILE *f, const struct report_plot *p, size_t k)
     put_quoted(f, p->xlabel);
     fputs("\nset ylabel ", f);
     put_quoted(f, p->ylabel);
-    fputs("\nset grid\nset key outside right top vertical Left reverse samplen 4 spacing 1.2\n", f);
+    fputs("\nset grid lt 1 lw 1 lc rgb \"#c8c8c8\" dt (2,4)\nset key outside right top vertical "
+          "Left reverse samplen 4 spacing 1.2\n",
+          f);
     fputs("set autoscale x\nset xtics autofreq\nset mxtics default\nset format x \"% h\"\n", f);
     if (!isnan(p->xmin) || !isnan(p->xmax)) {
         fputs("set xrange [", f);
