@@ -751,7 +751,7 @@ static int build(struct builder *b)
         if (rc == SIM_ENOENT && b->o->panels != REPORT_PANEL_SWEEP)
             rc = SIM_OK; /* asked for with others: left out when it cannot be drawn */
         else if (rc != SIM_OK)
-            sim_diag_add(b->diag, "%s", why.text);
+            sim_diag_add(b->diag, "%.*s", (int)(why.len > 0 ? why.len - 1 : 0), why.text);
     }
     /* Columns: the panels of one point side by side (one per board) or, combined, two. */
     size_t n_cols = l.combined ? (b->fig->n_panels < 2 ? 1 : 2) : l.n_chunks;

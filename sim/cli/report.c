@@ -178,6 +178,12 @@ int cli_report(int argc, char **argv, FILE *out, FILE *err)
                      "give --plot FILE too\n");
         return SIM_EXIT_USAGE;
     }
+    enum report_plot_format fmt;
+    if (plot != NULL && report_plot_format_of(plot, &fmt) != SIM_OK) {
+        fprintf(err, "dfusim report: --plot %s: the file name must end in .svg, .png or .pdf\n",
+                plot);
+        return SIM_EXIT_USAGE;
+    }
     char msg[1024];
     struct report_summary *s = NULL;
     int rc = report_summary_load(argv[optind], group, &s, msg, sizeof(msg));
