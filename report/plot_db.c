@@ -88,9 +88,13 @@ static int db_error(sqlite3 *db, struct sim_diag *diag)
     return SIM_EFORMAT;
 }
 
+/* src cut to CAP - 1 bytes (NULL: empty). */
 static void copy(char *dst, const char *src)
 {
-    snprintf(dst, CAP, "%s", src != NULL ? src : "");
+    size_t n = src != NULL ? strnlen(src, CAP - 1) : 0;
+    if (n > 0)
+        memcpy(dst, src, n);
+    dst[n] = '\0';
 }
 
 /* The summary's label of point p ("key=value, ..." or "all"), or "" without a row. */
@@ -203,7 +207,7 @@ static void key_label(const struct key *k, bool with_board, char *buf)
         snprintf(extra, sizeof(extra), ": %.200s", k->group);
     else if (!k->by_mode && k->n_groups > 1)
         snprintf(extra, sizeof(extra), " (%zu groups)", k->n_groups);
-    snprintf(buf, CAP, "%.100s%s%.100s%s", with_board ? k->board : "", with_board ? " " : "",
+    snprintf(buf, CAP, "%.90s%s%.90s%.60s", with_board ? k->board : "", with_board ? " " : "",
              k->mode, extra);
 }
 
@@ -563,8 +567,9 @@ static int add_sweep(struct builder *b, struct layout *l_all)
         struct layout l = {.combined = true, .chunks = chunks};
         l.n_chunks = make_chunks(keys, n_keys, chunks);
         char what[CAP], ylabel[CAP];
-        snprintf(what, sizeof(what), "%s against %s", report_metrics[SWEEP_METRIC].label, key);
-        snprintf(ylabel, sizeof(ylabel), "%s (± 95 %% CI across replications)",
+        snprintf(what, sizeof(what), "%.100s against %.100s", report_metrics[SWEEP_METRIC].label,
+                 key);
+        snprintf(ylabel, sizeof(ylabel), "%.150s (± 95 %% CI across replications)",
                  report_metrics[SWEEP_METRIC].label);
         size_t first = b->fig->n_panels;
         /* Legend under --by mode: board and mode, and the group when a mode has several. */
@@ -645,13 +650,16 @@ static void figure_title(const struct builder *b, const char *scenario, char *bu
     const char *group = b->o->group != NULL ? b->o->group : NULL;
     char only[CAP] = "";
     if (group != NULL)
-        snprintf(only, sizeof(only), ", group %.200s", group);
+        snprintf(only, sizeof(only), ", group %.50s", group);
+    char t[1024]; /* cut to CAP by copy() */
     if (b->first_point == b->last_point)
-        snprintf(buf, CAP, "%.80s: point %ld of %zu (%.80s), %s%s", scenario, b->first_point + 1,
-                 b->s->n_points, point_label(b->s, (size_t)b->first_point), reps, only);
+        snprintf(t, sizeof(t), "%.200s: point %ld of %zu (%.300s), %.40s%.60s", scenario,
+                 b->first_point + 1, b->s->n_points, point_label(b->s, (size_t)b->first_point),
+                 reps, only);
     else
-        snprintf(buf, CAP, "%.80s: all %zu sweep points, %s%s", scenario, b->s->n_points, reps,
-                 only);
+        snprintf(t, sizeof(t), "%.200s: all %zu sweep points, %.40s%.60s", scenario, b->s->n_points,
+                 reps, only);
+    copy(buf, t);
 }
 
 static int build(struct builder *b)
