@@ -4,7 +4,8 @@
 #   ./setup.sh test         build with -Werror and run the whole test suite through ctest
 #   ./setup.sh asan         the test suite again, built with ASan + UBSan
 #   ./setup.sh fuzz [SECS]  build tests/fuzz with clang + libFuzzer, fuzz each target (600 s)
-#   ./setup.sh examples     regenerate report/examples/ (scenarios/swap-vs-xip.yaml)
+#   ./setup.sh examples     regenerate report/examples/ (scenarios/swap-vs-xip.yaml and
+#                           sweep-window.yaml)
 # Builds go to build/ (build-asan/ for asan). Safe to run again: nothing is reinstalled.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -60,7 +61,7 @@ asan)
     ;;
 examples)
     # report/examples/: the swap-versus-direct-xip report, its CSV and plots (README
-    # "Swap versus direct-xip").
+    # "Swap versus direct-xip"), and the plots of the client.window sweep.
     install_missing
     build build -DCMAKE_BUILD_TYPE=Release
     mkdir -p results report/examples
@@ -69,10 +70,14 @@ examples)
         >report/examples/swap-vs-xip.txt
     ./build/dfusim report results/swap-vs-xip.db --point 1 \
         --plot report/examples/swap-vs-xip-128KiB.svg >/dev/null
-    ./build/dfusim report results/swap-vs-xip.db --point 2 \
-        --plot report/examples/swap-vs-xip-384KiB.svg >/dev/null
-    ./build/dfusim report results/swap-vs-xip.db --point 2 \
-        --plot report/examples/swap-vs-xip-384KiB.png >/dev/null
+    for ext in svg png pdf; do
+        ./build/dfusim report results/swap-vs-xip.db --point 2 \
+            --plot "report/examples/swap-vs-xip-384KiB.$ext" >/dev/null
+    done
+    # A sweep: goodput against the window with 95 % CI error bars (README "dfusim report").
+    ./build/dfusim run scenarios/sweep-window.yaml -q -j "$(nproc)" -o results/sweep-window.db
+    ./build/dfusim report results/sweep-window.db --plot report/examples/sweep-window.svg \
+        >/dev/null
     ls -l report/examples
     ;;
 fuzz)
@@ -88,7 +93,7 @@ fuzz)
     done
     ;;
 *)
-    sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//' >&2
+    sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//' >&2
     exit 2
     ;;
 esac

@@ -12,7 +12,8 @@
 #include <string.h>
 
 static const char report_usage[] =
-    "Usage: dfusim report DB [--csv FILE] [--group NAME] [--plot FILE [--point N] [--by B]]\n"
+    "Usage: dfusim report DB [--csv FILE] [--group NAME]\n"
+    "                        [--plot FILE [--point N] [--by mode|group] [--panel LIST]]\n"
     "\n"
     "Summarise a results database written by dfusim run: per sweep point (runs whose\n"
     "settings are equal except the seed) and device group, devices updated, failed and\n"
@@ -24,14 +25,21 @@ static const char report_usage[] =
     "\n"
     "Options:\n"
     "  -c, --csv FILE      also write the rows as CSV (a header row; units in the names)\n"
-    "  -g, --group NAME    only this device group\n"
-    "  -p, --plot FILE     also draw, into FILE (.svg or .png, with gnuplot), the CDF of\n"
-    "                      per-device DFU time, fleet progress (%% updated against time) and,\n"
-    "                      when the runs sweep client.window, throughput against the window;\n"
-    "                      one curve per bootloader mode (or group, --by group), pooled over\n"
-    "                      the database's complete runs\n"
+    "  -g, --group NAME    only this device group (table, CSV and plots)\n"
+    "  -p, --plot FILE     also draw, into FILE (.svg, .png or .pdf, with gnuplot), under a\n"
+    "                      title naming the scenario and the sweep point(s): the CDF of\n"
+    "                      per-device DFU time (cdf), fleet progress, % updated against time\n"
+    "                      since the run's first attempt, mean across replications\n"
+    "                      (progress), and, when one numeric setting is swept, the mean\n"
+    "                      upload kB/s against it with 95 % CI error bars (sweep). A curve\n"
+    "                      is one group (or board + mode) at one sweep point, never pooled;\n"
+    "                      one panel per point (and per board) when they would not fit\n"
     "  -P, --point N       plot only sweep point N (as numbered above, from 1)\n"
-    "  -b, --by B          mode (default) or group: what one curve stands for\n"
+    "  -b, --by B          what one curve stands for: mode (default; the groups with the same\n"
+    "                      board and bootloader mode, the legend says how many) or group\n"
+    "  -n, --panel LIST    only these plots: a comma-separated list of cdf, progress, sweep\n"
+    "                      (default all; sweep is left out when it cannot be drawn, unless\n"
+    "                      it is the only one asked for)\n"
     "  -h, --help          show this help\n"
     "\n"
     "Exit codes: 0 ok, 2 bad usage or not a readable dfusim database, 3 internal failure.\n";
@@ -51,11 +59,9 @@ static int write_csv(const struct report_summary *s, const char *path, FILE *err
     return SIM_EXIT_OK;
 }
 
-/* The three plots of db into path; a plot without data (no client.window sweep) is left
- * out. point > 0: only the runs of that sweep point, through a temporary view that
- * shadows `runs` for this connection (SQLite resolves unqualified names in temp first). */
-static int write_plots(const char *db_path, const char *path, long point, enum report_plot_by by,
-                       FILE *err)
+/* The figure of db (its summary s) into path. */
+static int write_plots(const char *db_path, const struct report_summary *s, const char *path,
+                       const struct report_plot_options *o, FILE *err)
 {
     sqlite3 *db = NULL;
     if (sqlite3_open_v2(db_path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
@@ -63,45 +69,15 @@ static int write_plots(const char *db_path, const char *path, long point, enum r
         sqlite3_close(db);
         return SIM_EXIT_USAGE;
     }
-    if (point > 0) {
-        char sql[160];
-        snprintf(sql, sizeof(sql),
-                 "CREATE TEMP VIEW runs AS SELECT * FROM main.runs WHERE sweep_point = %ld",
-                 point); /* runs.sweep_point counts from 1, as the report does */
-        if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK) {
-            fprintf(err, "dfusim report: --point: %s\n", sqlite3_errmsg(db));
-            sqlite3_close(db);
-            return SIM_EXIT_USAGE;
-        }
-    }
-    struct report_plot plots[3];
-    size_t n = 0;
+    struct report_figure *fig = malloc(sizeof(*fig));
     struct sim_diag d;
     sim_diag_init(&d);
-    int rc = 0;
-    typedef int (*from_fn)(sqlite3 *, enum report_plot_by, struct report_plot *, struct sim_diag *);
-    static const from_fn from[] = {report_plot_from_dfu_time, report_plot_from_progress};
-    for (size_t i = 0; i < 2 && rc == 0; i++) {
-        rc = from[i](db, by, &plots[n], &d);
-        n += rc == 0;
-    }
+    int rc = fig != NULL ? report_plot_build(db, s, o, fig, &d) : SIM_ENOMEM;
     if (rc == 0) {
-        struct sim_diag none;
-        sim_diag_init(&none);
-        /* Throughput against the window says something only when the window varies. */
-        if (report_plot_from_throughput(db, NULL, by, &plots[n], &none) == 0) {
-            bool varies = false;
-            for (size_t k = 0; k < plots[n].n_series; k++)
-                varies = varies || plots[n].series[k].n_points > 1;
-            if (varies)
-                n++;
-            else
-                report_plot_fini(&plots[n]);
-        }
-        rc = report_plot_write_many(plots, n, path, &d);
+        rc = report_plot_write_figure(fig, path, &d);
+        report_figure_fini(fig);
     }
-    for (size_t i = 0; i < n; i++)
-        report_plot_fini(&plots[i]);
+    free(fig);
     sqlite3_close(db);
     if (rc != 0) {
         fprintf(err, "dfusim report: %s: %s", path, d.len > 0 ? d.text : "cannot plot\n");
@@ -110,24 +86,48 @@ static int write_plots(const char *db_path, const char *path, long point, enum r
     return SIM_EXIT_OK;
 }
 
+/* "cdf,progress" -> REPORT_PANEL_* bits; 0 for a bad list. */
+static unsigned parse_panels(const char *list)
+{
+    static const struct {
+        const char *name;
+        unsigned bit;
+    } names[] = {{"cdf", REPORT_PANEL_CDF},
+                 {"progress", REPORT_PANEL_PROGRESS},
+                 {"sweep", REPORT_PANEL_SWEEP},
+                 {"all", REPORT_PANEL_ALL}};
+    unsigned bits = 0;
+    for (const char *p = list;; p++) {
+        size_t n = strcspn(p, ",");
+        size_t i = 0;
+        while (i < sizeof(names) / sizeof(names[0]) &&
+               !(strlen(names[i].name) == n && strncmp(names[i].name, p, n) == 0))
+            i++;
+        if (i == sizeof(names) / sizeof(names[0]))
+            return 0;
+        bits |= names[i].bit;
+        p += n;
+        if (*p == '\0')
+            return bits;
+    }
+}
+
 int cli_report(int argc, char **argv, FILE *out, FILE *err)
 {
     static const struct option longopts[] = {
-        {"csv", required_argument, NULL, 'c'},
-        {"group", required_argument, NULL, 'g'},
-        {"plot", required_argument, NULL, 'p'},
-        {"point", required_argument, NULL, 'P'},
-        {"by", required_argument, NULL, 'b'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
+        {"csv", required_argument, NULL, 'c'},  {"group", required_argument, NULL, 'g'},
+        {"plot", required_argument, NULL, 'p'}, {"point", required_argument, NULL, 'P'},
+        {"by", required_argument, NULL, 'b'},   {"panel", required_argument, NULL, 'n'},
+        {"help", no_argument, NULL, 'h'},       {NULL, 0, NULL, 0},
     };
     const char *csv = NULL, *group = NULL, *plot = NULL;
     long point = 0;
-    enum report_plot_by by = REPORT_PLOT_BY_MODE;
+    bool by_given = false, panel_given = false;
+    struct report_plot_options po = {.by = REPORT_PLOT_BY_MODE, .panels = REPORT_PANEL_ALL};
     optind = 0;
     opterr = 0;
     int c;
-    while ((c = getopt_long(argc, argv, ":c:g:p:P:b:h", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":c:g:p:P:b:n:h", longopts, NULL)) != -1) {
         char *end;
         if (c == 'c') {
             csv = optarg;
@@ -149,7 +149,18 @@ int cli_report(int argc, char **argv, FILE *out, FILE *err)
                 fprintf(err, "dfusim report: --by: \"%s\" is not mode or group\n", optarg);
                 return SIM_EXIT_USAGE;
             }
-            by = optarg[0] == 'g' ? REPORT_PLOT_BY_GROUP : REPORT_PLOT_BY_MODE;
+            by_given = true;
+            po.by = optarg[0] == 'g' ? REPORT_PLOT_BY_GROUP : REPORT_PLOT_BY_MODE;
+        } else if (c == 'n') {
+            panel_given = true;
+            po.panels = parse_panels(optarg);
+            if (po.panels == 0) {
+                fprintf(err,
+                        "dfusim report: --panel: \"%s\" is not a list of cdf, progress, sweep "
+                        "(or all)\n",
+                        optarg);
+                return SIM_EXIT_USAGE;
+            }
         } else if (c == 'h') {
             fputs(report_usage, out);
             return SIM_EXIT_OK;
@@ -160,6 +171,17 @@ int cli_report(int argc, char **argv, FILE *out, FILE *err)
     if (argc - optind != 1) {
         fprintf(err, "dfusim report: %s (see dfusim report --help)\n",
                 optind == argc ? "no database given" : "one database at a time");
+        return SIM_EXIT_USAGE;
+    }
+    if (plot == NULL && (point != 0 || by_given || panel_given)) {
+        fprintf(err, "dfusim report: --point, --by and --panel choose what --plot FILE draws: "
+                     "give --plot FILE too\n");
+        return SIM_EXIT_USAGE;
+    }
+    enum report_plot_format fmt;
+    if (plot != NULL && report_plot_format_of(plot, &fmt) != SIM_OK) {
+        fprintf(err, "dfusim report: --plot %s: the file name must end in .svg, .png or .pdf\n",
+                plot);
         return SIM_EXIT_USAGE;
     }
     char msg[1024];
@@ -176,8 +198,11 @@ int cli_report(int argc, char **argv, FILE *out, FILE *err)
         code = SIM_EXIT_INTERNAL;
     if (code == SIM_EXIT_OK && csv != NULL)
         code = write_csv(s, csv, err);
-    if (code == SIM_EXIT_OK && plot != NULL)
-        code = write_plots(argv[optind], plot, point, by, err);
+    if (code == SIM_EXIT_OK && plot != NULL) {
+        po.point = (size_t)point;
+        po.group = group;
+        code = write_plots(argv[optind], s, plot, &po, err);
+    }
     report_summary_free(s);
     return code;
 }
