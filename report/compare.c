@@ -1,5 +1,6 @@
 /* report/compare.c - Welch's t-test, row selection, pairing and output; see compare.h. */
 #include "report/compare.h"
+#include "report/json_out.h"
 
 #include "report/csv_out.h"
 #include "report/table.h"
@@ -396,15 +397,21 @@ int report_compare_print(const struct report_pair *pairs, size_t n, const char *
 
 static int side_fields(FILE *out, bool first, const char *db, const struct report_row *r)
 {
-    char point[32], runs[32];
-    snprintf(point, sizeof(point), "%zu", r->point_index + 1);
-    snprintf(runs, sizeof(runs), "%zu", r->n_runs);
     int rc = report_csv_field(out, first, db != NULL ? db : "");
-    rc = rc ? rc : report_csv_field(out, false, point);
+    rc = rc ? rc : report_csv_number(out, (double)(r->point_index + 1));
     rc = rc ? rc : report_csv_field(out, false, r->point);
     rc = rc ? rc : report_csv_field(out, false, r->group);
     rc = rc ? rc : report_csv_field(out, false, r->bootloader);
-    return rc ? rc : report_csv_field(out, false, runs);
+    return rc ? rc : report_csv_number(out, (double)r->n_runs);
+}
+
+/* The verdict in CSV and JSON: "", "n/a", "yes" or "no" (no footnote marks). */
+static const char *verdict_field(enum report_verdict v)
+{
+    return v == REPORT_VERDICT_MISSING    ? ""
+           : v == REPORT_VERDICT_FEW_RUNS ? "n/a"
+           : v == REPORT_VERDICT_YES      ? "yes"
+                                          : "no";
 }
 
 int report_compare_write_csv(const struct report_pair *pairs, size_t n, const char *db_a,
@@ -427,10 +434,7 @@ int report_compare_write_csv(const struct report_pair *pairs, size_t n, const ch
         report_compare_rows(p->a, p->b, d);
         for (int m = 0; m < REPORT_METRIC_COUNT && rc == 0; m++) {
             const struct report_welch *w = &d[m].w;
-            const char *sig = w->verdict == REPORT_VERDICT_MISSING    ? ""
-                              : w->verdict == REPORT_VERDICT_FEW_RUNS ? "n/a"
-                              : w->verdict == REPORT_VERDICT_YES      ? "yes"
-                                                                      : "no";
+            const char *sig = verdict_field(w->verdict);
             rc = side_fields(out, true, db_a, p->a);
             rc = rc ? rc : side_fields(out, false, db_b, p->b);
             rc = rc ? rc : report_csv_field(out, false, report_metrics[m].column);
@@ -449,4 +453,71 @@ int report_compare_write_csv(const struct report_pair *pairs, size_t n, const ch
         }
     }
     return rc;
+}
+
+static void json_side(struct report_json *j, const char *key, const char *db,
+                      const struct report_row *r)
+{
+    report_json_key(j, key);
+    report_json_begin_object(j);
+    report_json_key(j, "db");
+    report_json_string(j, db);
+    report_json_key(j, "point");
+    report_json_uint(j, r->point_index + 1);
+    report_json_key(j, "point_label");
+    report_json_string(j, r->point);
+    report_json_key(j, "group");
+    report_json_string(j, r->group);
+    report_json_key(j, "board");
+    report_json_string(j, r->board);
+    report_json_key(j, "bootloader");
+    report_json_string(j, r->bootloader);
+    report_json_key(j, "runs");
+    report_json_uint(j, r->n_runs);
+    report_json_end_object(j);
+}
+
+int report_compare_write_json(const struct report_pair *pairs, size_t n, const char *db_a,
+                              const char *db_b, FILE *out)
+{
+    struct report_json j;
+    report_json_init(&j, out);
+    report_json_begin_array(&j);
+    for (size_t i = 0; i < n; i++) {
+        struct report_delta d[REPORT_METRIC_COUNT];
+        report_compare_rows(pairs[i].a, pairs[i].b, d);
+        report_json_begin_object(&j);
+        json_side(&j, "a", db_a, pairs[i].a);
+        json_side(&j, "b", db_b, pairs[i].b);
+        report_json_key(&j, "metrics");
+        report_json_begin_object(&j);
+        for (int m = 0; m < REPORT_METRIC_COUNT; m++) {
+            const struct report_welch *w = &d[m].w;
+            const double v[] = {pairs[i].a->mean[m],
+                                pairs[i].a->ci95[m],
+                                pairs[i].b->mean[m],
+                                pairs[i].b->ci95[m],
+                                d[m].diff,
+                                d[m].change_pct,
+                                w->t,
+                                w->df,
+                                w->p};
+            static const char *const names[] = {"a_mean",     "a_ci95", "b_mean", "b_ci95", "diff",
+                                                "change_pct", "t",      "df",     "p"};
+            report_json_key(&j, report_metrics[m].column);
+            report_json_begin_object(&j);
+            for (size_t k = 0; k < sizeof(v) / sizeof(v[0]); k++) {
+                report_json_key(&j, names[k]);
+                report_json_number(&j, v[k]);
+            }
+            report_json_key(&j, "significant");
+            report_json_string(
+                &j, w->verdict == REPORT_VERDICT_MISSING ? NULL : verdict_field(w->verdict));
+            report_json_end_object(&j);
+        }
+        report_json_end_object(&j);
+        report_json_end_object(&j);
+    }
+    report_json_end_array(&j);
+    return report_json_finish(&j);
 }

@@ -102,4 +102,11 @@ int report_compare_print(const struct report_pair *pairs, size_t n, const char *
 int report_compare_write_csv(const struct report_pair *pairs, size_t n, const char *db_a,
                              const char *db_b, FILE *out);
 
+/* JSON: an array with one object per pair: "a" and "b" (db, point, point_label, group,
+ * board, bootloader, runs) and "metrics", per metric column a_mean, a_ci95, b_mean, b_ci95,
+ * diff, change_pct, t, df, p (numbers or null) and significant ("yes", "no", "n/a" or
+ * null). Returns 0 or a REPORT_E* code. */
+int report_compare_write_json(const struct report_pair *pairs, size_t n, const char *db_a,
+                              const char *db_b, FILE *out);
+
 #endif /* REPORT_COMPARE_H */

@@ -1,9 +1,11 @@
 /* report/render.c - a summary as a terminal table and as CSV (libcsv quoting). */
 #include "report/summary.h"
 #include "report/csv_out.h"
+#include "report/json_out.h"
 #include "report/table.h"
 
 #include <math.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -110,10 +112,23 @@ int report_summary_print(const struct report_summary *s, FILE *out)
     return 0;
 }
 
+/* Whether a swept value reads as a plain number ("3", "0.5"; not "384KiB"). */
+static bool is_number(const char *v, double *x)
+{
+    char *end;
+    if (v == NULL || *v == '\0')
+        return false;
+    *x = strtod(v, &end);
+    return *end == '\0' && isfinite(*x);
+}
+
 int report_summary_write_csv(const struct report_summary *s, FILE *out)
 {
     int rc = report_csv_field(out, true, "point");
+    for (size_t k = 0; k < s->n_keys && rc == 0; k++)
+        rc = report_csv_field(out, false, s->keys[k]);
     rc = rc ? rc : report_csv_field(out, false, "group");
+    rc = rc ? rc : report_csv_field(out, false, "board");
     rc = rc ? rc : report_csv_field(out, false, "bootloader");
     rc = rc ? rc : report_csv_field(out, false, "runs");
     for (int m = 0; m < REPORT_METRIC_COUNT && rc == 0; m++) {
@@ -126,12 +141,21 @@ int report_summary_write_csv(const struct report_summary *s, FILE *out)
         rc = REPORT_EIO;
     for (size_t i = 0; i < s->n_rows && rc == 0; i++) {
         const struct report_row *row = &s->rows[i];
-        char runs[32];
-        snprintf(runs, sizeof(runs), "%zu", row->n_runs);
-        rc = report_csv_field(out, true, row->point);
+        if (fprintf(out, "%zu", row->point_index + 1) < 0)
+            rc = REPORT_EIO;
+        for (size_t k = 0; k < s->n_keys && rc == 0; k++) {
+            double x;
+            if (row->values[k] == NULL)
+                rc = fputc(',', out) == EOF ? REPORT_EIO : 0;
+            else if (is_number(row->values[k], &x))
+                rc = fprintf(out, ",%s", row->values[k]) < 0 ? REPORT_EIO : 0;
+            else
+                rc = report_csv_field(out, false, row->values[k]);
+        }
         rc = rc ? rc : report_csv_field(out, false, row->group);
+        rc = rc ? rc : report_csv_field(out, false, row->board);
         rc = rc ? rc : report_csv_field(out, false, row->bootloader);
-        rc = rc ? rc : report_csv_field(out, false, runs);
+        rc = rc ? rc : report_csv_number(out, (double)row->n_runs);
         for (int m = 0; m < REPORT_METRIC_COUNT && rc == 0; m++) {
             rc = report_csv_number(out, row->mean[m]);
             rc = rc ? rc : report_csv_number(out, row->ci95[m]);
@@ -140,4 +164,54 @@ int report_summary_write_csv(const struct report_summary *s, FILE *out)
             rc = REPORT_EIO;
     }
     return rc;
+}
+
+int report_summary_write_json(const struct report_summary *s, FILE *out)
+{
+    struct report_json j;
+    report_json_init(&j, out);
+    report_json_begin_object(&j);
+    report_json_key(&j, "schema");
+    report_json_int(&j, REPORT_SCHEMA_MAX);
+    report_json_key(&j, "skipped_runs");
+    report_json_uint(&j, s->n_skipped_runs);
+    report_json_key(&j, "rows");
+    report_json_begin_array(&j);
+    for (size_t i = 0; i < s->n_rows; i++) {
+        const struct report_row *row = &s->rows[i];
+        report_json_begin_object(&j);
+        report_json_key(&j, "point");
+        report_json_uint(&j, row->point_index + 1);
+        report_json_key(&j, "swept");
+        report_json_begin_object(&j);
+        for (size_t k = 0; k < s->n_keys; k++) {
+            double x;
+            report_json_key(&j, s->keys[k]);
+            if (is_number(row->values[k], &x))
+                report_json_number(&j, x);
+            else
+                report_json_string(&j, row->values[k]);
+        }
+        report_json_end_object(&j);
+        report_json_key(&j, "group");
+        report_json_string(&j, row->group);
+        report_json_key(&j, "board");
+        report_json_string(&j, row->board);
+        report_json_key(&j, "bootloader");
+        report_json_string(&j, row->bootloader);
+        report_json_key(&j, "runs");
+        report_json_uint(&j, row->n_runs);
+        for (int m = 0; m < REPORT_METRIC_COUNT; m++) {
+            char name[128];
+            snprintf(name, sizeof(name), "%s_ci95", report_metrics[m].column);
+            report_json_key(&j, report_metrics[m].column);
+            report_json_number(&j, row->mean[m]);
+            report_json_key(&j, name);
+            report_json_number(&j, row->ci95[m]);
+        }
+        report_json_end_object(&j);
+    }
+    report_json_end_array(&j);
+    report_json_end_object(&j);
+    return report_json_finish(&j);
 }

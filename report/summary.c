@@ -434,6 +434,50 @@ static char *point_label(const struct reader *r, size_t i)
     return label;
 }
 
+/* The value of key in params ("key=value\n..."), a copy the caller frees; NULL if absent. */
+static char *param_value(const char *params, const char *key)
+{
+    size_t n = strlen(key);
+    for (const char *l = params; *l; l = strchr(l, '\n') + 1)
+        if (strncmp(l, key, n) == 0 && l[n] == '=') {
+            size_t len = strcspn(l + n + 1, "\n");
+            char *v = malloc(len + 1);
+            if (v != NULL) {
+                memcpy(v, l + n + 1, len);
+                v[len] = '\0';
+            }
+            return v;
+        }
+    return NULL;
+}
+
+/* s->keys: the keys of every run's params whose value is not the same in every run. */
+static int swept_keys(const struct reader *r, struct report_summary *s)
+{
+    for (size_t i = 0; i < r->n_runs; i++) {
+        for (const char *l = r->runs[i].params; *l; l = strchr(l, '\n') + 1) {
+            size_t keylen = strcspn(l, "=");
+            if (same_everywhere(r, l, keylen))
+                continue;
+            size_t k = 0;
+            while (k < s->n_keys &&
+                   !(strncmp(s->keys[k], l, keylen) == 0 && s->keys[k][keylen] == '\0'))
+                k++;
+            if (k < s->n_keys)
+                continue;
+            char **g = realloc(s->keys, (s->n_keys + 1) * sizeof(*g));
+            if (g == NULL)
+                return REPORT_ENOMEM;
+            s->keys = g;
+            if ((s->keys[s->n_keys] = malloc(keylen + 1)) == NULL)
+                return REPORT_ENOMEM;
+            memcpy(s->keys[s->n_keys], l, keylen);
+            s->keys[s->n_keys++][keylen] = '\0';
+        }
+    }
+    return 0;
+}
+
 /* The row of point p and group name: per-run metrics aggregated across the point's runs. */
 static int fill_row(struct reader *r, size_t p, const char *name, struct report_row *row)
 {
@@ -501,8 +545,11 @@ static int add_point_rows(struct reader *r, size_t p, const char *group, struct 
         row->board = dup_str((const char *)sqlite3_column_text(st, 2));
         row->point = point_label(r, first);
         row->point_index = p;
+        row->values = calloc(s->n_keys + 1, sizeof(*row->values));
+        for (size_t k = 0; row->values != NULL && k < s->n_keys; k++)
+            row->values[k] = param_value(r->runs[first].params, s->keys[k]);
         if (row->group == NULL || row->bootloader == NULL || row->board == NULL ||
-            row->point == NULL)
+            row->point == NULL || row->values == NULL)
             rc = REPORT_ENOMEM;
         else
             rc = fill_row(r, p, row->group, row);
@@ -529,7 +576,8 @@ int report_summary_load(const char *path, const char *group, struct report_summa
                   r.db ? sqlite3_errmsg(r.db) : "out of memory");
         goto done;
     }
-    if ((rc = check_schema(&r, path)) != 0 || (rc = load_runs(&r, s)) != 0)
+    if ((rc = check_schema(&r, path)) != 0 || (rc = load_runs(&r, s)) != 0 ||
+        (rc = swept_keys(&r, s)) != 0)
         goto done;
     for (size_t p = 0; p < s->n_points && rc == 0; p++)
         rc = add_point_rows(&r, p, group, s);
@@ -555,11 +603,17 @@ void report_summary_free(struct report_summary *s)
     if (s == NULL)
         return;
     for (size_t i = 0; i < s->n_rows; i++) {
+        for (size_t k = 0; s->rows[i].values != NULL && k < s->n_keys; k++)
+            free(s->rows[i].values[k]);
+        free(s->rows[i].values);
         free(s->rows[i].point);
         free(s->rows[i].group);
         free(s->rows[i].bootloader);
         free(s->rows[i].board);
     }
     free(s->rows);
+    for (size_t k = 0; k < s->n_keys; k++)
+        free(s->keys[k]);
+    free(s->keys);
     free(s);
 }

@@ -88,6 +88,8 @@ extern const struct report_metric_def report_metrics[REPORT_METRIC_COUNT];
 struct report_row {
     char *point;        /* "key=value, ..." of the params that differ between points, or "all" */
     size_t point_index; /* 0 ...: every output calls it "point <point_index + 1>" */
+    char **values;      /* [n_keys of the summary]: this point's value of each swept key, or
+                           NULL when the point's runs do not set it */
     char *group;        /* device group name */
     char *bootloader;   /* the group's MCUboot mode in the point's first run */
     char *board;        /* and its board */
@@ -98,6 +100,8 @@ struct report_row {
 
 struct report_summary {
     size_t n_rows, n_points, n_skipped_runs;
+    size_t n_keys;
+    char **keys;             /* the swept keys: run_params that differ between points, sorted */
     struct report_row *rows; /* point by point (first run_id order), groups in group_id order */
 };
 
@@ -119,9 +123,16 @@ void report_summary_free(struct report_summary *s); /* accepts NULL */
 /* Terminal table: one column per row of s, one line per metric, "mean ±half-width". */
 int report_summary_print(const struct report_summary *s, FILE *out);
 
-/* CSV (libcsv quoting): header row point,group,bootloader,runs, then per metric its column
- * (the mean across runs) and <column>_ci95; one line per row; NAN is an empty field.
- * Returns 0 or REPORT_EIO. */
+/* Tidy CSV (libcsv quoting), one line per row: point (its number, from 1), one column per
+ * swept key holding the point's value, group, board, bootloader, runs, then per metric its
+ * column (the mean across runs, units in the name) and <column>_ci95. Numbers are not
+ * quoted; NAN and a key the point does not set are empty fields. Returns 0 or REPORT_EIO. */
 int report_summary_write_csv(const struct report_summary *s, FILE *out);
+
+/* The same rows as JSON: {"schema": 4, "rows": [{"point": 1, "swept": {KEY: VALUE, ...},
+ * "group", "board", "bootloader", "runs", then every metric column and its _ci95 as a
+ * number or null}]}; a swept value that reads as a number is a number. Returns 0 or a
+ * REPORT_E* code. */
+int report_summary_write_json(const struct report_summary *s, FILE *out);
 
 #endif /* REPORT_SUMMARY_H */

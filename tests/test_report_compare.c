@@ -578,6 +578,25 @@ static void test_cli_compare(void **state)
     near(strtod(up[21], NULL), 0.144366204815734, 1e-9);
     assert_string_equal(up[22], "no");
     assert_string_equal(r.fields[1 + REPORT_ERASES_PRIMARY][22], ""); /* missing */
+    /* the same comparison as JSON, alone on stdout, read back by jq */
+    const char *js[] = {
+        "dfusim", "compare", db1, "--a", "group=mice,point=1", "--b", "group=mice,point=2",
+        "--json", "-"};
+    assert_int_equal(run_cli(9, js), SIM_EXIT_OK);
+    char jpath[300], cmd[800];
+    snprintf(jpath, sizeof(jpath), "%s.json", db1);
+    FILE *jf = fopen(jpath, "w");
+    assert_non_null(jf);
+    fputs(out_text, jf);
+    fclose(jf);
+    snprintf(cmd, sizeof(cmd),
+             "jq -e 'length == 1 and .[0].a.point == 1 and .[0].b.point == 2 and"
+             " .[0].metrics.goodput_kBps_mean.diff == 6 and"
+             " .[0].metrics.goodput_kBps_mean.significant == \"no\" and"
+             " .[0].metrics.erases_primary_per_upgrade.significant == null' '%s' >/dev/null",
+             jpath);
+    assert_int_equal(system(cmd), 0);
+    unlink(jpath);
     assert_string_equal(r.fields[1 + REPORT_ERASES_PRIMARY][13], "");
 
     /* --a alone: that row against the five others */

@@ -309,16 +309,26 @@ static void test_csv_round_trip(void **state)
     assert_int_equal(csv_fini(&p, on_field, on_row, &r), 0);
     csv_free(&p);
     assert_int_equal(r.row, 5); /* header + 4 rows */
-    assert_int_equal(r.n_cols[0], 4 + 2 * REPORT_METRIC_COUNT);
+    /* tidy: point number, one column per swept key, group, board, bootloader, runs */
+    assert_int_equal(r.n_cols[0], 6 + 2 * REPORT_METRIC_COUNT);
     assert_int_equal(r.n_cols[1], r.n_cols[0]);
     assert_string_equal(r.fields[0][0], "point");
-    assert_string_equal(r.fields[0][4], "devices");
-    assert_string_equal(r.fields[0][4 + 2 * REPORT_GOODPUT_MEAN], "goodput_kBps_mean");
-    assert_string_equal(r.fields[0][5 + 2 * REPORT_GOODPUT_MEAN], "goodput_kBps_mean_ci95");
-    assert_string_equal(r.fields[1][1], "m");
-    assert_string_equal(r.fields[2][1], ODD);
-    assert_string_equal(r.fields[1][4 + 2 * REPORT_GOODPUT_MEAN], "58.75");
-    assert_string_equal(r.fields[2][4 + 2 * REPORT_GOODPUT_MEAN], ""); /* NAN: empty */
+    assert_string_equal(r.fields[0][1], "devices.m.bootloader");
+    assert_string_equal(r.fields[0][2], "group");
+    assert_string_equal(r.fields[0][6], "devices");
+    assert_string_equal(r.fields[0][6 + 2 * REPORT_GOODPUT_MEAN], "goodput_kBps_mean");
+    assert_string_equal(r.fields[0][7 + 2 * REPORT_GOODPUT_MEAN], "goodput_kBps_mean_ci95");
+    assert_string_equal(r.fields[1][0], "1");
+    assert_string_equal(r.fields[1][1], "swap-move");
+    assert_string_equal(r.fields[1][2], "m");
+    assert_string_equal(r.fields[2][2], ODD);
+    assert_string_equal(r.fields[3][0], "2");
+    assert_string_equal(r.fields[3][1], "direct-xip");
+    assert_string_equal(r.fields[1][5], "2"); /* runs */
+    assert_string_equal(r.fields[1][6 + 2 * REPORT_GOODPUT_MEAN], "58.75");
+    assert_string_equal(r.fields[2][6 + 2 * REPORT_GOODPUT_MEAN], ""); /* NAN: empty */
+    /* numbers are not quoted: the raw text of the first data line starts with 1,"swap-move" */
+    assert_non_null(strstr(buf, "\n1,\"swap-move\",\"m\",\"b\",\"swap-move\",2,4,0,"));
 }
 
 /* ---- errors: missing file, not a database, other schema version ---- */
@@ -365,7 +375,7 @@ static void test_cli_report(void **state)
     const char *ok[] = {"dfusim", "report", db_path, "--csv", csv};
     assert_int_equal(run_cli(5, ok), SIM_EXIT_OK);
     assert_non_null(strstr(out_text, "point 1: devices.m.bootloader=swap-move (2 runs)"));
-    assert_non_null(strstr(out_text, "58.75 ±127.06")); /* upload mean ± t * 10 */
+    assert_non_null(strstr(out_text, "58.75 ±127.06")); /* goodput mean ± t * 10 */
     assert_non_null(strstr(out_text, "1 run not complete"));
     FILE *f = fopen(csv, "r");
     assert_non_null(f);
@@ -373,7 +383,25 @@ static void test_cli_report(void **state)
     assert_non_null(fgets(line, sizeof(line), f));
     fclose(f);
     unlink(csv);
-    assert_int_equal(strncmp(line, "\"point\",\"group\"", 15), 0);
+    assert_int_equal(strncmp(line, "\"point\",\"devices.m.bootloader\",\"group\"", 38), 0);
+    /* --json -: JSON alone on stdout, read back by jq (Debian jq, an independent parser) */
+    char json[300], cmd[700];
+    snprintf(json, sizeof(json), "%s.json", db_path);
+    const char *js[] = {"dfusim", "report", db_path, "--json", "-"};
+    assert_int_equal(run_cli(5, js), SIM_EXIT_OK);
+    assert_null(strstr(out_text, "mean ±95 % CI")); /* no table in the way */
+    f = fopen(json, "w");
+    assert_non_null(f);
+    fputs(out_text, f);
+    fclose(f);
+    snprintf(cmd, sizeof(cmd),
+             "jq -e '.schema == 4 and (.rows | length) == 4 and .rows[0].point == 1 and"
+             " .rows[0].swept[\"devices.m.bootloader\"] == \"swap-move\" and"
+             " .rows[0].goodput_kBps_mean == 58.75 and .rows[1].goodput_kBps_mean == null and"
+             " .rows[0].time_to_updated_s_mean == 20.625' '%s' >/dev/null",
+             json);
+    assert_int_equal(system(cmd), 0);
+    unlink(json);
 
     const char *help[] = {"dfusim", "report", "--help"};
     assert_int_equal(run_cli(3, help), SIM_EXIT_OK);

@@ -18,12 +18,14 @@ static const char usage_text[] =
     "  validate FILE...    parse and check scenario files without running them\n"
     "  explain --board B --size S\n"
     "                      per MCUboot mode: flash operations, swap time, downtime, wear\n"
-    "  report DB           per sweep point and group: updates, throughput, downtime, wear,\n"
-    "                      fleet milestones, with 95 % confidence intervals; --csv FILE\n"
+    "  report DB           per sweep point and group: per-device time to updated, attempts,\n"
+    "                      downtime; goodput; wear; fleet milestones, with 95 % confidence\n"
+    "                      intervals; --csv FILE, --json FILE, --plot FILE\n"
     "  compare DB [DB2]    sweep points, groups or databases side by side: differences and\n"
     "                      Welch's t-test at 95 %; --a SPEC --b SPEC pick two rows\n"
     "  check SCENARIO... --baseline DIR\n"
     "                      run and compare with baselines; exit 1 on a regression\n"
+    "  export DB TABLE     a table or view, filtered (--where), as CSV or JSON\n"
     "\n"
     "Options:\n"
     "  -h, --help          show this help (also: dfusim COMMAND --help)\n"
@@ -71,9 +73,11 @@ int cli_main(int argc, char **argv, FILE *out, FILE *err)
         return cli_compare(argc - 1, argv + 1, out, err);
     if (strcmp(verb, "check") == 0)
         return cli_check(argc - 1, argv + 1, out, err);
+    if (strcmp(verb, "export") == 0)
+        return cli_export(argc - 1, argv + 1, out, err);
     fprintf(err,
             "dfusim: unknown command '%s' (commands: run, validate, explain, report, compare, "
-            "check; see dfusim --help)\n",
+            "check, export; see dfusim --help)\n",
             verb);
     return SIM_EXIT_USAGE;
 }

@@ -5,12 +5,13 @@
 #include "sim/error.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 
 static const char compare_usage[] =
-    "Usage: dfusim compare DB [DB2] [--a SPEC] [--b SPEC] [--csv FILE]\n"
+    "Usage: dfusim compare DB [DB2] [--a SPEC] [--b SPEC] [--csv FILE] [--json FILE]\n"
     "\n"
     "Compare rows of dfusim report (one per sweep point and device group) side by side:\n"
     "per metric A, B, B - A, the change in %, and whether the difference is significant at\n"
@@ -34,7 +35,10 @@ static const char compare_usage[] =
     "Options:\n"
     "  -a, --a SPEC        row A\n"
     "  -b, --b SPEC        row B\n"
-    "  -c, --csv FILE      also write the comparison as CSV (one line per pair and metric)\n"
+    "  -c, --csv FILE      also write the comparison as CSV (one line per pair and metric;\n"
+    "                      point numbers and runs as numbers); - : to stdout, alone\n"
+    "  -j, --json FILE     also write it as JSON (per pair, a and b, then per metric); - :\n"
+    "                      to stdout, alone\n"
     "  -h, --help          show this help\n"
     "\n"
     "Definitions: README.md, sections \"dfusim report\" and \"dfusim compare\".\n"
@@ -146,16 +150,21 @@ static int make_pairs(const struct report_summary *sa, const struct report_summa
     return SIM_EXIT_OK;
 }
 
-static int write_csv(const struct report_pair *pairs, size_t n, const char *db_a, const char *db_b,
-                     const char *path, FILE *err)
+typedef int (*compare_writer)(const struct report_pair *, size_t, const char *, const char *,
+                              FILE *);
+
+/* The comparison written by fn into path ("-": out). */
+static int write_pairs(const struct report_pair *pairs, size_t n, const char *db_a,
+                       const char *db_b, const char *path, compare_writer fn, FILE *out, FILE *err)
 {
-    FILE *f = fopen(path, "w");
+    bool to_out = strcmp(path, "-") == 0;
+    FILE *f = to_out ? out : fopen(path, "w");
     if (f == NULL) {
         fprintf(err, "dfusim compare: %s: cannot write: %s\n", path, strerror(errno));
         return SIM_EXIT_USAGE;
     }
-    int rc = report_compare_write_csv(pairs, n, db_a, db_b, f);
-    if (fclose(f) != 0 || rc != 0) {
+    int rc = fn(pairs, n, db_a, db_b, f);
+    if ((to_out ? fflush(f) : fclose(f)) != 0 || rc != 0) {
         fprintf(err, "dfusim compare: %s: write failed\n", path);
         return SIM_EXIT_USAGE;
     }
@@ -165,23 +174,23 @@ static int write_csv(const struct report_pair *pairs, size_t n, const char *db_a
 int cli_compare(int argc, char **argv, FILE *out, FILE *err)
 {
     static const struct option longopts[] = {
-        {"a", required_argument, NULL, 'a'},
-        {"b", required_argument, NULL, 'b'},
-        {"csv", required_argument, NULL, 'c'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
+        {"a", required_argument, NULL, 'a'},   {"b", required_argument, NULL, 'b'},
+        {"csv", required_argument, NULL, 'c'}, {"json", required_argument, NULL, 'j'},
+        {"help", no_argument, NULL, 'h'},      {NULL, 0, NULL, 0},
     };
-    const char *csv = NULL, *spec_a = NULL, *spec_b = NULL;
+    const char *csv = NULL, *json = NULL, *spec_a = NULL, *spec_b = NULL;
     optind = 0;
     opterr = 0;
     int c;
-    while ((c = getopt_long(argc, argv, ":a:b:c:h", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":a:b:c:j:h", longopts, NULL)) != -1) {
         if (c == 'a') {
             spec_a = optarg;
         } else if (c == 'b') {
             spec_b = optarg;
         } else if (c == 'c') {
             csv = optarg;
+        } else if (c == 'j') {
+            json = optarg;
         } else if (c == 'h') {
             fputs(compare_usage, out);
             return SIM_EXIT_OK;
@@ -211,10 +220,15 @@ int cli_compare(int argc, char **argv, FILE *out, FILE *err)
     }
     /* Name the databases only when there are two. */
     const char *name_a = db_b ? db_a : NULL, *name_b = db_b;
-    if (code == SIM_EXIT_OK && report_compare_print(pairs, n, name_a, name_b, out) != 0)
+    /* "-" puts CSV or JSON alone on stdout; the table then stays out of the way */
+    bool table =
+        !(csv != NULL && strcmp(csv, "-") == 0) && !(json != NULL && strcmp(json, "-") == 0);
+    if (code == SIM_EXIT_OK && table && report_compare_print(pairs, n, name_a, name_b, out) != 0)
         code = oom(err);
     if (code == SIM_EXIT_OK && csv != NULL)
-        code = write_csv(pairs, n, name_a, name_b, csv, err);
+        code = write_pairs(pairs, n, name_a, name_b, csv, report_compare_write_csv, out, err);
+    if (code == SIM_EXIT_OK && json != NULL)
+        code = write_pairs(pairs, n, name_a, name_b, json, report_compare_write_json, out, err);
     free(pairs);
     report_summary_free(sa);
     report_summary_free(sb);

@@ -12,26 +12,33 @@
 #include <string.h>
 
 static const char report_usage[] =
-    "Usage: dfusim report DB [--csv FILE] [--group NAME]\n"
+    "Usage: dfusim report DB [--csv FILE] [--json FILE] [--group NAME]\n"
     "                        [--plot FILE [--point N] [--by mode|group] [--panel LIST]]\n"
     "\n"
     "Summarise a results database written by dfusim run: per sweep point (runs whose\n"
-    "settings are equal except the seed) and device group, devices updated, failed and\n"
-    "reverted; upload kB/s (mean, median, p5, p95); end-to-end time; downtime (reset, swap,\n"
-    "app start); flash erases per upgrade; when 50/90/99/100 % of the group were updated.\n"
+    "settings are equal except the seed, numbered from 1) and device group: devices\n"
+    "updated, failed and reverted; per device, the time from its first attempt to running\n"
+    "the new image for good, attempts, downtime, kB sent and resent, retried requests; per\n"
+    "upload, goodput (image bytes over upload time: resent bytes never count twice); per\n"
+    "successful attempt and per swap, their durations; flash erases per upgrade; when\n"
+    "50/90/95/100 % of the group were updated. Long durations are shown in min or h (the\n"
+    "unit is in the label); CSV and JSON keep seconds.\n"
     "Each value is the mean across the point's replications, with the half-width of its\n"
     "Student-t 95 % confidence interval when there are two or more. Definitions: README.md,\n"
     "section \"dfusim report\".\n"
     "\n"
     "Options:\n"
-    "  -c, --csv FILE      also write the rows as CSV (a header row; units in the names)\n"
+    "  -c, --csv FILE      also write the rows as tidy CSV: point number, one column per\n"
+    "                      swept setting, group, board, bootloader, runs, then each metric\n"
+    "                      and its _ci95 (units in the names); FILE - : to stdout, alone\n"
+    "  -j, --json FILE     also write the rows as JSON (the same fields); - : stdout, alone\n"
     "  -g, --group NAME    only this device group (table, CSV and plots)\n"
     "  -p, --plot FILE     also draw, into FILE (.svg, .png or .pdf, with gnuplot), under a\n"
     "                      title naming the scenario and the sweep point(s): the CDF of\n"
     "                      per-device DFU time (cdf), fleet progress, % updated against time\n"
     "                      since the run's first attempt, mean across replications\n"
     "                      (progress), and, when one numeric setting is swept, the mean\n"
-    "                      upload kB/s against it with 95 % CI error bars (sweep). A curve\n"
+    "                      goodput kB/s against it with 95 % CI error bars (sweep). A curve\n"
     "                      is one group (or board + mode) at one sweep point, never pooled;\n"
     "                      one panel per point (and per board) when they would not fit\n"
     "  -P, --point N       plot only sweep point N (as numbered above, from 1)\n"
@@ -44,15 +51,18 @@ static const char report_usage[] =
     "\n"
     "Exit codes: 0 ok, 2 bad usage or not a readable dfusim database, 3 internal failure.\n";
 
-static int write_csv(const struct report_summary *s, const char *path, FILE *err)
+/* s written by fn into path ("-": out). */
+static int write_rows(const struct report_summary *s, const char *path,
+                      int (*fn)(const struct report_summary *, FILE *), FILE *out, FILE *err)
 {
-    FILE *f = fopen(path, "w");
+    bool to_out = strcmp(path, "-") == 0;
+    FILE *f = to_out ? out : fopen(path, "w");
     if (f == NULL) {
         fprintf(err, "dfusim report: %s: cannot write: %s\n", path, strerror(errno));
         return SIM_EXIT_USAGE;
     }
-    int rc = report_summary_write_csv(s, f);
-    if (fclose(f) != 0 || rc != 0) {
+    int rc = fn(s, f);
+    if ((to_out ? fflush(f) : fclose(f)) != 0 || rc != 0) {
         fprintf(err, "dfusim report: %s: write failed\n", path);
         return SIM_EXIT_USAGE;
     }
@@ -115,22 +125,29 @@ static unsigned parse_panels(const char *list)
 int cli_report(int argc, char **argv, FILE *out, FILE *err)
 {
     static const struct option longopts[] = {
-        {"csv", required_argument, NULL, 'c'},  {"group", required_argument, NULL, 'g'},
-        {"plot", required_argument, NULL, 'p'}, {"point", required_argument, NULL, 'P'},
-        {"by", required_argument, NULL, 'b'},   {"panel", required_argument, NULL, 'n'},
-        {"help", no_argument, NULL, 'h'},       {NULL, 0, NULL, 0},
+        {"csv", required_argument, NULL, 'c'},
+        {"json", required_argument, NULL, 'j'},
+        {"group", required_argument, NULL, 'g'},
+        {"plot", required_argument, NULL, 'p'},
+        {"point", required_argument, NULL, 'P'},
+        {"by", required_argument, NULL, 'b'},
+        {"panel", required_argument, NULL, 'n'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
     };
-    const char *csv = NULL, *group = NULL, *plot = NULL;
+    const char *csv = NULL, *json = NULL, *group = NULL, *plot = NULL;
     long point = 0;
     bool by_given = false, panel_given = false;
     struct report_plot_options po = {.by = REPORT_PLOT_BY_MODE, .panels = REPORT_PANEL_ALL};
     optind = 0;
     opterr = 0;
     int c;
-    while ((c = getopt_long(argc, argv, ":c:g:p:P:b:n:h", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":c:j:g:p:P:b:n:h", longopts, NULL)) != -1) {
         char *end;
         if (c == 'c') {
             csv = optarg;
+        } else if (c == 'j') {
+            json = optarg;
         } else if (c == 'g') {
             group = optarg;
         } else if (c == 'p') {
@@ -192,12 +209,17 @@ int cli_report(int argc, char **argv, FILE *out, FILE *err)
         return rc == REPORT_ENOENT || rc == REPORT_EFORMAT ? SIM_EXIT_USAGE : SIM_EXIT_INTERNAL;
     }
     int code = SIM_EXIT_OK;
+    /* "-" puts CSV or JSON alone on stdout; the table then stays out of the way */
+    bool table =
+        !(csv != NULL && strcmp(csv, "-") == 0) && !(json != NULL && strcmp(json, "-") == 0);
     if (s->n_rows == 0)
-        fprintf(out, "%s: no complete run to report\n", argv[optind]);
-    else if (report_summary_print(s, out) != 0)
+        fprintf(table ? out : err, "%s: no complete run to report\n", argv[optind]);
+    else if (table && report_summary_print(s, out) != 0)
         code = SIM_EXIT_INTERNAL;
     if (code == SIM_EXIT_OK && csv != NULL)
-        code = write_csv(s, csv, err);
+        code = write_rows(s, csv, report_summary_write_csv, out, err);
+    if (code == SIM_EXIT_OK && json != NULL)
+        code = write_rows(s, json, report_summary_write_json, out, err);
     if (code == SIM_EXIT_OK && plot != NULL) {
         po.point = (size_t)point;
         po.group = group;

@@ -32,6 +32,8 @@ static const char run_usage[] =
     "                         --set devices.mice.count=500 (repeatable)\n"
     "  -j, --jobs N           run up to N runs at once, one process each (default 1); the\n"
     "                         database is the same as with -j 1\n"
+    "      --json FILE        when the runs end, write the per-group summary (the rows of\n"
+    "                         dfusim report, same fields) as JSON to FILE; - : stdout\n"
     "  -q, --quiet            no progress line and no summary\n"
     "  -h, --help             show this help\n"
     "\n"
@@ -53,6 +55,7 @@ static void on_sigint(int sig)
 struct run_options {
     const char *scenario_path;
     const char *output;
+    const char *json; /* --json FILE: the per-group summary as JSON, "-" for stdout */
     const char **overrides;
     size_t n_overrides;
     char seed_override[64];
@@ -68,13 +71,10 @@ struct run_options {
 static int parse_options(int argc, char **argv, struct run_options *o, FILE *out, FILE *err)
 {
     static const struct option longopts[] = {
-        {"output", required_argument, NULL, 'o'},
-        {"seed", required_argument, NULL, 'S'},
-        {"set", required_argument, NULL, 's'},
-        {"quiet", no_argument, NULL, 'q'},
-        {"help", no_argument, NULL, 'h'},
-        {"jobs", required_argument, NULL, 'j'},
-        {NULL, 0, NULL, 0},
+        {"output", required_argument, NULL, 'o'}, {"seed", required_argument, NULL, 'S'},
+        {"set", required_argument, NULL, 's'},    {"quiet", no_argument, NULL, 'q'},
+        {"help", no_argument, NULL, 'h'},         {"jobs", required_argument, NULL, 'j'},
+        {"json", required_argument, NULL, 'J'},   {NULL, 0, NULL, 0},
     };
     /* argc + 1 bounds the overrides: each takes at least one argv entry. */
     o->overrides = calloc((size_t)argc + 1, sizeof(*o->overrides));
@@ -99,6 +99,9 @@ static int parse_options(int argc, char **argv, struct run_options *o, FILE *out
             break;
         case 'o':
             o->output = optarg;
+            break;
+        case 'J':
+            o->json = optarg;
             break;
         case 'S':
             snprintf(o->seed_override, sizeof(o->seed_override), "seed=%s", optarg);
@@ -639,6 +642,29 @@ static int run_all(struct scenario *points, struct recorder *rec, const char *db
     return code;
 }
 
+/* --json: the summary of the database the runs wrote, read back by report/summary.c. */
+static int write_json(const char *db_path, const char *path, FILE *out, FILE *err)
+{
+    struct report_summary *sum = NULL;
+    char msg[512];
+    if (report_summary_load(db_path, NULL, &sum, msg, sizeof(msg)) != 0) {
+        fprintf(err, "dfusim run: --json: %s\n", msg);
+        return SIM_EXIT_INTERNAL;
+    }
+    bool to_out = strcmp(path, "-") == 0;
+    FILE *f = to_out ? out : fopen(path, "w");
+    int rc = f != NULL ? report_summary_write_json(sum, f) : REPORT_EIO;
+    if (f != NULL && (to_out ? fflush(f) : fclose(f)) != 0)
+        rc = REPORT_EIO;
+    report_summary_free(sum);
+    if (rc != 0) {
+        fprintf(err, "dfusim run: --json %s: cannot write%s%s\n", path, f ? "" : ": ",
+                f ? "" : strerror(errno));
+        return SIM_EXIT_USAGE;
+    }
+    return SIM_EXIT_OK;
+}
+
 int cli_run(int argc, char **argv, FILE *out, FILE *err)
 {
     struct run_options o = {0};
@@ -684,6 +710,8 @@ done:
         free(points);
     }
     recorder_close(rec);
+    if (code == SIM_EXIT_OK && o.json != NULL)
+        code = write_json(db_path, o.json, out, err);
     scenario_fini(&s);
     free(o.overrides);
     return code;
