@@ -701,11 +701,11 @@ static int build(struct builder *b)
             rc = query_max(b, "SELECT min(" DEVICE_DFU_NS ")" FROM_DEVICES, &min);
         c.u = pick_unit(max);
         char xlabel[CAP];
-        snprintf(xlabel, sizeof(xlabel), "DFU time, first attempt to running the new image (%s)",
+        snprintf(xlabel, sizeof(xlabel), "time to updated: first attempt to the new image for good (%s)",
                  c.u.name);
         size_t first = b->fig->n_panels;
         if (rc == SIM_OK)
-            rc = add_panels(b, &l, keys, n_keys, REPORT_PLOT_CDF, "Per-device DFU time", xlabel,
+            rc = add_panels(b, &l, keys, n_keys, REPORT_PLOT_CDF, "Time to updated, per device", xlabel,
                             "fraction of the devices", fill_cdf, &c);
         /* The same x range in every panel, from the fastest device to the slowest. */
         double pad = ((max - min) * 0.03 + 0.5e9) / c.u.ns;
