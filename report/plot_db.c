@@ -27,9 +27,7 @@
 #define DEVICE_DFU_NS "(d.updated_ns - d.first_start_ns)"
 /* When device d was updated, in ns from its run's first attempt start (0 without attempts),
  * as report_summary's t50..t100; NULL if it never was. */
-#define DEVICE_UPDATED_SINCE_T0_NS                                                                 \
-    "(d.updated_ns - coalesce((SELECT min(a.start_ns) FROM dfu_attempts a"                         \
-    " WHERE a.run_id = d.run_id), 0))"
+#define DEVICE_UPDATED_SINCE_T0_NS "(d.updated_ns - coalesce(pr.t0, 0))"
 
 /* The complete runs and their sweep point (0-based), as report/summary.c numbers them:
  * points in the order of their first run_id. */
@@ -40,7 +38,8 @@ static const char sql_run_points[] =
     " AND key <> 'seed' ORDER BY key) q), '') AS params"
     " FROM runs r WHERE r.status = 'complete'),"
     " f AS (SELECT params, min(run_id) AS first FROM p GROUP BY params)"
-    " SELECT p.run_id AS run_id, (SELECT count(*) FROM f f2 WHERE f2.first < f.first) AS point"
+    " SELECT p.run_id AS run_id, (SELECT count(*) FROM f f2 WHERE f2.first < f.first) AS point,"
+    " (SELECT min(a.start_ns) FROM dfu_attempts a WHERE a.run_id = p.run_id) AS t0"
     " FROM p JOIN f ON f.params = p.params";
 
 /* Devices of the shown runs with their group; ?1 the point (-1: all), ?2 group name,

@@ -64,14 +64,16 @@ static const char sql_time_to_updated[] =
     "SELECT (updated_ns - first_start_ns) / 1e9 FROM devices WHERE run_id = ?1"
     " AND group_id = ?2 AND updated_ns IS NOT NULL AND first_start_ns IS NOT NULL";
 /* Per DFU device, 5 columns: attempts, kB sent, downtime s, kB resent, retried requests
- * (the last two NULL when its attempts are not all recorded). */
+ * (the last two NULL when its attempts are not all recorded). The attempts are summed per
+ * device once, then joined: dfu_attempts has no index by device. */
 static const char sql_per_device[] =
     "SELECT d.attempts, d.bytes_sent / 1000.0, d.downtime_ns / 1e9,"
-    " CASE WHEN count(a.attempt_id) = d.attempts THEN total(a.bytes_resent) / 1000.0 END,"
-    " CASE WHEN count(a.attempt_id) = d.attempts THEN total(a.retries) END"
-    " FROM devices d LEFT JOIN dfu_attempts a ON a.run_id = d.run_id"
-    " AND a.device_id = d.device_id WHERE d.run_id = ?1 AND d.group_id = ?2"
-    " AND d.first_start_ns IS NOT NULL GROUP BY d.device_id ORDER BY d.device_id";
+    " CASE WHEN ifnull(t.n, 0) = d.attempts THEN ifnull(t.resent, 0) / 1000.0 END,"
+    " CASE WHEN ifnull(t.n, 0) = d.attempts THEN ifnull(t.retries, 0) END"
+    " FROM devices d LEFT JOIN (SELECT device_id, count(*) AS n, total(bytes_resent) AS resent,"
+    " total(retries) AS retries FROM dfu_attempts WHERE run_id = ?1 GROUP BY device_id) t"
+    " ON t.device_id = d.device_id WHERE d.run_id = ?1 AND d.group_id = ?2"
+    " AND d.first_start_ns IS NOT NULL ORDER BY d.device_id";
 static const char sql_updated_at[] =
     "SELECT updated_ns FROM devices WHERE run_id = ?1 AND group_id = ?2"
     " AND updated_ns IS NOT NULL ORDER BY updated_ns";
