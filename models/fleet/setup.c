@@ -414,12 +414,23 @@ static int group_dists(const struct scenario *s, size_t i, struct fleet_world *w
 }
 
 /* Every group a fault names exists; parameters the device refuses are reported. */
+static uint32_t fault_of(const struct scenario_fault *f, struct fleet_device_faults *p);
+
 static int check_faults(const struct scenario *s, struct sim_diag *d)
 {
     int rc = 0;
     char at[512], key[64];
     for (size_t i = 0; i < s->n_faults; i++) {
         const struct scenario_fault *f = &s->faults[i];
+        /* The values the devices will refuse (fleet_device_faults_set), said here. */
+        struct fleet_device_faults p;
+        const char *bad = fleet_device_faults_invalid(&p, fault_of(f, &p));
+        if (bad != NULL) {
+            snprintf(key, sizeof(key), "faults[%zu]", i);
+            where(at, sizeof(at), &f->pos, key);
+            sim_diag_add(d, "%s.%s", at, bad);
+            rc = SIM_EINVAL;
+        }
         snprintf(key, sizeof(key), "faults[%zu].groups", i);
         where(at, sizeof(at), &f->pos, key);
         for (size_t j = 0; j < f->n_groups; j++) {
