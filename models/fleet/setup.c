@@ -290,6 +290,15 @@ static int check_gateways(const struct scenario *s, struct sim_diag *d)
         }
         struct fleet_gateway_cfg gc = {gw->links, (uint8_t)gw->availability, gw->arrival, NULL};
         struct fleet_population_dist fixed = {.kind = FLEET_POPULATION_FIXED, .value = 1};
+        /* A drawn dwell is parsed here as gateways_add() will (the fuzzer found one that
+         * validated and then did not build). */
+        if (gw->dwell_dist.text != NULL) {
+            snprintf(key, sizeof(key), "gateways[%zu].dwell", i);
+            if (dist_parse(&gw->dwell_dist, key, fleet_population_unit_duration, &fixed, d) != 0) {
+                rc = SIM_EINVAL;
+                fixed = (struct fleet_population_dist){.kind = FLEET_POPULATION_FIXED, .value = 1};
+            }
+        }
         gc.dwell = &fixed;
         struct sim_diag why;
         sim_diag_init(&why);

@@ -2,6 +2,7 @@
  * chosen metrics (report/baseline.h) and the results' fingerprint (report/fingerprint.h)
  * with DIR/NAME.csv, print a table, optionally JUnit XML; exit 1 on a regression. */
 #include "report/baseline.h"
+#include "report/completeness.h"
 #include "report/fingerprint.h"
 #include "report/summary.h"
 #include "report/table.h"
@@ -332,12 +333,22 @@ static int check_one(const char *path, const char *tmp, const struct check_optio
     code = run_scenario(path, db, o, err);
     if (code != SIM_EXIT_OK)
         goto done;
+    if (report_completeness_warn(db, NULL, err) != 0) { /* every planned run, or a failure */
+        fprintf(err, "dfusim check: %s: FAILED: not every planned run finished\n", s.name);
+        code = SIM_EXIT_REGRESSION;
+        goto done;
+    }
     int rc = report_summary_load(db, NULL, &sum, msg, sizeof(msg));
     if (rc == 0)
         rc = report_fingerprint(db, fp, msg, sizeof(msg));
     if (rc != 0) {
         fprintf(err, "dfusim check: %s\n", msg);
         code = SIM_EXIT_INTERNAL;
+        goto done;
+    }
+    if (o->update && cli_refuse_input_as_output("check", "--update", base_path,
+                                                (const char *const *)&path, 1, NULL, err) != 0) {
+        code = SIM_EXIT_USAGE;
         goto done;
     }
     if (o->update) {
@@ -455,6 +466,12 @@ int cli_check(int argc, char **argv, FILE *out, FILE *err)
     if (code != SIM_EXIT_OK) {
         free(o.sets);
         return code < 0 ? SIM_EXIT_OK : code;
+    }
+    /* --junit must not be a scenario or a baseline (issue 13, D2). */
+    if (cli_refuse_input_as_output("check", "--junit", o.junit, (const char *const *)argv + optind,
+                                   (size_t)(argc - optind), o.baseline, err) != 0) {
+        free(o.sets);
+        return SIM_EXIT_USAGE;
     }
     const char *tmpdir = getenv("TMPDIR");
     char tmp[4096];

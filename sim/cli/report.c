@@ -1,5 +1,6 @@
 /* sim/cli/report.c - `dfusim report DB`: per sweep point and device group, the metrics of
  * report/summary.h with their 95 % confidence intervals, as a table and optionally CSV. */
+#include "report/completeness.h"
 #include "report/plot.h"
 #include "report/summary.h"
 #include "sim/cli/cli_int.h"
@@ -162,6 +163,10 @@ int cli_report(int argc, char **argv, FILE *out, FILE *err)
                 optind == argc ? "no database given" : "one database at a time");
         return SIM_EXIT_USAGE;
     }
+    const char *input = argv[optind];
+    if (cli_refuse_input_as_output("report", "--csv", csv, &input, 1, NULL, err) != 0 ||
+        cli_refuse_input_as_output("report", "--plot", plot, &input, 1, NULL, err) != 0)
+        return SIM_EXIT_USAGE;
     char msg[1024];
     struct report_summary *s = NULL;
     int rc = report_summary_load(argv[optind], group, &s, msg, sizeof(msg));
@@ -170,6 +175,7 @@ int cli_report(int argc, char **argv, FILE *out, FILE *err)
         return rc == REPORT_ENOENT || rc == REPORT_EFORMAT ? SIM_EXIT_USAGE : SIM_EXIT_INTERNAL;
     }
     int code = SIM_EXIT_OK;
+    (void)report_completeness_warn(argv[optind], out, err); /* a cut-short sweep says so */
     if (s->n_rows == 0)
         fprintf(out, "%s: no complete run to report\n", argv[optind]);
     else if (report_summary_print(s, out) != 0)
