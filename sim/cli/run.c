@@ -555,7 +555,7 @@ static void start_child(struct child *c, struct scenario *s, uint32_t r, size_t 
 }
 
 /* A stop signal sent to the parent alone (kill, not a terminal's Ctrl-C, which reaches the
- * whole process group) is passed on to the running children, once, as SIGINT. */
+ * whole process group) is passed on to the running children, once. */
 static void forward_interrupt(struct child *kids, unsigned n, bool *forwarded)
 {
     if (!interrupt_flag || *forwarded)
@@ -563,7 +563,7 @@ static void forward_interrupt(struct child *kids, unsigned n, bool *forwarded)
     *forwarded = true;
     for (unsigned i = 0; i < n; i++)
         if (kids[i].fd >= 0)
-            (void)kill(kids[i].pid, SIGINT);
+            (void)kill(kids[i].pid, interrupt_flag); /* the same signal, recorded as such */
 }
 
 /* Wait for child c, import its database into rec, print its line. Returns an exit code. */
