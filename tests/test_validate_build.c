@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -217,12 +218,38 @@ static void validate_refuses_what_run_would(void **state)
     assert_true(checked >= 2);
 }
 
+/* What dfusim check would refuse in a scenario (an unknown check.tolerances metric),
+ * validate refuses too, at the entry's position. */
+static void validate_refuses_what_check_would(void **state)
+{
+    (void)state;
+    const char *path = "test_validate_build_tolerance.yaml";
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs("name: tol\nimage: { size: 64KiB }\ndevices: [{group: a, count: 2}]\ncheck:\n"
+          "  tolerances:\n    - { metric: no_such_metric, rel: 5% }\n",
+          f);
+    fclose(f);
+    static char out_text[4096], err_text[4096];
+    const char *argv[] = {"dfusim", "validate", path};
+    FILE *out = fmemopen(out_text, sizeof(out_text), "w");
+    FILE *err = fmemopen(err_text, sizeof(err_text), "w");
+    int code = cli_main(3, (char **)argv, out, err);
+    fclose(out);
+    fclose(err);
+    unlink(path);
+    assert_int_equal(code, SIM_EXIT_USAGE);
+    assert_non_null(strstr(err_text, "test_validate_build_tolerance.yaml:6:7: check.tolerances: "
+                                     "unknown metric \"no_such_metric\""));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(every_valid_scenario_builds),
         cmocka_unit_test(fault_edges_validate_as_they_build),
         cmocka_unit_test(validate_refuses_what_run_would),
+        cmocka_unit_test(validate_refuses_what_check_would),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

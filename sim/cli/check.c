@@ -284,6 +284,23 @@ static int run_scenario(const char *path, const char *db, const struct check_opt
     return rc;
 }
 
+int cli_check_tolerance_metrics(const struct scenario *s, FILE *err)
+{
+    int code = SIM_EXIT_OK;
+    for (size_t i = 0; i < s->check.n_tolerances; i++) {
+        const struct scenario_tolerance *t = &s->check.tolerances[i];
+        if (report_check_metric_find(t->metric) >= 0)
+            continue;
+        fprintf(err, "%s:%u:%u: check.tolerances: unknown metric \"%s\" (one of:", t->pos.src,
+                t->pos.line, t->pos.col, t->metric);
+        for (int m = 0; m < REPORT_CHECK_N_METRICS; m++)
+            fprintf(err, " %s", report_metrics[report_check_metrics[m].metric].column);
+        fprintf(err, ")\n");
+        code = SIM_EXIT_USAGE;
+    }
+    return code;
+}
+
 /* Loads path with the --set arguments and checks its tolerances' metric names. */
 static int load_scenario(const char *path, const struct check_options *o, struct scenario *s,
                          FILE *err)
@@ -295,15 +312,7 @@ static int load_scenario(const char *path, const struct check_options *o, struct
         fprintf(err, "%s", d.text);
         return rc == SIM_ENOMEM ? SIM_EXIT_INTERNAL : SIM_EXIT_USAGE;
     }
-    for (size_t i = 0; i < s->check.n_tolerances; i++) {
-        const struct scenario_tolerance *t = &s->check.tolerances[i];
-        if (report_check_metric_find(t->metric) >= 0)
-            continue;
-        fprintf(err, "%s:%u:%u: check.tolerances: unknown metric \"%s\" (one of:", t->pos.src,
-                t->pos.line, t->pos.col, t->metric);
-        for (int m = 0; m < REPORT_CHECK_N_METRICS; m++)
-            fprintf(err, " %s", report_metrics[report_check_metrics[m].metric].column);
-        fprintf(err, ")\n");
+    if (cli_check_tolerance_metrics(s, err) != SIM_EXIT_OK) {
         scenario_fini(s);
         return SIM_EXIT_USAGE;
     }

@@ -27,6 +27,11 @@ int cli_refuse_input_as_output(const char *verb, const char *opt, const char *ou
                                const char *const *inputs, size_t n_inputs, const char *input_dir,
                                FILE *err);
 
+/* check.tolerances[].metric names a metric dfusim check knows (check.c); validate runs it
+ * too. SIM_EXIT_OK, or SIM_EXIT_USAGE after one FILE:LINE:COL message per unknown name. */
+struct scenario;
+int cli_check_tolerance_metrics(const struct scenario *s, FILE *err);
+
 /* Simulated time as H:MM:SS.mmm (or D days H:MM:SS.mmm). */
 void cli_format_time(char *buf, size_t n, int64_t ns);
 

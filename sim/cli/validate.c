@@ -76,6 +76,8 @@ int cli_validate(int argc, char **argv, FILE *out, FILE *err)
             if (bad)
                 fprintf(err, "%s: sweep point %zu:\n", argv[i], p);
         }
+        if (cli_check_tolerance_metrics(&s, err) != SIM_EXIT_OK) /* as dfusim check does */
+            bad = true;
         if (bad) {
             fputs(diag.text, err);
             code = SIM_EXIT_USAGE;
