@@ -43,7 +43,7 @@ static const char run_usage[] =
     "A scenario with `sweep` or `replications` makes one run per sweep point and\n"
     "replication, all in the same database, with one summary line each.\n";
 
-/* The one static in the program: a signal handler can reach nothing else. 0, or the
+/* The one mutable static in the program: a signal handler can reach nothing else. 0, or the
  * number of the signal that asked to stop (SIGINT, SIGTERM, SIGHUP). */
 static volatile sig_atomic_t interrupt_flag;
 
