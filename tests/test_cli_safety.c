@@ -74,7 +74,7 @@ static const char *in_dir(const char *name)
     return p;
 }
 
-/* The whole file (malloc'd, *len bytes), or NULL when it cannot be read. */
+/* The whole file (malloc'd, *len bytes and a NUL), or NULL when it cannot be read. */
 static char *slurp(const char *path, size_t *len)
 {
     FILE *f = fopen(path, "rb");
@@ -88,10 +88,11 @@ static char *slurp(const char *path, size_t *len)
             buf = realloc(buf, cap);
             assert_non_null(buf);
         }
-        got = fread(buf + n, 1, cap - n, f);
+        got = fread(buf + n, 1, cap - n - 1, f);
         n += got;
     } while (got > 0);
     fclose(f);
+    buf[n] = '\0'; /* also usable as text */
     *len = n;
     return buf;
 }

@@ -12,6 +12,7 @@
 
 #include "models/fw/config.h"
 #include "models/mcuboot/explain.h"
+#include "models/mcuboot/image.h"
 #include "sim/error.h"
 
 /* "FILE:LINE:COL: KEY" */
@@ -497,6 +498,14 @@ int fleet_world_check(const struct scenario *s, struct sim_diag *d)
     if (s->client.alignment & (s->client.alignment - 1)) {
         sim_diag_add(d, "%s: client.alignment: %u is not a power of two (1, 2, 4, 8 or 16)",
                      s->path, s->client.alignment);
+        rc = SIM_EINVAL;
+    }
+    if (s->image.size < mcuboot_image_synth_min_size()) { /* fleet_world_image_add refuses */
+        where(at, sizeof(at), &s->image.at, "image.size");
+        sim_diag_add(d,
+                     "%s: %llu bytes cannot hold an MCUboot image (0x200-byte header and the "
+                     "TLVs); give at least %u bytes",
+                     at, (unsigned long long)s->image.size, mcuboot_image_synth_min_size());
         rc = SIM_EINVAL;
     }
     /* All three, so that one run of validate shows every problem. */
