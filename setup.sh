@@ -86,10 +86,10 @@ fuzz)
         corpus="build-fuzz/corpus-$name"
         mkdir -p "$corpus"
         # Seeds (tests/fuzz/README.md): committed ones, and the shipped scenarios.
-        [ -d "tests/fuzz/seeds/$name" ] && cp -n "tests/fuzz/seeds/$name"/* "$corpus"/
+        if [ -d "tests/fuzz/seeds/$name" ]; then cp -n "tests/fuzz/seeds/$name"/* "$corpus"/ || true; fi
         if [ "$name" = fuzz_scenario ]; then
             find scenarios tests/scenarios -name '*.yaml' | while read -r f; do
-                cp -n "$f" "$corpus/seed-$(echo "$f" | tr / _)"
+                cp -n "$f" "$corpus/seed-$(echo "$f" | tr / _)" || true
             done
         fi
         case "$name" in
