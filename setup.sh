@@ -84,12 +84,26 @@ fuzz)
     PACKAGES+=(clang libclang-rt-14-dev)
     install_missing
     CC=clang cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DDFUSIM_FUZZ=ON >/dev/null
+    # Each target for SECS (default 600): CI's `./setup.sh fuzz 30` is 30 s per target.
     for target in tests/fuzz/*.c; do
         name=$(basename "$target" .c)
         cmake --build build-fuzz -j "$(nproc)" --target "$name"
-        mkdir -p "build-fuzz/corpus-$name"
-        "./build-fuzz/$name" -max_total_time="${2:-600}" -max_len=1024 -print_final_stats=1 \
-            "build-fuzz/corpus-$name"
+        corpus="build-fuzz/corpus-$name"
+        mkdir -p "$corpus"
+        # Seeds (tests/fuzz/README.md): committed ones, and the shipped scenarios.
+        if [ -d "tests/fuzz/seeds/$name" ]; then cp -n "tests/fuzz/seeds/$name"/* "$corpus"/ || true; fi
+        if [ "$name" = fuzz_scenario ]; then
+            find scenarios tests/scenarios -name '*.yaml' | while read -r f; do
+                cp -n "$f" "$corpus/seed-$(echo "$f" | tr / _)" || true
+            done
+        fi
+        case "$name" in
+        fuzz_scenario) max_len=4096 ;;
+        fuzz_image) max_len=2048 ;;
+        *) max_len=1024 ;;
+        esac
+        "./build-fuzz/$name" -max_total_time="${2:-600}" -max_len="$max_len" \
+            -print_final_stats=1 "$corpus"
     done
     ;;
 *)

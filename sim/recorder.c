@@ -9,12 +9,15 @@
  */
 #include "sim/recorder.h"
 
+#include "sim/outfile.h"
+
 #include <assert.h>
 #include <openssl/evp.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -255,6 +258,17 @@ int recorder_open(const char *path, struct recorder **out, struct sim_diag *diag
     struct recorder *rec = calloc(1, sizeof(*rec));
     if (rec == NULL)
         return SIM_ENOMEM;
+    /* Never delete what is not ours: only an empty file or a results database. */
+    struct stat st;
+    char why[160];
+    if (stat(path, &st) == 0 &&
+        (!S_ISREG(st.st_mode) ||
+         (st.st_size > 0 && !outfile_is_results_db(path, why, sizeof(why))))) {
+        sim_diag_add(diag, "%s: refusing to replace it: %s", path,
+                     S_ISREG(st.st_mode) ? why : "not a regular file");
+        free(rec);
+        return SIM_EINVAL;
+    }
     remove_database_files(path);
     if (sqlite3_open_v2(path, &rec->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
         SQLITE_OK) {
@@ -708,9 +722,30 @@ int recorder_import(struct recorder *rec, const char *path)
     return rc;
 }
 
+const char *recorder_path(const struct recorder *rec)
+{
+    return sqlite3_db_filename(rec->db, "main");
+}
+
 const char *recorder_error(const struct recorder *rec)
 {
-    return rec != NULL && rec->db != NULL ? sqlite3_errmsg(rec->db) : "";
+    /* sqlite3_errmsg() says "not an error" when the last call succeeded: no text then. */
+    if (rec == NULL || rec->db == NULL || sqlite3_errcode(rec->db) == SQLITE_OK)
+        return "";
+    return sqlite3_errmsg(rec->db);
+}
+
+int recorder_meta_set(struct recorder *rec, const char *key, const char *value)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(rec->db, "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", -1,
+                           &st, NULL) != SQLITE_OK)
+        return SIM_EIO;
+    sqlite3_bind_text(st, 1, key, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 2, value, -1, SQLITE_TRANSIENT);
+    int rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? 0 : SIM_EIO;
 }
 
 const char *recorder_status_name(enum recorder_status s)

@@ -155,8 +155,10 @@ struct recorder_wear {
 
 struct recorder; /* opaque: owns the connection and prepared statements */
 
-/* Create a new database at path, replacing any file there, with the schema.
- * Returns 0 and *out, or SIM_EIO with a message in diag. */
+/* Create a new database at path with the schema. A file already there is replaced only
+ * when it is empty or a results database (sim/outfile.h); anything else is SIM_EINVAL.
+ * The CLI passes a fresh temporary file (outfile_db_begin). Returns 0 and *out, or
+ * SIM_EIO / SIM_EINVAL with a message in diag. */
 int recorder_open(const char *path, struct recorder **out, struct sim_diag *diag);
 /* Close. A run still open is marked 'failed' ("closed before the run ended").
  * Accepts NULL. */
@@ -192,8 +194,15 @@ int recorder_device_wear_emit(struct recorder *rec, const struct recorder_device
 int recorder_gateway_emit(struct recorder *rec, const struct recorder_gateway *g);
 int recorder_session_emit(struct recorder *rec, const struct recorder_session *s);
 
+/* The file the recorder writes (for reading it back while it is open). */
+const char *recorder_path(const struct recorder *rec);
+
 /* The last SQLite error text ("" if none), for the caller's diagnostic. */
 const char *recorder_error(const struct recorder *rec);
+
+/* Set one row of the meta table (INSERT OR REPLACE; committed unless a run's batch is
+ * open). Keys written by dfusim run: README "Result database", table meta. 0 or SIM_EIO. */
+int recorder_meta_set(struct recorder *rec, const char *key, const char *value);
 
 const char *recorder_status_name(enum recorder_status s);
 

@@ -404,13 +404,16 @@ static void sigint_leaves_an_interrupted_database(void **state)
               SRC "/tests/scenarios/cli/long.yaml", (char *)NULL);
         _exit(127);
     }
-    /* Poll until the run row is committed (status 'running'), at most 60 s. */
+    /* Poll until the run row is committed (status 'running'), at most 60 s. The run
+     * writes DB.dfusim-PID.tmp and renames it to DB when it ends. */
+    char tmp[256];
+    snprintf(tmp, sizeof(tmp), "%s.dfusim-%ld.tmp", db, (long)pid);
     const struct timespec pause = {0, 20 * 1000 * 1000};
     for (int i = 0; i < 3000; i++) {
-        if (access(db, F_OK) == 0) {
+        if (access(tmp, F_OK) == 0) {
             sqlite3 *h = NULL;
             int running = 0;
-            if (sqlite3_open_v2(db, &h, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK) {
+            if (sqlite3_open_v2(tmp, &h, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK) {
                 sqlite3_stmt *st = NULL;
                 if (sqlite3_prepare_v2(h, "select count(*) from runs where status='running'", -1,
                                        &st, NULL) == SQLITE_OK &&
@@ -431,6 +434,7 @@ static void sigint_leaves_an_interrupted_database(void **state)
     assert_int_equal(WEXITSTATUS(status), CLI_EXIT_INTERRUPTED);
     assert_string_equal(query(db, "select status || ':' || status_detail from runs"),
                         "interrupted:SIGINT");
+    assert_int_equal(access(tmp, F_OK), -1); /* renamed, not left behind */
     unlink(db);
 }
 

@@ -238,14 +238,47 @@ static void mid_run_database_says_running(void **state)
 static void open_replaces_an_existing_file(void **state)
 {
     (void)state;
+    /* A file that is not a results database is never deleted (issue 13, D1). */
     FILE *f = fopen(DB_PATH, "w");
     assert_non_null(f);
     fputs("not a database", f);
     fclose(f);
-    struct recorder *rec = open_with_run(RECORDER_SUMMARY);
+    struct recorder *rec = NULL;
+    struct sim_diag diag;
+    sim_diag_init(&diag);
+    assert_int_equal(recorder_open(DB_PATH, &rec, &diag), SIM_EINVAL);
+    assert_null(rec);
+    assert_non_null(strstr(diag.text, "refusing to replace it"));
+    char text[64] = "";
+    f = fopen(DB_PATH, "r");
+    assert_non_null(f);
+    assert_non_null(fgets(text, sizeof(text), f));
+    fclose(f);
+    assert_string_equal(text, "not a database");
+    /* A results database is replaced by a new, empty one. */
+    unlink(DB_PATH);
+    rec = open_with_run(RECORDER_SUMMARY);
+    assert_int_equal(recorder_run_end(rec, RECORDER_COMPLETE, NULL, 0, 0), 0);
+    recorder_close(rec);
+    rec = open_with_run(RECORDER_SUMMARY);
     assert_int_equal(recorder_run_end(rec, RECORDER_COMPLETE, NULL, 0, 0), 0);
     recorder_close(rec);
     assert_string_equal(query("select count(*) from runs"), "1");
+}
+
+/* meta rows set with recorder_meta_set() replace earlier values of the key. */
+static void meta_set_replaces_the_value(void **state)
+{
+    (void)state;
+    struct recorder *rec = open_with_run(RECORDER_SUMMARY);
+    assert_int_equal(recorder_run_end(rec, RECORDER_COMPLETE, NULL, 0, 0), 0);
+    assert_int_equal(recorder_meta_set(rec, "runs_planned", "6"), 0);
+    assert_int_equal(recorder_meta_set(rec, "runs_planned", "7"), 0);
+    /* No run open and no error: recorder_error() has no text (never "not an error"). */
+    assert_string_equal(recorder_error(rec), "");
+    recorder_close(rec);
+    assert_string_equal(query("select value from meta where key = 'runs_planned'"), "7");
+    assert_string_equal(query("select count(*) from meta where key = 'schema_version'"), "1");
 }
 
 /* An unwritable path is SIM_EIO with a message naming the path. */
@@ -278,6 +311,7 @@ int main(void)
         cmocka_unit_test_teardown(close_without_end_marks_failed, cleanup),
         cmocka_unit_test_teardown(mid_run_database_says_running, cleanup),
         cmocka_unit_test_teardown(open_replaces_an_existing_file, cleanup),
+        cmocka_unit_test_teardown(meta_set_replaces_the_value, cleanup),
         cmocka_unit_test(unwritable_path_is_reported),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1672,6 +1672,36 @@ static void degrade_apply(struct fleet_device *d, int64_t now)
     (void)ble_link_loss_set(&d->link, &c); /* in range: both ends are */
 }
 
+const char *fleet_device_faults_invalid(const struct fleet_device_faults *f, uint32_t kinds)
+{
+    const uint32_t power =
+        FLEET_FAULTS_POWER_UPLOAD | FLEET_FAULTS_POWER_SWAP | FLEET_FAULTS_POWER_RANDOM;
+    if ((kinds & FLEET_FAULTS_POWER_UPLOAD) && !(f->upload_at > 0 && f->upload_at <= 1))
+        return "at: a power loss during the upload needs 0% < at <= 100% (at 0% no byte is "
+               "written yet)";
+    if ((kinds & FLEET_FAULTS_POWER_SWAP) && !(f->swap_at >= 0 && f->swap_at < 1))
+        return "at: a power loss during the swap needs 0% <= at < 100% (at 100% the swap is "
+               "over)";
+    if ((kinds & FLEET_FAULTS_POWER_RANDOM) && f->mean_ns <= 0)
+        return "mean: the mean time between power losses must be > 0";
+    if ((kinds & power) && f->off_ns < 0)
+        return "off: must be >= 0";
+    if ((kinds & FLEET_FAULTS_BAD_IMAGE) &&
+        (f->crash_after_ns < 0 || (unsigned)f->bad_image > FLEET_BAD_IMAGE_INVALID))
+        return "crash_after: must be >= 0";
+    if ((kinds & FLEET_FAULTS_NEVER_CONFIRM) && f->reset_after_ns < 0)
+        return "reset_after: must be >= 0";
+    if ((kinds & FLEET_FAULTS_LINK_DEGRADE) && !(f->degrade_to >= 0 && f->degrade_to <= 1))
+        return "to: must be 0% to 100%";
+    if ((kinds & FLEET_FAULTS_LINK_DEGRADE) && f->degrade_over_ns < 0)
+        return "over: must be >= 0";
+    if ((kinds & FLEET_FAULTS_TWO_SOURCES) && f->two_sources_at_ns < 0)
+        return "delay: must be >= 0";
+    if ((kinds & FLEET_FAULTS_TWO_SOURCES) && f->two_sources_report_ns <= 0)
+        return "report: must be > 0";
+    return NULL;
+}
+
 int fleet_device_faults_set(struct fleet_device *d, const struct fleet_device_faults *f,
                             uint32_t active, int64_t now)
 {
@@ -1680,11 +1710,7 @@ int fleet_device_faults_set(struct fleet_device *d, const struct fleet_device_fa
         active = 0;
     } else if ((active & ~(uint32_t)FLEET_FAULTS_ALL) != 0 ||
                ((active & FLEET_FAULTS_TWO_SOURCES) != 0 && !d->cfg->config_channel_dfu) ||
-               f->two_sources_at_ns < 0 || f->two_sources_report_ns <= 0 ||
-               !(f->upload_at > 0 && f->upload_at <= 1) || !(f->swap_at >= 0 && f->swap_at < 1) ||
-               f->mean_ns <= 0 || f->off_ns < 0 || f->crash_after_ns < 0 || f->reset_after_ns < 0 ||
-               !(f->degrade_to >= 0 && f->degrade_to <= 1) || f->degrade_over_ns < 0 ||
-               (unsigned)f->bad_image > FLEET_BAD_IMAGE_INVALID) {
+               fleet_device_faults_invalid(f, FLEET_FAULTS_ALL) != NULL) {
         return SIM_EINVAL;
     }
     d->faults = active != 0 ? f : NULL;

@@ -250,6 +250,11 @@ struct fleet_device_faults {
 /* The defaults above (the scenario keys' defaults). */
 void fleet_device_faults_default(struct fleet_device_faults *f);
 
+/* NULL when the parameters of the kinds in `kinds` are in range, else "KEY: what is
+ * allowed" with KEY the scenario key of faults[] (validate reports it; faults_set() refuses
+ * the same values). */
+const char *fleet_device_faults_invalid(const struct fleet_device_faults *f, uint32_t kinds);
+
 /* Defaults: swap-move, dfu_mcumgr with lock + ble_latency, no config-channel DFU,
  * netbuf 2475 x 4, reassembly and MCUmgr parameters on, BLE with link defaults (UART
  * defaults, 115200 8N1, and a zero serial host kept for a switch to UART), Android client;

@@ -12,6 +12,7 @@
 
 #include "models/fw/config.h"
 #include "models/mcuboot/explain.h"
+#include "models/mcuboot/image.h"
 #include "sim/error.h"
 
 /* "FILE:LINE:COL: KEY" */
@@ -290,6 +291,15 @@ static int check_gateways(const struct scenario *s, struct sim_diag *d)
         }
         struct fleet_gateway_cfg gc = {gw->links, (uint8_t)gw->availability, gw->arrival, NULL};
         struct fleet_population_dist fixed = {.kind = FLEET_POPULATION_FIXED, .value = 1};
+        /* A drawn dwell is parsed here as gateways_add() will (the fuzzer found one that
+         * validated and then did not build). */
+        if (gw->dwell_dist.text != NULL) {
+            snprintf(key, sizeof(key), "gateways[%zu].dwell", i);
+            if (dist_parse(&gw->dwell_dist, key, fleet_population_unit_duration, &fixed, d) != 0) {
+                rc = SIM_EINVAL;
+                fixed = (struct fleet_population_dist){.kind = FLEET_POPULATION_FIXED, .value = 1};
+            }
+        }
         gc.dwell = &fixed;
         struct sim_diag why;
         sim_diag_init(&why);
@@ -413,13 +423,54 @@ static int group_dists(const struct scenario *s, size_t i, struct fleet_world *w
     return rc;
 }
 
+/* The worst connection parameters group i can draw (largest interval and latency, smallest
+ * timeout; rounded to their steps as world_draw_cfg() rounds them) into lc. False when a
+ * distribution does not parse (reported by group_dists). */
+static bool worst_link(const struct scenario *s, size_t i, struct ble_link_cfg *lc)
+{
+    static const enum fleet_population_param params[] = {
+        FLEET_POPULATION_INTERVAL, FLEET_POPULATION_LATENCY, FLEET_POPULATION_TIMEOUT};
+    for (size_t j = 0; j < 3; j++) {
+        const struct scenario_dist *sd = dist_of(s, &s->groups[i], params[j]);
+        if (sd == NULL || sd->text == NULL)
+            continue;
+        const struct dist_key *k = NULL;
+        for (size_t n = 0; n < sizeof(dist_keys) / sizeof(dist_keys[0]); n++)
+            if (dist_keys[n].param == params[j])
+                k = &dist_keys[n];
+        struct fleet_population_dist dist;
+        double lo, hi;
+        if (k == NULL || dist_parse(sd, k->key, k->unit, &dist, NULL) != 0)
+            return false;
+        fleet_population_support(&dist, &lo, &hi);
+        if (params[j] == FLEET_POPULATION_INTERVAL)
+            lc->interval_ns = (int64_t)llround(hi / 1250000.0) * 1250000; /* 1.25 ms steps */
+        else if (params[j] == FLEET_POPULATION_LATENCY)
+            lc->latency = (uint16_t)llround(hi);
+        else
+            lc->timeout_ns = (int64_t)llround(lo / 10000000.0) * 10000000; /* 10 ms steps */
+    }
+    return true;
+}
+
 /* Every group a fault names exists; parameters the device refuses are reported. */
+static uint32_t fault_of(const struct scenario_fault *f, struct fleet_device_faults *p);
+
 static int check_faults(const struct scenario *s, struct sim_diag *d)
 {
     int rc = 0;
     char at[512], key[64];
     for (size_t i = 0; i < s->n_faults; i++) {
         const struct scenario_fault *f = &s->faults[i];
+        /* The values the devices will refuse (fleet_device_faults_set), said here. */
+        struct fleet_device_faults p;
+        const char *bad = fleet_device_faults_invalid(&p, fault_of(f, &p));
+        if (bad != NULL) {
+            snprintf(key, sizeof(key), "faults[%zu]", i);
+            where(at, sizeof(at), &f->pos, key);
+            sim_diag_add(d, "%s.%s", at, bad);
+            rc = SIM_EINVAL;
+        }
         snprintf(key, sizeof(key), "faults[%zu].groups", i);
         where(at, sizeof(at), &f->pos, key);
         for (size_t j = 0; j < f->n_groups; j++) {
@@ -449,6 +500,14 @@ int fleet_world_check(const struct scenario *s, struct sim_diag *d)
                      s->path, s->client.alignment);
         rc = SIM_EINVAL;
     }
+    if (s->image.size < mcuboot_image_synth_min_size()) { /* fleet_world_image_add refuses */
+        where(at, sizeof(at), &s->image.at, "image.size");
+        sim_diag_add(d,
+                     "%s: %llu bytes cannot hold an MCUboot image (0x200-byte header and the "
+                     "TLVs); give at least %u bytes",
+                     at, (unsigned long long)s->image.size, mcuboot_image_synth_min_size());
+        rc = SIM_EINVAL;
+    }
     /* All three, so that one run of validate shows every problem. */
     int rollout_rc = check_rollout(s, d), gateways_rc = check_gateways(s, d);
     int faults_rc = check_faults(s, d);
@@ -465,7 +524,8 @@ int fleet_world_check(const struct scenario *s, struct sim_diag *d)
             rc = SIM_EINVAL;
         if (check_transport(s, i, d) != 0)
             rc = SIM_EINVAL;
-        if (group_dists(s, i, NULL, d) != 0)
+        bool dists_ok = group_dists(s, i, NULL, d) == 0;
+        if (!dists_ok)
             rc = SIM_EINVAL;
         if (g->flash.ble_slowdown != 0 && g->flash.ble_slowdown < 1) {
             snprintf(key, sizeof(key), "devices[%zu].flash.ble_slowdown", i);
@@ -480,12 +540,21 @@ int fleet_world_check(const struct scenario *s, struct sim_diag *d)
         link_cfg(&g->link, &s->client, &lc);
         snprintf(key, sizeof(key), "devices[%zu].link", i);
         where(at, sizeof(at), &g->link.at, key);
-        /* Drawn connection parameters are checked per device when the world starts. */
+        /* Drawn connection parameters are checked per device when the world starts
+         * (world_draw_cfg); here at their worst corner, so that no device can draw a
+         * combination that run would refuse (issue 13). */
         bool drawn = g->link.interval_dist.text != NULL || g->link.latency_dist.text != NULL ||
                      g->link.timeout_dist.text != NULL;
-        if (drawn)
+        if (drawn && !(dists_ok && worst_link(s, i, &lc)))
             lc.interval_ns = 7500000, lc.latency = 0, lc.timeout_ns = 4000000000LL;
-        if (!uart && ble_link_cfg_check(&lc) != 0) {
+        if (!uart && drawn && ble_link_cfg_check(&lc) != 0) {
+            sim_diag_add(d,
+                         "%s: the drawn interval, latency and timeout can break the Bluetooth "
+                         "rule timeout > (1 + latency) x interval x 2 (at interval %.2f ms, "
+                         "latency %u, timeout %.0f ms); narrow the distributions",
+                         at, (double)lc.interval_ns / 1e6, lc.latency, (double)lc.timeout_ns / 1e6);
+            rc = SIM_EINVAL;
+        } else if (!uart && ble_link_cfg_check(&lc) != 0) {
             sim_diag_add(d,
                          "%s: the connection parameters break the Bluetooth rules (interval "
                          "7.5 ms - 4 s in 1.25 ms steps, latency 0-499, timeout 100 ms - 32 s "

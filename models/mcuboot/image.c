@@ -548,10 +548,15 @@ static int synth_digest(EVP_MD_CTX *ctx, const struct mcuboot_image *img, uint32
     return 0;
 }
 
+uint32_t mcuboot_image_synth_min_size(void)
+{
+    return MCUBOOT_IMAGE_ZEPHYR_HDR_SIZE + SYNTH_TLV_SIZE + 1; /* at least one body byte */
+}
+
 int mcuboot_image_synth(uint32_t total_size, const struct mcuboot_image_version *v,
                         struct mcuboot_image *out, struct sim_diag *d)
 {
-    const uint32_t overhead = MCUBOOT_IMAGE_ZEPHYR_HDR_SIZE + SYNTH_TLV_SIZE;
+    const uint32_t overhead = mcuboot_image_synth_min_size() - 1;
     struct mcuboot_image img;
     uint8_t seed[40];
     int rc;

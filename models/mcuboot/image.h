@@ -166,6 +166,9 @@ int mcuboot_image_load(const char *path, struct mcuboot_image *out, struct sim_d
  * SIM_EINTERNAL if libcrypto fails. */
 int mcuboot_image_synth(uint32_t total_size, const struct mcuboot_image_version *v,
                         struct mcuboot_image *out, struct sim_diag *d);
+/* The smallest total_size mcuboot_image_synth() accepts (header, TLVs and one body byte):
+ * what `dfusim validate` requires of image.size. */
+uint32_t mcuboot_image_synth_min_size(void);
 
 /* Copy bytes [off, off + n) of an image as its file holds them into out: from `file` (the
  * img->file_size bytes of the image; shared, not copied) when given, else generated (see

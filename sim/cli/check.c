@@ -3,6 +3,7 @@
  * with DIR/NAME.csv, after checking that the baseline was made with the same settings;
  * print a table, optionally JUnit XML and JSON; exit 1 on a regression. */
 #include "report/baseline.h"
+#include "report/completeness.h"
 #include "report/fingerprint.h"
 #include "report/fmt.h"
 #include "report/json_out.h"
@@ -615,6 +616,23 @@ static int run_scenario(const char *path, const char *db, const struct check_opt
     return rc;
 }
 
+int cli_check_tolerance_metrics(const struct scenario *s, FILE *err)
+{
+    int code = SIM_EXIT_OK;
+    for (size_t i = 0; i < s->check.n_tolerances; i++) {
+        const struct scenario_tolerance *t = &s->check.tolerances[i];
+        if (report_check_metric_find(t->metric) >= 0)
+            continue;
+        fprintf(err, "%s:%u:%u: check.tolerances: unknown metric \"%s\" (one of:", t->pos.src,
+                t->pos.line, t->pos.col, t->metric);
+        for (int m = 0; m < REPORT_CHECK_N_METRICS; m++)
+            fprintf(err, " %s", report_metrics[report_check_metrics[m].metric].column);
+        fprintf(err, ")\n");
+        code = SIM_EXIT_USAGE;
+    }
+    return code;
+}
+
 /* Loads path with the --set arguments and checks its tolerances' metric names. */
 static int load_scenario(const char *path, const struct check_options *o, struct scenario *s,
                          FILE *err)
@@ -626,15 +644,7 @@ static int load_scenario(const char *path, const struct check_options *o, struct
         fprintf(err, "%s", d.text);
         return rc == SIM_ENOMEM ? SIM_EXIT_INTERNAL : SIM_EXIT_USAGE;
     }
-    for (size_t i = 0; i < s->check.n_tolerances; i++) {
-        const struct scenario_tolerance *t = &s->check.tolerances[i];
-        if (report_check_metric_find(t->metric) >= 0)
-            continue;
-        fprintf(err, "%s:%u:%u: check.tolerances: unknown metric \"%s\" (one of:", t->pos.src,
-                t->pos.line, t->pos.col, t->metric);
-        for (int m = 0; m < REPORT_CHECK_N_METRICS; m++)
-            fprintf(err, " %s", check_column(m));
-        fprintf(err, ")\n");
+    if (cli_check_tolerance_metrics(s, err) != SIM_EXIT_OK) {
         scenario_fini(s);
         return SIM_EXIT_USAGE;
     }
@@ -770,12 +780,22 @@ static int check_one(const char *path, const char *tmp, const struct check_optio
     code = run_scenario(path, db, o, err);
     if (code != SIM_EXIT_OK)
         goto done;
+    if (report_completeness_warn(db, NULL, err) != 0) { /* every planned run, or a failure */
+        fprintf(err, "dfusim check: %s: FAILED: not every planned run finished\n", s.name);
+        code = SIM_EXIT_REGRESSION;
+        goto done;
+    }
     rc = report_summary_load(db, NULL, &sum, msg, sizeof(msg));
     if (rc == 0)
         rc = report_fingerprint(db, fp, msg, sizeof(msg));
     if (rc != 0) {
         fprintf(err, "dfusim check: %s\n", msg);
         code = SIM_EXIT_INTERNAL;
+        goto done;
+    }
+    if (o->update && cli_refuse_input_as_output("check", "--update", base_path,
+                                                (const char *const *)&path, 1, NULL, err) != 0) {
+        code = SIM_EXIT_USAGE;
         goto done;
     }
     if (o->update) {
@@ -926,6 +946,14 @@ int cli_check(int argc, char **argv, FILE *out, FILE *err)
     if (code != SIM_EXIT_OK) {
         options_fini(&o);
         return code < 0 ? SIM_EXIT_OK : code;
+    }
+    /* --junit and --json must not be a scenario or a baseline (issue 13, D2). */
+    if (cli_refuse_input_as_output("check", "--junit", o.junit, (const char *const *)argv + optind,
+                                   (size_t)(argc - optind), o.baseline, err) != 0 ||
+        cli_refuse_input_as_output("check", "--json", o.json, (const char *const *)argv + optind,
+                                   (size_t)(argc - optind), o.baseline, err) != 0) {
+        free(o.sets);
+        return SIM_EXIT_USAGE;
     }
     /* with --json -, stdout carries the JSON alone and the table goes to stderr */
     FILE *human = o.json != NULL && strcmp(o.json, "-") == 0 ? err : out;

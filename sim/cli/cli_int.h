@@ -21,6 +21,18 @@ int cli_export(int argc, char **argv, FILE *out, FILE *err);
  * `verb`, from argv[optind - 1]. Returns SIM_EXIT_USAGE. */
 int cli_option_error(FILE *err, const char *verb, int c, char **argv);
 
+/* SIM_EXIT_USAGE, after saying why on err, when output (given with option opt) is the same
+ * file (device and inode, so also through a link) as one of inputs or as input_dir or a
+ * file in it (either may be NULL/0); else SIM_EXIT_OK. A missing output is never an input. */
+int cli_refuse_input_as_output(const char *verb, const char *opt, const char *output,
+                               const char *const *inputs, size_t n_inputs, const char *input_dir,
+                               FILE *err);
+
+/* check.tolerances[].metric names a metric dfusim check knows (check.c); validate runs it
+ * too. SIM_EXIT_OK, or SIM_EXIT_USAGE after one FILE:LINE:COL message per unknown name. */
+struct scenario;
+int cli_check_tolerance_metrics(const struct scenario *s, FILE *err);
+
 /* Simulated time as H:MM:SS.mmm (or D days H:MM:SS.mmm). */
 void cli_format_time(char *buf, size_t n, int64_t ns);
 

@@ -1,6 +1,7 @@
 /* sim/cli/compare.c - `dfusim compare DB [DB2] [--a SPEC] [--b SPEC]`: rows of report
  * summaries side by side, with differences and Welch's t-test at 95 % (report/compare.h). */
 #include "report/compare.h"
+#include "report/completeness.h"
 #include "sim/cli/cli_int.h"
 #include "sim/error.h"
 
@@ -205,12 +206,22 @@ int cli_compare(int argc, char **argv, FILE *out, FILE *err)
         return SIM_EXIT_USAGE;
     }
     const char *db_a = argv[optind], *db_b = n_db == 2 ? argv[optind + 1] : NULL;
+    const char *inputs[] = {db_a, db_b};
+    if (cli_refuse_input_as_output("compare", "--csv", csv, inputs, 2, NULL, err) != 0 ||
+        cli_refuse_input_as_output("compare", "--json", json, inputs, 2, NULL, err) != 0)
+        return SIM_EXIT_USAGE;
+    /* "-" puts CSV or JSON alone on stdout; the table then stays out of the way */
+    bool table =
+        !(csv != NULL && strcmp(csv, "-") == 0) && !(json != NULL && strcmp(json, "-") == 0);
     struct report_summary *sa = NULL, *sb = NULL;
     struct report_pair *pairs = NULL;
     size_t n = 0;
     int code = load(db_a, &sa, err);
     if (code == SIM_EXIT_OK && db_b != NULL)
         code = load(db_b, &sb, err);
+    for (int i = 0; i < 2 && code == SIM_EXIT_OK; i++) /* a cut-short sweep says so */
+        if (inputs[i] != NULL)
+            (void)report_completeness_warn(inputs[i], table ? out : NULL, err);
     if (code == SIM_EXIT_OK)
         code = make_pairs(sa, sb, db_a, db_b, spec_a, spec_b, &pairs, &n, err);
     if (code == SIM_EXIT_OK && n == 0) {
@@ -220,9 +231,6 @@ int cli_compare(int argc, char **argv, FILE *out, FILE *err)
     }
     /* Name the databases only when there are two. */
     const char *name_a = db_b ? db_a : NULL, *name_b = db_b;
-    /* "-" puts CSV or JSON alone on stdout; the table then stays out of the way */
-    bool table =
-        !(csv != NULL && strcmp(csv, "-") == 0) && !(json != NULL && strcmp(json, "-") == 0);
     if (code == SIM_EXIT_OK && table && report_compare_print(pairs, n, name_a, name_b, out) != 0)
         code = oom(err);
     if (code == SIM_EXIT_OK && csv != NULL)

@@ -1,5 +1,6 @@
 /* sim/cli/report.c - `dfusim report DB`: per sweep point and device group, the metrics of
  * report/summary.h with their 95 % confidence intervals, as a table and optionally CSV. */
+#include "report/completeness.h"
 #include "report/plot.h"
 #include "report/summary.h"
 #include "sim/cli/cli_int.h"
@@ -195,6 +196,11 @@ int cli_report(int argc, char **argv, FILE *out, FILE *err)
                      "give --plot FILE too\n");
         return SIM_EXIT_USAGE;
     }
+    const char *input = argv[optind];
+    if (cli_refuse_input_as_output("report", "--csv", csv, &input, 1, NULL, err) != 0 ||
+        cli_refuse_input_as_output("report", "--json", json, &input, 1, NULL, err) != 0 ||
+        cli_refuse_input_as_output("report", "--plot", plot, &input, 1, NULL, err) != 0)
+        return SIM_EXIT_USAGE;
     enum report_plot_format fmt;
     if (plot != NULL && report_plot_format_of(plot, &fmt) != SIM_OK) {
         fprintf(err, "dfusim report: --plot %s: the file name must end in .svg, .png or .pdf\n",
@@ -212,6 +218,8 @@ int cli_report(int argc, char **argv, FILE *out, FILE *err)
     /* "-" puts CSV or JSON alone on stdout; the table then stays out of the way */
     bool table =
         !(csv != NULL && strcmp(csv, "-") == 0) && !(json != NULL && strcmp(json, "-") == 0);
+    /* a cut-short sweep says so */
+    (void)report_completeness_warn(argv[optind], table ? out : NULL, err);
     if (s->n_rows == 0)
         fprintf(table ? out : err, "%s: no complete run to report\n", argv[optind]);
     else if (table && report_summary_print(s, out) != 0)

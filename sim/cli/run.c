@@ -5,6 +5,7 @@
 #include "sim/cli/cli.h"
 #include "sim/cli/cli_int.h"
 #include "sim/engine.h"
+#include "sim/outfile.h"
 #include "sim/recorder.h"
 #include "sim/scenario.h"
 
@@ -15,6 +16,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -26,7 +28,9 @@ static const char run_usage[] =
     "\n"
     "Options:\n"
     "  -o, --output FILE      results database (default results/NAME.db, NAME from the\n"
-    "                         scenario); an existing file there is replaced\n"
+    "                         scenario); written to FILE.dfusim-PID.tmp and renamed\n"
+    "                         over FILE when the run ends; only an older results\n"
+    "                         database is ever replaced, anything else is refused\n"
     "      --seed N           random seed (same as --set seed=N)\n"
     "  -s, --set KEY=VALUE    override one scenario value, e.g. --set until=2h,\n"
     "                         --set devices.mice.count=500 (repeatable)\n"
@@ -38,18 +42,48 @@ static const char run_usage[] =
     "  -h, --help             show this help\n"
     "\n"
     "The same scenario and seed always give the same results. Progress (simulated time,\n"
-    "events/s, ETA) is shown on stderr when it is a terminal. Ctrl-C stops the run; the\n"
-    "database then records status 'interrupted' and the exit code is 130.\n"
+    "events/s, ETA) is shown on stderr when it is a terminal. Ctrl-C (or SIGTERM, SIGHUP)\n"
+    "stops the run; the database then records status 'interrupted' and the exit code is\n"
+    "130. An interrupted run does not replace an existing database: it goes to\n"
+    "FILE.interrupted instead. A failed or killed run leaves FILE as it was.\n"
     "A scenario with `sweep` or `replications` makes one run per sweep point and\n"
     "replication, all in the same database, with one summary line each.\n";
 
-/* The one static in the program: a signal handler can reach nothing else. */
+/* The one mutable static in the program: a signal handler can reach nothing else. 0, or the
+ * number of the signal that asked to stop (SIGINT, SIGTERM, SIGHUP). */
 static volatile sig_atomic_t interrupt_flag;
 
 static void on_sigint(int sig)
 {
-    (void)sig;
-    interrupt_flag = 1;
+    if (interrupt_flag == 0)
+        interrupt_flag = sig;
+}
+
+static const char *const stop_signals[] = {"SIGINT", "SIGTERM", "SIGHUP"};
+static const int stop_signal_nums[] = {SIGINT, SIGTERM, SIGHUP};
+#define N_STOP_SIGNALS 3
+
+static const char *signal_name(int sig)
+{
+    for (int i = 0; i < N_STOP_SIGNALS; i++)
+        if (stop_signal_nums[i] == sig)
+            return stop_signals[i];
+    return "signal";
+}
+
+/* SIGINT, SIGTERM and SIGHUP all stop the run the same way (status 'interrupted'). */
+static void catch_stop_signals(struct sigaction old[N_STOP_SIGNALS])
+{
+    struct sigaction sa = {.sa_handler = on_sigint};
+    sigemptyset(&sa.sa_mask);
+    for (int i = 0; i < N_STOP_SIGNALS; i++)
+        sigaction(stop_signal_nums[i], &sa, &old[i]);
+}
+
+static void restore_stop_signals(const struct sigaction old[N_STOP_SIGNALS])
+{
+    for (int i = 0; i < N_STOP_SIGNALS; i++)
+        sigaction(stop_signal_nums[i], &old[i], NULL);
 }
 
 struct run_options {
@@ -229,8 +263,8 @@ static void print_group_lines(FILE *out, FILE *err, const char *db_path)
 }
 
 static void print_summary(FILE *out, FILE *err, const struct scenario *s, const char *db_path,
-                          const struct fleet_world_stats *st, const struct sim_engine *e,
-                          enum sim_stop why, double wall)
+                          const char *written, const struct fleet_world_stats *st,
+                          const struct sim_engine *e, enum sim_stop why, double wall)
 {
     char now[48];
     cli_format_time(now, sizeof(now), sim_engine_now(e));
@@ -244,7 +278,7 @@ static void print_summary(FILE *out, FILE *err, const struct scenario *s, const 
             (unsigned long long)st->devices, (unsigned long long)st->updated,
             (unsigned long long)st->reverted, (unsigned long long)st->failed + st->dead,
             (unsigned long long)st->pending, (unsigned long long)st->attempts);
-    print_group_lines(out, err, db_path);
+    print_group_lines(out, err, written);
     if (st->last_updated_ns > 0) {
         char last[48];
         cli_format_time(last, sizeof(last), st->last_updated_ns);
@@ -328,12 +362,8 @@ static int simulate(const struct scenario *s, struct recorder *rec, const char *
     sim_diag_init(&diag);
     int code = SIM_EXIT_INTERNAL;
     const char *failure = "internal failure";
-    /* SIGINT is caught from before the 'running' row exists until the run ends; one that
-     * arrives while the world is built stops the engine before its first event. */
-    interrupt_flag = 0;
-    struct sigaction sa = {.sa_handler = on_sigint}, old_sa;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, &old_sa);
+    /* Stop signals are caught by cli_run for the whole command; one that arrives while
+     * the world is built stops the engine before its first event. */
     int rc = recorder_run_begin(rec, &info, NULL);
     if (rc == 0)
         rc = record_setup(rec, s);
@@ -370,8 +400,9 @@ static int simulate(const struct scenario *s, struct recorder *rec, const char *
     }
     enum recorder_status status =
         why == SIM_STOP_INTERRUPTED ? RECORDER_INTERRUPTED : RECORDER_COMPLETE;
-    rc = recorder_run_end(rec, status, why == SIM_STOP_INTERRUPTED ? "SIGINT" : stop_name(why),
-                          sim_engine_now(e), sim_engine_events_run(e));
+    rc = recorder_run_end(
+        rec, status, why == SIM_STOP_INTERRUPTED ? signal_name(interrupt_flag) : stop_name(why),
+        sim_engine_now(e), sim_engine_events_run(e));
     if (rc != 0) {
         failure = "could not finish the results database";
         goto fail;
@@ -379,10 +410,8 @@ static int simulate(const struct scenario *s, struct recorder *rec, const char *
     if (why == SIM_STOP_INTERRUPTED) {
         char now[48];
         cli_format_time(now, sizeof(now), sim_engine_now(e));
-        fprintf(err,
-                "dfusim run: interrupted at simulated time %s; %s records the run as "
-                "'interrupted'\n",
-                now, db_path);
+        fprintf(err, "dfusim run: %s at simulated time %s; the run is recorded as 'interrupted'\n",
+                signal_name(interrupt_flag), now);
         code = CLI_EXIT_INTERRUPTED;
     } else {
         if (!o->quiet || slot->line != NULL) {
@@ -391,13 +420,12 @@ static int simulate(const struct scenario *s, struct recorder *rec, const char *
             if (slot->line != NULL)
                 format_run_line(slot, s, &st, e, why);
             else
-                print_summary(out, err, s, db_path, &st, e, why, wall);
+                print_summary(out, err, s, db_path, recorder_path(rec), &st, e, why, wall);
         }
         code = SIM_EXIT_OK;
     }
     fleet_world_free(w);
     sim_engine_free(e);
-    sigaction(SIGINT, &old_sa, NULL);
     return code;
 fail:
     fprintf(err, "dfusim run: %s: %s (%s)%s%s\n", db_path, failure, sim_err_str(rc),
@@ -406,8 +434,9 @@ fail:
                            e ? sim_engine_events_run(e) : 0);
     fleet_world_free(w);
     sim_engine_free(e);
-    sigaction(SIGINT, &old_sa, NULL);
-    return SIM_EXIT_INTERNAL;
+    /* The results cannot be written (disk full, file too large, I/O error): a problem of
+     * the output, like an unwritable -o, not a dfusim bug (README "Exit codes"). */
+    return rc == SIM_EIO ? SIM_EXIT_USAGE : SIM_EXIT_INTERNAL;
 }
 
 /* The scenario of every sweep point, each checked for the world: all or nothing before
@@ -463,39 +492,53 @@ static int run_one(struct scenario *s, uint32_t r, size_t k, size_t n_runs, stru
     return code;
 }
 
+/* Where a command's runs go and how many of them finished: the database keeps
+ * meta.runs_planned and meta.runs_finished up to date after every run (README "Result
+ * database"), so that report, compare and check can tell a cut-short sweep. */
+struct sweep {
+    struct recorder *rec;
+    const char *db_path;   /* for messages: where the results will be */
+    const char *part_base; /* the temporary database; -j parts are PART_BASE.runK.part */
+    size_t planned, started, finished;
+};
+
+static int meta_count(struct recorder *rec, const char *key, size_t n)
+{
+    char v[32];
+    snprintf(v, sizeof(v), "%zu", n);
+    return recorder_meta_set(rec, key, v);
+}
+
+/* One run ended with code: count it and record the count. */
+static int run_counted(struct sweep *sw, int code)
+{
+    if (code != SIM_EXIT_OK)
+        return code;
+    sw->finished++;
+    if (meta_count(sw->rec, "runs_finished", sw->finished) != 0)
+        return SIM_EXIT_USAGE; /* the database cannot be written */
+    return code;
+}
+
 /* A child process of -j: one run into its own database, its summary line down a pipe. */
 struct child {
     pid_t pid;
     int fd;     /* read end of its pipe; -1 when not running */
     size_t run; /* which run */
-    char part[4200];
+    char part[OUTFILE_PATH_MAX + 64];
 };
 
-static void part_path(char *buf, size_t n, const char *db_path, size_t k)
-{
-    snprintf(buf, n, "%s.run%zu.part", db_path, k);
-}
-
-static void remove_part(const char *part)
-{
-    static const char *const suffixes[] = {"", "-journal", "-wal", "-shm"};
-    char name[4300];
-    for (size_t i = 0; i < sizeof(suffixes) / sizeof(suffixes[0]); i++) {
-        snprintf(name, sizeof(name), "%s%s", part, suffixes[i]);
-        (void)unlink(name);
-    }
-}
-
 static void start_child(struct child *c, struct scenario *s, uint32_t r, size_t k, size_t n_runs,
-                        const char *db_path, const struct run_options *o, FILE *err)
+                        const struct sweep *sw, const struct run_options *o, FILE *err)
 {
     int fds[2];
     c->run = k;
     c->fd = -1;
-    part_path(c->part, sizeof(c->part), db_path, k);
+    snprintf(c->part, sizeof(c->part), "%s.run%zu.part", sw->part_base, k);
     if (pipe(fds) != 0)
         return;
     fflush(NULL);
+    const pid_t parent = getpid();
     c->pid = fork();
     if (c->pid < 0) {
         close(fds[0]);
@@ -503,14 +546,18 @@ static void start_child(struct child *c, struct scenario *s, uint32_t r, size_t 
         return;
     }
     if (c->pid == 0) {
+        /* Die with the parent: a worker whose parent was killed has no one to import its
+         * run. getppid() closes the race of a parent that died before prctl(). */
+        if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != parent)
+            _exit(SIM_EXIT_INTERNAL);
         close(fds[0]);
         struct sim_diag diag;
         struct recorder *rec = NULL;
         char line[1024] = "";
         sim_diag_init(&diag);
-        int code = SIM_EXIT_INTERNAL;
+        int code = SIM_EXIT_USAGE;
         if (recorder_open(c->part, &rec, &diag) == 0)
-            code = run_one(s, r, k, n_runs, rec, db_path, o, line, sizeof(line), stdout, err);
+            code = run_one(s, r, k, n_runs, rec, sw->db_path, o, line, sizeof(line), stdout, err);
         else
             fputs(diag.text, err);
         recorder_close(rec);
@@ -524,7 +571,7 @@ static void start_child(struct child *c, struct scenario *s, uint32_t r, size_t 
     c->fd = fds[0];
 }
 
-/* A SIGINT sent to the parent alone (kill, not a terminal's Ctrl-C, which reaches the
+/* A stop signal sent to the parent alone (kill, not a terminal's Ctrl-C, which reaches the
  * whole process group) is passed on to the running children, once. */
 static void forward_interrupt(struct child *kids, unsigned n, bool *forwarded)
 {
@@ -533,15 +580,16 @@ static void forward_interrupt(struct child *kids, unsigned n, bool *forwarded)
     *forwarded = true;
     for (unsigned i = 0; i < n; i++)
         if (kids[i].fd >= 0)
-            (void)kill(kids[i].pid, SIGINT);
+            (void)kill(kids[i].pid, interrupt_flag); /* the same signal, recorded as such */
 }
 
 /* Wait for child c, import its database into rec, print its line. Returns an exit code. */
 static int finish_child(struct child *c, struct child *kids, unsigned n_kids, bool *forwarded,
-                        struct recorder *rec, const struct run_options *o, FILE *out, FILE *err)
+                        struct sweep *sw, const struct run_options *o, FILE *out, FILE *err)
 {
     if (c->fd < 0) {
         fprintf(err, "dfusim run: cannot start run %zu: %s\n", c->run + 1, strerror(errno));
+        outfile_remove_db(c->part);
         return SIM_EXIT_INTERNAL;
     }
     char line[1024];
@@ -563,82 +611,130 @@ static int finish_child(struct child *c, struct child *kids, unsigned n_kids, bo
     while (waitpid(c->pid, &status, 0) < 0 && errno == EINTR)
         ;
     int code = WIFEXITED(status) ? WEXITSTATUS(status) : SIM_EXIT_INTERNAL;
-    if (access(c->part, F_OK) == 0 && recorder_import(rec, c->part) != 0) {
+    if (access(c->part, F_OK) == 0 && recorder_import(sw->rec, c->part) != 0) {
         fprintf(err, "dfusim run: cannot copy run %zu into the results database: %s\n", c->run + 1,
-                recorder_error(rec));
-        code = SIM_EXIT_INTERNAL;
+                recorder_error(sw->rec));
+        code = worse(code, SIM_EXIT_USAGE);
     }
-    remove_part(c->part);
+    outfile_remove_db(c->part);
     if (!o->quiet)
         fputs(line, out);
-    return code;
+    return run_counted(sw, code);
 }
 
 /* Every (point, replication) in run order, up to o->jobs at once. Children are finished
  * (and imported) in run order, so the database is that of -j 1. */
-static int run_parallel(struct scenario *points, size_t n_runs, uint32_t reps, struct recorder *rec,
-                        const char *db_path, const struct run_options *o, FILE *out, FILE *err)
+static int run_parallel(struct scenario *points, uint32_t reps, struct sweep *sw,
+                        const struct run_options *o, FILE *out, FILE *err)
 {
     struct child kids[CLI_RUN_MAX_JOBS];
     for (unsigned i = 0; i < CLI_RUN_MAX_JOBS; i++)
         kids[i].fd = -1;
     bool forwarded = false;
-    size_t started = 0, finished = 0;
+    size_t done = 0;
     int code = SIM_EXIT_OK;
     /* Ctrl-C reaches the children (same process group), which record 'interrupted'; the
      * parent stops starting runs and imports what they wrote. */
-    interrupt_flag = 0;
-    struct sigaction sa = {.sa_handler = on_sigint}, old_sa;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, &old_sa);
-    while (finished < n_runs) {
-        while (started < n_runs && started - finished < o->jobs && !interrupt_flag) {
-            struct child *c = &kids[started % o->jobs];
-            start_child(c, &points[started / reps], (uint32_t)(started % reps), started, n_runs,
-                        db_path, o, err);
-            started++;
+    while (done < sw->planned) {
+        while (sw->started < sw->planned && sw->started - done < o->jobs && !interrupt_flag) {
+            struct child *c = &kids[sw->started % o->jobs];
+            start_child(c, &points[sw->started / reps], (uint32_t)(sw->started % reps), sw->started,
+                        sw->planned, sw, o, err);
+            sw->started++;
         }
-        if (finished == started)
+        if (done == sw->started)
             break; /* interrupted before the next start */
         forward_interrupt(kids, o->jobs, &forwarded);
-        code = worse(code, finish_child(&kids[finished % o->jobs], kids, o->jobs, &forwarded, rec,
-                                        o, out, err));
-        finished++;
+        code = worse(
+            code, finish_child(&kids[done % o->jobs], kids, o->jobs, &forwarded, sw, o, out, err));
+        done++;
     }
     if (interrupt_flag)
         code = CLI_EXIT_INTERRUPTED;
-    sigaction(SIGINT, &old_sa, NULL);
     return code;
 }
 
-/* Every run of a sweep or of replications, then a final line. */
-static int run_all(struct scenario *points, struct recorder *rec, const char *db_path,
-                   const struct run_options *o, FILE *out, FILE *err)
+/* Every run of a sweep or of replications, then a final line that says what ran. */
+static int run_all(struct scenario *points, struct sweep *sw, const struct run_options *o,
+                   FILE *out, FILE *err)
 {
     const uint32_t reps = points[0].replications;
-    const size_t n_runs = points[0].n_points * reps;
     double wall0 = cli_wall_seconds();
     int code = SIM_EXIT_OK;
-    size_t done = 0;
     if (o->jobs > 1) {
-        code = run_parallel(points, n_runs, reps, rec, db_path, o, out, err);
+        code = run_parallel(points, reps, sw, o, out, err);
     } else {
-        for (; done < n_runs && code != CLI_EXIT_INTERRUPTED; done++) {
+        for (size_t k = 0; k < sw->planned && code != CLI_EXIT_INTERRUPTED && !interrupt_flag;
+             k++) {
             char line[1024] = "";
-            code = worse(code, run_one(&points[done / reps], (uint32_t)(done % reps), done, n_runs,
-                                       rec, db_path, o, line, sizeof(line), out, err));
+            sw->started++;
+            int one = run_one(&points[k / reps], (uint32_t)(k % reps), k, sw->planned, sw->rec,
+                              sw->db_path, o, line, sizeof(line), out, err);
+            code = worse(code, run_counted(sw, one));
             if (!o->quiet)
                 fputs(line, out);
         }
+        if (interrupt_flag)
+            code = worse(code, CLI_EXIT_INTERRUPTED);
     }
-    if (!o->quiet && code != CLI_EXIT_INTERRUPTED)
-        print_group_lines(out, err, db_path);
-    if (!o->quiet)
+    if (o->quiet)
+        return code;
+    if (code != CLI_EXIT_INTERRUPTED)
+        print_group_lines(out, err, recorder_path(sw->rec));
+    if (sw->finished == sw->planned)
         fprintf(out,
                 "dfusim run: %s: %zu runs (%zu sweep points x %u replications) in %.2f s "
                 "wall; results %s\n",
-                points[0].name, n_runs, points[0].n_points, reps, cli_wall_seconds() - wall0,
-                db_path);
+                points[0].name, sw->planned, points[0].n_points, reps, cli_wall_seconds() - wall0,
+                sw->db_path);
+    else
+        fprintf(out,
+                "dfusim run: %s: %zu of %zu runs finished (%zu started, %zu not started; %zu "
+                "sweep points x %u replications) in %.2f s wall; the sweep is incomplete\n",
+                points[0].name, sw->finished, sw->planned, sw->started, sw->planned - sw->started,
+                points[0].n_points, reps, cli_wall_seconds() - wall0);
+    return code;
+}
+
+/* After the runs: put the temporary database where it belongs, or remove it. A complete
+ * command replaces the destination; an interrupted one too when the destination held no
+ * database, else it goes to DEST.interrupted so that the older results stay as they were;
+ * a failed one leaves everything as it was. Returns the exit code. */
+static int finish_output(struct outfile *of, int code, FILE *err)
+{
+    struct sim_diag diag;
+    sim_diag_init(&diag);
+    if (code != SIM_EXIT_OK && code != CLI_EXIT_INTERRUPTED) {
+        outfile_discard(of);
+        if (code == SIM_EXIT_USAGE || code == SIM_EXIT_INTERNAL)
+            fprintf(err, "dfusim run: no results written; %s is as it was\n", of->dest);
+        return code;
+    }
+    char to[OUTFILE_PATH_MAX + 16];
+    snprintf(to, sizeof(to), "%s", of->dest);
+    if (code == CLI_EXIT_INTERRUPTED && of->existed) {
+        snprintf(to, sizeof(to), "%s.interrupted", of->dest);
+        struct stat st;
+        char why[160];
+        if (lstat(to, &st) == 0 &&
+            (!S_ISREG(st.st_mode) ||
+             (st.st_size > 0 && !outfile_is_results_db(to, why, sizeof(why))))) {
+            fprintf(err,
+                    "dfusim run: %s exists and is not a results database: the partial "
+                    "results are not kept; %s is as it was\n",
+                    to, of->dest);
+            outfile_discard(of);
+            return code;
+        }
+    }
+    if (outfile_commit(of, to, &diag) != 0) {
+        fputs(diag.text, err);
+        return worse(code, SIM_EXIT_USAGE);
+    }
+    if (code == CLI_EXIT_INTERRUPTED)
+        fprintf(err, "dfusim run: the partial results (status 'interrupted') are in %s%s%s%s\n", to,
+                of->existed ? "; " : "", of->existed ? of->dest : "",
+                of->existed ? " still holds the previous results" : "");
     return code;
 }
 
@@ -672,7 +768,13 @@ int cli_run(int argc, char **argv, FILE *out, FILE *err)
     struct recorder *rec = NULL;
     struct scenario *points = NULL; /* every sweep point; [0] is s */
     struct sim_diag diag;
-    char db_path[4096];
+    struct outfile of = {0};
+    struct sigaction old_sa[N_STOP_SIGNALS];
+    char db_path[OUTFILE_PATH_MAX];
+    /* From here to the end, a stop signal ends the command through its normal path, which
+     * removes or keeps the temporary database (never left behind). */
+    interrupt_flag = 0;
+    catch_stop_signals(old_sa);
     int code = parse_options(argc, argv, &o, out, err);
     if (code != 0) {
         code = code == HELP_SHOWN ? SIM_EXIT_OK : code;
@@ -689,20 +791,31 @@ int cli_run(int argc, char **argv, FILE *out, FILE *err)
         snprintf(db_path, sizeof(db_path), "%s", o.output);
     else if ((code = default_output(&s, db_path, sizeof(db_path), err)) != 0)
         goto done;
-    if (recorder_open(db_path, &rec, &diag) != 0) {
-        fputs(diag.text, err);
+    if (s.n_points > 1 || s.replications > 1) {
+        if ((code = load_points(&s, &o, &points, err)) != 0)
+            goto done;
+        points[0] = s; /* borrowed: freed below as s */
+    }
+    if (outfile_db_begin(&of, db_path, &diag) != 0 || recorder_open(of.tmp, &rec, &diag) != 0) {
+        fprintf(err, "dfusim run: %s", diag.text);
         code = SIM_EXIT_USAGE;
         goto done;
     }
-    if (s.n_points == 1 && s.replications == 1) { /* one run: the full summary */
-        const struct run_slot slot = {.n_runs = 1, .progress = true};
-        code = simulate(&s, rec, db_path, &o, &slot, out, err);
+    struct sweep sw = {rec, of.dest, of.tmp, (size_t)s.n_points * s.replications, 0, 0};
+    if (meta_count(rec, "runs_planned", sw.planned) != 0 ||
+        meta_count(rec, "runs_finished", 0) != 0) {
+        fprintf(err, "dfusim run: %s: cannot write the results database: %s\n", db_path,
+                recorder_error(rec));
+        code = SIM_EXIT_USAGE;
         goto done;
     }
-    if ((code = load_points(&s, &o, &points, err)) != 0)
-        goto done;
-    points[0] = s; /* borrowed: freed below as s */
-    code = run_all(points, rec, db_path, &o, out, err);
+    if (points == NULL) { /* one run: the full summary */
+        const struct run_slot slot = {.n_runs = 1, .progress = true};
+        sw.started = 1;
+        code = run_counted(&sw, simulate(&s, rec, of.dest, &o, &slot, out, err));
+    } else {
+        code = run_all(points, &sw, &o, out, err);
+    }
 done:
     if (points != NULL) {
         for (size_t p = 1; p < s.n_points; p++)
@@ -710,8 +823,11 @@ done:
         free(points);
     }
     recorder_close(rec);
+    if (of.active)
+        code = finish_output(&of, code, err);
+    restore_stop_signals(old_sa);
     if (code == SIM_EXIT_OK && o.json != NULL)
-        code = write_json(db_path, o.json, out, err);
+        code = write_json(of.dest, o.json, out, err);
     scenario_fini(&s);
     free(o.overrides);
     return code;

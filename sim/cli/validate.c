@@ -5,6 +5,7 @@
 #include "sim/scenario.h"
 
 #include <getopt.h>
+#include <stdbool.h>
 #include <stdlib.h>
 
 static const char validate_usage[] =
@@ -61,7 +62,23 @@ int cli_validate(int argc, char **argv, FILE *out, FILE *err)
             code = SIM_EXIT_USAGE;
             continue;
         }
-        if (fleet_world_check(&s, &diag) != 0) {
+        /* Every sweep point, as dfusim run checks them before its first run. */
+        bool bad = fleet_world_check(&s, &diag) != 0;
+        for (size_t p = 1; p < s.n_points && !bad; p++) {
+            struct scenario sp;
+            if (scenario_load_point(s.path, s.text, s.text_len, overrides, n_overrides, p, &sp,
+                                    &diag) != 0) {
+                bad = true;
+            } else {
+                bad = fleet_world_check(&sp, &diag) != 0;
+                scenario_fini(&sp);
+            }
+            if (bad)
+                fprintf(err, "%s: sweep point %zu:\n", argv[i], p);
+        }
+        if (cli_check_tolerance_metrics(&s, err) != SIM_EXIT_OK) /* as dfusim check does */
+            bad = true;
+        if (bad) {
             fputs(diag.text, err);
             code = SIM_EXIT_USAGE;
             scenario_fini(&s);
