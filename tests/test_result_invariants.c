@@ -133,11 +133,35 @@ static void a_broken_row_is_named(void **state)
     unlink(db);
 }
 
+/* dfusim report DB --invariants: exit 0 on a good database, 1 with the row named on a
+ * broken one. */
+static void report_invariants_exit_codes(void **state)
+{
+    (void)state;
+    char db[512];
+    snprintf(db, sizeof(db), "%s/test_invariants_cli_%d.db", DFUSIM_BINARY_DIR, (int)getpid());
+    run_scenario(SRC "/scenarios/quickstart.yaml", db);
+    const char *argv[] = {"dfusim", "report", db, "--invariants"};
+    assert_int_equal(run_cli(4, argv), SIM_EXIT_OK);
+    assert_non_null(strstr(out_text, ": 0 invariant violations"));
+    sqlite3 *h = NULL;
+    assert_int_equal(sqlite3_open(db, &h), SQLITE_OK);
+    assert_int_equal(
+        sqlite3_exec(h, "UPDATE swaps SET end_ns = start_ns - 5 WHERE rowid = 1", NULL, NULL, NULL),
+        SQLITE_OK);
+    sqlite3_close(h);
+    assert_int_equal(run_cli(4, argv), SIM_EXIT_REGRESSION);
+    assert_non_null(strstr(out_text, "durations not negative: swaps run 1 device"));
+    assert_non_null(strstr(out_text, ": 1 invariant violation\n"));
+    unlink(db);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(every_shipped_scenario_keeps_the_invariants),
         cmocka_unit_test(a_broken_row_is_named),
+        cmocka_unit_test(report_invariants_exit_codes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

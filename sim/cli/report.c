@@ -1,6 +1,7 @@
 /* sim/cli/report.c - `dfusim report DB`: per sweep point and device group, the metrics of
  * report/summary.h with their 95 % confidence intervals, as a table and optionally CSV. */
 #include "report/completeness.h"
+#include "report/invariants.h"
 #include "report/plot.h"
 #include "report/summary.h"
 #include "sim/cli/cli_int.h"
@@ -11,10 +12,12 @@
 #include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static const char report_usage[] =
     "Usage: dfusim report DB [--csv FILE] [--json FILE] [--group NAME]\n"
     "                        [--plot FILE [--point N] [--by mode|group] [--panel LIST]]\n"
+    "       dfusim report DB --invariants\n"
     "\n"
     "Summarise a results database written by dfusim run: per sweep point (runs whose\n"
     "settings are equal except the seed, numbered from 1) and device group: devices\n"
@@ -48,6 +51,9 @@ static const char report_usage[] =
     "  -n, --panel LIST    only these plots: a comma-separated list of cdf, progress, sweep\n"
     "                      (default all; sweep is left out when it cannot be drawn, unless\n"
     "                      it is the only one asked for)\n"
+    "  -I, --invariants    check the invariants of the result database instead (README\n"
+    "                      \"Result database\"): each violation names its table and row;\n"
+    "                      exit 1 when any is broken\n"
     "  -h, --help          show this help\n"
     "\n"
     "Exit codes: 0 ok, 2 bad usage or not a readable dfusim database, 3 internal failure.\n";
@@ -71,6 +77,26 @@ static int write_rows(const struct report_summary *s, const char *path,
 }
 
 /* The figure of db (its summary s) into path. */
+/* --invariants: report/invariants.h over the whole database. */
+static int check_invariants(const char *db_path, FILE *out, FILE *err)
+{
+    sqlite3 *db = NULL;
+    if (access(db_path, R_OK) != 0 ||
+        sqlite3_open_v2(db_path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
+        fprintf(err, "dfusim report: %s: cannot open\n", db_path);
+        sqlite3_close(db);
+        return SIM_EXIT_USAGE;
+    }
+    long bad = report_invariants_check(db, out, 50);
+    sqlite3_close(db);
+    if (bad < 0) {
+        fprintf(err, "dfusim report: %s: not a dfusim results database of this version\n", db_path);
+        return SIM_EXIT_USAGE;
+    }
+    fprintf(out, "%s: %ld invariant violation%s\n", db_path, bad, bad == 1 ? "" : "s");
+    return bad > 0 ? SIM_EXIT_REGRESSION : SIM_EXIT_OK;
+}
+
 static int write_plots(const char *db_path, const struct report_summary *s, const char *path,
                        const struct report_plot_options *o, FILE *err)
 {
@@ -126,29 +152,28 @@ static unsigned parse_panels(const char *list)
 int cli_report(int argc, char **argv, FILE *out, FILE *err)
 {
     static const struct option longopts[] = {
-        {"csv", required_argument, NULL, 'c'},
-        {"json", required_argument, NULL, 'j'},
-        {"group", required_argument, NULL, 'g'},
-        {"plot", required_argument, NULL, 'p'},
-        {"point", required_argument, NULL, 'P'},
-        {"by", required_argument, NULL, 'b'},
-        {"panel", required_argument, NULL, 'n'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
+        {"csv", required_argument, NULL, 'c'},   {"json", required_argument, NULL, 'j'},
+        {"group", required_argument, NULL, 'g'}, {"plot", required_argument, NULL, 'p'},
+        {"point", required_argument, NULL, 'P'}, {"by", required_argument, NULL, 'b'},
+        {"panel", required_argument, NULL, 'n'}, {"invariants", no_argument, NULL, 'I'},
+        {"help", no_argument, NULL, 'h'},        {NULL, 0, NULL, 0},
     };
     const char *csv = NULL, *json = NULL, *group = NULL, *plot = NULL;
+    bool invariants = false;
     long point = 0;
     bool by_given = false, panel_given = false;
     struct report_plot_options po = {.by = REPORT_PLOT_BY_MODE, .panels = REPORT_PANEL_ALL};
     optind = 0;
     opterr = 0;
     int c;
-    while ((c = getopt_long(argc, argv, ":c:j:g:p:P:b:n:h", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":c:j:g:p:P:b:n:Ih", longopts, NULL)) != -1) {
         char *end;
         if (c == 'c') {
             csv = optarg;
         } else if (c == 'j') {
             json = optarg;
+        } else if (c == 'I') {
+            invariants = true;
         } else if (c == 'g') {
             group = optarg;
         } else if (c == 'p') {
@@ -191,6 +216,8 @@ int cli_report(int argc, char **argv, FILE *out, FILE *err)
                 optind == argc ? "no database given" : "one database at a time");
         return SIM_EXIT_USAGE;
     }
+    if (invariants)
+        return check_invariants(argv[optind], out, err);
     if (plot == NULL && (point != 0 || by_given || panel_given)) {
         fprintf(err, "dfusim report: --point, --by and --panel choose what --plot FILE draws: "
                      "give --plot FILE too\n");
