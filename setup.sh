@@ -6,7 +6,8 @@
 #   ./setup.sh fuzz [SECS]  build tests/fuzz with clang + libFuzzer, fuzz each target (600 s)
 #   ./setup.sh examples     regenerate report/examples/ (scenarios/swap-vs-xip.yaml and
 #                           sweep-window.yaml)
-# Builds go to build/ (build-asan/ for asan). Safe to run again: nothing is reinstalled.
+# Builds go to build/ for test, build-release/ (the program alone) for quickstart and
+# examples, build-asan/ for asan, build-fuzz/ for fuzz. Safe to run again: nothing is reinstalled.
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -35,27 +36,29 @@ install_missing() {
         "${missing[@]}" >/dev/null
 }
 
-build() { # build DIR [cmake options...]
-    local dir=$1
-    shift
+build() { # build DIR TARGET [cmake options...]; TARGET all builds everything (tests too)
+    local dir=$1 target=$2
+    shift 2
     cmake -S . -B "$dir" "$@" >/dev/null
-    cmake --build "$dir" -j "$(nproc)"
+    cmake --build "$dir" -j "$(nproc)" --target "$target"
 }
 
 case "${1:-}" in
 quickstart)
     install_missing
-    build build -DCMAKE_BUILD_TYPE=Release
-    ./build/dfusim run scenarios/quickstart.yaml
+    # the program alone, in its own tree: `test` (build/) and `quickstart` never rebuild
+    # each other's objects
+    build build-release dfusim -DCMAKE_BUILD_TYPE=Release
+    ./build-release/dfusim run scenarios/quickstart.yaml
     ;;
 test)
     install_missing
-    build build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DDFUSIM_WERROR=ON
+    build build all -DCMAKE_BUILD_TYPE=RelWithDebInfo -DDFUSIM_WERROR=ON
     ctest --test-dir build --output-on-failure -j "$(nproc)"
     ;;
 asan)
     install_missing
-    build build-asan -DCMAKE_BUILD_TYPE=Debug -DDFUSIM_WERROR=ON -DDFUSIM_SANITIZE=ON
+    build build-asan all -DCMAKE_BUILD_TYPE=Debug -DDFUSIM_WERROR=ON -DDFUSIM_SANITIZE=ON
     ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
         ctest --test-dir build-asan --output-on-failure -j "$(nproc)"
     ;;
@@ -63,20 +66,20 @@ examples)
     # report/examples/: the swap-versus-direct-xip report, its CSV and plots (README
     # "Swap versus direct-xip"), and the plots of the client.window sweep.
     install_missing
-    build build -DCMAKE_BUILD_TYPE=Release
+    build build-release dfusim -DCMAKE_BUILD_TYPE=Release
     mkdir -p results report/examples
-    ./build/dfusim run scenarios/swap-vs-xip.yaml -q -j "$(nproc)" -o results/swap-vs-xip.db
-    ./build/dfusim report results/swap-vs-xip.db --csv report/examples/swap-vs-xip.csv \
+    ./build-release/dfusim run scenarios/swap-vs-xip.yaml -q -j "$(nproc)" -o results/swap-vs-xip.db
+    ./build-release/dfusim report results/swap-vs-xip.db --csv report/examples/swap-vs-xip.csv \
         >report/examples/swap-vs-xip.txt
-    ./build/dfusim report results/swap-vs-xip.db --point 1 \
+    ./build-release/dfusim report results/swap-vs-xip.db --point 1 \
         --plot report/examples/swap-vs-xip-128KiB.svg >/dev/null
     for ext in svg png pdf; do
-        ./build/dfusim report results/swap-vs-xip.db --point 2 \
+        ./build-release/dfusim report results/swap-vs-xip.db --point 2 \
             --plot "report/examples/swap-vs-xip-384KiB.$ext" >/dev/null
     done
     # A sweep: goodput against the window with 95 % CI error bars (README "dfusim report").
-    ./build/dfusim run scenarios/sweep-window.yaml -q -j "$(nproc)" -o results/sweep-window.db
-    ./build/dfusim report results/sweep-window.db --plot report/examples/sweep-window.svg \
+    ./build-release/dfusim run scenarios/sweep-window.yaml -q -j "$(nproc)" -o results/sweep-window.db
+    ./build-release/dfusim report results/sweep-window.db --plot report/examples/sweep-window.svg \
         >/dev/null
     ls -l report/examples
     ;;

@@ -21,6 +21,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 /* How much the recorder writes (DESIGN.md rule 8). */
 enum scenario_record { SCENARIO_RECORD_SUMMARY, SCENARIO_RECORD_ATTEMPTS, SCENARIO_RECORD_CHUNKS };
@@ -430,5 +431,9 @@ const char *scenario_dist_kind_name(unsigned k);
 int scenario_parse_duration(const char *text, int64_t *ns);
 int scenario_parse_size(const char *text, uint64_t *bytes);
 int scenario_parse_percent(const char *text, double *fraction);
+
+/* The scenario reference, from the tables the loader binds with: one line per key, or with
+ * markdown the Markdown of docs/scenario-reference.md. */
+void scenario_reference_write(FILE *out, bool markdown);
 
 #endif /* SIM_SCENARIO_H */

@@ -89,6 +89,21 @@ struct client_dfu {
 
 /* ---- profiles ------------------------------------------------------------------- */
 
+const char *client_dfu_kind_doc(enum client_dfu_kind kind)
+{
+    static const char *const docs[CLIENT_DFU_KIND_COUNT] = {
+        [CLIENT_DFU_ANDROID] = "nRF Connect Device Manager, Android (NordicSemiconductor/"
+                               "Android-nRF-Connect-Device-Manager): test-and-confirm, window 3",
+        [CLIENT_DFU_IOS] = "nRF Connect Device Manager, iOS (NordicSemiconductor/"
+                           "IOS-nRF-Connect-Device-Manager): confirm-only, window 3",
+        [CLIENT_DFU_MCUMGR_CLI] = "the Go mcumgr CLI over nmxact (apache/mynewt-newtmgr): "
+                                  "test-and-confirm, adaptive window",
+        [CLIENT_DFU_SMPCLIENT] = "Python smpclient (intercreate/smpclient): upload-only, "
+                                 "stop-and-wait",
+    };
+    return (unsigned)kind < CLIENT_DFU_KIND_COUNT ? docs[kind] : "?";
+}
+
 struct client_dfu_cfg client_dfu_cfg_default(enum client_dfu_kind kind)
 {
     struct client_dfu_cfg c;

@@ -220,6 +220,8 @@ struct client_dfu_cfg {
  * as in code, iOS confirmOnly, Go CLI the README's test-and-confirm sequence,
  * smpclient upload only). */
 struct client_dfu_cfg client_dfu_cfg_default(enum client_dfu_kind kind);
+/* One line for `dfusim list clients`: the upstream client and its default behaviour. */
+const char *client_dfu_kind_doc(enum client_dfu_kind kind);
 
 /* The image to upload: shared, read-only, not owned. */
 struct client_dfu_image {

@@ -18,6 +18,22 @@ const char *mcuboot_explain_mode_name(enum mcuboot_explain_mode m)
     return (unsigned)m < MCUBOOT_EXPLAIN_MODE_COUNT ? names[m] : "?";
 }
 
+const char *mcuboot_explain_mode_doc(enum mcuboot_explain_mode m)
+{
+    /* The Kconfig choice of each mode: mcu-tools/mcuboot boot/zephyr/Kconfig, "MCUboot
+     * mode" (BOOT_UPGRADE_ONLY, BOOT_SWAP_USING_SCRATCH, BOOT_SWAP_USING_MOVE,
+     * BOOT_SWAP_USING_OFFSET, BOOT_DIRECT_XIP with BOOT_DIRECT_XIP_REVERT, BOOT_RAM_LOAD). */
+    static const char *const docs[MCUBOOT_EXPLAIN_MODE_COUNT] = {
+        "CONFIG_BOOT_UPGRADE_ONLY: the secondary is copied over the primary; no revert",
+        "CONFIG_BOOT_SWAP_USING_SCRATCH: slots swapped sector by sector through a scratch area",
+        "CONFIG_BOOT_SWAP_USING_MOVE: the primary moves up one sector, then sectors swap",
+        "CONFIG_BOOT_SWAP_USING_OFFSET: the upload starts one sector in; each sector moves once",
+        "CONFIG_BOOT_DIRECT_XIP: the newest valid slot runs in place; no copy, no revert",
+        "CONFIG_BOOT_DIRECT_XIP_REVERT: direct-xip, and an unconfirmed image is given up",
+        "CONFIG_BOOT_RAM_LOAD: the newest valid slot is copied to RAM and runs there"};
+    return (unsigned)m < MCUBOOT_EXPLAIN_MODE_COUNT ? docs[m] : "?";
+}
+
 void mcuboot_explain_params_default(struct mcuboot_explain_params *p)
 {
     p->hash_rate = 1e6;

@@ -83,5 +83,7 @@ int mcuboot_explain(const struct flash_map *m, uint32_t image_size,
 /* "overwrite-only", "swap-scratch", "swap-move", "swap-offset", "direct-xip",
  * "direct-xip-revert", "ram-load"; "?" otherwise. */
 const char *mcuboot_explain_mode_name(enum mcuboot_explain_mode m);
+/* One line for `dfusim list bootloaders`: the mode's Kconfig option and what it does. */
+const char *mcuboot_explain_mode_doc(enum mcuboot_explain_mode m);
 
 #endif /* MODELS_MCUBOOT_EXPLAIN_H */

@@ -26,6 +26,8 @@ static const char usage_text[] =
     "  check SCENARIO... --baseline DIR\n"
     "                      run and compare with baselines; exit 1 on a regression\n"
     "  export DB TABLE     a table or view, filtered (--where), as CSV or JSON\n"
+    "  keys [--markdown]   every scenario key: type, default, allowed values, meaning\n"
+    "  list WHAT           what a scenario can name: boards, bootloaders or clients\n"
     "\n"
     "Options:\n"
     "  -h, --help          show this help (also: dfusim COMMAND --help)\n"
@@ -33,7 +35,7 @@ static const char usage_text[] =
     "\n"
     "Exit codes: 0 ok, 1 a check found a regression, 2 bad usage or input,\n"
     "3 internal failure, 130 interrupted (the results database says 'interrupted').\n"
-    "Scenario keys, units and defaults: README.md, section \"Scenario reference\".\n";
+    "Scenario keys, units and defaults: dfusim keys (docs/scenario-reference.md).\n";
 
 int cli_option_error(FILE *err, const char *verb, int c, char **argv)
 {
@@ -75,9 +77,13 @@ int cli_main(int argc, char **argv, FILE *out, FILE *err)
         return cli_check(argc - 1, argv + 1, out, err);
     if (strcmp(verb, "export") == 0)
         return cli_export(argc - 1, argv + 1, out, err);
+    if (strcmp(verb, "keys") == 0)
+        return cli_keys(argc - 1, argv + 1, out, err);
+    if (strcmp(verb, "list") == 0)
+        return cli_list(argc - 1, argv + 1, out, err);
     fprintf(err,
             "dfusim: unknown command '%s' (commands: run, validate, explain, report, compare, "
-            "check, export; see dfusim --help)\n",
+            "check, export, keys, list; see dfusim --help)\n",
             verb);
     return SIM_EXIT_USAGE;
 }

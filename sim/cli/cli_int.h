@@ -16,6 +16,8 @@ int cli_report(int argc, char **argv, FILE *out, FILE *err);
 int cli_compare(int argc, char **argv, FILE *out, FILE *err);
 int cli_check(int argc, char **argv, FILE *out, FILE *err);
 int cli_export(int argc, char **argv, FILE *out, FILE *err);
+int cli_keys(int argc, char **argv, FILE *out, FILE *err);
+int cli_list(int argc, char **argv, FILE *out, FILE *err);
 
 /* Report what getopt_long() returned for a bad option (':' missing value, '?' unknown) of
  * `verb`, from argv[optind - 1]. Returns SIM_EXIT_USAGE. */

@@ -1058,6 +1058,11 @@ static const struct scenario_schema root_schema = {.noun = "scenario",
                                                                sizeof(scenario_fields[0]),
                                                    .fields = scenario_fields};
 
+const struct scenario_schema *scenario_root_schema(void)
+{
+    return &root_schema;
+}
+
 /* ---- names ------------------------------------------------------------------------- */
 
 const char *scenario_board_name(enum scenario_board b)

@@ -245,6 +245,9 @@ void scenario_schema_suggest_key(char *buf, size_t n, const char *got,
 /* Optimal-string-alignment edit distance (a swap of neighbours counts 1), capped at 9. */
 unsigned scenario_schema_distance(const char *a, const char *b);
 
+/* The root table of a scenario (scenario.c), for the reference writer. */
+const struct scenario_schema *scenario_root_schema(void);
+
 /* ---- override.c: --set -------------------------------------------------------------- */
 
 /* Apply one "key.path=value" (the index-th --set argument, 1-based) to the tree rooted at
