@@ -154,12 +154,34 @@ static void phones_that_leave_keep_downtime_positive(void **state)
     unlink(db);
 }
 
+/* Gateways without a rollout run under a one-wave default rollout; the summary does not
+ * report a rollout the scenario never asked for ("rollout paused" after a revert). */
+static void summary_names_only_a_rollout_that_was_asked_for(void **state)
+{
+    (void)state;
+    char db[300];
+    snprintf(db, sizeof(db), "%s/test_cases_gw_%d.db", DFUSIM_BINARY_DIR, (int)getpid());
+    const char *argv[] = {"dfusim", "run", SRC "/scenarios/regression/gateway-fleet.yaml", "-o",
+                          db};
+    FILE *out = fmemopen(out_text, sizeof(out_text), "w");
+    FILE *err = fmemopen(err_text, sizeof(err_text), "w");
+    assert_int_equal(cli_main(5, (char **)argv, out, err), SIM_EXIT_OK);
+    fclose(out);
+    fclose(err);
+    assert_non_null(strstr(out_text, "  gateways  "));
+    assert_null(strstr(out_text, "  rollout   "));
+    /* and per group, never a mean across groups */
+    assert_non_null(strstr(out_text, "  group "));
+    unlink(db);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(goodput_does_not_count_resent_bytes),
         cmocka_unit_test(time_to_updated_spans_every_attempt),
         cmocka_unit_test(phones_that_leave_keep_downtime_positive),
+        cmocka_unit_test(summary_names_only_a_rollout_that_was_asked_for),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -413,7 +413,7 @@ void fleet_world_stats(const struct fleet_world *w, struct fleet_world_stats *ou
             out->pending++;
     }
     out->swaps = w->n_swaps;
-    if (w->dp.ro != NULL) {
+    if (w->dp.ro != NULL && w->dp.rollout_given) { /* gateways alone run a one-wave default */
         struct fleet_rollout_stats rs;
         fleet_rollout_stats_get(w->dp.ro, &rs);
         out->rollout_state = fleet_rollout_state_name(fleet_rollout_state_get(w->dp.ro));
