@@ -55,7 +55,8 @@ struct recorder_device {
 };
 
 struct recorder_attempt {
-    uint32_t attempt_id, device_id;
+    int64_t attempt_id; /* unique in the run: device_id x 2^32 + the device's attempt number */
+    uint32_t device_id;
     int64_t gateway_id;  /* RECORDER_NONE if none */
     const char *client;  /* client model, NULL if none */
     int64_t start_ns;    /* the attempt began (client started) */
@@ -78,7 +79,8 @@ struct recorder_attempt {
 };
 
 struct recorder_chunk {
-    uint32_t attempt_id, device_id, seq;
+    int64_t attempt_id;
+    uint32_t device_id, seq;
     uint32_t offset, len;
     int64_t sent_ns, acked_ns;
     int32_t rc; /* SMP rc of the response, RECORDER_NONE if none */

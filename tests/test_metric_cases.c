@@ -175,6 +175,32 @@ static void summary_names_only_a_rollout_that_was_asked_for(void **state)
     unlink(db);
 }
 
+/* A phone that never stays long enough: every visit is an attempt, far more than 64 on one
+ * device (attempt numbers continue across sessions), and every one is recorded under its
+ * own id (regression: ids wrapped at 64 and the run failed writing its results). */
+static void a_device_may_make_any_number_of_attempts(void **state)
+{
+    (void)state;
+    char yaml[300], db[300];
+    snprintf(yaml, sizeof(yaml), "%s/test_cases_many_%d.yaml", DFUSIM_BINARY_DIR, (int)getpid());
+    snprintf(db, sizeof(db), "%s/test_cases_many_%d.db", DFUSIM_BINARY_DIR, (int)getpid());
+    FILE *f = fopen(yaml, "w");
+    assert_non_null(f);
+    fputs("name: many-attempts\nuntil: 12h\n"
+          "image: { size: 384KiB, version: 2.0.0, installed: 1.0.0 }\n"
+          "devices:\n  - { group: d, count: 1, board: nrf52840dk, bootloader: swap-move }\n"
+          "gateways:\n  - { name: p, kind: phone, count: 1, links: 1, availability: sessions,"
+          " arrival: 1min, dwell: 300ms }\n",
+          f);
+    fclose(f);
+    run(yaml, db, NULL, NULL);
+    assert_true(query(db, "SELECT attempts FROM devices") > 64);
+    assert_true(query(db, "SELECT count(DISTINCT attempt_id) FROM dfu_attempts") ==
+                query(db, "SELECT attempts FROM devices"));
+    unlink(yaml);
+    unlink(db);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -182,6 +208,7 @@ int main(void)
         cmocka_unit_test(time_to_updated_spans_every_attempt),
         cmocka_unit_test(phones_that_leave_keep_downtime_positive),
         cmocka_unit_test(summary_names_only_a_rollout_that_was_asked_for),
+        cmocka_unit_test(a_device_may_make_any_number_of_attempts),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -957,12 +957,18 @@ static void client_connect(void *env)
     want_connect(d, d->now);
 }
 
-/* Attempt ids are unique per run without a global counter: device id x 64 + the device's
- * attempt number (a client makes at most CLIENT_DFU_MAX_ATTEMPTS = 64). Chunks and swaps
- * carry the id of the attempt in progress. */
-static uint32_t attempt_id(const struct fleet_device *d)
+/* Attempt ids are unique per run without a global counter: device id x 2^32 + the device's
+ * attempt number n (every session of phones that come back continues the numbering, so a
+ * device may make any number of attempts). Chunks and swaps carry the id of the attempt in
+ * progress. */
+static int64_t attempt_id_of(const struct fleet_device *d, uint32_t n)
 {
-    return d->id * CLIENT_DFU_MAX_ATTEMPTS + d->st.n_attempts % CLIENT_DFU_MAX_ATTEMPTS;
+    return (int64_t)d->id << 32 | n;
+}
+
+static int64_t attempt_id(const struct fleet_device *d)
+{
+    return attempt_id_of(d, d->st.n_attempts);
 }
 
 /* The attempt a record that happens on the device now belongs to (recorder.h): the one in
@@ -975,7 +981,7 @@ static int64_t record_attempt_id(const struct fleet_device *d)
         return attempt_id(d);
     if (d->st.n_attempts == 0)
         return RECORDER_NONE;
-    return d->id * CLIENT_DFU_MAX_ATTEMPTS + (d->st.n_attempts - 1) % CLIENT_DFU_MAX_ATTEMPTS;
+    return attempt_id_of(d, d->st.n_attempts - 1);
 }
 
 static int client_start(struct fleet_device *d, int64_t now)
