@@ -91,7 +91,7 @@ static const struct {
                                              " AND d.device_id = a.device_id JOIN b ON b.run_id = "
                                              "d.run_id AND b.group_id = d.group_id"
                                              " WHERE a." DONE " AND a.image_bytes > 0 AND "
-                                                              "a.upload_end_ns > a.upload_start_ns"
+                                             "a.upload_end_ns > a.upload_start_ns"
                                              " AND a.image_bytes * 1e9 / (a.upload_end_ns - "
                                              "a.upload_start_ns) > b.bound"},
     {"updated devices have their update time",

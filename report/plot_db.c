@@ -24,7 +24,7 @@
 
 /* Per-device time to updated in ns, for device row d (report/summary.h): from the device's
  * first attempt start to when it runs the new image for good; NULL when it never did. */
-#define DEVICE_DFU_NS "(d.updated_ns - d.first_start_ns)"
+#define DEVICE_DFU_NS              "(d.updated_ns - d.first_start_ns)"
 /* When device d was updated, in ns from its run's first attempt start (0 without attempts),
  * as report_summary's t50..t100; NULL if it never was. */
 #define DEVICE_UPDATED_SINCE_T0_NS "(d.updated_ns - coalesce(pr.t0, 0))"
@@ -700,12 +700,12 @@ static int build(struct builder *b)
             rc = query_max(b, "SELECT min(" DEVICE_DFU_NS ")" FROM_DEVICES, &min);
         c.u = pick_unit(max);
         char xlabel[CAP];
-        snprintf(xlabel, sizeof(xlabel), "time to updated: first attempt to the new image for good (%s)",
-                 c.u.name);
+        snprintf(xlabel, sizeof(xlabel),
+                 "time to updated: first attempt to the new image for good (%s)", c.u.name);
         size_t first = b->fig->n_panels;
         if (rc == SIM_OK)
-            rc = add_panels(b, &l, keys, n_keys, REPORT_PLOT_CDF, "Time to updated, per device", xlabel,
-                            "fraction of the devices", fill_cdf, &c);
+            rc = add_panels(b, &l, keys, n_keys, REPORT_PLOT_CDF, "Time to updated, per device",
+                            xlabel, "fraction of the devices", fill_cdf, &c);
         /* The same x range in every panel, from the fastest device to the slowest. */
         double pad = ((max - min) * 0.03 + 0.5e9) / c.u.ns;
         for (size_t q = first; q < b->fig->n_panels; q++) {
