@@ -60,7 +60,7 @@ static const struct {
     uint64_t write_bytes;
     int64_t want_erase_ns, want_write_ns;
 } timing[] = {
-    /* tERASEPAGE 85 ms, tWRITE 41 us per word -> 42 ms per 4 KiB page (derived, §1). */
+    /* tERASEPAGE 85 ms, tWRITE 41 us per word -> 42 ms per 4 KiB page (derived). */
     {"nRF52840 page erase 85 ms, 4 KiB write 41.984 ms", FLASH_CHIP_NRF52840, 1, 4096, 85000000,
      1024LL * 41000},
     {"nRF52840 ten pages erase 850 ms", FLASH_CHIP_NRF52840, 10, 0, 850000000, 0},
