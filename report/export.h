@@ -1,7 +1,7 @@
 /* report/export.h - any table or view of a results database, filtered, as tidy CSV or JSON:
  * the job OMNeT++'s `opp_scavetool export` does for its result files. One row per row of
  * the table, the columns it has (or those asked for), numbers as numbers, NULL as an empty
- * field (CSV) or null (JSON). Reads only the database (DESIGN.md rule 10). */
+ * field (CSV) or null (JSON). Reads only the database (CONTRIBUTING.md rule 10). */
 #ifndef REPORT_EXPORT_H
 #define REPORT_EXPORT_H
 

@@ -1,5 +1,5 @@
 /* report/fingerprint.h - a SHA-256 over the results of a dfusim database, like OMNeT++'s
- * fingerprints (shared/reference/rollout-and-des.md, part B): two databases with the same
+ * fingerprints (omnetpp/omnetpp: doc/src/manual/ch-testing.tex): two databases with the same
  * simulated results have the same fingerprint, whatever the wall clock, the paths, the
  * version string or the order rows were written in.
  *

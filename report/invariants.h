@@ -16,7 +16,7 @@
  *      attempt of the same device that began before it, and no later attempt of that device
  *      began before it; outages of a device do not overlap.
  * Totals against attempts (5) are checked only for runs recorded at `attempts` or more.
- * Reads only the database (DESIGN.md rule 10). */
+ * Reads only the database (CONTRIBUTING.md rule 10). */
 #ifndef REPORT_INVARIANTS_H
 #define REPORT_INVARIANTS_H
 

@@ -1,6 +1,6 @@
 /* report/summary.h - a dfusim results database read into one row per (sweep point, device
  * group): per-run metrics, then their mean and Student-t 95 % half-width across the point's
- * replications. Reads only the database (DESIGN.md rule 10). This is the one
+ * replications. Reads only the database (CONTRIBUTING.md rule 10). This is the one
  * implementation of every metric that `run`, `report`, `compare`, `check` and the plots
  * show; README "Metrics" is the one written definition of each.
  *

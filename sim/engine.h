@@ -1,6 +1,6 @@
 /* sim/engine.h - the discrete-event engine: clock, future event set, timers, run loop.
  *
- * Simulated time is int64_t nanoseconds (DESIGN.md rule 1). Events are ordered by
+ * Simulated time is int64_t nanoseconds (CONTRIBUTING.md rule 1). Events are ordered by
  * (time, insertion sequence): equal times run first in, first out (rule 2). The engine
  * knows nothing about BLE or MCUboot: an event is (time, kind, target, arg), and each
  * kind is a handler that a model registered.

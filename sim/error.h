@@ -1,9 +1,9 @@
 /* sim/error.h - the one error enum of dfusim, and diagnostics for people.
  *
- * Library functions return 0 or a negative SIM_E* code and never print or exit
- * (STYLE.md, Errors). Text for people goes into a caller-supplied struct sim_diag,
+ * Library functions return 0 or a negative SIM_E* code and never print or exit, as
+ * libuv/libuv: src/timer.c does. Text for people goes into a caller-supplied struct sim_diag,
  * written by the layer that knows the context (file:line:column, scenario key).
- * Only the CLI maps results to exit codes (DESIGN.md rule 9).
+ * Only the CLI maps results to exit codes (CONTRIBUTING.md rule 9).
  */
 #ifndef SIM_ERROR_H
 #define SIM_ERROR_H
@@ -23,7 +23,7 @@ enum sim_err {
     SIM_EINTERNAL = -8 /* a dfusim bug: an invariant did not hold */
 };
 
-/* Exit codes of the dfusim program (DESIGN.md rule 9). */
+/* Exit codes of the dfusim program (CONTRIBUTING.md rule 9). */
 enum sim_exit {
     SIM_EXIT_OK = 0,
     SIM_EXIT_REGRESSION = 1,

@@ -1,7 +1,7 @@
 /* sim/evq.h - the future event set: pending events ordered by (time, insertion sequence).
  *
  * Events are stored by value in flat arrays that grow by doubling (no malloc per event);
- * equal times pop first in, first out (DESIGN.md rule 2). Used by sim/engine.c and bench/.
+ * equal times pop first in, first out (CONTRIBUTING.md rule 2). Used by sim/engine.c and bench/.
  */
 #ifndef SIM_EVQ_H
 #define SIM_EVQ_H

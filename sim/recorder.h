@@ -2,7 +2,7 @@
  *
  * Models emit records (a device, a DFU attempt, a chunk, a swap, a lock change, a wave,
  * flash wear); the recorder writes them with prepared statements inside large
- * transactions (DESIGN.md rule 8). A run row is committed with status 'running' before
+ * transactions (CONTRIBUTING.md rule 8). A run row is committed with status 'running' before
  * any record, and only recorder_run_end() changes it, so a run cut short by SIGINT, an
  * error or a crash never looks complete. Schema: README "Result database".
  */

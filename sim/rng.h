@@ -1,7 +1,7 @@
 /* sim/rng.h - per-entity random streams, usable by GSL's distributions.
  *
  * A stream is keyed by (scenario seed, entity id, purpose), never by creation order
- * (DESIGN.md rule 3), so adding a device or a gateway does not change what the others
+ * (CONTRIBUTING.md rule 3), so adding a device or a gateway does not change what the others
  * draw. The generator is xoshiro256** (Blackman and Vigna, "Scrambled linear
  * pseudorandom number generators", ACM TOMS 47(4), 2021): 32 bytes of state, period
  * 2^256 - 1. Keys are hashed with the SplitMix64 finaliser into the initial state; with

@@ -23,7 +23,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-/* How much the recorder writes (DESIGN.md rule 8). */
+/* How much the recorder writes (CONTRIBUTING.md rule 8). */
 enum scenario_record { SCENARIO_RECORD_SUMMARY, SCENARIO_RECORD_ATTEMPTS, SCENARIO_RECORD_CHUNKS };
 
 /* Board: its flash map and chips. Names and order match models/flash/map.h
@@ -171,14 +171,14 @@ struct scenario_client {
     struct scenario_pos at;                /* the client map (or the file when absent) */
 };
 
-/* MCUboot's validation timing (mcuboot.md §2, both unverified): SHA-256 over the image at
+/* MCUboot's validation timing (both unverified: no published figure): SHA-256 over the image at
  * hash_rate bytes per second, plus one signature check of sig_time per image validated. */
 struct scenario_mcuboot {
     uint64_t hash_rate; /* bytes/s */
     int64_t sig_time;   /* ns */
 };
 
-/* Flash timing of a group's board (models/flash/chip.h, flash-and-ble.md §1, §3). */
+/* Flash timing of a group's board (models/flash/chip.h; sources per chip in chip.c). */
 enum scenario_flash_timing { SCENARIO_FLASH_MAX, SCENARIO_FLASH_TYPICAL };
 struct scenario_flash {
     int timing;             /* enum scenario_flash_timing: the datasheet column used */

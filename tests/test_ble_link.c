@@ -523,8 +523,9 @@ static void test_overlong_exchange_pushes_the_next_event_back(void **state)
 
 /* ---- throughput ---- */
 
-/* EVIDENCE-OF: flash-and-ble.md §6: exchanges per event <= floor(CE length / exchange
- * time), capped by the central; an exchange is data + T_IFS + empty + T_IFS. */
+/* EVIDENCE-OF (derived from the PHY timing of models/ble/phy.h): exchanges per event <=
+ * floor(CE length / exchange time), capped by the central; an exchange is data + T_IFS + empty +
+ * T_IFS. */
 static void test_saturated_throughput_is_close_to_but_never_above_the_bound(void **state)
 {
     (void)state;
@@ -611,10 +612,11 @@ static size_t share_run(const struct ble_link_cfg *cfg, unsigned share, int64_t 
     return got;
 }
 
-/* EVIDENCE-OF: flash-and-ble.md §6: exchanges per event <= floor(CE_length / exchange
- * time), CE_length <= interval - guard; rollout-and-des.md §A8: K links of one gateway
- * share one radio's connection-event time. With share n, CE_length = (interval - guard) /
- * n, so the throughput ratio of 1 link to a 1/n share is the ratio of those floors. */
+/* EVIDENCE-OF (derived from the PHY timing of models/ble/phy.h): exchanges per event <=
+ * floor(CE_length / exchange time), CE_length <= interval - guard; K links of one gateway
+ * (S140 v7.3.0: up to 20) share one radio's connection-event time. With share n, CE_length =
+ * (interval - guard) / n, so the throughput ratio of 1 link to a 1/n share is the ratio of those
+ * floors. */
 static void test_ce_share_divides_event_time_and_throughput(void **state)
 {
     (void)state;
@@ -696,8 +698,9 @@ static void test_ce_share_one_is_todays_link_and_bad_shares_are_refused(void **s
 
 /* ---- peripheral latency ---- */
 
-/* EVIDENCE-OF: flash-and-ble.md §4.4: with latency L an idle peripheral listens every
- * L + 1 intervals, so downlink data waits up to (L + 1) x interval; uplink can go at any
+/* EVIDENCE-OF: Bluetooth Core Vol 6 Part B, peripheral latency (worked example in Nordic's
+ * Bluetooth LE course, academy.nordicsemi.com): an idle peripheral listens every L + 1
+ * intervals, so downlink data waits up to (L + 1) x interval; uplink can go at any
  * event, and a peripheral with data to send wakes (and then hears the downlink too). */
 static void test_latency_delays_downlink_until_the_peripheral_listens(void **state)
 {
@@ -773,7 +776,7 @@ static void run_lossy_transfer(struct fake *f, int64_t ready, size_t n_sdus)
     run_until(f, ready + 60 * SEC);
 }
 
-/* EVIDENCE-OF: flash-and-ble.md §7: an unacknowledged PDU is resent (SN/NESN), so what
+/* EVIDENCE-OF: Core Vol 6 Part B §4.5.9: an unacknowledged PDU is resent (SN/NESN), so what
  * arrives is intact and in order, and nothing is delivered twice. */
 static void test_loss_and_retransmission_deliver_intact_bytes_in_order(void **state)
 {
@@ -836,8 +839,9 @@ static void test_two_crc_errors_in_a_row_close_the_event(void **state)
 
 /* ---- supervision timeout and reconnection ---- */
 
-/* EVIDENCE-OF: flash-and-ble.md §7: unacknowledged data is retried until the supervision
- * timeout, which disconnects with reason 0x08; we reconnect cfg.reconnect_ns later. */
+/* EVIDENCE-OF: Bluetooth Core Vol 6 Part B, supervision timeout: unacknowledged data is
+ * retried until the supervision timeout, which disconnects with reason 0x08 (Connection
+ * Timeout); we reconnect cfg.reconnect_ns later. */
 static void test_supervision_timeout_disconnects_and_reconnects(void **state)
 {
     (void)state;
@@ -889,12 +893,12 @@ static void test_idle_lossy_link_stays_up_and_costs_no_events(void **state)
     int64_t ready = connect_now(f);
     uint64_t calls = f->n_timer_calls;
     run_until(f, ready + 3600 * SEC);
-    assert_int_equal(f->n_timer_calls, calls); /* DESIGN.md rule 7: nothing scheduled */
+    assert_int_equal(f->n_timer_calls, calls); /* CONTRIBUTING.md rule 7: nothing scheduled */
     assert_int_equal(ble_link_state_get(&f->l), BLE_LINK_CONNECTED);
     fake_free(f);
 }
 
-/* DESIGN.md rule 7: one SDU a second costs one connection event a second, not 133. */
+/* CONTRIBUTING.md rule 7: one SDU a second costs one connection event a second, not 133. */
 static void test_fast_path_schedules_events_only_for_data(void **state)
 {
     (void)state;
@@ -1071,7 +1075,7 @@ static void lossy_run(uint64_t seed, int64_t *first_at, int64_t *last_at, uint64
     fake_free(f);
 }
 
-/* DESIGN.md rule 3: the same seed gives the same delivery times; another seed differs. */
+/* CONTRIBUTING.md rule 3: the same seed gives the same delivery times; another seed differs. */
 static void test_same_seed_gives_the_same_delivery_times(void **state)
 {
     (void)state;

@@ -360,7 +360,7 @@ static const char *attempts_by_group(const char *db)
                      " where g.name in ('a', 'b') order by g.name, line)");
 }
 
-/* EVIDENCE-OF (DESIGN.md rule 3, issue 6): adding a device group does not change what the
+/* EVIDENCE-OF (CONTRIBUTING.md rule 3, issue 6): adding a device group does not change what the
  * devices of other groups draw: streams are keyed by group name and index, not global id. */
 static void adding_a_group_leaves_other_groups_unchanged(void **state)
 {
@@ -644,7 +644,7 @@ static void scenario_boards_are_flash_map_boards(void **state)
 
 /* `dfusim explain` prints one row per mode from the mode's real plan. swap-move on the
  * nRF52840 DK with a 128 KiB image (L = 32 sectors of 4 KiB) copies 3L = 96 sectors
- * (mcuboot.md section 6.3); direct-xip copies nothing. */
+ * (mcu-tools/mcuboot: boot/bootutil/src/swap_move.c); direct-xip copies nothing. */
 static void explain_prints_each_mode(void **state)
 {
     (void)state;

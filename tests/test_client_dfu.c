@@ -661,7 +661,7 @@ static void test_golden_first_requests(void **state)
         0xcf, 0xd0, 0xd1, 0xd2, 0xd3, 0xd4, 0xd5, 0xd6, 0xd7, 0xd8, 0xd9, 0xda, 0xdb, 0xdc, 0xdd,  \
         0xde, 0xdf
 
-/* Android (seq: B 0, M 1, L 2, U 3, T 4, R 5, C 6): test is {"hash"} (clients.md §1.3),
+/* Android (seq: B 0, M 1, L 2, U 3, T 4, R 5, C 6): test is {"hash"} (ImageManager.java test()),
  * confirm {"confirm": true, "hash"} in java.util.HashMap order. */
 static const uint8_t android_test[] = {0x0a, 0x00, 0x00, 0x28, 0x00,          0x01,
                                        0x04, 0x00, 0xa1, 0x64, 'h',           'a',
@@ -877,7 +877,7 @@ struct size_case {
     uint32_t first, second; /* data bytes of chunk 1 and chunk 2 */
 };
 
-/* Image 40000 bytes: U(len) = 3. Arithmetic in the comments (clients.md §1.7, §2.4, §3, §4).
+/* Image 40000 bytes: U(len) = 3. Arithmetic in the comments, from the files below.
  * UPSTREAM: NordicSemiconductor/Android-nRF-Connect-Device-Manager:
  *   mcumgr-core/src/main/java/io/runtime/mcumgr/transfer/Uploader.kt @e733429
  * UPSTREAM: apache/mynewt-newtmgr: nmxact/xact/image.go @60b2da7
@@ -1185,7 +1185,8 @@ static void test_cli_reconnects_and_resumes_from_device_offset(void **state)
 }
 
 /* Android fails the attempt on a drop; a new attempt sends offset 0 with the same sha and
- * the device answers with its progress (img_mgmt resume, smp-protocol.md §5.3 2e). */
+ * the device answers with its progress (img_mgmt_upload_inspect() resume by sha,
+ * zephyrproject-rtos/zephyr: subsys/mgmt/mcumgr/grp/img_mgmt/src/zephyr_img_mgmt.c). */
 static void test_android_new_attempt_resumes_by_sha(void **state)
 {
     (void)state;

@@ -126,8 +126,10 @@ static struct mcuboot_explain_row explain(enum mcuboot_explain_mode mode, uint32
  * swap-move, Device Manager (Android) TEST_AND_CONFIRM: upload, test, reset, swap, reconnect,
  * confirm. The new image runs confirmed; each phase follows the previous one; MCUboot's run
  * lasts exactly what explain computes; the reset comes 250 ms after the reset request.
- * EVIDENCE-OF: firmware-modules.md §2.2 "dfu_mcumgr confirms the running image at boot"
- * EVIDENCE-OF: smp-protocol.md os reset: CONFIG_MCUMGR_GRP_OS_RESET_MS default 250 ms
+ * EVIDENCE-OF: nrfconnect/sdk-nrf: applications/nrf_desktop/src/modules/dfu_mcumgr.c calls
+ *   boot_write_img_confirmed() when the application is READY (non-XIP builds)
+ * EVIDENCE-OF: zephyrproject-rtos/zephyr: subsys/mgmt/mcumgr/grp/os_mgmt/Kconfig,
+ *   CONFIG_MCUMGR_GRP_OS_RESET_MS default 250 ms (os_mgmt.c reboots after that delay)
  * ------------------------------------------------------------------------------------ */
 static void swap_move_test_and_confirm_updates(void **state)
 {
@@ -135,7 +137,7 @@ static void swap_move_test_and_confirm_updates(void **state)
     struct rig r;
     rig_up(&r, MCUBOOT_SLOTS_SWAP_MOVE, NULL);
     /* Once the DFU is over (and ble_latency raised the latency again) nothing is left to
-     * schedule: an idle connection costs no event (DESIGN.md rule 7). */
+     * schedule: an idle connection costs no event (CONTRIBUTING.md rule 7). */
     assert_int_equal(rig_run(&r, SEC(600)), SIM_STOP_EMPTY);
     const struct fleet_device_stats *st = fleet_device_stats_get(r.dev);
     const struct fleet_device_attempt *l = last_attempt(r.dev);
@@ -167,7 +169,7 @@ static void swap_move_test_and_confirm_updates(void **state)
     assert_true(l->a.confirm_ns > l->a.reconnect_ns);
     /* dfu_mcumgr confirmed the image as the application started */
     assert_int_equal(st->updated_ns, st->swap_end_ns);
-    /* DESIGN.md rule 7: no event per idle connection interval. The run spans about 6,900
+    /* CONTRIBUTING.md rule 7: no event per idle connection interval. The run spans about 6,900
      * intervals of 7.5 ms, 37.7 s of them with the radio off; fewer events than half of
      * them ran, all of the engine, link, SMP, firmware and client included. */
     assert_true(sim_engine_events_run(r.e) < (uint64_t)(l->a.end_ns / (MS(15) / 2) / 2));
@@ -260,7 +262,8 @@ static void flash_timing_sets_swap_and_upload_times(void **state)
 /* ------------------------------------------------------------------------------------
  * direct-xip-revert: the update runs from the secondary slot without a copy; dfu_mcumgr
  * does not self-confirm (direct_xip), the client's confirm after reconnection does.
- * EVIDENCE-OF: mcuboot.md §6.5 direct-xip boots the newest valid slot in place
+ * EVIDENCE-OF: mcu-tools/mcuboot: boot/bootutil/src/loader.c, docs/design.md (direct-xip):
+ *   the newest valid slot boots in place
  * ------------------------------------------------------------------------------------ */
 static void direct_xip_revert_updates(void **state)
 {
@@ -286,8 +289,8 @@ static void direct_xip_revert_updates(void **state)
 /* ------------------------------------------------------------------------------------
  * An unconfirmed test image reverts at the next reset. CAF ble_smp does not confirm at
  * boot; TEST_ONLY uploads, tests and resets, and nobody confirms.
- * EVIDENCE-OF: mcuboot.md §5 "An unconfirmed TEST image followed by any reboot matches row
- * IV: REVERT"
+ * EVIDENCE-OF: mcu-tools/mcuboot: boot/bootutil/src/bootutil_public.c (boot_swap_tables[]
+ *   row IV): after a TEST swap without confirm, the next reboot is a REVERT
  * ------------------------------------------------------------------------------------ */
 static void caf_test_only(struct fleet_group_cfg *g)
 {
@@ -324,8 +327,9 @@ static void unconfirmed_test_image_reverts(void **state)
  * Config-channel DFU holds the DFU lock while it erases a used secondary slot in the
  * background (postponed 15 s by user activity: the connection); every image-group command
  * of dfu_mcumgr then gets rc 11 (EACCESSDENIED) until the erase ends and the lock is free.
- * EVIDENCE-OF: firmware-modules.md §2.2 "image-group commands and reset are rejected with
- * rc 11 when dfu_mcumgr is not the lock owner"; §5 background erase
+ * EVIDENCE-OF: nrfconnect/sdk-nrf: applications/nrf_desktop/src/modules/dfu_mcumgr.c:
+ *   image-group commands and reset get rc 11 while dfu_mcumgr does not own the DFU lock;
+ *   applications/nrf_desktop/src/modules/dfu.c: background erase of the secondary slot
  * ------------------------------------------------------------------------------------ */
 static void cc_dfu_lock(struct fleet_group_cfg *g)
 {
@@ -371,7 +375,8 @@ static void lock_held_by_config_channel_gets_rc_11(void **state)
  * The link drops mid-upload; the Go mcumgr CLI reconnects and resumes from the offset the
  * device reports (img_mgmt keeps its upload state across a disconnection), within the
  * same attempt. Restarting from 0 would send about 1.8 x the image.
- * EVIDENCE-OF: clients.md §3 "reconnect and resume"
+ * EVIDENCE-OF: apache/mynewt-newtmgr: nmxact/xact/image.go @60b2da7 (runUpload): after a
+ *   failure on a closed transport, reopen it and resume from the last acknowledged offset
  * ------------------------------------------------------------------------------------ */
 static void go_cli(struct fleet_group_cfg *g)
 {
@@ -440,7 +445,8 @@ static void link_drop_then_retry_resumes_from_device_offset(void **state)
 
 /* ------------------------------------------------------------------------------------
  * Latency 99 with and without ble_latency (smpclient: stop-and-wait, one request in
- * flight). The arithmetic (flash-and-ble.md §4.4): with latency L a peripheral that has
+ * flight). The arithmetic (Bluetooth Core Vol 6 Part B, peripheral latency): with latency
+ * L a peripheral that has
  * nothing to send listens every L + 1 intervals, so a downlink packet can wait up to
  * (L + 1) x 7.5 ms = 750 ms; a peripheral with data listens at the next event. In
  * stop-and-wait, chunk n's response is a notification; the peripheral must hear its ack,
@@ -488,7 +494,7 @@ static void latency_99_with_and_without_ble_latency(void **state)
 }
 
 /* ------------------------------------------------------------------------------------
- * Records (DESIGN.md rule 8) at level `chunks`: one attempt row with its phase times and
+ * Records (CONTRIBUTING.md rule 8) at level `chunks`: one attempt row with its phase times and
  * the device's swap, one row per chunk, the swap, the lock changes of dfu_mcumgr, flash
  * wear, and one devices row.
  * ------------------------------------------------------------------------------------ */

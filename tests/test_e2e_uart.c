@@ -92,7 +92,8 @@ static const struct fleet_device_attempt *last_attempt(const struct fleet_device
 }
 
 /* ---- first principles ---------------------------------------------------------------------
- * SMP serial framing (smp-protocol.md §10.4): a packet of P bytes travels as [length 2]
+ * SMP serial framing (zephyrproject-rtos/zephyr: doc/services/device_mgmt/smp_transport.rst):
+ * a packet of P bytes travels as [length 2]
  * [packet P][CRC16 2], base64 in frames of at most 127 bytes: marker 2 + at most 124 base64
  * characters (93 raw bytes) + newline 1. A frame of m raw bytes is 4 x ceil(m / 3) + 3
  * bytes on the wire; 8N1 sends 10 bits per byte, so a byte takes 10 / 115200 s = 86.8 us.
@@ -154,7 +155,8 @@ static uint32_t chunk_len(bool cli, uint32_t off)
 }
 
 /* Response: hdr 8, indefinite map 2 (Zephyr, non-canonical zcbor), "off" 4 + U(off); the
- * last also "match" 6 + 1 (CONFIG_IMG_ENABLE_IMAGE_CHECK). smp-protocol.md §5.1. */
+ * last also "match" 6 + 1 (CONFIG_IMG_ENABLE_IMAGE_CHECK). zephyrproject-rtos/zephyr:
+ * doc/services/device_mgmt/smp_groups/smp_group_1.rst, grp/img_mgmt/src/img_mgmt.c. */
 static uint32_t response_len(uint32_t next_off)
 {
     return 8 + 2 + 4 + U(next_off) + (next_off == IMAGE_SIZE ? 6 + 1 : 0);
@@ -167,7 +169,8 @@ static uint32_t response_len(uint32_t next_off)
  * CONFIG_IMG_ENABLE_IMAGE_CHECK it reads and hashes `len` bytes to see whether the image is
  * already there (resume by match). Every chunk programs its bytes in 8-byte double words
  * (91 us each). The last chunk reads and hashes the image again (flash_img_check).
- * Hashing runs at the slot model's hash_rate (1 MB/s). smp-protocol.md §5.1. */
+ * Hashing runs at the slot model's hash_rate (1 MB/s). Upload handler: zephyrproject-rtos/
+ * zephyr: subsys/mgmt/mcumgr/grp/img_mgmt/src/img_mgmt.c (img_mgmt_upload). */
 struct device_cost {
     struct flash_chip chip;
     uint32_t slot_bytes;
@@ -285,9 +288,10 @@ static void check_updated_over_uart(struct rig *r, const char *client_name)
 /* ------------------------------------------------------------------------------------
  * smpclient, test-and-confirm, over a 115200-baud UART: the RAK3172 runs the update
  * confirmed, and the upload takes what the bytes on the wire and the device's work say.
- * EVIDENCE-OF: smp-protocol.md §10.4 "Frames of at most 127 bytes ... base64 ... length
- *              ... CRC16"
- * EVIDENCE-OF: clients.md §4 "SMPClient.upload() is a strictly stop-and-wait"
+ * EVIDENCE-OF: zephyrproject-rtos/zephyr: doc/services/device_mgmt/smp_transport.rst:
+ *              frames of at most 127 bytes, base64 body, total length and CRC16
+ * EVIDENCE-OF: intercreate/smpclient: src/smpclient/__init__.py @4970f3e: upload() sends
+ *              the next chunk only after the previous response (stop-and-wait)
  * UPSTREAM: intercreate/smpclient: src/smpclient/transport/serial.py (max_unencoded_size)
  * ------------------------------------------------------------------------------------ */
 static void smpclient_updates_rak3172_over_uart(void **state)
@@ -314,7 +318,8 @@ static void smpclient_updates_rak3172_over_uart(void **state)
  * The Go mcumgr CLI, its adaptive window (1 -> 5) and its 20 ms pause before each
  * continuation frame, over a 115200-baud UART: updated and confirmed, and the upload takes
  * what its frame pacing says.
- * EVIDENCE-OF: clients.md §3 "serial `mtu × 3/4 − 13`"
+ * EVIDENCE-OF: apache/mynewt-newtmgr: nmxact/nmserial/serial_xport.go: MtuOut is
+ *              mtu x 3/4 - 13 on serial
  * UPSTREAM: apache/mynewt-newtmgr: nmxact/nmserial/serial_xport.go (Mtu 512, Tx sleeps
  *           20 ms before each continuation frame)
  * ------------------------------------------------------------------------------------ */

@@ -12,7 +12,8 @@
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
-/* Geometry of every profile, as the reference states it (flash-and-ble.md §1). */
+/* Geometry of every profile, as its sources state it (cited per profile in
+ * models/flash/chip.c). */
 static const struct {
     const char *name;
     enum flash_chip_id id;
@@ -29,7 +30,9 @@ static const struct {
     {"MX25R64: 8 MiB of 4 KiB sectors", FLASH_CHIP_MX25R64, 8 * 1024 * 1024, 4096, 4, 1},
 };
 
-/* EVIDENCE-OF: flash-and-ble.md §1 sector sizes and write units per chip. */
+/* EVIDENCE-OF: sector sizes and write units per chip: Zephyr SoC headers, devicetrees and
+ * drivers (soc/nordic/nrf52/soc.h, drivers/flash/soc_flash_nrf.c, soc_flash_nrf_rram.c,
+ * boards/rakwireless/rak11720/rak11720.dts), ST RM0461, the MX25R6435F SFDP table. */
 static void profiles_have_reference_geometry(void **state)
 {
     (void)state;
@@ -49,7 +52,7 @@ static void profiles_have_reference_geometry(void **state)
     }
 }
 
-/* Timing at the default (MAX) corner; ns values follow from the reference figures. */
+/* Timing at the default (MAX) corner; ns values follow from the figures cited in chip.c. */
 static const struct {
     const char *name;
     enum flash_chip_id id;
@@ -57,7 +60,7 @@ static const struct {
     uint64_t write_bytes;
     int64_t want_erase_ns, want_write_ns;
 } timing[] = {
-    /* tERASEPAGE 85 ms, tWRITE 41 us per word -> 42 ms per 4 KiB page (derived, §1). */
+    /* tERASEPAGE 85 ms, tWRITE 41 us per word -> 42 ms per 4 KiB page (derived). */
     {"nRF52840 page erase 85 ms, 4 KiB write 41.984 ms", FLASH_CHIP_NRF52840, 1, 4096, 85000000,
      1024LL * 41000},
     {"nRF52840 ten pages erase 850 ms", FLASH_CHIP_NRF52840, 10, 0, 850000000, 0},
@@ -103,7 +106,7 @@ static void typical_corner_is_selectable(void **state)
     assert_false(c.unverified & FLASH_CHIP_UV_ERASE_MAX);
 }
 
-/* Every figure the reference marks unverified carries its flag. */
+/* Every figure without a primary source (unverified) carries its flag. */
 /* issue 12: the chips that publish maxima only (nRF52840, nRF5340: NVMC maxima; nRF54L15:
  * the RRAM driver's worst case) are flagged max_only, their typical column equals the
  * maximum, and the chips with a typical figure of their own are not flagged. */
@@ -144,8 +147,8 @@ static void unverified_figures_are_flagged(void **state)
          FLASH_CHIP_UV_ERASE_MAX | FLASH_CHIP_UV_ERASE_TYP | FLASH_CHIP_UV_PROG_MAX |
              FLASH_CHIP_UV_PROG_TYP},
         {"nRF54L15 per-byte write time is unverified", FLASH_CHIP_NRF54L15, FLASH_CHIP_UV_PROG_MAX},
-        {"nRF BLE slowdown is a parameter (§3)", FLASH_CHIP_NRF52840, FLASH_CHIP_UV_BLE_SLOWDOWN},
-        {"internal read time is unverified (mcuboot.md §8)", FLASH_CHIP_NRF5340,
+        {"nRF BLE slowdown is a parameter", FLASH_CHIP_NRF52840, FLASH_CHIP_UV_BLE_SLOWDOWN},
+        {"internal read time is unverified (not published)", FLASH_CHIP_NRF5340,
          FLASH_CHIP_UV_READ},
     };
     for (size_t i = 0; i < ARRAY_LEN(cases); i++) {

@@ -29,7 +29,9 @@ static void every_board_map_is_consistent(void **state)
     }
 }
 
-/* EVIDENCE-OF: flash-and-ble.md §1.2 default partitions. */
+/* EVIDENCE-OF: default partitions of zephyrproject-rtos/zephyr:
+ * dts/common/nordic/nrf52840_partition.dtsi, boards/rakwireless/rak3172/rak3172.dts and
+ * boards/rakwireless/rak11720/rak11720.dts (others: sources in models/flash/map.c). */
 static void slot_sizes_follow_reference(void **state)
 {
     (void)state;
@@ -53,8 +55,10 @@ static void slot_sizes_follow_reference(void **state)
     }
 }
 
-/* Max image per mode: mcuboot.md §6.7. nRF52840: N = 118 sectors of 4 KiB, trailer 1584 B
- * (one sector) for swap-move/scratch, 1080 B for swap-offset (§3.2). */
+/* Max image per mode (mcu-tools/mcuboot: boot/bootutil/src/swap_move.c, swap_offset.c,
+ * swap_scratch.c, loader.c). nRF52840: N = 118 sectors of 4 KiB, trailer 1584 B (one
+ * sector) for swap-move/scratch, 1080 B for swap-offset (boot_status_sz() and
+ * boot_trailer_info_sz() in bootutil_priv.h / bootutil_area.c, w = 4, 128 sectors). */
 static void max_image_reflects_the_extra_sector(void **state)
 {
     (void)state;

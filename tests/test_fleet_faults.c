@@ -188,7 +188,9 @@ static void power_loss_upload_then_retry_updates(void **state)
  * power-loss during the swap, every copying mode: the power fails after half of MCUboot's
  * steps; at the next boot MCUboot resumes the swap from its status (overwrite-only: copies
  * again while the secondary is intact) and the update runs.
- * EVIDENCE-OF: mcuboot.md §7 a swap interrupted by a reset resumes from the status area
+ * EVIDENCE-OF: mcu-tools/mcuboot: swap_status_source() and swap_read_status_bytes() in
+ *   boot/bootutil/src/swap_move.c, swap_offset.c; docs/design.md "Reset recovery": a swap
+ *   interrupted by a reset resumes from the status area
  * ------------------------------------------------------------------------------------ */
 static void power_loss_swap_resumes(void **state)
 {
@@ -319,7 +321,8 @@ static void bad_image_crash_reverts_or_bricks(void **state)
  * bad-image invalid: the uploaded image fails MCUboot's validation. Swap modes: no swap,
  * the secondary is scrambled (erased), the old image keeps running; direct-xip-revert:
  * the slot is not booted.
- * EVIDENCE-OF: mcuboot.md boot_validate_slot() failing erases the secondary (loader.c)
+ * EVIDENCE-OF: mcu-tools/mcuboot: boot/bootutil/src/loader.c, boot_validate_slot() failing
+ *   erases (scrambles) the secondary
  * ------------------------------------------------------------------------------------ */
 static void invalid(struct fleet_device_faults *f)
 {
@@ -614,8 +617,9 @@ static void run_dry(struct rig *r)
  * two-sources with the DFU lock, SMP first: MCUmgr holds the lock through the upload (each
  * chunk restarts its 5 s timer), so the host's first sync is answered ACTIVE_OTHER: the
  * host stops, nothing is written by the config channel, and the SMP DFU ends updated.
- * EVIDENCE-OF: firmware-modules.md §1 claim while another owner holds it -> -EPERM; §5.2
- * sync replies ACTIVE_OTHER if the lock cannot be claimed
+ * EVIDENCE-OF: dfu_lock.c: a claim while another owner holds the lock -> -EPERM;
+ *   applications/nrf_desktop/src/modules/dfu.c: sync replies ACTIVE_OTHER if the lock
+ *   cannot be claimed
  * UPSTREAM: nrfconnect/sdk-nrf: applications/nrf_desktop/src/util/dfu_lock.c
  * ------------------------------------------------------------------------------------ */
 #define CC_DB_SMP_FIRST DFUSIM_BINARY_DIR "/test_fleet_faults_cc_smp_first.db"
@@ -646,7 +650,8 @@ static void two_sources_lock_smp_first_refuses_the_config_channel(void **state)
         assert_int_equal(st->cc_bytes_written, 0);
         /* the SMP DFU went through: swapped and running the update, confirmed (nRF Desktop
          * confirms itself at READY; the client's own confirm meets the config channel's
-         * lock of the post-swap erase: rc 11, firmware-modules.md §6 item 3) */
+         * lock of the post-swap erase: rc 11; dfu.c erases the secondary after each boot
+         * under the lock, dfu_mcumgr.c rejects meanwhile) */
         assert_int_equal(st->n_swaps, 1);
         assert_runs(r.dev, UPDATE);
         assert_string_equal(fleet_device_outcome(r.dev), "updated");
@@ -674,8 +679,10 @@ static void two_sources_lock_smp_first_refuses_the_config_channel(void **state)
  * the host syncs every second), then takes the image. An SMP client that comes back meanwhile
  * gets rc 11 on its first command. The config channel stores the whole image (its test
  * swap is requested; the host does not reboot), the device keeps its old image.
- * EVIDENCE-OF: firmware-modules.md §6 item 4 (lock lost after 5 s idle) and item 5
- * (the next config-channel start re-erases a slot MCUmgr used)
+ * EVIDENCE-OF: nrfconnect/sdk-nrf: applications/nrf_desktop/src/modules/dfu_mcumgr.c
+ *   (DFU_TIMEOUT 5 s: the lock is released after 5 s without DFU commands) and
+ *   applications/nrf_desktop/src/modules/dfu.c (owner_changed: the next config-channel
+ *   start re-erases a slot MCUmgr used)
  * ------------------------------------------------------------------------------------ */
 #define CC_DB_CC_FIRST DFUSIM_BINARY_DIR "/test_fleet_faults_cc_first.db"
 
@@ -744,7 +751,8 @@ static void two_sources_lock_config_channel_first_refuses_smp(void **state)
  * requests a test swap of the mix; at the next reset MCUboot's validation refuses it:
  * no swap, the secondary is erased, the old image runs (direct-xip: slot 1 is not
  * booted). Never bricked.
- * EVIDENCE-OF: mcuboot.md boot_validate_slot() failing erases the secondary (loader.c)
+ * EVIDENCE-OF: mcu-tools/mcuboot: boot/bootutil/src/loader.c, boot_validate_slot() failing
+ *   erases (scrambles) the secondary
  * ------------------------------------------------------------------------------------ */
 static bool sector_is(const struct fleet_device *dev, uint32_t k, uint32_t tag)
 {

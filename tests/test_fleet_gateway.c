@@ -484,7 +484,7 @@ static void sessions_of(uint64_t seed, uint64_t entity, const struct fleet_popul
     fake_free(f, 1);
 }
 
-/* DESIGN.md rule 3: a gateway's sessions are a function of (seed, its entity) only. Same
+/* CONTRIBUTING.md rule 3: a gateway's sessions are a function of (seed, its entity) only. Same
  * key, same sessions; another key, others; a second gateway running in the same world,
  * its events interleaved in time order, changes nothing; another dwell distribution
  * leaves the gaps (their own stream) alone. */

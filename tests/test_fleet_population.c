@@ -370,7 +370,7 @@ static void draw_keying_is_stable(void **state)
     assert_int_equal(fleet_population_draw_index(&c15, 42, 7, FLEET_POPULATION_PROFILE), 1);
 }
 
-/* DESIGN.md rule 3: adding devices or parameters does not change what existing devices
+/* CONTRIBUTING.md rule 3: adding devices or parameters does not change what existing devices
  * draw. Devices 0..99 draw three parameters alone; then a fleet of 10^4 devices draws,
  * from the highest id down, those parameters interleaved with four others: devices 0..99
  * get identical values. */

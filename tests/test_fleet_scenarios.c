@@ -250,7 +250,7 @@ static void gateway_link_limits_hold_at_every_instant(void **state)
     }
 }
 
-/* EVIDENCE-OF (issue 6, DESIGN.md rule 3): adding a group does not change what the devices
+/* EVIDENCE-OF (issue 6, CONTRIBUTING.md rule 3): adding a group does not change what the devices
  * of the other groups draw: drawn link parameters and fault membership. */
 static void adding_a_group_leaves_the_draws_of_others_unchanged(void **state)
 {

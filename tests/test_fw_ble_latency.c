@@ -1,5 +1,6 @@
 /* tests/test_fw_ble_latency.c - nRF Desktop ble_latency, transition by transition
- * (firmware-modules.md section 4), against a fake link that records requests. */
+ * (nrfconnect/sdk-nrf: applications/nrf_desktop/src/modules/ble_latency.c), against a fake
+ * link that records requests. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

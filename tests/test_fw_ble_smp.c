@@ -1,5 +1,5 @@
 /* tests/test_fw_ble_smp.c - CAF ble_smp: the upload hook, one transfer event in flight,
- * no lock (firmware-modules.md section 3). */
+ * no lock (nrfconnect/sdk-nrf: subsys/caf/modules/ble_smp.c). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

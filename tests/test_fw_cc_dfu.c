@@ -1,6 +1,7 @@
 /* tests/test_fw_cc_dfu.c - nRF Desktop config-channel DFU (dfu.c), transition by
- * transition (firmware-modules.md section 5.2), against a fake flash that records calls,
- * and the lock contention with dfu_mcumgr that follows (section 6). */
+ * transition (nrfconnect/sdk-nrf: applications/nrf_desktop/src/modules/dfu.c), against a
+ * fake flash that records calls, and the lock contention with dfu_mcumgr that follows
+ * (dfu_mcumgr.c and applications/nrf_desktop/src/util/dfu_lock.c together). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -742,7 +743,7 @@ static void test_store_writes_16_bytes_every_5_ms(void **state)
     assert_int_equal(r.f.at[FW_CC_DFU_TIMER_TIMEOUT], r.now - 5 * MS + 5 * SEC);
 }
 
-/* ---- lock contention with dfu_mcumgr (firmware-modules.md section 6, items 1-5) ---- */
+/* ---- lock contention with dfu_mcumgr (dfu.c, dfu_mcumgr.c, dfu_lock.c together) ---- */
 
 struct mfake {
     int n_reset;

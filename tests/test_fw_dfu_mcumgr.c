@@ -1,9 +1,10 @@
 /* tests/test_fw_dfu_mcumgr.c - nRF Desktop dfu_mcumgr, transition by transition
- * (firmware-modules.md section 2), against a fake context that records calls.
+ * (nrfconnect/sdk-nrf: applications/nrf_desktop/src/modules/dfu_mcumgr.c), against a fake
+ * context that records calls.
  *
  * Version B cases mirror the CMD_RECV revision, which v2.9.0 already ships. Version A
- * cases mirror the older IMG_MGMT_ALL / OS_MGMT_RESET revision as the reference
- * describes it; the tag given for it (v2.4.0) is not pinned against the source. */
+ * cases mirror the older IMG_MGMT_ALL / OS_MGMT_RESET revision of the same file, as read
+ * from its history; the tag given for it (v2.4.0) is not pinned against the source. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

@@ -23,8 +23,10 @@ static void explain(enum flash_map_board b, uint32_t size, const struct mcuboot_
         fail_msg("explain: %s", d.text);
 }
 
-/* EVIDENCE-OF: mcuboot.md §6.7 operation counts; §6.2 "Scratch wear ratio = image size /
- * scratch size"; §6.3 "two erase cycles on primary, one on secondary per upgrade". */
+/* EVIDENCE-OF: operation counts of mcu-tools/mcuboot: boot/bootutil/src/swap_scratch.c,
+ * swap_move.c, swap_offset.c, loader.c; docs/design.md "Image swapping": scratch wear ratio =
+ * image size / scratch size; swap_move.c: two erase cycles on the primary, one on the
+ * secondary per upgrade. */
 static void counts_and_wear_per_mode_on_nrf52840(void **state)
 {
     (void)state;
@@ -87,7 +89,7 @@ static void downtime_and_revert_follow_the_parameters(void **state)
 
 /* The nRF5340 slots are 464 KiB: a 464 KiB image fits only the modes without a trailer
  * (direct-xip, RAM-load); on the nRF52840 (472 KiB slots) swap-move's limit is exactly
- * 464 KiB = (N - 1) * S - trailer sector (mcuboot.md §6.3). */
+ * 464 KiB = (N - 1) * S - trailer sector (mcu-tools/mcuboot: boot/bootutil/src/swap_move.c). */
 static void limits_at_464_kib(void **state)
 {
     (void)state;

@@ -1,7 +1,7 @@
 /* tests/test_mcuboot_slots.c - one device's MCUboot slot state behind img_mgmt
  * (models/mcuboot/slots): read_info, upload through img_mgmt, check_sha, set_next, boot in
  * every mode, mixed writes from two DFU sources, erase pages, wear and flash time. Uses the
- * real imgtool image tests/data/mcuboot/signed.bin (/work/shared/testdata/mcuboot/README.md)
+ * real imgtool image tests/data/mcuboot/signed.bin (tests/data/mcuboot/README.md)
  * on the nRF5340 DK map (its 0x74000-byte slots are the ones the image was signed for). */
 #include "models/mcuboot/slots.h"
 #include "models/mcuboot/explain.h"
@@ -376,8 +376,8 @@ static void real_image_uploaded_through_img_mgmt_reads_back(void **state)
 
 /* ======================================================================================
  * Test, permanent, boot, revert and confirm in every copying mode.
- * EVIDENCE-OF: mcuboot.md §5 "An unconfirmed TEST image followed by any reboot matches row
- * IV and triggers a REVERT swap"; "after a completed PERM swap: image_ok = 1".
+ * EVIDENCE-OF: boot_swap_tables[] row IV: an unconfirmed TEST image followed by any reboot
+ * is swapped back (REVERT); after a completed PERM swap the primary's image_ok is 1.
  * UPSTREAM: mcu-tools/mcuboot: boot/bootutil/src/bootutil_public.c (boot_set_next,
  * boot_swap_type_multi) @2d4bacc */
 static const struct {
@@ -630,8 +630,9 @@ static void rewriting_the_same_bytes_keeps_the_image(void **state)
 /* ======================================================================================
  * Erase pages: the first chunk erases ceil(len / 4096) pages and the trailer page, counted
  * in wear; time is the chip's erase time, doubled under BLE on the nRF5340.
- * EVIDENCE-OF: mcuboot.md §9 "erases len bytes of the target slot (rounded up to whole
- * pages) plus the trailer before it answers"; flash-and-ble.md §3 (BLE slowdown).
+ * EVIDENCE-OF: img_mgmt.c erases len bytes of the target slot (rounded up to whole pages)
+ * plus the trailer before it answers the first chunk; zephyrproject-rtos/zephyr:
+ * drivers/flash/soc_flash_nrf.c runs that erase in radio-free time slots (BLE slowdown).
  * UPSTREAM: zephyrproject-rtos/zephyr: subsys/mgmt/mcumgr/grp/img_mgmt/src/img_mgmt.c
  * (img_mgmt_erase_image_data) @v4.2.0 */
 static void erase_upload_erases_image_pages_and_the_trailer_page(void **state)
@@ -708,7 +709,8 @@ static void is_empty_sees_sectors_and_trailer(void **state)
 
 /* ======================================================================================
  * Power lost during the swap: the next boot resumes, the primary ends with the new image.
- * EVIDENCE-OF: mcuboot.md §7 "On resume MCUboot ... continues from the (sector, state)". */
+ * EVIDENCE-OF: mcu-tools/mcuboot: boot/bootutil/src/swap_move.c (swap_status_source,
+ * swap_read_status_bytes): a resumed swap continues from the recorded (sector, state). */
 static void a_cut_swap_resumes_at_the_next_boot(void **state)
 {
     (void)state;
@@ -732,8 +734,8 @@ static void a_cut_swap_resumes_at_the_next_boot(void **state)
 /* ======================================================================================
  * Direct-xip: the higher version runs, a tie keeps the primary; with revert an unconfirmed
  * image gets one boot, a confirmed one stays; a corrupted upload is erased.
- * EVIDENCE-OF: mcuboot.md §6.5 "a tie selects the primary slot", "An unconfirmed image gets
- * exactly one boot".
+ * EVIDENCE-OF: loader.c and bootutil_loader.c (boot_compare_version): a tie keeps the
+ * primary slot; with MCUBOOT_DIRECT_XIP_REVERT an unconfirmed image gets exactly one boot.
  * UPSTREAM: mcu-tools/mcuboot: boot/bootutil/src/loader.c (boot_select_or_erase) @2d4bacc */
 static void direct_xip_active_slot_follows_versions_mode(enum mcuboot_slots_mode mode)
 {
@@ -779,7 +781,7 @@ static void direct_xip_active_slot_follows_versions_mode(enum mcuboot_slots_mode
  * Boot time adds one signature check (t_sig) per image validated, where explain counts
  * them: the update before a swap, the primary at every boot with validate_primary, every
  * direct-xip candidate tried. t_sig = 0 gives the hash-only figure. The default is
- * explain's. EVIDENCE-OF: mcuboot.md §2 "signature check 10-300 ms by crypto backend" */
+ * explain's (an assumption: 10-300 ms by crypto backend, unverified). */
 enum sig_setup { SIG_NOTHING, SIG_TEST_SWAP, SIG_XIP_NEWER, SIG_XIP_CORRUPT };
 
 static const struct {

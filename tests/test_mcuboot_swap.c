@@ -77,8 +77,9 @@ static struct mcuboot_swap_result boot(const struct mcuboot_swap_geom *g, struct
 static const enum mcuboot_swap_mode all_modes[] = {MCUBOOT_SWAP_OVERWRITE, MCUBOOT_SWAP_SCRATCH,
                                                    MCUBOOT_SWAP_MOVE, MCUBOOT_SWAP_OFFSET};
 
-/* EVIDENCE-OF: mcuboot.md §6.7 "swap-move 3·L, swap-offset ≈ 2·L, swap-scratch 3·L per region,
- * overwrite-only (L + 1) erases + L sector writes in primary, plus 2 erases in secondary".
+/* EVIDENCE-OF: counted from the upstream loops below: swap-move 3·L, swap-offset ≈ 2·L,
+ * swap-scratch 3·L per region, overwrite-only (L + 1) erases + L sector writes in primary,
+ * plus 2 erases in secondary.
  * UPSTREAM: mcu-tools/mcuboot: boot/bootutil/src/swap_move.c @2d4bacc (swap_run),
  * swap_offset.c, swap_scratch.c (boot_swap_sectors), loader.c (boot_copy_image) */
 static void operation_counts_per_mode(void **state)
@@ -119,7 +120,8 @@ static void operation_counts_per_mode(void **state)
     }
 }
 
-/* mcuboot.md §8: T ≈ k·L·(t_erase(S) + t_prog(S) + t_read(S)) + n_status·t_prog(w), plus the
+/* Derived from the swap algorithms: T ≈ k·L·(t_erase(S) + t_prog(S) + t_read(S)) +
+ * n_status·t_prog(w), plus the
  * two trailer erases and the trailer writes, on the chip's maximum figures. */
 static void duration_follows_the_chip_profile(void **state)
 {
@@ -248,7 +250,8 @@ static void expect_image(const struct mcuboot_swap_geom *g, const struct dev *v,
         fail_msg("area %d does not hold image %u intact from sector %u", a, image, first);
 }
 
-/* mcuboot.md §5: test swap, reboot without confirm -> revert (same flash cost), then none. */
+/* boot_swap_tables[] row IV (mcu-tools/mcuboot: boot/bootutil/src/bootutil_public.c): test
+ * swap, reboot without confirm -> revert (same flash cost), then none. */
 static void unconfirmed_test_image_is_reverted(void **state)
 {
     (void)state;
@@ -313,7 +316,9 @@ static void confirmed_and_permanent_images_stay(void **state)
     }
 }
 
-/* mcuboot.md §4: a secondary that fails validation is scrambled and nothing is swapped. */
+/* mcu-tools/mcuboot: boot/bootutil/src/loader.c (boot_validate_slot,
+ * boot_validated_swap_type): a secondary that fails validation is scrambled and nothing is
+ * swapped. */
 static void invalid_secondary_is_scrambled_not_swapped(void **state)
 {
     (void)state;
@@ -334,8 +339,9 @@ static void invalid_secondary_is_scrambled_not_swapped(void **state)
 }
 
 /* Every erase of a swap lands on the device's wear counters: swap-move erases the moved
- * primary sectors twice, the secondary once, and each trailer sector once (mcuboot.md §6.3:
- * "two erase cycles on primary, one on secondary per upgrade"). */
+ * primary sectors twice, the secondary once, and each trailer sector once (swap_run() in
+ * mcu-tools/mcuboot: boot/bootutil/src/swap_move.c: two erase cycles on the primary, one on
+ * the secondary per upgrade). */
 static void swap_move_wear_lands_on_the_device_counters(void **state)
 {
     (void)state;

@@ -40,8 +40,9 @@ static void confirm(struct mcuboot_xip_slot *s)
     s->trailer.image_ok = MCUBOOT_TRAILER_SET_BYTE;
 }
 
-/* EVIDENCE-OF: mcuboot.md §6.5 "the highest version wins ... The candidate changes only on a
- * strictly greater version, so a tie selects the primary slot"; build number only with
+/* EVIDENCE-OF: the highest version wins; the candidate changes only on a strictly greater
+ * version, so a tie selects the primary slot (bootutil_loader.c boot_compare_version); build
+ * number only with
  * MCUBOOT_VERSION_CMP_USE_BUILD_NUMBER.
  * UPSTREAM: mcu-tools/mcuboot: boot/bootutil/src/loader.c @2d4bacc
  * (find_slot_with_highest_version) */
@@ -149,10 +150,10 @@ static void mismatched_upload_is_refused_with_the_setting(void **state)
     }
 }
 
-/* EVIDENCE-OF: mcuboot.md §6.5 "With MCUBOOT_DIRECT_XIP_REVERT: if the active slot's magic is
- * not GOOD, or copy_done is SET while image_ok is not SET -> erase the whole slot and fall
- * back ...; else if copy_done is unset -> write copy_done. An unconfirmed image gets exactly
- * one boot."
+/* EVIDENCE-OF: with MCUBOOT_DIRECT_XIP_REVERT, an active slot whose magic is not GOOD, or
+ * whose copy_done is SET while image_ok is not, is erased whole and the other slot boots;
+ * an unset copy_done is written ("selected once"): an unconfirmed image gets exactly one
+ * boot.
  * UPSTREAM: mcu-tools/mcuboot: boot/bootutil/src/loader.c @2d4bacc (boot_select_or_erase) */
 static void unconfirmed_image_gets_exactly_one_boot(void **state)
 {
@@ -203,8 +204,9 @@ static void unconfirmed_image_gets_exactly_one_boot(void **state)
     }
 }
 
-/* mcuboot.md §6.5: "The selected slot is validated; if invalid it is marked unavailable (and
- * may be erased) and the other slot is tried." */
+/* mcu-tools/mcuboot: boot/bootutil/src/loader.c (boot_load_and_validate): the selected slot
+ * is validated; an invalid one is marked unavailable (and may be erased) and the other slot
+ * is tried. */
 static void invalid_highest_image_is_erased_and_the_other_boots(void **state)
 {
     (void)state;

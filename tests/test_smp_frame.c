@@ -17,7 +17,7 @@
 #define ECHO_TEXT "short MCUMGR test application message..."
 
 /* UPSTREAM: zephyrproject-rtos/zephyr: tests/subsys/mgmt/mcumgr/os_mgmt_echo/src/main.c @main
- * (the reference's worked example, smp-protocol.md section 12). */
+ * (its echo request and response, byte for byte). */
 static const uint8_t echo_req[] = {0x02, 0x00, 0x00, 0x2e, 0x00, 0x00, 0x01, 0x00, 0xbf, 0x61, 0x64,
                                    0x78, 0x28, 's',  'h',  'o',  'r',  't',  ' ',  'M',  'C',  'U',
                                    'M',  'G',  'R',  ' ',  't',  'e',  's',  't',  ' ',  'a',  'p',

@@ -336,7 +336,7 @@ struct first_case {
 };
 
 /* UPSTREAM: zephyrproject-rtos/zephyr: subsys/mgmt/mcumgr/grp/img_mgmt/src/zephyr_img_mgmt.c @main
- * (img_mgmt_upload_inspect, checks in order; smp-protocol.md section 5.3 rows 2a-2h). */
+ * (img_mgmt_upload_inspect, checks in order, numbered here 2a-2h). */
 static const struct first_case first_cases[] = {
     {"2a: data shorter than the 32-byte header",
      S_NONE,
@@ -1128,7 +1128,7 @@ static void test_state_read_skips_empty_slots_and_frugal_list(void **state)
 enum target { T_NONE, T_SLOT0, T_SLOT1, T_SHORT, T_UNKNOWN };
 
 /* UPSTREAM: zephyrproject-rtos/zephyr: subsys/mgmt/mcumgr/grp/img_mgmt/src/img_mgmt_state.c @main
- * (img_mgmt_state_write, img_mgmt_set_next_boot_slot; smp-protocol.md section 6.2). */
+ * (img_mgmt_state_write, img_mgmt_set_next_boot_slot). */
 static void test_state_write_table(void **state)
 {
     (void)state;
@@ -1417,7 +1417,7 @@ static void test_two_images(void **state)
     fix_fini(&f);
 }
 
-/* UPSTREAM: apache/mynewt-newtmgr: nmxact/xact/image.go @60b2da7 (clients.md section 3: SMP v1
+/* UPSTREAM: apache/mynewt-newtmgr: nmxact/xact/image.go @60b2da7 (SMP v1
  * headers, "image" in every chunk, len/sha/upgrade only at offset 0). */
 static void test_upload_as_the_go_cli_sends_it(void **state)
 {

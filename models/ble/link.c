@@ -1,13 +1,14 @@
 /* models/ble/link.c - one BLE connection: connection events computed at their anchors.
  *
- * Link-layer acknowledgement follows the 1-bit SN/NESN scheme (Core Vol 6 Part B §4.5.9;
- * flash-and-ble.md §7): each direction has at most one unacknowledged fragment. The
+ * Link-layer acknowledgement follows the 1-bit SN/NESN scheme (Core Vol 6 Part B §4.5.9):
+ * each direction has at most one unacknowledged fragment. The
  * receiver takes a fragment when its PDU arrives intact (a second copy is a duplicate and
  * ignored); the sender learns of it from the next PDU it receives intact from the other
  * side, and only then moves to the next fragment. So in one exchange the peripheral's
  * answer acknowledges the central's PDU, and the central's next PDU acknowledges the
  * peripheral's answer. Two CRC errors in a row at either side close the event
- * (Core Vol 6 Part B §4.5.6; Zephyr lll_conn.c crc_expire = 2; flash-and-ble.md §7).
+ * (Core Vol 6 Part B §4.5.6; zephyrproject-rtos/zephyr:
+ * subsys/bluetooth/controller/ll_sw/nordic/lll/lll_conn.c, crc_expire = 2).
  */
 #include "models/ble/link.h"
 
@@ -18,7 +19,7 @@
 #include "sim/error.h"
 
 /* Connection parameter units and ranges (Core Vol 6 Part B §4.5.2, Vol 4 Part E §7.8.12;
- * flash-and-ble.md §4.1). */
+ * TI SWRU271, "Connection Parameters"). */
 #define INTERVAL_UNIT_NS 1250000LL    /* 1.25 ms */
 #define INTERVAL_MIN_NS  7500000LL    /* 7.5 ms */
 #define INTERVAL_MAX_NS  4000000000LL /* 4 s */

@@ -5,9 +5,9 @@
  * Carries ATT payloads (SDUs) as they are: a Write Without Response from the central or a
  * notification from the peripheral, of at most ATT_MTU - 3 bytes each. Each SDU becomes
  * one L2CAP PDU (4-byte L2CAP header + 3-byte ATT header + SDU) cut into LL PDUs of at most
- * `dle` octets (flash-and-ble.md §5). Facts: ../shared/reference/flash-and-ble.md §4-§8.
+ * `dle` octets (Core Vol 6 Part B §2.4). Sources per field: struct ble_link_cfg below.
  *
- * Fast path (DESIGN.md rule 7): idle connection intervals cost nothing. A connection
+ * Fast path (CONTRIBUTING.md rule 7): idle connection intervals cost nothing. A connection
  * event is simulated only when data is queued, on the anchor grid anchor + k * interval,
  * and computed whole at its anchor: exchange after exchange (central PDU, T_IFS,
  * peripheral PDU, T_IFS), loss drawn per PDU, until neither side has more data (MD = 0),
@@ -45,11 +45,11 @@
  * One radio, K links (ble_link_set_ce_share): a gateway or phone with K links active at
  * the same interval has one radio, so its links' connection events take turns. With share
  * n, an event may last at most (next anchor - ce_guard - anchor) / n (integer ns), so
- * exchanges per event = floor(CE_length / exchange time) (flash-and-ble.md §6) shrink
+ * exchanges per event = floor(CE_length / exchange time) (derived from phy.h) shrink
  * about n times; n = 1 is the single-link rule above, to the nanosecond. Assumed: equal
  * round-robin slots, each link on its own anchor grid, every link busy; the SoftDevice's
  * event-length scheduling (S140 event length per link, extension into idle time) is only
- * approximated by that static split (rollout-and-des.md §A8: S140 up to 20 links). The
+ * approximated by that static split (S140 v7.3.0 API documentation: up to 20 links). The
  * first exchange of an event still always happens, so with very many links at a short
  * interval a link gets one exchange per event and the shared total is overstated.
  */
@@ -65,7 +65,7 @@
 #include "sim/rng.h"
 
 /* L2CAP basic header + ATT opcode and handle (Core Vol 3 Part A §3.1, Part F §3.4.5.3 and
- * §3.4.7.1; flash-and-ble.md §5): an SDU of n bytes is n + 7 bytes of LL payload. */
+ * §3.4.7.1): an SDU of n bytes is n + 7 bytes of LL payload. */
 #define BLE_LINK_L2CAP_HDR   4u
 #define BLE_LINK_ATT_HDR     3u
 #define BLE_LINK_ATT_MTU_MIN 23u  /* Core Vol 3 Part F §3.2.8 */
@@ -100,15 +100,17 @@ enum ble_link_rc {
 };
 
 /* Every assumption of the model is a field. Defaults from ble_link_cfg_default(); sources
- * in brackets, flash-and-ble.md (§) unless stated. */
+ * in brackets. "Core" is the Bluetooth Core Specification; "nRF Desktop" is nrfconnect/sdk-nrf:
+ * applications/nrf_desktop/src/modules/ble_latency.c. */
 struct ble_link_cfg {
-    /* Connection interval: 7.5 ms [§4.2 nRF Desktop; §4.1: 7.5 ms - 4 s, 1.25 ms units]. */
+    /* Connection interval: 7.5 ms [nRF Desktop; Core Vol 6 Part B §4.5.2: 7.5 ms - 4 s,
+     * 1.25 ms units]. */
     int64_t interval_ns;
-    /* Supervision timeout: 4 s [§4.2 nRF Desktop; §4.1: 100 ms - 32 s in 10 ms units and
-     * > (1 + latency) * interval * 2]. */
+    /* Supervision timeout: 4 s [nRF Desktop; Core Vol 6 Part B §4.5.2: 100 ms - 32 s in 10
+     * ms units and > (1 + latency) * interval * 2]. */
     int64_t timeout_ns;
-    /* An event ends this long before the next anchor: 150 us [§6 "controller guard time";
-     * value unverified]. */
+    /* An event ends this long before the next anchor: 150 us [an assumed controller guard
+     * time; value unverified]. */
     int64_t ce_guard_ns;
     /* CONNECT_IND to the first anchor: 1.25 ms [Core Vol 6 Part B §4.5.3
      * transmitWindowDelay; transmitWindowOffset 0 assumed]. */
@@ -119,15 +121,18 @@ struct ble_link_cfg {
     /* SDU bytes not yet acknowledged that each direction may hold: 32768 [unverified;
      * host and controller TX buffers]. */
     uint32_t queue_bytes;
-    /* Peripheral latency: 0 [§4.1: 0-499; nRF Desktop 99 idle, 0 during DFU, §4.2]. */
+    /* Peripheral latency: 0 [Core Vol 6 Part B §4.5.2: 0-499; nRF Desktop 99 idle, 0 during
+     * DFU]. */
     uint16_t latency;
-    /* ATT_MTU after the exchange (the smaller of both sides'): 498 [smp-protocol.md §11,
-     * Nordic's SMP recommendation; §5]. */
+    /* ATT_MTU after the exchange (the smaller of both sides'): 498 [Nordic's SMP
+     * recommendation, two full 251-octet LL PDUs per write: NordicSemiconductor/
+     * Android-nRF-Connect-Device-Manager: mcumgr-ble/.../McuMgrBleTransport.java]. */
     uint16_t mtu;
-    /* LL max payload octets after the DLE exchange, both directions: 251 [§5]. */
+    /* LL max payload octets after the DLE exchange, both directions: 251 [Core Vol 6 Part B
+     * §2.4]. */
     uint16_t dle;
-    /* The central's cap on exchanges per event: 6 [§4.3: Android about 6, iOS 4; 2016
-     * figures, unverified]. */
+    /* The central's cap on exchanges per event: 6 [PunchThrough article, 2016: Android about
+     * 6, iOS 4; dated figures, unverified]. */
     uint16_t max_pdus_per_event;
     /* Connection events the connect sequence takes before data flows: 8 [unverified:
      * LL_PHY_UPDATE_IND's instant >= 6 events after PHY REQ/RSP in 2 events; the MTU and
@@ -136,15 +141,16 @@ struct ble_link_cfg {
     /* Instant of a parameter update, in events after the event that carries the
      * procedure: 6 [Core Vol 6 Part B §5.1.1: at least 6]. */
     uint16_t update_instant_events;
-    /* PHY after the PHY exchange: 2M [§4.3, §6]. */
+    /* PHY after the PHY exchange: 2M [Device Manager on Android connects on LE 2M, Nordic
+     * DevZone thread 96939]. */
     enum ble_phy phy;
-    /* MIC on non-empty PDUs: true [smp-protocol.md §10.2, MCUMGR_TRANSPORT_BT_AUTHEN
-     * default y]. */
+    /* MIC on non-empty PDUs: true [zephyrproject-rtos/zephyr:
+     * subsys/mgmt/mcumgr/transport/Kconfig.bluetooth, MCUMGR_TRANSPORT_BT_AUTHEN default y]. */
     bool encrypted;
     /* A peripheral that saw MD = 1 when an event closed listens at the next event despite
      * latency: true [unverified]. */
     bool md_keeps_awake;
-    /* Per-PDU loss: none [§8]. */
+    /* Per-PDU loss: none [models/ble/loss.h]. */
     struct ble_loss_cfg loss;
 };
 
@@ -254,9 +260,9 @@ struct ble_link {
 void ble_link_cfg_default(struct ble_link_cfg *c);
 
 /* Returns 0, or SIM_ERANGE naming no field (the caller's diagnostic names the key) when a
- * value is out of its range: interval/latency/timeout as in flash-and-ble.md §4.1 (Core
- * Vol 6 Part B §4.5.2), mtu 23..517, dle 27..251, max_pdus_per_event >= 1, times >= 0,
- * queue_bytes >= mtu, loss probabilities in [0, 1]. */
+ * value is out of its range: interval/latency/timeout as in Core Vol 6 Part B §4.5.2, mtu 23..517,
+ * dle 27..251, max_pdus_per_event >= 1, times >= 0, queue_bytes >= mtu, loss probabilities in [0,
+ * 1]. */
 int ble_link_cfg_check(const struct ble_link_cfg *c);
 /* The connection-parameter part of the check, for updates. */
 int ble_link_params_check(int64_t interval_ns, uint16_t latency, int64_t timeout_ns);
@@ -364,7 +370,8 @@ static inline uint64_t ble_link_pending_get(const struct ble_link *l, enum ble_l
 }
 
 /* Most links that may share one central's radio: Zephyr CONFIG_BT_MAX_CONN's upper bound
- * (range 1-64; rollout-and-des.md §A8). S140 allows 20; the gateway model enforces that. */
+ * (range 1-64; zephyrproject-rtos/zephyr: subsys/bluetooth/Kconfig). S140 allows 20; the
+ * gateway model enforces that. */
 #define BLE_LINK_CE_SHARE_MAX 64u
 
 /* Give this link 1/n_links of its central's connection-event time from its next event

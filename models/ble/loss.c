@@ -1,4 +1,4 @@
-/* models/ble/loss.c - Bernoulli and Gilbert-Elliott per-PDU loss (flash-and-ble.md §8). */
+/* models/ble/loss.c - Bernoulli and Gilbert-Elliott per-PDU loss (Gilbert 1960; Elliott 1963). */
 #include "models/ble/loss.h"
 
 #include "sim/error.h"

@@ -2,9 +2,9 @@
  *
  * One step is one PDU transmission attempt. A lost PDU is one the receiver takes with a
  * CRC error (it still answers; see models/ble/link.h). Model and parameters:
- * ../shared/reference/flash-and-ble.md §8 (Gilbert 1960; Elliott 1963; Pieper and Voran,
- * NTIA ITS publication 3298): states Good and Bad, p = P(G -> B), r = P(B -> G) per step,
- * loss probability per_good in G and per_bad in B; P(B) = p / (p + r), mean burst 1 / r.
+ * Gilbert 1960; Elliott 1963; Pieper and Voran, NTIA ITS publication 3298. States Good and
+ * Bad, p = P(G -> B), r = P(B -> G) per step, loss probability per_good in G and per_bad in
+ * B; P(B) = p / (p + r), mean burst 1 / r.
  *
  *   GOOD --draw u < p_gb--> BAD      BAD --draw u < p_bg--> GOOD
  *
@@ -24,8 +24,9 @@ enum ble_loss_model {
 };
 
 /* Plain data. Probabilities in [0, 1]. Suggested starting values, all *unverified*
- * (flash-and-ble.md §8): per_good 0.1-1 %, per_bad 50-100 %, mean bad dwell 2-10 events,
- * bad occupancy 1-5 %. Defaults: model NONE, everything else 0. */
+ * (our assumptions, to calibrate; compare the runs of >= 8 receive errors in
+ * analogdevicesinc/msdk issue #1508): per_good 0.1-1 %, per_bad 50-100 %, mean bad dwell 2-10
+ * events, bad occupancy 1-5 %. Defaults: model NONE, everything else 0. */
 struct ble_loss_cfg {
     enum ble_loss_model model;
     double per_good; /* loss probability per PDU in Good (the Bernoulli PER) */

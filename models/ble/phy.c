@@ -1,12 +1,12 @@
-/* models/ble/phy.c - air time per LL PDU (flash-and-ble.md §5). */
+/* models/ble/phy.c - air time per LL PDU (Core Vol 6 Part B §2.1). */
 #include "models/ble/phy.h"
 
-/* Field sizes in bytes (Core Vol 6 Part B §2.1.1, §2.4; flash-and-ble.md §5). */
+/* Field sizes in bytes (Core Vol 6 Part B §2.1.1, §2.4). */
 #define ACCESS_ADDRESS 4u
 #define HEADER         2u
 #define CRC            3u
 
-/* LE Coded fixed parts, always at S = 8 (Core Vol 6 Part B §2.2; flash-and-ble.md §5):
+/* LE Coded fixed parts, always at S = 8 (Core Vol 6 Part B §2.2):
  * preamble 80 us, access address 256 us, CI 16 us, TERM1 24 us. */
 #define CODED_FIXED_NS 376000LL
 

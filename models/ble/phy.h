@@ -1,9 +1,9 @@
 /* models/ble/phy.h - BLE LE PHYs: air time of one link-layer PDU, and T_IFS.
  *
- * Pure functions of (PHY, LL payload octets, encryption). Formulas and the table they
- * reproduce: ../shared/reference/flash-and-ble.md §5 (Bluetooth Core Vol 6 Part B §2.1
- * packet format, Part A §3.2 Coded PHY; the 1M/27 B, 1M/251 B and Coded S8 values equal
- * the Core specification's connMaxTxTime limits, which validates the formula).
+ * Pure functions of (PHY, LL payload octets, encryption). Formulas derived here from the bit
+ * counts and bit rates of Bluetooth Core Vol 6 Part B §2.1 (packet format) and Part A §3.2
+ * (Coded PHY). The 1M/27 B, 1M/251 B and Coded S8 values equal the Core specification's
+ * connMaxTxTime limits, which validates the formulas.
  */
 #ifndef MODELS_BLE_PHY_H
 #define MODELS_BLE_PHY_H
@@ -19,8 +19,7 @@ enum ble_phy {
     BLE_PHY_COUNT
 };
 
-/* Inter frame space between PDUs of one connection event (Core Vol 6 Part B §4.1.1;
- * flash-and-ble.md §5). */
+/* Inter frame space between PDUs of one connection event (Core Vol 6 Part B §4.1.1). */
 #define BLE_PHY_T_IFS_NS 150000LL
 
 /* LL data PDU payload limits (Core Vol 6 Part B §2.4: 27 without DLE, 251 with). */
@@ -39,7 +38,8 @@ const char *ble_phy_name(enum ble_phy phy);
 int64_t ble_phy_pdu_ns(enum ble_phy phy, unsigned payload, bool encrypted);
 
 /* One exchange: a data PDU of `payload` octets, T_IFS, an empty PDU back, T_IFS
- * (flash-and-ble.md §6). Returns -1 as ble_phy_pdu_ns does. */
+ * (derived here; it agrees with the Goodix BLE wiki's 780 kbps on 1M). Returns -1 as ble_phy_pdu_ns
+ * does. */
 int64_t ble_phy_exchange_ns(enum ble_phy phy, unsigned payload, bool encrypted);
 
 #endif /* MODELS_BLE_PHY_H */

@@ -6,7 +6,8 @@
  * Mirrors nrfconnect/sdk-nrf: scripts/hid_configurator/modules/dfu.py (dfu_transfer,
  * dfu_sync_wait_until_inactive, send_chunks, dfu_checkpoint, get_dfu_operation_offset)
  * over scripts/hid_configurator/NrfHidDevice.py (exchange_feature_report); device side in
- * firmware-modules.md section 5. Upstream constants:
+ * nrfconnect/sdk-nrf: applications/nrf_desktop/src/modules/dfu.c (models/fw/cc_dfu.h).
+ * Upstream constants:
  *   EVENT_DATA_LEN_MAX = REPORT_SIZE 30 - 6 = 24 B of data per feature report;
  *   one exchange = send the report, sleep POLL_INTERVAL_DEFAULT 20 ms, fetch the answer;
  *   DFU_SYNC_INTERVAL 1 s between syncs while the device is busy;

@@ -1,7 +1,12 @@
 /* models/client/dfu.c - one DFU client state machine; the clients differ only by the
  * profile that client_dfu_cfg_default() fills in from their upstream sources.
  *
- * Facts and their upstream files: ../shared/reference/clients.md (cited per constant).
+ * Each constant cites its upstream file. Repositories and the commits read:
+ * NordicSemiconductor/Android-nRF-Connect-Device-Manager @e733429 (paths under
+ * mcumgr-core/src/main/java/io/runtime/mcumgr/), NordicSemiconductor/
+ * IOS-nRF-Connect-Device-Manager @54e9b8a (iOSMcuManagerLibrary/Source/),
+ * apache/mynewt-newtmgr @60b2da7 as pinned by apache/mynewt-mcumgr-cli's go.mod, and
+ * intercreate/smpclient @4970f3e.
  */
 #include "models/client/dfu.h"
 
@@ -136,7 +141,7 @@ struct client_dfu_cfg client_dfu_cfg_default(enum client_dfu_kind kind)
         /* managers/ImageManager.java test()/confirm(): a java.util.HashMap; its
          * iteration order (capacity 16) puts "confirm" (bucket 0) before "hash" (14). */
         p->state_keys_confirm_first = true;
-        /* clients.md §1.3 (e733429): TEST writes {"hash"} only. */
+        /* managers/ImageManager.java test() (e733429): TEST writes {"hash"} only. */
         p->test_sends_confirm = false;
         /* window 1 -> TransferCallable/Upload.java: any error fails; window > 1 ->
          * Uploader.kt: resend, MAX_CHUNK_FAILURES = 5 per offset. Set in client_dfu_new. */
@@ -476,9 +481,9 @@ static uint32_t chunk_raw(const struct client_dfu *c, uint32_t off, bool sha)
     int64_t d;
     switch (p->sizing) {
     case CLIENT_DFU_SIZING_ANDROID: {
-        /* Uploader.kt getMaxChunkSize (clients.md §1.7): header 8, map 1, "data" 5,
-         * "off" 4 + U(off); offset 0: "len" 4 + U(len), "sha" 4 + 2 + 32 (the reference
-         * writes 4 + 1 + 32; a 32-byte bstr head is 2 bytes, see the report), "image"
+        /* transfer/Uploader.kt getMaxChunkSize (e733429): header 8, map 1, "data" 5,
+         * "off" 4 + U(off); offset 0: "len" 4 + U(len), "sha" 4 + 2 + 32 (4 + 1 + 32
+         * would undercount: a 32-byte bstr head is 2 bytes, see the report), "image"
          * 6 + U(image) when image > 0; minus the data bstr head. */
         int64_t ov = 8 + 1 + 5 + 4 + uint_size(off);
         if (off == 0) {

@@ -1,7 +1,8 @@
 /* models/client/dfu.h - SMP DFU clients: nRF Connect Device Manager (Android, iOS), the Go
  * mcumgr CLI (newtmgr nmxact) and Python smpclient, as one state machine whose
  * differences live in struct client_dfu_profile (timeouts, window, chunk sizing, key
- * order, header version, retry rules, steps). Facts: ../shared/reference/clients.md.
+ * order, header version, retry rules, steps). Upstream repositories, commits and files
+ * are cited per constant in models/client/dfu.c.
  *
  * A client encodes real SMP requests with models/smp/frame.h, hands them to the link
  * through client_dfu_ctx.send, and is driven by inputs: start, link connected or lost,
@@ -135,7 +136,9 @@ struct client_dfu_timer {
     uint32_t gen; /* what timer_arm returned; an older generation is stale and ignored */
 };
 
-/* How the chunk size is derived (clients.md §1.7, §2.4, §3, §4). */
+/* How the chunk size is derived: Android transfer/Uploader.kt, iOS
+ * McuMgrUploadPipeline.swift, newtmgr nmxact/xact/image.go, smpclient
+ * src/smpclient/__init__.py (_maximize_upload_packet). */
 enum client_dfu_sizing {
     CLIENT_DFU_SIZING_ANDROID,  /* Uploader.kt getMaxChunkSize: overhead by formula */
     CLIENT_DFU_SIZING_IOS,      /* McuMgrUploadPipeline: encode 1 data byte, + 5 */

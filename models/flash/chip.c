@@ -1,9 +1,9 @@
 /* models/flash/chip.c - built-in flash chip profiles and operation timing.
  *
- * Sources are those of ../shared/reference/flash-and-ble.md §1 and §3; each profile says
- * which figures are sourced and which are assumptions (FLASH_CHIP_UV_* bits, listed in
- * models/flash/README.md). Where only a maximum is published, TYP equals MAX and is marked
- * unverified.
+ * Each profile names its sources (product specifications, Zephyr SoC headers, devicetrees
+ * and flash drivers, vendor staff posts) and says which figures are sourced and which are
+ * assumptions (FLASH_CHIP_UV_* bits, listed in models/flash/README.md). Where only a maximum is
+ * published, TYP equals MAX and is marked unverified.
  */
 #include "models/flash/chip.h"
 
@@ -20,7 +20,9 @@ static const struct flash_chip profiles[FLASH_CHIP_COUNT] = {
      * Write block 4: zephyrproject-rtos/zephyr: drivers/flash/soc_flash_nrf.c.
      * Only maximum figures are published, so TYP = MAX (unverified). Endurance 10 000 is
      * the nRF5340 figure (unverified for the nRF52840). Read rate: assumption. BLE
-     * slowdown 2.0: assumption (flash-and-ble.md §3: "model it as a parameter"). */
+     * slowdown 2.0: assumption (how much the radio-free time slots of
+     * zephyrproject-rtos/zephyr: drivers/flash/soc_flash_nrf.c stretch flash work depends
+     * on the connection interval and radio load). */
     [FLASH_CHIP_NRF52840] =
         {
             .name = "nrf52840",

@@ -2,9 +2,10 @@
  *
  * A profile is plain data: geometry (erase sector, write block, program unit) and timing
  * (erase per sector, program per unit, read per KiB) for the worst case (MAX, the default)
- * and the typical case (TYP). Every figure the reference marks *unverified* is a field the
- * caller may override; such fields are listed in `unverified` (FLASH_CHIP_UV_* bits).
- * Facts: ../shared/reference/flash-and-ble.md §1-§3 (sources per field in chip.c).
+ * and the typical case (TYP). Every figure without a primary source (*unverified*) is a
+ * field the caller may override; such fields are listed in `unverified` (FLASH_CHIP_UV_*
+ * bits).
+ * Sources: per profile in chip.c.
  */
 #ifndef MODELS_FLASH_CHIP_H
 #define MODELS_FLASH_CHIP_H
@@ -95,7 +96,8 @@ int64_t flash_chip_read_ns(const struct flash_chip *c, uint64_t n_bytes);
 int64_t flash_chip_copy_ns(const struct flash_chip *c, uint64_t n_bytes);
 
 /* Wall-clock ns of application-side flash work that takes `ns` with the radio off:
- * multiplied by ble_slowdown when a BLE link is active (flash-and-ble.md §3). */
+ * multiplied by ble_slowdown when a BLE link is active (zephyrproject-rtos/zephyr:
+ * drivers/flash/soc_flash_nrf.c runs erase and write in radio-free time slots). */
 int64_t flash_chip_app_ns(const struct flash_chip *c, int64_t ns, bool ble_active);
 
 /* Number of sectors that cover n bytes (ceil). */

@@ -1,14 +1,14 @@
 /* models/flash/map.c - built-in board flash maps and the image-size limit per mode.
  *
- * Partition sources (../shared/reference/flash-and-ble.md §1.2 unless stated):
+ * Partition sources:
  *   nRF52840: zephyrproject-rtos/zephyr: dts/common/nordic/nrf52840_partition.dtsi
  *             (MCUboot 48 KiB @0, slots 472 KiB @0xC000 and @0x82000, storage 32 KiB
  *             @0xF8000). Used for the RAK4631 too (assumption: same SoC, same defaults).
  *   nRF52840 DK with external secondary: assumption, the same primary with slot 1 at the
  *             start of the MX25R64.
  *   nRF5340:  assumption matching the nRF Connect SDK partition manager (MCUboot 64 KiB,
- *             slots 464 KiB = 0x74000, the slot size the shared test images were signed
- *             for); Zephyr's own nrf5340_cpuapp_partition.dtsi is the TF-M layout
+ *             slots 464 KiB = 0x74000, the slot size the test images in tests/data/mcuboot/
+ *             were signed for); Zephyr's own nrf5340_cpuapp_partition.dtsi is the TF-M layout
  *             (256 KiB secure + 192 KiB non-secure slots).
  *   nRF54L15: zephyrproject-rtos/zephyr: dts/vendor/nordic/nrf54l15_partition.dtsi
  *             (MCUboot 64 KiB, slots 664 KiB @0x10000 and @0xB6000, storage 36 KiB).

@@ -39,7 +39,8 @@ struct flash_map {
     struct flash_map_area scratch;   /* swap-scratch only; one sector by default */
 };
 
-/* Where swap-move and swap-offset need their extra sector (mcuboot.md §6.3, §6.4). */
+/* Where swap-move and swap-offset need their extra sector (mcu-tools/mcuboot:
+ * boot/bootutil/src/swap_move.c, swap_offset.c). */
 enum flash_map_extra {
     FLASH_MAP_EXTRA_NONE,     /* overwrite-only, swap-scratch, direct-xip, ram-load */
     FLASH_MAP_EXTRA_PRIMARY,  /* swap-move: one sector of the primary is the move room */
@@ -65,9 +66,12 @@ uint32_t flash_map_sector_size(const struct flash_map_area *a);
 
 /* Largest image (header + body + TLVs, bytes) that the map allows when the primary slot
  * carries a trailer of trailer_bytes (mcuboot_trailer_size()):
- *   NONE:      min(primary, secondary) - trailer_bytes            (mcuboot.md §6.1, §6.2)
- *   PRIMARY:   primary - 1 sector - trailer sectors, and it must fit the secondary (§6.3)
- *   SECONDARY: primary - trailer sectors, and secondary - 1 sector - trailer sectors (§6.4)
+ *   NONE:      min(primary, secondary) - trailer_bytes       (loader.c, swap_scratch.c)
+ *   PRIMARY:   primary - 1 sector - trailer sectors, and it must fit the secondary
+ *              (swap_move.c)
+ *   SECONDARY: primary - trailer sectors, and secondary - 1 sector - trailer sectors
+ *              (swap_offset.c)
+ * (files of mcu-tools/mcuboot: boot/bootutil/src/)
  * Returns 0 when nothing fits. */
 uint32_t flash_map_max_image(const struct flash_map *m, enum flash_map_extra extra,
                              uint32_t trailer_bytes);

@@ -129,7 +129,7 @@ int fleet_serial_host_default(enum client_dfu_kind k, struct fleet_serial_host *
     switch (k) {
     case CLIENT_DFU_MCUMGR_CLI:
         /* apache/mynewt-newtmgr: nmxact/nmserial/serial_xport.go: XportCfg Mtu 512 by
-         * default, MtuOut = mtu x 3/4 - 13 (clients.md §3) = 371; Tx() sleeps 20 ms before
+         * default, MtuOut = mtu x 3/4 - 13 = 371; Tx() sleeps 20 ms before
          * each continuation frame ("slower platforms ... have very small receive
          * buffers"). */
         out->packet_max = 512 * 3 / 4 - 13;
@@ -353,7 +353,8 @@ static bool is_uart(const struct fleet_device *d)
 bool fleet_device_confirmed(const struct fleet_device *d)
 {
     /* Direct-XIP and RAM-load without revert have no confirmation: the newest valid image
-     * runs for good (mcuboot.md §6.5). */
+     * runs for good (mcu-tools/mcuboot: boot/bootutil/src/loader.c picks the slot by
+     * version alone). */
     if (d->cfg->mode == MCUBOOT_SLOTS_DIRECT_XIP || d->cfg->mode == MCUBOOT_SLOTS_RAM_LOAD)
         return d->st.running_image != MCUBOOT_SLOTS_NONE;
     int slot = is_xip(d) ? d->slots.active : 0;

@@ -11,7 +11,7 @@
  * (enum fleet_device_timer) that it arms through struct fleet_device_ctx, and the owner
  * (models/fleet/world.c) maps each slot to a sim_engine_timer and calls
  * fleet_device_timer() when it fires. Records leave through the same context; the device
- * never talks to the recorder (DESIGN.md rule 8).
+ * never talks to the recorder (CONTRIBUTING.md rule 8).
  *
  * Device states (enum fleet_device_state):
  *
@@ -327,7 +327,7 @@ struct fleet_device_stats {
 
 /* Allocate a device with id `id` (its records) whose random streams are keyed by (seed,
  * entity): the world derives entity from the group and the index in it, so that adding a
- * group leaves what the others draw unchanged (DESIGN.md rule 3). The device counts its flash
+ * group leaves what the others draw unchanged (CONTRIBUTING.md rule 3). The device counts its flash
  * wear in row wear_row of wear (its group's table: the index in the group, not id). cfg, ctx
  * and wear are kept by pointer. wear may be NULL. Returns NULL on bad configuration (UART:
  * bad uart settings, serial.packet_max 0) or no memory (message in d). */

@@ -1,7 +1,7 @@
 /* models/fleet/draws.c - what each device is dealt: its parameters drawn from its group's
  * distributions (fleet_world_group_dist) and the faults that strike it
  * (fleet_world_fault_add), each from a stream keyed by the device's entity, so nothing a
- * device draws depends on other devices or groups (DESIGN.md rule 3). */
+ * device draws depends on other devices or groups (CONTRIBUTING.md rule 3). */
 #include <math.h>
 #include <stdlib.h>
 

@@ -5,11 +5,12 @@
  * The world owns the devices, their clients and links; a gateway owns a FIFO of device ids
  * waiting for it and up to `links` active ones, and decides through struct
  * fleet_gateway_ctx which device connects (its client starts) and which must leave (the
- * phone walked away). Time is int64_t ns, always passed in as `now`. Facts:
- * ../shared/reference/rollout-and-des.md §A8 (S140: up to 20 concurrent links; Zephyr
- * CONFIG_BT_MAX_CONN 1-64), §A10; flash-and-ble.md §6 (the links share one radio's event
- * time: on every connect, DONE, CANCEL and departure the world gives each of the
- * gateway's active links ble_link_set_ce_share(stats.active)).
+ * phone walked away). Time is int64_t ns, always passed in as `now`. Sources: S140
+ * SoftDevice v7.3.0 API documentation (up to 20 concurrent links);
+ * zephyrproject-rtos/zephyr: subsys/bluetooth/Kconfig (CONFIG_BT_MAX_CONN 1-64). The
+ * links share one radio's connection-event time (models/ble/link.h): on every connect,
+ * DONE, CANCEL and departure the world gives each of the gateway's active links
+ * ble_link_set_ce_share(stats.active).
  *
  * Availability:
  *   ALWAYS    a fixed gateway: present from START, forever.
@@ -21,7 +22,7 @@
  *             of the queue, in connect order, to be served in a later session. The next
  *             gap starts at the departure. Queued devices are served only while present.
  *
- * Random streams (DESIGN.md rule 3), all purpose SIM_RNG_GATEWAY with a sub-stream in the
+ * Random streams (CONTRIBUTING.md rule 3), all purpose SIM_RNG_GATEWAY with a sub-stream in the
  * bits above 16: gaps (seed, gateway entity, SIM_RNG_GATEWAY), dwells (seed, gateway
  * entity, SIM_RNG_GATEWAY | 1 << 16), the RANDOM assignment (seed, device entity,
  * SIM_RNG_GATEWAY | 2 << 16). So a gateway's sessions depend on nothing but its own key
@@ -74,7 +75,7 @@
 #include "sim/error.h"
 #include "sim/rng.h"
 
-/* S140 v7.3.0 BLE_GAP_ROLE_COUNT_COMBINED_MAX (rollout-and-des.md §A8). */
+/* S140 v7.3.0 BLE_GAP_ROLE_COUNT_COMBINED_MAX (S140 API documentation, docs.nordicsemi.com). */
 #define FLEET_GATEWAY_MAX_LINKS 20u
 /* No gateway (fleet_gateway_assign with bad arguments). */
 #define FLEET_GATEWAY_NONE      UINT32_MAX

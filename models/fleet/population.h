@@ -6,7 +6,7 @@
  * fleet_population_validate or built from text by fleet_population_parse. A draw is a pure
  * function of (distribution, scenario seed, device id, parameter id): each draw keys its
  * own stream sim_rng_init(seed, device_id, SIM_RNG_POPULATION | param_id << 16)
- * (DESIGN.md rule 3), so what a device draws does not depend on the order in which devices
+ * (CONTRIBUTING.md rule 3), so what a device draws does not depend on the order in which devices
  * or parameters are drawn, on how many devices exist, or on the other parameters.
  *
  * Two keys must stay stable for that to hold:

@@ -4,7 +4,8 @@
  * (ThresholdRolloutGroupSuccessCondition ">=", ThresholdRolloutGroupErrorCondition ">",
  * empty group successful); AWS IoT API Reference AbortCriteria, ExponentialRolloutRate,
  * RateIncreaseCriteria, TimeoutConfig, JobExecutionsRetryConfig, SchedulingConfig;
- * Azure Device Update rollbackPolicy (reference rollout-and-des.md A1, A2, A4, A9).
+ * Azure Device Update for IoT Hub rollbackPolicy and devicesFailedCount (Microsoft Learn,
+ * Device Update documentation).
  */
 #include "models/fleet/rollout.h"
 

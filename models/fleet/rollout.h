@@ -2,7 +2,7 @@
  * in waves, under success and error thresholds, rate limits, per-device execution timeouts
  * with retries, and daily maintenance windows.
  *
- * The union policy of ../shared/reference/rollout-and-des.md A9, from Eclipse hawkBit
+ * One policy that unites the knobs of Eclipse hawkBit
  * (groups, success/error conditions), AWS IoT Jobs (abort criteria, exponential rate,
  * timeout, retry, maintenance windows) and Azure Device Update (failed-device count,
  * rollback). The world owns the devices; the controller owns one byte per device (status

@@ -35,8 +35,8 @@ static void add_at(struct sim_diag *d, const char *at, const struct sim_diag *wh
     }
 }
 
-/* Boards whose SoC has a BLE radio: all but the RAK3172 (STM32WLE5: LoRa only,
- * flash-and-ble.md §1 "No BLE radio"). */
+/* Boards whose SoC has a BLE radio: all but the RAK3172 (STM32WLE5: LoRa only; ST RM0461,
+ * zephyrproject-rtos/zephyr: boards/rakwireless/rak3172/rak3172.dts). */
 static bool board_has_ble(enum scenario_board b)
 {
     return b != SCENARIO_BOARD_RAK3172;
@@ -328,7 +328,7 @@ struct dist_key {
     enum fleet_population_param param;
     const char *key; /* under devices[i] */
     fleet_population_unit_fn unit;
-    double lo, hi; /* what a draw may be (Bluetooth ranges: flash-and-ble.md §4.1) */
+    double lo, hi; /* what a draw may be (Bluetooth Core Vol 6 Part B §4.5.2) */
     const char *range;
 };
 

@@ -256,7 +256,7 @@ int fleet_world_group_add(struct fleet_world *w, const struct fleet_group_cfg *g
 
 /* The random-stream entity of device `index` of a group: FNV-1a over the group's name,
  * plus the index. Keyed by name, not by position, so adding, removing or reordering groups
- * leaves what the devices of the other groups draw unchanged (DESIGN.md rule 3). Two groups
+ * leaves what the devices of the other groups draw unchanged (CONTRIBUTING.md rule 3). Two groups
  * collide only if their 64-bit hashes lie within a group size of each other. */
 uint64_t world_entity(const char *group, uint32_t index)
 {

@@ -9,7 +9,7 @@
  * from a scenario with fleet_world_from_scenario (setup.c).
  *
  * Each device timer slot (models/fleet/device.h) is one sim_engine_timer, so a re-armed or
- * cancelled timer is dropped by the engine (DESIGN.md rule 2). Records: one dfu_attempts row
+ * cancelled timer is dropped by the engine (CONTRIBUTING.md rule 2). Records: one dfu_attempts row
  * per client attempt (attempt ids in the order attempts end), chunks at level `chunks`,
  * swaps, lock changes, waves, sessions, device and flash wear, one devices row per device
  * and one gateways row per gateway at the end. Who starts which client when, once a rollout

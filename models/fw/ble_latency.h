@@ -3,8 +3,8 @@
  * transfer event, never before the link is secured.
  *
  * Mirrors nrfconnect/sdk-nrf: applications/nrf_desktop/src/modules/ble_latency.c (the
- * revision without HID SCI; reference firmware-modules.md section 4), with defaults from
- * applications/nrf_desktop/Kconfig.ble. Upstream keeps the flags and the active
+ * revision without HID SCI support, CONFIG_DESKTOP_BLE_LATENCY_HID_SCI_ENABLE), with
+ * defaults from applications/nrf_desktop/Kconfig.ble. Upstream keeps the flags and the active
  * connection in file-scope statics and asserts CONFIG_BT_MAX_CONN == 1; here they live in
  * struct fw_ble_latency, one per device (still one connection per device). The two
  * k_work_delayable items are timers FW_BLE_LATENCY_TIMER_CHECK and _SECURITY.

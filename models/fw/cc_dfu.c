@@ -1,8 +1,8 @@
 /* models/fw/cc_dfu.c - nRF Desktop config-channel DFU.
  * Behaviour of nrfconnect/sdk-nrf: applications/nrf_desktop/src/modules/dfu.c
  * (background_erase_handler, handle_dfu_start/data/sync/reboot, background_store_handler,
- * dfu_timeout_handler, terminate_dfu, dfu_lock_owner_changed), as summarised in
- * firmware-modules.md section 5.2. */
+ * dfu_timeout_handler, terminate_dfu, dfu_lock_owner_changed); the DFU lock is
+ * applications/nrf_desktop/src/util/dfu_lock.c. */
 #include "models/fw/cc_dfu.h"
 
 #include <assert.h>

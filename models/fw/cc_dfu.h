@@ -4,7 +4,7 @@
  *
  * Mirrors nrfconnect/sdk-nrf: applications/nrf_desktop/src/modules/dfu.c with constants
  * from that file and applications/nrf_desktop/src/modules/Kconfig.config_channel
- * (reference firmware-modules.md section 5). Upstream keeps flash area, offsets and
+ * and applications/nrf_desktop/doc/dfu.rst. Upstream keeps flash area, offsets and
  * flags in file-scope statics and runs three k_work_delayable items; here everything is
  * in struct fw_cc_dfu, one per device, and the works are timers (FW_CC_DFU_TIMER_*).
  * Flash content is not carried: data and store move byte counts, and the context does

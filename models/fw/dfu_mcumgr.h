@@ -3,7 +3,7 @@
  * ble_smp_transfer_event.
  *
  * Mirrors nrfconnect/sdk-nrf: applications/nrf_desktop/src/modules/dfu_mcumgr.c, both
- * revisions (reference firmware-modules.md section 2.2):
+ * revisions of its history (and applications/nrf_desktop/src/modules/Kconfig.dfu_mcumgr):
  *   version A (2023): hooks MGMT_EVT_OP_IMG_MGMT_ALL and MGMT_EVT_OP_OS_MGMT_RESET; a
  *     rejected DFU_CHUNK also resets the img_mgmt upload (done by the SMP model);
  *     OS reset submits no transfer event.

@@ -51,7 +51,7 @@ struct fw_record {
 
 typedef void (*fw_record_emit_fn)(void *env, const struct fw_record *r);
 
-/* A timer slot inside a module. Arming returns a generation (DESIGN.md rule 2: lazy
+/* A timer slot inside a module. Arming returns a generation (CONTRIBUTING.md rule 2: lazy
  * cancel); the timer input carries the generation it was armed with, and an input whose
  * generation is not the live one is stale: the module counts it and does nothing. */
 struct fw_record_timer {

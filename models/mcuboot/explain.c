@@ -162,7 +162,8 @@ static void explain_in_place(enum mcuboot_explain_mode mode, const struct mcuboo
         row->revert_ns = flash_chip_erase_ns(sec, g->n_sectors[MCUBOOT_SWAP_SECONDARY]);
     }
     if (mode == MCUBOOT_EXPLAIN_RAM_LOAD) {
-        /* Copied to RAM and validated there at every boot (mcuboot.md §6.6). */
+        /* Copied to RAM and validated there at every boot (mcu-tools/mcuboot: docs/design.md,
+         * RAM loading; boot/bootutil/src/loader.c). */
         row->bytes_moved = size;
         row->downtime_ns += flash_chip_read_ns(sec, size);
     }

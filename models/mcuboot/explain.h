@@ -4,11 +4,12 @@
  *
  * Copying modes run their real plan (models/mcuboot/swap.h) on the board's chips at the
  * selected timing corner; the radio is off while MCUboot runs, so no BLE slowdown applies.
- * Validation time is size / hash_rate + t_sig (mcuboot.md §2, both *unverified*
- * parameters). Downtime is reset-to-application: validation of the update, the swap, and
- * validation of the primary on every boot (CONFIG_BOOT_VALIDATE_SLOT0, default y).
+ * Validation time is size / hash_rate + t_sig (both *unverified* parameters: no published
+ * figure for these chips). Downtime is reset-to-application: validation of the update, the swap,
+ * and validation of the primary on every boot (CONFIG_BOOT_VALIDATE_SLOT0, default y).
  * Wear counts the upload's erase of the secondary (img_mgmt erases the image length and the
- * trailer before it answers the first chunk, mcuboot.md §9) plus the bootloader's erases.
+ * trailer before it answers the first chunk, zephyrproject-rtos/zephyr:
+ * subsys/mgmt/mcumgr/grp/img_mgmt/src/img_mgmt.c) plus the bootloader's erases.
  */
 #ifndef MODELS_MCUBOOT_EXPLAIN_H
 #define MODELS_MCUBOOT_EXPLAIN_H
@@ -30,13 +31,13 @@ enum mcuboot_explain_mode {
     MCUBOOT_EXPLAIN_MODE_COUNT
 };
 
-/* Default ns of one signature check (mcuboot.md §2: 10-300 ms by crypto backend,
+/* Default ns of one signature check (assumed 10-300 ms depending on the crypto backend;
  * unverified). Shared with the slot model (models/mcuboot/slots.h). */
 #define MCUBOOT_EXPLAIN_T_SIG_DEFAULT 100000000
 
-/* Parameters the reference leaves unverified. */
+/* Parameters without a published figure (unverified). */
 struct mcuboot_explain_params {
-    double hash_rate;              /* bytes/s of SHA-256 over flash; default 1e6 (mcuboot.md §2:
+    double hash_rate;              /* bytes/s of SHA-256 over flash; default 1e6 (assumed
                               0.5-2 MB/s on nRF52840/nRF5340, unverified) */
     int64_t t_sig;                 /* ns of one signature check; default
                                       MCUBOOT_EXPLAIN_T_SIG_DEFAULT */

@@ -1,6 +1,6 @@
 /* models/mcuboot/image.c - MCUboot image parsing, hashing and signature checks.
  *
- * Rules mirrored (mcu-tools/mcuboot main, see ../shared/reference/mcuboot.md §1-§2):
+ * Rules mirrored (mcu-tools/mcuboot main, 2d4bacc; docs/design.md):
  *  - header magic and field layout: boot/bootutil/include/bootutil/image.h;
  *  - TLV areas: protected info 0x6908 right after header + body, sized ih_protect_tlv_size,
  *    then the unprotected info 0x6907: boot/bootutil/src/tlv.c (bootutil_tlv_iter_begin);

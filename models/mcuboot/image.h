@@ -4,9 +4,9 @@
  * computes and checks the image hash (SHA-256 over header + body + protected TLVs), and
  * verifies the ECDSA-P256 signature TLV and the KEYHASH TLV with OpenSSL libcrypto, as
  * bootutil_img_validate() does. The descriptor (struct mcuboot_image) is plain data shared by
- * every device that carries the image (DESIGN.md rule 6); the bytes stay with the caller.
- * Facts: ../shared/reference/mcuboot.md §1-§2; mcu-tools/mcuboot:
- * boot/bootutil/include/bootutil/image.h, boot/bootutil/src/image_validate.c.
+ * every device that carries the image (CONTRIBUTING.md rule 6); the bytes stay with the caller.
+ * Sources: mcu-tools/mcuboot: boot/bootutil/include/bootutil/image.h,
+ * boot/bootutil/src/image_validate.c, docs/design.md.
  *
  * Image header (32 bytes, little-endian), mcu-tools/mcuboot: bootutil/image.h struct
  * image_header:

@@ -47,7 +47,8 @@ static uint32_t n_sec(const struct mcuboot_slots *s, int area)
 }
 
 /* Sector of the slot where image offset 0 lies: swap-offset uploads to secondary sector 1
- * (mcuboot.md §6.4, §9). */
+ * (mcu-tools/mcuboot: boot/bootutil/src/swap_offset.c; zephyrproject-rtos/zephyr:
+ * subsys/mgmt/mcumgr/grp/img_mgmt/src/img_mgmt.c applies the offset). */
 static uint32_t up_base(const struct mcuboot_slots *s, int slot)
 {
     return (s->cfg->mode == MCUBOOT_SLOTS_SWAP_OFFSET && slot == 1) ? 1u : 0u;

@@ -2,7 +2,7 @@
  * implementation of struct smp_img_slots_ops (models/smp/img_slots.h) over the sector model
  * of swap.h, the trailer of trailer.h and a board's flash map, plus the boot at reset.
  *
- * Image contents are shared, state is not (DESIGN.md rule 6): a device never holds image
+ * Image contents are shared, state is not (CONTRIBUTING.md rule 6): a device never holds image
  * bytes. The caller owns one table of images (struct mcuboot_slots_image: descriptor, file
  * bytes of a real image, linkage), shared by every device; a device holds, per flash sector,
  * which sector of which table image it contains (swap.h's tags), per slot the progress of the
@@ -12,7 +12,8 @@
  * One image pair only: slot 0 = primary, slot 1 = secondary; any other slot number is
  * SMP_IMG_SLOTS_ERR_INVALID_SLOT (image numbers other than 0: swap type FAIL, active slot -1).
  *
- * Per-slot content (secondary in swap-offset: image offset 0 is sector 1, mcuboot.md §9):
+ * Per-slot content (secondary in swap-offset: image offset 0 is sector 1, as img_mgmt.c
+ * writes it):
  *
  *   sector tag    MEANING
  *   ERASED        erased since last written
@@ -54,7 +55,7 @@
  *   active_slot 0 in the copying modes; the slot the last boot chose in the others.
  *   Swap-offset secondary: read_info looks for the header at sector 1 (an upload) and, when
  *   that is erased, at sector 0 (where a swap leaves the previous image). Derived from
- *   mcuboot.md §6.4, not transcribed from img_mgmt.
+ *   mcu-tools/mcuboot: boot/bootutil/src/swap_offset.c, not transcribed from img_mgmt.
  *   erase_progressively must equal img_mgmt's flag of the same name (one Kconfig option,
  *   CONFIG_IMG_ERASE_PROGRESSIVELY, read by two models).
  *
@@ -100,7 +101,8 @@
 #define MCUBOOT_SLOTS_MAX_IMAGES (MCUBOOT_SWAP_MAX_IMAGES - 1u) /* swap.h image ids 1..15 */
 #define MCUBOOT_SLOTS_NONE       (-1)
 
-/* Bootloader modes (mcuboot.md §6). The first four are enum mcuboot_swap_mode. */
+/* Bootloader modes (mcu-tools/mcuboot: docs/design.md, boot/bootutil/src/). The first four are enum
+ * mcuboot_swap_mode. */
 enum mcuboot_slots_mode {
     MCUBOOT_SLOTS_OVERWRITE = MCUBOOT_SWAP_OVERWRITE,
     MCUBOOT_SLOTS_SWAP_SCRATCH = MCUBOOT_SWAP_SCRATCH,
@@ -128,10 +130,10 @@ struct mcuboot_slots_cfg {
     const struct mcuboot_slots_image *images; /* shared table; not owned */
     uint32_t n_images;                        /* <= MCUBOOT_SLOTS_MAX_IMAGES */
     uint32_t hash_rate;       /* bytes/s of SHA-256 (boot validation, check_sha); 0 = free.
-                               Unverified: 0.5-2 MB/s on nRF52840 (mcuboot.md §2) */
+                               Unverified: assumed 0.5-2 MB/s on nRF52840 */
     int64_t t_sig;            /* ns of one signature check, once per image validated at
                                boot; default MCUBOOT_EXPLAIN_T_SIG_DEFAULT (100 ms).
-                               Unverified: 10-300 ms by crypto backend (mcuboot.md §2) */
+                               Unverified: assumed 10-300 ms by crypto backend */
     uint8_t mode;             /* enum mcuboot_slots_mode */
     bool erase_progressively; /* CONFIG_IMG_ERASE_PROGRESSIVELY (default n) */
     bool validate_primary;    /* CONFIG_BOOT_VALIDATE_SLOT0 (default y): time only */

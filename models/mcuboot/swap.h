@@ -7,7 +7,7 @@
  * any plan on a sector-content model (which image sector each flash sector holds), charges
  * time from the chip profiles (radio off: MCUboot runs before the application) and resumes
  * a cut swap from the last status record in the primary trailer, redoing at most the
- * interrupted step. Facts: ../shared/reference/mcuboot.md §6-§8; the algorithms of
+ * interrupted step. The algorithms of
  * mcu-tools/mcuboot (main, 2d4bacc): boot/bootutil/src/loader.c (boot_copy_image,
  * boot_perform_update), swap_scratch.c, swap_move.c, swap_offset.c, swap_misc.c.
  *
@@ -128,7 +128,7 @@ struct mcuboot_swap_plan {
     uint8_t type;        /* enum mcuboot_trailer_swap: TEST, PERM or REVERT */
 };
 
-/* Operation counts and time of a plan (mcuboot.md §6.7 and §8). */
+/* Operation counts and time of a plan (counted from the algorithms above). */
 struct mcuboot_swap_cost {
     uint32_t erases[MCUBOOT_SWAP_AREA_COUNT]; /* sector erases per area (ERASE steps) */
     uint32_t trailer_erases;                  /* sectors erased by ERASE_TRAILER steps */

@@ -7,9 +7,9 @@
  * function changes the struct the way the flash write would and returns the write (offset,
  * length) so the caller can charge flash time and wear. A write to a field that is not
  * erased fails, as NOR flash would: the caller must erase first.
- * Facts: ../shared/reference/mcuboot.md §3-§5; mcu-tools/mcuboot (main, 2d4bacc):
- * boot/bootutil/src/bootutil_public.c, bootutil_area.c, bootutil_priv.h, swap_move.c,
- * swap_offset.c, swap_scratch.c.
+ * Sources: mcu-tools/mcuboot (main, 2d4bacc): boot/bootutil/src/bootutil_public.c,
+ * bootutil_area.c, bootutil_priv.h, swap_move.c, swap_offset.c, swap_scratch.c, loader.c;
+ * boot/bootutil/include/bootutil/bootutil_public.h; docs/design.md.
  *
  * Trailer layout, offsets from the END of the slot for BOOT_MAX_ALIGN = 8, no encryption
  * (boot_magic_off() .. boot_swap_size_off() in boot/bootutil/src/bootutil_public.c):
@@ -218,7 +218,7 @@ int mcuboot_trailer_decode(const struct mcuboot_trailer_geom *g, const uint8_t *
  *   IV           GOOD UNSET UNSET any   SET  any  -> REVERT
  * (columns: magic pri, magic sec, image_ok pri, image_ok sec, copy_done pri, copy_done sec)
  * No match -> NONE. Row IV's secondary magic is UNSET in the code; docs/design.md's "State IV"
- * and mcuboot.md §4 say "any": we follow the code. */
+ * says "any": we follow the code. */
 enum mcuboot_trailer_swap
 mcuboot_trailer_swap_type(const struct mcuboot_trailer_swap_state *primary,
                           const struct mcuboot_trailer_swap_state *secondary, bool swap_offset);

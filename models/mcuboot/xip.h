@@ -4,8 +4,8 @@
  *
  * Nothing is copied between slots; the costs are validation (hash over the image), for
  * RAM-load a copy into RAM at every boot, and with revert a whole-slot erase. The result
- * reports them so the caller can charge time and wear. Facts: ../shared/reference/mcuboot.md
- * §6.5-§6.6; mcu-tools/mcuboot (main, 2d4bacc): boot/bootutil/src/loader.c
+ * reports them so the caller can charge time and wear. Sources: mcu-tools/mcuboot: docs/design.md
+ * (direct-xip, its revert, RAM loading); (main, 2d4bacc): boot/bootutil/src/loader.c
  * (boot_load_and_validate, find_slot_with_highest_version, boot_select_or_erase,
  * boot_rom_address_check, boot_validate_slot), bootutil_loader.c (boot_compare_version).
  *

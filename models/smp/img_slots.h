@@ -57,7 +57,7 @@ enum smp_img_slots_err {
 };
 
 /* MCUboot image header facts img_mgmt uses (mcu-tools/mcuboot:
- * boot/bootutil/include/bootutil/image.h; layout table in mcuboot.md section 1):
+ * boot/bootutil/include/bootutil/image.h; mcu-tools/mcuboot: docs/design.md):
  *
  *   OFFSET  SIZE  DESCRIPTION
  *   0       4     ih_magic, little-endian 0x96f3b83d

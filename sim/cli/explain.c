@@ -27,7 +27,7 @@ static const char explain_usage[] =
     "                           datasheet gives maxima only, typical is the maximum (the\n"
     "                           heading says so)\n"
     "      --hash-rate SIZE     bytes hashed per second while validating (default 1MB/s =\n"
-    "                           1000000; unverified, mcuboot.md section 2)\n"
+    "                           1000000; unverified: no published figure for these chips)\n"
     "      --sig-time DURATION  one signature check (default 100ms; unverified)\n"
     "      --no-validate-primary  MCUboot built without CONFIG_BOOT_VALIDATE_SLOT0\n"
     "      --markdown           a Markdown table instead of aligned text\n"
