@@ -33,7 +33,7 @@ static const char usage_text[] =
     "\n"
     "Exit codes: 0 ok, 1 a check found a regression, 2 bad usage or input,\n"
     "3 internal failure, 130 interrupted (the results database says 'interrupted').\n"
-    "Scenario keys, units and defaults: README.md, section \"Scenario reference\".\n";
+    "Scenario keys, units and defaults: docs/scenario-reference.md; guides: docs/.\n";
 
 int cli_option_error(FILE *err, const char *verb, int c, char **argv)
 {
