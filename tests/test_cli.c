@@ -518,11 +518,14 @@ static void sweep_runs_every_point_and_replication(void **state)
     unlink(yaml);
 }
 
-/* The README's text (static buffer). */
-static const char *read_readme(void)
+/* The text of a documentation file under the source tree (static buffer, so one at a
+ * time). */
+static const char *read_doc(const char *rel)
 {
     static char text[1 << 17];
-    FILE *f = fopen(SRC "/README.md", "r");
+    char path[4096];
+    snprintf(path, sizeof(path), "%s/%s", SRC, rel);
+    FILE *f = fopen(path, "r");
     assert_non_null(f);
     size_t n = fread(text, 1, sizeof(text) - 1, f);
     assert_true(feof(f)); /* the buffer holds the whole file */
@@ -555,8 +558,8 @@ static size_t element_name_len(const struct scenario *s, const char *list, const
     return best;
 }
 
-/* devices.a.count -> `devices[].count`, faults[0].kind -> `faults[].kind`: the README table
- * must name it. */
+/* devices.a.count -> `devices[].count`, faults[0].kind -> `faults[].kind`: the key table
+ * (docs/scenario-reference.md) must name it. */
 static void check_key_documented(void *ctx, const char *key, const char *value)
 {
     (void)value;
@@ -576,16 +579,16 @@ static void check_key_documented(void *ctx, const char *key, const char *value)
         snprintf(want, sizeof(want), "`%s[]%s`", lists[i], field);
     }
     if (strstr(kc->readme, want) == NULL)
-        fail_msg("README.md, Scenario reference: %s is not documented", want);
+        fail_msg("docs/scenario-reference.md: %s is not documented", want);
     kc->checked++;
 }
 
 /* Every scenario key (all that scenario_visit reports, defaults included) has a row in the
- * README's scenario reference, so a new key cannot land undocumented. */
-static void readme_documents_every_scenario_key(void **state)
+ * key table (docs/scenario-reference.md), so a new key cannot land undocumented. */
+static void docs_document_every_scenario_key(void **state)
 {
     (void)state;
-    const char *readme = read_readme();
+    const char *readme = read_doc("docs/scenario-reference.md");
     struct scenario s;
     struct sim_diag diag;
     sim_diag_init(&diag);
@@ -685,12 +688,12 @@ static void explain_prints_each_mode(void **state)
     assert_non_null(strstr(out_text, "rak3172, 64KiB image, typical timing,"));
 }
 
-/* The README's explain tables are the program's current output (README: "regenerated
- * with ..."), so a model change that moves a number cannot leave the README stale. */
-static void readme_explain_tables_match_the_program(void **state)
+/* The explain tables of docs/model.md are the program's current output (it says
+ * "regenerated with ..."), so a model change that moves a number cannot leave them stale. */
+static void docs_explain_tables_match_the_program(void **state)
 {
     (void)state;
-    const char *readme = read_readme();
+    const char *readme = read_doc("docs/model.md");
     static const char *const boards[] = {"nrf52840dk", "nrf5340dk"};
     static const char *const sizes[] = {"128KiB", "256KiB", "464KiB"};
     for (size_t b = 0; b < 2; b++)
@@ -699,8 +702,8 @@ static void readme_explain_tables_match_the_program(void **state)
                                      "--markdown"),
                              0);
             if (strstr(readme, out_text) == NULL)
-                fail_msg("README.md: the explain table for %s %s differs from the program; "
-                         "regenerate it (README, \"What one upgrade costs\"):\n%s",
+                fail_msg("docs/model.md: the explain table for %s %s differs from the program; "
+                         "regenerate it (\"What one upgrade costs\"):\n%s",
                          boards[b], sizes[i], out_text);
         }
 }
@@ -721,11 +724,11 @@ int main(void)
         cmocka_unit_test(adding_a_group_leaves_other_groups_unchanged),
         cmocka_unit_test(sigint_leaves_an_interrupted_database),
         cmocka_unit_test(sweep_runs_every_point_and_replication),
-        cmocka_unit_test(readme_documents_every_scenario_key),
+        cmocka_unit_test(docs_document_every_scenario_key),
         cmocka_unit_test(scenario_distribution_names_are_population_kinds),
         cmocka_unit_test(scenario_boards_are_flash_map_boards),
         cmocka_unit_test(explain_prints_each_mode),
-        cmocka_unit_test(readme_explain_tables_match_the_program),
+        cmocka_unit_test(docs_explain_tables_match_the_program),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

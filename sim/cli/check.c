@@ -33,7 +33,7 @@ static const char check_usage[] =
     "fingerprint (a SHA-256 over the recorded results), which shows any change of behaviour,\n"
     "even inside the tolerances. Tolerances: the scenario's check.tolerances, else the\n"
     "baseline's rel_tol/abs_tol columns; a metric may get worse by max(rel x |baseline|,\n"
-    "abs), shown in the table's tolerance column. README.md, section \"Use in your CI\".\n"
+    "abs), shown in the table's tolerance column. docs/ci.md.\n"
     "\n"
     "A baseline records the settings it was made with: the --set overrides (and --seed), the\n"
     "seed and the scenario file's SHA-256. Different overrides or seed are refused (exit 2):\n"

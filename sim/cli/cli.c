@@ -35,7 +35,8 @@ static const char usage_text[] =
     "\n"
     "Exit codes: 0 ok, 1 a check found a regression, 2 bad usage or input,\n"
     "3 internal failure, 130 interrupted (the results database says 'interrupted').\n"
-    "Scenario keys, units and defaults: dfusim keys (docs/scenario-reference.md).\n";
+    "Scenario keys, units and defaults: dfusim keys (docs/scenario-reference.md); guides:\n"
+    "docs/.\n";
 
 int cli_option_error(FILE *err, const char *verb, int c, char **argv)
 {

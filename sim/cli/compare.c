@@ -42,7 +42,7 @@ static const char compare_usage[] =
     "                      to stdout, alone\n"
     "  -h, --help          show this help\n"
     "\n"
-    "Definitions: README.md, sections \"dfusim report\" and \"dfusim compare\".\n"
+    "Definitions: docs/results.md, sections \"dfusim report\" and \"dfusim compare\".\n"
     "Exit codes: 0 ok, 2 bad usage, a database that cannot be read, a SPEC that selects\n"
     "no row or several, or nothing to compare; 3 internal failure.\n";
 

@@ -18,7 +18,7 @@ static const char export_usage[] =
     "unquoted, NULL empty) or JSON (an array of objects), for pandas, R or a spreadsheet.\n"
     "Views: v_devices (one row per device: time_to_updated_s, attempts, downtime_s, ...),\n"
     "v_attempts (goodput_kBps, attempt_s), v_mode_summary, v_fleet_progress; tables: runs,\n"
-    "run_params, devices, dfu_attempts, swaps, outages, ... (README \"Result database\").\n"
+    "run_params, devices, dfu_attempts, swaps, outages, ... (docs/results.md).\n"
     "\n"
     "Options:\n"
     "  -w, --where EXPR    keep the rows where the SQL expression holds, e.g.\n"
