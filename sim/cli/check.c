@@ -952,7 +952,7 @@ int cli_check(int argc, char **argv, FILE *out, FILE *err)
                                    (size_t)(argc - optind), o.baseline, err) != 0 ||
         cli_refuse_input_as_output("check", "--json", o.json, (const char *const *)argv + optind,
                                    (size_t)(argc - optind), o.baseline, err) != 0) {
-        free(o.sets);
+        options_fini(&o);
         return SIM_EXIT_USAGE;
     }
     /* with --json -, stdout carries the JSON alone and the table goes to stderr */
