@@ -5,6 +5,7 @@
 #include "sim/error.h"
 #include "sim/recorder.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <string.h>
 
@@ -47,6 +48,25 @@ int cli_option_error(FILE *err, const char *verb, int c, char **argv)
     else
         fprintf(err, "dfusim %s: unknown option '%s' (see dfusim %s --help)\n", verb, opt, verb);
     return SIM_EXIT_USAGE;
+}
+
+FILE *cli_output_open(const char *verb, const char *path, FILE *out, FILE *err)
+{
+    if (strcmp(path, "-") == 0)
+        return out;
+    FILE *f = fopen(path, "w");
+    if (f == NULL)
+        fprintf(err, "dfusim %s: %s: cannot write: %s\n", verb, path, strerror(errno));
+    return f;
+}
+
+int cli_output_close(const char *verb, const char *path, FILE *f, FILE *out, int rc, FILE *err)
+{
+    if ((f == out ? fflush(f) : fclose(f)) != 0 || rc != 0) {
+        fprintf(err, "dfusim %s: %s: write failed\n", verb, path);
+        return SIM_EXIT_USAGE;
+    }
+    return SIM_EXIT_OK;
 }
 
 int cli_main(int argc, char **argv, FILE *out, FILE *err)

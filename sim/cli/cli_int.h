@@ -16,6 +16,12 @@ int cli_report(int argc, char **argv, FILE *out, FILE *err);
 int cli_compare(int argc, char **argv, FILE *out, FILE *err);
 int cli_check(int argc, char **argv, FILE *out, FILE *err);
 int cli_export(int argc, char **argv, FILE *out, FILE *err);
+/* An output named on the command line: "-" is out, else the file opened for writing; NULL
+ * after a message naming verb and path when it cannot be opened. */
+FILE *cli_output_open(const char *verb, const char *path, FILE *out, FILE *err);
+/* Closes f (flushes it when it is out): SIM_EXIT_OK, or SIM_EXIT_USAGE after "write failed"
+ * when rc (the writer's result) is not 0 or closing fails. */
+int cli_output_close(const char *verb, const char *path, FILE *f, FILE *out, int rc, FILE *err);
 int cli_keys(int argc, char **argv, FILE *out, FILE *err);
 int cli_list(int argc, char **argv, FILE *out, FILE *err);
 

@@ -158,18 +158,9 @@ typedef int (*compare_writer)(const struct report_pair *, size_t, const char *, 
 static int write_pairs(const struct report_pair *pairs, size_t n, const char *db_a,
                        const char *db_b, const char *path, compare_writer fn, FILE *out, FILE *err)
 {
-    bool to_out = strcmp(path, "-") == 0;
-    FILE *f = to_out ? out : fopen(path, "w");
-    if (f == NULL) {
-        fprintf(err, "dfusim compare: %s: cannot write: %s\n", path, strerror(errno));
-        return SIM_EXIT_USAGE;
-    }
-    int rc = fn(pairs, n, db_a, db_b, f);
-    if ((to_out ? fflush(f) : fclose(f)) != 0 || rc != 0) {
-        fprintf(err, "dfusim compare: %s: write failed\n", path);
-        return SIM_EXIT_USAGE;
-    }
-    return SIM_EXIT_OK;
+    FILE *f = cli_output_open("compare", path, out, err);
+    return f == NULL ? SIM_EXIT_USAGE
+                     : cli_output_close("compare", path, f, out, fn(pairs, n, db_a, db_b, f), err);
 }
 
 int cli_compare(int argc, char **argv, FILE *out, FILE *err)

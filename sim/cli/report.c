@@ -62,21 +62,10 @@ static const char report_usage[] =
 static int write_rows(const struct report_summary *s, const char *path,
                       int (*fn)(const struct report_summary *, FILE *), FILE *out, FILE *err)
 {
-    bool to_out = strcmp(path, "-") == 0;
-    FILE *f = to_out ? out : fopen(path, "w");
-    if (f == NULL) {
-        fprintf(err, "dfusim report: %s: cannot write: %s\n", path, strerror(errno));
-        return SIM_EXIT_USAGE;
-    }
-    int rc = fn(s, f);
-    if ((to_out ? fflush(f) : fclose(f)) != 0 || rc != 0) {
-        fprintf(err, "dfusim report: %s: write failed\n", path);
-        return SIM_EXIT_USAGE;
-    }
-    return SIM_EXIT_OK;
+    FILE *f = cli_output_open("report", path, out, err);
+    return f == NULL ? SIM_EXIT_USAGE : cli_output_close("report", path, f, out, fn(s, f), err);
 }
 
-/* The figure of db (its summary s) into path. */
 /* --invariants: report/invariants.h over the whole database. */
 static int check_invariants(const char *db_path, FILE *out, FILE *err)
 {
@@ -97,6 +86,7 @@ static int check_invariants(const char *db_path, FILE *out, FILE *err)
     return bad > 0 ? SIM_EXIT_REGRESSION : SIM_EXIT_OK;
 }
 
+/* The figure of db (its summary s) into path. */
 static int write_plots(const char *db_path, const struct report_summary *s, const char *path,
                        const struct report_plot_options *o, FILE *err)
 {

@@ -747,18 +747,12 @@ static int write_json(const char *db_path, const char *path, FILE *out, FILE *er
         fprintf(err, "dfusim run: --json: %s\n", msg);
         return SIM_EXIT_INTERNAL;
     }
-    bool to_out = strcmp(path, "-") == 0;
-    FILE *f = to_out ? out : fopen(path, "w");
-    int rc = f != NULL ? report_summary_write_json(sum, f) : REPORT_EIO;
-    if (f != NULL && (to_out ? fflush(f) : fclose(f)) != 0)
-        rc = REPORT_EIO;
+    FILE *f = cli_output_open("run", path, out, err);
+    int code = f == NULL
+                   ? SIM_EXIT_USAGE
+                   : cli_output_close("run", path, f, out, report_summary_write_json(sum, f), err);
     report_summary_free(sum);
-    if (rc != 0) {
-        fprintf(err, "dfusim run: --json %s: cannot write%s%s\n", path, f ? "" : ": ",
-                f ? "" : strerror(errno));
-        return SIM_EXIT_USAGE;
-    }
-    return SIM_EXIT_OK;
+    return code;
 }
 
 int cli_run(int argc, char **argv, FILE *out, FILE *err)
