@@ -34,6 +34,45 @@
     "   temp.att b WHERE b.run_id = x.run_id AND b.device_id = x.device_id"                        \
     "   AND b.start_ns > a.start_ns AND b.start_ns < x." at ") END"
 
+/* SQL is laid out as SQL: clang-format would break it at arbitrary words. */
+/* clang-format off */
+
+/* B/s: BLE 1M/2M, a full PDU (payload + 10 or 11 bytes of preamble, access address, header
+ * and CRC) and the empty reply, each with T_IFS 150 us (Core spec v5.4, Vol 6 Part B 2.1 and
+ * 4.1.1); coded PHY: its raw bit rate; UART: 8N1, base64 (3 of 4). */
+static const char sql_goodput_bound[] =
+    "WITH g AS (SELECT g.run_id, g.group_id, g.board,"
+    "  " PARAM("phy") " AS phy,"
+    "  CAST(" PARAM("dle") " AS REAL) AS dle,"
+    "  CAST(" PARAM("baud") " AS REAL) AS baud,"
+    "  " PARAM("transport") " AS transport"
+    "  FROM device_groups g),"
+    " b AS (SELECT run_id, group_id, CASE"
+    "  WHEN transport = 'uart' OR (transport = 'auto' AND board = 'rak3172')"
+    "   THEN baud / 10 * 0.75"
+    "  WHEN phy = '1M' THEN dle / ((dle + 10) / 125000.0 + 300e-6 + 10 / 125000.0)"
+    "  WHEN phy = '2M' THEN dle / ((dle + 11) / 250000.0 + 300e-6 + 11 / 250000.0)"
+    "  WHEN phy = 'coded-s2' THEN 62500.0 ELSE 15625.0 END AS bound FROM g)"
+    " SELECT 'dfu_attempts run ' || a.run_id || ' attempt ' || a.attempt_id,"
+    "  printf('goodput %.1f B/s > bound %.1f B/s',"
+    "   a.image_bytes * 1e9 / (a.upload_end_ns - a.upload_start_ns), b.bound)"
+    " FROM dfu_attempts a"
+    " JOIN devices d ON d.run_id = a.run_id AND d.device_id = a.device_id"
+    " JOIN b ON b.run_id = d.run_id AND b.group_id = d.group_id"
+    " WHERE a." DONE " AND a.image_bytes > 0 AND a.upload_end_ns > a.upload_start_ns"
+    "  AND a.image_bytes * 1e9 / (a.upload_end_ns - a.upload_start_ns) > b.bound";
+
+/* Swaps, outages and lock changes belong to their attempt; a device's outages do not
+ * overlap. */
+static const char sql_attribution[] =
+    BELONGS("swaps", "start_ns")
+    " UNION ALL " BELONGS("outages", "down_ns")
+    " UNION ALL " BELONGS("lock_changes", "at_ns")
+    " UNION ALL SELECT 'outages run ' || run_id || ' device ' || device_id || ' down ' ||"
+    "  down_ns, 'previous up_ns=' || prev"
+    " FROM (SELECT *, lag(up_ns) OVER (PARTITION BY run_id, device_id ORDER BY down_ns)"
+    "  AS prev FROM outages WHERE " DONE ") WHERE prev > down_ns";
+
 static const struct {
     const char *name;
     const char *sql;
@@ -62,38 +101,7 @@ static const struct {
      " start_ns AND end_ns OR reconnect_ns NOT BETWEEN start_ns AND end_ns OR confirm_ns NOT"
      " BETWEEN start_ns AND end_ns OR upload_end_ns < upload_start_ns OR reset_ns <"
      " upload_end_ns OR swap_end_ns < swap_start_ns)"},
-    {"goodput within the link's physical bound",
-     "WITH g AS (SELECT g.run_id, g.group_id, g.board, " PARAM(
-         "phy") " AS phy,"
-                " CAST(" PARAM("dle") " AS REAL) AS dle, CAST(" PARAM(
-                    "baud") " AS REAL) AS baud,"
-                            " " PARAM(
-                                "transport") " AS transport FROM device_groups g),"
-                                             /* B/s: BLE 1M/2M, a full PDU (payload + 10 or 11 bytes of preamble, access address,
-      * header and CRC) and the empty reply, each with T_IFS 150 us (Core spec v5.4, Vol 6
-      * Part B 2.1 and 4.1.1); coded PHY: its raw bit rate; UART: 8N1, base64 (3 of 4). */
-                                             " b AS (SELECT run_id, group_id, CASE"
-                                             " WHEN transport = 'uart' OR (transport = 'auto' AND "
-                                             "board = 'rak3172')"
-                                             "   THEN baud / 10 * 0.75"
-                                             " WHEN phy = '1M' THEN dle / ((dle + 10) / 125000.0 + "
-                                             "300e-6 + 10 / 125000.0)"
-                                             " WHEN phy = '2M' THEN dle / ((dle + 11) / 250000.0 + "
-                                             "300e-6 + 11 / 250000.0)"
-                                             " WHEN phy = 'coded-s2' THEN 62500.0 ELSE 15625.0 END "
-                                             "AS bound FROM g)"
-                                             " SELECT 'dfu_attempts run ' || a.run_id || ' attempt "
-                                             "' || a.attempt_id,"
-                                             " printf('goodput %.1f B/s > bound %.1f B/s', "
-                                             "a.image_bytes * 1e9 / (a.upload_end_ns -"
-                                             " a.upload_start_ns), b.bound) FROM dfu_attempts a "
-                                             "JOIN devices d ON d.run_id = a.run_id"
-                                             " AND d.device_id = a.device_id JOIN b ON b.run_id = "
-                                             "d.run_id AND b.group_id = d.group_id"
-                                             " WHERE a." DONE " AND a.image_bytes > 0 AND "
-                                             "a.upload_end_ns > a.upload_start_ns"
-                                             " AND a.image_bytes * 1e9 / (a.upload_end_ns - "
-                                             "a.upload_start_ns) > b.bound"},
+    {"goodput within the link's physical bound", sql_goodput_bound},
     {"updated devices have their update time",
      "SELECT 'devices run ' || run_id || ' device ' || device_id, 'state=' || state ||"
      " ' first_start_ns=' || ifnull(first_start_ns, 'NULL') || ' updated_ns=' ||"
@@ -119,14 +127,10 @@ static const struct {
      " (SELECT run_id, group_id, count(*) AS n FROM devices GROUP BY run_id, group_id) n"
      " ON n.run_id = g.run_id AND n.group_id = g.group_id WHERE g." DONE
      " AND g.count <> ifnull(n.n, 0)"},
-    {"records belong to their attempt",
-     BELONGS("swaps", "start_ns") " UNION ALL " BELONGS("outages", "down_ns") " UNION ALL " BELONGS(
-         "lock_changes", "at_ns") " UNION ALL SELECT 'outages run ' || run_id || ' device ' ||"
-                                  " device_id || ' down ' || down_ns, 'previous up_ns=' || prev"
-                                  " FROM (SELECT *, lag(up_ns) OVER (PARTITION BY run_id,"
-                                  " device_id ORDER BY down_ns) AS prev FROM outages WHERE " DONE
-                                  ") WHERE prev > down_ns"},
+    {"records belong to their attempt", sql_attribution},
 };
+
+/* clang-format on */
 
 /* The attempts, indexed by device in the connection's temporary database (the results
  * schema keeps no such index: the recorder would pay for it on every row). */
