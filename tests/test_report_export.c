@@ -166,6 +166,14 @@ static void run_writes_its_summary_as_json(void **state)
              " >/dev/null",
              json);
     assert_int_equal(system(cmd), 0);
+    /* --json never lands on the results database or the scenario (issue 13) */
+    const char *onto_db[] = {"dfusim", "run", SRC "/scenarios/quickstart.yaml", "-q", "-o", db,
+                             "--json", db};
+    assert_int_equal(run_cli(8, onto_db), SIM_EXIT_USAGE);
+    const char *onto_yaml[] = {"dfusim", "run",    SRC "/scenarios/quickstart.yaml", "-q", "-o",
+                               db,       "--json", SRC "/scenarios/quickstart.yaml"};
+    assert_int_equal(run_cli(8, onto_yaml), SIM_EXIT_USAGE);
+    assert_non_null(strstr(err_text, "it is the input"));
     unlink(db);
     unlink(json);
 }

@@ -785,6 +785,19 @@ int cli_run(int argc, char **argv, FILE *out, FILE *err)
         snprintf(db_path, sizeof(db_path), "%s", o.output);
     else if ((code = default_output(&s, db_path, sizeof(db_path), err)) != 0)
         goto done;
+    /* --json must not land on the scenario or the results database */
+    const char *inputs[] = {o.scenario_path, db_path};
+    if (o.json != NULL &&
+        (strcmp(o.json, db_path) == 0 ||
+         cli_refuse_input_as_output("run", "--json", o.json, inputs, 2, NULL, err) != 0)) {
+        if (strcmp(o.json, db_path) == 0)
+            fprintf(err,
+                    "dfusim run: --json %s: that is the results database; choose another "
+                    "file\n",
+                    o.json);
+        code = SIM_EXIT_USAGE;
+        goto done;
+    }
     if (s.n_points > 1 || s.replications > 1) {
         if ((code = load_points(&s, &o, &points, err)) != 0)
             goto done;
