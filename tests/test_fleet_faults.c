@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 #include <sqlite3.h>
@@ -614,6 +615,72 @@ static void run_dry(struct rig *r)
 }
 
 /* ------------------------------------------------------------------------------------
+ * The phone leaves right after the reset command was answered (issue 12, attribution): the
+ * attempt ends "host left", the device resets 250 ms later and swaps with nobody watching.
+ * The swap (direct-xip-revert: the boot of the other slot) and the outage belong to that
+ * attempt, not to the next visit's. Direct-xip firmware does not confirm itself (nRF
+ * Desktop's dfu_mcumgr skips its self-confirm there), so the next visit finds the new image
+ * running unconfirmed: Device Manager confirms it where it runs, with no reset (UPSTREAM: NordicSemiconductor/Android-nRF-Connect-Device-Manager:
+ * mcumgr-core/.../dfu/mcuboot/task/Validate.java, TEST_AND_CONFIRM: a Reset is queued only
+ * when the image is pending), so it is not reverted.
+ * ------------------------------------------------------------------------------------ */
+static void leave_after_reset(struct rig *r)
+{
+    assert_int_equal(fleet_device_client_start(r->dev, SEC(1)), 0);
+    int64_t t = SEC(1);
+    const struct client_dfu *c = fleet_device_client(r->dev);
+    while (client_dfu_state_get(c) != CLIENT_DFU_RESET && t < SEC(120)) {
+        t += MS(1);
+        rig_run(r, t);
+    }
+    assert_int_equal(client_dfu_state_get(c), CLIENT_DFU_RESET);
+    /* 100 ms on, the device has taken the reset command; it reboots 250 ms after it */
+    uint32_t boots = fleet_device_stats_get(r->dev)->n_boots;
+    t += MS(100);
+    rig_run(r, t);
+    assert_int_equal(fleet_device_stats_get(r->dev)->n_boots, boots);
+    assert_int_equal(fleet_device_host_leave(r->dev, t), 0);
+    rig_run(r, SEC(600)); /* the swap happens; nobody confirms */
+    assert_int_equal(fleet_device_stats_get(r->dev)->running_image, UPDATE);
+    assert_false(fleet_device_confirmed(r->dev));
+    assert_int_equal(fleet_device_client_start(r->dev, SEC(600)), 0); /* the next visit */
+    run_dry(r);
+}
+
+static void phone_leaving_after_the_reset_keeps_the_swap_in_its_attempt(void **state)
+{
+    (void)state;
+    char path[300];
+    snprintf(path, sizeof(path), "%s/test_faults_leave_%d.db", DFUSIM_BINARY_DIR, (int)getpid());
+    struct rig r;
+    struct setup s = {.mode = MCUBOOT_SLOTS_DIRECT_XIP_REVERT, .start_ns = -1};
+    rig_record(&r, &s, path, leave_after_reset);
+    const struct fleet_device_stats *st = fleet_device_stats_get(r.dev);
+    assert_int_equal(st->n_attempts, 2);
+    assert_int_equal(st->n_swaps, 1); /* the upgrade; no revert */
+    assert_int_equal(st->n_reverts, 0);
+    assert_int_equal(st->running_image, UPDATE);
+    assert_true(fleet_device_confirmed(r.dev));
+    rig_down(&r);
+    /* attempt 0 ended before the swap began, and the swap and its outage name it */
+    assert_int_equal(query_int(path, "SELECT count(*) FROM swaps"), 1);
+    assert_int_equal(query_int(path, "SELECT attempt_id FROM swaps"), 0);
+    assert_int_equal(query_int(path, "SELECT attempt_id FROM outages"), 0);
+    assert_true(query_int(path, "SELECT s.start_ns > a.end_ns FROM swaps s JOIN dfu_attempts a"
+                                " USING (attempt_id)") == 1);
+    assert_true(query_int(path, "SELECT min(up_ns - down_ns) FROM outages") > 0);
+    /* the second attempt only confirms: no reset, no upload; the device is updated */
+    assert_int_equal(query_int(path, "SELECT reset_ns IS NULL AND upload_start_ns IS NULL AND"
+                                     " confirm_ns IS NOT NULL FROM dfu_attempts"
+                                     " WHERE attempt_id = 1"),
+                     1);
+    assert_int_equal(query_int(path, "SELECT count(*) FROM devices WHERE state = 'updated'"
+                                     " AND updated_ns >= first_start_ns"),
+                     1);
+    unlink(path);
+}
+
+/* ------------------------------------------------------------------------------------
  * two-sources with the DFU lock, SMP first: MCUmgr holds the lock through the upload (each
  * chunk restarts its 5 s timer), so the host's first sync is answered ACTIVE_OTHER: the
  * host stops, nothing is written by the config channel, and the SMP DFU ends updated.
@@ -898,6 +965,7 @@ int main(void)
         cmocka_unit_test(never_confirm_reverts_after_reset),
         cmocka_unit_test(link_degrade_loses_pdus_and_slows),
         cmocka_unit_test(host_leaves_and_new_session_resumes),
+        cmocka_unit_test(phone_leaving_after_the_reset_keeps_the_swap_in_its_attempt),
         cmocka_unit_test(faults_set_checks_parameters),
         cmocka_unit_test(two_sources_lock_smp_first_refuses_the_config_channel),
         cmocka_unit_test(two_sources_lock_config_channel_first_refuses_smp),

@@ -157,6 +157,10 @@ struct client_dfu_cfg client_dfu_cfg_default(enum client_dfu_kind kind)
         p->list_first = true;
         p->auto_none_xip = true;       /* FirmwareUpgradeManager.java / Validate.java */
         p->reset_before_upload = true; /* Validate.java: ResetBeforeUpload */
+        /* Validate.java, TEST_AND_CONFIRM: resetRequired only when the image is pending (or
+         * a test is queued); an image found active but unconfirmed gets ConfirmAfterReset
+         * with no Reset, so it is confirmed where it runs. */
+        p->reset_only_if_pending = true;
         p->image_if_nonzero = true;
         p->att_mtu_request = 498; /* McuMgrBleTransport.java */
         /* McuManager.java DEFAULT / MEDIUM / SHORT = 40 s / 5 s / 2.5 s; Uploader.kt:
@@ -1215,6 +1219,15 @@ static int validate(struct client_dfu *c, const struct rsp *r, int64_t now,
         plan_drop(c, CLIENT_DFU_TEST);
     if (e.permanent || e.confirmed)
         plan_drop(c, CLIENT_DFU_CONFIRM);
+    if (c->cfg.p.reset_only_if_pending && c->mode == CLIENT_DFU_MODE_TEST_AND_CONFIRM &&
+        !e.pending && !plan_later(c, CLIENT_DFU_TEST)) {
+        /* nothing will swap: no reset, and the confirm goes to the image where it runs
+         * (a device left in a test boot by a phone that walked away) */
+        plan_drop(c, CLIENT_DFU_RESET);
+        plan_drop(c, CLIENT_DFU_SWAP_WAIT);
+        plan_drop(c, CLIENT_DFU_CONNECT);
+        plan_drop(c, CLIENT_DFU_LIST);
+    }
     return advance(c, now, cx);
 }
 

@@ -177,6 +177,8 @@ struct client_dfu_profile {
     bool list_after_reset;         /* image list again after the reset (Go CLI README, iOS) */
     bool auto_none_xip;            /* Direct-XIP without revert selects mode NONE (Android) */
     bool reset_before_upload;      /* slot pending or test boot: reset, validate again (Android) */
+    bool reset_only_if_pending;    /* our image found: reset only when it is or gets pending;
+                                      an active unconfirmed one is confirmed in place (Android) */
     bool reconnect_always;         /* reconnect after reset even with nothing left to do (iOS) */
     bool first_alone;              /* the offset-0 chunk is sent and awaited alone */
     bool window_adaptive;          /* window starts at window_start and grows to window_max */
