@@ -133,6 +133,56 @@ static void a_broken_row_is_named(void **state)
     unlink(db);
 }
 
+/* The most aggressive settings a scenario can give (fastest PHY and longest data length,
+ * shortest interval, a wide window over a large net_buf pool, no packet cap, the fastest flash
+ * timing and no radio slowdown) never make goodput exceed the link's physical bound; and
+ * the bound is not vacuous: the fastest upload gets within a factor of 10 of it. */
+static void no_upload_beats_the_physics(void **state)
+{
+    (void)state;
+    static const char *const phys[][2] = {{"2M", "251"}, {"1M", "251"}, {"1M", "27"}};
+    char yaml[512], db[512], text[8192];
+    snprintf(yaml, sizeof(yaml), "%s/test_invariants_fast_%d.yaml", DFUSIM_BINARY_DIR,
+             (int)getpid());
+    snprintf(db, sizeof(db), "%s/test_invariants_fast_%d.db", DFUSIM_BINARY_DIR, (int)getpid());
+    for (size_t i = 0; i < sizeof(phys) / sizeof(phys[0]); i++) {
+        FILE *f = fopen(yaml, "w");
+        assert_non_null(f);
+        fprintf(f,
+                "name: fast\nimage: { size: 256KiB, version: 2.0.0, installed: 1.0.0 }\n"
+                "client: { kind: device-manager-android, window: 8, packets_per_event: 1000 }\n"
+                "devices:\n  - group: g\n    count: 2\n    board: nrf54l15dk\n"
+                "    bootloader: direct-xip-revert\n"
+                "    link: { phy: %s, dle: %s, mtu: 498, interval: 7.5ms }\n"
+                "    flash: { timing: typical, ble_slowdown: 1 }\n"
+                "    firmware: { netbuf: { count: 12, cpu_per_request: 0s } }\n",
+                phys[i][0], phys[i][1]);
+        fclose(f);
+        run_scenario(yaml, db);
+        long bad = violations(db, text, sizeof(text));
+        if (bad != 0)
+            fail_msg("%s PHY, data length %s:\n%s", phys[i][0], phys[i][1], text);
+        sqlite3 *h = NULL;
+        sqlite3_stmt *st = NULL;
+        assert_int_equal(sqlite3_open_v2(db, &h, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+        assert_int_equal(
+            sqlite3_prepare_v2(h, "SELECT max(goodput_kBps) FROM v_attempts", -1, &st, NULL),
+            SQLITE_OK);
+        assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+        double kbps = sqlite3_column_double(st, 0);
+        sqlite3_finalize(st);
+        sqlite3_close(h);
+        double dle = atof(phys[i][1]), rate = phys[i][0][0] == '2' ? 250000.0 : 125000.0;
+        double over = phys[i][0][0] == '2' ? 11 : 10;
+        double bound = dle / ((dle + over) / rate + 300e-6 + over / rate) / 1000;
+        print_message("%s PHY, data length %s: fastest goodput %.1f kB/s, bound %.1f kB/s\n",
+                      phys[i][0], phys[i][1], kbps, bound);
+        assert_true(kbps > 0 && kbps <= bound && kbps > bound / 10);
+    }
+    unlink(yaml);
+    unlink(db);
+}
+
 /* dfusim report DB --invariants: exit 0 on a good database, 1 with the row named on a
  * broken one. */
 static void report_invariants_exit_codes(void **state)
@@ -162,6 +212,7 @@ int main(void)
         cmocka_unit_test(every_shipped_scenario_keeps_the_invariants),
         cmocka_unit_test(a_broken_row_is_named),
         cmocka_unit_test(report_invariants_exit_codes),
+        cmocka_unit_test(no_upload_beats_the_physics),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

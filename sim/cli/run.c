@@ -246,16 +246,17 @@ static void print_group_lines(FILE *out, FILE *err, const char *db_path)
             fprintf(out, "  point %zu (%s), %zu run%s:\n", r->point_index + 1, r->point, r->n_runs,
                     r->n_runs == 1 ? "" : "s");
         point = r->point_index;
-        char ttu[48], swap[48], down[48], t100[48];
+        char ttu[48], swap[48], down[48], t100[48], goodput[32] = "-";
+        if (isfinite(m[REPORT_GOODPUT_MEAN]))
+            snprintf(goodput, sizeof(goodput), "%.1f kB/s", m[REPORT_GOODPUT_MEAN]);
         fprintf(out,
                 "  group %s (%s, %s): %.0f devices, %.0f updated, %.0f reverted, %.0f failed\n"
                 "    per device: time to updated %s, %.2f attempts, downtime %s;"
-                " goodput %.1f kB/s; swap %s; all updated at %s\n",
+                " goodput %s; swap %s; all updated at %s\n",
                 r->group, r->board, r->bootloader, m[REPORT_DEVICES], m[REPORT_UPDATED],
                 m[REPORT_REVERTED], m[REPORT_FAILED],
                 report_fmt_duration(m[REPORT_TTU_MEAN], ttu, sizeof(ttu)), m[REPORT_ATTEMPTS_MEAN],
-                report_fmt_duration(m[REPORT_DOWNTIME_MEAN], down, sizeof(down)),
-                m[REPORT_GOODPUT_MEAN],
+                report_fmt_duration(m[REPORT_DOWNTIME_MEAN], down, sizeof(down)), goodput,
                 report_fmt_duration(m[REPORT_SWAP_MEAN], swap, sizeof(swap)),
                 report_fmt_duration(m[REPORT_T100], t100, sizeof(t100)));
     }
