@@ -7,6 +7,7 @@
  *    attempt times out during the swap and the device is updated by the second;
  *  - attribution: phones that leave mid-DFU never make a downtime negative. */
 #include "report/summary.h"
+#include "cli_capture.h"
 #include "sim/cli/cli.h"
 #include "sim/error.h"
 
@@ -31,11 +32,7 @@ static void run(const char *scenario, const char *db, const char *set1, const ch
 {
     const char *argv[] = {"dfusim", "run", scenario, "-q", "-o", db, "--set", set1, "--set", set2};
     int argc = set1 == NULL ? 6 : set2 == NULL ? 8 : 10;
-    FILE *out = fmemopen(out_text, sizeof(out_text), "w");
-    FILE *err = fmemopen(err_text, sizeof(err_text), "w");
-    int code = cli_main(argc, (char **)argv, out, err);
-    fclose(out);
-    fclose(err);
+    int code = cli_capture(argc, argv, out_text, sizeof(out_text), err_text, sizeof(err_text));
     if (code != SIM_EXIT_OK)
         fail_msg("%s: exit %d: %s", scenario, code, err_text);
 }
@@ -162,11 +159,8 @@ static void summary_names_only_a_rollout_that_was_asked_for(void **state)
     snprintf(db, sizeof(db), "%s/test_cases_gw_%d.db", DFUSIM_BINARY_DIR, (int)getpid());
     const char *argv[] = {"dfusim", "run", SRC "/scenarios/regression/gateway-fleet.yaml", "-o",
                           db};
-    FILE *out = fmemopen(out_text, sizeof(out_text), "w");
-    FILE *err = fmemopen(err_text, sizeof(err_text), "w");
-    assert_int_equal(cli_main(5, (char **)argv, out, err), SIM_EXIT_OK);
-    fclose(out);
-    fclose(err);
+    assert_int_equal(cli_capture(5, argv, out_text, sizeof(out_text), err_text, sizeof(err_text)),
+                     SIM_EXIT_OK);
     assert_non_null(strstr(out_text, "  gateways  "));
     assert_null(strstr(out_text, "  rollout   "));
     /* and per group, never a mean across groups */

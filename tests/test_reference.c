@@ -1,6 +1,7 @@
 /* tests/test_reference.c - docs/scenario-reference.md is what `dfusim keys --markdown` writes
  * from the tables the scenario loader binds with: a declaration changed without
  * regenerating the file fails here, with the first line that differs. */
+#include "cli_capture.h"
 #include "sim/cli/cli.h"
 #include "sim/error.h"
 #include "sim/scenario.h"
@@ -106,22 +107,16 @@ static void keys_and_list_verbs(void **state)
                           "swap-offset        CONFIG_BOOT_SWAP_USING_OFFSET",
                           "smpclient               Python smpclient", "devices[].link.phy (enum;"};
     for (int i = 0; i < 4; i++) {
-        FILE *out = fmemopen(out_text, sizeof(out_text), "w");
-        FILE *err = fmemopen(err_text, sizeof(err_text), "w");
-        int code = cli_main(argv[i][2] ? 3 : 2, (char **)argv[i], out, err);
-        fclose(out);
-        fclose(err);
+        int code = cli_capture(argv[i][2] ? 3 : 2, argv[i], out_text, sizeof(out_text), err_text,
+                               sizeof(err_text));
         assert_int_equal(code, SIM_EXIT_OK);
         if (strstr(out_text, want[i]) == NULL)
             fail_msg("%s %s: no '%s' in:\n%s", argv[i][1], argv[i][2] ? argv[i][2] : "", want[i],
                      out_text);
     }
     const char *bad[] = {"dfusim", "list", "chips"};
-    FILE *out = fmemopen(out_text, sizeof(out_text), "w");
-    FILE *err = fmemopen(err_text, sizeof(err_text), "w");
-    assert_int_equal(cli_main(3, (char **)bad, out, err), SIM_EXIT_USAGE);
-    fclose(out);
-    fclose(err);
+    assert_int_equal(cli_capture(3, bad, out_text, sizeof(out_text), err_text, sizeof(err_text)),
+                     SIM_EXIT_USAGE);
 }
 
 int main(void)

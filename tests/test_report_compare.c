@@ -11,6 +11,7 @@
  *   gnuplot -e 'nu=...; t=...; print ibeta(nu/2, 0.5, nu/(nu + t*t))'. */
 #include "report/compare.h"
 #include "report/summary.h"
+#include "cli_capture.h"
 #include "sim/cli/cli.h"
 #include "sim/error.h"
 #include "sim/recorder.h"
@@ -467,12 +468,7 @@ static char out_text[1 << 17], err_text[1 << 14];
 
 static int run_cli(int argc, const char **argv)
 {
-    FILE *out = fmemopen(out_text, sizeof(out_text), "w");
-    FILE *err = fmemopen(err_text, sizeof(err_text), "w");
-    int code = cli_main(argc, (char **)argv, out, err);
-    fclose(out);
-    fclose(err);
-    return code;
+    return cli_capture(argc, argv, out_text, sizeof(out_text), err_text, sizeof(err_text));
 }
 
 struct csv_read {

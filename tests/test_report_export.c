@@ -2,6 +2,7 @@
  * results database (scenarios/quickstart.yaml), filtered, as tidy CSV read back with
  * libcsv and as JSON read back by jq; unknown tables and bad expressions are bad input. */
 #include "report/export.h"
+#include "cli_capture.h"
 #include "sim/cli/cli.h"
 #include "sim/error.h"
 
@@ -24,12 +25,7 @@ static char out_text[1 << 16], err_text[1 << 14], db_path[300];
 
 static int run_cli(int argc, const char **argv)
 {
-    FILE *out = fmemopen(out_text, sizeof(out_text), "w");
-    FILE *err = fmemopen(err_text, sizeof(err_text), "w");
-    int code = cli_main(argc, (char **)argv, out, err);
-    fclose(out);
-    fclose(err);
-    return code;
+    return cli_capture(argc, argv, out_text, sizeof(out_text), err_text, sizeof(err_text));
 }
 
 static int setup(void **state)

@@ -3,6 +3,7 @@
  * views on a real run of scenarios/quickstart.yaml; dfusim report's exit codes. */
 #include "report/stats.h"
 #include "report/summary.h"
+#include "cli_capture.h"
 #include "sim/cli/cli.h"
 #include "sim/error.h"
 #include "sim/recorder.h"
@@ -359,12 +360,7 @@ static char out_text[1 << 16], err_text[1 << 14];
 
 static int run_cli(int argc, const char **argv)
 {
-    FILE *out = fmemopen(out_text, sizeof(out_text), "w");
-    FILE *err = fmemopen(err_text, sizeof(err_text), "w");
-    int code = cli_main(argc, (char **)argv, out, err);
-    fclose(out);
-    fclose(err);
-    return code;
+    return cli_capture(argc, argv, out_text, sizeof(out_text), err_text, sizeof(err_text));
 }
 
 static void test_cli_report(void **state)

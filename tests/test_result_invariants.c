@@ -3,6 +3,7 @@
  * scenarios/bench aside), each run to completion; and a deliberately broken row makes the
  * check fail with that row named (EVIDENCE-OF issue 12, "Attribution"). */
 #include "report/invariants.h"
+#include "cli_capture.h"
 #include "sim/cli/cli.h"
 #include "sim/error.h"
 
@@ -25,12 +26,7 @@ static char out_text[1 << 16], err_text[1 << 16];
 
 static int run_cli(int argc, const char **argv)
 {
-    FILE *out = fmemopen(out_text, sizeof(out_text), "w");
-    FILE *err = fmemopen(err_text, sizeof(err_text), "w");
-    int code = cli_main(argc, (char **)argv, out, err);
-    fclose(out);
-    fclose(err);
-    return code;
+    return cli_capture(argc, argv, out_text, sizeof(out_text), err_text, sizeof(err_text));
 }
 
 /* Runs scenario into db; fails the test unless the run completes. */
