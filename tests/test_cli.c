@@ -2,6 +2,7 @@
  * broken scenarios under tests/scenarios/broken/, the results database, determinism, and
  * SIGINT leaving a database that says 'interrupted'. */
 #include "models/flash/map.h"
+#include "models/fleet/settings.h"
 #include "models/fleet/population.h"
 #include "sim/cli/cli.h"
 #include "sim/error.h"
@@ -546,11 +547,12 @@ static size_t element_name_len(const struct scenario *s, const char *list, const
 {
     size_t best = 0;
     bool devices = strcmp(list, "devices") == 0, check = strcmp(list, "check.tolerances") == 0;
-    size_t n = devices ? s->n_groups : check ? s->check.n_tolerances : s->n_gateways;
+    const struct fleet_settings *fs = fleet_settings_of(s);
+    size_t n = devices ? fs->n_groups : check ? s->check.n_tolerances : fs->n_gateways;
     for (size_t i = 0; i < n; i++) {
-        const char *name = devices ? s->groups[i].name
+        const char *name = devices ? fs->groups[i].name
                            : check ? s->check.tolerances[i].metric
-                                   : s->gateways[i].name;
+                                   : fs->gateways[i].name;
         size_t len = strlen(name);
         if (len > best && strncmp(key, name, len) == 0 && key[len] == '.')
             best = len;
@@ -592,13 +594,15 @@ static void docs_document_every_scenario_key(void **state)
     struct scenario s;
     struct sim_diag diag;
     sim_diag_init(&diag);
-    assert_int_equal(scenario_load(SMALL, NULL, 0, &s, &diag), 0);
+    assert_int_equal(scenario_load(SMALL, &fleet_settings_schema, NULL, 0, &s, &diag), 0);
     struct key_check kc = {readme, &s, 0};
     scenario_visit(&s, check_key_documented, &kc);
     scenario_fini(&s);
     assert_true(kc.checked >= 12);
     /* the file that sets every key, rollout, gateways and every kind of fault included */
-    assert_int_equal(scenario_load(SRC "/tests/scenarios/valid/full.yaml", NULL, 0, &s, &diag), 0);
+    assert_int_equal(scenario_load(SRC "/tests/scenarios/valid/full.yaml", &fleet_settings_schema,
+                                   NULL, 0, &s, &diag),
+                     0);
     kc = (struct key_check){readme, &s, 0};
     scenario_visit(&s, check_key_documented, &kc);
     scenario_fini(&s);
@@ -628,21 +632,21 @@ static void scenario_distribution_names_are_population_kinds(void **state)
     assert_int_equal(k, FLEET_POPULATION_KIND_COUNT);
 }
 
-/* The scenario's board names are the flash maps' names, in the same order: the world
- * builder turns one into the other by value. */
+/* The board names a scenario takes are the flash maps' names, in enum order: the binder
+ * stores the index, which the world uses as an enum flash_map_board. */
 static void scenario_boards_are_flash_map_boards(void **state)
 {
     (void)state;
-    assert_int_equal(SCENARIO_BOARD_COUNT, FLASH_MAP_BOARD_COUNT);
-    for (int b = 0; b < SCENARIO_BOARD_COUNT; b++) {
+    int b = 0;
+    for (; flash_map_board_names[b] != NULL; b++) {
         enum flash_map_board found;
         struct flash_map map;
-        assert_int_equal(flash_map_find(scenario_board_name((enum scenario_board)b), &found, NULL),
-                         0);
+        assert_int_equal(flash_map_find(flash_map_board_names[b], &found, NULL), 0);
         assert_int_equal(found, b);
         assert_int_equal(flash_map_board(found, &map), 0);
-        assert_string_equal(map.board, scenario_board_name((enum scenario_board)b));
+        assert_string_equal(map.board, flash_map_board_names[b]);
     }
+    assert_int_equal(b, FLASH_MAP_BOARD_COUNT);
 }
 
 /* `dfusim explain` prints one row per mode from the mode's real plan. swap-move on the

@@ -179,7 +179,7 @@ static void swap_move_test_and_confirm_updates(void **state)
 /* The bootloader's validation timing (scenario devices[].mcuboot): with SHA-256 at 2 MB/s
  * and 50 ms per signature, MCUboot's run is exactly what explain computes with those
  * parameters, and shorter than with the defaults. */
-static const struct fleet_boot_timing fast_boot = {2000000, MS(50)};
+static const struct mcuboot_timing_settings fast_boot = {2000000, MS(50)};
 
 static void fast_hash(struct fleet_group_cfg *g)
 {
@@ -213,8 +213,9 @@ static void boot_timing_sets_the_validation_time(void **state)
 /* The flash timing (scenario devices[].flash): with the datasheet's typical column MCUboot's
  * run is explain's with --timing typical; a BLE slowdown of 3 instead of the nRF52840's 2
  * makes the upload, whose flash work runs with the radio on, slower. */
-static const struct fleet_flash_timing typical_flash = {FLASH_CHIP_TYP, 0};
-static const struct fleet_flash_timing slow_radio_flash = {FLASH_CHIP_MAX, 3.0};
+static const struct flash_chip_settings typical_flash = {.timing = FLASH_CHIP_TYP};
+static const struct flash_chip_settings slow_radio_flash = {.timing = FLASH_CHIP_MAX,
+                                                            .ble_slowdown = 3.0};
 
 static void typical(struct fleet_group_cfg *g)
 {

@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include "models/fleet/world.h"
+#include "models/fleet/settings.h"
 #include "sim/cli/cli.h"
 #include "sim/engine.h"
 #include "sim/error.h"
@@ -54,8 +55,8 @@ static void rig_up(struct rig *r, const char *client, const char *extra_set)
     const char *sets[1] = {extra_set};
     struct sim_diag d;
     sim_diag_init(&d);
-    int rc =
-        scenario_load_text("uart.yaml", text, strlen(text), sets, extra_set ? 1 : 0, &r->s, &d);
+    int rc = scenario_load_text("uart.yaml", &fleet_settings_schema, text, strlen(text), sets,
+                                extra_set ? 1 : 0, &r->s, &d);
     if (rc != 0)
         fail_msg("%s", d.text);
     r->e = sim_engine_new(0);

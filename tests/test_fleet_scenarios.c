@@ -16,6 +16,7 @@
 #include <sqlite3.h>
 
 #include "models/fleet/world.h"
+#include "models/fleet/settings.h"
 #include "sim/engine.h"
 #include "sim/error.h"
 #include "sim/recorder.h"
@@ -37,9 +38,9 @@ static void run_up(struct run *r, const char *path, const char *text, const char
     struct sim_diag d;
     sim_diag_init(&d);
     memset(r, 0, sizeof(*r));
-    int rc = path != NULL
-                 ? scenario_load(path, set, n_set, &r->s, &d)
-                 : scenario_load_text("inline.yaml", text, strlen(text), set, n_set, &r->s, &d);
+    int rc = path != NULL ? scenario_load(path, &fleet_settings_schema, set, n_set, &r->s, &d)
+                          : scenario_load_text("inline.yaml", &fleet_settings_schema, text,
+                                               strlen(text), set, n_set, &r->s, &d);
     if (rc != 0)
         fail_msg("%s", d.text);
     r->e = sim_engine_new(0);

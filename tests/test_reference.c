@@ -2,6 +2,7 @@
  * from the tables the scenario loader binds with: a declaration changed without
  * regenerating the file fails here, with the first line that differs. */
 #include "cli_capture.h"
+#include "models/fleet/settings.h"
 #include "sim/cli/cli.h"
 #include "sim/error.h"
 #include "sim/scenario.h"
@@ -46,7 +47,7 @@ static void reference_file_is_current(void **state)
     char *gen = NULL;
     size_t len = 0;
     FILE *f = open_memstream(&gen, &len);
-    scenario_reference_write(f, true);
+    scenario_reference_write(f, &fleet_settings_schema, true);
     fclose(f);
     size_t n = 0;
     char *file = slurp(SRC "/docs/scenario-reference.md", &n);
@@ -72,7 +73,7 @@ static void reference_names_every_level(void **state)
     char *gen = NULL;
     size_t len = 0;
     FILE *f = open_memstream(&gen, &len);
-    scenario_reference_write(f, true);
+    scenario_reference_write(f, &fleet_settings_schema, true);
     fclose(f);
     static const char *const keys[] = {"`seed`",
                                        "`image.size`",

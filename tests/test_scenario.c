@@ -1,6 +1,7 @@
 /* tests/test_scenario.c - the YAML scenario loader (sim/scenario): units, binding,
  * messages, --set overrides, visit, and robustness against truncated or garbled input. */
 #include "sim/rng.h"
+#include "models/fleet/settings.h"
 #include "sim/scenario.h"
 #include "sim/scenario/scenario_int.h" /* the binder, for a test-only schema */
 
@@ -349,7 +350,8 @@ static void each_error_class_has_an_exact_message(void **state)
         struct sim_diag d;
         struct scenario s;
         sim_diag_init(&d);
-        int rc = scenario_load_text("t.yaml", text, strlen(text), NULL, 0, &s, &d);
+        int rc = scenario_load_text("t.yaml", &fleet_settings_schema, text, strlen(text), NULL, 0,
+                                    &s, &d);
         if (rc != SIM_EINVAL || strstr(d.text, cases[i].want) == NULL)
             fail_msg("%s: rc %d, want \"%s\" in:\n%s", cases[i].name, rc, cases[i].want, d.text);
     }
@@ -389,12 +391,13 @@ static void whole_document_errors_point_at_the_start(void **state)
         struct scenario s;
         sim_diag_init(&d);
         size_t len = strlen(cases[i].yaml);
-        int rc = scenario_load_text("t.yaml", cases[i].yaml, len, NULL, 0, &s, &d);
+        int rc = scenario_load_text("t.yaml", &fleet_settings_schema, cases[i].yaml, len, NULL, 0,
+                                    &s, &d);
         if (rc != SIM_EINVAL || strstr(d.text, cases[i].want) == NULL)
             fail_msg("%s: rc %d, want \"%s\" in:\n%s", cases[i].name, rc, cases[i].want, d.text);
         /* On failure *out is zeroed. */
         assert_null(s.name);
-        assert_null(s.groups);
+        assert_null(s.model);
         assert_null(s.path);
     }
 }
@@ -407,7 +410,8 @@ static void nul_byte_is_a_syntax_error(void **state)
     struct sim_diag d;
     struct scenario s;
     sim_diag_init(&d);
-    assert_int_equal(scenario_load_text("t.yaml", text, sizeof(text) - 1, NULL, 0, &s, &d),
+    assert_int_equal(scenario_load_text("t.yaml", &fleet_settings_schema, text, sizeof(text) - 1,
+                                        NULL, 0, &s, &d),
                      SIM_EINVAL);
     assert_non_null(
         strstr(d.text, "t.yaml:1:8: -: YAML syntax error: control characters are not allowed"));
@@ -422,7 +426,9 @@ static void all_errors_are_reported_in_order_up_to_a_cap(void **state)
     struct sim_diag d;
     struct scenario s;
     sim_diag_init(&d);
-    assert_int_equal(scenario_load_text("m.yaml", text, len, NULL, 0, &s, &d), SIM_EINVAL);
+    assert_int_equal(
+        scenario_load_text("m.yaml", &fleet_settings_schema, text, len, NULL, 0, &s, &d),
+        SIM_EINVAL);
     assert_int_equal(d.n_messages, 16);
     /* Line order, although unknown keys and duplicates are found in separate passes. */
     const char *a = strstr(d.text, "m.yaml:10:23: devices[1].count");
@@ -440,7 +446,9 @@ static void all_errors_are_reported_in_order_up_to_a_cap(void **state)
         snprintf(big + strlen(big), sizeof(big) - strlen(big), "  - {group: g%d, count: 0}\n",
                  i == 1 ? 0 : i);
     sim_diag_init(&d);
-    assert_int_equal(scenario_load_text("m.yaml", big, strlen(big), NULL, 0, &s, &d), SIM_EINVAL);
+    assert_int_equal(
+        scenario_load_text("m.yaml", &fleet_settings_schema, big, strlen(big), NULL, 0, &s, &d),
+        SIM_EINVAL);
     assert_int_equal(d.n_messages, 21);
     assert_non_null(strstr(d.text, "m.yaml:5:13: devices[1].group: duplicate group \"g0\""));
     assert_non_null(strstr(d.text, "m.yaml:22:"));
@@ -477,7 +485,7 @@ static void every_broken_file_reports_its_expected_location(void **state)
         struct sim_diag d;
         struct scenario s;
         sim_diag_init(&d);
-        int rc = scenario_load(path, NULL, 0, &s, &d);
+        int rc = scenario_load(path, &fleet_settings_schema, NULL, 0, &s, &d);
         if (rc != SIM_EINVAL || strstr(d.text, want) == NULL)
             fail_msg("%s: rc %d, want \"%s\" in:\n%s", e->d_name, rc, want, d.text);
         n_files++;
@@ -494,7 +502,7 @@ static void full_file_binds_every_field(void **state)
     struct sim_diag d;
     struct scenario s;
     sim_diag_init(&d);
-    int rc = scenario_load(VALID_DIR "/full.yaml", NULL, 0, &s, &d);
+    int rc = scenario_load(VALID_DIR "/full.yaml", &fleet_settings_schema, NULL, 0, &s, &d);
     if (rc != 0)
         fail_msg("rc %d:\n%s", rc, d.text);
     assert_string_equal(s.path, VALID_DIR "/full.yaml");
@@ -504,74 +512,75 @@ static void full_file_binds_every_field(void **state)
     assert_true(s.seed == UINT64_MAX);
     assert_int_equal(s.until, 7500000);
     assert_int_equal(s.record, SCENARIO_RECORD_CHUNKS);
-    assert_int_equal(s.image.size, 1536);
-    assert_int_equal(s.image.version.major, 255);
-    assert_int_equal(s.image.version.minor, 254);
-    assert_int_equal(s.image.version.revision, 65535);
-    assert_int_equal(s.image.version.build, UINT32_MAX);
-    assert_int_equal(s.image.installed.major, 254);
-    assert_int_equal(s.client.kind, SCENARIO_CLIENT_SMPCLIENT);
-    assert_int_equal(s.client.mode, SCENARIO_MODE_CONFIRM_ONLY);
-    assert_int_equal(s.client.window, 16);
-    assert_int_equal(s.client.alignment, 16);
-    assert_int_equal(s.client.packets_per_event, 4);
-    assert_int_equal(s.client.swap_wait, 90 * INT64_C(60000000000));
-    assert_int_equal(s.client.attempts, 64);
-    assert_int_equal(s.client.retry_delay, 0);
-    assert_int_equal(s.client.start, INT64_C(3600000000000));
-    assert_int_equal(s.groups[0].firmware.smp, SCENARIO_SMP_BLE_SMP);
-    assert_false(s.groups[0].firmware.dfu_lock);
-    assert_true(s.groups[0].firmware.config_channel_dfu);
-    assert_false(s.groups[0].firmware.ble_latency);
-    assert_false(s.groups[0].firmware.reassembly);
-    assert_false(s.groups[0].firmware.mcumgr_params);
-    assert_true(s.groups[0].firmware.erase_progressively);
-    assert_int_equal(s.groups[0].firmware.netbuf.size, 4096);
-    assert_int_equal(s.groups[0].firmware.netbuf.count, 32);
-    assert_int_equal(s.groups[0].firmware.netbuf.cpu_per_request, 0);
-    assert_int_equal(s.groups[0].firmware.app_start, INT64_C(2000000000));
-    assert_int_equal(s.groups[0].link.adv_delay, INT64_C(20000000));
-    assert_int_equal(s.groups[0].firmware.at.line, 26);
-    assert_int_equal(s.groups[0].link.phy, SCENARIO_PHY_CODED_S8);
-    assert_int_equal(s.groups[0].link.mtu, 517);
-    assert_int_equal(s.groups[0].link.dle, 27);
-    assert_int_equal(s.groups[0].link.interval, INT64_C(4000000000));
-    assert_int_equal(s.groups[0].link.latency, 499);
-    assert_int_equal(s.groups[0].link.timeout, INT64_C(32000000000));
-    assert_int_equal(s.groups[0].link.loss.model, SCENARIO_LOSS_GE);
-    assert_true(s.groups[0].link.loss.good == 0.005);
-    assert_true(s.groups[0].link.loss.bad == 0.3);
-    assert_true(s.groups[0].link.loss.p_gb == 0.002);
-    assert_true(s.groups[0].link.loss.p_bg == 0.2);
-    assert_int_equal(s.n_groups, 2);
-    assert_string_equal(s.groups[0].name, "mice");
-    assert_int_equal(s.groups[0].count, 10000000);
-    assert_int_equal(s.groups[0].board, SCENARIO_BOARD_RAK11720);
-    assert_int_equal(s.groups[0].bootloader, SCENARIO_BOOT_DIRECT_XIP_REVERT);
-    assert_string_equal(s.groups[1].name, "kbd.v2");
-    assert_int_equal(s.groups[1].count, 1);
-    assert_int_equal(s.groups[1].board, SCENARIO_BOARD_RAK3172);
-    assert_int_equal(s.groups[1].bootloader, SCENARIO_BOOT_RAM_LOAD);
+    assert_int_equal(fleet_settings_of(&s)->image.size, 1536);
+    assert_int_equal(fleet_settings_of(&s)->image.version.major, 255);
+    assert_int_equal(fleet_settings_of(&s)->image.version.minor, 254);
+    assert_int_equal(fleet_settings_of(&s)->image.version.revision, 65535);
+    assert_int_equal(fleet_settings_of(&s)->image.version.build, UINT32_MAX);
+    assert_int_equal(fleet_settings_of(&s)->image.installed.major, 254);
+    assert_int_equal(fleet_settings_of(&s)->client.kind, CLIENT_DFU_SMPCLIENT);
+    assert_int_equal(fleet_settings_of(&s)->client.mode, CLIENT_DFU_MODE_CONFIRM_ONLY);
+    assert_int_equal(fleet_settings_of(&s)->client.window, 16);
+    assert_int_equal(fleet_settings_of(&s)->client.alignment, 16);
+    assert_int_equal(fleet_settings_of(&s)->client.packets_per_event, 4);
+    assert_int_equal(fleet_settings_of(&s)->client.swap_wait, 90 * INT64_C(60000000000));
+    assert_int_equal(fleet_settings_of(&s)->client.attempts, 64);
+    assert_int_equal(fleet_settings_of(&s)->client.retry_delay, 0);
+    assert_int_equal(fleet_settings_of(&s)->client.start, INT64_C(3600000000000));
+    assert_int_equal(fleet_settings_of(&s)->groups[0].firmware.smp, FW_SMP_BLE_SMP);
+    assert_false(fleet_settings_of(&s)->groups[0].firmware.dfu_lock);
+    assert_true(fleet_settings_of(&s)->groups[0].firmware.config_channel_dfu);
+    assert_false(fleet_settings_of(&s)->groups[0].firmware.ble_latency);
+    assert_false(fleet_settings_of(&s)->groups[0].firmware.reassembly);
+    assert_false(fleet_settings_of(&s)->groups[0].firmware.mcumgr_params);
+    assert_true(fleet_settings_of(&s)->groups[0].firmware.erase_progressively);
+    assert_int_equal(fleet_settings_of(&s)->groups[0].firmware.netbuf.size, 4096);
+    assert_int_equal(fleet_settings_of(&s)->groups[0].firmware.netbuf.count, 32);
+    assert_int_equal(fleet_settings_of(&s)->groups[0].firmware.netbuf.cpu_per_request, 0);
+    assert_int_equal(fleet_settings_of(&s)->groups[0].firmware.app_start, INT64_C(2000000000));
+    assert_int_equal(fleet_settings_of(&s)->groups[0].link.ble.adv_delay, INT64_C(20000000));
+    assert_int_equal(fleet_settings_of(&s)->groups[0].firmware.at.line, 26);
+    assert_int_equal(fleet_settings_of(&s)->groups[0].link.ble.phy, BLE_PHY_CODED_S8);
+    assert_int_equal(fleet_settings_of(&s)->groups[0].link.ble.mtu, 517);
+    assert_int_equal(fleet_settings_of(&s)->groups[0].link.ble.dle, 27);
+    assert_int_equal(fleet_settings_of(&s)->groups[0].link.ble.interval, INT64_C(4000000000));
+    assert_int_equal(fleet_settings_of(&s)->groups[0].link.ble.latency, 499);
+    assert_int_equal(fleet_settings_of(&s)->groups[0].link.ble.timeout, INT64_C(32000000000));
+    assert_int_equal(fleet_settings_of(&s)->groups[0].link.ble.loss.model,
+                     BLE_LOSS_GILBERT_ELLIOTT);
+    assert_true(fleet_settings_of(&s)->groups[0].link.ble.loss.good == 0.005);
+    assert_true(fleet_settings_of(&s)->groups[0].link.ble.loss.bad == 0.3);
+    assert_true(fleet_settings_of(&s)->groups[0].link.ble.loss.p_gb == 0.002);
+    assert_true(fleet_settings_of(&s)->groups[0].link.ble.loss.p_bg == 0.2);
+    assert_int_equal(fleet_settings_of(&s)->n_groups, 2);
+    assert_string_equal(fleet_settings_of(&s)->groups[0].name, "mice");
+    assert_int_equal(fleet_settings_of(&s)->groups[0].count, 10000000);
+    assert_int_equal(fleet_settings_of(&s)->groups[0].board, FLASH_MAP_RAK11720);
+    assert_int_equal(fleet_settings_of(&s)->groups[0].bootloader, MCUBOOT_SLOTS_DIRECT_XIP_REVERT);
+    assert_string_equal(fleet_settings_of(&s)->groups[1].name, "kbd.v2");
+    assert_int_equal(fleet_settings_of(&s)->groups[1].count, 1);
+    assert_int_equal(fleet_settings_of(&s)->groups[1].board, FLASH_MAP_RAK3172);
+    assert_int_equal(fleet_settings_of(&s)->groups[1].bootloader, MCUBOOT_SLOTS_RAM_LOAD);
     /* distributions: the text and where it sits; the numeric field stays 0 */
-    const struct scenario_group *kbd = &s.groups[1];
-    assert_null(s.groups[0].link.interval_dist.text);
+    const struct fleet_group_settings *kbd = &fleet_settings_of(&s)->groups[1];
+    assert_null(fleet_settings_of(&s)->groups[0].link.ble.interval_dist.text);
     assert_string_equal(kbd->firmware.app_start_dist.text, "exponential(500ms) in [0s, 10s]");
     assert_int_equal(kbd->firmware.app_start, 0);
     assert_string_equal(kbd->firmware.netbuf.cpu_per_request_dist.text, "lognormal(300us, 0.5)");
-    assert_string_equal(kbd->link.interval_dist.text, "choice(7.5ms @ 3, 15ms @ 1)");
-    assert_int_equal(kbd->link.interval_dist.at.line, 52);
-    assert_int_equal(kbd->link.interval_dist.at.col, 17);
-    assert_string_equal(kbd->link.interval_dist.at.src, VALID_DIR "/full.yaml");
-    assert_string_equal(kbd->link.latency_dist.text, "empirical(0, 4, 99)");
-    assert_string_equal(kbd->link.timeout_dist.text, "fixed(6s)");
-    assert_string_equal(kbd->link.adv_delay_dist.text, "uniform(20ms, 2s)");
-    assert_string_equal(kbd->link.loss.good_dist.text, "beta(2, 50, 0%, 20%)");
-    assert_string_equal(kbd->link.loss.bad_dist.text, "normal(50%, 10%) in [0%, 100%]");
-    assert_string_equal(kbd->link.loss.p_gb_dist.text, "uniform(0.1%, 1%)");
-    assert_null(kbd->link.loss.p_bg_dist.text);
-    assert_true(kbd->link.loss.p_bg == 0.2);
+    assert_string_equal(kbd->link.ble.interval_dist.text, "choice(7.5ms @ 3, 15ms @ 1)");
+    assert_int_equal(kbd->link.ble.interval_dist.at.line, 52);
+    assert_int_equal(kbd->link.ble.interval_dist.at.col, 17);
+    assert_string_equal(kbd->link.ble.interval_dist.at.src, VALID_DIR "/full.yaml");
+    assert_string_equal(kbd->link.ble.latency_dist.text, "empirical(0, 4, 99)");
+    assert_string_equal(kbd->link.ble.timeout_dist.text, "fixed(6s)");
+    assert_string_equal(kbd->link.ble.adv_delay_dist.text, "uniform(20ms, 2s)");
+    assert_string_equal(kbd->link.ble.loss.good_dist.text, "beta(2, 50, 0%, 20%)");
+    assert_string_equal(kbd->link.ble.loss.bad_dist.text, "normal(50%, 10%) in [0%, 100%]");
+    assert_string_equal(kbd->link.ble.loss.p_gb_dist.text, "uniform(0.1%, 1%)");
+    assert_null(kbd->link.ble.loss.p_bg_dist.text);
+    assert_true(kbd->link.ble.loss.p_bg == 0.2);
     /* rollout */
-    const struct scenario_rollout *r = &s.rollout;
+    const struct fleet_rollout_settings *r = &fleet_settings_of(&s)->rollout;
     assert_true(r->present);
     assert_int_equal(r->n_waves, 3);
     assert_false(r->waves[0].is_count);
@@ -580,15 +589,15 @@ static void full_file_binds_every_field(void **state)
     assert_int_equal(r->waves[1].count, 50);
     assert_true(r->waves[2].share == 1.0);
     assert_true(r->success_threshold == 0.95);
-    assert_int_equal(r->success_action, SCENARIO_SUCCESS_PAUSE);
+    assert_int_equal(r->success_action, FLEET_ROLLOUT_PAUSE_ON_SUCCESS);
     assert_true(r->error_threshold == 0.05);
     assert_int_equal(r->error_min_executed, 10);
     assert_true(r->error_of_executed);
     assert_int_equal(r->error_threshold_count, 3);
     assert_int_equal(r->n_error_failure_types, 2);
-    assert_int_equal(r->error_failure_types[0], SCENARIO_FAILURE_FAILED);
-    assert_int_equal(r->error_failure_types[1], SCENARIO_FAILURE_TIMED_OUT);
-    assert_int_equal(r->error_action, SCENARIO_ERROR_ROLLBACK);
+    assert_int_equal(r->error_failure_types[0], FLEET_ROLLOUT_FAILURE_FAILED);
+    assert_int_equal(r->error_failure_types[1], FLEET_ROLLOUT_FAILURE_TIMED_OUT);
+    assert_int_equal(r->error_action, FLEET_ROLLOUT_ROLLBACK);
     assert_int_equal(r->rate_max_per_min, 100000);
     assert_int_equal(r->rate_base_per_min, 10);
     assert_true(r->rate_factor == 1.5);
@@ -596,70 +605,71 @@ static void full_file_binds_every_field(void **state)
     assert_int_equal(r->exec_timeout, 30 * INT64_C(60000000000));
     assert_int_equal(r->retries, 10);
     assert_int_equal(r->n_retry_on, 1);
-    assert_int_equal(r->retry_on[0], SCENARIO_FAILURE_REJECTED);
+    assert_int_equal(r->retry_on[0], FLEET_ROLLOUT_FAILURE_REJECTED);
     assert_int_equal(r->window.start, 22 * INT64_C(3600000000000));
     assert_int_equal(r->window.duration, 4 * INT64_C(3600000000000));
-    assert_int_equal(r->window.end_behavior, SCENARIO_END_CANCEL);
+    assert_int_equal(r->window.end_behavior, FLEET_ROLLOUT_END_CANCEL);
     assert_int_equal(r->start, 2 * INT64_C(3600000000000));
     assert_int_equal(r->at.line, 63);
     /* gateways: serves defaults to every group; the client inherits what it leaves out */
-    assert_int_equal(s.n_gateways, 2);
-    const struct scenario_gateway *dock = &s.gateways[0], *phone = &s.gateways[1];
+    assert_int_equal(fleet_settings_of(&s)->n_gateways, 2);
+    const struct fleet_gateway_settings *dock = &fleet_settings_of(&s)->gateways[0],
+                                        *phone = &fleet_settings_of(&s)->gateways[1];
     assert_string_equal(dock->name, "dock");
     assert_int_equal(dock->count, 3);
-    assert_int_equal(dock->kind, SCENARIO_GATEWAY_GATEWAY);
+    assert_int_equal(dock->kind, FLEET_GATEWAY_KIND_GATEWAY);
     assert_int_equal(dock->links, 20);
-    assert_int_equal(dock->availability, SCENARIO_AVAIL_ALWAYS);
+    assert_int_equal(dock->availability, FLEET_GATEWAY_ALWAYS);
     assert_int_equal(dock->arrival, 0); /* does not apply */
     assert_int_equal(dock->n_serves, 1);
     assert_string_equal(dock->serves[0], "kbd.v2");
-    assert_int_equal(dock->assignment, SCENARIO_ASSIGN_BLOCK);
+    assert_int_equal(dock->assignment, FLEET_GATEWAY_BLOCK);
     assert_int_equal(dock->pos.line, 83);
     assert_int_equal(dock->pos.col, 5);
-    assert_int_equal(dock->client.kind, SCENARIO_CLIENT_SMPCLIENT);
+    assert_int_equal(dock->client.kind, CLIENT_DFU_SMPCLIENT);
     assert_int_equal(dock->client.window, 16);
     assert_int_equal(dock->client.start, INT64_C(3600000000000));
     assert_string_equal(phone->name, "phone");
-    assert_int_equal(phone->kind, SCENARIO_GATEWAY_PHONE);
+    assert_int_equal(phone->kind, FLEET_GATEWAY_KIND_PHONE);
     assert_int_equal(phone->links, 1);
-    assert_int_equal(phone->availability, SCENARIO_AVAIL_SESSIONS);
+    assert_int_equal(phone->availability, FLEET_GATEWAY_SESSIONS);
     assert_int_equal(phone->arrival, 8 * INT64_C(3600000000000));
     assert_string_equal(phone->dwell_dist.text, "lognormal(5min, 1)");
     assert_int_equal(phone->n_serves, 2);
     assert_string_equal(phone->serves[0], "mice");
     assert_string_equal(phone->serves[1], "kbd.v2");
-    assert_int_equal(phone->client.kind, SCENARIO_CLIENT_IOS);
+    assert_int_equal(phone->client.kind, CLIENT_DFU_IOS);
     assert_int_equal(phone->client.window, 3);
     assert_int_equal(phone->client.attempts, 64);
-    assert_int_equal(phone->client.mode, SCENARIO_MODE_CONFIRM_ONLY);
+    assert_int_equal(phone->client.mode, CLIENT_DFU_MODE_CONFIRM_ONLY);
     /* faults */
-    assert_int_equal(s.n_faults, 7);
-    const struct scenario_fault *f = s.faults;
-    assert_int_equal(f[0].kind, SCENARIO_FAULT_POWER_LOSS);
+    assert_int_equal(fleet_settings_of(&s)->n_faults, 7);
+    const struct fleet_fault_settings *f = fleet_settings_of(&s)->faults;
+    assert_int_equal(f[0].kind, FLEET_FAULT_POWER_LOSS);
     assert_int_equal(f[0].n_groups, 1);
     assert_string_equal(f[0].groups[0], "mice");
     assert_true(f[0].share == 0.1);
-    assert_int_equal(f[0].during, SCENARIO_DURING_SWAP);
+    assert_int_equal(f[0].during, FLEET_DURING_SWAP);
     assert_true(f[0].at == 0.0);
     assert_int_equal(f[0].off, INT64_C(5000000000));
     assert_int_equal(f[0].mean, 0); /* random only */
-    assert_int_equal(f[1].during, SCENARIO_DURING_RANDOM);
+    assert_int_equal(f[1].during, FLEET_DURING_RANDOM);
     assert_int_equal(f[1].mean, 30 * INT64_C(60000000000));
     assert_int_equal(f[1].off, INT64_C(1000000000));
     assert_int_equal(f[1].n_groups, 2);
     assert_true(f[1].share == 1.0);
-    assert_int_equal(f[2].kind, SCENARIO_FAULT_BAD_IMAGE);
-    assert_int_equal(f[2].boot, SCENARIO_BAD_IMAGE_CRASH);
+    assert_int_equal(f[2].kind, FLEET_FAULT_BAD_IMAGE);
+    assert_int_equal(f[2].boot, FLEET_BAD_IMAGE_CRASH);
     assert_int_equal(f[2].crash_after, INT64_C(500000000));
-    assert_int_equal(f[3].boot, SCENARIO_BAD_IMAGE_INVALID);
+    assert_int_equal(f[3].boot, FLEET_BAD_IMAGE_INVALID);
     assert_int_equal(f[3].crash_after, 0);
-    assert_int_equal(f[4].kind, SCENARIO_FAULT_NEVER_CONFIRM);
+    assert_int_equal(f[4].kind, FLEET_FAULT_NEVER_CONFIRM);
     assert_int_equal(f[4].reset_after, 2 * INT64_C(3600000000000));
-    assert_int_equal(f[5].kind, SCENARIO_FAULT_LINK_DEGRADE);
+    assert_int_equal(f[5].kind, FLEET_FAULT_LINK_DEGRADE);
     assert_true(f[5].to == 0.5);
     assert_int_equal(f[5].over, INT64_C(3600000000000));
     assert_int_equal(f[5].from, 10 * INT64_C(60000000000));
-    assert_int_equal(f[6].kind, SCENARIO_FAULT_TWO_SOURCES);
+    assert_int_equal(f[6].kind, FLEET_FAULT_TWO_SOURCES);
     assert_int_equal(f[6].delay, 0);
     assert_int_equal(f[6].report, 30000000);
     assert_string_equal(f[6].groups[0], "kbd.v2");
@@ -677,45 +687,46 @@ static void minimal_file_takes_documented_defaults(void **state)
     struct sim_diag d;
     struct scenario s;
     sim_diag_init(&d);
-    assert_int_equal(scenario_load(VALID_DIR "/minimal.yaml", NULL, 0, &s, &d), 0);
+    assert_int_equal(
+        scenario_load(VALID_DIR "/minimal.yaml", &fleet_settings_schema, NULL, 0, &s, &d), 0);
     assert_string_equal(s.name, "minimal");
     assert_int_equal(s.seed, 1);
     assert_int_equal(s.until, 24 * INT64_C(3600000000000));
     assert_int_equal(s.record, SCENARIO_RECORD_ATTEMPTS);
-    assert_int_equal(s.image.size, 384 * 1024);
-    assert_int_equal(s.image.version.major, 1);
-    assert_int_equal(s.image.version.build, 0);
-    assert_int_equal(s.image.installed.major, 0);
-    assert_int_equal(s.client.kind, SCENARIO_CLIENT_ANDROID);
-    assert_int_equal(s.client.mode, SCENARIO_MODE_DEFAULT);
-    assert_int_equal(s.client.window, 0);
-    assert_int_equal(s.client.packets_per_event, 6);
-    assert_int_equal(s.client.swap_wait, 0);
-    assert_int_equal(s.client.attempts, 1);
-    assert_int_equal(s.groups[0].firmware.smp, SCENARIO_SMP_DFU_MCUMGR);
-    assert_true(s.groups[0].firmware.dfu_lock);
-    assert_false(s.groups[0].firmware.config_channel_dfu);
-    assert_true(s.groups[0].firmware.ble_latency);
-    assert_true(s.groups[0].firmware.reassembly);
-    assert_true(s.groups[0].firmware.mcumgr_params);
-    assert_false(s.groups[0].firmware.erase_progressively);
-    assert_int_equal(s.groups[0].firmware.netbuf.size, 2475);
-    assert_int_equal(s.groups[0].firmware.netbuf.count, 4);
-    assert_int_equal(s.groups[0].firmware.netbuf.cpu_per_request, 200000);
-    assert_int_equal(s.groups[0].firmware.app_start, 0);
-    assert_int_equal(s.groups[0].link.adv_delay, 100000000);
-    assert_int_equal(s.groups[0].link.transport, SCENARIO_TRANSPORT_AUTO);
-    assert_int_equal(s.groups[0].link.baud, 115200);
-    assert_int_equal(s.groups[0].link.phy, SCENARIO_PHY_2M);
-    assert_int_equal(s.groups[0].link.mtu, 498);
-    assert_int_equal(s.groups[0].link.dle, 251);
-    assert_int_equal(s.groups[0].link.interval, 7500000);
-    assert_int_equal(s.groups[0].link.latency, 0);
-    assert_int_equal(s.groups[0].link.timeout, INT64_C(4000000000));
-    assert_int_equal(s.groups[0].link.loss.model, SCENARIO_LOSS_NONE);
-    assert_int_equal(s.n_groups, 1);
-    assert_int_equal(s.groups[0].board, SCENARIO_BOARD_NRF52840DK);
-    assert_int_equal(s.groups[0].bootloader, SCENARIO_BOOT_SWAP_MOVE);
+    assert_int_equal(fleet_settings_of(&s)->image.size, 384 * 1024);
+    assert_int_equal(fleet_settings_of(&s)->image.version.major, 1);
+    assert_int_equal(fleet_settings_of(&s)->image.version.build, 0);
+    assert_int_equal(fleet_settings_of(&s)->image.installed.major, 0);
+    assert_int_equal(fleet_settings_of(&s)->client.kind, CLIENT_DFU_ANDROID);
+    assert_int_equal(fleet_settings_of(&s)->client.mode, CLIENT_DFU_SETTINGS_MODE_DEFAULT);
+    assert_int_equal(fleet_settings_of(&s)->client.window, 0);
+    assert_int_equal(fleet_settings_of(&s)->client.packets_per_event, 6);
+    assert_int_equal(fleet_settings_of(&s)->client.swap_wait, 0);
+    assert_int_equal(fleet_settings_of(&s)->client.attempts, 1);
+    assert_int_equal(fleet_settings_of(&s)->groups[0].firmware.smp, FW_SMP_DFU_MCUMGR);
+    assert_true(fleet_settings_of(&s)->groups[0].firmware.dfu_lock);
+    assert_false(fleet_settings_of(&s)->groups[0].firmware.config_channel_dfu);
+    assert_true(fleet_settings_of(&s)->groups[0].firmware.ble_latency);
+    assert_true(fleet_settings_of(&s)->groups[0].firmware.reassembly);
+    assert_true(fleet_settings_of(&s)->groups[0].firmware.mcumgr_params);
+    assert_false(fleet_settings_of(&s)->groups[0].firmware.erase_progressively);
+    assert_int_equal(fleet_settings_of(&s)->groups[0].firmware.netbuf.size, 2475);
+    assert_int_equal(fleet_settings_of(&s)->groups[0].firmware.netbuf.count, 4);
+    assert_int_equal(fleet_settings_of(&s)->groups[0].firmware.netbuf.cpu_per_request, 200000);
+    assert_int_equal(fleet_settings_of(&s)->groups[0].firmware.app_start, 0);
+    assert_int_equal(fleet_settings_of(&s)->groups[0].link.ble.adv_delay, 100000000);
+    assert_int_equal(fleet_settings_of(&s)->groups[0].link.transport, FLEET_LINK_AUTO);
+    assert_int_equal(fleet_settings_of(&s)->groups[0].link.baud, 115200);
+    assert_int_equal(fleet_settings_of(&s)->groups[0].link.ble.phy, BLE_PHY_2M);
+    assert_int_equal(fleet_settings_of(&s)->groups[0].link.ble.mtu, 498);
+    assert_int_equal(fleet_settings_of(&s)->groups[0].link.ble.dle, 251);
+    assert_int_equal(fleet_settings_of(&s)->groups[0].link.ble.interval, 7500000);
+    assert_int_equal(fleet_settings_of(&s)->groups[0].link.ble.latency, 0);
+    assert_int_equal(fleet_settings_of(&s)->groups[0].link.ble.timeout, INT64_C(4000000000));
+    assert_int_equal(fleet_settings_of(&s)->groups[0].link.ble.loss.model, BLE_LOSS_NONE);
+    assert_int_equal(fleet_settings_of(&s)->n_groups, 1);
+    assert_int_equal(fleet_settings_of(&s)->groups[0].board, FLASH_MAP_NRF52840DK);
+    assert_int_equal(fleet_settings_of(&s)->groups[0].bootloader, MCUBOOT_SLOTS_SWAP_MOVE);
     scenario_fini(&s);
 }
 
@@ -725,7 +736,8 @@ static void missing_file_is_enoent_with_a_message(void **state)
     struct sim_diag d;
     struct scenario s;
     sim_diag_init(&d);
-    assert_int_equal(scenario_load("/nonexistent/x.yaml", NULL, 0, &s, &d), SIM_ENOENT);
+    assert_int_equal(scenario_load("/nonexistent/x.yaml", &fleet_settings_schema, NULL, 0, &s, &d),
+                     SIM_ENOENT);
     assert_non_null(strstr(d.text, "/nonexistent/x.yaml: cannot open the scenario:"));
     assert_null(s.text);
 }
@@ -733,16 +745,16 @@ static void missing_file_is_enoent_with_a_message(void **state)
 static void enum_names_match_the_schema(void **state)
 {
     (void)state;
-    assert_string_equal(scenario_board_name(SCENARIO_BOARD_NRF5340DK), "nrf5340dk");
-    assert_string_equal(scenario_board_name(SCENARIO_BOARD_RAK11720), "rak11720");
-    assert_string_equal(scenario_board_name(SCENARIO_BOARD_COUNT), "?");
-    assert_string_equal(scenario_bootloader_name(SCENARIO_BOOT_OVERWRITE_ONLY), "overwrite-only");
-    assert_string_equal(scenario_bootloader_name(SCENARIO_BOOT_RAM_LOAD), "ram-load");
-    assert_string_equal(scenario_bootloader_name(SCENARIO_BOOT_COUNT), "?");
+    assert_string_equal(flash_map_board_names[FLASH_MAP_NRF5340DK], "nrf5340dk");
+    assert_string_equal(flash_map_board_names[FLASH_MAP_RAK11720], "rak11720");
+    assert_null(flash_map_board_names[FLASH_MAP_BOARD_COUNT]);
+    assert_string_equal(mcuboot_slots_mode_names[MCUBOOT_SLOTS_OVERWRITE], "overwrite-only");
+    assert_string_equal(mcuboot_slots_mode_names[MCUBOOT_SLOTS_RAM_LOAD], "ram-load");
+    assert_null(mcuboot_slots_mode_names[MCUBOOT_SLOTS_RAM_LOAD + 1]);
     assert_string_equal(scenario_record_name(SCENARIO_RECORD_SUMMARY), "summary");
     assert_string_equal(scenario_record_name(SCENARIO_RECORD_CHUNKS), "chunks");
-    assert_string_equal(scenario_transport_name(SCENARIO_TRANSPORT_AUTO), "auto");
-    assert_string_equal(scenario_transport_name(SCENARIO_TRANSPORT_UART), "uart");
+    assert_string_equal(client_dfu_kind_name(CLIENT_DFU_SMPCLIENT), "smpclient");
+    assert_string_equal(client_dfu_kind_name(CLIENT_DFU_KIND_COUNT), "?");
 }
 
 /* ---- overrides ------------------------------------------------------------------------ */
@@ -792,8 +804,8 @@ static void overrides_replace_and_insert_values(void **state)
         struct visit_log log = {0};
         size_t n = count_args(cases[i].args);
         sim_diag_init(&d);
-        int rc =
-            scenario_load_text("t.yaml", base_yaml, strlen(base_yaml), cases[i].args, n, &s, &d);
+        int rc = scenario_load_text("t.yaml", &fleet_settings_schema, base_yaml, strlen(base_yaml),
+                                    cases[i].args, n, &s, &d);
         if (rc != 0)
             fail_msg("%s: rc %d:\n%s", cases[i].name, rc, d.text);
         scenario_visit(&s, visit_record, &log);
@@ -850,8 +862,8 @@ static void override_errors_point_into_the_argument(void **state)
         struct sim_diag d;
         struct scenario s;
         sim_diag_init(&d);
-        int rc = scenario_load_text("t.yaml", text, strlen(text), cases[i].args,
-                                    count_args(cases[i].args), &s, &d);
+        int rc = scenario_load_text("t.yaml", &fleet_settings_schema, text, strlen(text),
+                                    cases[i].args, count_args(cases[i].args), &s, &d);
         if (rc != SIM_EINVAL || strstr(d.text, cases[i].want) == NULL)
             fail_msg("%s: rc %d, want \"%s\" in:\n%s", cases[i].name, rc, cases[i].want, d.text);
         if (i == ARRAY_LEN(cases) - 1)
@@ -920,7 +932,8 @@ static void visit_reports_every_setting_in_schema_order(void **state)
     struct scenario s;
     struct visit_log log = {0};
     sim_diag_init(&d);
-    assert_int_equal(scenario_load(VALID_DIR "/minimal.yaml", NULL, 0, &s, &d), 0);
+    assert_int_equal(
+        scenario_load(VALID_DIR "/minimal.yaml", &fleet_settings_schema, NULL, 0, &s, &d), 0);
     scenario_visit(&s, visit_record, &log);
     assert_int_equal(log.n, ARRAY_LEN(want));
     for (size_t i = 0; i < ARRAY_LEN(want); i++) {
@@ -956,8 +969,9 @@ static void visit_values_use_the_largest_exact_unit(void **state)
         struct visit_log log = {0};
         const char *args[] = {cases[i].arg};
         sim_diag_init(&d);
-        assert_int_equal(
-            scenario_load_text("t.yaml", base_yaml, strlen(base_yaml), args, 1, &s, &d), 0);
+        assert_int_equal(scenario_load_text("t.yaml", &fleet_settings_schema, base_yaml,
+                                            strlen(base_yaml), args, 1, &s, &d),
+                         0);
         scenario_visit(&s, visit_record, &log);
         const char *got = visit_get(&log, cases[i].key);
         if (got == NULL || strcmp(got, cases[i].want) != 0)
@@ -975,7 +989,8 @@ static void visit_output_round_trips_through_set(void **state)
     struct scenario s, again;
     struct visit_log log = {0}, log2 = {0};
     sim_diag_init(&d);
-    assert_int_equal(scenario_load(VALID_DIR "/full.yaml", NULL, 0, &s, &d), 0);
+    assert_int_equal(scenario_load(VALID_DIR "/full.yaml", &fleet_settings_schema, NULL, 0, &s, &d),
+                     0);
     scenario_visit(&s, visit_record, &log);
     char args[VISIT_MAX][200];
     const char *argv[VISIT_MAX];
@@ -983,7 +998,8 @@ static void visit_output_round_trips_through_set(void **state)
         snprintf(args[i], sizeof(args[i]), "%s=%s", log.key[i], log.value[i]);
         argv[i] = args[i];
     }
-    int rc = scenario_load_text("t.yaml", s.text, s.text_len, argv, log.n, &again, &d);
+    int rc = scenario_load_text("t.yaml", &fleet_settings_schema, s.text, s.text_len, argv, log.n,
+                                &again, &d);
     if (rc != 0)
         fail_msg("rc %d:\n%s", rc, d.text);
     scenario_visit(&again, visit_record, &log2);
@@ -992,10 +1008,15 @@ static void visit_output_round_trips_through_set(void **state)
         assert_string_equal(log.key[i], log2.key[i]);
         assert_string_equal(log.value[i], log2.value[i]);
     }
-    assert_int_equal(s.image.size, again.image.size);
-    assert_memory_equal(&s.image.version, &again.image.version, sizeof(s.image.version));
-    assert_memory_equal(&s.image.installed, &again.image.installed, sizeof(s.image.installed));
-    assert_true(s.groups[0].link.loss.good == again.groups[0].link.loss.good);
+    assert_int_equal(fleet_settings_of(&s)->image.size, fleet_settings_of(&again)->image.size);
+    assert_memory_equal(&fleet_settings_of(&s)->image.version,
+                        &fleet_settings_of(&again)->image.version,
+                        sizeof(fleet_settings_of(&s)->image.version));
+    assert_memory_equal(&fleet_settings_of(&s)->image.installed,
+                        &fleet_settings_of(&again)->image.installed,
+                        sizeof(fleet_settings_of(&s)->image.installed));
+    assert_true(fleet_settings_of(&s)->groups[0].link.ble.loss.good ==
+                fleet_settings_of(&again)->groups[0].link.ble.loss.good);
     scenario_fini(&again);
     scenario_fini(&s);
 }
@@ -1009,7 +1030,8 @@ static void load_extra(const char *extra, const char *const *args, size_t n, str
     struct sim_diag d;
     snprintf(text, sizeof(text), "%s%s", base_yaml, extra);
     sim_diag_init(&d);
-    int rc = scenario_load_text("t.yaml", text, strlen(text), args, n, s, &d);
+    int rc =
+        scenario_load_text("t.yaml", &fleet_settings_schema, text, strlen(text), args, n, s, &d);
     if (rc != 0)
         fail_msg("rc %d:\n%s", rc, d.text);
 }
@@ -1030,10 +1052,10 @@ static void absent_rollout_is_not_recorded_and_empty_one_takes_defaults(void **s
     struct scenario s;
     struct visit_log log = {0};
     load_extra("", NULL, 0, &s);
-    assert_false(s.rollout.present);
-    assert_int_equal(s.rollout.n_waves, 0);
-    assert_int_equal(s.n_gateways, 0);
-    assert_int_equal(s.n_faults, 0);
+    assert_false(fleet_settings_of(&s)->rollout.present);
+    assert_int_equal(fleet_settings_of(&s)->rollout.n_waves, 0);
+    assert_int_equal(fleet_settings_of(&s)->n_gateways, 0);
+    assert_int_equal(fleet_settings_of(&s)->n_faults, 0);
     scenario_visit(&s, visit_record, &log);
     assert_int_equal(visit_count_prefix(&log, "rollout"), 0);
     assert_int_equal(visit_count_prefix(&log, "gateways"), 0);
@@ -1065,13 +1087,14 @@ static void absent_rollout_is_not_recorded_and_empty_one_takes_defaults(void **s
     };
     memset(&log, 0, sizeof(log));
     load_extra("rollout: {}\n", NULL, 0, &s);
-    assert_true(s.rollout.present);
-    assert_int_equal(s.rollout.n_waves, 1);
-    assert_true(s.rollout.waves[0].share == 1.0);
-    assert_int_equal(s.rollout.n_error_failure_types, 3);
-    assert_int_equal(s.rollout.error_failure_types[2], SCENARIO_FAILURE_TIMED_OUT);
-    assert_true(s.rollout.rate_factor == 2.0);
-    assert_int_equal(s.rollout.at.line, 7);
+    assert_true(fleet_settings_of(&s)->rollout.present);
+    assert_int_equal(fleet_settings_of(&s)->rollout.n_waves, 1);
+    assert_true(fleet_settings_of(&s)->rollout.waves[0].share == 1.0);
+    assert_int_equal(fleet_settings_of(&s)->rollout.n_error_failure_types, 3);
+    assert_int_equal(fleet_settings_of(&s)->rollout.error_failure_types[2],
+                     FLEET_ROLLOUT_FAILURE_TIMED_OUT);
+    assert_true(fleet_settings_of(&s)->rollout.rate_factor == 2.0);
+    assert_int_equal(fleet_settings_of(&s)->rollout.at.line, 7);
     scenario_visit(&s, visit_record, &log);
     assert_int_equal(visit_count_prefix(&log, "rollout"), ARRAY_LEN(want));
     for (size_t i = 0; i < ARRAY_LEN(want); i++) {
@@ -1100,23 +1123,26 @@ static void set_reaches_rollout_gateways_faults_and_distributions(void **state)
     struct scenario s;
     struct visit_log log = {0};
     load_extra("", args, ARRAY_LEN(args), &s);
-    assert_true(s.rollout.present);
-    assert_int_equal(s.rollout.retries, 2);
-    assert_int_equal(s.n_gateways, 1);
-    assert_int_equal(s.gateways[0].links, 8);
-    assert_int_equal(s.gateways[0].n_serves, 1);
-    assert_string_equal(s.gateways[0].serves[0], "mice");
-    assert_int_equal(s.n_faults, 1);
-    assert_true(s.faults[0].share == 0.5);
-    assert_true(s.faults[0].at == 0.5);
-    assert_string_equal(s.groups[0].link.loss.good_dist.text, "beta(2, 50)");
-    assert_string_equal(s.groups[0].link.loss.good_dist.at.src, "--set");
-    assert_int_equal(s.groups[0].link.loss.good_dist.at.line, 7);
-    assert_true(s.groups[0].link.loss.good == 0.0);
+    assert_true(fleet_settings_of(&s)->rollout.present);
+    assert_int_equal(fleet_settings_of(&s)->rollout.retries, 2);
+    assert_int_equal(fleet_settings_of(&s)->n_gateways, 1);
+    assert_int_equal(fleet_settings_of(&s)->gateways[0].links, 8);
+    assert_int_equal(fleet_settings_of(&s)->gateways[0].n_serves, 1);
+    assert_string_equal(fleet_settings_of(&s)->gateways[0].serves[0], "mice");
+    assert_int_equal(fleet_settings_of(&s)->n_faults, 1);
+    assert_true(fleet_settings_of(&s)->faults[0].share == 0.5);
+    assert_true(fleet_settings_of(&s)->faults[0].at == 0.5);
+    assert_string_equal(fleet_settings_of(&s)->groups[0].link.ble.loss.good_dist.text,
+                        "beta(2, 50)");
+    assert_string_equal(fleet_settings_of(&s)->groups[0].link.ble.loss.good_dist.at.src, "--set");
+    assert_int_equal(fleet_settings_of(&s)->groups[0].link.ble.loss.good_dist.at.line, 7);
+    assert_true(fleet_settings_of(&s)->groups[0].link.ble.loss.good == 0.0);
     /* the gateway's client inherits the top-level client's start, text copied */
-    assert_string_equal(s.client.start_dist.text, "uniform(0s, 1h)");
-    assert_string_equal(s.gateways[0].client.start_dist.text, "uniform(0s, 1h)");
-    assert_ptr_not_equal(s.gateways[0].client.start_dist.text, s.client.start_dist.text);
+    assert_string_equal(fleet_settings_of(&s)->client.start_dist.text, "uniform(0s, 1h)");
+    assert_string_equal(fleet_settings_of(&s)->gateways[0].client.start_dist.text,
+                        "uniform(0s, 1h)");
+    assert_ptr_not_equal(fleet_settings_of(&s)->gateways[0].client.start_dist.text,
+                         fleet_settings_of(&s)->client.start_dist.text);
     scenario_visit(&s, visit_record, &log);
     assert_string_equal(visit_get(&log, "gateways.dock.links"), "8");
     assert_string_equal(visit_get(&log, "gateways.dock.serves"), "[mice]");
@@ -1137,12 +1163,13 @@ static void gateway_client_takes_what_it_leaves_out_from_the_top_level(void **st
                "  - {name: dock, count: 1}\n"
                "  - {name: phone, count: 1, client: {window: 2}}\n",
                args, ARRAY_LEN(args), &s);
-    assert_int_equal(s.gateways[0].client.window, 4);
-    assert_int_equal(s.gateways[0].client.attempts, 9);
-    assert_int_equal(s.gateways[0].client.at.line, 8); /* absent: the gateway */
-    assert_int_equal(s.gateways[1].client.window, 2);
-    assert_int_equal(s.gateways[1].client.attempts, 9);
-    assert_int_equal(s.gateways[1].client.packets_per_event, 6);
+    assert_int_equal(fleet_settings_of(&s)->gateways[0].client.window, 4);
+    assert_int_equal(fleet_settings_of(&s)->gateways[0].client.attempts, 9);
+    assert_int_equal(fleet_settings_of(&s)->gateways[0].client.at.line,
+                     8); /* absent: the gateway */
+    assert_int_equal(fleet_settings_of(&s)->gateways[1].client.window, 2);
+    assert_int_equal(fleet_settings_of(&s)->gateways[1].client.attempts, 9);
+    assert_int_equal(fleet_settings_of(&s)->gateways[1].client.packets_per_event, 6);
     scenario_fini(&s);
 }
 
@@ -1157,7 +1184,9 @@ static void unknown_fault_kind_is_reported_once(void **state)
     struct scenario s;
     snprintf(text, sizeof(text), "%s%s", base_yaml, extra);
     sim_diag_init(&d);
-    assert_int_equal(scenario_load_text("t.yaml", text, strlen(text), NULL, 0, &s, &d), SIM_EINVAL);
+    assert_int_equal(
+        scenario_load_text("t.yaml", &fleet_settings_schema, text, strlen(text), NULL, 0, &s, &d),
+        SIM_EINVAL);
     assert_int_equal(d.n_messages, 1);
     assert_non_null(strstr(d.text, "faults[0].kind: unknown value \"meteor\""));
 }
@@ -1203,9 +1232,11 @@ static void quoted_distribution_binds_in_a_flow_map(void **state)
     load_extra(
         "    link: { interval: \"uniform(7.5ms, 30ms)\", latency: 'choice(0 @ 1, 99 @ 3)' }\n",
         NULL, 0, &s);
-    assert_string_equal(s.groups[0].link.interval_dist.text, "uniform(7.5ms, 30ms)");
-    assert_string_equal(s.groups[0].link.latency_dist.text, "choice(0 @ 1, 99 @ 3)");
-    assert_int_equal(s.groups[0].link.latency, 0);
+    assert_string_equal(fleet_settings_of(&s)->groups[0].link.ble.interval_dist.text,
+                        "uniform(7.5ms, 30ms)");
+    assert_string_equal(fleet_settings_of(&s)->groups[0].link.ble.latency_dist.text,
+                        "choice(0 @ 1, 99 @ 3)");
+    assert_int_equal(fleet_settings_of(&s)->groups[0].link.ble.latency, 0);
     scenario_fini(&s);
 }
 
@@ -1216,7 +1247,7 @@ static void load_one(const char *text, size_t len, const char *const *args, size
     struct sim_diag d;
     struct scenario s;
     sim_diag_init(&d);
-    int rc = scenario_load_text("f.yaml", text, len, args, n, &s, &d);
+    int rc = scenario_load_text("f.yaml", &fleet_settings_schema, text, len, args, n, &s, &d);
     if (rc != 0 && rc != SIM_EINVAL)
         fail_msg("len %zu: rc %d:\n%s", len, rc, d.text);
     if (rc != 0)
@@ -1326,7 +1357,8 @@ static void malformed_overrides_never_crash(void **state)
         struct sim_diag d;
         struct scenario s;
         sim_diag_init(&d);
-        int rc = scenario_load_text("t.yaml", base_yaml, strlen(base_yaml), &args[i], 1, &s, &d);
+        int rc = scenario_load_text("t.yaml", &fleet_settings_schema, base_yaml, strlen(base_yaml),
+                                    &args[i], 1, &s, &d);
         if (rc != SIM_EINVAL || strstr(d.text, "--set:1:") == NULL)
             fail_msg("\"%s\": rc %d:\n%s", args[i], rc, d.text);
     }
@@ -1426,8 +1458,8 @@ static int load_with(const char *extra, const char *const *args, struct scenario
     char text[2048];
     snprintf(text, sizeof(text), "%s%s", base_yaml, extra);
     sim_diag_init(d);
-    return scenario_load_text("t.yaml", text, strlen(text), args, args ? count_args(args) : 0, s,
-                              d);
+    return scenario_load_text("t.yaml", &fleet_settings_schema, text, strlen(text), args,
+                              args ? count_args(args) : 0, s, d);
 }
 
 /* Each point of a file, loaded with scenario_load_point: the values it holds. */
@@ -1437,11 +1469,13 @@ static void check_point(const struct scenario *s0, size_t p, uint32_t want_count
     struct scenario s;
     struct sim_diag d;
     sim_diag_init(&d);
-    assert_int_equal(scenario_load_point(s0->path, s0->text, s0->text_len, NULL, 0, p, &s, &d), 0);
+    assert_int_equal(scenario_load_point(s0->path, &fleet_settings_schema, s0->text, s0->text_len,
+                                         NULL, 0, p, &s, &d),
+                     0);
     assert_int_equal(s.point, p);
     assert_int_equal(s.n_points, s0->n_points);
-    assert_int_equal(s.groups[0].count, want_count);
-    assert_int_equal(s.client.window, want_window);
+    assert_int_equal(fleet_settings_of(&s)->groups[0].count, want_count);
+    assert_int_equal(fleet_settings_of(&s)->client.window, want_window);
     scenario_fini(&s);
 }
 
@@ -1459,8 +1493,8 @@ static void sweep_grid_expands_every_combination(void **state)
                      0);
     assert_int_equal(s.n_points, 6);
     assert_int_equal(s.point, 0);
-    assert_int_equal(s.groups[0].count, 1);
-    assert_int_equal(s.client.window, 3);
+    assert_int_equal(fleet_settings_of(&s)->groups[0].count, 1);
+    assert_int_equal(fleet_settings_of(&s)->client.window, 3);
     static const struct {
         uint32_t count;
         uint8_t window;
@@ -1471,7 +1505,8 @@ static void sweep_grid_expands_every_combination(void **state)
         check_point(&s, p, want[p].count, want[p].window);
     }
     struct scenario bad;
-    assert_int_equal(scenario_load_point(s.path, s.text, s.text_len, NULL, 0, 6, &bad, &d),
+    assert_int_equal(scenario_load_point(s.path, &fleet_settings_schema, s.text, s.text_len, NULL,
+                                         0, 6, &bad, &d),
                      SIM_EINVAL);
     assert_non_null(strstr(d.text, "no sweep point 6 (the file has 6)"));
     scenario_fini(&s);
@@ -1495,9 +1530,11 @@ static void sweep_list_pairs_values_and_applies_after_set(void **state)
     assert_int_equal(s.n_points, 3);
     for (size_t p = 0; p < 3; p++) {
         struct scenario sp;
-        assert_int_equal(scenario_load_point(s.path, s.text, s.text_len, args, 2, p, &sp, &d), 0);
-        assert_int_equal(sp.groups[0].count, 10 * (p + 1));
-        assert_int_equal(sp.client.window, p + 1);
+        assert_int_equal(scenario_load_point(s.path, &fleet_settings_schema, s.text, s.text_len,
+                                             args, 2, p, &sp, &d),
+                         0);
+        assert_int_equal(fleet_settings_of(&sp)->groups[0].count, 10 * (p + 1));
+        assert_int_equal(fleet_settings_of(&sp)->client.window, p + 1);
         assert_int_equal(sp.until, 2 * 3600 * INT64_C(1000000000));
         scenario_fini(&sp);
     }

@@ -21,6 +21,7 @@
 #include <cmocka.h>
 
 #include "models/fleet/world.h"
+#include "models/fleet/settings.h"
 #include "sim/cli/cli.h"
 #include "sim/engine.h"
 #include "sim/error.h"
@@ -34,15 +35,17 @@ static int validate_then_build(const char *path, const char *text, struct sim_di
 {
     struct scenario s;
     sim_diag_init(vd);
-    int rc = text != NULL ? scenario_load_text(path, text, strlen(text), NULL, 0, &s, vd)
-                          : scenario_load(path, NULL, 0, &s, vd);
+    int rc = text != NULL ? scenario_load_text(path, &fleet_settings_schema, text, strlen(text),
+                                               NULL, 0, &s, vd)
+                          : scenario_load(path, &fleet_settings_schema, NULL, 0, &s, vd);
     if (rc != 0)
         return -1;
     /* validate checks every sweep point */
     bool refused = fleet_world_check(&s, vd) != 0;
     for (size_t p = 1; p < s.n_points && !refused; p++) {
         struct scenario sp;
-        if (scenario_load_point(s.path, s.text, s.text_len, NULL, 0, p, &sp, vd) != 0)
+        if (scenario_load_point(s.path, &fleet_settings_schema, s.text, s.text_len, NULL, 0, p, &sp,
+                                vd) != 0)
             fail_msg("%s: sweep point %zu does not load: %s", path, p, vd->text);
         refused = fleet_world_check(&sp, vd) != 0;
         scenario_fini(&sp);
@@ -57,7 +60,8 @@ static int validate_then_build(const char *path, const char *text, struct sim_di
         sim_diag_init(&d);
         const struct scenario *cur = &s;
         if (p > 0) {
-            if (scenario_load_point(s.path, s.text, s.text_len, NULL, 0, p, &sp, &d) != 0)
+            if (scenario_load_point(s.path, &fleet_settings_schema, s.text, s.text_len, NULL, 0, p,
+                                    &sp, &d) != 0)
                 fail_msg("%s: sweep point %zu does not load: %s", path, p, d.text);
             cur = &sp;
         }

@@ -876,3 +876,99 @@ void ble_link_check(const struct ble_link *l)
     assert(l->ce_share >= 1 && l->ce_share <= BLE_LINK_CE_SHARE_MAX);
 #endif
 }
+
+/* ---- settings ------------------------------------------------------------------------- */
+
+/* Order matches enum ble_phy. */
+static const char *const phy_names[] = {"1M", "2M", "coded-s2", "coded-s8", NULL};
+
+static const struct scenario_field link_fields[] = {
+    {.key = "phy",
+     .type = SCENARIO_T_ENUM,
+     SCENARIO_AT(struct ble_link_settings, phy),
+     .def = "2M",
+     .names = phy_names,
+     .doc = "PHY after the PHY exchange"},
+    {.key = "mtu",
+     .type = SCENARIO_T_UINT,
+     SCENARIO_AT(struct ble_link_settings, mtu),
+     .def = "498",
+     .min = "23",
+     .max = "517",
+     .doc = "ATT MTU after the exchange",
+     .source = "Nordic's SMP recommendation, two full 251-octet PDUs per write: "
+               "NordicSemiconductor/Android-nRF-Connect-Device-Manager McuMgrBleTransport.java"},
+    {.key = "dle",
+     .type = SCENARIO_T_UINT,
+     SCENARIO_AT(struct ble_link_settings, dle),
+     .def = "251",
+     .min = "27",
+     .max = "251",
+     .doc = "LL data length (octets per PDU) after the DLE exchange",
+     .source = "Bluetooth Core 5.x Vol 6 Part B section 2.4 (largest LL payload)"},
+    {.key = "interval",
+     .type = SCENARIO_T_DURATION,
+     SCENARIO_AT(struct ble_link_settings, interval),
+     .flags = SCENARIO_F_DIST,
+     .dist_offset = offsetof(struct ble_link_settings, interval_dist),
+     .def = "7.5ms",
+     .min = "7.5ms",
+     .max = "4s",
+     .doc = "connection interval, a multiple of 1.25 ms",
+     .source = "nrfconnect/sdk-nrf: nRF Desktop (CONFIG_BT_PERIPHERAL_PREF_MIN_INT 6)"},
+    {.key = "latency",
+     .type = SCENARIO_T_UINT,
+     SCENARIO_AT(struct ble_link_settings, latency),
+     .flags = SCENARIO_F_DIST,
+     .dist_offset = offsetof(struct ble_link_settings, latency_dist),
+     .def = "0",
+     .min = "0",
+     .max = "499",
+     .doc = "peripheral latency at connection (nRF Desktop: 99 idle; ble_latency sets 0 in DFU)"},
+    {.key = "timeout",
+     .type = SCENARIO_T_DURATION,
+     SCENARIO_AT(struct ble_link_settings, timeout),
+     .flags = SCENARIO_F_DIST,
+     .dist_offset = offsetof(struct ble_link_settings, timeout_dist),
+     .def = "4s",
+     .min = "100ms",
+     .max = "32s",
+     .doc = "supervision timeout",
+     .source = "nrfconnect/sdk-nrf: nRF Desktop (CONFIG_BT_PERIPHERAL_PREF_TIMEOUT 400)"},
+    {.key = "adv_delay",
+     .type = SCENARIO_T_DURATION,
+     SCENARIO_AT(struct ble_link_settings, adv_delay),
+     .flags = SCENARIO_F_DIST,
+     .dist_offset = offsetof(struct ble_link_settings, adv_delay_dist),
+     .def = "100ms",
+     .min = "0s",
+     .max = "1h",
+     .doc = "from advertising (or the central asking, if later) to CONNECT_IND",
+     .unverified = true},
+    {.key = "loss",
+     .type = SCENARIO_T_MAP,
+     SCENARIO_AT(struct ble_link_settings, loss),
+     .sub = &ble_loss_settings_schema,
+     .doc = "per-PDU loss with link-layer retransmission"},
+};
+
+const struct scenario_schema ble_link_settings_schema =
+    SCENARIO_SCHEMA("link", struct ble_link_settings, link_fields);
+
+void ble_link_cfg_from_settings(const struct ble_link_settings *s, uint16_t packets_per_event,
+                                struct ble_link_cfg *out)
+{
+    ble_link_cfg_default(out);
+    out->phy = (enum ble_phy)s->phy;
+    out->mtu = s->mtu;
+    out->dle = s->dle;
+    out->interval_ns = s->interval;
+    out->latency = s->latency;
+    out->timeout_ns = s->timeout;
+    out->max_pdus_per_event = packets_per_event;
+    out->loss.model = (enum ble_loss_model)s->loss.model;
+    out->loss.per_good = s->loss.good;
+    out->loss.per_bad = s->loss.bad;
+    out->loss.p_gb = s->loss.p_gb;
+    out->loss.p_bg = s->loss.p_bg;
+}

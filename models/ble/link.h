@@ -63,6 +63,7 @@
 #include "models/ble/loss.h"
 #include "models/ble/phy.h"
 #include "sim/rng.h"
+#include "sim/scenario/settings.h"
 
 /* L2CAP basic header + ATT opcode and handle (Core Vol 3 Part A §3.1, Part F §3.4.5.3 and
  * §3.4.7.1): an SDU of n bytes is n + 7 bytes of LL payload. */
@@ -388,5 +389,24 @@ static inline unsigned ble_link_ce_share_get(const struct ble_link *l)
 
 /* Assert the invariants listed above (debug builds; no-op with NDEBUG). */
 void ble_link_check(const struct ble_link *l);
+
+/* ---- settings: the BLE keys of devices[].link (table in link.c) ---- */
+
+/* The link as negotiated; interval, latency, timeout and adv_delay fixed or drawn per
+ * device (the _dist text, models/fleet). */
+struct ble_link_settings {
+    int phy; /* enum ble_phy */
+    uint16_t mtu, dle, latency;
+    int64_t interval, timeout; /* ns */
+    int64_t adv_delay;         /* advertising (or the central's wish) -> CONNECT_IND, ns */
+    struct scenario_dist interval_dist, latency_dist, timeout_dist, adv_delay_dist;
+    struct ble_loss_settings loss;
+};
+extern const struct scenario_schema ble_link_settings_schema;
+
+/* The link's configuration: ble_link_cfg_default() with what s sets, and the central's
+ * cap on packets per connection event. */
+void ble_link_cfg_from_settings(const struct ble_link_settings *s, uint16_t packets_per_event,
+                                struct ble_link_cfg *out);
 
 #endif /* MODELS_BLE_LINK_H */

@@ -16,6 +16,7 @@
 #include <stdbool.h>
 
 #include "sim/rng.h"
+#include "sim/scenario/settings.h"
 
 enum ble_loss_model {
     BLE_LOSS_NONE,      /* every PDU arrives; draws nothing */
@@ -47,5 +48,16 @@ void ble_loss_init(struct ble_loss *s);
 
 /* One PDU attempt: true if it is lost. Draws from rng (not for BLE_LOSS_NONE). */
 bool ble_loss_step(struct ble_loss *s, const struct ble_loss_cfg *c, struct sim_rng *rng);
+
+/* ---- settings: devices[].link.loss (table in loss.c) ---- */
+
+/* Each probability fixed, or drawn per device (the _dist text, models/fleet). */
+struct ble_loss_settings {
+    int model;         /* enum ble_loss_model */
+    double good, bad;  /* loss per PDU in Good (Bernoulli: every PDU) and Bad */
+    double p_gb, p_bg; /* transition probabilities per PDU */
+    struct scenario_dist good_dist, bad_dist, p_gb_dist, p_bg_dist;
+};
+extern const struct scenario_schema ble_loss_settings_schema;
 
 #endif /* MODELS_BLE_LOSS_H */

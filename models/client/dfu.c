@@ -1674,3 +1674,116 @@ void client_dfu_check(const struct client_dfu *c)
         assert(c->armed[CLIENT_DFU_TIMER_RSP]);
 #endif
 }
+
+/* ---- settings ------------------------------------------------------------------------- */
+
+/* Order matches enum client_dfu_kind. */
+static const char *const client_names[] = {"device-manager-android", "device-manager-ios",
+                                           "mcumgr-cli", "smpclient", NULL};
+/* Order matches enum client_dfu_mode, then CLIENT_DFU_SETTINGS_MODE_DEFAULT. */
+static const char *const mode_names[] = {"test-and-confirm", "confirm-only", "test-only", "none",
+                                         "upload-only",      "default",      NULL};
+
+static const struct scenario_field client_fields[] = {
+    {.key = "kind",
+     .type = SCENARIO_T_ENUM,
+     SCENARIO_AT(struct client_dfu_settings, kind),
+     .def = "device-manager-android",
+     .names = client_names,
+     .doc = "DFU client run by every device's central (models/client/dfu.h)"},
+    {.key = "mode",
+     .type = SCENARIO_T_ENUM,
+     SCENARIO_AT(struct client_dfu_settings, mode),
+     .def = "default",
+     .names = mode_names,
+     .doc = "upgrade mode; default: the client's own (Android and mcumgr CLI test-and-confirm, "
+            "iOS confirm-only, smpclient upload-only)"},
+    {.key = "window",
+     .type = SCENARIO_T_UINT,
+     SCENARIO_AT(struct client_dfu_settings, window),
+     .def = "0",
+     .min = "0",
+     .max = "16",
+     .doc = "chunks in flight (Android window capacity, iOS pipeline depth, mcumgr CLI "
+            "maximum); 0: the client's default"},
+    {.key = "alignment",
+     .type = SCENARIO_T_UINT,
+     SCENARIO_AT(struct client_dfu_settings, alignment),
+     .def = "0",
+     .min = "0",
+     .max = "16",
+     .doc = "memory alignment of chunk data, 1, 2, 4, 8 or 16; 0: the client's default"},
+    {.key = "packets_per_event",
+     .type = SCENARIO_T_UINT,
+     SCENARIO_AT(struct client_dfu_settings, packets_per_event),
+     .def = "6",
+     .min = "1",
+     .max = "1000",
+     .doc = "the central's cap on packets per connection event (Android about 6, iOS 4)",
+     .source = "PunchThrough, 'Maximizing BLE throughput' (2016): dated phone figures",
+     .unverified = true},
+    {.key = "swap_wait",
+     .type = SCENARIO_T_DURATION,
+     SCENARIO_AT(struct client_dfu_settings, swap_wait),
+     .def = "0s",
+     .min = "0s",
+     .doc = "estimated swap time the client waits after the reset (the sample app says 10 s)",
+     .source = "NordicSemiconductor/Android-nRF-Connect-Device-Manager: library default 0"},
+    {.key = "attempts",
+     .type = SCENARIO_T_UINT,
+     SCENARIO_AT(struct client_dfu_settings, attempts),
+     .def = "1",
+     .min = "1",
+     .max = "64",
+     .doc = "attempts before the client gives up"},
+    {.key = "retry_delay",
+     .type = SCENARIO_T_DURATION,
+     SCENARIO_AT(struct client_dfu_settings, retry_delay),
+     .def = "10s",
+     .min = "0s",
+     .doc = "pause between attempts",
+     .unverified = true},
+    {.key = "start",
+     .type = SCENARIO_T_DURATION,
+     SCENARIO_AT(struct client_dfu_settings, start),
+     .flags = SCENARIO_F_DIST,
+     .dist_offset = offsetof(struct client_dfu_settings, start_dist),
+     .def = "0s",
+     .min = "0s",
+     .doc = "when each device's central starts its DFU (fixed, or drawn per device)"},
+};
+
+const char *client_dfu_kind_name(enum client_dfu_kind kind)
+{
+    return (unsigned)kind < CLIENT_DFU_KIND_COUNT ? client_names[kind] : "?";
+}
+
+const struct scenario_schema client_dfu_settings_schema =
+    SCENARIO_SCHEMA("client", struct client_dfu_settings, client_fields);
+
+struct client_dfu_cfg client_dfu_cfg_from_settings(const struct client_dfu_settings *s)
+{
+    struct client_dfu_cfg k = client_dfu_cfg_default((enum client_dfu_kind)s->kind);
+    if (s->mode != CLIENT_DFU_SETTINGS_MODE_DEFAULT)
+        k.mode = (enum client_dfu_mode)s->mode;
+    if (s->window != 0)
+        k.window = s->window;
+    if (s->alignment != 0)
+        k.alignment = s->alignment;
+    k.swap_wait = s->swap_wait;
+    k.attempts = s->attempts;
+    k.retry_delay = s->retry_delay;
+    return k;
+}
+
+int client_dfu_settings_check(const struct client_dfu_settings *s, const char *key,
+                              struct sim_diag *d)
+{
+    if ((s->alignment & (s->alignment - 1)) == 0)
+        return 0;
+    char at[512], k[128];
+    snprintf(k, sizeof(k), "%s.alignment", key);
+    scenario_pos_format(at, sizeof(at), &s->at, k);
+    sim_diag_add(d, "%s: %u is not a power of two (1, 2, 4, 8 or 16)", at, s->alignment);
+    return SIM_EINVAL;
+}

@@ -62,6 +62,7 @@
 #include <stdint.h>
 
 #include "sim/recorder.h"
+#include "sim/scenario/settings.h"
 
 #define CLIENT_DFU_MS(x)        ((int64_t)(x)*1000000LL)
 #define CLIENT_DFU_SHA_LEN      32
@@ -225,6 +226,8 @@ struct client_dfu_cfg {
  * as in code, iOS confirmOnly, Go CLI the README's test-and-confirm sequence,
  * smpclient upload only). */
 struct client_dfu_cfg client_dfu_cfg_default(enum client_dfu_kind kind);
+/* The name a scenario gives kind (client.kind: "device-manager-android"), or "?". */
+const char *client_dfu_kind_name(enum client_dfu_kind kind);
 /* One line for `dfusim list clients`: the upstream client and its default behaviour. */
 const char *client_dfu_kind_doc(enum client_dfu_kind kind);
 
@@ -307,5 +310,31 @@ const struct client_dfu_record *client_dfu_record_get(const struct client_dfu *c
 
 /* Assert the invariants above (no-op with NDEBUG). */
 void client_dfu_check(const struct client_dfu *c);
+
+/* ---- settings: the `client` map, and a gateway's (table in dfu.c) ---- */
+
+/* mode: what a scenario's "default" is, past the enum client_dfu_mode values. */
+#define CLIENT_DFU_SETTINGS_MODE_DEFAULT 5
+
+/* The DFU client a central runs, as a scenario gives it. 0 in window and alignment: the
+ * client's upstream default. */
+struct client_dfu_settings {
+    int kind; /* enum client_dfu_kind */
+    int mode; /* enum client_dfu_mode, or CLIENT_DFU_SETTINGS_MODE_DEFAULT */
+    uint8_t window, alignment;
+    uint16_t packets_per_event; /* the central's cap on packets per connection event */
+    uint32_t attempts;
+    int64_t swap_wait, retry_delay, start; /* ns */
+    struct scenario_dist start_dist;       /* start drawn per device */
+    struct scenario_pos at;                /* the client map (or the file when absent) */
+};
+extern const struct scenario_schema client_dfu_settings_schema;
+
+/* The client's configuration: its kind's upstream defaults with what s sets. */
+struct client_dfu_cfg client_dfu_cfg_from_settings(const struct client_dfu_settings *s);
+/* What the table cannot say: an alignment that is not a power of two. key names the map
+ * ("client", "gateways[0].client"). Returns 0 or SIM_EINVAL with a message at its position. */
+int client_dfu_settings_check(const struct client_dfu_settings *s, const char *key,
+                              struct sim_diag *d);
 
 #endif /* MODELS_CLIENT_DFU_H */

@@ -8,6 +8,7 @@
 #include "models/flash/chip.h"
 
 #include <string.h>
+#include <stdio.h>
 
 #define KIB   1024u
 #define US(x) ((int64_t)(x)*1000)
@@ -290,4 +291,53 @@ int64_t flash_chip_app_ns(const struct flash_chip *c, int64_t ns, bool ble_activ
 uint32_t flash_chip_sectors_for(const struct flash_chip *c, uint64_t n_bytes)
 {
     return (uint32_t)((n_bytes + c->sector_size - 1) / c->sector_size);
+}
+
+/* ---- settings ------------------------------------------------------------------------- */
+
+/* Order matches enum flash_chip_corner. */
+static const char *const flash_timing_names[] = {"max", "typical", NULL};
+
+static const struct scenario_field flash_fields[] = {
+    {.key = "timing",
+     .type = SCENARIO_T_ENUM,
+     SCENARIO_AT(struct flash_chip_settings, timing),
+     .def = "max",
+     .names = flash_timing_names,
+     .doc = "which datasheet column times erases and writes: max or typical"},
+    {.key = "ble_slowdown",
+     .type = SCENARIO_T_NUMBER,
+     SCENARIO_AT(struct flash_chip_settings, ble_slowdown),
+     .def = "0",
+     .min = "0",
+     .max = "10",
+     .doc = "factor on the application's flash work while a BLE link is up (radio "
+            "time-slotting); 0: the chip's own (2 on nRF52840/nRF5340 internal flash, 1 "
+            "elsewhere)",
+     .unverified = true},
+};
+
+const struct scenario_schema flash_chip_settings_schema =
+    SCENARIO_SCHEMA("flash timing", struct flash_chip_settings, flash_fields);
+
+int flash_chip_settings_check(const struct flash_chip_settings *s, const char *key,
+                              struct sim_diag *d)
+{
+    if (s->ble_slowdown == 0 || s->ble_slowdown >= 1)
+        return 0;
+    char at[512], k[128];
+    snprintf(k, sizeof(k), "%s.ble_slowdown", key);
+    scenario_pos_format(at, sizeof(at), &s->at, k);
+    sim_diag_add(d,
+                 "%s: %g would make flash work faster with the radio on; give 0 (the chip's "
+                 "own) or a factor >= 1",
+                 at, s->ble_slowdown);
+    return SIM_EINVAL;
+}
+
+void flash_chip_apply_settings(struct flash_chip *c, const struct flash_chip_settings *s)
+{
+    c->corner = (enum flash_chip_corner)s->timing;
+    if (s->ble_slowdown != 0)
+        c->ble_slowdown = s->ble_slowdown;
 }

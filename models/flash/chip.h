@@ -14,6 +14,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include "sim/scenario/settings.h"
 
 enum flash_chip_id {
     FLASH_CHIP_NRF52840,  /* RAK4631, nRF52840 DK: NVMC, 4 KiB pages */
@@ -102,5 +103,23 @@ int64_t flash_chip_app_ns(const struct flash_chip *c, int64_t ns, bool ble_activ
 
 /* Number of sectors that cover n bytes (ceil). */
 uint32_t flash_chip_sectors_for(const struct flash_chip *c, uint64_t n_bytes);
+
+/* ---- settings: devices[].flash (table in chip.c) ---- */
+
+/* A group's flash timing: the datasheet column, and the factor on application flash work
+ * while a BLE link is up (0: each chip's own, flash_chip.ble_slowdown). */
+struct flash_chip_settings {
+    int timing;             /* enum flash_chip_corner */
+    double ble_slowdown;    /* >= 1, or 0 */
+    struct scenario_pos at; /* the flash map (or its group when absent) */
+};
+extern const struct scenario_schema flash_chip_settings_schema;
+
+/* What the table cannot say: a slowdown below 1. key names the map ("devices[0].flash").
+ * Returns 0 or SIM_EINVAL with one message at the key's position. */
+int flash_chip_settings_check(const struct flash_chip_settings *s, const char *key,
+                              struct sim_diag *d);
+/* Time c's operations as s says: its timing column, and s's slowdown unless 0. */
+void flash_chip_apply_settings(struct flash_chip *c, const struct flash_chip_settings *s);
 
 #endif /* MODELS_FLASH_CHIP_H */

@@ -96,6 +96,10 @@ int flash_map_board(enum flash_map_board b, struct flash_map *out)
     return 0;
 }
 
+const char *const flash_map_board_names[] = {"rak4631",   "nrf52840dk", "nrf52840dk-ext",
+                                             "nrf5340dk", "nrf54l15dk", "rak3172",
+                                             "rak11720",  NULL};
+
 int flash_map_find(const char *name, enum flash_map_board *out, struct sim_diag *d)
 {
     for (int i = 0; name != NULL && i < FLASH_MAP_BOARD_COUNT; i++) {

@@ -76,4 +76,8 @@ uint32_t flash_map_sector_size(const struct flash_map_area *a);
 uint32_t flash_map_max_image(const struct flash_map *m, enum flash_map_extra extra,
                              uint32_t trailer_bytes);
 
+/* Board names as a scenario gives them (devices[].board), in enum flash_map_board order,
+ * NULL-terminated; each is its map's `board`. */
+extern const char *const flash_map_board_names[];
+
 #endif /* MODELS_FLASH_MAP_H */

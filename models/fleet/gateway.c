@@ -476,3 +476,94 @@ const char *fleet_gateway_assignment_name(enum fleet_gateway_assignment a)
     static const char *const names[] = {"round-robin", "block", "random"};
     return (unsigned)a < FLEET_GATEWAY_ASSIGNMENT_COUNT ? names[a] : "?";
 }
+
+/* ---- settings ------------------------------------------------------------------------- */
+
+/* Order matches enum fleet_gateway_kind, _availability, _assignment. */
+static const char *const gateway_kind_names[] = {"gateway", "phone", NULL};
+static const char *const availability_names[] = {"always", "sessions", NULL};
+static const char *const assignment_names[] = {"round-robin", "block", "random", NULL};
+
+const struct scenario_field fleet_group_name_item = {
+    .key = "group name", .type = SCENARIO_T_NAME, .size = sizeof(char *)};
+
+static const struct scenario_field gateway_fields[] = {
+    {.key = "name",
+     .type = SCENARIO_T_NAME,
+     SCENARIO_AT(struct fleet_gateway_settings, name),
+     .flags = SCENARIO_F_REQUIRED | SCENARIO_F_UNIQUE,
+     .doc = "name of the gateway kind, unique; --set addresses it as gateways.NAME.KEY"},
+    {.key = "count",
+     .type = SCENARIO_T_UINT,
+     SCENARIO_AT(struct fleet_gateway_settings, count),
+     .flags = SCENARIO_F_REQUIRED,
+     .min = "1",
+     .max = "10000000",
+     .doc = "gateways (or phones) of this kind"},
+    {.key = "kind",
+     .type = SCENARIO_T_ENUM,
+     SCENARIO_AT(struct fleet_gateway_settings, kind),
+     .def = "gateway",
+     .names = gateway_kind_names,
+     .doc = "gateway or phone (informative)"},
+    {.key = "links",
+     .type = SCENARIO_T_UINT,
+     SCENARIO_AT(struct fleet_gateway_settings, links),
+     .def = "1",
+     .min = "1",
+     .max = "20",
+     .doc = "most devices one gateway updates at a time (concurrent BLE links)"},
+    {.key = "availability",
+     .type = SCENARIO_T_ENUM,
+     SCENARIO_AT(struct fleet_gateway_settings, availability),
+     .def = "always",
+     .names = availability_names,
+     .doc = "always present, or in sessions (a phone that comes by)"},
+    {.key = "arrival",
+     .type = SCENARIO_T_DURATION,
+     SCENARIO_AT(struct fleet_gateway_settings, arrival),
+     .def = "1h",
+     .min = "1ns",
+     .when = {{"availability", SCENARIO_BIT(FLEET_GATEWAY_SESSIONS)}},
+     .doc = "sessions: mean gap between sessions (Poisson arrivals)"},
+    {.key = "dwell",
+     .type = SCENARIO_T_DURATION,
+     SCENARIO_AT(struct fleet_gateway_settings, dwell),
+     .flags = SCENARIO_F_DIST,
+     .dist_offset = offsetof(struct fleet_gateway_settings, dwell_dist),
+     .def = "10min",
+     .min = "1ns",
+     .when = {{"availability", SCENARIO_BIT(FLEET_GATEWAY_SESSIONS)}},
+     .doc = "sessions: how long a session lasts"},
+    {.key = "serves",
+     .type = SCENARIO_T_VALUES,
+     SCENARIO_AT(struct fleet_gateway_settings, serves),
+     .count_offset = offsetof(struct fleet_gateway_settings, n_serves),
+     .item = &fleet_group_name_item,
+     .flags = SCENARIO_F_UNIQUE,
+     .min = "1",
+     .inherit = "devices",
+     .doc = "device groups this gateway kind serves; absent: every group"},
+    {.key = "assignment",
+     .type = SCENARIO_T_ENUM,
+     SCENARIO_AT(struct fleet_gateway_settings, assignment),
+     .def = "round-robin",
+     .names = assignment_names,
+     .doc = "how served devices are spread over the gateways of this kind"},
+    {.key = "client",
+     .type = SCENARIO_T_MAP,
+     SCENARIO_AT(struct fleet_gateway_settings, client),
+     .flags = SCENARIO_F_POS,
+     .pos_offset = offsetof(struct fleet_gateway_settings, client.at),
+     .sub = &client_dfu_settings_schema,
+     .inherit = "client",
+     .doc = "the gateway's DFU client; keys not given are the top-level client's"},
+};
+
+const struct scenario_schema fleet_gateway_settings_schema = {
+    .noun = "gateway",
+    .size = sizeof(struct fleet_gateway_settings),
+    .has_pos = true,
+    .pos_offset = offsetof(struct fleet_gateway_settings, pos),
+    .n_fields = sizeof(gateway_fields) / sizeof(gateway_fields[0]),
+    .fields = gateway_fields};

@@ -74,6 +74,8 @@
 #include "models/fleet/population.h"
 #include "sim/error.h"
 #include "sim/rng.h"
+#include "models/client/dfu.h"
+#include "sim/scenario/settings.h"
 
 /* S140 v7.3.0 BLE_GAP_ROLE_COUNT_COMBINED_MAX (S140 API documentation, docs.nordicsemi.com). */
 #define FLEET_GATEWAY_MAX_LINKS 20u
@@ -233,5 +235,31 @@ uint32_t fleet_gateway_assign(enum fleet_gateway_assignment a, uint64_t seed,
 
 /* Name as a scenario spells it ("round-robin", "block", "random"); "?" if unknown. */
 const char *fleet_gateway_assignment_name(enum fleet_gateway_assignment a);
+
+/* ---- settings: one element of the `gateways` list (table in gateway.c) ---- */
+
+/* Informative: what kind of central a gateway entry is. */
+enum fleet_gateway_kind { FLEET_GATEWAY_KIND_GATEWAY, FLEET_GATEWAY_KIND_PHONE };
+
+struct fleet_gateway_settings {
+    char *name;       /* unique among gateways */
+    uint32_t count;   /* gateways of this kind */
+    int kind;         /* enum fleet_gateway_kind */
+    uint8_t links;    /* most concurrent links per gateway */
+    int availability; /* enum fleet_gateway_availability */
+    int64_t arrival;  /* sessions: mean gap between sessions (Poisson), ns; else 0 */
+    int64_t dwell;    /* sessions: session length, ns; else 0 */
+    struct scenario_dist dwell_dist;
+    size_t n_serves;
+    char **serves;  /* group names, each at most once; absent: every group (models/fleet
+                     * setup checks that each name exists) */
+    int assignment; /* enum fleet_gateway_assignment */
+    struct client_dfu_settings client; /* keys not given are the top-level client's */
+    struct scenario_pos pos;           /* the list element */
+};
+extern const struct scenario_schema fleet_gateway_settings_schema;
+
+/* A list element naming a device group (gateways' serves, faults' groups). */
+extern const struct scenario_field fleet_group_name_item;
 
 #endif /* MODELS_FLEET_GATEWAY_H */

@@ -1020,3 +1020,215 @@ void fleet_rollout_check(const struct fleet_rollout *r)
     (void)r;
 #endif
 }
+
+/* ---- settings ------------------------------------------------------------------------- */
+
+/* Order matches enum fleet_rollout_failure. */
+static const char *const failure_names[] = {"failed", "rejected", "timed_out", NULL};
+/* Order matches enum fleet_rollout_success_action, _error_action, _end_behavior. */
+static const char *const success_action_names[] = {"next", "pause", NULL};
+static const char *const error_action_names[] = {"pause", "cancel", "rollback", NULL};
+static const char *const end_behavior_names[] = {"stop", "cancel", NULL};
+
+static const struct scenario_field wave_item = {
+    .key = "wave", .type = SCENARIO_T_AMOUNT, .size = sizeof(struct scenario_amount)};
+static const struct scenario_field failure_item = {
+    .key = "failure type", .type = SCENARIO_T_ENUM, .size = sizeof(int), .names = failure_names};
+
+static const struct scenario_field window_fields[] = {
+    {.key = "start",
+     .type = SCENARIO_T_DURATION,
+     SCENARIO_AT(struct fleet_rollout_window_settings, start),
+     .def = "0s",
+     .min = "0s",
+     .max = "24h",
+     .doc = "daily opening time, after midnight (simulated time 0 is midnight); below 24 h"},
+    {.key = "duration",
+     .type = SCENARIO_T_DURATION,
+     SCENARIO_AT(struct fleet_rollout_window_settings, duration),
+     .def = "0s",
+     .min = "0s",
+     .max = "24h",
+     .doc = "how long the window stays open each day; 0s: no window (always open); below 24 h"},
+    {.key = "end_behavior",
+     .type = SCENARIO_T_ENUM,
+     SCENARIO_AT(struct fleet_rollout_window_settings, end_behavior),
+     .def = "stop",
+     .names = end_behavior_names,
+     .doc = "at the window's end: stop starting devices, or also cancel those in progress"},
+};
+
+static const struct scenario_schema window_schema =
+    SCENARIO_SCHEMA("maintenance window", struct fleet_rollout_window_settings, window_fields);
+
+static const struct scenario_field rollout_fields[] = {
+    {.key = "waves",
+     .type = SCENARIO_T_VALUES,
+     SCENARIO_AT(struct fleet_rollout_settings, waves),
+     .count_offset = offsetof(struct fleet_rollout_settings, n_waves),
+     .item = &wave_item,
+     .def = "[100%]",
+     .min = "1",
+     .max = "32", /* FLEET_ROLLOUT_MAX_WAVES */
+     .doc = "wave sizes in device order: a share of the devices not yet in a wave, or a count"},
+    {.key = "success_threshold",
+     .type = SCENARIO_T_PERCENT,
+     SCENARIO_AT(struct fleet_rollout_settings, success_threshold),
+     .def = "100%",
+     .min = "0%",
+     .max = "100%",
+     .doc = "a wave succeeds when this share of it succeeded (hawkBit successCondition)"},
+    {.key = "success_action",
+     .type = SCENARIO_T_ENUM,
+     SCENARIO_AT(struct fleet_rollout_settings, success_action),
+     .def = "next",
+     .names = success_action_names,
+     .doc = "after a successful wave: open the next one, or pause"},
+    {.key = "error_threshold",
+     .type = SCENARIO_T_PERCENT,
+     SCENARIO_AT(struct fleet_rollout_settings, error_threshold),
+     .def = "100%",
+     .min = "0%",
+     .max = "100%",
+     .doc = "errors / wave above this trip error_action; 100%: never (hawkBit errorCondition)"},
+    {.key = "error_min_executed",
+     .type = SCENARIO_T_UINT,
+     SCENARIO_AT(struct fleet_rollout_settings, error_min_executed),
+     .def = "1",
+     .doc = "devices of the wave that must have ended before errors are judged (AWS)"},
+    {.key = "error_of_executed",
+     .type = SCENARIO_T_BOOL,
+     SCENARIO_AT(struct fleet_rollout_settings, error_of_executed),
+     .def = "false",
+     .doc = "divide errors by the wave's ended devices instead of its size"},
+    {.key = "error_threshold_count",
+     .type = SCENARIO_T_UINT,
+     SCENARIO_AT(struct fleet_rollout_settings, error_threshold_count),
+     .def = "0",
+     .doc = "this many errors rollout-wide trip error_action alone (Azure); 0: off"},
+    {.key = "error_failure_types",
+     .type = SCENARIO_T_VALUES,
+     SCENARIO_AT(struct fleet_rollout_settings, error_failure_types),
+     .count_offset = offsetof(struct fleet_rollout_settings, n_error_failure_types),
+     .item = &failure_item,
+     .flags = SCENARIO_F_UNIQUE,
+     .def = "[failed, rejected, timed_out]",
+     .min = "1",
+     .max = "3",
+     .doc = "final outcomes that count as errors (AWS failureType)"},
+    {.key = "error_action",
+     .type = SCENARIO_T_ENUM,
+     SCENARIO_AT(struct fleet_rollout_settings, error_action),
+     .def = "pause",
+     .names = error_action_names,
+     .doc = "what tripped errors do: pause, cancel the rollout, or roll back"},
+    {.key = "rate_max_per_min",
+     .type = SCENARIO_T_UINT,
+     SCENARIO_AT(struct fleet_rollout_settings, rate_max_per_min),
+     .def = "0",
+     .max = "100000", /* FLEET_ROLLOUT_MAX_RATE */
+     .doc = "most device starts in any 60 s (AWS maximumPerMinute); 0: unlimited"},
+    {.key = "rate_base_per_min",
+     .type = SCENARIO_T_UINT,
+     SCENARIO_AT(struct fleet_rollout_settings, rate_base_per_min),
+     .def = "0",
+     .max = "100000",
+     .doc = "exponential ramp: starting rate (AWS exponentialRate); 0: no ramp"},
+    {.key = "rate_factor",
+     .type = SCENARIO_T_NUMBER,
+     SCENARIO_AT(struct fleet_rollout_settings, rate_factor),
+     .def = "2",
+     .min = "1.1",
+     .max = "5",
+     .doc = "ramp: the rate is multiplied by this at each step (AWS incrementFactor)"},
+    {.key = "rate_increase_after_notified",
+     .type = SCENARIO_T_UINT,
+     SCENARIO_AT(struct fleet_rollout_settings, rate_increase_after_notified),
+     .def = "0",
+     .doc = "ramp: step after this many more first starts (AWS rateIncreaseCriteria)"},
+    {.key = "rate_increase_after_succeeded",
+     .type = SCENARIO_T_UINT,
+     SCENARIO_AT(struct fleet_rollout_settings, rate_increase_after_succeeded),
+     .def = "0",
+     .doc = "ramp: step after this many more successes"},
+    {.key = "exec_timeout",
+     .type = SCENARIO_T_DURATION,
+     SCENARIO_AT(struct fleet_rollout_settings, exec_timeout),
+     .def = "0s",
+     .min = "0s",
+     .doc = "a started device not done after this ends timed_out (AWS); 0s: none"},
+    {.key = "retries",
+     .type = SCENARIO_T_UINT,
+     SCENARIO_AT(struct fleet_rollout_settings, retries),
+     .def = "0",
+     .max = "10", /* FLEET_ROLLOUT_MAX_RETRIES, AWS numberOfRetries */
+     .doc = "times a device is queued again after an outcome in retry_on"},
+    {.key = "retry_on",
+     .type = SCENARIO_T_VALUES,
+     SCENARIO_AT(struct fleet_rollout_settings, retry_on),
+     .count_offset = offsetof(struct fleet_rollout_settings, n_retry_on),
+     .item = &failure_item,
+     .flags = SCENARIO_F_UNIQUE,
+     .def = "[failed, timed_out]",
+     .min = "1",
+     .max = "3",
+     .doc = "outcomes that are retried"},
+    {.key = "window",
+     .type = SCENARIO_T_MAP,
+     SCENARIO_AT(struct fleet_rollout_settings, window),
+     .sub = &window_schema,
+     .doc = "daily maintenance window: devices start only inside it"},
+    {.key = "start",
+     .type = SCENARIO_T_DURATION,
+     SCENARIO_AT(struct fleet_rollout_settings, start),
+     .def = "0s",
+     .min = "0s",
+     .doc = "when the rollout starts"},
+};
+
+const struct scenario_schema fleet_rollout_settings_schema =
+    SCENARIO_SCHEMA("rollout", struct fleet_rollout_settings, rollout_fields);
+
+static uint8_t failure_mask(const int *types, size_t n)
+{
+    static const uint8_t bit[] = {
+        [FLEET_ROLLOUT_FAILURE_FAILED] = FLEET_ROLLOUT_F_FAILED,
+        [FLEET_ROLLOUT_FAILURE_REJECTED] = FLEET_ROLLOUT_F_REJECTED,
+        [FLEET_ROLLOUT_FAILURE_TIMED_OUT] = FLEET_ROLLOUT_F_TIMED_OUT,
+    };
+    uint8_t m = 0;
+    for (size_t i = 0; i < n; i++)
+        m |= bit[types[i]];
+    return m;
+}
+
+struct fleet_rollout_cfg fleet_rollout_cfg_from_settings(const struct fleet_rollout_settings *s)
+{
+    struct fleet_rollout_cfg c = fleet_rollout_cfg_default();
+    c.n_waves = (uint32_t)s->n_waves;
+    for (size_t i = 0; i < s->n_waves && i < FLEET_ROLLOUT_MAX_WAVES; i++)
+        c.waves[i] = s->waves[i].is_count
+                         ? (struct fleet_rollout_wave){FLEET_ROLLOUT_WAVE_COUNT, s->waves[i].count}
+                         : (struct fleet_rollout_wave){FLEET_ROLLOUT_WAVE_PERCENT,
+                                                       s->waves[i].share * 100.0};
+    c.success_threshold = s->success_threshold;
+    c.success_action = (uint8_t)s->success_action;
+    c.error_threshold = s->error_threshold;
+    c.error_min_executed = s->error_min_executed;
+    c.error_of_executed = s->error_of_executed;
+    c.error_threshold_count = s->error_threshold_count;
+    c.error_failure_types = failure_mask(s->error_failure_types, s->n_error_failure_types);
+    c.error_action = (uint8_t)s->error_action;
+    c.rate_max_per_min = s->rate_max_per_min;
+    c.rate_base_per_min = s->rate_base_per_min;
+    c.rate_factor = s->rate_factor;
+    c.rate_increase_after_notified = s->rate_increase_after_notified;
+    c.rate_increase_after_succeeded = s->rate_increase_after_succeeded;
+    c.exec_timeout = s->exec_timeout;
+    c.retries = s->retries;
+    c.retry_on = failure_mask(s->retry_on, s->n_retry_on);
+    c.window_start = s->window.start;
+    c.window_duration = s->window.duration;
+    c.end_behavior = (uint8_t)s->window.end_behavior;
+    return c;
+}

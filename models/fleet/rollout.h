@@ -76,6 +76,7 @@
 
 #include "sim/error.h"
 #include "sim/recorder.h"
+#include "sim/scenario/settings.h"
 
 #define FLEET_ROLLOUT_MAX_WAVES   32
 #define FLEET_ROLLOUT_MAX_RETRIES 10     /* AWS numberOfRetries 0-10 (fits the 4-bit field) */
@@ -304,5 +305,53 @@ const char *fleet_rollout_state_name(enum fleet_rollout_state s);
 
 /* Assert invariants 1-8 (no-op with NDEBUG). */
 void fleet_rollout_check(const struct fleet_rollout *r);
+
+/* ---- settings: the `rollout` map of a scenario (table in rollout.c) ---- */
+
+/* Failure types as a scenario names them (error_failure_types, retry_on). */
+enum fleet_rollout_failure {
+    FLEET_ROLLOUT_FAILURE_FAILED,
+    FLEET_ROLLOUT_FAILURE_REJECTED,
+    FLEET_ROLLOUT_FAILURE_TIMED_OUT
+};
+
+/* Daily maintenance window. duration 0: none (always open). */
+struct fleet_rollout_window_settings {
+    int64_t start, duration; /* ns after midnight (simulated time 0), ns */
+    int end_behavior;        /* enum fleet_rollout_end_behavior */
+};
+
+/* The rollout as a scenario gives it; fleet_rollout_cfg_from_settings maps it onto struct
+ * fleet_rollout_cfg, whose comments give each knob's origin. The table checks units and
+ * plain bounds; fleet_rollout_cfg_validate the rest (window < 24 h, one increase
+ * criterion, ...). */
+struct fleet_rollout_settings {
+    bool present; /* the file (or a --set) has a rollout map; false: no controller, every
+                   * device starts at client.start, and every other member is zero */
+    size_t n_waves;
+    struct scenario_amount *waves; /* 1..32 */
+    double success_threshold;      /* fraction */
+    int success_action;            /* enum fleet_rollout_success_action */
+    double error_threshold;        /* fraction; 1 = never */
+    uint32_t error_min_executed;
+    bool error_of_executed;
+    uint32_t error_threshold_count; /* 0 = off */
+    size_t n_error_failure_types;
+    int *error_failure_types; /* enum fleet_rollout_failure, each at most once */
+    int error_action;         /* enum fleet_rollout_error_action */
+    uint32_t rate_max_per_min, rate_base_per_min; /* 0 = unlimited, 0 = no ramp */
+    double rate_factor;
+    uint32_t rate_increase_after_notified, rate_increase_after_succeeded;
+    int64_t exec_timeout; /* ns, 0 = none */
+    uint8_t retries;
+    size_t n_retry_on;
+    int *retry_on; /* enum fleet_rollout_failure, each at most once */
+    struct fleet_rollout_window_settings window;
+    int64_t start;          /* ns: when the rollout starts */
+    struct scenario_pos at; /* the rollout map */
+};
+extern const struct scenario_schema fleet_rollout_settings_schema;
+
+struct fleet_rollout_cfg fleet_rollout_cfg_from_settings(const struct fleet_rollout_settings *s);
 
 #endif /* MODELS_FLEET_ROLLOUT_H */

@@ -1,10 +1,15 @@
-/* models/fleet/setup.c - a loaded scenario -> checks the loader cannot make -> a world.
+/* models/fleet/setup.c - the fleet's settings (models/fleet/settings.h) -> checks -> a world.
  *
- * The scenario layer (sim/) knows no model, so the firmware combinations the SDK refuses,
- * link settings out of the Bluetooth ranges, transports the board or the client cannot
- * use and images too large for a mode are checked here, each reported at the position the
- * loader kept for its map. link.transport auto is resolved here too (transport_of). */
+ * Declares the fleet's own keys (device groups, their link's transport, faults) and the
+ * models' root table. After the binder, checks what needs several models at once: the
+ * firmware combinations the SDK refuses, link settings out of the Bluetooth ranges
+ * (also at the worst corner of drawn ones), transports the board or the client cannot use,
+ * group names, images too large for a mode; each model's own checks are its own
+ * (flash_chip_settings_check, client_dfu_settings_check, fleet_rollout_cfg_validate, ...).
+ * Each problem is reported at the position the binder kept for its map. link.transport
+ * auto is resolved here too (transport_of). */
 #include "models/fleet/world.h"
+#include "models/fleet/settings.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -15,14 +20,270 @@
 #include "models/mcuboot/image.h"
 #include "sim/error.h"
 
-/* "FILE:LINE:COL: KEY" */
-static void where(char *buf, size_t n, const struct scenario_pos *p, const char *key)
-{
-    if (p->src != NULL && p->line > 0)
-        snprintf(buf, n, "%s:%u:%u: %s", p->src, p->line, p->col, key);
-    else
-        snprintf(buf, n, "%s", key);
-}
+/* ---- settings: the fleet's own keys and the models' root table ------------------------ */
+
+/* Order matches enum fleet_link_transport. */
+static const char *const transport_names[] = {"auto", "ble", "uart", NULL};
+
+static const struct scenario_field link_fields[] = {
+    {.key = "transport",
+     .type = SCENARIO_T_ENUM,
+     SCENARIO_AT(struct fleet_link_settings, transport),
+     .def = "auto",
+     .names = transport_names,
+     .doc = "SMP transport: ble (GATT over the BLE link) or uart (SMP serial frames); auto: "
+            "uart on rak3172 (no BLE radio), ble elsewhere. With uart the BLE keys below, "
+            "firmware.ble_latency and firmware.reassembly are ignored"},
+    {.key = "baud",
+     .type = SCENARIO_T_UINT,
+     SCENARIO_AT(struct fleet_link_settings, baud),
+     .def = "115200",
+     .min = "1200",
+     .max = "4000000",
+     .doc = "UART bits per second, 8N1 (10 bits per byte); ignored with ble"},
+    {.type = SCENARIO_T_INLINE,
+     SCENARIO_AT(struct fleet_link_settings, ble),
+     .sub = &ble_link_settings_schema},
+};
+
+static const struct scenario_schema link_schema =
+    SCENARIO_SCHEMA("link", struct fleet_link_settings, link_fields);
+
+static const struct scenario_field group_fields[] = {
+    {.key = "group",
+     .type = SCENARIO_T_NAME,
+     SCENARIO_AT(struct fleet_group_settings, name),
+     .flags = SCENARIO_F_REQUIRED | SCENARIO_F_UNIQUE,
+     .doc = "name of the device group, unique; --set addresses it as devices.NAME.KEY"},
+    {.key = "count",
+     .type = SCENARIO_T_UINT,
+     SCENARIO_AT(struct fleet_group_settings, count),
+     .flags = SCENARIO_F_REQUIRED,
+     .min = "1",
+     .max = "10000000",
+     .doc = "number of devices in the group"},
+    {.key = "board",
+     .type = SCENARIO_T_ENUM,
+     SCENARIO_AT(struct fleet_group_settings, board),
+     .def = "nrf52840dk",
+     .names = flash_map_board_names,
+     .doc = "board: flash map and chip profiles (models/flash/map.h)"},
+    {.key = "bootloader",
+     .type = SCENARIO_T_ENUM,
+     SCENARIO_AT(struct fleet_group_settings, bootloader),
+     .def = "swap-move",
+     .names = mcuboot_slots_mode_names,
+     .doc = "MCUboot upgrade mode"},
+    {.key = "mcuboot",
+     .type = SCENARIO_T_MAP,
+     SCENARIO_AT(struct fleet_group_settings, mcuboot),
+     .sub = &mcuboot_timing_settings_schema,
+     .doc = "MCUboot's validation timing"},
+    {.key = "flash",
+     .type = SCENARIO_T_MAP,
+     SCENARIO_AT(struct fleet_group_settings, flash),
+     .flags = SCENARIO_F_POS,
+     .pos_offset = offsetof(struct fleet_group_settings, flash.at),
+     .sub = &flash_chip_settings_schema,
+     .doc = "flash timing of the board"},
+    {.key = "firmware",
+     .type = SCENARIO_T_MAP,
+     SCENARIO_AT(struct fleet_group_settings, firmware),
+     .flags = SCENARIO_F_POS,
+     .pos_offset = offsetof(struct fleet_group_settings, firmware.at),
+     .sub = &fw_settings_schema,
+     .doc = "firmware modules and MCUmgr options"},
+    {.key = "link",
+     .type = SCENARIO_T_MAP,
+     SCENARIO_AT(struct fleet_group_settings, link),
+     .flags = SCENARIO_F_POS,
+     .pos_offset = offsetof(struct fleet_group_settings, link.at),
+     .sub = &link_schema,
+     .doc = "the link to the device's central: BLE, or a UART for boards without BLE"},
+};
+
+static const struct scenario_schema group_schema =
+    SCENARIO_SCHEMA("device group", struct fleet_group_settings, group_fields);
+
+/* Order matches enum fleet_fault_kind, _during and enum fleet_bad_image. */
+static const char *const fault_kind_names[] = {"power-loss",   "bad-image",   "never-confirm",
+                                               "link-degrade", "two-sources", NULL};
+static const char *const during_names[] = {"upload", "swap", "random", NULL};
+static const char *const fault_boot_names[] = {"crash", "invalid", NULL};
+
+#define WHEN_KIND(k)                                                                               \
+    {                                                                                              \
+        "kind", SCENARIO_BIT(k)                                                                    \
+    }
+
+static const struct scenario_field fault_fields[] = {
+    {.key = "kind",
+     .type = SCENARIO_T_ENUM,
+     SCENARIO_AT(struct fleet_fault_settings, kind),
+     .flags = SCENARIO_F_REQUIRED,
+     .names = fault_kind_names,
+     .doc = "what goes wrong"},
+    {.key = "groups",
+     .type = SCENARIO_T_VALUES,
+     SCENARIO_AT(struct fleet_fault_settings, groups),
+     .count_offset = offsetof(struct fleet_fault_settings, n_groups),
+     .item = &fleet_group_name_item,
+     .flags = SCENARIO_F_UNIQUE,
+     .min = "1",
+     .inherit = "devices",
+     .doc = "device groups it strikes; absent: every group"},
+    {.key = "share",
+     .type = SCENARIO_T_PERCENT,
+     SCENARIO_AT(struct fleet_fault_settings, share),
+     .def = "100%",
+     .min = "0%",
+     .max = "100%",
+     .doc = "share of those groups' devices it strikes (a keyed draw per device)"},
+    {.key = "during",
+     .type = SCENARIO_T_ENUM,
+     SCENARIO_AT(struct fleet_fault_settings, during),
+     .flags = SCENARIO_F_REQUIRED,
+     .names = during_names,
+     .when = {WHEN_KIND(FLEET_FAULT_POWER_LOSS)},
+     .doc = "power-loss: during the upload, the swap, or at random times"},
+    {.key = "at",
+     .type = SCENARIO_T_PERCENT,
+     SCENARIO_AT(struct fleet_fault_settings, at),
+     .def = "50%",
+     .min = "0%",
+     .max = "100%",
+     .when = {WHEN_KIND(FLEET_FAULT_POWER_LOSS),
+              {"during", SCENARIO_BIT(FLEET_DURING_UPLOAD) | SCENARIO_BIT(FLEET_DURING_SWAP)}},
+     .doc = "power-loss upload/swap: share of the image written, or of the swap steps done"},
+    {.key = "mean",
+     .type = SCENARIO_T_DURATION,
+     SCENARIO_AT(struct fleet_fault_settings, mean),
+     .def = "1h",
+     .min = "1ns",
+     .when = {WHEN_KIND(FLEET_FAULT_POWER_LOSS), {"during", SCENARIO_BIT(FLEET_DURING_RANDOM)}},
+     .doc = "power-loss random: mean time between power losses (Poisson)"},
+    {.key = "off",
+     .type = SCENARIO_T_DURATION,
+     SCENARIO_AT(struct fleet_fault_settings, off),
+     .def = "1s",
+     .min = "0s",
+     .when = {WHEN_KIND(FLEET_FAULT_POWER_LOSS)},
+     .doc = "power-loss: how long power stays off"},
+    {.key = "boot",
+     .type = SCENARIO_T_ENUM,
+     SCENARIO_AT(struct fleet_fault_settings, boot),
+     .def = "crash",
+     .names = fault_boot_names,
+     .when = {WHEN_KIND(FLEET_FAULT_BAD_IMAGE)},
+     .doc = "bad-image: the application crashes, or the image does not validate"},
+    {.key = "crash_after",
+     .type = SCENARIO_T_DURATION,
+     SCENARIO_AT(struct fleet_fault_settings, crash_after),
+     .def = "2s",
+     .min = "0s",
+     .when = {WHEN_KIND(FLEET_FAULT_BAD_IMAGE), {"boot", SCENARIO_BIT(FLEET_BAD_IMAGE_CRASH)}},
+     .doc = "bad-image crash: from the application's start to its crash"},
+    {.key = "reset_after",
+     .type = SCENARIO_T_DURATION,
+     SCENARIO_AT(struct fleet_fault_settings, reset_after),
+     .def = "1h",
+     .min = "0s",
+     .when = {WHEN_KIND(FLEET_FAULT_NEVER_CONFIRM)},
+     .doc = "never-confirm: from the failed confirm to the reset"},
+    {.key = "to",
+     .type = SCENARIO_T_PERCENT,
+     SCENARIO_AT(struct fleet_fault_settings, to),
+     .def = "30%",
+     .min = "0%",
+     .max = "100%",
+     .when = {WHEN_KIND(FLEET_FAULT_LINK_DEGRADE)},
+     .doc = "link-degrade: loss per PDU reached at the end"},
+    {.key = "over",
+     .type = SCENARIO_T_DURATION,
+     SCENARIO_AT(struct fleet_fault_settings, over),
+     .def = "10min",
+     .min = "0s",
+     .when = {WHEN_KIND(FLEET_FAULT_LINK_DEGRADE)},
+     .doc = "link-degrade: how long the linear rise takes"},
+    {.key = "from",
+     .type = SCENARIO_T_DURATION,
+     SCENARIO_AT(struct fleet_fault_settings, from),
+     .def = "0s",
+     .min = "0s",
+     .when = {WHEN_KIND(FLEET_FAULT_LINK_DEGRADE)},
+     .doc = "link-degrade: simulated time at which the rise starts"},
+    {.key = "delay",
+     .type = SCENARIO_T_DURATION,
+     SCENARIO_AT(struct fleet_fault_settings, delay),
+     .def = "10s",
+     .min = "0s",
+     .when = {WHEN_KIND(FLEET_FAULT_TWO_SOURCES)},
+     .doc = "two-sources: from the SMP upload's start to the config-channel DFU's"},
+    {.key = "report",
+     .type = SCENARIO_T_DURATION,
+     SCENARIO_AT(struct fleet_fault_settings, report),
+     .def = "20ms",
+     .min = "1us",
+     .when = {WHEN_KIND(FLEET_FAULT_TWO_SOURCES)},
+     .doc = "two-sources: the config-channel host's pace, one 24-byte report each"},
+};
+
+static const struct scenario_schema fault_schema = {
+    .noun = "fault",
+    .size = sizeof(struct fleet_fault_settings),
+    .has_pos = true,
+    .pos_offset = offsetof(struct fleet_fault_settings, pos),
+    .n_fields = sizeof(fault_fields) / sizeof(fault_fields[0]),
+    .fields = fault_fields};
+
+static const struct scenario_field fleet_fields[] = {
+    {.key = "image",
+     .type = SCENARIO_T_MAP,
+     SCENARIO_AT(struct fleet_settings, image),
+     .flags = SCENARIO_F_REQUIRED | SCENARIO_F_POS,
+     .pos_offset = offsetof(struct fleet_settings, image.at),
+     .sub = &mcuboot_image_settings_schema,
+     .doc = "the update image"},
+    {.key = "client",
+     .type = SCENARIO_T_MAP,
+     SCENARIO_AT(struct fleet_settings, client),
+     .flags = SCENARIO_F_POS,
+     .pos_offset = offsetof(struct fleet_settings, client.at),
+     .sub = &client_dfu_settings_schema,
+     .doc = "the DFU client of every device's central; the default of every gateway's client"},
+    {.key = "devices",
+     .type = SCENARIO_T_LIST,
+     SCENARIO_AT(struct fleet_settings, groups),
+     .count_offset = offsetof(struct fleet_settings, n_groups),
+     .flags = SCENARIO_F_REQUIRED,
+     .min = "1",
+     .sub = &group_schema,
+     .doc = "the device groups of the fleet"},
+    {.key = "rollout",
+     .type = SCENARIO_T_MAP,
+     SCENARIO_AT(struct fleet_settings, rollout),
+     .flags = SCENARIO_F_POS | SCENARIO_F_OPTIONAL,
+     .pos_offset = offsetof(struct fleet_settings, rollout.at),
+     .present_offset = offsetof(struct fleet_settings, rollout.present),
+     .sub = &fleet_rollout_settings_schema,
+     .doc = "rollout controller: waves, thresholds, rates; absent: every device starts at "
+            "client.start"},
+    {.key = "gateways",
+     .type = SCENARIO_T_LIST,
+     SCENARIO_AT(struct fleet_settings, gateways),
+     .count_offset = offsetof(struct fleet_settings, n_gateways),
+     .sub = &fleet_gateway_settings_schema,
+     .doc = "shared centrals; absent or empty: every device has its own, always present"},
+    {.key = "faults",
+     .type = SCENARIO_T_LIST,
+     SCENARIO_AT(struct fleet_settings, faults),
+     .count_offset = offsetof(struct fleet_settings, n_faults),
+     .sub = &fault_schema,
+     .doc = "injected faults; absent or empty: none"},
+};
+
+const struct scenario_schema fleet_settings_schema =
+    SCENARIO_SCHEMA("fleet", struct fleet_settings, fleet_fields);
 
 /* Each message of why (one per line), located at `at`. */
 static void add_at(struct sim_diag *d, const char *at, const struct sim_diag *why)
@@ -37,62 +298,49 @@ static void add_at(struct sim_diag *d, const char *at, const struct sim_diag *wh
 
 /* Boards whose SoC has a BLE radio: all but the RAK3172 (STM32WLE5: LoRa only; ST RM0461,
  * zephyrproject-rtos/zephyr: boards/rakwireless/rak3172/rak3172.dts). */
-static bool board_has_ble(enum scenario_board b)
+static bool board_has_ble(int b)
 {
-    return b != SCENARIO_BOARD_RAK3172;
+    return b != FLASH_MAP_RAK3172;
 }
 
 /* link.transport with auto resolved: BLE where the board has a radio, else the UART. */
-static enum fleet_device_transport transport_of(const struct scenario_group *g)
+static enum fleet_device_transport transport_of(const struct fleet_group_settings *g)
 {
     switch (g->link.transport) {
-    case SCENARIO_TRANSPORT_BLE:
+    case FLEET_LINK_BLE:
         return FLEET_TRANSPORT_BLE;
-    case SCENARIO_TRANSPORT_UART:
+    case FLEET_LINK_UART:
         return FLEET_TRANSPORT_UART;
     default:
         return board_has_ble(g->board) ? FLEET_TRANSPORT_BLE : FLEET_TRANSPORT_UART;
     }
 }
 
-/* Over a UART the firmware has no MCUmgr Bluetooth transport and no ble_latency (the key
- * is ignored). */
-static struct fw_config fw_of(const struct scenario_firmware *f, bool uart)
-{
-    return (struct fw_config){
-        .dfu_mcumgr = f->smp == SCENARIO_SMP_DFU_MCUMGR || f->smp == SCENARIO_SMP_BOTH,
-        .ble_smp = f->smp == SCENARIO_SMP_BLE_SMP || f->smp == SCENARIO_SMP_BOTH,
-        .config_channel_dfu = f->config_channel_dfu,
-        .dfu_lock = f->dfu_lock,
-        .ble_latency = f->ble_latency && !uart,
-        .transport_bt = !uart,
-    };
-}
-
 /* The transport of group i against its board and the client: 0 or SIM_EINVAL. */
 static int check_transport(const struct scenario *s, size_t i, struct sim_diag *d)
 {
-    const struct scenario_group *g = &s->groups[i];
+    const struct fleet_settings *fs = fleet_settings_of(s);
+    const struct fleet_group_settings *g = &fs->groups[i];
     char at[512], key[64];
-    if (g->link.transport == SCENARIO_TRANSPORT_BLE && !board_has_ble(g->board)) {
+    if (g->link.transport == FLEET_LINK_BLE && !board_has_ble(g->board)) {
         snprintf(key, sizeof(key), "devices[%zu].link.transport", i);
-        where(at, sizeof(at), &g->link.at, key);
+        scenario_pos_format(at, sizeof(at), &g->link.at, key);
         sim_diag_add(d,
                      "%s: ble needs a BLE radio and group %s's board %s has none; use uart "
                      "(or auto, which picks uart there)",
-                     at, g->name, scenario_board_name(g->board));
+                     at, g->name, flash_map_board_names[g->board]);
         return SIM_EINVAL;
     }
     struct fleet_serial_host host;
     if (transport_of(g) == FLEET_TRANSPORT_UART &&
-        fleet_serial_host_default((enum client_dfu_kind)s->client.kind, &host) != 0) {
-        where(at, sizeof(at), &s->client.at, "client.kind");
+        fleet_serial_host_default((enum client_dfu_kind)fs->client.kind, &host) != 0) {
+        scenario_pos_format(at, sizeof(at), &fs->client.at, "client.kind");
         sim_diag_add(d,
                      "%s: %s speaks SMP over BLE only, and group %s (%s) is reached over a UART "
                      "(devices[%zu].link.transport); use mcumgr-cli or smpclient, which have a "
                      "serial transport",
-                     at, scenario_client_kind_name((enum scenario_client_kind)s->client.kind),
-                     g->name, scenario_board_name(g->board), i);
+                     at, client_dfu_kind_name((enum client_dfu_kind)fs->client.kind), g->name,
+                     flash_map_board_names[g->board], i);
         return SIM_EINVAL;
     }
     return 0;
@@ -112,105 +360,27 @@ static int dist_parse(const struct scenario_dist *sd, const char *key,
     if (p.line > 0 && col > 0)
         p.col += col - 1;
     char at[512];
-    where(at, sizeof(at), &p, key);
+    scenario_pos_format(at, sizeof(at), &p, key);
     add_at(d, at, &why);
     return SIM_EINVAL;
 }
 
-static void link_cfg(const struct scenario_link *l, const struct scenario_client *c,
-                     struct ble_link_cfg *out)
-{
-    ble_link_cfg_default(out);
-    out->phy = (enum ble_phy)l->phy;
-    out->mtu = l->mtu;
-    out->dle = l->dle;
-    out->interval_ns = l->interval;
-    out->latency = l->latency;
-    out->timeout_ns = l->timeout;
-    out->max_pdus_per_event = c->packets_per_event;
-    out->loss.model = (enum ble_loss_model)l->loss.model;
-    out->loss.per_good = l->loss.good;
-    out->loss.per_bad = l->loss.bad;
-    out->loss.p_gb = l->loss.p_gb;
-    out->loss.p_bg = l->loss.p_bg;
-}
-
-static struct client_dfu_cfg client_cfg(const struct scenario_client *c)
-{
-    struct client_dfu_cfg k = client_dfu_cfg_default((enum client_dfu_kind)c->kind);
-    if (c->mode != SCENARIO_MODE_DEFAULT)
-        k.mode = (enum client_dfu_mode)c->mode;
-    if (c->window != 0)
-        k.window = c->window;
-    if (c->alignment != 0)
-        k.alignment = c->alignment;
-    k.swap_wait = c->swap_wait;
-    k.attempts = c->attempts;
-    k.retry_delay = c->retry_delay;
-    return k;
-}
-
 /* ---- rollout and gateways ------------------------------------------------------------ */
-
-static uint8_t failure_mask(const int *types, size_t n)
-{
-    static const uint8_t bit[] = {
-        [SCENARIO_FAILURE_FAILED] = FLEET_ROLLOUT_F_FAILED,
-        [SCENARIO_FAILURE_REJECTED] = FLEET_ROLLOUT_F_REJECTED,
-        [SCENARIO_FAILURE_TIMED_OUT] = FLEET_ROLLOUT_F_TIMED_OUT,
-    };
-    uint8_t m = 0;
-    for (size_t i = 0; i < n; i++)
-        m |= bit[types[i]];
-    return m;
-}
-
-static struct fleet_rollout_cfg rollout_cfg(const struct scenario_rollout *r)
-{
-    struct fleet_rollout_cfg c = fleet_rollout_cfg_default();
-    c.n_waves = (uint32_t)r->n_waves;
-    for (size_t i = 0; i < r->n_waves && i < FLEET_ROLLOUT_MAX_WAVES; i++)
-        c.waves[i] = r->waves[i].is_count
-                         ? (struct fleet_rollout_wave){FLEET_ROLLOUT_WAVE_COUNT, r->waves[i].count}
-                         : (struct fleet_rollout_wave){FLEET_ROLLOUT_WAVE_PERCENT,
-                                                       r->waves[i].share * 100.0};
-    c.success_threshold = r->success_threshold;
-    c.success_action = r->success_action == SCENARIO_SUCCESS_PAUSE ? FLEET_ROLLOUT_PAUSE_ON_SUCCESS
-                                                                   : FLEET_ROLLOUT_NEXT;
-    c.error_threshold = r->error_threshold;
-    c.error_min_executed = r->error_min_executed;
-    c.error_of_executed = r->error_of_executed;
-    c.error_threshold_count = r->error_threshold_count;
-    c.error_failure_types = failure_mask(r->error_failure_types, r->n_error_failure_types);
-    c.error_action = (uint8_t)r->error_action; /* same order as enum fleet_rollout_error_action */
-    c.rate_max_per_min = r->rate_max_per_min;
-    c.rate_base_per_min = r->rate_base_per_min;
-    c.rate_factor = r->rate_factor;
-    c.rate_increase_after_notified = r->rate_increase_after_notified;
-    c.rate_increase_after_succeeded = r->rate_increase_after_succeeded;
-    c.exec_timeout = r->exec_timeout;
-    c.retries = r->retries;
-    c.retry_on = failure_mask(r->retry_on, r->n_retry_on);
-    c.window_start = r->window.start;
-    c.window_duration = r->window.duration;
-    c.end_behavior = r->window.end_behavior == SCENARIO_END_CANCEL ? FLEET_ROLLOUT_END_CANCEL
-                                                                   : FLEET_ROLLOUT_END_STOP;
-    return c;
-}
 
 /* The rollout's knobs as the controller checks them, each message at the rollout map. */
 static int check_rollout(const struct scenario *s, struct sim_diag *d)
 {
-    if (!s->rollout.present)
+    const struct fleet_settings *fs = fleet_settings_of(s);
+    if (!fs->rollout.present)
         return 0;
-    struct fleet_rollout_cfg c = rollout_cfg(&s->rollout);
+    struct fleet_rollout_cfg c = fleet_rollout_cfg_from_settings(&fs->rollout);
     struct sim_diag why;
     sim_diag_init(&why);
     if (fleet_rollout_cfg_validate(&c, &why) == 0)
         return 0;
     /* The controller's messages start with "rollout: " and its knob's name. */
     char at[512];
-    const struct scenario_pos *p = &s->rollout.at;
+    const struct scenario_pos *p = &fs->rollout.at;
     if (p->src != NULL && p->line > 0)
         snprintf(at, sizeof(at), "%s:%u:%u", p->src, p->line, p->col);
     else
@@ -222,8 +392,9 @@ static int check_rollout(const struct scenario *s, struct sim_diag *d)
 /* The index of the group called name, or -1. */
 static int group_index(const struct scenario *s, const char *name)
 {
-    for (size_t g = 0; g < s->n_groups; g++)
-        if (strcmp(name, s->groups[g].name) == 0)
+    const struct fleet_settings *fs = fleet_settings_of(s);
+    for (size_t g = 0; g < fs->n_groups; g++)
+        if (strcmp(name, fs->groups[g].name) == 0)
             return (int)g;
     return -1;
 }
@@ -245,48 +416,49 @@ static uint64_t group_mask(const struct scenario *s, char *const *names, size_t 
  * gateways) at least one; a phone's client speaks BLE only with BLE groups. */
 static int check_gateways(const struct scenario *s, struct sim_diag *d)
 {
-    if (s->n_gateways == 0)
+    const struct fleet_settings *fs = fleet_settings_of(s);
+    if (fs->n_gateways == 0)
         return 0;
     int rc = 0;
     char at[512], key[96];
-    if (s->n_groups > 64) {
+    if (fs->n_groups > 64) {
         sim_diag_add(d, "%s: devices: at most 64 groups with gateways", s->path);
         return SIM_EINVAL;
     }
     uint64_t seen = 0;
-    for (size_t i = 0; i < s->n_gateways; i++) {
-        const struct scenario_gateway *gw = &s->gateways[i];
+    for (size_t i = 0; i < fs->n_gateways; i++) {
+        const struct fleet_gateway_settings *gw = &fs->gateways[i];
         for (size_t j = 0; j < gw->n_serves; j++) {
             if (group_index(s, gw->serves[j]) >= 0)
                 continue;
             snprintf(key, sizeof(key), "gateways[%zu].serves", i);
-            where(at, sizeof(at), &gw->pos, key);
+            scenario_pos_format(at, sizeof(at), &gw->pos, key);
             sim_diag_add(d, "%s: %s is not a device group", at, gw->serves[j]);
             rc = SIM_EINVAL;
         }
         uint64_t m = group_mask(s, gw->serves, gw->n_serves);
         if (m & seen) {
             snprintf(key, sizeof(key), "gateways[%zu].serves", i);
-            where(at, sizeof(at), &gw->pos, key);
+            scenario_pos_format(at, sizeof(at), &gw->pos, key);
             sim_diag_add(d,
                          "%s: group %s is served by an earlier gateway too; give each "
                          "group one kind of gateway",
-                         at, s->groups[__builtin_ctzll(m & seen)].name);
+                         at, fs->groups[__builtin_ctzll(m & seen)].name);
             rc = SIM_EINVAL;
         }
         seen |= m;
         struct fleet_serial_host host;
-        for (size_t g = 0; g < s->n_groups; g++) {
-            if (!(m >> g & 1) || transport_of(&s->groups[g]) != FLEET_TRANSPORT_UART ||
+        for (size_t g = 0; g < fs->n_groups; g++) {
+            if (!(m >> g & 1) || transport_of(&fs->groups[g]) != FLEET_TRANSPORT_UART ||
                 fleet_serial_host_default((enum client_dfu_kind)gw->client.kind, &host) == 0)
                 continue;
             snprintf(key, sizeof(key), "gateways[%zu].client.kind", i);
-            where(at, sizeof(at), &gw->pos, key);
+            scenario_pos_format(at, sizeof(at), &gw->pos, key);
             sim_diag_add(d,
                          "%s: %s speaks SMP over BLE only, and group %s is reached over a UART; "
                          "use mcumgr-cli or smpclient",
-                         at, scenario_client_kind_name((enum scenario_client_kind)gw->client.kind),
-                         s->groups[g].name);
+                         at, client_dfu_kind_name((enum client_dfu_kind)gw->client.kind),
+                         fs->groups[g].name);
             rc = SIM_EINVAL;
         }
         struct fleet_gateway_cfg gc = {gw->links, (uint8_t)gw->availability, gw->arrival, NULL};
@@ -305,19 +477,19 @@ static int check_gateways(const struct scenario *s, struct sim_diag *d)
         sim_diag_init(&why);
         if (fleet_gateway_cfg_validate(&gc, &why) != 0) {
             snprintf(key, sizeof(key), "gateways[%zu]", i);
-            where(at, sizeof(at), &gw->pos, key);
+            scenario_pos_format(at, sizeof(at), &gw->pos, key);
             add_at(d, at, &why);
             rc = SIM_EINVAL;
         }
     }
-    for (size_t g = 0; g < s->n_groups; g++) {
+    for (size_t g = 0; g < fs->n_groups; g++) {
         if (seen >> g & 1)
             continue;
-        where(at, sizeof(at), &s->gateways[0].pos, "gateways");
+        scenario_pos_format(at, sizeof(at), &fs->gateways[0].pos, "gateways");
         sim_diag_add(d,
                      "%s: no gateway serves group %s, so its devices would never update; "
                      "add it to a gateway's serves",
-                     at, s->groups[g].name);
+                     at, fs->groups[g].name);
         rc = SIM_EINVAL;
     }
     return rc;
@@ -352,32 +524,34 @@ static const struct dist_key dist_keys[] = {
 #undef DUR
 
 /* Where group g keeps the distribution of key k (client.start: the scenario's client). */
-static const struct scenario_dist *dist_of(const struct scenario *s, const struct scenario_group *g,
+static const struct scenario_dist *dist_of(const struct scenario *s,
+                                           const struct fleet_group_settings *g,
                                            enum fleet_population_param p)
 {
+    const struct fleet_settings *fs = fleet_settings_of(s);
     switch (p) {
     case FLEET_POPULATION_LOSS_GOOD:
-        return &g->link.loss.good_dist;
+        return &g->link.ble.loss.good_dist;
     case FLEET_POPULATION_LOSS_BAD:
-        return &g->link.loss.bad_dist;
+        return &g->link.ble.loss.bad_dist;
     case FLEET_POPULATION_LOSS_P_GB:
-        return &g->link.loss.p_gb_dist;
+        return &g->link.ble.loss.p_gb_dist;
     case FLEET_POPULATION_LOSS_P_BG:
-        return &g->link.loss.p_bg_dist;
+        return &g->link.ble.loss.p_bg_dist;
     case FLEET_POPULATION_INTERVAL:
-        return &g->link.interval_dist;
+        return &g->link.ble.interval_dist;
     case FLEET_POPULATION_LATENCY:
-        return &g->link.latency_dist;
+        return &g->link.ble.latency_dist;
     case FLEET_POPULATION_TIMEOUT:
-        return &g->link.timeout_dist;
+        return &g->link.ble.timeout_dist;
     case FLEET_POPULATION_ADV_DELAY:
-        return &g->link.adv_delay_dist;
+        return &g->link.ble.adv_delay_dist;
     case FLEET_POPULATION_APP_START:
         return &g->firmware.app_start_dist;
     case FLEET_POPULATION_CPU_PER_REQUEST:
         return &g->firmware.netbuf.cpu_per_request_dist;
     case FLEET_POPULATION_CLIENT_START:
-        return &s->client.start_dist;
+        return &fs->client.start_dist;
     default:
         return NULL;
     }
@@ -388,9 +562,10 @@ static const struct scenario_dist *dist_of(const struct scenario *s, const struc
 static int group_dists(const struct scenario *s, size_t i, struct fleet_world *w,
                        struct sim_diag *d)
 {
+    const struct fleet_settings *fs = fleet_settings_of(s);
     int rc = 0;
     for (size_t k = 0; k < sizeof(dist_keys) / sizeof(dist_keys[0]); k++) {
-        const struct scenario_dist *sd = dist_of(s, &s->groups[i], dist_keys[k].param);
+        const struct scenario_dist *sd = dist_of(s, &fs->groups[i], dist_keys[k].param);
         if (sd == NULL || sd->text == NULL)
             continue;
         char key[96];
@@ -409,7 +584,7 @@ static int group_dists(const struct scenario *s, size_t i, struct fleet_world *w
         fleet_population_support(&dist, &lo, &hi);
         if (lo < dist_keys[k].lo || hi > dist_keys[k].hi) {
             char at[512];
-            where(at, sizeof(at), &sd->at, key);
+            scenario_pos_format(at, sizeof(at), &sd->at, key);
             sim_diag_add(dd,
                          "%s: %s can draw values outside %s; narrow it, or truncate it with "
                          "\"in [LO, HI]\"",
@@ -428,10 +603,11 @@ static int group_dists(const struct scenario *s, size_t i, struct fleet_world *w
  * distribution does not parse (reported by group_dists). */
 static bool worst_link(const struct scenario *s, size_t i, struct ble_link_cfg *lc)
 {
+    const struct fleet_settings *fs = fleet_settings_of(s);
     static const enum fleet_population_param params[] = {
         FLEET_POPULATION_INTERVAL, FLEET_POPULATION_LATENCY, FLEET_POPULATION_TIMEOUT};
     for (size_t j = 0; j < 3; j++) {
-        const struct scenario_dist *sd = dist_of(s, &s->groups[i], params[j]);
+        const struct scenario_dist *sd = dist_of(s, &fs->groups[i], params[j]);
         if (sd == NULL || sd->text == NULL)
             continue;
         const struct dist_key *k = NULL;
@@ -454,32 +630,33 @@ static bool worst_link(const struct scenario *s, size_t i, struct ble_link_cfg *
 }
 
 /* Every group a fault names exists; parameters the device refuses are reported. */
-static uint32_t fault_of(const struct scenario_fault *f, struct fleet_device_faults *p);
+static uint32_t fault_of(const struct fleet_fault_settings *f, struct fleet_device_faults *p);
 
 static int check_faults(const struct scenario *s, struct sim_diag *d)
 {
+    const struct fleet_settings *fs = fleet_settings_of(s);
     int rc = 0;
     char at[512], key[64];
-    for (size_t i = 0; i < s->n_faults; i++) {
-        const struct scenario_fault *f = &s->faults[i];
+    for (size_t i = 0; i < fs->n_faults; i++) {
+        const struct fleet_fault_settings *f = &fs->faults[i];
         /* The values the devices will refuse (fleet_device_faults_set), said here. */
         struct fleet_device_faults p;
         const char *bad = fleet_device_faults_invalid(&p, fault_of(f, &p));
         if (bad != NULL) {
             snprintf(key, sizeof(key), "faults[%zu]", i);
-            where(at, sizeof(at), &f->pos, key);
+            scenario_pos_format(at, sizeof(at), &f->pos, key);
             sim_diag_add(d, "%s.%s", at, bad);
             rc = SIM_EINVAL;
         }
         snprintf(key, sizeof(key), "faults[%zu].groups", i);
-        where(at, sizeof(at), &f->pos, key);
+        scenario_pos_format(at, sizeof(at), &f->pos, key);
         for (size_t j = 0; j < f->n_groups; j++) {
             int g = group_index(s, f->groups[j]);
             if (g < 0) {
                 sim_diag_add(d, "%s: %s is not a device group", at, f->groups[j]);
                 rc = SIM_EINVAL;
-            } else if (f->kind == SCENARIO_FAULT_TWO_SOURCES &&
-                       !s->groups[g].firmware.config_channel_dfu) {
+            } else if (f->kind == FLEET_FAULT_TWO_SOURCES &&
+                       !fs->groups[g].firmware.config_channel_dfu) {
                 sim_diag_add(d,
                              "%s: two-sources needs a second DFU source: group %s has no "
                              "firmware.config_channel_dfu (set it, or leave the group out)",
@@ -493,19 +670,24 @@ static int check_faults(const struct scenario *s, struct sim_diag *d)
 
 int fleet_world_check(const struct scenario *s, struct sim_diag *d)
 {
+    const struct fleet_settings *fs = fleet_settings_of(s);
     int rc = 0;
     char at[512];
-    if (s->client.alignment & (s->client.alignment - 1)) {
-        sim_diag_add(d, "%s: client.alignment: %u is not a power of two (1, 2, 4, 8 or 16)",
-                     s->path, s->client.alignment);
+    if (client_dfu_settings_check(&fs->client, "client", d) != 0)
         rc = SIM_EINVAL;
+    for (size_t i = 0; i < fs->n_gateways; i++) {
+        const struct client_dfu_settings *c = &fs->gateways[i].client;
+        char key[64];
+        snprintf(key, sizeof(key), "gateways[%zu].client", i);
+        if (c->alignment != fs->client.alignment && client_dfu_settings_check(c, key, d) != 0)
+            rc = SIM_EINVAL;
     }
-    if (s->image.size < mcuboot_image_synth_min_size()) { /* fleet_world_image_add refuses */
-        where(at, sizeof(at), &s->image.at, "image.size");
+    if (fs->image.size < mcuboot_image_synth_min_size()) { /* fleet_world_image_add refuses */
+        scenario_pos_format(at, sizeof(at), &fs->image.at, "image.size");
         sim_diag_add(d,
                      "%s: %llu bytes cannot hold an MCUboot image (0x200-byte header and the "
                      "TLVs); give at least %u bytes",
-                     at, (unsigned long long)s->image.size, mcuboot_image_synth_min_size());
+                     at, (unsigned long long)fs->image.size, mcuboot_image_synth_min_size());
         rc = SIM_EINVAL;
     }
     /* All three, so that one run of validate shows every problem. */
@@ -513,13 +695,13 @@ int fleet_world_check(const struct scenario *s, struct sim_diag *d)
     int faults_rc = check_faults(s, d);
     if (rollout_rc != 0 || gateways_rc != 0 || faults_rc != 0)
         rc = SIM_EINVAL;
-    for (size_t i = 0; i < s->n_groups; i++) {
-        const struct scenario_group *g = &s->groups[i];
+    for (size_t i = 0; i < fs->n_groups; i++) {
+        const struct fleet_group_settings *g = &fs->groups[i];
         char key[64];
         snprintf(key, sizeof(key), "devices[%zu].firmware", i);
-        where(at, sizeof(at), &g->firmware.at, key);
+        scenario_pos_format(at, sizeof(at), &g->firmware.at, key);
         bool uart = transport_of(g) == FLEET_TRANSPORT_UART;
-        struct fw_config fc = fw_of(&g->firmware, uart);
+        struct fw_config fc = fw_config_from_settings(&g->firmware, uart);
         if (fw_config_check(&fc, at, d) != 0)
             rc = SIM_EINVAL;
         if (check_transport(s, i, d) != 0)
@@ -527,24 +709,18 @@ int fleet_world_check(const struct scenario *s, struct sim_diag *d)
         bool dists_ok = group_dists(s, i, NULL, d) == 0;
         if (!dists_ok)
             rc = SIM_EINVAL;
-        if (g->flash.ble_slowdown != 0 && g->flash.ble_slowdown < 1) {
-            snprintf(key, sizeof(key), "devices[%zu].flash.ble_slowdown", i);
-            where(at, sizeof(at), &g->flash.at, key);
-            sim_diag_add(d,
-                         "%s: %g would make flash work faster with the radio on; give 0 (the "
-                         "chip's own) or a factor >= 1",
-                         at, g->flash.ble_slowdown);
+        snprintf(key, sizeof(key), "devices[%zu].flash", i);
+        if (flash_chip_settings_check(&g->flash, key, d) != 0)
             rc = SIM_EINVAL;
-        }
         struct ble_link_cfg lc;
-        link_cfg(&g->link, &s->client, &lc);
+        ble_link_cfg_from_settings(&g->link.ble, fs->client.packets_per_event, &lc);
         snprintf(key, sizeof(key), "devices[%zu].link", i);
-        where(at, sizeof(at), &g->link.at, key);
+        scenario_pos_format(at, sizeof(at), &g->link.at, key);
         /* Drawn connection parameters are checked per device when the world starts
          * (world_draw_cfg); here at their worst corner, so that no device can draw a
          * combination that run would refuse (issue 13). */
-        bool drawn = g->link.interval_dist.text != NULL || g->link.latency_dist.text != NULL ||
-                     g->link.timeout_dist.text != NULL;
+        bool drawn = g->link.ble.interval_dist.text != NULL ||
+                     g->link.ble.latency_dist.text != NULL || g->link.ble.timeout_dist.text != NULL;
         if (drawn && !(dists_ok && worst_link(s, i, &lc)))
             lc.interval_ns = 7500000, lc.latency = 0, lc.timeout_ns = 4000000000LL;
         if (!uart && drawn && ble_link_cfg_check(&lc) != 0) {
@@ -570,16 +746,16 @@ int fleet_world_check(const struct scenario *s, struct sim_diag *d)
         sim_diag_init(&ignore);
         mcuboot_explain_params_default(&p);
         if (flash_map_board((enum flash_map_board)g->board, &map) != 0 ||
-            mcuboot_explain(&map, (uint32_t)s->image.size, &p, rows, &ignore) != 0)
+            mcuboot_explain(&map, (uint32_t)fs->image.size, &p, rows, &ignore) != 0)
             continue;
         const struct mcuboot_explain_row *row = &rows[g->bootloader];
         if (!row->fits) {
-            where(at, sizeof(at), &s->image.at, "image.size");
+            scenario_pos_format(at, sizeof(at), &fs->image.at, "image.size");
             sim_diag_add(d,
                          "%s: %llu bytes do not fit group %s (%s, %s: at most %u bytes); use a "
                          "smaller image or another board or bootloader",
-                         at, (unsigned long long)s->image.size, g->name,
-                         scenario_board_name(g->board), scenario_bootloader_name(g->bootloader),
+                         at, (unsigned long long)fs->image.size, g->name,
+                         flash_map_board_names[g->board], mcuboot_slots_mode_names[g->bootloader],
                          row->max_image);
             rc = SIM_EINVAL;
         }
@@ -588,19 +764,18 @@ int fleet_world_check(const struct scenario *s, struct sim_diag *d)
 }
 
 /* One faults entry -> the device's fault kinds and parameters. */
-static uint32_t fault_of(const struct scenario_fault *f, struct fleet_device_faults *p)
+static uint32_t fault_of(const struct fleet_fault_settings *f, struct fleet_device_faults *p)
 {
     static const uint32_t power[] = {
-        [SCENARIO_DURING_UPLOAD] = FLEET_FAULTS_POWER_UPLOAD,
-        [SCENARIO_DURING_SWAP] = FLEET_FAULTS_POWER_SWAP,
-        [SCENARIO_DURING_RANDOM] = FLEET_FAULTS_POWER_RANDOM,
+        [FLEET_DURING_UPLOAD] = FLEET_FAULTS_POWER_UPLOAD,
+        [FLEET_DURING_SWAP] = FLEET_FAULTS_POWER_SWAP,
+        [FLEET_DURING_RANDOM] = FLEET_FAULTS_POWER_RANDOM,
     };
     fleet_device_faults_default(p);
     p->upload_at = p->swap_at = f->at;
     p->mean_ns = f->mean;
     p->off_ns = f->off;
-    p->bad_image =
-        f->boot == SCENARIO_BAD_IMAGE_INVALID ? FLEET_BAD_IMAGE_INVALID : FLEET_BAD_IMAGE_CRASH;
+    p->bad_image = (enum fleet_bad_image)f->boot;
     p->crash_after_ns = f->crash_after;
     p->reset_after_ns = f->reset_after;
     p->degrade_to = f->to;
@@ -609,13 +784,13 @@ static uint32_t fault_of(const struct scenario_fault *f, struct fleet_device_fau
     p->two_sources_at_ns = f->delay;
     p->two_sources_report_ns = f->report;
     switch (f->kind) {
-    case SCENARIO_FAULT_POWER_LOSS:
+    case FLEET_FAULT_POWER_LOSS:
         return power[f->during];
-    case SCENARIO_FAULT_BAD_IMAGE:
+    case FLEET_FAULT_BAD_IMAGE:
         return FLEET_FAULTS_BAD_IMAGE;
-    case SCENARIO_FAULT_NEVER_CONFIRM:
+    case FLEET_FAULT_NEVER_CONFIRM:
         return FLEET_FAULTS_NEVER_CONFIRM;
-    case SCENARIO_FAULT_LINK_DEGRADE:
+    case FLEET_FAULT_LINK_DEGRADE:
         return FLEET_FAULTS_LINK_DEGRADE;
     default:
         return FLEET_FAULTS_TWO_SOURCES;
@@ -623,18 +798,19 @@ static uint32_t fault_of(const struct scenario_fault *f, struct fleet_device_fau
 }
 
 /* The client that updates group g: its gateway's, or the top-level one. */
-static const struct scenario_client *client_of(const struct scenario *s, size_t g)
+static const struct client_dfu_settings *client_of(const struct scenario *s, size_t g)
 {
-    for (size_t i = 0; i < s->n_gateways; i++)
-        if (g < 64 && (group_mask(s, s->gateways[i].serves, s->gateways[i].n_serves) >> g & 1))
-            return &s->gateways[i].client;
-    return &s->client;
+    const struct fleet_settings *fs = fleet_settings_of(s);
+    for (size_t i = 0; i < fs->n_gateways; i++)
+        if (g < 64 && (group_mask(s, fs->gateways[i].serves, fs->gateways[i].n_serves) >> g & 1))
+            return &fs->gateways[i].client;
+    return &fs->client;
 }
 
 static int gateways_add(struct fleet_world *w, const struct scenario *s,
-                        const struct scenario_gateway *gw, struct sim_diag *d)
+                        const struct fleet_gateway_settings *gw, struct sim_diag *d)
 {
-    struct client_dfu_cfg client = client_cfg(&gw->client);
+    struct client_dfu_cfg client = client_dfu_cfg_from_settings(&gw->client);
     struct fleet_world_gateways g = {
         .name = gw->name,
         .count = gw->count,
@@ -655,6 +831,7 @@ static int gateways_add(struct fleet_world *w, const struct scenario *s,
 int fleet_world_from_scenario(const struct scenario *s, struct sim_engine *e, struct recorder *rec,
                               struct fleet_world **out, struct sim_diag *d)
 {
+    const struct fleet_settings *fs = fleet_settings_of(s);
     *out = NULL;
     int rc = fleet_world_check(s, d);
     if (rc != 0)
@@ -662,27 +839,23 @@ int fleet_world_from_scenario(const struct scenario *s, struct sim_engine *e, st
     struct fleet_world *w = fleet_world_new(e, rec, s->seed);
     if (w == NULL)
         return SIM_ENOMEM;
-    const struct scenario_version *iv = &s->image.installed, *uv = &s->image.version;
+    const struct scenario_version *iv = &fs->image.installed, *uv = &fs->image.version;
     const struct mcuboot_image_version installed = {iv->major, iv->minor, iv->revision, iv->build};
     const struct mcuboot_image_version update = {uv->major, uv->minor, uv->revision, uv->build};
     uint32_t factory, upd;
-    rc = fleet_world_image_add(w, (uint32_t)s->image.size, &installed, &factory, d);
+    rc = fleet_world_image_add(w, (uint32_t)fs->image.size, &installed, &factory, d);
     if (rc == 0)
-        rc = fleet_world_image_add(w, (uint32_t)s->image.size, &update, &upd, d);
-    for (size_t i = 0; i < s->n_groups && rc == 0; i++) {
-        const struct scenario_group *g = &s->groups[i];
-        const struct fleet_boot_timing boot = {(uint32_t)g->mcuboot.hash_rate, g->mcuboot.sig_time};
-        const struct fleet_flash_timing flash = {
-            g->flash.timing == SCENARIO_FLASH_TYPICAL ? FLASH_CHIP_TYP : FLASH_CHIP_MAX,
-            g->flash.ble_slowdown};
+        rc = fleet_world_image_add(w, (uint32_t)fs->image.size, &update, &upd, d);
+    for (size_t i = 0; i < fs->n_groups && rc == 0; i++) {
+        const struct fleet_group_settings *g = &fs->groups[i];
         struct fleet_group_cfg gc = {
             .name = g->name,
             .board = (enum flash_map_board)g->board,
             .mode = (enum mcuboot_slots_mode)g->bootloader,
             .erase_progressively = g->firmware.erase_progressively,
             .count = g->count,
-            .boot = &boot,
-            .flash = &flash,
+            .boot = &g->mcuboot,
+            .flash = &g->flash,
         };
         fleet_device_cfg_default(&gc.dev);
         gc.dev.factory_image = factory;
@@ -693,35 +866,33 @@ int fleet_world_from_scenario(const struct scenario *s, struct sim_engine *e, st
         gc.dev.ble_latency = g->firmware.ble_latency;
         gc.dev.reassembly = g->firmware.reassembly;
         gc.dev.mcumgr_params = g->firmware.mcumgr_params;
-        gc.dev.netbuf.buf_size = (uint32_t)g->firmware.netbuf.size;
-        gc.dev.netbuf.buf_count = g->firmware.netbuf.count;
-        gc.dev.netbuf.cpu_per_request = g->firmware.netbuf.cpu_per_request;
+        gc.dev.netbuf = smp_netbuf_cfg_from_settings(&g->firmware.netbuf);
         gc.dev.app_boot_ns = g->firmware.app_start;
-        gc.dev.adv_ns = g->link.adv_delay;
-        link_cfg(&g->link, &s->client, &gc.dev.link);
+        gc.dev.adv_ns = g->link.ble.adv_delay;
+        ble_link_cfg_from_settings(&g->link.ble, fs->client.packets_per_event, &gc.dev.link);
         gc.dev.transport = transport_of(g);
         gc.dev.uart.baud = g->link.baud;
         if (gc.dev.transport == FLEET_TRANSPORT_UART)
             (void)fleet_serial_host_default((enum client_dfu_kind)client_of(s, i)->kind,
                                             &gc.dev.serial);
-        gc.dev.client = client_cfg(client_of(s, i));
-        gc.dev.start_ns = s->client.start;
+        gc.dev.client = client_dfu_cfg_from_settings(client_of(s, i));
+        gc.dev.start_ns = fs->client.start;
         uint32_t first;
         rc = fleet_world_group_add(w, &gc, &first, d);
         if (rc == 0)
             rc = group_dists(s, i, w, d);
     }
-    if (rc == 0 && s->rollout.present) {
-        struct fleet_rollout_cfg rc_cfg = rollout_cfg(&s->rollout);
-        rc = fleet_world_rollout_set(w, &rc_cfg, s->rollout.start, d);
+    if (rc == 0 && fs->rollout.present) {
+        struct fleet_rollout_cfg rc_cfg = fleet_rollout_cfg_from_settings(&fs->rollout);
+        rc = fleet_world_rollout_set(w, &rc_cfg, fs->rollout.start, d);
     }
-    for (size_t i = 0; i < s->n_gateways && rc == 0; i++)
-        rc = gateways_add(w, s, &s->gateways[i], d);
-    for (size_t i = 0; i < s->n_faults && rc == 0; i++) {
+    for (size_t i = 0; i < fs->n_gateways && rc == 0; i++)
+        rc = gateways_add(w, s, &fs->gateways[i], d);
+    for (size_t i = 0; i < fs->n_faults && rc == 0; i++) {
         struct fleet_device_faults p;
-        uint32_t bits = fault_of(&s->faults[i], &p);
-        rc = fleet_world_fault_add(w, group_mask(s, s->faults[i].groups, s->faults[i].n_groups),
-                                   s->faults[i].share, bits, &p, d);
+        uint32_t bits = fault_of(&fs->faults[i], &p);
+        rc = fleet_world_fault_add(w, group_mask(s, fs->faults[i].groups, fs->faults[i].n_groups),
+                                   fs->faults[i].share, bits, &p, d);
     }
     if (rc == 0 && (rc = fleet_world_start(w)) != 0 && fleet_world_diag(w)->len > 0)
         add_at(d, s->path, fleet_world_diag(w));

@@ -206,25 +206,17 @@ int fleet_world_group_add(struct fleet_world *w, const struct fleet_group_cfg *g
         return rc;
     g->slots.erase_progressively = gc->erase_progressively;
     if (gc->boot != NULL) {
-        if (gc->boot->hash_rate == 0 || gc->boot->t_sig < 0) {
-            sim_diag_add(d, "group %s: hash_rate must be > 0 and t_sig >= 0", gc->name);
+        if (gc->boot->hash_rate == 0 || gc->boot->sig_time < 0) {
+            sim_diag_add(d, "group %s: hash_rate must be > 0 and sig_time >= 0", gc->name);
             return SIM_EINVAL;
         }
-        g->slots.hash_rate = gc->boot->hash_rate;
-        g->slots.t_sig = gc->boot->t_sig;
+        mcuboot_slots_cfg_apply_timing(&g->slots, gc->boot);
     }
     if (gc->flash != NULL) {
-        const struct fleet_flash_timing *f = gc->flash;
-        if (f->ble_slowdown != 0 && !(f->ble_slowdown >= 1)) {
-            sim_diag_add(d, "group %s: ble_slowdown %g must be 0 (the chip's) or >= 1", gc->name,
-                         f->ble_slowdown);
+        if (flash_chip_settings_check(gc->flash, gc->name, d) != 0)
             return SIM_EINVAL;
-        }
-        for (int a = 0; a < MCUBOOT_SWAP_AREA_COUNT; a++) {
-            g->slots.geom.chip[a].corner = f->corner;
-            if (f->ble_slowdown != 0)
-                g->slots.geom.chip[a].ble_slowdown = f->ble_slowdown;
-        }
+        for (int a = 0; a < MCUBOOT_SWAP_AREA_COUNT; a++)
+            flash_chip_apply_settings(&g->slots.geom.chip[a], gc->flash);
     }
     g->cfg.boot = NULL; /* applied; the pointers need not outlive this call */
     g->cfg.flash = NULL;

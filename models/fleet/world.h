@@ -31,26 +31,14 @@
 #define FLEET_WORLD_MODEL_NAME "dfu"
 #define FLEET_WORLD_MAX_IMAGES 4
 
-/* MCUboot's validation timing of a group (mcuboot_slots_cfg hash_rate and t_sig). */
-struct fleet_boot_timing {
-    uint32_t hash_rate; /* bytes/s of SHA-256, > 0 */
-    int64_t t_sig;      /* ns per signature check, >= 0 */
-};
-
-/* Flash timing of a group's chips (models/flash/chip.h). */
-struct fleet_flash_timing {
-    enum flash_chip_corner corner; /* the datasheet column: FLASH_CHIP_MAX or _TYP */
-    double ble_slowdown;           /* >= 1, or 0: each chip's own */
-};
-
 /* One device group: a board, a bootloader mode and a device template. */
 struct fleet_group_cfg {
     const char *name; /* kept by pointer */
     enum flash_map_board board;
     enum mcuboot_slots_mode mode;
     bool erase_progressively;
-    const struct fleet_boot_timing *boot;   /* NULL: mcuboot_slots_cfg_init's defaults */
-    const struct fleet_flash_timing *flash; /* NULL: the chips' profiles as they are */
+    const struct mcuboot_timing_settings *boot; /* NULL: mcuboot_slots_cfg_init's defaults */
+    const struct flash_chip_settings *flash;    /* NULL: the chips' profiles as they are */
     uint32_t count;
     struct fleet_device_cfg dev; /* slots and client_image are filled in by the world */
 };

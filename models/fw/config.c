@@ -37,3 +37,80 @@ int fw_config_check(const struct fw_config *c, const char *where, struct sim_dia
     }
     return rc;
 }
+
+/* ---- settings ------------------------------------------------------------------------- */
+
+/* Order matches enum fw_smp. */
+static const char *const smp_names[] = {"dfu-mcumgr", "ble-smp", "dfu-mcumgr+ble-smp", NULL};
+
+static const struct scenario_field firmware_fields[] = {
+    {.key = "smp",
+     .type = SCENARIO_T_ENUM,
+     SCENARIO_AT(struct fw_settings, smp),
+     .def = "dfu-mcumgr",
+     .names = smp_names,
+     .doc = "SMP DFU module: nRF Desktop dfu_mcumgr or CAF ble_smp (both: refused, as the SDK "
+            "build is)"},
+    {.key = "dfu_lock",
+     .type = SCENARIO_T_BOOL,
+     SCENARIO_AT(struct fw_settings, dfu_lock),
+     .def = "true",
+     .doc = "nRF Desktop DFU lock between config-channel DFU and MCUmgr (CONFIG_DESKTOP_DFU_LOCK)"},
+    {.key = "config_channel_dfu",
+     .type = SCENARIO_T_BOOL,
+     SCENARIO_AT(struct fw_settings, config_channel_dfu),
+     .def = "false",
+     .doc = "nRF Desktop config-channel DFU: background erase of a used secondary slot"},
+    {.key = "ble_latency",
+     .type = SCENARIO_T_BOOL,
+     SCENARIO_AT(struct fw_settings, ble_latency),
+     .def = "true",
+     .doc = "nRF Desktop ble_latency: latency 0 during DFU, back to 99 5-10 s after"},
+    {.key = "reassembly",
+     .type = SCENARIO_T_BOOL,
+     SCENARIO_AT(struct fw_settings, reassembly),
+     .def = "true",
+     .doc = "SMP BT reassembly of packets larger than the MTU "
+            "(CONFIG_MCUMGR_TRANSPORT_BT_REASSEMBLY)"},
+    {.key = "mcumgr_params",
+     .type = SCENARIO_T_BOOL,
+     SCENARIO_AT(struct fw_settings, mcumgr_params),
+     .def = "true",
+     .doc = "os_mgmt answers MCUmgr parameters (buf_size, buf_count; "
+            "CONFIG_MCUMGR_GRP_OS_MCUMGR_PARAMS): clients then send packets of buf_size"},
+    {.key = "erase_progressively",
+     .type = SCENARIO_T_BOOL,
+     SCENARIO_AT(struct fw_settings, erase_progressively),
+     .def = "false",
+     .doc = "erase the slot sector by sector while writing (CONFIG_IMG_ERASE_PROGRESSIVELY)"},
+    {.key = "app_start",
+     .type = SCENARIO_T_DURATION,
+     SCENARIO_AT(struct fw_settings, app_start),
+     .flags = SCENARIO_F_DIST,
+     .dist_offset = offsetof(struct fw_settings, app_start_dist),
+     .def = "0s",
+     .min = "0s",
+     .max = "1min",
+     .doc = "from MCUboot's end to the application advertising",
+     .unverified = true},
+    {.key = "netbuf",
+     .type = SCENARIO_T_MAP,
+     SCENARIO_AT(struct fw_settings, netbuf),
+     .sub = &smp_netbuf_settings_schema,
+     .doc = "MCUmgr net_buf pool"},
+};
+
+const struct scenario_schema fw_settings_schema =
+    SCENARIO_SCHEMA("firmware", struct fw_settings, firmware_fields);
+
+struct fw_config fw_config_from_settings(const struct fw_settings *s, bool uart)
+{
+    return (struct fw_config){
+        .dfu_mcumgr = s->smp == FW_SMP_DFU_MCUMGR || s->smp == FW_SMP_BOTH,
+        .ble_smp = s->smp == FW_SMP_BLE_SMP || s->smp == FW_SMP_BOTH,
+        .config_channel_dfu = s->config_channel_dfu,
+        .dfu_lock = s->dfu_lock,
+        .ble_latency = s->ble_latency && !uart,
+        .transport_bt = !uart,
+    };
+}

@@ -11,6 +11,8 @@
 #include <stdbool.h>
 
 #include "sim/error.h"
+#include "models/smp/netbuf.h"
+#include "sim/scenario/settings.h"
 
 struct fw_config {
     bool dfu_mcumgr;         /* nRF Desktop dfu_mcumgr (CONFIG_DESKTOP_DFU_MCUMGR_ENABLE) */
@@ -29,5 +31,26 @@ struct fw_config fw_config_default(void);
  * diag (may be NULL), each starting with where (e.g. "s.yaml:12:5: devices[0].firmware",
  * may be NULL) and saying what is wrong and what to do. Never prints. */
 int fw_config_check(const struct fw_config *c, const char *where, struct sim_diag *diag);
+
+/* ---- settings: devices[].firmware (table in config.c) ---- */
+
+/* The SMP DFU module: nRF Desktop dfu_mcumgr, CAF ble_smp, or both (a build the SDK
+ * refuses; kept so that fw_config_check can say so). Same order as enum fleet_device_smp. */
+enum fw_smp { FW_SMP_DFU_MCUMGR, FW_SMP_BLE_SMP, FW_SMP_BOTH };
+
+/* Firmware modules and MCUmgr options of a device group. */
+struct fw_settings {
+    int smp; /* enum fw_smp */
+    bool dfu_lock, config_channel_dfu, ble_latency, reassembly, mcumgr_params, erase_progressively;
+    struct smp_netbuf_settings netbuf;
+    int64_t app_start; /* MCUboot done -> application advertising, ns */
+    struct scenario_dist app_start_dist;
+    struct scenario_pos at; /* the firmware map (or its group when absent) */
+};
+extern const struct scenario_schema fw_settings_schema;
+
+/* The modules s enables; over a UART the firmware has no MCUmgr Bluetooth transport and
+ * no ble_latency (the key is ignored). */
+struct fw_config fw_config_from_settings(const struct fw_settings *s, bool uart);
 
 #endif /* MODELS_FW_CONFIG_H */

@@ -794,3 +794,28 @@ int mcuboot_image_version_cmp(const struct mcuboot_image_version *a,
         c = cmp_u32(a->build, b->build);
     return c;
 }
+
+/* ---- settings ------------------------------------------------------------------------- */
+
+static const struct scenario_field image_fields[] = {
+    {.key = "size",
+     .type = SCENARIO_T_SIZE,
+     SCENARIO_AT(struct mcuboot_image_settings, size),
+     .flags = SCENARIO_F_REQUIRED,
+     .min = "1B",
+     .max = "64MiB",
+     .doc = "size of the update image (bytes, KiB, MiB)"},
+    {.key = "version",
+     .type = SCENARIO_T_VERSION,
+     SCENARIO_AT(struct mcuboot_image_settings, version),
+     .def = "1.0.0+0",
+     .doc = "MCUboot image version MAJOR.MINOR.REVISION[+BUILD]"},
+    {.key = "installed",
+     .type = SCENARIO_T_VERSION,
+     SCENARIO_AT(struct mcuboot_image_settings, installed),
+     .def = "0.0.0+0",
+     .doc = "version the devices run at power-on (an image of the same size, confirmed)"},
+};
+
+const struct scenario_schema mcuboot_image_settings_schema =
+    SCENARIO_SCHEMA("image", struct mcuboot_image_settings, image_fields);

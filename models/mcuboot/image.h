@@ -44,6 +44,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "sim/scenario/settings.h"
 
 /* mcu-tools/mcuboot: boot/bootutil/include/bootutil/image.h */
 #define MCUBOOT_IMAGE_MAGIC           0x96f3b83du
@@ -220,5 +221,16 @@ int mcuboot_image_version_cmp(const struct mcuboot_image_version *a,
 
 /* Lower-case hex of a 32-byte hash into out (65 bytes with the NUL). */
 void mcuboot_image_hash_hex(const uint8_t hash[MCUBOOT_IMAGE_HASH_SIZE], char out[65]);
+
+/* ---- settings: the `image` map of a scenario (table in image.c) ---- */
+
+/* The update image of a run, and the one the devices run at power-on (same size, confirmed).
+ * Synthetic: a header, a body of `size` bytes in all and the TLVs (mcuboot_image_synth). */
+struct mcuboot_image_settings {
+    uint64_t size; /* bytes, header and TLVs included */
+    struct scenario_version version, installed;
+    struct scenario_pos at; /* the image map */
+};
+extern const struct scenario_schema mcuboot_image_settings_schema;
 
 #endif /* MODELS_MCUBOOT_IMAGE_H */

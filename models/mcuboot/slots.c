@@ -881,3 +881,40 @@ int mcuboot_slots_boot(struct mcuboot_slots *s, long cut_at, struct mcuboot_slot
     s->last_ns = r->ns;
     return rc;
 }
+
+/* ---- settings ------------------------------------------------------------------------- */
+
+const char *const mcuboot_slots_mode_names[] = {
+    "overwrite-only", "swap-scratch",      "swap-move", "swap-offset",
+    "direct-xip",     "direct-xip-revert", "ram-load",  NULL};
+
+static const struct scenario_field mcuboot_fields[] = {
+    {.key = "hash_rate",
+     .type = SCENARIO_T_SIZE,
+     SCENARIO_AT(struct mcuboot_timing_settings, hash_rate),
+     .def = "1000000B",
+     .min = "1B",
+     .max = "1024MiB",
+     .doc = "bytes MCUboot hashes per second while validating an image (SHA-256 over "
+            "flash; no published figure for these chips, plausible 0.5-2 MB/s)",
+     .unverified = true},
+    {.key = "sig_time",
+     .type = SCENARIO_T_DURATION,
+     SCENARIO_AT(struct mcuboot_timing_settings, sig_time),
+     .def = "100ms",
+     .min = "0s",
+     .max = "10s",
+     .doc = "one signature check per image validated (ECDSA P-256 on a Cortex-M; "
+            "plausible 10-300 ms by crypto backend)",
+     .unverified = true},
+};
+
+const struct scenario_schema mcuboot_timing_settings_schema =
+    SCENARIO_SCHEMA("bootloader timing", struct mcuboot_timing_settings, mcuboot_fields);
+
+void mcuboot_slots_cfg_apply_timing(struct mcuboot_slots_cfg *c,
+                                    const struct mcuboot_timing_settings *s)
+{
+    c->hash_rate = (uint32_t)s->hash_rate; /* at most 1024MiB/s: fits */
+    c->t_sig = s->sig_time;
+}

@@ -97,6 +97,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "sim/scenario/settings.h"
 
 #define MCUBOOT_SLOTS_MAX_IMAGES (MCUBOOT_SWAP_MAX_IMAGES - 1u) /* swap.h image ids 1..15 */
 #define MCUBOOT_SLOTS_NONE       (-1)
@@ -255,5 +256,21 @@ static inline void mcuboot_slots_set_ble(struct mcuboot_slots *s, bool active)
 {
     s->ble_active = active;
 }
+
+/* ---- settings: devices[].mcuboot (table in slots.c) ---- */
+
+/* MCUboot's validation timing (mcuboot_slots_cfg hash_rate and t_sig). */
+struct mcuboot_timing_settings {
+    uint64_t hash_rate; /* bytes/s */
+    int64_t sig_time;   /* ns */
+};
+extern const struct scenario_schema mcuboot_timing_settings_schema;
+/* Time c's validation as s says. */
+void mcuboot_slots_cfg_apply_timing(struct mcuboot_slots_cfg *c,
+                                    const struct mcuboot_timing_settings *s);
+
+/* Upgrade modes as a scenario names them (devices[].bootloader), in enum
+ * mcuboot_slots_mode order up to RAM_LOAD, NULL-terminated. */
+extern const char *const mcuboot_slots_mode_names[];
 
 #endif /* MODELS_MCUBOOT_SLOTS_H */

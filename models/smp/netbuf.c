@@ -294,3 +294,47 @@ void smp_netbuf_check(const struct smp_netbuf *nb)
     (void)nb;
 #endif
 }
+
+/* ---- settings ------------------------------------------------------------------------- */
+
+static const struct scenario_field netbuf_fields[] = {
+    {.key = "size",
+     .type = SCENARIO_T_SIZE,
+     SCENARIO_AT(struct smp_netbuf_settings, size),
+     .def = "2475B",
+     .min = "64B",
+     .max = "4KiB",
+     .doc = "MCUmgr net_buf size (CONFIG_MCUMGR_TRANSPORT_NETBUF_SIZE)",
+     .source = "nrfconnect/sdk-zephyr PR #2033: smp_svr sample overlay-bt.conf "
+               "(with ATT MTU 498)"},
+    {.key = "count",
+     .type = SCENARIO_T_UINT,
+     SCENARIO_AT(struct smp_netbuf_settings, count),
+     .def = "4",
+     .min = "1",
+     .max = "32",
+     .doc = "MCUmgr net_bufs (CONFIG_MCUMGR_TRANSPORT_NETBUF_COUNT)",
+     .source = "zephyrproject-rtos/zephyr: subsys/mgmt/mcumgr/transport/Kconfig (default 4)"},
+    {.key = "cpu_per_request",
+     .type = SCENARIO_T_DURATION,
+     SCENARIO_AT(struct smp_netbuf_settings, cpu_per_request),
+     .flags = SCENARIO_F_DIST,
+     .dist_offset = offsetof(struct smp_netbuf_settings, cpu_per_request_dist),
+     .def = "200us",
+     .min = "0s",
+     .max = "1s",
+     .doc = "SMP worker CPU time per request, flash work excluded",
+     .unverified = true},
+};
+
+const struct scenario_schema smp_netbuf_settings_schema =
+    SCENARIO_SCHEMA("net_buf pool", struct smp_netbuf_settings, netbuf_fields);
+
+struct smp_netbuf_cfg smp_netbuf_cfg_from_settings(const struct smp_netbuf_settings *s)
+{
+    return (struct smp_netbuf_cfg){
+        .buf_size = (uint32_t)s->size, /* at most 4KiB */
+        .buf_count = s->count,
+        .cpu_per_request = s->cpu_per_request,
+    };
+}

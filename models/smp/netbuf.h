@@ -33,6 +33,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "sim/scenario/settings.h"
 
 /* Settings (Kconfig in Zephyr; the CPU cost is ours). */
 struct smp_netbuf_cfg {
@@ -118,5 +119,17 @@ uint64_t smp_netbuf_n_dropped(const struct smp_netbuf *nb); /* by smp_netbuf_rx 
 
 /* Assert the invariants listed above (no-op with NDEBUG). */
 void smp_netbuf_check(const struct smp_netbuf *nb);
+
+/* ---- settings: devices[].firmware.netbuf (table in netbuf.c) ---- */
+
+struct smp_netbuf_settings {
+    uint64_t size;           /* CONFIG_MCUMGR_TRANSPORT_NETBUF_SIZE, bytes */
+    uint32_t count;          /* CONFIG_MCUMGR_TRANSPORT_NETBUF_COUNT */
+    int64_t cpu_per_request; /* SMP worker CPU time per request, ns */
+    struct scenario_dist cpu_per_request_dist;
+};
+extern const struct scenario_schema smp_netbuf_settings_schema;
+
+struct smp_netbuf_cfg smp_netbuf_cfg_from_settings(const struct smp_netbuf_settings *s);
 
 #endif /* MODELS_SMP_NETBUF_H */

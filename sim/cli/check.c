@@ -3,6 +3,7 @@
  * with DIR/NAME.csv, after checking that the baseline was made with the same settings;
  * print a table, optionally JUnit XML and JSON; exit 1 on a regression. */
 #include "report/baseline.h"
+#include "models/fleet/settings.h"
 #include "report/completeness.h"
 #include "report/fingerprint.h"
 #include "report/fmt.h"
@@ -639,7 +640,7 @@ static int load_scenario(const char *path, const struct check_options *o, struct
 {
     struct sim_diag d;
     sim_diag_init(&d);
-    int rc = scenario_load(path, o->sets, o->n_sets, s, &d);
+    int rc = scenario_load(path, &fleet_settings_schema, o->sets, o->n_sets, s, &d);
     if (rc != 0) {
         fprintf(err, "%s", d.text);
         return rc == SIM_ENOMEM ? SIM_EXIT_INTERNAL : SIM_EXIT_USAGE;

@@ -2,6 +2,7 @@
  * loader binds with; `dfusim list boards|bootloaders|clients`: what a scenario can name,
  * read from the models themselves (flash maps and chips, MCUboot modes, client profiles). */
 #include "models/client/dfu.h"
+#include "models/fleet/settings.h"
 #include "models/flash/chip.h"
 #include "models/flash/map.h"
 #include "models/mcuboot/explain.h"
@@ -32,7 +33,7 @@ int cli_keys(int argc, char **argv, FILE *out, FILE *err)
             return SIM_EXIT_USAGE;
         }
     }
-    scenario_reference_write(out, markdown);
+    scenario_reference_write(out, &fleet_settings_schema, markdown);
     return ferror(out) ? SIM_EXIT_INTERNAL : SIM_EXIT_OK;
 }
 

@@ -1,5 +1,6 @@
 /* sim/cli/run.c - `dfusim run`: scenario -> world -> engine -> results database. */
 #include "models/fleet/world.h"
+#include "models/fleet/settings.h"
 #include "report/fmt.h"
 #include "report/summary.h"
 #include "sim/cli/cli.h"
@@ -185,13 +186,15 @@ static int record_setup(struct recorder *rec, const struct scenario *s)
     scenario_visit(s, record_param, &sink);
     if (sink.err != 0)
         return sink.err;
-    for (size_t g = 0; g < s->n_groups; g++) {
+    const struct fleet_settings *fs = fleet_settings_of(s);
+    for (size_t g = 0; g < fs->n_groups; g++) {
+        const struct fleet_group_settings *gs = &fs->groups[g];
         const struct recorder_group row = {
             .group_id = (uint32_t)g,
-            .name = s->groups[g].name,
-            .board = scenario_board_name(s->groups[g].board),
-            .bootloader = scenario_bootloader_name(s->groups[g].bootloader),
-            .count = s->groups[g].count,
+            .name = gs->name,
+            .board = flash_map_board_names[gs->board],
+            .bootloader = mcuboot_slots_mode_names[gs->bootloader],
+            .count = gs->count,
         };
         int err = recorder_group_emit(rec, &row);
         if (err != 0)
@@ -271,7 +274,8 @@ static void print_summary(FILE *out, FILE *err, const struct scenario *s, const 
     cli_format_time(now, sizeof(now), sim_engine_now(e));
     uint64_t events = sim_engine_events_run(e);
     fprintf(out, "dfusim run: %s (model %s, client %s, seed %llu)\n", s->name,
-            FLEET_WORLD_MODEL_NAME, scenario_client_kind_name(s->client.kind),
+            FLEET_WORLD_MODEL_NAME,
+            client_dfu_kind_name((enum client_dfu_kind)fleet_settings_of(s)->client.kind),
             (unsigned long long)s->seed);
     fprintf(out,
             "  devices   %llu: %llu updated, %llu reverted, %llu failed, %llu not finished"
@@ -451,8 +455,8 @@ static int load_points(const struct scenario *s0, const struct run_options *o,
     if (*points == NULL)
         return SIM_EXIT_INTERNAL;
     for (size_t p = 1; p < s0->n_points; p++) {
-        if (scenario_load_point(s0->path, s0->text, s0->text_len, o->overrides, o->n_overrides, p,
-                                &(*points)[p], &diag) != 0 ||
+        if (scenario_load_point(s0->path, &fleet_settings_schema, s0->text, s0->text_len,
+                                o->overrides, o->n_overrides, p, &(*points)[p], &diag) != 0 ||
             fleet_world_check(&(*points)[p], &diag) != 0) {
             fprintf(err, "dfusim run: sweep point %zu:\n", p + 1);
             fputs(diag.text, err);
@@ -776,7 +780,8 @@ int cli_run(int argc, char **argv, FILE *out, FILE *err)
         goto done;
     }
     sim_diag_init(&diag);
-    if (scenario_load(o.scenario_path, o.overrides, o.n_overrides, &s, &diag) != 0 ||
+    if (scenario_load(o.scenario_path, &fleet_settings_schema, o.overrides, o.n_overrides, &s,
+                      &diag) != 0 ||
         fleet_world_check(&s, &diag) != 0) {
         fputs(diag.text, err);
         code = SIM_EXIT_USAGE;

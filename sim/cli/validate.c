@@ -1,5 +1,6 @@
 /* sim/cli/validate.c - `dfusim validate`: parse and check scenario files only. */
 #include "models/fleet/world.h"
+#include "models/fleet/settings.h"
 #include "sim/cli/cli_int.h"
 #include "sim/error.h"
 #include "sim/scenario.h"
@@ -55,7 +56,8 @@ int cli_validate(int argc, char **argv, FILE *out, FILE *err)
         struct scenario s;
         struct sim_diag diag;
         sim_diag_init(&diag);
-        if (scenario_load(argv[i], overrides, n_overrides, &s, &diag) != 0) {
+        if (scenario_load(argv[i], &fleet_settings_schema, overrides, n_overrides, &s, &diag) !=
+            0) {
             fputs(diag.text, err);
             if (diag.n_dropped > 0)
                 fprintf(err, "%s: %zu more problems not shown\n", argv[i], diag.n_dropped);
@@ -66,8 +68,8 @@ int cli_validate(int argc, char **argv, FILE *out, FILE *err)
         bool bad = fleet_world_check(&s, &diag) != 0;
         for (size_t p = 1; p < s.n_points && !bad; p++) {
             struct scenario sp;
-            if (scenario_load_point(s.path, s.text, s.text_len, overrides, n_overrides, p, &sp,
-                                    &diag) != 0) {
+            if (scenario_load_point(s.path, &fleet_settings_schema, s.text, s.text_len, overrides,
+                                    n_overrides, p, &sp, &diag) != 0) {
                 bad = true;
             } else {
                 bad = fleet_world_check(&sp, &diag) != 0;
@@ -84,11 +86,12 @@ int cli_validate(int argc, char **argv, FILE *out, FILE *err)
             scenario_fini(&s);
             continue;
         }
+        const struct fleet_settings *fs = fleet_settings_of(&s);
         uint64_t devices = 0;
-        for (size_t g = 0; g < s.n_groups; g++)
-            devices += s.groups[g].count;
-        fprintf(out, "%s: ok (%zu device group%s, %llu devices)\n", argv[i], s.n_groups,
-                s.n_groups == 1 ? "" : "s", (unsigned long long)devices);
+        for (size_t g = 0; g < fs->n_groups; g++)
+            devices += fs->groups[g].count;
+        fprintf(out, "%s: ok (%zu device group%s, %llu devices)\n", argv[i], fs->n_groups,
+                fs->n_groups == 1 ? "" : "s", (unsigned long long)devices);
         scenario_fini(&s);
     }
 done:

@@ -154,3 +154,11 @@ void scenario_path_pop(struct scenario_path *p, size_t old_len)
     p->len = old_len;
     p->buf[old_len] = '\0';
 }
+
+void scenario_pos_format(char *buf, size_t n, const struct scenario_pos *p, const char *key)
+{
+    if (p->src != NULL && p->line > 0)
+        snprintf(buf, n, "%s:%u:%u: %s", p->src, p->line, p->col, key);
+    else
+        snprintf(buf, n, "%s", key);
+}

@@ -11,6 +11,7 @@
 
 #include "sim/error.h"
 #include "sim/scenario.h"
+#include "sim/scenario/settings.h"
 
 #include <stdarg.h>
 #include <stdbool.h>
@@ -130,85 +131,7 @@ void scenario_units_format_size(char *buf, size_t n, uint64_t bytes);
 void scenario_units_format_percent(char *buf, size_t n, double fraction);
 void scenario_units_format_version(char *buf, size_t n, const struct scenario_version *v);
 
-/* ---- schema.c: the table-driven binder -------------------------------------------- */
-
-enum scenario_type {
-    SCENARIO_T_STRING,   /* char * (owned), any text */
-    SCENARIO_T_NAME,     /* char * (owned), 1..64 of [A-Za-z0-9_.-] */
-    SCENARIO_T_UINT,     /* uint8/16/32/64_t by field size; plain decimal */
-    SCENARIO_T_DURATION, /* int64_t ns */
-    SCENARIO_T_SIZE,     /* uint64_t bytes */
-    SCENARIO_T_PERCENT,  /* double fraction 0..1 */
-    SCENARIO_T_ENUM,     /* an enum (int), index into names */
-    SCENARIO_T_VERSION,  /* struct scenario_version */
-    SCENARIO_T_BOOL,     /* bool; plain true or false */
-    SCENARIO_T_NUMBER,   /* double; a plain decimal number without unit ("2", "1.5") */
-    SCENARIO_T_AMOUNT,   /* struct scenario_amount; a percentage 0..100% or a count */
-    SCENARIO_T_MAP,      /* struct at offset, bound with sub */
-    SCENARIO_T_LIST,     /* pointer at offset, size_t count at count_offset, sub per element */
-    SCENARIO_T_VALUES,   /* list of scalars: pointer at offset, size_t count at count_offset,
-                            each element described by item (its offset is 0); min and max
-                            bound the number of items; def is a flow list ("[100%]") */
-    SCENARIO_T_COUNT
-};
-
-#define SCENARIO_F_REQUIRED 0x1u /* missing key is an error (no default) */
-#define SCENARIO_F_POS                                                                             \
-    0x4u /* MAP: store where the map (or, absent, its parent) sits at
-                               pos_offset, a struct scenario_pos */
-#define SCENARIO_F_UNIQUE                                                                          \
-    0x2u /* value differs between elements of the enclosing list;
-                                    a list element is addressed by it in --set and visit.
-                                    On a VALUES field: its items differ from each other */
-/* Scalar that may also be a distribution ("beta(2, 50)"): the text and its position go
- * into the struct scenario_dist at dist_offset, and the scalar itself stays 0. */
-#define SCENARIO_F_DIST     0x8u
-/* MAP that may be absent: present_offset holds a bool, true when the map is given; when
- * absent the struct stays zeroed (no defaults) and visit skips it. */
-#define SCENARIO_F_OPTIONAL 0x10u
-
-struct scenario_schema;
-
-/* A condition on a sibling ENUM key, bound earlier in the same table: the field applies
- * only when that key's value v has bit (1u << v) in mask. A field that does not apply is
- * refused when given ("during applies to kind power-loss only"), stays 0 when absent, and
- * is not visited. key NULL: no condition. */
-struct scenario_when {
-    const char *key;
-    uint32_t mask;
-};
-#define SCENARIO_WHEN_MAX 2
-
-/* One key. Bounds and defaults are text in the field's own notation ("1B", "64MiB"), so
- * the table reads like the documentation and messages quote it as written. */
-struct scenario_field {
-    const char *key;
-    enum scenario_type type;
-    size_t offset, size;               /* in the enclosing struct */
-    unsigned flags;                    /* SCENARIO_F_* */
-    const char *def;                   /* default; NULL for required keys, maps, lists */
-    const char *min, *max;             /* inclusive bounds; NULL = none (lists: min items) */
-    const char *const *names;          /* ENUM: value names, NULL-terminated */
-    const struct scenario_schema *sub; /* MAP and LIST */
-    size_t count_offset;               /* LIST: where the element count goes */
-    size_t pos_offset;                 /* MAP with SCENARIO_F_POS: struct scenario_pos */
-    size_t dist_offset;                /* SCENARIO_F_DIST: struct scenario_dist */
-    size_t present_offset;             /* MAP with SCENARIO_F_OPTIONAL: bool */
-    const struct scenario_field *item; /* VALUES: one element (offset 0, its own size) */
-    struct scenario_when when[SCENARIO_WHEN_MAX]; /* all must hold */
-    const char *doc;                              /* one line for the README reference */
-};
-
-#define SCENARIO_SCHEMA_MAX_FIELDS 64 /* keys per map (the binder sizes a table by it) */
-
-struct scenario_schema {
-    const char *noun; /* what an element is called in messages ("device group") */
-    size_t size;      /* sizeof the struct (list elements) */
-    bool has_pos;     /* list elements: store where each sits, a struct scenario_pos at */
-    size_t pos_offset;
-    size_t n_fields;
-    const struct scenario_field *fields;
-};
+/* ---- schema.c: the table-driven binder (the field types are in settings.h) ------------ */
 
 /* Bind map node `map` (NULL: every key takes its default) to the struct at base, which
  * must be zeroed. `where` positions "missing key" messages. Reports every problem; returns
@@ -224,15 +147,10 @@ void scenario_schema_free(const struct scenario_schema *sch, void *base);
  * ("devices[0].count"). */
 void scenario_schema_visit(const struct scenario_schema *sch, const void *base,
                            scenario_visit_fn fn, void *ctx);
-/* Copy into dst, from src (both bound with sch), every field whose key map does not give
- * (map NULL: every field): a map that inherits what it leaves out from another one.
- * Strings and distributions are copied; MAP and LIST fields are not supported (asserted).
- * Returns 0 or SIM_ENOMEM (dst then holds what was copied; free it as usual). */
-int scenario_schema_inherit(const struct scenario_schema *sch, const struct scenario_node *map,
-                            void *dst, const void *src);
-/* The field named key, or NULL. */
-const struct scenario_field *scenario_schema_find(const struct scenario_schema *sch,
-                                                  const char *key);
+/* The fields of sch in order, each INLINE field replaced by its sub-table's: into out (room
+ * for SCENARIO_SCHEMA_MAX_FIELDS). Returns how many. */
+size_t scenario_schema_flatten(const struct scenario_schema *sch,
+                               const struct scenario_field **out);
 /* The field flagged SCENARIO_F_UNIQUE, or NULL. */
 const struct scenario_field *scenario_schema_unique(const struct scenario_schema *sch);
 /* Append to buf (size n) " (did you mean \"x\"? allowed: a, b, c)" for an unknown key or
@@ -245,8 +163,14 @@ void scenario_schema_suggest_key(char *buf, size_t n, const char *got,
 /* Optimal-string-alignment edit distance (a swap of neighbours counts 1), capped at 9. */
 unsigned scenario_schema_distance(const char *a, const char *b);
 
-/* The root table of a scenario (scenario.c), for the reference writer. */
-const struct scenario_schema *scenario_root_schema(void);
+/* The root table of a scenario loaded with the models' table `models` (scenario.c): the
+ * run's keys with the models' in their place. */
+struct scenario_root {
+    struct scenario_field fields[SCENARIO_SCHEMA_MAX_FIELDS];
+    struct scenario_schema schema;
+};
+const struct scenario_schema *scenario_root_init(struct scenario_root *r,
+                                                 const struct scenario_schema *models);
 
 /* ---- override.c: --set -------------------------------------------------------------- */
 

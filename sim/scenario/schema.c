@@ -30,7 +30,10 @@ union value {
 struct binder {
     struct scenario_report *rep;
     struct scenario_path path;
-    int rc; /* worst result so far: 0, SIM_EINVAL, then SIM_ENOMEM */
+    int rc;                             /* worst result so far: 0, SIM_EINVAL, then SIM_ENOMEM */
+    const struct scenario_schema *root; /* the table and struct of the whole scenario: */
+    char *root_base;                    /* where scenario_field.inherit looks */
+    const char *inherit; /* while binding a map with `inherit`: the struct it inherits from */
 };
 
 /* What a value of each type looks like, for "(what is allowed)". UINT, ENUM, MAP and
@@ -50,7 +53,17 @@ static const char *const type_expect[SCENARIO_T_COUNT] = {
     [SCENARIO_T_MAP] = "a map",
     [SCENARIO_T_LIST] = "a list",
     [SCENARIO_T_VALUES] = "a list",
+    [SCENARIO_T_INLINE] = "",
 };
+
+/* Where an INLINE field's struct is: in place, or behind a pointer (SCENARIO_F_INDIRECT). */
+static char *inline_base(const struct scenario_field *f, const char *base)
+{
+    char *p = (char *)base + f->offset;
+    if (f->flags & SCENARIO_F_INDIRECT)
+        memcpy(&p, base + f->offset, sizeof(p));
+    return p;
+}
 
 static void fail(struct binder *b, int rc)
 {
@@ -135,7 +148,7 @@ static const char *name_of_names(const void *set, size_t i)
 
 static const char *name_of_fields(const void *set, size_t i)
 {
-    return ((const struct scenario_schema *)set)->fields[i].key;
+    return ((const struct scenario_field *const *)set)[i]->key;
 }
 
 void scenario_schema_suggest(char *buf, size_t n, const char *got, const char *const *names,
@@ -147,15 +160,42 @@ void scenario_schema_suggest(char *buf, size_t n, const char *got, const char *c
 void scenario_schema_suggest_key(char *buf, size_t n, const char *got,
                                  const struct scenario_schema *sch)
 {
-    suggest(buf, n, got, name_of_fields, sch, sch->n_fields);
+    const struct scenario_field *flat[SCENARIO_SCHEMA_MAX_FIELDS];
+    suggest(buf, n, got, name_of_fields, flat, scenario_schema_flatten(sch, flat));
+}
+
+static size_t flatten(const struct scenario_schema *sch, const struct scenario_field **out,
+                      size_t n)
+{
+    for (size_t i = 0; i < sch->n_fields; i++) {
+        if (sch->fields[i].type == SCENARIO_T_INLINE) {
+            if (sch->fields[i].sub != NULL)
+                n = flatten(sch->fields[i].sub, out, n);
+            continue;
+        }
+        assert(n < SCENARIO_SCHEMA_MAX_FIELDS && "too many keys in one map");
+        if (n < SCENARIO_SCHEMA_MAX_FIELDS)
+            out[n++] = &sch->fields[i];
+    }
+    return n;
+}
+
+size_t scenario_schema_flatten(const struct scenario_schema *sch, const struct scenario_field **out)
+{
+    return flatten(sch, out, 0);
 }
 
 const struct scenario_field *scenario_schema_find(const struct scenario_schema *sch,
                                                   const char *key)
 {
-    for (size_t i = 0; i < sch->n_fields; i++)
-        if (strcmp(sch->fields[i].key, key) == 0)
-            return &sch->fields[i];
+    for (size_t i = 0; i < sch->n_fields; i++) {
+        const struct scenario_field *f = &sch->fields[i], *in;
+        if (f->type == SCENARIO_T_INLINE && f->sub != NULL &&
+            (in = scenario_schema_find(f->sub, key)) != NULL)
+            return in;
+        if (f->type != SCENARIO_T_INLINE && strcmp(f->key, key) == 0)
+            return f;
+    }
     return NULL;
 }
 
@@ -237,9 +277,10 @@ static void describe(char *buf, size_t n, const struct scenario_field *f)
                                  f->sub->noun);
         else
             o = (size_t)snprintf(buf, n, "a list of %ss, each a map with keys: ", f->sub->noun);
-        for (size_t i = 0; i < f->sub->n_fields; i++)
-            o += (size_t)snprintf(buf + o, o < n ? n - o : 0, "%s%s", i ? ", " : "",
-                                  f->sub->fields[i].key);
+        const struct scenario_field *flat[SCENARIO_SCHEMA_MAX_FIELDS];
+        size_t n_flat = scenario_schema_flatten(f->sub, flat);
+        for (size_t i = 0; i < n_flat; i++)
+            o += (size_t)snprintf(buf + o, o < n ? n - o : 0, "%s%s", i ? ", " : "", flat[i]->key);
         return;
     default:
         snprintf(buf, n, "%s%s", type_expect[f->type],
@@ -656,8 +697,9 @@ static void bind_map(struct binder *b, const struct scenario_schema *sch,
 static void check_keys(struct binder *b, const struct scenario_schema *sch,
                        const struct scenario_node *map)
 {
+    const struct scenario_field *flat[SCENARIO_SCHEMA_MAX_FIELDS];
     size_t first[SCENARIO_SCHEMA_MAX_FIELDS]; /* per field: key index + 1, 0 if not seen */
-    assert(sch->n_fields <= SCENARIO_SCHEMA_MAX_FIELDS);
+    size_t n_flat = scenario_schema_flatten(sch, flat);
     memset(first, 0, sizeof(first));
     for (size_t i = 0; i < map->n_items; i++) {
         const struct scenario_node *k = map->keys[i];
@@ -667,16 +709,18 @@ static void check_keys(struct binder *b, const struct scenario_schema *sch,
             continue;
         }
         size_t old = scenario_path_push_key(&b->path, k->text);
-        const struct scenario_field *f = scenario_schema_find(sch, k->text);
-        if (f == NULL) {
+        size_t f = 0;
+        while (f < n_flat && strcmp(flat[f]->key, k->text) != 0)
+            f++;
+        if (f == n_flat) {
             char msg[SCENARIO_REPORT_LEN] = "unknown key";
             scenario_schema_suggest_key(msg, sizeof(msg), k->text, sch);
             error_at(b, k, "%s", msg);
-        } else if (first[f - sch->fields] != 0) {
-            const struct scenario_node *k0 = map->keys[first[f - sch->fields] - 1];
+        } else if (first[f] != 0) {
+            const struct scenario_node *k0 = map->keys[first[f] - 1];
             error_at(b, k, "duplicate key (first set at %u:%u; keep one)", k0->line, k0->col);
         } else {
-            first[f - sch->fields] = i + 1;
+            first[f] = i + 1;
         }
         scenario_path_pop(&b->path, old);
     }
@@ -900,6 +944,98 @@ static void store_pos(const struct scenario_field *f, const struct scenario_node
     memcpy(base + f->pos_offset, &pos, sizeof(pos));
 }
 
+/* ---- inherited values (scenario_field.inherit) ------------------------------------------ */
+
+/* The top-level field called key, and in *base the struct it sits in. */
+static const struct scenario_field *find_in(const struct scenario_schema *sch, char *in,
+                                            const char *key, char **base)
+{
+    for (size_t i = 0; i < sch->n_fields; i++) {
+        const struct scenario_field *f = &sch->fields[i], *found;
+        if (f->type == SCENARIO_T_INLINE) {
+            if ((found = find_in(f->sub, inline_base(f, in), key, base)) != NULL)
+                return found;
+        } else if (strcmp(f->key, key) == 0) {
+            *base = in;
+            return f;
+        }
+    }
+    return NULL;
+}
+
+static char *root_value(const struct binder *b, const char *key, const struct scenario_field **f)
+{
+    char *base = NULL;
+    *f = find_in(b->root, b->root_base, key, &base);
+    assert(*f != NULL && "scenario_field.inherit names no top-level key");
+    return base != NULL ? base + (*f)->offset : NULL;
+}
+
+static void free_string(char *at);
+
+/* A key absent from a map that inherits: the value of the same key in b->inherit. */
+static void inherit_value(struct binder *b, const struct scenario_field *f, char *dst)
+{
+    const char *src = b->inherit;
+    assert(f->type != SCENARIO_T_MAP && f->type != SCENARIO_T_LIST &&
+           f->type != SCENARIO_T_VALUES && "inherit: scalar fields only");
+    if (f->type == SCENARIO_T_STRING || f->type == SCENARIO_T_NAME) {
+        const char *from;
+        memcpy(&from, src + f->offset, sizeof(from));
+        char *copy = from != NULL ? strdup(from) : NULL;
+        if (from != NULL && copy == NULL)
+            fail(b, SIM_ENOMEM);
+        memcpy(dst + f->offset, &copy, sizeof(copy));
+    } else {
+        memcpy(dst + f->offset, src + f->offset, f->size);
+    }
+    if (!(f->flags & SCENARIO_F_DIST))
+        return;
+    struct scenario_dist from;
+    memcpy(&from, src + f->dist_offset, sizeof(from));
+    struct scenario_dist copy = {from.text != NULL ? strdup(from.text) : NULL, from.at};
+    if (from.text != NULL && copy.text == NULL)
+        fail(b, SIM_ENOMEM);
+    memcpy(dst + f->dist_offset, &copy, sizeof(copy));
+}
+
+/* A list of names left empty that inherits: the unique names of the elements of the
+ * top-level list f->inherit, in order. */
+static void inherit_names(struct binder *b, const struct scenario_field *f, char *base)
+{
+    size_t n;
+    memcpy(&n, base + f->count_offset, sizeof(n));
+    if (n > 0)
+        return;
+    const struct scenario_field *list;
+    const char *from = root_value(b, f->inherit, &list);
+    const struct scenario_field *u = scenario_schema_unique(list->sub);
+    assert(list->type == SCENARIO_T_LIST && u != NULL && f->item->size == sizeof(char *));
+    const char *arr;
+    memcpy(&arr, from, sizeof(arr));
+    memcpy(&n, from - list->offset + list->count_offset, sizeof(n));
+    char *names = n > 0 ? values_alloc(b, f, n, base) : NULL;
+    for (size_t i = 0; names != NULL && i < n; i++) {
+        const char *name;
+        memcpy(&name, arr + i * list->sub->size + u->offset, sizeof(name));
+        char *copy = name != NULL ? strdup(name) : NULL;
+        if (name != NULL && copy == NULL)
+            fail(b, SIM_ENOMEM);
+        memcpy(names + i * sizeof(copy), &copy, sizeof(copy));
+    }
+}
+
+/* Bind a map's fields, absent keys taken from the top-level map f->inherit when it has one. */
+static void bind_sub(struct binder *b, const struct scenario_field *f,
+                     const struct scenario_node *map, const struct scenario_node *where, char *base)
+{
+    const char *outer = b->inherit;
+    const struct scenario_field *from;
+    b->inherit = f->inherit != NULL ? root_value(b, f->inherit, &from) : NULL;
+    bind_map(b, f->sub, map, where, base + f->offset);
+    b->inherit = outer;
+}
+
 static void bind_field(struct binder *b, const struct scenario_field *f,
                        const struct scenario_node *n, char *base)
 {
@@ -912,7 +1048,7 @@ static void bind_field(struct binder *b, const struct scenario_field *f,
         if (n->kind != SCENARIO_NODE_MAP)
             error_kind(b, f, n);
         else
-            bind_map(b, f->sub, n, n, base + f->offset);
+            bind_sub(b, f, n, n, base);
         return;
     case SCENARIO_T_LIST:
         bind_list(b, f, n, base);
@@ -977,14 +1113,26 @@ static void error_not_applicable(struct binder *b, const struct scenario_schema 
     error_at(b, key, "%s only (here %s; remove it)", msg, here);
 }
 
-static void bind_map(struct binder *b, const struct scenario_schema *sch,
-                     const struct scenario_node *map, const struct scenario_node *where, char *base)
+/* The fields of sch from map (NULL: all absent), where the keys were checked already. */
+static void bind_fields(struct binder *b, const struct scenario_schema *sch,
+                        const struct scenario_node *map, const struct scenario_node *where,
+                        char *base)
 {
     bool failed[SCENARIO_SCHEMA_MAX_FIELDS] = {false};
-    if (map != NULL)
-        check_keys(b, sch, map);
     for (size_t i = 0; i < sch->n_fields && b->rc != SIM_ENOMEM; i++) {
         const struct scenario_field *f = &sch->fields[i];
+        if (f->type == SCENARIO_T_INLINE) {
+            if (f->flags & SCENARIO_F_INDIRECT) {
+                char *sub = calloc(1, f->sub->size);
+                memcpy(base + f->offset, &sub, sizeof(sub));
+                if (sub == NULL) {
+                    fail(b, SIM_ENOMEM);
+                    continue;
+                }
+            }
+            bind_fields(b, f->sub, map, where, inline_base(f, base));
+            continue;
+        }
         long at = scenario_tree_find(map, f->key);
         size_t old = scenario_path_push_key(&b->path, f->key);
         unsigned errs = b->rep->n_errors;
@@ -1002,19 +1150,31 @@ static void bind_map(struct binder *b, const struct scenario_schema *sch,
             error_at(b, where, "missing required key (%s)", want);
         } else if (f->type == SCENARIO_T_MAP && !(f->flags & SCENARIO_F_OPTIONAL)) {
             store_pos(f, where, base);
-            bind_map(b, f->sub, NULL, where, base + f->offset);
+            bind_sub(b, f, NULL, where, base);
+        } else if (b->inherit != NULL) {
+            inherit_value(b, f, base);
         } else {
             bind_default(b, f, base);
         }
+        if (f->type == SCENARIO_T_VALUES && f->inherit != NULL && ap > 0)
+            inherit_names(b, f, base);
         failed[i] = b->rep->n_errors != errs;
         scenario_path_pop(&b->path, old);
     }
 }
 
+static void bind_map(struct binder *b, const struct scenario_schema *sch,
+                     const struct scenario_node *map, const struct scenario_node *where, char *base)
+{
+    if (map != NULL)
+        check_keys(b, sch, map);
+    bind_fields(b, sch, map, where, base);
+}
+
 int scenario_schema_bind(const struct scenario_schema *sch, const struct scenario_node *map,
                          const struct scenario_node *where, void *base, struct scenario_report *rep)
 {
-    struct binder b = {.rep = rep};
+    struct binder b = {.rep = rep, .root = sch, .root_base = base};
     bind_map(&b, sch, map, where, base);
     return b.rc;
 }
@@ -1057,7 +1217,13 @@ void scenario_schema_free(const struct scenario_schema *sch, void *base)
         const struct scenario_field *f = &sch->fields[i];
         if (f->flags & SCENARIO_F_DIST)
             free_string(p + f->dist_offset + offsetof(struct scenario_dist, text));
-        if (is_string(f)) {
+        if (f->type == SCENARIO_T_INLINE) {
+            char *sub = inline_base(f, p);
+            if (sub != NULL)
+                scenario_schema_free(f->sub, sub);
+            if (f->flags & SCENARIO_F_INDIRECT)
+                free_string(p + f->offset);
+        } else if (is_string(f)) {
             free_string(p + f->offset);
         } else if (f->type == SCENARIO_T_VALUES) {
             free_values(f, p);
@@ -1170,6 +1336,12 @@ static void visit_map(const struct scenario_schema *sch, const char *base,
     for (size_t i = 0; i < sch->n_fields; i++) {
         const struct scenario_field *f = &sch->fields[i];
         bool present = true;
+        if (f->type == SCENARIO_T_INLINE) {
+            const char *sub = inline_base(f, base);
+            if (sub != NULL)
+                visit_map(f->sub, sub, path, fn, ctx);
+            continue;
+        }
         if (f->flags & SCENARIO_F_OPTIONAL)
             memcpy(&present, base + f->present_offset, sizeof(present));
         if (!present || applies(sch, f, base, NULL) != 1)
@@ -1216,39 +1388,4 @@ void scenario_schema_visit(const struct scenario_schema *sch, const void *base,
 {
     struct scenario_path path = {.len = 0, .buf = ""};
     visit_map(sch, base, &path, fn, ctx);
-}
-
-int scenario_schema_inherit(const struct scenario_schema *sch, const struct scenario_node *map,
-                            void *dst, const void *src)
-{
-    char *d = dst;
-    const char *s = src;
-    for (size_t i = 0; i < sch->n_fields; i++) {
-        const struct scenario_field *f = &sch->fields[i];
-        assert(f->type != SCENARIO_T_MAP && f->type != SCENARIO_T_LIST &&
-               f->type != SCENARIO_T_VALUES && "inherit: scalar fields only");
-        if (scenario_tree_find(map, f->key) >= 0)
-            continue;
-        if (is_string(f)) {
-            const char *from;
-            memcpy(&from, s + f->offset, sizeof(from));
-            free_string(d + f->offset);
-            char *copy = from ? strdup(from) : NULL;
-            if (from != NULL && copy == NULL)
-                return SIM_ENOMEM;
-            memcpy(d + f->offset, &copy, sizeof(copy));
-        } else {
-            memcpy(d + f->offset, s + f->offset, f->size);
-        }
-        if (!(f->flags & SCENARIO_F_DIST))
-            continue;
-        struct scenario_dist from;
-        memcpy(&from, s + f->dist_offset, sizeof(from));
-        free_string(d + f->dist_offset + offsetof(struct scenario_dist, text));
-        struct scenario_dist copy = {from.text ? strdup(from.text) : NULL, from.at};
-        if (from.text != NULL && copy.text == NULL)
-            return SIM_ENOMEM;
-        memcpy(d + f->dist_offset, &copy, sizeof(copy));
-    }
-    return 0;
 }

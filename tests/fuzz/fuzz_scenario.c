@@ -11,6 +11,7 @@
  * ./setup.sh fuzz. Build and run: ./setup.sh fuzz [SECONDS] (see tests/fuzz/README.md).
  */
 #include "models/fleet/world.h"
+#include "models/fleet/settings.h"
 #include "sim/engine.h"
 #include "sim/error.h"
 #include "sim/scenario.h"
@@ -51,15 +52,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct scenario s;
     struct sim_diag d;
     sim_diag_init(&d);
-    int rc = scenario_load_text("fuzz.yaml", text, len, overrides, n_overrides, &s, &d);
+    int rc = scenario_load_text("fuzz.yaml", &fleet_settings_schema, text, len, overrides,
+                                n_overrides, &s, &d);
     must_say_why(rc, &d);
     if (rc != 0)
         return 0;
     rc = fleet_world_check(&s, &d);
     must_say_why(rc, &d);
     uint64_t devices = 0;
-    for (size_t g = 0; g < s.n_groups; g++)
-        devices += s.groups[g].count;
+    for (size_t g = 0; g < fleet_settings_of(&s)->n_groups; g++)
+        devices += fleet_settings_of(&s)->groups[g].count;
     if (rc == 0 && devices <= MAX_BUILD_DEVICES && s.n_points == 1) {
         struct sim_engine *e = sim_engine_new(0);
         struct fleet_world *w = NULL;
