@@ -424,18 +424,18 @@ static void transport_errors_exit_2_at_the_key(void **state)
         const char *name, *file, *set, *want;
     } cases[] = {
         {"ble on a board without a BLE radio", CLI_DIR "/uart_ble_on_rak3172.yaml", NULL,
-         "uart_ble_on_rak3172.yaml:9:11: devices[0].link.transport: ble needs a BLE radio and "
+         "uart_ble_on_rak3172.yaml:9:24: devices[0].link.transport: ble needs a BLE radio and "
          "group lora's board rak3172 has none; use uart"},
         {"a BLE-only client with a UART group", CLI_DIR "/uart_ble_only_client.yaml", NULL,
-         "uart_ble_only_client.yaml:5:9: client.kind: device-manager-ios speaks SMP over BLE "
+         "uart_ble_only_client.yaml:5:17: client.kind: device-manager-ios speaks SMP over BLE "
          "only, and group lora (rak3172) is reached over a UART (devices[0].link.transport); "
          "use mcumgr-cli or smpclient"},
         {"auto picks uart on rak3172: Android cannot update it", SRC "/scenarios/quickstart.yaml",
          "devices.mice.board=rak3172",
-         "quickstart.yaml:10:9: client.kind: device-manager-android speaks SMP over BLE only"},
+         "quickstart.yaml:10:17: client.kind: device-manager-android speaks SMP over BLE only"},
         {"ble set on the command line", SRC "/scenarios/rak3172-uart.yaml",
          "devices.lora.link={transport: ble}",
-         "--set:1:19: devices[0].link.transport: ble needs a BLE radio"},
+         "--set:1:31: devices[0].link.transport: ble needs a BLE radio"},
         {"CAF ble_smp needs the Bluetooth transport", SRC "/scenarios/rak3172-uart.yaml",
          "devices.lora.firmware.smp=ble-smp", "CAF ble_smp needs the MCUmgr Bluetooth transport"},
     };

@@ -1688,6 +1688,8 @@ static const struct scenario_field client_fields[] = {
     {.key = "kind",
      .type = SCENARIO_T_ENUM,
      SCENARIO_AT(struct client_dfu_settings, kind),
+     .flags = SCENARIO_F_POS,
+     .pos_offset = offsetof(struct client_dfu_settings, kind_at),
      .def = "device-manager-android",
      .names = client_names,
      .doc = "DFU client run by every device's central (models/client/dfu.h)"},
@@ -1700,6 +1702,7 @@ static const struct scenario_field client_fields[] = {
             "iOS confirm-only, smpclient upload-only)"},
     {.key = "window",
      .type = SCENARIO_T_UINT,
+     .unit = "requests",
      SCENARIO_AT(struct client_dfu_settings, window),
      .def = "0",
      .min = "0",
@@ -1708,13 +1711,17 @@ static const struct scenario_field client_fields[] = {
             "maximum); 0: the client's default"},
     {.key = "alignment",
      .type = SCENARIO_T_UINT,
+     .unit = "bytes",
      SCENARIO_AT(struct client_dfu_settings, alignment),
+     .flags = SCENARIO_F_POS,
+     .pos_offset = offsetof(struct client_dfu_settings, alignment_at),
      .def = "0",
      .min = "0",
      .max = "16",
      .doc = "memory alignment of chunk data, 1, 2, 4, 8 or 16; 0: the client's default"},
     {.key = "packets_per_event",
      .type = SCENARIO_T_UINT,
+     .unit = "packets",
      SCENARIO_AT(struct client_dfu_settings, packets_per_event),
      .def = "6",
      .min = "1",
@@ -1783,7 +1790,7 @@ int client_dfu_settings_check(const struct client_dfu_settings *s, const char *k
         return 0;
     char at[512], k[128];
     snprintf(k, sizeof(k), "%s.alignment", key);
-    scenario_pos_format(at, sizeof(at), &s->at, k);
+    scenario_pos_format(at, sizeof(at), &s->alignment_at, k);
     sim_diag_add(d, "%s: %u is not a power of two (1, 2, 4, 8 or 16)", at, s->alignment);
     return SIM_EINVAL;
 }

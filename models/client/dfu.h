@@ -327,6 +327,7 @@ struct client_dfu_settings {
     int64_t swap_wait, retry_delay, start; /* ns */
     struct scenario_dist start_dist;       /* start drawn per device */
     struct scenario_pos at;                /* the client map (or the file when absent) */
+    struct scenario_pos kind_at, alignment_at;
 };
 extern const struct scenario_schema client_dfu_settings_schema;
 

@@ -307,7 +307,10 @@ static const struct scenario_field flash_fields[] = {
      .doc = "which datasheet column times erases and writes: max or typical"},
     {.key = "ble_slowdown",
      .type = SCENARIO_T_NUMBER,
+     .unit = "factor",
      SCENARIO_AT(struct flash_chip_settings, ble_slowdown),
+     .flags = SCENARIO_F_POS,
+     .pos_offset = offsetof(struct flash_chip_settings, ble_slowdown_at),
      .def = "0",
      .min = "0",
      .max = "10",
@@ -327,7 +330,7 @@ int flash_chip_settings_check(const struct flash_chip_settings *s, const char *k
         return 0;
     char at[512], k[128];
     snprintf(k, sizeof(k), "%s.ble_slowdown", key);
-    scenario_pos_format(at, sizeof(at), &s->at, k);
+    scenario_pos_format(at, sizeof(at), &s->ble_slowdown_at, k);
     sim_diag_add(d,
                  "%s: %g would make flash work faster with the radio on; give 0 (the chip's "
                  "own) or a factor >= 1",

@@ -109,8 +109,9 @@ uint32_t flash_chip_sectors_for(const struct flash_chip *c, uint64_t n_bytes);
 /* A group's flash timing: the datasheet column, and the factor on application flash work
  * while a BLE link is up (0: each chip's own, flash_chip.ble_slowdown). */
 struct flash_chip_settings {
-    int timing;             /* enum flash_chip_corner */
-    double ble_slowdown;    /* >= 1, or 0 */
+    int timing;          /* enum flash_chip_corner */
+    double ble_slowdown; /* >= 1, or 0 */
+    struct scenario_pos ble_slowdown_at;
     struct scenario_pos at; /* the flash map (or its group when absent) */
 };
 extern const struct scenario_schema flash_chip_settings_schema;

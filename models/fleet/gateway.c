@@ -508,6 +508,7 @@ static const struct scenario_field gateway_fields[] = {
      .doc = "gateway or phone (informative)"},
     {.key = "links",
      .type = SCENARIO_T_UINT,
+     .unit = "links",
      SCENARIO_AT(struct fleet_gateway_settings, links),
      .def = "1",
      .min = "1",

@@ -38,6 +38,7 @@ struct fleet_link_settings {
     uint32_t baud; /* UART bits per second */
     struct ble_link_settings ble;
     struct scenario_pos at; /* the link map (or its group when absent) */
+    struct scenario_pos transport_at;
 };
 
 struct fleet_group_settings {

@@ -29,6 +29,8 @@ static const struct scenario_field link_fields[] = {
     {.key = "transport",
      .type = SCENARIO_T_ENUM,
      SCENARIO_AT(struct fleet_link_settings, transport),
+     .flags = SCENARIO_F_POS,
+     .pos_offset = offsetof(struct fleet_link_settings, transport_at),
      .def = "auto",
      .names = transport_names,
      .doc = "SMP transport: ble (GATT over the BLE link) or uart (SMP serial frames); auto: "
@@ -36,6 +38,7 @@ static const struct scenario_field link_fields[] = {
             "firmware.ble_latency and firmware.reassembly are ignored"},
     {.key = "baud",
      .type = SCENARIO_T_UINT,
+     .unit = "bit/s",
      SCENARIO_AT(struct fleet_link_settings, baud),
      .def = "115200",
      .min = "1200",
@@ -324,7 +327,7 @@ static int check_transport(const struct scenario *s, size_t i, struct sim_diag *
     char at[512], key[64];
     if (g->link.transport == FLEET_LINK_BLE && !board_has_ble(g->board)) {
         snprintf(key, sizeof(key), "devices[%zu].link.transport", i);
-        scenario_pos_format(at, sizeof(at), &g->link.at, key);
+        scenario_pos_format(at, sizeof(at), &g->link.transport_at, key);
         sim_diag_add(d,
                      "%s: ble needs a BLE radio and group %s's board %s has none; use uart "
                      "(or auto, which picks uart there)",
@@ -334,7 +337,7 @@ static int check_transport(const struct scenario *s, size_t i, struct sim_diag *
     struct fleet_serial_host host;
     if (transport_of(g) == FLEET_TRANSPORT_UART &&
         fleet_serial_host_default((enum client_dfu_kind)fs->client.kind, &host) != 0) {
-        scenario_pos_format(at, sizeof(at), &fs->client.at, "client.kind");
+        scenario_pos_format(at, sizeof(at), &fs->client.kind_at, "client.kind");
         sim_diag_add(d,
                      "%s: %s speaks SMP over BLE only, and group %s (%s) is reached over a UART "
                      "(devices[%zu].link.transport); use mcumgr-cli or smpclient, which have a "
@@ -683,7 +686,7 @@ int fleet_world_check(const struct scenario *s, struct sim_diag *d)
             rc = SIM_EINVAL;
     }
     if (fs->image.size < mcuboot_image_synth_min_size()) { /* fleet_world_image_add refuses */
-        scenario_pos_format(at, sizeof(at), &fs->image.at, "image.size");
+        scenario_pos_format(at, sizeof(at), &fs->image.size_at, "image.size");
         sim_diag_add(d,
                      "%s: %llu bytes cannot hold an MCUboot image (0x200-byte header and the "
                      "TLVs); give at least %u bytes",
@@ -750,7 +753,7 @@ int fleet_world_check(const struct scenario *s, struct sim_diag *d)
             continue;
         const struct mcuboot_explain_row *row = &rows[g->bootloader];
         if (!row->fits) {
-            scenario_pos_format(at, sizeof(at), &fs->image.at, "image.size");
+            scenario_pos_format(at, sizeof(at), &fs->image.size_at, "image.size");
             sim_diag_add(d,
                          "%s: %llu bytes do not fit group %s (%s, %s: at most %u bytes); use a "
                          "smaller image or another board or bootloader",

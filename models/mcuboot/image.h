@@ -230,6 +230,7 @@ struct mcuboot_image_settings {
     uint64_t size; /* bytes, header and TLVs included */
     struct scenario_version version, installed;
     struct scenario_pos at; /* the image map */
+    struct scenario_pos size_at;
 };
 extern const struct scenario_schema mcuboot_image_settings_schema;
 

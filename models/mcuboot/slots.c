@@ -891,6 +891,7 @@ const char *const mcuboot_slots_mode_names[] = {
 static const struct scenario_field mcuboot_fields[] = {
     {.key = "hash_rate",
      .type = SCENARIO_T_SIZE,
+     .unit = "per second",
      SCENARIO_AT(struct mcuboot_timing_settings, hash_rate),
      .def = "1000000B",
      .min = "1B",

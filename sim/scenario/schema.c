@@ -1158,6 +1158,8 @@ static void bind_fields(struct binder *b, const struct scenario_schema *sch,
         }
         if (f->type == SCENARIO_T_VALUES && f->inherit != NULL && ap > 0)
             inherit_names(b, f, base);
+        if (f->type != SCENARIO_T_MAP && ap > 0)
+            store_pos(f, at >= 0 ? map->items[at] : where, base);
         failed[i] = b->rep->n_errors != errs;
         scenario_path_pop(&b->path, old);
     }

@@ -83,8 +83,8 @@ enum scenario_type {
 /* The value differs between elements of the enclosing list; a list element is addressed
  * by it in --set and visit. On a VALUES field: its items differ from each other. */
 #define SCENARIO_F_UNIQUE   0x2u
-/* MAP: store where the map (or, absent, its parent) sits at pos_offset, a struct
- * scenario_pos. */
+/* Store where the value (or, absent, its map) sits at pos_offset, a struct scenario_pos:
+ * for messages about the key written after binding, by the model that checks it. */
 #define SCENARIO_F_POS      0x4u
 /* Scalar that may also be a distribution ("beta(2, 50)"): the text and its position go
  * into the struct scenario_dist at dist_offset, and the scalar itself stays 0. */
@@ -120,7 +120,7 @@ struct scenario_field {
     const char *const *names;          /* ENUM: value names, NULL-terminated */
     const struct scenario_schema *sub; /* MAP and LIST */
     size_t count_offset;               /* LIST, VALUES: where the element count goes */
-    size_t pos_offset;                 /* MAP with SCENARIO_F_POS: struct scenario_pos */
+    size_t pos_offset;                 /* SCENARIO_F_POS: struct scenario_pos */
     size_t dist_offset;                /* SCENARIO_F_DIST: struct scenario_dist */
     size_t present_offset;             /* MAP with SCENARIO_F_OPTIONAL: bool */
     const struct scenario_field *item; /* VALUES: one element (offset 0, its own size) */
