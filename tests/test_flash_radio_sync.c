@@ -30,7 +30,7 @@ static void without_a_radio_the_work_runs_at_once(void **state)
 {
     (void)state;
     const struct flash_sync_radio none = {0, 0, 0};
-    struct flash_sync_work w = flash_sync_write_work(T_WORD, 123);
+    struct flash_sync_work w = flash_sync_work_of(T_WORD, 123, FLASH_SYNC_WRITE_WINDOW_NS);
     struct flash_sync_result r;
     flash_sync_run(&none, &w, MS(1), &r);
     assert_int_equal(r.done, MS(1) + 123 * T_WORD);
@@ -46,7 +46,7 @@ static void a_write_fits_between_events(void **state)
 {
     (void)state;
     const struct flash_sync_radio radio = {0, MS(15), MS(1)};
-    struct flash_sync_work w = flash_sync_write_work(T_WORD, 123);
+    struct flash_sync_work w = flash_sync_work_of(T_WORD, 123, FLASH_SYNC_WRITE_WINDOW_NS);
     struct flash_sync_result r;
     flash_sync_run(&radio, &w, US(500), &r);
     assert_int_equal(r.done, MS(1) + 123 * T_WORD);
@@ -62,7 +62,7 @@ static void a_write_that_does_not_fit_takes_an_event(void **state)
 {
     (void)state;
     const struct flash_sync_radio radio = {0, US(7500), MS(1)};
-    struct flash_sync_work w = flash_sync_write_work(T_WORD, 123);
+    struct flash_sync_work w = flash_sync_work_of(T_WORD, 123, FLASH_SYNC_WRITE_WINDOW_NS);
     struct flash_sync_result r;
     flash_sync_run(&radio, &w, MS(2), &r);
     assert_int_equal(r.done, US(8500) + 123 * T_WORD);
@@ -79,7 +79,7 @@ static void an_erase_is_split_around_connection_events(void **state)
 {
     (void)state;
     const struct flash_sync_radio radio = {0, US(7500), MS(1)};
-    struct flash_sync_work w = flash_sync_erase_work(T_PAGE, 2, T_WINDOW);
+    struct flash_sync_work w = flash_sync_work_of(T_PAGE, 2, T_WINDOW);
     assert_int_equal(w.per_window, 1);
     struct flash_sync_result r;
     flash_sync_run(&radio, &w, MS(3), &r);
@@ -98,7 +98,7 @@ static void a_normal_request_waits_at_most_30ms(void **state)
 {
     (void)state;
     const struct flash_sync_radio radio = {0, MS(100), MS(2)};
-    struct flash_sync_work w = flash_sync_erase_work(T_PAGE, 1, T_WINDOW);
+    struct flash_sync_work w = flash_sync_work_of(T_PAGE, 1, T_WINDOW);
     struct flash_sync_result r;
     flash_sync_run(&radio, &w, MS(50), &r);
     assert_int_equal(r.high_slots, 1);
@@ -115,8 +115,8 @@ static void a_normal_request_waits_at_most_30ms(void **state)
 static void words_per_window_follow_the_word_time(void **state)
 {
     (void)state;
-    assert_int_equal(flash_sync_write_work(T_WORD, 1).per_window, 182);
-    struct flash_sync_work w = flash_sync_write_work(US(338), 123);
+    assert_int_equal(flash_sync_work_of(T_WORD, 1, FLASH_SYNC_WRITE_WINDOW_NS).per_window, 182);
+    struct flash_sync_work w = flash_sync_work_of(US(338), 123, FLASH_SYNC_WRITE_WINDOW_NS);
     assert_int_equal(w.per_window, 22);
     const struct flash_sync_radio none = {0, 0, 0};
     struct flash_sync_result r;

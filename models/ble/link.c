@@ -488,7 +488,12 @@ static int64_t next_event(const struct ble_link *l, int64_t now)
 {
     if (link_idle(l))
         return -1;
-    int64_t k = max64(k_ceil(l, max64(now, l->busy_until)), l->last_k + 1);
+    int64_t from = max64(now, l->busy_until);
+    if (from >= l->skip_from && from < l->skip_until)
+        from = l->skip_until; /* the radio is the flash driver's until then */
+    int64_t k = max64(k_ceil(l, from), l->last_k + 1);
+    if (ble_link_anchor_get(l, k) < l->skip_until && ble_link_anchor_get(l, k) >= l->skip_from)
+        k = k_ceil(l, l->skip_until);
     if (q_has(&l->q[BLE_LINK_P2C]))
         return k;
     if (l->cfg.md_keeps_awake && l->md_at_end && k == l->last_k + 1)
@@ -827,6 +832,32 @@ int ble_link_update(struct ble_link *l, enum ble_link_dir initiator, int64_t int
                                       .latency = latency,
                                       .pending = true};
     return rearm(l, now, cx);
+}
+
+bool ble_link_schedule(const struct ble_link *l, int64_t now, int64_t *anchor, int64_t *interval,
+                       int64_t *busy)
+{
+    if (l->state != BLE_LINK_CONNECTED)
+        return false;
+    int64_t k = k_ceil(l, now);
+    *anchor = ble_link_anchor_get(l, k);
+    *interval = ble_link_anchor_get(l, k + 1) - *anchor;
+    int64_t empty = 2 * ble_phy_pdu_ns(l->cfg.phy, 0, l->cfg.encrypted) + BLE_PHY_T_IFS_NS;
+    int64_t last = l->last_k >= 0 ? l->busy_until - ble_link_anchor_get(l, l->last_k) : 0;
+    *busy = link_idle(l) ? empty : max64(empty, min64(last, *interval - 1));
+    return true;
+}
+
+int ble_link_skip_events(struct ble_link *l, int64_t from, int64_t until, int64_t now,
+                         const struct ble_link_ctx *cx)
+{
+    if (from <= l->skip_until && until >= l->skip_from) { /* overlaps the last span: join */
+        from = min64(from, l->skip_from);
+        until = max64(until, l->skip_until);
+    }
+    l->skip_from = from;
+    l->skip_until = until;
+    return l->state == BLE_LINK_CONNECTED ? rearm(l, now, cx) : 0;
 }
 
 int ble_link_timer(struct ble_link *l, int64_t now, const struct ble_link_ctx *cx)

@@ -250,6 +250,7 @@ struct ble_link {
     int64_t state_at;   /* SETUP: ready; RECONNECT_WAIT: reconnect; PEER_LOST: timeout */
     int64_t timer_at;   /* armed time, or -1 */
     int64_t busy_until; /* end of the last simulated event: the next one starts later */
+    int64_t skip_from, skip_until; /* events with anchors in here are skipped (flash) */
     enum ble_link_state state;
     bool md_at_end;       /* the central still had data when the last event closed */
     bool release_pending; /* queues were dropped; free their storage (release_storage) */
@@ -338,6 +339,19 @@ int ble_link_send(struct ble_link *l, enum ble_link_dir dir, const uint8_t *p, s
 int ble_link_update(struct ble_link *l, enum ble_link_dir initiator, int64_t interval_ns,
                     uint16_t latency, int64_t timeout_ns, int64_t now,
                     const struct ble_link_ctx *cx);
+
+/* The connection events as the peripheral's flash driver sees them at now (models/flash/
+ * radio_sync.h): an anchor, the interval, and the radio time an event takes: the last
+ * event's while data is queued (a client streaming), one empty exchange otherwise. False
+ * when not connected (no radio activity to share). */
+bool ble_link_schedule(const struct ble_link *l, int64_t now, int64_t *anchor, int64_t *interval,
+                       int64_t *busy);
+
+/* The peripheral's radio is taken over [from, until) (a flash timeslot at HIGH priority):
+ * the connection events whose anchors fall inside are skipped, as if unheard. Joins the
+ * last span when they overlap, else replaces it. Returns 0 or the timer_arm error. */
+int ble_link_skip_events(struct ble_link *l, int64_t from, int64_t until, int64_t now,
+                         const struct ble_link_ctx *cx);
 
 /* The timer input: make the callbacks due at <= now, then apply a due parameter update,
  * a supervision timeout, the ready/reconnect step, or run the connection event at now.

@@ -30,7 +30,7 @@ static const struct flash_chip profiles[FLASH_CHIP_COUNT] = {
             .t_erase = {MS(85), MS(85)},
             .t_prog = {US(41), US(41)},
             .t_read_kib = US(8),
-            .ble_slowdown = 2.0,
+            .ble_slowdown = 1.0,
             .size = 1024 * KIB,
             .sector_size = 4 * KIB,
             .write_block = 4,
@@ -53,7 +53,7 @@ static const struct flash_chip profiles[FLASH_CHIP_COUNT] = {
             .t_erase = {US(87500), US(87500)},
             .t_prog = {US(43), US(43)},
             .t_read_kib = US(8),
-            .ble_slowdown = 2.0,
+            .ble_slowdown = 1.0,
             .size = 1024 * KIB,
             .sector_size = 4 * KIB,
             .write_block = 4,
@@ -78,7 +78,7 @@ static const struct flash_chip profiles[FLASH_CHIP_COUNT] = {
             .t_erase = {0, 0},
             .t_prog = {7107000 / 32, 7107000 / 32},
             .t_read_kib = US(8),
-            .ble_slowdown = 2.0,
+            .ble_slowdown = 1.0,
             .size = 1524 * KIB,
             .sector_size = 4 * KIB,
             .write_block = 16,
@@ -161,11 +161,30 @@ static const struct flash_chip profiles[FLASH_CHIP_COUNT] = {
         },
 };
 
+/* Which chips share time with a BLE radio on their own CPU, and the driver's windows.
+ * nRF52840: the NVMC halts the CPU that runs the SoftDevice Controller, so nRF Connect SDK
+ * synchronises through MPSL timeslots (sdk-nrf drivers/mpsl/flash_sync/flash_sync_mpsl.c):
+ * 7.5 ms write windows (FLASH_SLOT_WRITE, zephyr drivers/flash/soc_flash_nrf.c), one-page
+ * erase windows of FLASH_PAGE_ERASE_MAX_TIME_US = 89.7 ms (zephyr soc/nordic/nrf52/soc.h).
+ * nRF54L15: the RRAM driver synchronises the same way (drivers/flash/soc_flash_nrf_rram.c),
+ * 8 ms windows for a write buffer of 17 lines or more; RRAM needs no erase. nRF5340: the
+ * application core's flash is not the network core's, which runs the radio, so none (NCS
+ * builds that forward the sync to the network core, flash_sync_rpc_host.c, are not
+ * modelled). External QSPI flash, the STM32WLE5 (no BLE) and the Apollo3: none. */
+static const struct {
+    int64_t write, erase;
+} sync_windows[FLASH_CHIP_COUNT] = {
+    [FLASH_CHIP_NRF52840] = {7500000, 89700000},
+    [FLASH_CHIP_NRF54L15] = {8000000, 0},
+};
+
 int flash_chip_profile(enum flash_chip_id id, struct flash_chip *out)
 {
     if ((unsigned)id >= FLASH_CHIP_COUNT || out == NULL)
         return SIM_EINVAL;
     *out = profiles[id];
+    out->sync_write_window_ns = sync_windows[id].write;
+    out->sync_erase_window_ns = sync_windows[id].erase;
     return 0;
 }
 
@@ -314,10 +333,9 @@ static const struct scenario_field flash_fields[] = {
      .def = "0",
      .min = "0",
      .max = "10",
-     .doc = "factor on the application's flash work while a BLE link is up (radio "
-            "time-slotting); 0: the chip's own (2 on nRF52840/nRF5340 internal flash, 1 "
-            "elsewhere)",
-     .unverified = true},
+     .doc = "a measured factor on the application's flash work while a BLE link is up, "
+            "replacing the radio-timeslot model; 0: the model (nRF52840 and nRF54L15 flash in "
+            "MPSL timeslots between connection events, the bare time elsewhere)"},
 };
 
 const struct scenario_schema flash_chip_settings_schema =
@@ -341,6 +359,8 @@ int flash_chip_settings_check(const struct flash_chip_settings *s, const char *k
 void flash_chip_apply_settings(struct flash_chip *c, const struct flash_chip_settings *s)
 {
     c->corner = (enum flash_chip_corner)s->timing;
-    if (s->ble_slowdown != 0)
+    if (s->ble_slowdown != 0) { /* a measured factor replaces the radio model */
         c->ble_slowdown = s->ble_slowdown;
+        c->sync_write_window_ns = c->sync_erase_window_ns = 0;
+    }
 }

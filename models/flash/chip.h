@@ -64,6 +64,10 @@ struct flash_chip {
                                       column copies MAX, so "typical" is the maximum */
     bool needs_erase;              /* false on RRAM: MCUboot's region erase is a no-op */
     uint8_t erased_val;            /* value of an erased byte (0xff) */
+    /* Radio synchronisation of the application's flash work (models/flash/radio_sync.h):
+     * the driver's write and erase windows, ns; 0: the chip needs none (its work runs at
+     * once, times ble_slowdown while a BLE link is up). */
+    int64_t sync_write_window_ns, sync_erase_window_ns;
 };
 
 /* Copy the built-in profile of `id` into *out. Returns 0, or SIM_EINVAL for an unknown id

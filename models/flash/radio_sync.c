@@ -54,13 +54,17 @@ static int64_t normal_start(const struct view *v, int64_t t, int64_t len)
     return -1;
 }
 
-/* Where a HIGH request made at t starts: at once, unless an event is on air or the next
- * one (already scheduled) would overlap the slot; it then waits for that event's end. */
+/* Where a HIGH request made at t starts: at the end of the event on air (the controller
+ * puts the next event on the schedule only when one ends, so the slot goes first and that
+ * event is skipped); between events, after the next one (already scheduled) if it would
+ * overlap the slot, else at once. */
 static int64_t high_start(const struct view *v, int64_t t, int64_t len)
 {
     int64_t s = outside_events(v, t);
-    int64_t next = event_at_or_after(v, s);
-    return next < s + len ? next + v->r->busy : s;
+    if (s != t)
+        return s; /* an event is on air: the next goes on the schedule only when it ends */
+    int64_t next = event_at_or_after(v, t);
+    return next < t + len ? next + v->r->busy : t;
 }
 
 void flash_sync_run(const struct flash_sync_radio *r, const struct flash_sync_work *w, int64_t now,
@@ -92,16 +96,9 @@ void flash_sync_run(const struct flash_sync_radio *r, const struct flash_sync_wo
     out->block_until = v.skip_until;
 }
 
-struct flash_sync_work flash_sync_write_work(int64_t unit_ns, uint32_t n_units)
+struct flash_sync_work flash_sync_work_of(int64_t unit_ns, uint32_t units, int64_t window_ns)
 {
-    int64_t fit = unit_ns > 0 ? FLASH_SYNC_WRITE_WINDOW_NS / unit_ns : n_units;
+    int64_t fit = unit_ns > 0 ? window_ns / unit_ns : (int64_t)units;
     uint32_t per = fit < 1 ? 1 : fit > (int64_t)UINT32_MAX ? UINT32_MAX : (uint32_t)fit;
-    return (struct flash_sync_work){unit_ns, n_units, per, FLASH_SYNC_WRITE_WINDOW_NS};
-}
-
-struct flash_sync_work flash_sync_erase_work(int64_t page_ns, uint32_t n_pages, int64_t window_ns)
-{
-    int64_t fit = page_ns > 0 ? window_ns / page_ns : n_pages;
-    uint32_t per = fit < 1 ? 1 : fit > (int64_t)UINT32_MAX ? UINT32_MAX : (uint32_t)fit;
-    return (struct flash_sync_work){page_ns, n_pages, per, window_ns};
+    return (struct flash_sync_work){unit_ns, units, per, window_ns};
 }

@@ -15,11 +15,13 @@
  *     (TIMESLOT_TIMEOUT_PRIORITY_NORMAL_US): it gets the first gap between radio events
  *     that holds the whole timeslot and starts within 30 ms. Otherwise it is BLOCKED and
  *     re-requested at HIGH priority (equal to a connection's own priority: S140 SoftDevice
- *     Specification, "Timeslot API timing", "Request priorities"): it then starts at once,
- *     or after the radio event already scheduled (an event that has started, and the next
- *     one already on the schedule, are never interrupted), and the connection events whose
- *     anchors fall inside its reservation are skipped. After a slot the next request is
- *     NORMAL again.
+ *     Specification, "Timeslot API timing", "Request priorities": an activity that has
+ *     started is never interrupted, and of equal priorities the one scheduled first wins).
+ *     The controller schedules a connection event when the previous one ends, so a HIGH
+ *     slot asked during an event starts at that event's end; asked between events, it
+ *     waits for the next (already scheduled) event if that would overlap it. The events
+ *     whose anchors fall inside its reservation are skipped. After a slot the next request
+ *     is NORMAL again.
  *   - A timeslot ends when its work is done (the driver closes the session), so the next
  *     window is requested at that time.
  *
@@ -64,11 +66,9 @@ struct flash_sync_result {
     int64_t block_until; /* are skipped; equal: none */
 };
 
-/* The write work of n_units program units of unit_ns (words per window as the driver
- * counts them). */
-struct flash_sync_work flash_sync_write_work(int64_t unit_ns, uint32_t n_units);
-/* The erase work of n_pages pages of page_ns, in windows of window_ns (>= page_ns). */
-struct flash_sync_work flash_sync_erase_work(int64_t page_ns, uint32_t n_pages, int64_t window_ns);
+/* `units` of unit_ns in the driver's windows of window_ns: as many per window as fit, at
+ * least one (writes: floor(7.5 ms / t_word) words; erases: one page per 89.7 ms window). */
+struct flash_sync_work flash_sync_work_of(int64_t unit_ns, uint32_t units, int64_t window_ns);
 
 /* Run w from `now` against radio r. Pure: the caller applies the result (the link skips
  * the events in the block span). */

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "models/flash/radio_sync.h"
 #include "models/smp/mgmt.h"
 #include "sim/error.h"
 #include "sim/rng.h"
@@ -52,9 +53,10 @@ struct fleet_device {
 
     /* flash + bootloader */
     struct mcuboot_slots slots;
-    struct smp_img_slots inner;   /* mcuboot_slots_bind() */
-    struct smp_img_slots_ops ops; /* inner, measuring flash time */
-    int64_t flash_acc;            /* flash ns of the packet being processed */
+    struct smp_img_slots inner;       /* mcuboot_slots_bind() */
+    struct smp_img_slots_ops ops;     /* inner, measuring flash time */
+    int64_t flash_acc;                /* flash ns of the packet being processed */
+    struct mcuboot_slots_radio radio; /* slots.radio: flash work in radio timeslots */
 
     /* SMP */
     struct smp_callbacks callbacks;
@@ -399,6 +401,36 @@ static int stage_send(void *env, const uint8_t *frame, size_t n)
     d->stage_len += 4 + n;
     d->stage_n++;
     return 0;
+}
+
+/* Erases then writes on a chip that shares the CPU with the radio, from where the packet's
+ * flash work has got to: in MPSL timeslots around the link's connection events
+ * (models/flash/radio_sync.h); the events a HIGH timeslot takes are skipped by the link. */
+static int64_t radio_flash_ns(void *env, const struct flash_chip *c, int64_t erase_ns,
+                              int64_t write_ns)
+{
+    struct fleet_device *d = env;
+    const int64_t start = d->now + d->flash_acc;
+    struct flash_sync_radio r = {0, 0, 0};
+    if (!ble_link_schedule(&d->link, start, &r.anchor, &r.interval, &r.busy))
+        r.interval = 0;
+    const int64_t t_erase = c->t_erase[c->corner], t_prog = c->t_prog[c->corner];
+    struct flash_sync_work work[2] = {
+        flash_sync_work_of(t_erase, t_erase > 0 ? (uint32_t)(erase_ns / t_erase) : 0,
+                           c->sync_erase_window_ns > 0 ? c->sync_erase_window_ns : t_erase),
+        flash_sync_work_of(t_prog, t_prog > 0 ? (uint32_t)(write_ns / t_prog) : 0,
+                           c->sync_write_window_ns),
+    };
+    int64_t t = start;
+    for (int i = 0; i < 2; i++) {
+        struct flash_sync_result res;
+        flash_sync_run(&r, &work[i], t, &res);
+        t = res.done;
+        if (res.block_until > res.block_from)
+            keep_error(d, ble_link_skip_events(&d->link, res.block_from, res.block_until, d->now,
+                                               &d->link_cx));
+    }
+    return t - start;
 }
 
 /* The worker takes a packet: process it now, measure the flash time it costs. */
@@ -1847,6 +1879,8 @@ struct fleet_device *fleet_device_new(uint32_t id, uint64_t entity,
         goto fail;
     }
     d->inner = mcuboot_slots_bind(&d->slots);
+    d->radio = (struct mcuboot_slots_radio){d, radio_flash_ns};
+    d->slots.radio = &d->radio;
     d->ops = measured_ops;
     d->pool_cx = (struct smp_netbuf_ctx){d, pool_timer_arm, pool_flash_cost, pool_process};
     d->bt_cx = (struct smp_bt_ctx){d, bt_notify};

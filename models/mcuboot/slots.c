@@ -72,6 +72,16 @@ static int64_t app_ns(const struct mcuboot_slots *s, int area, int64_t ns)
     return flash_chip_app_ns(&s->cfg->geom.chip[area], ns, s->ble_active);
 }
 
+/* Application-side erases then writes on area's chip: in radio timeslots when the chip
+ * needs them and a link is up, else at once (times the chip's BLE slowdown). */
+static int64_t flash_ns(const struct mcuboot_slots *s, int area, int64_t erase_ns, int64_t write_ns)
+{
+    const struct flash_chip *c = &s->cfg->geom.chip[area];
+    if (s->ble_active && s->radio != NULL && c->sync_write_window_ns > 0)
+        return s->radio->flash_ns(s->radio->env, c, erase_ns, write_ns);
+    return app_ns(s, area, erase_ns + write_ns);
+}
+
 static int64_t hash_ns(const struct mcuboot_slots *s, uint64_t bytes)
 {
     uint32_t rate = s->cfg->hash_rate;
@@ -411,7 +421,7 @@ static int op_erase_slot(void *env, int slot)
     if (!slot_ok(slot))
         return SMP_IMG_SLOTS_ERR_INVALID_SLOT;
     int area = area_of(slot);
-    s->last_ns = app_ns(s, area, erase_sectors(s, area, 0, n_sec(s, area)));
+    s->last_ns = flash_ns(s, area, erase_sectors(s, area, 0, n_sec(s, area)), 0);
     reset_upload(&s->up[slot]);
     return 0;
 }
@@ -431,7 +441,7 @@ static int op_erase_upload(void *env, int slot, uint32_t size)
     if (t0 >= base + n)
         ns += erase_sectors(s, area, t0, n_sec(s, area) - t0);
     reset_upload(&s->up[slot]);
-    s->last_ns = app_ns(s, area, ns);
+    s->last_ns = flash_ns(s, area, ns, 0);
     return 0;
 }
 
@@ -473,17 +483,17 @@ static int op_write(void *env, int slot, uint32_t off, const uint8_t *p, size_t 
         return SMP_IMG_SLOTS_ERR_FLASH_WRITE_FAILED;
     if (n == 0)
         return 0;
-    int64_t ns = 0;
+    int64_t erase = 0;
     if (s->cfg->erase_progressively)
-        ns += erase_ahead(s, slot, off, n);
+        erase += erase_ahead(s, slot, off, n);
     apply_write(s, slot, off, p, n);
     uint32_t k0 = base + off / ss, k1 = base + (uint32_t)(((uint64_t)off + n - 1) / ss);
     wear_write(s, area, k0, k1 - k0 + 1);
-    ns += flash_chip_write_ns(&s->cfg->geom.chip[area], n);
+    int64_t write = flash_chip_write_ns(&s->cfg->geom.chip[area], n);
     uint32_t t0 = trailer_first_sector(s, area);
     if (last && s->cfg->erase_progressively && t0 >= base + s->up[slot].erased_to / ss)
-        ns += erase_sectors(s, area, t0, n_sec(s, area) - t0); /* "erase the trailer" */
-    s->last_ns = app_ns(s, area, ns);
+        erase += erase_sectors(s, area, t0, n_sec(s, area) - t0); /* "erase the trailer" */
+    s->last_ns = flash_ns(s, area, erase, write);
     return 0;
 }
 
@@ -557,7 +567,7 @@ static int op_set_next(void *env, int slot, bool active, bool confirm)
     const struct mcuboot_trailer_geom *g = &s->cfg->geom.trailer;
     struct mcuboot_trailer_write w[3];
     size_t n_w = 0;
-    int64_t ns = 0;
+    int64_t erase_ns = 0;
     int rc;
     if (active && confirm) {
         rc = mcuboot_trailer_set_confirmed(g, &s->trailer[area], w, &n_w);
@@ -565,12 +575,11 @@ static int op_set_next(void *env, int slot, bool active, bool confirm)
         bool erase = false;
         rc = mcuboot_trailer_set_pending(g, &s->trailer[area], confirm, w, &n_w, &erase);
         if (erase) { /* boot_set_next(): a corrupt trailer -> erase the whole slot */
-            ns += erase_sectors(s, area, 0, n_sec(s, area));
+            erase_ns += erase_sectors(s, area, 0, n_sec(s, area));
             reset_upload(&s->up[slot]);
         }
     }
-    ns += trailer_writes(s, area, w, n_w);
-    s->last_ns = app_ns(s, area, ns);
+    s->last_ns = flash_ns(s, area, erase_ns, trailer_writes(s, area, w, n_w));
     return rc == 0 ? 0 : SMP_IMG_SLOTS_ERR_FLASH_WRITE_FAILED;
 }
 

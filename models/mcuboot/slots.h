@@ -60,8 +60,9 @@
  *   CONFIG_IMG_ERASE_PROGRESSIVELY, read by two models).
  *
  * Time: every operation stores the flash time it took in last_ns (mcuboot_slots_last_op_ns),
- * application side (the flash of that slot, multiplied by the chip's BLE slowdown while
- * ble_active): erase per sector, write per program unit (flash_chip_write_ns), read for
+ * application side (erases and writes in radio timeslots while ble_active on a chip that
+ * needs them, through s->radio; otherwise the flash of that slot, multiplied by the chip's
+ * BLE slowdown while ble_active): erase per sector, write per program unit (flash_chip_write_ns), read for
  * is_empty (up to the first non-erased sector) and check_sha, plus hashing at hash_rate.
  * Header and trailer reads (read_info, swap_type, xip_state) are not charged (0).
  * A boot (radio off) takes its flash work plus, per image it validates, the hash at
@@ -150,6 +151,15 @@ struct mcuboot_slots_upload {
     bool frontier_ok; /* the partly written sector at hwm holds only bytes of the image */
 };
 
+/* Where application-side erases and writes take their time when the chip shares it with
+ * the radio (flash_chip.sync_write_window_ns > 0) and a BLE link is up: the device places
+ * them in radio timeslots (models/flash/radio_sync.h) from the time it knows. */
+struct mcuboot_slots_radio {
+    void *env;
+    /* Wall time of erase_ns of page erases, then write_ns of writes, on chip c. */
+    int64_t (*flash_ns)(void *env, const struct flash_chip *c, int64_t erase_ns, int64_t write_ns);
+};
+
 /* One device. Caller storage (a flat array of devices); _init allocates the sector tags:
  * 4 bytes per sector of primary, secondary and scratch (932 B on the nRF5340 DK). */
 struct mcuboot_slots {
@@ -163,6 +173,7 @@ struct mcuboot_slots {
     int64_t last_ns;                             /* flash time of the last operation */
     int8_t active;                               /* slot the running image executes from */
     bool ble_active;                             /* a BLE link is up: app flash slows */
+    const struct mcuboot_slots_radio *radio;     /* NULL: flash work at once (x slowdown) */
 };
 
 /* What one boot did. */
