@@ -482,6 +482,33 @@ static void test_single_sdu_arrives_one_air_time_after_the_anchor(void **state)
     fake_free(f);
 }
 
+/* The radio taken by a flash timeslot (ble_link_skip_events): an SDU queued between anchors
+ * 8 and 9 while events 9 to 11 are skipped arrives at event 12, one air time after its
+ * anchor; the driver's view of the schedule (ble_link_schedule) is the next anchor, the
+ * interval, and one empty exchange (2 x 44 us + T_IFS) on an idle link. */
+static void test_skipped_events_carry_nothing(void **state)
+{
+    (void)state;
+    struct ble_link_cfg cfg;
+    ble_link_cfg_default(&cfg);
+    struct fake *f = fake_new(&cfg, 1);
+    int64_t ready = connect_now(f);
+    int64_t t = ready + 3 * MS;
+    int64_t anchor, interval, busy;
+    assert_true(ble_link_schedule(&f->l, t, &anchor, &interval, &busy));
+    assert_int_equal(anchor, ble_link_anchor_get(&f->l, 9));
+    assert_int_equal(interval, cfg.interval_ns);
+    assert_int_equal(busy, 2 * 44 * US + 150 * US);
+    assert_int_equal(ble_link_skip_events(&f->l, ble_link_anchor_get(&f->l, 9),
+                                          ble_link_anchor_get(&f->l, 11) + 1, t, &f->cx),
+                     0);
+    assert_int_equal(f_send(f, BLE_LINK_C2P, 20, t), 0);
+    run_until(f, ready + SEC);
+    assert_int_equal(f->n_deliv[0], 1);
+    assert_int_equal(f->deliv_at[0][0], ble_link_anchor_get(&f->l, 12) + 168 * US);
+    fake_free(f);
+}
+
 /* The peripheral learns its notification arrived from the central's next PDU: with MD = 0
  * on both sides the event closes, so the ack (and the sent callback) comes at the next
  * event, from the central's first PDU. */
@@ -1188,6 +1215,7 @@ int main(void)
         cmocka_unit_test(test_exchanges_at_connect_settle_on_the_common_values),
         cmocka_unit_test(test_sdu_is_cut_into_ll_pdus_of_dle_octets),
         cmocka_unit_test(test_single_sdu_arrives_one_air_time_after_the_anchor),
+        cmocka_unit_test(test_skipped_events_carry_nothing),
         cmocka_unit_test(test_notification_is_acknowledged_at_the_next_event),
         cmocka_unit_test(test_overlong_exchange_pushes_the_next_event_back),
         cmocka_unit_test(test_saturated_throughput_is_close_to_but_never_above_the_bound),
