@@ -64,6 +64,18 @@ struct scenario_check {
     struct scenario_tolerance *tolerances; /* metric names unique */
 };
 
+/* ---- measured: published figures a validation scenario reproduces (`dfusim calibration`,
+ * sim/cli/calibration.c, which checks the metric and group names). */
+struct scenario_measured {
+    char *metric;            /* a summary metric column, e.g. "goodput_kBps_mean" */
+    char *group;             /* the device group it is about; NULL: the first group */
+    double value;            /* the published figure, in the metric's unit */
+    double tolerance;        /* fraction: |simulated / value - 1| within it passes */
+    char *source;            /* where it was published and the setup it states */
+    char *known_gap;         /* why the model misses it today; NULL: it must pass */
+    struct scenario_pos pos; /* the list element */
+};
+
 struct scenario {
     char *path; /* file it was loaded from, as given */
     char *text; /* the file's full text (recorded with its SHA-256) */
@@ -81,6 +93,8 @@ struct scenario {
     size_t n_sweep;        /* swept parameters; 0: no sweep */
     struct scenario_sweep *sweep;
     struct scenario_check check; /* not present: every metric at its default tolerance */
+    size_t n_measured;
+    struct scenario_measured *measured;
     size_t n_points;             /* sweep points (1 without a sweep) */
     size_t point;                /* the point whose values this struct holds */
 };

@@ -26,6 +26,8 @@ static const char usage_text[] =
     "                      Welch's t-test at 95 %; --a SPEC --b SPEC pick two rows\n"
     "  check SCENARIO... --baseline DIR\n"
     "                      run and compare with baselines; exit 1 on a regression\n"
+    "  calibration SCENARIO...\n"
+    "                      simulated against published figures (scenarios/validation/)\n"
     "  export DB TABLE     a table or view, filtered (--where), as CSV or JSON\n"
     "  keys [--markdown]   every scenario key: type, default, allowed values, meaning\n"
     "  list WHAT           what a scenario can name: boards, bootloaders or clients\n"
@@ -96,6 +98,8 @@ int cli_main(int argc, char **argv, FILE *out, FILE *err)
         return cli_compare(argc - 1, argv + 1, out, err);
     if (strcmp(verb, "check") == 0)
         return cli_check(argc - 1, argv + 1, out, err);
+    if (strcmp(verb, "calibration") == 0)
+        return cli_calibration(argc - 1, argv + 1, out, err);
     if (strcmp(verb, "export") == 0)
         return cli_export(argc - 1, argv + 1, out, err);
     if (strcmp(verb, "keys") == 0)
@@ -104,7 +108,7 @@ int cli_main(int argc, char **argv, FILE *out, FILE *err)
         return cli_list(argc - 1, argv + 1, out, err);
     fprintf(err,
             "dfusim: unknown command '%s' (commands: run, validate, explain, report, compare, "
-            "check, export, keys, list; see dfusim --help)\n",
+            "check, calibration, export, keys, list; see dfusim --help)\n",
             verb);
     return SIM_EXIT_USAGE;
 }

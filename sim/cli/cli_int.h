@@ -15,6 +15,7 @@ int cli_explain(int argc, char **argv, FILE *out, FILE *err);
 int cli_report(int argc, char **argv, FILE *out, FILE *err);
 int cli_compare(int argc, char **argv, FILE *out, FILE *err);
 int cli_check(int argc, char **argv, FILE *out, FILE *err);
+int cli_calibration(int argc, char **argv, FILE *out, FILE *err);
 int cli_export(int argc, char **argv, FILE *out, FILE *err);
 /* An output named on the command line: "-" is out, else the file opened for writing; NULL
  * after a message naming verb and path when it cannot be opened. */

@@ -91,6 +91,51 @@ static const struct scenario_schema check_schema = {.noun = "check",
                                                                 sizeof(check_fields[0]),
                                                     .fields = check_fields};
 
+/* ---- measured (sim/cli/calibration.c) ------------------------------------------------------ */
+
+static const struct scenario_field measured_fields[] = {
+    {.key = "metric",
+     .type = SCENARIO_T_NAME,
+     SCENARIO_AT(struct scenario_measured, metric),
+     .flags = SCENARIO_F_REQUIRED,
+     .doc = "the summary metric the figure is (goodput_kBps_mean, swap_s_mean, ...)"},
+    {.key = "group",
+     .type = SCENARIO_T_NAME,
+     SCENARIO_AT(struct scenario_measured, group),
+     .doc = "the device group it is about; absent: the first"},
+    {.key = "value",
+     .type = SCENARIO_T_NUMBER,
+     SCENARIO_AT(struct scenario_measured, value),
+     .flags = SCENARIO_F_REQUIRED,
+     .min = "0",
+     .doc = "the published figure, in the metric's unit"},
+    {.key = "tolerance",
+     .type = SCENARIO_T_PERCENT,
+     SCENARIO_AT(struct scenario_measured, tolerance),
+     .def = "15%",
+     .min = "0%",
+     .max = "100%",
+     .doc = "how far the simulated value may be from it, relative to it"},
+    {.key = "source",
+     .type = SCENARIO_T_STRING,
+     SCENARIO_AT(struct scenario_measured, source),
+     .flags = SCENARIO_F_REQUIRED,
+     .doc = "where it was published (repository and PR or issue, page) and the setup it states"},
+    {.key = "known_gap",
+     .type = SCENARIO_T_STRING,
+     SCENARIO_AT(struct scenario_measured, known_gap),
+     .doc = "why the model misses it today (the figure is then reported, not failed); absent: "
+            "it must pass"},
+};
+
+static const struct scenario_schema measured_schema = {
+    .noun = "measured figure",
+    .size = sizeof(struct scenario_measured),
+    .has_pos = true,
+    .pos_offset = offsetof(struct scenario_measured, pos),
+    .n_fields = sizeof(measured_fields) / sizeof(measured_fields[0]),
+    .fields = measured_fields};
+
 static const struct scenario_field scenario_fields[] = {
     {.key = "name",
      .type = SCENARIO_T_NAME,
@@ -146,6 +191,12 @@ static const struct scenario_field scenario_fields[] = {
      .present_offset = offsetof(struct scenario, check.present),
      .sub = &check_schema,
      .doc = "dfusim check: tolerances against the baseline; absent: the defaults"},
+    {.key = "measured",
+     .type = SCENARIO_T_LIST,
+     SCENARIO_AT(struct scenario, measured),
+     .count_offset = offsetof(struct scenario, n_measured),
+     .sub = &measured_schema,
+     .doc = "published figures the run reproduces (dfusim calibration); absent or empty: none"},
 };
 
 const struct scenario_schema *scenario_root_init(struct scenario_root *r,
@@ -229,7 +280,7 @@ static const struct scenario_node *map_get(const struct scenario_node *m, const 
 static int check_sweep(struct scenario *s, const struct scenario_node *root,
                        struct scenario_report *rep)
 {
-    static const char *const fixed[] = {"sweep", "sweep_mode", "replications"};
+    static const char *const fixed[] = {"sweep", "sweep_mode", "replications", "measured"};
     const struct scenario_node *seq = map_get(root, "sweep");
     int rc = 0;
     uint64_t points = 1;
