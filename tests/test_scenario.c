@@ -212,7 +212,7 @@ static void each_error_class_has_an_exact_message(void **state)
     } cases[] = {
         {"unknown key lists the allowed keys", "tiemout: 3h\n",
          "t.yaml:7:1: tiemout: unknown key (allowed: name, seed, until, record, image, client, "
-         "devices, rollout, gateways, faults, replications, sweep_mode, sweep, check)"},
+         "devices, rollout, gateways, faults, replications, sweep_mode, sweep, check, measured)"},
         {"close unknown key gets a suggestion", "untill: 3h\n",
          "t.yaml:7:1: untill: unknown key (did you mean \"until\"? allowed: name, seed,"},
         {"transposed letters count as one edit", "sede: 3\n", "(did you mean \"seed\"?"},
