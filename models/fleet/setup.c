@@ -299,11 +299,12 @@ static void add_at(struct sim_diag *d, const char *at, const struct sim_diag *wh
     }
 }
 
-/* Boards whose SoC has a BLE radio: all but the RAK3172 (STM32WLE5: LoRa only; ST RM0461,
- * zephyrproject-rtos/zephyr: boards/rakwireless/rak3172/rak3172.dts). */
+/* Boards whose SoC has a BLE radio (flash_map.ble: not the RAK3172's STM32WLE5 nor the
+ * NUCLEO-F429ZI's STM32F429). */
 static bool board_has_ble(int b)
 {
-    return b != FLASH_MAP_RAK3172;
+    struct flash_map m;
+    return flash_map_board((enum flash_map_board)b, &m) == 0 && m.ble;
 }
 
 /* link.transport with auto resolved: BLE where the board has a radio, else the UART. */
