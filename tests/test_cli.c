@@ -692,6 +692,30 @@ static void explain_prints_each_mode(void **state)
     assert_non_null(strstr(out_text, "rak3172, 64KiB image, typical timing,"));
 }
 
+/* MCUboot's limits reach validate: on the NUCLEO-F429ZI (slots of two 128 KiB sectors)
+ * swap-move leaves 2 - 1 (trailer sector) - 1 (move room) = 0 sectors for the image
+ * (app_max_size() in mcu-tools/mcuboot swap_move.c), so any image is refused at image.size
+ * with MCUboot's reason; direct-xip runs from the 256 KiB slot and validates. The board has
+ * no radio, so auto picks the UART (smpclient has a serial transport). */
+static void validate_reports_mcuboots_limit_on_stm32(void **state)
+{
+    (void)state;
+    const char *f = SRC "/tests/scenarios/cli/stm32_swap_move.yaml";
+    assert_int_equal(RUN_CLI("dfusim", "validate", f), SIM_EXIT_USAGE);
+    assert_non_null(strstr(err_text, "stm32_swap_move.yaml:4:16: image.size: 65536 bytes do not "
+                                     "fit group f4 (nucleo_f429zi, swap-move: at most 0 bytes"));
+    assert_non_null(strstr(err_text, "Not enough free space to run swap upgrade"));
+    assert_int_equal(RUN_CLI("dfusim", "validate", "--set", "devices.f4.bootloader=direct-xip", f),
+                     0);
+    assert_int_equal(RUN_CLI("dfusim", "explain", "--board", "nucleo_f429zi", "--size", "64KiB"),
+                     0);
+    assert_non_null(strstr(out_text, "swap-move: MCUboot allows at most 0 bytes"));
+    assert_int_equal(RUN_CLI("dfusim", "list", "boards"), 0);
+    assert_non_null(strstr(out_text, "nucleo_f429zi   stm32f429, slots of 256 KiB in 128 KiB"));
+    assert_non_null(strstr(out_text, "nrf52dk         nrf52832, slots of 220 KiB in 4 KiB"));
+    assert_non_null(strstr(out_text, "secondary slot on mx25r64-spi"));
+}
+
 /* The explain tables of docs/model.md are the program's current output (it says
  * "regenerated with ..."), so a model change that moves a number cannot leave them stale. */
 static void docs_explain_tables_match_the_program(void **state)
@@ -732,6 +756,7 @@ int main(void)
         cmocka_unit_test(scenario_distribution_names_are_population_kinds),
         cmocka_unit_test(scenario_boards_are_flash_map_boards),
         cmocka_unit_test(explain_prints_each_mode),
+        cmocka_unit_test(validate_reports_mcuboots_limit_on_stm32),
         cmocka_unit_test(docs_explain_tables_match_the_program),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

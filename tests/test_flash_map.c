@@ -3,6 +3,7 @@
 
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -44,6 +45,13 @@ static void slot_sizes_follow_reference(void **state)
         {"RAK3172 slots are 108 KiB = 54 pages of 2 KiB", FLASH_MAP_RAK3172, 108 * KIB, 54},
         {"RAK11720 slots are 456 KiB = 57 blocks of 8 KiB", FLASH_MAP_RAK11720, 456 * KIB, 57},
         {"nRF54L15 slots are 664 KiB", FLASH_MAP_NRF54L15DK, 664 * KIB, 166},
+        /* boards/nordic/nrf52dk/nrf52dk_nrf52832.dts: slots 0x37000 at 0xC000 and 0x43000. */
+        {"nRF52 DK slots are 220 KiB = 55 pages", FLASH_MAP_NRF52DK, 220 * KIB, 55},
+        /* boards/st/nucleo_f429zi/nucleo_f429zi.dts: slots 256 KiB at 0x20000 and 0x60000. */
+        {"NUCLEO-F429ZI slots are 256 KiB = 2 sectors of 128 KiB", FLASH_MAP_NUCLEO_F429ZI,
+         256 * KIB, 2},
+        {"nRF54L15 DK with SPI secondary keeps 664 KiB slots", FLASH_MAP_NRF54L15DK_EXT, 664 * KIB,
+         166},
     };
     for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
         struct flash_map m;
@@ -100,6 +108,39 @@ static void external_secondary_lives_on_the_qspi_chip(void **state)
     assert_int_equal(flash_map_check(&m, NULL), 0);
 }
 
+/* The NUCLEO-F429ZI map: MCUboot in the 16 KiB sectors, the slots and the 128 KiB scratch
+ * in 128 KiB sectors, no radio; a slot moved into the small sectors is refused (the swap
+ * engine times uniform sectors only), a boot area ending inside a sector is misaligned. */
+static void stm32_map_respects_its_sectors(void **state)
+{
+    (void)state;
+    struct flash_map m;
+    struct sim_diag d;
+    assert_int_equal(flash_map_board(FLASH_MAP_NUCLEO_F429ZI, &m), 0);
+    assert_false(m.ble);
+    assert_int_equal(flash_map_sector_size(&m.boot), 16 * KIB);
+    assert_int_equal(flash_map_sector_size(&m.scratch), 128 * KIB);
+    assert_int_equal(flash_map_check(&m, NULL), 0);
+    sim_diag_init(&d);
+    m.primary.off = 0x0;
+    m.boot.size = 0;
+    assert_int_equal(flash_map_check(&m, &d), SIM_EINVAL);
+    assert_non_null(strstr(d.text, "non-uniform sectors are not modelled"));
+    assert_int_equal(flash_map_board(FLASH_MAP_NUCLEO_F429ZI, &m), 0);
+    sim_diag_init(&d);
+    m.boot.size = 24 * KIB;
+    assert_int_equal(flash_map_check(&m, &d), SIM_EINVAL);
+    assert_non_null(strstr(d.text, "not aligned"));
+    /* The other new boards have a radio; the nRF54L15 DK variant's secondary is on SPI. */
+    assert_int_equal(flash_map_board(FLASH_MAP_NRF54L15DK_EXT, &m), 0);
+    assert_true(m.ble);
+    assert_int_equal(m.primary.chip, FLASH_CHIP_NRF54L15);
+    assert_int_equal(m.secondary.chip, FLASH_CHIP_MX25R64_SPI);
+    assert_int_equal(flash_map_board(FLASH_MAP_NRF52DK, &m), 0);
+    assert_true(m.ble);
+    assert_int_equal(m.primary.chip, FLASH_CHIP_NRF52832);
+}
+
 static void broken_maps_are_reported(void **state)
 {
     (void)state;
@@ -150,6 +191,7 @@ int main(void)
         cmocka_unit_test(slot_sizes_follow_reference),
         cmocka_unit_test(max_image_reflects_the_extra_sector),
         cmocka_unit_test(external_secondary_lives_on_the_qspi_chip),
+        cmocka_unit_test(stm32_map_respects_its_sectors),
         cmocka_unit_test(broken_maps_are_reported),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -17,12 +17,15 @@
 #include "sim/scenario/settings.h"
 
 enum flash_chip_id {
-    FLASH_CHIP_NRF52840,  /* RAK4631, nRF52840 DK: NVMC, 4 KiB pages */
-    FLASH_CHIP_NRF5340,   /* application core NVMC, 4 KiB pages */
-    FLASH_CHIP_NRF54L15,  /* RRAM: no erase needed, logical 4 KiB blocks */
-    FLASH_CHIP_STM32WLE5, /* RAK3172: 2 KiB pages, 64-bit double-word writes */
-    FLASH_CHIP_APOLLO3,   /* RAK11720: 8 KiB pages; all timing is assumed */
-    FLASH_CHIP_MX25R64,   /* MX25R6435F 8 MiB QSPI NOR on the nRF52840 DK */
+    FLASH_CHIP_NRF52840,    /* RAK4631, nRF52840 DK: NVMC, 4 KiB pages */
+    FLASH_CHIP_NRF5340,     /* application core NVMC, 4 KiB pages */
+    FLASH_CHIP_NRF54L15,    /* RRAM: no erase needed, logical 4 KiB blocks */
+    FLASH_CHIP_STM32WLE5,   /* RAK3172: 2 KiB pages, 64-bit double-word writes */
+    FLASH_CHIP_APOLLO3,     /* RAK11720: 8 KiB pages; all timing is assumed */
+    FLASH_CHIP_MX25R64,     /* MX25R6435F 8 MiB QSPI NOR on the nRF52840 DK */
+    FLASH_CHIP_NRF52832,    /* nRF52 DK: NVMC, 4 KiB pages, 338 us words, no partial erase */
+    FLASH_CHIP_STM32F429,   /* NUCLEO-F429ZI: 16/64/128 KiB sectors, byte writes, no radio */
+    FLASH_CHIP_MX25R64_SPI, /* the same MX25R6435F on plain SPI at 8 MHz (nRF54L15 DK) */
     FLASH_CHIP_COUNT
 };
 
@@ -44,6 +47,13 @@ enum flash_chip_unverified {
     FLASH_CHIP_UV_ENDURANCE = 1u << 6
 };
 
+/* A run of `count` erase sectors of `size` bytes: chips whose sectors differ in size list
+ * them from address 0 (STM32F4: 4 x 16 KiB, 1 x 64 KiB, then 128 KiB sectors). */
+struct flash_chip_region {
+    uint32_t count;
+    uint32_t size;
+};
+
 /* One chip. Plain data: copy it from flash_chip_profile(), override what a scenario sets,
  * check it with flash_chip_check(). Times are int64_t ns. */
 struct flash_chip {
@@ -54,7 +64,8 @@ struct flash_chip {
     double ble_slowdown;           /* >= 1: wall-clock factor on application-side flash work
                                      while a BLE link is active (radio time-slotting) */
     uint32_t size;                 /* bytes of the whole device */
-    uint32_t sector_size;          /* erase unit in bytes (logical block on RRAM) */
+    uint32_t sector_size;          /* erase unit in bytes (logical block on RRAM); on a chip
+                                      with `regions`, the largest (the slots' sectors) */
     uint32_t write_block;          /* minimum write size and alignment (flash_area_align) */
     uint32_t prog_unit;            /* bytes per timed program operation (word, line, page) */
     uint32_t endurance;            /* erase (or write, RRAM) cycles per sector */
@@ -64,6 +75,12 @@ struct flash_chip {
                                       column copies MAX, so "typical" is the maximum */
     bool needs_erase;              /* false on RRAM: MCUboot's region erase is a no-op */
     uint8_t erased_val;            /* value of an erased byte (0xff) */
+    uint32_t write_buffer;         /* bytes the controller collects before it commits them
+                                      (nRF54L RRAMC write buffer as Zephyr configures it);
+                                      0: none */
+    const struct flash_chip_region *regions; /* non-uniform sectors from address 0, static
+                                                storage; NULL: all sectors are sector_size */
+    uint32_t n_regions;
     /* Radio synchronisation of the application's flash work (models/flash/radio_sync.h):
      * the driver's write and erase windows, ns; 0: the chip needs none (its work runs at
      * once, times ble_slowdown while a BLE link is up). */
@@ -75,7 +92,7 @@ struct flash_chip {
 int flash_chip_profile(enum flash_chip_id id, struct flash_chip *out);
 
 /* Find a profile id by name ("nrf52840", "nrf5340", "nrf54l15", "stm32wle5", "apollo3",
- * "mx25r64"; case-sensitive). Returns 0, or SIM_ENOENT with a message listing the names. */
+ * "mx25r64", "nrf52832", "stm32f429", "mx25r64-spi"; case-sensitive). Returns 0, or SIM_ENOENT with a message listing the names. */
 int flash_chip_find(const char *name, enum flash_chip_id *out, struct sim_diag *d);
 
 /* Name of a built-in profile; "?" for an unknown id. */
@@ -104,6 +121,17 @@ int64_t flash_chip_copy_ns(const struct flash_chip *c, uint64_t n_bytes);
  * multiplied by ble_slowdown when a BLE link is active (zephyrproject-rtos/zephyr:
  * drivers/flash/soc_flash_nrf.c runs erase and write in radio-free time slots). */
 int64_t flash_chip_app_ns(const struct flash_chip *c, int64_t ns, bool ble_active);
+
+/* The erase sector of c that holds byte `off`: its size in bytes (0 when off is past the
+ * chip) and, when start != NULL, its first byte. Uniform chips: sector_size. */
+uint32_t flash_chip_sector_at(const struct flash_chip *c, uint32_t off, uint32_t *start);
+
+/* ns of the radio-synchronised time slot that Zephyr's nRF RRAM driver requests for one
+ * write (zephyrproject-rtos/zephyr: drivers/flash/soc_flash_nrf_rram.c, FLASH_SLOT_WRITE):
+ * sized by the write buffer in 16-byte lines, 500 us for < 2 lines up to 8 ms for 17-32
+ * lines (the driver notes that the longest, 32-line write takes 7107 us). 0 for chips
+ * without a write buffer. Data for the radio-aware flash timing. */
+int64_t flash_chip_write_window_ns(const struct flash_chip *c);
 
 /* Number of sectors that cover n bytes (ceil). */
 uint32_t flash_chip_sectors_for(const struct flash_chip *c, uint64_t n_bytes);

@@ -16,11 +16,21 @@
  *             32 KiB, slots 108 KiB, storage 8 KiB; offsets assumed contiguous).
  *   RAK11720: zephyrproject-rtos/zephyr: boards/rakwireless/rak11720/rak11720.dts (MCUboot
  *             48 KiB at 0xC000, slots 0x72000 = 456 KiB; slot offsets assumed contiguous).
- * Scratch: none of these layouts has a scratch partition. Swap-scratch builds must add one;
- * we take one sector at the start of the storage partition (assumption).
+ *   nRF52 DK (nRF52832): zephyrproject-rtos/zephyr: boards/nordic/nrf52dk/nrf52dk_nrf52832.dts
+ *             (MCUboot 48 KiB @0, slots 220 KiB = 0x37000 @0xC000 and @0x43000, storage
+ *             24 KiB @0x7A000).
+ *   NUCLEO-F429ZI: zephyrproject-rtos/zephyr: boards/st/nucleo_f429zi/nucleo_f429zi.dts
+ *             (MCUboot 32 KiB @0 in 16 KiB sectors, slots 256 KiB @0x20000 and @0x60000,
+ *             scratch 128 KiB @0xA0000, all three in 128 KiB sectors): its own scratch.
+ *   nRF54L15 DK with external secondary: assumption, the nRF54L15 DK primary with slot 1
+ *             at the start of the MX25R64 that the board wires to SPI (spi00).
+ * Scratch: none of these layouts but the NUCLEO-F429ZI's has a scratch partition. Swap-scratch
+ * builds must add one; we take one sector at the start of the storage partition
+ * (assumption).
  */
 #include "models/flash/map.h"
 
+#include <stdbool.h>
 #include <string.h>
 
 #define KIB 1024u
@@ -29,63 +39,98 @@
         .chip = (chip_), .off = (off_), .size = (size_)                                            \
     }
 
-static const struct flash_map boards[FLASH_MAP_BOARD_COUNT] = {
-    [FLASH_MAP_RAK4631] =
-        {
-            .board = "rak4631",
-            .boot = AREA(FLASH_CHIP_NRF52840, 0x0, 48 * KIB),
-            .primary = AREA(FLASH_CHIP_NRF52840, 0xC000, 472 * KIB),
-            .secondary = AREA(FLASH_CHIP_NRF52840, 0x82000, 472 * KIB),
-            .scratch = AREA(FLASH_CHIP_NRF52840, 0xF8000, 4 * KIB),
-        },
-    [FLASH_MAP_NRF52840DK] =
-        {
-            .board = "nrf52840dk",
-            .boot = AREA(FLASH_CHIP_NRF52840, 0x0, 48 * KIB),
-            .primary = AREA(FLASH_CHIP_NRF52840, 0xC000, 472 * KIB),
-            .secondary = AREA(FLASH_CHIP_NRF52840, 0x82000, 472 * KIB),
-            .scratch = AREA(FLASH_CHIP_NRF52840, 0xF8000, 4 * KIB),
-        },
-    [FLASH_MAP_NRF52840DK_EXT] =
-        {
-            .board = "nrf52840dk-ext",
-            .boot = AREA(FLASH_CHIP_NRF52840, 0x0, 48 * KIB),
-            .primary = AREA(FLASH_CHIP_NRF52840, 0xC000, 472 * KIB),
-            .secondary = AREA(FLASH_CHIP_MX25R64, 0x0, 472 * KIB),
-            .scratch = AREA(FLASH_CHIP_NRF52840, 0xF8000, 4 * KIB),
-        },
-    [FLASH_MAP_NRF5340DK] =
-        {
-            .board = "nrf5340dk",
-            .boot = AREA(FLASH_CHIP_NRF5340, 0x0, 64 * KIB),
-            .primary = AREA(FLASH_CHIP_NRF5340, 0x10000, 464 * KIB),
-            .secondary = AREA(FLASH_CHIP_NRF5340, 0x84000, 464 * KIB),
-            .scratch = AREA(FLASH_CHIP_NRF5340, 0xF8000, 4 * KIB),
-        },
-    [FLASH_MAP_NRF54L15DK] =
-        {
-            .board = "nrf54l15dk",
-            .boot = AREA(FLASH_CHIP_NRF54L15, 0x0, 64 * KIB),
-            .primary = AREA(FLASH_CHIP_NRF54L15, 0x10000, 664 * KIB),
-            .secondary = AREA(FLASH_CHIP_NRF54L15, 0xB6000, 664 * KIB),
-            .scratch = AREA(FLASH_CHIP_NRF54L15, 0x15C000, 4 * KIB),
-        },
-    [FLASH_MAP_RAK3172] =
-        {
-            .board = "rak3172",
-            .boot = AREA(FLASH_CHIP_STM32WLE5, 0x0, 32 * KIB),
-            .primary = AREA(FLASH_CHIP_STM32WLE5, 0x8000, 108 * KIB),
-            .secondary = AREA(FLASH_CHIP_STM32WLE5, 0x23000, 108 * KIB),
-            .scratch = AREA(FLASH_CHIP_STM32WLE5, 0x3E000, 2 * KIB),
-        },
-    [FLASH_MAP_RAK11720] =
-        {
-            .board = "rak11720",
-            .boot = AREA(FLASH_CHIP_APOLLO3, 0xC000, 48 * KIB),
-            .primary = AREA(FLASH_CHIP_APOLLO3, 0x18000, 456 * KIB),
-            .secondary = AREA(FLASH_CHIP_APOLLO3, 0x8A000, 456 * KIB),
-            .scratch = AREA(FLASH_CHIP_APOLLO3, 0xFC000, 8 * KIB),
-        },
+static const struct flash_map boards[FLASH_MAP_BOARD_COUNT] =
+    {
+        [FLASH_MAP_RAK4631] =
+            {
+                .board = "rak4631",
+                .ble = true,
+                .boot = AREA(FLASH_CHIP_NRF52840, 0x0, 48 * KIB),
+                .primary = AREA(FLASH_CHIP_NRF52840, 0xC000, 472 * KIB),
+                .secondary = AREA(FLASH_CHIP_NRF52840, 0x82000, 472 * KIB),
+                .scratch = AREA(FLASH_CHIP_NRF52840, 0xF8000, 4 * KIB),
+            },
+        [FLASH_MAP_NRF52840DK] =
+            {
+                .board = "nrf52840dk",
+                .ble = true,
+                .boot = AREA(FLASH_CHIP_NRF52840, 0x0, 48 * KIB),
+                .primary = AREA(FLASH_CHIP_NRF52840, 0xC000, 472 * KIB),
+                .secondary = AREA(FLASH_CHIP_NRF52840, 0x82000, 472 * KIB),
+                .scratch = AREA(FLASH_CHIP_NRF52840, 0xF8000, 4 * KIB),
+            },
+        [FLASH_MAP_NRF52840DK_EXT] =
+            {
+                .board = "nrf52840dk-ext",
+                .ble = true,
+                .boot = AREA(FLASH_CHIP_NRF52840, 0x0, 48 * KIB),
+                .primary = AREA(FLASH_CHIP_NRF52840, 0xC000, 472 * KIB),
+                .secondary = AREA(FLASH_CHIP_MX25R64, 0x0, 472 * KIB),
+                .scratch = AREA(FLASH_CHIP_NRF52840, 0xF8000, 4 * KIB),
+            },
+        [FLASH_MAP_NRF5340DK] =
+            {
+                .board = "nrf5340dk",
+                .ble = true,
+                .boot = AREA(FLASH_CHIP_NRF5340, 0x0, 64 * KIB),
+                .primary = AREA(FLASH_CHIP_NRF5340, 0x10000, 464 * KIB),
+                .secondary = AREA(FLASH_CHIP_NRF5340, 0x84000, 464 * KIB),
+                .scratch = AREA(FLASH_CHIP_NRF5340, 0xF8000, 4 * KIB),
+            },
+        [FLASH_MAP_NRF54L15DK] =
+            {
+                .board = "nrf54l15dk",
+                .ble = true,
+                .boot = AREA(FLASH_CHIP_NRF54L15, 0x0, 64 * KIB),
+                .primary = AREA(FLASH_CHIP_NRF54L15, 0x10000, 664 * KIB),
+                .secondary = AREA(FLASH_CHIP_NRF54L15, 0xB6000, 664 * KIB),
+                .scratch = AREA(FLASH_CHIP_NRF54L15, 0x15C000, 4 * KIB),
+            },
+        [FLASH_MAP_RAK3172] =
+            {
+                .board = "rak3172",
+                .ble = false, /* STM32WLE5: LoRa only (ST RM0461) */
+                .boot = AREA(FLASH_CHIP_STM32WLE5, 0x0, 32 * KIB),
+                .primary = AREA(FLASH_CHIP_STM32WLE5, 0x8000, 108 * KIB),
+                .secondary = AREA(FLASH_CHIP_STM32WLE5, 0x23000, 108 * KIB),
+                .scratch = AREA(FLASH_CHIP_STM32WLE5, 0x3E000, 2 * KIB),
+            },
+        [FLASH_MAP_RAK11720] =
+            {
+                .board = "rak11720",
+                .ble = true,
+                .boot = AREA(FLASH_CHIP_APOLLO3, 0xC000, 48 * KIB),
+                .primary = AREA(FLASH_CHIP_APOLLO3, 0x18000, 456 * KIB),
+                .secondary = AREA(FLASH_CHIP_APOLLO3, 0x8A000, 456 * KIB),
+                .scratch = AREA(FLASH_CHIP_APOLLO3, 0xFC000, 8 * KIB),
+            },
+        [FLASH_MAP_NRF52DK] =
+            {
+                .board = "nrf52dk",
+                .ble = true,
+                .boot = AREA(FLASH_CHIP_NRF52832, 0x0, 48 * KIB),
+                .primary = AREA(FLASH_CHIP_NRF52832, 0xC000, 220 * KIB),
+                .secondary = AREA(FLASH_CHIP_NRF52832, 0x43000, 220 * KIB),
+                .scratch = AREA(FLASH_CHIP_NRF52832, 0x7A000, 4 * KIB),
+            },
+        [FLASH_MAP_NUCLEO_F429ZI] =
+            {
+                .board = "nucleo_f429zi",
+                .ble = false, /* STM32F429: no radio */
+                .boot = AREA(FLASH_CHIP_STM32F429, 0x0, 32 * KIB),
+                .primary = AREA(FLASH_CHIP_STM32F429, 0x20000, 256 * KIB),
+                .secondary = AREA(FLASH_CHIP_STM32F429, 0x60000, 256 * KIB),
+                .scratch = AREA(FLASH_CHIP_STM32F429, 0xA0000, 128 * KIB),
+            },
+        [FLASH_MAP_NRF54L15DK_EXT] =
+            {
+                .board = "nrf54l15dk-ext",
+                .ble = true,
+                .boot = AREA(FLASH_CHIP_NRF54L15, 0x0, 64 * KIB),
+                .primary = AREA(FLASH_CHIP_NRF54L15, 0x10000, 664 * KIB),
+                .secondary = AREA(FLASH_CHIP_MX25R64_SPI, 0x0, 664 * KIB),
+                .scratch = AREA(FLASH_CHIP_NRF54L15, 0x15C000, 4 * KIB),
+            },
 };
 
 int flash_map_board(enum flash_map_board b, struct flash_map *out)
@@ -96,9 +141,9 @@ int flash_map_board(enum flash_map_board b, struct flash_map *out)
     return 0;
 }
 
-const char *const flash_map_board_names[] = {"rak4631",   "nrf52840dk", "nrf52840dk-ext",
-                                             "nrf5340dk", "nrf54l15dk", "rak3172",
-                                             "rak11720",  NULL};
+const char *const flash_map_board_names[] = {
+    "rak4631",  "nrf52840dk", "nrf52840dk-ext", "nrf5340dk",      "nrf54l15dk", "rak3172",
+    "rak11720", "nrf52dk",    "nucleo_f429zi",  "nrf54l15dk-ext", NULL};
 
 int flash_map_find(const char *name, enum flash_map_board *out, struct sim_diag *d)
 {
@@ -110,7 +155,7 @@ int flash_map_find(const char *name, enum flash_map_board *out, struct sim_diag 
     }
     sim_diag_add(d,
                  "unknown board '%s' (known: rak4631, nrf52840dk, nrf52840dk-ext, nrf5340dk, "
-                 "nrf54l15dk, rak3172, rak11720)",
+                 "nrf54l15dk, rak3172, rak11720, nrf52dk, nucleo_f429zi, nrf54l15dk-ext)",
                  name ? name : "(null)");
     return SIM_ENOENT;
 }
@@ -120,7 +165,28 @@ uint32_t flash_map_sector_size(const struct flash_map_area *a)
     struct flash_chip c;
     if (flash_chip_profile(a->chip, &c) != 0)
         return 0;
-    return c.sector_size;
+    return flash_chip_sector_at(&c, a->off, NULL);
+}
+
+/* True when `off` is the first byte of a sector of c, or its end. */
+static bool on_boundary(const struct flash_chip *c, uint64_t off)
+{
+    uint32_t start;
+    if (off == c->size)
+        return true;
+    return off < c->size && flash_chip_sector_at(c, (uint32_t)off, &start) != 0 && start == off;
+}
+
+/* True when every sector of [off, off + size) is `sector` bytes. */
+static bool uniform(const struct flash_chip *c, uint32_t off, uint32_t size, uint32_t sector)
+{
+    for (uint64_t o = off; o < (uint64_t)off + size;) {
+        uint32_t s = flash_chip_sector_at(c, (uint32_t)o, NULL);
+        if (s != sector)
+            return false;
+        o += s;
+    }
+    return true;
 }
 
 uint32_t flash_map_sectors(const struct flash_map_area *a)
@@ -143,14 +209,22 @@ static int check_area(const char *board, const char *what, const struct flash_ma
         sim_diag_add(d, "%s: %s area is on an unknown chip %d", board, what, (int)a->chip);
         return 1;
     }
-    if (a->off % c.sector_size != 0 || a->size % c.sector_size != 0) {
-        sim_diag_add(d, "%s: %s area 0x%x+0x%x is not aligned to %s sectors of %u bytes", board,
-                     what, a->off, a->size, c.name, c.sector_size);
-        return 1;
-    }
     if ((uint64_t)a->off + a->size > c.size) {
         sim_diag_add(d, "%s: %s area 0x%x+0x%x ends past the %u-byte %s", board, what, a->off,
                      a->size, c.size, c.name);
+        return 1;
+    }
+    if (!on_boundary(&c, a->off) || !on_boundary(&c, (uint64_t)a->off + a->size)) {
+        sim_diag_add(d, "%s: %s area 0x%x+0x%x is not aligned to %s sectors of %u bytes", board,
+                     what, a->off, a->size, c.name, flash_chip_sector_at(&c, a->off, NULL));
+        return 1;
+    }
+    /* The swap engine times every slot sector as one of the chip's sector_size. */
+    if (strcmp(what, "boot") != 0 && !uniform(&c, a->off, a->size, c.sector_size)) {
+        sim_diag_add(d,
+                     "%s: %s area 0x%x+0x%x spans %s sectors other than %u bytes; slots in "
+                     "non-uniform sectors are not modelled",
+                     board, what, a->off, a->size, c.name, c.sector_size);
         return 1;
     }
     return 0;

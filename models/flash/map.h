@@ -11,6 +11,7 @@
 #include "models/flash/chip.h"
 #include "sim/error.h"
 
+#include <stdbool.h>
 #include <stdint.h>
 
 enum flash_map_board {
@@ -21,6 +22,9 @@ enum flash_map_board {
     FLASH_MAP_NRF54L15DK,     /* nRF54L15 RRAM */
     FLASH_MAP_RAK3172,        /* STM32WLE5 */
     FLASH_MAP_RAK11720,       /* Apollo3 Blue */
+    FLASH_MAP_NRF52DK,        /* nRF52832 */
+    FLASH_MAP_NUCLEO_F429ZI,  /* STM32F429ZI, 128 KiB sectors, no radio */
+    FLASH_MAP_NRF54L15DK_EXT, /* nRF54L15 RRAM, secondary slot on the MX25R64 over SPI */
     FLASH_MAP_BOARD_COUNT
 };
 
@@ -37,6 +41,7 @@ struct flash_map {
     struct flash_map_area primary;   /* slot 0: the running image */
     struct flash_map_area secondary; /* slot 1: the upload target */
     struct flash_map_area scratch;   /* swap-scratch only; one sector by default */
+    bool ble;                        /* the SoC has a BLE radio (else: UART only) */
 };
 
 /* Where swap-move and swap-offset need their extra sector (mcu-tools/mcuboot:
@@ -51,17 +56,19 @@ enum flash_map_extra {
 int flash_map_board(enum flash_map_board b, struct flash_map *out);
 
 /* Find a board by name ("rak4631", "nrf52840dk", "nrf52840dk-ext", "nrf5340dk",
- * "nrf54l15dk", "rak3172", "rak11720"). Returns 0 or SIM_ENOENT with a message. */
+ * "nrf54l15dk", "rak3172", "rak11720", "nrf52dk", "nucleo_f429zi", "nrf54l15dk-ext"). Returns 0 or SIM_ENOENT with a message. */
 int flash_map_find(const char *name, enum flash_map_board *out, struct sim_diag *d);
 
-/* Check a map against its chips: areas inside their chip, sector-aligned, not overlapping
- * on the same chip, slots present. Reports every problem into d. Returns 0 or SIM_EINVAL. */
+/* Check a map against its chips: areas inside their chip, on sector boundaries (of
+ * non-uniform chips too), not overlapping on the same chip, slots present, and the slots
+ * and scratch in sectors of the chip's sector_size (the swap engine's uniform sectors). Reports every problem into d. Returns 0 or SIM_EINVAL. */
 int flash_map_check(const struct flash_map *m, struct sim_diag *d);
 
 /* Sectors in an area (size / sector size of its chip); 0 for an absent area. */
 uint32_t flash_map_sectors(const struct flash_map_area *a);
 
-/* Sector size in bytes of an area's chip. */
+/* Sector size in bytes of an area: the size of its first sector on its chip (the chip's
+ * sector_size on uniform chips); 0 for an unknown chip or an area past the chip. */
 uint32_t flash_map_sector_size(const struct flash_map_area *a);
 
 /* Largest image (header + body + TLVs, bytes) that the map allows when the primary slot

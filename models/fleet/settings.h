@@ -46,6 +46,7 @@ struct fleet_group_settings {
     uint32_t count; /* devices in the group */
     int board;      /* enum flash_map_board */
     int bootloader; /* enum mcuboot_slots_mode */
+    struct scenario_pos bootloader_at;
     struct mcuboot_timing_settings mcuboot;
     struct flash_chip_settings flash;
     struct fw_settings firmware;

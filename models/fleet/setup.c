@@ -74,6 +74,8 @@ static const struct scenario_field group_fields[] = {
     {.key = "bootloader",
      .type = SCENARIO_T_ENUM,
      SCENARIO_AT(struct fleet_group_settings, bootloader),
+     .flags = SCENARIO_F_POS,
+     .pos_offset = offsetof(struct fleet_group_settings, bootloader_at),
      .def = "swap-move",
      .names = mcuboot_slots_mode_names,
      .doc = "MCUboot upgrade mode"},
@@ -299,11 +301,12 @@ static void add_at(struct sim_diag *d, const char *at, const struct sim_diag *wh
     }
 }
 
-/* Boards whose SoC has a BLE radio: all but the RAK3172 (STM32WLE5: LoRa only; ST RM0461,
- * zephyrproject-rtos/zephyr: boards/rakwireless/rak3172/rak3172.dts). */
+/* Boards whose SoC has a BLE radio (flash_map.ble: not the RAK3172's STM32WLE5 nor the
+ * NUCLEO-F429ZI's STM32F429). */
 static bool board_has_ble(int b)
 {
-    return b != FLASH_MAP_RAK3172;
+    struct flash_map m;
+    return flash_map_board((enum flash_map_board)b, &m) == 0 && m.ble;
 }
 
 /* link.transport with auto resolved: BLE where the board has a radio, else the UART. */
@@ -752,14 +755,21 @@ int fleet_world_check(const struct scenario *s, struct sim_diag *d)
             mcuboot_explain(&map, (uint32_t)fs->image.size, &p, rows, &ignore) != 0)
             continue;
         const struct mcuboot_explain_row *row = &rows[g->bootloader];
-        if (!row->fits) {
+        if (row->refused) { /* MCUboot refuses the board's slots for this mode */
+            snprintf(key, sizeof(key), "devices[%zu].bootloader", i);
+            scenario_pos_format(at, sizeof(at), &g->bootloader_at, key);
+            sim_diag_add(d, "%s: %s on %s (group %s): %s; use another bootloader or board", at,
+                         mcuboot_slots_mode_names[g->bootloader], flash_map_board_names[g->board],
+                         g->name, row->why);
+            rc = SIM_EINVAL;
+        } else if (!row->fits) {
             scenario_pos_format(at, sizeof(at), &fs->image.size_at, "image.size");
             sim_diag_add(d,
-                         "%s: %llu bytes do not fit group %s (%s, %s: at most %u bytes); use a "
-                         "smaller image or another board or bootloader",
+                         "%s: %llu bytes do not fit group %s (%s, %s: at most %u bytes; %s); use "
+                         "a smaller image or another board or bootloader",
                          at, (unsigned long long)fs->image.size, g->name,
                          flash_map_board_names[g->board], mcuboot_slots_mode_names[g->bootloader],
-                         row->max_image);
+                         row->max_image, row->why);
             rc = SIM_EINVAL;
         }
     }

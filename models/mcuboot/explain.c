@@ -1,7 +1,10 @@
 /* models/mcuboot/explain.c - per-mode cost of one upgrade on a board (see explain.h). */
 #include "models/mcuboot/explain.h"
 
+#include "models/mcuboot/compat.h"
 #include "models/mcuboot/swap.h"
+
+#include <stdio.h>
 
 #include <stdlib.h>
 #include <string.h>
@@ -169,6 +172,45 @@ static void explain_in_place(enum mcuboot_explain_mode mode, const struct mcuboo
     }
 }
 
+/* Why an image does not fit a mode that MCUboot accepts: MCUboot's app_max_size() (and, in
+ * swap-move, swap_run()'s refusal) when the image exceeds it, else the model's own limit. */
+static void why_not(struct mcuboot_explain_row *row, const struct mcuboot_compat *mc,
+                    const struct mcuboot_swap_geom *g, uint32_t size)
+{
+    const char *mode = mcuboot_explain_mode_name((enum mcuboot_explain_mode)row->mode);
+    if (row->mode > MCUBOOT_EXPLAIN_OFFSET) {
+        snprintf(row->why, sizeof(row->why),
+                 "%s runs the image from its slot: at most %u bytes (the smaller slot%s)", mode,
+                 row->max_image,
+                 row->mode == MCUBOOT_EXPLAIN_DIRECT_XIP_REVERT ? " less the trailer fields" : "");
+    } else if (size > mc->max_image && row->mode == MCUBOOT_EXPLAIN_MOVE) {
+        snprintf(row->why, sizeof(row->why),
+                 "MCUboot allows at most %u bytes (app_max_size() in swap_move.c: of %u and %u "
+                 "sectors of %u bytes, %u of them hold the %u-byte trailer and the primary keeps "
+                 "one free to move into); swap_run() refuses a larger image: \"Not enough free "
+                 "space to run swap upgrade\"",
+                 mc->max_image, g->n_sectors[MCUBOOT_SWAP_PRIMARY],
+                 g->n_sectors[MCUBOOT_SWAP_SECONDARY], mc->sector, g->trailer_sectors, mc->trailer);
+    } else if (size > mc->max_image && row->mode == MCUBOOT_EXPLAIN_OFFSET) {
+        snprintf(row->why, sizeof(row->why),
+                 "MCUboot allows at most %u bytes (app_max_size() in swap_offset.c: of %u and "
+                 "%u sectors of %u bytes, %u of them hold the %u-byte trailer and the secondary's "
+                 "first is the offset)",
+                 mc->max_image, g->n_sectors[MCUBOOT_SWAP_PRIMARY],
+                 g->n_sectors[MCUBOOT_SWAP_SECONDARY], mc->sector, g->trailer_sectors, mc->trailer);
+    } else if (size > mc->max_image) {
+        snprintf(row->why, sizeof(row->why),
+                 "MCUboot allows at most %u bytes (%s: the smaller slot less the %u-byte "
+                 "trailer)",
+                 mc->max_image, mode, mc->trailer);
+    } else {
+        snprintf(row->why, sizeof(row->why),
+                 "MCUboot allows %u bytes, but the model's %s plan stops below the %u "
+                 "trailer sector(s) of %u bytes: at most %u (models/mcuboot/README.md)",
+                 mc->max_image, mode, g->trailer_sectors, g->sector_size, row->max_image);
+    }
+}
+
 int mcuboot_explain(const struct flash_map *m, uint32_t image_size,
                     const struct mcuboot_explain_params *p,
                     struct mcuboot_explain_row rows[MCUBOOT_EXPLAIN_MODE_COUNT], struct sim_diag *d)
@@ -187,14 +229,35 @@ int mcuboot_explain(const struct flash_map *m, uint32_t image_size,
     cp.corner = cs.corner = cx.corner = p->corner;
     memset(rows, 0, sizeof(*rows) * MCUBOOT_EXPLAIN_MODE_COUNT);
     for (int mode = 0; mode < MCUBOOT_EXPLAIN_MODE_COUNT; mode++) {
+        struct mcuboot_compat mc;
         rows[mode].mode = (uint8_t)mode;
+        rc = mcuboot_compat_check(m, (enum mcuboot_explain_mode)mode, &mc, d);
+        if (rc != 0)
+            return rc;
+        if (!mc.compatible) {
+            rows[mode].refused = true;
+            snprintf(rows[mode].why, sizeof(rows[mode].why), "%s", mc.why);
+            continue;
+        }
         /* In-place modes use the overwrite geometry for sizes and chips only. */
         enum mcuboot_swap_mode sm =
             mode <= MCUBOOT_EXPLAIN_OFFSET ? (enum mcuboot_swap_mode)mode : MCUBOOT_SWAP_OVERWRITE;
+        struct sim_diag gd;
+        sim_diag_init(&gd);
         rc = mcuboot_swap_geom_init(&g, sm, &cp, m->primary.size, &cs, m->secondary.size, &cx,
-                                    m->scratch.size, d);
-        if (rc != 0)
+                                    m->scratch.size, &gd);
+        if (rc == SIM_ERANGE) { /* MCUboot accepts the slots; the engine cannot plan them */
+            rows[mode].max_image = mc.max_image;
+            snprintf(rows[mode].why, sizeof(rows[mode].why),
+                     "MCUboot accepts these slots (at most %u bytes), but the model cannot plan "
+                     "them: %.*s",
+                     mc.max_image, (int)strcspn(gd.text, "\n"), gd.text);
+            continue;
+        }
+        if (rc != 0) {
+            sim_diag_add(d, "%s", gd.text);
             return rc;
+        }
         if (mode <= MCUBOOT_EXPLAIN_OFFSET)
             rc = explain_copying(&g, image_size, p, &rows[mode]);
         else
@@ -205,6 +268,8 @@ int mcuboot_explain(const struct flash_map *m, uint32_t image_size,
                          sim_err_str(rc));
             return rc;
         }
+        if (!rows[mode].fits && image_size > 0)
+            why_not(&rows[mode], &mc, &g, image_size);
     }
     return 0;
 }

@@ -59,6 +59,10 @@ struct mcuboot_explain_row {
     int64_t revert_ns;          /* flash work of a revert; 0 when the mode has none */
     uint32_t max_sector_erases; /* erase cycles of the most-worn sector per upgrade,
                                    upload erase included */
+    bool refused;               /* MCUboot refuses the slots for this mode
+                                   (boot_slots_compatible(), models/mcuboot/compat.h) */
+    char why[320];              /* when !fits: why, MCUboot's reason where it is MCUboot's
+                                   (refused slots, app_max_size()), else the model's limit */
 };
 
 /* Defaults of the unverified parameters (see the struct). */
@@ -74,7 +78,8 @@ int64_t mcuboot_explain_validation_ns(double hash_rate, int64_t t_sig, uint64_t 
 /* ns to validate one image of `size` bytes with p's rates. */
 int64_t mcuboot_explain_validate_ns(const struct mcuboot_explain_params *p, uint64_t size);
 
-/* Fill rows[mode] for every mode. Returns 0, or SIM_EINVAL / SIM_ERANGE / SIM_ENOMEM with a
+/* Fill rows[mode] for every mode. A mode whose slots MCUboot refuses gets refused, fits
+ * false and MCUboot's reason in why, and is not planned. Returns 0, or SIM_EINVAL / SIM_ERANGE / SIM_ENOMEM with a
  * message (a map the swap engine cannot model, e.g. non-uniform sectors). */
 int mcuboot_explain(const struct flash_map *m, uint32_t image_size,
                     const struct mcuboot_explain_params *p,

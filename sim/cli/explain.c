@@ -17,11 +17,13 @@ static const char explain_usage[] =
     "bootloader's erases, sector copies and trailer writes, bytes moved, swap time, downtime\n"
     "(reset to application: validation and swap), revert time, and erase cycles of the most-\n"
     "worn sector (the upload's erase included). The numbers come from running each mode's\n"
-    "real step plan on the board's flash chips (models/mcuboot/README.md).\n"
+    "real step plan on the board's flash chips (models/mcuboot/README.md). Below the table,\n"
+    "each mode the image does not fit says why: slots MCUboot refuses for the mode\n"
+    "(boot_slots_compatible()), its largest image (app_max_size()), or the model's limit.\n"
     "\n"
     "Options:\n"
     "  -b, --board BOARD        rak4631, nrf52840dk, nrf52840dk-ext, nrf5340dk, nrf54l15dk,\n"
-    "                           rak3172, rak11720\n"
+    "                           rak3172, rak11720, nrf52dk, nucleo_f429zi, nrf54l15dk-ext\n"
     "  -s, --size SIZE          image size: 384KiB, 1.5MiB, 131072\n"
     "      --timing CORNER      max (default: datasheet maximum) or typical; on chips whose\n"
     "                           datasheet gives maxima only, typical is the maximum (the\n"
@@ -80,7 +82,10 @@ static void timing_words(char *buf, size_t n, const struct flash_map *m, enum fl
 static void format_row(const struct mcuboot_explain_row *r, char cells[N_COLUMNS][32])
 {
     snprintf(cells[0], 32, "%s", mcuboot_explain_mode_name((enum mcuboot_explain_mode)r->mode));
-    snprintf(cells[1], 32, "%s (%u)", r->fits ? "yes" : "no", r->max_image / 1024);
+    if (r->refused)
+        snprintf(cells[1], 32, "refused");
+    else
+        snprintf(cells[1], 32, "%s (%u)", r->fits ? "yes" : "no", r->max_image / 1024);
     if (!r->fits) {
         for (size_t c = 2; c < N_COLUMNS; c++)
             snprintf(cells[c], 32, "-");
@@ -225,5 +230,13 @@ int cli_explain(int argc, char **argv, FILE *out, FILE *err)
     if (markdown)
         fputs("\n", out);
     print_table(out, rows, markdown);
+    bool first = true;
+    for (int m = 0; m < MCUBOOT_EXPLAIN_MODE_COUNT; m++) {
+        if (rows[m].fits || rows[m].why[0] == '\0')
+            continue;
+        fprintf(out, "%s%s%s: %s\n", first ? "\n" : "", markdown ? "- " : "",
+                mcuboot_explain_mode_name((enum mcuboot_explain_mode)m), rows[m].why);
+        first = false;
+    }
     return SIM_EXIT_OK;
 }
