@@ -106,7 +106,9 @@ static void goodput_does_not_count_resent_bytes(void **state)
 /* swap_wait 0 on swap-move, 384 KiB: the first attempt times out during the 38 s swap, the
  * retry 10 s later only confirms. The device's time to updated spans both: from the first
  * attempt's start to the confirmation (about 47 s), with 2 attempts; the successful attempt
- * alone is under a second. */
+ * alone (reconnect, five commands, the confirm) takes about 1 s: 0.56 s at the fixed 7.5 ms
+ * interval of before, its interval-bound part x 1.5 at the 11.25 ms Android HIGH grants
+ * (models/client/central.h) = 0.84 s, plus up to 15 ms of host latency per request. */
 static void time_to_updated_spans_every_attempt(void **state)
 {
     (void)state;
@@ -122,7 +124,7 @@ static void time_to_updated_spans_every_attempt(void **state)
     assert_true(r->mean[REPORT_UPDATED] == 8 && r->mean[REPORT_FAILED] == 0);
     assert_true(r->mean[REPORT_ATTEMPTS_MEAN] == 2);
     assert_true(r->mean[REPORT_TTU_MEAN] > 45 && r->mean[REPORT_TTU_MEAN] < 50);
-    assert_true(r->mean[REPORT_ATTEMPT_MEAN] < 1);
+    assert_true(r->mean[REPORT_ATTEMPT_MEAN] < 1.5);
     /* the swap lies inside the device's time to updated */
     assert_true(r->mean[REPORT_TTU_MEAN] > r->mean[REPORT_SWAP_MEAN] + 9);
     report_summary_free(s);
