@@ -29,6 +29,7 @@ enum sim_rng_purpose {
     SIM_RNG_POPULATION = 6,  /* per-device parameters drawn from distributions */
     SIM_RNG_GATEWAY = 7,     /* gateway/phone sessions and device-to-gateway assignment */
     SIM_RNG_REPLICATION = 8, /* the seed of replication r > 0 (scenario_replication_seed) */
+    SIM_RNG_CENTRAL = 9,     /* a central's host latency per response (models/client/central.h) */
     SIM_RNG_TEST = 1000      /* unit tests */
 };
 

@@ -108,8 +108,10 @@ static void goodput_does_not_count_resent_bytes(void **state)
 /* swap_wait 0 on swap-move, 384 KiB: the first attempt times out during the 38 s swap, the
  * retry only confirms. The device's time to updated spans both: from the first attempt's
  * start (its upload begins at once) through the upload and the swap to the confirmation,
- * which follows the swap by under 2 s; 2 attempts; the successful attempt alone is under a
- * second. */
+ * which follows the swap by under 2 s; 2 attempts; the successful attempt alone (reconnect,
+ * five commands, the confirm) takes about 1 s: 0.56 s at the fixed 7.5 ms interval of
+ * before, its interval-bound part x 1.5 at the 11.25 ms Android HIGH grants
+ * (models/client/central.h) = 0.84 s, plus up to 15 ms of host latency per request. */
 static void time_to_updated_spans_every_attempt(void **state)
 {
     (void)state;
@@ -129,7 +131,7 @@ static void time_to_updated_spans_every_attempt(void **state)
                               " 'timeout' AND image_bytes = 393216");
     double ttu = r->mean[REPORT_TTU_MEAN], swap = r->mean[REPORT_SWAP_MEAN];
     assert_true(ttu > upload + swap && ttu < upload + swap + 2);
-    assert_true(r->mean[REPORT_ATTEMPT_MEAN] < 1);
+    assert_true(r->mean[REPORT_ATTEMPT_MEAN] < 1.5);
     /* the swap lies inside the device's time to updated */
     assert_true(r->mean[REPORT_TTU_MEAN] > r->mean[REPORT_SWAP_MEAN] + 9);
     report_summary_free(s);

@@ -220,7 +220,8 @@ static void each_error_class_has_an_exact_message(void **state)
          "t.yaml:7:7: seed: expected a whole number 0..18446744073709551615; found a map"},
         {"list where a map is expected", "client: [1, 2]\n",
          "t.yaml:7:9: client: expected a map with keys: kind, mode, window, alignment, "
-         "packets_per_event, swap_wait, attempts, retry_delay, start; found a list"},
+         "central, priority, packets_per_event, swap_wait, attempts, retry_delay, start; found a "
+         "list"},
         {"string where an integer is expected", "seed: seven\n",
          "t.yaml:7:7: seed: \"seven\" is not a whole decimal number (a whole number "
          "0..18446744073709551615)"},
@@ -429,7 +430,8 @@ static void all_errors_are_reported_in_order_up_to_a_cap(void **state)
     assert_int_equal(
         scenario_load_text("m.yaml", &fleet_settings_schema, text, len, NULL, 0, &s, &d),
         SIM_EINVAL);
-    assert_int_equal(d.n_messages, 16);
+    /* 15: client.packets_per_event 0 is valid since it means "the central profile's". */
+    assert_int_equal(d.n_messages, 15);
     /* Line order, although unknown keys and duplicates are found in separate passes. */
     const char *a = strstr(d.text, "m.yaml:10:23: devices[1].count");
     const char *b = strstr(d.text, "m.yaml:10:33: devices[1].colour: unknown key");
@@ -700,7 +702,9 @@ static void minimal_file_takes_documented_defaults(void **state)
     assert_int_equal(fleet_settings_of(&s)->client.kind, CLIENT_DFU_ANDROID);
     assert_int_equal(fleet_settings_of(&s)->client.mode, CLIENT_DFU_SETTINGS_MODE_DEFAULT);
     assert_int_equal(fleet_settings_of(&s)->client.window, 0);
-    assert_int_equal(fleet_settings_of(&s)->client.packets_per_event, 6);
+    assert_int_equal(fleet_settings_of(&s)->client.packets_per_event, 0); /* the central's */
+    assert_int_equal(fleet_settings_of(&s)->client.central, 5);           /* default */
+    assert_int_equal(fleet_settings_of(&s)->client.priority, 0);          /* high */
     assert_int_equal(fleet_settings_of(&s)->client.swap_wait, 0);
     assert_int_equal(fleet_settings_of(&s)->client.attempts, 1);
     assert_int_equal(fleet_settings_of(&s)->groups[0].firmware.smp, FW_SMP_DFU_MCUMGR);
@@ -890,7 +894,9 @@ static void visit_reports_every_setting_in_schema_order(void **state)
         {"client.mode", "default"},
         {"client.window", "0"},
         {"client.alignment", "0"},
-        {"client.packets_per_event", "6"},
+        {"client.central", "default"},
+        {"client.priority", "high"},
+        {"client.packets_per_event", "0"},
         {"client.swap_wait", "0s"},
         {"client.attempts", "1"},
         {"client.retry_delay", "10s"},
@@ -1169,7 +1175,7 @@ static void gateway_client_takes_what_it_leaves_out_from_the_top_level(void **st
                      8); /* absent: the gateway */
     assert_int_equal(fleet_settings_of(&s)->gateways[1].client.window, 2);
     assert_int_equal(fleet_settings_of(&s)->gateways[1].client.attempts, 9);
-    assert_int_equal(fleet_settings_of(&s)->gateways[1].client.packets_per_event, 6);
+    assert_int_equal(fleet_settings_of(&s)->gateways[1].client.packets_per_event, 0);
     scenario_fini(&s);
 }
 

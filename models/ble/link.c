@@ -814,6 +814,8 @@ int ble_link_update(struct ble_link *l, enum ble_link_dir initiator, int64_t int
         return BLE_LINK_NOT_CONNECTED;
     if (l->upd.pending)
         return BLE_LINK_BUSY;
+    if (initiator == BLE_LINK_P2C && l->cfg.central_interval_ns > 0)
+        interval_ns = l->cfg.central_interval_ns; /* the central's answer (central.h) */
     int rc = ble_link_params_check(interval_ns, latency, timeout_ns);
     if (rc != 0)
         return rc;
@@ -940,12 +942,14 @@ static const struct scenario_field link_fields[] = {
     {.key = "interval",
      .type = SCENARIO_T_DURATION,
      SCENARIO_AT(struct ble_link_settings, interval),
-     .flags = SCENARIO_F_DIST,
+     .flags = SCENARIO_F_DIST | SCENARIO_F_POS,
      .dist_offset = offsetof(struct ble_link_settings, interval_dist),
+     .pos_offset = offsetof(struct ble_link_settings, interval_at),
      .def = "7.5ms",
      .min = "7.5ms",
      .max = "4s",
-     .doc = "connection interval, a multiple of 1.25 ms",
+     .doc = "connection interval, a multiple of 1.25 ms. Absent: the device asks for the default "
+            "and the central's rule decides (client.central); given: used as it is",
      .source = "nrfconnect/sdk-nrf: nRF Desktop (CONFIG_BT_PERIPHERAL_PREF_MIN_INT 6)"},
     {.key = "latency",
      .type = SCENARIO_T_UINT,
@@ -996,7 +1000,8 @@ void ble_link_cfg_from_settings(const struct ble_link_settings *s, uint16_t pack
     out->interval_ns = s->interval;
     out->latency = s->latency;
     out->timeout_ns = s->timeout;
-    out->max_pdus_per_event = packets_per_event;
+    if (packets_per_event > 0)
+        out->max_pdus_per_event = packets_per_event;
     out->loss.model = (enum ble_loss_model)s->loss.model;
     out->loss.per_good = s->loss.good;
     out->loss.per_bad = s->loss.bad;

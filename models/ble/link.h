@@ -153,6 +153,10 @@ struct ble_link_cfg {
     bool md_keeps_awake;
     /* Per-PDU loss: none [models/ble/loss.h]. */
     struct ble_loss_cfg loss;
+    /* The interval the central answers a peripheral's parameter request with (the latency
+     * and timeout asked are taken): 0, the request is granted as asked [models/client/
+     * central.h sets it to the interval its rule gives the device's preference]. */
+    int64_t central_interval_ns;
 };
 
 struct ble_link_note;
@@ -333,7 +337,9 @@ int ble_link_send(struct ble_link *l, enum ble_link_dir dir, const uint8_t *p, s
  * peripheral asks (LL_CONNECTION_PARAM_REQ, sent at the next event); BLE_LINK_C2P: the
  * central sends LL_CONNECTION_UPDATE_IND at the next event the peripheral listens to.
  * The new parameters hold from the instant, cfg.update_instant_events after that event
- * (Core Vol 6 Part B §5.1.1); the timer input notes PARAMS_UPDATED there. Returns 0,
+ * (Core Vol 6 Part B §5.1.1); the timer input notes PARAMS_UPDATED there. A peripheral's
+ * request gets cfg.central_interval_ns instead of the interval asked when that is set.
+ * Returns 0,
  * BLE_LINK_NOT_CONNECTED, BLE_LINK_BUSY (one pending at a time), SIM_ERANGE (bad
  * parameters), or the timer_arm error. */
 int ble_link_update(struct ble_link *l, enum ble_link_dir initiator, int64_t interval_ns,
@@ -411,15 +417,16 @@ void ble_link_check(const struct ble_link *l);
 struct ble_link_settings {
     int phy; /* enum ble_phy */
     uint16_t mtu, dle, latency;
-    int64_t interval, timeout; /* ns */
-    int64_t adv_delay;         /* advertising (or the central's wish) -> CONNECT_IND, ns */
+    int64_t interval, timeout;       /* ns */
+    struct scenario_pos interval_at; /* where interval was given (absent: its map's) */
+    int64_t adv_delay;               /* advertising (or the central's wish) -> CONNECT_IND, ns */
     struct scenario_dist interval_dist, latency_dist, timeout_dist, adv_delay_dist;
     struct ble_loss_settings loss;
 };
 extern const struct scenario_schema ble_link_settings_schema;
 
 /* The link's configuration: ble_link_cfg_default() with what s sets, and the central's
- * cap on packets per connection event. */
+ * cap on packets per connection event (0 leaves the default; a central profile sets it). */
 void ble_link_cfg_from_settings(const struct ble_link_settings *s, uint16_t packets_per_event,
                                 struct ble_link_cfg *out);
 

@@ -9,6 +9,7 @@
  * intercreate/smpclient @4970f3e.
  */
 #include "models/client/dfu.h"
+#include "models/client/central.h"
 
 #include <assert.h>
 #include <stdio.h>
@@ -20,6 +21,20 @@
 #include "models/smp/mgmt.h"
 #include "models/smp/os_mgmt.h"
 #include "sim/error.h"
+#include "sim/rng.h"
+
+/* Responses the host holds at once (host latency): a client has at most
+ * CLIENT_DFU_MAX_WINDOW requests out, so a few more than that covers late ones. When full,
+ * the oldest is handed on early (never happens with the shipped windows). */
+#define HOLD_MAX   20
+#define HOLD_FIRST 256u  /* first allocation of the held bytes */
+#define HOLD_CAP   8192u /* held bytes at most (the central's reassembly cap) */
+
+/* One response the host holds until due (host latency). */
+struct held {
+    int64_t due;
+    uint32_t n; /* bytes, back to back in client_dfu.hold */
+};
 
 /* One request waiting for its response. */
 struct req {
@@ -82,6 +97,14 @@ struct client_dfu {
     uint32_t gen[CLIENT_DFU_TIMER_COUNT];
     int64_t armed_at[CLIENT_DFU_TIMER_COUNT];
     bool retry_pending;
+
+    /* host latency (cfg.host_*): responses delivered by the link, not yet handed to the
+     * state machine, oldest first */
+    struct sim_rng host_rng;
+    struct held hq[HOLD_MAX];
+    unsigned n_hq;
+    uint8_t *hold; /* their bytes, grown on demand to at most HOLD_CAP */
+    size_t hold_len, hold_cap;
 
     uint32_t attempt_no;
     uint32_t session_first; /* attempt_no of the first attempt of this run (START) */
@@ -294,6 +317,8 @@ static void rsp_rearm(struct client_dfu *c, const struct client_dfu_ctx *cx)
     for (unsigned i = 0; i < c->n_fl; i++)
         if (at < 0 || c->fl[i].deadline < at)
             at = c->fl[i].deadline;
+    if (c->n_hq > 0 && (at < 0 || c->hq[0].due < at))
+        at = c->hq[0].due; /* the host hands on a held response then */
     if (at < 0) {
         c->armed[CLIENT_DFU_TIMER_RSP] = false;
         return;
@@ -591,6 +616,8 @@ static void finish(struct client_dfu *c, int64_t now, const struct client_dfu_ct
                    const char *outcome)
 {
     c->n_fl = 0;
+    c->n_hq = 0; /* responses the host still held belong to the attempt that ended */
+    c->hold_len = 0;
     c->extra_deadline = -1;
     c->armed[CLIENT_DFU_TIMER_RSP] = false;
     c->armed[CLIENT_DFU_TIMER_WAIT] = false;
@@ -1349,6 +1376,81 @@ static int on_rx(struct client_dfu *c, const struct client_dfu_rx *rx, int64_t n
                      now, cx);
 }
 
+/* ---- host latency ------------------------------------------------------------------ */
+
+/* Hand the held responses due by now (all of them when all) to the state machine, oldest
+ * first, each at now. A response may end the attempt, which drops the rest (finish). */
+static int host_drain(struct client_dfu *c, int64_t now, const struct client_dfu_ctx *cx, bool all)
+{
+    while (c->n_hq > 0 && (all || c->hq[0].due <= now)) {
+        uint8_t frame[HOLD_CAP]; /* taken off first: the queue may change under on_rx */
+        uint32_t n = c->hq[0].n;
+        memcpy(frame, c->hold, n);
+        memmove(c->hold, c->hold + n, c->hold_len - n);
+        c->hold_len -= n;
+        memmove(&c->hq[0], &c->hq[1], (c->n_hq - 1) * sizeof c->hq[0]);
+        c->n_hq--;
+        struct client_dfu_rx rx = {frame, n};
+        int rc = on_rx(c, &rx, now, cx);
+        if (rc < 0)
+            return rc;
+    }
+    return 0;
+}
+
+/* The host got a response at now: hold it for a latency drawn on [host_lo, host_hi],
+ * after the one before it (one thread hands them on in order). */
+static int host_hold(struct client_dfu *c, const struct client_dfu_rx *rx, int64_t now,
+                     const struct client_dfu_ctx *cx)
+{
+    if (rx->n > HOLD_CAP) {
+        c->rec.unexpected++; /* larger than any response a central reassembles */
+        return 0;
+    }
+    if (c->n_hq == HOLD_MAX || c->hold_len + rx->n > HOLD_CAP) {
+        int rc = host_drain(c, INT64_MAX, cx, false); /* early: make room (see HOLD_MAX) */
+        if (rc < 0)
+            return rc;
+    }
+    if (c->hold_len + rx->n > c->hold_cap) {
+        size_t cap = c->hold_cap ? c->hold_cap : HOLD_FIRST;
+        while (cap < c->hold_len + rx->n)
+            cap *= 2;
+        uint8_t *p = realloc(c->hold, cap);
+        if (p == NULL)
+            return SIM_ENOMEM;
+        c->hold = p;
+        c->hold_cap = cap;
+    }
+    const struct client_dfu_cfg *k = &c->cfg;
+    int64_t lat = k->host_lo_ns;
+    if (k->host_hi_ns > k->host_lo_ns)
+        lat += (int64_t)((double)(k->host_hi_ns - k->host_lo_ns) * sim_rng_uniform(&c->host_rng));
+    int64_t due = now + lat;
+    if (c->n_hq > 0 && c->hq[c->n_hq - 1].due > due)
+        due = c->hq[c->n_hq - 1].due;
+    memcpy(c->hold + c->hold_len, rx->b, rx->n);
+    c->hold_len += rx->n;
+    c->hq[c->n_hq++] = (struct held){due, (uint32_t)rx->n};
+    int rc = host_drain(c, now, cx, false); /* a zero latency hands it on at once */
+    if (rc < 0)
+        return rc;
+    if (c->state != CLIENT_DFU_DONE && c->state != CLIENT_DFU_FAILED)
+        rsp_rearm(c, cx);
+    return 0;
+}
+
+/* A response deadline or the connect/reset deadline is due at now. */
+static bool deadline_due(const struct client_dfu *c, int64_t now)
+{
+    if (c->extra_deadline >= 0 && c->extra_deadline <= now)
+        return true;
+    for (unsigned i = 0; i < c->n_fl; i++)
+        if (c->fl[i].deadline <= now)
+            return true;
+    return false;
+}
+
 /* ---- inputs ------------------------------------------------------------------------ */
 
 static int on_timer(struct client_dfu *c, const struct client_dfu_timer *t, int64_t now,
@@ -1359,6 +1461,22 @@ static int on_timer(struct client_dfu *c, const struct client_dfu_timer *t, int6
     if (!c->armed[t->timer] || c->gen[t->timer] != t->gen)
         return 0; /* stale: lazily cancelled */
     c->armed[t->timer] = false;
+    if (c->n_hq > 0) { /* held responses due by now come first */
+        bool wait_armed = t->timer == CLIENT_DFU_TIMER_WAIT;
+        int rc = host_drain(c, now, cx, false);
+        if (rc < 0)
+            return rc;
+        if (wait_armed && (c->state == CLIENT_DFU_DONE || c->armed[CLIENT_DFU_TIMER_WAIT]))
+            return 0; /* the response ended the wait's reason, or re-armed it */
+        if (!wait_armed && !deadline_due(c, now)) {
+            if (c->state != CLIENT_DFU_DONE && c->state != CLIENT_DFU_FAILED)
+                rsp_rearm(c, cx);
+            return 0;
+        }
+    } else if (t->timer == CLIENT_DFU_TIMER_RSP && !deadline_due(c, now)) {
+        rsp_rearm(c, cx); /* it woke for a held response that has gone */
+        return 0;
+    }
     if (t->timer == CLIENT_DFU_TIMER_WAIT) {
         switch (c->state) {
         case CLIENT_DFU_SWAP_WAIT:
@@ -1546,10 +1664,16 @@ int client_dfu_step(struct client_dfu *c, enum client_dfu_input in, const void *
     case CLIENT_DFU_IN_CONNECTED:
         if (arg == NULL)
             return SIM_EINVAL;
-        rc = on_connected(c, arg, now, cx);
+        rc = host_drain(c, now, cx, false);
+        if (rc == 0)
+            rc = on_connected(c, arg, now, cx);
         break;
     case CLIENT_DFU_IN_DISCONNECTED:
-        rc = on_disconnected(c, now, cx);
+        /* what arrived before the drop is handed on before it, early (the host learns of
+         * both in that order) */
+        rc = host_drain(c, now, cx, true);
+        if (rc == 0)
+            rc = on_disconnected(c, now, cx);
         break;
     case CLIENT_DFU_IN_RX: {
         const struct client_dfu_rx *rx = arg;
@@ -1560,7 +1684,10 @@ int client_dfu_step(struct client_dfu *c, enum client_dfu_input in, const void *
             c->rec.unexpected++;
             return 0;
         }
-        rc = on_rx(c, rx, now, cx);
+        if (c->cfg.host_hi_ns > 0)
+            rc = host_hold(c, rx, now, cx);
+        else
+            rc = on_rx(c, rx, now, cx);
         break;
     }
     case CLIENT_DFU_IN_TIMER:
@@ -1589,6 +1716,8 @@ struct client_dfu *client_dfu_new(const struct client_dfu_cfg *cfg,
     if (cfg == NULL || img == NULL || img->read == NULL || img->size == 0)
         return NULL;
     const struct client_dfu_profile *p = &cfg->p;
+    if (cfg->host_lo_ns < 0 || cfg->host_hi_ns < cfg->host_lo_ns)
+        return NULL;
     if (cfg->window == 0 || cfg->window > CLIENT_DFU_MAX_WINDOW || p->window_start == 0 ||
         p->window_start > cfg->window || cfg->attempts == 0 ||
         cfg->attempts > CLIENT_DFU_MAX_ATTEMPTS || cfg->alignment == 0 ||
@@ -1606,12 +1735,15 @@ struct client_dfu *client_dfu_new(const struct client_dfu_cfg *cfg,
     c->boot_mode = -1;
     c->window = p->window_adaptive ? p->window_start : cfg->window;
     c->use_sha = true;
+    sim_rng_init(&c->host_rng, cfg->host_seed, cfg->host_entity, SIM_RNG_CENTRAL);
     rec_begin(c, 0);
     return c;
 }
 
 void client_dfu_free(struct client_dfu *c)
 {
+    if (c != NULL)
+        free(c->hold);
     free(c);
 }
 
@@ -1670,8 +1802,10 @@ void client_dfu_check(const struct client_dfu *c)
         assert(!c->armed[CLIENT_DFU_TIMER_RSP]);
         assert(!c->armed[CLIENT_DFU_TIMER_WAIT] || c->retry_pending);
     }
-    if (c->n_fl > 0)
+    if (c->n_fl > 0 || c->n_hq > 0)
         assert(c->armed[CLIENT_DFU_TIMER_RSP]);
+    if (c->state == CLIENT_DFU_DONE || c->state == CLIENT_DFU_FAILED)
+        assert(c->n_hq == 0);
 #endif
 }
 
@@ -1719,16 +1853,35 @@ static const struct scenario_field client_fields[] = {
      .min = "0",
      .max = "16",
      .doc = "memory alignment of chunk data, 1, 2, 4, 8 or 16; 0: the client's default"},
+    {.key = "central",
+     .type = SCENARIO_T_ENUM,
+     SCENARIO_AT(struct client_dfu_settings, central),
+     .flags = SCENARIO_F_DIST | SCENARIO_F_POS,
+     .dist_offset = offsetof(struct client_dfu_settings, central_dist),
+     .pos_offset = offsetof(struct client_dfu_settings, central_at),
+     .def = "default",
+     .names = client_central_names,
+     .doc = "the host the client runs on (models/client/central.h), fixed or a mix drawn per "
+            "device, e.g. choice(android @ 7, ios @ 3); default: Device Manager on its phone, "
+            "mcumgr-cli and smpclient on linux-bluez"},
+    {.key = "priority",
+     .type = SCENARIO_T_ENUM,
+     SCENARIO_AT(struct client_dfu_settings, priority),
+     .def = "high",
+     .names = client_central_priority_names,
+     .doc = "connection priority the app asks for where the platform has one (Android "
+            "requestConnectionPriority, Windows presets)",
+     .source = "NordicSemiconductor/Android-nRF-Connect-Device-Manager: sample app "
+               "ImageUpgradeViewModel.java requestHighConnectionPriority()"},
     {.key = "packets_per_event",
      .type = SCENARIO_T_UINT,
      .unit = "packets",
      SCENARIO_AT(struct client_dfu_settings, packets_per_event),
-     .def = "6",
-     .min = "1",
+     .def = "0",
+     .min = "0",
      .max = "1000",
-     .doc = "the central's cap on packets per connection event (Android about 6, iOS 4)",
-     .source = "PunchThrough, 'Maximizing BLE throughput' (2016): dated phone figures",
-     .unverified = true},
+     .doc = "the central's cap on packets per connection event; 0: the central profile's "
+            "(client.central)"},
     {.key = "swap_wait",
      .type = SCENARIO_T_DURATION,
      SCENARIO_AT(struct client_dfu_settings, swap_wait),

@@ -220,6 +220,13 @@ struct client_dfu_cfg {
     uint32_t device_id;  /* copied into records */
     int64_t gateway_id;  /* copied into records, RECORDER_NONE if none */
     uint8_t first_seq;   /* first sequence number */
+    /* The host between the link and the client (models/client/central.h): each response
+     * reaches the state machine a latency drawn uniformly on [host_lo_ns, host_hi_ns] after
+     * the link delivered it, in order (one host thread), from the stream (host_seed,
+     * host_entity, SIM_RNG_CENTRAL); so the request it triggers leaves that much later.
+     * 0 and 0: at once (the default of client_dfu_cfg_default). */
+    int64_t host_lo_ns, host_hi_ns;
+    uint64_t host_seed, host_entity;
 };
 
 /* Upstream defaults of kind, with the library's default mode (Android TEST_AND_CONFIRM
@@ -322,7 +329,12 @@ struct client_dfu_settings {
     int kind; /* enum client_dfu_kind */
     int mode; /* enum client_dfu_mode, or CLIENT_DFU_SETTINGS_MODE_DEFAULT */
     uint8_t window, alignment;
-    uint16_t packets_per_event; /* the central's cap on packets per connection event */
+    uint16_t packets_per_event;        /* the central's cap on packets per connection event; 0: the
+                                   central profile's */
+    int central;                       /* enum client_central, or CLIENT_CENTRAL_DEFAULT */
+    int priority;                      /* enum client_central_priority */
+    struct scenario_dist central_dist; /* central drawn per device ("choice(android @ 7, ...)") */
+    struct scenario_pos central_at;
     uint32_t attempts;
     int64_t swap_wait, retry_delay, start; /* ns */
     struct scenario_dist start_dist;       /* start drawn per device */

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "models/client/central.h"
 #include "models/flash/radio_sync.h"
 #include "models/smp/mgmt.h"
 #include "sim/error.h"
@@ -171,6 +172,8 @@ void fleet_device_cfg_default(struct fleet_device_cfg *c)
     ble_link_cfg_default(&c->link);
     uart_link_cfg_default(&c->uart);
     c->client = client_dfu_cfg_default(CLIENT_DFU_ANDROID);
+    c->central = CLIENT_CENTRAL_COUNT; /* none: the link and the client as given */
+    c->interval_fixed = true;
     c->pref_latency = 99;
     c->app_boot_ns = 0;
     c->adv_ns = 100 * 1000000LL;
@@ -1898,13 +1901,21 @@ struct fleet_device *fleet_device_new(uint32_t id, uint64_t entity,
     /* A UART device keeps an idle BLE link with default settings: the BLE keys are
      * ignored, and it is never connected. */
     struct ble_link_cfg lcfg = cfg->link;
-    if (is_uart(d))
+    struct client_dfu_cfg ccfg = cfg->client;
+    const struct client_central_profile *central =
+        client_central_profile((enum client_central)cfg->central);
+    if (is_uart(d)) {
         ble_link_cfg_default(&lcfg);
+    } else if (central != NULL) { /* the central's host: models/client/central.h */
+        client_central_link(central, (enum client_central_priority)cfg->central_priority,
+                            cfg->interval_fixed, ccfg.p.att_mtu_request, cfg->central_packets,
+                            &lcfg);
+        client_central_host(central, seed, entity, &ccfg);
+    }
     if (ble_link_init(&d->link, &lcfg, seed, entity) != 0) {
         sim_diag_add(diag, "device %u: the link settings are out of range", id);
         goto fail;
     }
-    struct client_dfu_cfg ccfg = cfg->client;
     ccfg.device_id = id;
     if (is_uart(d) && uart_setup(d, &ccfg, diag) != 0)
         goto fail;

@@ -162,10 +162,18 @@ struct fleet_device_cfg {
     struct uart_link_cfg uart;       /* UART: baud and byte format */
     struct fleet_serial_host serial; /* UART: the host's serial transport (packet_max > 0) */
     struct client_dfu_cfg client;    /* device_id is set per device */
-    uint16_t pref_latency;           /* ble_latency's preferred latency (CONFIG_BT_..._LATENCY) */
-    int64_t app_boot_ns;             /* application start to advertising, ns */
-    int64_t adv_ns;                  /* advertising to CONNECT_IND, ns */
-    int64_t start_ns;                /* the client starts at this time; < 0: only when
+    /* The central's host (models/client/central.h), applied to the link and the client when
+     * the device is made (BLE only): central (enum client_central; CLIENT_CENTRAL_COUNT: none,
+     * link and client as given), the app's priority, whether the interval is fixed rather
+     * than negotiated from link.interval_ns (the device's preference), and a cap on packets
+     * per event that overrides the profile's (0: the profile's). */
+    uint8_t central, central_priority;
+    bool interval_fixed;
+    uint16_t central_packets;
+    uint16_t pref_latency; /* ble_latency's preferred latency (CONFIG_BT_..._LATENCY) */
+    int64_t app_boot_ns;   /* application start to advertising, ns */
+    int64_t adv_ns;        /* advertising to CONNECT_IND, ns */
+    int64_t start_ns;      /* the client starts at this time; < 0: only when
                                         fleet_device_client_start() is called */
 };
 

@@ -24,6 +24,7 @@ static bool drawable(enum fleet_population_param p)
     case FLEET_POPULATION_APP_START:
     case FLEET_POPULATION_CPU_PER_REQUEST:
     case FLEET_POPULATION_CLIENT_START:
+    case FLEET_POPULATION_CENTRAL:
         return true;
     default:
         return false;
@@ -164,6 +165,9 @@ int world_draw_cfg(const struct fleet_world *w, const struct group *g, uint32_t 
         case FLEET_POPULATION_CLIENT_START:
             if (c->start_ns >= 0) /* a rollout starts the clients otherwise */
                 c->start_ns = (int64_t)llround(v);
+            break;
+        case FLEET_POPULATION_CENTRAL: /* an index of the mix's names (setup.c) */
+            c->central = (uint8_t)llround(v);
             break;
         default:
             break;

@@ -79,6 +79,7 @@ enum fleet_population_param {
     FLEET_POPULATION_APP_START = 65,       /* MCUboot done -> advertising, ns */
     FLEET_POPULATION_CPU_PER_REQUEST = 66, /* SMP worker CPU per request, ns */
     FLEET_POPULATION_CLIENT_START = 67,    /* when the device's client starts, ns */
+    FLEET_POPULATION_CENTRAL = 68,         /* the central's profile (enum client_central) */
     /* 128..191: gateways and phones (device_id is then the gateway's id) */
     FLEET_POPULATION_GW_LINKS = 128,   /* most concurrent links */
     FLEET_POPULATION_GW_ARRIVAL = 129, /* mean time between sessions, ns */

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "models/client/central.h"
 #include "models/fw/config.h"
 #include "models/mcuboot/explain.h"
 #include "models/mcuboot/image.h"
@@ -371,6 +372,66 @@ static int dist_parse(const struct scenario_dist *sd, const char *key,
     return SIM_EINVAL;
 }
 
+/* ---- the central ----------------------------------------------------------------------- */
+
+static const struct client_dfu_settings *client_of(const struct scenario *s, size_t g);
+
+/* client.central's names -> their index: the VALUEs of a mix ("choice(android @ 7, ...)"). */
+static int unit_central(void *ctx, const char *text, double *value, const char **why)
+{
+    (void)ctx;
+    for (int c = 0; c < CLIENT_CENTRAL_COUNT; c++) {
+        if (strcmp(text, client_central_names[c]) == 0) {
+            *value = c;
+            return 0;
+        }
+    }
+    *why = "is not a central (android, ios, linux-bluez, windows or macos)";
+    return SIM_EINVAL;
+}
+
+/* The central of a client that does not draw it: its own, or its kind's usual host. */
+static enum client_central central_fixed(const struct client_dfu_settings *c)
+{
+    if (c->central_dist.text != NULL || c->central == CLIENT_CENTRAL_DEFAULT)
+        return client_central_of_kind((enum client_dfu_kind)c->kind);
+    return (enum client_central)c->central;
+}
+
+/* Whether group g fixes its connection interval (given, or drawn): else the device asks
+ * for the default and its central decides. An absent key's position is its map's. */
+static bool interval_given(const struct fleet_group_settings *g)
+{
+    const struct scenario_pos *a = &g->link.ble.interval_at, *m = &g->link.at;
+    if (g->link.ble.interval_dist.text != NULL)
+        return true;
+    bool same_src = a->src == m->src || (a->src && m->src && strcmp(a->src, m->src) == 0);
+    return !(same_src && a->line == m->line && a->col == m->col);
+}
+
+/* Bit c set: the devices of a client may get central c. 0 when the mix does not parse. */
+static unsigned central_mask(const struct client_dfu_settings *c)
+{
+    if (c->central_dist.text == NULL)
+        return 1u << central_fixed(c);
+    struct fleet_population_dist dist;
+    unsigned col;
+    if (fleet_population_parse(c->central_dist.text, unit_central, NULL, &dist, &col, NULL) != 0)
+        return 0;
+    bool items = dist.kind == FLEET_POPULATION_CHOICE || dist.kind == FLEET_POPULATION_EMPIRICAL;
+    double lo, hi;
+    fleet_population_support(&dist, &lo, &hi);
+    unsigned m = 0;
+    for (int k = 0; k < CLIENT_CENTRAL_COUNT; k++) {
+        bool in = !items && k >= lo && k <= hi;
+        for (size_t j = 0; items && j < dist.n_items; j++)
+            in = in || (int)dist.values[j] == k;
+        if (in)
+            m |= 1u << k;
+    }
+    return m;
+}
+
 /* ---- rollout and gateways ------------------------------------------------------------ */
 
 /* The rollout's knobs as the controller checks them, each message at the rollout map. */
@@ -601,6 +662,31 @@ static int group_dists(const struct scenario *s, size_t i, struct fleet_world *w
         if (w != NULL && fleet_world_group_dist(w, (uint32_t)i, dist_keys[k].param, &dist, d) != 0)
             rc = SIM_EINVAL;
     }
+    /* client.central drawn per device: a choice or an empirical list of centrals. Said once
+     * per client (the first group it serves). */
+    const struct client_dfu_settings *cs = client_of(s, i);
+    if (cs->central_dist.text != NULL) {
+        bool first = true;
+        for (size_t j = 0; j < i; j++)
+            first = first && client_of(s, j) != cs;
+        struct sim_diag *dd = first ? d : NULL;
+        struct fleet_population_dist dist;
+        if (dist_parse(&cs->central_dist, "client.central", unit_central, &dist, dd) != 0)
+            return SIM_EINVAL;
+        if (dist.kind != FLEET_POPULATION_CHOICE && dist.kind != FLEET_POPULATION_EMPIRICAL &&
+            dist.kind != FLEET_POPULATION_FIXED) {
+            char at[512];
+            scenario_pos_format(at, sizeof(at), &cs->central_dist.at, "client.central");
+            sim_diag_add(dd,
+                         "%s: a mix of centrals is choice(NAME @ WEIGHT, ...) or empirical(NAME, "
+                         "...), not %s",
+                         at, fleet_population_kind_name(dist.kind));
+            return SIM_EINVAL;
+        }
+        if (w != NULL &&
+            fleet_world_group_dist(w, (uint32_t)i, FLEET_POPULATION_CENTRAL, &dist, d) != 0)
+            rc = SIM_EINVAL;
+    }
     return rc;
 }
 
@@ -719,7 +805,7 @@ int fleet_world_check(const struct scenario *s, struct sim_diag *d)
         if (flash_chip_settings_check(&g->flash, key, d) != 0)
             rc = SIM_EINVAL;
         struct ble_link_cfg lc;
-        ble_link_cfg_from_settings(&g->link.ble, fs->client.packets_per_event, &lc);
+        ble_link_cfg_from_settings(&g->link.ble, 0, &lc);
         snprintf(key, sizeof(key), "devices[%zu].link", i);
         scenario_pos_format(at, sizeof(at), &g->link.at, key);
         /* Drawn connection parameters are checked per device when the world starts
@@ -729,6 +815,25 @@ int fleet_world_check(const struct scenario *s, struct sim_diag *d)
                      g->link.ble.latency_dist.text != NULL || g->link.ble.timeout_dist.text != NULL;
         if (drawn && !(dists_ok && worst_link(s, i, &lc)))
             lc.interval_ns = 7500000, lc.latency = 0, lc.timeout_ns = 4000000000LL;
+        /* As each central the group's devices may get makes the link (models/client/
+         * central.h): a negotiated interval must fit the latency and timeout too. */
+        const struct client_dfu_settings *cs = client_of(s, i);
+        unsigned cm = central_mask(cs);
+        bool fixed = interval_given(g);
+        for (int c = 0; c < CLIENT_CENTRAL_COUNT; c++) {
+            if (!(cm >> c & 1))
+                continue;
+            struct ble_link_cfg lc2 = lc;
+            client_central_link(
+                client_central_profile((enum client_central)c),
+                (enum client_central_priority)cs->priority, fixed,
+                client_dfu_cfg_default((enum client_dfu_kind)cs->kind).p.att_mtu_request,
+                cs->packets_per_event, &lc2);
+            if (ble_link_cfg_check(&lc2) != 0) {
+                lc = lc2;
+                break;
+            }
+        }
         if (!uart && drawn && ble_link_cfg_check(&lc) != 0) {
             sim_diag_add(d,
                          "%s: the drawn interval, latency and timeout can break the Bluetooth "
@@ -882,7 +987,12 @@ int fleet_world_from_scenario(const struct scenario *s, struct sim_engine *e, st
         gc.dev.netbuf = smp_netbuf_cfg_from_settings(&g->firmware.netbuf);
         gc.dev.app_boot_ns = g->firmware.app_start;
         gc.dev.adv_ns = g->link.ble.adv_delay;
-        ble_link_cfg_from_settings(&g->link.ble, fs->client.packets_per_event, &gc.dev.link);
+        ble_link_cfg_from_settings(&g->link.ble, 0, &gc.dev.link);
+        const struct client_dfu_settings *cs = client_of(s, i);
+        gc.dev.central = (uint8_t)central_fixed(cs); /* a drawn one replaces it per device */
+        gc.dev.central_priority = (uint8_t)cs->priority;
+        gc.dev.interval_fixed = interval_given(g);
+        gc.dev.central_packets = cs->packets_per_event;
         gc.dev.transport = transport_of(g);
         gc.dev.uart.baud = g->link.baud;
         if (gc.dev.transport == FLEET_TRANSPORT_UART)
