@@ -1171,6 +1171,26 @@ static void test_erase_skipped_when_image_present(void **state)
     fake_free(f);
 }
 
+/* client.erase_first: "default" keeps the kind's own choice (the Go CLI erases, the
+ * others do not); "true" and "false" override it. */
+static void test_erase_first_setting(void **state)
+{
+    (void)state;
+    for (int kind = 0; kind < CLIENT_DFU_KIND_COUNT; kind++) {
+        struct client_dfu_settings st = {.kind = kind,
+                                         .mode = CLIENT_DFU_SETTINGS_MODE_DEFAULT,
+                                         .attempts = 1,
+                                         .erase_first = CLIENT_DFU_SETTINGS_ERASE_DEFAULT};
+        struct client_dfu_cfg c = client_dfu_cfg_from_settings(&st);
+        assert_int_equal(c.erase_first, kind == CLIENT_DFU_MCUMGR_CLI);
+        assert_true(c.p.t_erase > 0);
+        st.erase_first = 0;
+        assert_false(client_dfu_cfg_from_settings(&st).erase_first);
+        st.erase_first = 1;
+        assert_true(client_dfu_cfg_from_settings(&st).erase_first);
+    }
+}
+
 struct first_case {
     const char *name;
     enum client_dfu_kind kind;
@@ -1698,6 +1718,7 @@ int main(void)
         cmocka_unit_test(test_faults),
         cmocka_unit_test(test_erase_before_upload),
         cmocka_unit_test(test_erase_skipped_when_image_present),
+        cmocka_unit_test(test_erase_first_setting),
         cmocka_unit_test(test_first_chunk_erase_vs_timeout),
         cmocka_unit_test(test_cli_reconnects_and_resumes_from_device_offset),
         cmocka_unit_test(test_android_new_attempt_resumes_by_sha),
