@@ -87,6 +87,7 @@ struct fake {
     int64_t first_time; /* a fresh offset-0 upload keeps the device busy this long (the
                            first chunk's erase), added to proc */
     bool erase_silent;  /* image erase gets no answer */
+    bool erase_disc;    /* the link drops when the erase would answer (no answer) */
     const char *mute;   /* step letters whose requests get no answer (effects still happen) */
     int64_t muted_at;   /* when the first muted request was sent */
     /* logs */
@@ -281,7 +282,8 @@ static bool device_upload(struct fake *f, const uint8_t *p, size_t n, struct smp
 
 /* Image erase as Zephyr's img_mgmt_erase: the non-running slot is erased, the upload
  * state reset; success is an empty map. */
-static bool device_erase(struct fake *f, const uint8_t *b, size_t n, struct smp_frame_writer *w)
+static bool device_erase(struct fake *f, const uint8_t *b, size_t n, struct smp_frame_writer *w,
+                         int64_t at)
 {
     log_step(f, 'E');
     f->n_erase++;
@@ -302,6 +304,10 @@ static bool device_erase(struct fake *f, const uint8_t *b, size_t n, struct smp_
         f->s1_present = false;
     }
     smp_frame_put_end(w);
+    if (f->erase_disc) {
+        ev_push(f, at, EV_DISC);
+        return false;
+    }
     return !f->erase_silent;
 }
 
@@ -442,7 +448,7 @@ static int f_send(void *env, const uint8_t *b, size_t n)
     } else if (h.group == 1 && h.id == 0) {
         answer = device_state_write(f, p, h.len, &w);
     } else if (h.group == 1 && h.id == 5 && h.op == SMP_MGMT_OP_WRITE) {
-        answer = device_erase(f, b, n, &w);
+        answer = device_erase(f, b, n, &w, at);
     } else if (h.group == 0) {
         answer = device_os(f, &h, p, h.len, &w, at);
     } else {
@@ -1191,6 +1197,46 @@ static void test_erase_first_setting(void **state)
     }
 }
 
+/* A drop while the device erases: the Go CLI's ImageUpgradeCmd.runErase rescues the
+ * session (reopens it) and goes on to the upload; Device Manager fails the attempt.
+ * UPSTREAM: apache/mynewt-newtmgr: nmxact/xact/image.go (rescue, runErase) */
+static void test_erase_interrupted_by_a_drop(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *name;
+        enum client_dfu_kind kind;
+        const char *outcome, *steps;
+    } cases[] = {
+        {"mcumgr cli: reconnect, then upload", CLIENT_DFU_MCUMGR_CLI, "updated", "^LE|^U"},
+        {"android erase_first: the drop fails the attempt", CLIENT_DFU_ANDROID, "failed",
+         "^PBMLE|"},
+    };
+    for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
+        print_message("case: %s\n", cases[i].name);
+        struct fake *f = fake_new(4000);
+        f->erase_disc = true;
+        f->erase_time = MS(2000);
+        struct client_dfu_cfg cfg = client_dfu_cfg_default(cases[i].kind);
+        cfg.erase_first = true;
+        cfg.mode = CLIENT_DFU_MODE_UPLOAD_ONLY;
+        start(f, &cfg);
+        run(f, MS(600000));
+        const struct client_dfu_record *r = last(f);
+        assert_string_equal(r->attempt.outcome, cases[i].outcome);
+        assert_string_equal(f->steps, cases[i].steps);
+        assert_int_equal(f->n_recs, 1);
+        if (strcmp(cases[i].outcome, "updated") == 0) {
+            assert_image_written(f);
+            assert_int_equal(f->n_connect, 2);
+            assert_int_equal(r->attempt.retries, 1);
+        } else {
+            assert_string_equal(r->attempt.error, "disconnected");
+        }
+        fake_free(f);
+    }
+}
+
 struct first_case {
     const char *name;
     enum client_dfu_kind kind;
@@ -1719,6 +1765,7 @@ int main(void)
         cmocka_unit_test(test_erase_before_upload),
         cmocka_unit_test(test_erase_skipped_when_image_present),
         cmocka_unit_test(test_erase_first_setting),
+        cmocka_unit_test(test_erase_interrupted_by_a_drop),
         cmocka_unit_test(test_first_chunk_erase_vs_timeout),
         cmocka_unit_test(test_cli_reconnects_and_resumes_from_device_offset),
         cmocka_unit_test(test_android_new_attempt_resumes_by_sha),
