@@ -82,8 +82,14 @@ struct fake {
     uint32_t err_off;
     int32_t err_rc;
     bool test_no_pending;
-    const char *mute; /* step letters whose requests get no answer (effects still happen) */
-    int64_t muted_at; /* when the first muted request was sent */
+    int64_t erase_time; /* image erase keeps the device busy this long (whole slot) */
+    int32_t erase_err;  /* image erase answers err {group 1, rc} */
+    int64_t first_time; /* a fresh offset-0 upload keeps the device busy this long (the
+                           first chunk's erase), added to proc */
+    bool erase_silent;  /* image erase gets no answer */
+    bool erase_disc;    /* the link drops when the erase would answer (no answer) */
+    const char *mute;   /* step letters whose requests get no answer (effects still happen) */
+    int64_t muted_at;   /* when the first muted request was sent */
     /* logs */
     char steps[64];
     size_t n_steps;
@@ -91,6 +97,10 @@ struct fake {
     size_t n_ch;
     uint8_t first[EVB], first_up[EVB];
     size_t n_first, n_first_up;
+    uint8_t erase_req[EVB]; /* the last image erase request, header included */
+    size_t n_erase_req;
+    unsigned n_erase;
+    int64_t erase_sent_at;
     uint8_t sw[4][EVB]; /* image state writes, in order */
     size_t n_sw_len[4], n_sw;
     unsigned outstanding, max_out;
@@ -270,6 +280,37 @@ static bool device_upload(struct fake *f, const uint8_t *p, size_t n, struct smp
     return true;
 }
 
+/* Image erase as Zephyr's img_mgmt_erase: the non-running slot is erased, the upload
+ * state reset; success is an empty map. */
+static bool device_erase(struct fake *f, const uint8_t *b, size_t n, struct smp_frame_writer *w,
+                         int64_t at)
+{
+    log_step(f, 'E');
+    f->n_erase++;
+    f->erase_sent_at = f->now;
+    memcpy(f->erase_req, b, n < EVB ? n : EVB);
+    f->n_erase_req = n;
+    smp_frame_put_map(w, SMP_FRAME_INDEF);
+    if (f->erase_err) {
+        smp_frame_put_text(w, "err");
+        smp_frame_put_map(w, SMP_FRAME_INDEF);
+        smp_frame_put_text(w, "group");
+        smp_frame_put_uint(w, 1);
+        smp_frame_put_text(w, "rc");
+        smp_frame_put_uint(w, (uint64_t)f->erase_err);
+        smp_frame_put_end(w);
+    } else {
+        f->uploading = false;
+        f->s1_present = false;
+    }
+    smp_frame_put_end(w);
+    if (f->erase_disc) {
+        ev_push(f, at, EV_DISC);
+        return false;
+    }
+    return !f->erase_silent;
+}
+
 static bool device_state_write(struct fake *f, const uint8_t *p, size_t n,
                                struct smp_frame_writer *w)
 {
@@ -378,6 +419,17 @@ static int f_send(void *env, const uint8_t *b, size_t n)
     /* The device works on one request at a time (smp work queue). */
     int64_t start = f->now + f->lat > f->dev_free ? f->now + f->lat : f->dev_free;
     f->dev_free = start + f->proc;
+    if (h.group == 1 && h.id == 5)
+        f->dev_free += f->erase_time; /* the erase runs before the answer */
+    if (h.group == 1 && h.id == 1 && f->first_time > 0) {
+        struct smp_frame_field fo[] = {{.key = "off", .type = SMP_FRAME_T_U32},
+                                       {.key = "sha", .type = SMP_FRAME_T_BSTR}};
+        assert_int_equal(smp_frame_map_decode(b + SMP_MGMT_HDR_SIZE, h.len, fo, 2), 0);
+        bool resume = f->uploading && fo[1].found && fo[1].str_len == 32 &&
+                      memcmp(fo[1].str, f->sha, 32) == 0;
+        if (fo[0].found && fo[0].u32 == 0 && !resume)
+            f->dev_free += f->first_time; /* img_mgmt erases before it writes and answers */
+    }
     int64_t at = f->dev_free + f->lat;
     uint8_t body[EVB];
     struct smp_frame_writer w;
@@ -395,6 +447,8 @@ static int f_send(void *env, const uint8_t *b, size_t n)
         answer = true;
     } else if (h.group == 1 && h.id == 0) {
         answer = device_state_write(f, p, h.len, &w);
+    } else if (h.group == 1 && h.id == 5 && h.op == SMP_MGMT_OP_WRITE) {
+        answer = device_erase(f, b, n, &w, at);
     } else if (h.group == 0) {
         answer = device_os(f, &h, p, h.len, &w, at);
     } else {
@@ -602,10 +656,11 @@ static const uint8_t ios_up[] = {0x0a, 0x00, 0x00, 0x3b, 0x00, 0x01,     0x03, 0
                                  0x64, 'd',  'a',  't',  'a',  0x44,     IMG4, 0x63, 'o',
                                  'f',  'f',  0x00, 0x63, 'l',  'e',      'n',  0x04, 0x63,
                                  's',  'h',  'a',  0x58, 0x20, SHA_BYTES};
-/* Go CLI: SMP v1 header (version 0), `image list` first; upload keys image, off, len,
- * sha, data, with "upgrade" left out when false (omitempty). */
+/* Go CLI: SMP v1 header (version 0), `image list` first, then `image upload`'s image
+ * erase (seq 1); upload keys image, off, len, sha, data, with "upgrade" left out when
+ * false (omitempty). */
 static const uint8_t cli_first[] = {0x00, 0x00, 0x00, 0x01, 0x00, 0x01, 0x00, 0x00, 0xa0};
-static const uint8_t cli_up[] = {0x02, 0x00, 0x00,      0x42, 0x00, 0x01, 0x01, 0x01, 0xa5, 0x65,
+static const uint8_t cli_up[] = {0x02, 0x00, 0x00,      0x42, 0x00, 0x01, 0x02, 0x01, 0xa5, 0x65,
                                  'i',  'm',  'a',       'g',  'e',  0x00, 0x63, 'o',  'f',  'f',
                                  0x00, 0x63, 'l',       'e',  'n',  0x04, 0x63, 's',  'h',  'a',
                                  0x58, 0x20, SHA_BYTES, 0x64, 'd',  'a',  't',  'a',  0x44, IMG4};
@@ -669,12 +724,12 @@ static const uint8_t android_test[] = {0x0a, 0x00, 0x00, 0x28, 0x00,          0x
 static const uint8_t android_confirm[] = {
     0x0a, 0x00, 0x00, 0x31, 0x00, 0x01, 0x06, 0x00, 0xa2, 0x67, 'c',  'o',  'n',
     'f',  'i',  'r',  'm',  0xf5, 0x64, 'h',  'a',  's',  'h',  0x58, 0x20, NEW_HASH_BYTES};
-/* Go CLI (seq: L 0, U 1, T 2, R 3, L 4, C 5): `image test <hash>` {hash, confirm: false},
- * `image confirm` with no hash confirms the running image. */
+/* Go CLI (seq: L 0, E 1, U 2, T 3, R 4, L 5, C 6): `image test <hash>` {hash, confirm:
+ * false}, `image confirm` with no hash confirms the running image. */
 static const uint8_t cli_test[] = {
-    0x02, 0x00, 0x00, 0x31,           0x00, 0x01, 0x02, 0x00, 0xa2, 0x64, 'h', 'a', 's',
+    0x02, 0x00, 0x00, 0x31,           0x00, 0x01, 0x03, 0x00, 0xa2, 0x64, 'h', 'a', 's',
     'h',  0x58, 0x20, NEW_HASH_BYTES, 0x67, 'c',  'o',  'n',  'f',  'i',  'r', 'm', 0xf4};
-static const uint8_t cli_confirm[] = {0x02, 0x00, 0x00, 0x0a, 0x00, 0x01, 0x05, 0x00, 0xa1,
+static const uint8_t cli_confirm[] = {0x02, 0x00, 0x00, 0x0a, 0x00, 0x01, 0x06, 0x00, 0xa1,
                                       0x67, 'c',  'o',  'n',  'f',  'i',  'r',  'm',  0xf5};
 
 /* UPSTREAM: NordicSemiconductor/Android-nRF-Connect-Device-Manager:
@@ -712,7 +767,7 @@ struct mode_case {
     enum client_dfu_kind kind;
     enum client_dfu_mode mode;
     int boot_mode;
-    const char *steps; /* ^ connect, | drop, P params, B/M boot info, L list, U upload,
+    const char *steps; /* ^ connect, | drop, P params, B/M boot info, L list, E erase, U upload,
                           T test, C confirm, R reset */
     bool confirmed;    /* the device ends on the new image, confirmed */
 };
@@ -746,7 +801,7 @@ static void test_mode_sequences(void **state)
         {"ios testAndConfirm: list and confirm after reconnect", CLIENT_DFU_IOS,
          CLIENT_DFU_MODE_TEST_AND_CONFIRM, 3, "^PMLUTR|^LC", true},
         {"mcumgr cli: list, upload, test, reset, list, confirm", CLIENT_DFU_MCUMGR_CLI,
-         CLIENT_DFU_MODE_TEST_AND_CONFIRM, 3, "^LUTR|^LC", true},
+         CLIENT_DFU_MODE_TEST_AND_CONFIRM, 3, "^LEUTR|^LC", true},
         {"smpclient: upload only", CLIENT_DFU_SMPCLIENT, CLIENT_DFU_MODE_UPLOAD_ONLY, 3, "^PU",
          false},
     };
@@ -800,7 +855,7 @@ static void test_command_timeouts(void **state)
         {"ios: unanswered confirm fails after 40 s", CLIENT_DFU_IOS, "C", "^PMLUC", "timeout",
          MS(40000)},
         {"mcumgr cli: unanswered test fails after the 10 s CLI timeout", CLIENT_DFU_MCUMGR_CLI, "T",
-         "^LUT", "timeout", MS(10000)},
+         "^LEUT", "timeout", MS(10000)},
     };
     for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
         print_message("case: %s\n", cases[i].name);
@@ -1000,6 +1055,254 @@ static void test_cli_window_grows_one_per_response(void **state)
     assert_int_equal(client_dfu_window_get(f->c), 5);
     assert_int_equal(last(f)->window_max, 5);
     fake_free(f);
+}
+
+/* ==== Image erase before the upload, and the first chunk's own erase ==== */
+
+struct erase_case {
+    const char *name;
+    enum client_dfu_kind kind;
+    int erase_first;    /* -1: the client's default, else 0 / 1 */
+    uint8_t image;      /* target image */
+    int64_t erase_time; /* the device's erase (answer after it) */
+    int32_t erase_err;  /* err rc of the erase answer, 0: none */
+    const uint8_t *req; /* golden erase request (header + CBOR), NULL: no erase sent */
+    size_t n_req;
+    const char *outcome, *error; /* error: start of the attempt's error, NULL: none */
+    int64_t fail_after;          /* erase sent -> attempt end, 0: not checked */
+};
+
+/* {} with the client's header: SMP v1 WRITE for the Go CLI (seq 1, after `image list`), v2
+ * for the others (Android: seq 3 after params 0xff, bootloader info 0, mode 1, list 2). */
+static const uint8_t cli_erase[] = {0x02, 0x00, 0x00, 0x01, 0x00, 0x01, 0x01, 0x05, 0xa0};
+static const uint8_t android_erase[] = {0x0a, 0x00, 0x00, 0x01, 0x00, 0x01, 0x03, 0x05, 0xa0};
+static const uint8_t android_erase_img1[] = {0x0a, 0x00, 0x00, 0x07, 0x00, 0x01, 0x03, 0x05,
+                                             0xa1, 0x64, 's',  'l',  'o',  't',  0x03};
+/* iOS: params 0, bootloader mode 1, list 2, erase 3; smpclient: params 0, erase 1. */
+static const uint8_t ios_erase[] = {0x0a, 0x00, 0x00, 0x01, 0x00, 0x01, 0x03, 0x05, 0xa0};
+static const uint8_t smpc_erase[] = {0x0a, 0x00, 0x00, 0x01, 0x00, 0x01, 0x01, 0x05, 0xa0};
+
+/* UPSTREAM: apache/mynewt-newtmgr: newtmgr/cli/image.go (--noerase default false),
+ *   nmxact/xact/image.go (ImageUpgradeCmd: erase, then upload whatever it answered),
+ *   newtmgr/cli/commands.go (-t 10 s), nmxact/nmp/image.go (ImageEraseReq: no field)
+ * UPSTREAM: NordicSemiconductor/Android-nRF-Connect-Device-Manager:
+ *   mcumgr-core/.../managers/ImageManager.java erase() DEFAULT_TIMEOUT 40 s @e733429
+ * UPSTREAM: NordicSemiconductor/IOS-nRF-Connect-Device-Manager:
+ *   iOSMcuManagerLibrary/Source/Managers/ImageManager.swift ERASE_TIMEOUT_SECONDS 75 @54e9b8a
+ * UPSTREAM: intercreate/smpclient: src/smpclient/__init__.py (request timeout_s 2.5 s) */
+static void test_erase_before_upload(void **state)
+{
+    (void)state;
+    static const struct erase_case cases[] = {
+        {"mcumgr cli: `image upload` erases first, {} in SMP v1", CLIENT_DFU_MCUMGR_CLI, -1, 0,
+         MS(8000), 0, cli_erase, sizeof cli_erase, "updated", NULL, 0},
+        {"mcumgr cli -e: no erase", CLIENT_DFU_MCUMGR_CLI, 0, 0, 0, 0, NULL, 0, "updated", NULL, 0},
+        {"mcumgr cli: a 10.1 s erase outlasts the 10 s CLI timeout", CLIENT_DFU_MCUMGR_CLI, -1, 0,
+         MS(10100), 0, cli_erase, sizeof cli_erase, "timeout", "image erase timed out", MS(10000)},
+        {"mcumgr cli: an erase error is not fatal, the upload goes on", CLIENT_DFU_MCUMGR_CLI, -1,
+         0, 0, 9, cli_erase, sizeof cli_erase, "updated", NULL, 0},
+        {"android: no erase by default", CLIENT_DFU_ANDROID, -1, 0, 0, 0, NULL, 0, "updated", NULL,
+         0},
+        {"android erase_first: {} in v2, a 39 s erase is waited for", CLIENT_DFU_ANDROID, 1, 0,
+         MS(39000), 0, android_erase, sizeof android_erase, "updated", NULL, 0},
+        {"android erase_first: timeout after DEFAULT_TIMEOUT 40 s", CLIENT_DFU_ANDROID, 1, 0,
+         MS(41000), 0, android_erase, sizeof android_erase, "timeout", "image erase timed out",
+         MS(40000)},
+        {"android erase_first: image 1 names slot 3", CLIENT_DFU_ANDROID, 1, 1, 0, 0,
+         android_erase_img1, sizeof android_erase_img1, "updated", NULL, 0},
+        {"android erase_first: an erase error fails the attempt", CLIENT_DFU_ANDROID, 1, 0, 0, 9,
+         android_erase, sizeof android_erase, "failed", "image erase: group rc 9", 0},
+        {"ios erase_first: 75 s erase timeout, a 60 s erase is waited for", CLIENT_DFU_IOS, 1, 0,
+         MS(60000), 0, ios_erase, sizeof ios_erase, "updated", NULL, 0},
+        {"ios erase_first: timeout after ERASE_TIMEOUT_SECONDS 75", CLIENT_DFU_IOS, 1, 0, MS(76000),
+         0, ios_erase, sizeof ios_erase, "timeout", "image erase timed out", MS(75000)},
+        {"smpclient erase_first: the client's 2.5 s default timeout", CLIENT_DFU_SMPCLIENT, 1, 0,
+         MS(3000), 0, smpc_erase, sizeof smpc_erase, "timeout", "image erase timed out", MS(2500)},
+    };
+    for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
+        const struct erase_case *k = &cases[i];
+        print_message("case: %s\n", k->name);
+        struct fake *f = fake_new(4000);
+        f->erase_time = k->erase_time;
+        f->erase_err = k->erase_err;
+        struct client_dfu_cfg cfg = client_dfu_cfg_default(k->kind);
+        if (k->erase_first >= 0)
+            cfg.erase_first = k->erase_first == 1;
+        cfg.image = k->image;
+        cfg.mode = CLIENT_DFU_MODE_UPLOAD_ONLY; /* the fake lists image 0 only */
+        start(f, &cfg);
+        run(f, MS(600000));
+        const struct client_dfu_record *r = last(f);
+        if (strcmp(r->attempt.outcome, k->outcome) != 0)
+            fail_msg("%s: outcome %s (%s)", k->name, r->attempt.outcome,
+                     r->attempt.error ? r->attempt.error : "-");
+        assert_int_equal(f->n_erase, k->req != NULL);
+        if (k->req != NULL) {
+            assert_int_equal(f->n_erase_req, k->n_req);
+            assert_memory_equal(f->erase_req, k->req, k->n_req);
+        }
+        if (k->error != NULL) {
+            assert_non_null(r->attempt.error);
+            assert_true(strncmp(r->attempt.error, k->error, strlen(k->error)) == 0);
+            assert_int_equal(f->n_ch, 0); /* nothing uploaded */
+        } else {
+            assert_image_written(f);
+        }
+        if (k->erase_time > 0 && strcmp(k->outcome, "updated") == 0) {
+            /* the upload starts after the erase's answer */
+            assert_true(f->n_ch > 0);
+            assert_true(f->ch[0].t >= k->erase_time);
+        }
+        if (k->fail_after) {
+            assert_int_equal(r->timeouts, 1);
+            assert_int_equal(r->attempt.end_ns - f->erase_sent_at, k->fail_after);
+        }
+        fake_free(f);
+    }
+}
+
+/* An image already in the slot: validate drops the erase with the upload. */
+static void test_erase_skipped_when_image_present(void **state)
+{
+    (void)state;
+    struct fake *f = fake_new(4000);
+    f->s1_present = true; /* NEW_HASH in slot 1, not pending */
+    struct client_dfu_cfg cfg = client_dfu_cfg_default(CLIENT_DFU_MCUMGR_CLI);
+    start(f, &cfg);
+    run(f, MS(600000));
+    assert_string_equal(last(f)->attempt.outcome, "updated");
+    assert_int_equal(f->n_erase, 0);
+    assert_int_equal(f->n_ch, 0);
+    assert_string_equal(f->steps, "^LTR|^LC");
+    fake_free(f);
+}
+
+/* client.erase_first: "default" keeps the kind's own choice (the Go CLI erases, the
+ * others do not); "true" and "false" override it. */
+static void test_erase_first_setting(void **state)
+{
+    (void)state;
+    for (int kind = 0; kind < CLIENT_DFU_KIND_COUNT; kind++) {
+        struct client_dfu_settings st = {.kind = kind,
+                                         .mode = CLIENT_DFU_SETTINGS_MODE_DEFAULT,
+                                         .attempts = 1,
+                                         .erase_first = CLIENT_DFU_SETTINGS_ERASE_DEFAULT};
+        struct client_dfu_cfg c = client_dfu_cfg_from_settings(&st);
+        assert_int_equal(c.erase_first, kind == CLIENT_DFU_MCUMGR_CLI);
+        assert_true(c.p.t_erase > 0);
+        st.erase_first = 0;
+        assert_false(client_dfu_cfg_from_settings(&st).erase_first);
+        st.erase_first = 1;
+        assert_true(client_dfu_cfg_from_settings(&st).erase_first);
+    }
+}
+
+/* A drop while the device erases: the Go CLI's ImageUpgradeCmd.runErase rescues the
+ * session (reopens it) and goes on to the upload; Device Manager fails the attempt.
+ * UPSTREAM: apache/mynewt-newtmgr: nmxact/xact/image.go (rescue, runErase) */
+static void test_erase_interrupted_by_a_drop(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *name;
+        enum client_dfu_kind kind;
+        const char *outcome, *steps;
+    } cases[] = {
+        {"mcumgr cli: reconnect, then upload", CLIENT_DFU_MCUMGR_CLI, "updated", "^LE|^U"},
+        {"android erase_first: the drop fails the attempt", CLIENT_DFU_ANDROID, "failed",
+         "^PBMLE|"},
+    };
+    for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
+        print_message("case: %s\n", cases[i].name);
+        struct fake *f = fake_new(4000);
+        f->erase_disc = true;
+        f->erase_time = MS(2000);
+        struct client_dfu_cfg cfg = client_dfu_cfg_default(cases[i].kind);
+        cfg.erase_first = true;
+        cfg.mode = CLIENT_DFU_MODE_UPLOAD_ONLY;
+        start(f, &cfg);
+        run(f, MS(600000));
+        const struct client_dfu_record *r = last(f);
+        assert_string_equal(r->attempt.outcome, cases[i].outcome);
+        assert_string_equal(f->steps, cases[i].steps);
+        assert_int_equal(f->n_recs, 1);
+        if (strcmp(cases[i].outcome, "updated") == 0) {
+            assert_image_written(f);
+            assert_int_equal(f->n_connect, 2);
+            assert_int_equal(r->attempt.retries, 1);
+        } else {
+            assert_string_equal(r->attempt.error, "disconnected");
+        }
+        fake_free(f);
+    }
+}
+
+struct first_case {
+    const char *name;
+    enum client_dfu_kind kind;
+    uint8_t window;
+    int64_t first_time; /* the device's first-chunk erase */
+    const char *outcome;
+    int64_t fail_after; /* first chunk sent -> attempt end, 0: not checked */
+    int64_t retries;
+};
+
+/* A first chunk that waits for the device's erase (older mcumgr erased the whole slot:
+ * 118 pages x 85 ms = 10.03 s on the nRF52840 DK, before any radio slowdown) against each
+ * client's first-chunk timeout.
+ * UPSTREAM: apache/mynewt-newtmgr: nmxact/xact/image.go runUpload (3 s, 1 try) @60b2da7
+ * UPSTREAM: NordicSemiconductor/Android-nRF-Connect-Device-Manager: transfer/Uploader.kt
+ *   (offset 0: 40 s; a timeout resends, MAX_CHUNK_FAILURES 5), TransferCallable.java
+ *   (stop-and-wait: any error fails) @e733429
+ * UPSTREAM: NordicSemiconductor/IOS-nRF-Connect-Device-Manager: ImageManager.swift
+ *   (offset 0: DEFAULT_SEND_TIMEOUT_SECONDS 40) @54e9b8a
+ * UPSTREAM: intercreate/smpclient: upload(first_timeout_s = 40.0) */
+static void test_first_chunk_erase_vs_timeout(void **state)
+{
+    (void)state;
+    static const struct first_case cases[] = {
+        {"mcumgr cli -e: a 10 s first chunk outlasts the 3 s timeout", CLIENT_DFU_MCUMGR_CLI, 5,
+         MS(10030), "timeout", MS(3000), 0},
+        {"mcumgr cli -e: a 2.9 s first chunk is in time", CLIENT_DFU_MCUMGR_CLI, 5, MS(2900),
+         "updated", 0, 0},
+        {"android: 40 s for the first chunk, a 10 s erase is fine", CLIENT_DFU_ANDROID, 1,
+         MS(10030), "updated", 0, 0},
+        {"android stop-and-wait: a 41 s first chunk fails at 40 s", CLIENT_DFU_ANDROID, 1,
+         MS(41000), "timeout", MS(40000), 0},
+        {"android pipelined: a 41 s first chunk is resent at 40 s, then resumes",
+         CLIENT_DFU_ANDROID, 3, MS(41000), "updated", 0, 1},
+        {"ios: 40 s for the first chunk, then fails", CLIENT_DFU_IOS, 1, MS(41000), "timeout",
+         MS(40000), 0},
+        {"smpclient: first_timeout_s 40", CLIENT_DFU_SMPCLIENT, 1, MS(41000), "timeout", MS(40000),
+         0},
+    };
+    for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
+        const struct first_case *k = &cases[i];
+        print_message("case: %s\n", k->name);
+        struct fake *f = fake_new(12000);
+        f->first_time = k->first_time;
+        struct client_dfu_cfg cfg = client_dfu_cfg_default(k->kind);
+        cfg.erase_first = false;
+        cfg.mode = CLIENT_DFU_MODE_UPLOAD_ONLY;
+        cfg.window = k->window;
+        start(f, &cfg);
+        run(f, MS(600000));
+        const struct client_dfu_record *r = last(f);
+        if (strcmp(r->attempt.outcome, k->outcome) != 0)
+            fail_msg("%s: outcome %s (%s)", k->name, r->attempt.outcome,
+                     r->attempt.error ? r->attempt.error : "-");
+        assert_true(f->n_ch > 0 && f->ch[0].off == 0);
+        if (k->fail_after) {
+            assert_string_equal(r->attempt.error, "upload chunk timed out");
+            assert_int_equal(r->attempt.end_ns - f->ch[0].t, k->fail_after);
+            assert_int_equal(f->n_ch, 1); /* nothing after the first chunk */
+            assert_int_equal(r->timeouts, 1);
+        } else {
+            assert_image_written(f);
+            assert_int_equal(r->attempt.retries, k->retries);
+        }
+        fake_free(f);
+    }
 }
 
 /* ==== Losses, mismatches, busy, errors ==== */
@@ -1459,6 +1762,11 @@ int main(void)
         cmocka_unit_test(test_window_limits),
         cmocka_unit_test(test_cli_window_grows_one_per_response),
         cmocka_unit_test(test_faults),
+        cmocka_unit_test(test_erase_before_upload),
+        cmocka_unit_test(test_erase_skipped_when_image_present),
+        cmocka_unit_test(test_erase_first_setting),
+        cmocka_unit_test(test_erase_interrupted_by_a_drop),
+        cmocka_unit_test(test_first_chunk_erase_vs_timeout),
         cmocka_unit_test(test_cli_reconnects_and_resumes_from_device_offset),
         cmocka_unit_test(test_android_new_attempt_resumes_by_sha),
         cmocka_unit_test(test_smpclient_restart_without_sha),

@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -383,6 +384,120 @@ static void lock_held_by_config_channel_gets_rc_11(void **state)
 }
 
 /* ------------------------------------------------------------------------------------
+ * Erase strategies against the clients' timeouts, on a secondary slot an earlier update
+ * left used (the 376 KiB factory image; the update is 384 KiB = 96 sectors). The nRF52840
+ * DK's secondary is 472 KiB = 118 sectors of 4 KiB.
+ *
+ * 1. Device Manager (Android, window 1) waits 40 s for the first chunk. Today's img_mgmt
+ *    erases 96 + 1 (trailer) sectors before it answers; older mcumgr's whole-slot erase
+ *    118. Everything else is the same, so the upload takes longer by the flash time of the
+ *    21 extra sectors, Δ = app(118 x t_erase) − app(97 x t_erase), give or take one
+ *    connection interval (the answer leaves at the next connection event).
+ * 2. The Go CLI with -e (no erase command) waits 3 s for any chunk: the first chunk's
+ *    erase (either strategy: 97 x 85 ms = 8.2 s before the radio's share) outlasts it and
+ *    the upload fails exactly 3 s after the first chunk.
+ * 3. The Go CLI by default sends image erase first; img_mgmt erases the whole slot before
+ *    it answers, 118 x 85 ms = 10.03 s even without the radio: longer than the CLI's 10 s
+ *    timeout, so `image upload` fails on a used slot of this size.
+ * EVIDENCE-OF: zephyrproject-rtos/zephyr: subsys/mgmt/mcumgr/grp/img_mgmt/src/img_mgmt.c
+ *   (first chunk: img_mgmt_erase_image_data(0, len); erase command: the whole slot);
+ *   zephyrproject-rtos/mcumgr @c27cf45 cmd/img_mgmt/src/img_mgmt.c (whole slot at offset
+ *   0); apache/mynewt-newtmgr: nmxact/xact/image.go (ImageUpgradeCmd, runUpload 3 s),
+ *   newtmgr/cli/commands.go (-t 10 s); NordicSemiconductor/Android-nRF-Connect-Device-
+ *   Manager: transfer/Uploader.kt, managers/ImageManager.java (offset 0: 40 s)
+ * ------------------------------------------------------------------------------------ */
+static void used_slot(struct fleet_group_cfg *g)
+{
+    g->dev.secondary_image = FACTORY;
+}
+
+static void used_slot_whole(struct fleet_group_cfg *g)
+{
+    used_slot(g);
+    g->dev.erase = SMP_IMG_MGMT_ERASE_WHOLE_SLOT;
+}
+
+static void used_slot_cli_noerase(struct fleet_group_cfg *g)
+{
+    used_slot(g);
+    g->dev.client = client_dfu_cfg_default(CLIENT_DFU_MCUMGR_CLI);
+    g->dev.client.erase_first = false;
+}
+
+static void used_slot_whole_cli_noerase(struct fleet_group_cfg *g)
+{
+    used_slot_cli_noerase(g);
+    g->dev.erase = SMP_IMG_MGMT_ERASE_WHOLE_SLOT;
+}
+
+static void used_slot_cli(struct fleet_group_cfg *g)
+{
+    used_slot(g);
+    g->dev.client = client_dfu_cfg_default(CLIENT_DFU_MCUMGR_CLI);
+}
+
+static void erase_strategies_against_client_timeouts(void **state)
+{
+    (void)state;
+    struct flash_chip chip;
+    assert_int_equal(flash_chip_profile(FLASH_CHIP_NRF52840, &chip), 0);
+    const int64_t t_page = chip.t_erase[chip.corner];
+
+    /* 1 */
+    int64_t upload[2];
+    void (*tweak[2])(struct fleet_group_cfg *) = {used_slot, used_slot_whole};
+    for (int k = 0; k < 2; k++) {
+        struct rig r;
+        rig_up(&r, MCUBOOT_SLOTS_SWAP_MOVE, tweak[k]);
+        rig_run(&r, SEC(600));
+        const struct fleet_device_attempt *l = last_attempt(r.dev);
+        print_attempt(l);
+        assert_string_equal(l->a.outcome, "updated");
+        assert_int_equal(l->a.retries, 0);
+        upload[k] = l->a.upload_end_ns - l->a.upload_start_ns;
+        rig_down(&r);
+    }
+    /* The 21 extra pages are erased in MPSL timeslots (models/flash/radio_sync.h): the link
+     * is busy (the client's window keeps data queued), so no gap holds an 89.8 ms request
+     * and each goes HIGH. A page's slot starts at the end of an event, erases for 85 ms,
+     * and its reservation skips the 12 events after it; the next request (85 ms on, between
+     * events) waits for the 13th, already scheduled, to end: 13 intervals per page. */
+    int64_t interval = 7500000LL; /* 7.5 ms, the link default */
+    int64_t delta = 21 * 13 * interval;
+    if (llabs(upload[1] - upload[0] - delta) > interval)
+        fail_msg("whole slot: upload %lld ns longer, want %lld +- %lld",
+                 (long long)(upload[1] - upload[0]), (long long)delta, (long long)interval);
+
+    /* 2 */
+    void (*cli[2])(struct fleet_group_cfg *) = {used_slot_cli_noerase, used_slot_whole_cli_noerase};
+    for (int k = 0; k < 2; k++) {
+        struct rig r;
+        rig_up(&r, MCUBOOT_SLOTS_SWAP_MOVE, cli[k]);
+        rig_run(&r, SEC(600));
+        const struct fleet_device_attempt *l = last_attempt(r.dev);
+        print_attempt(l);
+        assert_string_equal(l->a.outcome, "timeout");
+        assert_string_equal(l->a.error, "upload chunk timed out");
+        assert_int_equal(l->a.end_ns - l->a.upload_start_ns, SEC(3));
+        assert_true(97 * t_page > SEC(3));
+        rig_down(&r);
+    }
+
+    /* 3 */
+    struct rig r;
+    rig_up(&r, MCUBOOT_SLOTS_SWAP_MOVE, used_slot_cli);
+    rig_run(&r, SEC(600));
+    const struct fleet_device_attempt *l = last_attempt(r.dev);
+    print_attempt(l);
+    assert_true(118 * t_page > SEC(10));
+    assert_string_equal(l->a.outcome, "timeout");
+    assert_string_equal(l->a.error, "image erase timed out");
+    assert_int_equal(l->a.upload_start_ns, RECORDER_NONE); /* no chunk was sent */
+    assert_int_equal(l->a.chunks, 0);
+    rig_down(&r);
+}
+
+/* ------------------------------------------------------------------------------------
  * The link drops mid-upload; the Go mcumgr CLI reconnects and resumes from the offset the
  * device reports (img_mgmt keeps its upload state across a disconnection), within the
  * same attempt. Restarting from 0 would send about 1.8 x the image.
@@ -601,6 +716,7 @@ int main(void)
         cmocka_unit_test(direct_xip_revert_updates),
         cmocka_unit_test(unconfirmed_test_image_reverts),
         cmocka_unit_test(lock_held_by_config_channel_gets_rc_11),
+        cmocka_unit_test(erase_strategies_against_client_timeouts),
         cmocka_unit_test(link_drop_mid_upload_resumes),
         cmocka_unit_test(link_drop_then_retry_resumes_from_device_offset),
         cmocka_unit_test(latency_99_with_and_without_ble_latency),

@@ -683,6 +683,147 @@ static void erase_upload_erases_image_pages_and_the_trailer_page(void **state)
     }
 }
 
+/* ======================================================================================
+ * The first chunk's erase as the device pays for it: img_mgmt's slot calls are timed one by
+ * one and summed, as the fleet device charges them to the packet it is processing
+ * (models/fleet/device.c, MEASURE). On a slot left used by an older image, older mcumgr's
+ * whole-slot erase makes the first response wait n_sectors x t_erase (116 x 4 KiB sectors
+ * of the nRF5340 DK's secondary), today's erase only ceil(len / 4096) + 1 trailer sector;
+ * everything else the first chunk does (emptiness read, image check, write) is the same.
+ * UPSTREAM: zephyrproject-rtos/mcumgr @c27cf45: cmd/img_mgmt/src/img_mgmt.c
+ * (img_mgmt_upload_first_chunk -> img_mgmt_impl_erase_slot); zephyrproject-rtos/zephyr:
+ * subsys/mgmt/mcumgr/grp/img_mgmt/src/img_mgmt.c (img_mgmt_erase_image_data(0, req.size)) */
+struct timed {
+    struct smp_img_slots in;
+    struct mcuboot_slots *s;
+    int64_t ns;                        /* flash time of every call so far */
+    uint32_t n_erase_slot, n_erase_up; /* calls */
+    int64_t erase_ns;                  /* flash time of the erase calls */
+    struct flash_chip chip;            /* the secondary's */
+    uint32_t n_sectors;                /* of the secondary */
+};
+#define T(env) ((struct timed *)(env))
+#define ACC(t) (T(t)->ns += mcuboot_slots_last_op_ns(T(t)->s))
+static int t_read_info(void *e, int slot, struct smp_img_slots_info *o)
+{
+    int rc = T(e)->in.ops->read_info(T(e)->in.env, slot, o);
+    ACC(e);
+    return rc;
+}
+static int t_active(void *e, int image)
+{
+    return T(e)->in.ops->active_slot(T(e)->in.env, image);
+}
+static int t_swap(void *e, int image)
+{
+    return T(e)->in.ops->swap_type(T(e)->in.env, image);
+}
+static int t_xip(void *e, int slot)
+{
+    return T(e)->in.ops->xip_state(T(e)->in.env, slot);
+}
+static uint32_t t_size(void *e, int slot)
+{
+    return T(e)->in.ops->slot_size(T(e)->in.env, slot);
+}
+static uint32_t t_addr(void *e, int slot)
+{
+    return T(e)->in.ops->slot_addr(T(e)->in.env, slot);
+}
+static int t_empty(void *e, int slot, bool *empty)
+{
+    int rc = T(e)->in.ops->is_empty(T(e)->in.env, slot, empty);
+    ACC(e);
+    return rc;
+}
+static int t_erase_slot(void *e, int slot)
+{
+    int rc = T(e)->in.ops->erase_slot(T(e)->in.env, slot);
+    ACC(e);
+    T(e)->n_erase_slot++;
+    T(e)->erase_ns += mcuboot_slots_last_op_ns(T(e)->s);
+    return rc;
+}
+static int t_erase_up(void *e, int slot, uint32_t size)
+{
+    int rc = T(e)->in.ops->erase_upload(T(e)->in.env, slot, size);
+    ACC(e);
+    T(e)->n_erase_up++;
+    T(e)->erase_ns += mcuboot_slots_last_op_ns(T(e)->s);
+    return rc;
+}
+static int t_write(void *e, int slot, uint32_t off, const uint8_t *p, size_t n, bool last)
+{
+    int rc = T(e)->in.ops->write(T(e)->in.env, slot, off, p, n, last);
+    ACC(e);
+    return rc;
+}
+static int t_sha(void *e, int slot, uint32_t len, const uint8_t sha[SMP_IMG_SLOTS_HASH_LEN])
+{
+    int rc = T(e)->in.ops->check_sha(T(e)->in.env, slot, len, sha);
+    ACC(e);
+    return rc;
+}
+static int t_next(void *e, int slot, bool active, bool confirm)
+{
+    int rc = T(e)->in.ops->set_next(T(e)->in.env, slot, active, confirm);
+    ACC(e);
+    return rc;
+}
+static const struct smp_img_slots_ops timed_ops = {
+    t_read_info, t_active,     t_swap,     t_xip,   t_size, t_addr,
+    t_empty,     t_erase_slot, t_erase_up, t_write, t_sha,  t_next,
+};
+
+/* Flash time of the first chunk (CHUNK bytes of IMG_SIGNED) on a slot holding IMG_OTHER. */
+static struct timed first_chunk_time(enum smp_img_mgmt_erase erase, bool ble)
+{
+    struct dev v;
+    dev_init(&v, MCUBOOT_SLOTS_SWAP_MOVE, false);
+    mcuboot_slots_set_ble(&v.s, ble);
+    assert_int_equal(mcuboot_slots_install(&v.s, 1, IMG_OTHER, true), 0);
+    struct timed t = {.in = v.ops, .s = &v.s};
+    struct mgmt g;
+    struct smp_img_mgmt_cfg cfg = smp_img_mgmt_cfg_default();
+    cfg.erase = erase;
+    memset(&g, 0, sizeof(g));
+    smp_img_mgmt_init(&g.m, &cfg, (struct smp_img_slots){&timed_ops, &t}, NULL);
+    struct up_rsp r = mgmt_upload(&g, IMG_SIGNED, 0, CHUNK);
+    assert_false(r.has_err);
+    assert_int_equal(r.off, CHUNK);
+    t.in = (struct smp_img_slots){0};
+    t.s = NULL;
+    t.chip = v.cfg.geom.chip[MCUBOOT_SWAP_SECONDARY];
+    t.n_sectors = v.cfg.geom.n_sectors[MCUBOOT_SWAP_SECONDARY];
+    dev_fini(&v);
+    return t;
+}
+
+static void whole_slot_erase_delays_the_first_response(void **state)
+{
+    (void)state;
+    for (int ble = 0; ble < 2; ble++) {
+        print_message("case: radio %s\n", ble ? "on" : "off");
+        struct timed now = first_chunk_time(SMP_IMG_MGMT_ERASE_AS_NEEDED, ble);
+        struct timed old = first_chunk_time(SMP_IMG_MGMT_ERASE_WHOLE_SLOT, ble);
+        const struct flash_chip *chip = &old.chip;
+        assert_int_equal(old.n_sectors, 464 * 1024 / SEC); /* 116 */
+        assert_int_equal(now.n_erase_up, 1);
+        assert_int_equal(now.n_erase_slot, 0);
+        assert_int_equal(old.n_erase_up, 0);
+        assert_int_equal(old.n_erase_slot, 1);
+        /* 103063 B -> 26 pages, + the trailer's page */
+        int64_t t_page = chip->t_erase[chip->corner];
+        int64_t want_old = flash_chip_app_ns(chip, 116 * t_page, ble);
+        int64_t want_now = flash_chip_app_ns(chip, 27 * t_page, ble);
+        assert_int_equal(old.erase_ns, want_old);
+        assert_int_equal(now.erase_ns, want_now);
+        assert_int_equal(old.ns - now.ns, want_old - want_now);
+        if (!ble)
+            assert_int_equal(old.erase_ns, 116 * t_page); /* no radio: the bare erase */
+    }
+}
+
 /* is_empty reads up to the first programmed sector; a trailer alone makes a slot used. */
 static void is_empty_sees_sectors_and_trailer(void **state)
 {
@@ -939,6 +1080,7 @@ int main(void)
         cmocka_unit_test(a_foreign_writer_spoils_only_what_it_touches),
         cmocka_unit_test(rewriting_the_same_bytes_keeps_the_image),
         cmocka_unit_test(erase_upload_erases_image_pages_and_the_trailer_page),
+        cmocka_unit_test(whole_slot_erase_delays_the_first_response),
         cmocka_unit_test(is_empty_sees_sectors_and_trailer),
         cmocka_unit_test(a_cut_swap_resumes_at_the_next_boot),
         cmocka_unit_test(direct_xip_active_slot_follows_versions),

@@ -219,9 +219,9 @@ static void each_error_class_has_an_exact_message(void **state)
         {"map where a scalar is expected", "seed: {a: 1}\n",
          "t.yaml:7:7: seed: expected a whole number 0..18446744073709551615; found a map"},
         {"list where a map is expected", "client: [1, 2]\n",
-         "t.yaml:7:9: client: expected a map with keys: kind, mode, window, alignment, "
-         "central, priority, packets_per_event, swap_wait, attempts, retry_delay, start; found a "
-         "list"},
+         "t.yaml:7:9: client: expected a map with keys: kind, mode, erase_first, window, "
+         "alignment, central, priority, packets_per_event, swap_wait, attempts, retry_delay, "
+         "start; found a list"},
         {"string where an integer is expected", "seed: seven\n",
          "t.yaml:7:7: seed: \"seven\" is not a whole decimal number (a whole number "
          "0..18446744073709551615)"},
@@ -892,6 +892,7 @@ static void visit_reports_every_setting_in_schema_order(void **state)
         {"image.installed", "0.0.0+0"},
         {"client.kind", "device-manager-android"},
         {"client.mode", "default"},
+        {"client.erase_first", "default"},
         {"client.window", "0"},
         {"client.alignment", "0"},
         {"client.central", "default"},
@@ -916,6 +917,7 @@ static void visit_reports_every_setting_in_schema_order(void **state)
         {"devices.mice.firmware.reassembly", "true"},
         {"devices.mice.firmware.mcumgr_params", "true"},
         {"devices.mice.firmware.erase_progressively", "false"},
+        {"devices.mice.firmware.erase", "as-needed"},
         {"devices.mice.firmware.app_start", "0s"},
         {"devices.mice.firmware.netbuf.size", "2475B"},
         {"devices.mice.firmware.netbuf.count", "4"},

@@ -836,27 +836,50 @@ static void test_upload_erase_rules(void **state)
     (void)state;
     struct image img;
     build_image(&img, 2, 0, 0, 0, 700, 0, 0, 5);
+    /* UPSTREAM (whole slot): zephyrproject-rtos/mcumgr @c27cf45 (2018-11-02):
+     * cmd/img_mgmt/src/img_mgmt.c img_mgmt_upload_first_chunk() -> img_mgmt_impl_erase_slot()
+     * (cmd/img_mgmt/port/zephyr/src/zephyr_img_mgmt.c): the whole slot unless it reads
+     * empty, whatever the image length. */
     static const struct {
         const char *name;
         bool dirty, progressive;
-        uint32_t want_erases;
+        enum smp_img_mgmt_erase erase;
+        uint32_t want_erases, want_slot_erases;
+        bool want_far_byte_erased; /* a byte past the image's pages, before the trailer */
     } cases[] = {
-        {"2i: empty slot is not erased", false, false, 0},
-        {"2i: dirty slot is erased before the first write", true, false, 1},
-        {"2i: progressive erase skips the first-chunk erase", true, true, 0},
+        {"2i: empty slot is not erased", false, false, SMP_IMG_MGMT_ERASE_AS_NEEDED, 0, 0, false},
+        {"2i: dirty slot is erased before the first write", true, false,
+         SMP_IMG_MGMT_ERASE_AS_NEEDED, 1, 0, false},
+        {"2i: progressive erase skips the first-chunk erase", true, true,
+         SMP_IMG_MGMT_ERASE_AS_NEEDED, 0, 0, false},
+        {"whole slot: an empty slot is not erased", false, false, SMP_IMG_MGMT_ERASE_WHOLE_SLOT, 0,
+         0, false},
+        {"whole slot: a dirty slot is erased whole", true, false, SMP_IMG_MGMT_ERASE_WHOLE_SLOT, 0,
+         1, true},
+        {"whole slot: erased whole even with progressive writes", true, true,
+         SMP_IMG_MGMT_ERASE_WHOLE_SLOT, 0, 1, true},
     };
     for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
         struct smp_img_mgmt_cfg cfg = smp_img_mgmt_cfg_default();
         cfg.erase_progressively = cases[i].progressive;
+        cfg.erase = cases[i].erase;
         struct fix f;
         fix_init_cfg(&f, &cfg);
-        if (cases[i].dirty)
+        size_t far = SLOT_SIZE - 2 * PAGE_SIZE; /* image: 1 page; trailer: the last page */
+        if (cases[i].dirty) {
             f.mem.data[1][SLOT_SIZE - 1] = 0x01; /* a trailer byte */
+            f.mem.data[1][far] = 0x02;
+        }
         struct up u = first_chunk(&img, 64);
         struct rsp r = upload(&f, &u);
         assert_int_equal(r.off, 64);
         if (f.mem.n_erase_upload != cases[i].want_erases)
             fail_msg("%s: %u erases", cases[i].name, f.mem.n_erase_upload);
+        if (f.mem.n_erase_slot != cases[i].want_slot_erases)
+            fail_msg("%s: %u whole-slot erases", cases[i].name, f.mem.n_erase_slot);
+        if (cases[i].dirty && (f.mem.data[1][far] == 0xff) != cases[i].want_far_byte_erased)
+            fail_msg("%s: byte past the image %#x", cases[i].name, f.mem.data[1][far]);
+        assert_memory_equal(f.mem.data[1], img.bytes, 64); /* the chunk is written after */
         fix_fini(&f);
     }
 }

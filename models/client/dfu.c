@@ -191,11 +191,17 @@ struct client_dfu_cfg client_dfu_cfg_default(enum client_dfu_kind kind)
         p->t_first = CLIENT_DFU_MS(40000);
         p->t_chunk = CLIENT_DFU_MS(2500);
         p->t_last = CLIENT_DFU_MS(20000);
-        p->t_bootinfo = CLIENT_DFU_MS(2500);       /* SHORT_TIMEOUT; *unverified* */
-        p->t_list = CLIENT_DFU_MS(5000);           /* Validate.java: MEDIUM_TIMEOUT */
-        p->t_state = CLIENT_DFU_MS(2500);          /* ImageManager.java test/confirm: SHORT */
-        p->t_reset = CLIENT_DFU_MS(2500);          /* task/Reset.java: SHORT, errors ignored */
-        p->t_connect = CLIENT_DFU_MS(30000);       /* transport default 30 s; *unverified* */
+        p->t_bootinfo = CLIENT_DFU_MS(2500); /* SHORT_TIMEOUT; *unverified* */
+        p->t_list = CLIENT_DFU_MS(5000);     /* Validate.java: MEDIUM_TIMEOUT */
+        p->t_state = CLIENT_DFU_MS(2500);    /* ImageManager.java test/confirm: SHORT */
+        p->t_reset = CLIENT_DFU_MS(2500);    /* task/Reset.java: SHORT, errors ignored */
+        p->t_connect = CLIENT_DFU_MS(30000); /* transport default 30 s; *unverified* */
+        /* managers/ImageManager.java erase(): DEFAULT_TIMEOUT 40 s; no "slot" for the
+         * secondary of image 0 (an empty map), {"slot": n} otherwise. FirmwareUpgradeManager
+         * never erases: an app calls ImageManager.erase() itself (the sample's image
+         * control screen does), so erase_first stays off; an error fails it. */
+        p->t_erase = CLIENT_DFU_MS(40000);
+        p->erase_slot_key = true;
         c.mode = CLIENT_DFU_MODE_TEST_AND_CONFIRM; /* FirmwareUpgradeManager.mMode */
         c.window = 1; /* FirmwareUpgradeManager.Settings: window capacity 1 */
         c.alignment = 1;
@@ -223,8 +229,13 @@ struct client_dfu_cfg client_dfu_cfg_default(enum client_dfu_kind kind)
         p->t_list = CLIENT_DFU_MS(40000);
         p->t_state = CLIENT_DFU_MS(40000);
         p->t_reset = CLIENT_DFU_MS(40000);
-        p->t_connect = CLIENT_DFU_MS(20000);   /* McuMgrBleTransport.swift CONNECTION_TIMEOUT */
-        p->busy_retry = CLIENT_DFU_MS(100);    /* ImageManager.swift BUSY_WAIT_DELAY_MS */
+        p->t_connect = CLIENT_DFU_MS(20000); /* McuMgrBleTransport.swift CONNECTION_TIMEOUT */
+        p->busy_retry = CLIENT_DFU_MS(100);  /* ImageManager.swift BUSY_WAIT_DELAY_MS */
+        /* Managers/ImageManager.swift erase(image:slot:): ERASE_TIMEOUT_SECONDS 75, "slot"
+         * only when both are given (nil payload: an empty map); FirmwareUpgradeManager
+         * never calls it (eraseAppSettings is the settings storage, not the slot). */
+        p->t_erase = CLIENT_DFU_MS(75000);
+        p->erase_slot_key = true;
         c.mode = CLIENT_DFU_MODE_CONFIRM_ONLY; /* FirmwareUpgradeConfiguration default */
         c.window = 1;                          /* pipelineDepth 1 */
         break;
@@ -257,6 +268,15 @@ struct client_dfu_cfg client_dfu_cfg_default(enum client_dfu_kind kind)
         p->t_state = CLIENT_DFU_MS(10000);
         p->t_reset = CLIENT_DFU_MS(10000);
         p->t_connect = CLIENT_DFU_MS(10000); /* *unverified* */
+        /* newtmgr/cli/image.go: `image upload` runs xact ImageUpgradeCmd, which sends an
+         * image erase first unless -e/--noerase (default false); the erase uses the CLI's
+         * tx options (-t 10 s, -r 1 try: newtmgr/cli/commands.go). ImageUpgradeCmd.Run
+         * goes on to the upload whatever the erase answered, but a timeout on an open
+         * session ends the command; after a drop it reopens and uploads (rescue). The
+         * request is an empty map (nmxact/nmp/image.go ImageEraseReq has no field). */
+        p->erase_first = true;
+        p->erase_error_ignored = true;
+        p->t_erase = CLIENT_DFU_MS(10000);
         c.mode = CLIENT_DFU_MODE_TEST_AND_CONFIRM;
         c.window = 5;
         break;
@@ -281,10 +301,15 @@ struct client_dfu_cfg client_dfu_cfg_default(enum client_dfu_kind kind)
         p->t_state = CLIENT_DFU_MS(2500);
         p->t_reset = CLIENT_DFU_MS(2500);
         p->t_connect = CLIENT_DFU_MS(10000); /* *unverified* */
+        /* upload() sends no erase; a script's request(ImageEraseRequest()) waits the
+         * client's default timeout_s 2.5 s (smp: image_management.py, "slot" optional). */
+        p->t_erase = CLIENT_DFU_MS(2500);
+        p->erase_slot_key = true;
         c.mode = CLIENT_DFU_MODE_UPLOAD_ONLY;
         c.window = 1;
         break;
     }
+    c.erase_first = p->erase_first;
     return c;
 }
 
@@ -671,6 +696,8 @@ static void plan_build(struct client_dfu *c)
         s[n++] = CLIENT_DFU_BOOTMODE;
     if (p->list_first)
         s[n++] = CLIENT_DFU_LIST;
+    if (c->cfg.erase_first)
+        s[n++] = CLIENT_DFU_ERASE;
     s[n++] = CLIENT_DFU_UPLOAD;
     switch (c->mode) {
     case CLIENT_DFU_MODE_TEST_AND_CONFIRM:
@@ -782,6 +809,15 @@ static int send_cmd(struct client_dfu *c, const struct client_dfu_ctx *cx, int64
     case CLIENT_DFU_TEST:
     case CLIENT_DFU_CONFIRM:
         state_write_cbor(c, &w);
+        break;
+    case CLIENT_DFU_ERASE: /* {} erases the slot that is not running; "slot": 2i + 1 */
+        if (c->cfg.p.erase_slot_key && c->cfg.image > 0) {
+            smp_frame_put_map(&w, 1);
+            smp_frame_put_text(&w, "slot");
+            smp_frame_put_uint(&w, 2u * c->cfg.image + 1u);
+        } else {
+            smp_frame_put_map(&w, 0);
+        }
         break;
     default:
         smp_frame_put_map(&w, 0);
@@ -1035,6 +1071,9 @@ static int enter(struct client_dfu *c, enum client_dfu_state s, int64_t now,
     case CLIENT_DFU_LIST:
         return send_cmd(c, cx, now, SMP_MGMT_OP_READ, SMP_MGMT_GROUP_IMAGE, SMP_IMG_MGMT_ID_STATE,
                         -1, p->t_list);
+    case CLIENT_DFU_ERASE:
+        return send_cmd(c, cx, now, SMP_MGMT_OP_WRITE, SMP_MGMT_GROUP_IMAGE, SMP_IMG_MGMT_ID_ERASE,
+                        -1, p->t_erase);
     case CLIENT_DFU_UPLOAD:
         return upload_start(c, now, cx);
     case CLIENT_DFU_TEST:
@@ -1241,6 +1280,7 @@ static int validate(struct client_dfu *c, const struct rsp *r, int64_t now,
         done(c, now, cx);
         return 0;
     }
+    plan_drop(c, CLIENT_DFU_ERASE);
     plan_drop(c, CLIENT_DFU_UPLOAD);
     if (e.pending || e.confirmed || e.active)
         plan_drop(c, CLIENT_DFU_TEST);
@@ -1299,6 +1339,10 @@ static int cmd_rsp(struct client_dfu *c, const struct rsp *r, int64_t now,
         if (!plan_later(c, CLIENT_DFU_UPLOAD)) /* `image list` after the reset */
             return advance(c, now, cx);
         return validate(c, r, now, cx);
+    case CLIENT_DFU_ERASE:
+        if (r->rc != 0 && !c->cfg.p.erase_error_ignored)
+            return fail(c, now, cx, "failed", r->err_group, r->rc, "image erase");
+        return advance(c, now, cx);
     case CLIENT_DFU_TEST:
         if (r->rc != 0)
             return fail(c, now, cx, "failed", r->err_group, r->rc, "image test");
@@ -1513,6 +1557,9 @@ static int on_timer(struct client_dfu *c, const struct client_dfu_timer *t, int6
     case CLIENT_DFU_LIST:
         c->rec.timeouts++;
         return fail(c, now, cx, "timeout", 0, RECORDER_NONE, "image list timed out");
+    case CLIENT_DFU_ERASE:
+        c->rec.timeouts++;
+        return fail(c, now, cx, "timeout", 0, RECORDER_NONE, "image erase timed out");
     case CLIENT_DFU_TEST:
         c->rec.timeouts++;
         return fail(c, now, cx, "timeout", 0, RECORDER_NONE, "image test timed out");
@@ -1592,6 +1639,17 @@ static int on_disconnected(struct client_dfu *c, int64_t now, const struct clien
         rsp_rearm(c, cx);
         cx->connect(cx->env);
         return 0;
+    case CLIENT_DFU_ERASE:
+        if (c->cfg.p.reopen_on_drop) {
+            /* ImageUpgradeCmd.runErase: rescue reopens the session, then the upload. */
+            static const enum client_dfu_state reconnect[] = {CLIENT_DFU_CONNECT};
+            c->n_fl = 0;
+            rsp_rearm(c, cx);
+            c->rec.attempt.retries++;
+            plan_insert(c, reconnect, 1);
+            return advance(c, now, cx);
+        }
+        return fail(c, now, cx, "failed", 0, RECORDER_NONE, "disconnected");
     case CLIENT_DFU_PARAMS:
     case CLIENT_DFU_BOOTINFO:
     case CLIENT_DFU_BOOTMODE:
@@ -1755,8 +1813,8 @@ enum client_dfu_state client_dfu_state_get(const struct client_dfu *c)
 const char *client_dfu_state_name(enum client_dfu_state s)
 {
     static const char *const names[CLIENT_DFU_STATE_COUNT] = {
-        "idle", "connect", "params", "bootinfo",  "bootmode", "list",  "upload",
-        "test", "confirm", "reset",  "swap_wait", "done",     "failed"};
+        "idle",   "connect", "params",  "bootinfo", "bootmode",  "list", "erase",
+        "upload", "test",    "confirm", "reset",    "swap_wait", "done", "failed"};
     if ((unsigned)s >= CLIENT_DFU_STATE_COUNT)
         return "?";
     return names[s];
@@ -1817,6 +1875,8 @@ static const char *const client_names[] = {"device-manager-android", "device-man
 /* Order matches enum client_dfu_mode, then CLIENT_DFU_SETTINGS_MODE_DEFAULT. */
 static const char *const mode_names[] = {"test-and-confirm", "confirm-only", "test-only", "none",
                                          "upload-only",      "default",      NULL};
+/* Order: false, true, then CLIENT_DFU_SETTINGS_ERASE_DEFAULT. */
+static const char *const erase_first_names[] = {"false", "true", "default", NULL};
 
 static const struct scenario_field client_fields[] = {
     {.key = "kind",
@@ -1834,6 +1894,16 @@ static const struct scenario_field client_fields[] = {
      .names = mode_names,
      .doc = "upgrade mode; default: the client's own (Android and mcumgr CLI test-and-confirm, "
             "iOS confirm-only, smpclient upload-only)"},
+    {.key = "erase_first",
+     .type = SCENARIO_T_ENUM,
+     SCENARIO_AT(struct client_dfu_settings, erase_first),
+     .def = "default",
+     .names = erase_first_names,
+     .doc = "send image erase (group 1, id 5) before the upload and wait for its answer; "
+            "default: the client's own (the mcumgr CLI's `image upload` does, unless -e; "
+            "Device Manager and smpclient do not)",
+     .source = "apache/mynewt-newtmgr: newtmgr/cli/image.go (--noerase default false), "
+               "nmxact/xact/image.go (ImageUpgradeCmd)"},
     {.key = "window",
      .type = SCENARIO_T_UINT,
      .unit = "requests",
@@ -1930,6 +2000,8 @@ struct client_dfu_cfg client_dfu_cfg_from_settings(const struct client_dfu_setti
         k.window = s->window;
     if (s->alignment != 0)
         k.alignment = s->alignment;
+    if (s->erase_first != CLIENT_DFU_SETTINGS_ERASE_DEFAULT)
+        k.erase_first = s->erase_first == 1;
     k.swap_wait = s->swap_wait;
     k.attempts = s->attempts;
     k.retry_delay = s->retry_delay;

@@ -23,6 +23,10 @@
  *        slot pending or the device in a test boot (Android) -> RESET, SWAP_WAIT, CONNECT,
  *        LIST inserted (once per attempt: a device that stays so gets the upload anyway)
  *   LIST (after the reset: Go CLI, iOS) --rsp--> next step
+ *   ERASE (cfg.erase_first; dropped with the upload when the hash is found) --rsp-->
+ *        UPLOAD; an error response fails the attempt, except on the Go CLI (its
+ *        `image upload` goes on to the upload whatever the erase answered); a drop: the
+ *        Go CLI reconnects (CONNECT inserted) and uploads, the others fail
  *   UPLOAD --rsp off < size--> UPLOAD (next chunks, resends, window)
  *   UPLOAD --rsp off == size (and match not false)--> next step
  *   UPLOAD --DISCONNECTED, profile reopens (Go CLI)--> UPLOAD (connect(), resume from the
@@ -96,6 +100,7 @@ enum client_dfu_state {
     CLIENT_DFU_BOOTINFO,  /* os bootloader info (8), no query, in flight */
     CLIENT_DFU_BOOTMODE,  /* os bootloader info {"query": "mode"} in flight */
     CLIENT_DFU_LIST,      /* image state read (1/0) in flight */
+    CLIENT_DFU_ERASE,     /* image erase (1/5) in flight, before the upload */
     CLIENT_DFU_UPLOAD,    /* image upload (1/1) chunks */
     CLIENT_DFU_TEST,      /* image state write {"hash", "confirm": false} */
     CLIENT_DFU_CONFIRM,   /* image state write {"confirm": true [, "hash"]} */
@@ -191,6 +196,9 @@ struct client_dfu_profile {
     uint8_t upgrade_key;           /* "upgrade" at offset 0: 0 never, 1 only when true (Go
                                 omitempty), 2 always (smpclient) */
     bool confirm_hash_after_reset; /* confirm after reset names the hash (false: Go CLI) */
+    bool erase_first;              /* upstream sends image erase before the upload (Go CLI) */
+    bool erase_slot_key;           /* image erase names "slot" 2i + 1 for image i > 0 */
+    bool erase_error_ignored;      /* an erase error response does not stop the upload */
     uint8_t window_start, window_max; /* adaptive start; upstream default maximum (the
                                          default of cfg.window, which is what is used) */
     uint8_t max_failures;             /* failures at one offset before the upload aborts */
@@ -202,6 +210,7 @@ struct client_dfu_profile {
     int64_t t_chunk;          /* of other chunks */
     int64_t t_last;           /* of the last chunk when pipelined (0: t_chunk) */
     int64_t t_params, t_bootinfo, t_list, t_state, t_reset; /* of the other commands */
+    int64_t t_erase;                                        /* of image erase */
     int64_t t_connect;                                      /* waiting for a (re)connection */
     int64_t busy_retry; /* rc EBUSY: resend after this, 0: busy is an error */
 };
@@ -214,6 +223,7 @@ struct client_dfu_cfg {
     uint8_t alignment;   /* memory alignment of non-final chunks: 1, 2, 4, 8, 16 */
     uint8_t image;       /* target image number */
     bool upgrade;        /* "upgrade": true at offset 0 (refuse downgrades) */
+    bool erase_first;    /* send image erase before the upload (default: p.erase_first) */
     int64_t swap_wait;   /* estimated swap time, ns */
     uint32_t attempts;   /* attempts before giving up (>= 1); each is recorded */
     int64_t retry_delay; /* between attempts, ns */
@@ -321,13 +331,16 @@ void client_dfu_check(const struct client_dfu *c);
 /* ---- settings: the `client` map, and a gateway's (table in dfu.c) ---- */
 
 /* mode: what a scenario's "default" is, past the enum client_dfu_mode values. */
-#define CLIENT_DFU_SETTINGS_MODE_DEFAULT 5
+#define CLIENT_DFU_SETTINGS_MODE_DEFAULT  5
+/* erase_first: false, true, or the client's own ("default"). */
+#define CLIENT_DFU_SETTINGS_ERASE_DEFAULT 2
 
 /* The DFU client a central runs, as a scenario gives it. 0 in window and alignment: the
  * client's upstream default. */
 struct client_dfu_settings {
-    int kind; /* enum client_dfu_kind */
-    int mode; /* enum client_dfu_mode, or CLIENT_DFU_SETTINGS_MODE_DEFAULT */
+    int kind;        /* enum client_dfu_kind */
+    int mode;        /* enum client_dfu_mode, or CLIENT_DFU_SETTINGS_MODE_DEFAULT */
+    int erase_first; /* 0 false, 1 true, CLIENT_DFU_SETTINGS_ERASE_DEFAULT */
     uint8_t window, alignment;
     uint16_t packets_per_event;        /* the central's cap on packets per connection event; 0: the
                                    central profile's */

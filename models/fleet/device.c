@@ -1162,6 +1162,7 @@ static int app_start(struct fleet_device *d, int64_t now)
     struct smp_img_mgmt_cfg icfg = smp_img_mgmt_cfg_default();
     icfg.mode = img_mode(c->mode);
     icfg.erase_progressively = d->slots.cfg->erase_progressively;
+    icfg.erase = c->erase;
     d->ops = measured_ops;
     smp_img_mgmt_init(&d->img, &icfg, (struct smp_img_slots){&d->ops, d}, &d->callbacks);
     struct smp_server_group g = smp_os_mgmt_group(&d->os);

@@ -40,6 +40,9 @@ int fw_config_check(const struct fw_config *c, const char *where, struct sim_dia
 
 /* ---- settings ------------------------------------------------------------------------- */
 
+/* Order matches enum smp_img_mgmt_erase. */
+static const char *const erase_names[] = {"as-needed", "whole-slot-at-start", NULL};
+
 /* Order matches enum fw_smp. */
 static const char *const smp_names[] = {"dfu-mcumgr", "ble-smp", "dfu-mcumgr+ble-smp", NULL};
 
@@ -83,6 +86,17 @@ static const struct scenario_field firmware_fields[] = {
      SCENARIO_AT(struct fw_settings, erase_progressively),
      .def = "false",
      .doc = "erase the slot sector by sector while writing (CONFIG_IMG_ERASE_PROGRESSIVELY)"},
+    {.key = "erase",
+     .type = SCENARIO_T_ENUM,
+     SCENARIO_AT(struct fw_settings, erase),
+     .def = "as-needed",
+     .names = erase_names,
+     .doc = "first-chunk erase of a used slot: as-needed (Zephyr today: the image's pages and "
+            "the trailer, or page by page with erase_progressively) or whole-slot-at-start "
+            "(mcumgr before 2020: every page of the slot before the first response)",
+     .source = "zephyrproject-rtos/zephyr: subsys/mgmt/mcumgr/grp/img_mgmt/src/img_mgmt.c "
+               "(img_mgmt_erase_image_data); zephyrproject-rtos/mcumgr c27cf45: "
+               "cmd/img_mgmt/src/img_mgmt.c (img_mgmt_impl_erase_slot at offset 0)"},
     {.key = "app_start",
      .type = SCENARIO_T_DURATION,
      SCENARIO_AT(struct fw_settings, app_start),

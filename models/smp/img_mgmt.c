@@ -221,7 +221,7 @@ static int inspect_first(struct smp_img_mgmt *m, const struct smp_img_mgmt_uploa
         if (vercmp(m, &cur.ver, &ver) >= 0)
             return SMP_IMG_SLOTS_ERR_CURRENT_VERSION_IS_NEWER;
     }
-    if (!m->cfg.erase_progressively) {
+    if (!m->cfg.erase_progressively || m->cfg.erase == SMP_IMG_MGMT_ERASE_WHOLE_SLOT) {
         bool empty = false;
         int rc = ops->is_empty(m->slots.env, act->slot, &empty);
         if (rc != 0)
@@ -368,6 +368,21 @@ static void upload_write(struct smp_img_mgmt *m, struct smp_server_req *rq,
     notify(m, SMP_CALLBACKS_EVT_IMG_DFU_PENDING, NULL, 0, rq->now);
 }
 
+/* The first chunk's erase, when the slot is not empty (act->erase): today's `len` bytes
+ * and the trailer unless progressive, or older mcumgr's whole slot (enum
+ * smp_img_mgmt_erase). Returns an img error. */
+static int first_erase(struct smp_img_mgmt *m, const struct smp_img_mgmt_upload_req *req,
+                       const struct smp_img_mgmt_upload_action *act)
+{
+    if (!act->erase)
+        return 0;
+    if (m->cfg.erase == SMP_IMG_MGMT_ERASE_WHOLE_SLOT)
+        return m->slots.ops->erase_slot(m->slots.env, m->up.slot);
+    if (m->cfg.erase_progressively)
+        return 0;
+    return m->slots.ops->erase_upload(m->slots.env, m->up.slot, req->size);
+}
+
 static void put_off(struct smp_img_mgmt *m, struct smp_server_req *rq)
 {
     smp_frame_put_text(rq->w, "off");
@@ -400,12 +415,10 @@ static int upload(void *state, struct smp_server_req *rq)
     if (req.off == 0) {
         if (upload_start(m, rq, &req, &run))
             goto end;
-        if (!m->cfg.erase_progressively && act.erase) {
-            run.rc = m->slots.ops->erase_upload(m->slots.env, m->up.slot, req.size);
-            if (run.rc != 0) {
-                smp_server_req_err(rq, SMP_MGMT_GROUP_IMAGE, (uint16_t)run.rc);
-                goto end;
-            }
+        run.rc = first_erase(m, &req, &act);
+        if (run.rc != 0) {
+            smp_server_req_err(rq, SMP_MGMT_GROUP_IMAGE, (uint16_t)run.rc);
+            goto end;
         }
     } else {
         run.status = SMP_IMG_MGMT_UPLOAD_STATUS_ONGOING;

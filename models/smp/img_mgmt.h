@@ -8,7 +8,7 @@
  *
  * Upload state machine (struct smp_img_mgmt_upload, RAM only, lost on reboot):
  *
- *   IDLE --first chunk passes inspect (off 0) / DFU_STARTED, erase unless progressive-->
+ *   IDLE --first chunk passes inspect (off 0) / DFU_STARTED, erase per cfg.erase-->
  *        UPLOADING
  *   UPLOADING --chunk at up.off / write, CHUNK_WRITE_COMPLETE--> UPLOADING
  *   UPLOADING --chunk at another offset / reply {"off": up.off}--> UPLOADING
@@ -60,13 +60,38 @@ enum smp_img_mgmt_mode {
     SMP_IMG_MGMT_MODE_DIRECT_XIP_REVERT /* trailer states decide; state write allowed */
 };
 
+/* When the first chunk (offset 0) of a new upload erases the target slot, before it
+ * writes and answers:
+ *
+ *   AS_NEEDED   Zephyr's img_mgmt since the mcumgr snapshot of 2020-02-26
+ *               (zephyrproject-rtos/mcumgr 0a71499, from apache/mynewt-mcumgr ae4659b4),
+ *               and today's zephyrproject-rtos/zephyr: subsys/mgmt/mcumgr/grp/img_mgmt/
+ *               src/img_mgmt.c: without CONFIG_IMG_ERASE_PROGRESSIVELY, if the slot is not
+ *               empty, erase `len` bytes rounded up to whole pages plus the trailer
+ *               (img_mgmt_erase_image_data(0, req.size)); with it, nothing here (the flash
+ *               stream erases each page as the writes enter it).
+ *   WHOLE_SLOT  mcumgr before that (zephyrproject-rtos/mcumgr up to c27cf45, 2018-11-02:
+ *               cmd/img_mgmt/src/img_mgmt.c img_mgmt_upload_first_chunk() calls
+ *               img_mgmt_impl_erase_slot(), which in cmd/img_mgmt/port/zephyr/src/
+ *               zephyr_img_mgmt.c reads the slot for a programmed byte and erases the whole
+ *               slot unless it is empty): every page of the slot, whatever the image size.
+ *               Writes still go through flash_img, so CONFIG_IMG_ERASE_PROGRESSIVELY, if
+ *               set, erases each page again as it is written (as it would have there).
+ * The rest of the upload (inspect, resume by sha, responses) is today's in both. */
+enum smp_img_mgmt_erase {
+    SMP_IMG_MGMT_ERASE_AS_NEEDED,
+    SMP_IMG_MGMT_ERASE_WHOLE_SLOT,
+    SMP_IMG_MGMT_ERASE_COUNT
+};
+
 /* Firmware options (Kconfig in Zephyr). */
 struct smp_img_mgmt_cfg {
     int n_images; /* CONFIG_MCUMGR_GRP_IMG_UPDATABLE_IMAGE_NUMBER (1 or 2) */
     enum smp_img_mgmt_mode mode;
-    bool erase_progressively; /* CONFIG_IMG_ERASE_PROGRESSIVELY, default n */
-    bool image_check;         /* CONFIG_IMG_ENABLE_IMAGE_CHECK: resume-by-match, "match" */
-    bool allow_erase_pending; /* CONFIG_MCUMGR_GRP_IMG_ALLOW_ERASE_PENDING, default y */
+    enum smp_img_mgmt_erase erase; /* first-chunk erase (above), default AS_NEEDED */
+    bool erase_progressively;      /* CONFIG_IMG_ERASE_PROGRESSIVELY, default n */
+    bool image_check;              /* CONFIG_IMG_ENABLE_IMAGE_CHECK: resume-by-match, "match" */
+    bool allow_erase_pending;      /* CONFIG_MCUMGR_GRP_IMG_ALLOW_ERASE_PENDING, default y */
     bool confirm_other_image_secondary; /* ..._ALLOW_CONFIRM_NON_ACTIVE_IMAGE_SECONDARY, y */
     bool confirm_other_image_any;       /* ..._ALLOW_CONFIRM_NON_ACTIVE_IMAGE_ANY, n */
     bool confirm_non_active_slot;       /* ..._ALLOW_CONFIRM_NON_ACTIVE_SLOT (Zephyr >= 4.3), y */
@@ -107,7 +132,7 @@ struct smp_img_mgmt_upload_action {
     uint32_t write_bytes; /* bytes of this chunk to write */
     int32_t slot;         /* target slot */
     bool proceed;         /* false: just report the expected offset */
-    bool erase;           /* first chunk must erase the slot first */
+    bool erase;           /* first chunk must erase (the slot is not empty) */
 };
 
 /* Data of SMP_CALLBACKS_EVT_IMG_DFU_CHUNK (struct img_mgmt_upload_check). */

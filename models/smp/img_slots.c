@@ -137,6 +137,7 @@ static int mem_erase_slot(void *env, int slot)
     struct smp_img_slots_mem *m = env;
     if (!slot_ok(m, slot))
         return SMP_IMG_SLOTS_ERR_INVALID_SLOT;
+    m->n_erase_slot++;
     if (m->fail_erase)
         return m->fail_erase;
     memset(m->data[slot], 0xff, m->slot_size);

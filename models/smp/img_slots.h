@@ -173,6 +173,7 @@ struct smp_img_slots_mem {
     int fail_write;                        /* non-zero: write returns this img error */
     int fail_erase;                        /* non-zero: erase_upload and erase_slot return this */
     uint32_t n_erase_upload;               /* calls, for tests */
+    uint32_t n_erase_slot;                 /* calls, for tests */
     uint32_t erased_upload_bytes;          /* bytes the last erase_upload erased */
 };
 
