@@ -1,7 +1,10 @@
 /* sim/evq.h - the future event set: pending events ordered by (time, insertion sequence).
  *
- * Events are stored by value in flat arrays that grow by doubling (no malloc per event);
- * equal times pop first in, first out (CONTRIBUTING.md rule 2). Used by sim/engine.c and bench/.
+ * A ladder queue (time buckets refined on demand over a small sorted bottom, sim/evq.c):
+ * O(1) amortised per push and pop when times spread, O(log n) when they do not (many equal
+ * times). Events are stored by
+ * value in flat arrays that grow by doubling (no malloc per event); equal times pop first
+ * in, first out (CONTRIBUTING.md rule 2). Used by sim/engine.c and bench/.
  */
 #ifndef SIM_EVQ_H
 #define SIM_EVQ_H
@@ -25,7 +28,7 @@ void sim_evq_free(struct sim_evq *q);
  * sequence (0, 1, 2, ...), which breaks ties between equal ev->at. Returns 0, or
  * SIM_ENOMEM if the arrays cannot grow or 2^24 events are already pending (the queue and
  * its sequence counter are then unchanged). Allocates only when the arrays double
- * (amortised O(1)); O(log n) work. */
+ * (amortised O(1)); O(1) expected work, O(log n) at worst. */
 int sim_evq_push(struct sim_evq *q, const struct sim_event *ev);
 
 /* Consume the seq the next push would get, without pushing: the place in the order of an

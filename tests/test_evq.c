@@ -1,5 +1,6 @@
 /* tests/test_evq.c - the future event set (sim/evq.h): order, FIFO ties, growth, renumbering,
- * and a 10^6-event comparison against a reference qsort by (time, seq). */
+ * a 10^6-event comparison against a reference qsort by (time, seq), a randomized mix of
+ * every operation against a sorted reference, and the hold model's order. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -269,6 +270,164 @@ static void test_renumber_keeps_order(void **state)
     sim_evq_free(q);
 }
 
+/* ---- randomized: pushes at times from several distributions (equal to now, near, far,
+ * before now, the extremes), deferred pushes with a seq taken earlier (sim_evq_seq_take,
+ * then sim_evq_push_seq), pops, peeks and renumbering, against a reference kept sorted by
+ * (time, seq). The queue moves keys between its tiers (bottom, rungs, top) in every way
+ * this mix can reach, and must pop exactly the reference's order. ---- */
+static uint64_t xs_next(uint64_t *x)
+{
+    *x ^= *x << 13;
+    *x ^= *x >> 7;
+    *x ^= *x << 17;
+    return *x;
+}
+
+static int64_t random_time(uint64_t *x, int64_t now)
+{
+    uint64_t r = xs_next(x);
+    switch (r % 16) {
+    case 0:
+    case 1:
+        return now; /* equal times: FIFO by seq */
+    case 2:
+        return now + (int64_t)(r >> 8) % 4;
+    case 3:
+        return now - (int64_t)((r >> 8) % 1000); /* before now: still ordered exactly */
+    case 4:
+        return (r >> 8) & 1 ? INT64_MAX - (int64_t)((r >> 9) % 3)
+                            : INT64_MIN + (int64_t)((r >> 9) % 3);
+    case 5:
+        return now + (int64_t)((r >> 8) % ((uint64_t)1 << 50)); /* far future */
+    case 6:
+        return now + (int64_t)((r >> 8) % 1000000000u);
+    default:
+        return now + (int64_t)((r >> 8) % 100000u); /* the bulk: near future */
+    }
+}
+
+static void ref_insert(struct ref *pend, size_t *n_pend, struct ref r)
+{
+    size_t j = (*n_pend)++;
+    for (; j > 0 && cmp_ref(&pend[j - 1], &r) > 0; j--)
+        pend[j] = pend[j - 1];
+    pend[j] = r;
+}
+
+static void test_randomized_against_reference(void **state)
+{
+    (void)state;
+    enum { OPS = 400000, MAX_PEND = 40000, MAX_DEFER = 64 };
+    struct ref *pend = malloc(MAX_PEND * sizeof(*pend));
+    struct ref deferred[MAX_DEFER];
+    assert_non_null(pend);
+    size_t n_pend = 0, n_def = 0;
+    int64_t now = 0;
+    uint64_t x = 0x2545f4914f6cdd1du;
+    struct sim_evq *q = sim_evq_new(0);
+    assert_non_null(q);
+    for (int op = 0; op < OPS; op++) {
+        uint64_t r = xs_next(&x);
+        /* Phases of growth and shrinkage, so the queue sees both small and large sizes. */
+        unsigned push_weight = (op / 50000) % 2 == 0 ? 6 : 4;
+        if (r % 1000 == 0 || (n_pend + n_def + 1 >= MAX_PEND)) {
+            /* Renumber as the engine does: deferred seqs are pushed first. */
+            for (size_t i = 0; i < n_def; i++) {
+                struct sim_event ev = ev_at(deferred[i].at, deferred[i].target);
+                ev.seq = deferred[i].seq;
+                assert_int_equal(sim_evq_push_seq(q, &ev), 0);
+                ref_insert(pend, &n_pend, deferred[i]);
+            }
+            n_def = 0;
+            sim_evq_renumber(q);
+            for (size_t i = 0; i < n_pend; i++)
+                pend[i].seq = i;
+            assert_int_equal(sim_evq_next_seq(q), n_pend);
+            if (n_pend + 1 >= MAX_PEND)
+                while (n_pend > MAX_PEND / 2) {
+                    expect_pop(q, &pend[0]);
+                    memmove(pend, pend + 1, (n_pend - 1) * sizeof(*pend));
+                    n_pend--;
+                }
+            continue;
+        }
+        unsigned kind = (unsigned)((r >> 10) % 10);
+        if (kind < push_weight) {
+            int64_t at = random_time(&x, now);
+            uint32_t target = (uint32_t)(r >> 32);
+            if ((r >> 20) % 8 == 0 && n_def < MAX_DEFER) {
+                /* Take a seq now, push it later (a deferred timer arming). */
+                deferred[n_def++] = (struct ref){at, sim_evq_seq_take(q), target};
+                continue;
+            }
+            struct sim_event ev = ev_at(at, target);
+            uint64_t seq = sim_evq_next_seq(q);
+            assert_int_equal(sim_evq_push(q, &ev), 0);
+            ref_insert(pend, &n_pend, (struct ref){at, seq, target});
+        } else if (kind < push_weight + 1 && n_def > 0) {
+            size_t i = (size_t)(r >> 40) % n_def;
+            struct sim_event ev = ev_at(deferred[i].at, deferred[i].target);
+            ev.seq = deferred[i].seq;
+            assert_int_equal(sim_evq_push_seq(q, &ev), 0);
+            ref_insert(pend, &n_pend, deferred[i]);
+            deferred[i] = deferred[--n_def];
+        } else if (n_pend > 0) {
+            expect_pop(q, &pend[0]);
+            if (pend[0].at > now && pend[0].at < INT64_MAX / 2)
+                now = pend[0].at;
+            memmove(pend, pend + 1, (n_pend - 1) * sizeof(*pend));
+            n_pend--;
+        }
+        assert_int_equal(sim_evq_size(q), n_pend);
+        assert_int_equal(sim_evq_peek_at(q), n_pend > 0 ? pend[0].at : SIM_TIME_MAX);
+    }
+    for (size_t i = 0; i < n_def; i++) {
+        struct sim_event ev = ev_at(deferred[i].at, deferred[i].target);
+        ev.seq = deferred[i].seq;
+        assert_int_equal(sim_evq_push_seq(q, &ev), 0);
+        ref_insert(pend, &n_pend, deferred[i]);
+    }
+    for (size_t i = 0; i < n_pend; i++)
+        expect_pop(q, &pend[i]);
+    assert_int_equal(sim_evq_size(q), 0);
+    sim_evq_free(q);
+    free(pend);
+}
+
+/* ---- the hold model at three sizes (one pop, one push later by an exponential-like
+ * increment, as bench/bench_hold.c) pops exactly in (time, seq) order ---- */
+static void test_hold_model_pops_in_order(void **state)
+{
+    (void)state;
+    static const size_t sizes[] = {10, 1000, 100000};
+    for (size_t s = 0; s < ARRAY_LEN(sizes); s++) {
+        struct sim_evq *q = sim_evq_new(0);
+        assert_non_null(q);
+        uint64_t x = 0x9e3779b97f4a7c15u + s;
+        for (size_t i = 0; i < sizes[s]; i++) {
+            struct sim_event ev = ev_at((int64_t)(xs_next(&x) % 1000000u), (uint32_t)i);
+            assert_int_equal(sim_evq_push(q, &ev), 0);
+        }
+        struct sim_event prev = {.at = INT64_MIN}, ev;
+        for (int i = 0; i < 1000000; i++) {
+            assert_true(sim_evq_pop(q, &ev));
+            if (ev.at < prev.at || (ev.at == prev.at && ev.seq <= prev.seq))
+                fail_msg("size %zu, pop %d: (%lld, %llu) after (%lld, %llu)", sizes[s], i,
+                         (long long)ev.at, (unsigned long long)ev.seq, (long long)prev.at,
+                         (unsigned long long)prev.seq);
+            prev = ev;
+            /* -ln(u) * 1e6 without libm: a geometric-like draw from the leading zeros. */
+            uint64_t r = xs_next(&x);
+            ev.at += (int64_t)(__builtin_clzll(r | 1) * 700000 + (r % 1400000u));
+            if (i % 7 == 0)
+                ev.at = prev.at; /* some equal times */
+            assert_int_equal(sim_evq_push(q, &ev), 0);
+        }
+        assert_int_equal(sim_evq_size(q), sizes[s]);
+        sim_evq_free(q);
+    }
+}
+
 static void test_free_accepts_null(void **state)
 {
     (void)state;
@@ -284,6 +443,8 @@ int main(void)
         cmocka_unit_test(test_interleaved_push_pop_matches_reference),
         cmocka_unit_test(test_million_random_events_match_qsort),
         cmocka_unit_test(test_renumber_keeps_order),
+        cmocka_unit_test(test_randomized_against_reference),
+        cmocka_unit_test(test_hold_model_pops_in_order),
         cmocka_unit_test(test_free_accepts_null),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
