@@ -42,12 +42,19 @@
 #define FLASH_SYNC_WRITE_WINDOW_NS 7500000LL  /* FLASH_SLOT_WRITE */
 #define FLASH_SYNC_SLACK_NS        100000LL   /* TIMESLOT_LENGTH_SLACK_US */
 #define FLASH_SYNC_NORMAL_WAIT_NS  30000000LL /* TIMESLOT_TIMEOUT_PRIORITY_NORMAL_US */
+/* The time the SoftDevice Controller reserves for a connection event: an event runs past it
+ * only into free time (connection event extension), so a timeslot asked for is scheduled
+ * against the reservation, and a pending one ends the extension
+ * (nrfconnect/sdk-nrf: subsys/bluetooth/controller/Kconfig,
+ * BT_CTLR_SDC_MAX_CONN_EVENT_LEN_DEFAULT 7500 us, BT_CTLR_SDC_CONN_EVENT_EXTEND_DEFAULT y). */
+#define FLASH_SYNC_CE_RESERVED_NS  7500000LL
 
 /* The radio's schedule when the work is requested. interval 0: no radio activity. */
 struct flash_sync_radio {
     int64_t anchor;   /* start of one connection event (any of them) */
     int64_t interval; /* between events, ns; 0: none */
-    int64_t busy;     /* radio time from each anchor, ns, < interval */
+    int64_t busy;     /* radio time from each anchor, ns, < interval: at most the
+                         controller's reservation (FLASH_SYNC_CE_RESERVED_NS) */
 };
 
 /* One kind of work: `units` of unit_ns each, `per_window` per timeslot of window_ns. */

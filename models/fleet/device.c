@@ -417,6 +417,8 @@ static int64_t radio_flash_ns(void *env, const struct flash_chip *c, int64_t era
     struct flash_sync_radio r = {0, 0, 0};
     if (!ble_link_schedule(&d->link, start, &r.anchor, &r.interval, &r.busy))
         r.interval = 0;
+    if (r.busy > FLASH_SYNC_CE_RESERVED_NS) /* the extension past it yields to the timeslot */
+        r.busy = FLASH_SYNC_CE_RESERVED_NS;
     const int64_t t_erase = c->t_erase[c->corner], t_prog = c->t_prog[c->corner];
     struct flash_sync_work work[2] = {
         flash_sync_work_of(t_erase, t_erase > 0 ? (uint32_t)(erase_ns / t_erase) : 0,
