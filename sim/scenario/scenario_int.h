@@ -4,7 +4,9 @@
  * node tree that remembers positions; override.c applies --set arguments to that tree;
  * schema.c binds the tree to a struct by walking a field table; report.c collects the
  * messages, sorted by position. units.c converts "7.5ms", "384KiB", "2%" and friends, and
- * scenario.c holds the dfusim field table and the public functions of sim/scenario.h.
+ * scenario.c holds the run's own field table (the models' comes from the caller, spliced in by
+ * scenario_root_init) and the public functions of sim/scenario.h; settings.h is the part of
+ * the binder models use to declare their settings.
  */
 #ifndef SIM_SCENARIO_SCENARIO_INT_H
 #define SIM_SCENARIO_SCENARIO_INT_H

@@ -5,7 +5,7 @@
  * lists of maps, a sub-table. The binder reports every problem it finds (unknown and
  * duplicate keys, wrong node kinds, bad units, values out of range, missing keys,
  * duplicate unique values) and keeps going, so one load shows them all. Adding a key to
- * the scenario is one row in a table (sim/scenario/scenario.c); nothing here changes.
+ * the scenario is one row in its model's table (sim/scenario/settings.h); nothing here changes.
  */
 #include "sim/scenario/scenario_int.h"
 
