@@ -95,8 +95,8 @@ struct scenario {
     struct scenario_check check; /* not present: every metric at its default tolerance */
     size_t n_measured;
     struct scenario_measured *measured;
-    size_t n_points;             /* sweep points (1 without a sweep) */
-    size_t point;                /* the point whose values this struct holds */
+    size_t n_points; /* sweep points (1 without a sweep) */
+    size_t point;    /* the point whose values this struct holds */
 };
 
 /* Load, override and validate, with `models` the models' root table (its keys sit at the
