@@ -42,8 +42,9 @@
  *  1. sorted: key[lo..lo+heap_n) holds the bottom in ascending order. Otherwise positions
  *     0..heap_n-1 hold it in 4-ary heap order, or 1..heap_n while `hole` (position 0 is
  *     then vacant, see 4). Every other position up to cap + EVQ_TAIL - 1 holds KEY_NONE
- *     (so a sorted run moved to position 0 is a heap), and a node's four children can be read without a
- *     bounds check, and a prefetch of its grandchildren stays inside the allocation. The
+ *     (so a sorted run moved to position 0 is a heap), and a node's four children can be
+ *     read without a bounds check, and a prefetch of its grandchildren stays inside the
+ *     allocation. The
  *     four children of position p are 4p+1..4p+4; key points EVQ_PAD entries into a
  *     64-byte aligned block, so every group of four children fills one cache line.
  *  2. Every bottom key < lim <= every rung or top key; the rungs hold keys in their buckets'

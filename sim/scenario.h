@@ -100,11 +100,11 @@ struct scenario {
 };
 
 /* Load, override and validate, with `models` the models' root table (its keys sit at the
- * top level beside the run's; what it binds is s->model). overrides are "key.path=value" strings (list elements
- * with a unique key are addressed by it: devices.mice.count=10, gateways.dock.links=8; any
- * element by index: faults[0].share=5%). On success returns 0
- * and fills *out (free with scenario_fini). On failure returns SIM_EINVAL (bad content),
- * SIM_EIO or SIM_ENOENT (file), SIM_ENOMEM; *out is left zeroed and diag says why. */
+ * top level beside the run's; what it binds is s->model). overrides are "key.path=value" strings
+ * (list elements with a unique key are addressed by it: devices.mice.count=10,
+ * gateways.dock.links=8; any element by index: faults[0].share=5%). On success returns 0 and fills
+ * *out (free with scenario_fini). On failure returns SIM_EINVAL (bad content), SIM_EIO or
+ * SIM_ENOENT (file), SIM_ENOMEM; *out is left zeroed and diag says why. */
 int scenario_load(const char *path, const struct scenario_schema *models,
                   const char *const *overrides, size_t n_overrides, struct scenario *out,
                   struct sim_diag *diag);
@@ -134,7 +134,8 @@ uint64_t scenario_replication_seed(uint64_t seed, uint32_t r);
  * devices.mice.count, gateways.dock.links, else by index: faults[0].kind (as --set
  * addresses them). An absent rollout, keys that do not apply (a fault's keys of another
  * kind, a gateway's session keys without sessions) are not visited. A distribution is
- * visited as its text; a list of values as a flow list "[10%, 50]". Values are canonical text that --set parses
+ * visited as its text; a list of values as a flow list "[10%, 50]". Values are canonical
+ * text that --set parses
  * back to the same value: durations and sizes as an integer in the largest unit that
  * divides them exactly ("24h", "90min", "7500us", "0s"; "384KiB", "1536B"), percentages
  * with up to 15 significant digits ("0.5%"), versions with the build ("2.0.0+0"). */

@@ -92,7 +92,8 @@ struct flash_chip {
 int flash_chip_profile(enum flash_chip_id id, struct flash_chip *out);
 
 /* Find a profile id by name ("nrf52840", "nrf5340", "nrf54l15", "stm32wle5", "apollo3",
- * "mx25r64", "nrf52832", "stm32f429", "mx25r64-spi"; case-sensitive). Returns 0, or SIM_ENOENT with a message listing the names. */
+ * "mx25r64", "nrf52832", "stm32f429", "mx25r64-spi"; case-sensitive). Returns 0, or SIM_ENOENT with
+ * a message listing the names. */
 int flash_chip_find(const char *name, enum flash_chip_id *out, struct sim_diag *d);
 
 /* Name of a built-in profile; "?" for an unknown id. */

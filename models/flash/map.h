@@ -56,12 +56,14 @@ enum flash_map_extra {
 int flash_map_board(enum flash_map_board b, struct flash_map *out);
 
 /* Find a board by name ("rak4631", "nrf52840dk", "nrf52840dk-ext", "nrf5340dk",
- * "nrf54l15dk", "rak3172", "rak11720", "nrf52dk", "nucleo_f429zi", "nrf54l15dk-ext"). Returns 0 or SIM_ENOENT with a message. */
+ * "nrf54l15dk", "rak3172", "rak11720", "nrf52dk", "nucleo_f429zi", "nrf54l15dk-ext"). Returns 0 or
+ * SIM_ENOENT with a message. */
 int flash_map_find(const char *name, enum flash_map_board *out, struct sim_diag *d);
 
 /* Check a map against its chips: areas inside their chip, on sector boundaries (of
- * non-uniform chips too), not overlapping on the same chip, slots present, and the slots
- * and scratch in sectors of the chip's sector_size (the swap engine's uniform sectors). Reports every problem into d. Returns 0 or SIM_EINVAL. */
+ * non-uniform chips too), not overlapping on the same chip, slots present, and the slots and
+ * scratch in sectors of the chip's sector_size (the swap engine's uniform sectors). Reports every
+ * problem into d. Returns 0 or SIM_EINVAL. */
 int flash_map_check(const struct flash_map *m, struct sim_diag *d);
 
 /* Sectors in an area (size / sector size of its chip); 0 for an absent area. */

@@ -79,8 +79,8 @@ int64_t mcuboot_explain_validation_ns(double hash_rate, int64_t t_sig, uint64_t 
 int64_t mcuboot_explain_validate_ns(const struct mcuboot_explain_params *p, uint64_t size);
 
 /* Fill rows[mode] for every mode. A mode whose slots MCUboot refuses gets refused, fits
- * false and MCUboot's reason in why, and is not planned. Returns 0, or SIM_EINVAL / SIM_ERANGE / SIM_ENOMEM with a
- * message (a map the swap engine cannot model, e.g. non-uniform sectors). */
+ * false and MCUboot's reason in why, and is not planned. Returns 0, or SIM_EINVAL / SIM_ERANGE /
+ * SIM_ENOMEM with a message (a map the swap engine cannot model, e.g. non-uniform sectors). */
 int mcuboot_explain(const struct flash_map *m, uint32_t image_size,
                     const struct mcuboot_explain_params *p,
                     struct mcuboot_explain_row rows[MCUBOOT_EXPLAIN_MODE_COUNT],

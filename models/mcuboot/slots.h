@@ -62,8 +62,9 @@
  * Time: every operation stores the flash time it took in last_ns (mcuboot_slots_last_op_ns),
  * application side (erases and writes in radio timeslots while ble_active on a chip that
  * needs them, through s->radio; otherwise the flash of that slot, multiplied by the chip's
- * BLE slowdown while ble_active): erase per sector, write per program unit (flash_chip_write_ns), read for
- * is_empty (up to the first non-erased sector) and check_sha, plus hashing at hash_rate.
+ * BLE slowdown while ble_active): erase per sector, write per program unit
+ * (flash_chip_write_ns), read for is_empty (up to the first non-erased sector) and
+ * check_sha, plus hashing at hash_rate.
  * Header and trailer reads (read_info, swap_type, xip_state) are not charged (0).
  * A boot (radio off) takes its flash work plus, per image it validates, the hash at
  * hash_rate and one signature check of t_sig: mcuboot_explain_validation_ns(), the formula
@@ -82,7 +83,8 @@
  * Not covered: the trailer bytes of a padded file
  * (imgtool --pad --confirm) are not decoded into trailer state; signature checks (validity
  * at boot = every sector of the image intact; a signature check is timed, never fails);
- * validation of the primary at boot is timed, not checked beyond intactness; a cut upload write (power loss in the application).
+ * validation of the primary at boot is timed, not checked beyond intactness; a cut upload
+ * write (power loss in the application).
  */
 #ifndef MODELS_MCUBOOT_SLOTS_H
 #define MODELS_MCUBOOT_SLOTS_H
