@@ -302,6 +302,67 @@ static void add_at(struct sim_diag *d, const char *at, const struct sim_diag *wh
     }
 }
 
+/* ---- image.file ------------------------------------------------------------------------ */
+
+/* image.file read whole (a relative path is taken from the scenario's folder, as the
+ * scenario names it) and parsed into *img. Problems go to d at image.file's position.
+ * Returns 0 (the caller frees *buf) or SIM_EINVAL / SIM_ENOMEM. */
+static int image_file_load(const struct scenario *s, uint8_t **buf, size_t *len,
+                           struct mcuboot_image *img, struct sim_diag *d)
+{
+    const struct mcuboot_image_settings *im = &fleet_settings_of(s)->image;
+    char path[4096];
+    const char *slash = strrchr(s->path, '/');
+    if (im->file[0] == '/' || slash == NULL)
+        snprintf(path, sizeof(path), "%s", im->file);
+    else
+        snprintf(path, sizeof(path), "%.*s/%s", (int)(slash - s->path), s->path, im->file);
+    struct sim_diag why;
+    sim_diag_init(&why);
+    *buf = NULL;
+    int rc = mcuboot_image_read_file(path, buf, len, &why);
+    if (rc == 0)
+        rc = mcuboot_image_parse(*buf, *len, path, img, &why);
+    if (rc == 0)
+        return 0;
+    free(*buf);
+    *buf = NULL;
+    char at[512];
+    scenario_pos_format(at, sizeof(at), &im->file_at, "image.file");
+    add_at(d, at, &why);
+    return rc == SIM_ENOMEM ? rc : SIM_EINVAL;
+}
+
+/* The update image's size as the slots see it: the file's, or image.size. With a file,
+ * size and version come from it: giving them too is refused. Returns 0 or SIM_EINVAL. */
+static int image_size_of(const struct scenario *s, uint64_t *size, struct sim_diag *d)
+{
+    const struct mcuboot_image_settings *im = &fleet_settings_of(s)->image;
+    *size = im->size;
+    if (im->file == NULL)
+        return 0;
+    char at[512];
+    int rc = 0;
+    if (im->size != 0) {
+        scenario_pos_format(at, sizeof(at), &im->size_at, "image.size");
+        sim_diag_add(d, "%s: image.file gives the size; remove image.size", at);
+        rc = SIM_EINVAL;
+    }
+    if (im->version_at.line != im->at.line || im->version_at.col != im->at.col) {
+        scenario_pos_format(at, sizeof(at), &im->version_at, "image.version");
+        sim_diag_add(d, "%s: image.file gives the version; remove image.version", at);
+        rc = SIM_EINVAL;
+    }
+    uint8_t *buf;
+    size_t len;
+    struct mcuboot_image img;
+    if (image_file_load(s, &buf, &len, &img, d) != 0)
+        return SIM_EINVAL;
+    free(buf);
+    *size = img.total_size;
+    return rc;
+}
+
 /* Boards whose SoC has a BLE radio (flash_map.ble: not the RAK3172's STM32WLE5 nor the
  * NUCLEO-F429ZI's STM32F429). */
 static bool board_has_ble(int b)
@@ -774,7 +835,12 @@ int fleet_world_check(const struct scenario *s, struct sim_diag *d)
         if (c->alignment != fs->client.alignment && client_dfu_settings_check(c, key, d) != 0)
             rc = SIM_EINVAL;
     }
-    if (fs->image.size < mcuboot_image_synth_min_size()) { /* fleet_world_image_add refuses */
+    uint64_t image_size;
+    bool image_ok = image_size_of(s, &image_size, d) == 0;
+    if (!image_ok)
+        rc = SIM_EINVAL;
+    if (fs->image.file == NULL && fs->image.size < mcuboot_image_synth_min_size()) {
+        /* fleet_world_image_add refuses */
         scenario_pos_format(at, sizeof(at), &fs->image.size_at, "image.size");
         sim_diag_add(d,
                      "%s: %llu bytes cannot hold an MCUboot image (0x200-byte header and the "
@@ -856,8 +922,8 @@ int fleet_world_check(const struct scenario *s, struct sim_diag *d)
         struct sim_diag ignore;
         sim_diag_init(&ignore);
         mcuboot_explain_params_default(&p);
-        if (flash_map_board((enum flash_map_board)g->board, &map) != 0 ||
-            mcuboot_explain(&map, (uint32_t)fs->image.size, &p, rows, &ignore) != 0)
+        if (!image_ok || flash_map_board((enum flash_map_board)g->board, &map) != 0 ||
+            mcuboot_explain(&map, (uint32_t)image_size, &p, rows, &ignore) != 0)
             continue;
         const struct mcuboot_explain_row *row = &rows[g->bootloader];
         if (row->refused) { /* MCUboot refuses the board's slots for this mode */
@@ -872,7 +938,7 @@ int fleet_world_check(const struct scenario *s, struct sim_diag *d)
             sim_diag_add(d,
                          "%s: %llu bytes do not fit group %s (%s, %s: at most %u bytes; %s); use "
                          "a smaller image or another board or bootloader",
-                         at, (unsigned long long)fs->image.size, g->name,
+                         at, (unsigned long long)image_size, g->name,
                          flash_map_board_names[g->board], mcuboot_slots_mode_names[g->bootloader],
                          row->max_image, row->why);
             rc = SIM_EINVAL;
@@ -961,9 +1027,20 @@ int fleet_world_from_scenario(const struct scenario *s, struct sim_engine *e, st
     const struct mcuboot_image_version installed = {iv->major, iv->minor, iv->revision, iv->build};
     const struct mcuboot_image_version update = {uv->major, uv->minor, uv->revision, uv->build};
     uint32_t factory, upd;
-    rc = fleet_world_image_add(w, (uint32_t)fs->image.size, &installed, &factory, d);
+    uint64_t size = fs->image.size;
+    uint8_t *buf = NULL;
+    size_t len = 0;
+    struct mcuboot_image img;
+    if (fs->image.file != NULL && (rc = image_file_load(s, &buf, &len, &img, d)) == 0)
+        size = img.total_size; /* the devices start on a synthetic image of that size */
     if (rc == 0)
-        rc = fleet_world_image_add(w, (uint32_t)fs->image.size, &update, &upd, d);
+        rc = fleet_world_image_add(w, (uint32_t)size, &installed, &factory, d);
+    if (rc == 0 && buf != NULL)
+        rc = fleet_world_image_add_file(w, buf, len, fs->image.file, &upd, d);
+    else if (rc == 0)
+        rc = fleet_world_image_add(w, (uint32_t)size, &update, &upd, d);
+    else
+        free(buf);
     for (size_t i = 0; i < fs->n_groups && rc == 0; i++) {
         const struct fleet_group_settings *g = &fs->groups[i];
         struct fleet_group_cfg gc = {

@@ -138,25 +138,21 @@ static int image_read(void *env, uint32_t off, uint8_t *buf, size_t n)
     return mcuboot_image_bytes(&im->img, im->file, off, buf, n);
 }
 
-int fleet_world_image_add(struct fleet_world *w, uint32_t total_size,
-                          const struct mcuboot_image_version *v, uint32_t *index,
-                          struct sim_diag *d)
+/* Room for one more image (before the groups), or SIM_ERANGE with a message. */
+static int image_room(const struct fleet_world *w, struct sim_diag *d)
 {
-    if (w->n_images >= FLEET_WORLD_MAX_IMAGES || w->n_groups > 0) {
-        sim_diag_add(d, "image: at most %d images, all added before the groups",
-                     FLEET_WORLD_MAX_IMAGES);
-        return SIM_ERANGE;
-    }
+    if (w->n_images < FLEET_WORLD_MAX_IMAGES && w->n_groups == 0)
+        return 0;
+    sim_diag_add(d, "image: at most %d images, all added before the groups",
+                 FLEET_WORLD_MAX_IMAGES);
+    return SIM_ERANGE;
+}
+
+/* The image w->images[n_images] with its shared bytes (owned by w from here), for the
+ * slots and the clients; returns its index. */
+static uint32_t image_commit(struct fleet_world *w, uint8_t *bytes)
+{
     struct mcuboot_slots_image *im = &w->images[w->n_images];
-    int rc = mcuboot_image_synth(total_size, v, &im->img, d);
-    if (rc != 0)
-        return rc;
-    /* Generate the shared bytes once: every chunk the clients read and every write the
-     * slots compare would otherwise regenerate them (45 % of a run, bench/RESULTS.md). */
-    uint8_t *bytes = malloc(im->img.file_size);
-    if (bytes == NULL)
-        return SIM_ENOMEM;
-    (void)mcuboot_image_bytes(&im->img, NULL, 0, bytes, im->img.file_size);
     w->image_bytes[w->n_images] = bytes;
     im->file = bytes;
     im->linked_slot = 0;
@@ -166,7 +162,40 @@ int fleet_world_image_add(struct fleet_world *w, uint32_t total_size,
     memcpy(ci->hash, im->img.hash, CLIENT_DFU_SHA_LEN);
     ci->env = im;
     ci->read = image_read;
-    *index = w->n_images++;
+    return w->n_images++;
+}
+
+int fleet_world_image_add(struct fleet_world *w, uint32_t total_size,
+                          const struct mcuboot_image_version *v, uint32_t *index,
+                          struct sim_diag *d)
+{
+    int rc = image_room(w, d);
+    struct mcuboot_slots_image *im = &w->images[w->n_images];
+    if (rc == 0)
+        rc = mcuboot_image_synth(total_size, v, &im->img, d);
+    if (rc != 0)
+        return rc;
+    /* Generate the shared bytes once: every chunk the clients read and every write the
+     * slots compare would otherwise regenerate them (45 % of a run, bench/RESULTS.md). */
+    uint8_t *bytes = malloc(im->img.file_size);
+    if (bytes == NULL)
+        return SIM_ENOMEM;
+    (void)mcuboot_image_bytes(&im->img, NULL, 0, bytes, im->img.file_size);
+    *index = image_commit(w, bytes);
+    return 0;
+}
+
+int fleet_world_image_add_file(struct fleet_world *w, uint8_t *bytes, size_t len, const char *what,
+                               uint32_t *index, struct sim_diag *d)
+{
+    int rc = image_room(w, d);
+    if (rc == 0)
+        rc = mcuboot_image_parse(bytes, len, what, &w->images[w->n_images].img, d);
+    if (rc != 0) {
+        free(bytes);
+        return rc;
+    }
+    *index = image_commit(w, bytes);
     return 0;
 }
 

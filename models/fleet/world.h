@@ -67,6 +67,12 @@ void fleet_world_free(struct fleet_world *w); /* accepts NULL */
 int fleet_world_image_add(struct fleet_world *w, uint32_t total_size,
                           const struct mcuboot_image_version *v, uint32_t *index,
                           struct sim_diag *d);
+/* A real image (an imgtool file's bytes, len of them, named `what` in messages): parsed,
+ * shared by every device and client as it is. The world owns bytes from this call on,
+ * whatever it returns. Returns 0 and its index, or SIM_ERANGE / SIM_EINVAL (not an MCUboot
+ * image, with the reason). */
+int fleet_world_image_add_file(struct fleet_world *w, uint8_t *bytes, size_t len, const char *what,
+                               uint32_t *index, struct sim_diag *d);
 
 /* Add a group (after every image). Returns 0 and the first device id, or a negative sim_err
  * with a message (unknown board, image too large for the mode, bad settings). */

@@ -805,17 +805,28 @@ static const struct scenario_field image_fields[] = {
      .pos_offset = offsetof(struct mcuboot_image_settings, size_at),
      .min = "1B",
      .max = "64MiB",
-     .doc = "size of the update image (bytes, KiB, MiB)"},
+     .unless = "file",
+     .doc = "size of a synthetic update image (bytes, KiB, MiB); not with file"},
     {.key = "version",
      .type = SCENARIO_T_VERSION,
      SCENARIO_AT(struct mcuboot_image_settings, version),
+     .flags = SCENARIO_F_POS,
+     .pos_offset = offsetof(struct mcuboot_image_settings, version_at),
      .def = "1.0.0+0",
-     .doc = "MCUboot image version MAJOR.MINOR.REVISION[+BUILD]"},
+     .doc = "MCUboot image version MAJOR.MINOR.REVISION[+BUILD] of a synthetic image; not with "
+            "file"},
     {.key = "installed",
      .type = SCENARIO_T_VERSION,
      SCENARIO_AT(struct mcuboot_image_settings, installed),
      .def = "0.0.0+0",
      .doc = "version the devices run at power-on (an image of the same size, confirmed)"},
+    {.key = "file",
+     .type = SCENARIO_T_STRING,
+     SCENARIO_AT(struct mcuboot_image_settings, file),
+     .flags = SCENARIO_F_POS,
+     .pos_offset = offsetof(struct mcuboot_image_settings, file_at),
+     .doc = "an imgtool image (signed .bin) as the update: its size, header, version, TLVs "
+            "and bytes; a path relative to the scenario's folder"},
 };
 
 const struct scenario_schema mcuboot_image_settings_schema =

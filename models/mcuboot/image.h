@@ -227,10 +227,11 @@ void mcuboot_image_hash_hex(const uint8_t hash[MCUBOOT_IMAGE_HASH_SIZE], char ou
 /* The update image of a run, and the one the devices run at power-on (same size, confirmed).
  * Synthetic: a header, a body of `size` bytes in all and the TLVs (mcuboot_image_synth). */
 struct mcuboot_image_settings {
-    uint64_t size; /* bytes, header and TLVs included */
+    uint64_t size; /* bytes, header and TLVs included; 0 with file */
     struct scenario_version version, installed;
+    char *file; /* an imgtool image, relative to the scenario's folder; NULL: synthetic */
     struct scenario_pos at; /* the image map */
-    struct scenario_pos size_at;
+    struct scenario_pos size_at, version_at, file_at;
 };
 extern const struct scenario_schema mcuboot_image_settings_schema;
 

@@ -1144,7 +1144,8 @@ static void bind_fields(struct binder *b, const struct scenario_schema *sch,
                 error_not_applicable(b, sch, f, map->keys[at], base);
         } else if (at >= 0) {
             bind_field(b, f, map->items[at], base);
-        } else if (f->flags & SCENARIO_F_REQUIRED) {
+        } else if ((f->flags & SCENARIO_F_REQUIRED) &&
+                   (f->unless == NULL || scenario_tree_find(map, f->unless) < 0)) {
             char want[256];
             describe(want, sizeof(want), f);
             error_at(b, where, "missing required key (%s)", want);
@@ -1348,6 +1349,11 @@ static void visit_map(const struct scenario_schema *sch, const char *base,
             memcpy(&present, base + f->present_offset, sizeof(present));
         if (!present || applies(sch, f, base, NULL) != 1)
             continue;
+        const char *text = NULL;
+        if (is_string(f))
+            memcpy(&text, base + f->offset, sizeof(text));
+        if (is_string(f) && text == NULL)
+            continue; /* an optional string not given: nothing was set */
         struct scenario_dist dist = {0};
         if (f->flags & SCENARIO_F_DIST)
             memcpy(&dist, base + f->dist_offset, sizeof(dist));

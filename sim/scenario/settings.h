@@ -130,6 +130,7 @@ struct scenario_field {
      * VALUES list of names, an absent list is the unique names of that list's elements
      * (a fault's groups: "devices"). The key must be bound earlier than this one. */
     const char *inherit;
+    const char *unless; /* SCENARIO_F_REQUIRED holds unless this sibling key is given */
     const char *doc;    /* one line of help */
     const char *source; /* where the default comes from: upstream repository and file,
                            datasheet and section, PR; NULL for a choice with no figure */

@@ -1,0 +1,112 @@
+/* tests/test_image_file.c - image.file: a real imgtool image drives a run. Its size, version
+ * and hash come from the file; every copying mode and direct-xip upload its bytes and end
+ * with the file's image in the primary slot, listed with the file's hash and version (what
+ * img_mgmt's image list reads: smp_img_slots read_info); giving size or version with it, a
+ * missing file and a file that is not an MCUboot image are refused at the key.
+ * The image is tests/data/mcuboot/signed.bin (imgtool, version 1.2.3+0; README there). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "models/fleet/settings.h"
+#include "models/fleet/world.h"
+#include "models/mcuboot/image.h"
+#include "sim/engine.h"
+#include "sim/error.h"
+#include "sim/scenario.h"
+
+#define IMAGE DFUSIM_SOURCE_DIR "/tests/data/mcuboot/signed.bin"
+
+static int load(const char *text, struct scenario *s, struct sim_diag *d)
+{
+    sim_diag_init(d);
+    return scenario_load_text(DFUSIM_SOURCE_DIR "/tests/t.yaml", &fleet_settings_schema, text,
+                              strlen(text), NULL, 0, s, d);
+}
+
+static void every_mode_ends_on_the_file_image(void **state)
+{
+    (void)state;
+    struct mcuboot_image want;
+    struct sim_diag d;
+    sim_diag_init(&d);
+    assert_int_equal(mcuboot_image_load(IMAGE, &want, &d), 0);
+    /* image.file relative to the scenario's folder (tests/): data/mcuboot/signed.bin */
+    static const char text[] =
+        "name: file\n"
+        "image: { file: data/mcuboot/signed.bin, installed: 0.1.0 }\n"
+        "client: { kind: device-manager-android, mode: test-and-confirm, swap_wait: 30s }\n"
+        "devices:\n"
+        "  - { group: move, count: 1, bootloader: swap-move }\n"
+        "  - { group: scratch, count: 1, bootloader: swap-scratch }\n"
+        "  - { group: offset, count: 1, bootloader: swap-offset }\n"
+        "  - { group: over, count: 1, bootloader: overwrite-only }\n"
+        "  - { group: xip, count: 1, bootloader: direct-xip-revert }\n";
+    struct scenario s;
+    assert_int_equal(load(text, &s, &d), 0);
+    struct sim_engine *e = sim_engine_new(0);
+    struct fleet_world *w = NULL;
+    if (fleet_world_from_scenario(&s, e, NULL, &w, &d) != 0)
+        fail_msg("%s", d.text);
+    enum sim_stop why;
+    assert_int_equal(sim_engine_run(e, INT64_C(600000000000), &why), 0);
+    for (uint32_t i = 0; i < fleet_world_n_devices(w); i++) {
+        struct fleet_device *dev = fleet_world_device(w, i);
+        assert_string_equal(fleet_device_outcome(dev), "updated");
+        const struct mcuboot_slots *sl = fleet_device_slots(dev);
+        struct smp_img_slots ops = mcuboot_slots_bind((struct mcuboot_slots *)sl);
+        int active = ops.ops->active_slot(ops.env, 0);
+        struct smp_img_slots_info info;
+        assert_int_equal(ops.ops->read_info(ops.env, active, &info), 0);
+        assert_memory_equal(info.hash, want.hash, sizeof(info.hash));
+        assert_int_equal(info.ver.major, want.hdr.version.major);
+        assert_int_equal(info.ver.minor, want.hdr.version.minor);
+        assert_int_equal(info.ver.revision, want.hdr.version.revision);
+    }
+    fleet_world_free(w);
+    sim_engine_free(e);
+    scenario_fini(&s);
+}
+
+static void size_version_and_bad_files_are_refused_at_the_key(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *image, *want;
+    } cases[] = {
+        {"{ file: data/mcuboot/signed.bin, size: 1KiB }",
+         "t.yaml:2:47: image.size: image.file gives the size; remove image.size"},
+        {"{ file: data/mcuboot/signed.bin, version: 2.0.0 }",
+         "t.yaml:2:50: image.version: image.file gives the version"},
+        {"{ file: data/mcuboot/none.bin }", "t.yaml:2:16: image.file: "},
+        {"{ file: data/mcuboot/key-pub.pem }", "not an MCUboot image"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char text[256];
+        snprintf(text, sizeof(text), "name: bad\nimage: %s\ndevices: [{ group: a, count: 1 }]\n",
+                 cases[i].image);
+        struct scenario s;
+        struct sim_diag d;
+        assert_int_equal(load(text, &s, &d), 0);
+        sim_diag_init(&d);
+        assert_int_equal(fleet_world_check(&s, &d), SIM_EINVAL);
+        if (strstr(d.text, cases[i].want) == NULL)
+            fail_msg("%s: want '%s' in:\n%s", cases[i].image, cases[i].want, d.text);
+        assert_null(strstr(d.text, "do not fit")); /* no second message about size 0 */
+        scenario_fini(&s);
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(every_mode_ends_on_the_file_image),
+        cmocka_unit_test(size_version_and_bad_files_are_refused_at_the_key),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
