@@ -2,7 +2,8 @@
  *
  * Loads a real imgtool-signed .bin (or synthesizes a descriptor from a size and a version),
  * computes and checks the image hash (SHA-256 over header + body + protected TLVs), and
- * verifies the ECDSA-P256 signature TLV and the KEYHASH TLV with OpenSSL libcrypto, as
+ * gives MCUboot's verdict on an image for a given bootloader build (mcuboot_image_check:
+ * hash and signature type, trusted keys, encryption support) with OpenSSL libcrypto, as
  * bootutil_img_validate() does. The descriptor (struct mcuboot_image) is plain data shared by
  * every device that carries the image (CONTRIBUTING.md rule 6); the bytes stay with the caller.
  * Sources: mcu-tools/mcuboot: boot/bootutil/include/bootutil/image.h,
@@ -203,9 +204,11 @@ void mcuboot_image_key_free(struct mcuboot_image_key *k);
 /* The key's hash (32 bytes, owned by the key). */
 const uint8_t *mcuboot_image_key_hash(const struct mcuboot_image_key *k);
 
-/* Validate an image as bootutil_img_validate() does: recompute the hash and compare it with
+/* The older one-key check, kept for its callers: recompute the hash and compare it with
  * the SHA256 TLV; then, when key != NULL, require a signature TLV, check that the KEYHASH
  * TLV (if present) names this key, and verify the ECDSA signature over the hash.
+ * It departs from MCUboot (it ignores TLV order and accepts a signature without a KEYHASH);
+ * mcuboot_image_check below gives MCUboot's verdict.
  * The verdict goes to *verdict (and a message into d when not VALID).
  * Returns 0 (verdict set), or SIM_EINVAL for a synthetic image or a short buffer,
  * SIM_EINTERNAL if libcrypto fails. */
