@@ -1442,6 +1442,15 @@ int mcuboot_image_check(const uint8_t *buf, size_t len, const struct mcuboot_bui
     if (!check_header(buf, len, b, &h, &r))
         goto done;
     const uint32_t signed_len = (uint32_t)h.hdr_size + h.img_size + h.protect_tlv_size;
+    /* A slot larger than the bytes given: the flash read of bootutil_img_hash (or of the
+     * pure signature) would run past what the slot holds, and fails. */
+    if (signed_len > len) {
+        verdict(&r, MCUBOOT_IMG_BAD_HASH,
+                "header + body + protected TLVs (%u bytes) run past the %zu bytes written: the "
+                "image cannot be read to hash it (bootutil_img_hash; %s)",
+                signed_len, len, AT_VALIDATE);
+        goto done;
+    }
     /* bootutil_img_hash: the build's hash over header + body + protected TLVs (not for pure
      * builds, which sign those bytes directly). */
     if (!b->pure && (rc = digest(b->hash, buf, signed_len, hash)) != 0)
