@@ -14,14 +14,17 @@
 #include "models/mcuboot/image.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <openssl/bio.h>
+#include <openssl/core_names.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
+#include <openssl/rsa.h>
 #include <openssl/x509.h>
 
 #define MAX_FILE_SIZE (16u * 1024u * 1024u) /* larger than any slot we model (MX25R64: 8 MiB) */
@@ -772,6 +775,831 @@ int mcuboot_image_validate(const uint8_t *buf, size_t len, const struct mcuboot_
         sim_diag_add(d, "image ECDSA P-256 signature does not verify with the configured key");
         *verdict = MCUBOOT_IMAGE_BAD_SIGNATURE;
     }
+    return 0;
+}
+
+/* ---- Validation as a given MCUboot build does it ----------------------------------------
+ *
+ * Written from the rules of mcu-tools/mcuboot 2d4bacc (files and functions cited per rule);
+ * the crypto is OpenSSL libcrypto. */
+
+struct ks_key {
+    EVP_PKEY *pkey;
+    enum mcuboot_sig_type type;
+    uint8_t *bytes; /* what bootutil_keys[i].key holds (imgtool getpub) */
+    size_t len;
+};
+
+struct mcuboot_keyset {
+    struct ks_key *keys;
+    size_t n, cap;
+};
+
+/* Citations appended to reasons. */
+#define AT_VALIDATE "mcu-tools/mcuboot boot/bootutil/src/image_validate.c bootutil_img_validate"
+#define AT_TLV      "mcu-tools/mcuboot boot/bootutil/src/tlv.c bootutil_tlv_iter_next"
+#define AT_HDR      "mcu-tools/mcuboot boot/bootutil/src/bootutil_loader.c boot_check_header_valid"
+#define AT_SLOT     "mcu-tools/mcuboot boot/bootutil/src/loader.c boot_validate_slot"
+
+const char *mcuboot_hash_alg_name(enum mcuboot_hash_alg h)
+{
+    switch (h) {
+    case MCUBOOT_HASH_SHA256:
+        return "SHA-256";
+    case MCUBOOT_HASH_SHA384:
+        return "SHA-384";
+    case MCUBOOT_HASH_SHA512:
+        return "SHA-512";
+    }
+    return "unknown hash";
+}
+
+const char *mcuboot_sig_type_name(enum mcuboot_sig_type s)
+{
+    switch (s) {
+    case MCUBOOT_SIG_NONE:
+        return "none";
+    case MCUBOOT_SIG_EC256:
+        return "ECDSA P-256";
+    case MCUBOOT_SIG_EC384:
+        return "ECDSA P-384";
+    case MCUBOOT_SIG_ED25519:
+        return "Ed25519";
+    case MCUBOOT_SIG_RSA2048:
+        return "RSA-2048";
+    case MCUBOOT_SIG_RSA3072:
+        return "RSA-3072";
+    }
+    return "unknown signature";
+}
+
+const char *mcuboot_img_verdict_name(enum mcuboot_img_verdict v)
+{
+    switch (v) {
+    case MCUBOOT_IMG_VALID:
+        return "valid";
+    case MCUBOOT_IMG_NO_IMAGE:
+        return "no bootable image";
+    case MCUBOOT_IMG_BAD_HEADER:
+        return "bad header";
+    case MCUBOOT_IMG_BAD_TLV:
+        return "bad TLV area";
+    case MCUBOOT_IMG_BAD_HASH:
+        return "bad hash";
+    case MCUBOOT_IMG_BAD_SIGNATURE:
+        return "no accepted signature";
+    case MCUBOOT_IMG_NOT_MODELLED:
+        return "not modelled";
+    }
+    return "unknown verdict";
+}
+
+static const EVP_MD *md_of(enum mcuboot_hash_alg h)
+{
+    return h == MCUBOOT_HASH_SHA512   ? EVP_sha512()
+           : h == MCUBOOT_HASH_SHA384 ? EVP_sha384()
+                                      : EVP_sha256();
+}
+
+/* IMAGE_HASH_SIZE of the build (bootutil/crypto/sha.h). */
+static size_t hash_size_of(enum mcuboot_hash_alg h)
+{
+    return h == MCUBOOT_HASH_SHA512 ? 64 : h == MCUBOOT_HASH_SHA384 ? 48 : 32;
+}
+
+/* EXPECTED_HASH_TLV of the build (bootutil/crypto/sha.h). */
+static uint16_t hash_tlv_of(enum mcuboot_hash_alg h)
+{
+    return h == MCUBOOT_HASH_SHA512   ? MCUBOOT_IMAGE_TLV_SHA512
+           : h == MCUBOOT_HASH_SHA384 ? MCUBOOT_IMAGE_TLV_SHA384
+                                      : MCUBOOT_IMAGE_TLV_SHA256;
+}
+
+/* EXPECTED_SIG_TLV of the build (image_validate.c); 0 for an unsigned build. */
+static uint16_t sig_tlv_of(enum mcuboot_sig_type s)
+{
+    switch (s) {
+    case MCUBOOT_SIG_EC256:
+    case MCUBOOT_SIG_EC384:
+        return MCUBOOT_IMAGE_TLV_ECDSA_SIG;
+    case MCUBOOT_SIG_ED25519:
+        return MCUBOOT_IMAGE_TLV_ED25519;
+    case MCUBOOT_SIG_RSA2048:
+        return MCUBOOT_IMAGE_TLV_RSA2048_PSS;
+    case MCUBOOT_SIG_RSA3072:
+        return MCUBOOT_IMAGE_TLV_RSA3072_PSS;
+    case MCUBOOT_SIG_NONE:
+        break;
+    }
+    return 0;
+}
+
+/* SIG_BUF_SIZE of the build (image_validate.c): the largest signature value read. */
+static size_t sig_buf_of(enum mcuboot_sig_type s)
+{
+    switch (s) {
+    case MCUBOOT_SIG_RSA2048:
+        return 256;
+    case MCUBOOT_SIG_RSA3072:
+        return 384;
+    case MCUBOOT_SIG_ED25519:
+        return 64;
+    case MCUBOOT_SIG_EC256:
+    case MCUBOOT_SIG_EC384:
+        return 128;
+    case MCUBOOT_SIG_NONE:
+        break;
+    }
+    return 32;
+}
+
+/* ---- key set ---- */
+
+struct mcuboot_keyset *mcuboot_keyset_new(void)
+{
+    return calloc(1, sizeof(struct mcuboot_keyset));
+}
+
+void mcuboot_keyset_free(struct mcuboot_keyset *ks)
+{
+    if (ks == NULL)
+        return;
+    for (size_t i = 0; i < ks->n; i++) {
+        EVP_PKEY_free(ks->keys[i].pkey);
+        OPENSSL_free(ks->keys[i].bytes);
+    }
+    free(ks->keys);
+    free(ks);
+}
+
+size_t mcuboot_keyset_count(const struct mcuboot_keyset *ks)
+{
+    return ks ? ks->n : 0;
+}
+
+enum mcuboot_sig_type mcuboot_keyset_type(const struct mcuboot_keyset *ks, size_t i)
+{
+    return ks->keys[i].type;
+}
+
+const uint8_t *mcuboot_keyset_bytes(const struct mcuboot_keyset *ks, size_t i, size_t *len)
+{
+    *len = ks->keys[i].len;
+    return ks->keys[i].bytes;
+}
+
+/* The signature type a key serves, or MCUBOOT_SIG_NONE for a key MCUboot cannot use. */
+static enum mcuboot_sig_type key_type(EVP_PKEY *p)
+{
+    char group[64] = "";
+    size_t glen = 0;
+    switch (EVP_PKEY_get_base_id(p)) {
+    case EVP_PKEY_EC:
+        if (EVP_PKEY_get_utf8_string_param(p, OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof(group),
+                                           &glen) != 1)
+            return MCUBOOT_SIG_NONE;
+        if (strcmp(group, "prime256v1") == 0)
+            return MCUBOOT_SIG_EC256;
+        if (strcmp(group, "secp384r1") == 0)
+            return MCUBOOT_SIG_EC384;
+        return MCUBOOT_SIG_NONE;
+    case EVP_PKEY_ED25519:
+        return MCUBOOT_SIG_ED25519;
+    case EVP_PKEY_RSA:
+        return EVP_PKEY_get_bits(p) == 2048   ? MCUBOOT_SIG_RSA2048
+               : EVP_PKEY_get_bits(p) == 3072 ? MCUBOOT_SIG_RSA3072
+                                              : MCUBOOT_SIG_NONE;
+    default:
+        return MCUBOOT_SIG_NONE;
+    }
+}
+
+int mcuboot_keyset_add_pem(struct mcuboot_keyset *ks, const char *pem, size_t len, const char *what,
+                           struct sim_diag *d)
+{
+    struct ks_key k = {0};
+    BIO *bio = NULL;
+    int n, rc = SIM_EFORMAT;
+
+    what = what ? what : "public key";
+    if (ks == NULL || pem == NULL || len == 0 || len > INT32_MAX) {
+        sim_diag_add(d, "%s: empty key", what);
+        return SIM_EFORMAT;
+    }
+    if (ks->n == ks->cap) {
+        size_t cap = ks->cap ? 2 * ks->cap : 4;
+        struct ks_key *grown = realloc(ks->keys, cap * sizeof(*grown));
+        if (grown == NULL)
+            return SIM_ENOMEM;
+        ks->keys = grown;
+        ks->cap = cap;
+    }
+    bio = BIO_new_mem_buf(pem, (int)len);
+    if (bio == NULL) {
+        rc = SIM_ENOMEM;
+        goto fail;
+    }
+    k.pkey = PEM_read_bio_PUBKEY(bio, NULL, NULL, NULL);
+    if (k.pkey == NULL) {
+        sim_diag_add(d, "%s: not a PEM public key (expected -----BEGIN PUBLIC KEY-----)", what);
+        goto fail;
+    }
+    k.type = key_type(k.pkey);
+    if (k.type == MCUBOOT_SIG_NONE) {
+        sim_diag_add(d,
+                     "%s: MCUboot verifies ECDSA P-256/P-384, Ed25519 and RSA-2048/3072 keys; "
+                     "this key is %s with %d bits",
+                     what, OBJ_nid2sn(EVP_PKEY_get_base_id(k.pkey)), EVP_PKEY_get_bits(k.pkey));
+        goto fail;
+    }
+    /* imgtool getpub embeds DER SubjectPublicKeyInfo, except PKCS#1 RSAPublicKey for RSA
+     * (scripts/imgtool/keys/{ecdsa,ed25519,rsa}.py get_public_bytes); KEYHASH hashes those. */
+    k.bytes = NULL;
+    if (k.type == MCUBOOT_SIG_RSA2048 || k.type == MCUBOOT_SIG_RSA3072)
+        n = i2d_PublicKey(k.pkey, &k.bytes);
+    else
+        n = i2d_PUBKEY(k.pkey, &k.bytes);
+    if (n <= 0) {
+        rc = SIM_EINTERNAL;
+        goto fail;
+    }
+    k.len = (size_t)n;
+    BIO_free(bio);
+    ks->keys[ks->n++] = k;
+    return 0;
+fail:
+    ERR_clear_error();
+    BIO_free(bio);
+    EVP_PKEY_free(k.pkey);
+    OPENSSL_free(k.bytes);
+    return rc;
+}
+
+int mcuboot_keyset_add_file(struct mcuboot_keyset *ks, const char *path, struct sim_diag *d)
+{
+    uint8_t *buf;
+    size_t len;
+    int rc = mcuboot_image_read_file(path, &buf, &len, d);
+    if (rc != 0)
+        return rc;
+    rc = mcuboot_keyset_add_pem(ks, (const char *)buf, len, path, d);
+    free(buf);
+    return rc;
+}
+
+int mcuboot_build_check(const struct mcuboot_build *b, const struct mcuboot_keyset *keys,
+                        struct sim_diag *d)
+{
+    const char *hash = mcuboot_hash_alg_name(b->hash), *sig = mcuboot_sig_type_name(b->sig);
+    if ((unsigned)b->hash > MCUBOOT_HASH_SHA512 || (unsigned)b->sig > MCUBOOT_SIG_RSA3072) {
+        sim_diag_add(d, "MCUboot build: unknown hash or signature type");
+        return SIM_EINVAL;
+    }
+    /* bootutil/crypto/sha.h: SHA-384 is the hash of MCUBOOT_SIGN_EC384 builds only, and an
+     * EC384 build hashes with SHA-384 unless MCUBOOT_SHA512. */
+    if ((b->hash == MCUBOOT_HASH_SHA384) != (b->sig == MCUBOOT_SIG_EC384) &&
+        !(b->sig == MCUBOOT_SIG_EC384 && b->hash == MCUBOOT_HASH_SHA512)) {
+        sim_diag_add(d,
+                     "MCUboot build: %s with %s does not exist (bootutil/crypto/sha.h selects "
+                     "SHA-384 exactly for ECDSA P-384 builds)",
+                     hash, sig);
+        return SIM_EINVAL;
+    }
+    /* image_rsa.c: RSA-PSS is checked with SHA-256 only (PSS_HLEN 32). */
+    if ((b->sig == MCUBOOT_SIG_RSA2048 || b->sig == MCUBOOT_SIG_RSA3072) &&
+        b->hash != MCUBOOT_HASH_SHA256) {
+        sim_diag_add(d, "MCUboot build: %s verifies SHA-256 image hashes only (image_rsa.c)", sig);
+        return SIM_EINVAL;
+    }
+    /* Zephyr boot/zephyr/Kconfig: BOOT_SIGNATURE_TYPE_PURE depends on Ed25519. */
+    if (b->pure && b->sig != MCUBOOT_SIG_ED25519) {
+        sim_diag_add(d, "MCUboot build: pure signatures exist for Ed25519 only, not %s", sig);
+        return SIM_EINVAL;
+    }
+    if (b->hw_key && b->sig == MCUBOOT_SIG_NONE) {
+        sim_diag_add(d, "MCUboot build: MCUBOOT_HW_KEY needs a signature type");
+        return SIM_EINVAL;
+    }
+    /* boot/zephyr/Kconfig BOOT_SIGNATURE_KEY_FILE: all keys of the build's signature type. */
+    for (size_t i = 0; keys != NULL && i < keys->n; i++) {
+        if (keys->keys[i].type != b->sig) {
+            sim_diag_add(d,
+                         "MCUboot build: trusted key %zu is %s but the bootloader verifies %s "
+                         "signatures (all keys must be of the build's signature type)",
+                         i + 1, mcuboot_sig_type_name(keys->keys[i].type), sig);
+            return SIM_EINVAL;
+        }
+    }
+    return 0;
+}
+
+/* ---- the check ---- */
+
+static void verdict(struct mcuboot_img_result *r, enum mcuboot_img_verdict v, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void verdict(struct mcuboot_img_result *r, enum mcuboot_img_verdict v, const char *fmt, ...)
+{
+    va_list ap;
+    r->verdict = v;
+    va_start(ap, fmt);
+    vsnprintf(r->reason, sizeof(r->reason), fmt, ap);
+    va_end(ap);
+}
+
+/* The TLV walk of bootutil_tlv_iter_begin/_next (boot/bootutil/src/tlv.c) over the bytes
+ * we hold: the protected info (if any) must be sized ih_protect_tlv_size, the unprotected
+ * info follows it; entries run in file order across both areas, the unprotected info is
+ * stepped over where the protected area ends, and every entry must end by tlv_end. A read
+ * past the bytes fails as a flash read past the area would. */
+struct walk {
+    const uint8_t *buf;
+    size_t len;
+    uint32_t off, prot_end, tlv_end;
+    bool has_prot;
+};
+
+/* 0 ok; -1 with a reason (no TLV info where the header points). */
+static int walk_begin(struct walk *w, const uint8_t *buf, size_t len,
+                      const struct mcuboot_image_header *h, char *why, size_t why_len)
+{
+    uint64_t off = (uint64_t)h->hdr_size + h->img_size;
+    memset(w, 0, sizeof(*w));
+    w->buf = buf;
+    w->len = len;
+    if (off + MCUBOOT_IMAGE_TLV_INFO_SIZE > len) {
+        snprintf(why, why_len, "no TLV info at 0x%llx: the bytes end at 0x%zx",
+                 (unsigned long long)off, len);
+        return -1;
+    }
+    uint16_t magic = rd16(buf + off), tot = rd16(buf + off + 2);
+    uint64_t info = off;
+    if (magic == MCUBOOT_IMAGE_TLV_PROT_MAGIC) {
+        if (tot != h->protect_tlv_size) {
+            snprintf(why, why_len, "protected TLV area is %u bytes but ih_protect_tlv_size says %u",
+                     tot, h->protect_tlv_size);
+            return -1;
+        }
+        info = off + tot;
+        if (info + MCUBOOT_IMAGE_TLV_INFO_SIZE > len) {
+            snprintf(why, why_len, "no TLV info at 0x%llx: the bytes end at 0x%zx",
+                     (unsigned long long)info, len);
+            return -1;
+        }
+        magic = rd16(buf + info);
+        tot = rd16(buf + info + 2);
+    } else if (h->protect_tlv_size != 0) {
+        snprintf(why, why_len,
+                 "ih_protect_tlv_size is %u but there is no protected TLV info (0x6908) at 0x%llx",
+                 h->protect_tlv_size, (unsigned long long)off);
+        return -1;
+    }
+    if (magic != MCUBOOT_IMAGE_TLV_INFO_MAGIC) {
+        snprintf(why, why_len, "expected TLV info magic 0x6907 at 0x%llx, found 0x%04x",
+                 (unsigned long long)info, magic);
+        return -1;
+    }
+    uint64_t end = off + h->protect_tlv_size + tot;
+    if (end > UINT32_MAX) {
+        snprintf(why, why_len, "TLV area ends past 4 GiB");
+        return -1;
+    }
+    w->has_prot = h->protect_tlv_size > 0;
+    w->prot_end = (uint32_t)(off + h->protect_tlv_size);
+    w->tlv_end = (uint32_t)end;
+    w->off = (uint32_t)(off + MCUBOOT_IMAGE_TLV_INFO_SIZE);
+    return 0;
+}
+
+/* 0: an entry (type, value offset and length); 1: end; -1: malformed (reason in why). */
+static int walk_next(struct walk *w, uint16_t *type, uint32_t *voff, uint16_t *vlen, char *why,
+                     size_t why_len)
+{
+    while (w->off < w->tlv_end) {
+        if (w->has_prot && w->off == w->prot_end) {
+            w->off += MCUBOOT_IMAGE_TLV_INFO_SIZE; /* the unprotected info header */
+            continue;
+        }
+        if (w->tlv_end - w->off < MCUBOOT_IMAGE_TLV_HEADER_SIZE) {
+            snprintf(why, why_len, "TLV header at 0x%x overruns the TLV area end 0x%x", w->off,
+                     w->tlv_end);
+            return -1;
+        }
+        if ((uint64_t)w->off + MCUBOOT_IMAGE_TLV_HEADER_SIZE > w->len) {
+            snprintf(why, why_len, "TLV header at 0x%x lies past the bytes (0x%zx)", w->off,
+                     w->len);
+            return -1;
+        }
+        uint16_t t = rd16(w->buf + w->off), l = rd16(w->buf + w->off + 2);
+        if (l > w->tlv_end - w->off - MCUBOOT_IMAGE_TLV_HEADER_SIZE) {
+            snprintf(why, why_len,
+                     "TLV at 0x%x (type 0x%02x, length %u) overruns the TLV area end 0x%x", w->off,
+                     t, l, w->tlv_end);
+            return -1;
+        }
+        *type = t;
+        *vlen = l;
+        *voff = w->off + MCUBOOT_IMAGE_TLV_HEADER_SIZE;
+        w->off += MCUBOOT_IMAGE_TLV_HEADER_SIZE + l;
+        return 0;
+    }
+    return 1;
+}
+
+/* MCUBOOT_USE_TLV_ALLOW_LIST (image_validate.c allowed_unprot_tlvs): the TLVs that may sit
+ * in the unprotected area. */
+static bool unprot_allowed(uint16_t t, bool pure)
+{
+    switch (t) {
+    case MCUBOOT_IMAGE_TLV_KEYHASH:
+    case MCUBOOT_IMAGE_TLV_PUBKEY:
+    case MCUBOOT_IMAGE_TLV_SHA256:
+    case MCUBOOT_IMAGE_TLV_SHA384:
+    case MCUBOOT_IMAGE_TLV_SHA512:
+    case MCUBOOT_IMAGE_TLV_RSA2048_PSS:
+    case MCUBOOT_IMAGE_TLV_ECDSA224:
+    case MCUBOOT_IMAGE_TLV_ECDSA_SIG:
+    case MCUBOOT_IMAGE_TLV_RSA3072_PSS:
+    case MCUBOOT_IMAGE_TLV_ED25519:
+    case MCUBOOT_IMAGE_TLV_ENC_RSA2048:
+    case MCUBOOT_IMAGE_TLV_ENC_KW:
+    case MCUBOOT_IMAGE_TLV_ENC_EC256:
+    case MCUBOOT_IMAGE_TLV_ENC_X25519:
+        return true;
+    case MCUBOOT_IMAGE_TLV_SIG_PURE:
+        return pure;
+    default:
+        return false;
+    }
+}
+
+/* Digest of n bytes with the build's hash. */
+static int digest(enum mcuboot_hash_alg h, const uint8_t *p, size_t n, uint8_t *out)
+{
+    unsigned int len = 0;
+    if (EVP_Digest(p, n, out, &len, md_of(h), NULL) != 1 || len != hash_size_of(h)) {
+        ERR_clear_error();
+        return SIM_EINTERNAL;
+    }
+    return 0;
+}
+
+/* bootutil_find_key (boot/bootutil/src/bootutil_find_key.c): the first trusted key whose
+ * hash (the build's hash of its embedded bytes) starts with the `n` KEYHASH bytes; with
+ * MCUBOOT_HW_KEY the hash of the PUBKEY bytes must equal the provisioned key's hash
+ * (boot_retrieve_public_key_hash; here: any trusted key's). -1 when none. */
+static int find_key(const struct mcuboot_keyset *ks, enum mcuboot_hash_alg h, bool pubkey,
+                    const uint8_t *val, size_t n, int *err)
+{
+    uint8_t kh[MCUBOOT_IMAGE_MAX_HASH_SIZE], vh[MCUBOOT_IMAGE_MAX_HASH_SIZE];
+    const size_t hs = hash_size_of(h);
+    *err = 0;
+    if (ks == NULL)
+        return -1;
+    if (pubkey && (*err = digest(h, val, n, vh)) != 0)
+        return -1;
+    for (size_t i = 0; i < ks->n; i++) {
+        if ((*err = digest(h, ks->keys[i].bytes, ks->keys[i].len, kh)) != 0)
+            return -1;
+        if (pubkey ? memcmp(kh, vh, hs) == 0 : memcmp(kh, val, n) == 0)
+            return (int)i;
+    }
+    return -1;
+}
+
+/* bootutil_verify_sig of the build (image_ecdsa.c, image_ed25519.c, image_rsa.c) over msg:
+ * 1 verified, 0 not, < 0 libcrypto failure. */
+static int verify_sig(const struct ks_key *k, const uint8_t *msg, size_t mlen, const uint8_t *sig,
+                      size_t slen)
+{
+    EVP_PKEY_CTX *pc = NULL;
+    EVP_MD_CTX *mc = NULL;
+    int r = -1;
+    switch (k->type) {
+    case MCUBOOT_SIG_EC256:
+    case MCUBOOT_SIG_EC384:
+        /* ECDSA over the image hash, DER signature; imgtool before MCUboot 1.5 padded it
+         * with zeros, which the SEQUENCE length excludes (imgtool keys/ecdsa.py verify). */
+        if (slen >= 2 && sig[0] == 0x30 && sig[1] < 0x80 && (size_t)sig[1] + 2 < slen)
+            slen = (size_t)sig[1] + 2;
+        pc = EVP_PKEY_CTX_new(k->pkey, NULL);
+        if (pc != NULL && EVP_PKEY_verify_init(pc) == 1)
+            r = EVP_PKEY_verify(pc, sig, slen, msg, mlen) == 1 ? 1 : 0;
+        break;
+    case MCUBOOT_SIG_RSA2048:
+    case MCUBOOT_SIG_RSA3072:
+        /* RSASSA-PSS, SHA-256, MGF1-SHA-256, salt exactly 32 bytes (image_rsa.c PSS_SLEN;
+         * imgtool keys/rsa.py signs with salt_length=32). */
+        pc = EVP_PKEY_CTX_new(k->pkey, NULL);
+        if (pc != NULL && EVP_PKEY_verify_init(pc) == 1 &&
+            EVP_PKEY_CTX_set_rsa_padding(pc, RSA_PKCS1_PSS_PADDING) == 1 &&
+            EVP_PKEY_CTX_set_signature_md(pc, EVP_sha256()) == 1 &&
+            EVP_PKEY_CTX_set_rsa_mgf1_md(pc, EVP_sha256()) == 1 &&
+            EVP_PKEY_CTX_set_rsa_pss_saltlen(pc, 32) == 1)
+            r = mlen == 32 && EVP_PKEY_verify(pc, sig, slen, msg, mlen) == 1 ? 1 : 0;
+        break;
+    case MCUBOOT_SIG_ED25519:
+        /* Ed25519 (RFC 8032) with the hash, or the image when pure, as the message. */
+        mc = EVP_MD_CTX_new();
+        if (mc != NULL && EVP_DigestVerifyInit(mc, NULL, NULL, NULL, k->pkey) == 1)
+            r = slen == 64 && EVP_DigestVerify(mc, sig, slen, msg, mlen) == 1 ? 1 : 0;
+        break;
+    case MCUBOOT_SIG_NONE:
+        r = 0;
+        break;
+    }
+    EVP_PKEY_CTX_free(pc);
+    EVP_MD_CTX_free(mc);
+    ERR_clear_error();
+    return r;
+}
+
+/* The header rules of boot_validate_slot and boot_check_header_valid. true: go on. */
+static bool check_header(const uint8_t *buf, size_t len, const struct mcuboot_build *b,
+                         struct mcuboot_image_header *h, struct mcuboot_img_result *r)
+{
+    if (len < MCUBOOT_IMAGE_HEADER_SIZE) {
+        verdict(r, MCUBOOT_IMG_BAD_HEADER, "%zu bytes cannot hold the 32-byte header (%s)", len,
+                AT_HDR);
+        return false;
+    }
+    uint32_t magic = rd32(buf);
+    /* boot_check_header_erased: an erased magic is no image at all. */
+    if (magic == MCUBOOT_IMAGE_MAGIC_NONE) {
+        verdict(r, MCUBOOT_IMG_NO_IMAGE, "header is erased: no image in the slot (%s)", AT_SLOT);
+        return false;
+    }
+    if (magic != MCUBOOT_IMAGE_MAGIC) {
+        verdict(r, MCUBOOT_IMG_BAD_HEADER, "magic 0x%08x is not IMAGE_MAGIC 0x96f3b83d (%s)",
+                (unsigned)magic, AT_HDR);
+        return false;
+    }
+    (void)mcuboot_image_header_decode(buf, len, NULL, h, NULL);
+    if (h->flags & MCUBOOT_IMAGE_F_NON_BOOTABLE) {
+        verdict(r, MCUBOOT_IMG_NO_IMAGE,
+                "ih_flags has NON_BOOTABLE (0x10): the slot is treated as holding no bootable "
+                "image (%s; boot_image_load_header refuses it too)",
+                AT_SLOT);
+        return false;
+    }
+    uint64_t size = (uint64_t)h->hdr_size + h->img_size + h->protect_tlv_size;
+    uint64_t slot = b->slot_size ? b->slot_size : len;
+    if (size > UINT32_MAX || size >= slot) {
+        verdict(r, MCUBOOT_IMG_BAD_HEADER,
+                "header + body + protected TLVs = %llu bytes do not fit the %llu-byte %s (%s)",
+                (unsigned long long)size, (unsigned long long)slot, b->slot_size ? "slot" : "image",
+                AT_HDR);
+        return false;
+    }
+    const uint32_t enc =
+        h->flags & (MCUBOOT_IMAGE_F_ENCRYPTED_AES128 | MCUBOOT_IMAGE_F_ENCRYPTED_AES256);
+    if (enc != 0 && !b->enc_images) {
+        verdict(r, MCUBOOT_IMG_BAD_HEADER,
+                "image is encrypted (ih_flags ENCRYPTED_AES%s) and the bootloader is built "
+                "without MCUBOOT_ENC_IMAGES (%s)",
+                enc == MCUBOOT_IMAGE_F_ENCRYPTED_AES128 ? "128" : "256", AT_HDR);
+        return false;
+    }
+    if (enc == (MCUBOOT_IMAGE_F_ENCRYPTED_AES128 | MCUBOOT_IMAGE_F_ENCRYPTED_AES256)) {
+        verdict(r, MCUBOOT_IMG_BAD_HEADER,
+                "ih_flags has both ENCRYPTED_AES128 and ENCRYPTED_AES256 (%s)", AT_HDR);
+        return false;
+    }
+    const uint32_t comp =
+        h->flags & (MCUBOOT_IMAGE_F_COMPRESSED_LZMA1 | MCUBOOT_IMAGE_F_COMPRESSED_LZMA2);
+    if (comp != 0 && (!b->decompress || comp == (MCUBOOT_IMAGE_F_COMPRESSED_LZMA1 |
+                                                 MCUBOOT_IMAGE_F_COMPRESSED_LZMA2))) {
+        verdict(r, MCUBOOT_IMG_BAD_HEADER,
+                "image is compressed (ih_flags 0x%x) and the bootloader %s (%s)", (unsigned)comp,
+                b->decompress ? "accepts one LZMA flag only" : "has no MCUBOOT_DECOMPRESS_IMAGES",
+                AT_HDR);
+        return false;
+    }
+    if (enc != 0 || comp != 0) {
+        verdict(r, MCUBOOT_IMG_NOT_MODELLED,
+                "%s images are validated after %s (boot_check_image, bootutil_img_hash), which "
+                "dfusim does not model",
+                enc ? "encrypted" : "compressed", enc ? "decryption" : "decompression");
+        return false;
+    }
+    return true;
+}
+
+/* bootutil_check_for_pure (image_validate.c): the first SIG_PURE TLV must be 1 byte of 1. */
+static bool has_pure_tlv(const uint8_t *buf, size_t len, const struct mcuboot_image_header *h)
+{
+    struct walk w;
+    char why[8];
+    uint16_t t, l;
+    uint32_t off;
+    if (walk_begin(&w, buf, len, h, why, sizeof(why)) != 0)
+        return false;
+    while (walk_next(&w, &t, &off, &l, why, sizeof(why)) == 0)
+        if (t == MCUBOOT_IMAGE_TLV_SIG_PURE)
+            return l == 1 && off < len && buf[off] == 1;
+    return false;
+}
+
+static const char *tlv_name(uint16_t t)
+{
+    switch (t) {
+    case MCUBOOT_IMAGE_TLV_SHA256:
+        return "SHA256";
+    case MCUBOOT_IMAGE_TLV_SHA384:
+        return "SHA384";
+    case MCUBOOT_IMAGE_TLV_SHA512:
+        return "SHA512";
+    default:
+        return "other";
+    }
+}
+
+int mcuboot_image_check(const uint8_t *buf, size_t len, const struct mcuboot_build *b,
+                        const struct mcuboot_keyset *keys, struct mcuboot_img_result *res,
+                        struct sim_diag *d)
+{
+    struct mcuboot_img_result r = {.verdict = MCUBOOT_IMG_VALID, .key_index = -1};
+    struct mcuboot_image_header h;
+    uint8_t hash[MCUBOOT_IMAGE_MAX_HASH_SIZE];
+    char why[160];
+    struct walk w;
+    int rc;
+
+    if (buf == NULL || b == NULL || res == NULL) {
+        sim_diag_add(d, "image check: no bytes or no build");
+        return SIM_EINVAL;
+    }
+    rc = mcuboot_build_check(b, keys, d);
+    if (rc != 0)
+        return rc;
+    const size_t hs = hash_size_of(b->hash);
+    const uint16_t hash_tlv = hash_tlv_of(b->hash), sig_tlv = sig_tlv_of(b->sig);
+    const uint16_t key_tlv = b->hw_key ? MCUBOOT_IMAGE_TLV_PUBKEY : MCUBOOT_IMAGE_TLV_KEYHASH;
+    /* KEY_BUF_SIZE (image_validate.c): a key hash of the build's hash size, or the whole
+     * public key (SIG_BUF_SIZE + 24) with MCUBOOT_HW_KEY. */
+    const size_t key_buf = b->hw_key ? sig_buf_of(b->sig) + 24 : hs;
+
+    if (!check_header(buf, len, b, &h, &r))
+        goto done;
+    const uint32_t signed_len = (uint32_t)h.hdr_size + h.img_size + h.protect_tlv_size;
+    /* A slot larger than the bytes given: the flash read of bootutil_img_hash (or of the
+     * pure signature) would run past what the slot holds, and fails. */
+    if (signed_len > len) {
+        verdict(&r, MCUBOOT_IMG_BAD_HASH,
+                "header + body + protected TLVs (%u bytes) run past the %zu bytes written: the "
+                "image cannot be read to hash it (bootutil_img_hash; %s)",
+                signed_len, len, AT_VALIDATE);
+        goto done;
+    }
+    /* bootutil_img_hash: the build's hash over header + body + protected TLVs (not for pure
+     * builds, which sign those bytes directly). */
+    if (!b->pure && (rc = digest(b->hash, buf, signed_len, hash)) != 0)
+        return rc;
+    if (b->pure && !has_pure_tlv(buf, len, &h)) {
+        verdict(&r, MCUBOOT_IMG_BAD_SIGNATURE,
+                "the bootloader is built for pure signatures and the image has no SIG_PURE TLV "
+                "of value 1 (image_validate.c bootutil_check_for_pure)");
+        goto done;
+    }
+    if (walk_begin(&w, buf, len, &h, why, sizeof(why)) != 0) {
+        verdict(&r, MCUBOOT_IMG_BAD_TLV,
+                "%s (mcu-tools/mcuboot boot/bootutil/src/tlv.c "
+                "bootutil_tlv_iter_begin)",
+                why);
+        goto done;
+    }
+    if (b->max_img_size != 0 && w.tlv_end > b->max_img_size) {
+        verdict(&r, MCUBOOT_IMG_BAD_TLV,
+                "the TLVs end at %u bytes, past the %u bytes an image may use in the slot "
+                "(bootutil_max_image_size; %s)",
+                w.tlv_end, b->max_img_size, AT_VALIDATE);
+        goto done;
+    }
+
+    bool hash_ok = false, sig_ok = false;
+    uint16_t other_hash = 0;
+    int key_id = -1;
+    for (;;) {
+        uint16_t t, l;
+        uint32_t off;
+        int n = walk_next(&w, &t, &off, &l, why, sizeof(why));
+        if (n > 0)
+            break;
+        if (n < 0) {
+            verdict(&r, MCUBOOT_IMG_BAD_TLV, "%s (%s)", why, AT_TLV);
+            goto done;
+        }
+        if ((uint64_t)off + l > len) {
+            verdict(&r, MCUBOOT_IMG_BAD_TLV,
+                    "TLV value at 0x%x+%u lies past the bytes (0x%zx) (%s)", off, l, len,
+                    AT_VALIDATE);
+            goto done;
+        }
+        /* bootutil_tlv_iter_is_prot: an entry is protected when it starts before prot_end. */
+        if (b->tlv_allow_list && off >= w.prot_end && !unprot_allowed(t, b->pure)) {
+            verdict(&r, MCUBOOT_IMG_BAD_TLV,
+                    "TLV type 0x%02x is not allowed in the unprotected area "
+                    "(MCUBOOT_USE_TLV_ALLOW_LIST; %s)",
+                    t, AT_VALIDATE);
+            goto done;
+        }
+        if (!b->pure && t == hash_tlv) {
+            /* The image hash: must be IMAGE_HASH_SIZE and equal the computed one. */
+            if (l != hs) {
+                verdict(&r, MCUBOOT_IMG_BAD_HASH, "%s TLV has %u bytes, expected %zu (%s)",
+                        tlv_name(t), l, hs, AT_VALIDATE);
+                goto done;
+            }
+            if (memcmp(hash, buf + off, hs) != 0) {
+                verdict(&r, MCUBOOT_IMG_BAD_HASH,
+                        "image hash mismatch: the %s of header, body and protected TLVs differs "
+                        "from the %s TLV (%s)",
+                        mcuboot_hash_alg_name(b->hash), tlv_name(t), AT_VALIDATE);
+                goto done;
+            }
+            hash_ok = true;
+            r.hash_checked = true;
+        } else if (t == MCUBOOT_IMAGE_TLV_SHA256 || t == MCUBOOT_IMAGE_TLV_SHA384 ||
+                   t == MCUBOOT_IMAGE_TLV_SHA512) {
+            other_hash = t; /* not the build's hash: ignored */
+        } else if (sig_tlv != 0 && t == key_tlv) {
+            /* Selects the key of the signatures that follow; an unknown key is no error
+             * ("there can be multiple signatures, each preceded by a key"). */
+            if (l > key_buf) {
+                verdict(&r, MCUBOOT_IMG_BAD_SIGNATURE,
+                        "%s TLV has %u bytes, more than the %zu the bootloader reads (%s)",
+                        b->hw_key ? "PUBKEY" : "KEYHASH", l, key_buf, AT_VALIDATE);
+                goto done;
+            }
+            int err;
+            key_id = find_key(keys, b->hash, b->hw_key, buf + off, l, &err);
+            if (err != 0)
+                return err;
+        } else if (sig_tlv != 0 && t == sig_tlv) {
+            if (key_id < 0) {
+                r.n_sig_skipped++; /* no trusted key selected: ignored */
+                continue;
+            }
+            const struct ks_key *k = &keys->keys[key_id];
+            bool len_ok = l <= sig_buf_of(b->sig);
+            if (b->sig == MCUBOOT_SIG_ED25519)
+                len_ok = l == 64;
+            else if (b->sig == MCUBOOT_SIG_RSA2048 || b->sig == MCUBOOT_SIG_RSA3072)
+                len_ok = l == sig_buf_of(b->sig);
+            if (!len_ok) {
+                verdict(&r, MCUBOOT_IMG_BAD_SIGNATURE,
+                        "%s signature TLV has %u bytes, which the bootloader refuses (%s)",
+                        mcuboot_sig_type_name(b->sig), l, AT_VALIDATE);
+                goto done;
+            }
+            int v = b->pure ? verify_sig(k, buf, signed_len, buf + off, l)
+                            : verify_sig(k, hash, hs, buf + off, l);
+            if (v < 0)
+                return SIM_EINTERNAL;
+            /* Each checked signature overwrites the outcome: the last one decides. */
+            sig_ok = v == 1;
+            r.key_index = key_id;
+            r.n_sig_checked++;
+            key_id = -1;
+        }
+    }
+    if (!b->pure && !hash_ok) {
+        if (other_hash != 0)
+            verdict(&r, MCUBOOT_IMG_BAD_HASH,
+                    "image has a %s TLV but this bootloader hashes with %s and finds no %s TLV "
+                    "(EXPECTED_HASH_TLV; %s)",
+                    tlv_name(other_hash), mcuboot_hash_alg_name(b->hash), tlv_name(hash_tlv),
+                    AT_VALIDATE);
+        else
+            verdict(&r, MCUBOOT_IMG_BAD_HASH, "image has no %s TLV (%s)", tlv_name(hash_tlv),
+                    AT_VALIDATE);
+        goto done;
+    }
+    if (sig_tlv == 0) {
+        verdict(&r, MCUBOOT_IMG_VALID, "%s TLV matches; the bootloader checks no signature (%s)",
+                tlv_name(hash_tlv), AT_VALIDATE);
+        goto done;
+    }
+    if (r.n_sig_checked == 0) {
+        verdict(&r, MCUBOOT_IMG_BAD_SIGNATURE, "no accepted signature: %s (%s)",
+                r.n_sig_skipped > 0
+                    ? "no signature follows a KEYHASH/PUBKEY of a trusted key, so every "
+                      "signature TLV was ignored"
+                    : "the image has no signature TLV of the bootloader's type",
+                AT_VALIDATE);
+        r.key_index = -1;
+    } else if (!sig_ok) {
+        verdict(&r, MCUBOOT_IMG_BAD_SIGNATURE,
+                "no accepted signature: the %s signature by trusted key %d does not verify "
+                "(the last signature checked decides; %s)",
+                mcuboot_sig_type_name(b->sig), r.key_index + 1, AT_VALIDATE);
+    } else {
+        verdict(&r, MCUBOOT_IMG_VALID, "%s%s signature by trusted key %d verifies (%s)",
+                b->pure ? "pure " : "", mcuboot_sig_type_name(b->sig), r.key_index + 1,
+                AT_VALIDATE);
+    }
+done:
+    *res = r;
     return 0;
 }
 

@@ -2,7 +2,8 @@
  *
  * Loads a real imgtool-signed .bin (or synthesizes a descriptor from a size and a version),
  * computes and checks the image hash (SHA-256 over header + body + protected TLVs), and
- * verifies the ECDSA-P256 signature TLV and the KEYHASH TLV with OpenSSL libcrypto, as
+ * gives MCUboot's verdict on an image for a given bootloader build (mcuboot_image_check:
+ * hash and signature type, trusted keys, encryption support) with OpenSSL libcrypto, as
  * bootutil_img_validate() does. The descriptor (struct mcuboot_image) is plain data shared by
  * every device that carries the image (CONTRIBUTING.md rule 6); the bytes stay with the caller.
  * Sources: mcu-tools/mcuboot: boot/bootutil/include/bootutil/image.h,
@@ -203,15 +204,147 @@ void mcuboot_image_key_free(struct mcuboot_image_key *k);
 /* The key's hash (32 bytes, owned by the key). */
 const uint8_t *mcuboot_image_key_hash(const struct mcuboot_image_key *k);
 
-/* Validate an image as bootutil_img_validate() does: recompute the hash and compare it with
+/* The older one-key check, kept for its callers: recompute the hash and compare it with
  * the SHA256 TLV; then, when key != NULL, require a signature TLV, check that the KEYHASH
  * TLV (if present) names this key, and verify the ECDSA signature over the hash.
+ * It departs from MCUboot (it ignores TLV order and accepts a signature without a KEYHASH);
+ * mcuboot_image_check below gives MCUboot's verdict.
  * The verdict goes to *verdict (and a message into d when not VALID).
  * Returns 0 (verdict set), or SIM_EINVAL for a synthetic image or a short buffer,
  * SIM_EINTERNAL if libcrypto fails. */
 int mcuboot_image_validate(const uint8_t *buf, size_t len, const struct mcuboot_image *img,
                            const struct mcuboot_image_key *key, enum mcuboot_image_verdict *verdict,
                            struct sim_diag *d);
+
+/* ---- Validation as a given MCUboot build does it (mcuboot_image_check) ----
+ *
+ * The bootloader's verdict on the bytes of a slot, for a bootloader built with one hash, one
+ * signature type, a set of trusted public keys (bootutil_keys[], BOOT_SIGNATURE_KEY_FILE may
+ * list several) and with or without encryption support. Rules, in the order MCUboot applies
+ * them (mcu-tools/mcuboot 2d4bacc):
+ *  1. boot_validate_slot (boot/bootutil/src/loader.c): an erased header or the NON_BOOTABLE
+ *     flag means "no bootable image" before anything else is read;
+ *  2. boot_check_header_valid (boot/bootutil/src/bootutil_loader.c): the v2 magic; header +
+ *     body + protected TLVs smaller than the slot; ENCRYPTED_AES128/AES256 refused without
+ *     MCUBOOT_ENC_IMAGES (both at once refused with it); compressed images refused without
+ *     MCUBOOT_DECOMPRESS_IMAGES;
+ *  3. bootutil_img_validate (boot/bootutil/src/image_validate.c), TLVs in file order
+ *     (bootutil_tlv_iter_begin/_next, boot/bootutil/src/tlv.c): the build's hash TLV must
+ *     be present and match (other hash TLVs are ignored); KEYHASH (or PUBKEY with
+ *     MCUBOOT_HW_KEY) selects a trusted key or none; a signature TLV is checked only with a
+ *     key selected, which it then consumes; the last signature checked decides; with
+ *     MCUBOOT_SIGN_PURE the image must carry SIG_PURE and is signed directly.
+ * Encrypted images on a device with encryption support (decrypt, then hash) are not
+ * modelled: the verdict says so (MCUBOOT_IMG_NOT_MODELLED).
+ */
+
+/* More ih_flags bits (bootutil/image.h IMAGE_F_COMPRESSED_*). */
+#define MCUBOOT_IMAGE_F_COMPRESSED_LZMA1    0x00000200u
+#define MCUBOOT_IMAGE_F_COMPRESSED_LZMA2    0x00000400u
+/* TLV types the check reads besides those of enum mcuboot_image_tlv_type. */
+#define MCUBOOT_IMAGE_TLV_ECDSA224          0x21u /* no longer supported by MCUboot */
+#define MCUBOOT_IMAGE_TLV_SIG_PURE          0x25u /* 1 byte, 1: the signature is over the image itself */
+#define MCUBOOT_IMAGE_TLV_ENC_RSA2048       0x30u
+#define MCUBOOT_IMAGE_TLV_ENC_KW            0x31u
+#define MCUBOOT_IMAGE_TLV_ENC_EC256         0x32u
+#define MCUBOOT_IMAGE_TLV_ENC_X25519        0x33u
+#define MCUBOOT_IMAGE_TLV_ENC_X25519_SHA512 0x34u
+#define MCUBOOT_IMAGE_MAX_HASH_SIZE         64u /* SHA-512 */
+
+/* The image hash of the build (MCUBOOT_SHA256 default, MCUBOOT_SHA384 with EC384,
+ * MCUBOOT_SHA512; bootutil/crypto/sha.h, Zephyr CONFIG_BOOT_IMG_HASH_ALG_*). */
+enum mcuboot_hash_alg { MCUBOOT_HASH_SHA256 = 0, MCUBOOT_HASH_SHA384, MCUBOOT_HASH_SHA512 };
+
+/* The signature type of the build (MCUBOOT_SIGN_*, Zephyr CONFIG_BOOT_SIGNATURE_TYPE_*). */
+enum mcuboot_sig_type {
+    MCUBOOT_SIG_NONE = 0, /* hash only (CONFIG_BOOT_SIGNATURE_TYPE_NONE) */
+    MCUBOOT_SIG_EC256,    /* ECDSA P-256, ECDSA_SIG TLV */
+    MCUBOOT_SIG_EC384,    /* ECDSA P-384, ECDSA_SIG TLV, SHA-384 image hash */
+    MCUBOOT_SIG_ED25519,  /* Ed25519, ED25519 TLV (over the hash, or the image when pure) */
+    MCUBOOT_SIG_RSA2048,  /* RSA-2048 PSS, RSA2048_PSS TLV */
+    MCUBOOT_SIG_RSA3072   /* RSA-3072 PSS, RSA3072_PSS TLV */
+};
+
+/* What the bootloader was built with. Plain data; zero-initialised = SHA-256, no signature,
+ * no encryption, sizes unchecked. */
+struct mcuboot_build {
+    enum mcuboot_hash_alg hash;
+    enum mcuboot_sig_type sig;
+    bool pure;             /* MCUBOOT_SIGN_PURE (Ed25519 only; CONFIG_BOOT_SIGNATURE_TYPE_PURE) */
+    bool hw_key;           /* MCUBOOT_HW_KEY: the image carries PUBKEY, not KEYHASH */
+    bool enc_images;       /* MCUBOOT_ENC_IMAGES (CONFIG_BOOT_ENCRYPT_IMAGE) */
+    bool decompress;       /* MCUBOOT_DECOMPRESS_IMAGES */
+    bool tlv_allow_list;   /* MCUBOOT_USE_TLV_ALLOW_LIST: only signature/hash/key/encryption
+                           * TLVs may be unprotected */
+    uint32_t slot_size;    /* bytes of the slot (flash_area_get_size); 0: not checked */
+    uint32_t max_img_size; /* bootutil_max_image_size of the slot (slot minus trailer);
+                            * 0: not checked */
+};
+
+/* The verdict. Data, not a C error. */
+enum mcuboot_img_verdict {
+    MCUBOOT_IMG_VALID = 0,
+    MCUBOOT_IMG_NO_IMAGE,      /* erased header or NON_BOOTABLE: FIH_NO_BOOTABLE_IMAGE */
+    MCUBOOT_IMG_BAD_HEADER,    /* boot_check_header_valid refuses it */
+    MCUBOOT_IMG_BAD_TLV,       /* TLV info or entries malformed, or a TLV not allowed */
+    MCUBOOT_IMG_BAD_HASH,      /* the build's hash TLV is missing, mis-sized or differs */
+    MCUBOOT_IMG_BAD_SIGNATURE, /* no accepted signature (none checked, or the last failed) */
+    MCUBOOT_IMG_NOT_MODELLED   /* encrypted image on a device with encryption support */
+};
+
+#define MCUBOOT_IMG_REASON_SIZE 320
+
+/* The outcome of mcuboot_image_check. */
+struct mcuboot_img_result {
+    enum mcuboot_img_verdict verdict;
+    char reason[MCUBOOT_IMG_REASON_SIZE]; /* what MCUboot does and where (file, function) */
+    int key_index;                        /* trusted key of the deciding signature, -1 if none */
+    unsigned n_sig_checked;               /* signature TLVs verified (a key was selected) */
+    unsigned n_sig_skipped; /* signature TLVs ignored: no trusted key selected before them */
+    bool hash_checked;      /* the build's hash TLV was found and compared */
+};
+
+struct mcuboot_keyset; /* opaque: the trusted public keys, in bootutil_keys[] order */
+
+/* An empty key set. Returns NULL when out of memory. */
+struct mcuboot_keyset *mcuboot_keyset_new(void);
+/* Free a key set. Accepts NULL. */
+void mcuboot_keyset_free(struct mcuboot_keyset *ks);
+/* Append one PEM public key (SubjectPublicKeyInfo: EC P-256, EC P-384, Ed25519, RSA 2048 or
+ * 3072), as `imgtool getpub` embeds it: DER SubjectPublicKeyInfo, or PKCS#1 RSAPublicKey for
+ * RSA (get_public_bytes in scripts/imgtool/keys/). Returns 0, or SIM_EFORMAT (message
+ * naming `what`), SIM_ENOMEM; the set is unchanged on failure. */
+int mcuboot_keyset_add_pem(struct mcuboot_keyset *ks, const char *pem, size_t len, const char *what,
+                           struct sim_diag *d);
+/* As add_pem, from a file. Also SIM_ENOENT / SIM_EIO. */
+int mcuboot_keyset_add_file(struct mcuboot_keyset *ks, const char *path, struct sim_diag *d);
+/* Number of keys, and the signature type of key i. */
+size_t mcuboot_keyset_count(const struct mcuboot_keyset *ks);
+enum mcuboot_sig_type mcuboot_keyset_type(const struct mcuboot_keyset *ks, size_t i);
+/* The bytes MCUboot holds for key i (what KEYHASH hashes); *len set. Owned by the set. */
+const uint8_t *mcuboot_keyset_bytes(const struct mcuboot_keyset *ks, size_t i, size_t *len);
+
+/* Check that a build is one MCUboot compiles and that every key suits it: SHA-384 only with
+ * EC384 and EC384 only with SHA-384 or SHA-512 (bootutil/crypto/sha.h); RSA only with
+ * SHA-256 (image_rsa.c PSS_HLEN); pure only with Ed25519 (Zephyr Kconfig
+ * BOOT_SIGNATURE_TYPE_PURE); keys all of the build's type (BOOT_SIGNATURE_KEY_FILE).
+ * keys may be NULL. Returns 0, or SIM_EINVAL with a message. */
+int mcuboot_build_check(const struct mcuboot_build *b, const struct mcuboot_keyset *keys,
+                        struct sim_diag *d);
+
+/* Validate the bytes of a slot (or an image file) as the build's MCUboot does (rules above).
+ * buf holds len bytes from the start of the slot; keys may be NULL for an unsigned build.
+ * Never reads outside buf. Returns 0 with *res filled, or SIM_EINVAL (message) for an
+ * inconsistent build (mcuboot_build_check) or NULL buf, or SIM_EINTERNAL if libcrypto
+ * fails. */
+int mcuboot_image_check(const uint8_t *buf, size_t len, const struct mcuboot_build *b,
+                        const struct mcuboot_keyset *keys, struct mcuboot_img_result *res,
+                        struct sim_diag *d);
+
+/* Short names for messages: "SHA-256", "ECDSA P-256", "valid", ... */
+const char *mcuboot_hash_alg_name(enum mcuboot_hash_alg h);
+const char *mcuboot_sig_type_name(enum mcuboot_sig_type s);
+const char *mcuboot_img_verdict_name(enum mcuboot_img_verdict v);
 
 /* Compare versions as boot_compare_version() (mcu-tools/mcuboot:
  * boot/bootutil/src/bootutil_loader.c): major, minor, revision, then build number only when

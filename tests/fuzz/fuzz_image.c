@@ -1,10 +1,11 @@
 /* tests/fuzz/fuzz_image.c - libFuzzer target: the MCUboot image parser and what runs on a
  * parsed image (mcuboot_image_parse, then the TLV lookups, the hash and validation with
- * and without a key), on any bytes a file or a slot could hold.
+ * and without a key), and MCUboot's verdict (mcuboot_image_check) for several bootloader
+ * builds, on any bytes a file or a slot could hold.
  *
  * A finding: a crash, a sanitizer report, or an abort() below (a parse that succeeds with
- * areas outside the buffer, or a validation that fails with an error code on a parsed
- * image). Seeds: tests/data/mcuboot/signed.bin and variants (tests/fuzz/seeds/fuzz_image).
+ * areas outside the buffer, a validation that fails with an error code on a parsed image,
+ * or a check that fails with an error code or an unknown verdict for a consistent build). Seeds: tests/data/mcuboot/signed.bin and variants (tests/fuzz/seeds/fuzz_image).
  * Build and run: ./setup.sh fuzz [SECONDS] (see tests/fuzz/README.md).
  */
 #include "models/mcuboot/image.h"
@@ -32,10 +33,50 @@ static struct mcuboot_image_key *test_key(void)
     return key;
 }
 
+/* The same key as the trusted key set of an ECDSA P-256 build, loaded once. */
+static struct mcuboot_keyset *test_keyset(void)
+{
+    static struct mcuboot_keyset *ks;
+    static int tried;
+    if (!tried) {
+        tried = 1;
+        ks = mcuboot_keyset_new();
+        if (ks != NULL &&
+            mcuboot_keyset_add_file(ks, DFUSIM_FUZZ_SOURCE_DIR "/tests/data/mcuboot/key-pub.pem",
+                                    NULL) != 0) {
+            mcuboot_keyset_free(ks);
+            ks = NULL;
+        }
+    }
+    return ks;
+}
+
+/* MCUboot's verdict for builds that read the bytes differently. */
+static void check_builds(const uint8_t *data, size_t size)
+{
+    const struct mcuboot_build builds[] = {
+        {.sig = MCUBOOT_SIG_EC256},
+        {.sig = MCUBOOT_SIG_EC256, .hw_key = true, .enc_images = true},
+        {.hash = MCUBOOT_HASH_SHA512, .tlv_allow_list = true, .slot_size = 0x1000},
+        {.hash = MCUBOOT_HASH_SHA512, .sig = MCUBOOT_SIG_ED25519, .pure = true},
+        {.hash = MCUBOOT_HASH_SHA384, .sig = MCUBOOT_SIG_EC384, .max_img_size = 0x800},
+    };
+    for (size_t i = 0; i < sizeof(builds) / sizeof(builds[0]); i++) {
+        const struct mcuboot_keyset *ks = builds[i].sig == MCUBOOT_SIG_EC256 ? test_keyset() : NULL;
+        struct mcuboot_img_result r;
+        if (mcuboot_image_check(data, size, &builds[i], ks, &r, NULL) != 0 ||
+            (unsigned)r.verdict > MCUBOOT_IMG_NOT_MODELLED || r.reason[0] == '\0' ||
+            (r.verdict == MCUBOOT_IMG_VALID && builds[i].sig != MCUBOOT_SIG_NONE &&
+             r.key_index < 0))
+            abort();
+    }
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     struct sim_diag d;
     sim_diag_init(&d);
+    check_builds(data, size);
     struct mcuboot_image img;
     struct mcuboot_image_header h;
     (void)mcuboot_image_header_decode(data, size, "fuzz", &h, &d);
