@@ -73,6 +73,53 @@ static void every_mode_ends_on_the_file_image(void **state)
     scenario_fini(&s);
 }
 
+/* image.keys: with the key the image was signed with, the devices update; with another one
+ * trusted instead, MCUboot finds no accepted signature (bootutil_img_validate) and no
+ * device runs the update, and the scenario says why. */
+static void devices_validate_the_file_with_their_keys(void **state)
+{
+    (void)state;
+    static const char *const keys[2] = {"data/mcuboot/key-pub.pem",
+                                        "data/mcuboot/untrusted-pub.pem"};
+    for (int k = 0; k < 2; k++) {
+        char text[512];
+        snprintf(text, sizeof(text),
+                 "name: keys\n"
+                 "image: { file: data/mcuboot/signed.bin, keys: [%s] }\n"
+                 "client: { kind: device-manager-android, swap_wait: 30s }\n"
+                 "devices:\n"
+                 "  - { group: move, count: 1, bootloader: swap-move }\n"
+                 "  - { group: scratch, count: 1, bootloader: swap-scratch }\n",
+                 keys[k]);
+        struct scenario s;
+        struct sim_diag d;
+        assert_int_equal(load(text, &s, &d), 0);
+        char why[300] = "";
+        assert_int_equal(fleet_world_image_refused(&s, why, sizeof(why)), k == 1);
+        if (k == 1)
+            assert_non_null(strstr(why, "no accepted signature"));
+        struct sim_engine *e = sim_engine_new(0);
+        struct fleet_world *w = NULL;
+        if (fleet_world_from_scenario(&s, e, NULL, &w, &d) != 0)
+            fail_msg("%s", d.text);
+        enum sim_stop stop;
+        assert_int_equal(sim_engine_run(e, INT64_C(600000000000), &stop), 0);
+        for (uint32_t i = 0; i < fleet_world_n_devices(w); i++) {
+            struct fleet_device *dev = fleet_world_device(w, i);
+            const struct mcuboot_slots *sl = fleet_device_slots(dev);
+            struct smp_img_slots ops = mcuboot_slots_bind((struct mcuboot_slots *)sl);
+            struct smp_img_slots_info info;
+            assert_int_equal(ops.ops->read_info(ops.env, ops.ops->active_slot(ops.env, 0), &info),
+                             0);
+            /* the signed image is version 1.2.3; the devices started on 0.0.0 */
+            assert_int_equal(info.ver.major == 1 && info.ver.minor == 2, k == 0);
+        }
+        fleet_world_free(w);
+        sim_engine_free(e);
+        scenario_fini(&s);
+    }
+}
+
 static void size_version_and_bad_files_are_refused_at_the_key(void **state)
 {
     (void)state;
@@ -85,6 +132,9 @@ static void size_version_and_bad_files_are_refused_at_the_key(void **state)
          "t.yaml:2:50: image.version: image.file gives the version"},
         {"{ file: data/mcuboot/none.bin }", "t.yaml:2:16: image.file: "},
         {"{ file: data/mcuboot/key-pub.pem }", "not an MCUboot image"},
+        {"{ size: 16KiB, keys: [data/mcuboot/key-pub.pem] }",
+         "image.keys: keys check a real image"},
+        {"{ file: data/mcuboot/signed.bin, keys: [data/mcuboot/none.pem] }", "image.keys: "},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         char text[256];
@@ -106,6 +156,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(every_mode_ends_on_the_file_image),
+        cmocka_unit_test(devices_validate_the_file_with_their_keys),
         cmocka_unit_test(size_version_and_bad_files_are_refused_at_the_key),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

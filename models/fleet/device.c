@@ -1324,13 +1324,16 @@ static int boot(struct fleet_device *d, int64_t now)
             .start_ns = now,
             .end_ns = now + d->boot.ns,
             .power_loss = d->boot.cut,
-            .outcome = d->boot.cut                           ? "power-loss"
-                       : d->boot.image == MCUBOOT_SLOTS_NONE ? "bricked"
-                       : d->boot.swap_type == MCUBOOT_TRAILER_SWAP_REVERT ||
-                               (before == (int)d->cfg->update_image &&
-                                d->boot.image != (int)d->cfg->update_image)
-                           ? "reverted"
-                           : "swapped",
+            .outcome =
+                d->boot.cut                           ? "power-loss"
+                : d->boot.image == MCUBOOT_SLOTS_NONE ? "bricked"
+                : d->cfg->update_refused && refused && d->boot.image != (int)d->cfg->update_image
+                    ? "refused"
+                : d->boot.swap_type == MCUBOOT_TRAILER_SWAP_REVERT ||
+                        (before == (int)d->cfg->update_image &&
+                         d->boot.image != (int)d->cfg->update_image)
+                    ? "reverted"
+                    : "swapped",
         };
         if (d->slots.wear != NULL) {
             s.sectors_erased =
@@ -1473,7 +1476,8 @@ static long boot_cut_at(struct fleet_device *d, int64_t now)
  * every candidate is validated). Returns true when one was made to fail. */
 static bool fail_update_validation(struct fleet_device *d)
 {
-    if (!fault_on(d, FLEET_FAULTS_BAD_IMAGE) || d->faults->bad_image != FLEET_BAD_IMAGE_INVALID)
+    if (!d->cfg->update_refused &&
+        (!fault_on(d, FLEET_FAULTS_BAD_IMAGE) || d->faults->bad_image != FLEET_BAD_IMAGE_INVALID))
         return false;
     bool any = false;
     for (int slot = 0; slot < 2; slot++) {

@@ -147,10 +147,12 @@ enum fleet_device_fault {
 /* Settings shared by a group of devices (plain data; the world keeps it). */
 struct fleet_device_cfg {
     enum mcuboot_slots_mode mode;
-    const struct mcuboot_slots_cfg *slots;       /* board + mode + image table; not owned */
-    uint32_t factory_image;                      /* table index in the primary at power-on */
-    int32_t secondary_image;                     /* table index in the secondary at power-on, -1 */
-    uint32_t update_image;                       /* table index the client uploads */
+    const struct mcuboot_slots_cfg *slots; /* board + mode + image table; not owned */
+    uint32_t factory_image;                /* table index in the primary at power-on */
+    int32_t secondary_image;               /* table index in the secondary at power-on, -1 */
+    uint32_t update_image;                 /* table index the client uploads */
+    bool update_refused; /* the devices' MCUboot refuses the update (image.keys): it fails
+                            validation at boot wherever a swap or a candidate needs it */
     const struct client_dfu_image *client_image; /* that image as the client sees it */
     /* firmware */
     enum fleet_device_smp smp;

@@ -333,15 +333,63 @@ static int image_file_load(const struct scenario *s, uint8_t **buf, size_t *len,
     return rc == SIM_ENOMEM ? rc : SIM_EINVAL;
 }
 
+/* What the devices' MCUboot makes of the file, built with the trusted keys of image.keys
+ * (all of one type; the image hash SHA-384 with P-384 keys, SHA-256 otherwise, as MCUboot's
+ * builds pair them: boot/bootutil/include/bootutil/sign_key.h and the imgtool defaults).
+ * res->verdict VALID when there are no keys. Problems with the keys go to d at image.keys.
+ * Returns 0 or SIM_EINVAL. */
+static int image_verdict(const struct scenario *s, const uint8_t *buf, size_t len,
+                         struct mcuboot_img_result *res, struct sim_diag *d)
+{
+    const struct mcuboot_image_settings *im = &fleet_settings_of(s)->image;
+    memset(res, 0, sizeof(*res));
+    res->verdict = MCUBOOT_IMG_VALID;
+    if (im->n_keys == 0)
+        return 0;
+    struct mcuboot_keyset *ks = mcuboot_keyset_new();
+    struct sim_diag why;
+    sim_diag_init(&why);
+    int rc = ks != NULL ? 0 : SIM_ENOMEM;
+    const char *slash = strrchr(s->path, '/');
+    for (size_t i = 0; rc == 0 && i < im->n_keys; i++) {
+        char path[4096];
+        if (im->keys[i][0] == '/' || slash == NULL)
+            snprintf(path, sizeof(path), "%s", im->keys[i]);
+        else
+            snprintf(path, sizeof(path), "%.*s/%s", (int)(slash - s->path), s->path, im->keys[i]);
+        rc = mcuboot_keyset_add_file(ks, path, &why);
+    }
+    struct mcuboot_build b = {0};
+    if (rc == 0) {
+        b.sig = mcuboot_keyset_type(ks, 0);
+        b.hash = b.sig == MCUBOOT_SIG_EC384 ? MCUBOOT_HASH_SHA384 : MCUBOOT_HASH_SHA256;
+        rc = mcuboot_build_check(&b, ks, &why);
+    }
+    if (rc == 0)
+        rc = mcuboot_image_check(buf, len, &b, ks, res, &why);
+    mcuboot_keyset_free(ks);
+    if (rc == 0)
+        return 0;
+    char at[512];
+    scenario_pos_format(at, sizeof(at), &im->keys_at, "image.keys");
+    add_at(d, at, &why);
+    return SIM_EINVAL;
+}
+
 /* The update image's size as the slots see it: the file's, or image.size. With a file,
  * size and version come from it: giving them too is refused. Returns 0 or SIM_EINVAL. */
 static int image_size_of(const struct scenario *s, uint64_t *size, struct sim_diag *d)
 {
     const struct mcuboot_image_settings *im = &fleet_settings_of(s)->image;
     *size = im->size;
+    char at[512];
+    if (im->file == NULL && im->n_keys > 0) {
+        scenario_pos_format(at, sizeof(at), &im->keys_at, "image.keys");
+        sim_diag_add(d, "%s: keys check a real image: give image.file too", at);
+        return SIM_EINVAL;
+    }
     if (im->file == NULL)
         return 0;
-    char at[512];
     int rc = 0;
     if (im->size != 0) {
         scenario_pos_format(at, sizeof(at), &im->size_at, "image.size");
@@ -358,6 +406,9 @@ static int image_size_of(const struct scenario *s, uint64_t *size, struct sim_di
     struct mcuboot_image img;
     if (image_file_load(s, &buf, &len, &img, d) != 0)
         return SIM_EINVAL;
+    struct mcuboot_img_result res;
+    if (image_verdict(s, buf, len, &res, d) != 0)
+        rc = SIM_EINVAL;
     free(buf);
     *size = img.total_size;
     return rc;
@@ -821,6 +872,23 @@ static int check_faults(const struct scenario *s, struct sim_diag *d)
     return rc;
 }
 
+bool fleet_world_image_refused(const struct scenario *s, char *why, size_t n)
+{
+    const struct fleet_settings *fs = fleet_settings_of(s);
+    uint8_t *buf;
+    size_t len;
+    struct mcuboot_image img;
+    struct mcuboot_img_result res;
+    if (fs->image.file == NULL || fs->image.n_keys == 0 ||
+        image_file_load(s, &buf, &len, &img, NULL) != 0)
+        return false;
+    bool refused = image_verdict(s, buf, len, &res, NULL) == 0 && res.verdict != MCUBOOT_IMG_VALID;
+    free(buf);
+    if (refused)
+        snprintf(why, n, "%s", res.reason);
+    return refused;
+}
+
 int fleet_world_check(const struct scenario *s, struct sim_diag *d)
 {
     const struct fleet_settings *fs = fleet_settings_of(s);
@@ -1031,8 +1099,11 @@ int fleet_world_from_scenario(const struct scenario *s, struct sim_engine *e, st
     uint8_t *buf = NULL;
     size_t len = 0;
     struct mcuboot_image img;
-    if (fs->image.file != NULL && (rc = image_file_load(s, &buf, &len, &img, d)) == 0)
+    struct mcuboot_img_result verdict = {.verdict = MCUBOOT_IMG_VALID};
+    if (fs->image.file != NULL && (rc = image_file_load(s, &buf, &len, &img, d)) == 0) {
         size = img.total_size; /* the devices start on a synthetic image of that size */
+        rc = image_verdict(s, buf, len, &verdict, d);
+    }
     if (rc == 0)
         rc = fleet_world_image_add(w, (uint32_t)size, &installed, &factory, d);
     if (rc == 0 && buf != NULL)
@@ -1055,6 +1126,7 @@ int fleet_world_from_scenario(const struct scenario *s, struct sim_engine *e, st
         fleet_device_cfg_default(&gc.dev);
         gc.dev.factory_image = factory;
         gc.dev.update_image = upd;
+        gc.dev.update_refused = verdict.verdict != MCUBOOT_IMG_VALID;
         gc.dev.smp = (enum fleet_device_smp)g->firmware.smp;
         gc.dev.dfu_lock = g->firmware.dfu_lock;
         gc.dev.config_channel_dfu = g->firmware.config_channel_dfu;

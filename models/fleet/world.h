@@ -155,6 +155,11 @@ void fleet_world_stats(const struct fleet_world *w, struct fleet_world_stats *ou
  * key (devices[i].firmware, devices[i].link, client, image). Returns 0 or SIM_EINVAL. */
 int fleet_world_check(const struct scenario *s, struct sim_diag *d);
 
+/* The devices' MCUboot refuses image.file (checked with image.keys as MCUboot does,
+ * mcuboot_image_check): true, and the verdict and MCUboot's reason in why. False without
+ * keys, for a valid image, or when the scenario does not check (fleet_world_check says). */
+bool fleet_world_image_refused(const struct scenario *s, char *why, size_t n);
+
 /* Build the world of a loaded scenario on e (every device gets its own central, or host
  * over a UART, running the scenario's client, with that client's upstream serial settings,
  * fleet_serial_host_default) and start it. Returns 0 or a negative sim_err with a message. */

@@ -1625,6 +1625,9 @@ int mcuboot_image_version_cmp(const struct mcuboot_image_version *a,
 
 /* ---- settings ------------------------------------------------------------------------- */
 
+static const struct scenario_field key_item = {
+    .key = "key file", .type = SCENARIO_T_STRING, .size = sizeof(char *)};
+
 static const struct scenario_field image_fields[] = {
     {.key = "size",
      .type = SCENARIO_T_SIZE,
@@ -1655,6 +1658,16 @@ static const struct scenario_field image_fields[] = {
      .pos_offset = offsetof(struct mcuboot_image_settings, file_at),
      .doc = "an imgtool image (signed .bin) as the update: its size, header, version, TLVs "
             "and bytes; a path relative to the scenario's folder"},
+    {.key = "keys",
+     .type = SCENARIO_T_VALUES,
+     SCENARIO_AT(struct mcuboot_image_settings, keys),
+     .count_offset = offsetof(struct mcuboot_image_settings, n_keys),
+     .item = &key_item,
+     .flags = SCENARIO_F_POS,
+     .pos_offset = offsetof(struct mcuboot_image_settings, keys_at),
+     .doc = "with file: PEM public keys built into the devices' MCUboot (bootutil_keys, all of "
+            "one type); the devices then validate the file as MCUboot does and refuse it "
+            "without an accepted signature; absent: any intact image boots"},
 };
 
 const struct scenario_schema mcuboot_image_settings_schema =

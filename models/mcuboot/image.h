@@ -363,8 +363,10 @@ struct mcuboot_image_settings {
     uint64_t size; /* bytes, header and TLVs included; 0 with file */
     struct scenario_version version, installed;
     char *file; /* an imgtool image, relative to the scenario's folder; NULL: synthetic */
+    size_t n_keys;
+    char **keys; /* PEM public keys the devices' MCUboot trusts (bootutil_keys), as file */
     struct scenario_pos at; /* the image map */
-    struct scenario_pos size_at, version_at, file_at;
+    struct scenario_pos size_at, version_at, file_at, keys_at;
 };
 extern const struct scenario_schema mcuboot_image_settings_schema;
 

@@ -296,6 +296,9 @@ static void print_summary(FILE *out, FILE *err, const struct scenario *s, const 
     if (st->gateways > 0)
         fprintf(out, "  gateways  %u: %u sessions, at most %u links busy on one\n", st->gateways,
                 st->gateway_sessions, st->gateway_max_active);
+    char refused[300];
+    if (fleet_world_image_refused(s, refused, sizeof(refused)))
+        fprintf(out, "  image     the devices' MCUboot refuses it: %s\n", refused);
     fprintf(out, "  sim time  %s (%s)\n", now, stop_name(why));
     fprintf(out, "  events    %llu in %.2f s wall (%.0f events/s)\n", (unsigned long long)events,
             wall, wall > 0 ? (double)events / wall : 0.0);

@@ -90,6 +90,10 @@ int cli_validate(int argc, char **argv, FILE *out, FILE *err)
         uint64_t devices = 0;
         for (size_t g = 0; g < fs->n_groups; g++)
             devices += fs->groups[g].count;
+        char refused[300];
+        if (fleet_world_image_refused(&s, refused, sizeof(refused)))
+            fprintf(out, "%s: note: the devices' MCUboot refuses image.file: %s\n", argv[i],
+                    refused);
         fprintf(out, "%s: ok (%zu device group%s, %llu devices)\n", argv[i], fs->n_groups,
                 fs->n_groups == 1 ? "" : "s", (unsigned long long)devices);
         scenario_fini(&s);

@@ -1354,6 +1354,11 @@ static void visit_map(const struct scenario_schema *sch, const char *base,
             memcpy(&text, base + f->offset, sizeof(text));
         if (is_string(f) && text == NULL)
             continue; /* an optional string not given: nothing was set */
+        size_t count = 0;
+        if (f->type == SCENARIO_T_VALUES)
+            memcpy(&count, base + f->count_offset, sizeof(count));
+        if (f->type == SCENARIO_T_VALUES && f->def == NULL && count == 0)
+            continue; /* likewise an optional list */
         struct scenario_dist dist = {0};
         if (f->flags & SCENARIO_F_DIST)
             memcpy(&dist, base + f->dist_offset, sizeof(dist));
