@@ -9,6 +9,7 @@
 
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -32,6 +33,18 @@ static char *slurp(const char *path, size_t *n)
     return buf;
 }
 
+/* The reference as `dfusim keys` writes it (markdown: as --markdown); free it. */
+static char *reference(bool markdown)
+{
+    char *gen = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&gen, &len);
+    assert_non_null(f);
+    scenario_reference_write(f, &fleet_settings_schema, markdown);
+    fclose(f);
+    return gen;
+}
+
 /* The first line where a and b differ (1-based), 0 when equal. */
 static size_t first_difference(const char *a, const char *b)
 {
@@ -44,11 +57,7 @@ static size_t first_difference(const char *a, const char *b)
 static void reference_file_is_current(void **state)
 {
     (void)state;
-    char *gen = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&gen, &len);
-    scenario_reference_write(f, &fleet_settings_schema, true);
-    fclose(f);
+    char *gen = reference(true);
     size_t n = 0;
     char *file = slurp(SRC "/docs/scenario-reference.md", &n);
     if (file == NULL)
@@ -70,11 +79,7 @@ static void reference_file_is_current(void **state)
 static void reference_names_every_level(void **state)
 {
     (void)state;
-    char *gen = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&gen, &len);
-    scenario_reference_write(f, &fleet_settings_schema, true);
-    fclose(f);
+    char *gen = reference(true);
     static const char *const keys[] = {"`seed`",
                                        "`image.size`",
                                        "`client.window`",
@@ -126,11 +131,7 @@ static void keys_and_list_verbs(void **state)
 static void unverified_settings_are_in_model_md(void **state)
 {
     (void)state;
-    char *gen = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&gen, &len);
-    scenario_reference_write(f, &fleet_settings_schema, false);
-    fclose(f);
+    char *gen = reference(false);
     size_t n = 0;
     char *doc = slurp(SRC "/docs/model.md", &n);
     assert_non_null(doc);
