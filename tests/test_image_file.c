@@ -9,10 +9,12 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
 
+#include "image_builder.h"
 #include "models/fleet/settings.h"
 #include "models/fleet/world.h"
 #include "models/mcuboot/image.h"
@@ -120,6 +122,75 @@ static void devices_validate_the_file_with_their_keys(void **state)
     }
 }
 
+/* Write a ROM_FIXED image of version 2.0.0 (a direct-xip build, imgtool --rom-fixed) to
+ * path; the two of a pair differ by their load address only, as the build makes them. */
+static void write_rom_fixed(const char *path, uint32_t load_addr)
+{
+    const struct ib_op ops[] = {IB_OP_HASH};
+    const struct ib_spec spec = {.body_len = 60000,
+                                 .body_seed = 7,
+                                 .flags = MCUBOOT_IMAGE_F_ROM_FIXED,
+                                 .load_addr = load_addr,
+                                 .version = {2, 0, 0, 0},
+                                 .ops = ops,
+                                 .n_ops = 1};
+    uint8_t *buf = NULL;
+    size_t len = 0;
+    assert_int_equal(ib_build(&spec, &buf, &len), 0);
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    assert_int_equal(fwrite(buf, 1, len, f), len);
+    fclose(f);
+    free(buf);
+}
+
+/* direct-xip pairs (CAF ble_smp documentation; MCUboot boot_rom_address_check): a device
+ * running from the primary slot needs the build linked for the secondary. With
+ * image.secondary_file the direct-xip group uploads that one and runs it from slot 1, while
+ * the swap group uploads image.file; with image.file alone, MCUboot skips the image in the
+ * secondary slot (built for the other one) and the direct-xip device never runs it. */
+static void direct_xip_uploads_the_build_for_its_inactive_slot(void **state)
+{
+    (void)state;
+    write_rom_fixed(DFUSIM_BINARY_DIR "/pair0.bin", 0x0c000);
+    write_rom_fixed(DFUSIM_BINARY_DIR "/pair1.bin", 0x82000);
+    static const char *const images[2] = {"{ file: " DFUSIM_BINARY_DIR
+                                          "/pair0.bin, secondary_file: " DFUSIM_BINARY_DIR
+                                          "/pair1.bin }",
+                                          "{ file: " DFUSIM_BINARY_DIR "/pair0.bin }"};
+    for (int k = 0; k < 2; k++) {
+        char text[512];
+        snprintf(text, sizeof(text),
+                 "name: pair\nimage: %s\n"
+                 "client: { kind: device-manager-android, swap_wait: 30s }\n"
+                 "devices:\n"
+                 "  - { group: xip, count: 1, bootloader: direct-xip-revert }\n"
+                 "  - { group: move, count: 1, bootloader: swap-move }\n",
+                 images[k]);
+        struct scenario s;
+        struct sim_diag d;
+        assert_int_equal(load(text, &s, &d), 0);
+        struct sim_engine *e = sim_engine_new(0);
+        struct fleet_world *w = NULL;
+        if (fleet_world_from_scenario(&s, e, NULL, &w, &d) != 0)
+            fail_msg("%s", d.text);
+        enum sim_stop stop;
+        assert_int_equal(sim_engine_run(e, INT64_C(600000000000), &stop), 0);
+        struct fleet_device *xip = fleet_world_device(w, 0), *move = fleet_world_device(w, 1);
+        assert_string_equal(fleet_device_outcome(move), "updated");
+        if (k == 0) {
+            assert_string_equal(fleet_device_outcome(xip), "updated");
+            assert_int_equal(fleet_device_slots(xip)->active, 1);
+        } else {
+            assert_string_not_equal(fleet_device_outcome(xip), "updated");
+            assert_int_equal(fleet_device_slots(xip)->active, 0);
+        }
+        fleet_world_free(w);
+        sim_engine_free(e);
+        scenario_fini(&s);
+    }
+}
+
 static void size_version_and_bad_files_are_refused_at_the_key(void **state)
 {
     (void)state;
@@ -157,6 +228,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(every_mode_ends_on_the_file_image),
         cmocka_unit_test(devices_validate_the_file_with_their_keys),
+        cmocka_unit_test(direct_xip_uploads_the_build_for_its_inactive_slot),
         cmocka_unit_test(size_version_and_bad_files_are_refused_at_the_key),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

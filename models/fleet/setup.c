@@ -304,19 +304,25 @@ static void add_at(struct sim_diag *d, const char *at, const struct sim_diag *wh
 
 /* ---- image.file ------------------------------------------------------------------------ */
 
-/* image.file read whole (a relative path is taken from the scenario's folder, as the
- * scenario names it) and parsed into *img. Problems go to d at image.file's position.
- * Returns 0 (the caller frees *buf) or SIM_EINVAL / SIM_ENOMEM. */
-static int image_file_load(const struct scenario *s, uint8_t **buf, size_t *len,
+/* A file the scenario names: relative paths are taken from the scenario's folder. */
+static void scenario_file(const struct scenario *s, const char *name, char *path, size_t n)
+{
+    const char *slash = strrchr(s->path, '/');
+    if (name[0] == '/' || slash == NULL)
+        snprintf(path, n, "%s", name);
+    else
+        snprintf(path, n, "%.*s/%s", (int)(slash - s->path), s->path, name);
+}
+
+/* An image file of the scenario (image.file, or image.secondary_file when secondary) read
+ * whole and parsed into *img. Problems go to d at the key's position. Returns 0 (the caller
+ * frees *buf) or SIM_EINVAL / SIM_ENOMEM. */
+static int image_file_load(const struct scenario *s, bool secondary, uint8_t **buf, size_t *len,
                            struct mcuboot_image *img, struct sim_diag *d)
 {
     const struct mcuboot_image_settings *im = &fleet_settings_of(s)->image;
     char path[4096];
-    const char *slash = strrchr(s->path, '/');
-    if (im->file[0] == '/' || slash == NULL)
-        snprintf(path, sizeof(path), "%s", im->file);
-    else
-        snprintf(path, sizeof(path), "%.*s/%s", (int)(slash - s->path), s->path, im->file);
+    scenario_file(s, secondary ? im->secondary_file : im->file, path, sizeof(path));
     struct sim_diag why;
     sim_diag_init(&why);
     *buf = NULL;
@@ -328,7 +334,8 @@ static int image_file_load(const struct scenario *s, uint8_t **buf, size_t *len,
     free(*buf);
     *buf = NULL;
     char at[512];
-    scenario_pos_format(at, sizeof(at), &im->file_at, "image.file");
+    scenario_pos_format(at, sizeof(at), secondary ? &im->secondary_file_at : &im->file_at,
+                        secondary ? "image.secondary_file" : "image.file");
     add_at(d, at, &why);
     return rc == SIM_ENOMEM ? rc : SIM_EINVAL;
 }
@@ -350,13 +357,9 @@ static int image_verdict(const struct scenario *s, const uint8_t *buf, size_t le
     struct sim_diag why;
     sim_diag_init(&why);
     int rc = ks != NULL ? 0 : SIM_ENOMEM;
-    const char *slash = strrchr(s->path, '/');
     for (size_t i = 0; rc == 0 && i < im->n_keys; i++) {
         char path[4096];
-        if (im->keys[i][0] == '/' || slash == NULL)
-            snprintf(path, sizeof(path), "%s", im->keys[i]);
-        else
-            snprintf(path, sizeof(path), "%.*s/%s", (int)(slash - s->path), s->path, im->keys[i]);
+        scenario_file(s, im->keys[i], path, sizeof(path));
         rc = mcuboot_keyset_add_file(ks, path, &why);
     }
     struct mcuboot_build b = {0};
@@ -388,6 +391,11 @@ static int image_size_of(const struct scenario *s, uint64_t *size, struct sim_di
         sim_diag_add(d, "%s: keys check a real image: give image.file too", at);
         return SIM_EINVAL;
     }
+    if (im->file == NULL && im->secondary_file != NULL) {
+        scenario_pos_format(at, sizeof(at), &im->secondary_file_at, "image.secondary_file");
+        sim_diag_add(d, "%s: the secondary-slot build pairs with image.file: give it too", at);
+        return SIM_EINVAL;
+    }
     if (im->file == NULL)
         return 0;
     int rc = 0;
@@ -404,13 +412,31 @@ static int image_size_of(const struct scenario *s, uint64_t *size, struct sim_di
     uint8_t *buf;
     size_t len;
     struct mcuboot_image img;
-    if (image_file_load(s, &buf, &len, &img, d) != 0)
+    if (image_file_load(s, false, &buf, &len, &img, d) != 0)
         return SIM_EINVAL;
     struct mcuboot_img_result res;
     if (image_verdict(s, buf, len, &res, d) != 0)
         rc = SIM_EINVAL;
     free(buf);
     *size = img.total_size;
+    struct mcuboot_image img2;
+    if (im->secondary_file == NULL)
+        return rc;
+    if (image_file_load(s, true, &buf, &len, &img2, d) != 0)
+        return SIM_EINVAL;
+    free(buf);
+    if (mcuboot_image_version_cmp(&img.hdr.version, &img2.hdr.version, true) != 0) {
+        scenario_pos_format(at, sizeof(at), &im->secondary_file_at, "image.secondary_file");
+        sim_diag_add(d,
+                     "%s: version %u.%u.%u+%u, image.file's is %u.%u.%u+%u: give the two "
+                     "images of one build",
+                     at, img2.hdr.version.major, img2.hdr.version.minor, img2.hdr.version.revision,
+                     img2.hdr.version.build, img.hdr.version.major, img.hdr.version.minor,
+                     img.hdr.version.revision, img.hdr.version.build);
+        rc = SIM_EINVAL;
+    }
+    if (img2.total_size > *size)
+        *size = img2.total_size;
     return rc;
 }
 
@@ -880,7 +906,7 @@ bool fleet_world_image_refused(const struct scenario *s, char *why, size_t n)
     struct mcuboot_image img;
     struct mcuboot_img_result res;
     if (fs->image.file == NULL || fs->image.n_keys == 0 ||
-        image_file_load(s, &buf, &len, &img, NULL) != 0)
+        image_file_load(s, false, &buf, &len, &img, NULL) != 0)
         return false;
     bool refused = image_verdict(s, buf, len, &res, NULL) == 0 && res.verdict != MCUBOOT_IMG_VALID;
     free(buf);
@@ -1100,7 +1126,7 @@ int fleet_world_from_scenario(const struct scenario *s, struct sim_engine *e, st
     size_t len = 0;
     struct mcuboot_image img;
     struct mcuboot_img_result verdict = {.verdict = MCUBOOT_IMG_VALID};
-    if (fs->image.file != NULL && (rc = image_file_load(s, &buf, &len, &img, d)) == 0) {
+    if (fs->image.file != NULL && (rc = image_file_load(s, false, &buf, &len, &img, d)) == 0) {
         size = img.total_size; /* the devices start on a synthetic image of that size */
         rc = image_verdict(s, buf, len, &verdict, d);
     }
@@ -1112,6 +1138,19 @@ int fleet_world_from_scenario(const struct scenario *s, struct sim_engine *e, st
         rc = fleet_world_image_add(w, (uint32_t)size, &update, &upd, d);
     else
         free(buf);
+    /* direct-xip: the build linked for the secondary slot, which those groups upload */
+    uint32_t upd2 = upd;
+    struct mcuboot_img_result verdict2 = verdict;
+    if (rc == 0 && fs->image.secondary_file != NULL &&
+        (rc = image_file_load(s, true, &buf, &len, &img, d)) == 0) {
+        rc = image_verdict(s, buf, len, &verdict2, d);
+        if (rc == 0)
+            rc = fleet_world_image_add_file(w, buf, len, fs->image.secondary_file, &upd2, d);
+        else
+            free(buf);
+        if (rc == 0)
+            fleet_world_image_link(w, upd2, 1);
+    }
     for (size_t i = 0; i < fs->n_groups && rc == 0; i++) {
         const struct fleet_group_settings *g = &fs->groups[i];
         struct fleet_group_cfg gc = {
@@ -1124,9 +1163,11 @@ int fleet_world_from_scenario(const struct scenario *s, struct sim_engine *e, st
             .flash = &g->flash,
         };
         fleet_device_cfg_default(&gc.dev);
+        bool xip = g->bootloader == MCUBOOT_SLOTS_DIRECT_XIP ||
+                   g->bootloader == MCUBOOT_SLOTS_DIRECT_XIP_REVERT;
         gc.dev.factory_image = factory;
-        gc.dev.update_image = upd;
-        gc.dev.update_refused = verdict.verdict != MCUBOOT_IMG_VALID;
+        gc.dev.update_image = xip ? upd2 : upd;
+        gc.dev.update_refused = (xip ? verdict2 : verdict).verdict != MCUBOOT_IMG_VALID;
         gc.dev.smp = (enum fleet_device_smp)g->firmware.smp;
         gc.dev.dfu_lock = g->firmware.dfu_lock;
         gc.dev.config_channel_dfu = g->firmware.config_channel_dfu;

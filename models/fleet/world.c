@@ -199,6 +199,12 @@ int fleet_world_image_add_file(struct fleet_world *w, uint8_t *bytes, size_t len
     return 0;
 }
 
+void fleet_world_image_link(struct fleet_world *w, uint32_t index, uint8_t slot)
+{
+    if (index < w->n_images)
+        w->images[index].linked_slot = slot;
+}
+
 static int grow(struct fleet_world *w, uint32_t n)
 {
     struct fleet_device **devs = realloc(w->devs, (size_t)n * sizeof(*devs));

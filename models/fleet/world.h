@@ -73,6 +73,9 @@ int fleet_world_image_add(struct fleet_world *w, uint32_t total_size,
  * image, with the reason). */
 int fleet_world_image_add_file(struct fleet_world *w, uint8_t *bytes, size_t len, const char *what,
                                uint32_t *index, struct sim_diag *d);
+/* Image `index` was linked for slot `slot` (0, or 1: a direct-xip build's secondary
+ * image): MCUboot skips a ROM_FIXED image in the other slot (boot_rom_address_check). */
+void fleet_world_image_link(struct fleet_world *w, uint32_t index, uint8_t slot);
 
 /* Add a group (after every image). Returns 0 and the first device id, or a negative sim_err
  * with a message (unknown board, image too large for the mode, bad settings). */

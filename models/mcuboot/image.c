@@ -1658,6 +1658,14 @@ static const struct scenario_field image_fields[] = {
      .pos_offset = offsetof(struct mcuboot_image_settings, file_at),
      .doc = "an imgtool image (signed .bin) as the update: its size, header, version, TLVs "
             "and bytes; a path relative to the scenario's folder"},
+    {.key = "secondary_file",
+     .type = SCENARIO_T_STRING,
+     SCENARIO_AT(struct mcuboot_image_settings, secondary_file),
+     .flags = SCENARIO_F_POS,
+     .pos_offset = offsetof(struct mcuboot_image_settings, secondary_file_at),
+     .doc = "with file, for direct-xip: the same build linked for the secondary slot "
+            "(mcuboot_secondary_app_update.bin beside app_update.bin); direct-xip groups "
+            "upload it to the inactive secondary slot; absent: they upload file"},
     {.key = "keys",
      .type = SCENARIO_T_VALUES,
      SCENARIO_AT(struct mcuboot_image_settings, keys),

@@ -362,11 +362,12 @@ void mcuboot_image_hash_hex(const uint8_t hash[MCUBOOT_IMAGE_HASH_SIZE], char ou
 struct mcuboot_image_settings {
     uint64_t size; /* bytes, header and TLVs included; 0 with file */
     struct scenario_version version, installed;
-    char *file; /* an imgtool image, relative to the scenario's folder; NULL: synthetic */
+    char *file;           /* an imgtool image, relative to the scenario's folder; NULL: synthetic */
+    char *secondary_file; /* direct-xip: the same build linked for the secondary slot */
     size_t n_keys;
     char **keys; /* PEM public keys the devices' MCUboot trusts (bootutil_keys), as file */
     struct scenario_pos at; /* the image map */
-    struct scenario_pos size_at, version_at, file_at, keys_at;
+    struct scenario_pos size_at, version_at, file_at, keys_at, secondary_file_at;
 };
 extern const struct scenario_schema mcuboot_image_settings_schema;
 
