@@ -148,25 +148,31 @@ static void write_rom_fixed(const char *path, uint32_t load_addr)
  * running from the primary slot needs the build linked for the secondary. With
  * image.secondary_file the direct-xip group uploads that one and runs it from slot 1, while
  * the swap group uploads image.file; with image.file alone, MCUboot skips the image in the
- * secondary slot (built for the other one) and the direct-xip device never runs it. */
+ * secondary slot (built for the other one) and the direct-xip device never runs it; with
+ * firmware.reject_xip_mismatched_slot img_mgmt already refuses that upload at its first
+ * chunk (zephyr img_mgmt.c: MGMT_ERR_EINVAL for a ROM_FIXED load address that is not the
+ * slot's), so the attempt fails without a reset. */
 static void direct_xip_uploads_the_build_for_its_inactive_slot(void **state)
 {
     (void)state;
-    write_rom_fixed(DFUSIM_BINARY_DIR "/pair0.bin", 0x0c000);
-    write_rom_fixed(DFUSIM_BINARY_DIR "/pair1.bin", 0x82000);
-    static const char *const images[2] = {"{ file: " DFUSIM_BINARY_DIR
-                                          "/pair0.bin, secondary_file: " DFUSIM_BINARY_DIR
-                                          "/pair1.bin }",
-                                          "{ file: " DFUSIM_BINARY_DIR "/pair0.bin }"};
-    for (int k = 0; k < 2; k++) {
-        char text[512];
+    struct flash_map map;
+    assert_int_equal(flash_map_board(FLASH_MAP_NRF52840DK, &map), 0);
+    write_rom_fixed(DFUSIM_BINARY_DIR "/pair0.bin", map.primary.off);
+    write_rom_fixed(DFUSIM_BINARY_DIR "/pair1.bin", map.secondary.off);
+    static const char *const images[3] = {
+        "{ file: " DFUSIM_BINARY_DIR "/pair0.bin, secondary_file: " DFUSIM_BINARY_DIR
+        "/pair1.bin }",
+        "{ file: " DFUSIM_BINARY_DIR "/pair0.bin }", "{ file: " DFUSIM_BINARY_DIR "/pair0.bin }"};
+    for (int k = 0; k < 3; k++) {
+        char text[600];
         snprintf(text, sizeof(text),
                  "name: pair\nimage: %s\n"
                  "client: { kind: device-manager-android, swap_wait: 30s }\n"
                  "devices:\n"
-                 "  - { group: xip, count: 1, bootloader: direct-xip-revert }\n"
+                 "  - { group: xip, count: 1, bootloader: direct-xip-revert,\n"
+                 "      firmware: { reject_xip_mismatched_slot: %s } }\n"
                  "  - { group: move, count: 1, bootloader: swap-move }\n",
-                 images[k]);
+                 images[k], k == 2 ? "true" : "false");
         struct scenario s;
         struct sim_diag d;
         assert_int_equal(load(text, &s, &d), 0);
@@ -185,6 +191,8 @@ static void direct_xip_uploads_the_build_for_its_inactive_slot(void **state)
             assert_string_not_equal(fleet_device_outcome(xip), "updated");
             assert_int_equal(fleet_device_slots(xip)->active, 0);
         }
+        /* refused at the first chunk: the device was never reset */
+        assert_int_equal(fleet_device_stats_get(xip)->n_boots, k == 2 ? 1 : 2);
         fleet_world_free(w);
         sim_engine_free(e);
         scenario_fini(&s);

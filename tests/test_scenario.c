@@ -917,6 +917,7 @@ static void visit_reports_every_setting_in_schema_order(void **state)
         {"devices.mice.firmware.reassembly", "true"},
         {"devices.mice.firmware.mcumgr_params", "true"},
         {"devices.mice.firmware.erase_progressively", "false"},
+        {"devices.mice.firmware.reject_xip_mismatched_slot", "false"},
         {"devices.mice.firmware.erase", "as-needed"},
         {"devices.mice.firmware.app_start", "0s"},
         {"devices.mice.firmware.netbuf.size", "2475B"},

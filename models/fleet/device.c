@@ -1165,6 +1165,7 @@ static int app_start(struct fleet_device *d, int64_t now)
     icfg.mode = img_mode(c->mode);
     icfg.erase_progressively = d->slots.cfg->erase_progressively;
     icfg.erase = c->erase;
+    icfg.reject_xip_mismatched_slot = c->reject_xip_mismatched_slot;
     d->ops = measured_ops;
     smp_img_mgmt_init(&d->img, &icfg, (struct smp_img_slots){&d->ops, d}, &d->callbacks);
     struct smp_server_group g = smp_os_mgmt_group(&d->os);

@@ -157,8 +157,9 @@ struct fleet_device_cfg {
     /* firmware */
     enum fleet_device_smp smp;
     bool dfu_lock, config_channel_dfu, ble_latency, reassembly;
-    bool mcumgr_params;            /* os_mgmt answers MCUmgr parameters */
-    enum smp_img_mgmt_erase erase; /* img_mgmt's first-chunk erase (0: today's, as needed) */
+    bool mcumgr_params;              /* os_mgmt answers MCUmgr parameters */
+    enum smp_img_mgmt_erase erase;   /* img_mgmt's first-chunk erase (0: today's, as needed) */
+    bool reject_xip_mismatched_slot; /* CONFIG_MCUMGR_GRP_IMG_REJECT_DIRECT_XIP_MISMATCHED_SLOT */
     struct smp_netbuf_cfg netbuf;
     enum fleet_device_transport transport;
     struct ble_link_cfg link;        /* BLE: negotiated values (mtu, dle, phy) */

@@ -86,6 +86,14 @@ static const struct scenario_field firmware_fields[] = {
      SCENARIO_AT(struct fw_settings, erase_progressively),
      .def = "false",
      .doc = "erase the slot sector by sector while writing (CONFIG_IMG_ERASE_PROGRESSIVELY)"},
+    {.key = "reject_xip_mismatched_slot",
+     .type = SCENARIO_T_BOOL,
+     SCENARIO_AT(struct fw_settings, reject_xip_mismatched_slot),
+     .def = "false",
+     .doc = "direct-xip: img_mgmt refuses a first chunk whose ROM_FIXED image was built for "
+            "another slot (CONFIG_MCUMGR_GRP_IMG_REJECT_DIRECT_XIP_MISMATCHED_SLOT; nRF Desktop's "
+            "documentation recommends it)",
+     .source = "zephyrproject-rtos/zephyr: subsys/mgmt/mcumgr/grp/img_mgmt/Kconfig (default n)"},
     {.key = "erase",
      .type = SCENARIO_T_ENUM,
      SCENARIO_AT(struct fw_settings, erase),

@@ -42,6 +42,7 @@ enum fw_smp { FW_SMP_DFU_MCUMGR, FW_SMP_BLE_SMP, FW_SMP_BOTH };
 struct fw_settings {
     int smp; /* enum fw_smp */
     bool dfu_lock, config_channel_dfu, ble_latency, reassembly, mcumgr_params, erase_progressively;
+    bool reject_xip_mismatched_slot;
     int erase; /* enum smp_img_mgmt_erase: when the first chunk erases the slot */
     struct smp_netbuf_settings netbuf;
     int64_t app_start; /* MCUboot done -> application advertising, ns */
