@@ -199,6 +199,47 @@ static void direct_xip_uploads_the_build_for_its_inactive_slot(void **state)
     }
 }
 
+/* image.installed_file: the devices start on that real image, confirmed in the primary
+ * slot, and end on image.file (swap-move): both hashes as the files give them. */
+static void devices_start_on_the_installed_file(void **state)
+{
+    (void)state;
+    write_rom_fixed(DFUSIM_BINARY_DIR "/update2.bin", 0);
+    struct mcuboot_image before, after;
+    struct sim_diag d;
+    sim_diag_init(&d);
+    assert_int_equal(mcuboot_image_load(IMAGE, &before, &d), 0);
+    assert_int_equal(mcuboot_image_load(DFUSIM_BINARY_DIR "/update2.bin", &after, &d), 0);
+    static const char text[] = "name: installed\n"
+                               "image: { file: " DFUSIM_BINARY_DIR "/update2.bin, installed_file: "
+                               "data/mcuboot/signed.bin }\n"
+                               "client: { kind: device-manager-android, swap_wait: 30s }\n"
+                               "devices: [{ group: move, count: 2, bootloader: swap-move }]\n";
+    struct scenario s;
+    assert_int_equal(load(text, &s, &d), 0);
+    struct sim_engine *e = sim_engine_new(0);
+    struct fleet_world *w = NULL;
+    if (fleet_world_from_scenario(&s, e, NULL, &w, &d) != 0)
+        fail_msg("%s", d.text);
+    for (int phase = 0; phase < 2; phase++) {
+        if (phase == 1) {
+            enum sim_stop stop;
+            assert_int_equal(sim_engine_run(e, INT64_C(600000000000), &stop), 0);
+        }
+        for (uint32_t i = 0; i < fleet_world_n_devices(w); i++) {
+            const struct mcuboot_slots *sl = fleet_device_slots(fleet_world_device(w, i));
+            struct smp_img_slots ops = mcuboot_slots_bind((struct mcuboot_slots *)sl);
+            struct smp_img_slots_info info;
+            assert_int_equal(ops.ops->read_info(ops.env, 0, &info), 0);
+            assert_memory_equal(info.hash, phase == 0 ? before.hash : after.hash,
+                                sizeof(info.hash));
+        }
+    }
+    fleet_world_free(w);
+    sim_engine_free(e);
+    scenario_fini(&s);
+}
+
 static void size_version_and_bad_files_are_refused_at_the_key(void **state)
 {
     (void)state;
@@ -211,6 +252,9 @@ static void size_version_and_bad_files_are_refused_at_the_key(void **state)
          "t.yaml:2:50: image.version: image.file gives the version"},
         {"{ file: data/mcuboot/none.bin }", "t.yaml:2:16: image.file: "},
         {"{ file: data/mcuboot/key-pub.pem }", "not an MCUboot image"},
+        {"{ size: 16KiB, installed: 1.0.0, installed_file: data/mcuboot/signed.bin }",
+         "image.installed: image.installed_file gives the installed image"},
+        {"{ size: 16KiB, installed_file: data/mcuboot/none.bin }", "image.installed_file: "},
         {"{ size: 16KiB, keys: [data/mcuboot/key-pub.pem] }",
          "image.keys: keys check a real image"},
         {"{ file: data/mcuboot/signed.bin, keys: [data/mcuboot/none.pem] }", "image.keys: "},
@@ -237,6 +281,7 @@ int main(void)
         cmocka_unit_test(every_mode_ends_on_the_file_image),
         cmocka_unit_test(devices_validate_the_file_with_their_keys),
         cmocka_unit_test(direct_xip_uploads_the_build_for_its_inactive_slot),
+        cmocka_unit_test(devices_start_on_the_installed_file),
         cmocka_unit_test(size_version_and_bad_files_are_refused_at_the_key),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -314,15 +314,22 @@ static void scenario_file(const struct scenario *s, const char *name, char *path
         snprintf(path, n, "%.*s/%s", (int)(slash - s->path), s->path, name);
 }
 
-/* An image file of the scenario (image.file, or image.secondary_file when secondary) read
- * whole and parsed into *img. Problems go to d at the key's position. Returns 0 (the caller
- * frees *buf) or SIM_EINVAL / SIM_ENOMEM. */
-static int image_file_load(const struct scenario *s, bool secondary, uint8_t **buf, size_t *len,
-                           struct mcuboot_image *img, struct sim_diag *d)
+/* The image files a scenario names. */
+enum image_key { IMAGE_FILE, IMAGE_SECONDARY_FILE, IMAGE_INSTALLED_FILE };
+static const char *const image_key_names[] = {"image.file", "image.secondary_file",
+                                              "image.installed_file"};
+
+/* An image file of the scenario read whole and parsed into *img. Problems go to d at the
+ * key's position. Returns 0 (the caller frees *buf) or SIM_EINVAL / SIM_ENOMEM. */
+static int image_file_load(const struct scenario *s, enum image_key which, uint8_t **buf,
+                           size_t *len, struct mcuboot_image *img, struct sim_diag *d)
 {
     const struct mcuboot_image_settings *im = &fleet_settings_of(s)->image;
+    const char *const names[] = {im->file, im->secondary_file, im->installed_file};
+    const struct scenario_pos *pos[] = {&im->file_at, &im->secondary_file_at,
+                                        &im->installed_file_at};
     char path[4096];
-    scenario_file(s, secondary ? im->secondary_file : im->file, path, sizeof(path));
+    scenario_file(s, names[which], path, sizeof(path));
     struct sim_diag why;
     sim_diag_init(&why);
     *buf = NULL;
@@ -334,8 +341,7 @@ static int image_file_load(const struct scenario *s, bool secondary, uint8_t **b
     free(*buf);
     *buf = NULL;
     char at[512];
-    scenario_pos_format(at, sizeof(at), secondary ? &im->secondary_file_at : &im->file_at,
-                        secondary ? "image.secondary_file" : "image.file");
+    scenario_pos_format(at, sizeof(at), pos[which], image_key_names[which]);
     add_at(d, at, &why);
     return rc == SIM_ENOMEM ? rc : SIM_EINVAL;
 }
@@ -381,7 +387,7 @@ static int image_verdict(const struct scenario *s, const uint8_t *buf, size_t le
 
 /* The update image's size as the slots see it: the file's, or image.size. With a file,
  * size and version come from it: giving them too is refused. Returns 0 or SIM_EINVAL. */
-static int image_size_of(const struct scenario *s, uint64_t *size, struct sim_diag *d)
+static int update_size_of(const struct scenario *s, uint64_t *size, struct sim_diag *d)
 {
     const struct mcuboot_image_settings *im = &fleet_settings_of(s)->image;
     *size = im->size;
@@ -412,7 +418,7 @@ static int image_size_of(const struct scenario *s, uint64_t *size, struct sim_di
     uint8_t *buf;
     size_t len;
     struct mcuboot_image img;
-    if (image_file_load(s, false, &buf, &len, &img, d) != 0)
+    if (image_file_load(s, IMAGE_FILE, &buf, &len, &img, d) != 0)
         return SIM_EINVAL;
     struct mcuboot_img_result res;
     if (image_verdict(s, buf, len, &res, d) != 0)
@@ -422,7 +428,7 @@ static int image_size_of(const struct scenario *s, uint64_t *size, struct sim_di
     struct mcuboot_image img2;
     if (im->secondary_file == NULL)
         return rc;
-    if (image_file_load(s, true, &buf, &len, &img2, d) != 0)
+    if (image_file_load(s, IMAGE_SECONDARY_FILE, &buf, &len, &img2, d) != 0)
         return SIM_EINVAL;
     free(buf);
     if (mcuboot_image_version_cmp(&img.hdr.version, &img2.hdr.version, true) != 0) {
@@ -437,6 +443,33 @@ static int image_size_of(const struct scenario *s, uint64_t *size, struct sim_di
     }
     if (img2.total_size > *size)
         *size = img2.total_size;
+    return rc;
+}
+
+/* The largest image the slots must hold: the update's (update_size_of) and, with
+ * image.installed_file, the installed one's. Returns 0 or SIM_EINVAL. */
+static int image_size_of(const struct scenario *s, uint64_t *size, struct sim_diag *d)
+{
+    const struct mcuboot_image_settings *im = &fleet_settings_of(s)->image;
+    int rc = update_size_of(s, size, d);
+    if (im->installed_file == NULL)
+        return rc;
+    if (im->installed_at.line != im->at.line || im->installed_at.col != im->at.col) {
+        char at[512];
+        scenario_pos_format(at, sizeof(at), &im->installed_at, "image.installed");
+        sim_diag_add(d, "%s: image.installed_file gives the installed image; remove "
+                        "image.installed",
+                     at);
+        rc = SIM_EINVAL;
+    }
+    uint8_t *buf;
+    size_t len;
+    struct mcuboot_image img;
+    if (image_file_load(s, IMAGE_INSTALLED_FILE, &buf, &len, &img, d) != 0)
+        return SIM_EINVAL;
+    free(buf);
+    if (img.total_size > *size)
+        *size = img.total_size;
     return rc;
 }
 
@@ -906,7 +939,7 @@ bool fleet_world_image_refused(const struct scenario *s, char *why, size_t n)
     struct mcuboot_image img;
     struct mcuboot_img_result res;
     if (fs->image.file == NULL || fs->image.n_keys == 0 ||
-        image_file_load(s, false, &buf, &len, &img, NULL) != 0)
+        image_file_load(s, IMAGE_FILE, &buf, &len, &img, NULL) != 0)
         return false;
     bool refused = image_verdict(s, buf, len, &res, NULL) == 0 && res.verdict != MCUBOOT_IMG_VALID;
     free(buf);
@@ -1126,11 +1159,17 @@ int fleet_world_from_scenario(const struct scenario *s, struct sim_engine *e, st
     size_t len = 0;
     struct mcuboot_image img;
     struct mcuboot_img_result verdict = {.verdict = MCUBOOT_IMG_VALID};
-    if (fs->image.file != NULL && (rc = image_file_load(s, false, &buf, &len, &img, d)) == 0) {
+    if (fs->image.file != NULL && (rc = image_file_load(s, IMAGE_FILE, &buf, &len, &img, d)) == 0) {
         size = img.total_size; /* the devices start on a synthetic image of that size */
         rc = image_verdict(s, buf, len, &verdict, d);
     }
-    if (rc == 0)
+    uint8_t *ibuf = NULL;
+    size_t ilen = 0;
+    struct mcuboot_image iimg;
+    if (rc == 0 && fs->image.installed_file != NULL &&
+        (rc = image_file_load(s, IMAGE_INSTALLED_FILE, &ibuf, &ilen, &iimg, d)) == 0)
+        rc = fleet_world_image_add_file(w, ibuf, ilen, fs->image.installed_file, &factory, d);
+    else if (rc == 0)
         rc = fleet_world_image_add(w, (uint32_t)size, &installed, &factory, d);
     if (rc == 0 && buf != NULL)
         rc = fleet_world_image_add_file(w, buf, len, fs->image.file, &upd, d);
@@ -1142,7 +1181,7 @@ int fleet_world_from_scenario(const struct scenario *s, struct sim_engine *e, st
     uint32_t upd2 = upd;
     struct mcuboot_img_result verdict2 = verdict;
     if (rc == 0 && fs->image.secondary_file != NULL &&
-        (rc = image_file_load(s, true, &buf, &len, &img, d)) == 0) {
+        (rc = image_file_load(s, IMAGE_SECONDARY_FILE, &buf, &len, &img, d)) == 0) {
         rc = image_verdict(s, buf, len, &verdict2, d);
         if (rc == 0)
             rc = fleet_world_image_add_file(w, buf, len, fs->image.secondary_file, &upd2, d);

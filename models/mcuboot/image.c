@@ -1649,6 +1649,8 @@ static const struct scenario_field image_fields[] = {
     {.key = "installed",
      .type = SCENARIO_T_VERSION,
      SCENARIO_AT(struct mcuboot_image_settings, installed),
+     .flags = SCENARIO_F_POS,
+     .pos_offset = offsetof(struct mcuboot_image_settings, installed_at),
      .def = "0.0.0+0",
      .doc = "version the devices run at power-on (an image of the same size, confirmed)"},
     {.key = "file",
@@ -1658,6 +1660,13 @@ static const struct scenario_field image_fields[] = {
      .pos_offset = offsetof(struct mcuboot_image_settings, file_at),
      .doc = "an imgtool image (signed .bin) as the update: its size, header, version, TLVs "
             "and bytes; a path relative to the scenario's folder"},
+    {.key = "installed_file",
+     .type = SCENARIO_T_STRING,
+     SCENARIO_AT(struct mcuboot_image_settings, installed_file),
+     .flags = SCENARIO_F_POS,
+     .pos_offset = offsetof(struct mcuboot_image_settings, installed_file_at),
+     .doc = "an imgtool image the devices run at power-on, confirmed in the primary slot "
+            "(replaces the synthetic installed image); not with installed"},
     {.key = "secondary_file",
      .type = SCENARIO_T_STRING,
      SCENARIO_AT(struct mcuboot_image_settings, secondary_file),

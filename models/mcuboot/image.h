@@ -364,10 +364,12 @@ struct mcuboot_image_settings {
     struct scenario_version version, installed;
     char *file;           /* an imgtool image, relative to the scenario's folder; NULL: synthetic */
     char *secondary_file; /* direct-xip: the same build linked for the secondary slot */
+    char *installed_file; /* what the devices run at power-on; NULL: synthetic */
     size_t n_keys;
     char **keys; /* PEM public keys the devices' MCUboot trusts (bootutil_keys), as file */
     struct scenario_pos at; /* the image map */
     struct scenario_pos size_at, version_at, file_at, keys_at, secondary_file_at;
+    struct scenario_pos installed_at, installed_file_at;
 };
 extern const struct scenario_schema mcuboot_image_settings_schema;
 
