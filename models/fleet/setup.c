@@ -457,8 +457,9 @@ static int image_size_of(const struct scenario *s, uint64_t *size, struct sim_di
     if (im->installed_at.line != im->at.line || im->installed_at.col != im->at.col) {
         char at[512];
         scenario_pos_format(at, sizeof(at), &im->installed_at, "image.installed");
-        sim_diag_add(d, "%s: image.installed_file gives the installed image; remove "
-                        "image.installed",
+        sim_diag_add(d,
+                     "%s: image.installed_file gives the installed image; remove "
+                     "image.installed",
                      at);
         rc = SIM_EINVAL;
     }
