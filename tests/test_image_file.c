@@ -31,6 +31,48 @@ static int load(const char *text, struct scenario *s, struct sim_diag *d)
                               strlen(text), NULL, 0, s, d);
 }
 
+/* A scenario built into a started world. */
+struct run {
+    struct scenario s;
+    struct sim_engine *e;
+    struct fleet_world *w;
+};
+
+static void run_up(struct run *r, const char *text)
+{
+    struct sim_diag d;
+    assert_int_equal(load(text, &r->s, &d), 0);
+    r->e = sim_engine_new(0);
+    r->w = NULL;
+    if (fleet_world_from_scenario(&r->s, r->e, NULL, &r->w, &d) != 0)
+        fail_msg("%s", d.text);
+}
+
+/* Run to the end (ten simulated minutes are more than any of these DFUs takes). */
+static void run_to_end(struct run *r)
+{
+    enum sim_stop stop;
+    assert_int_equal(sim_engine_run(r->e, INT64_C(600000000000), &stop), 0);
+}
+
+static void run_down(struct run *r)
+{
+    fleet_world_free(r->w);
+    sim_engine_free(r->e);
+    scenario_fini(&r->s);
+}
+
+/* What img_mgmt's image list reads from a device's slot (-1: the active one). */
+static struct smp_img_slots_info slot_info(struct fleet_device *dev, int slot)
+{
+    struct smp_img_slots ops = mcuboot_slots_bind((struct mcuboot_slots *)fleet_device_slots(dev));
+    struct smp_img_slots_info info;
+    if (slot < 0)
+        slot = ops.ops->active_slot(ops.env, 0);
+    assert_int_equal(ops.ops->read_info(ops.env, slot, &info), 0);
+    return info;
+}
+
 static void every_mode_ends_on_the_file_image(void **state)
 {
     (void)state;
@@ -49,30 +91,19 @@ static void every_mode_ends_on_the_file_image(void **state)
         "  - { group: offset, count: 1, bootloader: swap-offset }\n"
         "  - { group: over, count: 1, bootloader: overwrite-only }\n"
         "  - { group: xip, count: 1, bootloader: direct-xip-revert }\n";
-    struct scenario s;
-    assert_int_equal(load(text, &s, &d), 0);
-    struct sim_engine *e = sim_engine_new(0);
-    struct fleet_world *w = NULL;
-    if (fleet_world_from_scenario(&s, e, NULL, &w, &d) != 0)
-        fail_msg("%s", d.text);
-    enum sim_stop why;
-    assert_int_equal(sim_engine_run(e, INT64_C(600000000000), &why), 0);
-    for (uint32_t i = 0; i < fleet_world_n_devices(w); i++) {
-        struct fleet_device *dev = fleet_world_device(w, i);
+    struct run r;
+    run_up(&r, text);
+    run_to_end(&r);
+    for (uint32_t i = 0; i < fleet_world_n_devices(r.w); i++) {
+        struct fleet_device *dev = fleet_world_device(r.w, i);
         assert_string_equal(fleet_device_outcome(dev), "updated");
-        const struct mcuboot_slots *sl = fleet_device_slots(dev);
-        struct smp_img_slots ops = mcuboot_slots_bind((struct mcuboot_slots *)sl);
-        int active = ops.ops->active_slot(ops.env, 0);
-        struct smp_img_slots_info info;
-        assert_int_equal(ops.ops->read_info(ops.env, active, &info), 0);
+        struct smp_img_slots_info info = slot_info(dev, -1);
         assert_memory_equal(info.hash, want.hash, sizeof(info.hash));
         assert_int_equal(info.ver.major, want.hdr.version.major);
         assert_int_equal(info.ver.minor, want.hdr.version.minor);
         assert_int_equal(info.ver.revision, want.hdr.version.revision);
     }
-    fleet_world_free(w);
-    sim_engine_free(e);
-    scenario_fini(&s);
+    run_down(&r);
 }
 
 /* image.keys: with the key the image was signed with, the devices update; with another one
@@ -93,32 +124,19 @@ static void devices_validate_the_file_with_their_keys(void **state)
                  "  - { group: move, count: 1, bootloader: swap-move }\n"
                  "  - { group: scratch, count: 1, bootloader: swap-scratch }\n",
                  keys[k]);
-        struct scenario s;
-        struct sim_diag d;
-        assert_int_equal(load(text, &s, &d), 0);
+        struct run r;
+        run_up(&r, text);
         char why[300] = "";
-        assert_int_equal(fleet_world_image_refused(&s, why, sizeof(why)), k == 1);
+        assert_int_equal(fleet_world_image_refused(&r.s, why, sizeof(why)), k == 1);
         if (k == 1)
             assert_non_null(strstr(why, "no accepted signature"));
-        struct sim_engine *e = sim_engine_new(0);
-        struct fleet_world *w = NULL;
-        if (fleet_world_from_scenario(&s, e, NULL, &w, &d) != 0)
-            fail_msg("%s", d.text);
-        enum sim_stop stop;
-        assert_int_equal(sim_engine_run(e, INT64_C(600000000000), &stop), 0);
-        for (uint32_t i = 0; i < fleet_world_n_devices(w); i++) {
-            struct fleet_device *dev = fleet_world_device(w, i);
-            const struct mcuboot_slots *sl = fleet_device_slots(dev);
-            struct smp_img_slots ops = mcuboot_slots_bind((struct mcuboot_slots *)sl);
-            struct smp_img_slots_info info;
-            assert_int_equal(ops.ops->read_info(ops.env, ops.ops->active_slot(ops.env, 0), &info),
-                             0);
+        run_to_end(&r);
+        for (uint32_t i = 0; i < fleet_world_n_devices(r.w); i++) {
+            struct smp_img_slots_info info = slot_info(fleet_world_device(r.w, i), -1);
             /* the signed image is version 1.2.3; the devices started on 0.0.0 */
             assert_int_equal(info.ver.major == 1 && info.ver.minor == 2, k == 0);
         }
-        fleet_world_free(w);
-        sim_engine_free(e);
-        scenario_fini(&s);
+        run_down(&r);
     }
 }
 
@@ -173,16 +191,10 @@ static void direct_xip_uploads_the_build_for_its_inactive_slot(void **state)
                  "      firmware: { reject_xip_mismatched_slot: %s } }\n"
                  "  - { group: move, count: 1, bootloader: swap-move }\n",
                  images[k], k == 2 ? "true" : "false");
-        struct scenario s;
-        struct sim_diag d;
-        assert_int_equal(load(text, &s, &d), 0);
-        struct sim_engine *e = sim_engine_new(0);
-        struct fleet_world *w = NULL;
-        if (fleet_world_from_scenario(&s, e, NULL, &w, &d) != 0)
-            fail_msg("%s", d.text);
-        enum sim_stop stop;
-        assert_int_equal(sim_engine_run(e, INT64_C(600000000000), &stop), 0);
-        struct fleet_device *xip = fleet_world_device(w, 0), *move = fleet_world_device(w, 1);
+        struct run r;
+        run_up(&r, text);
+        run_to_end(&r);
+        struct fleet_device *xip = fleet_world_device(r.w, 0), *move = fleet_world_device(r.w, 1);
         assert_string_equal(fleet_device_outcome(move), "updated");
         if (k == 0) {
             assert_string_equal(fleet_device_outcome(xip), "updated");
@@ -193,9 +205,7 @@ static void direct_xip_uploads_the_build_for_its_inactive_slot(void **state)
         }
         /* refused at the first chunk: the device was never reset */
         assert_int_equal(fleet_device_stats_get(xip)->n_boots, k == 2 ? 1 : 2);
-        fleet_world_free(w);
-        sim_engine_free(e);
-        scenario_fini(&s);
+        run_down(&r);
     }
 }
 
@@ -215,29 +225,18 @@ static void devices_start_on_the_installed_file(void **state)
                                "data/mcuboot/signed.bin }\n"
                                "client: { kind: device-manager-android, swap_wait: 30s }\n"
                                "devices: [{ group: move, count: 2, bootloader: swap-move }]\n";
-    struct scenario s;
-    assert_int_equal(load(text, &s, &d), 0);
-    struct sim_engine *e = sim_engine_new(0);
-    struct fleet_world *w = NULL;
-    if (fleet_world_from_scenario(&s, e, NULL, &w, &d) != 0)
-        fail_msg("%s", d.text);
+    struct run r;
+    run_up(&r, text);
     for (int phase = 0; phase < 2; phase++) {
-        if (phase == 1) {
-            enum sim_stop stop;
-            assert_int_equal(sim_engine_run(e, INT64_C(600000000000), &stop), 0);
-        }
-        for (uint32_t i = 0; i < fleet_world_n_devices(w); i++) {
-            const struct mcuboot_slots *sl = fleet_device_slots(fleet_world_device(w, i));
-            struct smp_img_slots ops = mcuboot_slots_bind((struct mcuboot_slots *)sl);
-            struct smp_img_slots_info info;
-            assert_int_equal(ops.ops->read_info(ops.env, 0, &info), 0);
+        if (phase == 1)
+            run_to_end(&r);
+        for (uint32_t i = 0; i < fleet_world_n_devices(r.w); i++) {
+            struct smp_img_slots_info info = slot_info(fleet_world_device(r.w, i), 0);
             assert_memory_equal(info.hash, phase == 0 ? before.hash : after.hash,
                                 sizeof(info.hash));
         }
     }
-    fleet_world_free(w);
-    sim_engine_free(e);
-    scenario_fini(&s);
+    run_down(&r);
 }
 
 static void size_version_and_bad_files_are_refused_at_the_key(void **state)
