@@ -112,17 +112,6 @@ static int check_names(const struct scenario *s, FILE *err)
     return code;
 }
 
-/* Runs path into db through `dfusim run -q`. */
-static int run_quietly(const char *path, const char *db, FILE *err)
-{
-    char *argv[] = {(char *)"run", (char *)path, (char *)"-q", (char *)"-o", (char *)db};
-    FILE *sink = fopen("/dev/null", "w");
-    int rc = cli_run(5, argv, sink ? sink : err, err);
-    if (sink)
-        fclose(sink);
-    return rc;
-}
-
 static int add_figure(struct figures *f, const char *file, const struct scenario_measured *m,
                       double simulated)
 {
@@ -166,7 +155,7 @@ static int one(const char *path, const char *dir, struct figures *f, FILE *err)
     char db[4096];
     snprintf(db, sizeof(db), "%s/run.db", dir);
     if (code == SIM_EXIT_OK && s.n_measured > 0)
-        code = run_quietly(path, db, err);
+        code = cli_run_quiet(path, db, NULL, 0, err);
     struct report_summary *sum = NULL;
     char msg[512];
     if (code == SIM_EXIT_OK && s.n_measured > 0 &&

@@ -592,10 +592,10 @@ static int write_json(const struct check_results *r, const struct check_options 
     return SIM_EXIT_OK;
 }
 
-/* Runs s (loaded from path) into db with the --set arguments, through `dfusim run -q`. */
-static int run_scenario(const char *path, const char *db, const struct check_options *o, FILE *err)
+int cli_run_quiet(const char *path, const char *db, const char *const *sets, size_t n_sets,
+                  FILE *err)
 {
-    size_t n = 5 + 2 * o->n_sets;
+    size_t n = 5 + 2 * n_sets;
     char **argv = calloc(n + 1, sizeof(*argv));
     if (argv == NULL)
         return SIM_EXIT_INTERNAL;
@@ -605,9 +605,9 @@ static int run_scenario(const char *path, const char *db, const struct check_opt
     argv[a++] = (char *)"-q";
     argv[a++] = (char *)"-o";
     argv[a++] = (char *)db;
-    for (size_t i = 0; i < o->n_sets; i++) {
+    for (size_t i = 0; i < n_sets; i++) {
         argv[a++] = (char *)"--set";
-        argv[a++] = (char *)o->sets[i];
+        argv[a++] = (char *)sets[i];
     }
     FILE *sink = fopen("/dev/null", "w");
     int rc = cli_run((int)a, argv, sink ? sink : err, err);
@@ -778,7 +778,7 @@ static int check_one(const char *path, const char *tmp, const struct check_optio
         if (code != SIM_EXIT_OK)
             goto done;
     }
-    code = run_scenario(path, db, o, err);
+    code = cli_run_quiet(path, db, o->sets, o->n_sets, err);
     if (code != SIM_EXIT_OK)
         goto done;
     if (report_completeness_warn(db, NULL, err) != 0) { /* every planned run, or a failure */

@@ -16,6 +16,10 @@ int cli_report(int argc, char **argv, FILE *out, FILE *err);
 int cli_compare(int argc, char **argv, FILE *out, FILE *err);
 int cli_check(int argc, char **argv, FILE *out, FILE *err);
 int cli_calibration(int argc, char **argv, FILE *out, FILE *err);
+/* `dfusim run -q PATH -o DB` with each of sets as a --set, its output discarded and its
+ * messages on err (check and calibration run scenarios this way). Returns run's exit code. */
+int cli_run_quiet(const char *path, const char *db, const char *const *sets, size_t n_sets,
+                  FILE *err);
 int cli_export(int argc, char **argv, FILE *out, FILE *err);
 /* An output named on the command line: "-" is out, else the file opened for writing; NULL
  * after a message naming verb and path when it cannot be opened. */
