@@ -6,6 +6,7 @@
 #include "models/mcuboot/slots.h"
 #include "models/mcuboot/explain.h"
 #include "models/smp/img_mgmt.h"
+#include "tests/image_builder.h"
 
 #include <setjmp.h>
 #include <stdarg.h>
@@ -1068,6 +1069,244 @@ static void cfg_rejects_bad_input(void **state)
     mcuboot_slots_fini(&s);
 }
 
+/* ======================================================================================
+ * Slots keep what was written: an image the table does not hold, uploaded through img_mgmt,
+ * is learned once and shared, listed with its own version and hash, and boots.
+ * UPSTREAM: zephyrproject-rtos/zephyr: subsys/mgmt/mcumgr/grp/img_mgmt/src/img_mgmt.c
+ * (img_mgmt_read_info reads the header and TLVs from flash; "match" compares the SHA-256 of
+ * what flash holds) @v4.2.0 */
+
+/* A table with room to learn: the fixture's images, then free entries. */
+struct learn_world {
+    struct mcuboot_slots_image table[MCUBOOT_SLOTS_MAX_IMAGES];
+    struct mcuboot_slots_learner l;
+    int judged;
+};
+
+static bool judge_refuse_major_9(void *env, const struct mcuboot_slots_image *im)
+{
+    struct learn_world *lw = env;
+    lw->judged++;
+    return im->img.hdr.version.major == 9;
+}
+
+static void learn_init(struct learn_world *lw)
+{
+    memset(lw, 0, sizeof(*lw));
+    memcpy(lw->table, W.images, sizeof(W.images));
+    lw->l.images = lw->table;
+    lw->l.n = IMG_COUNT;
+    lw->l.cap = MCUBOOT_SLOTS_MAX_IMAGES;
+    lw->l.judge = judge_refuse_major_9;
+    lw->l.env = lw;
+}
+
+static void dev_init_learning(struct dev *v, struct learn_world *lw)
+{
+    struct sim_diag d;
+    sim_diag_init(&d);
+    memset(v, 0, sizeof(*v));
+    assert_int_equal(
+        mcuboot_slots_cfg_init(&v->cfg, MCUBOOT_SLOTS_SWAP_MOVE, &W.map, lw->table, IMG_COUNT, &d),
+        0);
+    v->cfg.learn = &lw->l;
+    assert_int_equal(mcuboot_slots_init(&v->s, &v->cfg, NULL, 0, NULL), 0);
+    assert_int_equal(mcuboot_slots_install(&v->s, 0, IMG_FACTORY, true), 0);
+    v->ops = mcuboot_slots_bind(&v->s);
+}
+
+/* An image of the builder: 20000 body bytes of seed 7 behind a 0x200 header, a SHA256 TLV. */
+static uint8_t *learn_image(uint8_t major, uint8_t minor, size_t *len)
+{
+    static const struct ib_op ops[] = {IB_OP_HASH};
+    struct ib_spec spec = {
+        .body_len = 20000, .body_seed = 7, .version = {major, minor, 0, 0}, .ops = ops, .n_ops = 1};
+    uint8_t *buf = NULL;
+    assert_int_equal(ib_build(&spec, &buf, len), 0);
+    return buf;
+}
+
+/* Upload bytes through img_mgmt as a client does, stopping before `stop` (len: whole). */
+static struct up_rsp upload_bytes(struct mgmt *g, const uint8_t *file, uint32_t len, uint32_t stop)
+{
+    uint8_t sha[32], body[CHUNK + 128];
+    unsigned int n_sha = 0;
+    assert_true(EVP_Digest(file, len, sha, &n_sha, EVP_sha256(), NULL) && n_sha == 32);
+    struct up_rsp r = {0};
+    for (uint32_t off = 0; off < stop;) {
+        uint32_t n = len - off < CHUNK ? len - off : CHUNK;
+        struct smp_frame_writer w;
+        smp_frame_writer_init(&w, body, sizeof(body));
+        smp_frame_put_map(&w, off == 0 ? 4 : 2);
+        smp_frame_put_text(&w, "data");
+        smp_frame_put_bstr(&w, file + off, n);
+        if (off == 0) {
+            smp_frame_put_text(&w, "len");
+            smp_frame_put_uint(&w, len);
+        }
+        smp_frame_put_text(&w, "off");
+        smp_frame_put_uint(&w, off);
+        if (off == 0) {
+            smp_frame_put_text(&w, "sha");
+            smp_frame_put_bstr(&w, sha, 32);
+        }
+        assert_int_equal(mgmt_call(g, SMP_IMG_MGMT_ID_UPLOAD, true, body, w.len), 0);
+        struct smp_frame_field f[] = {{.key = "off", .type = SMP_FRAME_T_U32},
+                                      {.key = "match", .type = SMP_FRAME_T_BOOL},
+                                      {.key = "err", .type = SMP_FRAME_T_ANY}};
+        assert_int_equal(smp_frame_map_decode(g->rsp, g->w.len, f, 3), 0);
+        assert_false(f[2].found);
+        assert_true(f[0].found);
+        r = (struct up_rsp){
+            .has_off = true, .off = f[0].u32, .has_match = f[1].found, .match = f[1].b};
+        off = r.off;
+    }
+    return r;
+}
+
+static size_t pages_kept(const struct dev *v, int slot)
+{
+    const struct mcuboot_slots_pending *p = v->s.pending[slot];
+    size_t n = 0;
+    for (uint32_t k = 0; p != NULL && k < p->n_pages; k++)
+        n += p->page[k] != NULL;
+    return n;
+}
+
+static void an_unknown_image_is_kept_listed_and_swapped_in(void **state)
+{
+    (void)state;
+    struct learn_world lw;
+    learn_init(&lw);
+    struct dev v;
+    struct mgmt g;
+    dev_init_learning(&v, &lw);
+    mgmt_init(&g, &v);
+    size_t len;
+    uint8_t *file = learn_image(3, 1, &len);
+    struct mcuboot_image want;
+    struct sim_diag d;
+    sim_diag_init(&d);
+    assert_int_equal(mcuboot_image_parse(file, len, "learn", &want, &d), 0);
+
+    struct up_rsp r = upload_bytes(&g, file, (uint32_t)len, (uint32_t)len);
+    assert_int_equal(r.off, len);
+    assert_true(r.has_match);
+    assert_true(r.match); /* the SHA-256 of what flash holds */
+    assert_int_equal(lw.l.n, IMG_COUNT + 1);
+    assert_true(lw.table[IMG_COUNT].learned);
+    assert_int_equal(lw.judged, 1);
+    assert_false(lw.l.refused[IMG_COUNT]);
+    assert_null(v.s.pending[1]); /* learned: the table holds the bytes now */
+    struct smp_img_slots_info info;
+    assert_int_equal(read_info(&v, 1, &info), 0);
+    assert_int_equal(info.ver.major, 3);
+    assert_int_equal(info.ver.minor, 1);
+    assert_memory_equal(info.hash, want.hash, 32);
+
+    assert_int_equal(mgmt_state_write(&g, want.hash, false), 0); /* test */
+    struct mcuboot_slots_boot_result b;
+    boot(&v, &b);
+    assert_int_equal(b.image, IMG_COUNT);
+    assert_int_equal(read_info(&v, 0, &info), 0);
+    assert_int_equal(info.ver.major, 3);
+    assert_memory_equal(info.hash, want.hash, 32);
+    dev_fini(&v);
+    mcuboot_slots_learner_fini(&lw.l);
+    free(file);
+}
+
+/* Two builds that differ in their version: while the second is written, only the pages that
+ * differ from the first (the header's and the TLVs') are kept; a second device that uploads
+ * it keeps nothing, and the table holds it once. Bytes that are no image stay garbage. */
+static void uploads_keep_only_differing_pages_and_share_the_build(void **state)
+{
+    (void)state;
+    struct learn_world lw;
+    learn_init(&lw);
+    size_t len1, len2;
+    uint8_t *first = learn_image(3, 0, &len1), *second = learn_image(3, 1, &len2);
+    assert_int_equal(len1, len2);
+    struct dev a, b;
+    struct mgmt ga, gb;
+    dev_init_learning(&a, &lw);
+    dev_init_learning(&b, &lw);
+    mgmt_init(&ga, &a);
+    mgmt_init(&gb, &b);
+    (void)upload_bytes(&ga, first, (uint32_t)len1, (uint32_t)len1); /* learned: entry 4 */
+    assert_int_equal(lw.l.n, IMG_COUNT + 1);
+    /* Device a uploads the second build, all but its last chunk. */
+    uint32_t last = (uint32_t)(len2 - 1) / CHUNK * CHUNK;
+    mgmt_init(&ga, &a);
+    (void)upload_bytes(&ga, second, (uint32_t)len2, last);
+    assert_non_null(a.s.pending[1]);
+    assert_int_equal(a.s.pending[1]->base, IMG_COUNT);
+    /* 20552 bytes: header 0x200, body to 20512, TLVs in the last chunk (from 20480). Only
+     * the header's page differs from the first build so far; of 6 pages, 1 is kept. */
+    assert_int_equal(len2, 0x200 + 20000 + 4 + 4 + 32);
+    assert_int_equal(last, 20480);
+    assert_int_equal(pages_kept(&a, 1), 1);
+    assert_non_null(a.s.pending[1]->page[0]);
+    /* The last chunk, through the slot interface as img_mgmt writes it. */
+    assert_int_equal(a.ops.ops->write(a.ops.env, 1, last, second + last, len2 - last, true), 0);
+    assert_int_equal(lw.l.n, IMG_COUNT + 2);
+    assert_null(a.s.pending[1]);
+    /* Device b uploads the same second build: it matches the learned entry, nothing kept. */
+    struct up_rsp r = upload_bytes(&gb, second, (uint32_t)len2, CHUNK);
+    assert_null(b.s.pending[1]);
+    r = upload_bytes(&gb, second, (uint32_t)len2, (uint32_t)len2);
+    assert_true(r.match);
+    assert_int_equal(lw.l.n, IMG_COUNT + 2);
+    struct smp_img_slots_info info;
+    assert_int_equal(read_info(&b, 1, &info), 0);
+    assert_int_equal(info.ver.minor, 1);
+    /* A header (img_mgmt refuses a first chunk without one) and then no TLV area: not an
+     * image, nothing learned; read_info finds the header and no TLVs. */
+    uint8_t *junk = malloc(len2);
+    assert_non_null(junk);
+    memcpy(junk, second, len2);
+    memset(junk + 0x200 + 20000, 0, len2 - 0x200 - 20000);
+    mgmt_init(&gb, &b);
+    r = upload_bytes(&gb, junk, (uint32_t)len2, (uint32_t)len2);
+    assert_false(r.has_match && r.match);
+    assert_int_equal(lw.l.n, IMG_COUNT + 2);
+    assert_null(b.s.pending[1]);
+    assert_int_equal(read_info(&b, 1, &info), SMP_IMG_SLOTS_ERR_NO_TLVS);
+    free(junk);
+    dev_fini(&a);
+    dev_fini(&b);
+    mcuboot_slots_learner_fini(&lw.l);
+    free(first);
+    free(second);
+}
+
+/* The judge's verdict is kept per learned image; a full table learns nothing more. */
+static void learned_images_are_judged_and_the_table_has_a_limit(void **state)
+{
+    (void)state;
+    struct learn_world lw;
+    learn_init(&lw);
+    lw.l.cap = IMG_COUNT + 1;
+    struct dev v;
+    struct mgmt g;
+    dev_init_learning(&v, &lw);
+    mgmt_init(&g, &v);
+    size_t len;
+    uint8_t *refused = learn_image(9, 0, &len), *more = learn_image(4, 0, &len);
+    (void)upload_bytes(&g, refused, (uint32_t)len, (uint32_t)len);
+    assert_int_equal(lw.l.n, IMG_COUNT + 1);
+    assert_true(lw.l.refused[IMG_COUNT]);
+    mgmt_init(&g, &v);
+    (void)upload_bytes(&g, more, (uint32_t)len, (uint32_t)len);
+    assert_int_equal(lw.l.n, IMG_COUNT + 1); /* full: stays garbage */
+    struct smp_img_slots_info info;
+    assert_int_equal(read_info(&v, 1, &info), SMP_IMG_SLOTS_ERR_INVALID_IMAGE_HEADER_MAGIC);
+    dev_fini(&v);
+    mcuboot_slots_learner_fini(&lw.l);
+    free(refused);
+    free(more);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1087,6 +1326,9 @@ int main(void)
         cmocka_unit_test(direct_xip_revert_gives_one_boot_unless_confirmed),
         cmocka_unit_test(boot_time_adds_one_signature_check_per_validation),
         cmocka_unit_test(cfg_rejects_bad_input),
+        cmocka_unit_test(an_unknown_image_is_kept_listed_and_swapped_in),
+        cmocka_unit_test(uploads_keep_only_differing_pages_and_share_the_build),
+        cmocka_unit_test(learned_images_are_judged_and_the_table_has_a_limit),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -1477,12 +1477,16 @@ static long boot_cut_at(struct fleet_device *d, int64_t now)
  * every candidate is validated). Returns true when one was made to fail. */
 static bool fail_update_validation(struct fleet_device *d)
 {
-    if (!d->cfg->update_refused &&
-        (!fault_on(d, FLEET_FAULTS_BAD_IMAGE) || d->faults->bad_image != FLEET_BAD_IMAGE_INVALID))
-        return false;
+    const struct mcuboot_slots_learner *l = d->slots.cfg->learn;
+    bool update_bad = d->cfg->update_refused || (fault_on(d, FLEET_FAULTS_BAD_IMAGE) &&
+                                                 d->faults->bad_image == FLEET_BAD_IMAGE_INVALID);
     bool any = false;
     for (int slot = 0; slot < 2; slot++) {
-        if (mcuboot_slots_image_in(&d->slots, slot) != (int)d->cfg->update_image)
+        int x = mcuboot_slots_image_in(&d->slots, slot);
+        /* the update, or an image learned from an upload that the keys refuse */
+        bool bad =
+            x == (int)d->cfg->update_image ? update_bad : x >= 0 && l != NULL && l->refused[x];
+        if (!bad)
             continue;
         if (!is_xip(d) &&
             (slot == 0 || d->inner.ops->swap_type(d->inner.env, 0) == MCUBOOT_TRAILER_SWAP_NONE))

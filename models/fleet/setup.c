@@ -346,41 +346,66 @@ static int image_file_load(const struct scenario *s, enum image_key which, uint8
     return rc == SIM_ENOMEM ? rc : SIM_EINVAL;
 }
 
-/* What the devices' MCUboot makes of the file, built with the trusted keys of image.keys
- * (all of one type; the image hash SHA-384 with P-384 keys, SHA-256 otherwise, as MCUboot's
- * builds pair them: boot/bootutil/include/bootutil/sign_key.h and the imgtool defaults).
- * res->verdict VALID when there are no keys. Problems with the keys go to d at image.keys.
- * Returns 0 or SIM_EINVAL. */
-static int image_verdict(const struct scenario *s, const uint8_t *buf, size_t len,
-                         struct mcuboot_img_result *res, struct sim_diag *d)
+/* The trusted keys of image.keys (all of one type) and the MCUboot build they imply: the
+ * image hash SHA-384 with P-384 keys, SHA-256 otherwise, as MCUboot's builds pair them
+ * (boot/bootutil/include/bootutil/sign_key.h and the imgtool defaults). *out is NULL when
+ * there are no keys. Problems with the keys go to d at image.keys. Returns 0, SIM_EINVAL
+ * or SIM_ENOMEM. */
+static int image_keys(const struct scenario *s, struct mcuboot_keyset **out,
+                      struct mcuboot_build *b, struct sim_diag *d)
 {
     const struct mcuboot_image_settings *im = &fleet_settings_of(s)->image;
-    memset(res, 0, sizeof(*res));
-    res->verdict = MCUBOOT_IMG_VALID;
+    *out = NULL;
+    memset(b, 0, sizeof(*b));
     if (im->n_keys == 0)
         return 0;
     struct mcuboot_keyset *ks = mcuboot_keyset_new();
+    if (ks == NULL)
+        return SIM_ENOMEM;
     struct sim_diag why;
     sim_diag_init(&why);
-    int rc = ks != NULL ? 0 : SIM_ENOMEM;
+    int rc = 0;
     for (size_t i = 0; rc == 0 && i < im->n_keys; i++) {
         char path[4096];
         scenario_file(s, im->keys[i], path, sizeof(path));
         rc = mcuboot_keyset_add_file(ks, path, &why);
     }
-    struct mcuboot_build b = {0};
     if (rc == 0) {
-        b.sig = mcuboot_keyset_type(ks, 0);
-        b.hash = b.sig == MCUBOOT_SIG_EC384 ? MCUBOOT_HASH_SHA384 : MCUBOOT_HASH_SHA256;
-        rc = mcuboot_build_check(&b, ks, &why);
+        b->sig = mcuboot_keyset_type(ks, 0);
+        b->hash = b->sig == MCUBOOT_SIG_EC384 ? MCUBOOT_HASH_SHA384 : MCUBOOT_HASH_SHA256;
+        rc = mcuboot_build_check(b, ks, &why);
     }
-    if (rc == 0)
-        rc = mcuboot_image_check(buf, len, &b, ks, res, &why);
+    if (rc == 0) {
+        *out = ks;
+        return 0;
+    }
+    mcuboot_keyset_free(ks);
+    char at[512];
+    scenario_pos_format(at, sizeof(at), &im->keys_at, "image.keys");
+    add_at(d, at, &why);
+    return SIM_EINVAL;
+}
+
+/* What the devices' MCUboot, built with the keys of image.keys, makes of the file;
+ * res->verdict VALID when there are no keys. Returns 0 or SIM_EINVAL (bad keys: in d). */
+static int image_verdict(const struct scenario *s, const uint8_t *buf, size_t len,
+                         struct mcuboot_img_result *res, struct sim_diag *d)
+{
+    memset(res, 0, sizeof(*res));
+    res->verdict = MCUBOOT_IMG_VALID;
+    struct mcuboot_keyset *ks;
+    struct mcuboot_build b;
+    int rc = image_keys(s, &ks, &b, d);
+    if (rc != 0 || ks == NULL)
+        return rc;
+    struct sim_diag why;
+    sim_diag_init(&why);
+    rc = mcuboot_image_check(buf, len, &b, ks, res, &why);
     mcuboot_keyset_free(ks);
     if (rc == 0)
         return 0;
     char at[512];
-    scenario_pos_format(at, sizeof(at), &im->keys_at, "image.keys");
+    scenario_pos_format(at, sizeof(at), &fleet_settings_of(s)->image.keys_at, "image.keys");
     add_at(d, at, &why);
     return SIM_EINVAL;
 }
@@ -1190,6 +1215,12 @@ int fleet_world_from_scenario(const struct scenario *s, struct sim_engine *e, st
             free(buf);
         if (rc == 0)
             fleet_world_image_link(w, upd2, 1);
+    }
+    if (rc == 0) { /* to judge the images the devices learn from uploads */
+        struct mcuboot_keyset *ks;
+        struct mcuboot_build b;
+        if ((rc = image_keys(s, &ks, &b, d)) == 0)
+            fleet_world_image_keys(w, ks, &b);
     }
     for (size_t i = 0; i < fs->n_groups && rc == 0; i++) {
         const struct fleet_group_settings *g = &fs->groups[i];

@@ -124,6 +124,8 @@ void fleet_world_free(struct fleet_world *w)
     }
     for (uint32_t i = 0; i < w->n_images; i++)
         free(w->image_bytes[i]);
+    mcuboot_slots_learner_fini(&w->learn);
+    mcuboot_keyset_free(w->keys);
     free(w->groups);
     free(w->faults);
     free(w->devs);
@@ -199,6 +201,27 @@ int fleet_world_image_add_file(struct fleet_world *w, uint8_t *bytes, size_t len
     return 0;
 }
 
+/* The devices' MCUboot judges a learned image as it judged the scenario's files. */
+static bool judge_learned(void *env, const struct mcuboot_slots_image *im)
+{
+    struct fleet_world *w = env;
+    struct mcuboot_img_result res;
+    struct sim_diag why;
+    sim_diag_init(&why);
+    int rc = mcuboot_image_check(im->file, im->img.file_size, &w->build, w->keys, &res, &why);
+    return rc != 0 || res.verdict != MCUBOOT_IMG_VALID;
+}
+
+void fleet_world_image_keys(struct fleet_world *w, struct mcuboot_keyset *keys,
+                            const struct mcuboot_build *b)
+{
+    mcuboot_keyset_free(w->keys);
+    w->keys = keys;
+    w->build = *b;
+    w->learn.judge = keys != NULL ? judge_learned : NULL;
+    w->learn.env = w;
+}
+
 void fleet_world_image_link(struct fleet_world *w, uint32_t index, uint8_t slot)
 {
     if (index < w->n_images)
@@ -239,6 +262,12 @@ int fleet_world_group_add(struct fleet_world *w, const struct fleet_group_cfg *g
         rc = mcuboot_slots_cfg_init(&g->slots, gc->mode, &map, w->images, w->n_images, d);
     if (rc != 0)
         return rc;
+    if (w->n_groups == 0) { /* the scenario's images are all there: learning starts */
+        w->learn.images = w->images;
+        w->learn.n = w->n_images;
+        w->learn.cap = MCUBOOT_SLOTS_MAX_IMAGES;
+    }
+    g->slots.learn = &w->learn;
     g->slots.erase_progressively = gc->erase_progressively;
     if (gc->boot != NULL) {
         if (gc->boot->hash_rate == 0 || gc->boot->sig_time < 0) {

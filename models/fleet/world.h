@@ -76,6 +76,10 @@ int fleet_world_image_add_file(struct fleet_world *w, uint8_t *bytes, size_t len
 /* Image `index` was linked for slot `slot` (0, or 1: a direct-xip build's secondary
  * image): MCUboot skips a ROM_FIXED image in the other slot (boot_rom_address_check). */
 void fleet_world_image_link(struct fleet_world *w, uint32_t index, uint8_t slot);
+/* The trusted keys (owned by w from here; NULL: none) and the build of the devices'
+ * MCUboot, which judges the images devices learn from uploads (models/mcuboot/slots.h). */
+void fleet_world_image_keys(struct fleet_world *w, struct mcuboot_keyset *keys,
+                            const struct mcuboot_build *b);
 
 /* Add a group (after every image). Returns 0 and the first device id, or a negative sim_err
  * with a message (unknown board, image too large for the mode, bad settings). */

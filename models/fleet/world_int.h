@@ -82,10 +82,15 @@ struct fleet_world {
     int kind;
     int err;
     struct fleet_device_ctx cx;
-    struct mcuboot_slots_image images[FLEET_WORLD_MAX_IMAGES];
+    /* The scenario's images (n_images <= FLEET_WORLD_MAX_IMAGES), then those the devices
+     * learn from uploads (learn.n in all; models/mcuboot/slots.h). */
+    struct mcuboot_slots_image images[MCUBOOT_SLOTS_MAX_IMAGES];
     struct client_dfu_image client_images[FLEET_WORLD_MAX_IMAGES];
     uint8_t *image_bytes[FLEET_WORLD_MAX_IMAGES]; /* owned: each image's file, generated once */
     uint32_t n_images;
+    struct mcuboot_slots_learner learn;
+    struct mcuboot_keyset *keys; /* owned: image.keys, to judge learned images; or NULL */
+    struct mcuboot_build build;  /* the devices' MCUboot build that judges them */
     struct group *groups;
     uint32_t n_groups;
     struct fleet_device **devs;

@@ -54,6 +54,12 @@ static uint32_t up_base(const struct mcuboot_slots *s, int slot)
     return (s->cfg->mode == MCUBOOT_SLOTS_SWAP_OFFSET && slot == 1) ? 1u : 0u;
 }
 
+/* Entries of the image table, learned ones included. */
+static uint32_t n_img(const struct mcuboot_slots *s)
+{
+    return s->cfg->learn != NULL ? s->cfg->learn->n : s->cfg->n_images;
+}
+
 static const struct mcuboot_image *img_of(const struct mcuboot_slots *s, int i)
 {
     return &s->cfg->images[i].img;
@@ -94,9 +100,21 @@ static int64_t validation_ns(const struct mcuboot_slots *s, uint64_t bytes, uint
     return mcuboot_explain_validation_ns((double)s->cfg->hash_rate, s->cfg->t_sig, bytes, n);
 }
 
-static void reset_upload(struct mcuboot_slots_upload *u)
+static void drop_pending(struct mcuboot_slots *s, int slot)
 {
-    memset(u, 0, sizeof(*u));
+    struct mcuboot_slots_pending *p = s->pending[slot];
+    if (p == NULL)
+        return;
+    for (uint32_t k = 0; k < p->n_pages; k++)
+        free(p->page[k]);
+    free(p);
+    s->pending[slot] = NULL;
+}
+
+static void reset_upload(struct mcuboot_slots *s, int slot)
+{
+    memset(&s->up[slot], 0, sizeof(s->up[slot]));
+    drop_pending(s, slot);
 }
 
 static bool trailer_is_erased(const struct mcuboot_trailer *t)
@@ -153,7 +171,7 @@ static uint16_t match(const struct mcuboot_slots *s, uint16_t mask, uint32_t off
                       size_t n)
 {
     uint8_t buf[512];
-    for (int i = 0; i < (int)s->cfg->n_images; i++) {
+    for (int i = 0; i < (int)n_img(s); i++) {
         if (!(mask & (1u << i)))
             continue;
         const struct mcuboot_slots_image *e = &s->cfg->images[i];
@@ -226,15 +244,152 @@ static void spoil(struct mcuboot_slots *s, int slot, uint32_t off, size_t n)
     s->up[slot].frontier_ok = false;
 }
 
-/* Record the write of p at image offset off into the cursor and the tags. */
-static void apply_write(struct mcuboot_slots *s, int slot, uint32_t off, const uint8_t *p, size_t n)
+/* ---- Uploads of images the table does not hold (mcuboot_slots_learner) ---------------- */
+
+/* Bytes [off, off + n) of an upload being learned: its pages, else its base image, else
+ * erased flash. */
+static void pending_read(const struct mcuboot_slots *s, int slot, uint32_t off, uint8_t *buf,
+                         size_t n)
+{
+    const struct mcuboot_slots_pending *p = s->pending[slot];
+    while (n > 0) {
+        uint32_t k = off / MCUBOOT_SLOTS_PAGE, in = off % MCUBOOT_SLOTS_PAGE;
+        size_t m = MCUBOOT_SLOTS_PAGE - in < n ? MCUBOOT_SLOTS_PAGE - in : n;
+        if (p->page[k] != NULL) {
+            memcpy(buf, p->page[k] + in, m);
+        } else {
+            memset(buf, 0xff, m);
+            if (p->base != MCUBOOT_SLOTS_NONE) {
+                const struct mcuboot_slots_image *e = &s->cfg->images[p->base];
+                uint32_t size = e->img.file_size;
+                if (off < size)
+                    (void)mcuboot_image_bytes(&e->img, e->file, off, buf,
+                                              size - off < m ? size - off : m);
+            }
+        }
+        off += (uint32_t)m;
+        buf += m;
+        n -= m;
+    }
+}
+
+/* Keep the bytes of a write at the upload's end: a page gets its own copy the first time
+ * they differ from what the base gives there. Returns 0 or SIM_ENOMEM. */
+static int pending_write(struct mcuboot_slots *s, int slot, uint32_t off, const uint8_t *src,
+                         size_t n)
+{
+    struct mcuboot_slots_pending *p = s->pending[slot];
+    uint8_t was[MCUBOOT_SLOTS_PAGE];
+    /* Two builds differ in their header, so the first chunk rarely names the base: the first
+     * table image a later write equals at its offset becomes it (the pages written so far
+     * are all kept, so none depends on the base). */
+    if (p->base == MCUBOOT_SLOTS_NONE)
+        p->base = lowest(match(s, (uint16_t)((1u << n_img(s)) - 1u), off, src, n));
+    while (n > 0) {
+        uint32_t k = off / MCUBOOT_SLOTS_PAGE, in = off % MCUBOOT_SLOTS_PAGE;
+        size_t m = MCUBOOT_SLOTS_PAGE - in < n ? MCUBOOT_SLOTS_PAGE - in : n;
+        if (p->page[k] == NULL) {
+            pending_read(s, slot, k * MCUBOOT_SLOTS_PAGE, was, MCUBOOT_SLOTS_PAGE);
+            if (memcmp(was + in, src, m) != 0) {
+                if ((p->page[k] = malloc(MCUBOOT_SLOTS_PAGE)) == NULL)
+                    return SIM_ENOMEM;
+                memcpy(p->page[k], was, MCUBOOT_SLOTS_PAGE);
+            }
+        }
+        if (p->page[k] != NULL)
+            memcpy(p->page[k] + in, src, m);
+        off += (uint32_t)m;
+        src += m;
+        n -= m;
+    }
+    return 0;
+}
+
+/* Start keeping the upload of slot, which so far equals table image base (or nothing yet). */
+static int pending_start(struct mcuboot_slots *s, int slot, int base)
+{
+    uint64_t bytes = (uint64_t)n_sec(s, area_of(slot)) * sec_size(s);
+    uint32_t n = div_up(bytes, MCUBOOT_SLOTS_PAGE);
+    struct mcuboot_slots_pending *p = calloc(1, sizeof(*p) + n * sizeof(p->page[0]));
+    if (p == NULL)
+        return SIM_ENOMEM;
+    p->base = base;
+    p->n_pages = n;
+    s->pending[slot] = p;
+    return 0;
+}
+
+/* The table entry with these bytes, added (learned) if none has them yet; NONE when the
+ * table is full. Takes bytes (freed unless the table keeps them). */
+static int learn_entry(struct mcuboot_slots *s, uint8_t *bytes, const struct mcuboot_image *im)
+{
+    struct mcuboot_slots_learner *l = s->cfg->learn;
+    for (uint32_t i = 0; i < l->n; i++) {
+        const struct mcuboot_image *t = &l->images[i].img;
+        if (t->file_size == im->file_size &&
+            memcmp(t->file_sha, im->file_sha, sizeof(t->file_sha)) == 0) {
+            free(bytes);
+            return (int)i;
+        }
+    }
+    if (l->n >= l->cap || l->n >= MCUBOOT_SLOTS_MAX_IMAGES) {
+        free(bytes);
+        return MCUBOOT_SLOTS_NONE;
+    }
+    uint32_t x = l->n;
+    struct mcuboot_slots_image *e = &l->images[x];
+    memset(e, 0, sizeof(*e));
+    e->img = *im;
+    e->file = bytes;
+    e->learned = true;
+    /* direct-xip: a ROM_FIXED build names the slot address it was linked for. */
+    e->linked_slot = (im->hdr.flags & MCUBOOT_IMAGE_F_ROM_FIXED) &&
+                     im->hdr.load_addr == s->cfg->map.secondary.off;
+    l->owned[x] = bytes;
+    l->refused[x] = l->judge != NULL && l->judge(l->env, e);
+    l->n++;
+    return (int)x;
+}
+
+/* The last chunk of an upload being learned was written: if [0, hwm) is an MCUboot image,
+ * the slot holds that table image from now on; otherwise its bytes stay garbage. */
+static int learn_upload(struct mcuboot_slots *s, int slot)
 {
     struct mcuboot_slots_upload *u = &s->up[slot];
+    uint8_t *bytes = malloc(u->hwm);
+    if (bytes == NULL)
+        return SIM_ENOMEM;
+    pending_read(s, slot, 0, bytes, u->hwm);
+    drop_pending(s, slot);
+    struct mcuboot_image im;
+    struct sim_diag why;
+    sim_diag_init(&why);
+    if (mcuboot_image_parse(bytes, u->hwm, "upload", &im, &why) != 0) {
+        free(bytes);
+        return 0;
+    }
+    int x = learn_entry(s, bytes, &im);
+    if (x == MCUBOOT_SLOTS_NONE)
+        return 0;
+    u->cand = (uint16_t)(1u << x);
+    u->good = u->hwm;
+    u->frontier_ok = true;
+    retag_prefix(s, slot);
+    return 0;
+}
+
+/* Record the write of p at image offset off into the cursor and the tags. */
+static int apply_write(struct mcuboot_slots *s, int slot, uint32_t off, const uint8_t *p, size_t n)
+{
+    struct mcuboot_slots_upload *u = &s->up[slot];
+    int rc = 0;
+    if (off != u->hwm)
+        drop_pending(s, slot); /* a rewrite or a gap: no image any more */
     if (off < u->hwm) {
         /* Programming programmed bytes (NOR: AND) changes nothing only when they are the
          * bytes already there; the candidates agree on [0, good). */
         if ((uint64_t)off + n <= u->good && match(s, u->cand, off, p, n) != 0)
-            return;
+            return 0;
         if (u->good > off)
             u->good = off;
         spoil(s, slot, off, n);
@@ -242,8 +397,9 @@ static void apply_write(struct mcuboot_slots *s, int slot, uint32_t off, const u
         spoil(s, slot, off, n); /* erased bytes before it: not the image */
     } else {
         int old = lowest(u->cand);
-        if (u->good == u->hwm) { /* the good prefix goes on: narrow the candidates */
-            uint16_t all = (uint16_t)((1u << s->cfg->n_images) - 1u);
+        bool on_track = u->good == u->hwm;
+        if (on_track) { /* the good prefix goes on: narrow the candidates */
+            uint16_t all = (uint16_t)((1u << n_img(s)) - 1u);
             uint16_t c = match(s, u->hwm == 0 ? all : u->cand, off, p, n);
             if (c != 0) {
                 u->cand = c;
@@ -253,9 +409,16 @@ static void apply_write(struct mcuboot_slots *s, int slot, uint32_t off, const u
         if (lowest(u->cand) != old)
             retag_prefix(s, slot);
         tag_written(s, slot, off, p, n);
+        /* Bytes of no table image: keep them when learning (the first such write starts). */
+        if (s->cfg->learn != NULL && s->pending[slot] == NULL && on_track &&
+            u->good != off + (uint32_t)n)
+            rc = pending_start(s, slot, u->hwm == 0 ? MCUBOOT_SLOTS_NONE : lowest(u->cand));
+        if (rc == 0 && s->pending[slot] != NULL)
+            rc = pending_write(s, slot, off, p, n);
     }
     if ((uint64_t)off + n > u->hwm)
         u->hwm = off + (uint32_t)n;
+    return rc;
 }
 
 /* Table image whose header is at sector base of the slot: 0, NO_IMAGE (erased) or
@@ -273,7 +436,7 @@ static int header_at(const struct mcuboot_slots *s, int slot, uint32_t base, int
     if (tag == MCUBOOT_SWAP_ERASED)
         return SMP_IMG_SLOTS_ERR_NO_IMAGE;
     uint32_t id = tag >> 16;
-    if (tag == MCUBOOT_SWAP_GARBAGE || (tag & 0xffffu) != 0 || id == 0 || id > s->cfg->n_images)
+    if (tag == MCUBOOT_SWAP_GARBAGE || (tag & 0xffffu) != 0 || id == 0 || id > n_img(s))
         return SMP_IMG_SLOTS_ERR_INVALID_IMAGE_HEADER_MAGIC;
     *x = (int)id - 1;
     return 0;
@@ -422,7 +585,7 @@ static int op_erase_slot(void *env, int slot)
         return SMP_IMG_SLOTS_ERR_INVALID_SLOT;
     int area = area_of(slot);
     s->last_ns = flash_ns(s, area, erase_sectors(s, area, 0, n_sec(s, area)), 0);
-    reset_upload(&s->up[slot]);
+    reset_upload(s, slot);
     return 0;
 }
 
@@ -440,7 +603,7 @@ static int op_erase_upload(void *env, int slot, uint32_t size)
     int64_t ns = erase_sectors(s, area, base, n);
     if (t0 >= base + n)
         ns += erase_sectors(s, area, t0, n_sec(s, area) - t0);
-    reset_upload(&s->up[slot]);
+    reset_upload(s, slot);
     s->last_ns = flash_ns(s, area, ns, 0);
     return 0;
 }
@@ -464,8 +627,10 @@ static int64_t erase_ahead(struct mcuboot_slots *s, int slot, uint32_t off, size
             u->hwm = lo;
         if (u->good > lo)
             u->good = lo;
-        if (u->hwm == 0)
+        if (u->hwm == 0) {
             u->cand = 0;
+            drop_pending(s, slot);
+        }
         u->erased_to = (k + 1) * ss;
     }
     return ns;
@@ -486,7 +651,11 @@ static int op_write(void *env, int slot, uint32_t off, const uint8_t *p, size_t 
     int64_t erase = 0;
     if (s->cfg->erase_progressively)
         erase += erase_ahead(s, slot, off, n);
-    apply_write(s, slot, off, p, n);
+    int rc = apply_write(s, slot, off, p, n);
+    if (rc == 0 && last && s->pending[slot] != NULL)
+        rc = learn_upload(s, slot);
+    if (rc != 0)
+        return rc == SIM_ENOMEM ? SMP_IMG_SLOTS_ERR_NO_FREE_MEMORY : SMP_IMG_SLOTS_ERR_UNKNOWN;
     uint32_t k0 = base + off / ss, k1 = base + (uint32_t)(((uint64_t)off + n - 1) / ss);
     wear_write(s, area, k0, k1 - k0 + 1);
     int64_t write = flash_chip_write_ns(&s->cfg->geom.chip[area], n);
@@ -534,7 +703,7 @@ static int op_check_sha(void *env, int slot, uint32_t len,
     /* flash_img_check() reads and hashes len bytes whatever they hold. */
     s->last_ns =
         app_ns(s, area, flash_chip_read_ns(&s->cfg->geom.chip[area], len)) + hash_ns(s, len);
-    for (int x = 0; x < (int)s->cfg->n_images; x++) {
+    for (int x = 0; x < (int)n_img(s); x++) {
         if (len > img_of(s, x)->file_size || !holds(s, slot, base, x, 0, len))
             continue;
         uint8_t got[32];
@@ -576,7 +745,7 @@ static int op_set_next(void *env, int slot, bool active, bool confirm)
         rc = mcuboot_trailer_set_pending(g, &s->trailer[area], confirm, w, &n_w, &erase);
         if (erase) { /* boot_set_next(): a corrupt trailer -> erase the whole slot */
             erase_ns += erase_sectors(s, area, 0, n_sec(s, area));
-            reset_upload(&s->up[slot]);
+            reset_upload(s, slot);
         }
     }
     s->last_ns = flash_ns(s, area, erase_ns, trailer_writes(s, area, w, n_w));
@@ -604,6 +773,14 @@ struct smp_img_slots mcuboot_slots_bind(struct mcuboot_slots *s)
 }
 
 /* ---- Set-up ------------------------------------------------------------------------- */
+
+void mcuboot_slots_learner_fini(struct mcuboot_slots_learner *l)
+{
+    for (uint32_t i = 0; l != NULL && i < MCUBOOT_SWAP_MAX_IMAGES; i++) {
+        free(l->owned[i]);
+        l->owned[i] = NULL;
+    }
+}
 
 int mcuboot_slots_cfg_init(struct mcuboot_slots_cfg *c, enum mcuboot_slots_mode mode,
                            const struct flash_map *map, const struct mcuboot_slots_image *images,
@@ -683,13 +860,15 @@ void mcuboot_slots_fini(struct mcuboot_slots *s)
 {
     if (s == NULL)
         return;
+    drop_pending(s, 0);
+    drop_pending(s, 1);
     free(s->sector[P]);
     memset(s, 0, sizeof(*s));
 }
 
 int mcuboot_slots_install(struct mcuboot_slots *s, int slot, uint32_t image, bool confirmed)
 {
-    if (!slot_ok(slot) || image >= s->cfg->n_images)
+    if (!slot_ok(slot) || image >= n_img(s))
         return SIM_EINVAL;
     int area = area_of(slot);
     uint32_t base = up_base(s, slot), n = div_up(img_of(s, (int)image)->total_size, sec_size(s));
@@ -699,7 +878,7 @@ int mcuboot_slots_install(struct mcuboot_slots *s, int slot, uint32_t image, boo
     for (uint32_t k = 0; k < n; k++)
         s->sector[area][base + k] = mcuboot_swap_tag(image + 1, k);
     mcuboot_trailer_erase(&s->trailer[area]);
-    reset_upload(&s->up[slot]);
+    reset_upload(s, slot);
     if (!confirmed)
         return 0;
     const struct mcuboot_trailer_geom *g = &s->cfg->geom.trailer;
@@ -743,7 +922,7 @@ int mcuboot_slots_fail_validation(struct mcuboot_slots *s, int slot)
     if (x == MCUBOOT_SLOTS_NONE)
         return SIM_EINVAL;
     uint32_t n = div_up(img_of(s, x)->total_size, sec_size(s));
-    reset_upload(&s->up[slot]); /* the tags alone tell what the slot holds now */
+    reset_upload(s, slot); /* the tags alone tell what the slot holds now */
     s->sector[area_of(slot)][up_base(s, slot) + n - 1] = MCUBOOT_SWAP_GARBAGE;
     return 0;
 }
@@ -760,7 +939,7 @@ static void flash_view(const struct mcuboot_slots *s, struct mcuboot_swap_flash 
         f->trailer[a] = s->trailer[a];
         f->wear_base[a] = s->wear_base[a];
     }
-    for (uint32_t i = 0; i < c->n_images; i++)
+    for (uint32_t i = 0; i < n_img(s); i++)
         f->img_size[i + 1] = c->images[i].img.total_size;
     f->wear = s->wear;
     f->wear_dev = s->wear_dev;
@@ -885,8 +1064,8 @@ int mcuboot_slots_boot(struct mcuboot_slots *s, long cut_at, struct mcuboot_slot
     else
         boot_xip(s, r);
     /* RAM is lost at reset; what the flash holds is in the tags now. */
-    reset_upload(&s->up[0]);
-    reset_upload(&s->up[1]);
+    reset_upload(s, 0);
+    reset_upload(s, 1);
     s->last_ns = r->ns;
     return rc;
 }

@@ -2,12 +2,13 @@
  * implementation of struct smp_img_slots_ops (models/smp/img_slots.h) over the sector model
  * of swap.h, the trailer of trailer.h and a board's flash map, plus the boot at reset.
  *
- * Image contents are shared, state is not (CONTRIBUTING.md rule 6): a device never holds image
- * bytes. The caller owns one table of images (struct mcuboot_slots_image: descriptor, file
- * bytes of a real image, linkage), shared by every device; a device holds, per flash sector,
- * which sector of which table image it contains (swap.h's tags), per slot the progress of the
- * upload being written, and the trailer of each area. Written bytes are compared with the
- * table image they claim to be, at that offset (mcuboot_image_bytes), and forgotten.
+ * Image contents are shared, state is not (CONTRIBUTING.md rule 6). The caller owns one table
+ * of images (struct mcuboot_slots_image: descriptor, file bytes of a real image, linkage),
+ * shared by every device; a device holds, per flash sector, which sector of which table image
+ * it contains (swap.h's tags), per slot the progress of the upload being written, and the
+ * trailer of each area. Written bytes are compared with the table image they claim to be, at
+ * that offset (mcuboot_image_bytes), and forgotten; only an upload of bytes the table does
+ * not hold is kept, where it differs, until it joins the table (struct mcuboot_slots_learner).
  *
  * One image pair only: slot 0 = primary, slot 1 = secondary; any other slot number is
  * SMP_IMG_SLOTS_ERR_INVALID_SLOT (image numbers other than 0: swap type FAIL, active slot -1).
@@ -124,7 +125,36 @@ struct mcuboot_slots_image {
     struct mcuboot_image img; /* descriptor (parse or synth) */
     const uint8_t *file;      /* img.file_size bytes of a real image; NULL when synthetic */
     uint8_t linked_slot;      /* direct-xip: slot the image was linked for (0 or 1) */
+    bool learned;             /* added by mcuboot_slots_learner from an upload */
 };
+
+/* Images learned from uploads: slots keep what was written, as flash does.
+ *
+ * An upload whose bytes are no table image's (a client uploading a build the scenario did not
+ * name, as a real tool against `dfusim serve` does) is kept by its slot while it is written:
+ * the table image it started as (the longest matching one, or none) and, per 4 KiB page, the
+ * bytes only where they differ from it (struct mcuboot_slots_pending). When the last chunk is
+ * written, the bytes [0, hwm) are parsed as an MCUboot image (mcuboot_image_parse); if they
+ * are one, they join the table once per distinct file (by file SHA-256), so every device that
+ * uploads the same build shares one copy, and the slot's sectors are tagged with it: from there
+ * on it is listed with its own version and hash, hashed by check_sha, swapped and booted like
+ * any table image. Bytes that are not an image stay garbage, as today.
+ * The table is shared by every group (cfg->images points into it); n counts its entries,
+ * learned ones included, up to cap (<= MCUBOOT_SLOTS_MAX_IMAGES): an upload beyond that stays
+ * garbage (read_info answers INVALID_IMAGE_HEADER_MAGIC), a documented limit.
+ * judge (optional) gives the devices' MCUboot's verdict on a learned image (image.keys);
+ * refused[x] keeps it for the device, which fails such an image's validation at boot. */
+struct mcuboot_slots_learner {
+    struct mcuboot_slots_image *images; /* the table; the same array as cfg->images */
+    uint32_t n, cap;
+    uint8_t *owned[MCUBOOT_SWAP_MAX_IMAGES]; /* bytes of learned images (index = table index) */
+    bool (*judge)(void *env, const struct mcuboot_slots_image *im); /* true: refused */
+    void *env;
+    bool refused[MCUBOOT_SWAP_MAX_IMAGES]; /* learned images the devices' MCUboot refuses */
+};
+
+/* Free the learned images' bytes. */
+void mcuboot_slots_learner_fini(struct mcuboot_slots_learner *l);
 
 /* Configuration shared by every device of a group. Fill with mcuboot_slots_cfg_init(),
  * then override the public fields if needed. Not changed by the devices. */
@@ -142,6 +172,7 @@ struct mcuboot_slots_cfg {
     bool erase_progressively; /* CONFIG_IMG_ERASE_PROGRESSIVELY (default n) */
     bool validate_primary;    /* CONFIG_BOOT_VALIDATE_SLOT0 (default y): time only */
     bool use_build;           /* MCUBOOT_VERSION_CMP_USE_BUILD_NUMBER (direct-xip) */
+    struct mcuboot_slots_learner *learn; /* shared, not owned; NULL: foreign bytes are garbage */
 };
 
 /* Upload progress of one slot (see the table above). */
@@ -162,6 +193,15 @@ struct mcuboot_slots_radio {
     int64_t (*flash_ns)(void *env, const struct flash_chip *c, int64_t erase_ns, int64_t write_ns);
 };
 
+/* The bytes of an upload that is no table image's (see mcuboot_slots_learner): pages of
+ * MCUBOOT_SLOTS_PAGE bytes, each NULL while it equals the base image there (0xff beyond it). */
+#define MCUBOOT_SLOTS_PAGE 4096u
+struct mcuboot_slots_pending {
+    int base; /* table image the upload started as, or MCUBOOT_SLOTS_NONE */
+    uint32_t n_pages;
+    uint8_t *page[]; /* owned */
+};
+
 /* One device. Caller storage (a flat array of devices); _init allocates the sector tags:
  * 4 bytes per sector of primary, secondary and scratch (932 B on the nRF5340 DK). */
 struct mcuboot_slots {
@@ -169,7 +209,8 @@ struct mcuboot_slots {
     uint32_t *sector[MCUBOOT_SWAP_AREA_COUNT]; /* tags; one allocation, owned */
     struct mcuboot_trailer trailer[MCUBOOT_SWAP_AREA_COUNT];
     struct mcuboot_slots_upload up[2];
-    struct flash_wear *wear; /* optional; not owned */
+    struct mcuboot_slots_pending *pending[2]; /* per slot; NULL unless learning an upload */
+    struct flash_wear *wear;                  /* optional; not owned */
     uint32_t wear_dev;
     uint32_t wear_base[MCUBOOT_SWAP_AREA_COUNT]; /* wear sector of each area's sector 0 */
     int64_t last_ns;                             /* flash time of the last operation */
