@@ -73,6 +73,8 @@ struct scenario_measured {
     double tolerance;        /* fraction: |simulated / value - 1| within it passes */
     char *source;            /* where it was published and the setup it states */
     char *known_gap;         /* why the model misses it today; NULL: it must pass */
+    char *relative_to;       /* a second group: the figure is the ratio group / relative_to
+                                of the metric; NULL: the metric itself */
     struct scenario_pos pos; /* the list element */
 };
 

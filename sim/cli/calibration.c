@@ -26,6 +26,9 @@ static const char calibration_usage[] =
     "  known gap   outside it, for the reason the scenario gives (known_gap)\n"
     "  FAIL        outside it with no known gap\n"
     "  now ok      within it although a known gap is given: remove the known_gap\n"
+    "A figure with `relative_to: GROUP` is a ratio measured on one setup (window 3 over\n"
+    "window 1, say): its value and the simulated one are the metric of its group divided by\n"
+    "the same metric of GROUP; the table shows it as `group / GROUP`.\n"
     "\n"
     "Options:\n"
     "      --markdown FILE  also write the table as Markdown (docs/validation.md's table)\n"
@@ -38,7 +41,7 @@ enum verdict { V_OK, V_KNOWN, V_FAIL, V_NOW_OK };
 static const char *const verdict_text[] = {"ok", "known gap", "FAIL", "now ok"};
 
 struct figure {
-    char *file, *metric, *group, *source, *known_gap;
+    char *file, *metric, *group, *relative_to, *source, *known_gap;
     double measured, simulated, ratio, tolerance;
     enum verdict verdict;
 };
@@ -54,6 +57,7 @@ static void figures_free(struct figures *f)
         free(f->v[i].file);
         free(f->v[i].metric);
         free(f->v[i].group);
+        free(f->v[i].relative_to);
         free(f->v[i].source);
         free(f->v[i].known_gap);
     }
@@ -100,12 +104,23 @@ static int check_names(const struct scenario *s, FILE *err)
                     m->pos.src, m->pos.line, m->pos.col, i, m->metric);
             code = SIM_EXIT_USAGE;
         }
-        bool found = m->group == NULL;
-        for (size_t g = 0; !found && g < fs->n_groups; g++)
-            found = strcmp(fs->groups[g].name, m->group) == 0;
-        if (!found) {
-            fprintf(err, "%s:%u:%u: measured[%zu].group: %s is not a device group\n", m->pos.src,
-                    m->pos.line, m->pos.col, i, m->group);
+        const char *names[2] = {m->group, m->relative_to}, *keys[2] = {"group", "relative_to"};
+        for (int k = 0; k < 2; k++) {
+            bool found = names[k] == NULL;
+            for (size_t g = 0; !found && g < fs->n_groups; g++)
+                found = strcmp(fs->groups[g].name, names[k]) == 0;
+            if (!found) {
+                fprintf(err, "%s:%u:%u: measured[%zu].%s: %s is not a device group\n", m->pos.src,
+                        m->pos.line, m->pos.col, i, keys[k], names[k]);
+                code = SIM_EXIT_USAGE;
+            }
+        }
+        if (m->relative_to != NULL &&
+            strcmp(m->relative_to, m->group != NULL ? m->group : fs->groups[0].name) == 0) {
+            fprintf(err,
+                    "%s:%u:%u: measured[%zu].relative_to: %s is the figure's own group (a ratio "
+                    "of a group to itself is 1)\n",
+                    m->pos.src, m->pos.line, m->pos.col, i, m->relative_to);
             code = SIM_EXIT_USAGE;
         }
     }
@@ -127,6 +142,7 @@ static int add_figure(struct figures *f, const char *file, const struct scenario
     *x = (struct figure){.file = strdup(file),
                          .metric = strdup(m->metric),
                          .group = dup_or_null(m->group),
+                         .relative_to = dup_or_null(m->relative_to),
                          .source = strdup(m->source),
                          .known_gap = dup_or_null(m->known_gap),
                          .measured = m->value,
@@ -167,6 +183,11 @@ static int one(const char *path, const char *dir, struct figures *f, FILE *err)
         const struct scenario_measured *m = &s.measured[i];
         const struct report_row *row = row_of(sum, m->group);
         double v = row != NULL ? row->mean[metric_of(m->metric)] : NAN;
+        if (m->relative_to != NULL) {
+            const struct report_row *base = row_of(sum, m->relative_to);
+            double b = base != NULL ? base->mean[metric_of(m->metric)] : NAN;
+            v = b != 0 ? v / b : NAN; /* NaN when either is missing: the figure fails */
+        }
         if (add_figure(f, path, m, v) != 0)
             code = SIM_EXIT_INTERNAL;
     }
@@ -176,6 +197,15 @@ static int one(const char *path, const char *dir, struct figures *f, FILE *err)
     return code;
 }
 
+/* The group column: the group, "group / relative_to" for a ratio, "" for the first group. */
+static void group_text(const struct figure *x, char *buf, size_t cap)
+{
+    if (x->relative_to != NULL)
+        snprintf(buf, cap, "%s / %s", x->group ? x->group : "(first)", x->relative_to);
+    else
+        snprintf(buf, cap, "%s", x->group ? x->group : "");
+}
+
 static void print_table(const struct figures *f, FILE *out)
 {
     fprintf(out, "%-40s %-22s %10s %10s %6s  %s\n", "scenario / group", "metric", "measured",
@@ -183,8 +213,9 @@ static void print_table(const struct figures *f, FILE *out)
     for (size_t i = 0; i < f->n; i++) {
         const struct figure *x = &f->v[i];
         const char *base = strrchr(x->file, '/') ? strrchr(x->file, '/') + 1 : x->file;
-        char who[256];
-        snprintf(who, sizeof(who), "%s%s%s", base, x->group ? " / " : "", x->group ? x->group : "");
+        char who[256], group[160];
+        group_text(x, group, sizeof(group));
+        snprintf(who, sizeof(who), "%s%s%s", base, group[0] ? " / " : "", group);
         fprintf(out, "%-40s %-22s %10.4g %10.4g %6.2f  %s (±%.0f %%)\n", who, x->metric,
                 x->measured, x->simulated, x->ratio, verdict_text[x->verdict], x->tolerance * 100);
     }
@@ -216,7 +247,9 @@ static int write_markdown(const struct figures *f, FILE *md)
         char file[300];
         snprintf(file, sizeof(file), "`%s`", x->file);
         cell(md, file);
-        cell(md, x->group ? x->group : "-");
+        char group[160];
+        group_text(x, group, sizeof(group));
+        cell(md, group[0] ? group : "-");
         cell(md, x->metric);
         for (int k = 0; k < 3; k++)
             cell(md, num[k]);

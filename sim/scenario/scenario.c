@@ -126,6 +126,12 @@ static const struct scenario_field measured_fields[] = {
      SCENARIO_AT(struct scenario_measured, known_gap),
      .doc = "why the model misses it today (the figure is then reported, not failed); absent: "
             "it must pass"},
+    {.key = "relative_to",
+     .type = SCENARIO_T_NAME,
+     SCENARIO_AT(struct scenario_measured, relative_to),
+     .doc = "a second device group of the scenario: the figure is then the ratio of the metric, "
+            "group / relative_to (e.g. window 3 over window 1 on one setup), and value is that "
+            "ratio; absent: the metric itself"},
 };
 
 static const struct scenario_schema measured_schema = {
