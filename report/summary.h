@@ -42,7 +42,7 @@
 /* The schema versions this reader understands (meta.schema_version); tests check that the
  * upper one is the recorder's RECORDER_SCHEMA_VERSION. */
 #define REPORT_SCHEMA_MIN 4
-#define REPORT_SCHEMA_MAX 4
+#define REPORT_SCHEMA_MAX 5
 
 enum report_metric {
     REPORT_DEVICES,

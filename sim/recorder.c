@@ -63,7 +63,7 @@ static const char schema_sql[] =
     "  device_id INTEGER NOT NULL, group_id INTEGER NOT NULL, gateway_id INTEGER,\n"
     "  state TEXT NOT NULL, attempts INTEGER NOT NULL, first_start_ns INTEGER,\n"
     "  updated_ns INTEGER, bytes_sent INTEGER NOT NULL, downtime_ns INTEGER NOT NULL,\n"
-    "  PRIMARY KEY (run_id, device_id));\n"
+    "  refusal TEXT, PRIMARY KEY (run_id, device_id));\n"
     "CREATE TABLE dfu_attempts (run_id INTEGER NOT NULL REFERENCES runs,\n"
     "  attempt_id INTEGER NOT NULL, device_id INTEGER NOT NULL, gateway_id INTEGER,\n"
     "  client TEXT, start_ns INTEGER NOT NULL, connect_ns INTEGER, validate_ns INTEGER,\n"
@@ -167,8 +167,8 @@ static const struct {
                   " VALUES (?,?,?,?,?,?)",
                   RECORDER_SUMMARY},
     [ST_DEVICE] = {"devices (run_id, device_id, group_id, gateway_id, state, attempts,"
-                   " first_start_ns, updated_ns, bytes_sent, downtime_ns)"
-                   " VALUES (?,?,?,?,?,?,?,?,?,?)",
+                   " first_start_ns, updated_ns, bytes_sent, downtime_ns, refusal)"
+                   " VALUES (?,?,?,?,?,?,?,?,?,?,?)",
                    RECORDER_SUMMARY},
     [ST_ATTEMPT] = {"dfu_attempts (run_id, attempt_id, device_id, gateway_id, client,"
                     " start_ns, connect_ns, validate_ns, upload_start_ns, upload_end_ns,"
@@ -479,6 +479,7 @@ int recorder_device_emit(struct recorder *rec, const struct recorder_device *d)
     bind_opt_i64(st, 8, d->updated_ns);
     sqlite3_bind_int64(st, 9, d->bytes_sent);
     sqlite3_bind_int64(st, 10, d->downtime_ns);
+    bind_text(st, 11, d->refusal);
     return row_end(rec, st);
 }
 

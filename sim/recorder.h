@@ -14,7 +14,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#define RECORDER_SCHEMA_VERSION 4
+#define RECORDER_SCHEMA_VERSION 5
 #define RECORDER_NONE           (-1) /* an optional time or id column that is NULL */
 
 /* What gets written, from least to most (scenario key `record`). */
@@ -52,6 +52,7 @@ struct recorder_device {
     int64_t updated_ns;     /* the new image first ran for good (confirmed), or RECORDER_NONE */
     int64_t bytes_sent;     /* upload data bytes its clients sent, resends included */
     int64_t downtime_ns;    /* sum of its ended outages (application not running) */
+    const char *refusal;    /* MCUboot's reason for the last image its boot refused, or NULL */
 };
 
 struct recorder_attempt {

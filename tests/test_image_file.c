@@ -135,6 +135,12 @@ static void devices_validate_the_file_with_their_keys(void **state)
             struct smp_img_slots_info info = slot_info(fleet_world_device(r.w, i), -1);
             /* the signed image is version 1.2.3; the devices started on 0.0.0 */
             assert_int_equal(info.ver.major == 1 && info.ver.minor == 2, k == 0);
+            /* each device records MCUboot's reason (devices.refusal) */
+            const char *refusal = fleet_device_stats_get(fleet_world_device(r.w, i))->refusal;
+            if (k == 0)
+                assert_null(refusal);
+            else
+                assert_non_null(strstr(refusal, "no accepted signature"));
         }
         run_down(&r);
     }

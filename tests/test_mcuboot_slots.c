@@ -1083,11 +1083,13 @@ struct learn_world {
     int judged;
 };
 
-static bool judge_refuse_major_9(void *env, const struct mcuboot_slots_image *im)
+static bool judge_refuse_major_9(void *env, const struct mcuboot_slots_image *im, char *why,
+                                 size_t cap)
 {
     struct learn_world *lw = env;
     lw->judged++;
-    return im->img.hdr.version.major == 9;
+    snprintf(why, cap, "version 9 is refused");
+    return im->img.hdr.version.major != 9;
 }
 
 static void learn_init(struct learn_world *lw)
@@ -1196,7 +1198,7 @@ static void an_unknown_image_is_kept_listed_and_swapped_in(void **state)
     assert_int_equal(lw.l.n, IMG_COUNT + 1);
     assert_true(lw.table[IMG_COUNT].learned);
     assert_int_equal(lw.judged, 1);
-    assert_false(lw.l.refused[IMG_COUNT]);
+    assert_null(lw.l.refusal[IMG_COUNT]);
     assert_null(v.s.pending[1]); /* learned: the table holds the bytes now */
     struct smp_img_slots_info info;
     assert_int_equal(read_info(&v, 1, &info), 0);
@@ -1295,7 +1297,7 @@ static void learned_images_are_judged_and_the_table_has_a_limit(void **state)
     uint8_t *refused = learn_image(9, 0, &len), *more = learn_image(4, 0, &len);
     (void)upload_bytes(&g, refused, (uint32_t)len, (uint32_t)len);
     assert_int_equal(lw.l.n, IMG_COUNT + 1);
-    assert_true(lw.l.refused[IMG_COUNT]);
+    assert_string_equal(lw.l.refusal[IMG_COUNT], "version 9 is refused");
     mgmt_init(&g, &v);
     (void)upload_bytes(&g, more, (uint32_t)len, (uint32_t)len);
     assert_int_equal(lw.l.n, IMG_COUNT + 1); /* full: stays garbage */

@@ -102,8 +102,8 @@ static void complete_run_has_identity_and_status(void **state)
     assert_string_equal(query("select seed from runs"), "18446744073709551615");
     assert_string_equal(query("select scenario_text from runs"), "abc");
     assert_string_equal(query("select sim_end_ns || '/' || events from runs"), "5000/42");
-    assert_string_equal(query("select schema_version from runs"), "4");
-    assert_string_equal(query("select value from meta where key = 'schema_version'"), "4");
+    assert_string_equal(query("select schema_version from runs"), "5");
+    assert_string_equal(query("select value from meta where key = 'schema_version'"), "5");
     assert_string_equal(query("select ended_at >= started_at from runs"), "1");
     assert_string_equal(query("select value from run_params where key = 'seed'"), "1");
 }
@@ -114,8 +114,8 @@ static void attempt_row_round_trips(void **state)
     (void)state;
     struct recorder *rec = open_with_run(RECORDER_ATTEMPTS);
     const struct recorder_group g = {0, "g", "nrf52840dk", "swap-move", 8};
-    const struct recorder_device d = {7,      0, RECORDER_NONE, "failed", 1, 1000, RECORDER_NONE,
-                                      393216, 0};
+    const struct recorder_device d = {
+        7, 0, RECORDER_NONE, "failed", 1, 1000, RECORDER_NONE, 393216, 0, "no accepted signature"};
     assert_int_equal(recorder_group_emit(rec, &g), 0);
     assert_int_equal(recorder_device_emit(rec, &d), 0);
     assert_int_equal(recorder_attempt_emit(rec, &attempt), 0);
@@ -127,6 +127,8 @@ static void attempt_row_round_trips(void **state)
                               " || ',' || chunks || ',' || outcome || ',' || error"
                               " from dfu_attempts"),
                         "7,1000,2000,3000,4000,393216,4096,389120,800,failed,rc 11");
+    assert_string_equal(query("select refusal from devices where device_id = 7"),
+                        "no accepted signature");
     /* the view's goodput counts image bytes only: 389,120 B in 1000 ns */
     assert_string_equal(query("select printf('%.1f', goodput_kBps) from v_attempts"),
                         "389120000.0");

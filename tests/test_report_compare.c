@@ -186,11 +186,14 @@ static void exec(sqlite3 *db, const char *fmt, ...)
 static void add_device(sqlite3 *db, int run, int dev, int group, double kbps)
 {
     if (isnan(kbps)) {
-        exec(db, "INSERT INTO devices VALUES (%d, %d, %d, NULL, 'failed', 0, NULL, NULL, 0, 0)",
+        exec(db,
+             "INSERT INTO devices VALUES (%d, %d, %d, NULL, 'failed', 0, NULL, NULL, 0, 0, NULL)",
              run, dev, group);
         return;
     }
-    exec(db, "INSERT INTO devices VALUES (%d, %d, %d, NULL, 'updated', 1, 0, 30000000000, %.0f, 0)",
+    exec(db,
+         "INSERT INTO devices VALUES (%d, %d, %d, NULL, 'updated', 1, 0, 30000000000, %.0f, 0, "
+         "NULL)",
          run, dev, group, kbps * 1000);
     exec(db,
          "INSERT INTO dfu_attempts (run_id, attempt_id, device_id, start_ns, upload_start_ns,"

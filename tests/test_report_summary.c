@@ -75,8 +75,8 @@ static void add_device(sqlite3 *db, int run, int dev, double upload_s, double up
     if (ok)
         snprintf(updated_ns, sizeof(updated_ns), "%.0f", updated_s * s);
     double sent = 100000 + resent_kB * 1000;
-    exec(db, "INSERT INTO devices VALUES (%d, %d, 0, NULL, '%s', %d, %.0f, %s, %.0f, %.0f)", run,
-         dev, ok ? "updated" : "failed", second_at > 0 ? 2 : 1, 10 * s, updated_ns, sent,
+    exec(db, "INSERT INTO devices VALUES (%d, %d, 0, NULL, '%s', %d, %.0f, %s, %.0f, %.0f, NULL)",
+         run, dev, ok ? "updated" : "failed", second_at > 0 ? 2 : 1, 10 * s, updated_ns, sent,
          ok ? 3.5 * s : 0);
     exec(db,
          "INSERT INTO dfu_attempts (run_id, attempt_id, device_id, start_ns, upload_start_ns,"
@@ -130,7 +130,7 @@ static int make_db(void **state)
     for (int r = 1; r <= 4; r++)
         exec(db,
              "INSERT INTO devices VALUES (%d, 9, 1, NULL, 'updated', 0, 10000000000,"
-             " 60000000000, 0, 0)",
+             " 60000000000, 0, 0, NULL)",
              r);
     exec(db, "COMMIT");
     sqlite3_close(db);
@@ -391,7 +391,7 @@ static void test_cli_report(void **state)
     fputs(out_text, f);
     fclose(f);
     snprintf(cmd, sizeof(cmd),
-             "jq -e '.schema == 4 and (.rows | length) == 4 and .rows[0].point == 1 and"
+             "jq -e '.schema == 5 and (.rows | length) == 4 and .rows[0].point == 1 and"
              " .rows[0].swept[\"devices.m.bootloader\"] == \"swap-move\" and"
              " .rows[0].goodput_kBps_mean == 58.75 and .rows[1].goodput_kBps_mean == null and"
              " .rows[0].time_to_updated_s_mean == 20.625' '%s' >/dev/null",

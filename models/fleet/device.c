@@ -1276,7 +1276,8 @@ static const char *const mode_names[MCUBOOT_SLOTS_MODE_COUNT] = {
     "direct-xip",     "direct-xip-revert", "ram-load",  "ram-load-revert"};
 
 static long boot_cut_at(struct fleet_device *d, int64_t now);
-static bool fail_update_validation(struct fleet_device *d);
+static const char fault_refusal[];
+static const char *fail_validation(struct fleet_device *d, int *image);
 
 /* MCUboot runs with the radio off; the application starts when it is done. */
 static int boot(struct fleet_device *d, int64_t now)
@@ -1293,12 +1294,16 @@ static int boot(struct fleet_device *d, int64_t now)
         writes0 = flash_wear_total_writes(d->slots.wear, d->slots.wear_dev);
     }
     long cut_at = boot_cut_at(d, now);
-    bool refused = fail_update_validation(d);
+    int refused_image = MCUBOOT_SLOTS_NONE;
+    const char *refusal = fail_validation(d, &refused_image);
     int rc = mcuboot_slots_boot(&d->slots, cut_at, &d->boot, &diag);
     if (rc != 0)
         return rc;
-    if (refused && d->boot.image != (int)d->cfg->update_image)
+    bool refused = refusal != NULL && d->boot.image != refused_image;
+    if (refused) {
         d->st.n_invalid++;
+        d->st.refusal = refusal;
+    }
     d->state = FLEET_DEV_BOOT;
     d->st.n_boots++;
     d->st.boot_ns = now;
@@ -1325,16 +1330,14 @@ static int boot(struct fleet_device *d, int64_t now)
             .start_ns = now,
             .end_ns = now + d->boot.ns,
             .power_loss = d->boot.cut,
-            .outcome =
-                d->boot.cut                           ? "power-loss"
-                : d->boot.image == MCUBOOT_SLOTS_NONE ? "bricked"
-                : d->cfg->update_refused && refused && d->boot.image != (int)d->cfg->update_image
-                    ? "refused"
-                : d->boot.swap_type == MCUBOOT_TRAILER_SWAP_REVERT ||
-                        (before == (int)d->cfg->update_image &&
-                         d->boot.image != (int)d->cfg->update_image)
-                    ? "reverted"
-                    : "swapped",
+            .outcome = d->boot.cut                           ? "power-loss"
+                       : d->boot.image == MCUBOOT_SLOTS_NONE ? "bricked"
+                       : refused && refusal != fault_refusal ? "refused"
+                       : d->boot.swap_type == MCUBOOT_TRAILER_SWAP_REVERT ||
+                               (before == (int)d->cfg->update_image &&
+                                d->boot.image != (int)d->cfg->update_image)
+                           ? "reverted"
+                           : "swapped",
         };
         if (d->slots.wear != NULL) {
             s.sectors_erased =
@@ -1472,28 +1475,39 @@ static long boot_cut_at(struct fleet_device *d, int64_t now)
     return -1;
 }
 
-/* BAD_IMAGE invalid: an update image MCUboot is about to validate does not verify (swap
- * modes: the secondary when a swap is pending; direct-xip / RAM-load: any slot holding it,
- * every candidate is validated). Returns true when one was made to fail. */
-static bool fail_update_validation(struct fleet_device *d)
+/* The bad_image fault's reason (its image hash or signature does not verify). */
+static const char fault_refusal[] = "fault bad_image invalid: the image's hash or signature "
+                                    "does not verify (bootutil_img_validate fails)";
+
+/* Images MCUboot is about to validate that do not verify: one the devices' MCUboot refuses
+ * (image.keys, the table's refusal: the update, or a build learned from an upload), or the
+ * update under the bad_image fault. Swap modes: the secondary when a swap is pending;
+ * direct-xip / RAM-load: any slot holding it, every candidate is validated. Each is made to
+ * fail; returns the reason of the last one (its table index in *image), or NULL. */
+static const char *fail_validation(struct fleet_device *d, int *image)
 {
     const struct mcuboot_slots_learner *l = d->slots.cfg->learn;
-    bool update_bad = d->cfg->update_refused || (fault_on(d, FLEET_FAULTS_BAD_IMAGE) &&
-                                                 d->faults->bad_image == FLEET_BAD_IMAGE_INVALID);
-    bool any = false;
+    bool fault =
+        fault_on(d, FLEET_FAULTS_BAD_IMAGE) && d->faults->bad_image == FLEET_BAD_IMAGE_INVALID;
+    const char *why = NULL;
     for (int slot = 0; slot < 2; slot++) {
         int x = mcuboot_slots_image_in(&d->slots, slot);
-        /* the update, or an image learned from an upload that the keys refuse */
-        bool bad =
-            x == (int)d->cfg->update_image ? update_bad : x >= 0 && l != NULL && l->refused[x];
-        if (!bad)
+        if (x < 0)
+            continue;
+        const char *bad = l != NULL && l->refusal[x] != NULL        ? l->refusal[x]
+                          : fault && x == (int)d->cfg->update_image ? fault_refusal
+                                                                    : NULL;
+        if (bad == NULL)
             continue;
         if (!is_xip(d) &&
             (slot == 0 || d->inner.ops->swap_type(d->inner.env, 0) == MCUBOOT_TRAILER_SWAP_NONE))
             continue;
-        any |= mcuboot_slots_fail_validation(&d->slots, slot) == 0;
+        if (mcuboot_slots_fail_validation(&d->slots, slot) == 0) {
+            why = bad;
+            *image = x;
+        }
     }
-    return any;
+    return why;
 }
 
 /* POWER_UPLOAD: the write that reaches upload_at of the image is cut by the power loss

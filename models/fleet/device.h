@@ -147,12 +147,10 @@ enum fleet_device_fault {
 /* Settings shared by a group of devices (plain data; the world keeps it). */
 struct fleet_device_cfg {
     enum mcuboot_slots_mode mode;
-    const struct mcuboot_slots_cfg *slots; /* board + mode + image table; not owned */
-    uint32_t factory_image;                /* table index in the primary at power-on */
-    int32_t secondary_image;               /* table index in the secondary at power-on, -1 */
-    uint32_t update_image;                 /* table index the client uploads */
-    bool update_refused; /* the devices' MCUboot refuses the update (image.keys): it fails
-                            validation at boot wherever a swap or a candidate needs it */
+    const struct mcuboot_slots_cfg *slots;       /* board + mode + image table; not owned */
+    uint32_t factory_image;                      /* table index in the primary at power-on */
+    int32_t secondary_image;                     /* table index in the secondary at power-on, -1 */
+    uint32_t update_image;                       /* table index the client uploads */
     const struct client_dfu_image *client_image; /* that image as the client sees it */
     /* firmware */
     enum fleet_device_smp smp;
@@ -324,7 +322,9 @@ struct fleet_device_stats {
     uint32_t n_swap_cuts;    /* of them, during a swap (the next boot resumes it) */
     uint32_t n_crashes;      /* bad-image crashes (watchdog resets) */
     uint32_t n_fault_resets; /* never-confirm resets */
-    uint32_t n_invalid;      /* boots that refused an update image failing validation */
+    uint32_t n_invalid;      /* boots that refused an image failing validation */
+    const char *refusal;     /* MCUboot's reason for the last image a boot refused (image.keys:
+                                the table's refusal; the bad_image fault's), or NULL */
     uint8_t last_swap_type;  /* enum mcuboot_trailer_swap of the last boot */
     int running_image;       /* table index running, MCUBOOT_SLOTS_NONE */
     bool ran_update;         /* the update image ran at least once */

@@ -1216,6 +1216,10 @@ int fleet_world_from_scenario(const struct scenario *s, struct sim_engine *e, st
         if (rc == 0)
             fleet_world_image_link(w, upd2, 1);
     }
+    if (rc == 0 && verdict.verdict != MCUBOOT_IMG_VALID)
+        rc = fleet_world_image_refuse(w, upd, verdict.reason);
+    if (rc == 0 && upd2 != upd && verdict2.verdict != MCUBOOT_IMG_VALID)
+        rc = fleet_world_image_refuse(w, upd2, verdict2.reason);
     if (rc == 0) { /* to judge the images the devices learn from uploads */
         struct mcuboot_keyset *ks;
         struct mcuboot_build b;
@@ -1238,7 +1242,6 @@ int fleet_world_from_scenario(const struct scenario *s, struct sim_engine *e, st
                    g->bootloader == MCUBOOT_SLOTS_DIRECT_XIP_REVERT;
         gc.dev.factory_image = factory;
         gc.dev.update_image = xip ? upd2 : upd;
-        gc.dev.update_refused = (xip ? verdict2 : verdict).verdict != MCUBOOT_IMG_VALID;
         gc.dev.smp = (enum fleet_device_smp)g->firmware.smp;
         gc.dev.dfu_lock = g->firmware.dfu_lock;
         gc.dev.config_channel_dfu = g->firmware.config_channel_dfu;

@@ -1,6 +1,7 @@
 /* models/fleet/world.c - devices on the engine, records to the recorder. */
 #include "models/fleet/world.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -202,14 +203,22 @@ int fleet_world_image_add_file(struct fleet_world *w, uint8_t *bytes, size_t len
 }
 
 /* The devices' MCUboot judges a learned image as it judged the scenario's files. */
-static bool judge_learned(void *env, const struct mcuboot_slots_image *im)
+static bool judge_learned(void *env, const struct mcuboot_slots_image *im, char *why, size_t cap)
 {
     struct fleet_world *w = env;
     struct mcuboot_img_result res;
-    struct sim_diag why;
-    sim_diag_init(&why);
-    int rc = mcuboot_image_check(im->file, im->img.file_size, &w->build, w->keys, &res, &why);
-    return rc != 0 || res.verdict != MCUBOOT_IMG_VALID;
+    struct sim_diag d;
+    sim_diag_init(&d);
+    int rc = mcuboot_image_check(im->file, im->img.file_size, &w->build, w->keys, &res, &d);
+    if (rc == 0 && res.verdict == MCUBOOT_IMG_VALID)
+        return true;
+    snprintf(why, cap, "%s", rc == 0 ? res.reason : d.text);
+    return false;
+}
+
+int fleet_world_image_refuse(struct fleet_world *w, uint32_t index, const char *why)
+{
+    return mcuboot_slots_learner_refuse(&w->learn, index, why);
 }
 
 void fleet_world_image_keys(struct fleet_world *w, struct mcuboot_keyset *keys,
@@ -416,6 +425,7 @@ int fleet_world_finish(struct fleet_world *w)
             .updated_ns = st->updated_ns,
             .bytes_sent = st->bytes_sent,
             .downtime_ns = st->downtime_ns,
+            .refusal = st->refusal,
         };
         fleet_device_finish(w->devs[id]);
         int rc = recorder_device_emit(w->rec, &r);

@@ -80,6 +80,10 @@ void fleet_world_image_link(struct fleet_world *w, uint32_t index, uint8_t slot)
  * MCUboot, which judges the images devices learn from uploads (models/mcuboot/slots.h). */
 void fleet_world_image_keys(struct fleet_world *w, struct mcuboot_keyset *keys,
                             const struct mcuboot_build *b);
+/* The devices' MCUboot refuses image `index` for reason why (MCUboot's, copied): it fails
+ * validation at every boot that needs it, and the device records why. Returns 0 or
+ * SIM_EINVAL / SIM_ENOMEM. */
+int fleet_world_image_refuse(struct fleet_world *w, uint32_t index, const char *why);
 
 /* Add a group (after every image). Returns 0 and the first device id, or a negative sim_err
  * with a message (unknown board, image too large for the mode, bad settings). */

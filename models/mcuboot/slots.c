@@ -346,7 +346,13 @@ static int learn_entry(struct mcuboot_slots *s, uint8_t *bytes, const struct mcu
     e->linked_slot = (im->hdr.flags & MCUBOOT_IMAGE_F_ROM_FIXED) &&
                      im->hdr.load_addr == s->cfg->map.secondary.off;
     l->owned[x] = bytes;
-    l->refused[x] = l->judge != NULL && l->judge(l->env, e);
+    char why[MCUBOOT_IMG_REASON_SIZE];
+    if (l->judge != NULL && !l->judge(l->env, e, why, sizeof(why)) &&
+        mcuboot_slots_learner_refuse(l, x, why) != 0) {
+        l->owned[x] = NULL;
+        free(bytes);
+        return MCUBOOT_SLOTS_NONE; /* no memory for the reason: not learned */
+    }
     l->n++;
     return (int)x;
 }
@@ -774,11 +780,25 @@ struct smp_img_slots mcuboot_slots_bind(struct mcuboot_slots *s)
 
 /* ---- Set-up ------------------------------------------------------------------------- */
 
+int mcuboot_slots_learner_refuse(struct mcuboot_slots_learner *l, uint32_t x, const char *why)
+{
+    if (x >= MCUBOOT_SWAP_MAX_IMAGES)
+        return SIM_EINVAL;
+    char *copy = strdup(why);
+    if (copy == NULL)
+        return SIM_ENOMEM;
+    free(l->refusal[x]);
+    l->refusal[x] = copy;
+    return 0;
+}
+
 void mcuboot_slots_learner_fini(struct mcuboot_slots_learner *l)
 {
     for (uint32_t i = 0; l != NULL && i < MCUBOOT_SWAP_MAX_IMAGES; i++) {
         free(l->owned[i]);
+        free(l->refusal[i]);
         l->owned[i] = NULL;
+        l->refusal[i] = NULL;
     }
 }
 

@@ -143,17 +143,23 @@ struct mcuboot_slots_image {
  * learned ones included, up to cap (<= MCUBOOT_SLOTS_MAX_IMAGES): an upload beyond that stays
  * garbage (read_info answers INVALID_IMAGE_HEADER_MAGIC), a documented limit.
  * judge (optional) gives the devices' MCUboot's verdict on a learned image (image.keys);
- * refused[x] keeps it for the device, which fails such an image's validation at boot. */
+ * refusal[x] keeps its reason (for any table image), and a device fails such an image's
+ * validation at boot. */
 struct mcuboot_slots_learner {
     struct mcuboot_slots_image *images; /* the table; the same array as cfg->images */
     uint32_t n, cap;
     uint8_t *owned[MCUBOOT_SWAP_MAX_IMAGES]; /* bytes of learned images (index = table index) */
-    bool (*judge)(void *env, const struct mcuboot_slots_image *im); /* true: refused */
+    /* false: refused, with MCUboot's reason in why */
+    bool (*judge)(void *env, const struct mcuboot_slots_image *im, char *why, size_t cap);
     void *env;
-    bool refused[MCUBOOT_SWAP_MAX_IMAGES]; /* learned images the devices' MCUboot refuses */
+    char *refusal[MCUBOOT_SWAP_MAX_IMAGES]; /* owned: why the devices' MCUboot refuses image
+                                             * x (learned or not), or NULL: it boots intact */
 };
 
-/* Free the learned images' bytes. */
+/* Image x of the table is refused by the devices' MCUboot, for reason why (copied).
+ * Returns 0, SIM_EINVAL (x out of range) or SIM_ENOMEM. */
+int mcuboot_slots_learner_refuse(struct mcuboot_slots_learner *l, uint32_t x, const char *why);
+/* Free the learned images' bytes and the reasons. */
 void mcuboot_slots_learner_fini(struct mcuboot_slots_learner *l);
 
 /* Configuration shared by every device of a group. Fill with mcuboot_slots_cfg_init(),
