@@ -908,6 +908,7 @@ static void visit_reports_every_setting_in_schema_order(void **state)
         {"devices.mice.bootloader", "swap-move"},
         {"devices.mice.mcuboot.hash_rate", "1000000B"},
         {"devices.mice.mcuboot.sig_time", "100ms"},
+        {"devices.mice.mcuboot.validate_slot0", "true"},
         {"devices.mice.flash.timing", "max"},
         {"devices.mice.flash.ble_slowdown", "0"},
         {"devices.mice.firmware.smp", "dfu-mcumgr"},

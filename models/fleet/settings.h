@@ -51,6 +51,7 @@ struct fleet_group_settings {
     struct flash_chip_settings flash;
     struct fw_settings firmware;
     struct fleet_link_settings link;
+    uint64_t given; /* which keys the scenario gave (scenario_given) */
 };
 
 /* ---- faults (docs/model.md "Faults"). Keys that do not apply to the kind (or to
@@ -102,6 +103,25 @@ struct fleet_settings {
     size_t n_faults;
     struct fleet_fault_settings *faults;
 };
+
+/* Whether group g's devices are reached over BLE (link.transport, auto resolved by board). */
+bool fleet_group_uses_ble(const struct fleet_group_settings *g);
+
+/* ---- Kconfig input (models/fleet/kconfig.c, docs/model.md "Kconfig input") ---- */
+
+/* Apply each group's firmware.kconfig and mcuboot.kconfig (paths relative to the folder of
+ * scenario_path) to the settings the scenario did not give. Unreadable files, malformed
+ * lines and contradictions go to d, located in the files (or at the key for a file that
+ * cannot be read). Returns 0, SIM_EINVAL or SIM_ENOMEM. Run by the loader (the root
+ * table's finish hook); applying twice changes nothing. */
+int fleet_kconfig_apply(struct fleet_settings *fs, const char *scenario_path, struct sim_diag *d);
+
+/* What fleet_kconfig_apply did to s, for people: per file a summary line (options applied,
+ * overridden by the scenario, not modelled), then one line per applied or overridden
+ * setting, and with verbose one per symbol the simulator does not model. Nothing when no
+ * group names a Kconfig file. Returns 0 or a negative code (a file changed since loading). */
+int fleet_kconfig_describe(const struct fleet_settings *fs, const char *scenario_path, bool verbose,
+                           struct sim_diag *notes);
 
 /* The models' root table: pass it to scenario_load. */
 extern const struct scenario_schema fleet_settings_schema;

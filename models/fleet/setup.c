@@ -109,7 +109,7 @@ static const struct scenario_field group_fields[] = {
 };
 
 static const struct scenario_schema group_schema =
-    SCENARIO_SCHEMA("device group", struct fleet_group_settings, group_fields);
+    SCENARIO_SCHEMA_GIVEN("device group", struct fleet_group_settings, group_fields, given);
 
 /* Order matches enum fleet_fault_kind, _during and enum fleet_bad_image. */
 static const char *const fault_kind_names[] = {"power-loss",   "bad-image",   "never-confirm",
@@ -288,8 +288,18 @@ static const struct scenario_field fleet_fields[] = {
      .doc = "injected faults; absent or empty: none"},
 };
 
-const struct scenario_schema fleet_settings_schema =
-    SCENARIO_SCHEMA("fleet", struct fleet_settings, fleet_fields);
+static int finish(void *model, const char *path, struct sim_diag *d)
+{
+    return fleet_kconfig_apply(model, path, d);
+}
+
+const struct scenario_schema fleet_settings_schema = {
+    .noun = "fleet",
+    .size = sizeof(struct fleet_settings),
+    .n_fields = sizeof(fleet_fields) / sizeof(fleet_fields[0]),
+    .fields = fleet_fields,
+    .finish = finish, /* devices[].firmware.kconfig, devices[].mcuboot.kconfig */
+};
 
 /* Each message of why (one per line), located at `at`. */
 static void add_at(struct sim_diag *d, const char *at, const struct sim_diag *why)
@@ -518,6 +528,11 @@ static enum fleet_device_transport transport_of(const struct fleet_group_setting
     default:
         return board_has_ble(g->board) ? FLEET_TRANSPORT_BLE : FLEET_TRANSPORT_UART;
     }
+}
+
+bool fleet_group_uses_ble(const struct fleet_group_settings *g)
+{
+    return transport_of(g) == FLEET_TRANSPORT_BLE;
 }
 
 /* The transport of group i against its board and the client: 0 or SIM_EINVAL. */

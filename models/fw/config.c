@@ -115,6 +115,14 @@ static const struct scenario_field firmware_fields[] = {
      .max = "1min",
      .doc = "from MCUboot's end to the application advertising",
      .unverified = true},
+    {.key = "kconfig",
+     .type = SCENARIO_T_STRING,
+     SCENARIO_AT(struct fw_settings, kconfig),
+     .flags = SCENARIO_F_POS,
+     .pos_offset = offsetof(struct fw_settings, kconfig_at),
+     .doc = "the application's Zephyr/NCS .config (or a prj.conf fragment): sets the "
+            "firmware keys it fixes (docs/model.md \"Kconfig input\"); keys given here win; "
+            "a path relative to the scenario's folder"},
     {.key = "netbuf",
      .type = SCENARIO_T_MAP,
      SCENARIO_AT(struct fw_settings, netbuf),
@@ -123,7 +131,7 @@ static const struct scenario_field firmware_fields[] = {
 };
 
 const struct scenario_schema fw_settings_schema =
-    SCENARIO_SCHEMA("firmware", struct fw_settings, firmware_fields);
+    SCENARIO_SCHEMA_GIVEN("firmware", struct fw_settings, firmware_fields, given);
 
 struct fw_config fw_config_from_settings(const struct fw_settings *s, bool uart)
 {

@@ -48,6 +48,9 @@ struct fw_settings {
     int64_t app_start; /* MCUboot done -> application advertising, ns */
     struct scenario_dist app_start_dist;
     struct scenario_pos at; /* the firmware map (or its group when absent) */
+    char *kconfig;          /* the application's .config or prj.conf; NULL: none */
+    struct scenario_pos kconfig_at;
+    uint64_t given; /* which keys the scenario gave (scenario_given) */
 };
 extern const struct scenario_schema fw_settings_schema;
 

@@ -1116,14 +1116,30 @@ static const struct scenario_field mcuboot_fields[] = {
      .doc = "one signature check per image validated (ECDSA P-256 on a Cortex-M; "
             "plausible 10-300 ms by crypto backend)",
      .unverified = true},
+    {.key = "validate_slot0",
+     .type = SCENARIO_T_BOOL,
+     SCENARIO_AT(struct mcuboot_timing_settings, validate_slot0),
+     .def = "true",
+     .doc = "validate the primary slot's image on every boot (CONFIG_BOOT_VALIDATE_SLOT0): its "
+            "hash and signature time at each boot",
+     .source = "mcu-tools/mcuboot: boot/zephyr/Kconfig (BOOT_VALIDATE_SLOT0, default y)"},
+    {.key = "kconfig",
+     .type = SCENARIO_T_STRING,
+     SCENARIO_AT(struct mcuboot_timing_settings, kconfig),
+     .flags = SCENARIO_F_POS,
+     .pos_offset = offsetof(struct mcuboot_timing_settings, kconfig_at),
+     .doc = "MCUboot's own .config (a sysbuild build's mcuboot/zephyr/.config): sets the "
+            "group's bootloader and validate_slot0 unless given (docs/model.md \"Kconfig "
+            "input\"); a path relative to the scenario's folder"},
 };
 
-const struct scenario_schema mcuboot_timing_settings_schema =
-    SCENARIO_SCHEMA("bootloader timing", struct mcuboot_timing_settings, mcuboot_fields);
+const struct scenario_schema mcuboot_timing_settings_schema = SCENARIO_SCHEMA_GIVEN(
+    "bootloader timing", struct mcuboot_timing_settings, mcuboot_fields, given);
 
 void mcuboot_slots_cfg_apply_timing(struct mcuboot_slots_cfg *c,
                                     const struct mcuboot_timing_settings *s)
 {
     c->hash_rate = (uint32_t)s->hash_rate; /* at most 1024MiB/s: fits */
     c->t_sig = s->sig_time;
+    c->validate_primary = s->validate_slot0;
 }

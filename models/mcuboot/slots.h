@@ -321,8 +321,12 @@ static inline void mcuboot_slots_set_ble(struct mcuboot_slots *s, bool active)
 
 /* MCUboot's validation timing (mcuboot_slots_cfg hash_rate and t_sig). */
 struct mcuboot_timing_settings {
-    uint64_t hash_rate; /* bytes/s */
-    int64_t sig_time;   /* ns */
+    uint64_t hash_rate;  /* bytes/s */
+    int64_t sig_time;    /* ns */
+    bool validate_slot0; /* CONFIG_BOOT_VALIDATE_SLOT0 */
+    char *kconfig;       /* MCUboot's .config (sysbuild's mcuboot/zephyr/.config); NULL: none */
+    struct scenario_pos kconfig_at;
+    uint64_t given; /* which keys the scenario gave (scenario_given) */
 };
 extern const struct scenario_schema mcuboot_timing_settings_schema;
 /* Time c's validation as s says. */

@@ -328,7 +328,7 @@ static const struct scenario_field netbuf_fields[] = {
 };
 
 const struct scenario_schema smp_netbuf_settings_schema =
-    SCENARIO_SCHEMA("net_buf pool", struct smp_netbuf_settings, netbuf_fields);
+    SCENARIO_SCHEMA_GIVEN("net_buf pool", struct smp_netbuf_settings, netbuf_fields, given);
 
 struct smp_netbuf_cfg smp_netbuf_cfg_from_settings(const struct smp_netbuf_settings *s)
 {

@@ -127,6 +127,7 @@ struct smp_netbuf_settings {
     uint32_t count;          /* CONFIG_MCUMGR_TRANSPORT_NETBUF_COUNT */
     int64_t cpu_per_request; /* SMP worker CPU time per request, ns */
     struct scenario_dist cpu_per_request_dist;
+    uint64_t given; /* which keys the scenario gave (scenario_given) */
 };
 extern const struct scenario_schema smp_netbuf_settings_schema;
 

@@ -46,6 +46,11 @@ int cli_refuse_input_as_output(const char *verb, const char *opt, const char *ou
 struct scenario;
 int cli_check_tolerance_metrics(const struct scenario *s, FILE *err);
 
+/* validate and run: what each group's firmware.kconfig and mcuboot.kconfig set
+ * (fleet_kconfig_describe), printed to out under "PATH: Kconfig:"; nothing without them.
+ * verbose: also each option the simulator does not model. */
+void cli_kconfig_notes(const struct scenario *s, bool verbose, FILE *out);
+
 /* Simulated time as H:MM:SS.mmm (or D days H:MM:SS.mmm). */
 void cli_format_time(char *buf, size_t n, int64_t ns);
 

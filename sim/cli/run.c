@@ -39,7 +39,10 @@ static const char run_usage[] =
     "                         database is the same as with -j 1\n"
     "      --json FILE        when the runs end, write the per-group summary (the rows of\n"
     "                         dfusim report, same fields) as JSON to FILE; - : stdout\n"
-    "  -q, --quiet            no progress line and no summary\n"
+    "  -q, --quiet            no progress line, no summary and no Kconfig notes\n"
+    "      --kconfig-verbose  with firmware.kconfig or mcuboot.kconfig: also list each\n"
+    "                         option the simulator does not model (dfusim validate\n"
+    "                         --help says what the Kconfig notes are)\n"
     "  -h, --help             show this help\n"
     "\n"
     "The same scenario and seed always give the same results. Progress (simulated time,\n"
@@ -96,6 +99,7 @@ struct run_options {
     char seed_override[64];
     unsigned jobs; /* runs at once, 1..CLI_RUN_MAX_JOBS */
     bool quiet;
+    bool kconfig_verbose;
 };
 
 #define CLI_RUN_MAX_JOBS 64
@@ -106,10 +110,15 @@ struct run_options {
 static int parse_options(int argc, char **argv, struct run_options *o, FILE *out, FILE *err)
 {
     static const struct option longopts[] = {
-        {"output", required_argument, NULL, 'o'}, {"seed", required_argument, NULL, 'S'},
-        {"set", required_argument, NULL, 's'},    {"quiet", no_argument, NULL, 'q'},
-        {"help", no_argument, NULL, 'h'},         {"jobs", required_argument, NULL, 'j'},
-        {"json", required_argument, NULL, 'J'},   {NULL, 0, NULL, 0},
+        {"output", required_argument, NULL, 'o'},
+        {"seed", required_argument, NULL, 'S'},
+        {"set", required_argument, NULL, 's'},
+        {"quiet", no_argument, NULL, 'q'},
+        {"help", no_argument, NULL, 'h'},
+        {"jobs", required_argument, NULL, 'j'},
+        {"json", required_argument, NULL, 'J'},
+        {"kconfig-verbose", no_argument, NULL, 'K'},
+        {NULL, 0, NULL, 0},
     };
     /* argc + 1 bounds the overrides: each takes at least one argv entry. */
     o->overrides = calloc((size_t)argc + 1, sizeof(*o->overrides));
@@ -146,6 +155,9 @@ static int parse_options(int argc, char **argv, struct run_options *o, FILE *out
             break;
         case 'q':
             o->quiet = true;
+            break;
+        case 'K':
+            o->kconfig_verbose = true;
             break;
         case 'h':
             fputs(run_usage, out);
@@ -790,6 +802,8 @@ int cli_run(int argc, char **argv, FILE *out, FILE *err)
         code = SIM_EXIT_USAGE;
         goto done;
     }
+    if (!o.quiet)
+        cli_kconfig_notes(&s, o.kconfig_verbose, out);
     if (o.output != NULL)
         snprintf(db_path, sizeof(db_path), "%s", o.output);
     else if ((code = default_output(&s, db_path, sizeof(db_path), err)) != 0)

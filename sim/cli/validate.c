@@ -18,19 +18,39 @@ static const char validate_usage[] =
     "\n"
     "Options:\n"
     "  -s, --set KEY=VALUE    apply an override first, as dfusim run does (repeatable)\n"
-    "  -h, --help             show this help\n";
+    "      --kconfig-verbose  also list each Kconfig option the simulator does not model\n"
+    "  -h, --help             show this help\n"
+    "\n"
+    "A group with firmware.kconfig or mcuboot.kconfig gets a note per file: the settings\n"
+    "its options set, those the scenario gives instead, and how many options the\n"
+    "simulator does not model. Contradicting options are problems like any other, at\n"
+    "FILE:LINE:COLUMN of the option.\n";
+
+void cli_kconfig_notes(const struct scenario *s, bool verbose, FILE *out)
+{
+    struct sim_diag notes;
+    sim_diag_init(&notes);
+    (void)fleet_kconfig_describe(fleet_settings_of(s), s->path, verbose, &notes);
+    if (notes.len == 0)
+        return;
+    fprintf(out, "%s: Kconfig:\n%s", s->path, notes.text);
+    if (notes.n_dropped > 0)
+        fprintf(out, "%s: %zu more Kconfig lines not shown\n", s->path, notes.n_dropped);
+}
 
 int cli_validate(int argc, char **argv, FILE *out, FILE *err)
 {
     static const struct option longopts[] = {
         {"set", required_argument, NULL, 's'},
         {"help", no_argument, NULL, 'h'},
+        {"kconfig-verbose", no_argument, NULL, 'K'},
         {NULL, 0, NULL, 0},
     };
     const char **overrides = calloc((size_t)argc + 1, sizeof(*overrides));
     if (overrides == NULL)
         return SIM_EXIT_INTERNAL;
     size_t n_overrides = 0;
+    bool kconfig_verbose = false;
     int code = SIM_EXIT_OK;
     optind = 0;
     opterr = 0;
@@ -38,6 +58,10 @@ int cli_validate(int argc, char **argv, FILE *out, FILE *err)
     while ((c = getopt_long(argc, argv, ":s:h", longopts, NULL)) != -1) {
         if (c == 's') {
             overrides[n_overrides++] = optarg;
+            continue;
+        }
+        if (c == 'K') {
+            kconfig_verbose = true;
             continue;
         }
         if (c == 'h') {
@@ -90,6 +114,7 @@ int cli_validate(int argc, char **argv, FILE *out, FILE *err)
         uint64_t devices = 0;
         for (size_t g = 0; g < fs->n_groups; g++)
             devices += fs->groups[g].count;
+        cli_kconfig_notes(&s, kconfig_verbose, out);
         char refused[300];
         if (fleet_world_image_refused(&s, refused, sizeof(refused)))
             fprintf(out, "%s: note: the devices' MCUboot refuses image.file: %s\n", argv[i],

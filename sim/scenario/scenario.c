@@ -487,6 +487,12 @@ int scenario_load_point(const char *path, const struct scenario_schema *models, 
               &rep);
     if (rc != 0)
         goto fail;
+    if (models->finish != NULL && (rc = models->finish(out->model, out->path, diag)) != 0) {
+        if (rc == SIM_ENOMEM)
+            sim_diag_add(diag, "%s: out of memory while loading the scenario", out->path);
+        scenario_fini(out);
+        return rc;
+    }
     rc = copy_overrides(out, overrides, n_overrides);
     if (rc != 0)
         goto fail;

@@ -1113,6 +1113,27 @@ static void error_not_applicable(struct binder *b, const struct scenario_schema 
     error_at(b, key, "%s only (here %s; remove it)", msg, here);
 }
 
+/* ---- given keys (scenario_schema.has_given) -------------------------------------------- */
+
+static void mark_given(const struct scenario_schema *sch, size_t i, char *base)
+{
+    uint64_t g;
+    memcpy(&g, base + sch->given_offset, sizeof(g));
+    g |= UINT64_C(1) << i;
+    memcpy(base + sch->given_offset, &g, sizeof(g));
+}
+
+bool scenario_given(const struct scenario_schema *sch, const void *base, const char *key)
+{
+    const struct scenario_field *f = scenario_schema_find(sch, key);
+    assert(sch->has_given && f != NULL && "scenario_given: no such key or no given mask");
+    if (!sch->has_given || f == NULL)
+        return false;
+    uint64_t g;
+    memcpy(&g, (const char *)base + sch->given_offset, sizeof(g));
+    return (g >> (size_t)(f - sch->fields)) & 1;
+}
+
 /* The fields of sch from map (NULL: all absent), where the keys were checked already. */
 static void bind_fields(struct binder *b, const struct scenario_schema *sch,
                         const struct scenario_node *map, const struct scenario_node *where,
@@ -1161,6 +1182,8 @@ static void bind_fields(struct binder *b, const struct scenario_schema *sch,
             inherit_names(b, f, base);
         if (f->type != SCENARIO_T_MAP && ap > 0)
             store_pos(f, at >= 0 ? map->items[at] : where, base);
+        if (at >= 0 && ap > 0 && sch->has_given)
+            mark_given(sch, i, base);
         failed[i] = b->rep->n_errors != errs;
         scenario_path_pop(&b->path, old);
     }

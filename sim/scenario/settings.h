@@ -20,6 +20,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "sim/error.h"
+
 /* Where a key's value sits in the files that were loaded: for messages written after
  * loading by the model that judges it. src is the scenario path or "--set"; it lives as
  * long as the struct scenario. line 0: unknown. */
@@ -147,6 +149,15 @@ struct scenario_schema {
     size_t pos_offset;
     size_t n_fields;
     const struct scenario_field *fields;
+    /* Keep which keys were given (in the file, by --set or a sweep) rather than defaulted:
+     * a uint64_t at given_offset, bit i for fields[i], read with scenario_given(). */
+    bool has_given;
+    size_t given_offset;
+    /* The models' root table only: run by the loader once a load bound every key without a
+     * problem, with what it bound and the scenario's path, for what a model derives from
+     * files the scenario names (devices[].firmware.kconfig). Problems go to diag, located
+     * in those files; returns 0, SIM_EINVAL or SIM_ENOMEM. NULL: nothing to do. */
+    int (*finish)(void *model, const char *path, struct sim_diag *diag);
 };
 
 /* Offset and size of a member, for a table row. */
@@ -162,6 +173,17 @@ struct scenario_schema {
         .noun = (noun_), .size = sizeof(type), .n_fields = sizeof(table) / sizeof((table)[0]),     \
         .fields = (table)                                                                          \
     }
+
+/* The same, keeping which keys were given in the uint64_t member `given` of type. */
+#define SCENARIO_SCHEMA_GIVEN(noun_, type, table, given)                                           \
+    {                                                                                              \
+        .noun = (noun_), .size = sizeof(type), .n_fields = sizeof(table) / sizeof((table)[0]),     \
+        .fields = (table), .has_given = true, .given_offset = offsetof(type, given)                \
+    }
+
+/* Whether key (a field of sch, which has_given) was given for the struct at base, rather
+ * than left to its default. */
+bool scenario_given(const struct scenario_schema *sch, const void *base, const char *key);
 
 /* The field named key in sch (not below it), or NULL. */
 const struct scenario_field *scenario_schema_find(const struct scenario_schema *sch,
