@@ -585,6 +585,7 @@ static void observe_pdu(const struct ble_link *l, enum ble_link_dir d, int64_t k
         o.sdu = q->bytes + s->off;
         o.sdu_len = s->len;
         o.frag_off = (uint16_t)q->frag_off;
+        o.retx = q->frag_tries > 1; /* count_tx ran for this transmission */
     }
     l->observe(l->observe_env, &o);
 }
@@ -679,6 +680,7 @@ static int start_setup(struct ble_link *l, int64_t now, const struct ble_link_ct
                                  .interval_ns = l->cfg.interval_ns,
                                  .timeout_ns = l->cfg.timeout_ns,
                                  .latency = l->cfg.latency,
+                                 .mtu = l->cfg.mtu,
                                  .phy = l->cfg.phy};
         l->observe(l->observe_env, &o);
     }

@@ -229,13 +229,14 @@ struct ble_link_obs {
     int64_t at_ns; /* CONNECT: CONNECT_IND sent; PDU: its first bit on air */
     /* CONNECT: the connection's parameters (event 0 at anchor_ns) */
     int64_t anchor_ns, interval_ns, timeout_ns;
-    uint16_t latency;
+    uint16_t latency, mtu; /* mtu: ATT_MTU the setup's exchange ends with */
     /* PDU */
     int64_t event;  /* connection event counter (0 = the first anchor after CONNECT_IND) */
     int64_t now_ns; /* the event's anchor: the observer is called at this time */
     enum ble_link_dir dir;
     bool md;        /* the sender's MD bit */
     bool lost;      /* the receiver got it with a CRC error (a sniffer still hears it) */
+    bool retx;      /* this fragment was sent before (a link-layer retransmission) */
     bool encrypted; /* on air with a 4-byte MIC (cfg.encrypted, non-empty PDU) */
     enum ble_phy phy;
     /* The fragment: bytes [frag_off, frag_off + frag_len) of the L2CAP PDU made of the

@@ -44,9 +44,9 @@ struct cap_dev {
     uint32_t n_conn; /* connections started; the current one is n_conn - 1 */
     uint32_t aa, crc_init;
     uint8_t hop;
-    /* transmitSeqNum and nextExpectedSeqNum of the central [0] and the peripheral [1]
-     * (Core Vol 6 Part B §4.5.9) */
-    uint8_t sn[2], nesn[2];
+    /* Of the central [0] and the peripheral [1]: the SN of the last PDU sent, and of the
+     * last PDU received intact (Core Vol 6 Part B §4.5.9; see ble_data). */
+    uint8_t sn[2], rx_sn[2];
 };
 
 struct cap {
@@ -345,6 +345,8 @@ static size_t ble_head(uint8_t *b, uint8_t rf, uint32_t ref_aa, uint16_t flags, 
     return PHDR_LEN + 4;
 }
 
+static int ble_mtu_exchange(struct cap *c, struct cap_dev *v, const struct cap_ble_conn *k);
+
 int cap_ble_connect(struct cap *c, uint32_t dev, const struct cap_ble_conn *k)
 {
     struct cap_dev *v = dev_get(c, dev);
@@ -354,8 +356,8 @@ int cap_ble_connect(struct cap *c, uint32_t dev, const struct cap_ble_conn *k)
     cap_ble_conn_ids(dev, v->n_conn, &v->aa, &v->crc_init, &v->hop);
     v->n_conn++;
     v->connected = true;
-    memset(v->sn, 0, sizeof(v->sn));
-    memset(v->nesn, 0, sizeof(v->nesn));
+    v->sn[0] = v->sn[1] = 1; /* the first PDU each way has SN 0, NESN 0 */
+    v->rx_sn[0] = v->rx_sn[1] = 1;
 
     uint8_t b[PHDR_LEN + 4 + 2 + 34 + 3];
     uint16_t flags = PH_DEWHITENED | PH_REF_AA | PH_PDU_ADV | PH_CRC_CHECK | PH_CRC_VALID |
@@ -380,7 +382,66 @@ int cap_ble_connect(struct cap *c, uint32_t dev, const struct cap_ble_conn *k)
     ll[20] = 0x1f;
     ll[21] = (uint8_t)(v->hop | 5u << 5); /* Hop, SCA 5 (31-50 ppm; not modelled) */
     cap_ble_crc24(CAP_BLE_ADV_CRC_INIT, pdu, 36, pdu + 36);
-    return hold(c, k->at_ns, b, sizeof(b));
+    int rc = hold(c, k->at_ns, b, sizeof(b));
+    return rc != 0 ? rc : ble_mtu_exchange(c, v, k);
+}
+
+/* One data PDU of dev's connection: bytes [off, off + len) of head (hlen bytes) followed
+ * by body, LLID start when off is 0 and len > 0. Moves the sequence-number state. */
+static int ble_data(struct cap *c, struct cap_dev *v, int64_t at, int64_t event, bool from_p,
+                    bool md, bool lost, bool retx, bool enc, enum cap_ble_phy phy,
+                    const uint8_t *head, size_t hlen, const uint8_t *body, size_t off, size_t len)
+{
+    /* Sequence numbers as the model acknowledges: a data fragment sent again keeps its
+     * SN, every other PDU (a new fragment, an empty PDU) flips it; NESN is one past the
+     * SN of the last PDU received intact. The model lets a sender follow an empty PDU
+     * the receiver lost with new data (a controller would first resend the empty PDU);
+     * flipping SN there keeps Wireshark from taking that data for a retransmission. */
+    int s = from_p ? 1 : 0, r = 1 - s;
+    if (!retx)
+        v->sn[s] ^= 1u;
+    uint8_t sn = v->sn[s], nesn = v->rx_sn[s] ^ 1u;
+    if (!lost)
+        v->rx_sn[r] = sn;
+    uint8_t b[PHDR_LEN + 4 + 1 + 2 + 255 + 3];
+    bool coded = phy == CAP_PHY_CODED_S2 || phy == CAP_PHY_CODED_S8;
+    uint16_t flags = PH_DEWHITENED | PH_REF_AA | (from_p ? PH_PDU_P2C : PH_PDU_C2P) | PH_CRC_CHECK |
+                     PH_CRC_VALID | (uint16_t)((coded ? 2u : (unsigned)phy) << PH_PHY_SHIFT);
+    if (enc)
+        flags |= PH_DECRYPTED;
+    uint8_t ci = (uint8_t)((uint64_t)(event + 1) * v->hop % DATA_CHANS); /* CSA #1 */
+    size_t o = ble_head(b, cap_ble_rf_channel(ci), v->aa, flags, v->aa);
+    if (coded)
+        b[o++] = phy == CAP_PHY_CODED_S8 ? 0 : 1; /* coding indicator */
+    uint8_t *pdu = b + o;
+    uint8_t llid = len > 0 && off == 0 ? 2 : 1;
+    pdu[0] = (uint8_t)(llid | nesn << 2 | sn << 3 | (md ? 1u : 0u) << 4);
+    pdu[1] = (uint8_t)len;
+    for (size_t i = 0; i < len; i++) {
+        size_t at_i = off + i;
+        pdu[2 + i] = at_i < hlen ? head[at_i] : body[at_i - hlen];
+    }
+    cap_ble_crc24(v->crc_init, pdu, 2u + len, pdu + 2 + len);
+    return hold(c, at, b, o + 2 + len + 3);
+}
+
+/* The setup's ATT MTU exchange: a request in event 0, the response in event 1, each
+ * answered by an empty PDU T_IFS later. */
+static int ble_mtu_exchange(struct cap *c, struct cap_dev *v, const struct cap_ble_conn *k)
+{
+    uint8_t req[7] = {3, 0, CAP_L2CAP_ATT_CID, 0, 0x02, (uint8_t)k->mtu, (uint8_t)(k->mtu >> 8)};
+    uint8_t rsp[7] = {3, 0, CAP_L2CAP_ATT_CID, 0, 0x03, (uint8_t)k->mtu, (uint8_t)(k->mtu >> 8)};
+    int64_t t0 = k->anchor_ns, t1 = k->anchor_ns + k->interval_ns;
+    int64_t p0 = t0 + k->att7_air_ns + CAP_BLE_T_IFS_NS,
+            p1 = t1 + k->empty_air_ns + CAP_BLE_T_IFS_NS;
+    int rc = ble_data(c, v, t0, 0, false, false, false, false, false, k->phy, req, 7, NULL, 0, 7);
+    if (rc == 0)
+        rc = ble_data(c, v, p0, 0, true, false, false, false, false, k->phy, NULL, 0, NULL, 0, 0);
+    if (rc == 0)
+        rc = ble_data(c, v, t1, 1, false, false, false, false, false, k->phy, NULL, 0, NULL, 0, 0);
+    if (rc == 0)
+        rc = ble_data(c, v, p1, 1, true, false, false, false, false, k->phy, rsp, 7, NULL, 0, 7);
+    return rc;
 }
 
 int cap_ble_pdu(struct cap *c, uint32_t dev, const struct cap_ble_pdu *p)
@@ -392,44 +453,14 @@ int cap_ble_pdu(struct cap *c, uint32_t dev, const struct cap_ble_pdu *p)
     if (p->frag_len > 0 && (p->sdu == NULL || p->frag_off + (size_t)p->frag_len > l2len))
         return SIM_EINVAL;
     flush_until(c, p->now_ns);
-
-    /* Sequence numbers: the sender's SN and NESN as they are, then the receiver's state
-     * moves if the PDU arrived intact (a CRC error changes nothing). */
-    int s = p->from_peripheral ? 1 : 0, r = 1 - s;
-    uint8_t sn = v->sn[s], nesn = v->nesn[s];
-    if (!p->lost) {
-        if (nesn != v->sn[r])
-            v->sn[r] ^= 1u; /* the receiver's last PDU is acknowledged */
-        if (sn == v->nesn[r])
-            v->nesn[r] ^= 1u; /* new data for the receiver */
-    }
-
-    uint8_t b[PHDR_LEN + 4 + 1 + 2 + 255 + 3];
-    bool coded = p->phy == CAP_PHY_CODED_S2 || p->phy == CAP_PHY_CODED_S8;
-    uint16_t flags = PH_DEWHITENED | PH_REF_AA | (p->from_peripheral ? PH_PDU_P2C : PH_PDU_C2P) |
-                     PH_CRC_CHECK | PH_CRC_VALID |
-                     (uint16_t)((coded ? 2u : (unsigned)p->phy) << PH_PHY_SHIFT);
-    if (p->encrypted)
-        flags |= PH_DECRYPTED;
-    uint8_t ci = (uint8_t)((uint64_t)(p->event + 1) * v->hop % DATA_CHANS); /* CSA #1 */
-    size_t o = ble_head(b, cap_ble_rf_channel(ci), v->aa, flags, v->aa);
-    if (coded)
-        b[o++] = p->phy == CAP_PHY_CODED_S8 ? 0 : 1; /* coding indicator */
-    uint8_t *pdu = b + o;
-    uint8_t llid = p->frag_len > 0 && p->frag_off == 0 ? 2 : 1;
-    pdu[0] = (uint8_t)(llid | nesn << 2 | sn << 3 | (p->md ? 1u : 0u) << 4);
-    pdu[1] = (uint8_t)p->frag_len;
     uint8_t hdr[7];
     put16(hdr, (uint32_t)(p->sdu_len + 3)); /* L2CAP length: ATT opcode, handle, value */
     put16(hdr + 2, CAP_L2CAP_ATT_CID);
     hdr[4] = p->from_peripheral ? CAP_ATT_NOTIFY : CAP_ATT_WRITE_CMD;
     put16(hdr + 5, CAP_SMP_VALUE_HANDLE);
-    for (size_t i = 0; i < p->frag_len; i++) {
-        size_t at = p->frag_off + i;
-        pdu[2 + i] = at < 7 ? hdr[at] : p->sdu[at - 7];
-    }
-    cap_ble_crc24(v->crc_init, pdu, 2u + p->frag_len, pdu + 2 + p->frag_len);
-    return hold(c, p->at_ns, b, o + 2 + p->frag_len + 3);
+    return ble_data(c, v, p->at_ns, p->event, p->from_peripheral, p->md, p->lost,
+                    p->retx && p->frag_len > 0, p->encrypted, p->phy, hdr, 7, p->sdu, p->frag_off,
+                    p->frag_len);
 }
 
 /* ---- UART ---- */

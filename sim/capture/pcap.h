@@ -73,11 +73,15 @@ uint64_t cap_count(const struct cap *c);
 /* PHY codes as in the pseudo-header's flags, bits 14-15 (Coded: S2 and S8 both 2). */
 enum cap_ble_phy { CAP_PHY_1M, CAP_PHY_2M, CAP_PHY_CODED_S2, CAP_PHY_CODED_S8 };
 
-/* A connection starts: CONNECT_IND at at_ns on advertising channel 37. */
+/* A connection starts: CONNECT_IND at at_ns on advertising channel 37, then an ATT
+ * Exchange MTU Request (event 0) and Response (event 1) offering mtu, on phy. */
 struct cap_ble_conn {
     int64_t at_ns, anchor_ns, interval_ns, timeout_ns;
-    uint16_t latency;
+    uint16_t latency, mtu;
+    enum cap_ble_phy phy;
+    int64_t att7_air_ns, empty_air_ns; /* air time of a 7-octet PDU and of an empty one */
 };
+#define CAP_BLE_T_IFS_NS 150000 /* Core Vol 6 Part B §4.1.1 */
 int cap_ble_connect(struct cap *c, uint32_t dev, const struct cap_ble_conn *k);
 
 /* One LL data PDU of connection event `event` (the fields of struct ble_link_obs). */
@@ -87,6 +91,7 @@ struct cap_ble_pdu {
     int64_t event;
     bool from_peripheral;
     bool md, lost, encrypted;
+    bool retx; /* the same fragment was sent before (keeps its SN) */
     enum cap_ble_phy phy;
     const uint8_t *sdu; /* ATT value; frag_len 0: empty PDU */
     uint16_t sdu_len, frag_off, frag_len;

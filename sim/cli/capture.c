@@ -37,7 +37,11 @@ static void on_ble(void *env, const struct ble_link_obs *o)
                                        .anchor_ns = o->anchor_ns,
                                        .interval_ns = o->interval_ns,
                                        .timeout_ns = o->timeout_ns,
-                                       .latency = o->latency};
+                                       .latency = o->latency,
+                                       .mtu = o->mtu,
+                                       .phy = (enum cap_ble_phy)o->phy,
+                                       .att7_air_ns = ble_phy_pdu_ns(o->phy, 7, false),
+                                       .empty_air_ns = ble_phy_pdu_ns(o->phy, 0, false)};
         rc = cap_ble_connect(cc->cap, d->id, &k);
     } else {
         const struct cap_ble_pdu p = {.at_ns = o->at_ns,
@@ -46,6 +50,7 @@ static void on_ble(void *env, const struct ble_link_obs *o)
                                       .from_peripheral = o->dir == BLE_LINK_P2C,
                                       .md = o->md,
                                       .lost = o->lost,
+                                      .retx = o->retx,
                                       .encrypted = o->encrypted,
                                       .phy = (enum cap_ble_phy)o->phy,
                                       .sdu = o->sdu,
