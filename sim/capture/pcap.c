@@ -23,8 +23,9 @@
 #define PH_PDU_ADV    (0u << 7) /* advertising or data, direction unspecified */
 #define PH_PDU_C2P    (2u << 7) /* data, central to peripheral */
 #define PH_PDU_P2C    (3u << 7) /* data, peripheral to central */
-#define PH_CRC_CHECK  0x0400u
-#define PH_CRC_VALID  0x0800u
+/* 0x0400 "CRC checked" and 0x0800 "CRC valid" are left clear on purpose: Wireshark then
+ * computes the CRC itself (with the CRC init of the CONNECT_IND) and says whether it is
+ * right, instead of trusting the flag. */
 #define PH_PHY_SHIFT  14
 
 #define PHDR_LEN   10u
@@ -360,8 +361,8 @@ int cap_ble_connect(struct cap *c, uint32_t dev, const struct cap_ble_conn *k)
     v->rx_sn[0] = v->rx_sn[1] = 1;
 
     uint8_t b[PHDR_LEN + 4 + 2 + 34 + 3];
-    uint16_t flags = PH_DEWHITENED | PH_REF_AA | PH_PDU_ADV | PH_CRC_CHECK | PH_CRC_VALID |
-                     (uint16_t)(CAP_PHY_1M << PH_PHY_SHIFT);
+    uint16_t flags =
+        PH_DEWHITENED | PH_REF_AA | PH_PDU_ADV | (uint16_t)(CAP_PHY_1M << PH_PHY_SHIFT);
     size_t o = ble_head(b, cap_ble_rf_channel(37), CAP_BLE_ADV_AA, flags, CAP_BLE_ADV_AA);
     uint8_t *pdu = b + o;
     pdu[0] = 0x05 | 0x40 | 0x80; /* CONNECT_IND, ChSel 0 (CSA #1), TxAdd, RxAdd random */
@@ -405,8 +406,8 @@ static int ble_data(struct cap *c, struct cap_dev *v, int64_t at, int64_t event,
         v->rx_sn[r] = sn;
     uint8_t b[PHDR_LEN + 4 + 1 + 2 + 255 + 3];
     bool coded = phy == CAP_PHY_CODED_S2 || phy == CAP_PHY_CODED_S8;
-    uint16_t flags = PH_DEWHITENED | PH_REF_AA | (from_p ? PH_PDU_P2C : PH_PDU_C2P) | PH_CRC_CHECK |
-                     PH_CRC_VALID | (uint16_t)((coded ? 2u : (unsigned)phy) << PH_PHY_SHIFT);
+    uint16_t flags = PH_DEWHITENED | PH_REF_AA | (from_p ? PH_PDU_P2C : PH_PDU_C2P) |
+                     (uint16_t)((coded ? 2u : (unsigned)phy) << PH_PHY_SHIFT);
     if (enc)
         flags |= PH_DECRYPTED;
     uint8_t ci = (uint8_t)((uint64_t)(event + 1) * v->hop % DATA_CHANS); /* CSA #1 */
