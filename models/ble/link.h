@@ -209,7 +209,7 @@ struct ble_link_stats {
     uint64_t n_unexpected; /* inputs that did not fit the state (see the diagram) */
 };
 
-/* ---- observer (captures, models/ble/README.md) ----
+/* ---- observer (captures: docs/captures.md, sim/capture/pcap.h) ----
  *
  * What the link put on the air, for a packet capture (sim/capture/pcap.h). The link
  * computes a connection event whole at its anchor, so every PDU of an event is reported
