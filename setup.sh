@@ -12,8 +12,11 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 # Why each package: README.md, "Dependencies".
+# tshark (tests only) is installed non-interactively: its debconf question (may non-root
+# users capture) keeps its default, no; the tests only read files, also as root in CI.
 PACKAGES=(gcc make cmake pkg-config libsqlite3-dev sqlite3 libyaml-dev libgsl-dev
-          libcmocka-dev libcbor-dev libcsv-dev libssl-dev gnuplot-nox jq libxml2-utils)
+          libcmocka-dev libcbor-dev libcsv-dev libssl-dev libpcap-dev gnuplot-nox jq
+          libxml2-utils tshark)
 
 install_missing() {
     local missing=()

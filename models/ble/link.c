@@ -564,6 +564,32 @@ static bool lost(struct ble_link *l)
     return x;
 }
 
+/* Tell the observer about the PDU sent from q's side at `at` (l->observe != NULL). */
+static void observe_pdu(const struct ble_link *l, enum ble_link_dir d, int64_t k, int64_t t0,
+                        int64_t at, bool md, bool was_lost)
+{
+    const struct ble_link_queue *q = &l->q[d];
+    unsigned len = q_frag_len(q, l->cfg.dle);
+    struct ble_link_obs o = {.kind = BLE_LINK_OBS_PDU,
+                             .at_ns = at,
+                             .event = k,
+                             .now_ns = t0,
+                             .dir = d,
+                             .md = md,
+                             .lost = was_lost,
+                             .encrypted = l->cfg.encrypted && len > 0,
+                             .phy = l->cfg.phy,
+                             .frag_len = (uint16_t)len};
+    if (len > 0) {
+        const struct ble_link_sdu *s = sdu_at_c(q, q->acked);
+        o.sdu = q->bytes + s->off;
+        o.sdu_len = s->len;
+        o.frag_off = (uint16_t)q->frag_off;
+        o.retx = q->frag_tries > 1; /* count_tx ran for this transmission */
+    }
+    l->observe(l->observe_env, &o);
+}
+
 /* Connection event k at t0 = anchor(k), computed whole (see the header). */
 static void run_event(struct ble_link *l, int64_t k, int64_t t0)
 {
@@ -592,7 +618,10 @@ static void run_event(struct ble_link *l, int64_t k, int64_t t0)
         if (c_len > 0)
             count_tx(l, BLE_LINK_C2P);
         t += c_air;
-        if (lost(l)) {
+        bool c_lost = lost(l);
+        if (l->observe) /* before the peripheral's reception moves the queues */
+            observe_pdu(l, BLE_LINK_C2P, k, t0, t - c_air, q_more(dn, dle), c_lost);
+        if (c_lost) {
             crc_p++;
         } else {
             crc_p = 0;
@@ -610,7 +639,10 @@ static void run_event(struct ble_link *l, int64_t k, int64_t t0)
         if (p_len > 0)
             count_tx(l, BLE_LINK_P2C);
         t += ifs + ble_phy_pdu_ns(phy, p_len, enc);
-        if (lost(l)) {
+        bool p_lost = lost(l);
+        if (l->observe)
+            observe_pdu(l, BLE_LINK_P2C, k, t0, t - ble_phy_pdu_ns(phy, p_len, enc), p_md, p_lost);
+        if (p_lost) {
             crc_c++;
         } else {
             crc_c = 0;
@@ -641,6 +673,17 @@ static int start_setup(struct ble_link *l, int64_t now, const struct ble_link_ct
     l->upd.pending = false;
     l->md_at_end = false;
     l->state_at = ble_link_anchor_get(l, l->cfg.setup_events);
+    if (l->observe) {
+        struct ble_link_obs o = {.kind = BLE_LINK_OBS_CONNECT,
+                                 .at_ns = now,
+                                 .anchor_ns = l->ref_anchor,
+                                 .interval_ns = l->cfg.interval_ns,
+                                 .timeout_ns = l->cfg.timeout_ns,
+                                 .latency = l->cfg.latency,
+                                 .mtu = l->cfg.mtu,
+                                 .phy = l->cfg.phy};
+        l->observe(l->observe_env, &o);
+    }
     return rearm(l, now, cx);
 }
 

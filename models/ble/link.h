@@ -209,6 +209,45 @@ struct ble_link_stats {
     uint64_t n_unexpected; /* inputs that did not fit the state (see the diagram) */
 };
 
+/* ---- observer (captures: docs/captures.md, sim/capture/pcap.h) ----
+ *
+ * What the link put on the air, for a packet capture (sim/capture/pcap.h). The link
+ * computes a connection event whole at its anchor, so every PDU of an event is reported
+ * then (at_ns >= the anchor, in air order). Reported: the start of each connection
+ * (CONNECT_IND sent; setup and reconnect alike) and each PDU of a simulated event. Not
+ * reported (the model does not compute them): the control PDUs of setup and parameter
+ * updates, idle events nobody had data for, and whatever the central sends while the
+ * peripheral is gone (PEER_LOST). NULL observer (the default): no call, no cost but one
+ * test per PDU. */
+enum ble_link_obs_kind {
+    BLE_LINK_OBS_CONNECT, /* a connection starts: CONNECT_IND at at_ns */
+    BLE_LINK_OBS_PDU      /* one LL data PDU (empty or carrying a fragment) */
+};
+
+struct ble_link_obs {
+    enum ble_link_obs_kind kind;
+    int64_t at_ns; /* CONNECT: CONNECT_IND sent; PDU: its first bit on air */
+    /* CONNECT: the connection's parameters (event 0 at anchor_ns) */
+    int64_t anchor_ns, interval_ns, timeout_ns;
+    uint16_t latency, mtu; /* mtu: ATT_MTU the setup's exchange ends with */
+    /* PDU */
+    int64_t event;  /* connection event counter (0 = the first anchor after CONNECT_IND) */
+    int64_t now_ns; /* the event's anchor: the observer is called at this time */
+    enum ble_link_dir dir;
+    bool md;        /* the sender's MD bit */
+    bool lost;      /* the receiver got it with a CRC error (a sniffer still hears it) */
+    bool retx;      /* this fragment was sent before (a link-layer retransmission) */
+    bool encrypted; /* on air with a 4-byte MIC (cfg.encrypted, non-empty PDU) */
+    enum ble_phy phy;
+    /* The fragment: bytes [frag_off, frag_off + frag_len) of the L2CAP PDU made of the
+     * 4-byte L2CAP header, the 3-byte ATT header (Write Command C2P, Notification P2C) and
+     * the SDU. frag_len 0: an empty PDU (sdu NULL). */
+    const uint8_t *sdu;
+    uint16_t sdu_len, frag_off, frag_len;
+};
+
+typedef void (*ble_link_observe_fn)(void *env, const struct ble_link_obs *o);
+
 /* One direction's SDU queue. Private to link.c; here so that a link is plain storage.
  * Indices are absolute SDU numbers; sdus[i - base] holds SDU i for base <= i < end. */
 struct ble_link_sdu {
@@ -256,10 +295,12 @@ struct ble_link {
     int64_t busy_until; /* end of the last simulated event: the next one starts later */
     int64_t skip_from, skip_until; /* events with anchors in here are skipped (flash) */
     enum ble_link_state state;
-    bool md_at_end;       /* the central still had data when the last event closed */
-    bool release_pending; /* queues were dropped; free their storage (release_storage) */
-    uint8_t cb_depth;     /* fire_due() calls in progress (callbacks may re-enter) */
-    uint8_t ce_share;     /* links sharing the central's radio: 1..BLE_LINK_CE_SHARE_MAX */
+    bool md_at_end;              /* the central still had data when the last event closed */
+    bool release_pending;        /* queues were dropped; free their storage (release_storage) */
+    uint8_t cb_depth;            /* fire_due() calls in progress (callbacks may re-enter) */
+    uint8_t ce_share;            /* links sharing the central's radio: 1..BLE_LINK_CE_SHARE_MAX */
+    ble_link_observe_fn observe; /* NULL (default) or the capture's hook */
+    void *observe_env;
 };
 
 /* Fill *c with the defaults listed in struct ble_link_cfg. */
@@ -405,6 +446,14 @@ int ble_link_set_ce_share(struct ble_link *l, unsigned n_links);
 static inline unsigned ble_link_ce_share_get(const struct ble_link *l)
 {
     return l->ce_share;
+}
+
+/* Report what goes on the air to fn(env, ...) from now on; fn NULL stops it. Any state;
+ * makes no other call. */
+static inline void ble_link_observe_set(struct ble_link *l, ble_link_observe_fn fn, void *env)
+{
+    l->observe = fn;
+    l->observe_env = env;
 }
 
 /* Assert the invariants listed above (debug builds; no-op with NDEBUG). */

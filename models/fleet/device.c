@@ -2188,6 +2188,15 @@ const struct uart_link *fleet_device_uart(const struct fleet_device *d)
     return d->serial != NULL ? &d->serial->uart : NULL;
 }
 
+void fleet_device_observe(struct fleet_device *d, ble_link_observe_fn ble,
+                          uart_link_observe_fn uart, void *env)
+{
+    if (d->serial != NULL)
+        uart_link_observe_set(&d->serial->uart, uart, env);
+    else
+        ble_link_observe_set(&d->link, ble, env);
+}
+
 const struct mcuboot_slots *fleet_device_slots(const struct fleet_device *d)
 {
     return &d->slots;

@@ -402,6 +402,10 @@ const struct ble_link *fleet_device_link(const struct fleet_device *dev);
 /* The UART link: NULL unless the transport is FLEET_TRANSPORT_UART. */
 const struct uart_link *fleet_device_uart(const struct fleet_device *dev);
 const struct mcuboot_slots *fleet_device_slots(const struct fleet_device *dev);
+/* Hook a capture (sim/cli/capture.c) on the device's link: ble on a BLE device, uart on a
+ * UART device (the other is ignored), each called with env; NULL unhooks. */
+void fleet_device_observe(struct fleet_device *dev, ble_link_observe_fn ble,
+                          uart_link_observe_fn uart, void *env);
 /* Final state for the devices table: "updated", "reverted", "failed", "pending", "dead". */
 const char *fleet_device_outcome(const struct fleet_device *dev);
 

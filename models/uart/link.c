@@ -200,6 +200,8 @@ int uart_link_timer(struct uart_link *l, int64_t now, const struct uart_link_ctx
         struct uart_link_chunk c = w->chunks[w->head++];
         w->bytes_first = c.off + c.len;
         l->stats.n_bytes[best] += c.len;
+        if (l->observe)
+            l->observe(l->observe_env, (enum uart_link_dir)best, w->bytes + c.off, c.len, c.at);
         cx->deliver(cx->env, (enum uart_link_dir)best, w->bytes + c.off, c.len, c.at);
         if (w->head == w->n && w->bytes_first == w->bytes_end)
             wire_clear(w);

@@ -64,6 +64,12 @@ struct uart_link_stats {
     uint64_t n_dropped[UART_LINK_DIR_COUNT]; /* bytes dropped by uart_link_flush */
 };
 
+/* Observer (captures, sim/capture/pcap.h): called with each send as it arrives whole at
+ * the other side, just before deliver (same arguments). Bytes flushed by a reset are not
+ * reported. NULL (the default): no call. */
+typedef void (*uart_link_observe_fn)(void *env, enum uart_link_dir dir, const uint8_t *p, size_t n,
+                                     int64_t at_ns);
+
 /* One link, caller storage; fields private to link.c. */
 struct uart_link {
     struct uart_link_cfg cfg;
@@ -71,8 +77,17 @@ struct uart_link {
     uint8_t cb_depth;     /* uart_link_timer() calls in progress (deliver may re-enter) */
     struct uart_link_wire w[UART_LINK_DIR_COUNT];
     struct uart_link_stats stats;
-    int64_t timer_at; /* -1 when not armed */
+    int64_t timer_at;             /* -1 when not armed */
+    uart_link_observe_fn observe; /* NULL (default) or the capture's hook */
+    void *observe_env;
 };
+
+/* Report each arrival to fn(env, ...) from now on; fn NULL stops it. */
+static inline void uart_link_observe_set(struct uart_link *l, uart_link_observe_fn fn, void *env)
+{
+    l->observe = fn;
+    l->observe_env = env;
+}
 
 void uart_link_cfg_default(struct uart_link_cfg *c);
 /* Returns 0 or SIM_ERANGE (baud 0, data bits not 5..9, parity not 0..1, stop not 1..2,

@@ -3,6 +3,7 @@
 #include "models/fleet/settings.h"
 #include "report/fmt.h"
 #include "report/summary.h"
+#include "sim/cli/capture.h"
 #include "sim/cli/cli.h"
 #include "sim/cli/cli_int.h"
 #include "sim/engine.h"
@@ -39,6 +40,13 @@ static const char run_usage[] =
     "                         database is the same as with -j 1\n"
     "      --json FILE        when the runs end, write the per-group summary (the rows of\n"
     "                         dfusim report, same fields) as JSON to FILE; - : stdout\n"
+    "      --pcap FILE        write the traffic of the chosen devices as a capture\n"
+    "                         Wireshark reads (docs/captures.md): BLE link-layer packets\n"
+    "                         (LINKTYPE_BLUETOOTH_LE_LL_WITH_PHDR) or UART bytes\n"
+    "                         (LINKTYPE_USER0); one run only (no sweep or replications)\n"
+    "      --pcap-devices LIST  devices to capture, ids as the database numbers them,\n"
+    "                         comma-separated, ranges allowed (e.g. 0,2-4); all on one\n"
+    "                         transport (default: device 0)\n"
     "  -q, --quiet            no progress line, no summary and no Kconfig notes\n"
     "      --kconfig-verbose  with firmware.kconfig or mcuboot.kconfig: also list each\n"
     "                         option the simulator does not model (dfusim validate\n"
@@ -94,6 +102,8 @@ struct run_options {
     const char *scenario_path;
     const char *output;
     const char *json; /* --json FILE: the per-group summary as JSON, "-" for stdout */
+    const char *pcap; /* --pcap FILE: a capture of pcap_devices (sim/cli/capture.h) */
+    const char *pcap_devices;
     const char **overrides;
     size_t n_overrides;
     char seed_override[64];
@@ -118,6 +128,8 @@ static int parse_options(int argc, char **argv, struct run_options *o, FILE *out
         {"jobs", required_argument, NULL, 'j'},
         {"json", required_argument, NULL, 'J'},
         {"kconfig-verbose", no_argument, NULL, 'K'},
+        {"pcap", required_argument, NULL, 'P'},
+        {"pcap-devices", required_argument, NULL, 'D'},
         {NULL, 0, NULL, 0},
     };
     /* argc + 1 bounds the overrides: each takes at least one argv entry. */
@@ -146,6 +158,12 @@ static int parse_options(int argc, char **argv, struct run_options *o, FILE *out
             break;
         case 'J':
             o->json = optarg;
+            break;
+        case 'P':
+            o->pcap = optarg;
+            break;
+        case 'D':
+            o->pcap_devices = optarg;
             break;
         case 'S':
             snprintf(o->seed_override, sizeof(o->seed_override), "seed=%s", optarg);
@@ -176,6 +194,10 @@ static int parse_options(int argc, char **argv, struct run_options *o, FILE *out
         return SIM_EXIT_USAGE;
     }
     o->scenario_path = argv[optind];
+    if (o->pcap_devices != NULL && o->pcap == NULL) {
+        fprintf(err, "dfusim run: --pcap-devices needs --pcap FILE\n");
+        return SIM_EXIT_USAGE;
+    }
     return 0;
 }
 
@@ -398,6 +420,13 @@ static int simulate(const struct scenario *s, struct recorder *rec, const char *
         failure = rc == SIM_ENOMEM ? "out of memory building the world" : "cannot build the world";
         goto fail;
     }
+    struct cli_capture *cap = NULL;
+    if (o->pcap != NULL && (code = cli_capture_open(w, o->pcap, o->pcap_devices, &cap, err)) != 0) {
+        (void)recorder_run_end(rec, RECORDER_FAILED, "bad --pcap", 0, 0);
+        fleet_world_free(w);
+        sim_engine_free(e);
+        return code;
+    }
 
     struct cli_progress progress;
     cli_progress_init(&progress, err, s->name, s->until,
@@ -412,6 +441,7 @@ static int simulate(const struct scenario *s, struct recorder *rec, const char *
 
     if (rc == 0)
         rc = fleet_world_error(w);
+    int cap_code = cli_capture_close(cap, rc == 0, err); /* an interrupted run keeps its own */
     if (rc == 0 && why != SIM_STOP_INTERRUPTED)
         rc = fleet_world_finish(w);
     if (rc != 0) {
@@ -442,7 +472,7 @@ static int simulate(const struct scenario *s, struct recorder *rec, const char *
             else
                 print_summary(out, err, s, db_path, recorder_path(rec), &st, e, why, wall);
         }
-        code = SIM_EXIT_OK;
+        code = cap_code;
     }
     fleet_world_free(w);
     sim_engine_free(e);
@@ -818,6 +848,14 @@ int cli_run(int argc, char **argv, FILE *out, FILE *err)
                     "dfusim run: --json %s: that is the results database; choose another "
                     "file\n",
                     o.json);
+        code = SIM_EXIT_USAGE;
+        goto done;
+    }
+    if (o.pcap != NULL && (s.n_points > 1 || s.replications > 1)) {
+        fprintf(err,
+                "dfusim run: --pcap captures one run; %s makes %zu (sweep points x "
+                "replications): pick one with --set\n",
+                o.scenario_path, (size_t)s.n_points * s.replications);
         code = SIM_EXIT_USAGE;
         goto done;
     }
