@@ -34,6 +34,7 @@ const struct report_metric_def report_metrics[REPORT_METRIC_COUNT] = {
     [REPORT_GOODPUT_P95] = {"goodput_kBps_p95", "goodput kB/s per upload, p95", 2, O},
     [REPORT_ATTEMPT_MEAN] = {"attempt_s_mean", "successful attempt, mean", 2, S},
     [REPORT_SWAP_MEAN] = {"swap_s_mean", "swap (MCUboot), mean", 2, S},
+    [REPORT_FIRST_CHUNK_MAX] = {"first_chunk_s_max", "first chunk's response, longest", 2, S, true},
     [REPORT_ERASES_PRIMARY] = {"erases_primary_per_upgrade", "erases/upgrade primary", 1, O},
     [REPORT_ERASES_SECONDARY] = {"erases_secondary_per_upgrade", "erases/upgrade secondary", 1, O},
     [REPORT_T50] = {"t50_s", "50 % of fleet updated at", 1, S},
@@ -60,6 +61,12 @@ static const char sql_swap[] =
     " JOIN devices d ON d.run_id = s.run_id AND d.device_id = s.device_id"
     " WHERE s.run_id = ?1 AND d.group_id = ?2 AND s.outcome = 'swapped'"
     " AND s.end_ns IS NOT NULL";
+/* The first upload request of each attempt (seq 0) at offset 0 that was answered. */
+static const char sql_first_chunk[] =
+    "SELECT (c.acked_ns - c.sent_ns) / 1e9 FROM chunks c"
+    " JOIN devices d ON d.run_id = c.run_id AND d.device_id = c.device_id"
+    " WHERE c.run_id = ?1 AND d.group_id = ?2 AND c.seq = 0 AND c.offset = 0"
+    " AND c.acked_ns IS NOT NULL";
 static const char sql_time_to_updated[] =
     "SELECT (updated_ns - first_start_ns) / 1e9 FROM devices WHERE run_id = ?1"
     " AND group_id = ?2 AND updated_ns IS NOT NULL AND first_start_ns IS NOT NULL";
@@ -293,6 +300,14 @@ static int run_metrics(struct reader *r, int64_t run, int64_t group, double m[RE
         goto out;
     report_stats_describe(v.v, v.n, &st);
     m[REPORT_SWAP_MEAN] = st.mean;
+
+    v.n = 0;
+    if ((rc = query_values(r, sql_first_chunk, run, group, NULL, &v)) != 0)
+        goto out;
+    m[REPORT_FIRST_CHUNK_MAX] = NAN;
+    for (size_t i = 0; i < v.n; i++)
+        if (isnan(m[REPORT_FIRST_CHUNK_MAX]) || v.v[i] > m[REPORT_FIRST_CHUNK_MAX])
+            m[REPORT_FIRST_CHUNK_MAX] = v.v[i];
 
     v.n = 0;
     if ((rc = query_values(r, sql_swaps, run, group, NULL, &v)) != 0 ||

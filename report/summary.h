@@ -24,6 +24,11 @@
  *    upload_start_ns); per run its mean, median, p5 and p95 (report/stats.h, type 7).
  *  - attempt s, per attempt with outcome 'updated': end_ns - start_ns.
  *  - swap s, per swap with outcome 'swapped': MCUboot's end_ns - start_ns.
+ *  - first chunk s, max: the longest wait for the response to an attempt's first upload
+ *    request (chunks.seq 0, offset 0): acked_ns - sent_ns over the group's attempts whose
+ *    first request was answered. It holds the device's work at offset 0 (a used slot's
+ *    erase, the empty check), which a client's first-chunk timeout must cover. Only
+ *    `record: chunks` writes chunks; below it, and without answered first requests, NAN.
  *  - erases per upgrade, primary and secondary: device_wear.erases summed over the group's
  *    devices, divided by the group's swaps (NAN without swaps, e.g. `record: summary`).
  *  Fleet:
@@ -64,6 +69,7 @@ enum report_metric {
     REPORT_GOODPUT_P95,
     REPORT_ATTEMPT_MEAN,
     REPORT_SWAP_MEAN,
+    REPORT_FIRST_CHUNK_MAX, /* needs record: chunks */
     REPORT_ERASES_PRIMARY,
     REPORT_ERASES_SECONDARY,
     REPORT_T50,
@@ -82,6 +88,7 @@ struct report_metric_def {
     const char *label;  /* terminal label, saying per what (device, upload, swap) */
     int decimals;
     enum report_metric_kind kind;
+    bool needs_chunks; /* only a run with `record: chunks` has it (NAN otherwise) */
 };
 extern const struct report_metric_def report_metrics[REPORT_METRIC_COUNT];
 

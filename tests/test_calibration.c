@@ -109,6 +109,9 @@ static void unknown_names_are_bad_input(void **state)
     assert_int_equal(calibrate("value: 1, metric: devices, group: a, relative_to: a", path),
                      SIM_EXIT_USAGE);
     assert_non_null(strstr(err_text, "the figure's own group"));
+    /* the scenario records attempts (the default): no chunks to read the first chunk from */
+    assert_int_equal(calibrate("value: 1, metric: first_chunk_s_max", path), SIM_EXIT_USAGE);
+    assert_non_null(strstr(err_text, "needs `record: chunks` (it has attempts)"));
 }
 
 int main(void)

@@ -139,6 +139,56 @@ static void time_to_updated_spans_every_attempt(void **state)
     unlink(db);
 }
 
+/* first_chunk_s_max holds the device's work at offset 0. Three nRF52840 DKs over the UART
+ * (no radio to share flash time with) lose power at 20 % of their first upload, so each
+ * second attempt's first chunk finds a used slot. Older mcumgr erases the whole slot there
+ * (472 KiB: 118 pages of 85 ms, the datasheet maximum), today's img_mgmt only the image's
+ * 30 pages (120 KiB) and the trailer's last page: the two differ by exactly 87 pages,
+ * whatever the frames cost. Progressive erase erases one page at the first chunk and
+ * skips the empty check. Below `record: chunks` the metric does not exist. */
+static void first_chunk_holds_the_slot_erase(void **state)
+{
+    (void)state;
+    char yaml[300], db[300];
+    snprintf(yaml, sizeof(yaml), "%s/test_cases_erase_%d.yaml", DFUSIM_BINARY_DIR, (int)getpid());
+    snprintf(db, sizeof(db), "%s/test_cases_erase_%d.db", DFUSIM_BINARY_DIR, (int)getpid());
+    FILE *f = fopen(yaml, "w");
+    assert_non_null(f);
+    fputs("name: first-chunk\nrecord: chunks\n"
+          "image: { size: 120KiB, version: 2.0.0, installed: 1.0.0 }\n"
+          "client: { kind: smpclient, mode: upload-only, attempts: 2, retry_delay: 5s }\n"
+          "devices:\n"
+          "  - { group: whole, count: 1, board: nrf52840dk, firmware: { erase: "
+          "whole-slot-at-start }, link: { transport: uart } }\n"
+          "  - { group: needed, count: 1, board: nrf52840dk, link: { transport: uart } }\n"
+          "  - { group: progressive, count: 1, board: nrf52840dk, firmware: { "
+          "erase_progressively: true }, link: { transport: uart } }\n"
+          "faults:\n  - { kind: power-loss, during: upload, at: 20% }\n",
+          f);
+    fclose(f);
+    run(yaml, db, NULL, NULL);
+    struct report_summary *s = load(db);
+    double whole = row_of(s, "all", "whole")->mean[REPORT_FIRST_CHUNK_MAX];
+    double needed = row_of(s, "all", "needed")->mean[REPORT_FIRST_CHUNK_MAX];
+    double progressive = row_of(s, "all", "progressive")->mean[REPORT_FIRST_CHUNK_MAX];
+    print_message("first chunk: whole slot %.6f s, as needed %.6f s, progressive %.6f s\n", whole,
+                  needed, progressive);
+    assert_true(whole >= 118 * 0.085 && whole < 118 * 0.085 + 0.5);
+    assert_true(fabs((whole - needed) - 87 * 0.085) < 1e-6);
+    assert_true(progressive >= 0.085 - 0.01 && progressive < needed);
+    /* the longest of the group's first chunks: the first attempt's (empty slot) was shorter */
+    assert_true(query(db, "SELECT count(*) FROM chunks WHERE seq = 0 AND offset = 0 AND"
+                          " acked_ns IS NOT NULL") == 6);
+    report_summary_free(s);
+    unlink(db);
+    run(yaml, db, "record=attempts", NULL);
+    s = load(db);
+    assert_true(isnan(row_of(s, "all", "whole")->mean[REPORT_FIRST_CHUNK_MAX]));
+    report_summary_free(s);
+    unlink(db);
+    unlink(yaml);
+}
+
 /* Phones that leave mid-DFU (scenarios/fleet/phones-leave-mid-dfu.yaml): no downtime is
  * negative and the per-device downtime is the swap's, not thousands of s. (A swap after its
  * phone left, charged to the attempt that asked for the reset, is pinned down in
@@ -209,6 +259,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(goodput_does_not_count_resent_bytes),
         cmocka_unit_test(time_to_updated_spans_every_attempt),
+        cmocka_unit_test(first_chunk_holds_the_slot_erase),
         cmocka_unit_test(phones_that_leave_keep_downtime_positive),
         cmocka_unit_test(summary_names_only_a_rollout_that_was_asked_for),
         cmocka_unit_test(a_device_may_make_any_number_of_attempts),

@@ -127,6 +127,17 @@ static int make_db(void **state)
         add_device(db, 3, d, 1, 20, 0, 0);
         add_device(db, 4, d, 9, 0, 0, 0);
     }
+    /* First chunks (chunks.seq 0 at offset 0), answered after: run 1, devices 0-3: 1, 2, 3
+     * and 4 s, so the longest is 4 s; device 1's second request waits 100 s and device 2's
+     * second attempt's first request is never answered (neither counts). Run 2, device 0
+     * alone: 2 s. Run 3 (direct-xip) records no chunks. */
+    for (int d = 0; d < 4; d++)
+        exec(db, "INSERT INTO chunks VALUES (1, %d, %d, 0, 0, 2406, 11000000000, %.0f, 0)", d * 64,
+             d, (12.0 + d) * 1e9);
+    exec(db, "INSERT INTO chunks VALUES (1, 64, 1, 1, 2406, 2451, 13000000000,"
+             " 113000000000, 0)");
+    exec(db, "INSERT INTO chunks VALUES (1, 129, 2, 0, 0, 2406, 30000000000, NULL, NULL)");
+    exec(db, "INSERT INTO chunks VALUES (2, 0, 0, 0, 0, 2406, 11000000000, 13000000000, 0)");
     for (int r = 1; r <= 4; r++)
         exec(db,
              "INSERT INTO devices VALUES (%d, 9, 1, NULL, 'updated', 0, 10000000000,"
@@ -232,6 +243,9 @@ static void test_summary_hand_values(void **state)
     near(a->mean[REPORT_DOWNTIME_MEAN], (2.625 + 3.5) / 2);
     near(a->mean[REPORT_DOWNTIME_P95], 3.5);
     near(a->mean[REPORT_SWAP_MEAN], 3);
+    /* longest first chunk: 4 s and 2 s */
+    near(a->mean[REPORT_FIRST_CHUNK_MAX], 3);
+    near(a->ci95[REPORT_FIRST_CHUNK_MAX], T975_1 * 1);
     /* erases: 4 devices x 10 primary over 3 and over 4 swaps: 13.333 and 10 */
     near(a->mean[REPORT_ERASES_PRIMARY], (40.0 / 3 + 10) / 2);
     near(a->ci95[REPORT_ERASES_PRIMARY], T975_1 * (40.0 / 3 - 10) / 2);
@@ -248,6 +262,7 @@ static void test_summary_hand_values(void **state)
     near(b->mean[REPORT_GOODPUT_MEAN], 100);
     assert_true(isnan(b->ci95[REPORT_GOODPUT_MEAN])); /* one run: no interval */
     near(b->mean[REPORT_T100], 10);
+    assert_true(isnan(b->mean[REPORT_FIRST_CHUNK_MAX])); /* no chunks recorded */
 
     const struct report_row *odd = find_row(s, "=swap-move", ODD);
     near(odd->mean[REPORT_UPDATED], 1);

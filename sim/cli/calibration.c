@@ -29,6 +29,8 @@ static const char calibration_usage[] =
     "A figure with `relative_to: GROUP` is a ratio measured on one setup (window 3 over\n"
     "window 1, say): its value and the simulated one are the metric of its group divided by\n"
     "the same metric of GROUP; the table shows it as `group / GROUP`.\n"
+    "Each scenario runs at its own record level; a metric read from the chunks table\n"
+    "(first_chunk_s_max) needs `record: chunks` in the scenario.\n"
     "\n"
     "Options:\n"
     "      --markdown FILE  also write the table as Markdown (docs/validation.md's table)\n"
@@ -97,11 +99,19 @@ static int check_names(const struct scenario *s, FILE *err)
     }
     for (size_t i = 0; i < s->n_measured; i++) {
         const struct scenario_measured *m = &s->measured[i];
-        if (metric_of(m->metric) < 0) {
+        int metric = metric_of(m->metric);
+        if (metric < 0) {
             fprintf(err,
                     "%s:%u:%u: measured[%zu].metric: unknown metric \"%s\" (see dfusim "
                     "report --json for the columns)\n",
                     m->pos.src, m->pos.line, m->pos.col, i, m->metric);
+            code = SIM_EXIT_USAGE;
+        } else if (report_metrics[metric].needs_chunks && s->record != SCENARIO_RECORD_CHUNKS) {
+            fprintf(err,
+                    "%s:%u:%u: measured[%zu].metric: %s is read from the chunks table: the "
+                    "scenario needs `record: chunks` (it has %s)\n",
+                    m->pos.src, m->pos.line, m->pos.col, i, m->metric,
+                    scenario_record_name(s->record));
             code = SIM_EXIT_USAGE;
         }
         const char *names[2] = {m->group, m->relative_to}, *keys[2] = {"group", "relative_to"};
