@@ -109,8 +109,7 @@ int main(int argc, char **argv)
     size_t h3 = heap();
     printf("devices %lu, image %lu KiB, learned images %u, devices holding the first %lu\n", n, kib,
            learn.n - 1, held);
-    printf("slot state per device (struct + sector tags): %.0f B\n",
-           (double)(h1 - h0) / (double)n);
+    printf("slot state per device (struct + sector tags): %.0f B\n", (double)(h1 - h0) / (double)n);
     printf("phase 1, every device uploads one unknown build in turn: %+.1f B per device "
            "(%zu B in all, the learned copy included)\n",
            (double)(h2 - h1) / (double)n, h2 - h1);

@@ -80,8 +80,11 @@ static void every_mode_ends_on_the_file_image(void **state)
     struct sim_diag d;
     sim_diag_init(&d);
     assert_int_equal(mcuboot_image_load(IMAGE, &want, &d), 0);
-    /* image.file relative to the scenario's folder (tests/): data/mcuboot/signed.bin */
-    static const char text[] =
+    /* image.file relative to the scenario's folder (tests/): data/mcuboot/signed.bin. The
+     * modes without revert refuse a test request (img_mgmt answers ENOTSUP; direct-xip's
+     * bootloader info makes Device Manager switch to "none" by itself, RAM load reports no
+     * mode), so they are updated in mode "none": upload and reset. */
+    static const char *const texts[] = {
         "name: file\n"
         "image: { file: data/mcuboot/signed.bin, installed: 0.1.0 }\n"
         "client: { kind: device-manager-android, mode: test-and-confirm, swap_wait: 30s }\n"
@@ -90,20 +93,29 @@ static void every_mode_ends_on_the_file_image(void **state)
         "  - { group: scratch, count: 1, bootloader: swap-scratch }\n"
         "  - { group: offset, count: 1, bootloader: swap-offset }\n"
         "  - { group: over, count: 1, bootloader: overwrite-only }\n"
-        "  - { group: xip, count: 1, bootloader: direct-xip-revert }\n";
-    struct run r;
-    run_up(&r, text);
-    run_to_end(&r);
-    for (uint32_t i = 0; i < fleet_world_n_devices(r.w); i++) {
-        struct fleet_device *dev = fleet_world_device(r.w, i);
-        assert_string_equal(fleet_device_outcome(dev), "updated");
-        struct smp_img_slots_info info = slot_info(dev, -1);
-        assert_memory_equal(info.hash, want.hash, sizeof(info.hash));
-        assert_int_equal(info.ver.major, want.hdr.version.major);
-        assert_int_equal(info.ver.minor, want.hdr.version.minor);
-        assert_int_equal(info.ver.revision, want.hdr.version.revision);
+        "  - { group: xip-revert, count: 1, bootloader: direct-xip-revert }\n",
+        "name: file-no-revert\n"
+        "image: { file: data/mcuboot/signed.bin, installed: 0.1.0 }\n"
+        "client: { kind: device-manager-android, mode: none, swap_wait: 30s }\n"
+        "devices:\n"
+        "  - { group: xip, count: 1, bootloader: direct-xip }\n"
+        "  - { group: ram, count: 1, bootloader: ram-load }\n",
+    };
+    for (size_t t = 0; t < sizeof(texts) / sizeof(texts[0]); t++) {
+        struct run r;
+        run_up(&r, texts[t]);
+        run_to_end(&r);
+        for (uint32_t i = 0; i < fleet_world_n_devices(r.w); i++) {
+            struct fleet_device *dev = fleet_world_device(r.w, i);
+            assert_string_equal(fleet_device_outcome(dev), "updated");
+            struct smp_img_slots_info info = slot_info(dev, -1);
+            assert_memory_equal(info.hash, want.hash, sizeof(info.hash));
+            assert_int_equal(info.ver.major, want.hdr.version.major);
+            assert_int_equal(info.ver.minor, want.hdr.version.minor);
+            assert_int_equal(info.ver.revision, want.hdr.version.revision);
+        }
+        run_down(&r);
     }
-    run_down(&r);
 }
 
 /* image.keys: with the key the image was signed with, the devices update; with another one
@@ -144,6 +156,81 @@ static void devices_validate_the_file_with_their_keys(void **state)
         }
         run_down(&r);
     }
+}
+
+/* Images MCUboot refuses, end to end: each device records the reason (devices.refusal) and
+ * never runs the image. A P-256 key of the test is trusted (image.keys); the images:
+ * signed with it but with the signature before its KEYHASH (bootutil_img_validate meets the
+ * signature with no key selected, mcu-tools/mcuboot: boot/bootutil/src/image_validate.c),
+ * and one flagged ENCRYPTED_AES128 for devices built without encryption (boot_check_header_valid
+ * refuses it without MCUBOOT_ENC_IMAGES, boot/bootutil/src/bootutil_loader.c). */
+static void refused_images_are_recorded_with_mcuboot_s_reason(void **state)
+{
+    (void)state;
+    struct ib_key key = ib_keygen(MCUBOOT_SIG_EC256);
+    assert_non_null(key.pkey);
+    char *pem = NULL;
+    size_t pem_len = 0;
+    assert_int_equal(ib_pub_pem(&key, &pem, &pem_len), 0);
+    FILE *f = fopen(DFUSIM_BINARY_DIR "/trusted-pub.pem", "wb");
+    assert_non_null(f);
+    assert_int_equal(fwrite(pem, 1, pem_len, f), pem_len);
+    fclose(f);
+    free(pem);
+    const struct ib_op order[] = {IB_OP_HASH, IB_OP_SIG(&key), IB_OP_KEYHASH(&key)};
+    const struct ib_op good[] = {IB_OP_HASH, IB_OP_KEYHASH(&key), IB_OP_SIG(&key)};
+    const struct {
+        const char *name;
+        const struct ib_op *ops;
+        uint32_t flags;
+        const char *why; /* in the recorded reason; NULL: accepted */
+    } cases[] = {
+        {"signed in imgtool's order: runs", good, 0, NULL},
+        {"signature before KEYHASH: no key selected", order, 0, "no accepted signature"},
+        {"encrypted, no encryption support", good, MCUBOOT_IMAGE_F_ENCRYPTED_AES128, "encrypt"},
+    };
+    for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
+        print_message("case: %s\n", cases[c].name);
+        const struct ib_spec spec = {.body_len = 30000,
+                                     .body_seed = 3,
+                                     .flags = cases[c].flags,
+                                     .version = {3, 0, 0, 0},
+                                     .ops = cases[c].ops,
+                                     .n_ops = 3};
+        uint8_t *buf = NULL;
+        size_t len = 0;
+        assert_int_equal(ib_build(&spec, &buf, &len), 0);
+        f = fopen(DFUSIM_BINARY_DIR "/refused.bin", "wb");
+        assert_non_null(f);
+        assert_int_equal(fwrite(buf, 1, len, f), len);
+        fclose(f);
+        free(buf);
+        struct run r;
+        run_up(&r, "name: refused\n"
+                   "image: { file: " DFUSIM_BINARY_DIR "/refused.bin, keys: [" DFUSIM_BINARY_DIR
+                   "/trusted-pub.pem] }\n"
+                   "client: { kind: device-manager-android, swap_wait: 30s }\n"
+                   "devices:\n"
+                   "  - { group: move, count: 1, bootloader: swap-move }\n"
+                   "  - { group: xip, count: 1, bootloader: direct-xip-revert }\n");
+        run_to_end(&r);
+        for (uint32_t i = 0; i < fleet_world_n_devices(r.w); i++) {
+            struct fleet_device *dev = fleet_world_device(r.w, i);
+            const char *refusal = fleet_device_stats_get(dev)->refusal;
+            struct smp_img_slots_info info = slot_info(dev, -1);
+            if (cases[c].why == NULL) {
+                assert_null(refusal);
+                assert_int_equal(info.ver.major, 3);
+            } else {
+                assert_non_null(refusal);
+                print_message("  device %u: %s\n", i, refusal);
+                assert_non_null(strstr(refusal, cases[c].why));
+                assert_int_not_equal(info.ver.major, 3);
+            }
+        }
+        run_down(&r);
+    }
+    EVP_PKEY_free(key.pkey);
 }
 
 /* Write a ROM_FIXED image of version 2.0.0 (a direct-xip build, imgtool --rom-fixed) to
@@ -285,6 +372,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(every_mode_ends_on_the_file_image),
         cmocka_unit_test(devices_validate_the_file_with_their_keys),
+        cmocka_unit_test(refused_images_are_recorded_with_mcuboot_s_reason),
         cmocka_unit_test(direct_xip_uploads_the_build_for_its_inactive_slot),
         cmocka_unit_test(devices_start_on_the_installed_file),
         cmocka_unit_test(size_version_and_bad_files_are_refused_at_the_key),
