@@ -15,8 +15,10 @@
 
 #include "cli_capture.h"
 #include "models/fleet/settings.h"
+#include "models/fleet/world.h"
 #include "models/fw/kconfig.h"
 #include "models/mcuboot/slots.h"
+#include "sim/engine.h"
 #include "sim/scenario.h"
 
 #define SRC DFUSIM_SOURCE_DIR
@@ -387,9 +389,13 @@ static void contradictions_with_the_group_are_reported_in_the_file(void **state)
         /* ... or the scenario's default bootloader */
         {"CONFIG_MCUMGR_GRP_IMG_REJECT_DIRECT_XIP_MISMATCHED_SLOT=y\n", NULL, "",
          "app.conf:1:1: CONFIG_MCUMGR_GRP_IMG_REJECT_DIRECT_XIP_MISMATCHED_SLOT=y: rejecting"},
-        /* both SMP DFU modules off while the group uses BLE */
-        {"CONFIG_DESKTOP_DFU_MCUMGR_ENABLE=n\n# CONFIG_CAF_BLE_SMP is not set\n", NULL, "",
-         "app.conf:2:3: CONFIG_CAF_BLE_SMP=n: neither nRF Desktop dfu_mcumgr"},
+        /* no MCUmgr Bluetooth transport while the group uses BLE */
+        {"CONFIG_MCUMGR=y\n# CONFIG_MCUMGR_TRANSPORT_BT is not set\n", NULL, "",
+         "app.conf:2:3: CONFIG_MCUMGR_TRANSPORT_BT=n: the build has no SMP over Bluetooth"},
+        /* ... or a whole .config that does not name it */
+        {"#\n# Automatically generated file; DO NOT EDIT.\nCONFIG_MCUMGR=y\n", NULL, "",
+         "app.conf: CONFIG_MCUMGR_TRANSPORT_BT is not in this whole .config: the build has no "
+         "SMP over Bluetooth"},
         /* the application built for one mode, MCUboot for another */
         {"\n\nCONFIG_MCUBOOT_BOOTLOADER_MODE_DIRECT_XIP=y\n", "CONFIG_BOOT_SWAP_USING_MOVE=y\n",
          "    mcuboot: { kconfig: boot.config }\n",
@@ -426,6 +432,74 @@ static void contradictions_with_the_group_are_reported_in_the_file(void **state)
     assert_int_equal(
         load("    bootloader: direct-xip\n    firmware: { kconfig: app.conf }\n", &s, &d), 0);
     assert_true(fleet_settings_of(&s)->groups[0].firmware.reject_xip_mismatched_slot);
+    scenario_fini(&s);
+}
+
+/* Zephyr's smp_svr: MCUmgr with no nRF Desktop or CAF module. A whole .config (Kconfig's
+ * header) names every symbol whose dependencies hold, so the modules it does not name are
+ * not built: smp none, DFU lock, config-channel DFU and ble_latency off. A prj.conf fragment
+ * that does not name them leaves the scenario's values; both modules said n is smp none. */
+static void a_whole_config_without_the_modules_is_mcumgr_alone(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *app;
+        int smp;
+        bool modules; /* dfu_lock, config_channel_dfu and ble_latency as the defaults */
+    } cases[] = {
+        {"#\n# Automatically generated file; DO NOT EDIT.\n# Zephyr Kernel Configuration\n"
+         "CONFIG_MCUMGR=y\nCONFIG_MCUMGR_TRANSPORT_BT=y\n",
+         FW_SMP_NONE, false},
+        {"CONFIG_MCUMGR=y\nCONFIG_MCUMGR_TRANSPORT_BT=y\n", FW_SMP_DFU_MCUMGR, true},
+        {"# CONFIG_DESKTOP_DFU_MCUMGR_ENABLE is not set\nCONFIG_CAF_BLE_SMP=n\n", FW_SMP_NONE,
+         true},
+    };
+    struct fw_settings def;
+    struct scenario s;
+    struct sim_diag d;
+    assert_int_equal(load("", &s, &d), 0);
+    def = fleet_settings_of(&s)->groups[0].firmware;
+    scenario_fini(&s);
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        put("app.conf", cases[i].app);
+        if (load("    firmware: { kconfig: app.conf }\n", &s, &d) != 0)
+            fail_msg("case %zu: %s", i, d.text);
+        const struct fw_settings *f = &fleet_settings_of(&s)->groups[0].firmware;
+        assert_int_equal(f->smp, cases[i].smp);
+        assert_int_equal(f->dfu_lock, cases[i].modules ? def.dfu_lock : false);
+        assert_int_equal(f->config_channel_dfu, cases[i].modules ? def.config_channel_dfu : false);
+        assert_int_equal(f->ble_latency, cases[i].modules ? def.ble_latency : false);
+        scenario_fini(&s);
+    }
+}
+
+/* The shipped smp_svr example: the file's settings reach the devices, which update with
+ * Device Manager confirming (no module confirms at boot). */
+static void the_smp_svr_example_updates_its_devices(void **state)
+{
+    (void)state;
+    struct scenario s;
+    struct sim_diag d;
+    sim_diag_init(&d);
+    int rc = scenario_load(DFUSIM_SOURCE_DIR "/scenarios/kconfig/smp-svr.yaml",
+                           &fleet_settings_schema, NULL, 0, &s, &d);
+    if (rc != 0)
+        fail_msg("%s", d.text);
+    const struct fleet_group_settings *g = &fleet_settings_of(&s)->groups[0];
+    assert_int_equal(g->firmware.smp, FW_SMP_NONE);
+    assert_true(g->firmware.reassembly);
+    assert_int_equal(g->firmware.netbuf.size, 2475);
+    assert_false(g->firmware.dfu_lock);
+    struct sim_engine *e = sim_engine_new(0);
+    assert_non_null(e);
+    struct fleet_world *w = NULL;
+    assert_int_equal(fleet_world_from_scenario(&s, e, NULL, &w, &d), 0);
+    enum sim_stop stop;
+    assert_int_equal(sim_engine_run(e, INT64_C(3600000000000), &stop), 0);
+    for (uint32_t i = 0; i < fleet_world_n_devices(w); i++)
+        assert_string_equal(fleet_device_outcome(fleet_world_device(w, i)), "updated");
+    fleet_world_free(w);
+    sim_engine_free(e);
     scenario_fini(&s);
 }
 
@@ -480,7 +554,8 @@ static void the_file_changes_the_run_as_the_key_does(void **state)
     assert_false(n == strcspn(per[2], "\n") && memcmp(per[0], per[2], n) == 0);
     assert_non_null(
         strstr(out[0], "CONFIG_MCUMGR_TRANSPORT_NETBUF_COUNT=1 -> firmware.netbuf.count = 1"));
-    assert_non_null(strstr(out[0], "1 setting applied, 0 given by the scenario instead, 2 options "
+    /* CONFIG_MCUMGR is not modelled; CONFIG_MCUMGR_TRANSPORT_BT is read (BLE needs it) */
+    assert_non_null(strstr(out[0], "1 setting applied, 0 given by the scenario instead, 1 option "
                                    "not modelled"));
 }
 
@@ -510,6 +585,8 @@ int main(void)
         cmocka_unit_test(contradictions_in_one_file_are_reported_at_the_option),
         cmocka_unit_test(the_files_set_what_the_scenario_does_not_give),
         cmocka_unit_test(contradictions_with_the_group_are_reported_in_the_file),
+        cmocka_unit_test(a_whole_config_without_the_modules_is_mcumgr_alone),
+        cmocka_unit_test(the_smp_svr_example_updates_its_devices),
         cmocka_unit_test(a_missing_file_is_reported_at_its_key),
         cmocka_unit_test(the_file_changes_the_run_as_the_key_does),
         cmocka_unit_test(the_shipped_example_validates),

@@ -118,7 +118,8 @@ enum fleet_device_state {
 enum fleet_device_smp {
     FLEET_SMP_DFU_MCUMGR, /* nRF Desktop dfu_mcumgr */
     FLEET_SMP_BLE_SMP,    /* CAF ble_smp */
-    FLEET_SMP_BOTH        /* both enabled: a build the SDK refuses (fw_config_check) */
+    FLEET_SMP_BOTH,       /* both enabled: a build the SDK refuses (fw_config_check) */
+    FLEET_SMP_NONE        /* Zephyr's MCUmgr alone (smp_svr): no module, the client confirms */
 };
 
 /* How the client reaches the device's SMP server. */

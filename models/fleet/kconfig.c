@@ -149,13 +149,13 @@ static void set(struct fleet_group_settings *g, enum fw_kconfig_setting s, int64
 /* A setting's value as a scenario writes it. */
 static const char *value_text(enum fw_kconfig_setting s, int64_t v, char *buf, size_t n)
 {
-    static const char *const smp_names[] = {"dfu-mcumgr", "ble-smp", "dfu-mcumgr+ble-smp"};
+    static const char *const smp_names[] = {"dfu-mcumgr", "ble-smp", "dfu-mcumgr+ble-smp", "none"};
     if (s == FW_KS_NETBUF_SIZE)
         snprintf(buf, n, "%lldB", (long long)v);
     else if (s == FW_KS_NETBUF_COUNT)
         snprintf(buf, n, "%lld", (long long)v);
     else if (s == FW_KS_SMP)
-        snprintf(buf, n, "%s", v >= 0 && v < 3 ? smp_names[v] : "?");
+        snprintf(buf, n, "%s", v >= 0 && v < 4 ? smp_names[v] : "?");
     else if (s == FW_KS_BOOTLOADER || s == FW_KS_APP_BOOTLOADER)
         snprintf(buf, n, "%s",
                  v >= 0 && v < MCUBOOT_SLOTS_RAM_LOAD + 1 ? mcuboot_slots_mode_names[v] : "?");
@@ -242,16 +242,22 @@ static int group(struct fleet_group_settings *g, size_t gi, const char *scenario
                     applied += !given;
                     if (write && !given)
                         set(g, (enum fw_kconfig_setting)s, v->v);
-                } else if (given) {
-                    sim_diag_add(notes, "  %s:%u:%u: %s=%s -> %s: the scenario's %s stands",
-                                 kf->k.src, v->from->line, v->from->col, v->from->symbol,
-                                 v->from->text, fw_kconfig_settings[s].key,
-                                 value_text(s, get(g, s), a, sizeof(a)));
-                } else {
-                    sim_diag_add(notes, "  %s:%u:%u: %s=%s -> %s = %s", kf->k.src, v->from->line,
-                                 v->from->col, v->from->symbol, v->from->text,
-                                 fw_kconfig_settings[s].key, value_text(s, v->v, a, sizeof(a)));
+                    continue;
                 }
+                char src[600]; /* the option, or what its absence from a whole .config says */
+                if (v->from != NULL)
+                    snprintf(src, sizeof(src), "%s:%u:%u: %s=%s", kf->k.src, v->from->line,
+                             v->from->col, v->from->symbol, v->from->text);
+                else
+                    snprintf(src, sizeof(src), "%s: (module not in this whole .config)",
+                             kf->k.src);
+                if (given)
+                    sim_diag_add(notes, "  %s -> %s: the scenario's %s stands", src,
+                                 fw_kconfig_settings[s].key,
+                                 value_text(s, get(g, s), a, sizeof(a)));
+                else
+                    sim_diag_add(notes, "  %s -> %s = %s", src, fw_kconfig_settings[s].key,
+                                 value_text(s, v->v, a, sizeof(a)));
             }
         }
         for (size_t i = 0; verbose && i < kf->k.n; i++) {
@@ -284,14 +290,19 @@ static int group(struct fleet_group_settings *g, size_t gi, const char *scenario
                      g->name, value_text(FW_KS_BOOTLOADER, g->bootloader, a, sizeof(a)), src);
         rc = SIM_EINVAL;
     }
-    if (rc == 0 && app->loaded && app->m.smp_both_off &&
-        !scenario_given(&fw_settings_schema, &g->firmware, "smp") && fleet_group_uses_ble(g)) {
-        const struct fw_kconfig_entry *e = app->m.smp_off_at;
+    if (rc == 0 && app->loaded && app->m.no_bt && fleet_group_uses_ble(g)) {
+        const struct fw_kconfig_entry *e = app->m.no_bt_at;
+        char where[600];
+        if (e != NULL)
+            snprintf(where, sizeof(where), "%s:%u:%u: %s=%s", app->k.src, e->line, e->col,
+                     e->symbol, e->text);
+        else
+            snprintf(where, sizeof(where), "%s: CONFIG_MCUMGR_TRANSPORT_BT is not in this whole "
+                     ".config", app->k.src);
         sim_diag_add(d,
-                     "%s:%u:%u: %s=%s: neither nRF Desktop dfu_mcumgr "
-                     "(CONFIG_DESKTOP_DFU_MCUMGR_ENABLE) nor CAF ble_smp (CONFIG_CAF_BLE_SMP) "
-                     "is enabled, so group %s's devices have no SMP DFU over BLE; enable one",
-                     app->k.src, e->line, e->col, e->symbol, e->text, g->name);
+                     "%s: the build has no SMP over Bluetooth, but group %s reaches its devices "
+                     "over BLE; enable the transport or use link.transport: uart",
+                     where, g->name);
         rc = SIM_EINVAL;
     }
     fw_kconfig_free(&app->k);

@@ -44,7 +44,8 @@ int fw_config_check(const struct fw_config *c, const char *where, struct sim_dia
 static const char *const erase_names[] = {"as-needed", "whole-slot-at-start", NULL};
 
 /* Order matches enum fw_smp. */
-static const char *const smp_names[] = {"dfu-mcumgr", "ble-smp", "dfu-mcumgr+ble-smp", NULL};
+static const char *const smp_names[] = {"dfu-mcumgr", "ble-smp", "dfu-mcumgr+ble-smp", "none",
+                                        NULL};
 
 static const struct scenario_field firmware_fields[] = {
     {.key = "smp",
@@ -53,7 +54,8 @@ static const struct scenario_field firmware_fields[] = {
      .def = "dfu-mcumgr",
      .names = smp_names,
      .doc = "SMP DFU module: nRF Desktop dfu_mcumgr or CAF ble_smp (both: refused, as the SDK "
-            "build is)"},
+            "build is); none: Zephyr's MCUmgr alone, as the smp_svr sample (no DFU lock, the "
+            "client confirms)"},
     {.key = "dfu_lock",
      .type = SCENARIO_T_BOOL,
      SCENARIO_AT(struct fw_settings, dfu_lock),

@@ -34,9 +34,11 @@ int fw_config_check(const struct fw_config *c, const char *where, struct sim_dia
 
 /* ---- settings: devices[].firmware (table in config.c) ---- */
 
-/* The SMP DFU module: nRF Desktop dfu_mcumgr, CAF ble_smp, or both (a build the SDK
- * refuses; kept so that fw_config_check can say so). Same order as enum fleet_device_smp. */
-enum fw_smp { FW_SMP_DFU_MCUMGR, FW_SMP_BLE_SMP, FW_SMP_BOTH };
+/* The SMP DFU module: nRF Desktop dfu_mcumgr, CAF ble_smp, both (a build the SDK refuses;
+ * kept so that fw_config_check can say so), or none: Zephyr's MCUmgr alone, as the smp_svr
+ * sample builds it (no DFU lock, nothing confirms at boot: the client confirms). Same order
+ * as enum fleet_device_smp. */
+enum fw_smp { FW_SMP_DFU_MCUMGR, FW_SMP_BLE_SMP, FW_SMP_BOTH, FW_SMP_NONE };
 
 /* Firmware modules and MCUmgr options of a device group. */
 struct fw_settings {

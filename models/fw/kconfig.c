@@ -153,6 +153,10 @@ static void parse_line(struct parser *p, const char *s, size_t n, unsigned line)
         /* "# CONFIG_X is not set" is an assignment; any other comment is ignored. */
         const char *c = s + lead + 1;
         size_t cn = n - lead - 1;
+        /* Kconfig writes this header atop a whole .config (kconfiglib.py write_config). */
+        static const char generated[] = " Automatically generated file; DO NOT EDIT.";
+        if (line <= 3 && cn == sizeof(generated) - 1 && memcmp(c, generated, cn) == 0)
+            p->out->generated = true;
         if (cn < 1 || c[0] != ' ')
             return;
         size_t sl = symbol_len(c + 1, cn - 1);
@@ -344,6 +348,7 @@ enum row_kind {
     R_REVERT,  /* MCUboot's _REVERT companion of direct-xip / RAM load */
     R_MCUMGR,  /* nRF Desktop dfu_mcumgr */
     R_BLE_SMP, /* CAF ble_smp */
+    R_BT,      /* the MCUmgr Bluetooth transport */
     R_REFUSED  /* y names a build the simulator does not model: why */
 };
 
@@ -383,6 +388,7 @@ static const struct row rows[] = {
     {"CONFIG_DESKTOP_BLE_LATENCY_ENABLE", false, R_BOOL, FW_KS_BLE_LATENCY, 0, 0, NULL},
     {"CONFIG_DESKTOP_DFU_MCUMGR_ENABLE", false, R_MCUMGR, FW_KS_SMP, 0, 0, NULL},
     {"CONFIG_CAF_BLE_SMP", false, R_BLE_SMP, FW_KS_SMP, 0, 0, NULL},
+    {"CONFIG_MCUMGR_TRANSPORT_BT", false, R_BT, FW_KS_SMP, 0, 0, NULL},
     {"CONFIG_MCUBOOT_BOOTLOADER_MODE_OVERWRITE_ONLY", false, R_CHOICE, FW_KS_APP_BOOTLOADER,
      MCUBOOT_SLOTS_OVERWRITE, 0, NULL},
     {"CONFIG_MCUBOOT_BOOTLOADER_MODE_SWAP_SCRATCH", false, R_CHOICE, FW_KS_APP_BOOTLOADER,
@@ -453,7 +459,7 @@ int fw_kconfig_map(const struct fw_kconfig *k, bool mcuboot, struct fw_kconfig_m
 {
     memset(m, 0, sizeof(*m));
     int rc = 0;
-    const struct fw_kconfig_entry *mcumgr = NULL, *ble_smp = NULL, *revert = NULL;
+    const struct fw_kconfig_entry *mcumgr = NULL, *ble_smp = NULL, *revert = NULL, *bt = NULL;
     for (size_t i = 0; i < k->n; i++) {
         const struct fw_kconfig_entry *e = &k->e[i];
         const struct row *r = row_of(e->symbol, mcuboot);
@@ -507,6 +513,9 @@ int fw_kconfig_map(const struct fw_kconfig *k, bool mcuboot, struct fw_kconfig_m
         case R_BLE_SMP:
             ble_smp = e;
             break;
+        case R_BT:
+            bt = e;
+            break;
         case R_REFUSED:
             if (e->b) {
                 at(d, k, e, "%s", r->why, NULL);
@@ -544,9 +553,21 @@ int fw_kconfig_map(const struct fw_kconfig *k, bool mcuboot, struct fw_kconfig_m
     } else if (on_m || on_b) {
         m->s[FW_KS_SMP] = (struct fw_kconfig_value){true, on_m ? FW_SMP_DFU_MCUMGR : FW_SMP_BLE_SMP,
                                                     on_m ? mcumgr : ble_smp};
-    } else if (later != NULL) {
-        m->smp_both_off = true;
-        m->smp_off_at = later;
+    } else if (later != NULL || (k->generated && !mcuboot)) {
+        /* Both said n, or a whole .config that has neither (the modules are not in the
+         * build, as in Zephyr's smp_svr): MCUmgr alone. from NULL: fixed by absence. */
+        m->s[FW_KS_SMP] = (struct fw_kconfig_value){true, FW_SMP_NONE, later};
     }
+    /* A whole .config lists every symbol whose dependencies hold, so an nRF Desktop module
+     * it does not name is not in the build (Kconfig writes "# ... is not set" only for
+     * visible symbols: kconfiglib.py Symbol.config_string). */
+    static const enum fw_kconfig_setting modules[] = {FW_KS_DFU_LOCK, FW_KS_CC_DFU,
+                                                      FW_KS_BLE_LATENCY};
+    for (size_t i = 0; k->generated && !mcuboot && i < sizeof(modules) / sizeof(modules[0]); i++)
+        if (!m->s[modules[i]].set)
+            m->s[modules[i]] = (struct fw_kconfig_value){true, 0, NULL};
+    /* No MCUmgr Bluetooth transport: said n, or missing from a whole .config. */
+    m->no_bt = (bt != NULL && !bt->b) || (bt == NULL && k->generated && !mcuboot);
+    m->no_bt_at = bt;
     return rc;
 }

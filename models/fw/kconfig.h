@@ -42,7 +42,9 @@ struct fw_kconfig_entry {
 };
 
 struct fw_kconfig {
-    char *src; /* the file's name in messages */
+    char *src;      /* the file's name in messages */
+    bool generated; /* a whole .config as Kconfig writes it (its header says so): a symbol
+                       it does not name is not in the build */
     size_t n;
     struct fw_kconfig_entry *e; /* in file order */
 };
@@ -84,7 +86,7 @@ enum fw_kconfig_setting {
 };
 
 /* One setting the file fixes: its value and the entry that fixed it (for a setting fixed
- * by two symbols, the later one). */
+ * by two symbols, the later one; NULL when a whole .config fixes it by not naming it). */
 struct fw_kconfig_value {
     bool set;
     int64_t v; /* bool 0/1, a count, bytes, or an enum value */
@@ -96,8 +98,8 @@ struct fw_kconfig_map {
     struct fw_kconfig_value s[FW_KS_COUNT];
     size_t n_applied;  /* entries that fixed a setting */
     size_t n_ignored;  /* entries of symbols the simulator does not model */
-    bool smp_both_off; /* nRF Desktop dfu_mcumgr and CAF ble_smp both said n */
-    const struct fw_kconfig_entry *smp_off_at; /* the later of those two */
+    bool no_bt; /* no MCUmgr Bluetooth transport (said n, or not in a whole .config) */
+    const struct fw_kconfig_entry *no_bt_at; /* where it said n; NULL: not named */
 };
 
 /* The row of a setting: the scenario key it sets, for messages and docs. */
