@@ -919,6 +919,7 @@ static void visit_reports_every_setting_in_schema_order(void **state)
         {"devices.mice.firmware.mcumgr_params", "true"},
         {"devices.mice.firmware.erase_progressively", "false"},
         {"devices.mice.firmware.reject_xip_mismatched_slot", "false"},
+        {"devices.mice.firmware.image_check", "true"},
         {"devices.mice.firmware.erase", "as-needed"},
         {"devices.mice.firmware.app_start", "0s"},
         {"devices.mice.firmware.netbuf.size", "2475B"},

@@ -165,6 +165,7 @@ void fleet_device_cfg_default(struct fleet_device_cfg *c)
     c->ble_latency = true;
     c->reassembly = true;
     c->mcumgr_params = true;
+    c->image_check = true; /* smp_img_mgmt_cfg_default */
     c->netbuf = smp_netbuf_cfg_default();
     c->netbuf.buf_size = 2475;
     c->netbuf.buf_count = 4;
@@ -1166,6 +1167,7 @@ static int app_start(struct fleet_device *d, int64_t now)
     icfg.erase_progressively = d->slots.cfg->erase_progressively;
     icfg.erase = c->erase;
     icfg.reject_xip_mismatched_slot = c->reject_xip_mismatched_slot;
+    icfg.image_check = c->image_check;
     d->ops = measured_ops;
     smp_img_mgmt_init(&d->img, &icfg, (struct smp_img_slots){&d->ops, d}, &d->callbacks);
     struct smp_server_group g = smp_os_mgmt_group(&d->os);

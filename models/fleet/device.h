@@ -159,6 +159,7 @@ struct fleet_device_cfg {
     bool mcumgr_params;              /* os_mgmt answers MCUmgr parameters */
     enum smp_img_mgmt_erase erase;   /* img_mgmt's first-chunk erase (0: today's, as needed) */
     bool reject_xip_mismatched_slot; /* CONFIG_MCUMGR_GRP_IMG_REJECT_DIRECT_XIP_MISMATCHED_SLOT */
+    bool image_check;                /* CONFIG_IMG_ENABLE_IMAGE_CHECK */
     struct smp_netbuf_cfg netbuf;
     enum fleet_device_transport transport;
     struct ble_link_cfg link;        /* BLE: negotiated values (mtu, dle, phy) */

@@ -53,6 +53,7 @@ static struct target target_of(struct fleet_group_settings *g, enum fw_kconfig_s
         [FW_KS_MCUMGR_PARAMS] = "mcumgr_params",
         [FW_KS_ERASE_PROGRESSIVE] = "erase_progressively",
         [FW_KS_REJECT_XIP] = "reject_xip_mismatched_slot",
+        [FW_KS_IMAGE_CHECK] = "image_check",
         [FW_KS_DFU_LOCK] = "dfu_lock",
         [FW_KS_CC_DFU] = "config_channel_dfu",
         [FW_KS_BLE_LATENCY] = "ble_latency",
@@ -89,6 +90,8 @@ static int64_t get(struct fleet_group_settings *g, enum fw_kconfig_setting s)
         return f->erase_progressively;
     case FW_KS_REJECT_XIP:
         return f->reject_xip_mismatched_slot;
+    case FW_KS_IMAGE_CHECK:
+        return f->image_check;
     case FW_KS_DFU_LOCK:
         return f->dfu_lock;
     case FW_KS_CC_DFU:
@@ -125,6 +128,9 @@ static void set(struct fleet_group_settings *g, enum fw_kconfig_setting s, int64
         break;
     case FW_KS_REJECT_XIP:
         f->reject_xip_mismatched_slot = v != 0;
+        break;
+    case FW_KS_IMAGE_CHECK:
+        f->image_check = v != 0;
         break;
     case FW_KS_DFU_LOCK:
         f->dfu_lock = v != 0;

@@ -1265,6 +1265,7 @@ int fleet_world_from_scenario(const struct scenario *s, struct sim_engine *e, st
         gc.dev.mcumgr_params = g->firmware.mcumgr_params;
         gc.dev.erase = (enum smp_img_mgmt_erase)g->firmware.erase;
         gc.dev.reject_xip_mismatched_slot = g->firmware.reject_xip_mismatched_slot;
+        gc.dev.image_check = g->firmware.image_check;
         gc.dev.netbuf = smp_netbuf_cfg_from_settings(&g->firmware.netbuf);
         gc.dev.app_boot_ns = g->firmware.app_start;
         gc.dev.adv_ns = g->link.ble.adv_delay;

@@ -96,6 +96,14 @@ static const struct scenario_field firmware_fields[] = {
             "another slot (CONFIG_MCUMGR_GRP_IMG_REJECT_DIRECT_XIP_MISMATCHED_SLOT; nRF Desktop's "
             "documentation recommends it)",
      .source = "zephyrproject-rtos/zephyr: subsys/mgmt/mcumgr/grp/img_mgmt/Kconfig (default n)"},
+    {.key = "image_check",
+     .type = SCENARIO_T_BOOL,
+     SCENARIO_AT(struct fw_settings, image_check),
+     .def = "true",
+     .doc = "img_mgmt hashes what it wrote when the upload ends and answers \"match\", and skips an "
+            "upload whose image the slot already holds (CONFIG_IMG_ENABLE_IMAGE_CHECK; Zephyr "
+            "declares it off by default in subsys/dfu/Kconfig; on here as the model always had it)",
+     .unverified = true},
     {.key = "erase",
      .type = SCENARIO_T_ENUM,
      SCENARIO_AT(struct fw_settings, erase),

@@ -74,6 +74,7 @@ enum fw_kconfig_setting {
     FW_KS_MCUMGR_PARAMS,     /* firmware.mcumgr_params */
     FW_KS_ERASE_PROGRESSIVE, /* firmware.erase_progressively */
     FW_KS_REJECT_XIP,        /* firmware.reject_xip_mismatched_slot */
+    FW_KS_IMAGE_CHECK,       /* firmware.image_check */
     FW_KS_DFU_LOCK,          /* firmware.dfu_lock */
     FW_KS_CC_DFU,            /* firmware.config_channel_dfu */
     FW_KS_BLE_LATENCY,       /* firmware.ble_latency */
