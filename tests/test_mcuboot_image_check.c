@@ -1229,6 +1229,59 @@ static void encryption_builds_and_keys_are_checked(void **state)
     assert_int_equal(mcuboot_enc_key_load(DATA_DIR "none.pem", &k, &d), SIM_ENOENT);
 }
 
+/* Real images from imgtool 2.4.0 --encrypt (tests/data/mcuboot/enc/README.md): decrypted
+ * and accepted with the private key they were encrypted for, on the build they name;
+ * refused with another key (tag mismatch) and by a build without MCUBOOT_ENC_IMAGES. */
+static void real_encrypted_images_from_imgtool(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *file, *sign, *enc;
+        enum mcuboot_sig_type sig;
+        bool aes256, sha512;
+        int other;
+    } cases[] = {
+        {"enc-ec256.bin", "sign-ec256-pub.pem", "enc-ec256-priv.pem", MCUBOOT_SIG_EC256, false,
+         false, E_EC256},
+        {"enc-ec256-aes256.bin", "sign-ec256-pub.pem", "enc-ec256-priv.pem", MCUBOOT_SIG_EC256,
+         true, false, E_EC256},
+        {"enc-x25519.bin", "sign-ed25519-pub.pem", "enc-x25519-priv.pem", MCUBOOT_SIG_ED25519,
+         false, false, E_X25519},
+        {"enc-x25519-sha512.bin", "sign-ed25519-pub.pem", "enc-x25519-priv.pem",
+         MCUBOOT_SIG_ED25519, false, true, E_X25519},
+    };
+    for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
+        print_message("case: %s\n", cases[i].file);
+        char path[512];
+        uint8_t *img;
+        size_t len;
+        snprintf(path, sizeof(path), DATA_DIR "enc/%s", cases[i].file);
+        assert_int_equal(mcuboot_image_read_file(path, &img, &len, NULL), 0);
+        struct mcuboot_keyset *ks = mcuboot_keyset_new();
+        snprintf(path, sizeof(path), DATA_DIR "enc/%s", cases[i].sign);
+        assert_int_equal(mcuboot_keyset_add_file(ks, path, NULL), 0);
+        snprintf(path, sizeof(path), DATA_DIR "enc/%s", cases[i].enc);
+        assert_int_equal(mcuboot_keyset_set_enc_file(ks, path, NULL), 0);
+        struct mcuboot_build b = {.sig = cases[i].sig,
+                                  .enc_images = true,
+                                  .aes256 = cases[i].aes256,
+                                  .hmac_sha512 = cases[i].sha512};
+        struct mcuboot_img_result r;
+        assert_int_equal(mcuboot_image_check(img, len, &b, ks, &r, NULL), 0);
+        expect(&r, MCUBOOT_IMG_VALID, "decrypted with AES-");
+        assert_true(r.decrypted);
+        /* the key of this build type that imgtool did not encrypt for */
+        set_enc(ks, E[cases[i].other]);
+        assert_int_equal(mcuboot_image_check(img, len, &b, ks, &r, NULL), 0);
+        expect(&r, MCUBOOT_IMG_BAD_ENC_KEY, "tag of the encryption key TLV does not match");
+        b.enc_images = false;
+        assert_int_equal(mcuboot_image_check(img, len, &b, ks, &r, NULL), 0);
+        expect(&r, MCUBOOT_IMG_BAD_HEADER, "without MCUBOOT_ENC_IMAGES");
+        mcuboot_keyset_free(ks);
+        free(img);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1250,6 +1303,7 @@ int main(void)
         cmocka_unit_test(encrypted_images_are_refused_with_another_key),
         cmocka_unit_test(tampered_or_mismatched_encrypted_images_are_refused),
         cmocka_unit_test(encryption_builds_and_keys_are_checked),
+        cmocka_unit_test(real_encrypted_images_from_imgtool),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
