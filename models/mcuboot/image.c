@@ -1141,8 +1141,8 @@ int mcuboot_build_check(const struct mcuboot_build *b, const struct mcuboot_keys
         }
         if (have != want) {
             sim_diag_add(d,
-                         "MCUboot build: a %s bootloader decrypts with %s (boot/zephyr/Kconfig "
-                         "BOOT_ENCRYPT_IMAGE), the private key is for %s",
+                         "MCUboot build: with %s signatures the bootloader decrypts with %s "
+                         "(boot/zephyr/Kconfig BOOT_ENCRYPT_IMAGE), the private key is for %s",
                          sig, mcuboot_enc_type_name(want), mcuboot_enc_type_name(have));
             return SIM_EINVAL;
         }
