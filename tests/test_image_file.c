@@ -239,7 +239,7 @@ static void devices_start_on_the_installed_file(void **state)
     run_down(&r);
 }
 
-/* image.enc_key: an image encrypted by imgtool (tests/data/mcuboot/enc) updates devices
+/* image.encryption: an image encrypted by imgtool (tests/data/mcuboot/enc) updates devices
  * whose MCUboot holds the private key it was encrypted for (boot_enc_load, then
  * bootutil_img_validate over the decrypted body); without the key (no
  * MCUBOOT_ENC_IMAGES: boot_check_header_valid), with another key (the HMAC tag fails:
@@ -251,13 +251,13 @@ static void encrypted_file_updates_only_devices_with_its_key(void **state)
     static const struct {
         const char *extra, *why; /* why: NULL when the devices update */
     } cases[] = {
-        {"keys: [data/mcuboot/enc/sign-ec256-pub.pem], enc_key: "
-         "data/mcuboot/enc/enc-ec256-priv.pem",
+        {"keys: [data/mcuboot/enc/sign-ec256-pub.pem], encryption: { key: "
+         "data/mcuboot/enc/enc-ec256-priv.pem }",
          NULL},
         {"keys: [data/mcuboot/enc/sign-ec256-pub.pem]", "without MCUBOOT_ENC_IMAGES"},
         {"installed: 0.1.0", "without MCUBOOT_ENC_IMAGES"},
-        {"keys: [data/mcuboot/enc/sign-ec256-pub.pem], enc_key: " DFUSIM_BINARY_DIR
-         "/other-enc.pem",
+        {"keys: [data/mcuboot/enc/sign-ec256-pub.pem], encryption: { key: " DFUSIM_BINARY_DIR
+         "/other-enc.pem }",
          "tag of the encryption key TLV does not match"},
     };
     EVP_PKEY *other = EVP_EC_gen("P-256");
@@ -323,17 +323,17 @@ static void size_version_and_bad_files_are_refused_at_the_key(void **state)
         {"{ size: 16KiB, keys: [data/mcuboot/key-pub.pem] }",
          "image.keys: keys check a real image"},
         {"{ file: data/mcuboot/signed.bin, keys: [data/mcuboot/none.pem] }", "image.keys: "},
-        {"{ file: data/mcuboot/enc/enc-ec256.bin, enc_key: data/mcuboot/enc/enc-ec256-priv.pem }",
-         "image.enc_key: MCUboot decrypts images only in signed builds"},
-        {"{ file: data/mcuboot/signed.bin, enc_aes256: true }",
-         "image.enc_aes256: sets how MCUboot decrypts images: give image.enc_key too"},
+        {"{ file: data/mcuboot/enc/enc-ec256.bin, encryption: { key: "
+         "data/mcuboot/enc/enc-ec256-priv.pem } }",
+         "image.encryption: MCUboot decrypts images only in signed builds"},
         {"{ file: data/mcuboot/enc/enc-ec256.bin, keys: [data/mcuboot/enc/sign-ec256-pub.pem], "
-         "enc_key: data/mcuboot/enc/enc-x25519-priv.pem }",
-         "image.enc_key: MCUboot build: with ECDSA P-256 signatures the bootloader decrypts with "
+         "encryption: { key: data/mcuboot/enc/enc-x25519-priv.pem } }",
+         "image.encryption.key: MCUboot build: with ECDSA P-256 signatures the bootloader decrypts "
+         "with "
          "ECIES-P256"},
         {"{ file: data/mcuboot/enc/enc-ec256.bin, keys: [data/mcuboot/enc/sign-ec256-pub.pem], "
-         "enc_key: data/mcuboot/enc/sign-ec256-pub.pem }",
-         "image.enc_key: " DFUSIM_SOURCE_DIR
+         "encryption: { key: data/mcuboot/enc/sign-ec256-pub.pem } }",
+         "image.encryption.key: " DFUSIM_SOURCE_DIR
          "/tests/data/mcuboot/enc/sign-ec256-pub.pem: not a PEM private key"},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {

@@ -348,10 +348,11 @@ static int image_file_load(const struct scenario *s, enum image_key which, uint8
 
 /* The trusted keys of image.keys (all of one type) and the MCUboot build they imply: the
  * image hash SHA-384 with P-384 keys, SHA-256 otherwise, as MCUboot's builds pair them
- * (boot/bootutil/include/bootutil/sign_key.h and the imgtool defaults); with image.enc_key
+ * (boot/bootutil/include/bootutil/sign_key.h and the imgtool defaults); with image.encryption
  * the set also holds the private key of image encryption and the build has
- * MCUBOOT_ENC_IMAGES (AES-256, HMAC-SHA512 as image.enc_aes256, enc_hmac_sha512). *out is
- * NULL when there are no keys. Problems with the keys go to d at image.keys (image.enc_key).
+ * MCUBOOT_ENC_IMAGES (AES-256, HMAC-SHA512 as its aes256, hmac_sha512). *out is
+ * NULL when there are no keys. Problems with the keys go to d at image.keys
+ * (image.encryption.key).
  * Returns 0, SIM_EINVAL or SIM_ENOMEM. */
 static int image_keys(const struct scenario *s, struct mcuboot_keyset **out,
                       struct mcuboot_build *b, struct sim_diag *d)
@@ -378,13 +379,13 @@ static int image_keys(const struct scenario *s, struct mcuboot_keyset **out,
         rc = mcuboot_build_check(b, ks, &why);
     }
     bool at_enc = false;
-    if (rc == 0 && im->enc_key != NULL) {
+    if (rc == 0 && im->has_enc) {
         char path[4096];
-        scenario_file(s, im->enc_key, path, sizeof(path));
+        scenario_file(s, im->enc.key, path, sizeof(path));
         at_enc = true;
         b->enc_images = true;
-        b->aes256 = im->enc_aes256;
-        b->hmac_sha512 = im->enc_hmac_sha512;
+        b->aes256 = im->enc.aes256;
+        b->hmac_sha512 = im->enc.hmac_sha512;
         rc = mcuboot_keyset_set_enc_file(ks, path, &why);
         if (rc == 0)
             rc = mcuboot_build_check(b, ks, &why);
@@ -395,8 +396,8 @@ static int image_keys(const struct scenario *s, struct mcuboot_keyset **out,
     }
     mcuboot_keyset_free(ks);
     char at[512];
-    scenario_pos_format(at, sizeof(at), at_enc ? &im->enc_key_at : &im->keys_at,
-                        at_enc ? "image.enc_key" : "image.keys");
+    scenario_pos_format(at, sizeof(at), at_enc ? &im->enc.key_at : &im->keys_at,
+                        at_enc ? "image.encryption.key" : "image.keys");
     add_at(d, at, &why);
     return SIM_EINVAL;
 }
@@ -443,20 +444,13 @@ static int update_size_of(const struct scenario *s, uint64_t *size, struct sim_d
         sim_diag_add(d, "%s: keys check a real image: give image.file too", at);
         return SIM_EINVAL;
     }
-    if (im->enc_key != NULL && im->n_keys == 0) {
-        scenario_pos_format(at, sizeof(at), &im->enc_key_at, "image.enc_key");
+    if (im->has_enc && im->n_keys == 0) {
+        scenario_pos_format(at, sizeof(at), &im->enc.at, "image.encryption");
         sim_diag_add(d,
                      "%s: MCUboot decrypts images only in signed builds (boot/zephyr/Kconfig "
                      "BOOT_ENCRYPT_IMAGE: RSA, ECDSA P-256 or Ed25519): give image.keys and "
                      "image.file too",
                      at);
-        return SIM_EINVAL;
-    }
-    if (im->enc_key == NULL && (im->enc_aes256 || im->enc_hmac_sha512)) {
-        const bool aes = im->enc_aes256;
-        scenario_pos_format(at, sizeof(at), aes ? &im->enc_aes256_at : &im->enc_hmac_sha512_at,
-                            aes ? "image.enc_aes256" : "image.enc_hmac_sha512");
-        sim_diag_add(d, "%s: sets how MCUboot decrypts images: give image.enc_key too", at);
         return SIM_EINVAL;
     }
     if (im->file == NULL && im->secondary_file != NULL) {

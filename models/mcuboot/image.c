@@ -1829,6 +1829,39 @@ int mcuboot_image_version_cmp(const struct mcuboot_image_version *a,
 static const struct scenario_field key_item = {
     .key = "key file", .type = SCENARIO_T_STRING, .size = sizeof(char *)};
 
+static const struct scenario_field enc_fields[] = {
+    {.key = "key",
+     .type = SCENARIO_T_STRING,
+     SCENARIO_AT(struct mcuboot_image_enc_settings, key),
+     .flags = SCENARIO_F_REQUIRED | SCENARIO_F_POS,
+     .pos_offset = offsetof(struct mcuboot_image_enc_settings, key_at),
+     .doc = "the PEM private key of image encryption built into the devices' MCUboot "
+            "(CONFIG_BOOT_ENCRYPTION_KEY_FILE): EC P-256 with ECDSA P-256 keys, X25519 with "
+            "Ed25519, RSA-2048 with RSA; encrypted images are decrypted with it before their "
+            "hash and signature are checked",
+     .source = "mcu-tools/mcuboot: boot/bootutil/src/encrypted.c (boot_decrypt_key), "
+               "boot/zephyr/Kconfig (BOOT_ENCRYPT_IMAGE)"},
+    {.key = "aes256",
+     .type = SCENARIO_T_BOOL,
+     SCENARIO_AT(struct mcuboot_image_enc_settings, aes256),
+     .def = "false",
+     .doc = "MCUboot decrypts with AES-256 keys (CONFIG_BOOT_ENCRYPT_ALG_AES_256; imgtool "
+            "--encrypt-keylen 256); false: AES-128; an image of the other key size is refused",
+     .source = "mcu-tools/mcuboot: boot/zephyr/Kconfig (BOOT_ENCRYPT_ALG, default AES-128), "
+               "boot/bootutil/include/bootutil/enc_key_public.h (BOOT_ENC_TLV_SIZE)"},
+    {.key = "hmac_sha512",
+     .type = SCENARIO_T_BOOL,
+     SCENARIO_AT(struct mcuboot_image_enc_settings, hmac_sha512),
+     .def = "false",
+     .doc = "with an X25519 key: HKDF and HMAC with SHA-512, the ENC_X25519_SHA512 TLV "
+            "(CONFIG_BOOT_HMAC_SHA512; imgtool --hmac-sha 512)",
+     .source = "mcu-tools/mcuboot: boot/zephyr/Kconfig (BOOT_HMAC_SHA, default SHA256), "
+               "boot/bootutil/src/encrypted_psa.c"},
+};
+
+const struct scenario_schema mcuboot_image_enc_settings_schema =
+    SCENARIO_SCHEMA("encryption", struct mcuboot_image_enc_settings, enc_fields);
+
 static const struct scenario_field image_fields[] = {
     {.key = "size",
      .type = SCENARIO_T_SIZE,
@@ -1886,39 +1919,15 @@ static const struct scenario_field image_fields[] = {
      .doc = "with file: PEM public keys built into the devices' MCUboot (bootutil_keys, all of "
             "one type); the devices then validate the file as MCUboot does and refuse it "
             "without an accepted signature; absent: any intact image boots"},
-    {.key = "enc_key",
-     .type = SCENARIO_T_STRING,
-     SCENARIO_AT(struct mcuboot_image_settings, enc_key),
-     .flags = SCENARIO_F_POS,
-     .pos_offset = offsetof(struct mcuboot_image_settings, enc_key_at),
-     .doc = "with keys: the PEM private key of image encryption built into the devices' MCUboot "
-            "(CONFIG_BOOT_ENCRYPTION_KEY_FILE; EC P-256 with ECDSA P-256 keys, X25519 with "
-            "Ed25519, RSA-2048 with RSA); the devices decrypt an encrypted image with it before "
-            "checking hash and signature; absent: MCUboot without CONFIG_BOOT_ENCRYPT_IMAGE, "
-            "which refuses encrypted images",
-     .source = "mcu-tools/mcuboot: boot/bootutil/src/encrypted.c (boot_decrypt_key), "
-               "boot/zephyr/Kconfig (BOOT_ENCRYPT_IMAGE)"},
-    {.key = "enc_aes256",
-     .type = SCENARIO_T_BOOL,
-     SCENARIO_AT(struct mcuboot_image_settings, enc_aes256),
-     .flags = SCENARIO_F_POS,
-     .pos_offset = offsetof(struct mcuboot_image_settings, enc_aes256_at),
-     .def = "false",
-     .doc = "with enc_key: MCUboot decrypts with AES-256 keys (CONFIG_BOOT_ENCRYPT_ALG_AES_256; "
-            "imgtool --encrypt-keylen 256); false: AES-128; an image of the other key size is "
-            "refused",
-     .source = "mcu-tools/mcuboot: boot/bootutil/include/bootutil/enc_key_public.h "
-               "(BOOT_ENC_KEY_SIZE, BOOT_ENC_TLV_SIZE)"},
-    {.key = "enc_hmac_sha512",
-     .type = SCENARIO_T_BOOL,
-     SCENARIO_AT(struct mcuboot_image_settings, enc_hmac_sha512),
-     .flags = SCENARIO_F_POS,
-     .pos_offset = offsetof(struct mcuboot_image_settings, enc_hmac_sha512_at),
-     .def = "false",
-     .doc = "with an X25519 enc_key: MCUboot derives and checks the key with HKDF and HMAC "
-            "SHA-512 and reads the ENC_X25519_SHA512 TLV (CONFIG_BOOT_HMAC_SHA512; imgtool "
-            "--hmac-sha 512)",
-     .source = "mcu-tools/mcuboot: boot/bootutil/src/encrypted_psa.c, boot/zephyr/Kconfig"},
+    {.key = "encryption",
+     .type = SCENARIO_T_MAP,
+     SCENARIO_AT(struct mcuboot_image_settings, enc),
+     .flags = SCENARIO_F_POS | SCENARIO_F_OPTIONAL,
+     .pos_offset = offsetof(struct mcuboot_image_settings, enc.at),
+     .present_offset = offsetof(struct mcuboot_image_settings, has_enc),
+     .sub = &mcuboot_image_enc_settings_schema,
+     .doc = "with keys: the devices' MCUboot decrypts encrypted images "
+            "(CONFIG_BOOT_ENCRYPT_IMAGE); absent: it has no encryption support and refuses them"},
 };
 
 const struct scenario_schema mcuboot_image_settings_schema =

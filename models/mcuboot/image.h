@@ -385,6 +385,15 @@ void mcuboot_image_hash_hex(const uint8_t hash[MCUBOOT_IMAGE_HASH_SIZE], char ou
 
 /* ---- settings: the `image` map of a scenario (table in image.c) ---- */
 
+/* image.encryption: the devices' MCUboot decrypts images (CONFIG_BOOT_ENCRYPT_IMAGE). */
+struct mcuboot_image_enc_settings {
+    char *key;        /* PEM private key of image encryption built into MCUboot */
+    bool aes256;      /* CONFIG_BOOT_ENCRYPT_ALG_AES_256 */
+    bool hmac_sha512; /* CONFIG_BOOT_HMAC_SHA512 (X25519 only) */
+    struct scenario_pos at, key_at;
+};
+extern const struct scenario_schema mcuboot_image_enc_settings_schema;
+
 /* The update image of a run, and the one the devices run at power-on (same size, confirmed).
  * Synthetic: a header, a body of `size` bytes in all and the TLVs (mcuboot_image_synth). */
 struct mcuboot_image_settings {
@@ -394,12 +403,10 @@ struct mcuboot_image_settings {
     char *secondary_file; /* direct-xip: the same build linked for the secondary slot */
     char *installed_file; /* what the devices run at power-on; NULL: synthetic */
     size_t n_keys;
-    char **keys;          /* PEM public keys the devices' MCUboot trusts (bootutil_keys), as file */
-    char *enc_key;        /* PEM private key of image encryption built into MCUboot; NULL: none */
-    bool enc_aes256;      /* MCUboot built with AES-256 (CONFIG_BOOT_ENCRYPT_ALG_AES_256) */
-    bool enc_hmac_sha512; /* MCUboot built with HMAC-SHA512 (CONFIG_BOOT_HMAC_SHA512) */
+    char **keys; /* PEM public keys the devices' MCUboot trusts (bootutil_keys), as file */
+    struct mcuboot_image_enc_settings enc; /* image.encryption, when has_enc */
+    bool has_enc;
     struct scenario_pos at; /* the image map */
-    struct scenario_pos enc_key_at, enc_aes256_at, enc_hmac_sha512_at;
     struct scenario_pos size_at, version_at, file_at, keys_at, secondary_file_at;
     struct scenario_pos installed_at, installed_file_at;
 };
