@@ -21,6 +21,17 @@
  * RSAPublicKey for RSA.
  * The builder writes what it is told, in the order told: tests use that to make images
  * imgtool would not (signature before KEYHASH, two signatures, wrong lengths).
+ *
+ * Encryption (spec.enc), as image.py Image.create and ecies_hkdf do it: the body is padded
+ * with zeros to a multiple of 16 bytes, the header gets ENCRYPTED_AES128 (or _AES256), the
+ * hash and signature are over the plaintext, a random AES key encrypts the body with
+ * AES-CTR from a zero counter (header and TLVs stay plain), and an IB_ENC op writes the key
+ * TLV: for ECIES, a fresh ephemeral key pair, ECDH with the device's public key, HKDF-SHA256
+ * (SHA-512 for ENC_X25519_SHA512) with no salt and info "MCUBoot_ECIES_v1" giving the AES
+ * key of the cipher key then the HMAC key, value = ephemeral public key (X9.62 uncompressed
+ * for P-256, raw for X25519) + HMAC of the cipher key + cipher key (AES-CTR, zero counter);
+ * for RSA, OAEP (SHA-256, MGF1-SHA-256) of the key. Written here from image.py with
+ * OpenSSL's EVP_PKEY HKDF and EVP_MAC interfaces, not the code under test.
  */
 #ifndef TESTS_IMAGE_BUILDER_H
 #define TESTS_IMAGE_BUILDER_H
@@ -31,8 +42,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/core_names.h>
 #include <openssl/evp.h>
+#include <openssl/kdf.h>
 #include <openssl/pem.h>
+#include <openssl/rand.h>
 #include <openssl/rsa.h>
 #include <openssl/x509.h>
 
@@ -49,7 +63,8 @@ enum ib_op_kind {
     IB_PUBKEY,  /* PUBKEY: the key's public bytes */
     IB_SIG,     /* signature TLV of key's type over the image (or its digest) */
     IB_PURE,    /* SIG_PURE, 1 byte 0x01 */
-    IB_RAW      /* type and raw value bytes */
+    IB_RAW,     /* type and raw value bytes */
+    IB_ENC      /* the encryption key TLV of spec.enc */
 };
 
 struct ib_op {
@@ -85,10 +100,24 @@ struct ib_op {
     {                                                                                              \
         .kind = IB_SIG, .key = (k)                                                                 \
     }
+#define IB_OP_ENC                                                                                  \
+    {                                                                                              \
+        .kind = IB_ENC                                                                             \
+    }
 #define IB_OP_RAW(t, v, n)                                                                         \
     {                                                                                              \
         .kind = IB_RAW, .type = (t), .val = (v), .len = (n)                                        \
     }
+
+/* Encrypt the image for a device (imgtool --encrypt KEY [--encrypt-keylen 256]
+ * [--hmac-sha 512] [--clear]). */
+struct ib_enc {
+    EVP_PKEY *device;           /* the device's key pair: imgtool uses its public half */
+    enum mcuboot_enc_type type; /* ECIES-P256, ECIES-X25519 or RSA-OAEP */
+    bool aes256;                /* --encrypt-keylen 256 */
+    bool hmac_sha512;           /* --hmac-sha 512: ENC_X25519_SHA512 */
+    bool clear;                 /* --clear: header flag and TLV, body left plain */
+};
 
 struct ib_spec {
     uint16_t hdr_size;   /* 0: 0x200 */
@@ -104,6 +133,7 @@ struct ib_spec {
     size_t n_prot;
     const struct ib_op *ops; /* unprotected TLVs */
     size_t n_ops;
+    const struct ib_enc *enc; /* NULL: plain image */
 };
 
 static inline void ib_w16(uint8_t *p, uint32_t v)
@@ -225,16 +255,123 @@ static inline uint16_t ib_sig_tlv(enum mcuboot_sig_type t)
                                       : MCUBOOT_IMAGE_TLV_ECDSA_SIG;
 }
 
+/* PEM PKCS#8 private key of a key pair (free()); 0 or -1. */
+static inline int ib_priv_pem(EVP_PKEY *k, char **pem, size_t *len)
+{
+    BIO *bio = BIO_new(BIO_s_mem());
+    char *p = NULL;
+    int rc = -1;
+    if (bio != NULL && PEM_write_bio_PrivateKey(bio, k, NULL, NULL, 0, NULL, NULL) == 1) {
+        long n = BIO_get_mem_data(bio, &p);
+        *pem = malloc((size_t)n);
+        if (*pem != NULL) {
+            memcpy(*pem, p, (size_t)n);
+            *len = (size_t)n;
+            rc = 0;
+        }
+    }
+    BIO_free(bio);
+    return rc;
+}
+
+/* AES-CTR from a zero counter (image.py: modes.CTR(bytes([0] * 16))); 0 or -1. */
+static inline int ib_aes_ctr(const uint8_t *key, size_t klen, const uint8_t *in, uint8_t *out,
+                             size_t n)
+{
+    static const uint8_t iv[16];
+    EVP_CIPHER_CTX *c = EVP_CIPHER_CTX_new();
+    int outl = 0, fin = 0;
+    int ok = c != NULL &&
+             EVP_EncryptInit_ex(c, klen == 32 ? EVP_aes_256_ctr() : EVP_aes_128_ctr(), NULL, key,
+                                iv) == 1 &&
+             EVP_EncryptUpdate(c, out, &outl, in, (int)n) == 1 &&
+             EVP_EncryptFinal_ex(c, out + outl, &fin) == 1 && (size_t)(outl + fin) == n;
+    EVP_CIPHER_CTX_free(c);
+    return ok ? 0 : -1;
+}
+
+/* The encryption TLV value for plainkey (klen bytes) into val; returns its length or -1.
+ * image.py Image.create (RSA) and ecies_hkdf (ECIES). */
+static inline int ib_enc_tlv(const struct ib_enc *e, const uint8_t *plainkey, size_t klen,
+                             uint8_t *val, uint16_t *type)
+{
+    if (e->type == MCUBOOT_ENC_RSA2048) {
+        EVP_PKEY_CTX *c = EVP_PKEY_CTX_new(e->device, NULL);
+        size_t n = 256;
+        int ok = c != NULL && EVP_PKEY_encrypt_init(c) == 1 &&
+                 EVP_PKEY_CTX_set_rsa_padding(c, RSA_PKCS1_OAEP_PADDING) == 1 &&
+                 EVP_PKEY_CTX_set_rsa_oaep_md(c, EVP_sha256()) == 1 &&
+                 EVP_PKEY_CTX_set_rsa_mgf1_md(c, EVP_sha256()) == 1 &&
+                 EVP_PKEY_encrypt(c, val, &n, plainkey, klen) == 1;
+        EVP_PKEY_CTX_free(c);
+        *type = MCUBOOT_IMAGE_TLV_ENC_RSA2048;
+        return ok ? (int)n : -1;
+    }
+    const bool ec = e->type == MCUBOOT_ENC_EC256;
+    const size_t publen = ec ? 65 : 32, maclen = e->hmac_sha512 ? 64 : 32;
+    const char *md = e->hmac_sha512 ? "SHA512" : "SHA256";
+    EVP_PKEY *eph = ec ? EVP_EC_gen("P-256") : EVP_PKEY_Q_keygen(NULL, NULL, "X25519");
+    EVP_PKEY_CTX *dc = eph ? EVP_PKEY_CTX_new(eph, NULL) : NULL;
+    EVP_PKEY_CTX *kc = EVP_PKEY_CTX_new_id(EVP_PKEY_HKDF, NULL);
+    EVP_MAC *mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
+    EVP_MAC_CTX *mc = mac ? EVP_MAC_CTX_new(mac) : NULL;
+    uint8_t shared[32], derived[96];
+    size_t sl = sizeof(shared), dl = klen + maclen, pl = 0, tl = 0;
+    char mdname[8];
+    memcpy(mdname, md, strlen(md) + 1);
+    OSSL_PARAM mp[] = {OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, mdname, 0),
+                       OSSL_PARAM_construct_end()};
+    int ok = dc != NULL && EVP_PKEY_derive_init(dc) == 1 &&
+             EVP_PKEY_derive_set_peer(dc, e->device) == 1 &&
+             EVP_PKEY_derive(dc, shared, &sl) == 1 && sl == 32 && kc != NULL &&
+             EVP_PKEY_derive_init(kc) == 1 &&
+             EVP_PKEY_CTX_set_hkdf_md(kc, e->hmac_sha512 ? EVP_sha512() : EVP_sha256()) == 1 &&
+             EVP_PKEY_CTX_set1_hkdf_key(kc, shared, 32) == 1 &&
+             EVP_PKEY_CTX_add1_hkdf_info(kc, (const unsigned char *)"MCUBoot_ECIES_v1", 16) == 1 &&
+             EVP_PKEY_derive(kc, derived, &dl) == 1 && dl == klen + maclen &&
+             /* cipher key, then its HMAC, then the ephemeral public key in front */
+             ib_aes_ctr(derived, klen, plainkey, val + publen + maclen, klen) == 0 && mc != NULL &&
+             EVP_MAC_init(mc, derived + klen, maclen, mp) == 1 &&
+             EVP_MAC_update(mc, val + publen + maclen, klen) == 1 &&
+             EVP_MAC_final(mc, val + publen, &tl, maclen) == 1 && tl == maclen;
+    if (ok && ec)
+        ok = EVP_PKEY_get_octet_string_param(eph, OSSL_PKEY_PARAM_ENCODED_PUBLIC_KEY, val, 65,
+                                             &pl) == 1 &&
+             pl == 65 && val[0] == 0x04;
+    else if (ok)
+        ok = (pl = 32, EVP_PKEY_get_raw_public_key(eph, val, &pl) == 1) && pl == 32;
+    EVP_MAC_CTX_free(mc);
+    EVP_MAC_free(mac);
+    EVP_PKEY_CTX_free(kc);
+    EVP_PKEY_CTX_free(dc);
+    EVP_PKEY_free(eph);
+    *type = ec               ? MCUBOOT_IMAGE_TLV_ENC_EC256
+            : e->hmac_sha512 ? MCUBOOT_IMAGE_TLV_ENC_X25519_SHA512
+                             : MCUBOOT_IMAGE_TLV_ENC_X25519;
+    return ok ? (int)(publen + maclen + klen) : -1;
+}
+
 /* Build an image into a new buffer (*out, free()). Returns 0, or -1 on a failure. */
 static inline int ib_build(const struct ib_spec *s, uint8_t **out, size_t *out_len)
 {
     const uint32_t hdr = s->hdr_size ? s->hdr_size : 0x200;
+    /* image.py: an encrypted payload is padded with zeros to 16 bytes */
+    const uint32_t body_len = s->enc ? (s->body_len + 15) / 16 * 16 : s->body_len;
+    const size_t klen = s->enc && s->enc->aes256 ? 32 : 16;
+    uint8_t plainkey[32];
+    uint32_t flags = s->flags;
+    if (s->enc != NULL) {
+        flags |=
+            s->enc->aes256 ? MCUBOOT_IMAGE_F_ENCRYPTED_AES256 : MCUBOOT_IMAGE_F_ENCRYPTED_AES128;
+        if (RAND_bytes(plainkey, (int)klen) != 1)
+            return -1;
+    }
     uint32_t prot = 0;
     for (size_t i = 0; i < s->n_prot; i++)
         prot += 4 + s->prot[i].len;
     if (prot != 0)
         prot += 4; /* the protected info header */
-    const size_t cap = hdr + s->body_len + prot + 4 + s->n_ops * (4 + 512);
+    const size_t cap = hdr + body_len + prot + 4 + s->n_ops * (4 + 512);
     uint8_t *b = malloc(cap), *p;
     uint8_t dig[64], sig[512];
     unsigned int dig_len = 0;
@@ -245,8 +382,8 @@ static inline int ib_build(const struct ib_spec *s, uint8_t **out, size_t *out_l
     ib_w32(b + 4, s->load_addr);
     ib_w16(b + 8, hdr);
     ib_w16(b + 10, prot);
-    ib_w32(b + 12, s->body_len);
-    ib_w32(b + 16, s->flags);
+    ib_w32(b + 12, body_len);
+    ib_w32(b + 16, flags);
     b[20] = s->version.major;
     b[21] = s->version.minor;
     ib_w16(b + 22, s->version.revision);
@@ -257,7 +394,8 @@ static inline int ib_build(const struct ib_spec *s, uint8_t **out, size_t *out_l
         x ^= x << 13, x ^= x >> 17, x ^= x << 5; /* xorshift32 */
         b[hdr + i] = s->body ? s->body[i] : (uint8_t)x;
     }
-    p = b + hdr + s->body_len;
+    memset(b + hdr + s->body_len, 0, body_len - s->body_len);
+    p = b + hdr + body_len;
     if (prot != 0) {
         ib_w16(p, MCUBOOT_IMAGE_TLV_PROT_MAGIC);
         ib_w16(p + 2, prot);
@@ -324,6 +462,10 @@ static inline int ib_build(const struct ib_spec *s, uint8_t **out, size_t *out_l
             type = o->type;
             val = o->val;
             break;
+        case IB_ENC:
+            n = s->enc ? ib_enc_tlv(s->enc, plainkey, klen, sig, &type) : -1;
+            val = sig;
+            break;
         }
         if (n < 0)
             goto fail;
@@ -334,6 +476,10 @@ static inline int ib_build(const struct ib_spec *s, uint8_t **out, size_t *out_l
     }
     ib_w16(info, MCUBOOT_IMAGE_TLV_INFO_MAGIC);
     ib_w16(info + 2, (uint32_t)(p - info));
+    /* hashed and signed: now the body is encrypted in place (image.py, unless --clear) */
+    if (s->enc != NULL && !s->enc->clear &&
+        ib_aes_ctr(plainkey, klen, b + hdr, b + hdr, body_len) != 0)
+        goto fail;
     *out = b;
     *out_len = (size_t)(p - b);
     return 0;

@@ -332,6 +332,72 @@ static void devices_start_on_the_installed_file(void **state)
     run_down(&r);
 }
 
+/* image.encryption: an image encrypted by imgtool (tests/data/mcuboot/enc) updates devices
+ * whose MCUboot holds the private key it was encrypted for (boot_enc_load, then
+ * bootutil_img_validate over the decrypted body); without the key (no
+ * MCUBOOT_ENC_IMAGES: boot_check_header_valid), with another key (the HMAC tag fails:
+ * boot_decrypt_key), or without image.keys at all, no device runs it and the scenario says
+ * why. */
+static void encrypted_file_updates_only_devices_with_its_key(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *extra, *why; /* why: NULL when the devices update */
+    } cases[] = {
+        {"keys: [data/mcuboot/enc/sign-ec256-pub.pem], encryption: { key: "
+         "data/mcuboot/enc/enc-ec256-priv.pem }",
+         NULL},
+        {"keys: [data/mcuboot/enc/sign-ec256-pub.pem]", "without MCUBOOT_ENC_IMAGES"},
+        {"installed: 0.1.0", "without MCUBOOT_ENC_IMAGES"},
+        {"keys: [data/mcuboot/enc/sign-ec256-pub.pem], encryption: { key: " DFUSIM_BINARY_DIR
+         "/other-enc.pem }",
+         "tag of the encryption key TLV does not match"},
+    };
+    EVP_PKEY *other = EVP_EC_gen("P-256");
+    char *pem = NULL;
+    size_t plen = 0;
+    assert_int_equal(ib_priv_pem(other, &pem, &plen), 0);
+    FILE *f = fopen(DFUSIM_BINARY_DIR "/other-enc.pem", "wb");
+    assert_non_null(f);
+    assert_int_equal(fwrite(pem, 1, plen, f), plen);
+    fclose(f);
+    free(pem);
+    EVP_PKEY_free(other);
+    struct mcuboot_image want;
+    struct sim_diag d;
+    sim_diag_init(&d);
+    assert_int_equal(
+        mcuboot_image_load(DFUSIM_SOURCE_DIR "/tests/data/mcuboot/enc/enc-ec256.bin", &want, &d),
+        0);
+    for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
+        char text[768];
+        snprintf(text, sizeof(text),
+                 "name: enc\n"
+                 "image: { file: data/mcuboot/enc/enc-ec256.bin, %s }\n"
+                 "client: { kind: device-manager-android, swap_wait: 30s }\n"
+                 "devices:\n"
+                 "  - { group: move, count: 1, bootloader: swap-move }\n"
+                 "  - { group: scratch, count: 1, bootloader: swap-scratch }\n",
+                 cases[k].extra);
+        struct run r;
+        run_up(&r, text);
+        char why[400] = "";
+        assert_int_equal(fleet_world_image_refused(&r.s, why, sizeof(why)), cases[k].why != NULL);
+        if (cases[k].why != NULL && strstr(why, cases[k].why) == NULL)
+            fail_msg("case %zu: want '%s' in '%s'", k, cases[k].why, why);
+        run_to_end(&r);
+        for (uint32_t i = 0; i < fleet_world_n_devices(r.w); i++) {
+            struct fleet_device *dev = fleet_world_device(r.w, i);
+            struct smp_img_slots_info info = slot_info(dev, -1);
+            const bool updated = memcmp(info.hash, want.hash, sizeof(info.hash)) == 0;
+            assert_int_equal(updated, cases[k].why == NULL);
+            assert_int_equal(strcmp(fleet_device_outcome(dev), "updated") == 0,
+                             cases[k].why == NULL);
+        }
+        run_down(&r);
+    }
+}
+
 static void size_version_and_bad_files_are_refused_at_the_key(void **state)
 {
     (void)state;
@@ -350,9 +416,21 @@ static void size_version_and_bad_files_are_refused_at_the_key(void **state)
         {"{ size: 16KiB, keys: [data/mcuboot/key-pub.pem] }",
          "image.keys: keys check a real image"},
         {"{ file: data/mcuboot/signed.bin, keys: [data/mcuboot/none.pem] }", "image.keys: "},
+        {"{ file: data/mcuboot/enc/enc-ec256.bin, encryption: { key: "
+         "data/mcuboot/enc/enc-ec256-priv.pem } }",
+         "image.encryption: MCUboot decrypts images only in signed builds"},
+        {"{ file: data/mcuboot/enc/enc-ec256.bin, keys: [data/mcuboot/enc/sign-ec256-pub.pem], "
+         "encryption: { key: data/mcuboot/enc/enc-x25519-priv.pem } }",
+         "image.encryption.key: MCUboot build: with ECDSA P-256 signatures the bootloader decrypts "
+         "with "
+         "ECIES-P256"},
+        {"{ file: data/mcuboot/enc/enc-ec256.bin, keys: [data/mcuboot/enc/sign-ec256-pub.pem], "
+         "encryption: { key: data/mcuboot/enc/sign-ec256-pub.pem } }",
+         "image.encryption.key: " DFUSIM_SOURCE_DIR
+         "/tests/data/mcuboot/enc/sign-ec256-pub.pem: not a PEM private key"},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-        char text[256];
+        char text[384];
         snprintf(text, sizeof(text), "name: bad\nimage: %s\ndevices: [{ group: a, count: 1 }]\n",
                  cases[i].image);
         struct scenario s;
@@ -375,6 +453,7 @@ int main(void)
         cmocka_unit_test(refused_images_are_recorded_with_mcuboot_s_reason),
         cmocka_unit_test(direct_xip_uploads_the_build_for_its_inactive_slot),
         cmocka_unit_test(devices_start_on_the_installed_file),
+        cmocka_unit_test(encrypted_file_updates_only_devices_with_its_key),
         cmocka_unit_test(size_version_and_bad_files_are_refused_at_the_key),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -22,6 +22,9 @@
 /* Keys of the whole file: generated once (RSA-3072 takes a while). */
 enum { K_EC256, K_EC256_OTHER, K_EC384, K_ED25519, K_ED25519_OTHER, K_RSA2048, K_RSA3072, K_COUNT };
 static struct ib_key K[K_COUNT];
+/* Private keys of image encryption (the bootloader's), and another of each type. */
+enum { E_EC256, E_EC256_OTHER, E_X25519, E_X25519_OTHER, E_RSA, E_RSA_OTHER, E_COUNT };
+static EVP_PKEY *E[E_COUNT];
 
 static int setup(void **state)
 {
@@ -34,6 +37,13 @@ static int setup(void **state)
         if (K[i].pkey == NULL)
             return -1;
     }
+    for (int i = 0; i < E_COUNT; i++) {
+        E[i] = i < E_X25519 ? EVP_EC_gen("P-256")
+               : i < E_RSA  ? EVP_PKEY_Q_keygen(NULL, NULL, "X25519")
+                            : EVP_RSA_gen(2048);
+        if (E[i] == NULL)
+            return -1;
+    }
     return 0;
 }
 
@@ -42,6 +52,8 @@ static int teardown(void **state)
     (void)state;
     for (int i = 0; i < K_COUNT; i++)
         EVP_PKEY_free(K[i].pkey);
+    for (int i = 0; i < E_COUNT; i++)
+        EVP_PKEY_free(E[i]);
     return 0;
 }
 
@@ -61,6 +73,21 @@ static struct mcuboot_keyset *keyset_of(const int *idx, size_t n)
         free(pem);
     }
     return ks;
+}
+
+/* Give a key set the bootloader's private encryption key (through its PEM, as a file). */
+static void set_enc(struct mcuboot_keyset *ks, EVP_PKEY *priv)
+{
+    char *pem = NULL;
+    size_t len = 0;
+    struct mcuboot_enc_key *k = NULL;
+    struct sim_diag d;
+    sim_diag_init(&d);
+    assert_int_equal(ib_priv_pem(priv, &pem, &len), 0);
+    if (mcuboot_enc_key_from_pem(pem, len, "enc key", &k, &d) != 0)
+        fail_msg("enc key: %s", d.text);
+    free(pem);
+    assert_int_equal(mcuboot_keyset_set_enc_key(ks, k), 0);
 }
 
 /* Build an image (small body) and check it; returns the result. */
@@ -406,8 +433,8 @@ static void header_flags_are_refused_as_mcuboot_does(void **state)
          "ENCRYPTED_AES256"},
         {"both AES flags with encryption support", AES128 | AES256, true, 0, 0,
          MCUBOOT_IMG_BAD_HEADER, "both ENCRYPTED_AES128 and ENCRYPTED_AES256"},
-        {"AES128 with encryption support: decryption not modelled", AES128, true, 0, 0,
-         MCUBOOT_IMG_NOT_MODELLED, "decryption"},
+        {"AES128 flag with encryption support, no ENC_EC256 TLV", AES128, true, 0, 0,
+         MCUBOOT_IMG_BAD_ENC_KEY, "has no ENC_EC256 TLV"},
         {"non-bootable", MCUBOOT_IMAGE_F_NON_BOOTABLE, false, 0, 0, MCUBOOT_IMG_NO_IMAGE,
          "NON_BOOTABLE"},
         {"non-bootable is checked before encryption", MCUBOOT_IMAGE_F_NON_BOOTABLE | AES128, false,
@@ -425,6 +452,7 @@ static void header_flags_are_refused_as_mcuboot_does(void **state)
     };
     int own[] = {K_EC256};
     struct mcuboot_keyset *ks = keyset_of(own, 1);
+    set_enc(ks, E[E_EC256]);
     for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
         print_message("case: %s\n", cases[i].name);
         struct ib_spec s = {.body_len = 1000, .flags = cases[i].flags, .ops = ops, .n_ops = 3};
@@ -885,6 +913,375 @@ static void builder_protected_area_parses(void **state)
     free(b);
 }
 
+/* ---- encrypted images ----
+ * UPSTREAM: mcu-tools/mcuboot @2d4bacc: boot/bootutil/src/bootutil_loader.c
+ * (boot_check_image: boot_enc_load before bootutil_img_validate), boot/bootutil/src/encrypted.c
+ * (boot_enc_load: first BOOT_ENC_TLV of exactly BOOT_ENC_TLV_SIZE bytes; boot_decrypt_key:
+ * ECDH, HKDF "MCUBoot_ECIES_v1", HMAC tag, AES-CTR of the key; RSA-OAEP),
+ * boot/bootutil/src/bootutil_img_hash.c (bootutil_img_hash: the body alone is decrypted,
+ * then hashed with header and protected TLVs), boot/zephyr/Kconfig (BOOT_ENCRYPT_IMAGE
+ * selects the key exchange from the signature type). The images are made as imgtool's
+ * image.py makes them (tests/image_builder.h). */
+
+/* The signing key, build and private key of one key exchange. */
+struct enc_case {
+    const char *name;
+    enum mcuboot_enc_type type;
+    int sig_key, enc_key, other_enc_key;
+    enum mcuboot_sig_type sig;
+    bool aes256, hmac_sha512;
+};
+
+static const struct enc_case enc_cases[] = {
+    {"ECIES-P256, AES-128", MCUBOOT_ENC_EC256, K_EC256, E_EC256, E_EC256_OTHER, MCUBOOT_SIG_EC256,
+     false, false},
+    {"ECIES-P256, AES-256", MCUBOOT_ENC_EC256, K_EC256, E_EC256, E_EC256_OTHER, MCUBOOT_SIG_EC256,
+     true, false},
+    {"ECIES-X25519, AES-128", MCUBOOT_ENC_X25519, K_ED25519, E_X25519, E_X25519_OTHER,
+     MCUBOOT_SIG_ED25519, false, false},
+    {"ECIES-X25519, AES-256", MCUBOOT_ENC_X25519, K_ED25519, E_X25519, E_X25519_OTHER,
+     MCUBOOT_SIG_ED25519, true, false},
+    {"ECIES-X25519, HMAC-SHA512 (ENC_X25519_SHA512)", MCUBOOT_ENC_X25519, K_ED25519, E_X25519,
+     E_X25519_OTHER, MCUBOOT_SIG_ED25519, false, true},
+    {"RSA-OAEP, AES-128", MCUBOOT_ENC_RSA2048, K_RSA2048, E_RSA, E_RSA_OTHER, MCUBOOT_SIG_RSA2048,
+     false, false},
+    {"RSA-OAEP, AES-256", MCUBOOT_ENC_RSA2048, K_RSA2048, E_RSA, E_RSA_OTHER, MCUBOOT_SIG_RSA2048,
+     true, false},
+};
+
+/* An encrypted image of case c for the device key `for_key` (imgtool order: hash, KEYHASH,
+ * signature, encryption TLV); body of 10003 bytes (padded to 10016: several 4 KiB hash
+ * chunks and a partial last block). */
+static uint8_t *build_encrypted(const struct enc_case *c, int for_key, bool aes256, bool sha512,
+                                bool clear, size_t *len)
+{
+    const struct ib_key *k = &K[c->sig_key];
+    const struct ib_op ops[] = {IB_OP_HASH, IB_OP_KEYHASH(k), IB_OP_SIG(k), IB_OP_ENC};
+    const struct ib_enc enc = {.device = E[for_key],
+                               .type = c->type,
+                               .aes256 = aes256,
+                               .hmac_sha512 = sha512,
+                               .clear = clear};
+    const struct ib_spec s = {.body_len = 10003,
+                              .body_seed = 5,
+                              .version = {2, 0, 1, 0},
+                              .ops = ops,
+                              .n_ops = 4,
+                              .enc = &enc};
+    uint8_t *img = NULL;
+    assert_int_equal(ib_build(&s, &img, len), 0);
+    return img;
+}
+
+static struct mcuboot_img_result check_enc(const uint8_t *img, size_t len, const struct enc_case *c,
+                                           int dev_key, bool enc_images, bool aes256, bool sha512)
+{
+    int own[] = {c->sig_key};
+    struct mcuboot_keyset *ks = keyset_of(own, 1);
+    set_enc(ks, E[dev_key]);
+    const struct mcuboot_build b = {.sig = c->sig,
+                                    .hash = MCUBOOT_HASH_SHA256,
+                                    .enc_images = enc_images,
+                                    .aes256 = aes256,
+                                    .hmac_sha512 = sha512};
+    struct mcuboot_img_result r;
+    struct sim_diag d;
+    sim_diag_init(&d);
+    if (mcuboot_image_check(img, len, &b, ks, &r, &d) != 0)
+        fail_msg("check: %s", d.text);
+    mcuboot_keyset_free(ks);
+    return r;
+}
+
+/* The right private key decrypts the image and its hash and signature verify; the body is
+ * really encrypted (it differs from the plaintext the builder started from), the header
+ * carries the flag of the key size, and the TLV has the build's BOOT_ENC_TLV_SIZE. */
+static void encrypted_images_decrypt_with_the_right_key(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < ARRAY_LEN(enc_cases); i++) {
+        const struct enc_case *c = &enc_cases[i];
+        print_message("case: %s\n", c->name);
+        size_t len = 0;
+        uint8_t *img = build_encrypted(c, c->enc_key, c->aes256, c->hmac_sha512, false, &len);
+        struct mcuboot_image_header h;
+        assert_int_equal(mcuboot_image_header_decode(img, len, NULL, &h, NULL), 0);
+        assert_int_equal(h.flags, c->aes256 ? MCUBOOT_IMAGE_F_ENCRYPTED_AES256
+                                            : MCUBOOT_IMAGE_F_ENCRYPTED_AES128);
+        assert_int_equal(h.img_size, 10016);
+        /* the plaintext body: the builder's xorshift32 of seed 5 (first 16 bytes) */
+        uint8_t plain[16];
+        uint32_t x = 5 * 2654435761u + 1;
+        for (int j = 0; j < 16; j++) {
+            x ^= x << 13, x ^= x >> 17, x ^= x << 5;
+            plain[j] = (uint8_t)x;
+        }
+        assert_memory_not_equal(img + 0x200, plain, 16);
+        struct mcuboot_image parsed;
+        assert_int_equal(mcuboot_image_parse(img, len, "enc", &parsed, NULL), 0);
+        uint32_t off;
+        uint16_t tl;
+        assert_int_equal(mcuboot_image_tlv_find(img, len, &parsed,
+                                                mcuboot_enc_tlv_type(c->type, c->hmac_sha512),
+                                                false, &off, &tl),
+                         0);
+        assert_int_equal(tl, mcuboot_enc_tlv_size(c->type, c->aes256 ? 32 : 16, c->hmac_sha512));
+        struct mcuboot_img_result r =
+            check_enc(img, len, c, c->enc_key, true, c->aes256, c->hmac_sha512);
+        expect(&r, MCUBOOT_IMG_VALID,
+               c->aes256 ? "decrypted with AES-256" : "decrypted with AES-128");
+        assert_true(r.decrypted);
+        assert_true(r.hash_checked);
+        free(img);
+    }
+}
+
+/* Another private key of the same type: ECIES finds a tag that does not match (the shared
+ * secret differs), RSA-OAEP fails to decrypt; MCUboot refuses the image either way. */
+static void encrypted_images_are_refused_with_another_key(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < ARRAY_LEN(enc_cases); i++) {
+        const struct enc_case *c = &enc_cases[i];
+        print_message("case: %s\n", c->name);
+        size_t len = 0;
+        uint8_t *img = build_encrypted(c, c->enc_key, c->aes256, c->hmac_sha512, false, &len);
+        struct mcuboot_img_result r =
+            check_enc(img, len, c, c->other_enc_key, true, c->aes256, c->hmac_sha512);
+        expect(&r, MCUBOOT_IMG_BAD_ENC_KEY,
+               c->type == MCUBOOT_ENC_RSA2048 ? "RSA-OAEP decryption"
+               : c->hmac_sha512               ? "HMAC-SHA512 tag"
+                                              : "HMAC-SHA256 tag");
+        assert_false(r.decrypted);
+        free(img);
+    }
+}
+
+/* What MCUboot makes of encrypted images that went wrong on the way. */
+static void tampered_or_mismatched_encrypted_images_are_refused(void **state)
+{
+    (void)state;
+    const struct enc_case *ec = &enc_cases[0], *rsa = &enc_cases[5], *x = &enc_cases[2];
+    size_t len = 0;
+    struct mcuboot_img_result r;
+
+    /* One flipped body byte: the decrypted body hashes to another value. */
+    uint8_t *img = build_encrypted(ec, E_EC256, false, false, false, &len);
+    img[0x200 + 5000] ^= 0x01;
+    r = check_enc(img, len, ec, E_EC256, true, false, false);
+    expect(&r, MCUBOOT_IMG_BAD_HASH, "decrypted body");
+    assert_true(r.decrypted);
+    free(img);
+
+    /* One flipped bit of the cipher key (last TLV bytes): the HMAC tag no longer matches. */
+    img = build_encrypted(ec, E_EC256, false, false, false, &len);
+    img[len - 1] ^= 0x80;
+    r = check_enc(img, len, ec, E_EC256, true, false, false);
+    expect(&r, MCUBOOT_IMG_BAD_ENC_KEY, "tag");
+    free(img);
+
+    /* The ephemeral point moved off the curve: ECDH refuses it
+     * (bootutil_ecdh_p256_shared_secret). Its TLV starts 113 bytes before the end. */
+    img = build_encrypted(ec, E_EC256, false, false, false, &len);
+    img[len - 113 + 40] ^= 0x01;
+    r = check_enc(img, len, ec, E_EC256, true, false, false);
+    expect(&r, MCUBOOT_IMG_BAD_ENC_KEY, "not a valid uncompressed P-256");
+    free(img);
+
+    /* imgtool --clear: flag and TLV, plain body; MCUboot decrypts it anyway, so the hash
+     * of what it reads does not match. */
+    img = build_encrypted(x, E_X25519, false, false, true, &len);
+    r = check_enc(img, len, x, E_X25519, true, false, false);
+    expect(&r, MCUBOOT_IMG_BAD_HASH, "decrypted body");
+    free(img);
+
+    /* AES-256 image, AES-128 bootloader: the TLV is not BOOT_ENC_TLV_SIZE (129 vs 113). */
+    img = build_encrypted(ec, E_EC256, true, false, false, &len);
+    r = check_enc(img, len, ec, E_EC256, true, false, false);
+    expect(&r, MCUBOOT_IMG_BAD_ENC_KEY,
+           "has 129 bytes; a bootloader with AES-128 reads exactly 113");
+    free(img);
+    /* ... and the other way round. */
+    img = build_encrypted(ec, E_EC256, false, false, false, &len);
+    r = check_enc(img, len, ec, E_EC256, true, true, false);
+    expect(&r, MCUBOOT_IMG_BAD_ENC_KEY, "reads exactly 129");
+    free(img);
+    /* RSA: the TLV is 256 bytes either way; the decrypted key has the wrong size. */
+    img = build_encrypted(rsa, E_RSA, true, false, false, &len);
+    r = check_enc(img, len, rsa, E_RSA, true, false, false);
+    expect(&r, MCUBOOT_IMG_BAD_ENC_KEY, "32-byte AES key and the bootloader uses AES-128");
+    free(img);
+
+    /* HMAC-SHA512 image, SHA-256 bootloader: it looks for ENC_X25519 and finds none. */
+    img = build_encrypted(x, E_X25519, false, true, false, &len);
+    r = check_enc(img, len, x, E_X25519, true, false, false);
+    expect(&r, MCUBOOT_IMG_BAD_ENC_KEY, "has no ENC_X25519 TLV");
+    free(img);
+
+    /* A device without encryption support refuses the header (boot_check_header_valid). */
+    img = build_encrypted(ec, E_EC256, false, false, false, &len);
+    r = check_enc(img, len, ec, E_EC256, false, false, false);
+    expect(&r, MCUBOOT_IMG_BAD_HEADER, "without MCUBOOT_ENC_IMAGES");
+    free(img);
+    img = build_encrypted(ec, E_EC256, true, false, false, &len);
+    r = check_enc(img, len, ec, E_EC256, false, false, false);
+    expect(&r, MCUBOOT_IMG_BAD_HEADER, "ENCRYPTED_AES256");
+    free(img);
+
+    /* The first encryption TLV in file order is the one read (bootutil_tlv_iter_next): a
+     * bogus one before the good one makes the image fail. */
+    const struct ib_key *k = &K[K_EC256];
+    static const uint8_t junk[113] = {0x04};
+    const struct ib_op ops[] = {IB_OP_HASH, IB_OP_KEYHASH(k), IB_OP_SIG(k),
+                                IB_OP_RAW(MCUBOOT_IMAGE_TLV_ENC_EC256, junk, 113), IB_OP_ENC};
+    const struct ib_enc enc = {.device = E[E_EC256], .type = MCUBOOT_ENC_EC256};
+    const struct ib_spec s = {.body_len = 256, .ops = ops, .n_ops = 5, .enc = &enc};
+    assert_int_equal(ib_build(&s, &img, &len), 0);
+    r = check_enc(img, len, ec, E_EC256, true, false, false);
+    expect(&r, MCUBOOT_IMG_BAD_ENC_KEY, "not a valid");
+    /* with MCUBOOT_USE_TLV_ALLOW_LIST the encryption TLVs may be unprotected */
+    int own[] = {K_EC256};
+    struct mcuboot_keyset *ks = keyset_of(own, 1);
+    set_enc(ks, E[E_EC256]);
+    const struct mcuboot_build ab = {
+        .sig = MCUBOOT_SIG_EC256, .enc_images = true, .tlv_allow_list = true};
+    free(img);
+    img = build_encrypted(ec, E_EC256, false, false, false, &len);
+    assert_int_equal(mcuboot_image_check(img, len, &ab, ks, &r, NULL), 0);
+    expect(&r, MCUBOOT_IMG_VALID, NULL);
+    mcuboot_keyset_free(ks);
+    free(img);
+}
+
+/* Builds MCUboot cannot have, and private keys it cannot use, are errors, not verdicts. */
+static void encryption_builds_and_keys_are_checked(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *name;
+        enum mcuboot_sig_type sig;
+        enum mcuboot_hash_alg hash;
+        bool pure, hmac;
+        int sig_key, enc_key; /* -1: none */
+        const char *msg;
+    } cases[] = {
+        {"no private key", MCUBOOT_SIG_EC256, MCUBOOT_HASH_SHA256, false, false, K_EC256, -1,
+         "needs the private key"},
+        {"X25519 key with ECDSA P-256 signatures", MCUBOOT_SIG_EC256, MCUBOOT_HASH_SHA256, false,
+         false, K_EC256, E_X25519, "decrypts with ECIES-P256"},
+        {"P-256 key with Ed25519 signatures", MCUBOOT_SIG_ED25519, MCUBOOT_HASH_SHA256, false,
+         false, K_ED25519, E_EC256, "decrypts with ECIES-X25519"},
+        {"P-384 has no encryption", MCUBOOT_SIG_EC384, MCUBOOT_HASH_SHA384, false, false, K_EC384,
+         E_EC256, "no image encryption"},
+        {"pure Ed25519 has no encryption", MCUBOOT_SIG_ED25519, MCUBOOT_HASH_SHA512, true, false,
+         K_ED25519, E_X25519, "no image encryption"},
+        {"unsigned has no encryption", MCUBOOT_SIG_NONE, MCUBOOT_HASH_SHA256, false, false, -1,
+         E_EC256, "no image encryption"},
+        {"HMAC-SHA512 with P-256", MCUBOOT_SIG_EC256, MCUBOOT_HASH_SHA256, false, true, K_EC256,
+         E_EC256, "ECIES-X25519 only"},
+    };
+    for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
+        print_message("case: %s\n", cases[i].name);
+        int own[] = {cases[i].sig_key};
+        struct mcuboot_keyset *ks = keyset_of(own, cases[i].sig_key < 0 ? 0 : 1);
+        if (cases[i].enc_key >= 0)
+            set_enc(ks, E[cases[i].enc_key]);
+        const struct mcuboot_build b = {.sig = cases[i].sig,
+                                        .hash = cases[i].hash,
+                                        .pure = cases[i].pure,
+                                        .enc_images = true,
+                                        .hmac_sha512 = cases[i].hmac};
+        struct sim_diag d;
+        sim_diag_init(&d);
+        assert_int_equal(mcuboot_build_check(&b, ks, &d), SIM_EINVAL);
+        if (strstr(d.text, cases[i].msg) == NULL)
+            fail_msg("want '%s' in: %s", cases[i].msg, d.text);
+        mcuboot_keyset_free(ks);
+    }
+    /* Keys MCUboot cannot decrypt with, and a public key where the private one belongs. */
+    EVP_PKEY *p384 = EVP_EC_gen("P-384"), *ed = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
+    EVP_PKEY *bad[] = {p384, ed};
+    for (size_t i = 0; i < ARRAY_LEN(bad); i++) {
+        char *pem = NULL;
+        size_t len = 0;
+        struct mcuboot_enc_key *k = NULL;
+        struct sim_diag d;
+        sim_diag_init(&d);
+        assert_int_equal(ib_priv_pem(bad[i], &pem, &len), 0);
+        assert_int_equal(mcuboot_enc_key_from_pem(pem, len, "k.pem", &k, &d), SIM_EFORMAT);
+        assert_null(k);
+        assert_non_null(strstr(d.text, "k.pem: MCUboot decrypts images with an EC P-256"));
+        free(pem);
+    }
+    EVP_PKEY_free(p384);
+    EVP_PKEY_free(ed);
+    struct ib_key pub = {E[E_EC256], MCUBOOT_SIG_EC256};
+    char *pem = NULL;
+    size_t len = 0;
+    struct mcuboot_enc_key *k = NULL;
+    struct sim_diag d;
+    sim_diag_init(&d);
+    assert_int_equal(ib_pub_pem(&pub, &pem, &len), 0);
+    assert_int_equal(mcuboot_enc_key_from_pem(pem, len, "pub.pem", &k, &d), SIM_EFORMAT);
+    assert_non_null(strstr(d.text, "pub.pem: not a PEM private key"));
+    free(pem);
+    sim_diag_init(&d);
+    assert_int_equal(mcuboot_enc_key_load(DATA_DIR "none.pem", &k, &d), SIM_ENOENT);
+}
+
+/* Real images from imgtool 2.4.0 --encrypt (tests/data/mcuboot/enc/README.md): decrypted
+ * and accepted with the private key they were encrypted for, on the build they name;
+ * refused with another key (tag mismatch) and by a build without MCUBOOT_ENC_IMAGES. */
+static void real_encrypted_images_from_imgtool(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *file, *sign, *enc;
+        enum mcuboot_sig_type sig;
+        bool aes256, sha512;
+        int other;
+    } cases[] = {
+        {"enc-ec256.bin", "sign-ec256-pub.pem", "enc-ec256-priv.pem", MCUBOOT_SIG_EC256, false,
+         false, E_EC256},
+        {"enc-ec256-aes256.bin", "sign-ec256-pub.pem", "enc-ec256-priv.pem", MCUBOOT_SIG_EC256,
+         true, false, E_EC256},
+        {"enc-x25519.bin", "sign-ed25519-pub.pem", "enc-x25519-priv.pem", MCUBOOT_SIG_ED25519,
+         false, false, E_X25519},
+        {"enc-x25519-sha512.bin", "sign-ed25519-pub.pem", "enc-x25519-priv.pem",
+         MCUBOOT_SIG_ED25519, false, true, E_X25519},
+    };
+    for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
+        print_message("case: %s\n", cases[i].file);
+        char path[512];
+        uint8_t *img;
+        size_t len;
+        snprintf(path, sizeof(path), DATA_DIR "enc/%s", cases[i].file);
+        assert_int_equal(mcuboot_image_read_file(path, &img, &len, NULL), 0);
+        struct mcuboot_keyset *ks = mcuboot_keyset_new();
+        snprintf(path, sizeof(path), DATA_DIR "enc/%s", cases[i].sign);
+        assert_int_equal(mcuboot_keyset_add_file(ks, path, NULL), 0);
+        snprintf(path, sizeof(path), DATA_DIR "enc/%s", cases[i].enc);
+        assert_int_equal(mcuboot_keyset_set_enc_file(ks, path, NULL), 0);
+        struct mcuboot_build b = {.sig = cases[i].sig,
+                                  .enc_images = true,
+                                  .aes256 = cases[i].aes256,
+                                  .hmac_sha512 = cases[i].sha512};
+        struct mcuboot_img_result r;
+        assert_int_equal(mcuboot_image_check(img, len, &b, ks, &r, NULL), 0);
+        expect(&r, MCUBOOT_IMG_VALID, "decrypted with AES-");
+        assert_true(r.decrypted);
+        /* the key of this build type that imgtool did not encrypt for */
+        set_enc(ks, E[cases[i].other]);
+        assert_int_equal(mcuboot_image_check(img, len, &b, ks, &r, NULL), 0);
+        expect(&r, MCUBOOT_IMG_BAD_ENC_KEY, "tag of the encryption key TLV does not match");
+        b.enc_images = false;
+        assert_int_equal(mcuboot_image_check(img, len, &b, ks, &r, NULL), 0);
+        expect(&r, MCUBOOT_IMG_BAD_HEADER, "without MCUBOOT_ENC_IMAGES");
+        mcuboot_keyset_free(ks);
+        free(img);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -902,6 +1299,11 @@ int main(void)
         cmocka_unit_test(real_image_follows_the_same_rules),
         cmocka_unit_test(builder_reproduces_imgtool_layout),
         cmocka_unit_test(builder_protected_area_parses),
+        cmocka_unit_test(encrypted_images_decrypt_with_the_right_key),
+        cmocka_unit_test(encrypted_images_are_refused_with_another_key),
+        cmocka_unit_test(tampered_or_mismatched_encrypted_images_are_refused),
+        cmocka_unit_test(encryption_builds_and_keys_are_checked),
+        cmocka_unit_test(real_encrypted_images_from_imgtool),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

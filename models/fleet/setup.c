@@ -358,9 +358,12 @@ static int image_file_load(const struct scenario *s, enum image_key which, uint8
 
 /* The trusted keys of image.keys (all of one type) and the MCUboot build they imply: the
  * image hash SHA-384 with P-384 keys, SHA-256 otherwise, as MCUboot's builds pair them
- * (boot/bootutil/include/bootutil/sign_key.h and the imgtool defaults). *out is NULL when
- * there are no keys. Problems with the keys go to d at image.keys. Returns 0, SIM_EINVAL
- * or SIM_ENOMEM. */
+ * (boot/bootutil/include/bootutil/sign_key.h and the imgtool defaults); with image.encryption
+ * the set also holds the private key of image encryption and the build has
+ * MCUBOOT_ENC_IMAGES (AES-256, HMAC-SHA512 as its aes256, hmac_sha512). *out is
+ * NULL when there are no keys. Problems with the keys go to d at image.keys
+ * (image.encryption.key).
+ * Returns 0, SIM_EINVAL or SIM_ENOMEM. */
 static int image_keys(const struct scenario *s, struct mcuboot_keyset **out,
                       struct mcuboot_build *b, struct sim_diag *d)
 {
@@ -385,13 +388,26 @@ static int image_keys(const struct scenario *s, struct mcuboot_keyset **out,
         b->hash = b->sig == MCUBOOT_SIG_EC384 ? MCUBOOT_HASH_SHA384 : MCUBOOT_HASH_SHA256;
         rc = mcuboot_build_check(b, ks, &why);
     }
+    bool at_enc = false;
+    if (rc == 0 && im->has_enc) {
+        char path[4096];
+        scenario_file(s, im->enc.key, path, sizeof(path));
+        at_enc = true;
+        b->enc_images = true;
+        b->aes256 = im->enc.aes256;
+        b->hmac_sha512 = im->enc.hmac_sha512;
+        rc = mcuboot_keyset_set_enc_file(ks, path, &why);
+        if (rc == 0)
+            rc = mcuboot_build_check(b, ks, &why);
+    }
     if (rc == 0) {
         *out = ks;
         return 0;
     }
     mcuboot_keyset_free(ks);
     char at[512];
-    scenario_pos_format(at, sizeof(at), &im->keys_at, "image.keys");
+    scenario_pos_format(at, sizeof(at), at_enc ? &im->enc.key_at : &im->keys_at,
+                        at_enc ? "image.encryption.key" : "image.keys");
     add_at(d, at, &why);
     return SIM_EINVAL;
 }
@@ -406,7 +422,13 @@ static int image_verdict(const struct scenario *s, const uint8_t *buf, size_t le
     struct mcuboot_keyset *ks;
     struct mcuboot_build b;
     int rc = image_keys(s, &ks, &b, d);
-    if (rc != 0 || ks == NULL)
+    struct mcuboot_image_header h;
+    /* Without keys any intact image boots, except an encrypted one: a bootloader without
+     * the private key has no MCUBOOT_ENC_IMAGES and refuses it (boot_check_header_valid). */
+    if (rc != 0 ||
+        (ks == NULL &&
+         (mcuboot_image_header_decode(buf, len, NULL, &h, NULL) != 0 ||
+          (h.flags & (MCUBOOT_IMAGE_F_ENCRYPTED_AES128 | MCUBOOT_IMAGE_F_ENCRYPTED_AES256)) == 0)))
         return rc;
     struct sim_diag why;
     sim_diag_init(&why);
@@ -430,6 +452,15 @@ static int update_size_of(const struct scenario *s, uint64_t *size, struct sim_d
     if (im->file == NULL && im->n_keys > 0) {
         scenario_pos_format(at, sizeof(at), &im->keys_at, "image.keys");
         sim_diag_add(d, "%s: keys check a real image: give image.file too", at);
+        return SIM_EINVAL;
+    }
+    if (im->has_enc && im->n_keys == 0) {
+        scenario_pos_format(at, sizeof(at), &im->enc.at, "image.encryption");
+        sim_diag_add(d,
+                     "%s: MCUboot decrypts images only in signed builds (boot/zephyr/Kconfig "
+                     "BOOT_ENCRYPT_IMAGE: RSA, ECDSA P-256 or Ed25519): give image.keys and "
+                     "image.file too",
+                     at);
         return SIM_EINVAL;
     }
     if (im->file == NULL && im->secondary_file != NULL) {
@@ -979,8 +1010,7 @@ bool fleet_world_image_refused(const struct scenario *s, char *why, size_t n)
     size_t len;
     struct mcuboot_image img;
     struct mcuboot_img_result res;
-    if (fs->image.file == NULL || fs->image.n_keys == 0 ||
-        image_file_load(s, IMAGE_FILE, &buf, &len, &img, NULL) != 0)
+    if (fs->image.file == NULL || image_file_load(s, IMAGE_FILE, &buf, &len, &img, NULL) != 0)
         return false;
     bool refused = image_verdict(s, buf, len, &res, NULL) == 0 && res.verdict != MCUBOOT_IMG_VALID;
     free(buf);

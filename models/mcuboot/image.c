@@ -793,6 +793,7 @@ struct ks_key {
 struct mcuboot_keyset {
     struct ks_key *keys;
     size_t n, cap;
+    struct mcuboot_enc_key *enc; /* bootutil_enc_key: the private key of image encryption */
 };
 
 /* Citations appended to reasons. */
@@ -848,6 +849,8 @@ const char *mcuboot_img_verdict_name(enum mcuboot_img_verdict v)
         return "bad hash";
     case MCUBOOT_IMG_BAD_SIGNATURE:
         return "no accepted signature";
+    case MCUBOOT_IMG_BAD_ENC_KEY:
+        return "encryption key not recovered";
     case MCUBOOT_IMG_NOT_MODELLED:
         return "not modelled";
     }
@@ -929,7 +932,51 @@ void mcuboot_keyset_free(struct mcuboot_keyset *ks)
         OPENSSL_free(ks->keys[i].bytes);
     }
     free(ks->keys);
+    mcuboot_enc_key_free(ks->enc);
     free(ks);
+}
+
+int mcuboot_keyset_set_enc_key(struct mcuboot_keyset *ks, struct mcuboot_enc_key *k)
+{
+    if (ks == NULL || k == NULL) {
+        mcuboot_enc_key_free(k);
+        return SIM_EINVAL;
+    }
+    mcuboot_enc_key_free(ks->enc);
+    ks->enc = k;
+    return 0;
+}
+
+int mcuboot_keyset_set_enc_file(struct mcuboot_keyset *ks, const char *path, struct sim_diag *d)
+{
+    struct mcuboot_enc_key *k;
+    int rc = mcuboot_enc_key_load(path, &k, d);
+    return rc != 0 ? rc : mcuboot_keyset_set_enc_key(ks, k);
+}
+
+const struct mcuboot_enc_key *mcuboot_keyset_enc_key(const struct mcuboot_keyset *ks)
+{
+    return ks ? ks->enc : NULL;
+}
+
+/* boot/zephyr/Kconfig BOOT_ENCRYPT_IMAGE: the key exchange the signature type selects
+ * (BOOT_ENCRYPT_RSA, _EC256, _X25519); none where BOOT_ENCRYPTION_SUPPORT is not selected
+ * (unsigned, P-384, pure Ed25519). */
+static enum mcuboot_enc_type enc_of_build(const struct mcuboot_build *b)
+{
+    switch (b->sig) {
+    case MCUBOOT_SIG_RSA2048:
+    case MCUBOOT_SIG_RSA3072:
+        return MCUBOOT_ENC_RSA2048;
+    case MCUBOOT_SIG_EC256:
+        return MCUBOOT_ENC_EC256;
+    case MCUBOOT_SIG_ED25519:
+        return b->pure ? MCUBOOT_ENC_NONE : MCUBOOT_ENC_X25519;
+    case MCUBOOT_SIG_EC384:
+    case MCUBOOT_SIG_NONE:
+        break;
+    }
+    return MCUBOOT_ENC_NONE;
 }
 
 size_t mcuboot_keyset_count(const struct mcuboot_keyset *ks)
@@ -1076,6 +1123,35 @@ int mcuboot_build_check(const struct mcuboot_build *b, const struct mcuboot_keys
         sim_diag_add(d, "MCUboot build: pure signatures exist for Ed25519 only, not %s", sig);
         return SIM_EINVAL;
     }
+    if (b->enc_images) {
+        const enum mcuboot_enc_type want = enc_of_build(b);
+        const enum mcuboot_enc_type have = mcuboot_enc_key_type(mcuboot_keyset_enc_key(keys));
+        if (want == MCUBOOT_ENC_NONE) {
+            sim_diag_add(d,
+                         "MCUboot build: %s%s builds have no image encryption (boot/zephyr/"
+                         "Kconfig BOOT_ENCRYPT_IMAGE needs RSA, ECDSA P-256 or Ed25519 "
+                         "signatures)",
+                         b->pure ? "pure " : "", sig);
+            return SIM_EINVAL;
+        }
+        if (have == MCUBOOT_ENC_NONE) {
+            sim_diag_add(d, "MCUboot build: MCUBOOT_ENC_IMAGES needs the private key built into "
+                            "the bootloader (BOOT_ENCRYPTION_KEY_FILE)");
+            return SIM_EINVAL;
+        }
+        if (have != want) {
+            sim_diag_add(d,
+                         "MCUboot build: with %s signatures the bootloader decrypts with %s "
+                         "(boot/zephyr/Kconfig BOOT_ENCRYPT_IMAGE), the private key is for %s",
+                         sig, mcuboot_enc_type_name(want), mcuboot_enc_type_name(have));
+            return SIM_EINVAL;
+        }
+        if (b->hmac_sha512 && have != MCUBOOT_ENC_X25519) {
+            sim_diag_add(d, "MCUboot build: HMAC-SHA512 exists for ECIES-X25519 only "
+                            "(enc_key_public.h, boot/zephyr/Kconfig BOOT_HMAC_SHA512)");
+            return SIM_EINVAL;
+        }
+    }
     if (b->hw_key && b->sig == MCUBOOT_SIG_NONE) {
         sim_diag_add(d, "MCUboot build: MCUBOOT_HW_KEY needs a signature type");
         return SIM_EINVAL;
@@ -1208,7 +1284,7 @@ static int walk_next(struct walk *w, uint16_t *type, uint32_t *voff, uint16_t *v
 
 /* MCUBOOT_USE_TLV_ALLOW_LIST (image_validate.c allowed_unprot_tlvs): the TLVs that may sit
  * in the unprotected area. */
-static bool unprot_allowed(uint16_t t, bool pure)
+static bool unprot_allowed(uint16_t t, bool pure, bool hmac_sha512)
 {
     switch (t) {
     case MCUBOOT_IMAGE_TLV_KEYHASH:
@@ -1224,8 +1300,11 @@ static bool unprot_allowed(uint16_t t, bool pure)
     case MCUBOOT_IMAGE_TLV_ENC_RSA2048:
     case MCUBOOT_IMAGE_TLV_ENC_KW:
     case MCUBOOT_IMAGE_TLV_ENC_EC256:
-    case MCUBOOT_IMAGE_TLV_ENC_X25519:
         return true;
+    case MCUBOOT_IMAGE_TLV_ENC_X25519: /* one or the other, by MCUBOOT_HMAC_SHA512 */
+        return !hmac_sha512;
+    case MCUBOOT_IMAGE_TLV_ENC_X25519_SHA512:
+        return hmac_sha512;
     case MCUBOOT_IMAGE_TLV_SIG_PURE:
         return pure;
     default:
@@ -1375,14 +1454,118 @@ static bool check_header(const uint8_t *buf, size_t len, const struct mcuboot_bu
                 AT_HDR);
         return false;
     }
-    if (enc != 0 || comp != 0) {
+    if (comp != 0) {
         verdict(r, MCUBOOT_IMG_NOT_MODELLED,
-                "%s images are validated after %s (boot_check_image, bootutil_img_hash), which "
-                "dfusim does not model",
-                enc ? "encrypted" : "compressed", enc ? "decryption" : "decompression");
+                "compressed images are validated after decompression (boot_check_image, "
+                "bootutil_img_hash), which dfusim does not model");
         return false;
     }
     return true;
+}
+
+#define AT_ENC_LOAD "mcu-tools/mcuboot boot/bootutil/src/encrypted.c boot_enc_load"
+
+static const char *enc_tlv_name(uint16_t t)
+{
+    switch (t) {
+    case MCUBOOT_IMAGE_TLV_ENC_EC256:
+        return "ENC_EC256";
+    case MCUBOOT_IMAGE_TLV_ENC_X25519:
+        return "ENC_X25519";
+    case MCUBOOT_IMAGE_TLV_ENC_X25519_SHA512:
+        return "ENC_X25519_SHA512";
+    case MCUBOOT_IMAGE_TLV_ENC_RSA2048:
+        return "ENC_RSA2048";
+    default:
+        return "encryption";
+    }
+}
+
+/* boot_enc_load (encrypted.c), which boot_check_image (bootutil_loader.c) calls for an
+ * encrypted image in the secondary slot before bootutil_img_validate: the first TLV of the
+ * build's BOOT_ENC_TLV type in file order (bootutil_tlv_iter_begin/_next, either area), of
+ * exactly BOOT_ENC_TLV_SIZE bytes, then boot_decrypt_key. Returns 1 with the AES key in
+ * key, 0 when refused (verdict set), or SIM_EINTERNAL. */
+static int enc_load(const uint8_t *buf, size_t len, const struct mcuboot_image_header *h,
+                    const struct mcuboot_build *b, const struct mcuboot_keyset *ks, uint8_t *key,
+                    struct mcuboot_img_result *r)
+{
+    const struct mcuboot_enc_key *k = mcuboot_keyset_enc_key(ks);
+    const enum mcuboot_enc_type et = mcuboot_enc_key_type(k);
+    const uint16_t want = mcuboot_enc_tlv_type(et, b->hmac_sha512);
+    const size_t ksz = b->aes256 ? 32 : 16;
+    const size_t tsz = mcuboot_enc_tlv_size(et, ksz, b->hmac_sha512);
+    char why[MCUBOOT_IMG_REASON_SIZE];
+    struct walk w;
+    uint16_t t = 0, l = 0;
+    uint32_t off = 0;
+    if (walk_begin(&w, buf, len, h, why, sizeof(why)) != 0) {
+        verdict(r, MCUBOOT_IMG_BAD_TLV, "%s (bootutil_tlv_iter_begin in %s)", why, AT_ENC_LOAD);
+        return 0;
+    }
+    for (;;) {
+        int n = walk_next(&w, &t, &off, &l, why, sizeof(why));
+        if (n > 0) {
+            /* Not found: boot_enc_load returns 1, no key is set, and bootutil_img_hash
+             * refuses an encrypted image in the secondary slot without a valid key. */
+            verdict(r, MCUBOOT_IMG_BAD_ENC_KEY,
+                    "image is encrypted and has no %s TLV, so the bootloader has no key to "
+                    "decrypt it (%s; bootutil_img_hash.c bootutil_img_hash refuses it)",
+                    enc_tlv_name(want), AT_ENC_LOAD);
+            return 0;
+        }
+        if (n < 0) {
+            verdict(r, MCUBOOT_IMG_BAD_TLV, "%s (%s)", why, AT_ENC_LOAD);
+            return 0;
+        }
+        if (t == want)
+            break;
+    }
+    if ((uint64_t)off + l > len) {
+        verdict(r, MCUBOOT_IMG_BAD_TLV, "%s TLV value at 0x%x+%u lies past the bytes (0x%zx) (%s)",
+                enc_tlv_name(want), off, l, len, AT_ENC_LOAD);
+        return 0;
+    }
+    if (l != tsz) {
+        verdict(r, MCUBOOT_IMG_BAD_ENC_KEY,
+                "the %s TLV has %u bytes; a bootloader with AES-%zu%s reads exactly %zu "
+                "(BOOT_ENC_TLV_SIZE, enc_key_public.h; %s)",
+                enc_tlv_name(want), l, ksz * 8, b->hmac_sha512 ? " and HMAC-SHA512" : "", tsz,
+                AT_ENC_LOAD);
+        return 0;
+    }
+    int rc = mcuboot_enc_decrypt_key(k, buf + off, l, ksz, b->hmac_sha512, key, why, sizeof(why));
+    if (rc == 0)
+        verdict(r, MCUBOOT_IMG_BAD_ENC_KEY, "%s", why);
+    return rc;
+}
+
+/* bootutil_img_hash (bootutil_img_hash.c) of an image in the secondary slot: header, the
+ * body decrypted in chunks (boot_enc_decrypt with the body offset as counter; the chunks
+ * stop at the body's ends, as its reads do) and the protected TLVs. 0 or SIM_EINTERNAL. */
+static int digest_decrypted(enum mcuboot_hash_alg hs, const uint8_t *buf,
+                            const struct mcuboot_image_header *h, const uint8_t *key, size_t ksz,
+                            uint8_t *out)
+{
+    EVP_MD_CTX *mc = EVP_MD_CTX_new();
+    struct mcuboot_enc_ctr *c = mcuboot_enc_ctr_new(key, ksz);
+    uint8_t tmp[4096];
+    unsigned int olen = 0;
+    bool ok = mc != NULL && c != NULL && EVP_DigestInit_ex(mc, md_of(hs), NULL) == 1 &&
+              EVP_DigestUpdate(mc, buf, h->hdr_size) == 1;
+    for (uint32_t o = 0; ok && o < h->img_size;) {
+        size_t n = h->img_size - o < sizeof(tmp) ? h->img_size - o : sizeof(tmp);
+        ok = mcuboot_enc_ctr_apply(c, buf + h->hdr_size + o, tmp, n) == 0 &&
+             EVP_DigestUpdate(mc, tmp, n) == 1;
+        o += (uint32_t)n;
+    }
+    ok = ok && EVP_DigestUpdate(mc, buf + h->hdr_size + h->img_size, h->protect_tlv_size) == 1 &&
+         EVP_DigestFinal_ex(mc, out, &olen) == 1 && olen == hash_size_of(hs);
+    OPENSSL_cleanse(tmp, sizeof(tmp));
+    mcuboot_enc_ctr_free(c);
+    EVP_MD_CTX_free(mc);
+    ERR_clear_error();
+    return ok ? 0 : SIM_EINTERNAL;
 }
 
 /* bootutil_check_for_pure (image_validate.c): the first SIG_PURE TLV must be 1 byte of 1. */
@@ -1451,10 +1634,26 @@ int mcuboot_image_check(const uint8_t *buf, size_t len, const struct mcuboot_bui
                 signed_len, len, AT_VALIDATE);
         goto done;
     }
-    /* bootutil_img_hash: the build's hash over header + body + protected TLVs (not for pure
-     * builds, which sign those bytes directly). */
-    if (!b->pure && (rc = digest(b->hash, buf, signed_len, hash)) != 0)
-        return rc;
+    /* An encrypted image (check_header let it through: the build has MCUBOOT_ENC_IMAGES)
+     * first has its AES key recovered (boot_enc_load). */
+    const bool encrypted =
+        (h.flags & (MCUBOOT_IMAGE_F_ENCRYPTED_AES128 | MCUBOOT_IMAGE_F_ENCRYPTED_AES256)) != 0;
+    uint8_t aes[MCUBOOT_ENC_MAX_KEY_SIZE];
+    if (encrypted && (rc = enc_load(buf, len, &h, b, keys, aes, &r)) <= 0) {
+        if (rc < 0)
+            return rc;
+        goto done;
+    }
+    /* bootutil_img_hash: the build's hash over header + body (decrypted) + protected TLVs
+     * (not for pure builds, which sign those bytes directly). */
+    if (!b->pure) {
+        rc = encrypted ? digest_decrypted(b->hash, buf, &h, aes, b->aes256 ? 32 : 16, hash)
+                       : digest(b->hash, buf, signed_len, hash);
+        if (rc != 0)
+            return rc;
+    }
+    OPENSSL_cleanse(aes, sizeof(aes));
+    r.decrypted = encrypted;
     if (b->pure && !has_pure_tlv(buf, len, &h)) {
         verdict(&r, MCUBOOT_IMG_BAD_SIGNATURE,
                 "the bootloader is built for pure signatures and the image has no SIG_PURE TLV "
@@ -1496,7 +1695,7 @@ int mcuboot_image_check(const uint8_t *buf, size_t len, const struct mcuboot_bui
             goto done;
         }
         /* bootutil_tlv_iter_is_prot: an entry is protected when it starts before prot_end. */
-        if (b->tlv_allow_list && off >= w.prot_end && !unprot_allowed(t, b->pure)) {
+        if (b->tlv_allow_list && off >= w.prot_end && !unprot_allowed(t, b->pure, b->hmac_sha512)) {
             verdict(&r, MCUBOOT_IMG_BAD_TLV,
                     "TLV type 0x%02x is not allowed in the unprotected area "
                     "(MCUBOOT_USE_TLV_ALLOW_LIST; %s)",
@@ -1512,9 +1711,10 @@ int mcuboot_image_check(const uint8_t *buf, size_t len, const struct mcuboot_bui
             }
             if (memcmp(hash, buf + off, hs) != 0) {
                 verdict(&r, MCUBOOT_IMG_BAD_HASH,
-                        "image hash mismatch: the %s of header, body and protected TLVs differs "
-                        "from the %s TLV (%s)",
-                        mcuboot_hash_alg_name(b->hash), tlv_name(t), AT_VALIDATE);
+                        "image hash mismatch: the %s of header, %sbody and protected TLVs "
+                        "differs from the %s TLV (%s)",
+                        mcuboot_hash_alg_name(b->hash), encrypted ? "decrypted " : "", tlv_name(t),
+                        AT_VALIDATE);
                 goto done;
             }
             hash_ok = true;
@@ -1594,9 +1794,10 @@ int mcuboot_image_check(const uint8_t *buf, size_t len, const struct mcuboot_bui
                 "(the last signature checked decides; %s)",
                 mcuboot_sig_type_name(b->sig), r.key_index + 1, AT_VALIDATE);
     } else {
-        verdict(&r, MCUBOOT_IMG_VALID, "%s%s signature by trusted key %d verifies (%s)",
-                b->pure ? "pure " : "", mcuboot_sig_type_name(b->sig), r.key_index + 1,
-                AT_VALIDATE);
+        verdict(
+            &r, MCUBOOT_IMG_VALID, "%s%s%s signature by trusted key %d verifies (%s)",
+            encrypted ? (b->aes256 ? "decrypted with AES-256; " : "decrypted with AES-128; ") : "",
+            b->pure ? "pure " : "", mcuboot_sig_type_name(b->sig), r.key_index + 1, AT_VALIDATE);
     }
 done:
     *res = r;
@@ -1627,6 +1828,39 @@ int mcuboot_image_version_cmp(const struct mcuboot_image_version *a,
 
 static const struct scenario_field key_item = {
     .key = "key file", .type = SCENARIO_T_STRING, .size = sizeof(char *)};
+
+static const struct scenario_field enc_fields[] = {
+    {.key = "key",
+     .type = SCENARIO_T_STRING,
+     SCENARIO_AT(struct mcuboot_image_enc_settings, key),
+     .flags = SCENARIO_F_REQUIRED | SCENARIO_F_POS,
+     .pos_offset = offsetof(struct mcuboot_image_enc_settings, key_at),
+     .doc = "the PEM private key of image encryption built into the devices' MCUboot "
+            "(CONFIG_BOOT_ENCRYPTION_KEY_FILE): EC P-256 with ECDSA P-256 keys, X25519 with "
+            "Ed25519, RSA-2048 with RSA; encrypted images are decrypted with it before their "
+            "hash and signature are checked",
+     .source = "mcu-tools/mcuboot: boot/bootutil/src/encrypted.c (boot_decrypt_key), "
+               "boot/zephyr/Kconfig (BOOT_ENCRYPT_IMAGE)"},
+    {.key = "aes256",
+     .type = SCENARIO_T_BOOL,
+     SCENARIO_AT(struct mcuboot_image_enc_settings, aes256),
+     .def = "false",
+     .doc = "MCUboot decrypts with AES-256 keys (CONFIG_BOOT_ENCRYPT_ALG_AES_256; imgtool "
+            "--encrypt-keylen 256); false: AES-128; an image of the other key size is refused",
+     .source = "mcu-tools/mcuboot: boot/zephyr/Kconfig (BOOT_ENCRYPT_ALG, default AES-128), "
+               "boot/bootutil/include/bootutil/enc_key_public.h (BOOT_ENC_TLV_SIZE)"},
+    {.key = "hmac_sha512",
+     .type = SCENARIO_T_BOOL,
+     SCENARIO_AT(struct mcuboot_image_enc_settings, hmac_sha512),
+     .def = "false",
+     .doc = "with an X25519 key: HKDF and HMAC with SHA-512, the ENC_X25519_SHA512 TLV "
+            "(CONFIG_BOOT_HMAC_SHA512; imgtool --hmac-sha 512)",
+     .source = "mcu-tools/mcuboot: boot/zephyr/Kconfig (BOOT_HMAC_SHA, default SHA256), "
+               "boot/bootutil/src/encrypted_psa.c"},
+};
+
+const struct scenario_schema mcuboot_image_enc_settings_schema =
+    SCENARIO_SCHEMA("encryption", struct mcuboot_image_enc_settings, enc_fields);
 
 static const struct scenario_field image_fields[] = {
     {.key = "size",
@@ -1685,6 +1919,15 @@ static const struct scenario_field image_fields[] = {
      .doc = "with file: PEM public keys built into the devices' MCUboot (bootutil_keys, all of "
             "one type); the devices then validate the file as MCUboot does and refuse it "
             "without an accepted signature; absent: any intact image boots"},
+    {.key = "encryption",
+     .type = SCENARIO_T_MAP,
+     SCENARIO_AT(struct mcuboot_image_settings, enc),
+     .flags = SCENARIO_F_POS | SCENARIO_F_OPTIONAL,
+     .pos_offset = offsetof(struct mcuboot_image_settings, enc.at),
+     .present_offset = offsetof(struct mcuboot_image_settings, has_enc),
+     .sub = &mcuboot_image_enc_settings_schema,
+     .doc = "with keys: the devices' MCUboot decrypts encrypted images "
+            "(CONFIG_BOOT_ENCRYPT_IMAGE); absent: it has no encryption support and refuses them"},
 };
 
 const struct scenario_schema mcuboot_image_settings_schema =

@@ -40,6 +40,7 @@
 #ifndef MODELS_MCUBOOT_IMAGE_H
 #define MODELS_MCUBOOT_IMAGE_H
 
+#include "models/mcuboot/image_enc.h"
 #include "sim/error.h"
 
 #include <stdbool.h>
@@ -234,8 +235,17 @@ int mcuboot_image_validate(const uint8_t *buf, size_t len, const struct mcuboot_
  *     MCUBOOT_HW_KEY) selects a trusted key or none; a signature TLV is checked only with a
  *     key selected, which it then consumes; the last signature checked decides; with
  *     MCUBOOT_SIGN_PURE the image must carry SIG_PURE and is signed directly.
- * Encrypted images on a device with encryption support (decrypt, then hash) are not
- * modelled: the verdict says so (MCUBOOT_IMG_NOT_MODELLED).
+ * An encrypted image on a build with MCUBOOT_ENC_IMAGES is checked as the upgrade
+ * candidate in the secondary slot (MUST_DECRYPT, bootutil/image.h), between rules 2 and 3:
+ *  2b. boot_check_image (bootutil_loader.c) -> boot_enc_load (encrypted.c): the first TLV
+ *     of the build's BOOT_ENC_TLV type, in file order, must exist and be exactly
+ *     BOOT_ENC_TLV_SIZE bytes, and boot_decrypt_key must recover the AES key with the
+ *     build's private key (models/mcuboot/image_enc.h); otherwise the image is refused
+ *     (MCUBOOT_IMG_BAD_ENC_KEY; without the TLV bootutil_img_hash refuses it);
+ *  3'. the hash is over header, the body decrypted with AES-CTR (AES-256 with
+ *     MCUBOOT_AES_256) and the protected TLVs (bootutil_img_hash), then as rule 3.
+ * Compressed images on a build that decompresses are not modelled
+ * (MCUBOOT_IMG_NOT_MODELLED).
  */
 
 /* More ih_flags bits (bootutil/image.h IMAGE_F_COMPRESSED_*). */
@@ -272,7 +282,10 @@ struct mcuboot_build {
     enum mcuboot_sig_type sig;
     bool pure;             /* MCUBOOT_SIGN_PURE (Ed25519 only; CONFIG_BOOT_SIGNATURE_TYPE_PURE) */
     bool hw_key;           /* MCUBOOT_HW_KEY: the image carries PUBKEY, not KEYHASH */
-    bool enc_images;       /* MCUBOOT_ENC_IMAGES (CONFIG_BOOT_ENCRYPT_IMAGE) */
+    bool enc_images;       /* MCUBOOT_ENC_IMAGES (CONFIG_BOOT_ENCRYPT_IMAGE): the key set
+                            * holds the private key (mcuboot_keyset_set_enc_key) */
+    bool aes256;           /* MCUBOOT_AES_256 (CONFIG_BOOT_ENCRYPT_ALG_AES_256): 32-byte keys */
+    bool hmac_sha512;      /* MCUBOOT_HMAC_SHA512 (CONFIG_BOOT_HMAC_SHA512; X25519 only) */
     bool decompress;       /* MCUBOOT_DECOMPRESS_IMAGES */
     bool tlv_allow_list;   /* MCUBOOT_USE_TLV_ALLOW_LIST: only signature/hash/key/encryption
                            * TLVs may be unprotected */
@@ -289,7 +302,8 @@ enum mcuboot_img_verdict {
     MCUBOOT_IMG_BAD_TLV,       /* TLV info or entries malformed, or a TLV not allowed */
     MCUBOOT_IMG_BAD_HASH,      /* the build's hash TLV is missing, mis-sized or differs */
     MCUBOOT_IMG_BAD_SIGNATURE, /* no accepted signature (none checked, or the last failed) */
-    MCUBOOT_IMG_NOT_MODELLED   /* encrypted image on a device with encryption support */
+    MCUBOOT_IMG_BAD_ENC_KEY,   /* encrypted image whose AES key the bootloader cannot recover */
+    MCUBOOT_IMG_NOT_MODELLED   /* compressed image on a device that decompresses */
 };
 
 #define MCUBOOT_IMG_REASON_SIZE 320
@@ -302,6 +316,7 @@ struct mcuboot_img_result {
     unsigned n_sig_checked;               /* signature TLVs verified (a key was selected) */
     unsigned n_sig_skipped; /* signature TLVs ignored: no trusted key selected before them */
     bool hash_checked;      /* the build's hash TLV was found and compared */
+    bool decrypted;         /* the body was decrypted before hashing (encrypted image) */
 };
 
 struct mcuboot_keyset; /* opaque: the trusted public keys, in bootutil_keys[] order */
@@ -324,10 +339,23 @@ enum mcuboot_sig_type mcuboot_keyset_type(const struct mcuboot_keyset *ks, size_
 /* The bytes MCUboot holds for key i (what KEYHASH hashes); *len set. Owned by the set. */
 const uint8_t *mcuboot_keyset_bytes(const struct mcuboot_keyset *ks, size_t i, size_t *len);
 
+/* Give the key set the bootloader's private key of image encryption (bootutil_enc_key,
+ * BOOT_ENCRYPTION_KEY_FILE); the set owns it from then on (also on failure) and frees any
+ * earlier one. Returns 0, or SIM_EINVAL for a NULL set or key. */
+int mcuboot_keyset_set_enc_key(struct mcuboot_keyset *ks, struct mcuboot_enc_key *k);
+/* As set_enc_key, from a PEM file (mcuboot_enc_key_load; its errors). */
+int mcuboot_keyset_set_enc_file(struct mcuboot_keyset *ks, const char *path, struct sim_diag *d);
+/* The private key, or NULL. */
+const struct mcuboot_enc_key *mcuboot_keyset_enc_key(const struct mcuboot_keyset *ks);
+
 /* Check that a build is one MCUboot compiles and that every key suits it: SHA-384 only with
  * EC384 and EC384 only with SHA-384 or SHA-512 (bootutil/crypto/sha.h); RSA only with
  * SHA-256 (image_rsa.c PSS_HLEN); pure only with Ed25519 (Zephyr Kconfig
- * BOOT_SIGNATURE_TYPE_PURE); keys all of the build's type (BOOT_SIGNATURE_KEY_FILE).
+ * BOOT_SIGNATURE_TYPE_PURE); keys all of the build's type (BOOT_SIGNATURE_KEY_FILE);
+ * MCUBOOT_ENC_IMAGES with a private key of the type the signature selects (Zephyr Kconfig
+ * BOOT_ENCRYPT_IMAGE: RSA -> RSA-OAEP, ECDSA P-256 -> ECIES-P256, Ed25519 not pure ->
+ * ECIES-X25519; no encryption with P-384, pure or unsigned builds); HMAC-SHA512 only with
+ * X25519 (enc_key_public.h).
  * keys may be NULL. Returns 0, or SIM_EINVAL with a message. */
 int mcuboot_build_check(const struct mcuboot_build *b, const struct mcuboot_keyset *keys,
                         struct sim_diag *d);
@@ -357,6 +385,15 @@ void mcuboot_image_hash_hex(const uint8_t hash[MCUBOOT_IMAGE_HASH_SIZE], char ou
 
 /* ---- settings: the `image` map of a scenario (table in image.c) ---- */
 
+/* image.encryption: the devices' MCUboot decrypts images (CONFIG_BOOT_ENCRYPT_IMAGE). */
+struct mcuboot_image_enc_settings {
+    char *key;        /* PEM private key of image encryption built into MCUboot */
+    bool aes256;      /* CONFIG_BOOT_ENCRYPT_ALG_AES_256 */
+    bool hmac_sha512; /* CONFIG_BOOT_HMAC_SHA512 (X25519 only) */
+    struct scenario_pos at, key_at;
+};
+extern const struct scenario_schema mcuboot_image_enc_settings_schema;
+
 /* The update image of a run, and the one the devices run at power-on (same size, confirmed).
  * Synthetic: a header, a body of `size` bytes in all and the TLVs (mcuboot_image_synth). */
 struct mcuboot_image_settings {
@@ -367,6 +404,8 @@ struct mcuboot_image_settings {
     char *installed_file; /* what the devices run at power-on; NULL: synthetic */
     size_t n_keys;
     char **keys; /* PEM public keys the devices' MCUboot trusts (bootutil_keys), as file */
+    struct mcuboot_image_enc_settings enc; /* image.encryption, when has_enc */
+    bool has_enc;
     struct scenario_pos at; /* the image map */
     struct scenario_pos size_at, version_at, file_at, keys_at, secondary_file_at;
     struct scenario_pos installed_at, installed_file_at;
