@@ -108,8 +108,8 @@ static void server_start(struct server *sv, double speed, int n_dev, const char 
         dup2(p[1], 1);
         close(p[0]);
         close(p[1]);
-        const char *argv[16] = {DFUSIM, "serve", SCENARIO, "--port", port, "--speed", spd,
-                                "--devices", n, "--db", sv->db, "-q"};
+        const char *argv[16] = {DFUSIM, "serve",     SCENARIO, "--port", port,   "--speed",
+                                spd,    "--devices", n,        "--db",   sv->db, "-q"};
         int k = 12;
         if (extra != NULL)
             argv[k++] = extra;
@@ -235,9 +235,9 @@ static ssize_t request(struct client *c, uint8_t op, uint16_t group, uint8_t id,
         ssize_t n;
         while ((n = raw_recv(c, in, sizeof(in), end - wall())) >= 0) {
             struct smp_frame_hdr r;
-            if (smp_frame_hdr_decode(&r, in, (size_t)n) != 0 || r.seq != seq ||
-                r.op != op + 1 || r.group != group || r.id != id ||
-                (size_t)n < (size_t)SMP_MGMT_HDR_SIZE + r.len || r.len > cap)
+            if (smp_frame_hdr_decode(&r, in, (size_t)n) != 0 || r.seq != seq || r.op != op + 1 ||
+                r.group != group || r.id != id || (size_t)n < (size_t)SMP_MGMT_HDR_SIZE + r.len ||
+                r.len > cap)
                 continue; /* a late answer to an earlier try */
             memcpy(rsp, in + SMP_MGMT_HDR_SIZE, r.len);
             return r.len;
@@ -283,8 +283,10 @@ static int image_list(struct client *c, struct slot_info slot[2], double timeout
         if (smp_frame_item_len(p, (size_t)(end - p), &item) != 0)
             return -1;
         struct smp_frame_field e[] = {
-            {.key = "slot", .type = SMP_FRAME_T_U32},     {.key = "hash", .type = SMP_FRAME_T_BSTR},
-            {.key = "active", .type = SMP_FRAME_T_BOOL},  {.key = "confirmed", .type = SMP_FRAME_T_BOOL},
+            {.key = "slot", .type = SMP_FRAME_T_U32},
+            {.key = "hash", .type = SMP_FRAME_T_BSTR},
+            {.key = "active", .type = SMP_FRAME_T_BOOL},
+            {.key = "confirmed", .type = SMP_FRAME_T_BOOL},
             {.key = "pending", .type = SMP_FRAME_T_BOOL},
         };
         if (smp_frame_map_decode(p, item, e, 5) != 0 || !e[0].found || e[0].u32 > 1)
@@ -311,8 +313,8 @@ static void hex_bytes(const char *hex, uint8_t *out, size_t n)
 }
 
 struct dfu_result {
-    double reset_wall;   /* the reset's answer arrived */
-    double back_wall;    /* the first answer after it from the new image */
+    double reset_wall; /* the reset's answer arrived */
+    double back_wall;  /* the first answer after it from the new image */
     int chunks;
 };
 
@@ -337,8 +339,9 @@ static int run_dfu(struct client *c, const uint8_t *img, size_t img_len, double 
     smp_frame_put_map(&w, 1);
     smp_frame_put_text(&w, "d");
     smp_frame_put_text(&w, "hello dfusim");
+    /* (the device may still be booting, or its link coming up: ask again every 0.1 s) */
     ssize_t n = request(c, SMP_MGMT_OP_WRITE, SMP_MGMT_GROUP_OS, 0, buf, w.len, rsp, sizeof(rsp),
-                        timeout_s, 3);
+                        0.1, (int)(timeout_s * 10));
     struct smp_frame_field r[] = {{.key = "r", .type = SMP_FRAME_T_TEXT}};
     if (n < 0 || smp_frame_map_decode(rsp, (size_t)n, r, 1) != 0 || !r[0].found ||
         r[0].str_len != 12 || memcmp(r[0].str, "hello dfusim", 12) != 0)
@@ -416,7 +419,10 @@ static int run_dfu(struct client *c, const uint8_t *img, size_t img_len, double 
     }
     res->back_wall = wall();
     if (!s[0].present || !s[0].active || s[0].confirmed || memcmp(s[0].hash, hash, 32) != 0)
-        FAIL("list after the swap: slot 0 does not run the new image unconfirmed (present %d active %d confirmed %d, slot 1 present %d active %d confirmed %d pending %d)", s[0].present, s[0].active, s[0].confirmed, s[1].present, s[1].active, s[1].confirmed, s[1].pending);
+        FAIL("list after the swap: slot 0 does not run the new image unconfirmed (present %d "
+             "active %d confirmed %d, slot 1 present %d active %d confirmed %d pending %d)",
+             s[0].present, s[0].active, s[0].confirmed, s[1].present, s[1].active, s[1].confirmed,
+             s[1].pending);
     /* confirm the running image */
     smp_frame_writer_init(&w, buf, sizeof(buf));
     smp_frame_put_map(&w, 1);
@@ -545,7 +551,7 @@ static void echo_ok(struct client *c)
 {
     uint8_t cbor[] = {0xa1, 0x61, 'd', 0x62, 'o', 'k'}, rsp[64];
     ssize_t n = request(c, SMP_MGMT_OP_WRITE, SMP_MGMT_GROUP_OS, 0, cbor, sizeof(cbor), rsp,
-                        sizeof(rsp), 5.0, 3);
+                        sizeof(rsp), 0.1, 50);
     assert_int_equal(n, 7); /* bf 61 72 62 6f 6b ff: {"r": "ok"}, indefinite */
 }
 
@@ -576,7 +582,8 @@ static void test_malformed(void **state)
     /* the length field says less: the request is its first 3 CBOR bytes (a map cut short:
      * the echo handler's decode fails, rc EINVAL); the 2 bytes after it are too few for a
      * header and are dropped */
-    uint8_t shorter[] = {0x0a, 0x00, 0x00, 0x03, 0x00, 0x00, 0x02, 0x00, 0xa1, 0x61, 'd', 0x61, 'x'};
+    uint8_t shorter[] = {0x0a, 0x00, 0x00, 0x03, 0x00, 0x00, 0x02,
+                         0x00, 0xa1, 0x61, 'd',  0x61, 'x'};
     n = exchange(&c, shorter, sizeof(shorter), rsp, sizeof(rsp), 5.0);
     assert_true(n > SMP_MGMT_HDR_SIZE);
     assert_int_equal(smp_frame_hdr_decode(&h, rsp, (size_t)n), 0);
@@ -601,8 +608,8 @@ static void test_malformed(void **state)
     uint8_t big[3000];
     memset(big, 0, sizeof(big));
     for (size_t len = 1600; len <= sizeof(big); len += 1400) {
-        uint8_t hdr[] = {0x0a, 0x00, (uint8_t)((len - 8) >> 8), (uint8_t)(len - 8),
-                         0x00, 0x00, 0x05, 0x00};
+        uint8_t hdr[] = {0x0a, 0x00, (uint8_t)((len - 8) >> 8), (uint8_t)(len - 8), 0x00, 0x00,
+                         0x05, 0x00};
         memcpy(big, hdr, sizeof(hdr));
         big[8] = 0xa0;
         assert_int_equal(exchange(&c, big, len, rsp, sizeof(rsp), 0.5), -1);
@@ -635,8 +642,9 @@ static void test_soak_50(void **state)
         if (kids[i] == 0) {
             struct client c;
             struct dfu_result res;
-            int rc = client_open(&c, sv.port + i, i % 2 == 1) != 0 ? -1
-                                                                    : run_dfu(&c, img, len, 20.0, &res);
+            int rc = client_open(&c, sv.port + i, i % 2 == 1) != 0
+                         ? -1
+                         : run_dfu(&c, img, len, 20.0, &res);
             if (rc != 0)
                 fprintf(stderr, "device %d: %s\n", i, c.why);
             _exit(rc == 0 ? 0 : 1);
@@ -663,6 +671,8 @@ static void test_soak_50(void **state)
 int main(void)
 {
     signal(SIGPIPE, SIG_IGN);
+    if (getenv("TEST_FILTER") != NULL) /* e.g. TEST_FILTER=test_soak_50 */
+        cmocka_set_test_filter(getenv("TEST_FILTER"));
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_teardown(test_full_dfu_speed_20, kill_server),
         cmocka_unit_test_teardown(test_malformed, kill_server),
