@@ -480,10 +480,15 @@ static void list_devices(const struct serve *s, const struct scenario *sc,
         const char *link = o->direct                                                 ? "direct UDP"
                            : fleet_device_uart(fleet_world_device(s->w, id)) != NULL ? "UART"
                                                                                      : "BLE";
-        fprintf(out, "  devices %u..%u: group %s (%s, %s), %s; ports %ld..%ld\n", id, last,
-                gs->name, flash_map_board_names[gs->board],
-                mcuboot_slots_mode_names[gs->bootloader], link, o->port + (long)id,
-                o->port + (long)last);
+        if (last == id)
+            fprintf(out, "  device  %u: group %s (%s, %s), %s; port %ld\n", id, gs->name,
+                    flash_map_board_names[gs->board], mcuboot_slots_mode_names[gs->bootloader],
+                    link, o->port + (long)id);
+        else
+            fprintf(out, "  devices %u..%u: group %s (%s, %s), %s; ports %ld..%ld\n", id, last,
+                    gs->name, flash_map_board_names[gs->board],
+                    mcuboot_slots_mode_names[gs->bootloader], link, o->port + (long)id,
+                    o->port + (long)last);
         id = last + 1;
     }
 }
