@@ -8,7 +8,7 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 dfusim=${1:-$root/build/dfusim}
 out=${2:-$root/docs/cli.md}
-verbs=(run validate explain report compare check calibration export)
+verbs=(run validate explain report compare check calibration export serve)
 
 [ -x "$dfusim" ] || { echo "gen-cli: $dfusim is not an executable; build first (./setup.sh test)" >&2; exit 2; }
 

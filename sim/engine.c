@@ -324,6 +324,11 @@ void sim_engine_set_progress(struct sim_engine *e, sim_progress_fn fn, void *ctx
     e->progress_left = e->progress_every;
 }
 
+int64_t sim_engine_next_at(const struct sim_engine *e)
+{
+    return sim_evq_size(e->q) > 0 ? sim_evq_peek_at(e->q) : SIM_TIME_MAX;
+}
+
 size_t sim_engine_pending(const struct sim_engine *e)
 {
     return sim_evq_size(e->q);

@@ -104,7 +104,11 @@ void sim_engine_set_progress(struct sim_engine *e, sim_progress_fn fn, void *ctx
  * (the order is then unchanged). */
 int sim_engine_renumber(struct sim_engine *e);
 
-size_t sim_engine_pending(const struct sim_engine *e);        /* queued, stale included */
+size_t sim_engine_pending(const struct sim_engine *e); /* queued, stale included */
+/* Time of the earliest queued event (a stale one included: waking for it costs nothing
+ * wrong), or SIM_TIME_MAX when nothing is queued. For a caller that paces the engine
+ * against a clock (dfusim serve). */
+int64_t sim_engine_next_at(const struct sim_engine *e);
 uint64_t sim_engine_events_run(const struct sim_engine *e);   /* handlers called */
 uint64_t sim_engine_events_stale(const struct sim_engine *e); /* queue entries dropped */
 

@@ -10,6 +10,7 @@
 
 #include "models/client/central.h"
 #include "models/flash/radio_sync.h"
+#include "models/smp/dgram.h"
 #include "models/smp/mgmt.h"
 #include "sim/error.h"
 #include "sim/rng.h"
@@ -39,6 +40,23 @@ struct fleet_device_serial {
     size_t htx_first, htx_len, htx_cap;
     int64_t htx_last; /* when the host wrote its last frame */
     bool host_conn;   /* the client was told CONNECTED (its session is up) */
+};
+
+/* An external client (fleet_device_ext_set; device.h "External clients"). */
+#define EXT_FIFO 64 /* datagrams on their way over the BLE link at once */
+struct fleet_device_ext_state {
+    struct fleet_device_ext x;
+    enum fleet_device_ext_link link;
+    struct smp_dgram dg; /* the UDP transport's rules (MTU, one packet per datagram) */
+    /* BLE: the datagrams the bridge wrote and the device has not yet taken whole: their
+     * lengths in order (ok: every byte was queued), and the bytes of the first so far. */
+    uint32_t fifo_len[EXT_FIFO];
+    bool fifo_ok[EXT_FIFO];
+    uint32_t fifo_first, fifo_n;
+    uint8_t *acc;
+    size_t acc_len, acc_cap;
+    bool attempt_open; /* fleet_device_ext_attempt_begin: records belong to that attempt */
+    uint64_t n_lost;   /* datagrams nobody took (device not answering, link down, queue full) */
 };
 
 struct fleet_device {
@@ -103,6 +121,7 @@ struct fleet_device {
     int64_t adv_since;
 
     struct fleet_device_serial *serial; /* UART transport only, else NULL */
+    struct fleet_device_ext_state *ext; /* an external client (fleet_device_ext_set), else NULL */
 
     enum fleet_device_fault fault;
     /* Scenario faults (fleet_device_faults_set): shared parameters, per-device bits and
@@ -123,6 +142,9 @@ struct fleet_device {
     struct fleet_device_attempt *log;
     uint32_t log_cap;
 };
+
+static void ext_ble_rx(struct fleet_device *d, const uint8_t *p, size_t n, int64_t at);
+static void ext_ble_clear(struct fleet_device *d);
 
 /* ---- defaults ----------------------------------------------------------------------- */
 
@@ -479,7 +501,9 @@ static int pool_process(void *env, const uint8_t *pkt, size_t n, uint8_t *rsp, s
     while (off < d->stage_len) {
         uint32_t len;
         memcpy(&len, d->stage + off, 4);
-        if (d->app_conn) {
+        if (d->ext != NULL && d->ext->link == FLEET_EXT_DIRECT) {
+            d->ext->x.tx(d->ext->x.env, d->id, d->stage + off + 4, len, now);
+        } else if (d->app_conn) {
             int rc = is_uart(d) ? device_serial_send(d, d->stage + off + 4, len, now)
                                 : smp_bt_send(&d->bt, d->stage + off + 4, len, &d->bt_cx);
             if (rc < 0)
@@ -724,7 +748,10 @@ static void central_rx(struct fleet_device *d, const uint8_t *p, size_t n, int64
         if (d->crx_len < total)
             return;
         struct client_dfu_rx rx = {d->crx, total};
-        (void)client_dfu_step(d->client, CLIENT_DFU_IN_RX, &rx, now, &d->client_cx);
+        if (d->ext != NULL)
+            d->ext->x.tx(d->ext->x.env, d->id, d->crx, total, now);
+        else
+            (void)client_dfu_step(d->client, CLIENT_DFU_IN_RX, &rx, now, &d->client_cx);
         memmove(d->crx, d->crx + total, d->crx_len - total);
         d->crx_len -= total;
     }
@@ -740,6 +767,10 @@ static void link_deliver(void *env, enum ble_link_dir dir, const uint8_t *p, siz
     }
     if (!d->app_conn)
         return;
+    if (d->ext != NULL) {
+        ext_ble_rx(d, p, n, at);
+        return;
+    }
     enum smp_bt_rx rx;
     enum smp_bt_att att;
     (void)smp_bt_write(&d->bt, p, n, at, &d->pool_cx, &rx, &att);
@@ -796,13 +827,19 @@ static void link_note(void *env, const struct ble_link_note *n)
         if (d->state == FLEET_DEV_APP)
             app_connected(d, n->at_ns);
         struct client_dfu_conn c = {n->mtu};
-        (void)client_dfu_step(d->client, CLIENT_DFU_IN_CONNECTED, &c, n->at_ns, &d->client_cx);
+        if (d->ext == NULL)
+            (void)client_dfu_step(d->client, CLIENT_DFU_IN_CONNECTED, &c, n->at_ns, &d->client_cx);
         break;
     }
     case BLE_LINK_NOTE_DISCONNECTED:
         if (d->state == FLEET_DEV_APP)
             app_disconnected(d, n->at_ns);
         d->crx_len = 0;
+        if (d->ext != NULL) {
+            ext_ble_clear(d); /* what was on the way is lost; the bridge connects again */
+            want_connect(d, n->at_ns);
+            break;
+        }
         (void)client_dfu_step(d->client, CLIENT_DFU_IN_DISCONNECTED, NULL, n->at_ns, &d->client_cx);
         if (d->connect_wanted) /* asked while the link was still going down */
             want_connect(d, n->at_ns);
@@ -862,6 +899,10 @@ static int host_process(void *env, const uint8_t *pkt, size_t n, uint8_t *rsp, s
     (void)rsp, (void)cap;
     if (!d->serial->host_conn)
         return 0;
+    if (d->ext != NULL) {
+        d->ext->x.tx(d->ext->x.env, d->id, pkt, n, now);
+        return 0;
+    }
     struct client_dfu_rx rx = {pkt, n};
     return client_dfu_step(d->client, CLIENT_DFU_IN_RX, &rx, now, &d->client_cx);
 }
@@ -962,6 +1003,8 @@ static int host_connected(struct fleet_device *d, int64_t now)
 {
     d->connect_wanted = false;
     d->serial->host_conn = true;
+    if (d->ext != NULL)
+        return 0;
     struct client_dfu_conn c = {(uint16_t)(d->cfg->serial.packet_max + 3)};
     return client_dfu_step(d->client, CLIENT_DFU_IN_CONNECTED, &c, now, &d->client_cx);
 }
@@ -1015,6 +1058,8 @@ static int64_t attempt_id(const struct fleet_device *d)
  * the phone left), else none. */
 static int64_t record_attempt_id(const struct fleet_device *d)
 {
+    if (d->ext != NULL && d->ext->attempt_open)
+        return attempt_id(d);
     enum client_dfu_state s = client_dfu_state_get(d->client);
     if (s != CLIENT_DFU_IDLE && s != CLIENT_DFU_DONE && s != CLIENT_DFU_FAILED)
         return attempt_id(d);
@@ -1399,6 +1444,7 @@ void fleet_device_finish(struct fleet_device *d)
 static void app_down(struct fleet_device *d, int64_t now, const char *cause)
 {
     outage_begin(d, now, cause);
+    ext_ble_clear(d);
     enum ble_link_state ls = ble_link_state_get(&d->link);
     app_stop(d, now);
     if (d->faults != NULL) /* the config-channel host loses the device (it stops) */
@@ -1419,6 +1465,10 @@ static void uart_session_end(struct fleet_device *d, int64_t now)
     if (!is_uart(d) || !d->serial->host_conn)
         return;
     d->serial->host_conn = false;
+    if (d->ext != NULL) {
+        d->connect_wanted = true; /* the bridge's session starts again with the application */
+        return;
+    }
     (void)client_dfu_step(d->client, CLIENT_DFU_IN_DISCONNECTED, NULL, now, &d->client_cx);
 }
 
@@ -1793,6 +1843,8 @@ int fleet_device_faults_set(struct fleet_device *d, const struct fleet_device_fa
 int fleet_device_client_start(struct fleet_device *d, int64_t now)
 {
     d->now = now;
+    if (d->ext != NULL)
+        return 0; /* the external client decides */
     cancel(d, FLEET_T_START);
     int rc = client_start(d, now);
     if (d->rand_at < 0 && d->state != FLEET_DEV_OFF)
@@ -1803,6 +1855,8 @@ int fleet_device_client_start(struct fleet_device *d, int64_t now)
 int fleet_device_host_leave(struct fleet_device *d, int64_t now)
 {
     d->now = now;
+    if (d->ext != NULL)
+        return 0;
     d->connect_wanted = false;
     cancel(d, FLEET_T_START);
     cancel(d, FLEET_T_CONNECT);
@@ -1983,6 +2037,10 @@ void fleet_device_free(struct fleet_device *d)
         free(s->htx);
         free(s);
     }
+    if (d->ext != NULL) {
+        free(d->ext->acc);
+        free(d->ext);
+    }
     mcuboot_slots_fini(&d->slots);
     free(d->stage);
     free(d->crx);
@@ -1997,7 +2055,7 @@ int fleet_device_power_on(struct fleet_device *d, int64_t now)
         d->st.n_unexpected++;
         return 0;
     }
-    if (d->cfg->start_ns >= 0)
+    if (d->cfg->start_ns >= 0 && d->ext == NULL)
         arm(d, FLEET_T_START, d->cfg->start_ns > now ? d->cfg->start_ns : now);
     power_schedule(d, now);
     return boot(d, now);
@@ -2221,4 +2279,167 @@ int fleet_device_ce_share(struct fleet_device *d, uint32_t n, int64_t now)
 {
     d->now = now;
     return is_uart(d) ? 0 : ble_link_set_ce_share(&d->link, n);
+}
+
+/* ---- external clients (device.h "External clients") ------------------------------------ */
+
+#define EXT_ACC_MAX 65536u /* bytes of one datagram on its way (the MTU is at most this) */
+
+int fleet_device_ext_set(struct fleet_device *d, const struct fleet_device_ext *x,
+                         enum fleet_device_ext_link link)
+{
+    if (d->state != FLEET_DEV_OFF || d->ext != NULL || x == NULL || x->tx == NULL ||
+        (link != FLEET_EXT_LINK && link != FLEET_EXT_DIRECT))
+        return SIM_EINVAL;
+    d->ext = calloc(1, sizeof(*d->ext));
+    if (d->ext == NULL)
+        return SIM_ENOMEM;
+    d->ext->x = *x;
+    d->ext->link = link;
+    struct smp_dgram_cfg c = smp_dgram_cfg_default();
+    smp_dgram_init(&d->ext->dg, &c, NULL);
+    d->connect_wanted = link == FLEET_EXT_LINK; /* the bridge host stays connected */
+    return 0;
+}
+
+/* The link went down or the device lost its RAM: the datagrams on their way are lost. */
+static void ext_ble_clear(struct fleet_device *d)
+{
+    if (d->ext == NULL)
+        return;
+    d->ext->fifo_first = d->ext->fifo_n = 0;
+    d->ext->acc_len = 0;
+}
+
+/* One write command of the bridge reached the device: bytes of the first datagram on its
+ * way. When all of them are there, the datagram is one SMP packet, taken by the rules of
+ * the UDP transport (smp_dgram_rx: MTU, net_buf size, a free buffer). */
+static void ext_ble_rx(struct fleet_device *d, const uint8_t *p, size_t n, int64_t at)
+{
+    struct fleet_device_ext_state *x = d->ext;
+    while (n > 0 && x->fifo_n > 0) {
+        uint32_t want = x->fifo_len[x->fifo_first];
+        size_t k = want - x->acc_len;
+        if (k > n)
+            k = n;
+        if (buf_grow(&x->acc, &x->acc_cap, x->acc_len + k, EXT_ACC_MAX) != 0) {
+            keep_error(d, SIM_ENOMEM);
+            return;
+        }
+        memcpy(x->acc + x->acc_len, p, k);
+        x->acc_len += k;
+        p += k;
+        n -= k;
+        if (x->acc_len < want)
+            return;
+        bool ok = x->fifo_ok[x->fifo_first];
+        x->fifo_first = (x->fifo_first + 1) % EXT_FIFO;
+        x->fifo_n--;
+        x->acc_len = 0;
+        if (!ok) {
+            x->n_lost++; /* the bridge could not queue all of it */
+            continue;
+        }
+        bool dropped;
+        x->dg.pool = d->pool;
+        keep_error(d, smp_dgram_rx(&x->dg, x->acc, want, 0, at, &d->pool_cx, &dropped));
+    }
+}
+
+/* The bridge writes datagram p[0..n) over the BLE link as write commands of at most
+ * ATT MTU - 3 bytes. A queue that fills part way marks the datagram lost (its bytes still
+ * cross the link). */
+static int ext_ble_send(struct fleet_device *d, const uint8_t *p, size_t n)
+{
+    struct fleet_device_ext_state *x = d->ext;
+    if (ble_link_state_get(&d->link) != BLE_LINK_CONNECTED || x->fifo_n == EXT_FIFO) {
+        x->n_lost++;
+        return 0;
+    }
+    size_t max = ble_link_sdu_max(&d->link), queued = 0;
+    int rc = 0;
+    while (queued < n) {
+        size_t k = n - queued < max ? n - queued : max;
+        rc = ble_link_send(&d->link, BLE_LINK_C2P, p + queued, k, d->now, &d->link_cx);
+        if (rc != BLE_LINK_OK)
+            break;
+        queued += k;
+    }
+    if (queued == 0) {
+        x->n_lost++;
+        return rc < 0 ? rc : 0;
+    }
+    uint32_t i = (x->fifo_first + x->fifo_n) % EXT_FIFO;
+    x->fifo_len[i] = (uint32_t)queued;
+    x->fifo_ok[i] = queued == n;
+    x->fifo_n++;
+    return rc < 0 ? rc : 0;
+}
+
+int fleet_device_ext_rx(struct fleet_device *d, const uint8_t *p, size_t n, int64_t now)
+{
+    struct fleet_device_ext_state *x = d->ext;
+    if (x == NULL)
+        return SIM_EINVAL;
+    d->now = now;
+    /* An empty datagram carries no packet; a longer one than the MTU never reaches the
+     * application (smp_dgram.h). The bridge applies the same rule before its link. */
+    if (n == 0 || (x->dg.cfg.mtu != 0 && n > x->dg.cfg.mtu)) {
+        x->n_lost++;
+        return 0;
+    }
+    int rc = 0;
+    if (x->link == FLEET_EXT_DIRECT) {
+        if (d->state != FLEET_DEV_APP) {
+            x->n_lost++; /* MCUboot runs, or the power is off: nobody listens */
+            return 0;
+        }
+        bool dropped;
+        x->dg.pool = d->pool;
+        rc = smp_dgram_rx(&x->dg, p, n, 0, now, &d->pool_cx, &dropped);
+    } else if (is_uart(d)) {
+        if (d->state != FLEET_DEV_APP || !d->serial->host_conn) {
+            x->n_lost++;
+            return 0;
+        }
+        rc = host_send(d, p, n);
+    } else {
+        rc = ext_ble_send(d, p, n);
+    }
+    fleet_device_check(d);
+    return rc != 0 ? rc : d->err;
+}
+
+uint64_t fleet_device_ext_lost(const struct fleet_device *d)
+{
+    return d->ext != NULL ? d->ext->n_lost + d->ext->dg.n_dropped : 0;
+}
+
+void fleet_device_ext_attempt_begin(struct fleet_device *d, int64_t now)
+{
+    if (d->ext == NULL)
+        return;
+    d->ext->attempt_open = true;
+    if (d->st.first_start_ns == RECORDER_NONE)
+        d->st.first_start_ns = now;
+}
+
+void fleet_device_ext_attempt_end(struct fleet_device *d, const struct recorder_attempt *a)
+{
+    if (d->ext == NULL || !d->ext->attempt_open)
+        return;
+    struct client_dfu_record r = {.attempt = *a, .smp_rc = RECORDER_NONE};
+    client_emit(d, &r);
+    d->ext->attempt_open = false;
+}
+
+void fleet_device_ext_chunk(struct fleet_device *d, const struct recorder_chunk *c)
+{
+    if (d->ext != NULL && d->ext->attempt_open)
+        client_emit_chunk(d, c);
+}
+
+bool fleet_device_runs_update(const struct fleet_device *d)
+{
+    return d->state == FLEET_DEV_APP && d->st.running_image == (int)d->cfg->update_image;
 }

@@ -416,6 +416,68 @@ const char *fleet_device_outcome(const struct fleet_device *dev);
  * UART. Returns 0 or SIM_EINVAL (n outside 1..BLE_LINK_CE_SHARE_MAX). */
 int fleet_device_ce_share(struct fleet_device *d, uint32_t n, int64_t now);
 
+/* ---- External clients (dfusim serve) --------------------------------------------------
+ * A device given an external client (fleet_device_ext_set, before fleet_device_power_on)
+ * has no modelled DFU client: its client never starts (fleet_device_client_start and
+ * fleet_device_host_leave do nothing), and SMP packets come from outside, one per
+ * datagram, through fleet_device_ext_rx at a simulated time. Each response packet leaves
+ * through ext->tx, called (from inside a device input) at the simulated time it reaches
+ * the client's end. Datagrams follow Zephyr's UDP transport (models/smp/dgram.h): an
+ * empty one or one longer than the MTU (1500) is lost, one longer than a net_buf or
+ * arriving with the pool empty is dropped, the rest is one SMP packet each.
+ *
+ *   FLEET_EXT_LINK    the device stays behind its group's link, with a bridge host at the
+ *                     far end in the place of the phone or PC. BLE: the bridge connects
+ *                     adv_ns after the device advertises and again after every drop (a
+ *                     reset is noticed by supervision timeout, as a phone notices it); it
+ *                     writes each datagram as write commands of at most ATT MTU - 3
+ *                     bytes, and the device takes the datagram as one packet once its last
+ *                     byte arrived (the UDP rule above, not smp_bt's reassembly by the SMP
+ *                     length field, so a malformed length cannot desynchronise the link);
+ *                     responses come back as notifications, reassembled by the SMP
+ *                     header's length. A datagram arriving while the link is down, or that
+ *                     does not fit the link's queue, is lost. UART: each datagram is one
+ *                     serial packet written by the host's serial transport (frames, frame
+ *                     gap of the scenario's client), the session is up while the
+ *                     application runs; a datagram outside it is lost.
+ *   FLEET_EXT_DIRECT  no link: the device's own UDP transport (an Ethernet or Wi-Fi
+ *                     device); a response leaves when the SMP worker is done. Datagrams
+ *                     are lost while the application does not run. The BLE link stays idle.
+ *
+ * Attempts are the external client's, seen from the device side: whoever watches the
+ * traffic (models/serve/attempts.h) says when one begins and hands the finished record in;
+ * the device numbers it, fills in its swap and emits it as it does a modelled client's. */
+enum fleet_device_ext_link { FLEET_EXT_LINK, FLEET_EXT_DIRECT };
+
+struct fleet_device_ext {
+    void *env;
+    /* One response packet (header + CBOR) reached the client's end at at_ns; the callee
+     * copies it. */
+    void (*tx)(void *env, uint32_t dev, const uint8_t *p, size_t n, int64_t at_ns);
+};
+
+/* Returns 0, or SIM_EINVAL (device already on, already set, no tx) / SIM_ENOMEM. x is
+ * copied. */
+int fleet_device_ext_set(struct fleet_device *dev, const struct fleet_device_ext *x,
+                         enum fleet_device_ext_link link);
+/* One datagram p[0..n) from the external client at now (>= the device's last input).
+ * Returns 0 (taken or lost: fleet_device_ext_lost counts the lost ones), SIM_EINVAL
+ * without an external client, or a negative sim_err from a model. */
+int fleet_device_ext_rx(struct fleet_device *dev, const uint8_t *p, size_t n, int64_t now);
+/* Datagrams lost so far (every reason above). */
+uint64_t fleet_device_ext_lost(const struct fleet_device *dev);
+/* An attempt of the external client begins at now: swaps, locks and outages from now on
+ * belong to it. */
+void fleet_device_ext_attempt_begin(struct fleet_device *dev, int64_t now);
+/* It ended: a (outcome, times, bytes) is recorded as the attempt's row; attempt and
+ * device ids, image bytes and the swap after its reset are filled in by the device. No-op
+ * without an attempt begun. */
+void fleet_device_ext_attempt_end(struct fleet_device *dev, const struct recorder_attempt *a);
+/* One upload chunk of the attempt in progress (ids filled in by the device). */
+void fleet_device_ext_chunk(struct fleet_device *dev, const struct recorder_chunk *c);
+/* The application runs the group's update image (confirmed or not). */
+bool fleet_device_runs_update(const struct fleet_device *dev);
+
 /* Assert the per-state invariants above (no-op with NDEBUG). */
 void fleet_device_check(const struct fleet_device *dev);
 

@@ -1213,6 +1213,14 @@ static int gateways_add(struct fleet_world *w, const struct scenario *s,
 int fleet_world_from_scenario(const struct scenario *s, struct sim_engine *e, struct recorder *rec,
                               struct fleet_world **out, struct sim_diag *d)
 {
+    return fleet_world_from_scenario_ext(s, e, rec, NULL, FLEET_EXT_LINK, out, d);
+}
+
+int fleet_world_from_scenario_ext(const struct scenario *s, struct sim_engine *e,
+                                  struct recorder *rec, const struct fleet_device_ext *x,
+                                  enum fleet_device_ext_link link, struct fleet_world **out,
+                                  struct sim_diag *d)
+{
     const struct fleet_settings *fs = fleet_settings_of(s);
     *out = NULL;
     int rc = fleet_world_check(s, d);
@@ -1317,11 +1325,13 @@ int fleet_world_from_scenario(const struct scenario *s, struct sim_engine *e, st
         if (rc == 0)
             rc = group_dists(s, i, w, d);
     }
-    if (rc == 0 && fs->rollout.present) {
+    if (rc == 0 && x != NULL)
+        rc = fleet_world_ext_set(w, x, link);
+    if (rc == 0 && fs->rollout.present && x == NULL) {
         struct fleet_rollout_cfg rc_cfg = fleet_rollout_cfg_from_settings(&fs->rollout);
         rc = fleet_world_rollout_set(w, &rc_cfg, fs->rollout.start, d);
     }
-    for (size_t i = 0; i < fs->n_gateways && rc == 0; i++)
+    for (size_t i = 0; i < fs->n_gateways && rc == 0 && x == NULL; i++)
         rc = gateways_add(w, s, &fs->gateways[i], d);
     for (size_t i = 0; i < fs->n_faults && rc == 0; i++) {
         struct fleet_device_faults p;

@@ -367,7 +367,9 @@ int fleet_world_start(struct fleet_world *w)
             fleet_device_new(id, entity[id], cfg, &w->cx, w->seed, g->wear, index, &w->diag);
         if (w->devs[id] == NULL)
             rc = SIM_EINVAL;
-        uint32_t bits = w->devs[id] != NULL ? world_faults_of(w, id, entity[id]) : 0;
+        if (w->devs[id] != NULL && w->has_ext)
+            rc = fleet_device_ext_set(w->devs[id], &w->ext, w->ext_link);
+        uint32_t bits = w->devs[id] != NULL && rc == 0 ? world_faults_of(w, id, entity[id]) : 0;
         if (bits != 0)
             rc = fleet_device_faults_set(w->devs[id], &g->faults, bits, sim_engine_now(w->e));
     }
@@ -435,6 +437,17 @@ int fleet_world_finish(struct fleet_world *w)
             return rc;
     }
     return dispatch_finish(w);
+}
+
+int fleet_world_ext_set(struct fleet_world *w, const struct fleet_device_ext *x,
+                        enum fleet_device_ext_link link)
+{
+    if (x == NULL || x->tx == NULL || w->dp.enabled || w->n_devs == 0 || w->devs[0] != NULL)
+        return SIM_EINVAL;
+    w->ext = *x;
+    w->ext_link = link;
+    w->has_ext = true;
+    return 0;
 }
 
 const struct sim_diag *fleet_world_diag(const struct fleet_world *w)

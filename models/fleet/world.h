@@ -144,6 +144,13 @@ int fleet_world_gateways_add(struct fleet_world *w, const struct fleet_world_gat
 uint32_t fleet_world_n_gateways(const struct fleet_world *w);
 const struct fleet_gateway *fleet_world_gateway(const struct fleet_world *w, uint32_t id);
 
+/* Give every device the external client x (models/fleet/device.h "External clients")
+ * instead of its own modelled client: call after the groups, before fleet_world_start,
+ * without a rollout or gateways (they start and stop modelled clients). Returns 0 or
+ * SIM_EINVAL. */
+int fleet_world_ext_set(struct fleet_world *w, const struct fleet_device_ext *x,
+                        enum fleet_device_ext_link link);
+
 /* Power every device on at the engine's current time. */
 int fleet_world_start(struct fleet_world *w);
 /* Why fleet_world_start failed, when it says (empty otherwise). */
@@ -176,5 +183,12 @@ bool fleet_world_image_refused(const struct scenario *s, char *why, size_t n);
  * fleet_serial_host_default) and start it. Returns 0 or a negative sim_err with a message. */
 int fleet_world_from_scenario(const struct scenario *s, struct sim_engine *e, struct recorder *rec,
                               struct fleet_world **out, struct sim_diag *d);
+/* The same, with every device answering the external client x (fleet_world_ext_set) over
+ * `link`; the scenario's rollout and gateways are left out (the external clients are the
+ * hosts), its faults apply. x NULL: fleet_world_from_scenario. */
+int fleet_world_from_scenario_ext(const struct scenario *s, struct sim_engine *e,
+                                  struct recorder *rec, const struct fleet_device_ext *x,
+                                  enum fleet_device_ext_link link, struct fleet_world **out,
+                                  struct sim_diag *d);
 
 #endif /* MODELS_FLEET_WORLD_H */

@@ -103,6 +103,10 @@ struct fleet_world {
     struct fault_entry *faults;
     uint32_t n_faults;
     struct sim_diag diag; /* why fleet_world_start failed */
+    /* fleet_world_ext_set: every device has this external client instead of its own */
+    struct fleet_device_ext ext;
+    enum fleet_device_ext_link ext_link;
+    bool has_ext;
 };
 
 /* world.c: the random-stream entity of the index-th member of a named set (a group's

@@ -31,6 +31,8 @@ static const char usage_text[] =
     "  export DB TABLE     a table or view, filtered (--where), as CSV or JSON\n"
     "  keys [--markdown]   every scenario key: type, default, allowed values, meaning\n"
     "  list WHAT           what a scenario can name: boards, bootloaders or clients\n"
+    "  serve SCENARIO      the scenario's devices answer real SMP clients over UDP\n"
+    "                      (127.0.0.1:1337 and up), in modelled time\n"
     "\n"
     "Options:\n"
     "  -h, --help          show this help (also: dfusim COMMAND --help)\n"
@@ -106,9 +108,11 @@ int cli_main(int argc, char **argv, FILE *out, FILE *err)
         return cli_keys(argc - 1, argv + 1, out, err);
     if (strcmp(verb, "list") == 0)
         return cli_list(argc - 1, argv + 1, out, err);
+    if (strcmp(verb, "serve") == 0)
+        return cli_serve(argc - 1, argv + 1, out, err);
     fprintf(err,
             "dfusim: unknown command '%s' (commands: run, validate, explain, report, compare, "
-            "check, calibration, export, keys, list; see dfusim --help)\n",
+            "check, calibration, export, keys, list, serve; see dfusim --help)\n",
             verb);
     return SIM_EXIT_USAGE;
 }

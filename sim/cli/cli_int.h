@@ -29,6 +29,13 @@ FILE *cli_output_open(const char *verb, const char *path, FILE *out, FILE *err);
 int cli_output_close(const char *verb, const char *path, FILE *f, FILE *out, int rc, FILE *err);
 int cli_keys(int argc, char **argv, FILE *out, FILE *err);
 int cli_list(int argc, char **argv, FILE *out, FILE *err);
+int cli_serve(int argc, char **argv, FILE *out, FILE *err);
+
+/* The settings and the groups of s into rec's open run (what run records before the
+ * world runs; serve records the same). Returns 0 or the recorder's error. */
+struct recorder;
+struct scenario;
+int cli_record_setup(struct recorder *rec, const struct scenario *s);
 
 /* Report what getopt_long() returned for a bad option (':' missing value, '?' unknown) of
  * `verb`, from argv[optind - 1]. Returns SIM_EXIT_USAGE. */

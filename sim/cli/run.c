@@ -214,7 +214,7 @@ static void record_param(void *ctx, const char *key, const char *value)
 }
 
 /* Settings, groups: what the database needs to reproduce and regroup the run. */
-static int record_setup(struct recorder *rec, const struct scenario *s)
+int cli_record_setup(struct recorder *rec, const struct scenario *s)
 {
     struct param_sink sink = {rec, 0};
     scenario_visit(s, record_param, &sink);
@@ -408,7 +408,7 @@ static int simulate(const struct scenario *s, struct recorder *rec, const char *
      * the world is built stops the engine before its first event. */
     int rc = recorder_run_begin(rec, &info, NULL);
     if (rc == 0)
-        rc = record_setup(rec, s);
+        rc = cli_record_setup(rec, s);
     if (rc != 0) {
         failure = "could not write to the results database";
         goto fail;
