@@ -29,6 +29,8 @@
 
 #include <openssl/sha.h>
 
+#include "image_builder.h"
+#include "models/mcuboot/image.h"
 #include "models/smp/frame.h"
 #include "models/smp/mgmt.h"
 
@@ -259,6 +261,7 @@ static int rsp_rc(const uint8_t *p, size_t n)
 struct slot_info {
     bool present, active, confirmed, pending;
     uint8_t hash[32];
+    char version[32];
 };
 
 /* Image list: the two slots of image 0. Returns 0 or -1 (c->why). */
@@ -288,8 +291,9 @@ static int image_list(struct client *c, struct slot_info slot[2], double timeout
             {.key = "active", .type = SMP_FRAME_T_BOOL},
             {.key = "confirmed", .type = SMP_FRAME_T_BOOL},
             {.key = "pending", .type = SMP_FRAME_T_BOOL},
+            {.key = "version", .type = SMP_FRAME_T_TEXT},
         };
-        if (smp_frame_map_decode(p, item, e, 5) != 0 || !e[0].found || e[0].u32 > 1)
+        if (smp_frame_map_decode(p, item, e, 6) != 0 || !e[0].found || e[0].u32 > 1)
             return -1;
         struct slot_info *s = &slot[e[0].u32];
         s->present = true;
@@ -298,6 +302,8 @@ static int image_list(struct client *c, struct slot_info slot[2], double timeout
         s->pending = e[4].found && e[4].b;
         if (e[1].found && e[1].str_len == 32)
             memcpy(s->hash, e[1].str, 32);
+        if (e[5].found && e[5].str_len < sizeof(s->version))
+            snprintf(s->version, sizeof(s->version), "%.*s", (int)e[5].str_len, e[5].str);
         p += item;
     }
     return 0;
@@ -327,11 +333,10 @@ struct dfu_result {
 /* A whole DFU against the device on `port`: echo, list, upload, list, test, reset, wait for
  * the swap, list, confirm, list. Returns 0, or -1 with the reason in c->why. Slow steps
  * are given timeout_s (wall) per answer. */
-static int run_dfu(struct client *c, const uint8_t *img, size_t img_len, double timeout_s,
-                   struct dfu_result *res)
+static int run_dfu(struct client *c, const uint8_t *img, size_t img_len, const uint8_t hash[32],
+                   double timeout_s, struct dfu_result *res)
 {
-    uint8_t hash[32], sha[32], buf[2048], rsp[2048];
-    hex_bytes(image_hash_hex, hash, 32);
+    uint8_t sha[32], buf[2048], rsp[2048];
     SHA256(img, img_len, sha);
     struct smp_frame_writer w;
     /* echo */
@@ -476,7 +481,9 @@ static void full_dfu(double speed, const char *extra)
     struct client c;
     assert_int_equal(client_open(&c, sv.port, false), 0);
     struct dfu_result res;
-    int rc = run_dfu(&c, img, len, 10.0, &res);
+    uint8_t hash[32];
+    hex_bytes(image_hash_hex, hash, 32);
+    int rc = run_dfu(&c, img, len, hash, 10.0, &res);
     if (rc != 0)
         fprintf(stderr, "DFU failed: %s\n", c.why);
     assert_int_equal(rc, 0);
@@ -636,6 +643,8 @@ static void test_soak_50(void **state)
     struct server sv;
     server_start(&sv, 20.0, N_DEV, NULL);
     pid_t kids[N_DEV];
+    uint8_t hash[32];
+    hex_bytes(image_hash_hex, hash, 32);
     for (int i = 0; i < N_DEV; i++) {
         kids[i] = fork();
         assert_true(kids[i] >= 0);
@@ -644,7 +653,7 @@ static void test_soak_50(void **state)
             struct dfu_result res;
             int rc = client_open(&c, sv.port + i, i % 2 == 1) != 0
                          ? -1
-                         : run_dfu(&c, img, len, 20.0, &res);
+                         : run_dfu(&c, img, len, hash, 20.0, &res);
             if (rc != 0)
                 fprintf(stderr, "device %d: %s\n", i, c.why);
             _exit(rc == 0 ? 0 : 1);
@@ -668,6 +677,46 @@ static void test_soak_50(void **state)
     free(img);
 }
 
+/* A build the scenario does not name (another version, made here as imgtool lays it out)
+ * uploads, is listed with its own hash and version, swaps in and is confirmed: the slots keep
+ * what was written (models/mcuboot/slots.h, mcuboot_slots_learner). */
+static void test_unknown_build(void **state)
+{
+    (void)state;
+    static const struct ib_op ops[] = {IB_OP_HASH};
+    const struct ib_spec spec = {
+        .body_len = 40000, .body_seed = 11, .version = {4, 5, 6, 0}, .ops = ops, .n_ops = 1};
+    uint8_t *img = NULL;
+    size_t len = 0;
+    assert_int_equal(ib_build(&spec, &img, &len), 0);
+    struct mcuboot_image want;
+    struct sim_diag d;
+    sim_diag_init(&d);
+    assert_int_equal(mcuboot_image_parse(img, len, "unknown", &want, &d), 0);
+    struct server sv;
+    server_start(&sv, 20.0, 1, NULL);
+    struct client c;
+    assert_int_equal(client_open(&c, sv.port, false), 0);
+    struct dfu_result res;
+    int rc = run_dfu(&c, img, len, want.hash, 10.0, &res);
+    if (rc != 0)
+        fprintf(stderr, "DFU failed: %s\n", c.why);
+    assert_int_equal(rc, 0);
+    struct slot_info s[2];
+    assert_int_equal(image_list(&c, s, 10.0), 0);
+    assert_string_equal(s[0].version, "4.5.6");
+    assert_memory_equal(s[0].hash, want.hash, 32);
+    client_close(&c);
+    server_stop(&sv);
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open_v2(sv.db, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    assert_int_equal(db_int(db, "SELECT count(*) FROM devices WHERE state = 'updated'"), 1);
+    assert_int_equal(db_int(db, "SELECT count(*) FROM dfu_attempts WHERE outcome = 'updated'"), 1);
+    sqlite3_close(db);
+    unlink(sv.db);
+    free(img);
+}
+
 int main(void)
 {
     signal(SIGPIPE, SIG_IGN);
@@ -676,6 +725,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_teardown(test_full_dfu_speed_20, kill_server),
         cmocka_unit_test_teardown(test_malformed, kill_server),
+        cmocka_unit_test_teardown(test_unknown_build, kill_server),
         cmocka_unit_test_teardown(test_full_dfu_speed_1_direct, kill_server),
         cmocka_unit_test_teardown(test_soak_50, kill_server),
     };

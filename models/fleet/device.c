@@ -69,6 +69,9 @@ struct fleet_device {
                 firmware callback); fleet_device_timer() returns it */
     uint32_t gen[FLEET_T_COUNT];
     int64_t now; /* time of the input being handled (flash_cost has no now parameter) */
+    /* Table index of the update: cfg->update_image, or under an external client (serve)
+     * the image learned from its upload that a boot is about to start (see boot()). */
+    int update_image;
 
     /* flash + bootloader */
     struct mcuboot_slots slots;
@@ -397,7 +400,7 @@ bool fleet_device_confirmed(const struct fleet_device *d)
 static void note_confirmed(struct fleet_device *d, int64_t now)
 {
     if (d->st.updated_ns == RECORDER_NONE && d->state == FLEET_DEV_APP &&
-        d->st.running_image == (int)d->cfg->update_image && fleet_device_confirmed(d))
+        d->st.running_image == d->update_image && fleet_device_confirmed(d))
         d->st.updated_ns = now;
 }
 
@@ -1326,6 +1329,19 @@ static long boot_cut_at(struct fleet_device *d, int64_t now);
 static const char fault_refusal[];
 static const char *fail_validation(struct fleet_device *d, int *image);
 
+/* An external client (serve) uploads builds the scenario does not name: the one it left in
+ * the slot MCUboot will start from (the secondary in the swap modes, the other slot in
+ * direct-xip and RAM load) is the update from this boot on, once the slots learned it. */
+static void learned_update(struct fleet_device *d)
+{
+    if (d->ext == NULL)
+        return;
+    int slot = is_xip(d) ? 1 - d->slots.active : 1;
+    int x = mcuboot_slots_image_in(&d->slots, slot);
+    if (x >= 0 && d->slots.cfg->images[x].learned)
+        d->update_image = x;
+}
+
 /* MCUboot runs with the radio off; the application starts when it is done. */
 static int boot(struct fleet_device *d, int64_t now)
 {
@@ -1341,6 +1357,7 @@ static int boot(struct fleet_device *d, int64_t now)
         writes0 = flash_wear_total_writes(d->slots.wear, d->slots.wear_dev);
     }
     long cut_at = boot_cut_at(d, now);
+    learned_update(d);
     int refused_image = MCUBOOT_SLOTS_NONE;
     const char *refusal = fail_validation(d, &refused_image);
     int rc = mcuboot_slots_boot(&d->slots, cut_at, &d->boot, &diag);
@@ -1366,9 +1383,9 @@ static int boot(struct fleet_device *d, int64_t now)
             d->st.n_swap_cuts++; /* counted as a swap (revert) when the resumed one ends */
         else
             d->st.n_swaps++;
-        if (!d->boot.cut && (d->boot.swap_type == MCUBOOT_TRAILER_SWAP_REVERT ||
-                             (d->st.ran_update && before == (int)d->cfg->update_image &&
-                              d->boot.image != (int)d->cfg->update_image)))
+        if (!d->boot.cut &&
+            (d->boot.swap_type == MCUBOOT_TRAILER_SWAP_REVERT ||
+             (d->st.ran_update && before == d->update_image && d->boot.image != d->update_image)))
             d->st.n_reverts++;
         struct recorder_swap s = {
             .attempt_id = record_attempt_id(d),
@@ -1381,8 +1398,7 @@ static int boot(struct fleet_device *d, int64_t now)
                        : d->boot.image == MCUBOOT_SLOTS_NONE ? "bricked"
                        : refused && refusal != fault_refusal ? "refused"
                        : d->boot.swap_type == MCUBOOT_TRAILER_SWAP_REVERT ||
-                               (before == (int)d->cfg->update_image &&
-                                d->boot.image != (int)d->cfg->update_image)
+                               (before == d->update_image && d->boot.image != d->update_image)
                            ? "reverted"
                            : "swapped",
         };
@@ -1401,7 +1417,7 @@ static int boot(struct fleet_device *d, int64_t now)
         arm(d, FLEET_T_POWER, now + d->boot.ns + (d->faults ? d->faults->off_ns : 0));
         return 0;
     }
-    if (d->boot.image == (int)d->cfg->update_image)
+    if (d->boot.image == d->update_image)
         d->st.ran_update = true;
     arm(d, FLEET_T_BOOT, now + d->boot.ns + d->cfg->app_boot_ns);
     return 0;
@@ -1546,9 +1562,9 @@ static const char *fail_validation(struct fleet_device *d, int *image)
         int x = mcuboot_slots_image_in(&d->slots, slot);
         if (x < 0)
             continue;
-        const char *bad = l != NULL && l->refusal[x] != NULL        ? l->refusal[x]
-                          : fault && x == (int)d->cfg->update_image ? fault_refusal
-                                                                    : NULL;
+        const char *bad = l != NULL && l->refusal[x] != NULL ? l->refusal[x]
+                          : fault && x == d->update_image    ? fault_refusal
+                                                             : NULL;
         if (bad == NULL)
             continue;
         if (!is_xip(d) &&
@@ -1625,7 +1641,7 @@ static bool confirm_refused(const struct fleet_device *d, int slot, bool active,
 {
     if (!confirm || d->faults == NULL)
         return false;
-    int upd = (int)d->cfg->update_image;
+    int upd = d->update_image;
     if (fault_on(d, FLEET_FAULTS_NEVER_CONFIRM) && mcuboot_slots_image_in(&d->slots, slot) == upd)
         return true;
     return fault_on(d, FLEET_FAULTS_BAD_IMAGE) && d->faults->bad_image == FLEET_BAD_IMAGE_CRASH &&
@@ -1636,7 +1652,7 @@ static bool confirm_refused(const struct fleet_device *d, int slot, bool active,
  * never-confirmed one runs unconfirmed and is reset reset_after_ns later (once). */
 static void fault_app_start(struct fleet_device *d, int64_t now)
 {
-    if (d->faults == NULL || d->st.running_image != (int)d->cfg->update_image)
+    if (d->faults == NULL || d->st.running_image != d->update_image)
         return;
     if (fault_on(d, FLEET_FAULTS_BAD_IMAGE) && d->faults->bad_image == FLEET_BAD_IMAGE_CRASH)
         arm(d, FLEET_T_CRASH, now + d->faults->crash_after_ns);
@@ -1663,8 +1679,7 @@ static int on_crash(struct fleet_device *d, int64_t now)
         d->fault_done |= FLEET_FAULTS_NEVER_CONFIRM;
     }
     int rc = device_reboot(d, now, crash ? "crash" : "fault-reset");
-    if (rc != 0 || !crash || d->state != FLEET_DEV_BOOT ||
-        d->st.running_image != (int)d->cfg->update_image)
+    if (rc != 0 || !crash || d->state != FLEET_DEV_BOOT || d->st.running_image != d->update_image)
         return rc;
     cancel(d, FLEET_T_BOOT);
     cancel(d, FLEET_T_POWER);
@@ -1930,6 +1945,7 @@ struct fleet_device *fleet_device_new(uint32_t id, uint64_t entity,
         return NULL;
     d->id = id;
     d->cfg = cfg;
+    d->update_image = (int)cfg->update_image;
     d->cx = cx;
     d->seed = seed;
     d->entity = entity;
@@ -2266,9 +2282,9 @@ const char *fleet_device_outcome(const struct fleet_device *d)
 {
     if (d->state == FLEET_DEV_DEAD)
         return "dead";
-    if (d->st.running_image == (int)d->cfg->update_image && fleet_device_confirmed(d))
+    if (d->st.running_image == d->update_image && fleet_device_confirmed(d))
         return "updated";
-    if (d->st.ran_update && d->st.running_image != (int)d->cfg->update_image)
+    if (d->st.ran_update && d->st.running_image != d->update_image)
         return "reverted";
     if (client_dfu_state_get(d->client) == CLIENT_DFU_FAILED)
         return "failed";
@@ -2441,5 +2457,5 @@ void fleet_device_ext_chunk(struct fleet_device *d, const struct recorder_chunk 
 
 bool fleet_device_runs_update(const struct fleet_device *d)
 {
-    return d->state == FLEET_DEV_APP && d->st.running_image == (int)d->cfg->update_image;
+    return d->state == FLEET_DEV_APP && d->st.running_image == d->update_image;
 }
