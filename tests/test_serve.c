@@ -89,7 +89,8 @@ static int free_base(int n)
 
 static pid_t running = -1; /* a server a failed test left behind (teardown kills it) */
 
-/* Start `dfusim serve` and wait for its first line (the sockets are open then). */
+/* Start `dfusim serve` and wait for its first line (the sockets are open then); extra: more
+ * options, separated by spaces. */
 static void server_start(struct server *sv, double speed, int n_dev, const char *extra)
 {
     sv->speed = speed;
@@ -110,13 +111,15 @@ static void server_start(struct server *sv, double speed, int n_dev, const char 
         dup2(p[1], 1);
         close(p[0]);
         close(p[1]);
-        const char *argv[16] = {DFUSIM, "serve",     SCENARIO, "--port", port,   "--speed",
-                                spd,    "--devices", n,        "--db",   sv->db, "-q"};
+        char *argv[24] = {DFUSIM, "serve",     SCENARIO, "--port", port,   "--speed",
+                          spd,    "--devices", n,        "--db",   sv->db, "-q"};
         int k = 12;
-        if (extra != NULL)
-            argv[k++] = extra;
+        char more[512];
+        snprintf(more, sizeof(more), "%s", extra != NULL ? extra : "");
+        for (char *t = strtok(more, " "); t != NULL && k < 23; t = strtok(NULL, " "))
+            argv[k++] = t;
         argv[k] = NULL;
-        execv(DFUSIM, (char *const *)argv);
+        execv(DFUSIM, argv);
         _exit(127);
     }
     close(p[1]);
@@ -717,6 +720,68 @@ static void test_unknown_build(void **state)
     free(img);
 }
 
+/* --direct --pcap: the datagrams a client exchanged with device 0, as tshark decodes them:
+ * UDP between the client's port and device 0's on loopback, each an SMP packet whose header
+ * the test sent (image list requests: op read, group image, id 0; a request sent while the
+ * device was still starting goes unanswered and is resent) or the device answered (op read
+ * response, the seq of a request). Device 1's traffic is not in the file. */
+static void test_pcap_direct(void **state)
+{
+    (void)state;
+    if (system("tshark --version >/dev/null 2>&1") != 0)
+        fail_msg("tshark not found: this test decodes the capture with it (Debian package "
+                 "tshark; ./setup.sh installs it)");
+    char pcap[256], extra[320];
+    snprintf(pcap, sizeof(pcap), "%s/test_serve-%d.pcap", DFUSIM_BINARY_DIR, (int)getpid());
+    unlink(pcap);
+    snprintf(extra, sizeof(extra), "--direct --pcap %s", pcap);
+    struct server sv;
+    server_start(&sv, 20.0, 2, extra);
+    struct client c;
+    assert_int_equal(client_open(&c, sv.port, false), 0);
+    struct slot_info sl[2];
+    assert_int_equal(image_list(&c, sl, 10.0), 0);
+    assert_int_equal(image_list(&c, sl, 10.0), 0);
+    client_close(&c);
+    assert_int_equal(client_open(&c, sv.port + 1, false), 0); /* device 1: not captured */
+    assert_int_equal(image_list(&c, sl, 10.0), 0);
+    client_close(&c);
+    server_stop(&sv);
+    unlink(sv.db);
+    char cmd[600], line[512];
+    snprintf(cmd, sizeof(cmd),
+             "tshark -r '%s' -T fields -e udp.srcport -e udp.dstport -e data.data 2>/dev/null",
+             pcap);
+    FILE *f = popen(cmd, "r");
+    assert_non_null(f);
+    int req = 0, rsp = 0;
+    bool asked[256] = {false};
+    while (fgets(line, sizeof(line), f) != NULL) {
+        unsigned sport, dport, b0, flags, len, group, seq, id;
+        char hex[400];
+        if (sscanf(line, "%u %u %399s", &sport, &dport, hex) != 3 ||
+            sscanf(hex, "%2x%2x%4x%4x%2x%2x", &b0, &flags, &len, &group, &seq, &id) != 6)
+            fail_msg("tshark line: %s", line);
+        assert_int_equal(group, SMP_MGMT_GROUP_IMAGE);
+        assert_int_equal(id, 0);
+        assert_int_equal(len * 2, strlen(hex) - 16); /* the header's length is the payload's */
+        if (dport == (unsigned)sv.port) {
+            req++;
+            assert_int_equal(b0 & 7, SMP_MGMT_OP_READ);
+            asked[seq] = true;
+        } else {
+            rsp++;
+            assert_int_equal(sport, (unsigned)sv.port);
+            assert_int_equal(b0 & 7, SMP_MGMT_OP_READ_RSP);
+            assert_true(asked[seq]);
+        }
+    }
+    assert_int_equal(pclose(f), 0);
+    assert_int_equal(rsp, 2); /* two lists of device 0 answered */
+    assert_true(req >= 2 && req <= 2 + 3);
+    unlink(pcap);
+}
+
 int main(void)
 {
     signal(SIGPIPE, SIG_IGN);
@@ -726,6 +791,7 @@ int main(void)
         cmocka_unit_test_teardown(test_full_dfu_speed_20, kill_server),
         cmocka_unit_test_teardown(test_malformed, kill_server),
         cmocka_unit_test_teardown(test_unknown_build, kill_server),
+        cmocka_unit_test_teardown(test_pcap_direct, kill_server),
         cmocka_unit_test_teardown(test_full_dfu_speed_1_direct, kill_server),
         cmocka_unit_test_teardown(test_soak_50, kill_server),
     };

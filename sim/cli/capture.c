@@ -1,12 +1,14 @@
-/* sim/cli/capture.c - `dfusim run --pcap`: hook a capture (sim/capture/pcap.h) on the
- * links of the chosen devices of a built world, and close it when the run ends.
+/* sim/cli/capture.c - `dfusim run --pcap` and `dfusim serve --pcap`: hook a capture
+ * (sim/capture/pcap.h) on the links of the chosen devices of a built world, or take the UDP
+ * datagrams serve exchanges with real clients, and close it when the run or session ends.
  *
  * The models report what goes on the air through their observer hooks
  * (ble_link_observe_set, uart_link_observe_set, via fleet_device_observe); this file only
- * translates those reports into the capture's plain records. */
+ * translates those reports, and serve's datagrams, into the capture's plain records. */
 #include "sim/cli/capture.h"
 
 #include <errno.h>
+#include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -24,6 +26,9 @@ struct cli_capture {
     struct cli_capture_dev *devs;
     uint32_t n_devs;
     struct fleet_world *w;
+    const char *cmd; /* "run" or "serve", in messages */
+    uint8_t *sel;    /* UDP: per device, 1 when chosen (the links are not hooked) */
+    uint32_t n_sel;
     int err; /* first capture error (the observers cannot return one) */
 };
 
@@ -73,7 +78,7 @@ static void on_uart(void *env, enum uart_link_dir dir, const uint8_t *p, size_t 
 }
 
 /* "0,3-5": set bit i of sel for each id; ids must be < n. Returns 0 or -1 (message). */
-static int parse_list(const char *list, uint32_t n, uint8_t *sel, FILE *err)
+static int parse_list(const char *cmd, const char *list, uint32_t n, uint8_t *sel, FILE *err)
 {
     const char *p = list;
     if (*p == '\0')
@@ -93,9 +98,9 @@ static int parse_list(const char *list, uint32_t n, uint8_t *sel, FILE *err)
         }
         if (b >= n) {
             fprintf(err,
-                    "dfusim run: --pcap-devices %s: device %lu does not exist (the scenario has "
+                    "dfusim %s: --pcap-devices %s: device %lu does not exist (the scenario has "
                     "devices 0-%u)\n",
-                    list, b, n - 1);
+                    cmd, list, b, n - 1);
             return -1;
         }
         for (unsigned long i = a; i <= b; i++)
@@ -108,19 +113,19 @@ static int parse_list(const char *list, uint32_t n, uint8_t *sel, FILE *err)
     }
 bad:
     fprintf(err,
-            "dfusim run: --pcap-devices %s: expected device ids as the database numbers them, "
+            "dfusim %s: --pcap-devices %s: expected device ids as the database numbers them, "
             "comma-separated, ranges allowed (e.g. 0,2-4)\n",
-            list);
+            cmd, list);
     return -1;
 }
 
-int cli_capture_open(struct fleet_world *w, const char *path, const char *list,
-                     struct cli_capture **out, FILE *err)
+int cli_capture_open(struct fleet_world *w, const char *cmd, const char *path, const char *list,
+                     bool udp, struct cli_capture **out, FILE *err)
 {
     *out = NULL;
     uint32_t n = fleet_world_n_devices(w);
     if (n == 0) {
-        fprintf(err, "dfusim run: --pcap: the scenario has no device\n");
+        fprintf(err, "dfusim %s: --pcap: the scenario has no device\n", cmd);
         return SIM_EXIT_USAGE;
     }
     uint8_t *sel = calloc(n, 1);
@@ -131,10 +136,26 @@ int cli_capture_open(struct fleet_world *w, const char *path, const char *list,
         return SIM_EXIT_INTERNAL;
     }
     int code = SIM_EXIT_USAGE;
+    cc->cmd = cmd;
     if (list == NULL)
         sel[0] = 1;
-    else if (parse_list(list, n, sel, err) != 0)
+    else if (parse_list(cmd, list, n, sel, err) != 0)
         goto fail;
+    struct sim_diag diag;
+    sim_diag_init(&diag);
+    if (udp) { /* serve --direct: the datagrams are the traffic, fed by cli_capture_datagram */
+        int rc = cap_open(path, CAP_UDP, &cc->cap, &diag);
+        if (rc != 0) {
+            fprintf(err, "dfusim %s: --pcap %s", cmd, diag.text);
+            code = rc == SIM_EIO ? SIM_EXIT_USAGE : SIM_EXIT_INTERNAL;
+            goto fail;
+        }
+        cc->w = w;
+        cc->sel = sel;
+        cc->n_sel = n;
+        *out = cc;
+        return SIM_EXIT_OK;
+    }
     /* One link type per file: every chosen device on the first one's transport. */
     int first = -1;
     uint32_t count = 0;
@@ -147,9 +168,9 @@ int cli_capture_open(struct fleet_world *w, const char *path, const char *list,
             first = (int)i;
         } else if (uart != (fleet_device_uart(fleet_world_device(w, (uint32_t)first)) != NULL)) {
             fprintf(err,
-                    "dfusim run: --pcap-devices: device %d is on %s and device %u on %s; a pcap "
+                    "dfusim %s: --pcap-devices: device %d is on %s and device %u on %s; a pcap "
                     "file holds one link type: capture them in two runs\n",
-                    first, uart ? "BLE" : "a UART", i, uart ? "a UART" : "BLE");
+                    cmd, first, uart ? "BLE" : "a UART", i, uart ? "a UART" : "BLE");
             goto fail;
         }
     }
@@ -159,11 +180,9 @@ int cli_capture_open(struct fleet_world *w, const char *path, const char *list,
         code = SIM_EXIT_INTERNAL;
         goto fail;
     }
-    struct sim_diag diag;
-    sim_diag_init(&diag);
     int rc = cap_open(path, uart ? CAP_UART : CAP_BLE, &cc->cap, &diag);
     if (rc != 0) {
-        fprintf(err, "dfusim run: --pcap %s", diag.text);
+        fprintf(err, "dfusim %s: --pcap %s", cmd, diag.text);
         code = rc == SIM_EIO ? SIM_EXIT_USAGE : SIM_EXIT_INTERNAL;
         goto fail;
     }
@@ -194,7 +213,7 @@ int cli_capture_close(struct cli_capture *cc, bool keep, FILE *err)
     int code = SIM_EXIT_OK;
     if (!keep || cc->err != 0) {
         if (keep)
-            fprintf(err, "dfusim run: the capture failed (%s); not written\n",
+            fprintf(err, "dfusim %s: the capture failed (%s); not written\n", cc->cmd,
                     sim_err_str(cc->err));
         cap_discard(cc->cap);
         code = keep ? SIM_EXIT_INTERNAL : SIM_EXIT_OK;
@@ -202,11 +221,54 @@ int cli_capture_close(struct cli_capture *cc, bool keep, FILE *err)
         struct sim_diag diag;
         sim_diag_init(&diag);
         if (cap_close(cc->cap, &diag) != 0) {
-            fprintf(err, "dfusim run: --pcap %s", diag.text);
+            fprintf(err, "dfusim %s: --pcap %s", cc->cmd, diag.text);
             code = SIM_EXIT_USAGE;
         }
     }
     free(cc->devs);
+    free(cc->sel);
     free(cc);
     return code;
+}
+
+/* An IPv4 or IPv6 socket address: its address bytes and port. */
+static bool addr_of(const struct sockaddr *sa, bool *v6, uint8_t a[16], uint16_t *port)
+{
+    if (sa->sa_family == AF_INET) {
+        const struct sockaddr_in *in = (const struct sockaddr_in *)sa;
+        memcpy(a, &in->sin_addr, 4);
+        *port = ntohs(in->sin_port);
+        *v6 = false;
+        return true;
+    }
+    if (sa->sa_family == AF_INET6) {
+        const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)sa;
+        memcpy(a, &in6->sin6_addr, 16);
+        *port = ntohs(in6->sin6_port);
+        *v6 = true;
+        return true;
+    }
+    return false;
+}
+
+void cli_capture_datagram(struct cli_capture *cc, uint32_t dev, bool to_device,
+                          const struct sockaddr *local, const struct sockaddr *peer,
+                          const uint8_t *p, size_t n, int64_t at_ns)
+{
+    if (cc == NULL || cc->sel == NULL || dev >= cc->n_sel || !cc->sel[dev] || cc->err != 0)
+        return;
+    struct cap_udp u = {.at_ns = at_ns, .p = p, .n = n};
+    uint8_t la[16] = {0}, pa[16] = {0};
+    uint16_t lport, pport;
+    bool v6l, v6p;
+    if (!addr_of(local, &v6l, la, &lport) || !addr_of(peer, &v6p, pa, &pport) || v6l != v6p)
+        return; /* serve binds IPv4 and IPv6 sockets only */
+    u.ipv6 = v6l;
+    memcpy(to_device ? u.src : u.dst, pa, 16);
+    memcpy(to_device ? u.dst : u.src, la, 16);
+    u.sport = to_device ? pport : lport;
+    u.dport = to_device ? lport : pport;
+    int rc = cap_udp(cc->cap, &u);
+    if (rc != 0)
+        cc->err = rc;
 }

@@ -421,7 +421,8 @@ static int simulate(const struct scenario *s, struct recorder *rec, const char *
         goto fail;
     }
     struct cli_capture *cap = NULL;
-    if (o->pcap != NULL && (code = cli_capture_open(w, o->pcap, o->pcap_devices, &cap, err)) != 0) {
+    if (o->pcap != NULL &&
+        (code = cli_capture_open(w, "run", o->pcap, o->pcap_devices, false, &cap, err)) != 0) {
         (void)recorder_run_end(rec, RECORDER_FAILED, "bad --pcap", 0, 0);
         fleet_world_free(w);
         sim_engine_free(e);

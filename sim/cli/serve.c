@@ -15,7 +15,7 @@
 #include "models/serve/attempts.h"
 #include "sim/cli/cli.h"
 #include "sim/cli/cli_int.h"
-#include "sim/cli/serve.h"
+#include "sim/cli/capture.h"
 #include "sim/engine.h"
 #include "sim/outfile.h"
 #include "sim/recorder.h"
@@ -65,6 +65,11 @@ static const char serve_usage[] =
     "      --direct           no link: each device has its own UDP transport (Ethernet,\n"
     "                         Wi-Fi); default: the device stays behind the scenario's BLE\n"
     "                         link or UART, with a bridge at the far end\n"
+    "      --pcap FILE        write the chosen devices' traffic as a capture Wireshark reads\n"
+    "                         (docs/captures.md), in simulated time: behind a link its BLE\n"
+    "                         link-layer packets or UART bytes, as dfusim run --pcap; with\n"
+    "                         --direct the UDP datagrams\n"
+    "      --pcap-devices LIST  devices to capture (e.g. 0,2-4; default: device 0)\n"
     "  -o, --db FILE          results database written when the session ends (default\n"
     "                         results/NAME-serve.db); only an older results database is\n"
     "                         ever replaced\n"
@@ -102,8 +107,12 @@ struct serve {
     struct serve_dev *dev;
     uint32_t n;
     double speed;
-    double wall0;                        /* cli_wall_seconds at simulated time 0 */
-    const struct serve_capture *capture; /* NULL: none (the --pcap writer attaches here) */
+    double wall0; /* cli_wall_seconds at simulated time 0 */
+    /* --pcap with --direct: every datagram that crosses a chosen device's socket, once: a
+     * request when read (at the simulated time it is handed to the device), a response when
+     * sent (at the time the model let it leave); a lost request too. NULL: none. Behind a
+     * link, the capture is the link's own (cli_capture_open hooks it). */
+    struct cli_capture *capture;
     uint64_t n_in, n_out, n_send_err;
     uint8_t *buf;
 };
@@ -117,6 +126,7 @@ struct serve_options {
     long port;
     double speed;
     long devices; /* -1: all */
+    const char *pcap, *pcap_devices;
     bool direct, quiet;
 };
 
@@ -129,6 +139,7 @@ static int parse_options(int argc, char **argv, struct serve_options *o, FILE *o
         {"devices", required_argument, NULL, 'n'}, {"bind", required_argument, NULL, 'B'},
         {"direct", no_argument, NULL, 'D'},        {"db", required_argument, NULL, 'o'},
         {"set", required_argument, NULL, 's'},     {"quiet", no_argument, NULL, 'q'},
+        {"pcap", required_argument, NULL, 'P'},    {"pcap-devices", required_argument, NULL, 'L'},
         {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0},
     };
     o->overrides = calloc((size_t)argc + 1, sizeof(*o->overrides));
@@ -182,6 +193,12 @@ static int parse_options(int argc, char **argv, struct serve_options *o, FILE *o
         case 'q':
             o->quiet = true;
             break;
+        case 'P':
+            o->pcap = optarg;
+            break;
+        case 'L':
+            o->pcap_devices = optarg;
+            break;
         case 'h':
             fputs(serve_usage, out);
             return HELP_SHOWN;
@@ -197,6 +214,10 @@ static int parse_options(int argc, char **argv, struct serve_options *o, FILE *o
         return SIM_EXIT_USAGE;
     }
     o->scenario_path = argv[optind];
+    if (o->pcap_devices != NULL && o->pcap == NULL) {
+        fprintf(err, "dfusim serve: --pcap-devices needs --pcap FILE\n");
+        return SIM_EXIT_USAGE;
+    }
     return 0;
 }
 
@@ -258,10 +279,8 @@ static void serve_tx(void *env, uint32_t id, const uint8_t *p, size_t n, int64_t
     s->n_out++;
     if (sendto(d->fd[d->peer_sock], p, n, 0, (const struct sockaddr *)&d->peer, d->peer_len) < 0)
         s->n_send_err++; /* the client went away: UDP does not care */
-    if (s->capture != NULL)
-        s->capture->datagram(s->capture->env, id, false,
-                             (const struct sockaddr *)&d->local[d->peer_sock],
-                             (const struct sockaddr *)&d->peer, d->peer_len, p, n, at);
+    cli_capture_datagram(s->capture, id, false, (const struct sockaddr *)&d->local[d->peer_sock],
+                         (const struct sockaddr *)&d->peer, p, n, at);
     struct serve_attempts_ctx cx = att_cx_proto;
     cx.env = d;
     serve_attempts_response(&d->att, p, n, at, &cx);
@@ -412,10 +431,8 @@ static int drain(struct serve *s, struct serve_dev *d, int k)
         d->peer = from;
         d->peer_len = flen;
         d->peer_sock = k;
-        if (s->capture != NULL)
-            s->capture->datagram(s->capture->env, d->id, true,
-                                 (const struct sockaddr *)&d->local[k],
-                                 (const struct sockaddr *)&from, flen, s->buf, (size_t)got, now);
+        cli_capture_datagram(s->capture, d->id, true, (const struct sockaddr *)&d->local[k],
+                             (const struct sockaddr *)&from, s->buf, (size_t)got, now);
         serve_attempts_request(&d->att, s->buf, (size_t)got, now);
         rc = fleet_device_ext_rx(fleet_world_device(s->w, d->id), s->buf, (size_t)got, now);
         if (rc == 0)
@@ -575,7 +592,7 @@ int cli_serve(int argc, char **argv, FILE *out, FILE *err)
     serve_stop = 0;
     for (int i = 0; i < 3; i++)
         sigaction(sigs[i], &sa, &old[i]);
-    bool run_open = false;
+    bool run_open = false, session_ok = false;
     int code = parse_options(argc, argv, &o, out, err);
     if (code != 0) {
         code = code == HELP_SHOWN ? SIM_EXIT_OK : code;
@@ -651,6 +668,10 @@ int cli_serve(int argc, char **argv, FILE *out, FILE *err)
         fprintf(err, "dfusim serve: cannot build the world (%s)\n", sim_err_str(rc));
         goto done;
     }
+    if (o.pcap != NULL && (code = cli_capture_open(s.w, "serve", o.pcap, o.pcap_devices, o.direct,
+                                                   &s.capture, err)) != 0)
+        goto done;
+    code = SIM_EXIT_INTERNAL;
     sim_engine_set_interrupt(s.e, &serve_stop);
     nfds_t nfds = 0;
     for (uint32_t i = 0; i < s.n; i++)
@@ -701,6 +722,9 @@ int cli_serve(int argc, char **argv, FILE *out, FILE *err)
         goto done;
     }
     run_open = false;
+    session_ok = true; /* the database is kept even if the capture cannot be written */
+    int cap_code = cli_capture_close(s.capture, true, err);
+    s.capture = NULL;
     uint64_t lost = 0;
     for (uint32_t i = 0; i < s.n; i++)
         lost += fleet_device_ext_lost(fleet_world_device(s.w, i));
@@ -711,14 +735,14 @@ int cli_serve(int argc, char **argv, FILE *out, FILE *err)
             "%llu lost\n",
             stop_name(serve_stop), cli_wall_seconds() - s.wall0, simt, (unsigned long long)s.n_in,
             (unsigned long long)s.n_out, (unsigned long long)lost);
-    code = SIM_EXIT_OK;
+    code = cap_code;
 done:
     if (run_open && rec != NULL)
         (void)recorder_run_end(rec, RECORDER_FAILED, "serve failed", s.e ? sim_engine_now(s.e) : 0,
                                s.e ? sim_engine_events_run(s.e) : 0);
     recorder_close(rec);
     if (of.active) {
-        if (code == SIM_EXIT_OK) {
+        if (session_ok) {
             if (outfile_commit(&of, of.dest, &diag) != 0) {
                 fputs(diag.text, err);
                 code = SIM_EXIT_USAGE;
@@ -733,6 +757,7 @@ done:
         for (int k = 0; k < 2; k++)
             if (s.dev[i].fd[k] >= 0)
                 close(s.dev[i].fd[k]);
+    (void)cli_capture_close(s.capture, false, err);
     fleet_world_free(s.w);
     sim_engine_free(s.e);
     free(s.dev);
