@@ -34,11 +34,12 @@
 #include "models/smp/frame.h"
 #include "models/smp/mgmt.h"
 
-#define SCENARIO DFUSIM_SOURCE_DIR "/tests/scenarios/serve/dfu.yaml"
-#define IMAGE    DFUSIM_SOURCE_DIR "/tests/data/mcuboot/signed.bin"
-#define DFUSIM   DFUSIM_BINARY_DIR "/dfusim"
-#define N_DEV    50
-#define CHUNK    1024 /* data bytes per upload request: the datagram fits the 2475-byte net_buf */
+#define SCENARIO            DFUSIM_SOURCE_DIR "/tests/scenarios/serve/dfu.yaml"
+#define POWER_LOSS_SCENARIO DFUSIM_SOURCE_DIR "/tests/scenarios/serve/power-loss.yaml"
+#define IMAGE               DFUSIM_SOURCE_DIR "/tests/data/mcuboot/signed.bin"
+#define DFUSIM              DFUSIM_BINARY_DIR "/dfusim"
+#define N_DEV               50
+#define CHUNK               1024 /* data bytes per upload request: the datagram fits the 2475-byte net_buf */
 
 /* The image's hash (SHA256 TLV): tests/data/mcuboot/README.md. */
 static const char image_hash_hex[] =
@@ -91,6 +92,8 @@ static pid_t running = -1; /* a server a failed test left behind (teardown kills
 
 /* Start `dfusim serve` and wait for its first line (the sockets are open then); extra: more
  * options, separated by spaces. */
+static const char *scenario = SCENARIO; /* what server_start serves */
+
 static void server_start(struct server *sv, double speed, int n_dev, const char *extra)
 {
     sv->speed = speed;
@@ -111,8 +114,8 @@ static void server_start(struct server *sv, double speed, int n_dev, const char 
         dup2(p[1], 1);
         close(p[0]);
         close(p[1]);
-        char *argv[24] = {DFUSIM, "serve",     SCENARIO, "--port", port,   "--speed",
-                          spd,    "--devices", n,        "--db",   sv->db, "-q"};
+        char *argv[24] = {DFUSIM,      "serve", (char *)scenario, "--port", port, "--speed", spd,
+                          "--devices", n,       "--db",           sv->db,   "-q"};
         int k = 12;
         char more[512];
         snprintf(more, sizeof(more), "%s", extra != NULL ? extra : "");
@@ -134,7 +137,7 @@ static void server_start(struct server *sv, double speed, int n_dev, const char 
     }
     line[got] = '\0';
     close(p[0]); /* later lines go to a closed pipe: serve ignores write errors on stdout */
-    assert_non_null(strstr(line, "dfusim serve: serve-dfu:"));
+    assert_non_null(strstr(line, "dfusim serve: serve-"));
 }
 
 static int kill_server(void **state)
@@ -782,6 +785,77 @@ static void test_pcap_direct(void **state)
     unlink(pcap);
 }
 
+/* A power loss in the middle of the upload (the scenario's fault): the device goes off the
+ * air (no answer), comes back on its old image after the outage and its boot, and its
+ * secondary slot does not hold the image (the cut write spoilt it): the upload is refused a
+ * "match" and the slot lists no image with its hash. */
+static void test_power_loss_mid_upload(void **state)
+{
+    (void)state;
+    size_t len;
+    uint8_t *img = read_image(&len);
+    uint8_t sha[32], hash[32], buf[2048], rsp[2048];
+    SHA256(img, len, sha);
+    hex_bytes(image_hash_hex, hash, 32);
+    scenario = POWER_LOSS_SCENARIO;
+    struct server sv;
+    server_start(&sv, 20.0, 1, NULL);
+    scenario = SCENARIO;
+    struct client c;
+    assert_int_equal(client_open(&c, sv.port, false), 0);
+    struct slot_info sl[2];
+    assert_int_equal(image_list(&c, sl, 10.0), 0); /* it is up */
+    uint32_t off = 0;
+    bool lost = false;
+    while (off < len && !lost) {
+        size_t k = len - off < CHUNK ? len - off : CHUNK;
+        struct smp_frame_writer w;
+        smp_frame_writer_init(&w, buf, sizeof(buf));
+        smp_frame_put_map(&w, off == 0 ? 5 : 2);
+        if (off == 0) {
+            smp_frame_put_text(&w, "image");
+            smp_frame_put_uint(&w, 0);
+            smp_frame_put_text(&w, "len");
+            smp_frame_put_uint(&w, len);
+            smp_frame_put_text(&w, "sha");
+            smp_frame_put_bstr(&w, sha, 32);
+        }
+        smp_frame_put_text(&w, "off");
+        smp_frame_put_uint(&w, off);
+        smp_frame_put_text(&w, "data");
+        smp_frame_put_bstr(&w, img + off, k);
+        /* one try of 0.5 s wall (10 s simulated): an answer takes milliseconds */
+        ssize_t n = request(&c, SMP_MGMT_OP_WRITE, SMP_MGMT_GROUP_IMAGE, 1, buf, w.len, rsp,
+                            sizeof(rsp), 0.5, 1);
+        struct smp_frame_field o[] = {{.key = "off", .type = SMP_FRAME_T_U32}};
+        if (n < 0) {
+            lost = true;
+            break;
+        }
+        assert_int_equal(smp_frame_map_decode(rsp, (size_t)n, o, 1), 0);
+        assert_true(o[0].found);
+        off = o[0].u32;
+    }
+    assert_true(lost);
+    /* the cut came at half the image (the write that reached it) */
+    assert_true(off >= len / 2 - CHUNK && off <= len / 2 + CHUNK);
+    /* back after the outage (2 s simulated) and the boot: well within one 5 s wall try */
+    assert_int_equal(image_list(&c, sl, 5.0), 0);
+    assert_true(sl[0].present && sl[0].active && sl[0].confirmed);
+    assert_false(sl[1].present && memcmp(sl[1].hash, hash, 32) == 0);
+    client_close(&c);
+    server_stop(&sv);
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open_v2(sv.db, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    assert_int_equal(db_int(db, "SELECT count(*) FROM outages WHERE device_id = 0 AND "
+                                "cause = 'power-loss'"),
+                     1);
+    assert_int_equal(db_int(db, "SELECT count(*) FROM devices WHERE state = 'updated'"), 0);
+    sqlite3_close(db);
+    unlink(sv.db);
+    free(img);
+}
+
 int main(void)
 {
     signal(SIGPIPE, SIG_IGN);
@@ -792,6 +866,7 @@ int main(void)
         cmocka_unit_test_teardown(test_malformed, kill_server),
         cmocka_unit_test_teardown(test_unknown_build, kill_server),
         cmocka_unit_test_teardown(test_pcap_direct, kill_server),
+        cmocka_unit_test_teardown(test_power_loss_mid_upload, kill_server),
         cmocka_unit_test_teardown(test_full_dfu_speed_1_direct, kill_server),
         cmocka_unit_test_teardown(test_soak_50, kill_server),
     };
