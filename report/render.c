@@ -59,6 +59,12 @@ static int print_block(const struct report_summary *s, size_t first, size_t n, F
         rc = report_table_add_row(t, cells);
     for (int m = 0; m < REPORT_METRIC_COUNT && rc == 0; m++) {
         const struct report_metric_def *def = &report_metrics[m];
+        /* A metric only `record: chunks` gives is left out where no run recorded it. */
+        bool any = !def->needs_chunks;
+        for (size_t i = 0; i < n && !any; i++)
+            any = !isnan(s->rows[first + i].mean[m]);
+        if (!any)
+            continue;
         double div = 1;
         int decimals = def->decimals;
         cells[0] = def->label;
