@@ -336,6 +336,33 @@ struct dfu_result {
         return -1;                                                                                 \
     } while (0)
 
+/* One image upload request at off (the first carries image, len and the file's sha), tries
+ * times timeout_s. Returns the length of the answer in rsp, or -1 if none came. */
+static ssize_t upload_request(struct client *c, const uint8_t *img, size_t img_len,
+                              const uint8_t sha[32], uint32_t off, double timeout_s, int tries,
+                              uint8_t *rsp, size_t cap)
+{
+    uint8_t buf[2048];
+    size_t k = img_len - off < CHUNK ? img_len - off : CHUNK;
+    struct smp_frame_writer w;
+    smp_frame_writer_init(&w, buf, sizeof(buf));
+    smp_frame_put_map(&w, off == 0 ? 5 : 2);
+    if (off == 0) {
+        smp_frame_put_text(&w, "image");
+        smp_frame_put_uint(&w, 0);
+        smp_frame_put_text(&w, "len");
+        smp_frame_put_uint(&w, img_len);
+        smp_frame_put_text(&w, "sha");
+        smp_frame_put_bstr(&w, sha, 32);
+    }
+    smp_frame_put_text(&w, "off");
+    smp_frame_put_uint(&w, off);
+    smp_frame_put_text(&w, "data");
+    smp_frame_put_bstr(&w, img + off, k);
+    return request(c, SMP_MGMT_OP_WRITE, SMP_MGMT_GROUP_IMAGE, 1, buf, w.len, rsp, cap, timeout_s,
+                   tries);
+}
+
 /* A whole DFU against the device on `port`: echo, list, upload, list, test, reset, wait for
  * the swap, list, confirm, list. Returns 0, or -1 with the reason in c->why. Slow steps
  * are given timeout_s (wall) per answer. */
@@ -367,23 +394,7 @@ static int run_dfu(struct client *c, const uint8_t *img, size_t img_len, const u
     uint32_t off = 0;
     res->chunks = 0;
     while (off < img_len) {
-        size_t k = img_len - off < CHUNK ? img_len - off : CHUNK;
-        smp_frame_writer_init(&w, buf, sizeof(buf));
-        smp_frame_put_map(&w, off == 0 ? 5 : 2);
-        if (off == 0) {
-            smp_frame_put_text(&w, "image");
-            smp_frame_put_uint(&w, 0);
-            smp_frame_put_text(&w, "len");
-            smp_frame_put_uint(&w, img_len);
-            smp_frame_put_text(&w, "sha");
-            smp_frame_put_bstr(&w, sha, 32);
-        }
-        smp_frame_put_text(&w, "off");
-        smp_frame_put_uint(&w, off);
-        smp_frame_put_text(&w, "data");
-        smp_frame_put_bstr(&w, img + off, k);
-        n = request(c, SMP_MGMT_OP_WRITE, SMP_MGMT_GROUP_IMAGE, 1, buf, w.len, rsp, sizeof(rsp),
-                    timeout_s, 5);
+        n = upload_request(c, img, img_len, sha, off, timeout_s, 5, rsp, sizeof(rsp));
         struct smp_frame_field o[] = {{.key = "off", .type = SMP_FRAME_T_U32}};
         if (n < 0)
             FAIL("upload: no answer at offset %u", off);
@@ -794,7 +805,7 @@ static void test_power_loss_mid_upload(void **state)
     (void)state;
     size_t len;
     uint8_t *img = read_image(&len);
-    uint8_t sha[32], hash[32], buf[2048], rsp[2048];
+    uint8_t sha[32], hash[32], rsp[2048];
     SHA256(img, len, sha);
     hex_bytes(image_hash_hex, hash, 32);
     scenario = POWER_LOSS_SCENARIO;
@@ -808,25 +819,8 @@ static void test_power_loss_mid_upload(void **state)
     uint32_t off = 0;
     bool lost = false;
     while (off < len && !lost) {
-        size_t k = len - off < CHUNK ? len - off : CHUNK;
-        struct smp_frame_writer w;
-        smp_frame_writer_init(&w, buf, sizeof(buf));
-        smp_frame_put_map(&w, off == 0 ? 5 : 2);
-        if (off == 0) {
-            smp_frame_put_text(&w, "image");
-            smp_frame_put_uint(&w, 0);
-            smp_frame_put_text(&w, "len");
-            smp_frame_put_uint(&w, len);
-            smp_frame_put_text(&w, "sha");
-            smp_frame_put_bstr(&w, sha, 32);
-        }
-        smp_frame_put_text(&w, "off");
-        smp_frame_put_uint(&w, off);
-        smp_frame_put_text(&w, "data");
-        smp_frame_put_bstr(&w, img + off, k);
         /* one try of 0.5 s wall (10 s simulated): an answer takes milliseconds */
-        ssize_t n = request(&c, SMP_MGMT_OP_WRITE, SMP_MGMT_GROUP_IMAGE, 1, buf, w.len, rsp,
-                            sizeof(rsp), 0.5, 1);
+        ssize_t n = upload_request(&c, img, len, sha, off, 0.5, 1, rsp, sizeof(rsp));
         struct smp_frame_field o[] = {{.key = "off", .type = SMP_FRAME_T_U32}};
         if (n < 0) {
             lost = true;
