@@ -5,6 +5,7 @@
 #include "models/fleet/settings.h"
 #include "models/fleet/population.h"
 #include "sim/cli/cli.h"
+#include "sim/cli/mpi.h"
 #include "sim/error.h"
 #include "sim/scenario.h"
 
@@ -472,6 +473,35 @@ static void sweep_runs_every_point_and_replication(void **state)
     unlink(yaml);
 }
 
+/* EVIDENCE-OF (issue 18, 5a): --mpi refuses -j (mpirun starts the processes) and --pcap (a
+ * capture is of one run in one process) before MPI starts, and a build without MPI refuses
+ * --mpi itself; each with exit code 2 and nothing written. (The runs over ranks:
+ * tests/test_mpi_run.c, in builds with MPI.) */
+static void mpi_refuses_what_it_cannot_do(void **state)
+{
+    (void)state;
+    unlink("mpi_refused.db");
+    assert_int_equal(RUN_CLI("dfusim", "run", SMALL, "--mpi", "-j", "2", "-o", "mpi_refused.db"),
+                     SIM_EXIT_USAGE);
+    assert_non_null(strstr(err_text, "--mpi and -j do not go together"));
+    assert_int_equal(RUN_CLI("dfusim", "run", SMALL, "-j", "1", "--mpi", "-o", "mpi_refused.db"),
+                     SIM_EXIT_USAGE);
+    assert_int_equal(RUN_CLI("dfusim", "run", SMALL, "--mpi", "--pcap", "mpi_refused.pcap", "-o",
+                             "mpi_refused.db"),
+                     SIM_EXIT_USAGE);
+    assert_non_null(strstr(err_text, "--mpi and --pcap do not go together"));
+    if (!cli_mpi_built()) {
+        assert_int_equal(RUN_CLI("dfusim", "run", SMALL, "--mpi", "-o", "mpi_refused.db"),
+                         SIM_EXIT_USAGE);
+        assert_non_null(strstr(err_text, "this dfusim was built without MPI"));
+    }
+    assert_int_equal(access("mpi_refused.db", F_OK), -1);
+    assert_int_equal(access("mpi_refused.pcap", F_OK), -1);
+    /* --help says what --mpi does */
+    assert_int_equal(RUN_CLI("dfusim", "run", "--help"), 0);
+    assert_non_null(strstr(out_text, "--mpi"));
+}
+
 /* The text of a documentation file under the source tree (static buffer, so one at a
  * time). */
 static const char *read_doc(const char *rel)
@@ -705,6 +735,7 @@ int main(void)
         cmocka_unit_test(adding_a_group_leaves_other_groups_unchanged),
         cmocka_unit_test(sigint_leaves_an_interrupted_database),
         cmocka_unit_test(sweep_runs_every_point_and_replication),
+        cmocka_unit_test(mpi_refuses_what_it_cannot_do),
         cmocka_unit_test(docs_document_every_scenario_key),
         cmocka_unit_test(scenario_distribution_names_are_population_kinds),
         cmocka_unit_test(scenario_boards_are_flash_map_boards),
