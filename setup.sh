@@ -16,7 +16,7 @@ cd "$(dirname "$0")"
 # users capture) keeps its default, no; the tests only read files, also as root in CI.
 PACKAGES=(gcc make cmake pkg-config libsqlite3-dev sqlite3 libyaml-dev libgsl-dev
           libcmocka-dev libcbor-dev libcsv-dev libssl-dev libpcap-dev gnuplot-nox jq
-          libxml2-utils tshark)
+          libxml2-utils tshark libopenmpi-dev openmpi-bin)
 
 install_missing() {
     local missing=()

@@ -5,6 +5,7 @@
 #include "models/fleet/settings.h"
 #include "models/fleet/population.h"
 #include "sim/cli/cli.h"
+#include "sim/cli/mpi.h"
 #include "sim/error.h"
 #include "sim/scenario.h"
 
@@ -23,6 +24,8 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+
+#include "tests/db_compare.h"
 
 #define SRC   DFUSIM_SOURCE_DIR
 #define SMALL SRC "/tests/scenarios/cli/small.yaml"
@@ -259,55 +262,6 @@ static void overrides_change_the_run(void **state)
     assert_non_null(strstr(err_text, "devices.zz.count"));
 }
 
-/* Compares every table of two databases, all columns but the wall-clock ones. Returns the
- * number of tables that differ. */
-static int count_differing_tables(const char *a, const char *b)
-{
-    sqlite3 *db = NULL;
-    assert_int_equal(sqlite3_open(a, &db), SQLITE_OK);
-    char sql[16384]; /* room for four column lists of 2 KiB */
-    snprintf(sql, sizeof(sql), "ATTACH '%s' AS other", b);
-    assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
-    sqlite3_stmt *tables = NULL;
-    assert_int_equal(sqlite3_prepare_v2(db,
-                                        "select name from main.sqlite_master where type ="
-                                        " 'table' order by name",
-                                        -1, &tables, NULL),
-                     SQLITE_OK);
-    int differing = 0, n_tables = 0;
-    while (sqlite3_step(tables) == SQLITE_ROW) {
-        const char *t = (const char *)sqlite3_column_text(tables, 0);
-        char cols[2048] = "";
-        sqlite3_stmt *info = NULL;
-        snprintf(sql, sizeof(sql), "select name from pragma_table_info('%s')", t);
-        assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &info, NULL), SQLITE_OK);
-        while (sqlite3_step(info) == SQLITE_ROW) {
-            const char *c = (const char *)sqlite3_column_text(info, 0);
-            if (strcmp(c, "started_at") == 0 || strcmp(c, "ended_at") == 0)
-                continue; /* wall clock */
-            size_t used = strlen(cols);
-            snprintf(cols + used, sizeof(cols) - used, "%s\"%s\"", used ? "," : "", c);
-        }
-        sqlite3_finalize(info);
-        snprintf(sql, sizeof(sql),
-                 "select (select count(*) from (select %s from main.\"%s\" except select %s"
-                 " from other.\"%s\")) + (select count(*) from (select %s from other.\"%s\""
-                 " except select %s from main.\"%s\")) + abs((select count(*) from"
-                 " main.\"%s\") - (select count(*) from other.\"%s\"))",
-                 cols, t, cols, t, cols, t, cols, t, t, t);
-        sqlite3_stmt *diff = NULL;
-        assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &diff, NULL), SQLITE_OK);
-        assert_int_equal(sqlite3_step(diff), SQLITE_ROW);
-        differing += sqlite3_column_int64(diff, 0) != 0;
-        sqlite3_finalize(diff);
-        n_tables++;
-    }
-    sqlite3_finalize(tables);
-    sqlite3_close(db);
-    assert_true(n_tables >= 10);
-    return differing;
-}
-
 /* EVIDENCE-OF (issue 2): the same scenario and seed run twice give identical rows in
  * every table except the wall-clock columns; another seed gives other rows (so the
  * comparison can fail). */
@@ -517,6 +471,35 @@ static void sweep_runs_every_point_and_replication(void **state)
     unlink("sweep_j2.db");
     unlink("sweep_j3.db");
     unlink(yaml);
+}
+
+/* EVIDENCE-OF (issue 18, 5a): --mpi refuses -j (mpirun starts the processes) and --pcap (a
+ * capture is of one run in one process) before MPI starts, and a build without MPI refuses
+ * --mpi itself; each with exit code 2 and nothing written. (The runs over ranks:
+ * tests/test_mpi_run.c, in builds with MPI.) */
+static void mpi_refuses_what_it_cannot_do(void **state)
+{
+    (void)state;
+    unlink("mpi_refused.db");
+    assert_int_equal(RUN_CLI("dfusim", "run", SMALL, "--mpi", "-j", "2", "-o", "mpi_refused.db"),
+                     SIM_EXIT_USAGE);
+    assert_non_null(strstr(err_text, "--mpi and -j do not go together"));
+    assert_int_equal(RUN_CLI("dfusim", "run", SMALL, "-j", "1", "--mpi", "-o", "mpi_refused.db"),
+                     SIM_EXIT_USAGE);
+    assert_int_equal(RUN_CLI("dfusim", "run", SMALL, "--mpi", "--pcap", "mpi_refused.pcap", "-o",
+                             "mpi_refused.db"),
+                     SIM_EXIT_USAGE);
+    assert_non_null(strstr(err_text, "--mpi and --pcap do not go together"));
+    if (!cli_mpi_built()) {
+        assert_int_equal(RUN_CLI("dfusim", "run", SMALL, "--mpi", "-o", "mpi_refused.db"),
+                         SIM_EXIT_USAGE);
+        assert_non_null(strstr(err_text, "this dfusim was built without MPI"));
+    }
+    assert_int_equal(access("mpi_refused.db", F_OK), -1);
+    assert_int_equal(access("mpi_refused.pcap", F_OK), -1);
+    /* --help says what --mpi does */
+    assert_int_equal(RUN_CLI("dfusim", "run", "--help"), 0);
+    assert_non_null(strstr(out_text, "--mpi"));
 }
 
 /* The text of a documentation file under the source tree (static buffer, so one at a
@@ -752,6 +735,7 @@ int main(void)
         cmocka_unit_test(adding_a_group_leaves_other_groups_unchanged),
         cmocka_unit_test(sigint_leaves_an_interrupted_database),
         cmocka_unit_test(sweep_runs_every_point_and_replication),
+        cmocka_unit_test(mpi_refuses_what_it_cannot_do),
         cmocka_unit_test(docs_document_every_scenario_key),
         cmocka_unit_test(scenario_distribution_names_are_population_kinds),
         cmocka_unit_test(scenario_boards_are_flash_map_boards),
