@@ -255,8 +255,7 @@ static int group(struct fleet_group_settings *g, size_t gi, const char *scenario
                     snprintf(src, sizeof(src), "%s:%u:%u: %s=%s", kf->k.src, v->from->line,
                              v->from->col, v->from->symbol, v->from->text);
                 else
-                    snprintf(src, sizeof(src), "%s: (module not in this whole .config)",
-                             kf->k.src);
+                    snprintf(src, sizeof(src), "%s: (module not in this whole .config)", kf->k.src);
                 if (given)
                     sim_diag_add(notes, "  %s -> %s: the scenario's %s stands", src,
                                  fw_kconfig_settings[s].key,
@@ -303,8 +302,10 @@ static int group(struct fleet_group_settings *g, size_t gi, const char *scenario
             snprintf(where, sizeof(where), "%s:%u:%u: %s=%s", app->k.src, e->line, e->col,
                      e->symbol, e->text);
         else
-            snprintf(where, sizeof(where), "%s: CONFIG_MCUMGR_TRANSPORT_BT is not in this whole "
-                     ".config", app->k.src);
+            snprintf(where, sizeof(where),
+                     "%s: CONFIG_MCUMGR_TRANSPORT_BT is not in this whole "
+                     ".config",
+                     app->k.src);
         sim_diag_add(d,
                      "%s: the build has no SMP over Bluetooth, but group %s reaches its devices "
                      "over BLE; enable the transport or use link.transport: uart",

@@ -100,9 +100,10 @@ static const struct scenario_field firmware_fields[] = {
      .type = SCENARIO_T_BOOL,
      SCENARIO_AT(struct fw_settings, image_check),
      .def = "true",
-     .doc = "img_mgmt hashes what it wrote when the upload ends and answers \"match\", and skips an "
-            "upload whose image the slot already holds (CONFIG_IMG_ENABLE_IMAGE_CHECK; Zephyr "
-            "declares it off by default in subsys/dfu/Kconfig; on here as the model always had it)",
+     .doc =
+         "img_mgmt hashes what it wrote when the upload ends and answers \"match\", and skips an "
+         "upload whose image the slot already holds (CONFIG_IMG_ENABLE_IMAGE_CHECK; Zephyr "
+         "declares it off by default in subsys/dfu/Kconfig; on here as the model always had it)",
      .unverified = true},
     {.key = "erase",
      .type = SCENARIO_T_ENUM,

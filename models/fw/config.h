@@ -46,7 +46,7 @@ struct fw_settings {
     bool dfu_lock, config_channel_dfu, ble_latency, reassembly, mcumgr_params, erase_progressively;
     bool reject_xip_mismatched_slot;
     bool image_check; /* CONFIG_IMG_ENABLE_IMAGE_CHECK: img_mgmt hashes the upload ("match") */
-    int erase; /* enum smp_img_mgmt_erase: when the first chunk erases the slot */
+    int erase;        /* enum smp_img_mgmt_erase: when the first chunk erases the slot */
     struct smp_netbuf_settings netbuf;
     int64_t app_start; /* MCUboot done -> application advertising, ns */
     struct scenario_dist app_start_dist;

@@ -97,9 +97,9 @@ struct fw_kconfig_value {
 /* What one file says. Entries not in the table are counted as not modelled. */
 struct fw_kconfig_map {
     struct fw_kconfig_value s[FW_KS_COUNT];
-    size_t n_applied;  /* entries that fixed a setting */
-    size_t n_ignored;  /* entries of symbols the simulator does not model */
-    bool no_bt; /* no MCUmgr Bluetooth transport (said n, or not in a whole .config) */
+    size_t n_applied; /* entries that fixed a setting */
+    size_t n_ignored; /* entries of symbols the simulator does not model */
+    bool no_bt;       /* no MCUmgr Bluetooth transport (said n, or not in a whole .config) */
     const struct fw_kconfig_entry *no_bt_at; /* where it said n; NULL: not named */
 };
 
