@@ -1232,7 +1232,7 @@ int fleet_world_from_scenario_ext(const struct scenario *s, struct sim_engine *e
     const struct scenario_version *iv = &fs->image.installed, *uv = &fs->image.version;
     const struct mcuboot_image_version installed = {iv->major, iv->minor, iv->revision, iv->build};
     const struct mcuboot_image_version update = {uv->major, uv->minor, uv->revision, uv->build};
-    uint32_t factory, upd;
+    uint32_t factory = 0, upd = 0;
     uint64_t size = fs->image.size;
     uint8_t *buf = NULL;
     size_t len = 0;
