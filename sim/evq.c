@@ -21,9 +21,11 @@
  *           one bucket of rung d (the one taken last), split into finer buckets.
  *   top     one unsorted bucket of every key after the last rung's last bucket.
  * A push goes to the heap if its key is below lim, else to the bucket that covers its
- * time (one subtraction and shift per rung), else to top: O(1) per rung. When the heap runs
+ * time (one subtraction and shift per rung, from the coarsest rung down, where most keys
+ * land), else to top. When the heap runs
  * empty, the next non-empty bucket of the deepest rung moves into it (rank-sorted without
- * branches up to EVQ_RANK_MAX keys, else insertion-sorted or heapified); a
+ * branches up to EVQ_RANK_MAX keys, on 64-bit (offset in the bucket, seq) integers when
+ * the bucket is narrower than 2^23 ns, else insertion-sorted or heapified); a
  * bucket of more than EVQ_SPLIT keys is spread over a new, finer rung instead; an exhausted
  * rung is dropped; with no rung left, top is spread over a new rung sized from its count
  * and time span (about EVQ_PER_BUCKET keys per bucket). Each key thus moves a bounded
@@ -71,6 +73,7 @@
 #define EVQ_D          4 /* children per heap node */
 #define EVQ_PAD        3 /* makes child groups (physical 4p+4..4p+7) line-aligned */
 #define EVQ_SLOT_BITS  24
+#define SEQ_BITS       40 /* seq < SIM_EVQ_SEQ_LIMIT < 2^40 */
 #define EVQ_SLOT_MASK  ((1u << EVQ_SLOT_BITS) - 1u)
 #define EVQ_MAX_CAP    ((size_t)1 << EVQ_SLOT_BITS)
 #define EVQ_MIN_CAP    64
@@ -378,7 +381,7 @@ static bool spawn_child(struct sim_evq *q, struct evq_rung *r, uint32_t i)
 
 /* Move the next keys into the empty heap (invariant 2). Requires heap_n == 0, !hole and
  * n > 0. Never allocates. */
-static void refill(struct sim_evq *q)
+__attribute__((noinline)) static void refill(struct sim_evq *q)
 {
     for (;;) {
         if (q->depth == 0) {
@@ -403,9 +406,31 @@ static void refill(struct sim_evq *q)
             __builtin_prefetch(&q->body[key_slot(key[j])]);
         q->sorted = k <= EVQ_SORTED_MAX;
         q->lo = 0;
-        if (k <= EVQ_RANK_MAX) {
+        if (k <= EVQ_RANK_MAX && r->shift < 64 - SEQ_BITS) {
             /* Rank sort: keys are unique, so each one's count of smaller keys is its place.
-             * Branch-free, unlike an insertion sort whose every key mispredicts. */
+             * Branch-free, unlike an insertion sort whose every key mispredicts. Within
+             * the bucket, (time - bucket start, seq) fits one 63-bit integer with the same
+             * order as the keys, so a < b is the sign bit of a - b: a subtraction and a
+             * shift, which the compiler vectorises (SSE2 has no 64-bit compare). */
+            evq_key tmp[EVQ_RANK_MAX];
+            uint64_t c[EVQ_RANK_MAX + 3];
+            uint64_t bs = r->start + ((uint64_t)i << r->shift);
+            for (size_t j = 0; j < k; j++) {
+                tmp[j] = key[j];
+                c[j] = ((key_u(key[j]) - bs) << SEQ_BITS) | key_seq(key[j]);
+            }
+            /* Pad to a multiple of 4 with a value above every key's (whose offset is
+             * below 2^23), so the count runs four compares per step. */
+            size_t k4 = (k + 3) & ~(size_t)3;
+            for (size_t j = k; j < k4; j++)
+                c[j] = INT64_MAX;
+            for (size_t j = 0; j < k; j++) {
+                uint64_t cj = c[j], rank = 0;
+                for (size_t m = 0; m < k4; m++)
+                    rank += (c[m] - cj) >> 63;
+                key[rank] = tmp[j];
+            }
+        } else if (k <= EVQ_RANK_MAX) {
             evq_key tmp[EVQ_RANK_MAX];
             memcpy(tmp, key, k * sizeof(*key));
             for (size_t j = 0; j < k; j++) {
@@ -578,7 +603,8 @@ void sim_evq_renumber(struct sim_evq *q)
 }
 
 /* Push *ev with sequence number seq (invariant 3 is the caller's). */
-static int push_key(struct sim_evq *q, const struct sim_event *ev, uint64_t seq)
+__attribute__((always_inline)) static inline int push_key(struct sim_evq *q,
+                                                          const struct sim_event *ev, uint64_t seq)
 {
     if (q->n == q->cap) {
         size_t cap = 2 * q->cap < EVQ_MAX_CAP ? 2 * q->cap : EVQ_MAX_CAP;
@@ -597,11 +623,18 @@ static int push_key(struct sim_evq *q, const struct sim_event *ev, uint64_t seq)
             heap_push(q, x);
         return 0;
     }
+    /* From the coarsest rung down: a key past rung d's buckets is in top (every deeper rung
+     * lies inside rung d), one in a bucket before cur is inside the finer rung d + 1 (bucket
+     * cur - 1 was split into it, earlier ones are behind lim). Most keys land in rung 0 or
+     * top, so this usually takes one step. */
     uint64_t u = key_u(x);
-    for (unsigned d = q->depth; d-- > 0;) {
+    unsigned d = 0;
+    for (; d < q->depth; d++) {
         const struct evq_rung *r = &q->rung[d];
         uint64_t i = (u - r->start) >> r->shift;
-        if (i < r->nb) {
+        if (i >= r->nb)
+            break;
+        if (i >= r->cur || d + 1 == q->depth) {
             bucket_add(q, &q->desc[r->base + i], x);
             goto placed;
         }

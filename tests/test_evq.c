@@ -428,6 +428,84 @@ static void test_hold_model_pops_in_order(void **state)
     }
 }
 
+/* ---- differential: the hold model at several sizes and time scales against a reference
+ * binary heap on (at, seq). The scales make the ladder's bottom buckets narrow (keys
+ * sorted by their 64-bit offset within the bucket) and wide (2^23 ns and more, sorted as
+ * full keys), with runs of equal times; every popped event must be the reference's, every
+ * field. ---- */
+static void ref_heap_push(struct ref *h, size_t *n, struct ref r)
+{
+    size_t i = (*n)++;
+    while (i > 0 && cmp_ref(&r, &h[(i - 1) / 2]) < 0) {
+        h[i] = h[(i - 1) / 2];
+        i = (i - 1) / 2;
+    }
+    h[i] = r;
+}
+
+static struct ref ref_heap_pop(struct ref *h, size_t *n)
+{
+    struct ref top = h[0], x = h[--*n];
+    size_t i = 0;
+    for (;;) {
+        size_t c = 2 * i + 1;
+        if (c >= *n)
+            break;
+        if (c + 1 < *n && cmp_ref(&h[c + 1], &h[c]) < 0)
+            c++;
+        if (cmp_ref(&h[c], &x) >= 0)
+            break;
+        h[i] = h[c];
+        i = c;
+    }
+    h[i] = x;
+    return top;
+}
+
+static void test_hold_model_matches_reference_heap(void **state)
+{
+    (void)state;
+    static const struct {
+        size_t n;
+        uint64_t mean_ns; /* of the increments */
+    } cases[] = {
+        {1000, 1000000}, {20000, 1000000}, {20000, 1}, {1000, 4000000000u}, {50000, 50000000}};
+    for (size_t c = 0; c < ARRAY_LEN(cases); c++) {
+        size_t n_ref = 0;
+        struct ref *h = malloc(cases[c].n * sizeof(*h));
+        struct sim_evq *q = sim_evq_new(0);
+        assert_non_null(h);
+        assert_non_null(q);
+        uint64_t x = 0x243f6a8885a308d3u + c;
+        for (size_t i = 0; i < cases[c].n; i++) {
+            struct sim_event ev =
+                ev_at((int64_t)(xs_next(&x) % (cases[c].mean_ns * 8 + 1)), (uint32_t)i);
+            ref_heap_push(h, &n_ref, (struct ref){ev.at, sim_evq_next_seq(q), ev.target});
+            assert_int_equal(sim_evq_push(q, &ev), 0);
+        }
+        for (int i = 0; i < 300000; i++) {
+            struct ref want = ref_heap_pop(h, &n_ref);
+            expect_pop(q, &want);
+            /* An exponential-like increment: leading zeros of a uniform draw, scaled. */
+            uint64_t r = xs_next(&x), m = cases[c].mean_ns;
+            int64_t at = want.at + (int64_t)((uint64_t)__builtin_clzll(r | 1) * m * 7 / 10 +
+                                             (r >> 32) % (m * 7 / 5 + 1));
+            if (i % 11 == 0)
+                at = want.at; /* equal times */
+            struct sim_event ev = ev_at(at, want.target);
+            ref_heap_push(h, &n_ref, (struct ref){at, sim_evq_next_seq(q), want.target});
+            assert_int_equal(sim_evq_push(q, &ev), 0);
+        }
+        while (n_ref > 0) {
+            struct ref want = ref_heap_pop(h, &n_ref);
+            expect_pop(q, &want);
+        }
+        assert_int_equal(sim_evq_size(q), 0);
+        free(h);
+        sim_evq_free(q);
+    }
+}
+
 static void test_free_accepts_null(void **state)
 {
     (void)state;
@@ -445,6 +523,7 @@ int main(void)
         cmocka_unit_test(test_renumber_keeps_order),
         cmocka_unit_test(test_randomized_against_reference),
         cmocka_unit_test(test_hold_model_pops_in_order),
+        cmocka_unit_test(test_hold_model_matches_reference_heap),
         cmocka_unit_test(test_free_accepts_null),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
