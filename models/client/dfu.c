@@ -372,6 +372,10 @@ static void sess_trim(struct client_dfu *c)
     if (c->n_fl == 0 && c->n_hq == 0) {
         free(c->sess);
         c->sess = NULL;
+        assert(c->hold_len == 0);
+        free(c->hold); /* the held bytes too: host_hold grows them again from HOLD_FIRST */
+        c->hold = NULL;
+        c->hold_cap = 0;
     }
 }
 
