@@ -47,6 +47,14 @@ struct req {
     bool resend;    /* chunk sent again */
 };
 
+/* Requests in flight and held responses: allocated when the first is added (sess_need) and
+ * freed when a step leaves none (client_dfu_step), so that a client between sessions holds
+ * no such table (bench/RESULTS.md, "Session state on demand"). */
+struct client_sess {
+    struct req fl[CLIENT_DFU_MAX_WINDOW];
+    struct held hq[HOLD_MAX];
+};
+
 struct client_dfu {
     struct client_dfu_cfg cfg;
     const struct client_dfu_image *img; /* not owned */
@@ -69,7 +77,7 @@ struct client_dfu {
 
     /* requests */
     uint8_t seq;
-    struct req fl[CLIENT_DFU_MAX_WINDOW];
+    struct client_sess *sess; /* NULL while n_fl == 0 and n_hq == 0 */
     unsigned n_fl;
     int64_t extra_deadline; /* connect / reset deadline; -1: none */
 
@@ -101,8 +109,7 @@ struct client_dfu {
     /* host latency (cfg.host_*): responses delivered by the link, not yet handed to the
      * state machine, oldest first */
     struct sim_rng host_rng;
-    struct held hq[HOLD_MAX];
-    unsigned n_hq;
+    unsigned n_hq; /* in sess->hq */
     uint8_t *hold; /* their bytes, grown on demand to at most HOLD_CAP */
     size_t hold_len, hold_cap;
 
@@ -340,10 +347,10 @@ static void rsp_rearm(struct client_dfu *c, const struct client_dfu_ctx *cx)
 {
     int64_t at = c->extra_deadline;
     for (unsigned i = 0; i < c->n_fl; i++)
-        if (at < 0 || c->fl[i].deadline < at)
-            at = c->fl[i].deadline;
-    if (c->n_hq > 0 && (at < 0 || c->hq[0].due < at))
-        at = c->hq[0].due; /* the host hands on a held response then */
+        if (at < 0 || c->sess->fl[i].deadline < at)
+            at = c->sess->fl[i].deadline;
+    if (c->n_hq > 0 && (at < 0 || c->sess->hq[0].due < at))
+        at = c->sess->hq[0].due; /* the host hands on a held response then */
     if (at < 0) {
         c->armed[CLIENT_DFU_TIMER_RSP] = false;
         return;
@@ -352,16 +359,36 @@ static void rsp_rearm(struct client_dfu *c, const struct client_dfu_ctx *cx)
         arm(c, cx, CLIENT_DFU_TIMER_RSP, at);
 }
 
+/* The table of requests and held responses exists while one of them does. */
+static int sess_need(struct client_dfu *c)
+{
+    if (c->sess == NULL && (c->sess = malloc(sizeof *c->sess)) == NULL)
+        return SIM_ENOMEM;
+    return 0;
+}
+
+static void sess_trim(struct client_dfu *c)
+{
+    if (c->n_fl == 0 && c->n_hq == 0) {
+        free(c->sess);
+        c->sess = NULL;
+        assert(c->hold_len == 0);
+        free(c->hold); /* the held bytes too: host_hold grows them again from HOLD_FIRST */
+        c->hold = NULL;
+        c->hold_cap = 0;
+    }
+}
+
 static void fl_remove(struct client_dfu *c, unsigned i)
 {
-    c->fl[i] = c->fl[c->n_fl - 1];
+    c->sess->fl[i] = c->sess->fl[c->n_fl - 1];
     c->n_fl--;
 }
 
 static int fl_find_seq(const struct client_dfu *c, uint8_t seq)
 {
     for (unsigned i = 0; i < c->n_fl; i++)
-        if (c->fl[i].seq == seq)
+        if (c->sess->fl[i].seq == seq)
             return (int)i;
     return -1;
 }
@@ -369,7 +396,7 @@ static int fl_find_seq(const struct client_dfu *c, uint8_t seq)
 static bool fl_has_off(const struct client_dfu *c, uint32_t off)
 {
     for (unsigned i = 0; i < c->n_fl; i++)
-        if (c->fl[i].off == off && c->fl[i].len > 0)
+        if (c->sess->fl[i].off == off && c->sess->fl[i].len > 0)
             return true;
     return false;
 }
@@ -380,6 +407,8 @@ static int send_req(struct client_dfu *c, const struct client_dfu_ctx *cx, uint8
                     int64_t timeout, int64_t now, uint32_t off, uint32_t len)
 {
     assert(c->n_fl < CLIENT_DFU_MAX_WINDOW);
+    if (sess_need(c) != 0)
+        return SIM_ENOMEM;
     struct smp_frame_hdr h = {.len = (uint16_t)cbor_len,
                               .group = group,
                               .op = op,
@@ -388,7 +417,7 @@ static int send_req(struct client_dfu *c, const struct client_dfu_ctx *cx, uint8
                               .seq = seq >= 0 ? (uint8_t)seq : c->seq++,
                               .id = id};
     smp_frame_hdr_encode(&h, frame);
-    struct req *r = &c->fl[c->n_fl++];
+    struct req *r = &c->sess->fl[c->n_fl++];
     *r = (struct req){.sent_at = now,
                       .deadline = now + timeout,
                       .off = off,
@@ -872,8 +901,8 @@ static int send_chunk(struct client_dfu *c, const struct client_dfu_ctx *cx, int
                   w.len, t, now, off, len);
     if (rc < 0)
         return rc;
-    c->fl[c->n_fl - 1].resend = resend;
-    c->fl[c->n_fl - 1].n = (uint32_t)(c->rec.attempt.chunks - 1);
+    c->sess->fl[c->n_fl - 1].resend = resend;
+    c->sess->fl[c->n_fl - 1].n = (uint32_t)(c->rec.attempt.chunks - 1);
     if (c->n_fl > c->rec.window_max)
         c->rec.window_max = (uint8_t)c->n_fl;
     return 0;
@@ -900,7 +929,7 @@ static int pump(struct client_dfu *c, int64_t now, const struct client_dfu_ctx *
         int rc = send_chunk(c, cx, now, off, false);
         if (rc < 0 || c->state != CLIENT_DFU_UPLOAD)
             return rc;
-        c->next_off = off + c->fl[c->n_fl - 1].len;
+        c->next_off = off + c->sess->fl[c->n_fl - 1].len;
     }
 }
 
@@ -1004,7 +1033,7 @@ static int chunk_rsp(struct client_dfu *c, const struct req *q, bool has_off, ui
 static int upload_timeout(struct client_dfu *c, int64_t now, const struct client_dfu_ctx *cx)
 {
     for (unsigned i = 0; i < c->n_fl;) {
-        struct req q = c->fl[i];
+        struct req q = c->sess->fl[i];
         if (q.deadline > now) {
             i++;
             continue;
@@ -1388,12 +1417,12 @@ static int on_rx(struct client_dfu *c, const struct client_dfu_rx *rx, int64_t n
         return 0;
     }
     int i = fl_find_seq(c, h.seq);
-    if (i < 0 || c->fl[i].group != h.group || c->fl[i].id != h.id ||
+    if (i < 0 || c->sess->fl[i].group != h.group || c->sess->fl[i].id != h.id ||
         (h.op != SMP_MGMT_OP_READ_RSP && h.op != SMP_MGMT_OP_WRITE_RSP)) {
         c->rec.unexpected++; /* late (timed out) or foreign response */
         return 0;
     }
-    struct req q = c->fl[i];
+    struct req q = c->sess->fl[i];
     fl_remove(c, (unsigned)i);
     rsp_rearm(c, cx);
     struct rsp r;
@@ -1426,13 +1455,13 @@ static int on_rx(struct client_dfu *c, const struct client_dfu_rx *rx, int64_t n
  * first, each at now. A response may end the attempt, which drops the rest (finish). */
 static int host_drain(struct client_dfu *c, int64_t now, const struct client_dfu_ctx *cx, bool all)
 {
-    while (c->n_hq > 0 && (all || c->hq[0].due <= now)) {
+    while (c->n_hq > 0 && (all || c->sess->hq[0].due <= now)) {
         uint8_t frame[HOLD_CAP]; /* taken off first: the queue may change under on_rx */
-        uint32_t n = c->hq[0].n;
+        uint32_t n = c->sess->hq[0].n;
         memcpy(frame, c->hold, n);
         memmove(c->hold, c->hold + n, c->hold_len - n);
         c->hold_len -= n;
-        memmove(&c->hq[0], &c->hq[1], (c->n_hq - 1) * sizeof c->hq[0]);
+        memmove(&c->sess->hq[0], &c->sess->hq[1], (c->n_hq - 1) * sizeof c->sess->hq[0]);
         c->n_hq--;
         struct client_dfu_rx rx = {frame, n};
         int rc = on_rx(c, &rx, now, cx);
@@ -1456,6 +1485,8 @@ static int host_hold(struct client_dfu *c, const struct client_dfu_rx *rx, int64
         if (rc < 0)
             return rc;
     }
+    if (sess_need(c) != 0)
+        return SIM_ENOMEM;
     if (c->hold_len + rx->n > c->hold_cap) {
         size_t cap = c->hold_cap ? c->hold_cap : HOLD_FIRST;
         while (cap < c->hold_len + rx->n)
@@ -1471,11 +1502,11 @@ static int host_hold(struct client_dfu *c, const struct client_dfu_rx *rx, int64
     if (k->host_hi_ns > k->host_lo_ns)
         lat += (int64_t)((double)(k->host_hi_ns - k->host_lo_ns) * sim_rng_uniform(&c->host_rng));
     int64_t due = now + lat;
-    if (c->n_hq > 0 && c->hq[c->n_hq - 1].due > due)
-        due = c->hq[c->n_hq - 1].due;
+    if (c->n_hq > 0 && c->sess->hq[c->n_hq - 1].due > due)
+        due = c->sess->hq[c->n_hq - 1].due;
     memcpy(c->hold + c->hold_len, rx->b, rx->n);
     c->hold_len += rx->n;
-    c->hq[c->n_hq++] = (struct held){due, (uint32_t)rx->n};
+    c->sess->hq[c->n_hq++] = (struct held){due, (uint32_t)rx->n};
     int rc = host_drain(c, now, cx, false); /* a zero latency hands it on at once */
     if (rc < 0)
         return rc;
@@ -1490,7 +1521,7 @@ static bool deadline_due(const struct client_dfu *c, int64_t now)
     if (c->extra_deadline >= 0 && c->extra_deadline <= now)
         return true;
     for (unsigned i = 0; i < c->n_fl; i++)
-        if (c->fl[i].deadline <= now)
+        if (c->sess->fl[i].deadline <= now)
             return true;
     return false;
 }
@@ -1628,7 +1659,7 @@ static int on_disconnected(struct client_dfu *c, int64_t now, const struct clien
         /* runUpload: the send failed; capacity shrinks when more than 2 were out, tuning
          * stops; reopen the transport. */
         for (unsigned i = 0; i < c->n_fl; i++)
-            chunk_emit(c, cx, &c->fl[i], RECORDER_NONE, RECORDER_NONE);
+            chunk_emit(c, cx, &c->sess->fl[i], RECORDER_NONE, RECORDER_NONE);
         if (c->n_fl > 2 && c->window > 1)
             c->window--;
         c->tuning = false;
@@ -1686,7 +1717,7 @@ static int on_cancel(struct client_dfu *c, int64_t now, const struct client_dfu_
     default:
         if (c->state == CLIENT_DFU_UPLOAD)
             for (unsigned i = 0; i < c->n_fl; i++)
-                chunk_emit(c, cx, &c->fl[i], RECORDER_NONE, RECORDER_NONE);
+                chunk_emit(c, cx, &c->sess->fl[i], RECORDER_NONE, RECORDER_NONE);
         fail(c, now, cx, "failed", 0, RECORDER_NONE, "host left");
         break;
     }
@@ -1696,11 +1727,9 @@ static int on_cancel(struct client_dfu *c, int64_t now, const struct client_dfu_
     return 0;
 }
 
-int client_dfu_step(struct client_dfu *c, enum client_dfu_input in, const void *arg, int64_t now,
-                    const struct client_dfu_ctx *cx)
+static int step(struct client_dfu *c, enum client_dfu_input in, const void *arg, int64_t now,
+                const struct client_dfu_ctx *cx)
 {
-    if (c == NULL || cx == NULL)
-        return SIM_EINVAL;
     int rc = 0;
     switch (in) {
     case CLIENT_DFU_IN_START:
@@ -1766,6 +1795,16 @@ int client_dfu_step(struct client_dfu *c, enum client_dfu_input in, const void *
     return rc;
 }
 
+int client_dfu_step(struct client_dfu *c, enum client_dfu_input in, const void *arg, int64_t now,
+                    const struct client_dfu_ctx *cx)
+{
+    if (c == NULL || cx == NULL)
+        return SIM_EINVAL;
+    int rc = step(c, in, arg, now, cx);
+    sess_trim(c);
+    return rc;
+}
+
 /* ---- lifetime and accessors ------------------------------------------------------- */
 
 struct client_dfu *client_dfu_new(const struct client_dfu_cfg *cfg,
@@ -1800,8 +1839,10 @@ struct client_dfu *client_dfu_new(const struct client_dfu_cfg *cfg,
 
 void client_dfu_free(struct client_dfu *c)
 {
-    if (c != NULL)
+    if (c != NULL) {
         free(c->hold);
+        free(c->sess);
+    }
     free(c);
 }
 
@@ -1851,7 +1892,8 @@ void client_dfu_check(const struct client_dfu *c)
         assert(c->n_fl <= c->window);
         assert(c->next_off <= c->img->size);
         for (unsigned i = 0; i < c->n_fl; i++)
-            assert(c->fl[i].len > 0 && c->fl[i].off + c->fl[i].len <= c->img->size);
+            assert(c->sess->fl[i].len > 0 &&
+                   c->sess->fl[i].off + c->sess->fl[i].len <= c->img->size);
     } else {
         assert(c->n_fl <= 1);
     }

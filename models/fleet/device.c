@@ -797,6 +797,11 @@ static void app_disconnected(struct fleet_device *d, int64_t now)
     if (!d->app_conn)
         return;
     d->app_conn = false;
+    if (d->stage_len == 0) { /* no response staged: regrown by the next session's first */
+        free(d->stage);
+        d->stage = NULL;
+        d->stage_cap = 0;
+    }
     smp_bt_disconnect(&d->bt);
     mcuboot_slots_set_ble(&d->slots, false);
     struct fw_event ev = fw_event_peer(FW_EVENT_PEER_DISCONNECTED);
@@ -838,6 +843,9 @@ static void link_note(void *env, const struct ble_link_note *n)
         if (d->state == FLEET_DEV_APP)
             app_disconnected(d, n->at_ns);
         d->crx_len = 0;
+        free(d->crx); /* regrown by the next session's first notification */
+        d->crx = NULL;
+        d->crx_cap = 0;
         if (d->ext != NULL) {
             ext_ble_clear(d); /* what was on the way is lost; the bridge connects again */
             want_connect(d, n->at_ns);

@@ -18,20 +18,63 @@ void world_fail(struct fleet_world *w, int rc)
 
 /* ---- the device context --------------------------------------------------------------- */
 
+/* Engine timers on demand (world_int.h, struct slot_timers). A timer given back may still
+ * have its cancelled arming's entry queued; the engine drops that entry, or moves it to the
+ * next arming of the same timer, whichever slot of whichever device takes it next
+ * (sim/engine.c, invariants 3 and 4): every arming still runs at its own (time, seq), so
+ * which engine timer a slot holds changes nothing in the order of events. */
+static void timer_give_back(struct fleet_world *w, uint32_t *id)
+{
+    /* cap_free_timers >= every timer made (timer_take grows it first), so this fits */
+    w->free_timers[w->n_free_timers++] = *id;
+    *id = SIM_TIMER_NONE;
+}
+
+static int timer_take(struct fleet_world *w, uint32_t *id)
+{
+    if (w->n_free_timers > 0) {
+        *id = w->free_timers[--w->n_free_timers];
+        return 0;
+    }
+    if (w->n_timers_made == w->cap_free_timers) {
+        uint32_t cap = w->cap_free_timers ? 2 * w->cap_free_timers : 64;
+        uint32_t *f = realloc(w->free_timers, (size_t)cap * sizeof(*f));
+        if (f == NULL)
+            return SIM_ENOMEM;
+        w->free_timers = f;
+        w->cap_free_timers = cap;
+    }
+    int rc = sim_engine_timer_new(w->e, id);
+    if (rc == 0)
+        w->n_timers_made++;
+    return rc;
+}
+
 static int w_arm(void *env, uint32_t dev, int slot, uint32_t gen, int64_t at)
 {
     struct fleet_world *w = env;
-    int rc = sim_engine_timer_arm(w->e, w->timers[dev].id[slot], at, (uint16_t)w->kind, dev,
+    uint32_t *id = &w->timers[dev].id[slot];
+    bool fresh = *id == SIM_TIMER_NONE;
+    int rc = fresh ? timer_take(w, id) : 0;
+    if (rc == 0)
+        rc = sim_engine_timer_arm(w->e, *id, at, (uint16_t)w->kind, dev,
                                   ((uint64_t)(uint32_t)slot << 32) | gen);
-    if (rc != 0)
+    if (rc != 0) {
+        if (fresh && *id != SIM_TIMER_NONE)
+            timer_give_back(w, id);
         world_fail(w, rc);
+    }
     return rc;
 }
 
 static void w_cancel(void *env, uint32_t dev, int slot)
 {
     struct fleet_world *w = env;
-    sim_engine_timer_cancel(w->e, w->timers[dev].id[slot]);
+    uint32_t *id = &w->timers[dev].id[slot];
+    if (*id == SIM_TIMER_NONE)
+        return;
+    sim_engine_timer_cancel(w->e, *id);
+    timer_give_back(w, id);
 }
 
 static void w_attempt(void *env, uint32_t dev, struct recorder_attempt *a)
@@ -85,8 +128,12 @@ static void on_timer(void *ctx, struct sim_engine *e, const struct sim_event *ev
 {
     struct fleet_world *w = ctx;
     (void)e;
-    int rc =
-        fleet_device_timer(w->devs[ev->target], (int)(ev->arg >> 32), (uint32_t)ev->arg, ev->at);
+    int slot = (int)(ev->arg >> 32);
+    /* The engine disarmed the timer: the slot gives it back before the device may re-arm. */
+    uint32_t *id = &w->timers[ev->target].id[slot];
+    if (*id == ev->timer)
+        timer_give_back(w, id);
+    int rc = fleet_device_timer(w->devs[ev->target], slot, (uint32_t)ev->arg, ev->at);
     world_fail(w, rc);
 }
 
@@ -131,6 +178,7 @@ void fleet_world_free(struct fleet_world *w)
     free(w->faults);
     free(w->devs);
     free(w->timers);
+    free(w->free_timers);
     free(w->dev_group);
     free(w);
 }
@@ -315,8 +363,7 @@ int fleet_world_group_add(struct fleet_world *w, const struct fleet_group_cfg *g
     for (uint32_t i = 0; i < gc->count; i++) {
         uint32_t id = w->n_devs;
         for (int s = 0; s < FLEET_T_COUNT; s++)
-            if ((rc = sim_engine_timer_new(w->e, &w->timers[id].id[s])) != 0)
-                return rc;
+            w->timers[id].id[s] = SIM_TIMER_NONE; /* taken when armed (w_arm) */
         w->dev_group[id] = w->n_groups - 1;
         w->devs[id] = NULL;
         w->n_devs++;

@@ -31,6 +31,10 @@ struct fault_entry {
     uint32_t bits; /* FLEET_FAULTS_* */
 };
 
+/* The engine timer of each slot of a device while the slot is armed, else SIM_TIMER_NONE.
+ * Engine timers are shared by all devices: a slot takes one from the world's free list
+ * when armed and gives it back when it fires or is cancelled (world.c, w_arm), so the
+ * engine's table holds the timers armed at once, not FLEET_T_COUNT per device. */
 struct slot_timers {
     uint32_t id[FLEET_T_COUNT];
 };
@@ -95,6 +99,8 @@ struct fleet_world {
     uint32_t n_groups;
     struct fleet_device **devs;
     struct slot_timers *timers;
+    uint32_t *free_timers; /* engine timers no slot holds (w_arm takes the last) */
+    uint32_t n_free_timers, cap_free_timers, n_timers_made;
     uint32_t *dev_group;
     uint32_t n_devs;
     uint32_t n_attempts;

@@ -23,8 +23,10 @@ struct buf {
 
 struct smp_netbuf {
     struct smp_netbuf_cfg cfg;
-    struct buf bufs[SMP_NETBUF_MAX_COUNT];
-    int queue[SMP_NETBUF_MAX_COUNT]; /* FIFO of QUEUED buffers */
+    /* cfg.buf_count of each, in the same allocation (not SMP_NETBUF_MAX_COUNT: a pool of 4
+     * is 190 B, not 970; bench/RESULTS.md, "Session state on demand") */
+    struct buf *bufs;
+    int *queue; /* FIFO of QUEUED buffers, a ring of cfg.buf_count */
     size_t q_head, q_len;
     size_t n_free;
     int busy_buf; /* PROCESSING buffer, -1 when idle */
@@ -76,9 +78,12 @@ struct smp_netbuf *smp_netbuf_new(const struct smp_netbuf_cfg *cfg)
 {
     if (cfg->buf_count == 0 || cfg->buf_count > SMP_NETBUF_MAX_COUNT || cfg->buf_size == 0)
         return NULL;
-    struct smp_netbuf *nb = calloc(1, sizeof(*nb));
+    size_t n = cfg->buf_count;
+    struct smp_netbuf *nb = calloc(1, sizeof(*nb) + n * sizeof(*nb->bufs) + n * sizeof(*nb->queue));
     if (nb == NULL)
         return NULL;
+    nb->bufs = (struct buf *)(nb + 1);
+    nb->queue = (int *)(nb->bufs + n);
     nb->cfg = *cfg;
     nb->n_free = cfg->buf_count;
     nb->busy_buf = -1;
@@ -164,7 +169,7 @@ static int start_next(struct smp_netbuf *nb, int64_t now, const struct smp_netbu
     if (nb->busy_buf >= 0 || nb->q_len == 0)
         return 0;
     int buf = nb->queue[nb->q_head];
-    nb->q_head = (nb->q_head + 1) % SMP_NETBUF_MAX_COUNT;
+    nb->q_head = (nb->q_head + 1) % nb->cfg.buf_count;
     nb->q_len--;
     nb->bufs[buf].state = SMP_NETBUF_PROCESSING;
     nb->busy_buf = buf;
@@ -185,7 +190,7 @@ int smp_netbuf_enqueue(struct smp_netbuf *nb, int buf, uint32_t conn, int64_t no
     assert(nb->bufs[buf].state == SMP_NETBUF_TRANSPORT);
     nb->bufs[buf].state = SMP_NETBUF_QUEUED;
     nb->bufs[buf].conn = conn;
-    nb->queue[(nb->q_head + nb->q_len) % SMP_NETBUF_MAX_COUNT] = buf;
+    nb->queue[(nb->q_head + nb->q_len) % nb->cfg.buf_count] = buf;
     nb->q_len++;
     int rc = start_next(nb, now, cx);
     return nb->err != 0 ? nb->err : rc;
@@ -238,7 +243,7 @@ size_t smp_netbuf_flush(struct smp_netbuf *nb, uint32_t conn)
     size_t kept = 0, dropped = 0;
     int keep[SMP_NETBUF_MAX_COUNT];
     for (size_t i = 0; i < nb->q_len; i++) {
-        int buf = nb->queue[(nb->q_head + i) % SMP_NETBUF_MAX_COUNT];
+        int buf = nb->queue[(nb->q_head + i) % nb->cfg.buf_count];
         if (nb->bufs[buf].conn == conn) {
             put_back(nb, buf);
             dropped++;
