@@ -7,6 +7,7 @@
 #include "sim/cli/cli.h"
 #include "sim/cli/cli_int.h"
 #include "sim/cli/mpi.h"
+#include "sim/cli/run_int.h"
 #include "sim/engine.h"
 #include "sim/outfile.h"
 #include "sim/recorder.h"
@@ -68,12 +69,12 @@ static const char run_usage[] =
 
 /* The one mutable static in the program: a signal handler can reach nothing else. 0, or the
  * number of the signal that asked to stop (SIGINT, SIGTERM, SIGHUP). */
-static volatile sig_atomic_t interrupt_flag;
+volatile sig_atomic_t run_interrupt_flag;
 
 static void on_sigint(int sig)
 {
-    if (interrupt_flag == 0)
-        interrupt_flag = sig;
+    if (run_interrupt_flag == 0)
+        run_interrupt_flag = sig;
 }
 
 static const char *const stop_signals[] = {"SIGINT", "SIGTERM", "SIGHUP"};
@@ -102,22 +103,6 @@ static void restore_stop_signals(const struct sigaction old[N_STOP_SIGNALS])
     for (int i = 0; i < N_STOP_SIGNALS; i++)
         sigaction(stop_signal_nums[i], &old[i], NULL);
 }
-
-struct run_options {
-    const char *scenario_path;
-    const char *output;
-    const char *json; /* --json FILE: the per-group summary as JSON, "-" for stdout */
-    const char *pcap; /* --pcap FILE: a capture of pcap_devices (sim/cli/capture.h) */
-    const char *pcap_devices;
-    const char **overrides;
-    size_t n_overrides;
-    char seed_override[64];
-    unsigned jobs; /* runs at once, 1..CLI_RUN_MAX_JOBS */
-    bool jobs_given;
-    bool mpi; /* --mpi: the runs spread over MPI ranks (run_mpi) */
-    bool quiet;
-    bool kconfig_verbose;
-};
 
 #define CLI_RUN_MAX_JOBS 64
 
@@ -368,12 +353,6 @@ static void print_summary(FILE *out, FILE *err, const struct scenario *s, const 
     fprintf(out, "  results   %s\n", db_path);
 }
 
-/* Called while a run simulates, every 2^16 events: --mpi answers the other ranks there. */
-struct run_hook {
-    void (*fn)(void *ctx);
-    void *ctx;
-};
-
 /* One run of a sweep: which point and replication, and what to say when it ends. */
 struct run_slot {
     size_t index, n_runs; /* run order: points outer, replications inner */
@@ -483,7 +462,7 @@ static int simulate(const struct scenario *s, struct recorder *rec, const char *
     cli_progress_init(&progress.progress, err, s->name, s->until,
                       slot->progress && !o->quiet && isatty(fileno(err)));
     sim_engine_set_progress(e, on_progress, &progress, 1u << 16);
-    sim_engine_set_interrupt(e, &interrupt_flag);
+    sim_engine_set_interrupt(e, &run_interrupt_flag);
     double wall0 = cli_wall_seconds();
     enum sim_stop why;
     rc = sim_engine_run(e, s->until, &why);
@@ -502,7 +481,7 @@ static int simulate(const struct scenario *s, struct recorder *rec, const char *
     enum recorder_status status =
         why == SIM_STOP_INTERRUPTED ? RECORDER_INTERRUPTED : RECORDER_COMPLETE;
     rc = recorder_run_end(
-        rec, status, why == SIM_STOP_INTERRUPTED ? signal_name(interrupt_flag) : stop_name(why),
+        rec, status, why == SIM_STOP_INTERRUPTED ? signal_name(run_interrupt_flag) : stop_name(why),
         sim_engine_now(e), sim_engine_events_run(e));
     if (rc != 0) {
         failure = "could not finish the results database";
@@ -512,7 +491,7 @@ static int simulate(const struct scenario *s, struct recorder *rec, const char *
         char now[48];
         cli_format_time(now, sizeof(now), sim_engine_now(e));
         fprintf(err, "dfusim run: %s at simulated time %s; the run is recorded as 'interrupted'\n",
-                signal_name(interrupt_flag), now);
+                signal_name(run_interrupt_flag), now);
         code = CLI_EXIT_INTERRUPTED;
     } else {
         if (!o->quiet || slot->line != NULL) {
@@ -542,8 +521,8 @@ fail:
 
 /* The scenario of every sweep point, each checked for the world: all or nothing before
  * the first run. Returns 0 or an exit code after printing why. */
-static int load_points(const struct scenario *s0, const struct run_options *o,
-                       struct scenario **points, FILE *err)
+int run_load_points(const struct scenario *s0, const struct run_options *o,
+                    struct scenario **points, FILE *err)
 {
     struct sim_diag diag;
     sim_diag_init(&diag);
@@ -563,7 +542,7 @@ static int load_points(const struct scenario *s0, const struct run_options *o,
 }
 
 /* Worse of two exit codes: interrupted > internal > usage > ok. */
-static int worse(int a, int b)
+int run_worse(int a, int b)
 {
     static const int rank[] = {SIM_EXIT_OK, SIM_EXIT_USAGE, SIM_EXIT_INTERNAL,
                                CLI_EXIT_INTERRUPTED};
@@ -576,9 +555,9 @@ static int worse(int a, int b)
 }
 
 /* Run k of the sweep in this process, into rec; hook may be NULL. */
-static int run_one(struct scenario *s, uint32_t r, size_t k, size_t n_runs, struct recorder *rec,
-                   const char *db_path, const struct run_options *o, char *line, size_t line_len,
-                   const struct run_hook *hook, FILE *out, FILE *err)
+int run_one(struct scenario *s, uint32_t r, size_t k, size_t n_runs, struct recorder *rec,
+            const char *db_path, const struct run_options *o, char *line, size_t line_len,
+            const struct run_hook *hook, FILE *out, FILE *err)
 {
     const uint64_t seed = s->seed;
     struct run_slot slot = {.index = k,
@@ -594,16 +573,6 @@ static int run_one(struct scenario *s, uint32_t r, size_t k, size_t n_runs, stru
     return code;
 }
 
-/* Where a command's runs go and how many of them finished: the database keeps
- * meta.runs_planned and meta.runs_finished up to date after every run (README "Result
- * database"), so that report, compare and check can tell a cut-short sweep. */
-struct sweep {
-    struct recorder *rec;
-    const char *db_path;   /* for messages: where the results will be */
-    const char *part_base; /* the temporary database; -j parts are PART_BASE.runK.part */
-    size_t planned, started, finished;
-};
-
 static int meta_count(struct recorder *rec, const char *key, size_t n)
 {
     char v[32];
@@ -612,7 +581,7 @@ static int meta_count(struct recorder *rec, const char *key, size_t n)
 }
 
 /* One run ended with code: count it and record the count. */
-static int run_counted(struct sweep *sw, int code)
+int run_counted(struct sweep *sw, int code)
 {
     if (code != SIM_EXIT_OK)
         return code;
@@ -678,12 +647,12 @@ static void start_child(struct child *c, struct scenario *s, uint32_t r, size_t 
  * whole process group) is passed on to the running children, once. */
 static void forward_interrupt(struct child *kids, unsigned n, bool *forwarded)
 {
-    if (!interrupt_flag || *forwarded)
+    if (!run_interrupt_flag || *forwarded)
         return;
     *forwarded = true;
     for (unsigned i = 0; i < n; i++)
         if (kids[i].fd >= 0)
-            (void)kill(kids[i].pid, interrupt_flag); /* the same signal, recorded as such */
+            (void)kill(kids[i].pid, run_interrupt_flag); /* the same signal, recorded as such */
 }
 
 /* Wait for child c, import its database into rec, print its line. Returns an exit code. */
@@ -717,7 +686,7 @@ static int finish_child(struct child *c, struct child *kids, unsigned n_kids, bo
     if (access(c->part, F_OK) == 0 && recorder_import(sw->rec, c->part) != 0) {
         fprintf(err, "dfusim run: cannot copy run %zu into the results database: %s\n", c->run + 1,
                 recorder_error(sw->rec));
-        code = worse(code, SIM_EXIT_USAGE);
+        code = run_worse(code, SIM_EXIT_USAGE);
     }
     outfile_remove_db(c->part);
     if (!o->quiet)
@@ -739,7 +708,7 @@ static int run_parallel(struct scenario *points, uint32_t reps, struct sweep *sw
     /* Ctrl-C reaches the children (same process group), which record 'interrupted'; the
      * parent stops starting runs and imports what they wrote. */
     while (done < sw->planned) {
-        while (sw->started < sw->planned && sw->started - done < o->jobs && !interrupt_flag) {
+        while (sw->started < sw->planned && sw->started - done < o->jobs && !run_interrupt_flag) {
             struct child *c = &kids[sw->started % o->jobs];
             start_child(c, &points[sw->started / reps], (uint32_t)(sw->started % reps), sw->started,
                         sw->planned, sw, o, err);
@@ -748,381 +717,13 @@ static int run_parallel(struct scenario *points, uint32_t reps, struct sweep *sw
         if (done == sw->started)
             break; /* interrupted before the next start */
         forward_interrupt(kids, o->jobs, &forwarded);
-        code = worse(
+        code = run_worse(
             code, finish_child(&kids[done % o->jobs], kids, o->jobs, &forwarded, sw, o, out, err));
         done++;
     }
-    if (interrupt_flag)
+    if (run_interrupt_flag)
         code = CLI_EXIT_INTERRUPTED;
     return code;
-}
-
-/* --mpi (docs/mpi.md). Rank 0 is the parent of -j: it hands runs to the worker ranks as they
- * ask, simulates runs itself in between (answering the workers from the engine's progress
- * callback), receives each worker's database into PART_BASE.runK.part and imports every
- * run in run order, so the database is that of -j 1 whatever the ranks and whoever ran
- * what. The sequence of messages is in sim/cli/mpi.h. */
-struct mpi_job {
-    bool on; /* MPI_Init done */
-    int rank, n_ranks;
-    bool verdict_sent; /* rank 0: the workers know whether there is work */
-};
-
-/* The verdict rank 0 broadcasts when it starts the runs or gives up: MPI_GO (then the
- * scenario text and the output path follow), MPI_IDLE (one run, or nothing to do), or an
- * exit code. */
-#define MPI_GO   0
-#define MPI_IDLE (-1)
-
-static int mpi_verdict(struct mpi_job *mj, int verdict)
-{
-    mj->verdict_sent = true;
-    return cli_mpi_bcast_int(&verdict);
-}
-
-/* What rank 0 knows of each run. */
-enum mpi_run_state { MPI_RUN_TODO, MPI_RUN_BUSY, MPI_RUN_DONE };
-
-struct mpi_run {
-    enum mpi_run_state state;
-    int code;
-    char *line; /* its summary line (malloc'd), printed when it is imported */
-};
-
-struct mpi_coord {
-    struct scenario *points;
-    uint32_t reps;
-    struct sweep *sw;
-    const struct run_options *o;
-    FILE *out, *err;
-    int n_ranks;
-    struct mpi_run *runs; /* sw->planned */
-    int64_t *busy;        /* per rank: the run it simulates, -1 none ([0] unused) */
-    int active;           /* workers not yet told to stop */
-    size_t next;          /* the next run to hand out */
-    size_t imported;      /* runs imported, in order */
-    bool halt;            /* hand out nothing more: a worker could not load the scenario */
-    bool interrupt_sent;
-    int code; /* worst exit code so far */
-};
-
-static void mpi_part_path(const struct mpi_coord *c, size_t k, char *buf, size_t n)
-{
-    snprintf(buf, n, "%s.run%zu.part", c->sw->part_base, k);
-}
-
-/* The next run to whoever asks, or stop. */
-static bool mpi_take_next(struct mpi_coord *c, size_t *k)
-{
-    if (c->halt || interrupt_flag || c->next >= c->sw->planned)
-        return false;
-    *k = c->next++;
-    c->runs[*k].state = MPI_RUN_BUSY;
-    c->sw->started++;
-    return true;
-}
-
-static void mpi_hand_out(struct mpi_coord *c, int to)
-{
-    size_t k;
-    if (mpi_take_next(c, &k)) {
-        c->busy[to] = (int64_t)k;
-        (void)cli_mpi_control_send(to, CLI_MPI_ASSIGN, (int64_t)k);
-    } else {
-        (void)cli_mpi_control_send(to, CLI_MPI_STOP, 0);
-        c->active--;
-    }
-}
-
-/* A report from worker `from` (text: the run's line, then its messages). */
-static void mpi_take_report(struct mpi_coord *c, int from, const struct cli_mpi_report *r,
-                            char *text)
-{
-    if (r->kind == CLI_MPI_LOAD_FAILED) {
-        fprintf(c->err, "dfusim run: --mpi: rank %d could not load the scenario:\n%s", from, text);
-        c->code = worse(c->code, r->code);
-        c->halt = true;
-    } else if (r->kind == CLI_MPI_RESULT) {
-        const int64_t k = r->run;
-        char part[OUTFILE_PATH_MAX + 64];
-        if (k < 0 || c->busy[from] != k || r->line_len > r->text_len) { /* not ours: a bug */
-            fprintf(c->err, "dfusim run: --mpi: rank %d reported run %lld it was not given\n", from,
-                    (long long)k);
-            (void)cli_mpi_report_file(from, r->file_size, "/dev/null");
-            c->code = worse(c->code, SIM_EXIT_INTERNAL);
-            c->halt = true;
-            return;
-        }
-        mpi_part_path(c, (size_t)k, part, sizeof(part));
-        struct mpi_run *run = &c->runs[k];
-        run->code = r->code;
-        if (r->file_size > 0 && cli_mpi_report_file(from, r->file_size, part) != 0) {
-            fprintf(c->err, "dfusim run: --mpi: cannot write %s: %s\n", part, strerror(errno));
-            run->code = worse(run->code, SIM_EXIT_USAGE);
-        }
-        fputs(text + r->line_len, c->err); /* its messages now, as a -j child's */
-        run->line = strndup(text, r->line_len);
-        run->state = MPI_RUN_DONE;
-        c->busy[from] = -1;
-        /* A worker stopped by a signal of its own (its job cancelled): stop them all. */
-        if (r->code == CLI_EXIT_INTERRUPTED && !interrupt_flag)
-            interrupt_flag = r->sig != 0 ? r->sig : SIGTERM;
-    }
-}
-
-/* Answer every report that arrived, and pass a stop signal on to the busy workers, once.
- * A run_hook: it runs between the events of rank 0's own runs too. */
-static void mpi_serve(void *ctx)
-{
-    struct mpi_coord *c = ctx;
-    struct cli_mpi_report r;
-    char *text = NULL;
-    int from, got;
-    while ((got = cli_mpi_report_poll(&from, &r, &text)) == 1) {
-        mpi_take_report(c, from, &r, text);
-        free(text);
-        mpi_hand_out(c, from);
-    }
-    if (got < 0) {
-        fprintf(c->err, "dfusim run: --mpi: out of memory receiving a report\n");
-        c->code = worse(c->code, SIM_EXIT_INTERNAL);
-        c->halt = true;
-    }
-    if (interrupt_flag && !c->interrupt_sent) {
-        c->interrupt_sent = true;
-        for (int w = 1; w < c->n_ranks; w++)
-            if (c->busy[w] >= 0)
-                (void)cli_mpi_control_send(w, CLI_MPI_INTERRUPT, interrupt_flag);
-    }
-}
-
-/* Import the finished runs that come next in run order, printing their lines. */
-static void mpi_import_ready(struct mpi_coord *c)
-{
-    while (c->imported < c->next && c->runs[c->imported].state == MPI_RUN_DONE) {
-        const size_t k = c->imported++;
-        struct mpi_run *run = &c->runs[k];
-        char part[OUTFILE_PATH_MAX + 64];
-        mpi_part_path(c, k, part, sizeof(part));
-        int code = run->code;
-        if (access(part, F_OK) == 0 && recorder_import(c->sw->rec, part) != 0) {
-            fprintf(c->err, "dfusim run: cannot copy run %zu into the results database: %s\n",
-                    k + 1, recorder_error(c->sw->rec));
-            code = worse(code, SIM_EXIT_USAGE);
-        }
-        outfile_remove_db(part);
-        if (!c->o->quiet && run->line != NULL)
-            fputs(run->line, c->out);
-        c->code = worse(c->code, run_counted(c->sw, code));
-    }
-}
-
-/* Rank 0 simulates run k itself, into its part database, serving the workers meanwhile. */
-static void mpi_run_here(struct mpi_coord *c, size_t k)
-{
-    char part[OUTFILE_PATH_MAX + 64], line[1024] = "";
-    mpi_part_path(c, k, part, sizeof(part));
-    const struct run_hook hook = {mpi_serve, c};
-    struct sim_diag diag;
-    struct recorder *rec = NULL;
-    sim_diag_init(&diag);
-    int code = SIM_EXIT_USAGE;
-    if (recorder_open(part, &rec, &diag) == 0)
-        code = run_one(&c->points[k / c->reps], (uint32_t)(k % c->reps), k, c->sw->planned, rec,
-                       c->sw->db_path, c->o, line, sizeof(line), &hook, c->out, c->err);
-    else
-        fputs(diag.text, c->err);
-    recorder_close(rec);
-    c->runs[k] = (struct mpi_run){.state = MPI_RUN_DONE, .code = code, .line = strdup(line)};
-}
-
-static int run_mpi(struct scenario *points, uint32_t reps, struct sweep *sw,
-                   const struct run_options *o, struct mpi_job *mj, FILE *out, FILE *err)
-{
-    struct mpi_coord c = {.points = points,
-                          .reps = reps,
-                          .sw = sw,
-                          .o = o,
-                          .out = out,
-                          .err = err,
-                          .n_ranks = mj->n_ranks,
-                          .active = mj->n_ranks - 1,
-                          .code = SIM_EXIT_OK};
-    c.runs = calloc(sw->planned, sizeof(*c.runs));
-    c.busy = malloc((size_t)mj->n_ranks * sizeof(*c.busy));
-    size_t text_len = points[0].text_len, dest_len = strlen(sw->db_path);
-    char *text = (char *)points[0].text, *dest = (char *)sw->db_path;
-    if (c.runs == NULL || c.busy == NULL) {
-        free(c.runs);
-        free(c.busy);
-        (void)mpi_verdict(mj, SIM_EXIT_INTERNAL);
-        return SIM_EXIT_INTERNAL;
-    }
-    for (int w = 0; w < mj->n_ranks; w++)
-        c.busy[w] = -1;
-    if (mpi_verdict(mj, MPI_GO) != 0 || cli_mpi_bcast_bytes(&text, &text_len) != 0 ||
-        cli_mpi_bcast_bytes(&dest, &dest_len) != 0) {
-        free(c.runs);
-        free(c.busy);
-        return SIM_EXIT_INTERNAL;
-    }
-    for (;;) {
-        mpi_serve(&c);
-        mpi_import_ready(&c);
-        size_t k;
-        if (mpi_take_next(&c, &k)) {
-            mpi_run_here(&c, k);
-            continue;
-        }
-        if (c.active == 0 && c.imported == c.next)
-            break;
-        cli_mpi_idle();
-    }
-    for (size_t k = 0; k < sw->planned; k++)
-        free(c.runs[k].line);
-    free(c.runs);
-    free(c.busy);
-    if (interrupt_flag)
-        c.code = worse(c.code, CLI_EXIT_INTERRUPTED);
-    return c.code;
-}
-
-/* A worker's hook while it simulates: a stop signal passed on by rank 0 stops the run (the
- * database records it as that signal, as a -j child's). ASSIGN and STOP only answer a
- * report, and none is pending while a run simulates. */
-static void mpi_worker_poll(void *ctx)
-{
-    (void)ctx;
-    enum cli_mpi_control what;
-    int64_t value;
-    while (cli_mpi_control_poll(&what, &value) == 1)
-        if (what == CLI_MPI_INTERRUPT && !interrupt_flag)
-            interrupt_flag = (sig_atomic_t)value;
-}
-
-/* A worker simulates run k into a temporary database in $TMPDIR (on its own machine) and
- * sends it to rank 0 with the run's line and messages. */
-static void mpi_worker_run(struct scenario *points, uint32_t reps, size_t planned, size_t k,
-                           const char *dest, const struct run_options *o, FILE *sink)
-{
-    const char *dir = getenv("TMPDIR");
-    char tmp[OUTFILE_PATH_MAX], line[1024] = "";
-    snprintf(tmp, sizeof(tmp), "%s/dfusim-mpi-XXXXXX", dir != NULL && dir[0] ? dir : "/tmp");
-    char *msgs = NULL;
-    size_t msgs_len = 0;
-    FILE *merr = open_memstream(&msgs, &msgs_len);
-    FILE *err = merr != NULL ? merr : sink;
-    struct sim_diag diag;
-    struct recorder *rec = NULL;
-    sim_diag_init(&diag);
-    const struct run_hook hook = {mpi_worker_poll, NULL};
-    int code = SIM_EXIT_INTERNAL;
-    int fd = mkstemp(tmp);
-    if (fd < 0) {
-        fprintf(err, "dfusim run: --mpi: cannot create a temporary database in %s: %s\n",
-                dir != NULL && dir[0] ? dir : "/tmp", strerror(errno));
-        tmp[0] = '\0';
-    } else {
-        close(fd);
-        code = SIM_EXIT_USAGE;
-        if (recorder_open(tmp, &rec, &diag) == 0)
-            code = run_one(&points[k / reps], (uint32_t)(k % reps), k, planned, rec, dest, o, line,
-                           sizeof(line), &hook, sink, err);
-        else
-            fputs(diag.text, err);
-        recorder_close(rec);
-    }
-    if (merr != NULL)
-        fclose(merr);
-    size_t line_len = strlen(line);
-    char *text = malloc(line_len + msgs_len + 1);
-    if (text != NULL) {
-        memcpy(text, line, line_len);
-        memcpy(text + line_len, msgs != NULL ? msgs : "", msgs_len);
-    }
-    const struct cli_mpi_report r = {.kind = CLI_MPI_RESULT,
-                                     .code = text != NULL ? code : SIM_EXIT_INTERNAL,
-                                     .sig = interrupt_flag,
-                                     .line_len = text != NULL ? (uint32_t)line_len : 0,
-                                     .text_len = text != NULL ? (uint32_t)(line_len + msgs_len) : 0,
-                                     .run = (int64_t)k};
-    (void)cli_mpi_report_send(&r, text, tmp[0] ? tmp : NULL);
-    free(text);
-    free(msgs);
-    if (tmp[0])
-        outfile_remove_db(tmp);
-}
-
-/* A worker rank: wait for rank 0's verdict; with work, load the scenario rank 0 sends (its
- * bytes, so every rank runs the same text; files it names must be at the same paths on every
- * machine) and simulate the runs rank 0 hands out until it says stop. Prints nothing: what it
- * has to say goes to rank 0. Returns SIM_EXIT_OK or SIM_EXIT_INTERNAL; the command's exit
- * code is rank 0's (mpi_end). */
-static int mpi_worker(const struct run_options *o, FILE *sink)
-{
-    int verdict = MPI_IDLE;
-    if (cli_mpi_bcast_int(&verdict) != 0)
-        return SIM_EXIT_INTERNAL;
-    if (verdict != MPI_GO)
-        return SIM_EXIT_OK;
-    char *text = NULL, *dest = NULL;
-    size_t text_len = 0, dest_len = 0;
-    if (cli_mpi_bcast_bytes(&text, &text_len) != 0 || cli_mpi_bcast_bytes(&dest, &dest_len) != 0) {
-        free(text);
-        return SIM_EXIT_INTERNAL;
-    }
-    struct scenario s = {0};
-    struct scenario *points = NULL;
-    struct sim_diag diag;
-    sim_diag_init(&diag);
-    char *msgs = NULL;
-    size_t msgs_len = 0;
-    FILE *merr = open_memstream(&msgs, &msgs_len);
-    int code = SIM_EXIT_OK;
-    if (scenario_load_text(o->scenario_path, &fleet_settings_schema, text, text_len, o->overrides,
-                           o->n_overrides, &s, &diag) != 0 ||
-        fleet_world_check(&s, &diag) != 0) {
-        fputs(diag.text, merr != NULL ? merr : sink);
-        code = SIM_EXIT_USAGE;
-    } else if ((code = load_points(&s, o, &points, merr != NULL ? merr : sink)) == 0) {
-        points[0] = s; /* borrowed: freed below as s */
-    }
-    if (merr != NULL)
-        fclose(merr);
-    struct cli_mpi_report r = {.kind = code == 0 ? CLI_MPI_READY : CLI_MPI_LOAD_FAILED,
-                               .code = code,
-                               .text_len = msgs != NULL ? (uint32_t)msgs_len : 0};
-    (void)cli_mpi_report_send(&r, msgs, NULL);
-    free(msgs);
-    for (;;) {
-        enum cli_mpi_control what;
-        int64_t value;
-        if (cli_mpi_control_wait(&what, &value) != 0 || what == CLI_MPI_STOP)
-            break;
-        if (what == CLI_MPI_INTERRUPT) {
-            if (!interrupt_flag)
-                interrupt_flag = (sig_atomic_t)value;
-            continue;
-        }
-        if (points == NULL || value < 0 ||
-            (size_t)value >= (size_t)s.n_points * s.replications) { /* a bug: say so */
-            const struct cli_mpi_report bad = {
-                .kind = CLI_MPI_RESULT, .code = SIM_EXIT_INTERNAL, .run = value};
-            (void)cli_mpi_report_send(&bad, NULL, NULL);
-            continue;
-        }
-        mpi_worker_run(points, s.replications, (size_t)s.n_points * s.replications, (size_t)value,
-                       dest, o, sink);
-    }
-    if (points != NULL) {
-        for (size_t p = 1; p < s.n_points; p++)
-            scenario_fini(&points[p]);
-        free(points);
-    }
-    scenario_fini(&s);
-    free(text);
-    free(dest);
-    return SIM_EXIT_OK;
 }
 
 /* Every run of a sweep or of replications, then a final line that says what ran. */
@@ -1137,18 +738,18 @@ static int run_all(struct scenario *points, struct sweep *sw, const struct run_o
     } else if (o->jobs > 1) {
         code = run_parallel(points, reps, sw, o, out, err);
     } else {
-        for (size_t k = 0; k < sw->planned && code != CLI_EXIT_INTERRUPTED && !interrupt_flag;
+        for (size_t k = 0; k < sw->planned && code != CLI_EXIT_INTERRUPTED && !run_interrupt_flag;
              k++) {
             char line[1024] = "";
             sw->started++;
             int one = run_one(&points[k / reps], (uint32_t)(k % reps), k, sw->planned, sw->rec,
                               sw->db_path, o, line, sizeof(line), NULL, out, err);
-            code = worse(code, run_counted(sw, one));
+            code = run_worse(code, run_counted(sw, one));
             if (!o->quiet)
                 fputs(line, out);
         }
-        if (interrupt_flag)
-            code = worse(code, CLI_EXIT_INTERRUPTED);
+        if (run_interrupt_flag)
+            code = run_worse(code, CLI_EXIT_INTERRUPTED);
     }
     if (o->quiet)
         return code;
@@ -1202,70 +803,13 @@ static int finish_output(struct outfile *of, int code, FILE *err)
     }
     if (outfile_commit(of, to, &diag) != 0) {
         fputs(diag.text, err);
-        return worse(code, SIM_EXIT_USAGE);
+        return run_worse(code, SIM_EXIT_USAGE);
     }
     if (code == CLI_EXIT_INTERRUPTED)
         fprintf(err, "dfusim run: the partial results (status 'interrupted') are in %s%s%s%s\n", to,
                 of->existed ? "; " : "", of->existed ? of->dest : "",
                 of->existed ? " still holds the previous results" : "");
     return code;
-}
-
-/* The rank the launcher (mpirun, srun) gave this process, from its environment, before
- * MPI_Init: 0 when there is none. Only to keep the other ranks quiet from the start, so that
- * a bad command line is reported once. */
-static int launcher_rank(void)
-{
-    static const char *const vars[] = {"OMPI_COMM_WORLD_RANK", "PMIX_RANK", "PMI_RANK",
-                                       "SLURM_PROCID"};
-    for (size_t i = 0; i < sizeof(vars) / sizeof(vars[0]); i++) {
-        const char *v = getenv(vars[i]);
-        if (v != NULL && v[0] != '\0')
-            return atoi(v);
-    }
-    return 0;
-}
-
-static bool asks_mpi(int argc, char **argv)
-{
-    for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
-        if (strcmp(argv[i], "--mpi") == 0)
-            return true;
-    return false;
-}
-
-/* --mpi: MPI_Init; a worker rank's output goes to the sink (rank 0 speaks for all). Returns 0
- * or an exit code after saying why. */
-static int mpi_begin(struct mpi_job *mj, FILE **out, FILE **err, FILE **sink)
-{
-    char msg[128];
-    if (cli_mpi_init(&mj->rank, &mj->n_ranks, msg, sizeof(msg)) != 0) {
-        fprintf(*err, "dfusim run: --mpi: %s\n", msg);
-        return SIM_EXIT_INTERNAL;
-    }
-    mj->on = true;
-    if (mj->rank != 0) {
-        if (*sink == NULL)
-            *sink = fopen("/dev/null", "w");
-        if (*sink == NULL)
-            return SIM_EXIT_INTERNAL;
-        *out = *err = *sink;
-    }
-    return 0;
-}
-
-/* --mpi, every rank at the end: rank 0 tells the workers there is no work if it has not
- * said anything yet, then everyone takes rank 0's exit code (so that mpirun and srun exit
- * with it) and MPI_Finalize. */
-static int mpi_end(struct mpi_job *mj, int code)
-{
-    if (mj->rank == 0 && !mj->verdict_sent)
-        (void)mpi_verdict(mj, code != SIM_EXIT_OK ? code : MPI_IDLE);
-    int final = code;
-    if (cli_mpi_bcast_int(&final) != 0)
-        final = SIM_EXIT_INTERNAL;
-    cli_mpi_finalize();
-    return final;
 }
 
 /* --json: the summary of the database the runs wrote, read back by report/summary.c. */
@@ -1297,21 +841,22 @@ int cli_run(int argc, char **argv, FILE *out, FILE *err)
     char db_path[OUTFILE_PATH_MAX];
     struct mpi_job mj = {0};
     FILE *sink = NULL; /* --mpi, a worker rank: where its output goes */
-    if (asks_mpi(argc, argv) && launcher_rank() > 0 && (sink = fopen("/dev/null", "w")) != NULL)
+    if (run_mpi_asked(argc, argv) && run_mpi_launcher_rank() > 0 &&
+        (sink = fopen("/dev/null", "w")) != NULL)
         out = err = sink;
     /* From here to the end, a stop signal ends the command through its normal path, which
      * removes or keeps the temporary database (never left behind). */
-    interrupt_flag = 0;
+    run_interrupt_flag = 0;
     catch_stop_signals(old_sa);
     int code = parse_options(argc, argv, &o, out, err);
     if (code != 0) {
         code = code == HELP_SHOWN ? SIM_EXIT_OK : code;
         goto done;
     }
-    if (o.mpi && (code = mpi_begin(&mj, &out, &err, &sink)) != 0)
+    if (o.mpi && (code = run_mpi_begin(&mj, &out, &err, &sink)) != 0)
         goto done;
     if (mj.on && mj.rank != 0) {
-        code = mpi_worker(&o, sink);
+        code = run_mpi_worker(&o, sink);
         goto done;
     }
     sim_diag_init(&diag);
@@ -1350,7 +895,7 @@ int cli_run(int argc, char **argv, FILE *out, FILE *err)
         goto done;
     }
     if (s.n_points > 1 || s.replications > 1) {
-        if ((code = load_points(&s, &o, &points, err)) != 0)
+        if ((code = run_load_points(&s, &o, &points, err)) != 0)
             goto done;
         points[0] = s; /* borrowed: freed below as s */
     }
@@ -1370,7 +915,7 @@ int cli_run(int argc, char **argv, FILE *out, FILE *err)
     if (points == NULL) { /* one run: the full summary */
         const struct run_slot slot = {.n_runs = 1, .progress = true};
         if (mj.on && mj.n_ranks > 1) {
-            (void)mpi_verdict(&mj, MPI_IDLE);
+            (void)run_mpi_verdict(&mj, RUN_MPI_IDLE);
             if (!o.quiet)
                 fprintf(err,
                         "dfusim run: --mpi: %s is one run (no sweep, no replications): rank 0 "
@@ -1397,7 +942,7 @@ done:
     scenario_fini(&s);
     free(o.overrides);
     if (mj.on)
-        code = mpi_end(&mj, code);
+        code = run_mpi_end(&mj, code);
     if (sink != NULL)
         fclose(sink);
     return code;
