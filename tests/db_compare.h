@@ -1,13 +1,33 @@
-/* tests/db_compare.h - two results databases compared table by table, the wall-clock
- * columns (runs.started_at, runs.ended_at) left out: what "the same database" means for
- * determinism (same seed twice, -j 1 against -j N, --mpi on R ranks). Header-only because
- * each test is its own executable; include it after <cmocka.h>. */
+/* tests/db_compare.h - one value read from a results database, and two databases compared
+ * table by table with the wall-clock columns (runs.started_at, runs.ended_at) left out:
+ * what "the same database" means for determinism (same seed twice, -j 1 against -j N,
+ * --mpi on R ranks). Header-only because each test is its own executable; include it after
+ * <cmocka.h>. */
 #ifndef TESTS_DB_COMPARE_H
 #define TESTS_DB_COMPARE_H
 
 #include <sqlite3.h>
 #include <stdio.h>
 #include <string.h>
+
+/* The first column of the first row sql gives on the database at db_path, as text ("NULL"
+ * when none); a static buffer, valid until the next call. */
+static inline const char *query(const char *db_path, const char *sql)
+{
+    static char value[4096];
+    sqlite3 *db = NULL;
+    sqlite3_stmt *st = NULL;
+    assert_int_equal(sqlite3_open_v2(db_path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+        fail_msg("%s: %s", sql, sqlite3_errmsg(db));
+    if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0) != NULL)
+        snprintf(value, sizeof(value), "%s", (const char *)sqlite3_column_text(st, 0));
+    else
+        snprintf(value, sizeof(value), "NULL");
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return value;
+}
 
 /* Compares every table of two databases, all columns but the wall-clock ones. Returns the
  * number of tables that differ. */

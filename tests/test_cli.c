@@ -49,23 +49,6 @@ static int run_cli(int argc, const char *const *argv)
     run_cli((int)(sizeof((const char *[]){__VA_ARGS__}) / sizeof(const char *)),                   \
             (const char *[]){__VA_ARGS__})
 
-static const char *query(const char *db_path, const char *sql)
-{
-    static char value[4096];
-    sqlite3 *db = NULL;
-    sqlite3_stmt *st = NULL;
-    assert_int_equal(sqlite3_open_v2(db_path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
-    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
-        fail_msg("%s: %s", sql, sqlite3_errmsg(db));
-    if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0) != NULL)
-        snprintf(value, sizeof(value), "%s", (const char *)sqlite3_column_text(st, 0));
-    else
-        snprintf(value, sizeof(value), "NULL");
-    sqlite3_finalize(st);
-    sqlite3_close(db);
-    return value;
-}
-
 /* Usage errors are exit code 2 with a message that says what to do. */
 static void usage_errors_exit_2(void **state)
 {

@@ -101,23 +101,6 @@ static size_t count(const char *text, const char *what)
     return n;
 }
 
-static const char *query(const char *db_path, const char *sql)
-{
-    static char value[4096];
-    sqlite3 *db = NULL;
-    sqlite3_stmt *st = NULL;
-    assert_int_equal(sqlite3_open_v2(db_path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
-    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
-        fail_msg("%s: %s", sql, sqlite3_errmsg(db));
-    if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0) != NULL)
-        snprintf(value, sizeof(value), "%s", (const char *)sqlite3_column_text(st, 0));
-    else
-        snprintf(value, sizeof(value), "NULL");
-    sqlite3_finalize(st);
-    sqlite3_close(db);
-    return value;
-}
-
 /* Files in the working directory whose name starts with `prefix` and contains `what` (this
  * test's own: other tests run in the same directory at the same time). */
 static size_t count_files(const char *prefix, const char *what)
