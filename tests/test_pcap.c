@@ -183,6 +183,22 @@ static size_t check_pairs(struct stream st[2], size_t *upload_rsp)
     return uploads;
 }
 
+/* Device dev's SMP packets in the capture are the ones the run recorded: one upload
+ * request per chunks row (retransmitted chunks included), one upload response per chunk
+ * answered. Returns the upload requests. */
+static size_t check_against_db(const char *db, uint32_t dev, struct stream st[2])
+{
+    size_t rsp;
+    size_t uploads = check_pairs(st, &rsp);
+    char sql[256];
+    snprintf(sql, sizeof(sql), "SELECT count(*) FROM chunks WHERE device_id = %u", dev);
+    assert_int_equal(uploads, db_count(db, sql));
+    snprintf(sql, sizeof(sql),
+             "SELECT count(*) FROM chunks WHERE device_id = %u AND rc IS NOT NULL", dev);
+    assert_int_equal(rsp, db_count(db, sql));
+    return uploads;
+}
+
 /* ---- unit: CRC, access addresses, channels ---- */
 
 static void test_crc24_residue(void **state)
@@ -354,17 +370,10 @@ static void test_ble_capture(void **state)
     assert_int_equal(n_mtu, 2 * n_conn);
     assert_true(n_write > 0 && n_notify > 0);
 
-    /* The SMP packets are the ones the run recorded: one upload request per chunks row
-     * (retransmitted chunks included), one upload response per chunk answered. */
+    /* The SMP packets are the ones the run recorded. */
     for (uint32_t d = 0; d < 3; d++) {
-        size_t rsp;
-        size_t uploads = check_pairs(st[d], &rsp);
+        size_t uploads = check_against_db(db, d, st[d]);
         char sql[256];
-        snprintf(sql, sizeof(sql), "SELECT count(*) FROM chunks WHERE device_id = %u", d);
-        assert_int_equal(uploads, db_count(db, sql));
-        snprintf(sql, sizeof(sql),
-                 "SELECT count(*) FROM chunks WHERE device_id = %u AND rc IS NOT NULL", d);
-        assert_int_equal(rsp, db_count(db, sql));
         snprintf(sql, sizeof(sql), "SELECT sum(chunks) FROM dfu_attempts WHERE device_id = %u", d);
         assert_true(uploads >= (size_t)db_count(db, sql));
     }
@@ -518,16 +527,8 @@ static void test_uart_capture(void **state)
     }
     free(b);
     lines_free(&rec);
-    for (uint32_t d = 0; d < 2; d++) {
-        size_t rsp;
-        size_t uploads = check_pairs(st[d], &rsp);
-        char sql[256];
-        snprintf(sql, sizeof(sql), "SELECT count(*) FROM chunks WHERE device_id = %u", d);
-        assert_int_equal(uploads, db_count(db, sql));
-        snprintf(sql, sizeof(sql),
-                 "SELECT count(*) FROM chunks WHERE device_id = %u AND rc IS NOT NULL", d);
-        assert_int_equal(rsp, db_count(db, sql));
-    }
+    for (uint32_t d = 0; d < 2; d++)
+        (void)check_against_db(db, d, st[d]);
     remove(db);
     remove(pcap);
 }
