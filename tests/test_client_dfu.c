@@ -680,7 +680,7 @@ struct golden_case {
 };
 
 /* UPSTREAM: NordicSemiconductor/Android-nRF-Connect-Device-Manager:
- *   mcumgr-core/src/main/java/io/runtime/mcumgr/transfer/ImageUploader.kt @e733429
+ *   mcumgr-core/src/main/java/no/nordicsemi/android/mcumgr/transfer/ImageUploader.kt @e733429
  * UPSTREAM: apache/mynewt-newtmgr: nmxact/nmp/image.go @60b2da7
  * UPSTREAM: intercreate/smpclient: src/smpclient/__init__.py @4970f3e */
 static void test_golden_first_requests(void **state)
@@ -733,7 +733,7 @@ static const uint8_t cli_confirm[] = {0x02, 0x00, 0x00, 0x0a, 0x00, 0x01, 0x06, 
                                       0x67, 'c',  'o',  'n',  'f',  'i',  'r',  'm',  0xf5};
 
 /* UPSTREAM: NordicSemiconductor/Android-nRF-Connect-Device-Manager:
- *   mcumgr-core/src/main/java/io/runtime/mcumgr/managers/ImageManager.java @e733429
+ *   mcumgr-core/src/main/java/no/nordicsemi/android/mcumgr/managers/ImageManager.java @e733429
  * UPSTREAM: apache/mynewt-newtmgr: nmxact/nmp/image.go @60b2da7 */
 static void test_golden_state_writes(void **state)
 {
@@ -773,7 +773,7 @@ struct mode_case {
 };
 
 /* UPSTREAM: NordicSemiconductor/Android-nRF-Connect-Device-Manager:
- *   mcumgr-core/src/main/java/io/runtime/mcumgr/dfu/mcuboot/FirmwareUpgradeManager.java,
+ *   mcumgr-core/src/main/java/no/nordicsemi/android/mcumgr/dfu/mcuboot/FirmwareUpgradeManager.java,
  *   .../dfu/mcuboot/task/Validate.java, .../task/Reset.java @e733429
  * UPSTREAM: NordicSemiconductor/IOS-nRF-Connect-Device-Manager:
  *   iOSMcuManagerLibrary/Source/Managers/DFU/FirmwareUpgradeManager.swift @54e9b8a
@@ -836,7 +836,7 @@ struct mute_case {
 };
 
 /* UPSTREAM: NordicSemiconductor/Android-nRF-Connect-Device-Manager:
- *   mcumgr-core/src/main/java/io/runtime/mcumgr/McuManager.java, managers/ImageManager.java,
+ *   mcumgr-core/src/main/java/no/nordicsemi/android/mcumgr/McuManager.java, managers/ImageManager.java,
  *   dfu/mcuboot/task/Reset.java, mcumgr-ble/.../McuMgrBleTransport.java @e733429
  * UPSTREAM: NordicSemiconductor/IOS-nRF-Connect-Device-Manager:
  *   iOSMcuManagerLibrary/Source/McuManager.swift @54e9b8a */
@@ -878,7 +878,7 @@ static void test_command_timeouts(void **state)
 /* ==== Record phases and the swap wait ==== */
 
 /* UPSTREAM: NordicSemiconductor/Android-nRF-Connect-Device-Manager:
- *   mcumgr-core/src/main/java/io/runtime/mcumgr/dfu/mcuboot/task/Reset.java @e733429
+ *   mcumgr-core/src/main/java/no/nordicsemi/android/mcumgr/dfu/mcuboot/task/Reset.java @e733429
  *   (wait estimatedSwapTime minus the time since the reset response) */
 static void test_android_record_phases_and_swap_wait(void **state)
 {
@@ -934,7 +934,7 @@ struct size_case {
 
 /* Image 40000 bytes: U(len) = 3. Arithmetic in the comments, from the files below.
  * UPSTREAM: NordicSemiconductor/Android-nRF-Connect-Device-Manager:
- *   mcumgr-core/src/main/java/io/runtime/mcumgr/transfer/Uploader.kt @e733429
+ *   mcumgr-core/src/main/java/no/nordicsemi/android/mcumgr/transfer/Uploader.kt @e733429
  * UPSTREAM: apache/mynewt-newtmgr: nmxact/xact/image.go @60b2da7
  * UPSTREAM: intercreate/smpclient: src/smpclient/__init__.py @4970f3e
  * UPSTREAM: NordicSemiconductor/IOS-nRF-Connect-Device-Manager:
@@ -993,7 +993,7 @@ struct window_case {
 };
 
 /* UPSTREAM: NordicSemiconductor/Android-nRF-Connect-Device-Manager:
- *   mcumgr-core/src/main/java/io/runtime/mcumgr/transfer/Uploader.kt @e733429
+ *   mcumgr-core/src/main/java/no/nordicsemi/android/mcumgr/transfer/Uploader.kt @e733429
  * UPSTREAM: NordicSemiconductor/IOS-nRF-Connect-Device-Manager:
  *   iOSMcuManagerLibrary/Source/Managers/McuMgrUploadPipeline.swift @54e9b8a
  * UPSTREAM: apache/mynewt-newtmgr: nmxact/xact/image.go @60b2da7 */
@@ -1321,7 +1321,7 @@ struct loss_case {
 };
 
 /* UPSTREAM: NordicSemiconductor/Android-nRF-Connect-Device-Manager:
- *   mcumgr-core/src/main/java/io/runtime/mcumgr/transfer/Uploader.kt,
+ *   mcumgr-core/src/main/java/no/nordicsemi/android/mcumgr/transfer/Uploader.kt,
  *   .../transfer/TransferCallable.java, .../McuManager.java @e733429
  * UPSTREAM: NordicSemiconductor/IOS-nRF-Connect-Device-Manager:
  *   iOSMcuManagerLibrary/Source/Managers/ImageManager.swift, McuManager.swift @54e9b8a
@@ -1541,7 +1541,7 @@ static void test_smpclient_restart_without_sha(void **state)
 /* ==== Validate ==== */
 
 /* UPSTREAM: NordicSemiconductor/Android-nRF-Connect-Device-Manager:
- *   mcumgr-core/src/main/java/io/runtime/mcumgr/dfu/mcuboot/task/Validate.java @e733429 */
+ *   mcumgr-core/src/main/java/no/nordicsemi/android/mcumgr/dfu/mcuboot/task/Validate.java @e733429 */
 static void test_android_validate(void **state)
 {
     (void)state;
