@@ -2113,6 +2113,16 @@ unsigned client_dfu_window_get(const struct client_dfu *c)
     return c->window;
 }
 
+unsigned client_dfu_failures_get(const struct client_dfu *c, uint32_t off)
+{
+    if (c->upl == NULL)
+        return 0;
+    for (uint32_t i = 0; i < c->upl->n_fd; i++)
+        if (c->upl->fd[i].off == off)
+            return c->upl->fd[i].n;
+    return 0;
+}
+
 const struct client_dfu_record *client_dfu_record_get(const struct client_dfu *c)
 {
     return &c->rec;

@@ -326,6 +326,9 @@ unsigned client_dfu_inflight_get(const struct client_dfu *c);
 unsigned client_dfu_window_get(const struct client_dfu *c);
 /* Data bytes the next chunk at offset off would carry (for tests and the README). */
 uint32_t client_dfu_chunk_len(const struct client_dfu *c, uint32_t off);
+/* Failures counted against the chunk at off in the upload running now (the failure
+ * directory; 0 when none, or outside an upload). For tests. */
+unsigned client_dfu_failures_get(const struct client_dfu *c, uint32_t off);
 /* The run is over: DONE, or FAILED with no attempt left (or cancelled). The outcome is
  * then client_dfu_record_get(c)->attempt.outcome. */
 bool client_dfu_finished(const struct client_dfu *c);
