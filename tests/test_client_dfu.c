@@ -79,6 +79,8 @@ struct fake {
     int disc_n;
     uint32_t silent_off;
     int silent_n;
+    uint32_t lost_rsp_off[2]; /* the device takes the chunk, its answer is lost */
+    int lost_rsp_n[2];
     uint32_t err_off;
     int32_t err_rc;
     bool test_no_pending;
@@ -265,6 +267,8 @@ static bool device_upload(struct fake *f, const uint8_t *p, size_t n, struct smp
         memcpy(f->flash + off, fl[1].str, len);
         f->off += len;
     }
+    bool lost = take(f->lost_rsp_off[0], off, &f->lost_rsp_n[0]) ||
+                take(f->lost_rsp_off[1], off, &f->lost_rsp_n[1]);
     smp_frame_put_text(w, "off");
     smp_frame_put_uint(w, f->uploading ? f->off : 0);
     if (f->uploading && f->off == f->size) {
@@ -277,7 +281,7 @@ static bool device_upload(struct fake *f, const uint8_t *p, size_t n, struct smp
         f->s1_pending = f->s1_permanent = false;
     }
     smp_frame_put_end(w);
-    return true;
+    return !lost;
 }
 
 /* Image erase as Zephyr's img_mgmt_erase: the non-running slot is erased, the upload
@@ -680,7 +684,7 @@ struct golden_case {
 };
 
 /* UPSTREAM: NordicSemiconductor/Android-nRF-Connect-Device-Manager:
- *   mcumgr-core/src/main/java/io/runtime/mcumgr/transfer/ImageUploader.kt @e733429
+ *   mcumgr-core/src/main/java/no/nordicsemi/android/mcumgr/transfer/ImageUploader.kt @e733429
  * UPSTREAM: apache/mynewt-newtmgr: nmxact/nmp/image.go @60b2da7
  * UPSTREAM: intercreate/smpclient: src/smpclient/__init__.py @4970f3e */
 static void test_golden_first_requests(void **state)
@@ -733,7 +737,7 @@ static const uint8_t cli_confirm[] = {0x02, 0x00, 0x00, 0x0a, 0x00, 0x01, 0x06, 
                                       0x67, 'c',  'o',  'n',  'f',  'i',  'r',  'm',  0xf5};
 
 /* UPSTREAM: NordicSemiconductor/Android-nRF-Connect-Device-Manager:
- *   mcumgr-core/src/main/java/io/runtime/mcumgr/managers/ImageManager.java @e733429
+ *   mcumgr-core/src/main/java/no/nordicsemi/android/mcumgr/managers/ImageManager.java @e733429
  * UPSTREAM: apache/mynewt-newtmgr: nmxact/nmp/image.go @60b2da7 */
 static void test_golden_state_writes(void **state)
 {
@@ -773,7 +777,7 @@ struct mode_case {
 };
 
 /* UPSTREAM: NordicSemiconductor/Android-nRF-Connect-Device-Manager:
- *   mcumgr-core/src/main/java/io/runtime/mcumgr/dfu/mcuboot/FirmwareUpgradeManager.java,
+ *   mcumgr-core/src/main/java/no/nordicsemi/android/mcumgr/dfu/mcuboot/FirmwareUpgradeManager.java,
  *   .../dfu/mcuboot/task/Validate.java, .../task/Reset.java @e733429
  * UPSTREAM: NordicSemiconductor/IOS-nRF-Connect-Device-Manager:
  *   iOSMcuManagerLibrary/Source/Managers/DFU/FirmwareUpgradeManager.swift @54e9b8a
@@ -836,7 +840,7 @@ struct mute_case {
 };
 
 /* UPSTREAM: NordicSemiconductor/Android-nRF-Connect-Device-Manager:
- *   mcumgr-core/src/main/java/io/runtime/mcumgr/McuManager.java, managers/ImageManager.java,
+ *   mcumgr-core/src/main/java/no/nordicsemi/android/mcumgr/McuManager.java, managers/ImageManager.java,
  *   dfu/mcuboot/task/Reset.java, mcumgr-ble/.../McuMgrBleTransport.java @e733429
  * UPSTREAM: NordicSemiconductor/IOS-nRF-Connect-Device-Manager:
  *   iOSMcuManagerLibrary/Source/McuManager.swift @54e9b8a */
@@ -878,7 +882,7 @@ static void test_command_timeouts(void **state)
 /* ==== Record phases and the swap wait ==== */
 
 /* UPSTREAM: NordicSemiconductor/Android-nRF-Connect-Device-Manager:
- *   mcumgr-core/src/main/java/io/runtime/mcumgr/dfu/mcuboot/task/Reset.java @e733429
+ *   mcumgr-core/src/main/java/no/nordicsemi/android/mcumgr/dfu/mcuboot/task/Reset.java @e733429
  *   (wait estimatedSwapTime minus the time since the reset response) */
 static void test_android_record_phases_and_swap_wait(void **state)
 {
@@ -934,7 +938,7 @@ struct size_case {
 
 /* Image 40000 bytes: U(len) = 3. Arithmetic in the comments, from the files below.
  * UPSTREAM: NordicSemiconductor/Android-nRF-Connect-Device-Manager:
- *   mcumgr-core/src/main/java/io/runtime/mcumgr/transfer/Uploader.kt @e733429
+ *   mcumgr-core/src/main/java/no/nordicsemi/android/mcumgr/transfer/Uploader.kt @e733429
  * UPSTREAM: apache/mynewt-newtmgr: nmxact/xact/image.go @60b2da7
  * UPSTREAM: intercreate/smpclient: src/smpclient/__init__.py @4970f3e
  * UPSTREAM: NordicSemiconductor/IOS-nRF-Connect-Device-Manager:
@@ -993,7 +997,7 @@ struct window_case {
 };
 
 /* UPSTREAM: NordicSemiconductor/Android-nRF-Connect-Device-Manager:
- *   mcumgr-core/src/main/java/io/runtime/mcumgr/transfer/Uploader.kt @e733429
+ *   mcumgr-core/src/main/java/no/nordicsemi/android/mcumgr/transfer/Uploader.kt @e733429
  * UPSTREAM: NordicSemiconductor/IOS-nRF-Connect-Device-Manager:
  *   iOSMcuManagerLibrary/Source/Managers/McuMgrUploadPipeline.swift @54e9b8a
  * UPSTREAM: apache/mynewt-newtmgr: nmxact/xact/image.go @60b2da7 */
@@ -1321,7 +1325,7 @@ struct loss_case {
 };
 
 /* UPSTREAM: NordicSemiconductor/Android-nRF-Connect-Device-Manager:
- *   mcumgr-core/src/main/java/io/runtime/mcumgr/transfer/Uploader.kt,
+ *   mcumgr-core/src/main/java/no/nordicsemi/android/mcumgr/transfer/Uploader.kt,
  *   .../transfer/TransferCallable.java, .../McuManager.java @e733429
  * UPSTREAM: NordicSemiconductor/IOS-nRF-Connect-Device-Manager:
  *   iOSMcuManagerLibrary/Source/Managers/ImageManager.swift, McuManager.swift @54e9b8a
@@ -1443,6 +1447,273 @@ static void test_faults(void **state)
     }
 }
 
+/* ==== Android pipelined: Uploader.kt's failure directory and per-write timeouts ==== */
+
+#define UKT_SIZE 40000u /* 17 chunks of about 2.4 KB (buf_size 2475) */
+
+/* Android, upload only, window w, on a fresh fake. */
+static struct client_dfu_cfg ukt_cfg(uint8_t w)
+{
+    struct client_dfu_cfg cfg = client_dfu_cfg_default(CLIENT_DFU_ANDROID);
+    cfg.mode = CLIENT_DFU_MODE_UPLOAD_ONLY;
+    cfg.window = w;
+    return cfg;
+}
+
+/* Offset of chunk k of a fault-free upload at window w (chunk 0 is offset 0). */
+static uint32_t ukt_off(uint8_t w, unsigned k)
+{
+    struct fake *d = fake_new(UKT_SIZE);
+    struct client_dfu_cfg cfg = ukt_cfg(w);
+    start(d, &cfg);
+    run(d, MS(600000));
+    assert_string_equal(last(d)->attempt.outcome, "updated");
+    assert_true(k < d->n_ch);
+    uint32_t off = d->ch[k].off;
+    fake_free(d);
+    return off;
+}
+
+/* Deliveries of offset off; *t_nth: send time of the nth (from 1), -1 if fewer. */
+static unsigned deliveries(const struct fake *f, uint32_t off, unsigned nth, int64_t *t_nth)
+{
+    unsigned n = 0;
+    *t_nth = -1;
+    for (size_t j = 0; j < f->n_ch; j++)
+        if (f->ch[j].off == off && ++n == nth)
+            *t_nth = f->ch[j].t;
+    return n;
+}
+
+/* Run until the first event after the nth delivery of off plus dt. */
+static void run_past(struct fake *f, uint32_t off, unsigned nth, int64_t dt)
+{
+    int64_t t = -1;
+    for (int64_t until = MS(1000); until < MS(600000) && t < 0; until += MS(100)) {
+        run(f, until);
+        deliveries(f, off, nth, &t);
+    }
+    assert_true(t >= 0);
+    run(f, t + dt);
+}
+
+/* UPSTREAM: NordicSemiconductor/Android-nRF-Connect-Device-Manager:
+ *   mcumgr-core/src/main/java/no/nordicsemi/android/mcumgr/transfer/Uploader.kt @e733429
+ *   upload(): failureDirectory (line 100), MAX_CHUNK_FAILURES 5 (line 32); a timeout
+ *   counts against the chunk that timed out unless currentOffset is past it (178-203);
+ *   writeInternal awaits a resend alone (327-340).
+ * Window 3, the request for chunk 1 (offset A) lost n times: chunks 2 and 3 are answered
+ * with off A (one failure each, against chunks 2 and 3); the first answer sends A again
+ * at once (failures channel) and the loop waits for it; the original times out (failure
+ * 1 of A), then each lost resend after 2.5 s (failures 2, 3, ...): the fifth loss of A is
+ * its fifth failure and aborts, 2.5 s after the fifth send; four losses let it finish. */
+static void test_android_five_failures_at_one_offset_abort(void **state)
+{
+    (void)state;
+    uint32_t a = ukt_off(3, 1), b = ukt_off(3, 2), c3 = ukt_off(3, 3);
+    for (int lost = 4; lost <= 5; lost++) {
+        print_message("case: request for offset %u lost %d times\n", a, lost);
+        struct fake *f = fake_new(UKT_SIZE);
+        f->drop_off = a;
+        f->drop_n = lost;
+        struct client_dfu_cfg cfg = ukt_cfg(3);
+        start(f, &cfg);
+        run_past(f, a, 2, 1); /* the first resend is out: chunks 2 and 3 answered */
+        assert_int_equal(client_dfu_failures_get(f->c, b), 1);
+        assert_int_equal(client_dfu_failures_get(f->c, c3), 1);
+        assert_int_equal(client_dfu_failures_get(f->c, a), 0);
+        run(f, MS(600000));
+        const struct client_dfu_record *r = last(f);
+        int64_t t5;
+        assert_int_equal(deliveries(f, a, 5, &t5), 5); /* the original and four resends */
+        if (lost == 5) {
+            assert_string_equal(r->attempt.outcome, "timeout");
+            assert_string_equal(r->attempt.error, "too many chunk failures");
+            assert_int_equal(r->attempt.end_ns - t5, MS(2500));
+            assert_int_equal(r->timeouts, 5);
+        } else {
+            assert_string_equal(r->attempt.outcome, "updated");
+            assert_image_written(f);
+            assert_int_equal(r->timeouts, 4);
+        }
+        fake_free(f);
+    }
+}
+
+/* UPSTREAM: Uploader.kt @e733429 upload() lines 100, 178-203 (failureDirectory).
+ * Window 2, chunks 1 and 2 (offsets A and B) taken by the device but their answers lost:
+ * both time out together (A first): A's failure 1 sends A again at once, B's failure 1
+ * goes to the failures channel, where A's next failure replaces it (CONFLATED). Each
+ * answer to A lost again is another failure of A; B's failure in between does not reset
+ * A's count: A's fifth failure, on its fifth send, aborts (a count of the last failing
+ * offset only would start A again at 1 after B's and need a sixth). */
+static void test_android_failures_accumulate_per_offset(void **state)
+{
+    (void)state;
+    uint32_t a = ukt_off(2, 1), b = ukt_off(2, 2);
+    for (int lost = 4; lost <= 5; lost++) {
+        print_message("case: answers for offset %u lost %d times, for %u once\n", a, lost, b);
+        struct fake *f = fake_new(UKT_SIZE);
+        f->lost_rsp_off[0] = a;
+        f->lost_rsp_n[0] = lost;
+        f->lost_rsp_off[1] = b;
+        f->lost_rsp_n[1] = 1;
+        struct client_dfu_cfg cfg = ukt_cfg(2);
+        start(f, &cfg);
+        int64_t t1, t2;
+        deliveries(f, a, 1, &t1);
+        run_past(f, a, 2, 1); /* both timed out; A resent */
+        deliveries(f, a, 1, &t1);
+        deliveries(f, a, 2, &t2);
+        assert_int_equal(t2 - t1, MS(2500)); /* A's own timeout */
+        assert_int_equal(client_dfu_failures_get(f->c, a), 1);
+        assert_int_equal(client_dfu_failures_get(f->c, b), 1);
+        run_past(f, a, 3, 1);
+        assert_int_equal(client_dfu_failures_get(f->c, a), 2);
+        assert_int_equal(client_dfu_failures_get(f->c, b), 1);
+        run(f, MS(600000));
+        const struct client_dfu_record *r = last(f);
+        int64_t t5;
+        assert_int_equal(deliveries(f, a, 5, &t5), 5);
+        if (lost == 5) {
+            assert_string_equal(r->attempt.outcome, "timeout");
+            assert_string_equal(r->attempt.error, "too many chunk failures");
+            assert_int_equal(r->attempt.end_ns - t5, MS(2500));
+        } else {
+            assert_string_equal(r->attempt.outcome, "updated");
+            assert_image_written(f);
+            int64_t tb;
+            assert_int_equal(deliveries(f, b, 2, &tb), 1); /* the device has B */
+        }
+        fake_free(f);
+    }
+}
+
+/* UPSTREAM: Uploader.kt @e733429 upload() lines 129-143: a response whose offset is below
+ * the chunk's end is a failure of the chunk answered (chunk.offset), not of the offset
+ * the device asks for; a resend's answer is never one (!resend).
+ * Window 3, the request for chunk 1 (offset A) lost once: chunks 2 and 3 each count one
+ * failure, A none: A's resend is answered, so the original's timeout is covered. */
+static void test_android_mismatch_counts_against_answered_chunk(void **state)
+{
+    (void)state;
+    uint32_t a = ukt_off(3, 1), b = ukt_off(3, 2), c3 = ukt_off(3, 3);
+    struct fake *f = fake_new(UKT_SIZE);
+    f->drop_off = a;
+    f->drop_n = 1;
+    struct client_dfu_cfg cfg = ukt_cfg(3);
+    start(f, &cfg);
+    int64_t t1;
+    run_past(f, a, 1, 1);
+    deliveries(f, a, 1, &t1);
+    run(f, t1 + MS(2500) - 1); /* just before A's original times out */
+    assert_int_equal(client_dfu_failures_get(f->c, a), 0);
+    assert_int_equal(client_dfu_failures_get(f->c, b), 1);
+    assert_int_equal(client_dfu_failures_get(f->c, c3), 1);
+    assert_int_equal(client_dfu_state_get(f->c), CLIENT_DFU_UPLOAD);
+    run(f, MS(600000));
+    const struct client_dfu_record *r = last(f);
+    assert_string_equal(r->attempt.outcome, "updated");
+    assert_image_written(f);
+    int64_t t;
+    /* the original and one resend per failure (chunks 2 and 3 each sent A to the
+     * failures channel: the second after the loop had taken the first) */
+    assert_int_equal(deliveries(f, a, 4, &t), 3);
+    assert_int_equal(r->timeouts, 1); /* A's original, covered: no failure, no resend */
+    /* the last answer came long before; the upload returns with A's original's result */
+    assert_int_equal(r->attempt.upload_end_ns, t1 + MS(2500));
+    fake_free(f);
+}
+
+/* UPSTREAM: Uploader.kt @e733429 upload() lines 178-188 (a timeout with currentOffset past
+ * the chunk is not a failure) and coroutineScope (line 97: the upload returns when every
+ * request's result is in). Window 3, the answer to chunk k lost once: later chunks'
+ * answers pass it, so its timeout is no failure and it is not sent again. When k is the
+ * last but one, the upload ends at its timeout, 2.5 s after it was sent. */
+static void test_android_covered_timeout_is_not_a_failure(void **state)
+{
+    (void)state;
+    struct fake *d = fake_new(UKT_SIZE);
+    struct client_dfu_cfg cfg = ukt_cfg(3);
+    start(d, &cfg);
+    run(d, MS(600000));
+    size_t n = d->n_ch;
+    fake_free(d);
+    const unsigned ks[] = {1, (unsigned)n - 2};
+    for (size_t i = 0; i < ARRAY_LEN(ks); i++) {
+        uint32_t off = ukt_off(3, ks[i]);
+        print_message("case: answer to chunk %u (offset %u) lost\n", ks[i], off);
+        struct fake *f = fake_new(UKT_SIZE);
+        f->lost_rsp_off[0] = off;
+        f->lost_rsp_n[0] = 1;
+        start(f, &cfg);
+        int64_t t1;
+        run_past(f, off, 1, MS(2500));
+        assert_int_equal(client_dfu_failures_get(f->c, off), 0);
+        run(f, MS(600000));
+        const struct client_dfu_record *r = last(f);
+        assert_string_equal(r->attempt.outcome, "updated");
+        assert_image_written(f);
+        assert_int_equal(deliveries(f, off, 1, &t1), 1);
+        assert_int_equal(f->n_ch, n);
+        assert_int_equal(r->timeouts, 1);
+        assert_int_equal(r->attempt.retries, 0);
+        if (i == 1)
+            assert_int_equal(r->attempt.upload_end_ns, t1 + MS(2500));
+        else
+            assert_true(r->attempt.upload_end_ns < t1 + MS(20000));
+        fake_free(f);
+    }
+}
+
+/* UPSTREAM: Uploader.kt @e733429 writeInternal lines 307-313: each write has its own
+ * timeout, a resend included: 40 s at offset 0, 20 s for the last chunk, 2.5 s otherwise;
+ * the offset-0 chunk and resends are awaited alone (318-340).
+ * Window 3; the request at the offset named lost twice: its second resend leaves one
+ * timeout after the first (the original's loss is seen at once at offset 0 and the last
+ * chunk, by its timeout; at chunk 1 chunk 2's answer names it, so the first resend leaves
+ * at once and only the resend's own timeout counts). */
+static void test_android_per_write_timeouts(void **state)
+{
+    (void)state;
+    struct fake *d = fake_new(UKT_SIZE);
+    struct client_dfu_cfg cfg = ukt_cfg(3);
+    start(d, &cfg);
+    run(d, MS(600000));
+    uint32_t last_off = d->ch[d->n_ch - 1].off, mid = d->ch[1].off;
+    fake_free(d);
+    static const struct {
+        const char *name;
+        int which; /* 0 offset 0, 1 chunk 1, 2 the last chunk */
+        int64_t t;
+    } cases[] = {{"first chunk: 40 s", 0, MS(40000)},
+                 {"a chunk in the middle: 2.5 s", 1, MS(2500)},
+                 {"the last chunk: 20 s", 2, MS(20000)}};
+    for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
+        print_message("case: %s\n", cases[i].name);
+        uint32_t off = cases[i].which == 0 ? 0 : cases[i].which == 1 ? mid : last_off;
+        struct fake *f = fake_new(UKT_SIZE);
+        f->drop_off = off;
+        f->drop_n = 2;
+        start(f, &cfg);
+        run(f, MS(600000));
+        assert_string_equal(last(f)->attempt.outcome, "updated");
+        assert_image_written(f);
+        int64_t t1, t2, t3;
+        assert_int_equal(deliveries(f, off, 3, &t3), 3);
+        deliveries(f, off, 1, &t1);
+        deliveries(f, off, 2, &t2);
+        assert_int_equal(t3 - t2, cases[i].t);
+        if (cases[i].which != 1)
+            assert_int_equal(t2 - t1, cases[i].t);
+        if (cases[i].which == 0) { /* nothing else until offset 0 is answered */
+            for (size_t j = 0; j < 3; j++)
+                assert_int_equal(f->ch[j].off, 0);
+        }
+        fake_free(f);
+    }
+}
+
 /* ==== Link drop mid-upload ==== */
 
 /* UPSTREAM: apache/mynewt-newtmgr: nmxact/xact/image.go @60b2da7 (runUpload: reopen the
@@ -1541,7 +1812,7 @@ static void test_smpclient_restart_without_sha(void **state)
 /* ==== Validate ==== */
 
 /* UPSTREAM: NordicSemiconductor/Android-nRF-Connect-Device-Manager:
- *   mcumgr-core/src/main/java/io/runtime/mcumgr/dfu/mcuboot/task/Validate.java @e733429 */
+ *   mcumgr-core/src/main/java/no/nordicsemi/android/mcumgr/dfu/mcuboot/task/Validate.java @e733429 */
 static void test_android_validate(void **state)
 {
     (void)state;
@@ -1762,6 +2033,11 @@ int main(void)
         cmocka_unit_test(test_window_limits),
         cmocka_unit_test(test_cli_window_grows_one_per_response),
         cmocka_unit_test(test_faults),
+        cmocka_unit_test(test_android_five_failures_at_one_offset_abort),
+        cmocka_unit_test(test_android_failures_accumulate_per_offset),
+        cmocka_unit_test(test_android_mismatch_counts_against_answered_chunk),
+        cmocka_unit_test(test_android_covered_timeout_is_not_a_failure),
+        cmocka_unit_test(test_android_per_write_timeouts),
         cmocka_unit_test(test_erase_before_upload),
         cmocka_unit_test(test_erase_skipped_when_image_present),
         cmocka_unit_test(test_erase_first_setting),

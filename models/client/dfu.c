@@ -3,7 +3,8 @@
  *
  * Each constant cites its upstream file. Repositories and the commits read:
  * NordicSemiconductor/Android-nRF-Connect-Device-Manager @e733429 (paths under
- * mcumgr-core/src/main/java/io/runtime/mcumgr/), NordicSemiconductor/
+ * mcumgr-core/src/main/java/no/nordicsemi/android/mcumgr/, and mcumgr-ble/ for the
+ * transport), NordicSemiconductor/
  * IOS-nRF-Connect-Device-Manager @54e9b8a (iOSMcuManagerLibrary/Source/),
  * apache/mynewt-newtmgr @60b2da7 as pinned by apache/mynewt-mcumgr-cli's go.mod, and
  * intercreate/smpclient @4970f3e.
@@ -45,6 +46,7 @@ struct req {
     uint8_t id;     /* command id */
     uint16_t group; /* group id */
     bool resend;    /* chunk sent again */
+    bool prio;      /* Uploader.kt: taken from the failures channel (a resend), see below */
 };
 
 /* Requests in flight and held responses: allocated when the first is added (sess_need) and
@@ -53,6 +55,44 @@ struct req {
 struct client_sess {
     struct req fl[CLIENT_DFU_MAX_WINDOW];
     struct held hq[HOLD_MAX];
+};
+
+/* Failures counted against one chunk offset. */
+struct fail_ent {
+    uint32_t off, n;
+};
+
+/* Where upload()'s loop in transfer/Uploader.kt (e733429) waits (lines 113-214). */
+enum ul_wait {
+    UL_ACQUIRE, /* window.acquire(): for a permit (a request in flight holds one) */
+    UL_SELECT,  /* holds a permit; select on failures, next, close (biased, that order) */
+    UL_SYNC,    /* writeInternal awaits the result of the offset-0 chunk or of a resend */
+    UL_CLOSED   /* broke out on close: coroutineScope waits for the results still out */
+};
+
+/* One upload's failure accounting, allocated when an upload needs it and freed when the
+ * upload ends (upl_free: upload complete, attempt ended, client freed), so that a client
+ * outside an upload holds none of it.
+ *
+ * fd is Uploader.kt upload()'s failureDirectory (line 100): failures per chunk offset for
+ * the whole upload, sorted by offset; the upload aborts when one reaches max_failures
+ * (MAX_CHUNK_FAILURES = 5, line 32). Memory: one entry per chunk offset that failed, at
+ * most one per chunk boundary of the image (about 1,600 for 384 KiB in 245-byte chunks,
+ * 13 KiB at 8 B an entry); upstream's mutableMapOf grows the same way and is dropped when
+ * upload() returns. The other profiles reach it only with max_failures 1: their first
+ * failure ends the upload, and the table has one entry.
+ *
+ * The rest is Uploader.kt's loop (Android, window > 1; ul_* below): the CONFLATED
+ * channels failures and next (lines 106-107: each holds the latest chunk sent to it, by
+ * offset), close (line 108), and currentOffset (line 78: the highest offset a success
+ * response reported). */
+struct client_upl {
+    uint8_t wait; /* enum ul_wait */
+    bool has_fail, has_next, closed;
+    uint32_t fail_off, next_off;
+    uint32_t cur_off;
+    uint32_t n_fd, cap_fd;
+    struct fail_ent fd[];
 };
 
 struct client_dfu {
@@ -83,17 +123,17 @@ struct client_dfu {
 
     /* upload */
     unsigned window;
-    bool tuning;       /* Go CLI: still growing the window */
-    uint32_t next_off; /* next new chunk starts here */
-    uint32_t dev_off;  /* the device's offset in its latest response */
-    bool recovering;   /* a mismatch or loss is being repaired (no new chunks) */
-    bool busy_pending; /* iOS busy back-off running */
-    bool reopening;    /* Go CLI reconnecting mid-upload */
-    bool use_sha;      /* send "sha" with offset-0 chunks */
-    uint32_t sent_hi;  /* end of the highest chunk sent: below it a send is a resend */
-    uint32_t fail_off; /* offset whose failures are counted */
-    unsigned fail_count;
-    uint32_t trk_off; /* Go CLI tracker: offset reported again */
+    bool tuning;            /* Go CLI: still growing the window */
+    uint32_t next_off;      /* next new chunk starts here */
+    uint32_t dev_off;       /* the device's offset in its latest response */
+    bool recovering;        /* a mismatch or loss is being repaired (no new chunks) */
+    bool busy_pending;      /* iOS busy back-off running */
+    bool reopening;         /* Go CLI reconnecting mid-upload */
+    bool use_sha;           /* send "sha" with offset-0 chunks */
+    uint32_t sent_hi;       /* end of the highest chunk sent: below it a send is a resend */
+    struct client_upl *upl; /* failure directory (and Uploader.kt's loop): NULL outside an
+                               upload, see "Uploader.kt" below */
+    uint32_t trk_off;       /* Go CLI tracker: offset reported again */
     unsigned trk_count;
 
     /* reset */
@@ -173,10 +213,11 @@ struct client_dfu_cfg client_dfu_cfg_default(enum client_dfu_kind kind)
         p->state_keys_confirm_first = true;
         /* managers/ImageManager.java test() (e733429): TEST writes {"hash"} only. */
         p->test_sends_confirm = false;
-        /* window 1 -> TransferCallable/Upload.java: any error fails; window > 1 ->
-         * Uploader.kt: resend, MAX_CHUNK_FAILURES = 5 per offset. Set in client_dfu_new. */
+        /* dfu/mcuboot/task/Upload.java: window 1 -> ImageManager's ImageUpload, any
+         * error fails; window > 1 -> transfer/Uploader.kt upload() (the ul_* functions):
+         * failureDirectory per chunk offset, MAX_CHUNK_FAILURES = 5 (line 32). */
         p->on_timeout = CLIENT_DFU_TIMEOUT_RESEND;
-        p->max_failures = 5; /* Uploader.kt MAX_CHUNK_FAILURES */
+        p->max_failures = 5;
         /* mcumgr-ble/.../McuMgrBleTransport.java: params sent raw, seq 0xFF, 1 s. */
         p->params = true;
         p->params_seq = 0xFF;
@@ -193,8 +234,10 @@ struct client_dfu_cfg client_dfu_cfg_default(enum client_dfu_kind kind)
         p->reset_only_if_pending = true;
         p->image_if_nonzero = true;
         p->att_mtu_request = 498; /* McuMgrBleTransport.java */
-        /* McuManager.java DEFAULT / MEDIUM / SHORT = 40 s / 5 s / 2.5 s; Uploader.kt:
-         * offset 0 40 s, last pipelined chunk 20 s, others 2.5 s. */
+        /* McuManager.java DEFAULT / MEDIUM / SHORT = 40 s / 5 s / 2.5 s; window 1:
+         * ImageManager.java upload() 40 s at offset 0, SHORT otherwise (line 295);
+         * window > 1: Uploader.kt writeInternal (lines 307-313), per write, resends too:
+         * offset 0 40 s, the last chunk 20 s, others 2.5 s. */
         p->t_first = CLIENT_DFU_MS(40000);
         p->t_chunk = CLIENT_DFU_MS(2500);
         p->t_last = CLIENT_DFU_MS(20000);
@@ -377,6 +420,26 @@ static void sess_trim(struct client_dfu *c)
         c->hold = NULL;
         c->hold_cap = 0;
     }
+}
+
+/* The failure directory (struct client_upl) exists while an upload needs it. */
+#define UPL_FIRST_CAP 8u /* entries of the first allocation (doubled as needed) */
+
+static int upl_need(struct client_dfu *c)
+{
+    if (c->upl != NULL)
+        return 0;
+    c->upl = calloc(1, sizeof *c->upl + UPL_FIRST_CAP * sizeof c->upl->fd[0]);
+    if (c->upl == NULL)
+        return SIM_ENOMEM;
+    c->upl->cap_fd = UPL_FIRST_CAP;
+    return 0;
+}
+
+static void upl_free(struct client_dfu *c)
+{
+    free(c->upl);
+    c->upl = NULL;
 }
 
 static void fl_remove(struct client_dfu *c, unsigned i)
@@ -677,6 +740,7 @@ static void finish(struct client_dfu *c, int64_t now, const struct client_dfu_ct
     c->armed[CLIENT_DFU_TIMER_WAIT] = false;
     c->busy_pending = false;
     c->reopening = false;
+    upl_free(c);
     c->rec.attempt.end_ns = now;
     c->rec.attempt.outcome = outcome;
     c->rec.attempt.error = c->error[0] ? c->error : NULL;
@@ -933,15 +997,158 @@ static int pump(struct client_dfu *c, int64_t now, const struct client_dfu_ctx *
     }
 }
 
-/* Count one failure at off; true when the offset has failed too often. */
-static bool count_failure(struct client_dfu *c, uint32_t off)
+/* ---- failure directory and Uploader.kt (Android, window > 1) ------------------------ */
+
+/* Whether the upload runs Uploader.kt's loop: Android's task/Upload.java (e733429) uses
+ * ImageUploader (transfer/Uploader.kt) when windowCapacity > 1, and ImageManager's
+ * stop-and-wait ImageUpload otherwise (the pump() engine, where any timeout fails). */
+static bool ukt(const struct client_dfu *c)
 {
-    if (c->fail_off != off) {
-        c->fail_off = off;
-        c->fail_count = 0;
+    return c->cfg.p.on_timeout == CLIENT_DFU_TIMEOUT_RESEND && c->cfg.window > 1;
+}
+
+/* Count one failure against the chunk at off (Uploader.kt upload(): failureDirectory
+ * [chunk.offset] + 1, lines 135-139 and 195-199). Returns the offset's count, or
+ * SIM_ENOMEM (nothing counted). */
+static int fd_count(struct client_dfu *c, uint32_t off)
+{
+    if (upl_need(c) != 0)
+        return SIM_ENOMEM;
+    struct client_upl *u = c->upl;
+    uint32_t lo = 0, hi = u->n_fd; /* first entry with fd[i].off >= off */
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (u->fd[mid].off < off)
+            lo = mid + 1;
+        else
+            hi = mid;
     }
-    c->fail_count++;
-    return c->fail_count >= c->cfg.p.max_failures;
+    if (lo < u->n_fd && u->fd[lo].off == off)
+        return (int)++u->fd[lo].n;
+    if (u->n_fd == u->cap_fd) {
+        uint32_t cap = u->cap_fd * 2;
+        struct client_upl *g = realloc(u, sizeof *u + cap * sizeof u->fd[0]);
+        if (g == NULL)
+            return SIM_ENOMEM;
+        c->upl = u = g;
+        u->cap_fd = cap;
+    }
+    memmove(&u->fd[lo + 1], &u->fd[lo], (u->n_fd - lo) * sizeof u->fd[0]);
+    u->fd[lo] = (struct fail_ent){.off = off, .n = 1};
+    u->n_fd++;
+    return 1;
+}
+
+static int upload_complete(struct client_dfu *c, int64_t now, const struct client_dfu_ctx *cx)
+{
+    c->n_fl = 0;
+    upl_free(c);
+    c->rec.attempt.upload_end_ns = now;
+    rsp_rearm(c, cx);
+    return advance(c, now, cx);
+}
+
+/* Run upload()'s loop (Uploader.kt lines 113-214) until it waits: take a window permit,
+ * select a chunk (failures first, then next, then close), send it. writeInternal (lines
+ * 300-351) awaits the offset-0 chunk and a resend before the loop goes on; any other
+ * chunk's result is handled when it comes (ul_result) and the loop goes on with the next
+ * chunk. The write's timeout is send_chunk's: 40 s at offset 0, 20 s for the last chunk,
+ * 2.5 s otherwise (lines 307-313), a resend included. */
+static int ul_run(struct client_dfu *c, int64_t now, const struct client_dfu_ctx *cx)
+{
+    struct client_upl *u = c->upl;
+    for (;;) {
+        if (c->state != CLIENT_DFU_UPLOAD)
+            return 0;
+        switch ((enum ul_wait)u->wait) {
+        case UL_ACQUIRE:
+            if (c->n_fl >= c->window)
+                return 0;
+            u->wait = UL_SELECT;
+            break;
+        case UL_SELECT: {
+            uint32_t off;
+            bool prio = u->has_fail;
+            if (u->has_fail) {
+                off = u->fail_off;
+                u->has_fail = false;
+            } else if (u->has_next) {
+                off = u->next_off;
+                u->has_next = false;
+            } else if (u->closed) {
+                u->wait = UL_CLOSED; /* break; window.release() */
+                break;
+            } else {
+                return 0; /* nothing to send yet: wait holding the permit */
+            }
+            int rc = send_chunk(c, cx, now, off, prio);
+            if (rc < 0 || c->state != CLIENT_DFU_UPLOAD)
+                return rc;
+            struct req *r = &c->sess->fl[c->n_fl - 1];
+            r->prio = prio;
+            if (off == 0 || prio) {
+                u->wait = UL_SYNC;
+                return 0;
+            }
+            if (off + r->len < c->img->size) { /* next.send(nextChunk) */
+                u->has_next = true;
+                u->next_off = off + r->len;
+            }
+            u->wait = UL_ACQUIRE;
+            break;
+        }
+        case UL_SYNC:
+            return 0;
+        case UL_CLOSED:
+            if (c->n_fl > 0)
+                return 0; /* coroutineScope returns when its children have */
+            return upload_complete(c, now, cx);
+        }
+    }
+}
+
+/* The result callback of chunk q (Uploader.kt lines 127-208): answered with a success
+ * response naming off, or timed out (!answered; McuMgrTimeoutException). Error responses
+ * (McuMgrErrorException) and a digest mismatch end the upload before this. */
+static int ul_result(struct client_dfu *c, const struct req *q, bool answered, uint32_t off,
+                     int64_t now, const struct client_dfu_ctx *cx)
+{
+    int n = 0;
+    if (answered && !q->prio && off < q->off + q->len) {
+        /* a chunk lost before it, or not accepted: a failure of the chunk answered, and
+         * the device's offset is sent again with priority (lines 129-143) */
+        if ((n = fd_count(c, q->off)) < 0)
+            return n;
+        if (n >= c->cfg.p.max_failures)
+            return fail(c, now, cx, "failed", 0, RECORDER_NONE, "too many chunk failures");
+        c->upl->has_fail = true;
+        c->upl->fail_off = off;
+    } else if (answered) { /* success (a resend's answer always is): lines 144-156 */
+        if (c->upl->cur_off < off)
+            c->upl->cur_off = off;
+        if (off >= c->img->size)
+            c->upl->closed = true;
+    } else if (c->upl->cur_off <= q->off) {
+        /* a timeout no later response covered: a failure of this chunk, sent again
+         * (lines 178-203); covered ones are not counted (line 182) */
+        if ((n = fd_count(c, q->off)) < 0)
+            return n;
+        if (n >= c->cfg.p.max_failures)
+            return fail(c, now, cx, "timeout", 0, RECORDER_NONE, "too many chunk failures");
+        c->upl->has_fail = true;
+        c->upl->fail_off = q->off;
+    }
+    if (q->off == 0 || q->prio) {
+        /* writeInternal returns to the loop: a response's offset, or the chunk after
+         * this one (lines 318-340), which the loop sends to next if data is left */
+        uint32_t next = answered ? off : q->off + q->len;
+        if (next < c->img->size) {
+            c->upl->has_next = true;
+            c->upl->next_off = next;
+        }
+        c->upl->wait = UL_ACQUIRE;
+    }
+    return 0;
 }
 
 static int upload_start(struct client_dfu *c, int64_t now, const struct client_dfu_ctx *cx)
@@ -955,20 +1162,18 @@ static int upload_start(struct client_dfu *c, int64_t now, const struct client_d
     c->busy_pending = false;
     c->reopening = false;
     c->use_sha = true;
-    c->fail_off = UINT32_MAX;
-    c->fail_count = 0;
+    upl_free(c);
     c->trk_off = UINT32_MAX;
     c->trk_count = 0;
     c->sent_hi = 0;
-    return pump(c, now, cx);
-}
-
-static int upload_complete(struct client_dfu *c, int64_t now, const struct client_dfu_ctx *cx)
-{
-    c->n_fl = 0;
-    c->rec.attempt.upload_end_ns = now;
-    rsp_rearm(c, cx);
-    return advance(c, now, cx);
+    if (!ukt(c))
+        return pump(c, now, cx);
+    if (upl_need(c) != 0)
+        return SIM_ENOMEM;
+    c->upl->has_next = true; /* next.send(newChunk(0)), line 111 */
+    c->upl->next_off = 0;
+    c->upl->wait = UL_ACQUIRE;
+    return ul_run(c, now, cx);
 }
 
 /* A chunk response (the request is already out of the table). */
@@ -979,6 +1184,15 @@ static int chunk_rsp(struct client_dfu *c, const struct req *q, bool has_off, ui
     if (!has_off)
         return fail(c, now, cx, "failed", 0, RECORDER_NONE, "upload response without off");
     c->dev_off = off;
+    if (ukt(c)) {
+        /* ImageUploader.kt uploadAsync: "match": false is a DigestException (lines 103-105) */
+        if (has_match && !match)
+            return fail(c, now, cx, "failed", 0, RECORDER_NONE, "image digest mismatch");
+        int rc = ul_result(c, q, true, off, now, cx);
+        if (rc < 0 || c->state != CLIENT_DFU_UPLOAD)
+            return rc;
+        return ul_run(c, now, cx);
+    }
     if (off >= c->img->size) {
         if (has_match && !match)
             return fail(c, now, cx, "failed", 0, RECORDER_NONE, "image digest mismatch");
@@ -1019,19 +1233,56 @@ static int chunk_rsp(struct client_dfu *c, const struct req *q, bool has_off, ui
         }
         return pump(c, now, cx);
     }
-    /* Uploader.kt: count a failure at response.off (MAX_CHUNK_FAILURES) and resend from
-     * it with priority, awaited alone; responses to chunks already out are ignored. */
+    /* A window > 1 without a rule of its own (smpclient given a window, max_failures 1):
+     * the failure ends the upload; otherwise resend from off, awaited alone, and ignore
+     * the answers to chunks already out. */
     if (c->recovering && fl_has_off(c, off))
         return pump(c, now, cx);
-    if (count_failure(c, off))
+    int n = fd_count(c, off);
+    if (n < 0)
+        return n;
+    if (n >= p->max_failures)
         return fail(c, now, cx, "failed", 0, RECORDER_NONE, "too many chunk failures");
     c->recovering = true;
     return send_chunk(c, cx, now, off, true);
 }
 
+/* Uploader.kt: the requests whose timeout ran out, earliest deadline first (each write
+ * has its own timer: SmpProtocolSession.kt writer(), lines 98-102); the loop runs after
+ * each result, as it would between two timers. */
+static int ul_timeout(struct client_dfu *c, int64_t now, const struct client_dfu_ctx *cx)
+{
+    for (;;) {
+        int k = -1;
+        for (unsigned i = 0; i < c->n_fl; i++) {
+            const struct req *r = &c->sess->fl[i];
+            if (r->deadline <= now &&
+                (k < 0 || r->deadline < c->sess->fl[k].deadline ||
+                 (r->deadline == c->sess->fl[k].deadline && r->n < c->sess->fl[k].n)))
+                k = (int)i;
+        }
+        if (k < 0)
+            break;
+        struct req q = c->sess->fl[k];
+        fl_remove(c, (unsigned)k);
+        chunk_emit(c, cx, &q, RECORDER_NONE, RECORDER_NONE);
+        c->rec.timeouts++;
+        int rc = ul_result(c, &q, false, 0, now, cx);
+        if (rc < 0 || c->state != CLIENT_DFU_UPLOAD)
+            return rc;
+        rc = ul_run(c, now, cx);
+        if (rc < 0 || c->state != CLIENT_DFU_UPLOAD)
+            return rc;
+    }
+    rsp_rearm(c, cx);
+    return 0;
+}
+
 /* Chunks whose deadline passed. */
 static int upload_timeout(struct client_dfu *c, int64_t now, const struct client_dfu_ctx *cx)
 {
+    if (ukt(c))
+        return ul_timeout(c, now, cx);
     for (unsigned i = 0; i < c->n_fl;) {
         struct req q = c->sess->fl[i];
         if (q.deadline > now) {
@@ -1053,18 +1304,8 @@ static int upload_timeout(struct client_dfu *c, int64_t now, const struct client
                 continue;
             return fail(c, now, cx, "timeout", 0, RECORDER_NONE, "upload chunk timed out");
         }
-        bool resend = c->cfg.p.on_timeout == CLIENT_DFU_TIMEOUT_RESEND && c->window > 1;
-        if (!resend)
-            return fail(c, now, cx, "timeout", 0, RECORDER_NONE, "upload chunk timed out");
-        if (covered)
-            continue;
-        if (count_failure(c, q.off))
-            return fail(c, now, cx, "timeout", 0, RECORDER_NONE, "too many chunk failures");
-        c->recovering = true;
-        int rc = send_chunk(c, cx, now, q.off, true);
-        if (rc < 0 || c->state != CLIENT_DFU_UPLOAD)
-            return rc;
-        i = 0;
+        /* Android stop-and-wait, iOS, smpclient: a timeout fails the transfer. */
+        return fail(c, now, cx, "timeout", 0, RECORDER_NONE, "upload chunk timed out");
     }
     rsp_rearm(c, cx);
     return pump(c, now, cx);
@@ -1842,6 +2083,7 @@ void client_dfu_free(struct client_dfu *c)
     if (c != NULL) {
         free(c->hold);
         free(c->sess);
+        free(c->upl);
     }
     free(c);
 }
@@ -1869,6 +2111,16 @@ unsigned client_dfu_inflight_get(const struct client_dfu *c)
 unsigned client_dfu_window_get(const struct client_dfu *c)
 {
     return c->window;
+}
+
+unsigned client_dfu_failures_get(const struct client_dfu *c, uint32_t off)
+{
+    if (c->upl == NULL)
+        return 0;
+    for (uint32_t i = 0; i < c->upl->n_fd; i++)
+        if (c->upl->fd[i].off == off)
+            return c->upl->fd[i].n;
+    return 0;
 }
 
 const struct client_dfu_record *client_dfu_record_get(const struct client_dfu *c)

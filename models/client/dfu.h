@@ -28,7 +28,9 @@
  *        `image upload` goes on to the upload whatever the erase answered); a drop: the
  *        Go CLI reconnects (CONNECT inserted) and uploads, the others fail
  *   UPLOAD --rsp off < size--> UPLOAD (next chunks, resends, window)
- *   UPLOAD --rsp off == size (and match not false)--> next step
+ *   UPLOAD --rsp off == size (and match not false)--> next step (Android window > 1:
+ *        once the requests still out are answered or timed out, see dfu.c "Uploader.kt")
+ *   UPLOAD --a chunk offset's max_failures-th failure--> FAILED
  *   UPLOAD --DISCONNECTED, profile reopens (Go CLI)--> UPLOAD (connect(), resume from the
  *        last acknowledged offset)
  *   TEST --rsp, our hash pending--> next step; else FAILED ("downgrade forbidden")
@@ -161,8 +163,12 @@ enum client_dfu_keys {
 };
 
 enum client_dfu_on_timeout {
-    CLIENT_DFU_TIMEOUT_FAIL,  /* the transfer fails (Android window 1, iOS, smpclient) */
-    CLIENT_DFU_TIMEOUT_RESEND /* resend, counted against max_failures (Android window > 1) */
+    CLIENT_DFU_TIMEOUT_FAIL, /* the transfer fails (Android window 1, iOS, smpclient) */
+    /* window > 1 runs Android's transfer/Uploader.kt: each write has its own timeout, a
+     * timeout or an unexpected offset is a failure of the chunk concerned (max_failures
+     * per chunk offset for the whole upload), the chunk is resent first and awaited
+     * alone; window 1 fails as TIMEOUT_FAIL (ImageManager's stop-and-wait upload) */
+    CLIENT_DFU_TIMEOUT_RESEND
 };
 
 /* What makes one client differ from another. Every value names its upstream source in
@@ -201,7 +207,8 @@ struct client_dfu_profile {
     bool erase_error_ignored;      /* an erase error response does not stop the upload */
     uint8_t window_start, window_max; /* adaptive start; upstream default maximum (the
                                          default of cfg.window, which is what is used) */
-    uint8_t max_failures;             /* failures at one offset before the upload aborts */
+    uint8_t max_failures;             /* failures of one chunk offset, over the whole upload, that
+                             abort it */
     uint16_t att_mtu_request;         /* ATT MTU the client asks for (0: the phone decides) */
     uint32_t max_chunk;               /* upper bound on data per chunk (Go CLI 512), 0: none */
     uint32_t min_first_chunk; /* a smaller first chunk is recomputed without sha (Go CLI 32) */
@@ -319,6 +326,9 @@ unsigned client_dfu_inflight_get(const struct client_dfu *c);
 unsigned client_dfu_window_get(const struct client_dfu *c);
 /* Data bytes the next chunk at offset off would carry (for tests and the README). */
 uint32_t client_dfu_chunk_len(const struct client_dfu *c, uint32_t off);
+/* Failures counted against the chunk at off in the upload running now (the failure
+ * directory; 0 when none, or outside an upload). For tests. */
+unsigned client_dfu_failures_get(const struct client_dfu *c, uint32_t off);
 /* The run is over: DONE, or FAILED with no attempt left (or cancelled). The outcome is
  * then client_dfu_record_get(c)->attempt.outcome. */
 bool client_dfu_finished(const struct client_dfu *c);
