@@ -77,6 +77,14 @@ struct dispatch {
     struct fleet_gateway_ctx gw_cx;
     int gw_kind;
     uint32_t gw_gen; /* last timer generation handed out */
+    /* With a rollout epoch (rollout.h "Epochs", fleet_world_run): the controller is driven
+     * at epoch times, not by engine events. */
+    int64_t epoch;                   /* cfg.epoch; 0: engine events drive the controller */
+    bool started;                    /* START was delivered */
+    bool rollback_due;               /* ctx.rollback() was called: answered in the tick */
+    uint32_t acted;                  /* starts and cancels in the current tick */
+    struct fleet_world_result *pend; /* results since the last epoch time, arrival order */
+    uint32_t n_pend, cap_pend;
 };
 
 struct fleet_world {

@@ -465,7 +465,7 @@ static int simulate(const struct scenario *s, struct recorder *rec, const char *
     sim_engine_set_interrupt(e, &run_interrupt_flag);
     double wall0 = cli_wall_seconds();
     enum sim_stop why;
-    rc = sim_engine_run(e, s->until, &why);
+    rc = fleet_world_run(w, s->until, NULL, &why);
     double wall = cli_wall_seconds() - wall0;
     cli_progress_done(&progress.progress);
 
