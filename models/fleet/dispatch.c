@@ -65,6 +65,8 @@ static void cx_start(void *env, uint32_t index, int64_t now)
     struct fleet_world *w = env;
     uint32_t dev = w->dp.order[index];
     w->dp.acted++;
+    if (!dispatch_local(w, dev))
+        return; /* its part starts it: every part runs the same controller */
     if (w->dp.gw_of == NULL) {
         start_client(w, dev, now);
         return;
@@ -78,6 +80,8 @@ static void cx_cancel(void *env, uint32_t index, int64_t now)
     struct fleet_world *w = env;
     uint32_t dev = w->dp.order[index];
     w->dp.acted++;
+    if (!dispatch_local(w, dev))
+        return;
     bool queued = w->dp.status[dev] != DISPATCH_IDLE;
     stop_client(w, dev, now);
     if (w->dp.gw_of != NULL && queued)
@@ -303,35 +307,25 @@ int64_t dispatch_gateway_of(const struct fleet_world *w, uint32_t dev)
 }
 
 /* Share each kind's devices out among its gateways; start every gateway. */
-static int gateways_start(struct fleet_world *w, const uint64_t *entity)
+static int gateways_start(struct fleet_world *w)
 {
     struct dispatch *dp = &w->dp;
     dp->gw = calloc(dp->n_gw, sizeof(*dp->gw));
     dp->gw_timer = calloc(dp->n_gw, sizeof(*dp->gw_timer));
-    dp->gw_of = malloc((size_t)w->n_devs * sizeof(*dp->gw_of) + 1);
-    if (dp->gw == NULL || dp->gw_timer == NULL || dp->gw_of == NULL)
+    if (dp->gw == NULL || dp->gw_timer == NULL)
         return SIM_ENOMEM;
     dp->gw_kind = sim_engine_kind_add(w->e, on_gateway, w, "gateway");
     if (dp->gw_kind < 0)
         return SIM_ENOMEM;
     dp->gw_cx = (struct fleet_gateway_ctx){w, gx_connect, gx_leave, gx_timer_arm, gx_session, NULL};
-    for (uint32_t id = 0; id < w->n_devs; id++)
-        dp->gw_of[id] = FLEET_GATEWAY_NONE;
     int64_t now = sim_engine_now(w->e);
     for (uint32_t k = 0; k < dp->n_kinds; k++) {
         struct gw_kind *gk = &dp->kinds[k];
         gk->cfg.cfg.dwell = &gk->cfg.dwell; /* the kinds array moves no more */
-        uint64_t serves = gk->cfg.serves != 0 ? gk->cfg.serves : ~0ULL;
-        uint32_t n_served = 0, idx = 0;
-        for (uint32_t id = 0; id < w->n_devs; id++)
-            n_served += (uint32_t)(serves >> w->dev_group[id] & 1);
-        for (uint32_t id = 0; id < w->n_devs; id++)
-            if (serves >> w->dev_group[id] & 1)
-                dp->gw_of[id] =
-                    gk->first + fleet_gateway_assign(gk->cfg.assignment, w->seed, entity[id], idx++,
-                                                     n_served, gk->cfg.count);
         for (uint32_t i = 0; i < gk->cfg.count; i++) {
             uint32_t gw = gk->first + i;
+            if (!dispatch_gw_local(w, gw))
+                continue; /* another part runs it */
             int rc = sim_engine_timer_new(w->e, &dp->gw_timer[gw]);
             if (rc == 0)
                 rc = fleet_gateway_init(&dp->gw[gw], &gk->cfg.cfg, gw, w->seed,
@@ -361,6 +355,8 @@ int dispatch_finish(struct fleet_world *w)
         const struct gw_kind *gk = &dp->kinds[k];
         for (uint32_t i = 0; i < gk->cfg.count && rc == 0; i++) {
             uint32_t gw = gk->first + i;
+            if (!dispatch_gw_local(w, gw))
+                continue; /* its part writes its row */
             const struct fleet_gateway_stats *st = fleet_gateway_stats_get(&dp->gw[gw]);
             struct recorder_gateway r = {
                 .gateway_id = gw,
@@ -434,7 +430,7 @@ int dispatch_start(struct fleet_world *w, const uint64_t *entity)
     }
     free(rk);
     if (dp->n_gw > 0) {
-        int rc = gateways_start(w, entity);
+        int rc = gateways_start(w);
         if (rc != 0)
             return rc;
     }
@@ -476,11 +472,106 @@ void dispatch_free(struct fleet_world *w)
     free(dp->gw_of);
     free(dp->kinds);
     free(dp->pend);
+    free(dp->local);
+    free(dp->gw_local);
 }
 
 const struct fleet_rollout *fleet_world_rollout(const struct fleet_world *w)
 {
     return w->dp.ro;
+}
+
+/* ---- partitions (world.h fleet_world_split) ------------------------------------------ */
+
+int fleet_world_split(struct fleet_world *w, uint32_t part, uint32_t n_parts)
+{
+    if (n_parts == 0 || part >= n_parts || (w->n_devs > 0 && w->devs[0] != NULL) || w->has_ext)
+        return SIM_EINVAL;
+    w->part = part;
+    w->n_parts = n_parts;
+    return 0;
+}
+
+uint32_t fleet_world_partition(const struct fleet_world *w, uint32_t dev)
+{
+    const struct dispatch *dp = &w->dp;
+    if (dp->gw_of != NULL && dp->gw_of[dev] != FLEET_GATEWAY_NONE)
+        return dp->gw_of[dev];
+    return dp->n_gw + dev;
+}
+
+bool dispatch_local(const struct fleet_world *w, uint32_t dev)
+{
+    return w->dp.local == NULL || w->dp.local[dev];
+}
+
+bool dispatch_gw_local(const struct fleet_world *w, uint32_t gw)
+{
+    return w->dp.gw_local == NULL || w->dp.gw_local[gw];
+}
+
+/* Each kind's devices shared out among its gateways (fleet_gateway_assign, in device
+ * order). */
+static int assign_gateways(struct fleet_world *w, const uint64_t *entity)
+{
+    struct dispatch *dp = &w->dp;
+    dp->gw_of = malloc((size_t)w->n_devs * sizeof(*dp->gw_of) + 1);
+    if (dp->gw_of == NULL)
+        return SIM_ENOMEM;
+    for (uint32_t id = 0; id < w->n_devs; id++)
+        dp->gw_of[id] = FLEET_GATEWAY_NONE;
+    for (uint32_t k = 0; k < dp->n_kinds; k++) {
+        const struct gw_kind *gk = &dp->kinds[k];
+        uint64_t serves = gk->cfg.serves != 0 ? gk->cfg.serves : ~0ULL;
+        uint32_t n_served = 0, idx = 0;
+        for (uint32_t id = 0; id < w->n_devs; id++)
+            n_served += (uint32_t)(serves >> w->dev_group[id] & 1);
+        for (uint32_t id = 0; id < w->n_devs; id++)
+            if (serves >> w->dev_group[id] & 1)
+                dp->gw_of[id] =
+                    gk->first + fleet_gateway_assign(gk->cfg.assignment, w->seed, entity[id], idx++,
+                                                     n_served, gk->cfg.count);
+    }
+    return 0;
+}
+
+/* The partitions (fleet_world_partition): a gateway and the devices it serves interact
+ * (they share its links and radio), and a device no gateway serves interacts with nothing
+ * but the controller. Part k of n runs the partitions whose first device, counting devices
+ * in partition order, falls in the k-th n-th of the devices: contiguous, about equal in
+ * devices, and the same in every part. */
+int dispatch_assign(struct fleet_world *w, const uint64_t *entity)
+{
+    struct dispatch *dp = &w->dp;
+    if (dp->enabled && dp->n_gw > 0) {
+        int rc = assign_gateways(w, entity);
+        if (rc != 0)
+            return rc;
+    }
+    if (w->n_parts <= 1)
+        return 0;
+    uint32_t n_part = dp->n_gw + w->n_devs;
+    uint32_t *size = calloc((size_t)n_part + 1, sizeof(*size));
+    dp->local = calloc((size_t)w->n_devs + 1, 1);
+    dp->gw_local = calloc((size_t)dp->n_gw + 1, 1);
+    if (size == NULL || dp->local == NULL || dp->gw_local == NULL) {
+        free(size);
+        return SIM_ENOMEM;
+    }
+    for (uint32_t id = 0; id < w->n_devs; id++)
+        size[fleet_world_partition(w, id)]++;
+    uint64_t before = 0;
+    for (uint32_t p = 0; p < n_part; p++) {
+        bool mine = before * w->n_parts / (w->n_devs ? w->n_devs : 1) == w->part;
+        if (p < dp->n_gw)
+            dp->gw_local[p] = mine;
+        before += size[p];
+        size[p] = mine; /* from here: whether partition p is this part's */
+    }
+    for (uint32_t id = 0; id < w->n_devs; id++)
+        dp->local[id] = (uint8_t)size[fleet_world_partition(w, id)];
+    free(size);
+    return 0;
 }
 
 /* ---- epochs: running the world (world.h fleet_world_run) ------------------------------ */

@@ -190,6 +190,28 @@ struct fleet_world_sync {
                     struct fleet_world_sync_out *out);
 };
 
+/* Partitions: the units that interact. A gateway (or phone) and the devices it serves
+ * share its links and its radio, so they are one partition, numbered as the gateway; a
+ * device no gateway serves is a partition of its own, numbered n_gateways + its id. Each
+ * device has one gateway at most (fleet_gateway_assign), so there is nothing to join.
+ * Between partitions there is only the rollout controller (which, with an epoch, decides
+ * from whole epochs' results: fleet_world_run) and what is shared read-only (the images,
+ * the groups' settings); the records of a partition depend on nothing else, so a world
+ * may run as several parts, each with some of the partitions, in as many processes.
+ * Known limit: an image a device learns from an upload (models/mcuboot/slots.h) joins a
+ * table shared by every device, numbered in the order the images are learned; the
+ * modelled clients upload the scenario's images only.
+ *
+ * fleet_world_split: build and run only part `part` of n_parts (before fleet_world_start;
+ * the default is part 0 of 1, everything). Part k runs the partitions whose devices come
+ * in the k-th n_parts-th of the devices, counted in partition order: every part computes
+ * the same split. A part builds only its devices and gateways; it records only their rows
+ * (and the controller's waves, which every part computes alike). Returns 0 or SIM_EINVAL
+ * (after start, with external clients, or part >= n_parts). */
+int fleet_world_split(struct fleet_world *w, uint32_t part, uint32_t n_parts);
+/* The partition of device dev (after fleet_world_start). */
+uint32_t fleet_world_partition(const struct fleet_world *w, uint32_t dev);
+
 /* Run the started world until `until` (ns), as sim_engine_run (why: EMPTY, LIMIT,
  * REQUESTED, INTERRUPTED). Without a rollout epoch this is sim_engine_run. With one
  * (rollout.h "Epochs"): the engine runs the events before each epoch time T, the parts
@@ -245,5 +267,10 @@ int fleet_world_from_scenario_ext(const struct scenario *s, struct sim_engine *e
                                   struct recorder *rec, const struct fleet_device_ext *x,
                                   enum fleet_device_ext_link link, struct fleet_world **out,
                                   struct sim_diag *d);
+
+/* The same, building and running only part `part` of n_parts (fleet_world_split). */
+int fleet_world_from_scenario_part(const struct scenario *s, struct sim_engine *e,
+                                   struct recorder *rec, uint32_t part, uint32_t n_parts,
+                                   struct fleet_world **out, struct sim_diag *d);
 
 #endif /* MODELS_FLEET_WORLD_H */
