@@ -305,6 +305,14 @@ int sim_engine_run(struct sim_engine *e, int64_t until, enum sim_stop *why)
     return 0;
 }
 
+int sim_engine_advance(struct sim_engine *e, int64_t t)
+{
+    if (t < e->now || (sim_evq_size(e->q) > 0 && sim_evq_peek_at(e->q) < t))
+        return SIM_EINVAL;
+    e->now = t;
+    return 0;
+}
+
 void sim_engine_stop(struct sim_engine *e)
 {
     e->stop_requested = true;

@@ -90,6 +90,12 @@ bool sim_engine_timer_armed(const struct sim_engine *e, uint32_t timer);
  * Can be called again to continue. Returns SIM_EINVAL, running nothing, if until < now. */
 int sim_engine_run(struct sim_engine *e, int64_t until, enum sim_stop *why);
 
+/* Move the clock to t between runs, when no event is queued before t (after a run up to
+ * t - 1 stopped at its limit, or ran empty). For a caller that acts at t before the events
+ * of t (the rollout's epochs, models/fleet/dispatch.c). Returns 0, or SIM_EINVAL (t < now,
+ * or an event is queued before t; nothing changes). */
+int sim_engine_advance(struct sim_engine *e, int64_t t);
+
 /* Ask the running loop to return after the current event. Called between runs, it makes
  * the next run return at once (SIM_STOP_REQUESTED); each request stops one run. */
 void sim_engine_stop(struct sim_engine *e);

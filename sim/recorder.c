@@ -723,6 +723,75 @@ int recorder_import(struct recorder *rec, const char *path)
     return rc;
 }
 
+/* The tables whose rows belong to one device or one gateway, and that key. */
+static const struct {
+    const char *table, *key;
+} part_tables[] = {
+    {"devices", "device_id"},     {"dfu_attempts", "device_id"}, {"chunks", "device_id"},
+    {"swaps", "device_id"},       {"outages", "device_id"},      {"lock_changes", "device_id"},
+    {"device_wear", "device_id"}, {"flash_wear", "device_id"},   {"gateways", "gateway_id"},
+    {"sessions", "gateway_id"},
+};
+#define N_PART_TABLES (sizeof(part_tables) / sizeof(part_tables[0]))
+
+int recorder_run_merge_part(struct recorder *rec, const char *path)
+{
+    if (rec->run_id == 0 || commit_batch(rec) != 0)
+        return SIM_EIO;
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(rec->db, "ATTACH DATABASE ? AS src", -1, &st, NULL) != SQLITE_OK)
+        return SIM_EIO;
+    sqlite3_bind_text(st, 1, path, -1, SQLITE_TRANSIENT);
+    int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : SIM_EIO;
+    sqlite3_finalize(st);
+    if (rc != 0)
+        return rc;
+    rc = exec(rec, "BEGIN");
+    for (size_t t = 0; t < N_PART_TABLES && rc == 0; t++) {
+        char cols[1024], sql[2600];
+        rc = columns_after_run_id(rec, part_tables[t].table, cols, sizeof(cols));
+        if (rc != 0)
+            break;
+        /* the part holds one run; its rows in the order it wrote them */
+        snprintf(sql, sizeof(sql),
+                 "INSERT INTO main.%s (run_id, %s) SELECT %lld, %s FROM src.%s ORDER BY rowid",
+                 part_tables[t].table, cols, (long long)rec->run_id, cols, part_tables[t].table);
+        rc = exec(rec, sql);
+    }
+    if (rc == 0)
+        rc = exec(rec, "COMMIT");
+    if (rc != 0)
+        (void)exec(rec, "ROLLBACK");
+    (void)exec(rec, "DETACH DATABASE src");
+    return rc;
+}
+
+int recorder_run_canonical(struct recorder *rec)
+{
+    if (rec->run_id == 0 || commit_batch(rec) != 0)
+        return SIM_EIO;
+    int rc = exec(rec, "BEGIN");
+    for (size_t t = 0; t < N_PART_TABLES && rc == 0; t++) {
+        char sql[512];
+        const char *tb = part_tables[t].table;
+        long long run = (long long)rec->run_id;
+        /* CREATE TABLE AS SELECT inserts in the SELECT's order, so the copy's rowids
+         * follow (key, rowid); the rows go back in that order */
+        snprintf(sql, sizeof(sql),
+                 "CREATE TEMP TABLE canon AS SELECT * FROM main.%s WHERE run_id = %lld"
+                 " ORDER BY %s, rowid; DELETE FROM main.%s WHERE run_id = %lld;"
+                 " INSERT INTO main.%s SELECT * FROM temp.canon ORDER BY rowid;"
+                 " DROP TABLE temp.canon;",
+                 tb, run, part_tables[t].key, tb, run, tb);
+        rc = exec(rec, sql);
+    }
+    if (rc == 0)
+        rc = exec(rec, "COMMIT");
+    if (rc != 0)
+        (void)exec(rec, "ROLLBACK");
+    return rc;
+}
+
 const char *recorder_path(const struct recorder *rec)
 {
     return sqlite3_db_filename(rec->db, "main");

@@ -181,6 +181,20 @@ int recorder_run_end(struct recorder *rec, enum recorder_status status, const ch
  * the imported runs: one transaction) with the message in recorder_error(). */
 int recorder_import(struct recorder *rec, const char *path);
 
+/* One run in parts (a fleet split over processes, docs/mpi.md): copy into the open run the
+ * rows of the per-device tables (devices, dfu_attempts, chunks, swaps, outages,
+ * lock_changes, device_wear, flash_wear) and the per-gateway ones (gateways, sessions) of
+ * the one run in the database at path, which another process wrote for the other devices
+ * and gateways of the same run; runs, run_params, device_groups and waves are the open
+ * run's own. Returns 0, or SIM_EIO (nothing copied). */
+int recorder_run_merge_part(struct recorder *rec, const char *path);
+/* Put the open run's rows in an order that does not depend on how the devices' events
+ * interleaved: the per-device tables by device_id, the per-gateway ones by gateway_id, each
+ * device's (gateway's) rows in the order they were emitted; the other tables as they are.
+ * A run split in parts and merged (recorder_run_merge_part) then has the rows of the same
+ * run in one part, row for row. Call before recorder_run_end. Returns 0 or SIM_EIO. */
+int recorder_run_canonical(struct recorder *rec);
+
 /* Emitters: 0, or SIM_EIO (message in the recorder's diag, see recorder_error()).
  * Records below the run's level are accepted and skipped. */
 int recorder_param(struct recorder *rec, const char *key, const char *value);

@@ -1097,6 +1097,203 @@ static void test_cfg_validate_rejects_bad_knobs(void **s)
     }
 }
 
+/* ---- epochs (rollout.h "Epochs") -------------------------------------------------------- */
+
+#define UP_HAWKBIT_SCHED                                                                           \
+    "UPSTREAM: eclipse-hawkbit/hawkbit: hawkbit-repository/hawkbit-repository-jpa/.../scheduler/"  \
+    "RolloutScheduler.java (hawkbit.rollout.scheduler.fixedDelay) @master"
+
+/* Deliver the fake's pending answers as a world with an epoch does: at each epoch time T up
+ * to `until`, the answers that arrived before T (fleet_rollout_epoch_ceil(E, at + 1) <= T),
+ * in (arrival, device) order, as one EPOCH input. */
+static void run_epochs(struct rig *g, int64_t epoch, int64_t from, int64_t until)
+{
+    struct fake *f = &g->f;
+    for (int64_t t = from; t <= until; t += epoch) {
+        struct fleet_rollout_device_result batch[MAX_PEND];
+        uint32_t n = 0;
+        for (;;) { /* take the earliest due answer, ties by device */
+            int best = -1;
+            for (int j = 0; j < f->n_pend; j++)
+                if (fleet_rollout_epoch_ceil(epoch, f->pend[j].at + 1) <= t &&
+                    (best < 0 || f->pend[j].at < f->pend[best].at ||
+                     (f->pend[j].at == f->pend[best].at && f->pend[j].dev < f->pend[best].dev)))
+                    best = j;
+            if (best < 0)
+                break;
+            batch[n++] = (struct fleet_rollout_device_result){f->pend[best].dev, f->pend[best].res};
+            f->pend[best] = f->pend[--f->n_pend];
+        }
+        struct fleet_rollout_epoch ep = {batch, n};
+        assert_int_equal(step(g, FLEET_ROLLOUT_IN_EPOCH, &ep, t), 0);
+    }
+}
+
+static void test_epoch_ceil_places_results_after_the_instant_they_arrive(void **s)
+{
+    (void)s;
+    const int64_t e = 30 * SEC;
+    static const struct {
+        const char *name;
+        int64_t t, want;
+    } cases[] = {
+        {"time 0 is an epoch time", 0, 0},
+        {"1 ns after an epoch time: the next one", 1, 30 * SEC},
+        {"an epoch time itself", 60 * SEC, 60 * SEC},
+        {"1 ns before an epoch time: that one", 60 * SEC - 1, 60 * SEC},
+        {"no overflow near the end of time", INT64_MAX - 5, INT64_MAX},
+    };
+    for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
+        print_message("case: %s\n", cases[i].name);
+        assert_int_equal(fleet_rollout_epoch_ceil(e, cases[i].t), cases[i].want);
+    }
+    /* a result at an epoch time counts at the next one: the controller runs first */
+    assert_int_equal(fleet_rollout_epoch_ceil(e, 60 * SEC + 1), 90 * SEC);
+}
+
+static uint8_t wave0_succeeds_at(void *arg, uint32_t dev, uint32_t attempt)
+{
+    (void)attempt;
+    (void)arg;
+    return dev == 0 ? FLEET_ROLLOUT_SUCCEEDED : NO_ANSWER;
+}
+
+/* Two waves of one device each; device 0's success arrives at `at`. The wave is decided,
+ * and device 1 starts, at the epoch time that follows the arrival: just before a boundary
+ * counts at that boundary, at or just after it at the next. */
+static void test_epoch_a_result_just_before_and_just_after_a_boundary(void **s)
+{
+    (void)s;
+    const int64_t e = 10 * SEC;
+    static const struct {
+        const char *name;
+        int64_t at, decided;
+    } cases[] = {
+        {"1 ns after the start", 1, 10 * SEC},
+        {"1 ns before the boundary", 10 * SEC - 1, 10 * SEC},
+        {"at the boundary", 10 * SEC, 20 * SEC},
+        {"1 ns after the boundary", 10 * SEC + 1, 20 * SEC},
+    };
+    for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
+        print_message("case: %s (%s)\n", cases[i].name, UP_HAWKBIT_SCHED);
+        static const double pct[] = {50, 100};
+        struct fleet_rollout_cfg cfg = cfg_waves(2, pct);
+        cfg.epoch = e;
+        struct rig *g = rig_new(&cfg, 2);
+        g->f.outcome = wave0_succeeds_at;
+        g->f.dur = cases[i].at;
+        assert_int_equal(step(g, FLEET_ROLLOUT_IN_START, NULL, 0), 0);
+        assert_int_equal(g->f.n_starts, 1);
+        run_epochs(g, e, e, 40 * SEC);
+        assert_int_equal(g->f.n_waves, 1);
+        assert_string_equal(g->f.waves[0].action, "next");
+        assert_int_equal(g->f.waves[0].end_ns, cases[i].decided);
+        assert_int_equal(g->f.waves[0].succeeded, 1);
+        assert_int_equal(g->f.n_starts, 2);
+        assert_int_equal(g->f.starts[1].dev, 1);
+        assert_int_equal(g->f.starts[1].at, cases[i].decided);
+        assert_int_equal(g->f.next_gen, 0); /* no world timer was ever armed */
+        rig_free(g);
+    }
+}
+
+/* 2 starts per minute with a 45 s epoch: the rate allows the next starts at 60 s, which is
+ * not an epoch time, so they happen at 90 s; the next at 150 s, so at 180 s. */
+static void test_epoch_rate_limited_starts_happen_at_epoch_times(void **s)
+{
+    (void)s;
+    print_message("%s\n%s\n", UP_AWS_RATE, UP_HAWKBIT_SCHED);
+    const int64_t e = 45 * SEC;
+    struct fleet_rollout_cfg cfg = fleet_rollout_cfg_default();
+    cfg.rate_max_per_min = 2;
+    cfg.epoch = e;
+    struct rig *g = rig_new(&cfg, 5);
+    assert_int_equal(step(g, FLEET_ROLLOUT_IN_START, NULL, 0), 0);
+    assert_int_equal(g->f.n_starts, 2);
+    assert_int_equal(fleet_rollout_next_due(g->f.r), 90 * SEC);
+    run_epochs(g, e, e, e);
+    assert_int_equal(g->f.n_starts, 2);
+    run_epochs(g, e, 2 * e, 2 * e);
+    assert_int_equal(g->f.n_starts, 4);
+    assert_int_equal(fleet_rollout_next_due(g->f.r), 180 * SEC);
+    run_epochs(g, e, 3 * e, 4 * e);
+    assert_int_equal(g->f.n_starts, 5);
+    const int64_t want[] = {0, 0, 90 * SEC, 90 * SEC, 180 * SEC};
+    for (uint32_t i = 0; i < 5; i++) {
+        assert_int_equal(g->f.starts[i].dev, i);
+        assert_int_equal(g->f.starts[i].at, want[i]);
+    }
+    assert_int_equal(fleet_rollout_next_due(g->f.r), INT64_MAX);
+    assert_int_equal(g->f.next_gen, 0);
+    rig_free(g);
+}
+
+/* A 25 s execution timeout with a 10 s epoch times the silent device out at 30 s. */
+static void test_epoch_exec_timeout_fires_at_the_epoch_time_after_the_deadline(void **s)
+{
+    (void)s;
+    print_message("%s\n", UP_AWS_TMO);
+    const int64_t e = 10 * SEC;
+    struct fleet_rollout_cfg cfg = fleet_rollout_cfg_default();
+    cfg.exec_timeout = 25 * SEC;
+    cfg.epoch = e;
+    struct rig *g = rig_new(&cfg, 1);
+    assert_int_equal(step(g, FLEET_ROLLOUT_IN_START, NULL, 0), 0);
+    assert_int_equal(fleet_rollout_next_due(g->f.r), 30 * SEC);
+    run_epochs(g, e, e, 2 * e);
+    assert_int_equal(g->f.n_cancels, 0);
+    run_epochs(g, e, 3 * e, 3 * e);
+    assert_int_equal(g->f.n_cancels, 1);
+    assert_int_equal(g->f.cancel_at[0], 30 * SEC);
+    assert_int_equal(stats(g).timed_out, 1);
+    assert_int_equal(state(g), FLEET_ROLLOUT_ST_PAUSED); /* the only wave ended below 100 % */
+    rig_free(g);
+}
+
+/* Results of one epoch time are taken in the order given: with an error threshold of one
+ * failure, the failure given first trips the rollout and the success after it is late. */
+static void test_epoch_batch_order_and_bad_epoch_inputs(void **s)
+{
+    (void)s;
+    struct fleet_rollout_cfg cfg = fleet_rollout_cfg_default();
+    cfg.error_threshold_count = 1;
+    cfg.error_action = FLEET_ROLLOUT_CANCEL;
+    cfg.epoch = 5 * SEC;
+    struct rig *g = rig_new(&cfg, 2);
+    assert_int_equal(step(g, FLEET_ROLLOUT_IN_START, NULL, 0), 0);
+    struct fleet_rollout_device_result b[] = {{1, FLEET_ROLLOUT_FAILED},
+                                              {0, FLEET_ROLLOUT_SUCCEEDED}};
+    struct fleet_rollout_epoch ep = {b, 2};
+    assert_int_equal(step(g, FLEET_ROLLOUT_IN_EPOCH, &ep, 3 * SEC), SIM_EINVAL); /* not on it */
+    assert_int_equal(stats(g).failed, 0);
+    struct fleet_rollout_device_result bad = {2, FLEET_ROLLOUT_FAILED};
+    struct fleet_rollout_epoch ep_bad = {&bad, 1};
+    assert_int_equal(step(g, FLEET_ROLLOUT_IN_EPOCH, &ep_bad, 5 * SEC), SIM_EINVAL);
+    assert_int_equal(step(g, FLEET_ROLLOUT_IN_EPOCH, NULL, 5 * SEC), SIM_EINVAL);
+    assert_int_equal(step(g, FLEET_ROLLOUT_IN_EPOCH, &ep, 5 * SEC), 0);
+    assert_int_equal(state(g), FLEET_ROLLOUT_ST_CANCELLED);
+    assert_int_equal(stats(g).failed, 1);
+    assert_int_equal(stats(g).succeeded, 0);
+    assert_int_equal(stats(g).n_late, 1);
+    assert_int_equal(g->f.n_cancels, 1);
+    assert_int_equal(g->f.cancels[0], 0);
+    assert_int_equal(g->f.cancel_at[0], 5 * SEC);
+    rig_free(g);
+
+    cfg.epoch = 0; /* without an epoch there is no EPOCH input */
+    g = rig_new(&cfg, 2);
+    assert_int_equal(step(g, FLEET_ROLLOUT_IN_START, NULL, 0), 0);
+    struct fleet_rollout_epoch none = {NULL, 0};
+    assert_int_equal(step(g, FLEET_ROLLOUT_IN_EPOCH, &none, 0), SIM_EINVAL);
+    rig_free(g);
+
+    cfg.epoch = -1;
+    struct sim_diag d;
+    sim_diag_init(&d);
+    assert_int_equal(fleet_rollout_cfg_validate(&cfg, &d), SIM_ERANGE);
+    assert_non_null(strstr(d.text, "epoch"));
+}
+
 static void test_a_million_devices_cost_a_byte_each(void **s)
 {
     (void)s;
@@ -1133,6 +1330,11 @@ int main(void)
         cmocka_unit_test(test_unexpected_inputs_are_recorded_and_change_nothing),
         cmocka_unit_test(test_manual_cancel_while_paused),
         cmocka_unit_test(test_cfg_validate_rejects_bad_knobs),
+        cmocka_unit_test(test_epoch_ceil_places_results_after_the_instant_they_arrive),
+        cmocka_unit_test(test_epoch_a_result_just_before_and_just_after_a_boundary),
+        cmocka_unit_test(test_epoch_rate_limited_starts_happen_at_epoch_times),
+        cmocka_unit_test(test_epoch_exec_timeout_fires_at_the_epoch_time_after_the_deadline),
+        cmocka_unit_test(test_epoch_batch_order_and_bad_epoch_inputs),
         cmocka_unit_test(test_a_million_devices_cost_a_byte_each),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -245,6 +245,40 @@ static void one_run_goes_to_rank_zero(void **state)
     unlink("mpi_one_b.db");
 }
 
+/* One run with a rollout epoch is split over the ranks by partition (a phone and the
+ * devices it serves, a device without a gateway), the controller decides at the same epoch
+ * times on every rank from the results of all, and rank 0 merges the ranks' rows: the
+ * database is that of a plain run, every table, for 1, 2 and 4 ranks (4 > the devices of
+ * some partitions' share, oversubscribed). */
+#define SPLIT SRC "/tests/scenarios/cli/fleet-split.yaml"
+static void one_fleet_split_over_ranks(void **state)
+{
+    (void)state;
+    const char *plain[] = {DFUSIM, "run", SPLIT, "-q", "-o", "mpi_split_p.db", NULL};
+    assert_int_equal(run(plain), 0);
+    /* the scenario exercises what it should: waves decided, phones' sessions, chunks */
+    assert_int_equal(atoi(query("mpi_split_p.db", "select count(*) from waves")), 3);
+    assert_true(atoi(query("mpi_split_p.db", "select count(*) from sessions")) > 0);
+    assert_true(atoi(query("mpi_split_p.db", "select count(*) from chunks")) > 0);
+    /* every wave decision is at an epoch time (30 s) */
+    assert_string_equal(query("mpi_split_p.db", "select count(*) from waves where end_ns % "
+                                                "30000000000 != 0"),
+                        "0");
+    static const int ranks[] = {1, 2, 4};
+    for (size_t i = 0; i < sizeof(ranks) / sizeof(ranks[0]); i++) {
+        print_message("ranks: %d\n", ranks[i]);
+        assert_int_equal(run_mpi(ranks[i], SPLIT, "mpi_split_r.db", "-q"), 0);
+        assert_int_equal(count_differing_tables("mpi_split_p.db", "mpi_split_r.db"), 0);
+        unlink("mpi_split_r.db");
+    }
+    /* the summary counts the whole fleet, printed once */
+    assert_int_equal(run_mpi(2, SPLIT, "mpi_split_r.db", NULL), 0);
+    assert_int_equal(count(out_buf, "  devices   100: "), 1);
+    assert_int_equal(leftovers(), 0);
+    unlink("mpi_split_p.db");
+    unlink("mpi_split_r.db");
+}
+
 /* The pid of the process under `parent` (mpirun) whose environment says it is rank 0. */
 static pid_t rank0_of(pid_t parent)
 {
@@ -347,6 +381,7 @@ int main(void)
         cmocka_unit_test(fleet_replications_on_two_ranks),
         cmocka_unit_test(bad_input_is_reported_once),
         cmocka_unit_test(one_run_goes_to_rank_zero),
+        cmocka_unit_test(one_fleet_split_over_ranks),
         cmocka_unit_test(sigint_to_rank0_stops_every_rank),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1095,6 +1095,7 @@ static void absent_rollout_is_not_recorded_and_empty_one_takes_defaults(void **s
         {"rollout.window.duration", "0s"},
         {"rollout.window.end_behavior", "stop"},
         {"rollout.start", "0s"},
+        {"rollout.epoch", "0s"},
     };
     memset(&log, 0, sizeof(log));
     load_extra("rollout: {}\n", NULL, 0, &s);

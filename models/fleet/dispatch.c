@@ -64,6 +64,9 @@ static void cx_start(void *env, uint32_t index, int64_t now)
 {
     struct fleet_world *w = env;
     uint32_t dev = w->dp.order[index];
+    w->dp.acted++;
+    if (!dispatch_local(w, dev))
+        return; /* its part starts it: every part runs the same controller */
     if (w->dp.gw_of == NULL) {
         start_client(w, dev, now);
         return;
@@ -76,6 +79,9 @@ static void cx_cancel(void *env, uint32_t index, int64_t now)
 {
     struct fleet_world *w = env;
     uint32_t dev = w->dp.order[index];
+    w->dp.acted++;
+    if (!dispatch_local(w, dev))
+        return;
     bool queued = w->dp.status[dev] != DISPATCH_IDLE;
     stop_client(w, dev, now);
     if (w->dp.gw_of != NULL && queued)
@@ -85,6 +91,10 @@ static void cx_cancel(void *env, uint32_t index, int64_t now)
 static void cx_rollback(void *env, int64_t now)
 {
     struct fleet_world *w = env;
+    if (w->dp.epoch > 0) {
+        w->dp.rollback_due = true; /* answered at the end of the tick (dispatch_tick) */
+        return;
+    }
     world_fail(w, sim_engine_schedule(w->e, now, (uint16_t)w->dp.kind, EV_ROLLBACK_DONE, 0));
 }
 
@@ -171,8 +181,22 @@ static void on_rollout(void *ctx, struct sim_engine *e, const struct sim_event *
     world_fail(w, rc);
 }
 
+static int pend_push(struct dispatch *dp, int64_t at, const struct fleet_rollout_device_result *r)
+{
+    if (dp->n_pend == dp->cap_pend) {
+        uint32_t cap = dp->cap_pend ? 2 * dp->cap_pend : 64;
+        struct fleet_world_result *p = realloc(dp->pend, (size_t)cap * sizeof(*p));
+        if (p == NULL)
+            return SIM_ENOMEM;
+        dp->pend = p;
+        dp->cap_pend = cap;
+    }
+    dp->pend[dp->n_pend++] = (struct fleet_world_result){at, r->device, r->result};
+    return 0;
+}
+
 /* A client reported the end of an attempt at ev->at: if that was its last, tell the
- * controller. */
+ * controller (with an epoch: at the next epoch time). */
 static void on_check(void *ctx, struct sim_engine *e, const struct sim_event *ev)
 {
     struct fleet_world *w = ctx;
@@ -191,6 +215,10 @@ static void on_check(void *ctx, struct sim_engine *e, const struct sim_event *ev
         dp->rank[dev],
         strcmp(outcome, "updated") == 0 ? FLEET_ROLLOUT_SUCCEEDED : FLEET_ROLLOUT_FAILED,
     };
+    if (dp->epoch > 0) {
+        world_fail(w, pend_push(dp, ev->at, &r)); /* delivered at the next epoch time */
+        return;
+    }
     world_fail(w, fleet_rollout_step(dp->ro, FLEET_ROLLOUT_IN_DEVICE_RESULT, &r, ev->at));
 }
 
@@ -279,35 +307,25 @@ int64_t dispatch_gateway_of(const struct fleet_world *w, uint32_t dev)
 }
 
 /* Share each kind's devices out among its gateways; start every gateway. */
-static int gateways_start(struct fleet_world *w, const uint64_t *entity)
+static int gateways_start(struct fleet_world *w)
 {
     struct dispatch *dp = &w->dp;
     dp->gw = calloc(dp->n_gw, sizeof(*dp->gw));
     dp->gw_timer = calloc(dp->n_gw, sizeof(*dp->gw_timer));
-    dp->gw_of = malloc((size_t)w->n_devs * sizeof(*dp->gw_of) + 1);
-    if (dp->gw == NULL || dp->gw_timer == NULL || dp->gw_of == NULL)
+    if (dp->gw == NULL || dp->gw_timer == NULL)
         return SIM_ENOMEM;
     dp->gw_kind = sim_engine_kind_add(w->e, on_gateway, w, "gateway");
     if (dp->gw_kind < 0)
         return SIM_ENOMEM;
     dp->gw_cx = (struct fleet_gateway_ctx){w, gx_connect, gx_leave, gx_timer_arm, gx_session, NULL};
-    for (uint32_t id = 0; id < w->n_devs; id++)
-        dp->gw_of[id] = FLEET_GATEWAY_NONE;
     int64_t now = sim_engine_now(w->e);
     for (uint32_t k = 0; k < dp->n_kinds; k++) {
         struct gw_kind *gk = &dp->kinds[k];
         gk->cfg.cfg.dwell = &gk->cfg.dwell; /* the kinds array moves no more */
-        uint64_t serves = gk->cfg.serves != 0 ? gk->cfg.serves : ~0ULL;
-        uint32_t n_served = 0, idx = 0;
-        for (uint32_t id = 0; id < w->n_devs; id++)
-            n_served += (uint32_t)(serves >> w->dev_group[id] & 1);
-        for (uint32_t id = 0; id < w->n_devs; id++)
-            if (serves >> w->dev_group[id] & 1)
-                dp->gw_of[id] =
-                    gk->first + fleet_gateway_assign(gk->cfg.assignment, w->seed, entity[id], idx++,
-                                                     n_served, gk->cfg.count);
         for (uint32_t i = 0; i < gk->cfg.count; i++) {
             uint32_t gw = gk->first + i;
+            if (!dispatch_gw_local(w, gw))
+                continue; /* another part runs it */
             int rc = sim_engine_timer_new(w->e, &dp->gw_timer[gw]);
             if (rc == 0)
                 rc = fleet_gateway_init(&dp->gw[gw], &gk->cfg.cfg, gw, w->seed,
@@ -337,6 +355,8 @@ int dispatch_finish(struct fleet_world *w)
         const struct gw_kind *gk = &dp->kinds[k];
         for (uint32_t i = 0; i < gk->cfg.count && rc == 0; i++) {
             uint32_t gw = gk->first + i;
+            if (!dispatch_gw_local(w, gw))
+                continue; /* its part writes its row */
             const struct fleet_gateway_stats *st = fleet_gateway_stats_get(&dp->gw[gw]);
             struct recorder_gateway r = {
                 .gateway_id = gw,
@@ -410,7 +430,7 @@ int dispatch_start(struct fleet_world *w, const uint64_t *entity)
     }
     free(rk);
     if (dp->n_gw > 0) {
-        int rc = gateways_start(w, entity);
+        int rc = gateways_start(w);
         if (rc != 0)
             return rc;
     }
@@ -429,6 +449,9 @@ int dispatch_start(struct fleet_world *w, const uint64_t *entity)
     int rc = fleet_rollout_new(&dp->cfg, n, &dp->cx, &dp->ro, NULL);
     if (rc != 0)
         return rc;
+    dp->epoch = dp->cfg.epoch;
+    if (dp->epoch > 0)
+        return 0; /* fleet_world_run delivers START at the first epoch time from start_ns */
     int64_t now = sim_engine_now(w->e);
     return sim_engine_schedule(w->e, dp->start_ns > now ? dp->start_ns : now, (uint16_t)dp->kind,
                                EV_ROLLOUT_START, 0);
@@ -448,9 +471,239 @@ void dispatch_free(struct fleet_world *w)
     free(dp->gw_timer);
     free(dp->gw_of);
     free(dp->kinds);
+    free(dp->pend);
+    free(dp->local);
+    free(dp->gw_local);
 }
 
 const struct fleet_rollout *fleet_world_rollout(const struct fleet_world *w)
 {
     return w->dp.ro;
+}
+
+/* ---- partitions (world.h fleet_world_split) ------------------------------------------ */
+
+int fleet_world_split(struct fleet_world *w, uint32_t part, uint32_t n_parts)
+{
+    if (n_parts == 0 || part >= n_parts || (w->n_devs > 0 && w->devs[0] != NULL) || w->has_ext)
+        return SIM_EINVAL;
+    w->part = part;
+    w->n_parts = n_parts;
+    return 0;
+}
+
+uint32_t fleet_world_partition(const struct fleet_world *w, uint32_t dev)
+{
+    const struct dispatch *dp = &w->dp;
+    if (dp->gw_of != NULL && dp->gw_of[dev] != FLEET_GATEWAY_NONE)
+        return dp->gw_of[dev];
+    return dp->n_gw + dev;
+}
+
+bool dispatch_local(const struct fleet_world *w, uint32_t dev)
+{
+    return w->dp.local == NULL || w->dp.local[dev];
+}
+
+bool dispatch_gw_local(const struct fleet_world *w, uint32_t gw)
+{
+    return w->dp.gw_local == NULL || w->dp.gw_local[gw];
+}
+
+/* Each kind's devices shared out among its gateways (fleet_gateway_assign, in device
+ * order). */
+static int assign_gateways(struct fleet_world *w, const uint64_t *entity)
+{
+    struct dispatch *dp = &w->dp;
+    dp->gw_of = malloc((size_t)w->n_devs * sizeof(*dp->gw_of) + 1);
+    if (dp->gw_of == NULL)
+        return SIM_ENOMEM;
+    for (uint32_t id = 0; id < w->n_devs; id++)
+        dp->gw_of[id] = FLEET_GATEWAY_NONE;
+    for (uint32_t k = 0; k < dp->n_kinds; k++) {
+        const struct gw_kind *gk = &dp->kinds[k];
+        uint64_t serves = gk->cfg.serves != 0 ? gk->cfg.serves : ~0ULL;
+        uint32_t n_served = 0, idx = 0;
+        for (uint32_t id = 0; id < w->n_devs; id++)
+            n_served += (uint32_t)(serves >> w->dev_group[id] & 1);
+        for (uint32_t id = 0; id < w->n_devs; id++)
+            if (serves >> w->dev_group[id] & 1)
+                dp->gw_of[id] =
+                    gk->first + fleet_gateway_assign(gk->cfg.assignment, w->seed, entity[id], idx++,
+                                                     n_served, gk->cfg.count);
+    }
+    return 0;
+}
+
+/* The partitions (fleet_world_partition): a gateway and the devices it serves interact
+ * (they share its links and radio), and a device no gateway serves interacts with nothing
+ * but the controller. Part k of n runs the partitions whose first device, counting devices
+ * in partition order, falls in the k-th n-th of the devices: contiguous, about equal in
+ * devices, and the same in every part. */
+int dispatch_assign(struct fleet_world *w, const uint64_t *entity)
+{
+    struct dispatch *dp = &w->dp;
+    if (dp->enabled && dp->n_gw > 0) {
+        int rc = assign_gateways(w, entity);
+        if (rc != 0)
+            return rc;
+    }
+    if (w->n_parts <= 1)
+        return 0;
+    uint32_t n_part = dp->n_gw + w->n_devs;
+    uint32_t *size = calloc((size_t)n_part + 1, sizeof(*size));
+    dp->local = calloc((size_t)w->n_devs + 1, 1);
+    dp->gw_local = calloc((size_t)dp->n_gw + 1, 1);
+    if (size == NULL || dp->local == NULL || dp->gw_local == NULL) {
+        free(size);
+        return SIM_ENOMEM;
+    }
+    for (uint32_t id = 0; id < w->n_devs; id++)
+        size[fleet_world_partition(w, id)]++;
+    uint64_t before = 0;
+    for (uint32_t p = 0; p < n_part; p++) {
+        bool mine = before * w->n_parts / (w->n_devs ? w->n_devs : 1) == w->part;
+        if (p < dp->n_gw)
+            dp->gw_local[p] = mine;
+        before += size[p];
+        size[p] = mine; /* from here: whether partition p is this part's */
+    }
+    for (uint32_t id = 0; id < w->n_devs; id++)
+        dp->local[id] = (uint8_t)size[fleet_world_partition(w, id)];
+    free(size);
+    return 0;
+}
+
+/* ---- epochs: running the world (world.h fleet_world_run) ------------------------------ */
+
+int64_t fleet_world_epoch(const struct fleet_world *w)
+{
+    return w->dp.ro != NULL ? w->dp.epoch : 0;
+}
+
+static int by_arrival(const void *a, const void *b)
+{
+    const struct fleet_world_result *x = a, *y = b;
+    if (x->at != y->at)
+        return x->at < y->at ? -1 : 1;
+    return (x->index > y->index) - (x->index < y->index);
+}
+
+/* The first epoch time the rollout starts at. */
+static int64_t start_tick(const struct dispatch *dp)
+{
+    return fleet_rollout_epoch_ceil(dp->epoch, dp->start_ns > 0 ? dp->start_ns : 0);
+}
+
+/* The controller at epoch time t (the engine's clock is t, no event of t has run): START
+ * when due, then the results of every part (sorted here: the parts give them in any
+ * order) and the timers due, then the rollback's answer. */
+static int dispatch_tick(struct fleet_world *w, int64_t t, struct fleet_world_result *res,
+                         uint32_t n)
+{
+    struct dispatch *dp = &w->dp;
+    dp->acted = 0;
+    int rc = 0;
+    if (!dp->started && t >= start_tick(dp)) {
+        dp->started = true;
+        rc = fleet_rollout_step(dp->ro, FLEET_ROLLOUT_IN_START, NULL, t);
+    }
+    if (!dp->started)
+        return rc;
+    qsort(res, n, sizeof(*res), by_arrival);
+    struct fleet_rollout_device_result *r = malloc((size_t)n * sizeof(*r) + 1);
+    if (r == NULL)
+        return SIM_ENOMEM;
+    for (uint32_t j = 0; j < n; j++)
+        r[j] = (struct fleet_rollout_device_result){res[j].index, (uint8_t)res[j].result};
+    struct fleet_rollout_epoch ep = {r, n};
+    int e = fleet_rollout_step(dp->ro, FLEET_ROLLOUT_IN_EPOCH, &ep, t);
+    free(r);
+    rc = rc ? rc : e;
+    if (dp->rollback_due) {
+        dp->rollback_due = false;
+        e = fleet_rollout_step(dp->ro, FLEET_ROLLOUT_IN_ROLLBACK_DONE, NULL, t);
+        rc = rc ? rc : e;
+    }
+    return rc;
+}
+
+/* The exchange of a world in one part. */
+static int exchange_alone(const struct fleet_world_sync_in *in, struct fleet_world_sync_out *out)
+{
+    *out = (struct fleet_world_sync_out){(struct fleet_world_result *)in->results, in->n,
+                                         in->next_at, in->now, in->flags};
+    return 0;
+}
+
+static int64_t min64(int64_t a, int64_t b)
+{
+    return a < b ? a : b;
+}
+
+/* Run the engine up to lim (the events before the next epoch time), then exchange. */
+static int run_and_exchange(struct fleet_world *w, int64_t lim, const struct fleet_world_sync *sync,
+                            enum sim_stop *stop, struct fleet_world_sync_out *out)
+{
+    *stop = SIM_STOP_LIMIT;
+    int rc = lim >= sim_engine_now(w->e) ? sim_engine_run(w->e, lim, stop) : 0;
+    if (rc != 0)
+        return rc;
+    struct fleet_world_sync_in in = {w->dp.pend, w->dp.n_pend, sim_engine_next_at(w->e),
+                                     sim_engine_now(w->e), 0};
+    if (w->err != 0)
+        in.flags |= FLEET_WORLD_SYNC_ERROR;
+    if (*stop == SIM_STOP_REQUESTED || *stop == SIM_STOP_INTERRUPTED)
+        in.flags |= FLEET_WORLD_SYNC_STOP;
+    if (*stop == SIM_STOP_LIMIT && in.next_at != SIM_TIME_MAX)
+        in.flags |= FLEET_WORLD_SYNC_LIMIT;
+    return sync != NULL ? sync->exchange(sync->ctx, &in, out) : exchange_alone(&in, out);
+}
+
+int fleet_world_run(struct fleet_world *w, int64_t until, const struct fleet_world_sync *sync,
+                    enum sim_stop *why)
+{
+    struct dispatch *dp = &w->dp;
+    if (dp->ro == NULL || dp->epoch == 0)
+        return sim_engine_run(w->e, until, why);
+    /* No device result can come before the rollout starts: the first epoch time is its. */
+    int64_t t = start_tick(dp);
+    for (;;) {
+        bool last = t > until || t == SIM_TIME_MAX;
+        enum sim_stop stop;
+        struct fleet_world_sync_out out;
+        int rc = run_and_exchange(w, last ? until : t - 1, sync, &stop, &out);
+        if (rc != 0)
+            return rc;
+        if (out.flags & (FLEET_WORLD_SYNC_ERROR | FLEET_WORLD_SYNC_STOP)) {
+            *why = stop == SIM_STOP_INTERRUPTED ? stop : SIM_STOP_REQUESTED;
+            return w->err == 0 && (out.flags & FLEET_WORLD_SYNC_ERROR) ? SIM_EINTR : 0;
+        }
+        if (last) {
+            /* as one engine would: LIMIT (now = until) if any part has events left */
+            *why = out.flags & FLEET_WORLD_SYNC_LIMIT ? SIM_STOP_LIMIT : SIM_STOP_EMPTY;
+            return sim_engine_advance(w->e, out.now);
+        }
+        rc = sim_engine_advance(w->e, t);
+        if (rc == 0)
+            rc = dispatch_tick(w, t, out.results, out.n);
+        dp->n_pend = 0;
+        world_fail(w, rc); /* the next exchange tells the other parts, and every part stops */
+        /* The next epoch time: results come from events, so the one after the earliest
+         * event of any part; the controller's timers; and the controller's starts and
+         * cancels of now make events from t on, whose results count at t + epoch. */
+        int64_t next = out.next_at == SIM_TIME_MAX
+                           ? SIM_TIME_MAX
+                           : fleet_rollout_epoch_ceil(dp->epoch, out.next_at + 1);
+        next = min64(next, fleet_rollout_next_due(dp->ro));
+        if (!dp->started)
+            next = min64(next, start_tick(dp));
+        if (dp->acted > 0)
+            next = min64(next, t + dp->epoch);
+        if (next == SIM_TIME_MAX) {
+            t = SIM_TIME_MAX; /* nothing will happen any more: one last (empty) run */
+            continue;
+        }
+        t = next;
+    }
 }

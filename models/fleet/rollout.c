@@ -105,6 +105,7 @@ struct fleet_rollout_cfg fleet_rollout_cfg_default(void)
         .window_start = 0,
         .window_duration = 0,
         .end_behavior = FLEET_ROLLOUT_END_STOP,
+        .epoch = 0,
     };
 }
 
@@ -205,6 +206,9 @@ int fleet_rollout_cfg_validate(const struct fleet_rollout_cfg *c, struct sim_dia
     if (c->window_start < 0 || c->window_start >= FLEET_ROLLOUT_DAY_NS)
         bad(d, &rc, SIM_ERANGE, "rollout: %s is %g ns; give a time of day in [0, 24h)",
             "window_start", (double)c->window_start);
+    if (c->epoch < 0)
+        bad(d, &rc, SIM_ERANGE, "rollout: %s is %g ns; give 0 (continuous) or a positive time",
+            "epoch", (double)c->epoch);
     if (c->end_behavior > FLEET_ROLLOUT_END_CANCEL)
         bad(d, &rc, SIM_EINVAL, "rollout: %s %g is unknown; use stop or cancel", "end_behavior",
             (double)c->end_behavior);
@@ -300,11 +304,30 @@ static bool active(const struct fleet_rollout *r)
     return r->state == FLEET_ROLLOUT_ST_RUNNING || r->state == FLEET_ROLLOUT_ST_WAITING_WINDOW;
 }
 
+/* Without an epoch the world's timer fires at `at`; with one, the timer is due at the
+ * first epoch time >= at, and an EPOCH input fires it (on_epoch). */
 static void arm(struct fleet_rollout *r, int t, int64_t at)
 {
-    r->gen[t] = r->cx->timer_arm(r->cx->env, t, at);
+    r->gen[t] = r->cfg.epoch > 0 ? r->gen[t] + 1 : r->cx->timer_arm(r->cx->env, t, at);
     r->armed[t] = true;
     r->armed_at[t] = at;
+}
+
+int64_t fleet_rollout_epoch_ceil(int64_t epoch, int64_t t)
+{
+    int64_t k = t / epoch + (t % epoch != 0);
+    return k > INT64_MAX / epoch ? INT64_MAX : k * epoch;
+}
+
+int64_t fleet_rollout_next_due(const struct fleet_rollout *r)
+{
+    int64_t due = INT64_MAX;
+    for (int t = 0; r->cfg.epoch > 0 && t < FLEET_ROLLOUT_TIMER_COUNT; t++) {
+        int64_t at = fleet_rollout_epoch_ceil(r->cfg.epoch, r->armed_at[t]);
+        if (r->armed[t] && at < due)
+            due = at;
+    }
+    return due;
 }
 
 static void unexpected(struct fleet_rollout *r, int in, int64_t now)
@@ -805,8 +828,11 @@ static int on_timer(struct fleet_rollout *r, const struct fleet_rollout_timer *t
     return pump(r, now);
 }
 
-static int check_arg(const struct fleet_rollout *r, enum fleet_rollout_input in, const void *arg)
+static int check_arg(const struct fleet_rollout *r, enum fleet_rollout_input in, const void *arg,
+                     int64_t now)
 {
+    if (in == FLEET_ROLLOUT_IN_EPOCH && r->cfg.epoch > 0 && (now < 0 || now % r->cfg.epoch != 0))
+        return SIM_EINVAL; /* not an epoch time */
     if (in == FLEET_ROLLOUT_IN_DEVICE_RESULT) {
         const struct fleet_rollout_device_result *d = arg;
         if (!d || d->device >= r->n_devices || d->result >= FLEET_ROLLOUT_RESULT_COUNT)
@@ -815,6 +841,14 @@ static int check_arg(const struct fleet_rollout *r, enum fleet_rollout_input in,
         const struct fleet_rollout_timer *t = arg;
         if (!t || t->timer < 0 || t->timer >= FLEET_ROLLOUT_TIMER_COUNT)
             return SIM_EINVAL;
+    } else if (in == FLEET_ROLLOUT_IN_EPOCH) {
+        const struct fleet_rollout_epoch *ep = arg;
+        if (!ep || (ep->n > 0 && !ep->results) || r->cfg.epoch == 0)
+            return SIM_EINVAL;
+        for (uint32_t j = 0; j < ep->n; j++)
+            if (ep->results[j].device >= r->n_devices ||
+                ep->results[j].result >= FLEET_ROLLOUT_RESULT_COUNT)
+                return SIM_EINVAL;
     } else if ((unsigned)in >= FLEET_ROLLOUT_INPUT_COUNT) {
         return SIM_EINVAL;
     }
@@ -897,15 +931,39 @@ static int dispatch(struct fleet_rollout *r, enum fleet_rollout_input in, const 
     return 0;
 }
 
+/* An epoch time (rollout.h "Epochs"): the results in the order given, then the timers due,
+ * in id order, until none is due (a timer a fired one re-arms is due later: every timer is
+ * set for a time after now, except RATE's, which pump re-arms only for a later time). */
+static int on_epoch(struct fleet_rollout *r, const struct fleet_rollout_epoch *ep, int64_t now)
+{
+    int rc = 0;
+    for (uint32_t j = 0; j < ep->n; j++) {
+        int e = dispatch(r, FLEET_ROLLOUT_IN_DEVICE_RESULT, &ep->results[j], now);
+        rc = rc ? rc : e;
+    }
+    for (bool fired = true; fired;) {
+        fired = false;
+        for (int t = 0; t < FLEET_ROLLOUT_TIMER_COUNT; t++) {
+            if (!r->armed[t] || fleet_rollout_epoch_ceil(r->cfg.epoch, r->armed_at[t]) > now)
+                continue;
+            struct fleet_rollout_timer tm = {t, r->gen[t]};
+            int e = dispatch(r, FLEET_ROLLOUT_IN_TIMER, &tm, now);
+            rc = rc ? rc : e;
+            fired = true;
+        }
+    }
+    return rc;
+}
+
 int fleet_rollout_step(struct fleet_rollout *r, enum fleet_rollout_input in, const void *arg,
                        int64_t now)
 {
     if (!r)
         return SIM_EINVAL;
-    int rc = check_arg(r, in, arg);
+    int rc = check_arg(r, in, arg, now);
     if (rc)
         return rc;
-    rc = dispatch(r, in, arg, now);
+    rc = in == FLEET_ROLLOUT_IN_EPOCH ? on_epoch(r, arg, now) : dispatch(r, in, arg, now);
     maybe_done(r);
     fleet_rollout_check(r);
     return rc;
@@ -1188,7 +1246,18 @@ static const struct scenario_field rollout_fields[] = {
      SCENARIO_AT(struct fleet_rollout_settings, start),
      .def = "0s",
      .min = "0s",
-     .doc = "when the rollout starts"},
+     .doc = "when the rollout starts (with an epoch: the first epoch time from then)"},
+    {.key = "epoch",
+     .type = SCENARIO_T_DURATION,
+     SCENARIO_AT(struct fleet_rollout_settings, epoch),
+     .def = "0s",
+     .min = "0s",
+     .doc = "the controller decides only every epoch (as a rollout service polls); 0s: at "
+            "every result; > 0 lets one fleet run across MPI ranks (docs/mpi.md)",
+     .source = "0s keeps the controller continuous; hawkBit polls rollouts every 2 s "
+               "(eclipse-hawkbit/hawkbit: hawkbit-repository/hawkbit-repository-jpa/src/main/"
+               "java/org/eclipse/hawkbit/repository/jpa/scheduler/RolloutScheduler.java, "
+               "hawkbit.rollout.scheduler.fixedDelay)"},
 };
 
 const struct scenario_schema fleet_rollout_settings_schema =
@@ -1235,5 +1304,6 @@ struct fleet_rollout_cfg fleet_rollout_cfg_from_settings(const struct fleet_roll
     c.window_start = s->window.start;
     c.window_duration = s->window.duration;
     c.end_behavior = (uint8_t)s->window.end_behavior;
+    c.epoch = s->epoch;
     return c;
 }

@@ -46,6 +46,20 @@
  *   Every other (state, input) pair is unexpected: counted n_unexpected and reported
  *   through ctx.unexpected; the state does not change.
  *
+ * Epochs (cfg.epoch > 0): the controller decides only at epoch times, the multiples of
+ * epoch from simulated time 0, as a real rollout service evaluates its rollouts on a
+ * schedule (eclipse-hawkbit/hawkbit RolloutScheduler polls every
+ * hawkbit.rollout.scheduler.fixedDelay). Its timers are not armed through ctx.timer_arm:
+ * a timer set for `at` is due at the first epoch time >= at (fleet_rollout_next_due), and
+ * the world delivers, at each epoch time T, one EPOCH input: the device results that
+ * arrived since the last epoch time (each is handled as a DEVICE_RESULT, in the order
+ * given: the world sorts them by arrival time, then rollout index), then every timer due
+ * at T, in timer id order, until none is due. So every start, cancel, timeout and wave
+ * decision happens at an epoch time, and what the controller decides depends only on the
+ * results of whole epochs: the world may simulate the devices of an epoch in any order,
+ * or on several processes (docs/mpi.md, "One fleet across ranks"). The world delivers
+ * START at the first epoch time >= the rollout's start.
+ *
  * Wave records (ctx.emit_wave) are written when a wave's fate is decided, with the counts
  * at that moment: "next", "pause" (success_action PAUSE, or every device ended below the
  * threshold), "done" (the last wave met its threshold), or the error action "pause",
@@ -184,6 +198,10 @@ struct fleet_rollout_cfg {
     int64_t window_start;
     int64_t window_duration;
     uint8_t end_behavior; /* enum fleet_rollout_end_behavior */
+
+    /* Epoch (see "Epochs" above): ns between the times the controller decides; 0 =
+     * continuously, at every input (default). */
+    int64_t epoch;
 };
 
 /* The defaults documented above. */
@@ -212,6 +230,7 @@ enum fleet_rollout_input {
     FLEET_ROLLOUT_IN_RESUME,        /* arg NULL: a person resumes a paused rollout */
     FLEET_ROLLOUT_IN_CANCEL,        /* arg NULL: a person cancels the rollout */
     FLEET_ROLLOUT_IN_ROLLBACK_DONE, /* arg NULL: the world finished ctx.rollback() */
+    FLEET_ROLLOUT_IN_EPOCH,         /* arg const struct fleet_rollout_epoch *; epoch > 0 */
     FLEET_ROLLOUT_INPUT_COUNT
 };
 
@@ -238,6 +257,13 @@ struct fleet_rollout_device_result {
     uint8_t result;  /* enum fleet_rollout_result */
 };
 
+/* An epoch time's input: the results that arrived since the last one, in arrival order
+ * (ties by device index). results is borrowed for the call; NULL when n is 0. */
+struct fleet_rollout_epoch {
+    const struct fleet_rollout_device_result *results;
+    uint32_t n;
+};
+
 struct fleet_rollout_timer {
     int timer;    /* enum fleet_rollout_timer_id */
     uint32_t gen; /* what timer_arm returned; an older one is stale and counted */
@@ -250,7 +276,8 @@ struct fleet_rollout_ctx {
     void (*start_device)(void *env, uint32_t device, int64_t now);
     void (*cancel_device)(void *env, uint32_t device, int64_t now);
     void (*rollback)(void *env, int64_t now);                    /* answer with IN_ROLLBACK_DONE */
-    uint32_t (*timer_arm)(void *env, int timer, int64_t at_ns);  /* returns a generation */
+    uint32_t (*timer_arm)(void *env, int timer, int64_t at_ns);  /* returns a generation;
+                                                                  * unused with an epoch */
     void (*emit_wave)(void *env, const struct recorder_wave *w); /* w valid in the call */
     void (*unexpected)(void *env, int state, int input, int64_t now); /* may be NULL */
 };
@@ -284,8 +311,9 @@ int fleet_rollout_new(const struct fleet_rollout_cfg *cfg, uint32_t n_devices,
 void fleet_rollout_free(struct fleet_rollout *r); /* accepts NULL; calls nothing */
 
 /* One input. Returns 0, SIM_EINVAL for a bad arg (NULL, device index out of range,
- * unknown result or timer id; nothing changes), or SIM_ENOMEM when the deadline ring
- * cannot grow (the step completed, but that device was started without a timeout). */
+ * unknown result or timer id, EPOCH without an epoch or at a time that is not an epoch
+ * time; nothing changes), or SIM_ENOMEM when the deadline ring cannot grow (the step
+ * completed, but that device was started without a timeout). */
 int fleet_rollout_step(struct fleet_rollout *r, enum fleet_rollout_input in, const void *arg,
                        int64_t now);
 
@@ -298,6 +326,15 @@ uint8_t fleet_rollout_device_retries_get(const struct fleet_rollout *r, uint32_t
  * before START). */
 int fleet_rollout_wave_get(const struct fleet_rollout *r, uint32_t k, uint32_t *first,
                            uint32_t *count);
+/* With an epoch: the epoch time at which the earliest armed timer is due, or INT64_MAX
+ * when none is armed. Without one: INT64_MAX. */
+int64_t fleet_rollout_next_due(const struct fleet_rollout *r);
+/* The first multiple of epoch (> 0) at or after t (>= 0): where something set for t
+ * happens. A device result that arrives at t is delivered at fleet_rollout_epoch_ceil(
+ * epoch, t + 1): results of an epoch time itself count at the next one, because the
+ * world runs the controller before the events of that instant. */
+int64_t fleet_rollout_epoch_ceil(int64_t epoch, int64_t t);
+
 /* Whether the maintenance window is open at `now` (true without a window). */
 bool fleet_rollout_window_open(const struct fleet_rollout_cfg *cfg, int64_t now);
 
@@ -348,6 +385,7 @@ struct fleet_rollout_settings {
     int *retry_on; /* enum fleet_rollout_failure, each at most once */
     struct fleet_rollout_window_settings window;
     int64_t start;          /* ns: when the rollout starts */
+    int64_t epoch;          /* ns between decisions; 0 = continuously */
     struct scenario_pos at; /* the rollout map */
 };
 extern const struct scenario_schema fleet_rollout_settings_schema;

@@ -1216,10 +1216,30 @@ int fleet_world_from_scenario(const struct scenario *s, struct sim_engine *e, st
     return fleet_world_from_scenario_ext(s, e, rec, NULL, FLEET_EXT_LINK, out, d);
 }
 
+static int from_scenario(const struct scenario *s, struct sim_engine *e, struct recorder *rec,
+                         const struct fleet_device_ext *x, enum fleet_device_ext_link link,
+                         uint32_t part, uint32_t n_parts, struct fleet_world **out,
+                         struct sim_diag *d);
+
 int fleet_world_from_scenario_ext(const struct scenario *s, struct sim_engine *e,
                                   struct recorder *rec, const struct fleet_device_ext *x,
                                   enum fleet_device_ext_link link, struct fleet_world **out,
                                   struct sim_diag *d)
+{
+    return from_scenario(s, e, rec, x, link, 0, 1, out, d);
+}
+
+int fleet_world_from_scenario_part(const struct scenario *s, struct sim_engine *e,
+                                   struct recorder *rec, uint32_t part, uint32_t n_parts,
+                                   struct fleet_world **out, struct sim_diag *d)
+{
+    return from_scenario(s, e, rec, NULL, FLEET_EXT_LINK, part, n_parts, out, d);
+}
+
+static int from_scenario(const struct scenario *s, struct sim_engine *e, struct recorder *rec,
+                         const struct fleet_device_ext *x, enum fleet_device_ext_link link,
+                         uint32_t part, uint32_t n_parts, struct fleet_world **out,
+                         struct sim_diag *d)
 {
     const struct fleet_settings *fs = fleet_settings_of(s);
     *out = NULL;
@@ -1339,6 +1359,8 @@ int fleet_world_from_scenario_ext(const struct scenario *s, struct sim_engine *e
         rc = fleet_world_fault_add(w, group_mask(s, fs->faults[i].groups, fs->faults[i].n_groups),
                                    fs->faults[i].share, bits, &p, d);
     }
+    if (rc == 0 && n_parts > 1)
+        rc = fleet_world_split(w, part, n_parts);
     if (rc == 0 && (rc = fleet_world_start(w)) != 0 && fleet_world_diag(w)->len > 0)
         add_at(d, s->path, fleet_world_diag(w));
     if (rc != 0) {

@@ -147,6 +147,7 @@ struct fleet_world *fleet_world_new(struct sim_engine *e, struct recorder *rec, 
     w->e = e;
     w->rec = rec;
     w->seed = seed;
+    w->n_parts = 1;
     sim_diag_init(&w->diag);
     w->kind = sim_engine_kind_add(e, on_timer, w, "fleet-device");
     if (w->kind < 0) {
@@ -403,13 +404,17 @@ int fleet_world_start(struct fleet_world *w)
             return SIM_ENOMEM;
         }
     }
-    int rc = 0;
+    for (uint32_t id = 0; id < w->n_devs; id++) {
+        const struct group *g = &w->groups[w->dev_group[id]];
+        entity[id] = world_entity(g->cfg.name ? g->cfg.name : "", id - g->first);
+    }
+    /* Who serves whom, hence the partitions and which of them this part runs. */
+    int rc = dispatch_assign(w, entity);
     for (uint32_t id = 0; id < w->n_devs && rc == 0; id++) {
         struct group *g = &w->groups[w->dev_group[id]];
         uint32_t index = id - g->first; /* in the group: its stream key and its wear row */
-        entity[id] = world_entity(g->cfg.name ? g->cfg.name : "", index);
-        if (w->devs[id] != NULL)
-            continue;
+        if (w->devs[id] != NULL || !dispatch_local(w, id))
+            continue; /* another part builds and runs it */
         const struct fleet_device_cfg *cfg = &g->cfg.dev;
         if (g->dev_cfg != NULL) {
             if ((rc = world_draw_cfg(w, g, index, entity[id], &g->dev_cfg[index], &w->diag)) != 0)
@@ -431,7 +436,8 @@ int fleet_world_start(struct fleet_world *w)
     free(entity);
     int64_t now = sim_engine_now(w->e);
     for (uint32_t id = 0; id < w->n_devs && rc == 0; id++)
-        rc = fleet_device_power_on(w->devs[id], now);
+        if (w->devs[id] != NULL)
+            rc = fleet_device_power_on(w->devs[id], now);
     return rc != 0 ? rc : w->err;
 }
 
@@ -469,6 +475,8 @@ int fleet_world_finish(struct fleet_world *w)
         return 0;
     for (uint32_t id = 0; id < w->n_devs; id++) {
         const struct fleet_device *dv = w->devs[id];
+        if (dv == NULL)
+            continue; /* another part's (fleet_world_split) */
         const struct fleet_device_stats *st = fleet_device_stats_get(dv);
         struct recorder_device r = {
             .device_id = id,
@@ -529,6 +537,8 @@ void fleet_world_stats(const struct fleet_world *w, struct fleet_world_stats *ou
     out->devices = w->n_devs;
     out->attempts = w->n_attempts;
     for (uint32_t id = 0; id < w->n_devs; id++) {
+        if (w->devs[id] == NULL)
+            continue; /* another part's */
         int64_t up = fleet_device_stats_get(w->devs[id])->updated_ns;
         if (up != RECORDER_NONE && up > out->last_updated_ns)
             out->last_updated_ns = up;
@@ -555,6 +565,8 @@ void fleet_world_stats(const struct fleet_world *w, struct fleet_world_stats *ou
     }
     out->gateways = w->dp.gw != NULL ? w->dp.n_gw : 0;
     for (uint32_t i = 0; i < out->gateways; i++) {
+        if (!dispatch_gw_local(w, i))
+            continue;
         const struct fleet_gateway_stats *gs = fleet_gateway_stats_get(&w->dp.gw[i]);
         out->gateway_sessions += gs->sessions;
         if (gs->max_active > out->gateway_max_active)

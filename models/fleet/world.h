@@ -151,6 +151,83 @@ const struct fleet_gateway *fleet_world_gateway(const struct fleet_world *w, uin
 int fleet_world_ext_set(struct fleet_world *w, const struct fleet_device_ext *x,
                         enum fleet_device_ext_link link);
 
+/* ---- running, and one world in parts (docs/mpi.md "One fleet across ranks") ---- */
+
+/* A device result on its way to the rollout controller. */
+struct fleet_world_result {
+    int64_t at;      /* ns: when the device's client ended its last attempt */
+    uint32_t index;  /* the device's rollout index */
+    uint32_t result; /* enum fleet_rollout_result */
+};
+
+#define FLEET_WORLD_SYNC_ERROR 1u /* a part failed (fleet_world_error) */
+#define FLEET_WORLD_SYNC_STOP  2u /* a part's engine was stopped or interrupted */
+#define FLEET_WORLD_SYNC_LIMIT 4u /* a part has events left past the time limit */
+
+/* What each part of a world gives, and what all of them together give back, at an epoch
+ * time (fleet_world_run). */
+struct fleet_world_sync_in {
+    const struct fleet_world_result *results; /* this part's, since the last epoch time */
+    uint32_t n;
+    int64_t next_at; /* this part's next event, SIM_TIME_MAX when none */
+    int64_t now;     /* this part's clock */
+    uint32_t flags;  /* FLEET_WORLD_SYNC_* */
+};
+struct fleet_world_sync_out {
+    struct fleet_world_result *results; /* every part's, in any order; owned by the
+                                         * exchange (the world sorts them in place), valid
+                                         * until its next call */
+    uint32_t n;
+    int64_t next_at; /* the earliest of the parts' */
+    int64_t now;     /* the latest of the parts' */
+    uint32_t flags;  /* the union of the parts' */
+};
+/* The collective of the parts of one world (every part calls it the same number of times);
+ * returns 0 or a negative sim_err. NULL: the world is in one part. */
+struct fleet_world_sync {
+    void *ctx;
+    int (*exchange)(void *ctx, const struct fleet_world_sync_in *in,
+                    struct fleet_world_sync_out *out);
+};
+
+/* Partitions: the units that interact. A gateway (or phone) and the devices it serves
+ * share its links and its radio, so they are one partition, numbered as the gateway; a
+ * device no gateway serves is a partition of its own, numbered n_gateways + its id. Each
+ * device has one gateway at most (fleet_gateway_assign), so there is nothing to join.
+ * Between partitions there is only the rollout controller (which, with an epoch, decides
+ * from whole epochs' results: fleet_world_run) and what is shared read-only (the images,
+ * the groups' settings); the records of a partition depend on nothing else, so a world
+ * may run as several parts, each with some of the partitions, in as many processes.
+ * Known limit: an image a device learns from an upload (models/mcuboot/slots.h) joins a
+ * table shared by every device, numbered in the order the images are learned; the
+ * modelled clients upload the scenario's images only.
+ *
+ * fleet_world_split: build and run only part `part` of n_parts (before fleet_world_start;
+ * the default is part 0 of 1, everything). Part k runs the partitions whose devices come
+ * in the k-th n_parts-th of the devices, counted in partition order: every part computes
+ * the same split. A part builds only its devices and gateways; it records only their rows
+ * (and the controller's waves, which every part computes alike). Returns 0 or SIM_EINVAL
+ * (after start, with external clients, or part >= n_parts). */
+int fleet_world_split(struct fleet_world *w, uint32_t part, uint32_t n_parts);
+/* The partition of device dev (after fleet_world_start). */
+uint32_t fleet_world_partition(const struct fleet_world *w, uint32_t dev);
+
+/* Run the started world until `until` (ns), as sim_engine_run (why: EMPTY, LIMIT,
+ * REQUESTED, INTERRUPTED). Without a rollout epoch this is sim_engine_run. With one
+ * (rollout.h "Epochs"): the engine runs the events before each epoch time T, the parts
+ * exchange (sync) the device results that arrived, then the rollout controller acts at T,
+ * before the events of T; the next T is the epoch time after the earliest event of any
+ * part, or earlier when the controller has a timer due or acted (its actions make events
+ * from T on, whose results count at T + epoch at the earliest: the lookahead). Every part
+ * runs the same controller on the same results, so the decisions are the same in every
+ * part and do not depend on how the devices are split. At the end every part's clock is
+ * the latest. Returns 0, a negative sim_err from the exchange or the controller, or
+ * SIM_EINTR when another part failed. */
+int fleet_world_run(struct fleet_world *w, int64_t until, const struct fleet_world_sync *sync,
+                    enum sim_stop *why);
+/* The rollout's epoch (ns; 0: none, or no rollout). */
+int64_t fleet_world_epoch(const struct fleet_world *w);
+
 /* Power every device on at the engine's current time. */
 int fleet_world_start(struct fleet_world *w);
 /* Why fleet_world_start failed, when it says (empty otherwise). */
@@ -190,5 +267,10 @@ int fleet_world_from_scenario_ext(const struct scenario *s, struct sim_engine *e
                                   struct recorder *rec, const struct fleet_device_ext *x,
                                   enum fleet_device_ext_link link, struct fleet_world **out,
                                   struct sim_diag *d);
+
+/* The same, building and running only part `part` of n_parts (fleet_world_split). */
+int fleet_world_from_scenario_part(const struct scenario *s, struct sim_engine *e,
+                                   struct recorder *rec, uint32_t part, uint32_t n_parts,
+                                   struct fleet_world **out, struct sim_diag *d);
 
 #endif /* MODELS_FLEET_WORLD_H */

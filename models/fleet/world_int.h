@@ -77,6 +77,17 @@ struct dispatch {
     struct fleet_gateway_ctx gw_cx;
     int gw_kind;
     uint32_t gw_gen; /* last timer generation handed out */
+    /* With a rollout epoch (rollout.h "Epochs", fleet_world_run): the controller is driven
+     * at epoch times, not by engine events. */
+    int64_t epoch;                   /* cfg.epoch; 0: engine events drive the controller */
+    bool started;                    /* START was delivered */
+    bool rollback_due;               /* ctx.rollback() was called: answered in the tick */
+    uint32_t acted;                  /* starts and cancels in the current tick */
+    struct fleet_world_result *pend; /* results since the last epoch time, arrival order */
+    uint32_t n_pend, cap_pend;
+    /* In a world split in parts (fleet_world_split): per device and per gateway, whether
+     * this part runs it; NULL in a world of one part (it runs everything). */
+    uint8_t *local, *gw_local;
 };
 
 struct fleet_world {
@@ -113,6 +124,7 @@ struct fleet_world {
     struct fleet_device_ext ext;
     enum fleet_device_ext_link ext_link;
     bool has_ext;
+    uint32_t part, n_parts; /* fleet_world_split: this part of n_parts (0 of 1) */
 };
 
 /* world.c: the random-stream entity of the index-th member of a named set (a group's
@@ -134,6 +146,12 @@ int dispatch_start(struct fleet_world *w, const uint64_t *entity);
 /* A client emitted an attempt record (from inside a device step). */
 void dispatch_attempt_ended(struct fleet_world *w, uint32_t dev, int64_t now);
 void dispatch_free(struct fleet_world *w);
+/* Before the devices are built: each device's gateway and partition, and which of them
+ * this part runs (fleet_world_split). */
+int dispatch_assign(struct fleet_world *w, const uint64_t *entity);
+/* Whether this part runs device dev, gateway gw (always, in a world of one part). */
+bool dispatch_local(const struct fleet_world *w, uint32_t dev);
+bool dispatch_gw_local(const struct fleet_world *w, uint32_t gw);
 /* The gateway of device dev, or RECORDER_NONE. */
 int64_t dispatch_gateway_of(const struct fleet_world *w, uint32_t dev);
 /* Gateway rows, at the end. */

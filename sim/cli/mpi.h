@@ -78,6 +78,13 @@ int cli_mpi_report_file(int from, uint64_t file_size, const char *path);
 /* Rank 0: send a control message to worker `to`. Returns 0 or -1. */
 int cli_mpi_control_send(int to, enum cli_mpi_control what, int64_t value);
 
+/* Every rank, collectively (one fleet split over the ranks, run_ranks.c): gather n bytes
+ * from each rank into all (n_ranks * n bytes, rank order). Returns 0 or -1. */
+int cli_mpi_allgather(const void *mine, size_t n, void *all);
+/* Every rank, collectively: gather counts[r] bytes from each rank r (counts the same on every
+ * rank, each below 2 GiB) into all (their sum, rank order). Returns 0 or -1. */
+int cli_mpi_allgatherv(const void *mine, const uint64_t *counts, void *all);
+
 /* Sleep about a millisecond: the pause between two polls of an idle rank. */
 void cli_mpi_idle(void);
 

@@ -242,3 +242,40 @@ int cli_mpi_report_file(int from, uint64_t file_size, const char *path)
         rc = -1;
     return rc;
 }
+
+int cli_mpi_allgather(const void *mine, size_t n, void *all)
+{
+    MPI_Request req;
+    if (n > (size_t)INT32_MAX || MPI_Iallgather(mine, (int)n, MPI_BYTE, all, (int)n, MPI_BYTE,
+                                                MPI_COMM_WORLD, &req) != MPI_SUCCESS)
+        return -1;
+    return wait_politely(&req);
+}
+
+int cli_mpi_allgatherv(const void *mine, const uint64_t *counts, void *all)
+{
+    int size = 0, rank = 0;
+    MPI_Comm_size(MPI_COMM_WORLD, &size);
+    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+    int *cnt = malloc(2 * (size_t)size * sizeof(*cnt));
+    if (cnt == NULL)
+        return -1;
+    int *displ = cnt + size;
+    uint64_t at = 0;
+    for (int r = 0; r < size; r++) {
+        if (counts[r] > (uint64_t)INT32_MAX || at > (uint64_t)INT32_MAX) {
+            free(cnt);
+            return -1;
+        }
+        cnt[r] = (int)counts[r];
+        displ[r] = (int)at;
+        at += counts[r];
+    }
+    MPI_Request req;
+    int rc = MPI_Iallgatherv(mine, cnt[rank], MPI_BYTE, all, cnt, displ, MPI_BYTE, MPI_COMM_WORLD,
+                             &req) == MPI_SUCCESS
+                 ? wait_politely(&req)
+                 : -1;
+    free(cnt);
+    return rc;
+}

@@ -361,6 +361,7 @@ struct run_slot {
     char *line;      /* multi-run: the one-line summary goes here instead of the full one */
     size_t line_len; /* its size */
     const struct run_hook *hook; /* NULL: none */
+    const struct run_part *part; /* NULL: the whole run in this process */
 };
 
 /* "client.window=3, devices.a.count=2": the swept values of s's point. */
@@ -443,7 +444,15 @@ static int simulate(const struct scenario *s, struct recorder *rec, const char *
         goto fail;
     }
     e = sim_engine_new(0);
-    rc = e == NULL ? SIM_ENOMEM : fleet_world_from_scenario(s, e, rec, &w, &diag);
+    const struct run_part *part = slot->part;
+    rc = e == NULL ? SIM_ENOMEM
+         : part == NULL
+             ? fleet_world_from_scenario(s, e, rec, &w, &diag)
+             : fleet_world_from_scenario_part(s, e, rec, part->part, part->n_parts, &w, &diag);
+    if (part != NULL && !part->agree(part->ctx, rc == 0) && rc == 0) {
+        rc = SIM_EINTR;
+        sim_diag_add(&diag, "another rank could not build its part of the world");
+    }
     if (rc != 0) {
         fputs(diag.text, err);
         failure = rc == SIM_ENOMEM ? "out of memory building the world" : "cannot build the world";
@@ -465,7 +474,13 @@ static int simulate(const struct scenario *s, struct recorder *rec, const char *
     sim_engine_set_interrupt(e, &run_interrupt_flag);
     double wall0 = cli_wall_seconds();
     enum sim_stop why;
-    rc = sim_engine_run(e, s->until, &why);
+    rc = fleet_world_run(w, s->until, part != NULL ? part->sync : NULL, &why);
+    struct fleet_world_stats part_st; /* a part's summary counts the whole fleet */
+    uint64_t events = sim_engine_events_run(e);
+    if (part != NULL) {
+        fleet_world_stats(w, &part_st);
+        part->sum(part->ctx, &part_st, &events);
+    }
     double wall = cli_wall_seconds() - wall0;
     cli_progress_done(&progress.progress);
 
@@ -478,11 +493,23 @@ static int simulate(const struct scenario *s, struct recorder *rec, const char *
         failure = "could not write to the results database";
         goto fail;
     }
+    if (part != NULL && part->merge != NULL && (code = part->merge(part->ctx, rec, err)) != 0) {
+        (void)recorder_run_end(rec, RECORDER_FAILED, "the other ranks' rows are missing",
+                               sim_engine_now(e), sim_engine_events_run(e));
+        fleet_world_free(w);
+        sim_engine_free(e);
+        return code;
+    }
+    /* With an epoch the fleet may be split: rows in the order every split gives. */
+    if (fleet_world_epoch(w) > 0 && (rc = recorder_run_canonical(rec)) != 0) {
+        failure = "could not write to the results database";
+        goto fail;
+    }
     enum recorder_status status =
         why == SIM_STOP_INTERRUPTED ? RECORDER_INTERRUPTED : RECORDER_COMPLETE;
     rc = recorder_run_end(
         rec, status, why == SIM_STOP_INTERRUPTED ? signal_name(run_interrupt_flag) : stop_name(why),
-        sim_engine_now(e), sim_engine_events_run(e));
+        sim_engine_now(e), events);
     if (rc != 0) {
         failure = "could not finish the results database";
         goto fail;
@@ -496,7 +523,10 @@ static int simulate(const struct scenario *s, struct recorder *rec, const char *
     } else {
         if (!o->quiet || slot->line != NULL) {
             struct fleet_world_stats st;
-            fleet_world_stats(w, &st);
+            if (part != NULL)
+                st = part_st;
+            else
+                fleet_world_stats(w, &st);
             if (slot->line != NULL)
                 format_run_line(slot, s, &st, e, why);
             else
@@ -552,6 +582,13 @@ int run_worse(int a, int b)
         rb = rank[i] == b ? i : rb;
     }
     return ra >= rb ? a : b;
+}
+
+int run_fleet_part(struct scenario *s, struct recorder *rec, const char *db_path,
+                   const struct run_options *o, const struct run_part *part, FILE *out, FILE *err)
+{
+    const struct run_slot slot = {.n_runs = 1, .progress = part->part == 0, .part = part};
+    return simulate(s, rec, db_path, o, &slot, out, err);
 }
 
 /* Run k of the sweep in this process, into rec; hook may be NULL. */
@@ -914,12 +951,18 @@ int cli_run(int argc, char **argv, FILE *out, FILE *err)
     }
     if (points == NULL) { /* one run: the full summary */
         const struct run_slot slot = {.n_runs = 1, .progress = true};
+        if (mj.on && mj.n_ranks > 1 && run_mpi_fleet_splits(&s)) {
+            sw.started = 1;
+            code = run_counted(&sw, run_mpi_fleet(&s, rec, of.dest, of.tmp, &o, &mj, out, err));
+            goto done;
+        }
         if (mj.on && mj.n_ranks > 1) {
             (void)run_mpi_verdict(&mj, RUN_MPI_IDLE);
             if (!o.quiet)
                 fprintf(err,
-                        "dfusim run: --mpi: %s is one run (no sweep, no replications): rank 0 "
-                        "runs it, the other %d ranks have nothing to do (docs/mpi.md)\n",
+                        "dfusim run: --mpi: %s is one run (no sweep, no replications) without "
+                        "a rollout epoch: rank 0 runs it, the other %d ranks have nothing to do "
+                        "(set rollout.epoch to split its fleet, docs/mpi.md)\n",
                         o.scenario_path, mj.n_ranks - 1);
         }
         sw.started = 1;

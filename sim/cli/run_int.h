@@ -62,6 +62,29 @@ int run_one(struct scenario *s, uint32_t r, size_t k, size_t n_runs, struct reco
 /* One run ended with code: count it and record the count. */
 int run_counted(struct sweep *sw, int code);
 
+/* One run split over processes (--mpi with a rollout epoch, run_ranks.c; docs/mpi.md): this
+ * process's part of the fleet, the collective that carries the rollout's epochs between the
+ * parts, and at the end the merge of the other parts' rows (rank 0 only). */
+struct fleet_world_sync;
+struct fleet_world_stats;
+struct run_part {
+    uint32_t part, n_parts;
+    const struct fleet_world_sync *sync;
+    /* collective: ok is whether this part built its world; returns whether every part did */
+    bool (*agree)(void *ctx, bool ok);
+    /* rank 0: copy the other parts' rows into rec's open run; NULL on the others. Returns 0
+     * or an exit code, with the reason printed to err. */
+    int (*merge)(void *ctx, struct recorder *rec, FILE *err);
+    /* collective, right after the run: the whole fleet's totals (and engine events) from
+     * each part's */
+    void (*sum)(void *ctx, struct fleet_world_stats *st, uint64_t *events);
+    void *ctx;
+};
+/* This process's part of the one run of s into rec (the full summary on rank 0). Returns an
+ * exit code. */
+int run_fleet_part(struct scenario *s, struct recorder *rec, const char *db_path,
+                   const struct run_options *o, const struct run_part *part, FILE *out, FILE *err);
+
 /* ---- --mpi (run_ranks.c; docs/mpi.md) ---- */
 
 struct mpi_job {
@@ -73,8 +96,9 @@ struct mpi_job {
 /* The verdict rank 0 broadcasts when it starts the runs or gives up: RUN_MPI_GO (then the
  * scenario text and the output path follow), RUN_MPI_IDLE (one run, or nothing to do), or an
  * exit code. */
-#define RUN_MPI_GO   0
-#define RUN_MPI_IDLE (-1)
+#define RUN_MPI_GO    0
+#define RUN_MPI_IDLE  (-1)
+#define RUN_MPI_FLEET (-2) /* one run, its fleet split over the ranks (rollout.epoch > 0) */
 
 /* Rank 0 broadcasts the verdict (RUN_MPI_GO, RUN_MPI_IDLE or an exit code). */
 int run_mpi_verdict(struct mpi_job *mj, int verdict);
@@ -82,6 +106,13 @@ int run_mpi_verdict(struct mpi_job *mj, int verdict);
  * the worst exit code. */
 int run_mpi(struct scenario *points, uint32_t reps, struct sweep *sw, const struct run_options *o,
             struct mpi_job *mj, FILE *out, FILE *err);
+/* Rank 0: the one run of s with its fleet split over every rank (docs/mpi.md "One fleet
+ * across ranks"); the other ranks' rows are merged into rec's run. Returns an exit code. */
+int run_mpi_fleet(struct scenario *s, struct recorder *rec, const char *db_path,
+                  const char *part_base, const struct run_options *o, struct mpi_job *mj, FILE *out,
+                  FILE *err);
+/* Whether the one run of s can be split over ranks: it has a rollout with an epoch. */
+bool run_mpi_fleet_splits(const struct scenario *s);
 /* A worker rank: the runs rank 0 hands out, until it says stop. */
 int run_mpi_worker(const struct run_options *o, FILE *sink);
 /* The launcher's rank of this process before MPI_Init (0 when none). */

@@ -235,6 +235,220 @@ int run_mpi(struct scenario *points, uint32_t reps, struct sweep *sw, const stru
     return c.code;
 }
 
+/* ---- one fleet across ranks (docs/mpi.md) ------------------------------------------- */
+
+/* What each rank says at an epoch time, before its results (fleet_world_sync_in). */
+struct fleet_head {
+    int64_t n, next_at, now, flags;
+};
+
+struct fleet_mpi {
+    int rank, n_ranks;
+    const char *part_base; /* rank 0: where the other ranks' databases land */
+    struct fleet_world_result *buf;
+    size_t cap;
+    bool merged;
+    struct fleet_world_sync sync;
+    struct run_part part;
+};
+
+static int fleet_exchange(void *ctx, const struct fleet_world_sync_in *in,
+                          struct fleet_world_sync_out *out)
+{
+    struct fleet_mpi *f = ctx;
+    const struct fleet_head mine = {in->n, in->next_at, in->now, in->flags};
+    struct fleet_head *all = malloc((size_t)f->n_ranks * sizeof(*all));
+    uint64_t *counts = malloc((size_t)f->n_ranks * sizeof(*counts));
+    int rc = all != NULL && counts != NULL ? 0 : SIM_ENOMEM;
+    if (rc == 0 && cli_mpi_allgather(&mine, sizeof(mine), all) != 0)
+        rc = SIM_EIO;
+    size_t total = 0;
+    *out = (struct fleet_world_sync_out){.next_at = INT64_MAX, .now = INT64_MIN};
+    for (int r = 0; rc == 0 && r < f->n_ranks; r++) {
+        counts[r] = (uint64_t)all[r].n * sizeof(struct fleet_world_result);
+        total += (size_t)all[r].n;
+        out->next_at = all[r].next_at < out->next_at ? all[r].next_at : out->next_at;
+        out->now = all[r].now > out->now ? all[r].now : out->now;
+        out->flags |= (uint32_t)all[r].flags;
+    }
+    if (rc == 0 && total > f->cap) {
+        struct fleet_world_result *b = realloc(f->buf, total * sizeof(*b));
+        rc = b != NULL ? 0 : SIM_ENOMEM;
+        if (b != NULL) {
+            f->buf = b;
+            f->cap = total;
+        }
+    }
+    /* every rank takes part in the second collective, or none does (rc agrees) */
+    if (rc == 0 && cli_mpi_allgatherv(in->results, counts, f->buf) != 0)
+        rc = SIM_EIO;
+    out->results = f->buf;
+    out->n = (uint32_t)total;
+    free(all);
+    free(counts);
+    return rc;
+}
+
+static bool fleet_agree(void *ctx, bool ok)
+{
+    struct fleet_mpi *f = ctx;
+    int mine = ok, *all = malloc((size_t)f->n_ranks * sizeof(*all));
+    bool every = all != NULL && cli_mpi_allgather(&mine, sizeof(mine), all) == 0;
+    for (int r = 0; every && r < f->n_ranks; r++)
+        every = all[r] != 0;
+    free(all);
+    return every;
+}
+
+/* The fleet's totals: sums of the parts' counts, the latest of their times, the busiest
+ * gateway (a part's devices, gateways and sessions are its own; the rollout's figures are
+ * the same in every part). */
+static void fleet_sum(void *ctx, struct fleet_world_stats *st, uint64_t *events)
+{
+    struct fleet_mpi *f = ctx;
+    enum { N = 11 };
+    const int64_t mine[N] = {(int64_t)st->updated, (int64_t)st->reverted, (int64_t)st->failed,
+                             (int64_t)st->pending, (int64_t)st->dead,     (int64_t)st->attempts,
+                             (int64_t)st->swaps,   st->gateway_sessions,  (int64_t)*events,
+                             st->last_updated_ns,  st->gateway_max_active};
+    int64_t(*all)[N] = malloc((size_t)f->n_ranks * sizeof(*all));
+    if (all == NULL || cli_mpi_allgather(mine, sizeof(mine), all) != 0) {
+        free(all);
+        return; /* this part's counts only */
+    }
+    int64_t t[N] = {0};
+    for (int r = 0; r < f->n_ranks; r++)
+        for (int i = 0; i < N; i++)
+            t[i] = i < 9 ? t[i] + all[r][i] : (all[r][i] > t[i] ? all[r][i] : t[i]);
+    free(all);
+    st->updated = (uint64_t)t[0];
+    st->reverted = (uint64_t)t[1];
+    st->failed = (uint64_t)t[2];
+    st->pending = (uint64_t)t[3];
+    st->dead = (uint64_t)t[4];
+    st->attempts = (uint64_t)t[5];
+    st->swaps = (uint64_t)t[6];
+    st->gateway_sessions = (uint32_t)t[7];
+    *events = (uint64_t)t[8];
+    st->last_updated_ns = t[9];
+    st->gateway_max_active = (uint32_t)t[10];
+}
+
+/* Rank 0: each other rank's report and database; its rows join the open run. Runs once. */
+static int fleet_merge(void *ctx, struct recorder *rec, FILE *err)
+{
+    struct fleet_mpi *f = ctx;
+    int code = SIM_EXIT_OK;
+    f->merged = true;
+    for (int got = 0; got < f->n_ranks - 1;) {
+        int from = 0;
+        struct cli_mpi_report r;
+        char *text = NULL;
+        int k = cli_mpi_report_poll(&from, &r, &text);
+        if (k < 0)
+            return SIM_EXIT_INTERNAL;
+        if (k == 0) {
+            cli_mpi_idle();
+            continue;
+        }
+        got++;
+        char path[OUTFILE_PATH_MAX + 64];
+        snprintf(path, sizeof(path), "%s.rank%d.part", f->part_base, from);
+        bool file_ok = cli_mpi_report_file(from, r.file_size, path) == 0;
+        if (r.code != SIM_EXIT_OK) {
+            if (text != NULL && r.text_len > r.line_len)
+                fputs(text + r.line_len, err);
+            code = run_worse(code, r.code);
+        } else if (rec != NULL && (!file_ok || recorder_run_merge_part(rec, path) != 0)) {
+            fprintf(err, "dfusim run: --mpi: cannot merge the rows of rank %d: %s\n", from,
+                    recorder_error(rec));
+            code = run_worse(code, SIM_EXIT_INTERNAL);
+        }
+        outfile_remove_db(path);
+        free(text);
+    }
+    return code;
+}
+
+static void fleet_init(struct fleet_mpi *f, const struct mpi_job *mj, const char *part_base)
+{
+    *f = (struct fleet_mpi){.rank = mj->rank, .n_ranks = mj->n_ranks, .part_base = part_base};
+    f->sync = (struct fleet_world_sync){f, fleet_exchange};
+    f->part = (struct run_part){.part = (uint32_t)mj->rank,
+                                .n_parts = (uint32_t)mj->n_ranks,
+                                .sync = &f->sync,
+                                .agree = fleet_agree,
+                                .merge = mj->rank == 0 ? fleet_merge : NULL,
+                                .sum = fleet_sum,
+                                .ctx = f};
+}
+
+bool run_mpi_fleet_splits(const struct scenario *s)
+{
+    const struct fleet_settings *fs = fleet_settings_of(s);
+    return fs->rollout.present && fs->rollout.epoch > 0;
+}
+
+int run_mpi_fleet(struct scenario *s, struct recorder *rec, const char *db_path,
+                  const char *part_base, const struct run_options *o, struct mpi_job *mj, FILE *out,
+                  FILE *err)
+{
+    size_t text_len = s->text_len, dest_len = strlen(db_path);
+    char *text = (char *)s->text, *dest = (char *)db_path;
+    if (run_mpi_verdict(mj, RUN_MPI_FLEET) != 0 || cli_mpi_bcast_bytes(&text, &text_len) != 0 ||
+        cli_mpi_bcast_bytes(&dest, &dest_len) != 0)
+        return SIM_EXIT_INTERNAL;
+    struct fleet_mpi f;
+    fleet_init(&f, mj, part_base);
+    int code = run_fleet_part(s, rec, db_path, o, &f.part, out, err);
+    if (!f.merged) /* the run failed before the merge: the workers' reports still come */
+        code = run_worse(code, fleet_merge(&f, NULL, err));
+    free(f.buf);
+    return code;
+}
+
+/* A worker's part of the one run (RUN_MPI_FLEET): its devices into a temporary database,
+ * sent to rank 0 with its messages. s NULL: the scenario did not load here. */
+static void fleet_worker(struct scenario *s, const char *dest, const struct run_options *o,
+                         int rank, int n_ranks, const char *load_msgs, FILE *sink)
+{
+    const struct mpi_job mj = {.on = true, .rank = rank, .n_ranks = n_ranks};
+    struct fleet_mpi f;
+    fleet_init(&f, &mj, NULL);
+    const char *dir = getenv("TMPDIR");
+    char tmp[OUTFILE_PATH_MAX];
+    snprintf(tmp, sizeof(tmp), "%s/dfusim-mpi-XXXXXX", dir != NULL && dir[0] ? dir : "/tmp");
+    char *msgs = NULL;
+    size_t msgs_len = 0;
+    FILE *merr = open_memstream(&msgs, &msgs_len);
+    FILE *err = merr != NULL ? merr : sink;
+    struct recorder *rec = NULL;
+    struct sim_diag diag;
+    sim_diag_init(&diag);
+    int code = SIM_EXIT_USAGE;
+    int fd = s != NULL ? mkstemp(tmp) : -1;
+    if (fd >= 0)
+        close(fd);
+    if (s == NULL || fd < 0 || recorder_open(tmp, &rec, &diag) != 0) {
+        fputs(s == NULL ? load_msgs : diag.text, err);
+        (void)fleet_agree(&f, false); /* as simulate would have: the others stop too */
+    } else {
+        code = run_fleet_part(s, rec, dest, o, &f.part, sink, err);
+    }
+    recorder_close(rec);
+    if (merr != NULL)
+        fclose(merr);
+    const struct cli_mpi_report r = {.kind = CLI_MPI_RESULT,
+                                     .code = code,
+                                     .sig = run_interrupt_flag,
+                                     .text_len = msgs != NULL ? (uint32_t)msgs_len : 0};
+    (void)cli_mpi_report_send(&r, msgs, fd >= 0 ? tmp : NULL);
+    free(msgs);
+    free(f.buf);
+    if (fd >= 0)
+        outfile_remove_db(tmp);
+}
+
 /* A worker's hook while it simulates: a stop signal passed on by rank 0 stops the run (the
  * database records it as that signal, as a -j child's). ASSIGN and STOP only answer a
  * report, and none is pending while a run simulates. */
@@ -311,7 +525,7 @@ int run_mpi_worker(const struct run_options *o, FILE *sink)
     int verdict = RUN_MPI_IDLE;
     if (cli_mpi_bcast_int(&verdict) != 0)
         return SIM_EXIT_INTERNAL;
-    if (verdict != RUN_MPI_GO)
+    if (verdict != RUN_MPI_GO && verdict != RUN_MPI_FLEET)
         return SIM_EXIT_OK;
     char *text = NULL, *dest = NULL;
     size_t text_len = 0, dest_len = 0;
@@ -337,6 +551,22 @@ int run_mpi_worker(const struct run_options *o, FILE *sink)
     }
     if (merr != NULL)
         fclose(merr);
+    if (verdict == RUN_MPI_FLEET) {
+        int rank = 0, n_ranks = 1;
+        char m[8];
+        (void)cli_mpi_init(&rank, &n_ranks, m, sizeof(m)); /* already done: rank and size */
+        fleet_worker(code == 0 ? &s : NULL, dest, o, rank, n_ranks, msgs != NULL ? msgs : "", sink);
+        free(msgs);
+        if (points != NULL) {
+            for (size_t p = 1; p < s.n_points; p++)
+                scenario_fini(&points[p]);
+            free(points);
+        }
+        scenario_fini(&s);
+        free(text);
+        free(dest);
+        return SIM_EXIT_OK;
+    }
     struct cli_mpi_report r = {.kind = code == 0 ? CLI_MPI_READY : CLI_MPI_LOAD_FAILED,
                                .code = code,
                                .text_len = msgs != NULL ? (uint32_t)msgs_len : 0};
