@@ -22,9 +22,21 @@
  *     the order, and with the same seq numbering, as if it had been pushed when armed.
  *  5. Before the evq runs out of seq space, every deferred arming is pushed with its own
  *     key (sim_engine_renumber), so the evq's renumbering sees every arming in the queue.
+ *  6. Continuations run inline. While a handler runs, an arming that would push a new
+ *     carrier is held back instead: it takes its seq as usual (so its place in the order is
+ *     the one it would have had), is marked held, and its id goes on the held list. When
+ *     the handler returns, the earliest held arming (smallest (at, seq)) is compared with
+ *     the queue's head: if every queued entry (stale ones included) comes later, it is
+ *     within the run's `until`, and no stop or interrupt is pending, it is exactly the
+ *     event the loop would pop next, so it fires at once, without a push and a pop (its
+ *     handler runs with now = its time, holding again; counted in n_inline, not n_run).
+ *     Otherwise every held arming is pushed with its own key, as if pushed when armed. So
+ *     handlers run in the same (at, seq) order, with the same seq numbering, as without
+ *     holding: only the queue operations (and the count of popped events) differ.
  */
 #include "sim/engine.h"
 
+#include <assert.h>
 #include <stdlib.h>
 
 #include "sim/error.h"
@@ -38,7 +50,7 @@ struct engine_kind {
     const char *name; /* borrowed, for diagnostics */
 };
 
-/* One timer (invariants 2 and 4). 48 bytes. */
+/* One timer (invariants 2, 4 and 6). 48 bytes. */
 struct engine_timer {
     int64_t at;         /* armed: when it fires */
     int64_t carrier_at; /* time of the pending carrier; NO_CARRIER when none is pending */
@@ -49,6 +61,7 @@ struct engine_timer {
     uint32_t target;
     uint16_t kind;
     bool exact; /* armed: the carrier's key is (at, seq), so popping it fires the timer */
+    bool held;  /* armed, not pushed, on the held list: pushed or fired inline (6) */
 };
 
 #define NO_CARRIER INT64_MAX
@@ -58,7 +71,11 @@ struct sim_engine {
     int64_t now; /* ns */
     struct engine_timer *timers;
     size_t n_timers, cap_timers;
-    uint64_t n_run, n_stale;
+    uint64_t n_run, n_stale, n_inline;
+    int64_t until;  /* the running sim_engine_run()'s limit */
+    bool holding;   /* a handler is running: armings are held back (invariant 6) */
+    uint32_t *held; /* timers armed while holding, in arming order (some since re-armed) */
+    size_t n_held, cap_held;
     volatile sig_atomic_t *interrupt; /* borrowed; NULL = never interrupted */
     sim_progress_fn progress;
     void *progress_ctx;
@@ -92,6 +109,7 @@ void sim_engine_free(struct sim_engine *e)
     if (e == NULL)
         return;
     free(e->timers);
+    free(e->held);
     sim_evq_free(e->q);
     free(e);
 }
@@ -129,6 +147,7 @@ static int push_carrier(struct sim_engine *e, uint32_t id)
     t->carrier++;
     t->carrier_at = t->at;
     t->exact = true;
+    t->held = false;
     return 0;
 }
 
@@ -188,6 +207,26 @@ int sim_engine_timer_new(struct sim_engine *e, uint32_t *id)
     return 0;
 }
 
+/* Put a timer on the held list (invariant 6). False when the list cannot grow: the caller
+ * then pushes as usual. */
+static bool hold(struct sim_engine *e, uint32_t id)
+{
+    struct engine_timer *t = &e->timers[id];
+    if (t->held)
+        return true; /* re-armed while held: still on the list */
+    if (e->n_held == e->cap_held) {
+        size_t cap = e->cap_held ? 2 * e->cap_held : 16;
+        uint32_t *h = realloc(e->held, cap * sizeof(*h));
+        if (h == NULL)
+            return false;
+        e->held = h;
+        e->cap_held = cap;
+    }
+    e->held[e->n_held++] = id;
+    t->held = true;
+    return true;
+}
+
 int sim_engine_timer_arm(struct sim_engine *e, uint32_t timer, int64_t at, uint16_t kind,
                          uint32_t target, uint64_t arg)
 {
@@ -204,6 +243,12 @@ int sim_engine_timer_arm(struct sim_engine *e, uint32_t timer, int64_t at, uint1
     t->kind = kind;
     t->gen = (t->gen | 1u) + 2u * (t->gen & 1u);
     if (t->carrier_at <= at) { /* the pending carrier will push it later (invariant 4) */
+        t->seq = sim_evq_seq_take(e->q);
+        t->exact = false;
+        t->held = false;
+        return 0;
+    }
+    if (e->holding && hold(e, timer)) { /* pushed or fired when the handler returns (6) */
         t->seq = sim_evq_seq_take(e->q);
         t->exact = false;
         return 0;
@@ -266,12 +311,91 @@ static void note_progress(struct sim_engine *e)
     e->progress(e->progress_ctx, e);
 }
 
+/* A queued entry that runs no handler when it pops (claim_event returns false without
+ * pushing): an older carrier, or the carrier of a cancelled timer. Popping it before its
+ * time changes nothing but when it leaves the queue (invariant 3). */
+static bool inert(const struct sim_engine *e, const struct sim_event *ev)
+{
+    if (ev->timer == SIM_TIMER_NONE)
+        return false;
+    const struct engine_timer *t = &e->timers[ev->timer];
+    return ev->gen != t->carrier || !(t->gen & 1u);
+}
+
+/* Invariant 6: if the earliest held arming is the event the loop would pop next, fire it
+ * (disarm it and describe it in *ev, as claim_event does) and return true. Held entries
+ * that were re-armed to the deferred case or cancelled are dropped from the list. */
+static bool next_held(struct sim_engine *e, struct sim_event *ev)
+{
+    struct engine_timer *best = NULL;
+    size_t best_i = 0, n = 0;
+    for (size_t i = 0; i < e->n_held; i++) {
+        uint32_t id = e->held[i];
+        struct engine_timer *t = &e->timers[id];
+        if (!t->held || !(t->gen & 1u)) {
+            t->held = false;
+            continue;
+        }
+        if (best == NULL || t->at < best->at || (t->at == best->at && t->seq < best->seq)) {
+            best = t;
+            best_i = n;
+        }
+        e->held[n++] = id;
+    }
+    e->n_held = n;
+    if (best == NULL || e->stop_requested || best->at > e->until ||
+        (e->interrupt != NULL && *e->interrupt != 0))
+        return false;
+    struct sim_event head;
+    while (sim_evq_peek(e->q, &head) &&
+           (head.at < best->at || (head.at == best->at && head.seq < best->seq))) {
+        if (!inert(e, &head))
+            return false;
+        sim_evq_pop(e->q, &head); /* what the loop would do with it, only earlier */
+        bool fires = claim_event(e, &head);
+        assert(!fires);
+        (void)fires;
+    }
+    uint32_t id = e->held[best_i];
+    e->held[best_i] = e->held[--e->n_held];
+    *ev = (struct sim_event){.at = best->at,
+                             .seq = best->seq,
+                             .arg = best->arg,
+                             .target = best->target,
+                             .timer = id,
+                             .gen = best->gen,
+                             .kind = best->kind};
+    best->held = false;
+    best->gen++;
+    return true;
+}
+
+/* Push every held arming with its own key (invariant 6). Returns 0 or SIM_ENOMEM (the
+ * arming that could not be pushed stays held and armed; the run reports the error). */
+static int release_held(struct sim_engine *e)
+{
+    while (e->n_held > 0) {
+        uint32_t id = e->held[e->n_held - 1];
+        struct engine_timer *t = &e->timers[id];
+        if (t->held && (t->gen & 1u)) {
+            int rc = push_carrier(e, id);
+            if (rc != 0)
+                return rc;
+        }
+        t->held = false;
+        e->n_held--;
+    }
+    return 0;
+}
+
 int sim_engine_run(struct sim_engine *e, int64_t until, enum sim_stop *why)
 {
     if (until < e->now)
         return SIM_EINVAL;
-    enum sim_stop stop;
+    enum sim_stop stop = SIM_STOP_REQUESTED;
     struct sim_event ev;
+    int rc = 0;
+    e->until = until;
     for (;;) {
         if (e->interrupt != NULL && *e->interrupt != 0) {
             stop = SIM_STOP_INTERRUPTED;
@@ -295,14 +419,25 @@ int sim_engine_run(struct sim_engine *e, int64_t until, enum sim_stop *why)
         if (!claim_event(e, &ev))
             continue;
         e->now = ev.at;
+        e->holding = true;
         const struct engine_kind *k = &e->kinds[ev.kind];
         k->fn(k->ctx, e, &ev);
         e->n_run++;
+        while (next_held(e, &ev)) { /* invariant 6 */
+            e->now = ev.at;
+            e->n_inline++;
+            k = &e->kinds[ev.kind];
+            k->fn(k->ctx, e, &ev);
+        }
+        e->holding = false;
+        rc = release_held(e);
+        if (rc != 0)
+            break;
         note_progress(e);
     }
     if (why != NULL)
         *why = stop;
-    return 0;
+    return rc;
 }
 
 int sim_engine_advance(struct sim_engine *e, int64_t t)
@@ -350,4 +485,9 @@ uint64_t sim_engine_events_run(const struct sim_engine *e)
 uint64_t sim_engine_events_stale(const struct sim_engine *e)
 {
     return e->n_stale;
+}
+
+uint64_t sim_engine_events_inline(const struct sim_engine *e)
+{
+    return e->n_inline;
 }

@@ -10,6 +10,15 @@
  * Re-arming a timer to a later time pushes nothing: its pending event carries the new
  * arming and is pushed again, at the new time and in the same order, when it pops
  * (sim/engine.c, invariant 4), so a timeout restarted on every packet costs no queue entry.
+ *
+ * Continuations run inline (sim/engine.c, invariant 6): a timer armed by a handler whose
+ * event is provably the next one to run (every queued entry comes later in (time, seq)
+ * order, it is within the run's limit, no stop or interrupt is pending) fires as soon as
+ * that handler returns, without a queue push and pop. Handlers run in exactly the order,
+ * at exactly the times and with the same seq numbering as if it had been queued; only the
+ * count of events taken from the queue (sim_engine_events_run) differs: a device's packet
+ * delivered at its own time right after the connection event that carried it, with
+ * nothing else in between, is one engine event with it (sim_engine_events_inline).
  */
 #ifndef SIM_ENGINE_H
 #define SIM_ENGINE_H
@@ -87,7 +96,9 @@ bool sim_engine_timer_armed(const struct sim_engine *e, uint32_t timer);
 /* Run events in order until the queue is empty, the next event is later than `until`
  * (then now = until), sim_engine_stop() is called, or *interrupt becomes non-zero
  * (checked between events). Stores why it stopped in *why; returns 0.
- * Can be called again to continue. Returns SIM_EINVAL, running nothing, if until < now. */
+ * Can be called again to continue. Returns SIM_EINVAL, running nothing, if until < now;
+ * SIM_ENOMEM if the queue could not grow to take a timer armed by a handler (the arming
+ * is then lost; the run cannot go on correctly and should be abandoned). */
 int sim_engine_run(struct sim_engine *e, int64_t until, enum sim_stop *why);
 
 /* Move the clock to t between runs, when no event is queued before t (after a run up to
@@ -115,7 +126,10 @@ size_t sim_engine_pending(const struct sim_engine *e); /* queued, stale included
  * wrong), or SIM_TIME_MAX when nothing is queued. For a caller that paces the engine
  * against a clock (dfusim serve). */
 int64_t sim_engine_next_at(const struct sim_engine *e);
-uint64_t sim_engine_events_run(const struct sim_engine *e);   /* handlers called */
+uint64_t sim_engine_events_run(const struct sim_engine *e); /* events taken from the queue */
+/* Handlers called for timers fired inline right after the handler that armed them (the
+ * continuations of invariant 6); events_run + events_inline = every handler call. */
+uint64_t sim_engine_events_inline(const struct sim_engine *e);
 uint64_t sim_engine_events_stale(const struct sim_engine *e); /* queue entries dropped */
 
 #endif /* SIM_ENGINE_H */

@@ -1208,6 +1208,168 @@ static void test_link_runs_under_the_engine_with_one_timer(void **state)
     free(x);
 }
 
+/* ---- on the engine: a connection event's upcalls are continuations of it (sim/engine.h):
+ * one engine event, each callback at its own time with the clock there, in order, and a
+ * timer a callback arms between two of them, or another entity's event, still runs
+ * between them ---- */
+enum { LOG_DELIVER, LOG_PROBE, LOG_OTHER };
+struct on_engine {
+    struct sim_engine *e;
+    struct ble_link l;
+    struct ble_link_ctx cx;
+    uint32_t link_timer, probe_timer;
+    int k_link, k_probe, k_other;
+    int64_t probe_delay; /* >= 0: the first delivery arms the probe this much later */
+    size_t n;
+    int what[16];
+    int64_t at[16];
+};
+
+static int oe_arm(void *env, int64_t at)
+{
+    struct on_engine *o = env;
+    return sim_engine_timer_arm(o->e, o->link_timer, at, (uint16_t)o->k_link, 0, 0);
+}
+
+static void oe_cancel(void *env)
+{
+    struct on_engine *o = env;
+    sim_engine_timer_cancel(o->e, o->link_timer);
+}
+
+static void e_log(struct on_engine *o, int what, int64_t at)
+{
+    assert_true(o->n < ARRAY_LEN(o->at));
+    assert_int_equal(sim_engine_now(o->e), at); /* the clock is at the callback's time */
+    o->what[o->n] = what;
+    o->at[o->n++] = at;
+}
+
+static void oe_deliver(void *env, enum ble_link_dir dir, const uint8_t *p, size_t n, int64_t at)
+{
+    struct on_engine *o = env;
+    (void)p, (void)n;
+    assert_int_equal(dir, BLE_LINK_C2P);
+    e_log(o, LOG_DELIVER, at);
+    if (o->probe_delay >= 0 && o->n == 1)
+        assert_int_equal(sim_engine_timer_arm(o->e, o->probe_timer, at + o->probe_delay,
+                                              (uint16_t)o->k_probe, 0, 0),
+                         0);
+}
+
+static void e_on_link(void *ctx, struct sim_engine *e, const struct sim_event *ev)
+{
+    struct on_engine *o = ctx;
+    (void)e;
+    assert_int_equal(ble_link_timer(&o->l, ev->at, &o->cx), 0);
+}
+
+static void e_on_probe(void *ctx, struct sim_engine *e, const struct sim_event *ev)
+{
+    (void)e;
+    e_log(ctx, LOG_PROBE, ev->at);
+}
+
+static void e_on_other(void *ctx, struct sim_engine *e, const struct sim_event *ev)
+{
+    (void)e;
+    e_log(ctx, LOG_OTHER, ev->at);
+}
+
+static void test_upcalls_on_the_engine_are_continuations_at_their_own_times(void **state)
+{
+    (void)state;
+    struct ble_link_cfg cfg;
+    ble_link_cfg_default(&cfg);
+    /* The times the link gives three one-PDU SDUs sent at `send` (the fake plays the timer). */
+    struct fake *f = fake_new(&cfg, 5);
+    assert_int_equal(ble_link_connect(&f->l, 0, &f->cx), 0);
+    const int64_t send = 200 * MS;
+    run_until(f, send);
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(f_send(f, BLE_LINK_C2P, 100, send), 0);
+    run_until(f, send + 50 * MS);
+    assert_int_equal(f->n_deliv[BLE_LINK_C2P], 3);
+    const int64_t *t = f->deliv_at[BLE_LINK_C2P];
+    assert_true(t[0] < t[1] && t[1] < t[2] && t[2] - t[0] < cfg.interval_ns); /* one event */
+    static const struct {
+        const char *name;
+        int64_t probe_delay; /* -1: none; else after the first delivery, in (t1 - t0) / 2 */
+        bool other;          /* another entity's event half-way between t1 and t2 */
+        size_t n;
+        int want[5];       /* what ran, in order */
+        uint64_t want_run; /* engine events from the send on */
+        uint64_t want_inline;
+    } cases[] = {
+        {"three deliveries: one engine event, each at its own time",
+         -1,
+         false,
+         3,
+         {LOG_DELIVER, LOG_DELIVER, LOG_DELIVER},
+         1,
+         3},
+        {"a timer the first delivery arms before the second runs between them",
+         1,
+         false,
+         4,
+         {LOG_DELIVER, LOG_PROBE, LOG_DELIVER, LOG_DELIVER},
+         1,
+         4},
+        {"another entity's event between two deliveries runs between them",
+         -1,
+         true,
+         4,
+         {LOG_DELIVER, LOG_DELIVER, LOG_OTHER, LOG_DELIVER},
+         3,
+         2},
+    };
+    for (size_t c = 0; c < ARRAY_LEN(cases); c++) {
+        print_message("case: %s\n", cases[c].name);
+        struct on_engine o = {.probe_delay = cases[c].probe_delay < 0
+                                                 ? -1
+                                                 : (t[1] - t[0]) / 2 * cases[c].probe_delay};
+        o.e = sim_engine_new(0);
+        assert_non_null(o.e);
+        o.k_link = sim_engine_kind_add(o.e, e_on_link, &o, "link");
+        o.k_probe = sim_engine_kind_add(o.e, e_on_probe, &o, "probe");
+        o.k_other = sim_engine_kind_add(o.e, e_on_other, &o, "other");
+        assert_int_equal(sim_engine_timer_new(o.e, &o.link_timer), 0);
+        assert_int_equal(sim_engine_timer_new(o.e, &o.probe_timer), 0);
+        o.cx = (struct ble_link_ctx){
+            .env = &o, .timer_arm = oe_arm, .timer_cancel = oe_cancel, .deliver = oe_deliver};
+        assert_int_equal(ble_link_init(&o.l, &cfg, 5, 42), 0);
+        assert_int_equal(ble_link_connect(&o.l, 0, &o.cx), 0);
+        enum sim_stop why;
+        assert_int_equal(sim_engine_run(o.e, send, &why), 0);
+        assert_int_equal(ble_link_state_get(&o.l), BLE_LINK_CONNECTED);
+        uint8_t sdu[100] = {0};
+        for (int i = 0; i < 3; i++)
+            assert_int_equal(ble_link_send(&o.l, BLE_LINK_C2P, sdu, sizeof(sdu), send, &o.cx), 0);
+        if (cases[c].other)
+            assert_int_equal(
+                sim_engine_schedule(o.e, t[1] + (t[2] - t[1]) / 2, (uint16_t)o.k_other, 0, 0), 0);
+        uint64_t run0 = sim_engine_events_run(o.e), inline0 = sim_engine_events_inline(o.e);
+        assert_int_equal(sim_engine_run(o.e, SIM_TIME_MAX, &why), 0);
+        assert_int_equal(o.n, cases[c].n);
+        size_t k = 0;
+        for (size_t i = 0; i < o.n; i++) {
+            assert_int_equal(o.what[i], cases[c].want[i]);
+            if (i > 0)
+                assert_true(o.at[i] > o.at[i - 1]);
+            if (o.what[i] == LOG_DELIVER)
+                assert_int_equal(o.at[i], t[k++]); /* the times without the engine */
+            if (o.what[i] == LOG_PROBE)
+                assert_int_equal(o.at[i], t[0] + o.probe_delay);
+        }
+        assert_int_equal(k, 3);
+        assert_int_equal(sim_engine_events_run(o.e) - run0, cases[c].want_run);
+        assert_int_equal(sim_engine_events_inline(o.e) - inline0, cases[c].want_inline);
+        ble_link_fini(&o.l);
+        sim_engine_free(o.e);
+    }
+    fake_free(f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1238,6 +1400,7 @@ int main(void)
         cmocka_unit_test(test_full_exactly_at_queue_bytes),
         cmocka_unit_test(test_disconnect_and_peer_lost_release_queue_memory),
         cmocka_unit_test(test_disconnect_from_inside_deliver_frees_after_the_callback),
+        cmocka_unit_test(test_upcalls_on_the_engine_are_continuations_at_their_own_times),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

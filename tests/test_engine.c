@@ -1,10 +1,12 @@
 /* tests/test_engine.c - the discrete-event engine (sim/engine.h): ordering, timers with lazy
- * cancellation, the run loop's four ways to stop, argument checks, progress cadence. */
+ * cancellation, the run loop's four ways to stop, argument checks, progress cadence,
+ * continuations run inline. */
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include <cmocka.h>
 
@@ -578,6 +580,348 @@ static void test_new_sizes_and_free_accepts_null(void **state)
     sim_engine_free(e);
 }
 
+/* ---- continuations run inline (sim/engine.c, invariant 6): a timer armed by a handler
+ * fires right after it, without a queue entry, exactly when it is the next event; the
+ * order of handler calls is the queue's in every case ---- */
+enum step_op { OP_END, OP_ARM, OP_CANCEL, OP_SCHEDULE, OP_STOP };
+struct step {
+    enum step_op op;
+    int timer;  /* OP_ARM, OP_CANCEL */
+    int64_t at; /* OP_ARM, OP_SCHEDULE */
+    uint64_t arg;
+};
+#define STEPS_MAX 4
+struct script {
+    struct step first[STEPS_MAX]; /* what the handler does at its first call */
+    uint32_t timer[3];
+    int kind;
+    size_t n;
+    int64_t at[8];
+    uint64_t arg[8];
+};
+
+static void scripted(void *ctx, struct sim_engine *e, const struct sim_event *ev)
+{
+    struct script *s = ctx;
+    assert_true(s->n < 8);
+    assert_int_equal(sim_engine_now(e), ev->at);
+    s->at[s->n] = ev->at;
+    s->arg[s->n] = ev->arg;
+    if (s->n++ > 0)
+        return;
+    for (const struct step *p = s->first; p->op != OP_END; p++) {
+        if (p->op == OP_ARM)
+            assert_int_equal(
+                sim_engine_timer_arm(e, s->timer[p->timer], p->at, (uint16_t)s->kind, 0, p->arg),
+                0);
+        else if (p->op == OP_CANCEL)
+            sim_engine_timer_cancel(e, s->timer[p->timer]);
+        else if (p->op == OP_SCHEDULE)
+            assert_int_equal(sim_engine_schedule(e, p->at, (uint16_t)s->kind, 0, p->arg), 0);
+        else
+            sim_engine_stop(e);
+    }
+}
+
+static const struct {
+    const char *name;
+    struct step setup[2]; /* queued before the run, after the first event (arg 1 at 1) */
+    struct step first[STEPS_MAX];
+    int64_t until; /* first run; the second runs to the end */
+    size_t n;
+    uint64_t want_arg[4];
+    int64_t want_at[4];
+    uint64_t want_inline;
+} continue_cases[] = {
+    {"nothing queued: the armed timer runs inline, at its own time",
+     {{OP_END, 0, 0, 0}},
+     {{OP_ARM, 0, 30, 2}},
+     SIM_TIME_MAX,
+     2,
+     {1, 2},
+     {1, 30},
+     1},
+    {"an earlier queued event runs first; the timer then comes from the queue",
+     {{OP_SCHEDULE, 0, 20, 9}},
+     {{OP_ARM, 0, 30, 2}},
+     SIM_TIME_MAX,
+     3,
+     {1, 9, 2},
+     {1, 20, 30},
+     0},
+    {"an equal time queued before the arming runs first",
+     {{OP_SCHEDULE, 0, 30, 9}},
+     {{OP_ARM, 0, 30, 2}},
+     SIM_TIME_MAX,
+     3,
+     {1, 9, 2},
+     {1, 30, 30},
+     0},
+    {"an equal time scheduled after the arming runs after it",
+     {{OP_END, 0, 0, 0}},
+     {{OP_ARM, 0, 30, 2}, {OP_SCHEDULE, 0, 30, 9}},
+     SIM_TIME_MAX,
+     3,
+     {1, 2, 9},
+     {1, 30, 30},
+     1},
+    {"zero delay: runs at now, inline",
+     {{OP_SCHEDULE, 0, 2, 9}},
+     {{OP_ARM, 0, 1, 2}},
+     SIM_TIME_MAX,
+     3,
+     {1, 2, 9},
+     {1, 1, 2},
+     1},
+    {"two armings: the earliest continues, then the other, each at its own time",
+     {{OP_END, 0, 0, 0}},
+     {{OP_ARM, 0, 40, 3}, {OP_ARM, 1, 30, 2}},
+     SIM_TIME_MAX,
+     3,
+     {1, 2, 3},
+     {1, 30, 40},
+     2},
+    {"a cancelled timer's entry ahead of it does not hold it back",
+     {{OP_ARM, 2, 20, 8}},
+     {{OP_CANCEL, 2, 0, 0}, {OP_ARM, 0, 30, 2}},
+     SIM_TIME_MAX,
+     2,
+     {1, 2},
+     {1, 30},
+     1},
+    {"a timer re-armed before it fires runs once, at the new time",
+     {{OP_END, 0, 0, 0}},
+     {{OP_ARM, 0, 30, 2}, {OP_ARM, 0, 25, 3}},
+     SIM_TIME_MAX,
+     2,
+     {1, 3},
+     {1, 25},
+     1},
+    {"past the run's limit it waits for the next run",
+     {{OP_END, 0, 0, 0}},
+     {{OP_ARM, 0, 30, 2}},
+     29,
+     2,
+     {1, 2},
+     {1, 30},
+     0},
+    {"a stop request ends the run before it",
+     {{OP_END, 0, 0, 0}},
+     {{OP_ARM, 0, 30, 2}, {OP_STOP, 0, 0, 0}},
+     SIM_TIME_MAX,
+     2,
+     {1, 2},
+     {1, 30},
+     0},
+};
+
+static void test_continuation_runs_inline_only_when_next(void **state)
+{
+    (void)state;
+    for (size_t c = 0; c < ARRAY_LEN(continue_cases); c++) {
+        print_message("case: %s\n", continue_cases[c].name);
+        struct script s = {0};
+        memcpy(s.first, continue_cases[c].first, sizeof(s.first));
+        struct sim_engine *e = sim_engine_new(0);
+        assert_non_null(e);
+        s.kind = sim_engine_kind_add(e, scripted, &s, "scripted");
+        for (int i = 0; i < 3; i++)
+            assert_int_equal(sim_engine_timer_new(e, &s.timer[i]), 0);
+        assert_int_equal(sim_engine_schedule(e, 1, (uint16_t)s.kind, 0, 1), 0);
+        for (size_t i = 0; i < 2; i++) {
+            const struct step *p = &continue_cases[c].setup[i];
+            if (p->op == OP_SCHEDULE)
+                assert_int_equal(sim_engine_schedule(e, p->at, (uint16_t)s.kind, 0, p->arg), 0);
+            else if (p->op == OP_ARM)
+                assert_int_equal(
+                    sim_engine_timer_arm(e, s.timer[p->timer], p->at, (uint16_t)s.kind, 0, p->arg),
+                    0);
+            else
+                break;
+        }
+        enum sim_stop why;
+        assert_int_equal(sim_engine_run(e, continue_cases[c].until, &why), 0);
+        if (continue_cases[c].until != SIM_TIME_MAX) {
+            assert_int_equal(why, SIM_STOP_LIMIT);
+            assert_int_equal(s.n, 1);
+            assert_int_equal(sim_engine_now(e), continue_cases[c].until);
+        }
+        run_expect(e, SIM_TIME_MAX, SIM_STOP_EMPTY);
+        assert_int_equal(s.n, continue_cases[c].n);
+        for (size_t i = 0; i < s.n; i++) {
+            assert_int_equal(s.arg[i], continue_cases[c].want_arg[i]);
+            assert_int_equal(s.at[i], continue_cases[c].want_at[i]);
+        }
+        assert_int_equal(sim_engine_events_inline(e), continue_cases[c].want_inline);
+        assert_int_equal(sim_engine_events_run(e) + sim_engine_events_inline(e), s.n);
+        sim_engine_free(e);
+    }
+}
+
+/* ---- the same: a random workload (handlers arm, re-arm and cancel timers at zero and
+ * small delays, with many equal times, and schedule plain events) against a reference
+ * that keeps every pending event in a list and runs the smallest (time, insertion order)
+ * first; run in slices, so continuations meet the run's limit too ---- */
+#define W_TIMERS  8
+#define W_PENDING 1024
+#define W_CALLS   20000
+struct wl_pending {
+    int64_t at;
+    uint64_t seq, arg;
+    int timer; /* -1: plain */
+};
+struct workload {
+    /* the engine side */
+    struct sim_engine *e;
+    int kind;
+    uint32_t timer[W_TIMERS];
+    int64_t until;
+    /* the reference */
+    struct wl_pending ref[W_PENDING];
+    size_t n_ref;
+    uint64_t ref_seq;
+    /* shared */
+    uint64_t next_arg;
+    size_t n;
+    int64_t *at;
+    uint64_t *arg;
+};
+
+static uint64_t mix(uint64_t x)
+{
+    x ^= x >> 33;
+    x *= 0xff51afd7ed558ccdULL;
+    x ^= x >> 33;
+    x *= 0xc4ceb9fe1a85ec53ULL;
+    return x ^ (x >> 33);
+}
+
+/* The actions a call makes depend only on its (at, arg), so the engine and the reference
+ * make the same ones when they call in the same order. arg % 8 is a chain: chains 0-3 each
+ * go on through a successor (on their own timer, a continuation, or a plain event); any
+ * call may also arm, re-arm or cancel one of the shared timers 4-7 or schedule a plain
+ * event of chain 4-7. ref: apply to the reference. */
+static void wl_ref_remove_timer(struct workload *w, int timer)
+{
+    for (size_t i = 0; i < w->n_ref; i++)
+        if (w->ref[i].timer == timer) {
+            w->ref[i] = w->ref[--w->n_ref];
+            return;
+        }
+}
+
+static void wl_add(struct workload *w, bool ref, int timer, int64_t at, uint64_t arg)
+{
+    if (!ref) {
+        if (timer < 0)
+            assert_int_equal(sim_engine_schedule(w->e, at, (uint16_t)w->kind, 0, arg), 0);
+        else
+            assert_int_equal(
+                sim_engine_timer_arm(w->e, w->timer[timer], at, (uint16_t)w->kind, 0, arg), 0);
+        return;
+    }
+    if (timer >= 0)
+        wl_ref_remove_timer(w, timer);
+    assert_true(w->n_ref < W_PENDING);
+    w->ref[w->n_ref++] = (struct wl_pending){at, w->ref_seq++, arg, timer};
+}
+
+static void wl_act(struct workload *w, int64_t at, uint64_t arg, bool ref)
+{
+    static const int64_t delays[] = {0, 0, 1, 2, 3, 7, 50};
+    uint64_t h = mix(arg * 0x9e3779b97f4a7c15ULL + (uint64_t)at);
+    int chain = (int)(arg % 8u);
+    bool more = w->next_arg < W_CALLS;
+    int64_t t = at + delays[(h >> 16) % ARRAY_LEN(delays)];
+    if (chain < 4 && more)
+        wl_add(w, ref, (h & 1u) ? chain : -1, t, ++w->next_arg * 8u + (uint64_t)chain);
+    h = mix(h);
+    if (h % 3u != 0)
+        return;
+    int shared = 4 + (int)((h >> 8) % 4u);
+    t = at + delays[(h >> 16) % ARRAY_LEN(delays)];
+    switch ((h >> 24) % 4u) {
+    case 0:
+    case 1:
+        if (more)
+            wl_add(w, ref, shared, t, ++w->next_arg * 8u + (uint64_t)shared);
+        break;
+    case 2:
+        if (ref)
+            wl_ref_remove_timer(w, shared);
+        else
+            sim_engine_timer_cancel(w->e, w->timer[shared]);
+        break;
+    default:
+        if (more)
+            wl_add(w, ref, -1, t, ++w->next_arg * 8u + (uint64_t)shared);
+        break;
+    }
+}
+
+static void wl_handler(void *ctx, struct sim_engine *e, const struct sim_event *ev)
+{
+    struct workload *w = ctx;
+    assert_true(ev->at <= w->until); /* a continuation never crosses the limit */
+    assert_int_equal(sim_engine_now(e), ev->at);
+    assert_true(w->n < 4 * W_CALLS);
+    w->at[w->n] = ev->at;
+    w->arg[w->n] = ev->arg;
+    w->n++;
+    wl_act(w, ev->at, ev->arg, false);
+}
+
+static void test_continuations_keep_the_reference_order(void **state)
+{
+    (void)state;
+    struct workload w = {0};
+    w.at = test_malloc(4 * W_CALLS * sizeof(*w.at));
+    w.arg = test_malloc(4 * W_CALLS * sizeof(*w.arg));
+    w.e = sim_engine_new(0);
+    assert_non_null(w.e);
+    w.kind = sim_engine_kind_add(w.e, wl_handler, &w, "workload");
+    for (int i = 0; i < W_TIMERS; i++)
+        assert_int_equal(sim_engine_timer_new(w.e, &w.timer[i]), 0);
+    /* both start from the same four plain events */
+    for (uint64_t i = 0; i < 4; i++) {
+        uint64_t id = ++w.next_arg * 8u + i;
+        assert_int_equal(sim_engine_schedule(w.e, (int64_t)i, (uint16_t)w.kind, 0, id), 0);
+        w.ref[w.n_ref++] = (struct wl_pending){(int64_t)i, w.ref_seq++, id, -1};
+    }
+    uint64_t engine_next_arg = w.next_arg;
+    /* the engine, in slices of 997 ns */
+    enum sim_stop why = SIM_STOP_LIMIT;
+    for (w.until = 997; why != SIM_STOP_EMPTY; w.until += 997)
+        assert_int_equal(sim_engine_run(w.e, w.until, &why), 0);
+    size_t n_engine = w.n;
+    /* the reference, replaying the same actions */
+    w.next_arg = engine_next_arg;
+    for (size_t k = 0; w.n_ref > 0; k++) {
+        size_t best = 0;
+        for (size_t i = 1; i < w.n_ref; i++)
+            if (w.ref[i].at < w.ref[best].at ||
+                (w.ref[i].at == w.ref[best].at && w.ref[i].seq < w.ref[best].seq))
+                best = i;
+        struct wl_pending p = w.ref[best];
+        w.ref[best] = w.ref[--w.n_ref];
+        assert_true(k < n_engine);
+        assert_int_equal(w.at[k], p.at);
+        assert_int_equal(w.arg[k], p.arg);
+        wl_act(&w, p.at, p.arg, true);
+        if (w.n_ref == 0)
+            assert_int_equal(k + 1, n_engine);
+    }
+    print_message("%zu calls, %llu inline\n", n_engine,
+                  (unsigned long long)sim_engine_events_inline(w.e));
+    assert_true(n_engine > W_CALLS / 2);
+    /* the workload is one that continuations shorten, and every call is counted once */
+    assert_true(sim_engine_events_inline(w.e) > n_engine / 10);
+    assert_int_equal(sim_engine_events_run(w.e) + sim_engine_events_inline(w.e), n_engine);
+    sim_engine_free(w.e);
+    test_free(w.at);
+    test_free(w.arg);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -595,6 +939,8 @@ int main(void)
         cmocka_unit_test(test_progress_callback_cadence),
         cmocka_unit_test(test_progress_cadence_spans_runs),
         cmocka_unit_test(test_new_sizes_and_free_accepts_null),
+        cmocka_unit_test(test_continuation_runs_inline_only_when_next),
+        cmocka_unit_test(test_continuations_keep_the_reference_order),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -16,7 +16,11 @@
  * arrived from the central's next PDU, so the ack of a final notification fragment (and
  * its `sent` callback) comes at the next event, which the peripheral wakes for. The
  * upcalls an event causes (deliver, sent) are made later, each at its own time, from the
- * timer input, so every callback runs with now == its time.
+ * timer input, so every callback runs with now == its time. Each is one timer input, but
+ * not necessarily one engine event: when nothing else is due before it, the engine runs
+ * the input right after the one that armed it, as a continuation (sim/engine.h), so a
+ * connection event and the upcalls that follow it with nothing in between cost one engine
+ * event, in the same order and at the same times.
  *
  * States (enum ble_link_state) and the inputs that move them:
  *

@@ -350,8 +350,9 @@ static void print_summary(FILE *out, FILE *err, const struct scenario *s, const 
     if (fleet_world_image_refused(s, refused, sizeof(refused)))
         fprintf(out, "  image     the devices' MCUboot refuses it: %s\n", refused);
     fprintf(out, "  sim time  %s (%s)\n", now, stop_name(why));
-    fprintf(out, "  events    %llu in %.2f s wall (%.0f events/s)\n", (unsigned long long)events,
-            wall, wall > 0 ? (double)events / wall : 0.0);
+    fprintf(out, "  events    %llu in %.2f s wall (%.0f events/s; %llu more continued inline)\n",
+            (unsigned long long)events, wall, wall > 0 ? (double)events / wall : 0.0,
+            (unsigned long long)sim_engine_events_inline(e));
     fprintf(out, "  results   %s\n", db_path);
 }
 
