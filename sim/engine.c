@@ -491,3 +491,8 @@ uint64_t sim_engine_events_inline(const struct sim_engine *e)
 {
     return e->n_inline;
 }
+
+uint64_t sim_engine_events_handled(const struct sim_engine *e)
+{
+    return e->n_run + e->n_inline;
+}

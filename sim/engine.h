@@ -130,6 +130,9 @@ uint64_t sim_engine_events_run(const struct sim_engine *e); /* events taken from
 /* Handlers called for timers fired inline right after the handler that armed them (the
  * continuations of invariant 6); events_run + events_inline = every handler call. */
 uint64_t sim_engine_events_inline(const struct sim_engine *e);
+/* Every handler call: events_run + events_inline. What a run records (runs.events): it
+ * depends only on the model, not on what else shares the queue (ranks, partitions). */
+uint64_t sim_engine_events_handled(const struct sim_engine *e);
 uint64_t sim_engine_events_stale(const struct sim_engine *e); /* queue entries dropped */
 
 #endif /* SIM_ENGINE_H */

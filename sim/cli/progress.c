@@ -39,7 +39,7 @@ void cli_progress_update(void *ctx, const struct sim_engine *e)
     double now = cli_wall_seconds();
     if (now - p->wall_last < PROGRESS_PERIOD_S)
         return;
-    uint64_t events = sim_engine_events_run(e);
+    uint64_t events = sim_engine_events_handled(e);
     double rate = (double)(events - p->events_last) / (now - p->wall_last);
     int64_t sim_now = sim_engine_now(e);
     double done = p->until > 0 ? (double)sim_now / (double)p->until : 0.0;

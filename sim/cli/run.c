@@ -318,11 +318,11 @@ static void print_group_lines(FILE *out, FILE *err, const char *db_path)
 
 static void print_summary(FILE *out, FILE *err, const struct scenario *s, const char *db_path,
                           const char *written, const struct fleet_world_stats *st,
-                          const struct sim_engine *e, enum sim_stop why, double wall)
+                          const struct sim_engine *e, uint64_t events, bool split,
+                          enum sim_stop why, double wall)
 {
     char now[48];
     cli_format_time(now, sizeof(now), sim_engine_now(e));
-    uint64_t events = sim_engine_events_run(e);
     fprintf(out, "dfusim run: %s (model %s, client %s, seed %llu)\n", s->name,
             FLEET_WORLD_MODEL_NAME,
             client_dfu_kind_name((enum client_dfu_kind)fleet_settings_of(s)->client.kind),
@@ -350,9 +350,12 @@ static void print_summary(FILE *out, FILE *err, const struct scenario *s, const 
     if (fleet_world_image_refused(s, refused, sizeof(refused)))
         fprintf(out, "  image     the devices' MCUboot refuses it: %s\n", refused);
     fprintf(out, "  sim time  %s (%s)\n", now, stop_name(why));
-    fprintf(out, "  events    %llu in %.2f s wall (%.0f events/s; %llu more continued inline)\n",
-            (unsigned long long)events, wall, wall > 0 ? (double)events / wall : 0.0,
-            (unsigned long long)sim_engine_events_inline(e));
+    fprintf(out, "  events    %llu in %.2f s wall (%.0f events/s", (unsigned long long)events, wall,
+            wall > 0 ? (double)events / wall : 0.0);
+    if (!split) /* a split run's ranks continue different events inline */
+        fprintf(out, "; %llu of them continued inline",
+                (unsigned long long)sim_engine_events_inline(e));
+    fprintf(out, ")\n");
     fprintf(out, "  results   %s\n", db_path);
 }
 
@@ -479,7 +482,7 @@ static int simulate(const struct scenario *s, struct recorder *rec, const char *
     enum sim_stop why;
     rc = fleet_world_run(w, s->until, part != NULL ? part->sync : NULL, &why);
     struct fleet_world_stats part_st; /* a part's summary counts the whole fleet */
-    uint64_t events = sim_engine_events_run(e);
+    uint64_t events = sim_engine_events_handled(e);
     if (part != NULL) {
         fleet_world_stats(w, &part_st);
         part->sum(part->ctx, &part_st, &events);
@@ -498,7 +501,7 @@ static int simulate(const struct scenario *s, struct recorder *rec, const char *
     }
     if (part != NULL && part->merge != NULL && (code = part->merge(part->ctx, rec, err)) != 0) {
         (void)recorder_run_end(rec, RECORDER_FAILED, "the other ranks' rows are missing",
-                               sim_engine_now(e), sim_engine_events_run(e));
+                               sim_engine_now(e), sim_engine_events_handled(e));
         fleet_world_free(w);
         sim_engine_free(e);
         return code;
@@ -533,7 +536,8 @@ static int simulate(const struct scenario *s, struct recorder *rec, const char *
             if (slot->line != NULL)
                 format_run_line(slot, s, &st, e, why);
             else
-                print_summary(out, err, s, db_path, recorder_path(rec), &st, e, why, wall);
+                print_summary(out, err, s, db_path, recorder_path(rec), &st, e, events,
+                              part != NULL, why, wall);
         }
         code = cap_code;
     }
@@ -544,7 +548,7 @@ fail:
     fprintf(err, "dfusim run: %s: %s (%s)%s%s\n", db_path, failure, sim_err_str(rc),
             recorder_error(rec)[0] ? ": " : "", recorder_error(rec));
     (void)recorder_run_end(rec, RECORDER_FAILED, failure, e ? sim_engine_now(e) : 0,
-                           e ? sim_engine_events_run(e) : 0);
+                           e ? sim_engine_events_handled(e) : 0);
     fleet_world_free(w);
     sim_engine_free(e);
     /* The results cannot be written (disk full, file too large, I/O error): a problem of

@@ -712,7 +712,7 @@ int cli_serve(int argc, char **argv, FILE *out, FILE *err)
     char detail[64];
     snprintf(detail, sizeof(detail), "serve session ended by %s", stop_name(serve_stop));
     if (rc == 0)
-        rc = recorder_run_end(rec, RECORDER_COMPLETE, detail, end, sim_engine_events_run(s.e));
+        rc = recorder_run_end(rec, RECORDER_COMPLETE, detail, end, sim_engine_events_handled(s.e));
     if (rc == 0)
         rc = recorder_meta_set(rec, "runs_finished", "1");
     if (rc != 0) {
@@ -739,7 +739,7 @@ int cli_serve(int argc, char **argv, FILE *out, FILE *err)
 done:
     if (run_open && rec != NULL)
         (void)recorder_run_end(rec, RECORDER_FAILED, "serve failed", s.e ? sim_engine_now(s.e) : 0,
-                               s.e ? sim_engine_events_run(s.e) : 0);
+                               s.e ? sim_engine_events_handled(s.e) : 0);
     recorder_close(rec);
     if (of.active) {
         if (session_ok) {
