@@ -85,12 +85,15 @@
 #define EVQ_RANK_MAX   24 /* a bucket of at most this many keys moves to the bottom, sorted */
 #define EVQ_SORTED_MAX 32 /* a sorted bottom this far from in order becomes a heap */
 #define EVQ_BITS       8  /* bits per radix digit */
-#define EVQ_FAN        (1u << EVQ_BITS)                 /* buckets per level */
-#define EVQ_LEVELS     ((64 + EVQ_BITS - 1) / EVQ_BITS) /* digits of a 64-bit time */
-#define EVQ_NB         (EVQ_LEVELS * EVQ_FAN)           /* buckets */
-#define EVQ_WORDS      ((EVQ_NB + 63) / 64)             /* bitmap words; at most 64 */
-#define EVQ_PER_GRAIN  2                                /* keys per grain aimed at (estimate) */
-#define EVQ_BATCH      8    /* keys moved to the bottom from level 0 at a time, at least */
+#define EVQ_BITS0      12 /* bits of the level 0 digit: grains per level 0 block */
+#define EVQ_FAN0       (1u << EVQ_BITS0)
+#define EVQ_FAN        (1u << EVQ_BITS) /* buckets per level above 0 */
+#define EVQ_LEVELS     (1 + (64 - EVQ_BITS0 + EVQ_BITS - 1) / EVQ_BITS) /* digits of 64 bits */
+#define EVQ_NB         (EVQ_FAN0 + (EVQ_LEVELS - 1) * EVQ_FAN)          /* buckets */
+#define EVQ_WORDS      ((EVQ_NB + 63) / 64)                             /* bitmap words */
+#define EVQ_SWORDS     ((EVQ_WORDS + 63) / 64)                          /* summary words */
+#define EVQ_PER_GRAIN  2    /* keys per grain aimed at (estimate) */
+#define EVQ_BATCH      16   /* keys moved to the bottom from level 0 at a time, at least */
 #define EVQ_EST_MIN    4096 /* keys between grain estimates, at least */
 #define EVQ_G_MAX      48   /* grains of at most 2^48 ns (78 h) */
 #define EVQ_BIG_BYTES  ((size_t)1 << 20) /* bodies beyond this (an L2) are prefetched */
@@ -141,10 +144,10 @@ struct sim_evq {
     size_t n_free;
     uint64_t next_seq;
 
-    uint64_t summary;         /* bit w: bits[w] != 0 */
-    uint64_t bits[EVQ_WORDS]; /* bit b % 64 of word b / 64: bucket b is not empty */
+    uint64_t summary[EVQ_SWORDS]; /* bit w % 64 of word w / 64: bits[w] != 0 */
+    uint64_t bits[EVQ_WORDS];     /* bit b % 64 of word b / 64: bucket b is not empty */
     struct evq_bucket bucket[EVQ_NB];
-    evq_key first[EVQ_FAN]; /* first key of each level 0 bucket */
+    evq_key first[EVQ_FAN0]; /* first key of each level 0 bucket */
 };
 
 static inline evq_key key_make(int64_t at, uint64_t seq, uint32_t slot)
@@ -297,15 +300,28 @@ to_heap:
  * the highest bit of u ^ base (level 0 when u == base), d is u's digit L. */
 static inline uint32_t bucket_of(uint64_t u, uint64_t base)
 {
-    unsigned top = 63u - (unsigned)__builtin_clzll((u ^ base) | 1u);
-    unsigned shift = top - top % EVQ_BITS;
-    return (uint32_t)((shift / EVQ_BITS) * EVQ_FAN + ((u >> shift) & (EVQ_FAN - 1)));
+    uint64_t x = u ^ base;
+    if (x < EVQ_FAN0)
+        return (uint32_t)u & (EVQ_FAN0 - 1);
+    unsigned level = 1 + (63u - (unsigned)__builtin_clzll(x) - EVQ_BITS0) / EVQ_BITS;
+    unsigned shift = EVQ_BITS0 + (level - 1) * EVQ_BITS;
+    return (uint32_t)(EVQ_FAN0 + (level - 1) * EVQ_FAN + ((u >> shift) & (EVQ_FAN - 1)));
+}
+
+/* The first non-empty bucket. Requires one. */
+static inline uint32_t bucket_first(const struct sim_evq *q)
+{
+    unsigned sw = 0;
+    while (q->summary[sw] == 0)
+        sw++;
+    unsigned w = sw * 64 + (unsigned)__builtin_ctzll(q->summary[sw]);
+    return w * 64 + (uint32_t)__builtin_ctzll(q->bits[w]);
 }
 
 static inline void mark(struct sim_evq *q, uint32_t b)
 {
     q->bits[b / 64] |= (uint64_t)1 << (b % 64);
-    q->summary |= (uint64_t)1 << (b / 64);
+    q->summary[b / 4096] |= (uint64_t)1 << (b / 64 % 64);
 }
 
 /* Append x to the chain of *bk, which holds nc keys. */
@@ -326,7 +342,7 @@ static inline void chain_push(struct sim_evq *q, struct evq_bucket *bk, uint32_t
 static inline void bucket_add(struct sim_evq *q, uint32_t b, evq_key x)
 {
     struct evq_bucket *bk = &q->bucket[b];
-    if (b < EVQ_FAN) {
+    if (b < EVQ_FAN0) {
         if (bk->count == 0) {
             q->first[b] = x;
             mark(q, b);
@@ -349,7 +365,7 @@ static struct evq_bucket bucket_detach(struct sim_evq *q, uint32_t b)
     q->bucket[b] = (struct evq_bucket){.head = CHUNK_NONE, .count = 0};
     q->bits[b / 64] &= ~((uint64_t)1 << (b % 64));
     if (q->bits[b / 64] == 0)
-        q->summary &= ~((uint64_t)1 << (b / 64));
+        q->summary[b / 4096] &= ~((uint64_t)1 << (b / 64 % 64));
     return bk;
 }
 
@@ -382,7 +398,7 @@ static void chain_take(struct sim_evq *q, struct evq_bucket bk, evq_key *dst)
 static size_t bucket_take(struct sim_evq *q, uint32_t b, evq_key *dst)
 {
     struct evq_bucket bk = bucket_detach(q, b);
-    if (b >= EVQ_FAN) {
+    if (b >= EVQ_FAN0) {
         chain_take(q, bk, dst);
         return bk.count;
     }
@@ -415,7 +431,7 @@ static void chain_spread(struct sim_evq *q, struct evq_bucket bk, uint64_t base,
             for (uint32_t i = 0; i < m; i++) {
                 if (q->big)
                     __builtin_prefetch(&q->body[key_slot(buf[i])]);
-                bucket_add(q, (uint32_t)(key_u(buf[i]) >> q->g) & (EVQ_FAN - 1), buf[i]);
+                bucket_add(q, (uint32_t)(key_u(buf[i]) >> q->g) & (EVQ_FAN0 - 1), buf[i]);
             }
         }
         c = next;
@@ -495,11 +511,8 @@ static void regrain(struct sim_evq *q, unsigned g)
         fill_hole(q);
     q->hole = false;
     size_t n = q->heap_n;
-    while (q->summary != 0) {
-        unsigned w = (unsigned)__builtin_ctzll(q->summary);
-        uint32_t b = w * 64 + (uint32_t)__builtin_ctzll(q->bits[w]);
-        n += bucket_take(q, b, q->key + n);
-    }
+    while (n < q->n)
+        n += bucket_take(q, bucket_first(q), q->key + n);
     q->g = g;
     q->last = key_u(q->key[0]) >> g;
     size_t k = 0;
@@ -595,8 +608,8 @@ static void take_grains(struct sim_evq *q, unsigned w)
 done:
     q->bits[w] = word;
     if (word == 0)
-        q->summary &= ~((uint64_t)1 << w);
-    q->last = (q->last & ~(uint64_t)(EVQ_FAN - 1)) | (b % EVQ_FAN);
+        q->summary[w / 64] &= ~((uint64_t)1 << (w % 64));
+    q->last = (q->last & ~(uint64_t)(EVQ_FAN0 - 1)) | b;
     q->est_keys += k;
     if (q->est_keys >= q->est_due)
         estimate(q);
@@ -607,17 +620,17 @@ done:
 __attribute__((noinline)) static void refill(struct sim_evq *q)
 {
     for (;;) {
-        unsigned w = (unsigned)__builtin_ctzll(q->summary);
-        uint32_t b = w * 64 + (uint32_t)__builtin_ctzll(q->bits[w]);
-        unsigned level = b / EVQ_FAN, width = level * EVQ_BITS;
-        if (level == 0) {
-            take_grains(q, w);
+        uint32_t b = bucket_first(q);
+        if (b < EVQ_FAN0) {
+            take_grains(q, b / 64);
             return;
         }
+        unsigned level = 1 + (b - EVQ_FAN0) / EVQ_FAN;
+        unsigned width = EVQ_BITS0 + (level - 1) * EVQ_BITS;
         /* The bucket's first grain: last's digits above the level, then the bucket's digit.
-         * At the top level the block is 2^64 grains wide and its mask wraps to 0. */
+         * At the top level the block is 2^64 grains or more wide and its mask wraps to 0. */
         uint64_t block = ((uint64_t)1 << width) << EVQ_BITS;
-        uint64_t s = (q->last & ~(block - 1)) | ((uint64_t)(b % EVQ_FAN) << width);
+        uint64_t s = (q->last & ~(block - 1)) | ((uint64_t)((b - EVQ_FAN0) % EVQ_FAN) << width);
         struct evq_bucket bk = bucket_detach(q, b);
         if (bk.count > EVQ_RANK_MAX) {
             /* Every key is in grains [s, s + 2^width): relative to s it lands below this
@@ -755,11 +768,8 @@ void sim_evq_renumber(struct sim_evq *q)
         fill_hole(q);
     q->hole = false;
     size_t n = q->heap_n;
-    while (q->summary != 0) {
-        unsigned w = (unsigned)__builtin_ctzll(q->summary);
-        uint32_t b = w * 64 + (uint32_t)__builtin_ctzll(q->bits[w]);
-        n += bucket_take(q, b, q->key + n);
-    }
+    while (n < q->n)
+        n += bucket_take(q, bucket_first(q), q->key + n);
     qsort(q->key, n, sizeof(*q->key), cmp_key);
     for (size_t i = 0; i < n; i++)
         q->key[i] = key_make(key_at(q->key[i]), i, key_slot(q->key[i]));
