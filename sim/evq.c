@@ -1,5 +1,5 @@
-/* sim/evq.c - the future event set: radix buckets relative to the last bottom time over a
- * small sorted bottom.
+/* sim/evq.c - the future event set: a radix heap over time grains, above a small sorted
+ * bottom.
  *
  * Keys. Every pending event has one 16-byte key, compared as one unsigned 128-bit integer:
  *   bits 127..64  u = at with its sign bit flipped (so signed order == unsigned order)
@@ -9,38 +9,51 @@
  * only keys move. free_slot[] is a LIFO stack of unused slots, so a pop followed by a push
  * (the common case in a simulation step) reuses a body slot that is still in cache.
  *
+ * Grains. Time is cut into grains of 2^g ns; a key's grain is u >> g. g is chosen from the
+ * mean time between the keys that reach the bottom, so that a grain holds about
+ * EVQ_PER_GRAIN of them (estimate(): re-estimated every max(n, EVQ_EST_MIN) keys, changed
+ * only by a factor of 4 or more; changing it moves every key, O(n), so O(1) per key).
+ *
  * Structure: a radix heap (Ahuja, Mehlhorn, Orlin and Tarjan, "Faster algorithms for the
- * shortest path problem", J. ACM 37(2), 1990) with 2^EVQ_BITS-way digits, over a bottom
- * that pops in full key order. `last` is the largest time in the bottom. Keys live in one of
- * two tiers:
- *   bottom   every key with u <= last. Pops come from here. Usually a sorted run
+ * shortest path problem", J. ACM 37(2), 1990) on grains, with a 2^EVQ_BITS0-way lowest
+ * digit and 2^EVQ_BITS-way digits above it. `last` is the last grain in the bottom. Keys live
+ * in one of two tiers:
+ *   bottom   every key whose grain is <= last. Pops come from here. Usually a sorted run
  *            key[lo..lo+heap_n) (pop = take the first); a run that a push would have to
  *            shift or compact by more than EVQ_SORTED_MAX keys (many equal times, or a push
- *            before last) is kept as a 4-ary heap in key[0..heap_n) instead.
- *   buckets  every key with u > last, in bucket (L, d) where L is the base-2^EVQ_BITS digit
- *            of the highest bit in which u differs from last (u ^ last), and d is u's digit
- *            there: bucket index L * EVQ_FAN + d. Unsorted. A push costs one xor, one
- *            count of leading zeros and one append, whatever the time gap. Bucket index
- *            order is key order: a lower level shares more high digits with last, and
- *            within a level the digit decides. Level 0 buckets hold a single time each.
- * When the bottom runs empty, the first non-empty bucket (a two-word bitmap search) either
- * moves into the bottom, if it holds a single time (level 0) or at most EVQ_RANK_MAX keys
- * (rank-sorted without branches, on 64-bit (offset in the bucket, seq) integers when the
- * bucket is narrower than 2^23 ns, else as 128-bit keys; equal times beyond that are
- * insertion-sorted or heapified), and last becomes its largest time; or it is spread over
- * the lower levels relative to its own start (every key of bucket (L, d) goes to a level
- * below L), and the search repeats. Each key therefore moves at most once per level, and in
- * practice once or twice: times spread over 2^24 ns (the hold model at 10^6) take three
- * levels. Pushes and spreads append to a few hot bucket tails, so the cost at 10^6 pending
- * is streaming, not a cache miss per key. The order is the keys' order exactly, whatever
- * the tier: FIFO among equal times follows from seq, including pushes with an old seq
- * (sim_evq_push_seq) and pushes before last (both go to the bottom, which orders full keys).
+ *            far before last) is kept as a 4-ary heap in key[0..heap_n) instead.
+ *   buckets  every key whose grain c is > last, in the bucket of the highest digit in which
+ *            c differs from last (c ^ last) and of c's value of that digit: level 0 (the
+ *            low EVQ_BITS0 bits) has one bucket per grain, level L > 0 one per value of
+ *            digit L. Unsorted. A push costs a shift, an xor, a count of leading zeros and
+ *            an append, whatever the time gap. Bucket index order is time order: a lower
+ *            level shares more high digits with last, and within a level the digit decides.
+ * When the bottom runs empty, the first non-empty bucket is found by a bitmap search
+ * (summary word, then bitmap word). A level 0 bucket is one grain: the grains of its bitmap
+ * word move into the bottom in index order, which is time order, until EVQ_BATCH keys have
+ * moved (take_grains); only the keys of one grain (one or two, usually) need a sort, and a
+ * level 0 bucket keeps its first key in first[], so most grains never take a chunk. A bucket
+ * of level L > 0 with at most EVQ_RANK_MAX keys moves into the bottom too (rank-sorted
+ * without branches, on 64-bit (offset in the bucket, seq) integers when the bucket is
+ * narrower than 2^23 ns, else as 128-bit keys); a fuller one is spread over the levels
+ * below L relative to its own start, and the search repeats. Each key therefore moves at
+ * most once per level: in the hold model once at 10^3 pending and about twice at 10^6.
+ * Pushes and spreads append to a few hot bucket tails, so the cost at 10^6 pending is
+ * mostly streaming, not a cache miss per key; a spread from level 1 prefetches the bodies
+ * of a big queue, which are read a few hundred pops later. The order is the keys' order
+ * exactly, whatever the tier: FIFO among equal times follows from seq, including pushes
+ * with an old seq (sim_evq_push_seq) and pushes before last (both go to the bottom, which
+ * orders full keys).
  *
  * Bucket storage. A bucket is a list of chunks of EVQ_CHUNK keys from one pool; only its
  * head chunk is partly filled. At most min(n, EVQ_NB) buckets are non-empty, so the keys
  * need at most cap/EVQ_CHUNK + min(cap, EVQ_NB) + 1 chunks (a spread frees each source chunk
  * before re-adding its keys): the pool has that many plus two, reserved when the queue
  * grows, so a push with n < cap and every pop never allocate (sim/evq.h).
+ *
+ * Memory: 16 (key array) + 24 (body) + 4 (free slot) + about 16.5 (chunk pool) bytes per
+ * slot of capacity, plus 111 KiB of bucket descriptors, level 0 first keys and
+ * bitmaps per queue. (The ladder queue before it took about 78 bytes per slot.)
  *
  * Invariants:
  *  1. sorted: key[lo..lo+heap_n) holds the bottom in ascending order. Otherwise positions
@@ -52,9 +65,10 @@
  *     entries into a 64-byte aligned block, so every group of four children fills one
  *     cache line.
  *  2. n > 0 implies heap_n > 0 (a pop that empties the bottom refills it), so peek reads the
- *     bottom alone. Every bottom key has u <= last < every bucket key's u, and every bucket
- *     key is in the bucket its u ^ last names. bits[] and summary mark exactly the
- *     non-empty buckets. When n == 0, the next push sets last to its own time.
+ *     bottom alone. Every bottom key's grain is <= last < every bucket key's grain, and
+ *     every bucket key is in the bucket its grain ^ last names. bits[] and summary[] mark
+ *     exactly the non-empty buckets. When n == 0, last is UINT64_MAX and the next push
+ *     (into the bottom) sets it to its own grain.
  *  3. Each pending event owns exactly the body slot named in its key; free_slot holds every
  *     other slot below cap. seq is unique and below SIM_EVQ_SEQ_LIMIT, so keys are unique,
  *     never equal KEY_NONE, and (at, seq) is a total order with FIFO among equal times.
