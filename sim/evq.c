@@ -574,13 +574,14 @@ static void take_grains(struct sim_evq *q, unsigned w)
     evq_key *key = q->key;
     uint64_t word = q->bits[w];
     size_t k = 0;
-    uint32_t b;
+    uint32_t b, taken = 0; /* the last bucket taken: last becomes its grain */
     do {
         b = w * 64 + (uint32_t)__builtin_ctzll(word);
         struct evq_bucket bk = q->bucket[b];
         if (bk.count > EVQ_SORTED_MAX) {
             if (k > 0)
-                break;
+                break; /* it stays a bucket, so its grain must stay after last */
+            taken = b;
             word &= word - 1;
             q->bucket[b] = (struct evq_bucket){.head = CHUNK_NONE, .count = 0};
             key[0] = q->first[b];
@@ -590,6 +591,7 @@ static void take_grains(struct sim_evq *q, unsigned w)
             goto done;
         }
         word &= word - 1;
+        taken = b;
         key[k] = q->first[b];
         if (bk.count == 1) {
             q->bucket[b].count = 0;
@@ -623,7 +625,7 @@ done:
     q->bits[w] = word;
     if (word == 0)
         q->summary[w / 64] &= ~((uint64_t)1 << (w % 64));
-    q->last = (q->last & ~(uint64_t)(EVQ_FAN0 - 1)) | b;
+    q->last = (q->last & ~(uint64_t)(EVQ_FAN0 - 1)) | taken;
     q->est_keys += k;
     if (q->est_keys >= q->est_due)
         estimate(q);

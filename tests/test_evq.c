@@ -702,6 +702,32 @@ static void test_bulk_equal_times_and_extreme_gaps(void **state)
     sim_evq_free(q);
 }
 
+/* ---- regression (found by running every scenario against the previous queue): when the
+ * bottom is refilled from level 0 and stops before a grain of more than 32 keys, that grain
+ * stays in its bucket, so a later push at its time must queue behind its keys, not go to
+ * the bottom ahead of them ---- */
+static void test_full_grain_left_in_bucket_keeps_order(void **state)
+{
+    (void)state;
+    struct ref h[64];
+    size_t n_ref = 0;
+    struct sim_evq *q = sim_evq_new(0);
+    assert_non_null(q);
+    diff_push(q, h, &n_ref, 10, 0); /* the bottom */
+    diff_push(q, h, &n_ref, 20, 1); /* a grain of one key */
+    for (uint32_t i = 0; i < 40; i++)
+        diff_push(q, h, &n_ref, 30, 2 + i); /* a grain of 40 keys, same bitmap word */
+    struct ref want = ref_heap_pop(h, &n_ref);
+    expect_pop(q, &want);            /* refills: takes the grain at 20, not the one at 30 */
+    diff_push(q, h, &n_ref, 30, 50); /* behind the 40 keys at 30 */
+    diff_push(q, h, &n_ref, 20, 51); /* behind the key at 20 */
+    while (n_ref > 0) {
+        want = ref_heap_pop(h, &n_ref);
+        expect_pop(q, &want);
+    }
+    sim_evq_free(q);
+}
+
 static void test_free_accepts_null(void **state)
 {
     (void)state;
@@ -722,6 +748,7 @@ int main(void)
         cmocka_unit_test(test_hold_model_matches_reference_heap),
         cmocka_unit_test(test_phases_regrain_against_reference_heap),
         cmocka_unit_test(test_bulk_equal_times_and_extreme_gaps),
+        cmocka_unit_test(test_full_grain_left_in_bucket_keeps_order),
         cmocka_unit_test(test_free_accepts_null),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
