@@ -1,4 +1,5 @@
-/* sim/evq.c - the future event set: a ladder of time buckets over a small sorted bottom.
+/* sim/evq.c - the future event set: a radix heap over time grains, above a small sorted
+ * bottom.
  *
  * Keys. Every pending event has one 16-byte key, compared as one unsigned 128-bit integer:
  *   bits 127..64  u = at with its sign bit flipped (so signed order == unsigned order)
@@ -8,37 +9,51 @@
  * only keys move. free_slot[] is a LIFO stack of unused slots, so a pop followed by a push
  * (the common case in a simulation step) reuses a body slot that is still in cache.
  *
- * Structure (a ladder queue after Tang, Goh and Thng, "Ladder queue: an O(1) priority
- * queue structure for large-scale discrete event simulation", ACM TOMACS 15(3), 2005). Keys
- * live in one of three tiers, each holding only keys later than every key of the tier
- * before it:
- *   bottom  the earliest keys: every key below lim. Pops come from here. Usually a sorted
- *           run key[lo..lo+heap_n) (pop = take the first); a bucket too large to sort
- *           cheaply (more than EVQ_SORTED_MAX keys, e.g. many equal times), or a run grown
- *           past that by pushes, is kept as a 4-ary heap in key[0..heap_n) instead.
- *   rungs   up to EVQ_RUNGS arrays of buckets; bucket i of a rung holds the keys whose u is
- *           in [start + i*2^shift, start + (i+1)*2^shift), unsorted. Rung d+1 covers exactly
- *           one bucket of rung d (the one taken last), split into finer buckets.
- *   top     one unsorted bucket of every key after the last rung's last bucket.
- * A push goes to the heap if its key is below lim, else to the bucket that covers its
- * time (one subtraction and shift per rung, from the coarsest rung down, where most keys
- * land), else to top. When the heap runs
- * empty, the next non-empty bucket of the deepest rung moves into it (rank-sorted without
- * branches up to EVQ_RANK_MAX keys, on 64-bit (offset in the bucket, seq) integers when
- * the bucket is narrower than 2^23 ns, else insertion-sorted or heapified); a
- * bucket of more than EVQ_SPLIT keys is spread over a new, finer rung instead; an exhausted
- * rung is dropped; with no rung left, top is spread over a new rung sized from its count
- * and time span (about EVQ_PER_BUCKET keys per bucket). Each key thus moves a bounded
- * number of times (at most once per rung) and the bottom stays small, so a hold costs O(1)
- * expected for the usual increment distributions; where times do not spread (many equal
- * times) the bottom is a heap and the cost that of a heap, O(log n). The order is the
- * keys' order exactly, whatever the tier: FIFO among equal times follows from seq.
+ * Grains. Time is cut into grains of 2^g ns; a key's grain is u >> g. g is chosen from the
+ * mean time between the keys that reach the bottom, so that a grain holds about
+ * EVQ_PER_GRAIN of them (estimate(): re-estimated every max(n, EVQ_EST_MIN) keys, changed
+ * only by a factor of 4 or more; changing it moves every key, O(n), so O(1) per key).
+ *
+ * Structure: a radix heap (Ahuja, Mehlhorn, Orlin and Tarjan, "Faster algorithms for the
+ * shortest path problem", J. ACM 37(2), 1990) on grains, with a 2^EVQ_BITS0-way lowest
+ * digit and 2^EVQ_BITS-way digits above it. `last` is the last grain in the bottom. Keys live
+ * in one of two tiers:
+ *   bottom   every key whose grain is <= last. Pops come from here. Usually a sorted run
+ *            key[lo..lo+heap_n) (pop = take the first); a run that a push would have to
+ *            shift or compact by more than EVQ_SORTED_MAX keys (many equal times, or a push
+ *            far before last) is kept as a 4-ary heap in key[0..heap_n) instead.
+ *   buckets  every key whose grain c is > last, in the bucket of the highest digit in which
+ *            c differs from last (c ^ last) and of c's value of that digit: level 0 (the
+ *            low EVQ_BITS0 bits) has one bucket per grain, level L > 0 one per value of
+ *            digit L. Unsorted. A push costs a shift, an xor, a count of leading zeros and
+ *            an append, whatever the time gap. Bucket index order is time order: a lower
+ *            level shares more high digits with last, and within a level the digit decides.
+ * When the bottom runs empty, the first non-empty bucket is found by a bitmap search
+ * (summary word, then bitmap word). A level 0 bucket is one grain: the grains of its bitmap
+ * word move into the bottom in index order, which is time order, until EVQ_BATCH keys have
+ * moved (take_grains); only the keys of one grain (one or two, usually) need a sort, and a
+ * level 0 bucket keeps its first key in first[], so most grains never take a chunk. A bucket
+ * of level L > 0 with at most EVQ_RANK_MAX keys moves into the bottom too (rank-sorted
+ * without branches, on 64-bit (offset in the bucket, seq) integers when the bucket is
+ * narrower than 2^23 ns, else as 128-bit keys); a fuller one is spread over the levels
+ * below L relative to its own start, and the search repeats. Each key therefore moves at
+ * most once per level: in the hold model once at 10^3 pending and about twice at 10^6.
+ * Pushes and spreads append to a few hot bucket tails, so the cost at 10^6 pending is
+ * mostly streaming, not a cache miss per key; a spread from level 1 prefetches the bodies
+ * of a big queue, which are read a few hundred pops later. The order is the keys' order
+ * exactly, whatever the tier: FIFO among equal times follows from seq, including pushes
+ * with an old seq (sim_evq_push_seq) and pushes before last (both go to the bottom, which
+ * orders full keys).
  *
  * Bucket storage. A bucket is a list of chunks of EVQ_CHUNK keys from one pool; only its
- * head chunk is partly filled. Buckets in use are at most n_desc (rung descriptors) plus
- * top, so the keys need at most cap/EVQ_CHUNK + n_desc + 2 chunks (one more while a bucket
- * is moved to a finer rung): the pool has that many, reserved when the queue grows, so a
- * push with n < cap and every pop never allocate (sim/evq.h).
+ * head chunk is partly filled. At most min(n, EVQ_NB) buckets are non-empty, so the keys
+ * need at most cap/EVQ_CHUNK + min(cap, EVQ_NB) + 1 chunks (a spread frees each source chunk
+ * before re-adding its keys): the pool has that many plus two, reserved when the queue
+ * grows, so a push with n < cap and every pop never allocate (sim/evq.h).
+ *
+ * Memory: 16 (key array) + 24 (body) + 4 (free slot) + about 16.5 (chunk pool) bytes per
+ * slot of capacity, plus 111 KiB of bucket descriptors, level 0 first keys and
+ * bitmaps per queue. (The ladder queue before it took about 78 bytes per slot.)
  *
  * Invariants:
  *  1. sorted: key[lo..lo+heap_n) holds the bottom in ascending order. Otherwise positions
@@ -46,13 +61,14 @@
  *     then vacant, see 4). Every other position up to cap + EVQ_TAIL - 1 holds KEY_NONE
  *     (so a sorted run moved to position 0 is a heap), and a node's four children can be
  *     read without a bounds check, and a prefetch of its grandchildren stays inside the
- *     allocation. The
- *     four children of position p are 4p+1..4p+4; key points EVQ_PAD entries into a
- *     64-byte aligned block, so every group of four children fills one cache line.
- *  2. Every bottom key < lim <= every rung or top key; the rungs hold keys in their buckets'
- *     ranges only, the deepest rung's bucket cur starts at lim, and every top key is after
- *     the ranges of all rungs. n > 0 implies heap_n > 0 (pop refills), so peek reads the
- *     heap alone.
+ *     allocation. The four children of position p are 4p+1..4p+4; key points EVQ_PAD
+ *     entries into a 64-byte aligned block, so every group of four children fills one
+ *     cache line.
+ *  2. n > 0 implies heap_n > 0 (a pop that empties the bottom refills it), so peek reads the
+ *     bottom alone. Every bottom key's grain is <= last < every bucket key's grain, and
+ *     every bucket key is in the bucket its grain ^ last names. bits[] and summary[] mark
+ *     exactly the non-empty buckets. When n == 0, last is UINT64_MAX and the next push
+ *     (into the bottom) sets it to its own grain.
  *  3. Each pending event owns exactly the body slot named in its key; free_slot holds every
  *     other slot below cap. seq is unique and below SIM_EVQ_SEQ_LIMIT, so keys are unique,
  *     never equal KEY_NONE, and (at, seq) is a total order with FIFO among equal times.
@@ -80,11 +96,21 @@
 #define EVQ_TAIL       (EVQ_D * EVQ_D) /* sentinels after cap: children and prefetch reach */
 #define KEY_NONE       (~(evq_key)0)
 #define EVQ_CHUNK      8  /* keys per chunk of a bucket (two cache lines) */
-#define EVQ_PER_BUCKET 8  /* keys per bucket aimed at when a rung is made */
-#define EVQ_SPLIT      24 /* a bucket with more keys goes to a finer rung, not the bottom */
-#define EVQ_RANK_MAX   24 /* a bucket of at most this many keys is rank-sorted */
-#define EVQ_SORTED_MAX 32 /* a sorted bottom larger than this becomes a heap */
-#define EVQ_RUNGS      8  /* rungs at most */
+#define EVQ_RANK_MAX   24 /* a bucket of at most this many keys moves to the bottom, sorted */
+#define EVQ_SORTED_MAX 32 /* a sorted bottom this far from in order becomes a heap */
+#define EVQ_BITS       8  /* bits per radix digit */
+#define EVQ_BITS0      12 /* bits of the level 0 digit: grains per level 0 block */
+#define EVQ_FAN0       (1u << EVQ_BITS0)
+#define EVQ_FAN        (1u << EVQ_BITS) /* buckets per level above 0 */
+#define EVQ_LEVELS     (1 + (64 - EVQ_BITS0 + EVQ_BITS - 1) / EVQ_BITS) /* digits of 64 bits */
+#define EVQ_NB         (EVQ_FAN0 + (EVQ_LEVELS - 1) * EVQ_FAN)          /* buckets */
+#define EVQ_WORDS      ((EVQ_NB + 63) / 64)                             /* bitmap words */
+#define EVQ_SWORDS     ((EVQ_WORDS + 63) / 64)                          /* summary words */
+#define EVQ_PER_GRAIN  2    /* keys per grain aimed at (estimate) */
+#define EVQ_BATCH      16   /* keys moved to the bottom from level 0 at a time, at least */
+#define EVQ_EST_MIN    4096 /* keys between grain estimates, at least */
+#define EVQ_G_MAX      48   /* grains of at most 2^48 ns (78 h) */
+#define EVQ_BIG_BYTES  ((size_t)1 << 20) /* bodies beyond this (an L2) are prefetched */
 #define CHUNK_NONE     UINT32_MAX
 
 /* GCC and Clang on 64-bit targets; one compare and a cmov pick the smaller key. */
@@ -105,14 +131,6 @@ struct evq_bucket {
     uint32_t count;
 };
 
-struct evq_rung {
-    uint64_t start; /* u of the first time in bucket 0 */
-    uint32_t shift; /* buckets are 2^shift ns wide */
-    uint32_t nb;    /* buckets */
-    uint32_t cur;   /* buckets before cur are empty and behind lim */
-    uint32_t base;  /* bucket 0 is desc[base] */
-};
-
 struct sim_evq {
     evq_key *key;  /* heap position 0; EVQ_PAD entries into key_mem */
     void *key_mem; /* 64-byte aligned allocation behind key */
@@ -120,14 +138,12 @@ struct sim_evq {
     bool hole;     /* invariant 4 */
     bool sorted;   /* the bottom is the sorted run key[lo..lo+heap_n), not a heap */
     size_t lo;
-    evq_key lim; /* invariant 2 */
+    uint64_t last; /* invariant 2, in grains */
+    unsigned g;    /* a grain is 2^g ns */
 
-    struct evq_rung rung[EVQ_RUNGS];
-    unsigned depth;            /* rungs in use, rung[depth - 1] the finest */
-    struct evq_bucket *desc;   /* n_desc bucket descriptors, the rungs' in order */
-    size_t n_desc, d_used;     /* descriptors, and those the rungs use */
-    struct evq_bucket top;     /* keys after every rung */
-    uint64_t top_min, top_max; /* u range of top's keys, when not empty */
+    uint64_t est_keys; /* keys that reached the bottom since est_u (grain estimate) */
+    uint64_t est_due;  /* est_keys at which the grain is estimated again */
+    uint64_t est_u;    /* time (u) when est_keys started counting */
 
     evq_key *chunk;       /* n_chunks * EVQ_CHUNK keys, 64-byte aligned */
     uint32_t *chunk_next; /* next chunk of the same bucket, or of the free list */
@@ -138,8 +154,14 @@ struct sim_evq {
     uint32_t *free_slot;
     size_t n;   /* pending events */
     size_t cap; /* slots */
+    bool big;   /* the bodies outgrow the caches: prefetch them before their pops */
     size_t n_free;
     uint64_t next_seq;
+
+    uint64_t summary[EVQ_SWORDS]; /* bit w % 64 of word w / 64: bits[w] != 0 */
+    uint64_t bits[EVQ_WORDS];     /* bit b % 64 of word b / 64: bucket b is not empty */
+    struct evq_bucket bucket[EVQ_NB];
+    evq_key first[EVQ_FAN0]; /* first key of each level 0 bucket */
 };
 
 static inline evq_key key_make(int64_t at, uint64_t seq, uint32_t slot)
@@ -253,213 +275,407 @@ static void sorted_compact(struct sim_evq *q)
     q->lo = 0;
 }
 
-/* Insert x into the sorted run; a run grown past EVQ_SORTED_MAX becomes a heap. Requires
- * heap_n < cap. */
+/* Insert x into the sorted run. When that would move more than EVQ_SORTED_MAX keys (x far
+ * from the end of a long run, or a long run against the end of the array), the run becomes
+ * a heap first, so a push costs O(EVQ_SORTED_MAX + log n) at worst. Requires heap_n < cap. */
 static void sorted_push(struct sim_evq *q, evq_key x)
 {
-    if (q->lo + q->heap_n == q->cap)
-        sorted_compact(q);
     evq_key *key = q->key;
-    size_t j = q->lo + q->heap_n;
-    for (; j > q->lo && x < key[j - 1]; j--)
-        key[j] = key[j - 1];
-    key[j] = x;
-    if (++q->heap_n > EVQ_SORTED_MAX) {
-        sorted_compact(q);
-        q->sorted = false;
-        q->hole = false;
+    size_t end = q->lo + q->heap_n;
+    if (end == q->cap) {
+        if (q->heap_n <= EVQ_SORTED_MAX) {
+            sorted_compact(q);
+            end = q->heap_n;
+        } else {
+            goto to_heap;
+        }
     }
+    size_t j = end, stop = q->heap_n <= EVQ_SORTED_MAX ? q->lo : end - EVQ_SORTED_MAX;
+    for (; j > stop && x < key[j - 1]; j--)
+        key[j] = key[j - 1];
+    if (j > q->lo && x < key[j - 1]) { /* x belongs further in: undo, and use a heap */
+        memmove(key + j, key + j + 1, (end - j) * sizeof(*key));
+        key[end] = KEY_NONE;
+        goto to_heap;
+    }
+    key[j] = x;
+    q->heap_n++;
+    return;
+to_heap:
+    sorted_compact(q);
+    q->sorted = false;
+    q->hole = false;
+    heap_push(q, x);
 }
 
 /* ---- buckets ---- */
 
-static inline void bucket_add(struct sim_evq *q, struct evq_bucket *b, evq_key x)
+/* The bucket of a key with time u relative to base (u >= base): level L is the digit of
+ * the highest bit of u ^ base (level 0 when u == base), d is u's digit L. */
+static inline uint32_t bucket_of(uint64_t u, uint64_t base)
 {
-    uint32_t i = b->count % EVQ_CHUNK;
+    uint64_t x = u ^ base;
+    if (x < EVQ_FAN0)
+        return (uint32_t)u & (EVQ_FAN0 - 1);
+    unsigned level = 1 + (63u - (unsigned)__builtin_clzll(x) - EVQ_BITS0) / EVQ_BITS;
+    unsigned shift = EVQ_BITS0 + (level - 1) * EVQ_BITS;
+    return (uint32_t)(EVQ_FAN0 + (level - 1) * EVQ_FAN + ((u >> shift) & (EVQ_FAN - 1)));
+}
+
+/* The first non-empty bucket. Requires one. */
+static inline uint32_t bucket_first(const struct sim_evq *q)
+{
+    unsigned sw = 0;
+    while (q->summary[sw] == 0)
+        sw++;
+    unsigned w = sw * 64 + (unsigned)__builtin_ctzll(q->summary[sw]);
+    return w * 64 + (uint32_t)__builtin_ctzll(q->bits[w]);
+}
+
+static inline void mark(struct sim_evq *q, uint32_t b)
+{
+    q->bits[b / 64] |= (uint64_t)1 << (b % 64);
+    q->summary[b / 4096] |= (uint64_t)1 << (b / 64 % 64);
+}
+
+/* Append x to the chain of *bk, which holds nc keys. */
+static inline void chain_push(struct sim_evq *q, struct evq_bucket *bk, uint32_t nc, evq_key x)
+{
+    uint32_t i = nc % EVQ_CHUNK;
     if (i == 0) { /* the pool bound (header) guarantees a free chunk */
         uint32_t c = q->free_chunk;
         q->free_chunk = q->chunk_next[c];
-        q->chunk_next[c] = b->head;
-        b->head = c;
+        q->chunk_next[c] = bk->head;
+        bk->head = c;
     }
-    q->chunk[(size_t)b->head * EVQ_CHUNK + i] = x;
-    b->count++;
+    q->chunk[(size_t)bk->head * EVQ_CHUNK + i] = x;
 }
 
-/* Empty *b: copy its keys to the caller's buffer, and return its chunks to the pool. */
-static size_t bucket_take(struct sim_evq *q, struct evq_bucket *b, evq_key *dst)
+/* Add x to bucket b. A level 0 bucket (one grain, usually one or two keys) keeps its first
+ * key in first[b] and the others in its chain, so most grains never take a chunk. */
+static inline void bucket_add(struct sim_evq *q, uint32_t b, evq_key x)
 {
-    size_t n = 0;
-    uint32_t m = (b->count - 1) % EVQ_CHUNK + 1; /* keys in the head chunk */
-    for (uint32_t c = b->head; c != CHUNK_NONE; m = EVQ_CHUNK) {
+    struct evq_bucket *bk = &q->bucket[b];
+    if (b < EVQ_FAN0) {
+        if (bk->count == 0) {
+            q->first[b] = x;
+            mark(q, b);
+        } else {
+            chain_push(q, bk, bk->count - 1, x);
+        }
+    } else {
+        if (bk->count == 0)
+            mark(q, b);
+        chain_push(q, bk, bk->count, x);
+    }
+    bk->count++;
+}
+
+/* Detach bucket b (not empty) and clear its bitmap bit; returns what it held (for level 0,
+ * first[b] and a chain of count - 1 keys). */
+static struct evq_bucket bucket_detach(struct sim_evq *q, uint32_t b)
+{
+    struct evq_bucket bk = q->bucket[b];
+    q->bucket[b] = (struct evq_bucket){.head = CHUNK_NONE, .count = 0};
+    q->bits[b / 64] &= ~((uint64_t)1 << (b % 64));
+    if (q->bits[b / 64] == 0)
+        q->summary[b / 4096] &= ~((uint64_t)1 << (b / 64 % 64));
+    return bk;
+}
+
+/* Copy the keys of a detached chain to dst[0..count) in the order they were added, and
+ * return its chunks to the pool. */
+static void chain_take(struct sim_evq *q, struct evq_bucket bk, evq_key *dst)
+{
+    if (bk.count == 0)
+        return;
+    size_t end = bk.count;
+    uint32_t m = (bk.count - 1) % EVQ_CHUNK + 1; /* keys in the head chunk */
+    uint32_t c = bk.head;
+    end -= m;
+    for (uint32_t i = 0; i < m; i++)
+        dst[end + i] = q->chunk[(size_t)c * EVQ_CHUNK + i];
+    for (;;) {
+        uint32_t next = q->chunk_next[c];
+        q->chunk_next[c] = q->free_chunk;
+        q->free_chunk = c;
+        if (next == CHUNK_NONE)
+            break;
+        c = next;
+        end -= EVQ_CHUNK;
+        memcpy(dst + end, &q->chunk[(size_t)c * EVQ_CHUNK], EVQ_CHUNK * sizeof(*dst));
+    }
+}
+
+/* Detach bucket b (not empty) and copy its keys to dst in the order they were added;
+ * returns how many. */
+static size_t bucket_take(struct sim_evq *q, uint32_t b, evq_key *dst)
+{
+    struct evq_bucket bk = bucket_detach(q, b);
+    if (b >= EVQ_FAN0) {
+        chain_take(q, bk, dst);
+        return bk.count;
+    }
+    dst[0] = q->first[b];
+    chain_take(q, (struct evq_bucket){.head = bk.head, .count = bk.count - 1}, dst + 1);
+    return bk.count;
+}
+
+/* Spread a detached bucket's keys over the buckets relative to base (grains; every key's
+ * grain >= base).
+ * A chunk goes back to the pool before its keys are added again, so the move needs at most
+ * one chunk more than the keys occupy. From level 1 (`to_grains`), every key lands in level
+ * 0 and soon reaches the bottom: in a big queue its body is prefetched now, well ahead of
+ * its pop. */
+static void chain_spread(struct sim_evq *q, struct evq_bucket bk, uint64_t base, bool to_grains)
+{
+    uint32_t m = (bk.count - 1) % EVQ_CHUNK + 1;
+    for (uint32_t c = bk.head; c != CHUNK_NONE; m = EVQ_CHUNK) {
+        evq_key buf[EVQ_CHUNK];
+        memcpy(buf, &q->chunk[(size_t)c * EVQ_CHUNK], sizeof(buf));
         uint32_t next = q->chunk_next[c];
         if (next != CHUNK_NONE)
             __builtin_prefetch(&q->chunk[(size_t)next * EVQ_CHUNK]);
-        memcpy(dst + n, &q->chunk[(size_t)c * EVQ_CHUNK], m * sizeof(*dst));
-        n += m;
         q->chunk_next[c] = q->free_chunk;
         q->free_chunk = c;
+        if (!to_grains) {
+            for (uint32_t i = 0; i < m; i++)
+                bucket_add(q, bucket_of(key_u(buf[i]) >> q->g, base), buf[i]);
+        } else { /* from level 1: every key lands in level 0, at its grain's low digit */
+            for (uint32_t i = 0; i < m; i++) {
+                if (q->big)
+                    __builtin_prefetch(&q->body[key_slot(buf[i])]);
+                bucket_add(q, (uint32_t)(key_u(buf[i]) >> q->g) & (EVQ_FAN0 - 1), buf[i]);
+            }
+        }
         c = next;
     }
-    *b = (struct evq_bucket){.head = CHUNK_NONE, .count = 0};
-    return n;
 }
 
-/* Spread the keys of *src over the buckets of rung r, which cover all of them; empty *src.
- * A chunk goes back to the pool before its keys are added again, so the move needs at most
- * one chunk more than the keys occupy. */
-static void bucket_spread(struct sim_evq *q, struct evq_bucket *src, const struct evq_rung *r)
+/* Sort the k keys in key[0..k) (a bucket that starts at time s and is 2^width ns wide) into
+ * the bottom: a sorted run, or a heap for many equal times out of order. */
+static void bottom_sort(struct sim_evq *q, size_t k, uint64_t s, unsigned width)
 {
-    struct evq_bucket *b = q->desc + r->base;
-    uint32_t m = (src->count - 1) % EVQ_CHUNK + 1;
-    for (uint32_t c = src->head; c != CHUNK_NONE; m = EVQ_CHUNK) {
-        evq_key buf[EVQ_CHUNK];
-        memcpy(buf, &q->chunk[(size_t)c * EVQ_CHUNK], m * sizeof(*buf));
-        uint32_t next = q->chunk_next[c];
-        q->chunk_next[c] = q->free_chunk;
-        q->free_chunk = c;
-        for (uint32_t i = 0; i < m; i++)
-            bucket_add(q, &b[(key_u(buf[i]) - r->start) >> r->shift], buf[i]);
-        c = next;
+    evq_key *key = q->key;
+    q->sorted = true;
+    q->lo = 0;
+    if (k <= EVQ_RANK_MAX && width <= 23) {
+        /* Rank sort: keys are unique, so each one's count of smaller keys is its place.
+         * Branch-free, unlike an insertion sort whose every key mispredicts. Within
+         * the bucket, (time - s, seq) fits one 63-bit integer with the same order as the
+         * keys, so a < b is the sign bit of a - b: a subtraction and a shift, which the
+         * compiler vectorises (SSE2 has no 64-bit compare). */
+        evq_key tmp[EVQ_RANK_MAX];
+        uint64_t c[EVQ_RANK_MAX + 3];
+        for (size_t j = 0; j < k; j++) {
+            tmp[j] = key[j];
+            c[j] = ((key_u(key[j]) - s) << SEQ_BITS) | key_seq(key[j]);
+        }
+        /* Pad to a multiple of 4 with a value above every key's (whose offset is below
+         * 2^23), so the count runs four compares per step. */
+        size_t k4 = (k + 3) & ~(size_t)3;
+        for (size_t j = k; j < k4; j++)
+            c[j] = INT64_MAX;
+        for (size_t j = 0; j < k; j++) {
+            uint64_t cj = c[j], rank = 0;
+            for (size_t m = 0; m < k4; m++)
+                rank += (c[m] - cj) >> 63;
+            key[rank] = tmp[j];
+        }
+    } else if (k <= EVQ_RANK_MAX) {
+        evq_key tmp[EVQ_RANK_MAX];
+        memcpy(tmp, key, k * sizeof(*key));
+        for (size_t j = 0; j < k; j++) {
+            size_t rank = 0;
+            for (size_t m = 0; m < k; m++)
+                rank += tmp[m] < tmp[j];
+            key[rank] = tmp[j];
+        }
+    } else {
+        /* Equal times (level 0), usually already in seq order: insertion sort while it
+         * stays cheap, else a heap. */
+        size_t moved = 0;
+        for (size_t j = 1; j < k && moved <= k; j++) {
+            evq_key x = key[j];
+            size_t m = j;
+            for (; m > 0 && x < key[m - 1]; m--)
+                key[m] = key[m - 1];
+            key[m] = x;
+            moved += j - m;
+        }
+        if (moved > k) {
+            q->sorted = false;
+            q->hole = false;
+            for (size_t j = k > 1 ? (k - 2) / EVQ_D + 1 : 0; j-- > 0;)
+                sift_down(key, k, j, key[j]);
+        }
     }
-    *src = (struct evq_bucket){.head = CHUNK_NONE, .count = 0};
+    q->heap_n = k;
 }
 
-/* Open rung `depth` with nb empty buckets. Requires depth < EVQ_RUNGS and
- * d_used + nb <= n_desc. */
-static struct evq_rung *rung_open(struct sim_evq *q, uint64_t start, uint32_t shift, uint32_t nb)
+/* Put every key back with grains of 2^g ns: the bottom is the first grain's keys, the
+ * rest go to their buckets. O(n); never allocates. Requires n > 0. */
+static void regrain(struct sim_evq *q, unsigned g)
 {
-    struct evq_rung *r = &q->rung[q->depth++];
-    *r = (struct evq_rung){.start = start, .shift = shift, .nb = nb, .base = (uint32_t)q->d_used};
-    for (uint32_t i = 0; i < nb; i++)
-        q->desc[q->d_used + i] = (struct evq_bucket){.head = CHUNK_NONE, .count = 0};
-    q->d_used += nb;
-    return r;
+    /* Gather every key in the heap array (it has room for cap), bottom first: the
+     * bottom's first key is the earliest of all. */
+    if (q->sorted)
+        sorted_compact(q);
+    else if (q->hole && q->heap_n > 0)
+        fill_hole(q);
+    q->hole = false;
+    size_t n = q->heap_n;
+    while (n < q->n)
+        n += bucket_take(q, bucket_first(q), q->key + n);
+    q->g = g;
+    q->last = key_u(q->key[0]) >> g;
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        evq_key x = q->key[i];
+        uint64_t c = key_u(x) >> g;
+        if (c <= q->last)
+            q->key[k++] = x;
+        else
+            bucket_add(q, bucket_of(c, q->last), x);
+    }
+    for (size_t i = k; i < n; i++)
+        q->key[i] = KEY_NONE;
+    bottom_sort(q, k, q->last << g, g);
 }
 
-/* Spread top over a new first rung of about top.count / EVQ_PER_BUCKET buckets of a
- * power-of-two width that covers top's span. Requires depth == 0 and a non-empty top. */
-static void spawn_from_top(struct sim_evq *q)
+/* Choose the grain from the mean time between the keys that reached the bottom since the
+ * last estimate: a grain holds about EVQ_PER_GRAIN of them, so a bucket of level 0 moves
+ * to the bottom with that many keys, not one (bench/RESULTS.md). Changes the grain only by
+ * a factor of 4 or more, and at most once per max(n, EVQ_EST_MIN) keys, so its O(n) cost
+ * is O(1) per key. */
+static void estimate(struct sim_evq *q)
 {
-    uint64_t span = q->top_max - q->top_min;
-    size_t want = q->top.count / EVQ_PER_BUCKET;
-    if (want > q->n_desc)
-        want = q->n_desc;
-    if (want < 2)
-        want = 2;
-    uint32_t shift = 0;
-    while (shift < 63 && (span >> shift) >= want)
-        shift++;
-    /* (span >> shift) < want <= n_desc, or shift == 63 and nb <= 2 <= n_desc. */
-    struct evq_rung *r = rung_open(q, q->top_min, shift, (uint32_t)(span >> shift) + 1);
-    bucket_spread(q, &q->top, r);
-    q->top_min = UINT64_MAX;
-    q->top_max = 0;
+    uint64_t now = q->last << q->g;
+    if (now > q->est_u) {
+        uint64_t gap = (now - q->est_u) / q->est_keys;
+        uint64_t w = gap > (UINT64_MAX / EVQ_PER_GRAIN) ? UINT64_MAX : gap * EVQ_PER_GRAIN;
+        unsigned g = w == 0 ? 0 : 63u - (unsigned)__builtin_clzll(w);
+        if (g > EVQ_G_MAX)
+            g = EVQ_G_MAX;
+        if (g + 1 < q->g || g > q->g + 1)
+            regrain(q, g);
+    }
+    q->est_keys = 0;
+    q->est_u = q->last << q->g;
+    q->est_due = q->n > EVQ_EST_MIN ? q->n : EVQ_EST_MIN;
 }
 
-/* Spread bucket i of rung r (the deepest) over a new rung 2^k times finer. Returns false,
- * changing nothing, when the bucket cannot be split (a width of 1 ns, no rung or too few
- * descriptors left). */
-static bool spawn_child(struct sim_evq *q, struct evq_rung *r, uint32_t i)
+/* Move the first grains of level 0, word w of the bitmap, into the empty bottom: bucket
+ * by bucket in index order, which is time order, until it holds EVQ_BATCH keys. Only the
+ * keys of one grain need sorting (usually one or two keys, in push order). A bucket of more
+ * than EVQ_SORTED_MAX keys (equal times) moves alone, through bottom_sort. */
+static void take_grains(struct sim_evq *q, unsigned w)
 {
-    struct evq_bucket *src = &q->desc[r->base + i];
-    size_t want = src->count / EVQ_PER_BUCKET, room = q->n_desc - q->d_used;
-    if (want > room)
-        want = room;
-    uint32_t k = 0;
-    while (k < r->shift && ((size_t)2 << k) <= want)
-        k++;
-    if (k == 0 || q->depth == EVQ_RUNGS)
-        return false;
-    struct evq_bucket b = *src;
-    *src = (struct evq_bucket){.head = CHUNK_NONE, .count = 0};
-    struct evq_rung *child =
-        rung_open(q, r->start + ((uint64_t)i << r->shift), r->shift - k, (uint32_t)1 << k);
-    bucket_spread(q, &b, child);
-    return true;
+    evq_key *key = q->key;
+    uint64_t word = q->bits[w];
+    size_t k = 0;
+    uint32_t b, taken = 0; /* the last bucket taken: last becomes its grain */
+    do {
+        b = w * 64 + (uint32_t)__builtin_ctzll(word);
+        struct evq_bucket bk = q->bucket[b];
+        if (bk.count > EVQ_SORTED_MAX) {
+            if (k > 0)
+                break; /* it stays a bucket, so its grain must stay after last */
+            taken = b;
+            word &= word - 1;
+            q->bucket[b] = (struct evq_bucket){.head = CHUNK_NONE, .count = 0};
+            key[0] = q->first[b];
+            chain_take(q, (struct evq_bucket){.head = bk.head, .count = bk.count - 1}, key + 1);
+            bottom_sort(q, bk.count, 0, 64); /* equal grains: sorted as full keys */
+            k = bk.count;
+            goto done;
+        }
+        word &= word - 1;
+        taken = b;
+        key[k] = q->first[b];
+        if (bk.count == 1) {
+            q->bucket[b].count = 0;
+            k++;
+            continue;
+        }
+        q->bucket[b] = (struct evq_bucket){.head = CHUNK_NONE, .count = 0};
+        if (bk.count == 2) { /* the usual case after one key: a compare and two moves */
+            evq_key a = key[k], c = q->chunk[(size_t)bk.head * EVQ_CHUNK];
+            q->chunk_next[bk.head] = q->free_chunk;
+            q->free_chunk = bk.head;
+            bool swap = c < a;
+            key[k] = swap ? c : a;
+            key[k + 1] = swap ? a : c;
+            k += 2;
+            continue;
+        }
+        chain_take(q, (struct evq_bucket){.head = bk.head, .count = bk.count - 1}, key + k + 1);
+        for (size_t j = k + 1; j < k + bk.count; j++) { /* insertion sort within the grain */
+            evq_key x = key[j];
+            size_t m = j;
+            for (; m > k && x < key[m - 1]; m--)
+                key[m] = key[m - 1];
+            key[m] = x;
+        }
+        k += bk.count;
+    } while (word != 0 && k < EVQ_BATCH);
+    q->sorted = true;
+    q->heap_n = k;
+done:
+    q->bits[w] = word;
+    if (word == 0)
+        q->summary[w / 64] &= ~((uint64_t)1 << (w % 64));
+    q->last = (q->last & ~(uint64_t)(EVQ_FAN0 - 1)) | taken;
+    q->est_keys += k;
+    if (q->est_keys >= q->est_due)
+        estimate(q);
 }
 
-/* Move the next keys into the empty heap (invariant 2). Requires heap_n == 0, !hole and
+/* Move the next keys into the empty bottom (invariant 2). Requires heap_n == 0, !hole and
  * n > 0. Never allocates. */
 __attribute__((noinline)) static void refill(struct sim_evq *q)
 {
     for (;;) {
-        if (q->depth == 0) {
-            spawn_from_top(q); /* n > 0 and no rung: every key is in top */
+        uint32_t b = bucket_first(q);
+        if (b < EVQ_FAN0) {
+            take_grains(q, b / 64);
+            return;
+        }
+        unsigned level = 1 + (b - EVQ_FAN0) / EVQ_FAN;
+        unsigned width = EVQ_BITS0 + (level - 1) * EVQ_BITS;
+        /* The bucket's first grain: last's digits above the level, then the bucket's digit.
+         * At the top level the block is 2^64 grains or more wide and its mask wraps to 0. */
+        uint64_t block = ((uint64_t)1 << width) << EVQ_BITS;
+        uint64_t s = (q->last & ~(block - 1)) | ((uint64_t)((b - EVQ_FAN0) % EVQ_FAN) << width);
+        struct evq_bucket bk = bucket_detach(q, b);
+        if (bk.count > EVQ_RANK_MAX) {
+            /* Every key is in grains [s, s + 2^width): relative to s it lands below this
+             * level. Keys about to reach the bottom have their bodies prefetched. */
+            q->last = s;
+            chain_spread(q, bk, s, level == 1);
             continue;
         }
-        struct evq_rung *r = &q->rung[q->depth - 1];
-        const struct evq_bucket *b = q->desc + r->base;
-        while (r->cur < r->nb && b[r->cur].count == 0)
-            r->cur++;
-        if (r->cur == r->nb) {
-            q->d_used -= r->nb;
-            q->depth--;
-            continue;
-        }
-        uint32_t i = r->cur++;
-        if (b[i].count > EVQ_SPLIT && spawn_child(q, r, i))
-            continue;
-        evq_key *key = q->key;
-        size_t k = bucket_take(q, &q->desc[r->base + i], key);
-        for (size_t j = 0; j < k; j++)
-            __builtin_prefetch(&q->body[key_slot(key[j])]);
-        q->sorted = k <= EVQ_SORTED_MAX;
-        q->lo = 0;
-        if (k <= EVQ_RANK_MAX && r->shift < 64 - SEQ_BITS) {
-            /* Rank sort: keys are unique, so each one's count of smaller keys is its place.
-             * Branch-free, unlike an insertion sort whose every key mispredicts. Within
-             * the bucket, (time - bucket start, seq) fits one 63-bit integer with the same
-             * order as the keys, so a < b is the sign bit of a - b: a subtraction and a
-             * shift, which the compiler vectorises (SSE2 has no 64-bit compare). */
-            evq_key tmp[EVQ_RANK_MAX];
-            uint64_t c[EVQ_RANK_MAX + 3];
-            uint64_t bs = r->start + ((uint64_t)i << r->shift);
-            for (size_t j = 0; j < k; j++) {
-                tmp[j] = key[j];
-                c[j] = ((key_u(key[j]) - bs) << SEQ_BITS) | key_seq(key[j]);
-            }
-            /* Pad to a multiple of 4 with a value above every key's (whose offset is
-             * below 2^23), so the count runs four compares per step. */
-            size_t k4 = (k + 3) & ~(size_t)3;
-            for (size_t j = k; j < k4; j++)
-                c[j] = INT64_MAX;
-            for (size_t j = 0; j < k; j++) {
-                uint64_t cj = c[j], rank = 0;
-                for (size_t m = 0; m < k4; m++)
-                    rank += (c[m] - cj) >> 63;
-                key[rank] = tmp[j];
-            }
-        } else if (k <= EVQ_RANK_MAX) {
-            evq_key tmp[EVQ_RANK_MAX];
-            memcpy(tmp, key, k * sizeof(*key));
-            for (size_t j = 0; j < k; j++) {
-                size_t rank = 0;
-                for (size_t m = 0; m < k; m++)
-                    rank += tmp[m] < tmp[j];
-                key[rank] = tmp[j];
-            }
-        } else if (q->sorted) { /* insertion sort */
-            for (size_t j = 1; j < k; j++) {
-                evq_key x = key[j];
-                size_t m = j;
-                for (; m > 0 && x < key[m - 1]; m--)
-                    key[m] = key[m - 1];
-                key[m] = x;
-            }
-        } else {
-            for (size_t j = k > 1 ? (k - 2) / EVQ_D + 1 : 0; j-- > 0;)
-                sift_down(key, k, j, key[j]);
-        }
-        q->heap_n = k;
-        /* lim = the end of bucket i; past 2^64 every key is below it. */
-        evq_key end = (evq_key)r->start + ((evq_key)r->cur << r->shift);
-        q->lim = end > UINT64_MAX ? KEY_NONE : (evq_key)end << 64;
+        size_t k = bk.count;
+        chain_take(q, bk, q->key);
+        for (size_t j = 0; q->big && j < k; j++)
+            __builtin_prefetch(&q->body[key_slot(q->key[j])]);
+        bottom_sort(q, k, s << q->g, width + q->g);
+        /* The last grain in the bottom: at most EVQ_RANK_MAX keys, so a sorted run. */
+        q->last = key_u(q->key[k - 1]) >> q->g;
+        q->est_keys += k;
+        if (q->est_keys >= q->est_due)
+            estimate(q);
         return;
     }
 }
 
 /* ---- allocation ---- */
+
+/* Chunks for cap slots (the bound in the header). */
+static size_t chunks_for(size_t cap)
+{
+    return cap / EVQ_CHUNK + (cap < EVQ_NB ? cap : EVQ_NB) + 3;
+}
 
 /* Resize to cap slots. On failure the queue is unchanged (some arrays may have grown,
  * which is harmless) and SIM_ENOMEM is returned. */
@@ -467,8 +683,7 @@ static int grow(struct sim_evq *q, size_t cap)
 {
     if (cap <= q->cap || cap > EVQ_MAX_CAP)
         return SIM_ENOMEM;
-    size_t n_desc = cap / EVQ_PER_BUCKET;
-    size_t n_chunks = cap / EVQ_CHUNK + n_desc + 3;
+    size_t n_chunks = chunks_for(cap);
     size_t key_bytes = ((EVQ_PAD + cap + EVQ_TAIL) * sizeof(evq_key) + 63) & ~(size_t)63;
     void *key_mem = aligned_alloc(64, key_bytes);
     evq_key *chunk = aligned_alloc(64, n_chunks * EVQ_CHUNK * sizeof(evq_key));
@@ -486,10 +701,6 @@ static int grow(struct sim_evq *q, size_t cap)
     if (chunk_next == NULL)
         goto fail;
     q->chunk_next = chunk_next;
-    struct evq_bucket *desc = realloc(q->desc, n_desc * sizeof(*desc));
-    if (desc == NULL)
-        goto fail;
-    q->desc = desc;
 
     evq_key *key = (evq_key *)key_mem + EVQ_PAD;
     size_t used = q->sorted ? q->lo + q->heap_n : q->heap_n + q->hole; /* positions in use */
@@ -512,8 +723,8 @@ static int grow(struct sim_evq *q, size_t cap)
     q->key = key;
     q->chunk = chunk;
     q->n_chunks = n_chunks;
-    q->n_desc = n_desc;
     q->cap = cap;
+    q->big = cap * sizeof(*body) > EVQ_BIG_BYTES;
     return 0;
 fail:
     free(key_mem);
@@ -527,9 +738,12 @@ struct sim_evq *sim_evq_new(size_t capacity_hint)
     if (q == NULL)
         return NULL;
     q->free_chunk = CHUNK_NONE;
-    q->top = (struct evq_bucket){.head = CHUNK_NONE, .count = 0};
-    q->top_min = UINT64_MAX;
-    q->lim = 0; /* no key is below it: the first pushes go to top */
+    q->sorted = true;
+    q->est_due = EVQ_EST_MIN;
+    q->est_u = UINT64_MAX; /* the first estimate only starts the count */
+    q->last = UINT64_MAX;  /* empty (invariant 2) */
+    for (size_t b = 0; b < EVQ_NB; b++)
+        q->bucket[b] = (struct evq_bucket){.head = CHUNK_NONE, .count = 0};
     size_t cap = capacity_hint < EVQ_MIN_CAP ? EVQ_MIN_CAP : capacity_hint;
     if (grow(q, cap < EVQ_MAX_CAP ? cap : EVQ_MAX_CAP) != 0) {
         sim_evq_free(q);
@@ -545,7 +759,6 @@ void sim_evq_free(struct sim_evq *q)
     free(q->key_mem);
     free(q->chunk);
     free(q->chunk_next);
-    free(q->desc);
     free(q->body);
     free(q->free_slot);
     free(q);
@@ -559,90 +772,73 @@ static int cmp_key(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-static void top_add(struct sim_evq *q, evq_key x)
-{
-    uint64_t u = key_u(x);
-    q->top_min = u < q->top_min ? u : q->top_min;
-    q->top_max = u > q->top_max ? u : q->top_max;
-    bucket_add(q, &q->top, x);
-}
-
 void sim_evq_renumber(struct sim_evq *q)
 {
-    /* Gather every key in the heap array (it has room for cap), sort, renumber, and put
-     * them all in top again, from where the next refill spreads them. */
+    /* Gather every key in the heap array (it has room for cap), bottom first, sort, and
+     * renumber in place. Renumbering keeps the order and the times, so the bottom keys stay
+     * first and sorted (a sorted run is also a heap), and every other key goes back to the
+     * bucket its time names. */
     if (q->sorted)
         sorted_compact(q);
     else if (q->hole && q->heap_n > 0)
         fill_hole(q);
     q->hole = false;
-    q->sorted = false;
     size_t n = q->heap_n;
-    for (unsigned d = 0; d < q->depth; d++) {
-        const struct evq_rung *r = &q->rung[d];
-        for (uint32_t i = r->cur; i < r->nb; i++)
-            if (q->desc[r->base + i].count > 0)
-                n += bucket_take(q, &q->desc[r->base + i], q->key + n);
-    }
-    if (q->top.count > 0)
-        n += bucket_take(q, &q->top, q->key + n);
-    q->depth = 0;
-    q->d_used = 0;
-    q->top_min = UINT64_MAX;
-    q->top_max = 0;
+    while (n < q->n)
+        n += bucket_take(q, bucket_first(q), q->key + n);
     qsort(q->key, n, sizeof(*q->key), cmp_key);
-    for (size_t i = 0; i < n; i++) {
-        top_add(q, key_make(key_at(q->key[i]), i, key_slot(q->key[i])));
+    for (size_t i = 0; i < n; i++)
+        q->key[i] = key_make(key_at(q->key[i]), i, key_slot(q->key[i]));
+    for (size_t i = q->heap_n; i < n; i++) {
+        bucket_add(q, bucket_of(key_u(q->key[i]) >> q->g, q->last), q->key[i]);
         q->key[i] = KEY_NONE;
     }
-    q->heap_n = 0;
-    q->lim = 0;
+    q->sorted = true;
+    q->lo = 0;
     q->next_seq = n;
-    if (n > 0)
-        refill(q);
+    if (n == 0)
+        q->last = UINT64_MAX;
+}
+
+/* Double the capacity before a push into a full queue. */
+__attribute__((noinline)) static int push_grow(struct sim_evq *q)
+{
+    return grow(q, 2 * q->cap < EVQ_MAX_CAP ? 2 * q->cap : EVQ_MAX_CAP);
+}
+
+/* A push into the bottom: a key at or before last's grain, or the first of an empty queue
+ * (last is then UINT64_MAX, invariant 2). Out of line: pushes usually go to buckets. */
+__attribute__((noinline)) static void push_bottom(struct sim_evq *q, evq_key x)
+{
+    if (q->n++ == 0)
+        q->last = key_u(x) >> q->g;
+    q->est_keys++;
+    if (q->sorted)
+        sorted_push(q, x);
+    else
+        heap_push(q, x);
 }
 
 /* Push *ev with sequence number seq (invariant 3 is the caller's). */
 __attribute__((always_inline)) static inline int push_key(struct sim_evq *q,
                                                           const struct sim_event *ev, uint64_t seq)
 {
-    if (q->n == q->cap) {
-        size_t cap = 2 * q->cap < EVQ_MAX_CAP ? 2 * q->cap : EVQ_MAX_CAP;
-        if (grow(q, cap) != 0)
-            return SIM_ENOMEM;
+    if (__builtin_expect(q->n == q->cap, 0)) {
+        int rc = push_grow(q);
+        if (rc != 0)
+            return rc;
     }
     uint32_t slot = q->free_slot[--q->n_free];
     q->body[slot] = (struct evq_body){
         .arg = ev->arg, .target = ev->target, .timer = ev->timer, .gen = ev->gen, .kind = ev->kind};
     evq_key x = key_make(ev->at, seq, slot);
-    q->n++;
-    if (x < q->lim) {
-        if (q->sorted)
-            sorted_push(q, x);
-        else
-            heap_push(q, x);
+    uint64_t c = key_u(x) >> q->g;
+    if (c > q->last) {
+        q->n++;
+        bucket_add(q, bucket_of(c, q->last), x);
         return 0;
     }
-    /* From the coarsest rung down: a key past rung d's buckets is in top (every deeper rung
-     * lies inside rung d), one in a bucket before cur is inside the finer rung d + 1 (bucket
-     * cur - 1 was split into it, earlier ones are behind lim). Most keys land in rung 0 or
-     * top, so this usually takes one step. */
-    uint64_t u = key_u(x);
-    unsigned d = 0;
-    for (; d < q->depth; d++) {
-        const struct evq_rung *r = &q->rung[d];
-        uint64_t i = (u - r->start) >> r->shift;
-        if (i >= r->nb)
-            break;
-        if (i >= r->cur || d + 1 == q->depth) {
-            bucket_add(q, &q->desc[r->base + i], x);
-            goto placed;
-        }
-    }
-    top_add(q, x);
-placed:
-    if (q->heap_n == 0) /* the queue was empty (invariant 2) */
-        refill(q);
+    push_bottom(q, x);
     return 0;
 }
 
@@ -678,7 +874,20 @@ static void copy_out(const struct sim_evq *q, evq_key k, struct sim_event *out)
                               .kind = b->kind};
 }
 
-bool sim_evq_pop(struct sim_evq *q, struct sim_event *out)
+/* The bottom ran empty: refill it, or reset it when the queue is empty. */
+static void bottom_empty(struct sim_evq *q)
+{
+    q->lo = 0;
+    q->hole = false;
+    q->sorted = true;
+    if (q->n > 0)
+        refill(q);
+    else
+        q->last = UINT64_MAX; /* invariant 2: the next push starts the bottom */
+}
+
+/* Every pop but the common one (a sorted bottom that keeps a key). */
+__attribute__((noinline)) static bool pop_slow(struct sim_evq *q, struct sim_event *out)
 {
     if (q->n == 0)
         return false;
@@ -688,11 +897,8 @@ bool sim_evq_pop(struct sim_evq *q, struct sim_event *out)
         copy_out(q, x, out);
         q->free_slot[q->n_free++] = key_slot(x);
         q->n--;
-        if (--q->heap_n == 0) {
-            q->lo = 0;
-            if (q->n > 0)
-                refill(q);
-        }
+        if (--q->heap_n == 0)
+            bottom_empty(q);
         return true;
     }
     if (q->hole)
@@ -706,9 +912,22 @@ bool sim_evq_pop(struct sim_evq *q, struct sim_event *out)
         return true;
     }
     q->key[0] = KEY_NONE;
-    if (q->n > 0)
-        refill(q);
+    bottom_empty(q);
     return true;
+}
+
+bool sim_evq_pop(struct sim_evq *q, struct sim_event *out)
+{
+    if (q->sorted && q->heap_n > 1) {
+        evq_key x = q->key[q->lo];
+        q->key[q->lo++] = KEY_NONE;
+        copy_out(q, x, out);
+        q->free_slot[q->n_free++] = key_slot(x);
+        q->n--;
+        q->heap_n--;
+        return true;
+    }
+    return pop_slow(q, out);
 }
 
 /* The earliest key; with a vacant root it is the smallest child of the root. Requires n > 0. */

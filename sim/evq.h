@@ -1,10 +1,12 @@
 /* sim/evq.h - the future event set: pending events ordered by (time, insertion sequence).
  *
- * A ladder queue (time buckets refined on demand over a small sorted bottom, sim/evq.c):
- * O(1) amortised per push and pop when times spread, O(log n) when they do not (many equal
- * times). Events are stored by
- * value in flat arrays that grow by doubling (no malloc per event); equal times pop first
- * in, first out (CONTRIBUTING.md rule 2). Used by sim/engine.c and bench/.
+ * A radix heap over time grains (buckets by the highest differing digit of an event's
+ * grain against the last grain popped, above a small sorted bottom, sim/evq.c): O(1)
+ * amortised per push and pop when times spread, O(log n) when they do not (many equal
+ * times). Events are stored by value in flat arrays that grow by doubling (no malloc per
+ * event); equal times pop first in, first out (CONTRIBUTING.md rule 2). Pushes at any time,
+ * also before the last popped one, keep that order exactly. Used by sim/engine.c and
+ * bench/.
  */
 #ifndef SIM_EVQ_H
 #define SIM_EVQ_H

@@ -273,8 +273,8 @@ static void test_renumber_keeps_order(void **state)
 /* ---- randomized: pushes at times from several distributions (equal to now, near, far,
  * before now, the extremes), deferred pushes with a seq taken earlier (sim_evq_seq_take,
  * then sim_evq_push_seq), pops, peeks and renumbering, against a reference kept sorted by
- * (time, seq). The queue moves keys between its tiers (bottom, rungs, top) in every way
- * this mix can reach, and must pop exactly the reference's order. ---- */
+ * (time, seq). The queue moves keys between its tiers (bottom, buckets of every level) in
+ * every way this mix can reach, and must pop exactly the reference's order. ---- */
 static uint64_t xs_next(uint64_t *x)
 {
     *x ^= *x << 13;
@@ -429,10 +429,10 @@ static void test_hold_model_pops_in_order(void **state)
 }
 
 /* ---- differential: the hold model at several sizes and time scales against a reference
- * binary heap on (at, seq). The scales make the ladder's bottom buckets narrow (keys
- * sorted by their 64-bit offset within the bucket) and wide (2^23 ns and more, sorted as
- * full keys), with runs of equal times; every popped event must be the reference's, every
- * field. ---- */
+ * binary heap on (at, seq). The scales make the buckets that move to the bottom narrow
+ * (keys sorted by their 64-bit offset within the bucket) and wide (2^23 ns and more,
+ * sorted as full keys), with runs of equal times; every popped event must be the
+ * reference's, every field. ---- */
 static void ref_heap_push(struct ref *h, size_t *n, struct ref r)
 {
     size_t i = (*n)++;
@@ -506,6 +506,228 @@ static void test_hold_model_matches_reference_heap(void **state)
     }
 }
 
+/* ---- differential, phases: the hold model whose mean increment changes by 10^3 and more
+ * between phases (1 ns, 1 s, 1 us, 2^40 ns), so the queue re-estimates its grain in both
+ * directions and moves every pending key to the new grain, mixed with equal times, pushes
+ * of a seq taken earlier (sim_evq_push_seq), pushes before the last popped time, and
+ * renumbering; against the reference heap, every field of every pop. ---- */
+static void diff_push(struct sim_evq *q, struct ref *h, size_t *n_ref, int64_t at, uint32_t target)
+{
+    struct sim_event ev = ev_at(at, target);
+    ref_heap_push(h, n_ref, (struct ref){at, sim_evq_next_seq(q), target});
+    assert_int_equal(sim_evq_push(q, &ev), 0);
+}
+
+static void diff_renumber(struct sim_evq *q, struct ref *h, size_t n_ref)
+{
+    /* The reference's order is the queue's: renumber it by popping a copy in order. */
+    struct ref *tmp = malloc((n_ref + 1) * sizeof(*tmp));
+    assert_non_null(tmp);
+    size_t n_tmp = n_ref;
+    memcpy(tmp, h, n_ref * sizeof(*h));
+    for (size_t i = 0; i < n_ref; i++) {
+        struct ref r = ref_heap_pop(tmp, &n_tmp);
+        r.seq = i;
+        h[i] = r; /* sorted, hence a heap */
+    }
+    free(tmp);
+    sim_evq_renumber(q);
+    assert_int_equal(sim_evq_next_seq(q), n_ref);
+}
+
+static void test_phases_regrain_against_reference_heap(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *name;
+        size_t n;
+        uint64_t mean_ns;
+        int holds;
+    } phases[] = {
+        {"dense: 1 ns apart, many equal times", 30000, 1, 120000},
+        {"sparse: 1 s apart", 3000, 1000000000u, 60000},
+        {"1 us apart, more pending", 60000, 1000, 200000},
+        {"2^40 ns apart: the top levels", 2000, (uint64_t)1 << 40, 40000},
+        {"back to dense", 5000, 3, 60000},
+    };
+    enum { MAX_N = 70000, MAX_DEFER = 32 };
+    struct ref *h = malloc(MAX_N * sizeof(*h));
+    struct ref deferred[MAX_DEFER];
+    size_t n_ref = 0, n_def = 0;
+    assert_non_null(h);
+    struct sim_evq *q = sim_evq_new(0);
+    assert_non_null(q);
+    uint64_t x = 0x6a09e667f3bcc908u;
+    int64_t now = 0;
+    uint32_t target = 0;
+    for (size_t p = 0; p < ARRAY_LEN(phases); p++) {
+        print_message("phase: %s\n", phases[p].name);
+        uint64_t m = phases[p].mean_ns;
+        while (n_ref < phases[p].n)
+            diff_push(q, h, &n_ref, now + (int64_t)(xs_next(&x) % (m * 4 + 1)), target++);
+        while (n_ref > phases[p].n) {
+            struct ref want = ref_heap_pop(h, &n_ref);
+            expect_pop(q, &want);
+            now = want.at;
+        }
+        for (int i = 0; i < phases[p].holds; i++) {
+            uint64_t r = xs_next(&x);
+            if (r % 5000 == 0) {
+                for (size_t j = 0; j < n_def; j++) { /* as the engine: deferred first */
+                    struct sim_event ev = ev_at(deferred[j].at, deferred[j].target);
+                    ev.seq = deferred[j].seq;
+                    assert_int_equal(sim_evq_push_seq(q, &ev), 0);
+                    ref_heap_push(h, &n_ref, deferred[j]);
+                }
+                n_def = 0;
+                diff_renumber(q, h, n_ref);
+            }
+            struct ref want = ref_heap_pop(h, &n_ref);
+            expect_pop(q, &want);
+            if (want.at > now)
+                now = want.at;
+            assert_int_equal(sim_evq_peek_at(q), n_ref > 0 ? h[0].at : SIM_TIME_MAX);
+            int64_t at = now + (int64_t)((uint64_t)__builtin_clzll(r | 1) * m * 7 / 10 +
+                                         (r >> 32) % (m * 7 / 5 + 1));
+            switch (r % 13) {
+            case 0:
+                at = now; /* equal to the last popped time */
+                break;
+            case 1:
+                at = now - (int64_t)((r >> 20) % (m + 1)); /* before it */
+                break;
+            case 2:
+                if (n_def < MAX_DEFER) { /* take a seq now, push later with it */
+                    deferred[n_def++] = (struct ref){at, sim_evq_seq_take(q), want.target};
+                    continue;
+                }
+                break;
+            case 3:
+                if (n_def > 0) {
+                    size_t j = (size_t)(r >> 40) % n_def;
+                    struct sim_event ev = ev_at(deferred[j].at, deferred[j].target);
+                    ev.seq = deferred[j].seq;
+                    assert_int_equal(sim_evq_push_seq(q, &ev), 0);
+                    ref_heap_push(h, &n_ref, deferred[j]);
+                    deferred[j] = deferred[--n_def];
+                }
+                break;
+            default:
+                break;
+            }
+            diff_push(q, h, &n_ref, at, want.target);
+        }
+    }
+    for (size_t j = 0; j < n_def; j++) {
+        struct sim_event ev = ev_at(deferred[j].at, deferred[j].target);
+        ev.seq = deferred[j].seq;
+        assert_int_equal(sim_evq_push_seq(q, &ev), 0);
+        ref_heap_push(h, &n_ref, deferred[j]);
+    }
+    while (n_ref > 0) {
+        struct ref want = ref_heap_pop(h, &n_ref);
+        expect_pop(q, &want);
+    }
+    assert_int_equal(sim_evq_size(q), 0);
+    free(h);
+    sim_evq_free(q);
+}
+
+/* ---- equal times in bulk: thousands of events at one time, pushed with seqs taken
+ * earlier in reverse and shuffled order (so the bucket that holds them is far from seq
+ * order), then more pushes at that time and before it while they pop; every gap width
+ * from 1 ns to 2^62 ns after them, and times next to INT64_MAX and INT64_MIN (the top
+ * digit, and a bucket whose end is past 2^64). ---- */
+static void test_bulk_equal_times_and_extreme_gaps(void **state)
+{
+    (void)state;
+    enum { BURST = 3000 };
+    struct ref *h = malloc(5 * BURST * sizeof(*h));
+    assert_non_null(h);
+    size_t n_ref = 0;
+    struct sim_evq *q = sim_evq_new(0);
+    assert_non_null(q);
+    uint64_t x = 0xbb67ae8584caa73bu;
+    /* A steady stream first, so that the grain is coarse (not 1 ns) when the burst comes. */
+    int64_t now = 1000000;
+    for (uint32_t i = 0; i < 2000; i++)
+        diff_push(q, h, &n_ref, now + (int64_t)(xs_next(&x) % 2000000), 500000 + i);
+    for (int i = 0; i < 20000; i++) {
+        diff_push(q, h, &n_ref, now + (int64_t)(xs_next(&x) % 2000000), (uint32_t)i);
+        struct ref want = ref_heap_pop(h, &n_ref);
+        expect_pop(q, &want);
+        now = want.at;
+    }
+    int64_t t = now + 50777; /* a few grains ahead: in a bucket, not the bottom */
+    uint64_t seqs[BURST];
+    for (size_t i = 0; i < BURST; i++)
+        seqs[i] = sim_evq_seq_take(q);
+    for (size_t i = 0; i < BURST; i++) { /* reverse, with every 7th swapped further */
+        size_t j = BURST - 1 - i;
+        if (i % 7 == 0 && j >= 5)
+            j -= 5;
+        else if (i % 7 == 5)
+            j += 5;
+        struct sim_event ev = ev_at(t, (uint32_t)(100000 + j));
+        ev.seq = seqs[j];
+        assert_int_equal(sim_evq_push_seq(q, &ev), 0);
+        ref_heap_push(h, &n_ref, (struct ref){t, seqs[j], (uint32_t)(100000 + j)});
+    }
+    for (unsigned b = 0; b < 63; b++) /* every power-of-two gap */
+        diff_push(q, h, &n_ref, t + (int64_t)(((uint64_t)1 << b) >> 1), 200000 + b);
+    static const int64_t extremes[] = {INT64_MAX,     INT64_MAX - 1,   INT64_MAX,       INT64_MIN,
+                                       INT64_MIN + 1, INT64_MAX - 255, INT64_MAX - 4096};
+    for (size_t i = 0; i < ARRAY_LEN(extremes); i++)
+        diff_push(q, h, &n_ref, extremes[i], 300000 + (uint32_t)i);
+    uint32_t target = 400000;
+    while (n_ref > 0) {
+        struct ref want = ref_heap_pop(h, &n_ref);
+        expect_pop(q, &want);
+        if (want.at == t && target < 400000 + BURST) { /* pushes at the popped time, before it */
+            diff_push(q, h, &n_ref, t, target++);
+            int64_t before = t - 1 - (int64_t)(target % 3);
+            diff_push(q, h, &n_ref, before, target++);
+        }
+    }
+    assert_int_equal(sim_evq_size(q), 0);
+    /* Empty again: the next pushes may be anywhere, before everything popped so far. */
+    diff_push(q, h, &n_ref, INT64_MIN, 1);
+    diff_push(q, h, &n_ref, 5, 2);
+    diff_push(q, h, &n_ref, INT64_MIN, 3);
+    while (n_ref > 0) {
+        struct ref want = ref_heap_pop(h, &n_ref);
+        expect_pop(q, &want);
+    }
+    free(h);
+    sim_evq_free(q);
+}
+
+/* ---- regression (found by running every scenario against the previous queue): when the
+ * bottom is refilled from level 0 and stops before a grain of more than 32 keys, that grain
+ * stays in its bucket, so a later push at its time must queue behind its keys, not go to
+ * the bottom ahead of them ---- */
+static void test_full_grain_left_in_bucket_keeps_order(void **state)
+{
+    (void)state;
+    struct ref h[64];
+    size_t n_ref = 0;
+    struct sim_evq *q = sim_evq_new(0);
+    assert_non_null(q);
+    diff_push(q, h, &n_ref, 10, 0); /* the bottom */
+    diff_push(q, h, &n_ref, 20, 1); /* a grain of one key */
+    for (uint32_t i = 0; i < 40; i++)
+        diff_push(q, h, &n_ref, 30, 2 + i); /* a grain of 40 keys, same bitmap word */
+    struct ref want = ref_heap_pop(h, &n_ref);
+    expect_pop(q, &want);            /* refills: takes the grain at 20, not the one at 30 */
+    diff_push(q, h, &n_ref, 30, 50); /* behind the 40 keys at 30 */
+    diff_push(q, h, &n_ref, 20, 51); /* behind the key at 20 */
+    while (n_ref > 0) {
+        want = ref_heap_pop(h, &n_ref);
+        expect_pop(q, &want);
+    }
+    sim_evq_free(q);
+}
+
 static void test_free_accepts_null(void **state)
 {
     (void)state;
@@ -524,6 +746,9 @@ int main(void)
         cmocka_unit_test(test_randomized_against_reference),
         cmocka_unit_test(test_hold_model_pops_in_order),
         cmocka_unit_test(test_hold_model_matches_reference_heap),
+        cmocka_unit_test(test_phases_regrain_against_reference_heap),
+        cmocka_unit_test(test_bulk_equal_times_and_extreme_gaps),
+        cmocka_unit_test(test_full_grain_left_in_bucket_keeps_order),
         cmocka_unit_test(test_free_accepts_null),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

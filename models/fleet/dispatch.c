@@ -613,7 +613,8 @@ static int dispatch_tick(struct fleet_world *w, int64_t t, struct fleet_world_re
     }
     if (!dp->started)
         return rc;
-    qsort(res, n, sizeof(*res), by_arrival);
+    if (n > 1) /* qsort's base may not be NULL, even for no element (C11 7.22.5) */
+        qsort(res, n, sizeof(*res), by_arrival);
     struct fleet_rollout_device_result *r = malloc((size_t)n * sizeof(*r) + 1);
     if (r == NULL)
         return SIM_ENOMEM;
