@@ -91,7 +91,7 @@ struct sim_engine {
      * interrupt flag: this one, or the main engine of a block (sim_engine_join). */
     struct sim_engine *main;
     size_t n_kinds;
-    struct engine_kind kinds[SIM_KIND_MAX];
+    struct engine_kind *kinds; /* SIM_KIND_MAX of them from the first kind; a block has none */
 };
 
 struct sim_engine *sim_engine_new(size_t capacity_hint)
@@ -119,6 +119,7 @@ void sim_engine_free(struct sim_engine *e)
         return;
     free(e->timers);
     free(e->held);
+    free(e->kinds);
     sim_evq_free(e->q);
     free(e);
 }
@@ -130,6 +131,8 @@ int sim_engine_kind_add(struct sim_engine *e, sim_handler_fn fn, void *ctx, cons
         return SIM_EINVAL;
     if (e->n_kinds == SIM_KIND_MAX)
         return SIM_ERANGE;
+    if (e->kinds == NULL && (e->kinds = malloc(SIM_KIND_MAX * sizeof(*e->kinds))) == NULL)
+        return SIM_ENOMEM;
     e->kinds[e->n_kinds] = (struct engine_kind){.fn = fn, .ctx = ctx, .name = name};
     return (int)e->n_kinds++;
 }

@@ -70,8 +70,8 @@ struct sim_engine *sim_engine_new(size_t capacity_hint);
 /* Free the engine and every pending event. Accepts NULL. */
 void sim_engine_free(struct sim_engine *e);
 
-/* Register a handler; returns its kind (>= 0), SIM_ERANGE past SIM_KIND_MAX, or
- * SIM_EINVAL if fn is NULL.
+/* Register a handler; returns its kind (>= 0), SIM_ERANGE past SIM_KIND_MAX,
+ * SIM_EINVAL if fn is NULL, or SIM_ENOMEM (the first kind allocates the table).
  * name is kept by pointer (use a string literal) and appears in diagnostics. */
 int sim_engine_kind_add(struct sim_engine *e, sim_handler_fn fn, void *ctx, const char *name);
 
