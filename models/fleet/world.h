@@ -5,8 +5,9 @@
  * (every group; devices are numbered from 0 in that order), then optionally
  * fleet_world_group_dist (parameters drawn per device), fleet_world_fault_add,
  * fleet_world_gateways_add and fleet_world_rollout_set, then fleet_world_start, then
- * sim_engine_run, then fleet_world_finish (devices, wear and gateway rows). Or all of it
- * from a scenario with fleet_world_from_scenario (setup.c).
+ * fleet_world_run (with a rollout epoch the devices' events are on the blocks' engines,
+ * not on e: "Blocks" below), then fleet_world_finish (devices, wear and gateway rows). Or
+ * all of it from a scenario with fleet_world_from_scenario (setup.c).
  *
  * Each device timer slot (models/fleet/device.h) is one sim_engine_timer, so a re-armed or
  * cancelled timer is dropped by the engine (CONTRIBUTING.md rule 2). Records: one dfu_attempts row
