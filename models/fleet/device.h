@@ -288,7 +288,34 @@ struct fleet_device_ctx {
     void (*emit_swap)(void *env, uint32_t dev, struct recorder_swap *s);
     void (*emit_lock)(void *env, uint32_t dev, const struct recorder_lock *l);
     void (*emit_outage)(void *env, uint32_t dev, const struct recorder_outage *o);
+    /* Where session parts come from and go back to (fleet_device_spares_new); NULL: malloc
+     * and free each. Not owned; it outlives every device that uses it. */
+    struct fleet_device_spares *spares;
 };
+
+/* Session state on demand (device.c, struct fleet_app): a device whose application runs
+ * but holds nothing a rebuild would not give back (no connection, no packet, no module
+ * timer, no upload in progress, no lock held) is parked, its application's RAM state
+ * (firmware modules, SMP server, net_buf pool: about 3 KiB) returned to a spares list
+ * shared by the world's devices and rebuilt when a connection comes. Results are the
+ * same as without parking; only memory changes. */
+struct fleet_device_spares;
+struct fleet_device_spares_stats {
+    uint64_t n_free;    /* session parts on the list now */
+    uint64_t n_live;    /* in use by devices now */
+    uint64_t n_made;    /* ever allocated: the peak of n_live */
+    uint64_t n_parks;   /* times a device parked */
+    uint64_t n_unparks; /* times a parked device's part was rebuilt */
+    uint64_t n_kept;    /* times the park check found state a rebuild would not give back */
+};
+/* Returns NULL when out of memory. */
+struct fleet_device_spares *fleet_device_spares_new(void);
+/* Frees the list; the devices that used it must be freed first. Accepts NULL. */
+void fleet_device_spares_free(struct fleet_device_spares *sp);
+struct fleet_device_spares_stats
+fleet_device_spares_stats_get(const struct fleet_device_spares *sp);
+/* The device runs its application with its session part parked (device.c). */
+bool fleet_device_parked(const struct fleet_device *dev);
 
 /* One ended attempt as the device saw it (the client's record plus the device's swap). */
 #define FLEET_DEVICE_LOG 16

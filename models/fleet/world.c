@@ -153,8 +153,13 @@ struct fleet_world *fleet_world_new(struct sim_engine *e, struct recorder *rec, 
         free(w);
         return NULL;
     }
-    w->cx =
-        (struct fleet_device_ctx){w, w_arm, w_cancel, w_attempt, w_chunk, w_swap, w_lock, w_outage};
+    w->spares = fleet_device_spares_new();
+    if (w->spares == NULL) {
+        free(w);
+        return NULL;
+    }
+    w->cx = (struct fleet_device_ctx){w,      w_arm,  w_cancel, w_attempt, w_chunk,
+                                      w_swap, w_lock, w_outage, w->spares};
     return w;
 }
 
@@ -180,6 +185,7 @@ void fleet_world_free(struct fleet_world *w)
     free(w->timers);
     free(w->free_timers);
     free(w->dev_group);
+    fleet_device_spares_free(w->spares);
     free(w);
 }
 
