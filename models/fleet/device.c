@@ -1641,6 +1641,11 @@ static void app_park(struct fleet_device *d, int64_t now)
     smp_netbuf_free(held.pool);
     app_give_back(d, a);
     d->app = NULL;
+    if (d->crx_len == 0) { /* the central's side of an idle link: regrown from 256 B */
+        free(d->crx);
+        d->crx = NULL;
+        d->crx_cap = 0;
+    }
     if (sp != NULL)
         sp->n_parks++;
 }
