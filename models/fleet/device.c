@@ -1641,7 +1641,8 @@ static void app_park(struct fleet_device *d, int64_t now)
     smp_netbuf_free(held.pool);
     app_give_back(d, a);
     d->app = NULL;
-    if (d->crx_len == 0) { /* the central's side of an idle link: regrown from 256 B */
+    ble_link_trim(&d->link); /* its empty queues (an idle connection keeps its link) */
+    if (d->crx_len == 0) {   /* the central's side of an idle link: regrown from 256 B */
         free(d->crx);
         d->crx = NULL;
         d->crx_cap = 0;
