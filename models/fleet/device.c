@@ -125,6 +125,7 @@ struct fleet_device_spares {
     struct fleet_app *free;
     uint64_t n_free, n_live, n_made;     /* on the list, in use, ever allocated */
     uint64_t n_parks, n_unparks, n_kept; /* parked, rebuilt, park refused by the check */
+    bool no_park;                        /* fleet_device_spares_parking_set(false) */
 };
 
 struct fleet_device {
@@ -1567,6 +1568,10 @@ static void app_normalise(struct fleet_app *a)
         memset(a->bus.queue, 0, sizeof(a->bus.queue));
     }
     a->bt.n_tx_dropped = 0;
+    if (!a->bt.connected) { /* set by the next smp_bt_connect; unread until then */
+        a->bt.conn = 0;
+        a->bt.mtu = 0;
+    }
     a->mcumgr.n_unexpected = a->mcumgr.n_stale = a->mcumgr.n_rejected = 0;
     a->mcumgr.n_transfers = 0;
     timer_normalise(&a->mcumgr.t);
@@ -1617,6 +1622,8 @@ static void app_park(struct fleet_device *d, int64_t now)
         smp_netbuf_n_free(a->pool) != d->cfg->netbuf.buf_count || d->err != 0)
         return;
     struct fleet_device_spares *sp = d->cx->spares;
+    if (sp != NULL && sp->no_park)
+        return;
     struct fleet_app held = *a;
     d->lock_prev = lock_prev_of(a);
     d->park_mtu = ble_link_mtu_get(&d->link);
@@ -2693,6 +2700,11 @@ int fleet_device_ce_share(struct fleet_device *d, uint32_t n, int64_t now)
 struct fleet_device_spares *fleet_device_spares_new(void)
 {
     return calloc(1, sizeof(struct fleet_device_spares));
+}
+
+void fleet_device_spares_parking_set(struct fleet_device_spares *sp, bool on)
+{
+    sp->no_park = !on;
 }
 
 void fleet_device_spares_free(struct fleet_device_spares *sp)

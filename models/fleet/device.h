@@ -314,6 +314,9 @@ struct fleet_device_spares *fleet_device_spares_new(void);
 void fleet_device_spares_free(struct fleet_device_spares *sp);
 struct fleet_device_spares_stats
 fleet_device_spares_stats_get(const struct fleet_device_spares *sp);
+/* Devices using sp park (true, the default) or keep their parts while their application
+ * runs (false: the same results with more memory; tests compare the two). */
+void fleet_device_spares_parking_set(struct fleet_device_spares *sp, bool on);
 /* The device runs its application with its session part parked (device.c). */
 bool fleet_device_parked(const struct fleet_device *dev);
 

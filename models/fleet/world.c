@@ -519,6 +519,16 @@ int fleet_world_error(const struct fleet_world *w)
     return w->err;
 }
 
+void fleet_world_parking_set(struct fleet_world *w, bool on)
+{
+    fleet_device_spares_parking_set(w->spares, on);
+}
+
+struct fleet_device_spares_stats fleet_world_spares_stats(const struct fleet_world *w)
+{
+    return fleet_device_spares_stats_get(w->spares);
+}
+
 uint32_t fleet_world_n_devices(const struct fleet_world *w)
 {
     return w->n_devs;
