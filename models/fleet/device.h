@@ -291,6 +291,9 @@ struct fleet_device_ctx {
     /* Where session parts come from and go back to (fleet_device_spares_new); NULL: malloc
      * and free each. Not owned; it outlives every device that uses it. */
     struct fleet_device_spares *spares;
+    /* true: devices keep no attempt log (fleet_device_attempt_get returns NULL; 296 B
+     * per attempt kept less); the records still go to emit_attempt. */
+    bool no_attempt_log;
 };
 
 /* Session state on demand (device.c, struct fleet_app): a device whose application runs
@@ -426,7 +429,8 @@ const struct fleet_device_stats *fleet_device_stats_get(const struct fleet_devic
  * direct-xip and RAM-load without revert, any running image is (nothing else exists). */
 bool fleet_device_confirmed(const struct fleet_device *dev);
 const struct client_dfu *fleet_device_client(const struct fleet_device *dev);
-/* Attempts that ended, oldest first (the last FLEET_DEVICE_LOG of them); NULL past the end.
+/* Attempts that ended, oldest first (the last FLEET_DEVICE_LOG of them); NULL past the end
+ * (always NULL with cx->no_attempt_log).
  * The pointer is valid until the next attempt ends (the log grows on demand). */
 const struct fleet_device_attempt *fleet_device_attempt_get(const struct fleet_device *dev,
                                                             uint32_t i);

@@ -159,7 +159,7 @@ struct fleet_world *fleet_world_new(struct sim_engine *e, struct recorder *rec, 
         return NULL;
     }
     w->cx = (struct fleet_device_ctx){w,      w_arm,  w_cancel, w_attempt, w_chunk,
-                                      w_swap, w_lock, w_outage, w->spares};
+                                      w_swap, w_lock, w_outage, w->spares, false};
     return w;
 }
 
@@ -522,6 +522,11 @@ int fleet_world_error(const struct fleet_world *w)
 void fleet_world_parking_set(struct fleet_world *w, bool on)
 {
     fleet_device_spares_parking_set(w->spares, on);
+}
+
+void fleet_world_attempt_log_set(struct fleet_world *w, bool on)
+{
+    w->cx.no_attempt_log = !on;
 }
 
 struct fleet_device_spares_stats fleet_world_spares_stats(const struct fleet_world *w)
