@@ -59,7 +59,7 @@ struct fleet_device_ext_state {
     uint64_t n_lost;   /* datagrams nobody took (device not answering, link down, queue full) */
 };
 
-/* Session state on demand (bench/RESULTS.md, 2026-12-07; docs/model.md "Memory").
+/* Session state on demand (docs/model.md, "Memory: what a device holds between sessions").
  *
  * A device in APP holds its firmware's RAM state (SMP server and groups, net_buf pool,
  * event bus, nRF Desktop / CAF modules and their contexts: about 2.9 KiB) in a struct
@@ -1559,8 +1559,24 @@ static int app_rebuild(struct fleet_device *d, struct smp_netbuf *pool, int64_t 
 
 static void timer_normalise(struct fw_record_timer *t)
 {
-    if (!t->armed)
-        t->gen = 0; /* a generation nothing can fire with (the device's gen[] moved on) */
+    struct fw_record_timer z;
+    memset(&z, 0, sizeof(z)); /* padding too: memcmp reads it */
+    z.armed = t->armed;
+    z.gen = t->armed ? t->gen : 0; /* unarmed: nothing can fire with it (gen[] moved on) */
+    memcpy(t, &z, sizeof(z));
+}
+
+/* The upload state member by member, padding zeroed. */
+static void upload_normalise(struct smp_img_mgmt_upload *u)
+{
+    struct smp_img_mgmt_upload z;
+    memset(&z, 0, sizeof(z));
+    z.slot = u->slot;
+    z.off = u->off;
+    z.size = u->size;
+    z.sha_len = u->sha_len;
+    memcpy(z.sha, u->sha, sizeof(z.sha));
+    memcpy(u, &z, sizeof(z));
 }
 
 /* Forget what no input can observe: diagnostic counters, the bus ring's consumed slots,
@@ -1585,6 +1601,7 @@ static void app_normalise(struct fleet_app *a)
     timer_normalise(&a->lat.check);
     timer_normalise(&a->lat.security);
     a->cc.n_unexpected = a->cc.n_stale = a->cc.n_ignored = a->cc.n_defers = 0;
+    upload_normalise(&a->img.up);
     for (int i = 0; i < FW_CC_DFU_TIMER_COUNT; i++)
         timer_normalise(&a->cc.t[i]);
     a->stage = NULL;
@@ -1603,6 +1620,24 @@ static void app_normalise(struct fleet_app *a)
         z.id = g->id;
         memcpy(&a->srv.groups[i], &z, sizeof(z));
     }
+}
+
+/* Is the held part what the rebuild made? Both normalised; the modules' configurations
+ * are set by their init alone (never written after it: models/smp and models/fw), so the
+ * held ones equal the rebuild's, and they are taken from it: their padding comes from
+ * whatever stack the by-value copies went through (-O0 builds differ there). */
+static bool app_same(struct fleet_app *held, struct fleet_app *built)
+{
+    app_normalise(held);
+    app_normalise(built);
+    memcpy(&held->srv.cfg, &built->srv.cfg, sizeof(held->srv.cfg));
+    memcpy(&held->os.cfg, &built->os.cfg, sizeof(held->os.cfg));
+    memcpy(&held->img.cfg, &built->img.cfg, sizeof(held->img.cfg));
+    memcpy(&held->bt.cfg, &built->bt.cfg, sizeof(held->bt.cfg));
+    memcpy(&held->mcumgr.cfg, &built->mcumgr.cfg, sizeof(held->mcumgr.cfg));
+    memcpy(&held->lat.cfg, &built->lat.cfg, sizeof(held->lat.cfg));
+    memcpy(&held->cc.cfg, &built->cc.cfg, sizeof(held->cc.cfg));
+    return memcmp(held, built, sizeof(*held)) == 0;
 }
 
 /* Slots whose timers belong to the application's session: none may be armed to park. */
@@ -1639,9 +1674,7 @@ static void app_park(struct fleet_device *d, int64_t now)
     bool same = rc == 0;
     if (same) {
         struct fleet_app x = held, y = *a;
-        app_normalise(&x);
-        app_normalise(&y);
-        same = memcmp(&x, &y, sizeof(x)) == 0;
+        same = app_same(&x, &y);
     }
     if (!same) {
         *a = held;
@@ -2606,7 +2639,12 @@ void fleet_device_check(const struct fleet_device *d)
         smp_netbuf_check(d->app->pool);
         fw_event_bus_check(&d->app->bus);
     } else if (d->state == FLEET_DEV_APP) { /* parked: nothing runs in the application */
-        assert(d->start_pending || (d->armed & APP_SLOTS) == 0);
+        /* none of the application's own timers (the link's, the connect may run) */
+        const uint32_t own = (1u << FLEET_T_NETBUF) | (1u << FLEET_T_OS_RESET) |
+                             (1u << FLEET_T_MCUMGR) | (1u << FLEET_T_LAT_CHECK) |
+                             (1u << FLEET_T_LAT_SEC) | (0xfu << FLEET_T_CC0);
+        assert((d->armed & own) == 0);
+        assert(d->start_pending || (d->armed & (1u << FLEET_T_BUS)) == 0);
         assert(!is_uart(d) && d->ext == NULL);
     } else {
         assert(d->app == NULL);
