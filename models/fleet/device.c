@@ -488,6 +488,55 @@ static int confirm_running(struct fleet_device *d)
     return rc;
 }
 
+/* The client as the device was made with it: its settings (the group's, the central's
+ * host drawn from (seed, entity), the device id, a serial host's packet limit), the same
+ * whenever they are worked out. */
+static void client_cfg_of(const struct fleet_device *d, struct client_dfu_cfg *ccfg)
+{
+    const struct fleet_device_cfg *cfg = d->cfg;
+    *ccfg = cfg->client;
+    const struct client_central_profile *central =
+        client_central_profile((enum client_central)cfg->central);
+    if (!is_uart(d) && central != NULL)
+        client_central_host(central, d->seed, d->entity, ccfg);
+    ccfg->device_id = d->id;
+    if (is_uart(d) && (ccfg->p.packet_cap == 0 || ccfg->p.packet_cap > cfg->serial.packet_max))
+        ccfg->p.packet_cap = cfg->serial.packet_max;
+}
+
+/* The DFU client exists from its first input on (a device no host visited holds none: it
+ * would be client_dfu_new's state, a function of the settings). NULL only when out of
+ * memory (the error is kept: the run stops). */
+static struct client_dfu *client_of(struct fleet_device *d)
+{
+    if (d->client == NULL) {
+        struct client_dfu_cfg ccfg;
+        client_cfg_of(d, &ccfg);
+        d->client = client_dfu_new(&ccfg, d->cfg->client_image);
+        if (d->client == NULL)
+            keep_error(d, SIM_ENOMEM); /* the settings were checked by fleet_device_new */
+    }
+    return d->client;
+}
+
+/* Client steps and queries (a client not made yet is IDLE and not finished). */
+static int client_step(struct fleet_device *d, enum client_dfu_input in, const void *arg,
+                       int64_t now)
+{
+    struct client_dfu *c = client_of(d);
+    return c != NULL ? client_dfu_step(c, in, arg, now, &d->client_cx) : SIM_ENOMEM;
+}
+
+static bool client_finished(const struct fleet_device *d)
+{
+    return d->client != NULL && client_dfu_finished(d->client);
+}
+
+static enum client_dfu_state client_state(const struct fleet_device *d)
+{
+    return d->client != NULL ? client_dfu_state_get(d->client) : CLIENT_DFU_IDLE;
+}
+
 /* ---- SMP: transport, worker, server --------------------------------------------------- */
 
 static int stage_send(void *env, const uint8_t *frame, size_t n)
@@ -876,7 +925,7 @@ static void central_rx(struct fleet_device *d, const uint8_t *p, size_t n, int64
         if (d->ext != NULL)
             d->ext->x.tx(d->ext->x.env, d->id, d->crx, total, now);
         else
-            (void)client_dfu_step(d->client, CLIENT_DFU_IN_RX, &rx, now, &d->client_cx);
+            (void)client_step(d, CLIENT_DFU_IN_RX, &rx, now);
         memmove(d->crx, d->crx + total, d->crx_len - total);
         d->crx_len -= total;
     }
@@ -979,7 +1028,7 @@ static void link_note(void *env, const struct ble_link_note *n)
             app_connected(d, n->at_ns);
         struct client_dfu_conn c = {n->mtu};
         if (d->ext == NULL)
-            (void)client_dfu_step(d->client, CLIENT_DFU_IN_CONNECTED, &c, n->at_ns, &d->client_cx);
+            (void)client_step(d, CLIENT_DFU_IN_CONNECTED, &c, n->at_ns);
         break;
     }
     case BLE_LINK_NOTE_DISCONNECTED:
@@ -994,7 +1043,7 @@ static void link_note(void *env, const struct ble_link_note *n)
             want_connect(d, n->at_ns);
             break;
         }
-        (void)client_dfu_step(d->client, CLIENT_DFU_IN_DISCONNECTED, NULL, n->at_ns, &d->client_cx);
+        (void)client_step(d, CLIENT_DFU_IN_DISCONNECTED, NULL, n->at_ns);
         if (d->connect_wanted) /* asked while the link was still going down */
             want_connect(d, n->at_ns);
         break;
@@ -1058,7 +1107,7 @@ static int host_process(void *env, const uint8_t *pkt, size_t n, uint8_t *rsp, s
         return 0;
     }
     struct client_dfu_rx rx = {pkt, n};
-    return client_dfu_step(d->client, CLIENT_DFU_IN_RX, &rx, now, &d->client_cx);
+    return client_step(d, CLIENT_DFU_IN_RX, &rx, now);
 }
 
 static void host_frame(struct fleet_device *d, const uint8_t *p, size_t n, int64_t at)
@@ -1160,7 +1209,7 @@ static int host_connected(struct fleet_device *d, int64_t now)
     if (d->ext != NULL)
         return 0;
     struct client_dfu_conn c = {(uint16_t)(d->cfg->serial.packet_max + 3)};
-    return client_dfu_step(d->client, CLIENT_DFU_IN_CONNECTED, &c, now, &d->client_cx);
+    return client_step(d, CLIENT_DFU_IN_CONNECTED, &c, now);
 }
 
 static int client_send(void *env, const uint8_t *b, size_t n)
@@ -1214,7 +1263,7 @@ static int64_t record_attempt_id(const struct fleet_device *d)
 {
     if (d->ext != NULL && d->ext->attempt_open)
         return attempt_id(d);
-    enum client_dfu_state s = client_dfu_state_get(d->client);
+    enum client_dfu_state s = client_state(d);
     if (s != CLIENT_DFU_IDLE && s != CLIENT_DFU_DONE && s != CLIENT_DFU_FAILED)
         return attempt_id(d);
     if (d->st.n_attempts == 0)
@@ -1226,7 +1275,7 @@ static int client_start(struct fleet_device *d, int64_t now)
 {
     if (d->st.first_start_ns == RECORDER_NONE)
         d->st.first_start_ns = now;
-    return client_dfu_step(d->client, CLIENT_DFU_IN_START, NULL, now, &d->client_cx);
+    return client_step(d, CLIENT_DFU_IN_START, NULL, now);
 }
 
 /* Make the log hold the entry of attempt n_attempts (see fleet_device.log). Entries keep
@@ -1916,7 +1965,7 @@ static void uart_session_end(struct fleet_device *d, int64_t now)
         d->connect_wanted = true; /* the bridge's session starts again with the application */
         return;
     }
-    (void)client_dfu_step(d->client, CLIENT_DFU_IN_DISCONNECTED, NULL, now, &d->client_cx);
+    (void)client_step(d, CLIENT_DFU_IN_DISCONNECTED, NULL, now);
 }
 
 /* UART: the wire is flushed, MCUboot starts, then the client's session ends.
@@ -1944,8 +1993,7 @@ static int device_reboot(struct fleet_device *d, int64_t now, const char *cause)
 static void power_schedule(struct fleet_device *d, int64_t now)
 {
     d->rand_at = -1;
-    if (!fault_on(d, FLEET_FAULTS_POWER_RANDOM) || client_dfu_finished(d->client) ||
-        d->state == FLEET_DEV_DEAD)
+    if (!fault_on(d, FLEET_FAULTS_POWER_RANDOM) || client_finished(d) || d->state == FLEET_DEV_DEAD)
         return;
     struct sim_rng r;
     uint32_t k = 0x8000u + (d->n_rand++ & 0x7fffu);
@@ -2051,7 +2099,7 @@ static int on_power(struct fleet_device *d, int64_t now)
 {
     if (d->state != FLEET_DEV_OFF) {
         bool random = d->rand_at >= 0;
-        if (random && client_dfu_finished(d->client)) {
+        if (random && client_finished(d)) {
             d->rand_at = -1; /* the DFU is over: no more losses */
             return 0;
         }
@@ -2314,7 +2362,7 @@ int fleet_device_host_leave(struct fleet_device *d, int64_t now)
     d->connect_wanted = false;
     cancel(d, FLEET_T_START);
     cancel(d, FLEET_T_CONNECT);
-    int rc = client_dfu_step(d->client, CLIENT_DFU_IN_CANCEL, NULL, now, &d->client_cx);
+    int rc = client_step(d, CLIENT_DFU_IN_CANCEL, NULL, now);
     cancel(d, FLEET_T_CLIENT_RSP);
     cancel(d, FLEET_T_CLIENT_WAIT);
     if (is_uart(d)) {
@@ -2335,7 +2383,7 @@ int fleet_device_host_leave(struct fleet_device *d, int64_t now)
 
 bool fleet_device_client_done(const struct fleet_device *d, const char **outcome)
 {
-    bool done = client_dfu_finished(d->client);
+    bool done = client_finished(d);
     if (outcome != NULL)
         *outcome = done ? client_dfu_record_get(d->client)->attempt.outcome : NULL;
     return done;
@@ -2443,11 +2491,15 @@ struct fleet_device *fleet_device_new(uint32_t id, uint64_t entity,
     ccfg.device_id = id;
     if (is_uart(d) && uart_setup(d, &ccfg, diag) != 0)
         goto fail;
+    /* Checked now, made at the client's first input (client_of), from the same settings. */
+    client_cfg_of(d, &ccfg);
     d->client = client_dfu_new(&ccfg, cfg->client_image);
     if (d->client == NULL) {
         sim_diag_add(diag, "device %u: bad client settings (window, alignment, attempts)", id);
         goto fail;
     }
+    client_dfu_free(d->client);
+    d->client = NULL;
     d->client_cx = (struct client_dfu_ctx){
         d, client_send, client_arm, client_connect, client_emit, client_emit_chunk};
     return d;
@@ -2573,7 +2625,7 @@ static int timer_input(struct fleet_device *d, int slot, uint32_t gen, int64_t n
     case FLEET_T_CLIENT_WAIT: {
         struct client_dfu_timer t = {
             slot == FLEET_T_CLIENT_RSP ? CLIENT_DFU_TIMER_RSP : CLIENT_DFU_TIMER_WAIT, gen};
-        return client_dfu_step(d->client, CLIENT_DFU_IN_TIMER, &t, now, &d->client_cx);
+        return client_step(d, CLIENT_DFU_IN_TIMER, &t, now);
     }
     case FLEET_T_FAULT:
         return on_fault(d, now);
@@ -2661,7 +2713,8 @@ void fleet_device_check(const struct fleet_device *d)
         assert(!d->app_conn || ble_link_state_get(&d->link) == BLE_LINK_CONNECTED);
     }
     ble_link_check(&d->link);
-    client_dfu_check(d->client);
+    if (d->client != NULL)
+        client_dfu_check(d->client);
     /* the two-sources host ran only where the fault applies, and its end was noted */
     assert(d->cch.state == CLIENT_CC_HOST_IDLE || (d->fault_done & FLEET_FAULTS_TWO_SOURCES));
     assert((d->cch.state == CLIENT_CC_HOST_ENDED) == (d->st.cc_end_ns != RECORDER_NONE));
@@ -2681,9 +2734,9 @@ const struct fleet_device_stats *fleet_device_stats_get(const struct fleet_devic
     return &d->st;
 }
 
-const struct client_dfu *fleet_device_client(const struct fleet_device *d)
+const struct client_dfu *fleet_device_client(struct fleet_device *d)
 {
-    return d->client;
+    return client_of(d);
 }
 
 const struct fleet_device_attempt *fleet_device_attempt_get(const struct fleet_device *d,
@@ -2727,7 +2780,7 @@ const char *fleet_device_outcome(const struct fleet_device *d)
         return "updated";
     if (d->st.ran_update && d->st.running_image != d->update_image)
         return "reverted";
-    if (client_dfu_state_get(d->client) == CLIENT_DFU_FAILED)
+    if (client_state(d) == CLIENT_DFU_FAILED)
         return "failed";
     return "pending";
 }

@@ -428,7 +428,8 @@ const struct fleet_device_stats *fleet_device_stats_get(const struct fleet_devic
 /* The image in the primary (swap modes) or the active slot (xip) is confirmed; in
  * direct-xip and RAM-load without revert, any running image is (nothing else exists). */
 bool fleet_device_confirmed(const struct fleet_device *dev);
-const struct client_dfu *fleet_device_client(const struct fleet_device *dev);
+/* The DFU client (made now if no input reached it yet: a device holds none until then). */
+const struct client_dfu *fleet_device_client(struct fleet_device *dev);
 /* Attempts that ended, oldest first (the last FLEET_DEVICE_LOG of them); NULL past the end
  * (always NULL with cx->no_attempt_log).
  * The pointer is valid until the next attempt ends (the log grows on demand). */
