@@ -33,7 +33,9 @@
  *   armed in any state: the host is not the device)
  *   OFF, BOOT, DEAD: no device-side timer is armed but BOOT (in BOOT) and POWER; the SMP transport
  *                    is disconnected; the MCUboot slots see no BLE activity
- *   APP:             the modules the configuration enables are initialised
+ *   APP:             the modules the configuration enables are initialised, or parked
+ *                    (nothing runs in them; rebuilt when an input needs them: "Session
+ *                    state on demand" below)
  *
  * UART (assumptions, README "Simplifications"): there is no advertising and no connection.
  * The host's serial port stays open across device resets; the client's SMP session is
