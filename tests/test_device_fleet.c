@@ -93,8 +93,8 @@ static void bench_up(struct bench *b)
     memset(b, 0, sizeof(*b));
     for (int i = 0; i < FLEET_T_COUNT; i++)
         b->f.at[i] = -1;
-    b->cx = (struct fleet_device_ctx){&b->f,   f_arm,  f_cancel, f_attempt,
-                                      f_chunk, f_swap, f_lock,   f_outage};
+    b->cx = (struct fleet_device_ctx){&b->f,  f_arm,  f_cancel, f_attempt, f_chunk,
+                                      f_swap, f_lock, f_outage, NULL,      false};
     struct sim_diag d;
     sim_diag_init(&d);
     const struct mcuboot_image_version v1 = {1, 0, 0, 0}, v2 = {2, 0, 0, 0};

@@ -64,6 +64,7 @@ static void rig_up(struct rig *r, const char *client, const char *extra_set)
     rc = fleet_world_from_scenario(&r->s, r->e, NULL, &r->w, &d);
     if (rc != 0)
         fail_msg("%s", d.text);
+    fleet_world_attempt_log_set(r->w, true); /* the checks read the device's attempts */
     r->dev = fleet_world_device(r->w, 0);
     assert_non_null(r->dev);
 }

@@ -776,6 +776,24 @@ int ble_link_init(struct ble_link *l, const struct ble_link_cfg *cfg, uint64_t s
     return ble_link_cfg_check(cfg);
 }
 
+void ble_link_trim(struct ble_link *l)
+{
+    if (l->cb_depth > 0)
+        return;
+    for (int d = 0; d < BLE_LINK_DIR_COUNT; d++) {
+        struct ble_link_queue *q = &l->q[d];
+        if (q->first != q->end)
+            continue;
+        free(q->bytes);
+        free(q->sdus);
+        q->bytes = NULL;
+        q->sdus = NULL;
+        q->bytes_cap = q->sdus_cap = 0;
+        q->bytes_first = q->bytes_end = 0; /* as q_reserve's compaction leaves them */
+        q->base = q->first;
+    }
+}
+
 int ble_link_set_ce_share(struct ble_link *l, unsigned n_links)
 {
     if (n_links < 1 || n_links > BLE_LINK_CE_SHARE_MAX)

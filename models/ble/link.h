@@ -347,6 +347,12 @@ int ble_link_init(struct ble_link *l, const struct ble_link_cfg *cfg, uint64_t s
                   uint64_t entity);
 /* Free the queues. Makes no callbacks. */
 void ble_link_fini(struct ble_link *l);
+/* Give back the storage of every queue that holds no SDU (in any state: sent, delivered
+ * and their callbacks done), connected or not; the next send grows it again from 256 B.
+ * Nothing else changes: counters, fragment state and timing are kept, so the link behaves
+ * the same (a parked device's idle link, models/fleet/device.c). No-op inside a callback
+ * of the link. Makes no callbacks. */
+void ble_link_trim(struct ble_link *l);
 
 /* Connect at now (CONNECT_IND sent): the first anchor follows cfg.connect_delay_ns later,
  * data flows cfg.setup_events events after it, at which time the timer input notes

@@ -1,10 +1,14 @@
 /* models/flash/wear.h - per-device, per-sector erase and write counters for a whole fleet.
  *
- * One flat table of n_devices x n_sectors counter pairs (4 bytes each, uint16 counts that
- * saturate at FLASH_WEAR_SATURATED). Devices and sectors are indexes: the caller maps its
- * flash areas (e.g. primary, secondary, scratch) onto sector indexes 0..n_sectors-1.
- * 20 000 devices x 240 sectors = 19 MB; the table is calloc'd, so rows of devices that never
- * touch flash stay on the kernel's shared zero page until first written.
+ * Devices and sectors are indexes: the caller maps its flash areas (e.g. primary,
+ * secondary, scratch) onto sector indexes 0..n_sectors-1. Counts are uint16 that saturate
+ * at FLASH_WEAR_SATURATED. Storage (wear.c) is one byte per sector and device: two 4-bit
+ * counts, 0..14 each, which is what a DFU leaves on almost every sector (an image sector
+ * is erased once or twice and written a few times per update); a sector whose count would
+ * pass 14 moves to an overflow table of full counts (typically the trailer sectors). 10^6
+ * devices x 236 sectors = 236 MB instead of 944 MB with 4 bytes per sector. The table is
+ * calloc'd, so rows of devices that never touch flash stay on the kernel's shared zero
+ * page until first written.
  */
 #ifndef MODELS_FLASH_WEAR_H
 #define MODELS_FLASH_WEAR_H
@@ -29,7 +33,9 @@ struct flash_wear *flash_wear_new(uint32_t n_devices, uint32_t n_sectors);
 void flash_wear_free(struct flash_wear *w);
 
 /* Count one erase (resp. write) of sectors [first, first + n) of device dev.
- * Returns 0, or SIM_ERANGE (nothing counted) when dev or the sector range is out of bounds. */
+ * Returns 0, SIM_ERANGE (nothing counted) when dev or the sector range is out of bounds, or
+ * SIM_ENOMEM when a sector passing 14 found no room in the overflow table (the sectors
+ * before it are counted, it and those after it are not). */
 int flash_wear_erase(struct flash_wear *w, uint32_t dev, uint32_t first, uint32_t n);
 int flash_wear_write(struct flash_wear *w, uint32_t dev, uint32_t first, uint32_t n);
 
@@ -45,7 +51,7 @@ uint16_t flash_wear_max_erases(const struct flash_wear *w, uint32_t dev);
 uint64_t flash_wear_total_erases(const struct flash_wear *w, uint32_t dev);
 uint64_t flash_wear_total_writes(const struct flash_wear *w, uint32_t dev);
 
-/* Bytes of counter storage (for memory reports). */
+/* Bytes of counter storage: the table and the overflow table (for memory reports). */
 size_t flash_wear_bytes(const struct flash_wear *w);
 
 #endif /* MODELS_FLASH_WEAR_H */

@@ -59,6 +59,75 @@ struct fleet_device_ext_state {
     uint64_t n_lost;   /* datagrams nobody took (device not answering, link down, queue full) */
 };
 
+/* Session state on demand (docs/model.md, "Memory: what a device holds between sessions").
+ *
+ * A device in APP holds its firmware's RAM state (SMP server and groups, net_buf pool,
+ * event bus, nRF Desktop / CAF modules and their contexts: about 2.9 KiB) in a struct
+ * fleet_app. Most of the time nothing runs in it: no packet, no module timer, and every
+ * module in the state that the application's start (and the connection, if the link is
+ * up) leaves it in. Such a device is parked: its fleet_app goes back to the world's spares
+ * list, and app_unpark() rebuilds it when an input needs it (app_need(): a connection, a
+ * packet, a parameter update, a disconnection, the config-channel host).
+ *
+ * Parking is decided by proof, not by a list of fields. app_park() rebuilds the part in
+ * place (app_rebuild: app_build() as app_start() does, the connection's events if the
+ * application saw one, then the bus delivers them) at now + 1 ns, quietly (quiet(): timer
+ * requests, records, flash writes and link requests are not made; they happened when the
+ * state was first built), and compares it byte for byte with what the device held, after
+ * app_normalise() cleared what no input observes (diagnostic counters, the bus ring's
+ * consumed slots, generations of unarmed timers, padding of copied structs). Equal: the
+ * part is a function of what persists alone, and is freed. Otherwise the device keeps it
+ * unchanged: a device mid-upload keeps img_mgmt's upload state (Zephyr keeps it across a
+ * reconnect; only a reset loses it), a pending os_mgmt reset, a DFU lock held (the config
+ * channel's), a module that stored the time of its last input.
+ *
+ * What a rebuild reads, and so what persists while parked: the configuration, MCUboot
+ * slot and trailer state, the stats dfu_mcumgr's self-confirm consults, conn_id and
+ * app_conn, lock_prev (the lock's last owner, whose owner_changed runs at the next claim)
+ * and the link's MTU, encryption and parameters as they were when it parked (park_*: a
+ * rebuild at an input that changed the link still sees them as the held state did). The
+ * rest of struct fleet_device (ids, timer generations, faults, stats, attempt log, the
+ * link, the client) is never in the part. A start defers the build to the bus work item
+ * its events kick (start_pending), so a fleet that boots at once never holds every
+ * device's part at once. UART devices and devices with an external client never park. */
+struct fleet_app {
+    struct smp_callbacks callbacks;
+    struct smp_server srv;
+    struct smp_os_mgmt os;
+    struct smp_os_mgmt_ctx os_cx;
+    struct smp_img_mgmt img;
+    struct smp_netbuf *pool;
+    struct smp_netbuf_ctx pool_cx;
+    struct smp_bt bt;
+    struct smp_bt_ctx bt_cx;
+    struct smp_server_ctx stage_cx;
+    uint8_t *stage; /* responses of the packet being processed, back to back; grown to at
+                       most STAGE_CAP */
+    size_t stage_len, stage_cap;
+    uint32_t stage_n;
+    struct fw_event_bus bus;
+    struct fw_event_bus_ctx bus_cx;
+    struct fw_dfu_lock lock;
+    struct fw_dfu_mcumgr mcumgr;
+    struct fw_dfu_mcumgr_ctx mcumgr_cx;
+    struct fw_ble_smp ble_smp;
+    struct fw_ble_smp_ctx ble_smp_cx;
+    struct fw_ble_latency lat;
+    struct fw_ble_latency_ctx lat_cx;
+    struct fw_cc_dfu cc;
+    struct fw_cc_dfu_ctx cc_cx;
+    bool bus_kicked;
+    struct fleet_app *next; /* on the spares list; last, outside the comparison */
+};
+
+/* Released session parts, reused before malloc (LIFO: the last one freed is warm). */
+struct fleet_device_spares {
+    struct fleet_app *free;
+    uint64_t n_free, n_live, n_made;     /* on the list, in use, ever allocated */
+    uint64_t n_parks, n_unparks, n_kept; /* parked, rebuilt, park refused by the check */
+    bool no_park;                        /* fleet_device_spares_parking_set(false) */
+};
+
 struct fleet_device {
     uint32_t id;
     const struct fleet_device_cfg *cfg; /* not owned */
@@ -76,41 +145,23 @@ struct fleet_device {
     /* flash + bootloader */
     struct mcuboot_slots slots;
     struct smp_img_slots inner;       /* mcuboot_slots_bind() */
-    struct smp_img_slots_ops ops;     /* inner, measuring flash time */
     int64_t flash_acc;                /* flash ns of the packet being processed */
     struct mcuboot_slots_radio radio; /* slots.radio: flash work in radio timeslots */
 
-    /* SMP */
-    struct smp_callbacks callbacks;
-    struct smp_server srv;
-    struct smp_os_mgmt os;
-    struct smp_os_mgmt_ctx os_cx;
-    struct smp_img_mgmt img;
-    struct smp_netbuf *pool;
-    struct smp_netbuf_ctx pool_cx;
-    struct smp_bt bt;
-    struct smp_bt_ctx bt_cx;
-    struct smp_server_ctx stage_cx;
-    uint8_t *stage; /* responses of the packet being processed, back to back; APP only,
-                       grown to at most STAGE_CAP */
-    size_t stage_len, stage_cap;
-    uint32_t stage_n;
+    /* The application's session part (struct fleet_app): APP only, and then only while
+     * something runs in it; NULL while parked (see "Session state on demand" above). */
+    struct fleet_app *app;
     uint32_t conn_id;
-    bool app_conn; /* the application saw the connection (not yet torn down) */
-
-    /* firmware */
-    struct fw_event_bus bus;
-    struct fw_event_bus_ctx bus_cx;
-    struct fw_dfu_lock lock;
-    struct fw_dfu_mcumgr mcumgr;
-    struct fw_dfu_mcumgr_ctx mcumgr_cx;
-    struct fw_ble_smp ble_smp;
-    struct fw_ble_smp_ctx ble_smp_cx;
-    struct fw_ble_latency lat;
-    struct fw_ble_latency_ctx lat_cx;
-    struct fw_cc_dfu cc;
-    struct fw_cc_dfu_ctx cc_cx;
-    bool bus_kicked;
+    bool app_conn;      /* the application saw the connection (not yet torn down) */
+    uint8_t lock_prev;  /* enum lock_prev: the DFU lock's last owner, kept while parked */
+    bool quiet;         /* app_rebuild() replays the start: no effect leaves the device */
+    bool start_pending; /* app_start() left the build to the bus work item (FLEET_T_BUS) */
+    /* What a rebuild reads from the link, as it was when the device parked: the
+     * connection's ATT MTU, encryption and parameters (ble_latency asks for them). */
+    uint16_t park_mtu;
+    bool park_encrypted;
+    struct fw_event_conn_params park_params;
+    uint32_t armed; /* APP_SLOTS bits of slots armed and not yet fired or cancelled */
 
     /* link + central */
     struct ble_link link;
@@ -256,8 +307,21 @@ static int buf_grow(uint8_t **buf, size_t *cap, size_t need, size_t max)
 
 /* ---- timers ------------------------------------------------------------------------- */
 
+/* While app_rebuild() replays a start (and the connection) for app_park() or app_unpark(),
+ * nothing leaves the device: timer requests, records, flash writes and link requests
+ * already happened when the state was first built, and their results are in what
+ * persists. The callbacks return constants then, so a rebuild is a function of what
+ * persists alone (struct fleet_app). */
+static bool quiet(const struct fleet_device *d)
+{
+    return d->quiet;
+}
+
 static uint32_t arm(struct fleet_device *d, int slot, int64_t at)
 {
+    if (quiet(d))
+        return 0;
+    d->armed |= 1u << slot;
     uint32_t g = ++d->gen[slot];
     if (at < d->now)
         at = d->now;
@@ -267,6 +331,9 @@ static uint32_t arm(struct fleet_device *d, int slot, int64_t at)
 
 static void cancel(struct fleet_device *d, int slot)
 {
+    if (quiet(d))
+        return;
+    d->armed &= ~(1u << slot);
     d->gen[slot]++;
     d->cx->timer_cancel(d->cx->env, d->id, slot);
 }
@@ -323,6 +390,8 @@ static int m_is_empty(void *env, int slot, bool *empty)
 static int m_erase_slot(void *env, int slot)
 {
     struct fleet_device *d = ops_dev(env);
+    if (quiet(d))
+        return 0;
     int rc = INNER(d)->erase_slot(d->inner.env, slot);
     MEASURE(d);
     return rc;
@@ -330,6 +399,8 @@ static int m_erase_slot(void *env, int slot)
 static int m_erase_upload(void *env, int slot, uint32_t size)
 {
     struct fleet_device *d = ops_dev(env);
+    if (quiet(d))
+        return 0;
     int rc = INNER(d)->erase_upload(d->inner.env, slot, size);
     MEASURE(d);
     return rc;
@@ -339,6 +410,8 @@ static void two_sources_arm(struct fleet_device *d, int slot);
 static int m_write(void *env, int slot, uint32_t off, const uint8_t *p, size_t n, bool last)
 {
     struct fleet_device *d = ops_dev(env);
+    if (quiet(d))
+        return 0;
     int rc = INNER(d)->write(d->inner.env, slot, off, p, n, last);
     MEASURE(d);
     if (rc == 0) {
@@ -359,6 +432,8 @@ static bool confirm_refused(const struct fleet_device *d, int slot, bool active,
 static int m_set_next(void *env, int slot, bool active, bool confirm)
 {
     struct fleet_device *d = ops_dev(env);
+    if (quiet(d))
+        return 0;
     if (confirm_refused(d, slot, active, confirm))
         return SMP_IMG_SLOTS_ERR_FLASH_WRITE_FAILED; /* nothing written */
     int rc = INNER(d)->set_next(d->inner.env, slot, active, confirm);
@@ -413,22 +488,73 @@ static int confirm_running(struct fleet_device *d)
     return rc;
 }
 
+/* The client as the device was made with it: its settings (the group's, the central's
+ * host drawn from (seed, entity), the device id, a serial host's packet limit), the same
+ * whenever they are worked out. */
+static void client_cfg_of(const struct fleet_device *d, struct client_dfu_cfg *ccfg)
+{
+    const struct fleet_device_cfg *cfg = d->cfg;
+    *ccfg = cfg->client;
+    const struct client_central_profile *central =
+        client_central_profile((enum client_central)cfg->central);
+    if (!is_uart(d) && central != NULL)
+        client_central_host(central, d->seed, d->entity, ccfg);
+    ccfg->device_id = d->id;
+    if (is_uart(d) && (ccfg->p.packet_cap == 0 || ccfg->p.packet_cap > cfg->serial.packet_max))
+        ccfg->p.packet_cap = cfg->serial.packet_max;
+}
+
+/* The DFU client exists from its first input on (a device no host visited holds none: it
+ * would be client_dfu_new's state, a function of the settings). NULL only when out of
+ * memory (the error is kept: the run stops). */
+static struct client_dfu *client_of(struct fleet_device *d)
+{
+    if (d->client == NULL) {
+        struct client_dfu_cfg ccfg;
+        client_cfg_of(d, &ccfg);
+        d->client = client_dfu_new(&ccfg, d->cfg->client_image);
+        if (d->client == NULL)
+            keep_error(d, SIM_ENOMEM); /* the settings were checked by fleet_device_new */
+    }
+    return d->client;
+}
+
+/* Client steps and queries (a client not made yet is IDLE and not finished). */
+static int client_step(struct fleet_device *d, enum client_dfu_input in, const void *arg,
+                       int64_t now)
+{
+    struct client_dfu *c = client_of(d);
+    return c != NULL ? client_dfu_step(c, in, arg, now, &d->client_cx) : SIM_ENOMEM;
+}
+
+static bool client_finished(const struct fleet_device *d)
+{
+    return d->client != NULL && client_dfu_finished(d->client);
+}
+
+static enum client_dfu_state client_state(const struct fleet_device *d)
+{
+    return d->client != NULL ? client_dfu_state_get(d->client) : CLIENT_DFU_IDLE;
+}
+
 /* ---- SMP: transport, worker, server --------------------------------------------------- */
 
 static int stage_send(void *env, const uint8_t *frame, size_t n)
 {
     struct fleet_device *d = env;
-    if (d->stage_len + n + 4 > STAGE_CAP)
+    if (quiet(d))
+        return 0;
+    if (d->app->stage_len + n + 4 > STAGE_CAP)
         return 0; /* a response that does not fit is lost (never with our sizes) */
-    if (buf_grow(&d->stage, &d->stage_cap, d->stage_len + n + 4, STAGE_CAP) != 0) {
+    if (buf_grow(&d->app->stage, &d->app->stage_cap, d->app->stage_len + n + 4, STAGE_CAP) != 0) {
         keep_error(d, SIM_ENOMEM); /* the run stops: fleet_device_timer() returns it */
         return 0;
     }
     uint32_t len = (uint32_t)n;
-    memcpy(d->stage + d->stage_len, &len, 4);
-    memcpy(d->stage + d->stage_len + 4, frame, n);
-    d->stage_len += 4 + n;
-    d->stage_n++;
+    memcpy(d->app->stage + d->app->stage_len, &len, 4);
+    memcpy(d->app->stage + d->app->stage_len + 4, frame, n);
+    d->app->stage_len += 4 + n;
+    d->app->stage_n++;
     return 0;
 }
 
@@ -468,19 +594,19 @@ static int64_t radio_flash_ns(void *env, const struct flash_chip *c, int64_t era
 static int64_t pool_flash_cost(void *env, const uint8_t *pkt, size_t n)
 {
     struct fleet_device *d = env;
-    d->stage_len = 0;
-    d->stage_n = 0;
+    d->app->stage_len = 0;
+    d->app->stage_n = 0;
     d->flash_acc = 0;
     /* The response net_buf is scratch for this call only (the responses are staged): a
      * block that the next device's packet reuses while it is still in cache. */
-    uint8_t *rsp = smp_netbuf_block_get(smp_netbuf_buf_size(d->pool));
+    uint8_t *rsp = smp_netbuf_block_get(smp_netbuf_buf_size(d->app->pool));
     if (rsp == NULL) {
         keep_error(d, SIM_ENOMEM);
         return 0;
     }
-    int rc = smp_server_process(&d->srv, pkt, n, rsp, smp_netbuf_buf_size(d->pool), d->now,
-                                &d->stage_cx, NULL);
-    smp_netbuf_block_put(rsp, smp_netbuf_buf_size(d->pool));
+    int rc = smp_server_process(&d->app->srv, pkt, n, rsp, smp_netbuf_buf_size(d->app->pool),
+                                d->now, &d->app->stage_cx, NULL);
+    smp_netbuf_block_put(rsp, smp_netbuf_buf_size(d->app->pool));
     (void)rc; /* a negative sim_err here only loses the responses */
     note_confirmed(d, d->now);
     return d->flash_acc;
@@ -501,27 +627,30 @@ static int pool_process(void *env, const uint8_t *pkt, size_t n, uint8_t *rsp, s
     struct fleet_device *d = env;
     (void)pkt, (void)n, (void)rsp, (void)cap;
     size_t off = 0;
-    while (off < d->stage_len) {
+    while (off < d->app->stage_len) {
         uint32_t len;
-        memcpy(&len, d->stage + off, 4);
+        memcpy(&len, d->app->stage + off, 4);
         if (d->ext != NULL && d->ext->link == FLEET_EXT_DIRECT) {
-            d->ext->x.tx(d->ext->x.env, d->id, d->stage + off + 4, len, now);
+            d->ext->x.tx(d->ext->x.env, d->id, d->app->stage + off + 4, len, now);
         } else if (d->app_conn) {
-            int rc = is_uart(d) ? device_serial_send(d, d->stage + off + 4, len, now)
-                                : smp_bt_send(&d->bt, d->stage + off + 4, len, &d->bt_cx);
+            int rc = is_uart(d)
+                         ? device_serial_send(d, d->app->stage + off + 4, len, now)
+                         : smp_bt_send(&d->app->bt, d->app->stage + off + 4, len, &d->app->bt_cx);
             if (rc < 0)
                 return rc;
         }
         off += 4 + len;
     }
-    d->stage_len = 0;
-    d->stage_n = 0;
+    d->app->stage_len = 0;
+    d->app->stage_n = 0;
     return 0;
 }
 
 static int bt_notify(void *env, uint32_t conn, const uint8_t *p, size_t n)
 {
     struct fleet_device *d = env;
+    if (quiet(d))
+        return 0;
     (void)conn;
     int rc = ble_link_send(&d->link, BLE_LINK_P2C, p, n, d->now, &d->link_cx);
     if (rc == BLE_LINK_FULL)
@@ -539,6 +668,10 @@ static int64_t record_attempt_id(const struct fleet_device *d);
 static void fw_emit(void *env, const struct fw_record *r)
 {
     struct fleet_device *d = env;
+    bool counted = r->kind == FW_RECORD_LOCK || r->kind == FW_RECORD_REJECT ||
+                   r->kind == FW_RECORD_ERASE_END || r->kind == FW_RECORD_UNEXPECTED;
+    if (counted && quiet(d))
+        return; /* the others are not kept: no effect */
     switch (r->kind) {
     case FW_RECORD_LOCK: {
         struct recorder_lock l = {.attempt_id = record_attempt_id(d),
@@ -570,8 +703,10 @@ static void fw_emit(void *env, const struct fw_record *r)
 static void bus_kick(void *env, int64_t now)
 {
     struct fleet_device *d = env;
-    if (!d->bus_kicked) {
-        d->bus_kicked = true;
+    if (d->quiet)
+        return; /* the start's kick: app_rebuild() runs the bus itself */
+    if (!d->app->bus_kicked) {
+        d->app->bus_kicked = true;
         arm(d, FLEET_T_BUS, now);
     }
 }
@@ -579,7 +714,7 @@ static void bus_kick(void *env, int64_t now)
 static int fw_submit(void *env, const struct fw_event *ev, int64_t now)
 {
     struct fleet_device *d = env;
-    return fw_event_bus_submit(&d->bus, ev, now);
+    return fw_event_bus_submit(&d->app->bus, ev, now);
 }
 
 static uint32_t mc_arm(void *env, int timer, int64_t at)
@@ -592,9 +727,27 @@ static void mc_cancel(void *env, int timer)
     (void)timer;
     cancel(env, FLEET_T_MCUMGR);
 }
+/* fw_confirm() in a quiet rebuild: what confirm_running() returns, without writing. */
+static int confirm_dry(const struct fleet_device *d)
+{
+    int slot = is_xip(d) ? d->slots.active : 0;
+    if (confirm_refused(d, slot, true, true))
+        return SMP_IMG_SLOTS_ERR_FLASH_WRITE_FAILED;
+    if (slot < 0) {
+        return 0;
+    }
+    struct mcuboot_trailer t = d->slots.trailer[slot];
+    struct mcuboot_trailer_write w[3];
+    size_t n_w = 0;
+    int rc = mcuboot_trailer_set_confirmed(&d->slots.cfg->geom.trailer, &t, w, &n_w);
+    return rc == 0 ? 0 : SMP_IMG_SLOTS_ERR_FLASH_WRITE_FAILED;
+}
+
 static int fw_confirm(void *env, int64_t now)
 {
     struct fleet_device *d = env;
+    if (d->quiet)
+        return confirm_dry(d);
     int rc = confirm_running(d);
     note_confirmed(d, now);
     return rc;
@@ -603,7 +756,7 @@ static void mc_reset_upload(void *env, int64_t now)
 {
     struct fleet_device *d = env;
     (void)now;
-    smp_img_mgmt_reset_upload(&d->img);
+    smp_img_mgmt_reset_upload(&d->app->img);
 }
 
 static uint32_t lat_arm(void *env, int timer, int64_t at)
@@ -617,6 +770,10 @@ static void lat_cancel(void *env, int timer)
 static void lat_params_get(void *env, struct fw_event_conn_params *out)
 {
     struct fleet_device *d = env;
+    if (d->quiet) {
+        *out = d->park_params;
+        return;
+    }
     uint16_t iv = (uint16_t)(d->link.cfg.interval_ns / BT_MS_1_25);
     *out = (struct fw_event_conn_params){iv, iv, d->link.cfg.latency,
                                          (uint16_t)(d->link.cfg.timeout_ns / BT_MS_10)};
@@ -624,6 +781,8 @@ static void lat_params_get(void *env, struct fw_event_conn_params *out)
 static int lat_update(void *env, const struct fw_event_conn_params *p, int64_t now)
 {
     struct fleet_device *d = env;
+    if (quiet(d))
+        return 0;
     int rc = ble_link_update(&d->link, BLE_LINK_P2C, (int64_t)p->interval_min * BT_MS_1_25,
                              p->latency, (int64_t)p->timeout * BT_MS_10, now, &d->link_cx);
     if (rc < 0 && rc != SIM_ERANGE)
@@ -635,6 +794,8 @@ static int lat_update(void *env, const struct fw_event_conn_params *p, int64_t n
 static void lat_disconnect(void *env, uint8_t reason, int64_t now)
 {
     struct fleet_device *d = env;
+    if (quiet(d))
+        return;
     (void)ble_link_disconnect(&d->link, reason, now, &d->link_cx);
 }
 
@@ -680,6 +841,10 @@ static bool cc_clean(void *env, uint32_t off, uint32_t len)
 static int cc_erase(void *env, uint32_t off, uint32_t len, int64_t now, int64_t *done_at)
 {
     struct fleet_device *d = env;
+    if (quiet(d)) {
+        *done_at = now;
+        return 0;
+    }
     int a = cc_slot(d);
     uint32_t ss = d->slots.cfg->geom.sector_size;
     uint32_t n = d->slots.cfg->geom.n_sectors[a];
@@ -703,6 +868,8 @@ static int cc_erase(void *env, uint32_t off, uint32_t len, int64_t now, int64_t 
 static int cc_write(void *env, uint32_t off, uint32_t len, int64_t now)
 {
     struct fleet_device *d = env;
+    if (quiet(d))
+        return 0;
     (void)now;
     d->st.cc_bytes_written += len;
     if (len > 0)
@@ -712,6 +879,8 @@ static int cc_write(void *env, uint32_t off, uint32_t len, int64_t now)
 static int cc_upgrade(void *env, bool permanent, int64_t now)
 {
     struct fleet_device *d = env;
+    if (quiet(d))
+        return 0;
     (void)now;
     d->flash_acc = 0;
     return measured_ops.set_next(d, 1, false, permanent);
@@ -719,6 +888,8 @@ static int cc_upgrade(void *env, bool permanent, int64_t now)
 static int device_reboot(struct fleet_device *d, int64_t now, const char *cause);
 static void cc_reboot(void *env, int64_t now)
 {
+    if (quiet(env))
+        return;
     keep_error(env, device_reboot(env, now, "reset"));
 }
 
@@ -754,12 +925,14 @@ static void central_rx(struct fleet_device *d, const uint8_t *p, size_t n, int64
         if (d->ext != NULL)
             d->ext->x.tx(d->ext->x.env, d->id, d->crx, total, now);
         else
-            (void)client_dfu_step(d->client, CLIENT_DFU_IN_RX, &rx, now, &d->client_cx);
+            (void)client_step(d, CLIENT_DFU_IN_RX, &rx, now);
         memmove(d->crx, d->crx + total, d->crx_len - total);
         d->crx_len -= total;
     }
 }
 
+static int app_unpark(struct fleet_device *d, int64_t now);
+static bool app_need(struct fleet_device *d, int64_t now);
 static void link_deliver(void *env, enum ble_link_dir dir, const uint8_t *p, size_t n, int64_t at)
 {
     struct fleet_device *d = env;
@@ -768,7 +941,7 @@ static void link_deliver(void *env, enum ble_link_dir dir, const uint8_t *p, siz
         central_rx(d, p, n, at);
         return;
     }
-    if (!d->app_conn)
+    if (!d->app_conn || !app_need(d, at))
         return;
     if (d->ext != NULL) {
         ext_ble_rx(d, p, n, at);
@@ -776,36 +949,55 @@ static void link_deliver(void *env, enum ble_link_dir dir, const uint8_t *p, siz
     }
     enum smp_bt_rx rx;
     enum smp_bt_att att;
-    (void)smp_bt_write(&d->bt, p, n, at, &d->pool_cx, &rx, &att);
+    (void)smp_bt_write(&d->app->bt, p, n, at, &d->app->pool_cx, &rx, &att);
+}
+
+/* The application sees connection conn_id: the SMP transport's and the bus's part (also
+ * replayed by app_rebuild for a parked device whose link stayed up). */
+static void app_conn_events(struct fleet_device *d, int64_t now)
+{
+    smp_bt_connect(&d->app->bt, d->conn_id, d->quiet ? d->park_mtu : ble_link_mtu_get(&d->link));
+    smp_bt_subscribe(&d->app->bt, true);
+    struct fw_event c = fw_event_peer(FW_EVENT_PEER_CONNECTED);
+    struct fw_event s = fw_event_peer(FW_EVENT_PEER_SECURED); /* bonded, encrypted link */
+    (void)fw_event_bus_submit(&d->app->bus, &c, now);
+    if (d->quiet ? d->park_encrypted : d->link.cfg.encrypted)
+        (void)fw_event_bus_submit(&d->app->bus, &s, now);
+}
+
+/* A parked application's state is needed: rebuilt, or the error kept (false). */
+static bool app_need(struct fleet_device *d, int64_t now)
+{
+    int rc = app_unpark(d, now);
+    if (rc != 0)
+        keep_error(d, rc);
+    return d->app != NULL;
 }
 
 static void app_connected(struct fleet_device *d, int64_t now)
 {
+    if (!app_need(d, now))
+        return;
     d->app_conn = true;
-    smp_bt_connect(&d->bt, ++d->conn_id, ble_link_mtu_get(&d->link));
-    smp_bt_subscribe(&d->bt, true);
+    ++d->conn_id;
     mcuboot_slots_set_ble(&d->slots, true);
-    struct fw_event c = fw_event_peer(FW_EVENT_PEER_CONNECTED);
-    struct fw_event s = fw_event_peer(FW_EVENT_PEER_SECURED); /* bonded, encrypted link */
-    (void)fw_event_bus_submit(&d->bus, &c, now);
-    if (d->link.cfg.encrypted)
-        (void)fw_event_bus_submit(&d->bus, &s, now);
+    app_conn_events(d, now);
 }
 
 static void app_disconnected(struct fleet_device *d, int64_t now)
 {
-    if (!d->app_conn)
+    if (!d->app_conn || !app_need(d, now))
         return;
     d->app_conn = false;
-    if (d->stage_len == 0) { /* no response staged: regrown by the next session's first */
-        free(d->stage);
-        d->stage = NULL;
-        d->stage_cap = 0;
+    if (d->app->stage_len == 0) { /* no response staged: regrown by the next session's first */
+        free(d->app->stage);
+        d->app->stage = NULL;
+        d->app->stage_cap = 0;
     }
-    smp_bt_disconnect(&d->bt);
+    smp_bt_disconnect(&d->app->bt);
     mcuboot_slots_set_ble(&d->slots, false);
     struct fw_event ev = fw_event_peer(FW_EVENT_PEER_DISCONNECTED);
-    (void)fw_event_bus_submit(&d->bus, &ev, now);
+    (void)fw_event_bus_submit(&d->app->bus, &ev, now);
     d->adv_since = now;
 }
 
@@ -836,7 +1028,7 @@ static void link_note(void *env, const struct ble_link_note *n)
             app_connected(d, n->at_ns);
         struct client_dfu_conn c = {n->mtu};
         if (d->ext == NULL)
-            (void)client_dfu_step(d->client, CLIENT_DFU_IN_CONNECTED, &c, n->at_ns, &d->client_cx);
+            (void)client_step(d, CLIENT_DFU_IN_CONNECTED, &c, n->at_ns);
         break;
     }
     case BLE_LINK_NOTE_DISCONNECTED:
@@ -851,18 +1043,18 @@ static void link_note(void *env, const struct ble_link_note *n)
             want_connect(d, n->at_ns);
             break;
         }
-        (void)client_dfu_step(d->client, CLIENT_DFU_IN_DISCONNECTED, NULL, n->at_ns, &d->client_cx);
+        (void)client_step(d, CLIENT_DFU_IN_DISCONNECTED, NULL, n->at_ns);
         if (d->connect_wanted) /* asked while the link was still going down */
             want_connect(d, n->at_ns);
         break;
     case BLE_LINK_NOTE_PARAMS_UPDATED:
-        if (d->state == FLEET_DEV_APP && d->app_conn) {
+        if (d->state == FLEET_DEV_APP && d->app_conn && app_need(d, n->at_ns)) {
             struct fw_event ev = {.type = FW_EVENT_BLE_CONN_PARAMS};
             uint16_t iv = (uint16_t)(n->interval_ns / BT_MS_1_25);
             ev.u.conn_params.p = (struct fw_event_conn_params){
                 iv, iv, n->latency, (uint16_t)(n->timeout_ns / BT_MS_10)};
             ev.u.conn_params.updated = true;
-            (void)fw_event_bus_submit(&d->bus, &ev, n->at_ns);
+            (void)fw_event_bus_submit(&d->app->bus, &ev, n->at_ns);
         }
         break;
     }
@@ -915,7 +1107,7 @@ static int host_process(void *env, const uint8_t *pkt, size_t n, uint8_t *rsp, s
         return 0;
     }
     struct client_dfu_rx rx = {pkt, n};
-    return client_dfu_step(d->client, CLIENT_DFU_IN_RX, &rx, now, &d->client_cx);
+    return client_step(d, CLIENT_DFU_IN_RX, &rx, now);
 }
 
 static void host_frame(struct fleet_device *d, const uint8_t *p, size_t n, int64_t at)
@@ -935,7 +1127,7 @@ static void device_frame(struct fleet_device *d, const uint8_t *p, size_t n, int
         return;
     }
     enum smp_serial_rx rx;
-    (void)smp_serial_rx_frame(&d->serial->ser, p, n, at, &d->pool_cx, &rx);
+    (void)smp_serial_rx_frame(&d->serial->ser, p, n, at, &d->app->pool_cx, &rx);
 }
 
 /* Every send is whole frames, so a delivery splits into lines ending 0x0a. */
@@ -1017,7 +1209,7 @@ static int host_connected(struct fleet_device *d, int64_t now)
     if (d->ext != NULL)
         return 0;
     struct client_dfu_conn c = {(uint16_t)(d->cfg->serial.packet_max + 3)};
-    return client_dfu_step(d->client, CLIENT_DFU_IN_CONNECTED, &c, now, &d->client_cx);
+    return client_step(d, CLIENT_DFU_IN_CONNECTED, &c, now);
 }
 
 static int client_send(void *env, const uint8_t *b, size_t n)
@@ -1071,7 +1263,7 @@ static int64_t record_attempt_id(const struct fleet_device *d)
 {
     if (d->ext != NULL && d->ext->attempt_open)
         return attempt_id(d);
-    enum client_dfu_state s = client_dfu_state_get(d->client);
+    enum client_dfu_state s = client_state(d);
     if (s != CLIENT_DFU_IDLE && s != CLIENT_DFU_DONE && s != CLIENT_DFU_FAILED)
         return attempt_id(d);
     if (d->st.n_attempts == 0)
@@ -1083,7 +1275,7 @@ static int client_start(struct fleet_device *d, int64_t now)
 {
     if (d->st.first_start_ns == RECORDER_NONE)
         d->st.first_start_ns = now;
-    return client_dfu_step(d->client, CLIENT_DFU_IN_START, NULL, now, &d->client_cx);
+    return client_step(d, CLIENT_DFU_IN_START, NULL, now);
 }
 
 /* Make the log hold the entry of attempt n_attempts (see fleet_device.log). Entries keep
@@ -1124,6 +1316,11 @@ static void client_emit(void *env, const struct client_dfu_record *r)
         d->st.swap_start_ns >= a.reset_ns && d->st.swap_start_ns <= a.end_ns) {
         a.swap_start_ns = d->st.swap_start_ns;
         a.swap_end_ns = d->st.swap_end_ns;
+    }
+    if (d->cx->no_attempt_log) { /* nobody reads it (fleet_device_ctx) */
+        d->st.n_attempts++;
+        d->cx->emit_attempt(d->cx->env, d->id, &a);
+        return;
     }
     if (log_slot(d) != 0) {
         keep_error(d, SIM_ENOMEM); /* the run stops; the attempt is still recorded */
@@ -1168,6 +1365,8 @@ static void os_timer_arm_fn(void *env, int64_t at)
 }
 static void os_reboot(void *env, int64_t now)
 {
+    if (quiet(env))
+        return;
     keep_error(env, device_reboot(env, now, "reset"));
 }
 
@@ -1199,57 +1398,115 @@ static int32_t boot_mode_number(enum mcuboot_slots_mode m)
 static void fault_app_start(struct fleet_device *d, int64_t now);
 static void outage_end(struct fleet_device *d, int64_t now);
 
-static int app_start(struct fleet_device *d, int64_t now)
+/* The DFU lock's last owner (fw_dfu_lock.previous), which decides whose owner_changed
+ * runs at the next claim: kept by name while the application is parked. */
+enum lock_prev { LOCK_PREV_NONE, LOCK_PREV_MCUMGR, LOCK_PREV_CC, LOCK_PREV_OTHER };
+
+static uint8_t lock_prev_of(const struct fleet_app *a)
+{
+    const struct fw_dfu_lock_owner *p = a->lock.previous;
+    return p == NULL               ? LOCK_PREV_NONE
+           : p == &a->mcumgr.owner ? LOCK_PREV_MCUMGR
+           : p == &a->cc.owner     ? LOCK_PREV_CC
+                                   : LOCK_PREV_OTHER;
+}
+
+static struct fleet_app *app_alloc(struct fleet_device *d)
+{
+    struct fleet_device_spares *sp = d->cx->spares;
+    struct fleet_app *a = NULL;
+    if (sp != NULL && sp->free != NULL) {
+        a = sp->free;
+        sp->free = a->next;
+        sp->n_free--;
+    } else {
+        a = malloc(sizeof(*a));
+        if (a == NULL)
+            return NULL;
+        if (sp != NULL)
+            sp->n_made++;
+    }
+    if (sp != NULL)
+        sp->n_live++;
+    return a;
+}
+
+static void app_give_back(struct fleet_device *d, struct fleet_app *a)
+{
+    struct fleet_device_spares *sp = d->cx->spares;
+    if (sp == NULL) {
+        free(a);
+        return;
+    }
+    a->next = sp->free;
+    sp->free = a;
+    sp->n_free++;
+    sp->n_live--;
+}
+
+/* Build the application's RAM state in d->app as its start leaves it: every module
+ * initialised and subscribed, the start's events (main READY; BLE: ble_state READY)
+ * submitted, the bus kicked (the first submit arms FLEET_T_BUS unless quiet). pool is the
+ * net_buf pool (owned by the part from now on). Returns 0 or a negative sim_err. */
+static int app_build(struct fleet_device *d, struct smp_netbuf *pool, int64_t now)
 {
     const struct fleet_device_cfg *c = d->cfg;
-    d->state = FLEET_DEV_APP;
-    outage_end(d, now);
-    fault_app_start(d, now);
-    d->pool = smp_netbuf_new(&c->netbuf);
-    if (d->pool == NULL)
-        return SIM_ENOMEM;
-    smp_callbacks_init(&d->callbacks);
+    struct fleet_app *a = d->app;
+    memset(a, 0, offsetof(struct fleet_app, next));
+    a->pool = pool;
+    a->pool_cx = (struct smp_netbuf_ctx){d, pool_timer_arm, pool_flash_cost, pool_process};
+    a->bt_cx = (struct smp_bt_ctx){d, bt_notify};
+    a->stage_cx = (struct smp_server_ctx){d, stage_send};
+    a->os_cx = (struct smp_os_mgmt_ctx){d, os_arm, os_reboot};
+    a->bus_cx = (struct fw_event_bus_ctx){d, bus_kick};
+    a->mcumgr_cx = (struct fw_dfu_mcumgr_ctx){d,          mc_arm,          mc_cancel, fw_submit,
+                                              fw_confirm, mc_reset_upload, fw_emit};
+    a->ble_smp_cx = (struct fw_ble_smp_ctx){d, fw_submit, fw_emit};
+    a->lat_cx = (struct fw_ble_latency_ctx){d,          lat_arm,        lat_cancel, lat_params_get,
+                                            lat_update, lat_disconnect, fw_emit};
+    a->cc_cx = (struct fw_cc_dfu_ctx){d,        cc_arm,   cc_cancel,  fw_confirm, cc_clean,
+                                      cc_erase, cc_write, cc_upgrade, cc_reboot,  fw_emit};
+    smp_callbacks_init(&a->callbacks);
     struct smp_server_cfg scfg = smp_server_cfg_default();
-    smp_server_init(&d->srv, &scfg, &d->callbacks);
+    smp_server_init(&a->srv, &scfg, &a->callbacks);
     struct smp_os_mgmt_cfg ocfg = smp_os_mgmt_cfg_default();
     ocfg.mcumgr_params = c->mcumgr_params;
     ocfg.buf_size = c->netbuf.buf_size;
     ocfg.buf_count = c->netbuf.buf_count;
     ocfg.bootloader_info = true;
     ocfg.boot_mode = boot_mode_number(c->mode);
-    smp_os_mgmt_init(&d->os, &ocfg, &d->os_cx, &d->callbacks);
+    smp_os_mgmt_init(&a->os, &ocfg, &a->os_cx, &a->callbacks);
     struct smp_img_mgmt_cfg icfg = smp_img_mgmt_cfg_default();
     icfg.mode = img_mode(c->mode);
     icfg.erase_progressively = d->slots.cfg->erase_progressively;
     icfg.erase = c->erase;
     icfg.reject_xip_mismatched_slot = c->reject_xip_mismatched_slot;
     icfg.image_check = c->image_check;
-    d->ops = measured_ops;
-    smp_img_mgmt_init(&d->img, &icfg, (struct smp_img_slots){&d->ops, d}, &d->callbacks);
-    struct smp_server_group g = smp_os_mgmt_group(&d->os);
-    int rc = smp_server_group_add(&d->srv, &g);
-    g = smp_img_mgmt_group(&d->img);
+    smp_img_mgmt_init(&a->img, &icfg, (struct smp_img_slots){&measured_ops, d}, &a->callbacks);
+    struct smp_server_group g = smp_os_mgmt_group(&a->os);
+    int rc = smp_server_group_add(&a->srv, &g);
+    g = smp_img_mgmt_group(&a->img);
     if (rc == 0)
-        rc = smp_server_group_add(&d->srv, &g);
+        rc = smp_server_group_add(&a->srv, &g);
     if (rc != 0)
         return rc;
     struct smp_bt_cfg bcfg = {.reassembly = c->reassembly};
-    smp_bt_init(&d->bt, &bcfg, d->pool);
+    smp_bt_init(&a->bt, &bcfg, a->pool);
 
-    fw_event_bus_init(&d->bus, &d->bus_cx);
-    d->bus_kicked = false;
-    fw_dfu_lock_init(&d->lock, fw_emit, d);
-    struct fw_dfu_lock *lock = c->dfu_lock ? &d->lock : NULL;
+    fw_event_bus_init(&a->bus, &a->bus_cx);
+    a->bus_kicked = false;
+    fw_dfu_lock_init(&a->lock, fw_emit, d);
+    struct fw_dfu_lock *lock = c->dfu_lock ? &a->lock : NULL;
     if (c->smp == FLEET_SMP_DFU_MCUMGR || c->smp == FLEET_SMP_BOTH) {
         struct fw_dfu_mcumgr_cfg mcfg = fw_dfu_mcumgr_cfg_default();
         mcfg.direct_xip = is_xip(d);
-        fw_dfu_mcumgr_init(&d->mcumgr, &mcfg, &d->mcumgr_cx, lock, &d->callbacks);
-        if ((rc = fw_dfu_mcumgr_subscribe(&d->mcumgr, &d->bus)) != 0)
+        fw_dfu_mcumgr_init(&a->mcumgr, &mcfg, &a->mcumgr_cx, lock, &a->callbacks);
+        if ((rc = fw_dfu_mcumgr_subscribe(&a->mcumgr, &a->bus)) != 0)
             return rc;
     }
     if (c->smp == FLEET_SMP_BLE_SMP || c->smp == FLEET_SMP_BOTH) {
-        fw_ble_smp_init(&d->ble_smp, &d->ble_smp_cx, &d->callbacks);
-        if ((rc = fw_ble_smp_subscribe(&d->ble_smp, &d->bus)) != 0)
+        fw_ble_smp_init(&a->ble_smp, &a->ble_smp_cx, &a->callbacks);
+        if ((rc = fw_ble_smp_subscribe(&a->ble_smp, &a->bus)) != 0)
             return rc;
     }
     if (c->ble_latency && !is_uart(d)) {
@@ -1257,8 +1514,8 @@ static int app_start(struct fleet_device *d, int64_t now)
         lcfg.pref_latency = c->pref_latency;
         lcfg.pref_interval = (uint16_t)(c->link.interval_ns / BT_MS_1_25);
         lcfg.pref_timeout = (uint16_t)(c->link.timeout_ns / BT_MS_10);
-        fw_ble_latency_init(&d->lat, &lcfg, &d->lat_cx);
-        if ((rc = fw_ble_latency_subscribe(&d->lat, &d->bus)) != 0)
+        fw_ble_latency_init(&a->lat, &lcfg, &a->lat_cx);
+        if ((rc = fw_ble_latency_subscribe(&a->lat, &a->bus)) != 0)
             return rc;
     }
     if (c->config_channel_dfu) {
@@ -1266,27 +1523,63 @@ static int app_start(struct fleet_device *d, int64_t now)
         ccfg.slot_size = d->slots.cfg->map.secondary.size;
         ccfg.page_size = d->slots.cfg->geom.sector_size;
         ccfg.direct_xip = is_xip(d);
-        fw_cc_dfu_init(&d->cc, &ccfg, &d->cc_cx, lock);
-        if ((rc = fw_cc_dfu_subscribe(&d->cc, &d->bus)) != 0)
+        fw_cc_dfu_init(&a->cc, &ccfg, &a->cc_cx, lock);
+        if ((rc = fw_cc_dfu_subscribe(&a->cc, &a->bus)) != 0)
             return rc;
     }
+    /* The lock's last owner survives a park (it is RAM: a reset clears it, app_stop). */
+    a->lock.previous = d->lock_prev == LOCK_PREV_MCUMGR ? &a->mcumgr.owner
+                       : d->lock_prev == LOCK_PREV_CC   ? &a->cc.owner
+                                                        : NULL;
+    struct fw_event ready = fw_event_module_state(FW_EVENT_MOD_MAIN, FW_EVENT_STATE_READY);
+    (void)fw_event_bus_submit(&a->bus, &ready, now);
+    if (is_uart(d))
+        return 0;
+    struct fw_event ble_ready = fw_event_module_state(FW_EVENT_MOD_BLE_STATE, FW_EVENT_STATE_READY);
+    (void)fw_event_bus_submit(&a->bus, &ble_ready, now);
+    return 0;
+}
+
+static int app_start(struct fleet_device *d, int64_t now)
+{
+    const struct fleet_device_cfg *c = d->cfg;
+    d->state = FLEET_DEV_APP;
+    outage_end(d, now);
+    fault_app_start(d, now);
+    d->lock_prev = LOCK_PREV_NONE; /* RAM was lost */
     /* An update that boots confirmed (direct-xip or RAM-load without revert, or a swap the
      * client made permanent before the reset) counts from now, not from the next request. */
     note_confirmed(d, now);
-    struct fw_event ready = fw_event_module_state(FW_EVENT_MOD_MAIN, FW_EVENT_STATE_READY);
-    (void)fw_event_bus_submit(&d->bus, &ready, now);
+    if (!is_uart(d) && d->ext == NULL && ble_link_state_get(&d->link) != BLE_LINK_CONNECTED) {
+        /* Nothing reads the application's state before the bus work item the start's
+         * events kick (FLEET_T_BUS, now) unless app_need() builds it earlier
+         * (app_unpark): so a fleet that boots at once never holds every device's part. */
+        d->start_pending = true;
+        arm(d, FLEET_T_BUS, now); /* the kick of the start's first event */
+        d->adv_since = now;
+        if (d->connect_wanted)
+            want_connect(d, now);
+        return 0;
+    }
+    struct smp_netbuf *pool = smp_netbuf_new(&c->netbuf);
+    d->app = pool != NULL ? app_alloc(d) : NULL;
+    if (d->app == NULL) {
+        smp_netbuf_free(pool);
+        return SIM_ENOMEM;
+    }
+    int rc = app_build(d, pool, now);
+    if (rc != 0)
+        return rc;
     if (is_uart(d)) {
         /* The serial transport is up with the application; a client that asked for a
          * session gets it now. */
-        smp_serial_init(&d->serial->ser, d->pool, c->uart.baud);
+        smp_serial_init(&d->serial->ser, d->app->pool, c->uart.baud);
         d->serial->ser.conn = ++d->conn_id;
         d->app_conn = true;
         if (d->connect_wanted)
             arm(d, FLEET_T_CONNECT, now);
         return 0;
     }
-    struct fw_event ble_ready = fw_event_module_state(FW_EVENT_MOD_BLE_STATE, FW_EVENT_STATE_READY);
-    (void)fw_event_bus_submit(&d->bus, &ble_ready, now);
     d->adv_since = now;
     /* A central that reconnected on its own (after a supervision timeout) while MCUboot ran
      * is seen by the application now. */
@@ -1295,6 +1588,186 @@ static int app_start(struct fleet_device *d, int64_t now)
     else if (d->connect_wanted)
         want_connect(d, now);
     return 0;
+}
+
+/* Replay the start quietly into d->app and let the bus deliver its events, at now. */
+static int app_rebuild(struct fleet_device *d, struct smp_netbuf *pool, int64_t now)
+{
+    d->quiet = true;
+    int rc = app_build(d, pool, now);
+    if (rc == 0 && d->app_conn)
+        app_conn_events(d, now);
+    if (rc == 0) {
+        int n = fw_event_bus_process(&d->app->bus, now);
+        rc = n < 0 ? n : 0;
+    }
+    d->app->bus_kicked = false; /* the kick belonged to the real start */
+    d->quiet = false;
+    return rc;
+}
+
+static void timer_normalise(struct fw_record_timer *t)
+{
+    struct fw_record_timer z;
+    memset(&z, 0, sizeof(z)); /* padding too: memcmp reads it */
+    z.armed = t->armed;
+    z.gen = t->armed ? t->gen : 0; /* unarmed: nothing can fire with it (gen[] moved on) */
+    memcpy(t, &z, sizeof(z));
+}
+
+/* The upload state member by member, padding zeroed. */
+static void upload_normalise(struct smp_img_mgmt_upload *u)
+{
+    struct smp_img_mgmt_upload z;
+    memset(&z, 0, sizeof(z));
+    z.slot = u->slot;
+    z.off = u->off;
+    z.size = u->size;
+    z.sha_len = u->sha_len;
+    memcpy(z.sha, u->sha, sizeof(z.sha));
+    memcpy(u, &z, sizeof(z));
+}
+
+/* Forget what no input can observe: diagnostic counters, the bus ring's consumed slots,
+ * generations of unarmed timers, the stage buffer's storage (its bytes when empty). */
+static void app_normalise(struct fleet_app *a)
+{
+    a->bus.n_delivered = a->bus.n_unsubscribed = 0;
+    if (a->bus.count == 0) {
+        a->bus.head = 0;
+        memset(a->bus.queue, 0, sizeof(a->bus.queue));
+    }
+    a->bt.n_tx_dropped = 0;
+    if (!a->bt.connected) { /* set by the next smp_bt_connect; unread until then */
+        a->bt.conn = 0;
+        a->bt.mtu = 0;
+    }
+    a->mcumgr.n_unexpected = a->mcumgr.n_stale = a->mcumgr.n_rejected = 0;
+    a->mcumgr.n_transfers = 0;
+    timer_normalise(&a->mcumgr.t);
+    a->ble_smp.n_unexpected = a->ble_smp.n_transfers = 0;
+    a->lat.n_unexpected = a->lat.n_stale = a->lat.n_requests = 0;
+    timer_normalise(&a->lat.check);
+    timer_normalise(&a->lat.security);
+    a->cc.n_unexpected = a->cc.n_stale = a->cc.n_ignored = a->cc.n_defers = 0;
+    upload_normalise(&a->img.up);
+    for (int i = 0; i < FW_CC_DFU_TIMER_COUNT; i++)
+        timer_normalise(&a->cc.t[i]);
+    a->stage = NULL;
+    a->stage_cap = 0;
+    a->next = NULL;
+    /* Copies of structs returned by value carry their padding from the stack: compare
+     * the server's groups member by member. */
+    for (size_t i = 0; i < a->srv.n_groups && i < SMP_SERVER_MAX_GROUPS; i++) {
+        const struct smp_server_group *g = &a->srv.groups[i];
+        struct smp_server_group z;
+        memset(&z, 0, sizeof(z));
+        z.handlers = g->handlers;
+        z.n_handlers = g->n_handlers;
+        z.translate = g->translate;
+        z.state = g->state;
+        z.id = g->id;
+        memcpy(&a->srv.groups[i], &z, sizeof(z));
+    }
+}
+
+/* Is the held part what the rebuild made? Both normalised; the modules' configurations
+ * are set by their init alone (never written after it: models/smp and models/fw), so the
+ * held ones equal the rebuild's, and they are taken from it: their padding comes from
+ * whatever stack the by-value copies went through (-O0 builds differ there). */
+static bool app_same(struct fleet_app *held, struct fleet_app *built)
+{
+    app_normalise(held);
+    app_normalise(built);
+    memcpy(&held->srv.cfg, &built->srv.cfg, sizeof(held->srv.cfg));
+    memcpy(&held->os.cfg, &built->os.cfg, sizeof(held->os.cfg));
+    memcpy(&held->img.cfg, &built->img.cfg, sizeof(held->img.cfg));
+    memcpy(&held->bt.cfg, &built->bt.cfg, sizeof(held->bt.cfg));
+    memcpy(&held->mcumgr.cfg, &built->mcumgr.cfg, sizeof(held->mcumgr.cfg));
+    memcpy(&held->lat.cfg, &built->lat.cfg, sizeof(held->lat.cfg));
+    memcpy(&held->cc.cfg, &built->cc.cfg, sizeof(held->cc.cfg));
+    return memcmp(held, built, sizeof(*held)) == 0;
+}
+
+/* Slots whose timers belong to the application's session: none may be armed to park. */
+#define APP_SLOTS                                                                                  \
+    ((1u << FLEET_T_CONNECT) | (1u << FLEET_T_LINK) | (1u << FLEET_T_NETBUF) |                     \
+     (1u << FLEET_T_OS_RESET) | (1u << FLEET_T_BUS) | (1u << FLEET_T_MCUMGR) |                     \
+     (1u << FLEET_T_LAT_CHECK) | (1u << FLEET_T_LAT_SEC) | (1u << FLEET_T_CC0) |                   \
+     (1u << (FLEET_T_CC0 + 1)) | (1u << (FLEET_T_CC0 + 2)) | (1u << (FLEET_T_CC0 + 3)) |           \
+     (1u << FLEET_T_CC_HOST) | (1u << FLEET_T_UART) | (1u << FLEET_T_HOST_TX))
+
+/* Park the application if nothing runs in it and a rebuild would give back exactly what
+ * it holds (see struct fleet_app). Cheap tests first: most calls return at once. */
+static void app_park(struct fleet_device *d, int64_t now)
+{
+    struct fleet_app *a = d->app;
+    enum ble_link_state ls = ble_link_state_get(&d->link);
+    if (a == NULL || d->state != FLEET_DEV_APP || is_uart(d) || d->ext != NULL ||
+        d->connect_wanted || (d->armed & APP_SLOTS) != 0 || a->stage_len != 0 ||
+        a->bus.count != 0 || a->bus.processing || d->cch.state != CLIENT_CC_HOST_IDLE ||
+        !(ls == BLE_LINK_DISCONNECTED || (ls == BLE_LINK_CONNECTED && d->app_conn)) ||
+        smp_netbuf_busy(a->pool) || smp_netbuf_n_queued(a->pool) != 0 ||
+        smp_netbuf_n_free(a->pool) != d->cfg->netbuf.buf_count || d->err != 0)
+        return;
+    struct fleet_device_spares *sp = d->cx->spares;
+    if (sp != NULL && sp->no_park)
+        return;
+    struct fleet_app held = *a;
+    d->lock_prev = lock_prev_of(a);
+    d->park_mtu = ble_link_mtu_get(&d->link);
+    d->park_encrypted = d->link.cfg.encrypted;
+    lat_params_get(d, &d->park_params);
+    /* now + 1: a module that stored the time of its last input differs from the rebuild */
+    int rc = app_rebuild(d, a->pool, now + 1);
+    bool same = rc == 0;
+    if (same) {
+        struct fleet_app x = held, y = *a;
+        same = app_same(&x, &y);
+    }
+    if (!same) {
+        *a = held;
+        if (sp != NULL)
+            sp->n_kept++;
+        return;
+    }
+    free(held.stage);
+    smp_netbuf_free(held.pool);
+    app_give_back(d, a);
+    d->app = NULL;
+    ble_link_trim(&d->link); /* its empty queues (an idle connection keeps its link) */
+    if (d->crx_len == 0) {   /* the central's side of an idle link: regrown from 256 B */
+        free(d->crx);
+        d->crx = NULL;
+        d->crx_cap = 0;
+    }
+    if (sp != NULL)
+        sp->n_parks++;
+}
+
+/* The parked application's state is needed now: rebuild it (app_park proved it equal). */
+static int app_unpark(struct fleet_device *d, int64_t now)
+{
+    if (d->app != NULL || d->state != FLEET_DEV_APP)
+        return 0;
+    struct smp_netbuf *pool = smp_netbuf_new(&d->cfg->netbuf);
+    d->app = pool != NULL ? app_alloc(d) : NULL;
+    if (d->app == NULL) {
+        smp_netbuf_free(pool);
+        return SIM_ENOMEM;
+    }
+    if (d->start_pending) { /* the build app_start() left: as it would have made it */
+        d->start_pending = false;
+        d->quiet = true; /* its one effect, the kick, is armed already */
+        int rc = app_build(d, pool, now);
+        d->quiet = false;
+        d->app->bus_kicked = true;
+        return rc;
+    }
+    int rc = app_rebuild(d, pool, now);
+    if (d->cx->spares != NULL)
+        d->cx->spares->n_unparks++;
+    return rc;
 }
 
 /* RAM is lost: every application-side model goes away. */
@@ -1308,25 +1781,24 @@ static void app_stop(struct fleet_device *d, int64_t now)
     for (size_t i = 0; i < sizeof(app_slots) / sizeof(app_slots[0]); i++)
         cancel(d, app_slots[i]);
     d->app_conn = false;
+    d->lock_prev = LOCK_PREV_NONE;
+    d->start_pending = false;
+    struct fleet_app *a = d->app;
+    if (a == NULL)
+        return; /* parked: nothing held */
     if (is_uart(d))
         smp_serial_fini(&d->serial->ser);
-    smp_bt_fini(&d->bt);
-    smp_netbuf_free(d->pool);
-    d->pool = NULL;
-    smp_img_mgmt_fini(&d->img);
-    smp_os_mgmt_fini(&d->os);
-    smp_server_fini(&d->srv);
-    smp_callbacks_fini(&d->callbacks);
-    fw_event_bus_fini(&d->bus);
-    memset(&d->mcumgr, 0, sizeof(d->mcumgr));
-    memset(&d->ble_smp, 0, sizeof(d->ble_smp));
-    memset(&d->lat, 0, sizeof(d->lat));
-    memset(&d->cc, 0, sizeof(d->cc));
-    fw_dfu_lock_fini(&d->lock);
-    free(d->stage); /* regrown by the next application's first response */
-    d->stage = NULL;
-    d->stage_len = 0;
-    d->stage_cap = 0;
+    smp_bt_fini(&a->bt);
+    smp_netbuf_free(a->pool);
+    smp_img_mgmt_fini(&a->img);
+    smp_os_mgmt_fini(&a->os);
+    smp_server_fini(&a->srv);
+    smp_callbacks_fini(&a->callbacks);
+    fw_event_bus_fini(&a->bus);
+    fw_dfu_lock_fini(&a->lock);
+    free(a->stage);
+    app_give_back(d, a);
+    d->app = NULL;
 }
 
 static const char *const mode_names[MCUBOOT_SLOTS_MODE_COUNT] = {
@@ -1493,7 +1965,7 @@ static void uart_session_end(struct fleet_device *d, int64_t now)
         d->connect_wanted = true; /* the bridge's session starts again with the application */
         return;
     }
-    (void)client_dfu_step(d->client, CLIENT_DFU_IN_DISCONNECTED, NULL, now, &d->client_cx);
+    (void)client_step(d, CLIENT_DFU_IN_DISCONNECTED, NULL, now);
 }
 
 /* UART: the wire is flushed, MCUboot starts, then the client's session ends.
@@ -1521,8 +1993,7 @@ static int device_reboot(struct fleet_device *d, int64_t now, const char *cause)
 static void power_schedule(struct fleet_device *d, int64_t now)
 {
     d->rand_at = -1;
-    if (!fault_on(d, FLEET_FAULTS_POWER_RANDOM) || client_dfu_finished(d->client) ||
-        d->state == FLEET_DEV_DEAD)
+    if (!fault_on(d, FLEET_FAULTS_POWER_RANDOM) || client_finished(d) || d->state == FLEET_DEV_DEAD)
         return;
     struct sim_rng r;
     uint32_t k = 0x8000u + (d->n_rand++ & 0x7fffu);
@@ -1628,7 +2099,7 @@ static int on_power(struct fleet_device *d, int64_t now)
 {
     if (d->state != FLEET_DEV_OFF) {
         bool random = d->rand_at >= 0;
-        if (random && client_dfu_finished(d->client)) {
+        if (random && client_finished(d)) {
             d->rand_at = -1; /* the DFU is over: no more losses */
             return 0;
         }
@@ -1722,9 +2193,17 @@ static void cch_cancel(void *env)
 }
 
 /* The config channel answers only while the application runs and dfu.c has seen READY. */
-static bool cc_answers(const struct fleet_device *d)
+static bool cc_answers(struct fleet_device *d)
 {
-    return d->state == FLEET_DEV_APP && d->cfg->config_channel_dfu && d->cc.state != FW_CC_DFU_BOOT;
+    if (d->state != FLEET_DEV_APP || !d->cfg->config_channel_dfu)
+        return false;
+    int rc = app_unpark(d, d->now);
+    if (rc != 0) {
+        keep_error(d, rc);
+        if (d->app == NULL)
+            return false;
+    }
+    return d->app->cc.state != FW_CC_DFU_BOOT;
 }
 
 static int cch_sync(void *env, struct fw_cc_dfu_sync_reply *out, int64_t now)
@@ -1732,8 +2211,8 @@ static int cch_sync(void *env, struct fw_cc_dfu_sync_reply *out, int64_t now)
     struct fleet_device *d = env;
     if (!cc_answers(d))
         return 1;
-    int rc = fw_cc_dfu_step(&d->cc, FW_CC_DFU_IN_SYNC, NULL, now);
-    *out = d->cc.sync;
+    int rc = fw_cc_dfu_step(&d->app->cc, FW_CC_DFU_IN_SYNC, NULL, now);
+    *out = d->app->cc.sync;
     return rc < 0 ? rc : 0;
 }
 static int cch_start(void *env, const struct fw_cc_dfu_start *st, int64_t now)
@@ -1741,7 +2220,7 @@ static int cch_start(void *env, const struct fw_cc_dfu_start *st, int64_t now)
     struct fleet_device *d = env;
     if (!cc_answers(d))
         return 1;
-    int rc = fw_cc_dfu_step(&d->cc, FW_CC_DFU_IN_START, st, now);
+    int rc = fw_cc_dfu_step(&d->app->cc, FW_CC_DFU_IN_START, st, now);
     return rc < 0 ? rc : 0;
 }
 static int cch_data(void *env, uint32_t n, int64_t now)
@@ -1749,7 +2228,7 @@ static int cch_data(void *env, uint32_t n, int64_t now)
     struct fleet_device *d = env;
     if (!cc_answers(d))
         return 1;
-    int rc = fw_cc_dfu_step(&d->cc, FW_CC_DFU_IN_DATA, &n, now);
+    int rc = fw_cc_dfu_step(&d->app->cc, FW_CC_DFU_IN_DATA, &n, now);
     return rc < 0 ? rc : 0;
 }
 static void cch_ended(void *env, enum client_cc_host_end e, int64_t now)
@@ -1883,7 +2362,7 @@ int fleet_device_host_leave(struct fleet_device *d, int64_t now)
     d->connect_wanted = false;
     cancel(d, FLEET_T_START);
     cancel(d, FLEET_T_CONNECT);
-    int rc = client_dfu_step(d->client, CLIENT_DFU_IN_CANCEL, NULL, now, &d->client_cx);
+    int rc = client_step(d, CLIENT_DFU_IN_CANCEL, NULL, now);
     cancel(d, FLEET_T_CLIENT_RSP);
     cancel(d, FLEET_T_CLIENT_WAIT);
     if (is_uart(d)) {
@@ -1904,7 +2383,7 @@ int fleet_device_host_leave(struct fleet_device *d, int64_t now)
 
 bool fleet_device_client_done(const struct fleet_device *d, const char **outcome)
 {
-    bool done = client_dfu_finished(d->client);
+    bool done = client_finished(d);
     if (outcome != NULL)
         *outcome = done ? client_dfu_record_get(d->client)->attempt.outcome : NULL;
     return done;
@@ -1990,19 +2469,6 @@ struct fleet_device *fleet_device_new(uint32_t id, uint64_t entity,
     d->inner = mcuboot_slots_bind(&d->slots);
     d->radio = (struct mcuboot_slots_radio){d, radio_flash_ns};
     d->slots.radio = &d->radio;
-    d->ops = measured_ops;
-    d->pool_cx = (struct smp_netbuf_ctx){d, pool_timer_arm, pool_flash_cost, pool_process};
-    d->bt_cx = (struct smp_bt_ctx){d, bt_notify};
-    d->stage_cx = (struct smp_server_ctx){d, stage_send};
-    d->os_cx = (struct smp_os_mgmt_ctx){d, os_arm, os_reboot};
-    d->bus_cx = (struct fw_event_bus_ctx){d, bus_kick};
-    d->mcumgr_cx = (struct fw_dfu_mcumgr_ctx){d,          mc_arm,          mc_cancel, fw_submit,
-                                              fw_confirm, mc_reset_upload, fw_emit};
-    d->ble_smp_cx = (struct fw_ble_smp_ctx){d, fw_submit, fw_emit};
-    d->lat_cx = (struct fw_ble_latency_ctx){d,          lat_arm,        lat_cancel, lat_params_get,
-                                            lat_update, lat_disconnect, fw_emit};
-    d->cc_cx = (struct fw_cc_dfu_ctx){d,        cc_arm,   cc_cancel,  fw_confirm, cc_clean,
-                                      cc_erase, cc_write, cc_upgrade, cc_reboot,  fw_emit};
     d->link_cx = (struct ble_link_ctx){d, link_arm, link_cancel, link_deliver, NULL, link_note};
     /* A UART device keeps an idle BLE link with default settings: the BLE keys are
      * ignored, and it is never connected. */
@@ -2025,11 +2491,15 @@ struct fleet_device *fleet_device_new(uint32_t id, uint64_t entity,
     ccfg.device_id = id;
     if (is_uart(d) && uart_setup(d, &ccfg, diag) != 0)
         goto fail;
+    /* Checked now, made at the client's first input (client_of), from the same settings. */
+    client_cfg_of(d, &ccfg);
     d->client = client_dfu_new(&ccfg, cfg->client_image);
     if (d->client == NULL) {
         sim_diag_add(diag, "device %u: bad client settings (window, alignment, attempts)", id);
         goto fail;
     }
+    client_dfu_free(d->client);
+    d->client = NULL;
     d->client_cx = (struct client_dfu_ctx){
         d, client_send, client_arm, client_connect, client_emit, client_emit_chunk};
     return d;
@@ -2043,11 +2513,13 @@ void fleet_device_free(struct fleet_device *d)
     if (d == NULL)
         return;
     struct fleet_device_serial *s = d->serial;
-    if (d->pool != NULL) {
+    if (d->app != NULL) {
         if (s != NULL)
             smp_serial_fini(&s->ser);
-        smp_bt_fini(&d->bt);
-        smp_netbuf_free(d->pool);
+        smp_bt_fini(&d->app->bt);
+        smp_netbuf_free(d->app->pool);
+        free(d->app->stage);
+        app_give_back(d, d->app);
     }
     client_dfu_free(d->client);
     ble_link_fini(&d->link);
@@ -2066,7 +2538,6 @@ void fleet_device_free(struct fleet_device *d)
         free(d->ext);
     }
     mcuboot_slots_fini(&d->slots);
-    free(d->stage);
     free(d->crx);
     free(d->log);
     free(d);
@@ -2116,6 +2587,8 @@ static int timer_input(struct fleet_device *d, int slot, uint32_t gen, int64_t n
 int fleet_device_timer(struct fleet_device *d, int slot, uint32_t gen, int64_t now)
 {
     int rc = timer_input(d, slot, gen, now);
+    if (rc == 0)
+        app_park(d, now);
     fleet_device_check(d);
     return rc != 0 ? rc : d->err;
 }
@@ -2125,6 +2598,7 @@ static int timer_input(struct fleet_device *d, int slot, uint32_t gen, int64_t n
     d->now = now;
     if ((unsigned)slot >= FLEET_T_COUNT || gen != d->gen[slot])
         return 0; /* stale: the engine normally drops these already */
+    d->armed &= ~(1u << slot);
     switch (slot) {
     case FLEET_T_BOOT:
         if (d->state != FLEET_DEV_BOOT)
@@ -2151,7 +2625,7 @@ static int timer_input(struct fleet_device *d, int slot, uint32_t gen, int64_t n
     case FLEET_T_CLIENT_WAIT: {
         struct client_dfu_timer t = {
             slot == FLEET_T_CLIENT_RSP ? CLIENT_DFU_TIMER_RSP : CLIENT_DFU_TIMER_WAIT, gen};
-        return client_dfu_step(d->client, CLIENT_DFU_IN_TIMER, &t, now, &d->client_cx);
+        return client_step(d, CLIENT_DFU_IN_TIMER, &t, now);
     }
     case FLEET_T_FAULT:
         return on_fault(d, now);
@@ -2172,25 +2646,28 @@ static int timer_input(struct fleet_device *d, int slot, uint32_t gen, int64_t n
         d->st.n_unexpected++;
         return 0;
     }
+    int urc = app_unpark(d, now); /* never needed: a parked device has none of these armed */
+    if (urc != 0)
+        return urc;
     switch (slot) {
     case FLEET_T_NETBUF:
-        return smp_netbuf_timer(d->pool, now, &d->pool_cx);
+        return smp_netbuf_timer(d->app->pool, now, &d->app->pool_cx);
     case FLEET_T_OS_RESET:
-        smp_os_mgmt_timer(&d->os, now);
+        smp_os_mgmt_timer(&d->app->os, now);
         return 0;
     case FLEET_T_BUS: {
-        d->bus_kicked = false;
-        int rc = fw_event_bus_process(&d->bus, now);
+        d->app->bus_kicked = false;
+        int rc = fw_event_bus_process(&d->app->bus, now);
         return rc < 0 ? rc : 0;
     }
     case FLEET_T_MCUMGR: {
-        int rc = fw_dfu_mcumgr_step(&d->mcumgr, FW_DFU_MCUMGR_IN_TIMEOUT, &gen, now);
+        int rc = fw_dfu_mcumgr_step(&d->app->mcumgr, FW_DFU_MCUMGR_IN_TIMEOUT, &gen, now);
         return rc < 0 ? rc : 0;
     }
     case FLEET_T_LAT_CHECK:
-        return fw_ble_latency_step(&d->lat, FW_BLE_LATENCY_IN_CHECK, &gen, now);
+        return fw_ble_latency_step(&d->app->lat, FW_BLE_LATENCY_IN_CHECK, &gen, now);
     case FLEET_T_LAT_SEC:
-        return fw_ble_latency_step(&d->lat, FW_BLE_LATENCY_IN_SECURITY, &gen, now);
+        return fw_ble_latency_step(&d->app->lat, FW_BLE_LATENCY_IN_SECURITY, &gen, now);
     default: {
         static const enum fw_cc_dfu_input cc_in[FW_CC_DFU_TIMER_COUNT] = {
             [FW_CC_DFU_TIMER_ERASE] = FW_CC_DFU_IN_ERASE_WORK,
@@ -2200,7 +2677,7 @@ static int timer_input(struct fleet_device *d, int slot, uint32_t gen, int64_t n
         };
         int k = slot - FLEET_T_CC0;
         assert(k >= 0 && k < FW_CC_DFU_TIMER_COUNT);
-        return fw_cc_dfu_step(&d->cc, cc_in[k], &gen, now);
+        return fw_cc_dfu_step(&d->app->cc, cc_in[k], &gen, now);
     }
     }
 }
@@ -2209,12 +2686,20 @@ void fleet_device_check(const struct fleet_device *d)
 {
 #ifndef NDEBUG
     assert(d->state < FLEET_DEV_STATE_COUNT);
-    if (d->state == FLEET_DEV_APP) {
-        assert(d->pool != NULL);
-        smp_netbuf_check(d->pool);
-        fw_event_bus_check(&d->bus);
+    if (d->state == FLEET_DEV_APP && d->app != NULL) {
+        assert(d->app->pool != NULL);
+        smp_netbuf_check(d->app->pool);
+        fw_event_bus_check(&d->app->bus);
+    } else if (d->state == FLEET_DEV_APP) { /* parked: nothing runs in the application */
+        /* none of the application's own timers (the link's, the connect may run) */
+        const uint32_t own = (1u << FLEET_T_NETBUF) | (1u << FLEET_T_OS_RESET) |
+                             (1u << FLEET_T_MCUMGR) | (1u << FLEET_T_LAT_CHECK) |
+                             (1u << FLEET_T_LAT_SEC) | (0xfu << FLEET_T_CC0);
+        assert((d->armed & own) == 0);
+        assert(d->start_pending || (d->armed & (1u << FLEET_T_BUS)) == 0);
+        assert(!is_uart(d) && d->ext == NULL);
     } else {
-        assert(d->pool == NULL);
+        assert(d->app == NULL);
         assert(!d->app_conn);
         assert(!d->slots.ble_active);
     }
@@ -2228,7 +2713,8 @@ void fleet_device_check(const struct fleet_device *d)
         assert(!d->app_conn || ble_link_state_get(&d->link) == BLE_LINK_CONNECTED);
     }
     ble_link_check(&d->link);
-    client_dfu_check(d->client);
+    if (d->client != NULL)
+        client_dfu_check(d->client);
     /* the two-sources host ran only where the fault applies, and its end was noted */
     assert(d->cch.state == CLIENT_CC_HOST_IDLE || (d->fault_done & FLEET_FAULTS_TWO_SOURCES));
     assert((d->cch.state == CLIENT_CC_HOST_ENDED) == (d->st.cc_end_ns != RECORDER_NONE));
@@ -2248,9 +2734,9 @@ const struct fleet_device_stats *fleet_device_stats_get(const struct fleet_devic
     return &d->st;
 }
 
-const struct client_dfu *fleet_device_client(const struct fleet_device *d)
+const struct client_dfu *fleet_device_client(struct fleet_device *d)
 {
-    return d->client;
+    return client_of(d);
 }
 
 const struct fleet_device_attempt *fleet_device_attempt_get(const struct fleet_device *d,
@@ -2294,7 +2780,7 @@ const char *fleet_device_outcome(const struct fleet_device *d)
         return "updated";
     if (d->st.ran_update && d->st.running_image != d->update_image)
         return "reverted";
-    if (client_dfu_state_get(d->client) == CLIENT_DFU_FAILED)
+    if (client_state(d) == CLIENT_DFU_FAILED)
         return "failed";
     return "pending";
 }
@@ -2303,6 +2789,41 @@ int fleet_device_ce_share(struct fleet_device *d, uint32_t n, int64_t now)
 {
     d->now = now;
     return is_uart(d) ? 0 : ble_link_set_ce_share(&d->link, n);
+}
+
+/* ---- session parts (device.h "Session state on demand") ------------------------------ */
+
+struct fleet_device_spares *fleet_device_spares_new(void)
+{
+    return calloc(1, sizeof(struct fleet_device_spares));
+}
+
+void fleet_device_spares_parking_set(struct fleet_device_spares *sp, bool on)
+{
+    sp->no_park = !on;
+}
+
+void fleet_device_spares_free(struct fleet_device_spares *sp)
+{
+    if (sp == NULL)
+        return;
+    while (sp->free != NULL) {
+        struct fleet_app *a = sp->free;
+        sp->free = a->next;
+        free(a);
+    }
+    free(sp);
+}
+
+struct fleet_device_spares_stats fleet_device_spares_stats_get(const struct fleet_device_spares *sp)
+{
+    return (struct fleet_device_spares_stats){sp->n_free,  sp->n_live,    sp->n_made,
+                                              sp->n_parks, sp->n_unparks, sp->n_kept};
+}
+
+bool fleet_device_parked(const struct fleet_device *d)
+{
+    return d->state == FLEET_DEV_APP && d->app == NULL;
 }
 
 /* ---- external clients (device.h "External clients") ------------------------------------ */
@@ -2365,8 +2886,8 @@ static void ext_ble_rx(struct fleet_device *d, const uint8_t *p, size_t n, int64
             continue;
         }
         bool dropped;
-        x->dg.pool = d->pool;
-        keep_error(d, smp_dgram_rx(&x->dg, x->acc, want, 0, at, &d->pool_cx, &dropped));
+        x->dg.pool = d->app->pool;
+        keep_error(d, smp_dgram_rx(&x->dg, x->acc, want, 0, at, &d->app->pool_cx, &dropped));
     }
 }
 
@@ -2419,8 +2940,8 @@ int fleet_device_ext_rx(struct fleet_device *d, const uint8_t *p, size_t n, int6
             return 0;
         }
         bool dropped;
-        x->dg.pool = d->pool;
-        rc = smp_dgram_rx(&x->dg, p, n, 0, now, &d->pool_cx, &dropped);
+        x->dg.pool = d->app->pool;
+        rc = smp_dgram_rx(&x->dg, p, n, 0, now, &d->app->pool_cx, &dropped);
     } else if (is_uart(d)) {
         if (d->state != FLEET_DEV_APP || !d->serial->host_conn) {
             x->n_lost++;

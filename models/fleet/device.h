@@ -33,7 +33,9 @@
  *   armed in any state: the host is not the device)
  *   OFF, BOOT, DEAD: no device-side timer is armed but BOOT (in BOOT) and POWER; the SMP transport
  *                    is disconnected; the MCUboot slots see no BLE activity
- *   APP:             the modules the configuration enables are initialised
+ *   APP:             the modules the configuration enables are initialised, or parked
+ *                    (nothing runs in them; rebuilt when an input needs them: "Session
+ *                    state on demand" below)
  *
  * UART (assumptions, README "Simplifications"): there is no advertising and no connection.
  * The host's serial port stays open across device resets; the client's SMP session is
@@ -288,7 +290,40 @@ struct fleet_device_ctx {
     void (*emit_swap)(void *env, uint32_t dev, struct recorder_swap *s);
     void (*emit_lock)(void *env, uint32_t dev, const struct recorder_lock *l);
     void (*emit_outage)(void *env, uint32_t dev, const struct recorder_outage *o);
+    /* Where session parts come from and go back to (fleet_device_spares_new); NULL: malloc
+     * and free each. Not owned; it outlives every device that uses it. */
+    struct fleet_device_spares *spares;
+    /* true: devices keep no attempt log (fleet_device_attempt_get returns NULL; 296 B
+     * per attempt kept less); the records still go to emit_attempt. */
+    bool no_attempt_log;
 };
+
+/* Session state on demand (device.c, struct fleet_app): a device whose application runs
+ * but holds nothing a rebuild would not give back (no connection, no packet, no module
+ * timer, no upload in progress, no lock held) is parked, its application's RAM state
+ * (firmware modules, SMP server, net_buf pool: about 3 KiB) returned to a spares list
+ * shared by the world's devices and rebuilt when a connection comes. Results are the
+ * same as without parking; only memory changes. */
+struct fleet_device_spares;
+struct fleet_device_spares_stats {
+    uint64_t n_free;    /* session parts on the list now */
+    uint64_t n_live;    /* in use by devices now */
+    uint64_t n_made;    /* ever allocated: the peak of n_live */
+    uint64_t n_parks;   /* times a device parked */
+    uint64_t n_unparks; /* times a parked device's part was rebuilt */
+    uint64_t n_kept;    /* times the park check found state a rebuild would not give back */
+};
+/* Returns NULL when out of memory. */
+struct fleet_device_spares *fleet_device_spares_new(void);
+/* Frees the list; the devices that used it must be freed first. Accepts NULL. */
+void fleet_device_spares_free(struct fleet_device_spares *sp);
+struct fleet_device_spares_stats
+fleet_device_spares_stats_get(const struct fleet_device_spares *sp);
+/* Devices using sp park (true, the default) or keep their parts while their application
+ * runs (false: the same results with more memory; tests compare the two). */
+void fleet_device_spares_parking_set(struct fleet_device_spares *sp, bool on);
+/* The device runs its application with its session part parked (device.c). */
+bool fleet_device_parked(const struct fleet_device *dev);
 
 /* One ended attempt as the device saw it (the client's record plus the device's swap). */
 #define FLEET_DEVICE_LOG 16
@@ -395,8 +430,10 @@ const struct fleet_device_stats *fleet_device_stats_get(const struct fleet_devic
 /* The image in the primary (swap modes) or the active slot (xip) is confirmed; in
  * direct-xip and RAM-load without revert, any running image is (nothing else exists). */
 bool fleet_device_confirmed(const struct fleet_device *dev);
-const struct client_dfu *fleet_device_client(const struct fleet_device *dev);
-/* Attempts that ended, oldest first (the last FLEET_DEVICE_LOG of them); NULL past the end.
+/* The DFU client (made now if no input reached it yet: a device holds none until then). */
+const struct client_dfu *fleet_device_client(struct fleet_device *dev);
+/* Attempts that ended, oldest first (the last FLEET_DEVICE_LOG of them); NULL past the end
+ * (always NULL with cx->no_attempt_log).
  * The pointer is valid until the next attempt ends (the log grows on demand). */
 const struct fleet_device_attempt *fleet_device_attempt_get(const struct fleet_device *dev,
                                                             uint32_t i);

@@ -1252,6 +1252,7 @@ static int from_scenario(const struct scenario *s, struct sim_engine *e, struct 
     struct fleet_world *w = fleet_world_new(e, rec, s->seed);
     if (w == NULL)
         return SIM_ENOMEM;
+    fleet_world_attempt_log_set(w, false); /* the attempts are records */
     const struct scenario_version *iv = &fs->image.installed, *uv = &fs->image.version;
     const struct mcuboot_image_version installed = {iv->major, iv->minor, iv->revision, iv->build};
     const struct mcuboot_image_version update = {uv->major, uv->minor, uv->revision, uv->build};

@@ -177,8 +177,13 @@ struct fleet_world *fleet_world_new(struct sim_engine *e, struct recorder *rec, 
         free(w);
         return NULL;
     }
-    w->cx =
-        (struct fleet_device_ctx){w, w_arm, w_cancel, w_attempt, w_chunk, w_swap, w_lock, w_outage};
+    w->spares = fleet_device_spares_new();
+    if (w->spares == NULL) {
+        free(w);
+        return NULL;
+    }
+    w->cx = (struct fleet_device_ctx){w,      w_arm,  w_cancel, w_attempt, w_chunk,
+                                      w_swap, w_lock, w_outage, w->spares, false};
     return w;
 }
 
@@ -209,6 +214,7 @@ void fleet_world_free(struct fleet_world *w)
     }
     free(w->blocks);
     free(w->dev_group);
+    fleet_device_spares_free(w->spares);
     free(w);
 }
 
@@ -661,6 +667,21 @@ const struct sim_diag *fleet_world_diag(const struct fleet_world *w)
 int fleet_world_error(const struct fleet_world *w)
 {
     return w->err;
+}
+
+void fleet_world_parking_set(struct fleet_world *w, bool on)
+{
+    fleet_device_spares_parking_set(w->spares, on);
+}
+
+void fleet_world_attempt_log_set(struct fleet_world *w, bool on)
+{
+    w->cx.no_attempt_log = !on;
+}
+
+struct fleet_device_spares_stats fleet_world_spares_stats(const struct fleet_world *w)
+{
+    return fleet_device_spares_stats_get(w->spares);
 }
 
 uint32_t fleet_world_n_devices(const struct fleet_world *w)

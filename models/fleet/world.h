@@ -263,6 +263,15 @@ int fleet_world_finish(struct fleet_world *w);
 int fleet_world_error(const struct fleet_world *w);
 
 uint32_t fleet_world_n_devices(const struct fleet_world *w);
+/* Session state on demand (device.h, fleet_device_spares): idle devices park their
+ * session parts (on, the default) or keep them (off: the same results with more memory).
+ * Call before fleet_world_start. */
+void fleet_world_parking_set(struct fleet_world *w, bool on);
+/* Devices keep their last attempts for fleet_device_attempt_get (on, the default of
+ * fleet_world_new) or not (off: the default of fleet_world_from_scenario, whose attempts
+ * are records). Call before the devices' first attempt ends. */
+void fleet_world_attempt_log_set(struct fleet_world *w, bool on);
+struct fleet_device_spares_stats fleet_world_spares_stats(const struct fleet_world *w);
 struct fleet_device *fleet_world_device(struct fleet_world *w, uint32_t id);
 void fleet_world_stats(const struct fleet_world *w, struct fleet_world_stats *out);
 

@@ -107,6 +107,7 @@ struct fleet_world {
     int kind;
     int err;
     struct fleet_device_ctx cx;
+    struct fleet_device_spares *spares; /* owned: the devices' session parts (device.h) */
     /* The scenario's images (n_images <= FLEET_WORLD_MAX_IMAGES), then those the devices
      * learn from uploads (learn.n in all; models/mcuboot/slots.h). */
     struct mcuboot_slots_image images[MCUBOOT_SLOTS_MAX_IMAGES];
