@@ -33,6 +33,11 @@
  *     Otherwise every held arming is pushed with its own key, as if pushed when armed. So
  *     handlers run in the same (at, seq) order, with the same seq numbering, as without
  *     holding: only the queue operations (and the count of popped events) differ.
+ *  7. Blocks (sim_engine_join). A block has its own clock, queue, timers, held list and
+ *     stop request; its main engine's handler table, counts, progress callback and
+ *     interrupt flag are its own (e->main; an engine is its own main). Nothing of the
+ *     order within one engine depends on another, so a world whose parts never interact
+ *     between two times may run its parts as blocks, one after the other, up to each time.
  */
 #include "sim/engine.h"
 
@@ -82,8 +87,11 @@ struct sim_engine {
     uint64_t progress_every; /* 0 = off */
     uint64_t progress_left;  /* handler calls until the next progress call */
     bool stop_requested;
+    /* The engine that holds the handler table, the counts, the progress callback and the
+     * interrupt flag: this one, or the main engine of a block (sim_engine_join). */
+    struct sim_engine *main;
     size_t n_kinds;
-    struct engine_kind kinds[SIM_KIND_MAX];
+    struct engine_kind *kinds; /* SIM_KIND_MAX of them from the first kind; a block has none */
 };
 
 struct sim_engine *sim_engine_new(size_t capacity_hint)
@@ -98,6 +106,7 @@ struct sim_engine *sim_engine_new(size_t capacity_hint)
     e->timers = malloc(e->cap_timers * sizeof(*e->timers));
     if (e->timers == NULL)
         goto fail;
+    e->main = e;
     return e;
 fail:
     sim_engine_free(e);
@@ -110,16 +119,20 @@ void sim_engine_free(struct sim_engine *e)
         return;
     free(e->timers);
     free(e->held);
+    free(e->kinds);
     sim_evq_free(e->q);
     free(e);
 }
 
 int sim_engine_kind_add(struct sim_engine *e, sim_handler_fn fn, void *ctx, const char *name)
 {
+    e = e->main;
     if (fn == NULL)
         return SIM_EINVAL;
     if (e->n_kinds == SIM_KIND_MAX)
         return SIM_ERANGE;
+    if (e->kinds == NULL && (e->kinds = malloc(SIM_KIND_MAX * sizeof(*e->kinds))) == NULL)
+        return SIM_ENOMEM;
     e->kinds[e->n_kinds] = (struct engine_kind){.fn = fn, .ctx = ctx, .name = name};
     return (int)e->n_kinds++;
 }
@@ -180,7 +193,7 @@ static int seq_room(struct sim_engine *e)
 int sim_engine_schedule(struct sim_engine *e, int64_t at, uint16_t kind, uint32_t target,
                         uint64_t arg)
 {
-    if (at < e->now || kind >= e->n_kinds)
+    if (at < e->now || kind >= e->main->n_kinds)
         return SIM_EINVAL;
     int rc = seq_room(e);
     if (rc != 0)
@@ -230,7 +243,7 @@ static bool hold(struct sim_engine *e, uint32_t id)
 int sim_engine_timer_arm(struct sim_engine *e, uint32_t timer, int64_t at, uint16_t kind,
                          uint32_t target, uint64_t arg)
 {
-    if (timer >= e->n_timers || at < e->now || kind >= e->n_kinds)
+    if (timer >= e->n_timers || at < e->now || kind >= e->main->n_kinds)
         return SIM_EINVAL;
     int rc = seq_room(e);
     if (rc != 0)
@@ -284,12 +297,12 @@ static bool claim_event(struct sim_engine *e, struct sim_event *ev)
         return true;
     struct engine_timer *t = &e->timers[ev->timer];
     if (ev->gen != t->carrier) {
-        e->n_stale++; /* an older carrier */
+        e->main->n_stale++; /* an older carrier */
         return false;
     }
     t->carrier_at = NO_CARRIER;
     if (!(t->gen & 1u)) {
-        e->n_stale++; /* cancelled */
+        e->main->n_stale++; /* cancelled */
         return false;
     }
     if (!t->exact) {
@@ -344,7 +357,7 @@ static bool next_held(struct sim_engine *e, struct sim_event *ev)
     }
     e->n_held = n;
     if (best == NULL || e->stop_requested || best->at > e->until ||
-        (e->interrupt != NULL && *e->interrupt != 0))
+        (e->main->interrupt != NULL && *e->main->interrupt != 0))
         return false;
     struct sim_event head;
     while (sim_evq_peek(e->q, &head) &&
@@ -395,9 +408,10 @@ int sim_engine_run(struct sim_engine *e, int64_t until, enum sim_stop *why)
     enum sim_stop stop = SIM_STOP_REQUESTED;
     struct sim_event ev;
     int rc = 0;
+    struct sim_engine *m = e->main; /* handlers, counts, progress, interrupt */
     e->until = until;
     for (;;) {
-        if (e->interrupt != NULL && *e->interrupt != 0) {
+        if (m->interrupt != NULL && *m->interrupt != 0) {
             stop = SIM_STOP_INTERRUPTED;
             break;
         }
@@ -420,20 +434,20 @@ int sim_engine_run(struct sim_engine *e, int64_t until, enum sim_stop *why)
             continue;
         e->now = ev.at;
         e->holding = true;
-        const struct engine_kind *k = &e->kinds[ev.kind];
+        const struct engine_kind *k = &m->kinds[ev.kind];
         k->fn(k->ctx, e, &ev);
-        e->n_run++;
+        m->n_run++;
         while (next_held(e, &ev)) { /* invariant 6 */
             e->now = ev.at;
-            e->n_inline++;
-            k = &e->kinds[ev.kind];
+            m->n_inline++;
+            k = &m->kinds[ev.kind];
             k->fn(k->ctx, e, &ev);
         }
         e->holding = false;
         rc = release_held(e);
         if (rc != 0)
             break;
-        note_progress(e);
+        note_progress(m);
     }
     if (why != NULL)
         *why = stop;
@@ -455,12 +469,13 @@ void sim_engine_stop(struct sim_engine *e)
 
 void sim_engine_set_interrupt(struct sim_engine *e, volatile sig_atomic_t *flag)
 {
-    e->interrupt = flag;
+    e->main->interrupt = flag;
 }
 
 void sim_engine_set_progress(struct sim_engine *e, sim_progress_fn fn, void *ctx,
                              uint64_t every_events)
 {
+    e = e->main;
     e->progress = fn;
     e->progress_ctx = ctx;
     e->progress_every = fn != NULL ? every_events : 0;
@@ -479,20 +494,29 @@ size_t sim_engine_pending(const struct sim_engine *e)
 
 uint64_t sim_engine_events_run(const struct sim_engine *e)
 {
-    return e->n_run;
+    return e->main->n_run;
 }
 
 uint64_t sim_engine_events_stale(const struct sim_engine *e)
 {
-    return e->n_stale;
+    return e->main->n_stale;
 }
 
 uint64_t sim_engine_events_inline(const struct sim_engine *e)
 {
-    return e->n_inline;
+    return e->main->n_inline;
 }
 
 uint64_t sim_engine_events_handled(const struct sim_engine *e)
 {
-    return e->n_run + e->n_inline;
+    return e->main->n_run + e->main->n_inline;
+}
+
+int sim_engine_join(struct sim_engine *e, struct sim_engine *main)
+{
+    if (e == main || main->main != main || e->main != e || e->n_kinds != 0 || e->n_run != 0 ||
+        e->n_inline != 0 || e->n_stale != 0)
+        return SIM_EINVAL;
+    e->main = main;
+    return 0;
 }

@@ -70,8 +70,8 @@ struct sim_engine *sim_engine_new(size_t capacity_hint);
 /* Free the engine and every pending event. Accepts NULL. */
 void sim_engine_free(struct sim_engine *e);
 
-/* Register a handler; returns its kind (>= 0), SIM_ERANGE past SIM_KIND_MAX, or
- * SIM_EINVAL if fn is NULL.
+/* Register a handler; returns its kind (>= 0), SIM_ERANGE past SIM_KIND_MAX,
+ * SIM_EINVAL if fn is NULL, or SIM_ENOMEM (the first kind allocates the table).
  * name is kept by pointer (use a string literal) and appears in diagnostics. */
 int sim_engine_kind_add(struct sim_engine *e, sim_handler_fn fn, void *ctx, const char *name);
 
@@ -115,6 +115,18 @@ void sim_engine_set_interrupt(struct sim_engine *e, volatile sig_atomic_t *flag)
 /* Progress callback; every_events == 0 disables it. */
 void sim_engine_set_progress(struct sim_engine *e, sim_progress_fn fn, void *ctx,
                              uint64_t every_events);
+
+/* Blocks: make e, a new engine (no kind, no event run), a block of main, which is not a
+ * block itself. A block keeps its own clock, queue, timers and stop request; everything
+ * else is main's: its handler kinds (sim_engine_kind_add on either adds to main's table,
+ * and either's kinds are valid in both), its counts (a block's handler calls count in
+ * main's sim_engine_events_*, which a block also reports), its progress callback (called
+ * with main, every every_events handler calls of main and its blocks together) and its
+ * interrupt flag (set_progress and set_interrupt on a block set main's). For a model whose
+ * parts do not interact between known times, each part's events kept in a small queue of
+ * its own (models/fleet/world.h "Blocks"). Free the blocks before main. Returns 0 or
+ * SIM_EINVAL (nothing changes). */
+int sim_engine_join(struct sim_engine *e, struct sim_engine *main);
 
 /* Renumber the pending events' insertion sequence, keeping the order (the run loop does
  * it itself when the 40-bit space runs out; public for tests). Returns 0 or SIM_ENOMEM

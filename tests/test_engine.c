@@ -922,6 +922,79 @@ static void test_continuations_keep_the_reference_order(void **state)
     test_free(w.arg);
 }
 
+/* ---- blocks (sim_engine_join): own clock, queue, timers and stop; main's kinds, counts,
+ * progress and interrupt ---- */
+static void test_blocks_share_kinds_counts_progress_and_interrupt(void **state)
+{
+    (void)state;
+    struct log l = {0};
+    struct progress_log p = {0};
+    struct sim_engine *m = engine_with_log(&l);
+    struct sim_engine *b1 = sim_engine_new(0), *b2 = sim_engine_new(0), *x = sim_engine_new(0);
+    assert_non_null(b1);
+    assert_non_null(b2);
+    assert_non_null(x);
+    assert_int_equal(sim_engine_join(b1, m), 0);
+    assert_int_equal(sim_engine_join(b2, m), 0);
+    /* refused: itself, a block as main, joined twice, an engine with kinds of its own */
+    assert_int_equal(sim_engine_join(m, m), SIM_EINVAL);
+    assert_int_equal(sim_engine_join(x, b1), SIM_EINVAL);
+    assert_int_equal(sim_engine_join(b1, m), SIM_EINVAL);
+    assert_int_equal(sim_engine_kind_add(x, ignore, NULL, "own"), 0);
+    assert_int_equal(sim_engine_join(x, m), SIM_EINVAL);
+    sim_engine_free(x);
+    /* main's kinds are the blocks': kind 0 works on b1; a kind added on b2 is main's next
+     * one and works on b1 and on main */
+    assert_int_equal(sim_engine_schedule(b1, 10, 0, 1, 0), 0);
+    assert_int_equal(sim_engine_schedule(b1, 1, 1, 1, 0), SIM_EINVAL);
+    assert_int_equal(sim_engine_kind_add(b2, record, &l, "record-too"), 1);
+    assert_int_equal(sim_engine_schedule(b1, 30, 1, 3, 0), 0);
+    assert_int_equal(sim_engine_schedule(m, 5, 1, 9, 0), 0);
+    uint32_t t;
+    assert_int_equal(sim_engine_timer_new(b2, &t), 0);
+    assert_int_equal(sim_engine_timer_arm(b2, t, 20, 0, 2, 0), 0);
+    /* own clocks and queues: b1 up to 15 runs its event at 10 only */
+    sim_engine_set_progress(b1, on_progress, &p, 2); /* main's callback */
+    run_expect(b1, 15, SIM_STOP_LIMIT);
+    assert_int_equal(l.n, 1);
+    assert_int_equal(l.target[0], 1);
+    assert_int_equal(l.now[0], 10); /* the handler got b1, at b1's time */
+    assert_int_equal(sim_engine_now(b1), 15);
+    assert_int_equal(sim_engine_now(b2), 0);
+    assert_int_equal(sim_engine_now(m), 0);
+    assert_int_equal(sim_engine_next_at(b2), 20);
+    assert_int_equal(sim_engine_next_at(m), 5);
+    /* counts are main's, whichever engine reports them; progress every 2 calls of all */
+    assert_int_equal(sim_engine_events_handled(m), 1);
+    assert_int_equal(sim_engine_events_handled(b1), 1);
+    assert_int_equal(p.n, 0);
+    run_expect(b2, SIM_TIME_MAX, SIM_STOP_EMPTY);
+    assert_int_equal(l.n, 2);
+    assert_int_equal(l.target[1], 2);
+    assert_int_equal(sim_engine_events_handled(m), 2);
+    assert_int_equal(p.n, 1);
+    assert_int_equal(p.at_run[0], 2);
+    /* a stop request is the block's own; the interrupt flag is main's */
+    sim_engine_stop(b1);
+    run_expect(m, SIM_TIME_MAX, SIM_STOP_EMPTY);
+    assert_int_equal(l.n, 3);
+    assert_int_equal(l.target[2], 9);
+    volatile sig_atomic_t flag = 0;
+    sim_engine_set_interrupt(b2, &flag);
+    run_expect(b1, SIM_TIME_MAX, SIM_STOP_REQUESTED);
+    flag = 1;
+    run_expect(b1, SIM_TIME_MAX, SIM_STOP_INTERRUPTED);
+    assert_int_equal(l.n, 3);
+    flag = 0;
+    run_expect(b1, SIM_TIME_MAX, SIM_STOP_EMPTY);
+    assert_int_equal(l.n, 4);
+    assert_int_equal(l.target[3], 3);
+    assert_int_equal(sim_engine_events_handled(m), 4);
+    sim_engine_free(b1);
+    sim_engine_free(b2);
+    sim_engine_free(m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -941,6 +1014,7 @@ int main(void)
         cmocka_unit_test(test_new_sizes_and_free_accepts_null),
         cmocka_unit_test(test_continuation_runs_inline_only_when_next),
         cmocka_unit_test(test_continuations_keep_the_reference_order),
+        cmocka_unit_test(test_blocks_share_kinds_counts_progress_and_interrupt),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -21,6 +21,7 @@
 #include "sim/error.h"
 #include "sim/recorder.h"
 #include "sim/scenario.h"
+#include "tests/db_compare.h"
 
 #define SRC DFUSIM_SOURCE_DIR
 
@@ -301,6 +302,102 @@ static void adding_a_group_leaves_the_draws_of_others_unchanged(void **state)
     run_down(&r2);
 }
 
+/* Run scenario `path` (with overrides) as the CLI does a run with an epoch: layout l,
+ * fleet_world_run, the rows in canonical order; into db. Returns the world's blocks. */
+static uint32_t run_layout(const char *path, const char *const *set, size_t n_set,
+                           const struct fleet_world_layout *l, const char *db)
+{
+    struct sim_diag d;
+    sim_diag_init(&d);
+    struct scenario s;
+    if (scenario_load(path, &fleet_settings_schema, set, n_set, &s, &d) != 0)
+        fail_msg("%s", d.text);
+    struct sim_engine *e = sim_engine_new(0);
+    struct recorder *rec;
+    unlink(db);
+    assert_int_equal(recorder_open(db, &rec, &d), 0);
+    struct recorder_run run = {
+        s.name, path, s.text, s.text_len, "dfu", s.seed, 1, 1, (enum recorder_level)s.record};
+    assert_int_equal(recorder_run_begin(rec, &run, NULL), 0);
+    struct fleet_world *w;
+    if (fleet_world_from_scenario_layout(&s, e, rec, l, &w, &d) != 0)
+        fail_msg("%s", d.text);
+    assert_true(fleet_world_epoch(w) > 0);
+    enum sim_stop why;
+    assert_int_equal(fleet_world_run(w, s.until, NULL, &why), 0);
+    assert_int_equal(fleet_world_error(w), 0);
+    assert_int_equal(fleet_world_finish(w), 0);
+    assert_int_equal(recorder_run_canonical(rec), 0);
+    assert_int_equal(recorder_run_end(rec, RECORDER_COMPLETE, NULL, sim_engine_now(e),
+                                      sim_engine_events_handled(e)),
+                     0);
+    uint32_t n_blocks = fleet_world_n_blocks(w);
+    fleet_world_free(w);
+    recorder_close(rec);
+    sim_engine_free(e);
+    scenario_fini(&s);
+    return n_blocks;
+}
+
+/* EVIDENCE-OF (issue 18, deliverable 1; world.h "Blocks"): a world with a rollout epoch run
+ * as blocks of partitions, each on its own engine, writes the database of one engine, every
+ * table (runs.events and sim_end_ns included), whatever the block size: phones that come
+ * and go (partitions of a phone and its devices) under waves, thresholds, a rate limit and
+ * an execution timeout; devices without gateways (a partition each) under a rollout that
+ * a bad image cancels; and the blocks of one part of a world split in two. */
+static void blocks_write_the_database_of_one_engine(void **state)
+{
+    (void)state;
+    /* a shorter execution timeout: devices time out, and the errors pause the second wave */
+    static const char *const split_set[] = {"rollout.exec_timeout=40min"};
+    static const char *const abort_set[] = {"devices.trackers.count=300", "rollout.epoch=30s"};
+    static const struct {
+        const char *name, *path;
+        const char *const *set;
+        size_t n_set;
+        uint32_t part, n_parts, per, min_blocks;
+    } cases[] = {
+        {"phones, 7 devices a block", SRC "/tests/scenarios/cli/fleet-split.yaml", split_set, 1, 0,
+         1, 7, 4},
+        {"phones, a partition a block", SRC "/tests/scenarios/cli/fleet-split.yaml", split_set, 1,
+         0, 1, 1, 6},
+        {"no gateways, 16 devices a block", SRC "/scenarios/fleet/staged-rollout-abort.yaml",
+         abort_set, 2, 0, 1, 16, 8},
+        {"part 2 of 2, 5 devices a block", SRC "/tests/scenarios/cli/fleet-split.yaml", split_set,
+         1, 1, 2, 5, 4},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        print_message("%s\n", cases[i].name);
+        struct fleet_world_layout one = {cases[i].part, cases[i].n_parts, FLEET_WORLD_BLOCKS_OFF};
+        struct fleet_world_layout blocks = {cases[i].part, cases[i].n_parts, cases[i].per};
+        assert_int_equal(
+            run_layout(cases[i].path, cases[i].set, cases[i].n_set, &one, "blocks_one.db"), 1);
+        assert_true(run_layout(cases[i].path, cases[i].set, cases[i].n_set, &blocks,
+                               "blocks_many.db") >= cases[i].min_blocks);
+        assert_int_equal(count_differing_tables("blocks_one.db", "blocks_many.db"), 0);
+        assert_string_equal(
+            query("blocks_one.db", "select events || ' ' || sim_end_ns from runs"),
+            query("blocks_many.db", "select events || ' ' || sim_end_ns from runs"));
+    }
+    /* the cases exercise what they should */
+    struct fleet_world_layout one = {0, 1, FLEET_WORLD_BLOCKS_OFF};
+    (void)run_layout(cases[0].path, split_set, 1, &one, "blocks_one.db");
+    assert_string_equal(query("blocks_one.db", "select group_concat(action) from waves"),
+                        "next,pause");
+    assert_true(atoi(query("blocks_one.db", "select sum(failed) from waves")) > 0);
+    assert_true(atoi(query("blocks_one.db", "select count(*) from sessions")) > 0);
+    (void)run_layout(cases[2].path, abort_set, 2, &one, "blocks_one.db");
+    assert_true(atoi(query("blocks_one.db", "select count(*) from waves where action = "
+                                            "'cancel'")) > 0);
+    assert_true(atoi(query("blocks_one.db", "select count(*) from devices where state = "
+                                            "'reverted'")) > 0);
+    /* automatic: a fleet of fewer than FLEET_WORLD_BLOCK_DEVICES devices is one block */
+    struct fleet_world_layout automatic = {0, 1, 0};
+    assert_int_equal(run_layout(cases[0].path, split_set, 1, &automatic, "blocks_many.db"), 1);
+    unlink("blocks_one.db");
+    unlink("blocks_many.db");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -308,6 +405,7 @@ int main(void)
         cmocka_unit_test(every_fault_on_every_reverting_mode),
         cmocka_unit_test(gateway_link_limits_hold_at_every_instant),
         cmocka_unit_test(adding_a_group_leaves_the_draws_of_others_unchanged),
+        cmocka_unit_test(blocks_write_the_database_of_one_engine),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -137,7 +137,8 @@ static uint32_t gx_timer_arm(void *env, uint32_t gw, int64_t at)
     struct fleet_world *w = env;
     struct dispatch *dp = &w->dp;
     uint32_t gen = ++dp->gw_gen;
-    world_fail(w, sim_engine_timer_arm(w->e, dp->gw_timer[gw], at, (uint16_t)dp->gw_kind, gw, gen));
+    world_fail(w, sim_engine_timer_arm(world_gw_engine(w, gw), dp->gw_timer[gw], at,
+                                       (uint16_t)dp->gw_kind, gw, gen));
     return gen;
 }
 
@@ -227,7 +228,8 @@ void dispatch_attempt_ended(struct fleet_world *w, uint32_t dev, int64_t now)
     struct dispatch *dp = &w->dp;
     if (dp->ro == NULL || dp->status[dev] != DISPATCH_ACTIVE)
         return;
-    world_fail(w, sim_engine_schedule(w->e, now, (uint16_t)dp->check_kind, dev, dp->run[dev]));
+    world_fail(w, sim_engine_schedule(world_dev_engine(w, dev), now, (uint16_t)dp->check_kind, dev,
+                                      dp->run[dev]));
 }
 
 /* ---- building ------------------------------------------------------------------------ */
@@ -326,7 +328,7 @@ static int gateways_start(struct fleet_world *w)
             uint32_t gw = gk->first + i;
             if (!dispatch_gw_local(w, gw))
                 continue; /* another part runs it */
-            int rc = sim_engine_timer_new(w->e, &dp->gw_timer[gw]);
+            int rc = sim_engine_timer_new(world_gw_engine(w, gw), &dp->gw_timer[gw]);
             if (rc == 0)
                 rc = fleet_gateway_init(&dp->gw[gw], &gk->cfg.cfg, gw, w->seed,
                                         world_entity(gk->cfg.name, i), &dp->gw_cx, NULL);
@@ -474,6 +476,7 @@ void dispatch_free(struct fleet_world *w)
     free(dp->pend);
     free(dp->local);
     free(dp->gw_local);
+    free(dp->gw_block);
 }
 
 const struct fleet_rollout *fleet_world_rollout(const struct fleet_world *w)
@@ -647,11 +650,19 @@ static int run_and_exchange(struct fleet_world *w, int64_t lim, const struct fle
                             enum sim_stop *stop, struct fleet_world_sync_out *out)
 {
     *stop = SIM_STOP_LIMIT;
-    int rc = lim >= sim_engine_now(w->e) ? sim_engine_run(w->e, lim, stop) : 0;
+    struct fleet_world_sync_in in = {NULL, 0, 0, 0, 0};
+    int rc = 0;
+    if (w->n_blocks > 1) { /* the blocks one after the other (world.h "Blocks") */
+        rc = world_blocks_run(w, lim, stop, &in.next_at, &in.now);
+    } else {
+        rc = lim >= sim_engine_now(w->e) ? sim_engine_run(w->e, lim, stop) : 0;
+        in.next_at = sim_engine_next_at(w->e);
+        in.now = sim_engine_now(w->e);
+    }
     if (rc != 0)
         return rc;
-    struct fleet_world_sync_in in = {w->dp.pend, w->dp.n_pend, sim_engine_next_at(w->e),
-                                     sim_engine_now(w->e), 0};
+    in.results = w->dp.pend; /* the run may have moved it */
+    in.n = w->dp.n_pend;
     if (w->err != 0)
         in.flags |= FLEET_WORLD_SYNC_ERROR;
     if (*stop == SIM_STOP_REQUESTED || *stop == SIM_STOP_INTERRUPTED)

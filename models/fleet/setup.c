@@ -1218,7 +1218,7 @@ int fleet_world_from_scenario(const struct scenario *s, struct sim_engine *e, st
 
 static int from_scenario(const struct scenario *s, struct sim_engine *e, struct recorder *rec,
                          const struct fleet_device_ext *x, enum fleet_device_ext_link link,
-                         uint32_t part, uint32_t n_parts, struct fleet_world **out,
+                         const struct fleet_world_layout *l, struct fleet_world **out,
                          struct sim_diag *d);
 
 int fleet_world_from_scenario_ext(const struct scenario *s, struct sim_engine *e,
@@ -1226,21 +1226,24 @@ int fleet_world_from_scenario_ext(const struct scenario *s, struct sim_engine *e
                                   enum fleet_device_ext_link link, struct fleet_world **out,
                                   struct sim_diag *d)
 {
-    return from_scenario(s, e, rec, x, link, 0, 1, out, d);
+    return from_scenario(s, e, rec, x, link, NULL, out, d);
 }
 
-int fleet_world_from_scenario_part(const struct scenario *s, struct sim_engine *e,
-                                   struct recorder *rec, uint32_t part, uint32_t n_parts,
-                                   struct fleet_world **out, struct sim_diag *d)
+int fleet_world_from_scenario_layout(const struct scenario *s, struct sim_engine *e,
+                                     struct recorder *rec, const struct fleet_world_layout *l,
+                                     struct fleet_world **out, struct sim_diag *d)
 {
-    return from_scenario(s, e, rec, NULL, FLEET_EXT_LINK, part, n_parts, out, d);
+    return from_scenario(s, e, rec, NULL, FLEET_EXT_LINK, l, out, d);
 }
 
 static int from_scenario(const struct scenario *s, struct sim_engine *e, struct recorder *rec,
                          const struct fleet_device_ext *x, enum fleet_device_ext_link link,
-                         uint32_t part, uint32_t n_parts, struct fleet_world **out,
+                         const struct fleet_world_layout *l, struct fleet_world **out,
                          struct sim_diag *d)
 {
+    const struct fleet_world_layout all = {0, 1, 0};
+    if (l == NULL)
+        l = &all;
     const struct fleet_settings *fs = fleet_settings_of(s);
     *out = NULL;
     int rc = fleet_world_check(s, d);
@@ -1360,8 +1363,10 @@ static int from_scenario(const struct scenario *s, struct sim_engine *e, struct 
         rc = fleet_world_fault_add(w, group_mask(s, fs->faults[i].groups, fs->faults[i].n_groups),
                                    fs->faults[i].share, bits, &p, d);
     }
-    if (rc == 0 && n_parts > 1)
-        rc = fleet_world_split(w, part, n_parts);
+    if (rc == 0 && l->n_parts > 1)
+        rc = fleet_world_split(w, l->part, l->n_parts);
+    if (rc == 0)
+        rc = fleet_world_blocks_set(w, l->block_devices);
     if (rc == 0 && (rc = fleet_world_start(w)) != 0 && fleet_world_diag(w)->len > 0)
         add_at(d, s->path, fleet_world_diag(w));
     if (rc != 0) {

@@ -13,7 +13,17 @@ void world_fail(struct fleet_world *w, int rc)
     if (w->err == 0 && rc != 0)
         w->err = rc;
     if (rc != 0)
-        sim_engine_stop(w->e);
+        sim_engine_stop(w->run_e != NULL ? w->run_e : w->e);
+}
+
+struct sim_engine *world_dev_engine(const struct fleet_world *w, uint32_t dev)
+{
+    return w->blocks[w->timers[dev].block].e;
+}
+
+struct sim_engine *world_gw_engine(const struct fleet_world *w, uint32_t gw)
+{
+    return w->blocks[w->dp.gw_block != NULL ? w->dp.gw_block[gw] : 0].e;
 }
 
 /* ---- the device context --------------------------------------------------------------- */
@@ -23,45 +33,47 @@ void world_fail(struct fleet_world *w, int rc)
  * next arming of the same timer, whichever slot of whichever device takes it next
  * (sim/engine.c, invariants 3 and 4): every arming still runs at its own (time, seq), so
  * which engine timer a slot holds changes nothing in the order of events. */
-static void timer_give_back(struct fleet_world *w, uint32_t *id)
+static void timer_give_back(struct world_block *b, uint32_t *id)
 {
     /* cap_free_timers >= every timer made (timer_take grows it first), so this fits */
-    w->free_timers[w->n_free_timers++] = *id;
+    b->free_timers[b->n_free_timers++] = *id;
     *id = SIM_TIMER_NONE;
 }
 
-static int timer_take(struct fleet_world *w, uint32_t *id)
+static int timer_take(struct world_block *b, uint32_t *id)
 {
-    if (w->n_free_timers > 0) {
-        *id = w->free_timers[--w->n_free_timers];
+    if (b->n_free_timers > 0) {
+        *id = b->free_timers[--b->n_free_timers];
         return 0;
     }
-    if (w->n_timers_made == w->cap_free_timers) {
-        uint32_t cap = w->cap_free_timers ? 2 * w->cap_free_timers : 64;
-        uint32_t *f = realloc(w->free_timers, (size_t)cap * sizeof(*f));
+    if (b->n_timers_made == b->cap_free_timers) {
+        uint32_t cap = b->cap_free_timers ? 2 * b->cap_free_timers : 64;
+        uint32_t *f = realloc(b->free_timers, (size_t)cap * sizeof(*f));
         if (f == NULL)
             return SIM_ENOMEM;
-        w->free_timers = f;
-        w->cap_free_timers = cap;
+        b->free_timers = f;
+        b->cap_free_timers = cap;
     }
-    int rc = sim_engine_timer_new(w->e, id);
+    int rc = sim_engine_timer_new(b->e, id);
     if (rc == 0)
-        w->n_timers_made++;
+        b->n_timers_made++;
     return rc;
 }
 
 static int w_arm(void *env, uint32_t dev, int slot, uint32_t gen, int64_t at)
 {
     struct fleet_world *w = env;
-    uint32_t *id = &w->timers[dev].id[slot];
+    struct slot_timers *st = &w->timers[dev];
+    struct world_block *b = &w->blocks[st->block];
+    uint32_t *id = &st->id[slot];
     bool fresh = *id == SIM_TIMER_NONE;
-    int rc = fresh ? timer_take(w, id) : 0;
+    int rc = fresh ? timer_take(b, id) : 0;
     if (rc == 0)
-        rc = sim_engine_timer_arm(w->e, *id, at, (uint16_t)w->kind, dev,
+        rc = sim_engine_timer_arm(b->e, *id, at, (uint16_t)w->kind, dev,
                                   ((uint64_t)(uint32_t)slot << 32) | gen);
     if (rc != 0) {
         if (fresh && *id != SIM_TIMER_NONE)
-            timer_give_back(w, id);
+            timer_give_back(b, id);
         world_fail(w, rc);
     }
     return rc;
@@ -70,11 +82,13 @@ static int w_arm(void *env, uint32_t dev, int slot, uint32_t gen, int64_t at)
 static void w_cancel(void *env, uint32_t dev, int slot)
 {
     struct fleet_world *w = env;
-    uint32_t *id = &w->timers[dev].id[slot];
+    struct slot_timers *st = &w->timers[dev];
+    struct world_block *b = &w->blocks[st->block];
+    uint32_t *id = &st->id[slot];
     if (*id == SIM_TIMER_NONE)
         return;
-    sim_engine_timer_cancel(w->e, *id);
-    timer_give_back(w, id);
+    sim_engine_timer_cancel(b->e, *id);
+    timer_give_back(b, id);
 }
 
 static void w_attempt(void *env, uint32_t dev, struct recorder_attempt *a)
@@ -130,9 +144,10 @@ static void on_timer(void *ctx, struct sim_engine *e, const struct sim_event *ev
     (void)e;
     int slot = (int)(ev->arg >> 32);
     /* The engine disarmed the timer: the slot gives it back before the device may re-arm. */
-    uint32_t *id = &w->timers[ev->target].id[slot];
+    struct slot_timers *st = &w->timers[ev->target];
+    uint32_t *id = &st->id[slot];
     if (*id == ev->timer)
-        timer_give_back(w, id);
+        timer_give_back(&w->blocks[st->block], id);
     int rc = fleet_device_timer(w->devs[ev->target], slot, (uint32_t)ev->arg, ev->at);
     world_fail(w, rc);
 }
@@ -148,9 +163,17 @@ struct fleet_world *fleet_world_new(struct sim_engine *e, struct recorder *rec, 
     w->rec = rec;
     w->seed = seed;
     w->n_parts = 1;
+    w->n_blocks = 1;
+    w->blocks = calloc(1, sizeof(*w->blocks));
+    if (w->blocks == NULL) {
+        free(w);
+        return NULL;
+    }
+    w->blocks[0].e = e;
     sim_diag_init(&w->diag);
     w->kind = sim_engine_kind_add(e, on_timer, w, "fleet-device");
     if (w->kind < 0) {
+        free(w->blocks);
         free(w);
         return NULL;
     }
@@ -184,7 +207,12 @@ void fleet_world_free(struct fleet_world *w)
     free(w->faults);
     free(w->devs);
     free(w->timers);
-    free(w->free_timers);
+    for (uint32_t b = 0; b < w->n_blocks; b++) {
+        free(w->blocks[b].free_timers);
+        if (w->blocks[b].e != w->e)
+            sim_engine_free(w->blocks[b].e);
+    }
+    free(w->blocks);
     free(w->dev_group);
     fleet_device_spares_free(w->spares);
     free(w);
@@ -371,6 +399,7 @@ int fleet_world_group_add(struct fleet_world *w, const struct fleet_group_cfg *g
         uint32_t id = w->n_devs;
         for (int s = 0; s < FLEET_T_COUNT; s++)
             w->timers[id].id[s] = SIM_TIMER_NONE; /* taken when armed (w_arm) */
+        w->timers[id].block = 0;                  /* until fleet_world_start makes blocks */
         w->dev_group[id] = w->n_groups - 1;
         w->devs[id] = NULL;
         w->n_devs++;
@@ -389,6 +418,116 @@ uint64_t world_entity(const char *group, uint32_t index)
     for (const unsigned char *p = (const unsigned char *)group; *p != '\0'; p++)
         h = (h ^ *p) * 1099511628211ULL;
     return h + index;
+}
+
+/* ---- blocks (world.h "Blocks") ------------------------------------------------------- */
+
+int fleet_world_blocks_set(struct fleet_world *w, uint32_t devices)
+{
+    if (w->n_devs > 0 && w->devs[0] != NULL)
+        return SIM_EINVAL; /* started */
+    w->block_devices = devices;
+    return 0;
+}
+
+uint32_t fleet_world_n_blocks(const struct fleet_world *w)
+{
+    return w->n_blocks;
+}
+
+/* Whether partition p (world.h fleet_world_partition) is this part's. */
+static bool partition_local(const struct fleet_world *w, uint32_t p)
+{
+    return p < w->dp.n_gw ? dispatch_gw_local(w, p) : dispatch_local(w, p - w->dp.n_gw);
+}
+
+/* After dispatch_assign, before any device or gateway exists: with a rollout epoch, deal
+ * this part's partitions, in order, into blocks of at least `per` devices (the last may
+ * have fewer; a partition is never cut), each with an engine of its own joined to w->e.
+ * One block, or no epoch: the caller's engine alone, as without blocks. */
+static int blocks_make(struct fleet_world *w)
+{
+    struct dispatch *dp = &w->dp;
+    uint32_t per = w->block_devices == 0 ? FLEET_WORLD_BLOCK_DEVICES : w->block_devices;
+    if (!dp->enabled || dp->cfg.epoch <= 0 || per == FLEET_WORLD_BLOCKS_OFF)
+        return 0;
+    uint32_t n_part = dp->n_gw + w->n_devs;
+    uint32_t *block = calloc((size_t)n_part + 1, sizeof(*block)); /* per partition */
+    if (block == NULL)
+        return SIM_ENOMEM;
+    for (uint32_t id = 0; id < w->n_devs; id++)
+        if (dispatch_local(w, id))
+            block[fleet_world_partition(w, id)]++; /* first its size */
+    uint32_t n_blocks = 0, filled = 0;
+    for (uint32_t p = 0; p < n_part; p++) {
+        if (!partition_local(w, p))
+            continue;
+        if (filled >= per || n_blocks == 0) {
+            n_blocks++;
+            filled = 0;
+        }
+        filled += block[p];
+        block[p] = n_blocks - 1; /* from here: its block */
+    }
+    int rc = 0;
+    if (n_blocks > 1) {
+        struct world_block *bs = calloc(n_blocks, sizeof(*bs));
+        rc = bs == NULL ? SIM_ENOMEM : 0;
+        for (uint32_t b = 0; b < n_blocks && rc == 0; b++) {
+            bs[b].e = sim_engine_new(0);
+            rc = bs[b].e == NULL ? SIM_ENOMEM : sim_engine_join(bs[b].e, w->e);
+            if (rc == 0)
+                rc = sim_engine_advance(bs[b].e, sim_engine_now(w->e));
+        }
+        if (rc == 0 && dp->n_gw > 0 &&
+            (dp->gw_block = calloc(dp->n_gw, sizeof(*dp->gw_block))) == NULL)
+            rc = SIM_ENOMEM;
+        if (rc != 0) {
+            for (uint32_t b = 0; bs != NULL && b < n_blocks; b++)
+                sim_engine_free(bs[b].e);
+            free(bs);
+        } else {
+            free(w->blocks); /* the caller's engine has no timers of the world's yet */
+            w->blocks = bs;
+            w->n_blocks = n_blocks;
+            for (uint32_t id = 0; id < w->n_devs; id++)
+                w->timers[id].block = block[fleet_world_partition(w, id)];
+            for (uint32_t gw = 0; gw < dp->n_gw; gw++)
+                dp->gw_block[gw] = block[gw];
+        }
+    }
+    free(block);
+    return rc;
+}
+
+int world_blocks_run(struct fleet_world *w, int64_t lim, enum sim_stop *stop, int64_t *next_at,
+                     int64_t *now)
+{
+    bool run = lim >= sim_engine_now(w->e); /* else nothing is due before lim */
+    *stop = SIM_STOP_EMPTY;
+    *next_at = SIM_TIME_MAX;
+    *now = sim_engine_now(w->e);
+    for (uint32_t b = 0; b < w->n_blocks; b++) {
+        struct sim_engine *e = w->blocks[b].e;
+        if (run && sim_engine_next_at(e) <= lim) {
+            w->run_e = e;
+            int rc = sim_engine_run(e, lim, stop);
+            w->run_e = NULL;
+            if (rc != 0)
+                return rc;
+            if (*stop == SIM_STOP_REQUESTED || *stop == SIM_STOP_INTERRUPTED)
+                return 0;
+        }
+        int64_t at = sim_engine_next_at(e);
+        *next_at = at < *next_at ? at : *next_at;
+        *now = sim_engine_now(e) > *now ? sim_engine_now(e) : *now;
+    }
+    /* one engine: LIMIT and now = lim while events are left (or when it could not run) */
+    if (*next_at != SIM_TIME_MAX || !run) {
+        *stop = SIM_STOP_LIMIT;
+        *now = run ? lim : *now;
+    }
+    return 0;
 }
 
 int fleet_world_start(struct fleet_world *w)
@@ -414,8 +553,11 @@ int fleet_world_start(struct fleet_world *w)
         const struct group *g = &w->groups[w->dev_group[id]];
         entity[id] = world_entity(g->cfg.name ? g->cfg.name : "", id - g->first);
     }
-    /* Who serves whom, hence the partitions and which of them this part runs. */
+    /* Who serves whom, hence the partitions and which of them this part runs, and in
+     * which blocks. */
     int rc = dispatch_assign(w, entity);
+    if (rc == 0)
+        rc = blocks_make(w);
     for (uint32_t id = 0; id < w->n_devs && rc == 0; id++) {
         struct group *g = &w->groups[w->dev_group[id]];
         uint32_t index = id - g->first; /* in the group: its stream key and its wear row */

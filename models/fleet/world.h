@@ -5,8 +5,9 @@
  * (every group; devices are numbered from 0 in that order), then optionally
  * fleet_world_group_dist (parameters drawn per device), fleet_world_fault_add,
  * fleet_world_gateways_add and fleet_world_rollout_set, then fleet_world_start, then
- * sim_engine_run, then fleet_world_finish (devices, wear and gateway rows). Or all of it
- * from a scenario with fleet_world_from_scenario (setup.c).
+ * fleet_world_run (with a rollout epoch the devices' events are on the blocks' engines,
+ * not on e: "Blocks" below), then fleet_world_finish (devices, wear and gateway rows). Or
+ * all of it from a scenario with fleet_world_from_scenario (setup.c).
  *
  * Each device timer slot (models/fleet/device.h) is one sim_engine_timer, so a re-armed or
  * cancelled timer is dropped by the engine (CONTRIBUTING.md rule 2). Records: one dfu_attempts row
@@ -212,6 +213,30 @@ int fleet_world_split(struct fleet_world *w, uint32_t part, uint32_t n_parts);
 /* The partition of device dev (after fleet_world_start). */
 uint32_t fleet_world_partition(const struct fleet_world *w, uint32_t dev);
 
+/* Blocks: the parts of a world in one process. With a rollout epoch, a world (or its part,
+ * fleet_world_split) runs its partitions as blocks of consecutive partitions of about
+ * FLEET_WORLD_BLOCK_DEVICES devices each. Each block has an engine of its own
+ * (sim_engine_join: its own clock, queue and timers; the caller's engine keeps the handler
+ * table, the counts, the progress callback, the interrupt flag and the world's clock), and
+ * fleet_world_run runs block after block up to each epoch time, then the controller: what
+ * the ranks of an MPI job do, in one process. The blocks share the world's tables (the
+ * controller, the per-device timer slots, the groups' wear tables), so a block costs its
+ * engine and the timers its devices arm at once, and each block's events stay in a queue of
+ * a few hundred devices, whose state stays in the cache for a whole epoch. The database is
+ * the one a single engine writes (the rows are in the canonical order of an epoch run,
+ * recorder_run_canonical); without an epoch there is one engine, the caller's.
+ *
+ * FLEET_WORLD_BLOCK_DEVICES: measured on the fleet benchmark (bench/RESULTS.md "Linear
+ * scaling"). fleet_world_blocks_set: devices per block for this world (before
+ * fleet_world_start): 0 for FLEET_WORLD_BLOCK_DEVICES, FLEET_WORLD_BLOCKS_OFF for one
+ * engine (a --pcap capture wants the devices' events in time order). Returns 0, or
+ * SIM_EINVAL after start. */
+#define FLEET_WORLD_BLOCK_DEVICES 256
+#define FLEET_WORLD_BLOCKS_OFF    UINT32_MAX
+int fleet_world_blocks_set(struct fleet_world *w, uint32_t devices);
+/* The number of engines the world runs on (1 without blocks; after fleet_world_start). */
+uint32_t fleet_world_n_blocks(const struct fleet_world *w);
+
 /* Run the started world until `until` (ns), as sim_engine_run (why: EMPTY, LIMIT,
  * REQUESTED, INTERRUPTED). Without a rollout epoch this is sim_engine_run. With one
  * (rollout.h "Epochs"): the engine runs the events before each epoch time T, the parts
@@ -277,9 +302,14 @@ int fleet_world_from_scenario_ext(const struct scenario *s, struct sim_engine *e
                                   enum fleet_device_ext_link link, struct fleet_world **out,
                                   struct sim_diag *d);
 
-/* The same, building and running only part `part` of n_parts (fleet_world_split). */
-int fleet_world_from_scenario_part(const struct scenario *s, struct sim_engine *e,
-                                   struct recorder *rec, uint32_t part, uint32_t n_parts,
-                                   struct fleet_world **out, struct sim_diag *d);
+/* How a world from a scenario is laid out over processes and engines. */
+struct fleet_world_layout {
+    uint32_t part, n_parts; /* fleet_world_split: part `part` of n_parts (0 of 1: all) */
+    uint32_t block_devices; /* fleet_world_blocks_set: 0 automatic, FLEET_WORLD_BLOCKS_OFF */
+};
+/* The same, with layout l (NULL: all of it, blocks chosen automatically). */
+int fleet_world_from_scenario_layout(const struct scenario *s, struct sim_engine *e,
+                                     struct recorder *rec, const struct fleet_world_layout *l,
+                                     struct fleet_world **out, struct sim_diag *d);
 
 #endif /* MODELS_FLEET_WORLD_H */

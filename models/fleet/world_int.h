@@ -37,6 +37,15 @@ struct fault_entry {
  * engine's table holds the timers armed at once, not FLEET_T_COUNT per device. */
 struct slot_timers {
     uint32_t id[FLEET_T_COUNT];
+    uint32_t block; /* the device's block (world.h "Blocks"), whose engine the ids are of */
+};
+
+/* One engine the world runs on, and the timers made on it that no slot holds (w_arm takes
+ * the last): the caller's engine, or each block's (world.h "Blocks"). */
+struct world_block {
+    struct sim_engine *e; /* owned by the world when it runs in blocks */
+    uint32_t *free_timers;
+    uint32_t n_free_timers, cap_free_timers, n_timers_made;
 };
 
 /* Where a device stands with dispatch (dispatch.c). */
@@ -88,6 +97,7 @@ struct dispatch {
     /* In a world split in parts (fleet_world_split): per device and per gateway, whether
      * this part runs it; NULL in a world of one part (it runs everything). */
     uint8_t *local, *gw_local;
+    uint32_t *gw_block; /* per gateway: its block; NULL without blocks (world.h "Blocks") */
 };
 
 struct fleet_world {
@@ -111,8 +121,11 @@ struct fleet_world {
     uint32_t n_groups;
     struct fleet_device **devs;
     struct slot_timers *timers;
-    uint32_t *free_timers; /* engine timers no slot holds (w_arm takes the last) */
-    uint32_t n_free_timers, cap_free_timers, n_timers_made;
+    /* The engines (world.h "Blocks"): blocks[0] is the caller's engine e when the world
+     * runs on one; else each is a block of e. run_e: the block that runs now, or NULL. */
+    struct world_block *blocks;
+    uint32_t n_blocks, block_devices;
+    struct sim_engine *run_e;
     uint32_t *dev_group;
     uint32_t n_devs;
     uint32_t n_attempts;
@@ -133,6 +146,15 @@ struct fleet_world {
 uint64_t world_entity(const char *name, uint32_t index);
 /* world.c: keep the first error and stop the engine (rc 0: nothing). */
 void world_fail(struct fleet_world *w, int rc);
+/* world.c: the engine of device dev's block, of gateway gw's. */
+struct sim_engine *world_dev_engine(const struct fleet_world *w, uint32_t dev);
+struct sim_engine *world_gw_engine(const struct fleet_world *w, uint32_t gw);
+/* world.c: run every block's events up to lim (fleet_world_run with blocks): *stop as one
+ * engine's run would say it (REQUESTED or INTERRUPTED as soon as a block stops), *next_at
+ * the earliest event left, *now the clock one engine would show. Returns 0 or the first
+ * sim_engine_run error. */
+int world_blocks_run(struct fleet_world *w, int64_t lim, enum sim_stop *stop, int64_t *next_at,
+                     int64_t *now);
 
 /* draws.c: device `index` of group g's settings with its drawn parameters (0, or
  * SIM_ERANGE with the device named in d); the fault kinds that strike device id. */

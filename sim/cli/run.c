@@ -451,10 +451,11 @@ static int simulate(const struct scenario *s, struct recorder *rec, const char *
     }
     e = sim_engine_new(0);
     const struct run_part *part = slot->part;
-    rc = e == NULL ? SIM_ENOMEM
-         : part == NULL
-             ? fleet_world_from_scenario(s, e, rec, &w, &diag)
-             : fleet_world_from_scenario_part(s, e, rec, part->part, part->n_parts, &w, &diag);
+    /* A capture wants its devices' events in time order: one engine, no blocks. */
+    const struct fleet_world_layout layout = {part != NULL ? part->part : 0,
+                                              part != NULL ? part->n_parts : 1,
+                                              o->pcap != NULL ? FLEET_WORLD_BLOCKS_OFF : 0};
+    rc = e == NULL ? SIM_ENOMEM : fleet_world_from_scenario_layout(s, e, rec, &layout, &w, &diag);
     if (part != NULL && !part->agree(part->ctx, rc == 0) && rc == 0) {
         rc = SIM_EINTR;
         sim_diag_add(&diag, "another rank could not build its part of the world");
