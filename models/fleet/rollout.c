@@ -1253,7 +1253,8 @@ static const struct scenario_field rollout_fields[] = {
      .def = "0s",
      .min = "0s",
      .doc = "the controller decides only every epoch (as a rollout service polls); 0s: at "
-            "every result; > 0 lets one fleet run across MPI ranks (docs/mpi.md)",
+            "every result; > 0 lets one fleet run as blocks of partitions (faster on big "
+            "fleets) and across MPI ranks (docs/mpi.md)",
      .source = "0s keeps the controller continuous; hawkBit polls rollouts every 2 s "
                "(eclipse-hawkbit/hawkbit: hawkbit-repository/hawkbit-repository-jpa/src/main/"
                "java/org/eclipse/hawkbit/repository/jpa/scheduler/RolloutScheduler.java, "
