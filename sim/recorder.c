@@ -689,19 +689,26 @@ static int import_run(struct recorder *rec, int64_t old, int64_t new_id)
     return 0;
 }
 
-int recorder_import(struct recorder *rec, const char *path)
+/* ATTACH the database at path as "src" (detached by the caller). */
+static int attach_src(struct recorder *rec, const char *path)
 {
-    if (rec->run_id != 0)
-        return SIM_EINVAL;
     sqlite3_stmt *st = NULL;
     if (sqlite3_prepare_v2(rec->db, "ATTACH DATABASE ? AS src", -1, &st, NULL) != SQLITE_OK)
         return SIM_EIO;
     sqlite3_bind_text(st, 1, path, -1, SQLITE_TRANSIENT);
     int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : SIM_EIO;
     sqlite3_finalize(st);
-    st = NULL;
+    return rc;
+}
+
+int recorder_import(struct recorder *rec, const char *path)
+{
+    if (rec->run_id != 0)
+        return SIM_EINVAL;
+    int rc = attach_src(rec, path);
     if (rc != 0)
         return rc;
+    sqlite3_stmt *st = NULL;
     rc = exec(rec, "BEGIN");
     if (rc == 0 && sqlite3_prepare_v2(rec->db,
                                       "SELECT run_id, (SELECT coalesce(max(run_id), 0) FROM"
@@ -738,12 +745,7 @@ int recorder_run_merge_part(struct recorder *rec, const char *path)
 {
     if (rec->run_id == 0 || commit_batch(rec) != 0)
         return SIM_EIO;
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(rec->db, "ATTACH DATABASE ? AS src", -1, &st, NULL) != SQLITE_OK)
-        return SIM_EIO;
-    sqlite3_bind_text(st, 1, path, -1, SQLITE_TRANSIENT);
-    int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : SIM_EIO;
-    sqlite3_finalize(st);
+    int rc = attach_src(rec, path);
     if (rc != 0)
         return rc;
     rc = exec(rec, "BEGIN");

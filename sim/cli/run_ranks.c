@@ -515,6 +515,20 @@ static void mpi_worker_run(struct scenario *points, uint32_t reps, size_t planne
         outfile_remove_db(tmp);
 }
 
+/* What run_mpi_worker loaded: the sweep's points beyond the first (points[0] is s), s,
+ * the scenario text and the database path rank 0 sent. */
+static void worker_free(struct scenario *points, struct scenario *s, char *text, char *dest)
+{
+    if (points != NULL) {
+        for (size_t p = 1; p < s->n_points; p++)
+            scenario_fini(&points[p]);
+        free(points);
+    }
+    scenario_fini(s);
+    free(text);
+    free(dest);
+}
+
 /* A worker rank: wait for rank 0's verdict; with work, load the scenario rank 0 sends (its
  * bytes, so every rank runs the same text; files it names must be at the same paths on every
  * machine) and simulate the runs rank 0 hands out until it says stop. Prints nothing: what it
@@ -557,14 +571,7 @@ int run_mpi_worker(const struct run_options *o, FILE *sink)
         (void)cli_mpi_init(&rank, &n_ranks, m, sizeof(m)); /* already done: rank and size */
         fleet_worker(code == 0 ? &s : NULL, dest, o, rank, n_ranks, msgs != NULL ? msgs : "", sink);
         free(msgs);
-        if (points != NULL) {
-            for (size_t p = 1; p < s.n_points; p++)
-                scenario_fini(&points[p]);
-            free(points);
-        }
-        scenario_fini(&s);
-        free(text);
-        free(dest);
+        worker_free(points, &s, text, dest);
         return SIM_EXIT_OK;
     }
     struct cli_mpi_report r = {.kind = code == 0 ? CLI_MPI_READY : CLI_MPI_LOAD_FAILED,
@@ -592,14 +599,7 @@ int run_mpi_worker(const struct run_options *o, FILE *sink)
         mpi_worker_run(points, s.replications, (size_t)s.n_points * s.replications, (size_t)value,
                        dest, o, sink);
     }
-    if (points != NULL) {
-        for (size_t p = 1; p < s.n_points; p++)
-            scenario_fini(&points[p]);
-        free(points);
-    }
-    scenario_fini(&s);
-    free(text);
-    free(dest);
+    worker_free(points, &s, text, dest);
     return SIM_EXIT_OK;
 }
 
