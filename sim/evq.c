@@ -513,12 +513,10 @@ static void bottom_sort(struct sim_evq *q, size_t k, uint64_t s, unsigned width)
     q->heap_n = k;
 }
 
-/* Put every key back with grains of 2^g ns: the bottom is the first grain's keys, the
- * rest go to their buckets. O(n); never allocates. Requires n > 0. */
-static void regrain(struct sim_evq *q, unsigned g)
+/* Move every key into the heap array (it has room for cap), bottom first: the bottom's
+ * first key is the earliest of all. Returns how many (q->n); the buckets are then empty. */
+static size_t gather(struct sim_evq *q)
 {
-    /* Gather every key in the heap array (it has room for cap), bottom first: the
-     * bottom's first key is the earliest of all. */
     if (q->sorted)
         sorted_compact(q);
     else if (q->hole && q->heap_n > 0)
@@ -527,6 +525,14 @@ static void regrain(struct sim_evq *q, unsigned g)
     size_t n = q->heap_n;
     while (n < q->n)
         n += bucket_take(q, bucket_first(q), q->key + n);
+    return n;
+}
+
+/* Put every key back with grains of 2^g ns: the bottom is the first grain's keys, the
+ * rest go to their buckets. O(n); never allocates. Requires n > 0. */
+static void regrain(struct sim_evq *q, unsigned g)
+{
+    size_t n = gather(q);
     q->g = g;
     q->last = key_u(q->key[0]) >> g;
     size_t k = 0;
@@ -774,18 +780,10 @@ static int cmp_key(const void *a, const void *b)
 
 void sim_evq_renumber(struct sim_evq *q)
 {
-    /* Gather every key in the heap array (it has room for cap), bottom first, sort, and
-     * renumber in place. Renumbering keeps the order and the times, so the bottom keys stay
-     * first and sorted (a sorted run is also a heap), and every other key goes back to the
-     * bucket its time names. */
-    if (q->sorted)
-        sorted_compact(q);
-    else if (q->hole && q->heap_n > 0)
-        fill_hole(q);
-    q->hole = false;
-    size_t n = q->heap_n;
-    while (n < q->n)
-        n += bucket_take(q, bucket_first(q), q->key + n);
+    /* Gather every key in the heap array, sort, and renumber in place. Renumbering keeps
+     * the order and the times, so the bottom keys stay first and sorted (a sorted run is
+     * also a heap), and every other key goes back to the bucket its time names. */
+    size_t n = gather(q);
     qsort(q->key, n, sizeof(*q->key), cmp_key);
     for (size_t i = 0; i < n; i++)
         q->key[i] = key_make(key_at(q->key[i]), i, key_slot(q->key[i]));

@@ -701,6 +701,18 @@ static int attach_src(struct recorder *rec, const char *path)
     return rc;
 }
 
+/* End the transaction on src's rows: COMMIT after rc == 0, else ROLLBACK; then DETACH.
+ * Returns rc, or the COMMIT's error. */
+static int detach_src(struct recorder *rec, int rc)
+{
+    if (rc == 0)
+        rc = exec(rec, "COMMIT");
+    if (rc != 0)
+        (void)exec(rec, "ROLLBACK");
+    (void)exec(rec, "DETACH DATABASE src");
+    return rc;
+}
+
 int recorder_import(struct recorder *rec, const char *path)
 {
     if (rec->run_id != 0)
@@ -722,12 +734,7 @@ int recorder_import(struct recorder *rec, const char *path)
         rc = import_run(rec, sqlite3_column_int64(st, 0), next++);
     }
     sqlite3_finalize(st);
-    if (rc == 0)
-        rc = exec(rec, "COMMIT");
-    if (rc != 0)
-        (void)exec(rec, "ROLLBACK");
-    (void)exec(rec, "DETACH DATABASE src");
-    return rc;
+    return detach_src(rec, rc);
 }
 
 /* The tables whose rows belong to one device or one gateway, and that key. */
@@ -760,12 +767,7 @@ int recorder_run_merge_part(struct recorder *rec, const char *path)
                  part_tables[t].table, cols, (long long)rec->run_id, cols, part_tables[t].table);
         rc = exec(rec, sql);
     }
-    if (rc == 0)
-        rc = exec(rec, "COMMIT");
-    if (rc != 0)
-        (void)exec(rec, "ROLLBACK");
-    (void)exec(rec, "DETACH DATABASE src");
-    return rc;
+    return detach_src(rec, rc);
 }
 
 int recorder_run_canonical(struct recorder *rec)
