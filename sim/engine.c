@@ -487,6 +487,12 @@ int64_t sim_engine_next_at(const struct sim_engine *e)
     return sim_evq_size(e->q) > 0 ? sim_evq_peek_at(e->q) : SIM_TIME_MAX;
 }
 
+void sim_engine_trim(struct sim_engine *e)
+{
+    if (!e->holding) /* not from a handler: a held arming may still be pushed */
+        sim_evq_trim(e->q);
+}
+
 size_t sim_engine_pending(const struct sim_engine *e)
 {
     return sim_evq_size(e->q);

@@ -128,6 +128,10 @@ void sim_engine_set_progress(struct sim_engine *e, sim_progress_fn fn, void *ctx
  * SIM_EINVAL (nothing changes). */
 int sim_engine_join(struct sim_engine *e, struct sim_engine *main);
 
+/* Between runs, with nothing queued: give back the queue's arrays (sim_evq_trim; they are
+ * allocated again by the next event). For a block that may stay idle for long. */
+void sim_engine_trim(struct sim_engine *e);
+
 /* Renumber the pending events' insertion sequence, keeping the order (the run loop does
  * it itself when the 40-bit space runs out; public for tests). Returns 0 or SIM_ENOMEM
  * (the order is then unchanged). */

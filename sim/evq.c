@@ -52,8 +52,9 @@
  * grows, so a push with n < cap and every pop never allocate (sim/evq.h).
  *
  * Memory: 16 (key array) + 24 (body) + 4 (free slot) + about 16.5 (chunk pool) bytes per
- * slot of capacity, plus 111 KiB of bucket descriptors, level 0 first keys and
- * bitmaps per queue. (The ladder queue before it took about 78 bytes per slot.)
+ * slot of capacity, plus 110 KiB of bucket descriptors and level 0 first keys and 0.7 KiB
+ * of bitmaps per queue. (The ladder queue before it took about 78 bytes per slot.) An
+ * empty queue can give back all but the bitmaps (sim_evq_trim).
  *
  * Invariants:
  *  1. sorted: key[lo..lo+heap_n) holds the bottom in ascending order. Otherwise positions
@@ -160,8 +161,12 @@ struct sim_evq {
 
     uint64_t summary[EVQ_SWORDS]; /* bit w % 64 of word w / 64: bits[w] != 0 */
     uint64_t bits[EVQ_WORDS];     /* bit b % 64 of word b / 64: bucket b is not empty */
-    struct evq_bucket bucket[EVQ_NB];
-    evq_key first[EVQ_FAN0]; /* first key of each level 0 bucket */
+    /* One allocation (levels), made with the first slots and freed by sim_evq_trim:
+     * about 110 KiB that a queue holding nothing need not keep (a fleet's blocks). A
+     * bucket's head is valid only while its count is not zero (bucket_add sets it). */
+    void *levels;
+    struct evq_bucket *bucket; /* EVQ_NB */
+    evq_key *first;            /* EVQ_FAN0: first key of each level 0 bucket */
 };
 
 static inline evq_key key_make(int64_t at, uint64_t seq, uint32_t slot)
@@ -356,18 +361,16 @@ static inline void chain_push(struct sim_evq *q, struct evq_bucket *bk, uint32_t
 static inline void bucket_add(struct sim_evq *q, uint32_t b, evq_key x)
 {
     struct evq_bucket *bk = &q->bucket[b];
-    if (b < EVQ_FAN0) {
-        if (bk->count == 0) {
+    if (bk->count == 0) {
+        bk->head = CHUNK_NONE;
+        mark(q, b);
+        if (b < EVQ_FAN0) {
             q->first[b] = x;
-            mark(q, b);
-        } else {
-            chain_push(q, bk, bk->count - 1, x);
+            bk->count = 1;
+            return;
         }
-    } else {
-        if (bk->count == 0)
-            mark(q, b);
-        chain_push(q, bk, bk->count, x);
     }
+    chain_push(q, bk, bk->count - (b < EVQ_FAN0), x);
     bk->count++;
 }
 
@@ -689,6 +692,13 @@ static int grow(struct sim_evq *q, size_t cap)
 {
     if (cap <= q->cap || cap > EVQ_MAX_CAP)
         return SIM_ENOMEM;
+    if (q->levels == NULL) {
+        q->levels = calloc(1, EVQ_FAN0 * sizeof(evq_key) + EVQ_NB * sizeof(struct evq_bucket));
+        if (q->levels == NULL)
+            return SIM_ENOMEM;
+        q->first = q->levels;
+        q->bucket = (struct evq_bucket *)(q->first + EVQ_FAN0);
+    }
     size_t n_chunks = chunks_for(cap);
     size_t key_bytes = ((EVQ_PAD + cap + EVQ_TAIL) * sizeof(evq_key) + 63) & ~(size_t)63;
     void *key_mem = aligned_alloc(64, key_bytes);
@@ -748,8 +758,6 @@ struct sim_evq *sim_evq_new(size_t capacity_hint)
     q->est_due = EVQ_EST_MIN;
     q->est_u = UINT64_MAX; /* the first estimate only starts the count */
     q->last = UINT64_MAX;  /* empty (invariant 2) */
-    for (size_t b = 0; b < EVQ_NB; b++)
-        q->bucket[b] = (struct evq_bucket){.head = CHUNK_NONE, .count = 0};
     size_t cap = capacity_hint < EVQ_MIN_CAP ? EVQ_MIN_CAP : capacity_hint;
     if (grow(q, cap < EVQ_MAX_CAP ? cap : EVQ_MAX_CAP) != 0) {
         sim_evq_free(q);
@@ -758,16 +766,39 @@ struct sim_evq *sim_evq_new(size_t capacity_hint)
     return q;
 }
 
-void sim_evq_free(struct sim_evq *q)
+/* Free every array; the queue then has no slot (cap 0). */
+static void arrays_free(struct sim_evq *q)
 {
-    if (q == NULL)
-        return;
     free(q->key_mem);
     free(q->chunk);
     free(q->chunk_next);
     free(q->body);
     free(q->free_slot);
+    free(q->levels);
+    q->key_mem = q->chunk = q->levels = NULL;
+    q->key = q->first = NULL;
+    q->chunk_next = q->free_slot = NULL;
+    q->body = NULL;
+    q->bucket = NULL;
+    q->n_chunks = q->cap = q->n_free = 0;
+    q->free_chunk = CHUNK_NONE;
+    q->big = false;
+}
+
+void sim_evq_free(struct sim_evq *q)
+{
+    if (q == NULL)
+        return;
+    arrays_free(q);
     free(q);
+}
+
+void sim_evq_trim(struct sim_evq *q)
+{
+    if (q->n > 0)
+        return;
+    arrays_free(q); /* empty: heap_n, hole, lo and every bitmap bit are 0 (invariant 2) */
+    q->sorted = true;
 }
 
 /* ---- operations ---- */
@@ -784,7 +815,8 @@ void sim_evq_renumber(struct sim_evq *q)
      * the order and the times, so the bottom keys stay first and sorted (a sorted run is
      * also a heap), and every other key goes back to the bucket its time names. */
     size_t n = gather(q);
-    qsort(q->key, n, sizeof(*q->key), cmp_key);
+    if (n > 0)
+        qsort(q->key, n, sizeof(*q->key), cmp_key); /* (q->key is NULL after a trim) */
     for (size_t i = 0; i < n; i++)
         q->key[i] = key_make(key_at(q->key[i]), i, key_slot(q->key[i]));
     for (size_t i = q->heap_n; i < n; i++) {
@@ -801,7 +833,8 @@ void sim_evq_renumber(struct sim_evq *q)
 /* Double the capacity before a push into a full queue. */
 __attribute__((noinline)) static int push_grow(struct sim_evq *q)
 {
-    return grow(q, 2 * q->cap < EVQ_MAX_CAP ? 2 * q->cap : EVQ_MAX_CAP);
+    size_t cap = q->cap < EVQ_MIN_CAP ? EVQ_MIN_CAP : 2 * q->cap; /* 0 after a trim */
+    return grow(q, cap < EVQ_MAX_CAP ? cap : EVQ_MAX_CAP);
 }
 
 /* A push into the bottom: a key at or before last's grain, or the first of an empty queue

@@ -26,6 +26,12 @@ struct sim_evq *sim_evq_new(size_t capacity_hint);
 /* Free the queue and every pending event. Accepts NULL. */
 void sim_evq_free(struct sim_evq *q);
 
+/* When the queue is empty, free its arrays (all but about 1 KiB); the next push allocates
+ * them again (and may then fail with SIM_ENOMEM even right after a pop). Does nothing
+ * when events are pending. For many queues that are idle for long stretches (a fleet's
+ * blocks, models/fleet/world.h). */
+void sim_evq_trim(struct sim_evq *q);
+
 /* Copy *ev into the queue. ev->seq is ignored: the queue stamps the next insertion
  * sequence (0, 1, 2, ...), which breaks ties between equal ev->at. Returns 0, or
  * SIM_ENOMEM if the arrays cannot grow or 2^24 events are already pending (the queue and

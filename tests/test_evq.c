@@ -235,6 +235,51 @@ static void test_million_random_events_match_qsort(void **state)
     free(ref);
 }
 
+/* ---- trim: a queue with pending events is left alone; an empty one gives back its
+ * arrays and afterwards orders events exactly as before, its seq numbering continued ---- */
+static void test_trim_keeps_order_and_numbering(void **state)
+{
+    (void)state;
+    enum { N = 3000, ROUNDS = 3 };
+    struct ref *ref = malloc(N * sizeof(*ref));
+    assert_non_null(ref);
+    struct sim_evq *q = sim_evq_new(0);
+    assert_non_null(q);
+    uint64_t x = 0x2545f4914f6cdd1du, seq = 0;
+    int64_t base = 0;
+    for (int round = 0; round < ROUNDS; round++) {
+        for (uint32_t i = 0; i < N; i++) {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            /* near and far times (every level), some equal */
+            int64_t at = base + (int64_t)(x % 64 == 0 ? x % ((uint64_t)1 << 45) : x % 5000);
+            struct sim_event ev = ev_at(at, i);
+            assert_int_equal(sim_evq_push(q, &ev), 0);
+            ref[i] = (struct ref){at, seq++, i};
+            if (i == N / 2)
+                sim_evq_trim(q); /* pending events: nothing changes */
+        }
+        assert_int_equal(sim_evq_size(q), N);
+        qsort(ref, N, sizeof(*ref), cmp_ref);
+        for (uint32_t i = 0; i < N; i++)
+            expect_pop(q, &ref[i]);
+        assert_int_equal(sim_evq_size(q), 0);
+        sim_evq_trim(q);
+        sim_evq_trim(q); /* twice is harmless */
+        assert_int_equal(sim_evq_size(q), 0);
+        assert_int_equal(sim_evq_peek_at(q), SIM_TIME_MAX);
+        assert_int_equal(sim_evq_next_seq(q), seq);
+        struct sim_event none;
+        assert_false(sim_evq_pop(q, &none));
+        base = ref[N - 1].at; /* the next round starts where this one ended */
+    }
+    sim_evq_renumber(q); /* on a trimmed queue: the numbering restarts at 0 */
+    assert_int_equal(sim_evq_next_seq(q), 0);
+    sim_evq_free(q);
+    free(ref);
+}
+
 /* ---- renumbering (done by push when the 40-bit seq runs out) keeps the order ---- */
 static void test_renumber_keeps_order(void **state)
 {
@@ -742,6 +787,7 @@ int main(void)
         cmocka_unit_test(test_grows_from_default_capacity),
         cmocka_unit_test(test_interleaved_push_pop_matches_reference),
         cmocka_unit_test(test_million_random_events_match_qsort),
+        cmocka_unit_test(test_trim_keeps_order_and_numbering),
         cmocka_unit_test(test_renumber_keeps_order),
         cmocka_unit_test(test_randomized_against_reference),
         cmocka_unit_test(test_hold_model_pops_in_order),

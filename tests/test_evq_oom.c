@@ -140,6 +140,40 @@ static void test_failed_growth_leaves_queue_unchanged(void **state)
     oom_reset();
 }
 
+/* ---- a trimmed queue allocates again at its next push: when that fails, the push
+ * returns SIM_ENOMEM and the queue stays empty with its numbering; a later push works ---- */
+static void test_push_after_trim_fails_cleanly(void **state)
+{
+    (void)state;
+    oom_reset();
+    struct sim_evq *q = sim_evq_new(0);
+    assert_non_null(q);
+    struct sim_event ev = {.at = 5, .target = 1, .arg = 1};
+    assert_int_equal(sim_evq_push(q, &ev), 0);
+    assert_true(sim_evq_pop(q, &ev));
+    sim_evq_trim(q);
+    assert_null(q->levels);
+    assert_int_equal(q->cap, 0);
+    for (int k = 0; k < 6; k++) { /* each allocation of the regrowth in turn */
+        oom_fail_in = k;
+        ev = (struct sim_event){.at = 7, .target = 2, .arg = 2};
+        int rc = sim_evq_push(q, &ev);
+        oom_fail_in = -1;
+        if (rc == 0) {
+            assert_true(k >= 5); /* five allocations: levels, keys, chunks, bodies, slots */
+            break;
+        }
+        assert_int_equal(rc, SIM_ENOMEM);
+        assert_int_equal(sim_evq_size(q), 0);
+        assert_int_equal(sim_evq_next_seq(q), 1);
+    }
+    assert_true(sim_evq_pop(q, &ev));
+    assert_int_equal(ev.at, 7);
+    assert_int_equal(ev.seq, 1);
+    sim_evq_free(q);
+    oom_reset();
+}
+
 /* ---- with every allocation failing, a full queue keeps working as long as each push
  * follows a pop: times equal to the popped one, near, far (every level of buckets), before
  * it and at the extremes, plain pushes and pushes with a seq taken earlier, through
@@ -204,6 +238,7 @@ int main(void)
         cmocka_unit_test(test_new_fails_cleanly_at_every_allocation),
         cmocka_unit_test(test_failed_growth_leaves_queue_unchanged),
         cmocka_unit_test(test_push_after_pop_never_allocates),
+        cmocka_unit_test(test_push_after_trim_fails_cleanly),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

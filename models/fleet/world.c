@@ -519,6 +519,8 @@ int world_blocks_run(struct fleet_world *w, int64_t lim, enum sim_stop *stop, in
                 return 0;
         }
         int64_t at = sim_engine_next_at(e);
+        if (at == SIM_TIME_MAX)
+            sim_engine_trim(e); /* an idle block keeps no queue arrays (sim/evq.h) */
         *next_at = at < *next_at ? at : *next_at;
         *now = sim_engine_now(e) > *now ? sim_engine_now(e) : *now;
     }
