@@ -76,7 +76,7 @@ static const char *const outcome_names[OUT_COUNT] = {"new then reverted to old",
                                                      "unconfirmed new stays"};
 
 struct dev {
-    uint32_t p[MAXS], s[MAXS], x[8];
+    mcuboot_swap_tag_t p[MAXS], s[MAXS], x[8];
     struct mcuboot_swap_flash f;
 };
 
@@ -179,7 +179,7 @@ static bool trailer_equal(const struct mcuboot_trailer *a, const struct mcuboot_
  * is a work area: only its trailer must not hold a swap to resume. */
 static bool same_slots(const struct mcuboot_swap_geom *g, const struct dev *a, const struct dev *b)
 {
-    size_t n = g->n_sectors[MCUBOOT_SWAP_PRIMARY] * sizeof(uint32_t);
+    size_t n = g->n_sectors[MCUBOOT_SWAP_PRIMARY] * sizeof(a->p[0]);
     return memcmp(a->p, b->p, n) == 0 && memcmp(a->s, b->s, n) == 0 &&
            trailer_equal(&a->f.trailer[MCUBOOT_SWAP_PRIMARY],
                          &b->f.trailer[MCUBOOT_SWAP_PRIMARY]) &&
@@ -192,7 +192,7 @@ static bool same_slots(const struct mcuboot_swap_geom *g, const struct dev *a, c
  * the engine's next boot depends on. */
 static bool same_dev(const struct mcuboot_swap_geom *g, const struct dev *a, const struct dev *b)
 {
-    size_t n = g->n_sectors[MCUBOOT_SWAP_PRIMARY] * sizeof(uint32_t);
+    size_t n = g->n_sectors[MCUBOOT_SWAP_PRIMARY] * sizeof(a->p[0]);
     for (int k = 0; k < MCUBOOT_SWAP_AREA_COUNT; k++)
         if (!trailer_equal(&a->f.trailer[k], &b->f.trailer[k]) ||
             a->f.trailer[k].swap_info != b->f.trailer[k].swap_info)
@@ -297,7 +297,7 @@ static enum outcome settle(struct ctx *c, struct dev *v)
     if (r.steps != 0 || r.type != MCUBOOT_TRAILER_SWAP_NONE)
         fail_case(c, "the new image runs after a boot that swapped");
     size_t below = g->n_sectors[MCUBOOT_SWAP_PRIMARY] - g->trailer_sectors;
-    if (memcmp(v->p, c->ref->up.p, below * sizeof(uint32_t)) != 0)
+    if (memcmp(v->p, c->ref->up.p, below * sizeof(v->p[0])) != 0)
         fail_case(c, "the primary does not hold the upgraded slot below its trailer");
     if (v->f.trailer[MCUBOOT_SWAP_PRIMARY].magic == MCUBOOT_TRAILER_MAGIC_GOOD)
         fail_case(c, "the new image stays although the primary trailer is good");

@@ -20,7 +20,7 @@
 #define NEW          2u
 
 struct dev {
-    uint32_t p[MAXS], s[MAXS], x[8];
+    mcuboot_swap_tag_t p[MAXS], s[MAXS], x[8];
     struct mcuboot_swap_flash f;
 };
 
@@ -241,6 +241,23 @@ static void images_beyond_the_room_are_refused(void **state)
         mcuboot_swap_geom_init(&g, MCUBOOT_SWAP_MOVE, &nrf, NRF_SLOT, &stm, NRF_SLOT, NULL, 0, &d),
         SIM_ERANGE);
     assert_non_null(strstr(d.text, "non-uniform"));
+    /* Tags are 16 bits: an area has at most 4095 sectors, so that no image's sector tag
+     * (image 15's last) reads as a cut sector's. */
+    struct flash_chip big = nrf;
+    uint32_t most = MCUBOOT_SWAP_MAX_SECTORS * big.sector_size;
+    big.size = most + big.sector_size;
+    sim_diag_init(&d);
+    assert_int_equal(
+        mcuboot_swap_geom_init(&g, MCUBOOT_SWAP_MOVE, &big, most, &big, most, NULL, 0, &d), 0);
+    assert_int_equal(mcuboot_swap_geom_init(&g, MCUBOOT_SWAP_MOVE, &big, most + big.sector_size,
+                                            &big, most, NULL, 0, &d),
+                     SIM_EINVAL);
+    assert_int_equal(MCUBOOT_SWAP_MAX_SECTORS, 4095);
+    assert_true(mcuboot_swap_tag(MCUBOOT_SWAP_MAX_IMAGES - 1, MCUBOOT_SWAP_MAX_SECTORS - 1) !=
+                MCUBOOT_SWAP_GARBAGE);
+    assert_int_equal(mcuboot_swap_tag_image0(mcuboot_swap_tag(15, 0)), 15);
+    assert_int_equal(mcuboot_swap_tag_image0(mcuboot_swap_tag(15, 1)), 0);
+    assert_int_equal(mcuboot_swap_tag_image0(MCUBOOT_SWAP_GARBAGE), 0);
 }
 
 static void expect_image(const struct mcuboot_swap_geom *g, const struct dev *v,
@@ -412,7 +429,7 @@ static int64_t max_redo(const struct mcuboot_swap_geom *g, enum mcuboot_trailer_
 }
 
 struct final {
-    uint32_t p[MAXS], s[MAXS];
+    mcuboot_swap_tag_t p[MAXS], s[MAXS];
     struct mcuboot_trailer_swap_state tp;
 };
 

@@ -222,7 +222,7 @@ static void tag_written(struct mcuboot_slots *s, int slot, uint32_t off, const u
         if (s0 > k * ss)
             ok = ok && u->frontier_ok;
         u->frontier_ok = ok;
-        uint32_t tag = MCUBOOT_SWAP_GARBAGE;
+        mcuboot_swap_tag_t tag = MCUBOOT_SWAP_GARBAGE;
         if (ok) {
             uint32_t size = img_of(s, x)->total_size;
             uint64_t end = (uint64_t)(k + 1) * ss < size ? (uint64_t)(k + 1) * ss : size;
@@ -438,11 +438,11 @@ static int header_at(const struct mcuboot_slots *s, int slot, uint32_t base, int
         *x = lowest(u->cand);
         return 0;
     }
-    uint32_t tag = s->sector[area_of(slot)][base];
+    mcuboot_swap_tag_t tag = s->sector[area_of(slot)][base];
     if (tag == MCUBOOT_SWAP_ERASED)
         return SMP_IMG_SLOTS_ERR_NO_IMAGE;
-    uint32_t id = tag >> 16;
-    if (tag == MCUBOOT_SWAP_GARBAGE || (tag & 0xffffu) != 0 || id == 0 || id > n_img(s))
+    uint32_t id = mcuboot_swap_tag_image0(tag);
+    if (id == 0 || id > n_img(s))
         return SMP_IMG_SLOTS_ERR_INVALID_IMAGE_HEADER_MAGIC;
     *x = (int)id - 1;
     return 0;
@@ -860,7 +860,7 @@ int mcuboot_slots_init(struct mcuboot_slots *s, const struct mcuboot_slots_cfg *
     size_t total = 0;
     for (int a = 0; a < MCUBOOT_SWAP_AREA_COUNT; a++)
         total += cfg->geom.n_sectors[a];
-    uint32_t *tags = calloc(total, sizeof(*tags)); /* MCUBOOT_SWAP_ERASED is 0 */
+    mcuboot_swap_tag_t *tags = calloc(total, sizeof(*tags)); /* MCUBOOT_SWAP_ERASED is 0 */
     if (tags == NULL)
         return SIM_ENOMEM;
     s->cfg = cfg;
@@ -894,7 +894,7 @@ int mcuboot_slots_install(struct mcuboot_slots *s, int slot, uint32_t image, boo
     uint32_t base = up_base(s, slot), n = div_up(img_of(s, (int)image)->total_size, sec_size(s));
     if (base + n + s->cfg->geom.trailer_sectors > n_sec(s, area))
         return SIM_EINVAL;
-    memset(s->sector[area], 0, n_sec(s, area) * sizeof(uint32_t));
+    memset(s->sector[area], 0, n_sec(s, area) * sizeof(*s->sector[area]));
     for (uint32_t k = 0; k < n; k++)
         s->sector[area][base + k] = mcuboot_swap_tag(image + 1, k);
     mcuboot_trailer_erase(&s->trailer[area]);

@@ -209,10 +209,10 @@ struct mcuboot_slots_pending {
 };
 
 /* One device. Caller storage (a flat array of devices); _init allocates the sector tags:
- * 4 bytes per sector of primary, secondary and scratch (932 B on the nRF5340 DK). */
+ * 2 bytes per sector of primary, secondary and scratch (466 B on the nRF5340 DK). */
 struct mcuboot_slots {
-    const struct mcuboot_slots_cfg *cfg;       /* not owned */
-    uint32_t *sector[MCUBOOT_SWAP_AREA_COUNT]; /* tags; one allocation, owned */
+    const struct mcuboot_slots_cfg *cfg;                 /* not owned */
+    mcuboot_swap_tag_t *sector[MCUBOOT_SWAP_AREA_COUNT]; /* tags; one allocation, owned */
     struct mcuboot_trailer trailer[MCUBOOT_SWAP_AREA_COUNT];
     struct mcuboot_slots_upload up[2];
     struct mcuboot_slots_pending *pending[2]; /* per slot; NULL unless learning an upload */

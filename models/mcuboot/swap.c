@@ -470,7 +470,7 @@ static bool trailer_erased(const struct mcuboot_trailer *t)
  * it holds. A cut erase of a sector that is already erased leaves it erased (erasing only
  * sets bits), any other cut operation leaves garbage. */
 static void touch_sector(const struct mcuboot_swap_geom *g, struct mcuboot_swap_flash *f,
-                         uint8_t area, uint32_t s, uint32_t tag, bool erase_op)
+                         uint8_t area, uint32_t s, mcuboot_swap_tag_t tag, bool erase_op)
 {
     bool trailer = is_trailer_sector(g, area, s);
     if (tag == MCUBOOT_SWAP_GARBAGE && erase_op && f->sector[area][s] == MCUBOOT_SWAP_ERASED &&
@@ -600,10 +600,7 @@ int mcuboot_swap_exec(const struct mcuboot_swap_geom *g, const struct mcuboot_sw
 uint32_t mcuboot_swap_image_at(const struct mcuboot_swap_flash *f, enum mcuboot_swap_area area,
                                uint32_t first)
 {
-    uint32_t tag = f->sector[area][first];
-    if (tag == MCUBOOT_SWAP_ERASED || tag == MCUBOOT_SWAP_GARBAGE || (tag & 0xffffu) != 0)
-        return 0;
-    return tag >> 16;
+    return mcuboot_swap_tag_image0(f->sector[area][first]);
 }
 
 bool mcuboot_swap_image_intact(const struct mcuboot_swap_geom *g,

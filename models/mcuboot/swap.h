@@ -141,20 +141,35 @@ struct mcuboot_swap_cost {
 
 /* ---- Sector-content model (caller storage) ---- */
 
-#define MCUBOOT_SWAP_ERASED      0u          /* an erased sector */
-#define MCUBOOT_SWAP_GARBAGE     0xffffffffu /* a sector whose erase or write was cut */
-#define MCUBOOT_SWAP_MAX_IMAGES  16u         /* image ids 1..15 */
-#define MCUBOOT_SWAP_MAX_SECTORS 4096u       /* per area */
+/* What a flash sector holds, in 16 bits (a fleet keeps one per sector per device): the
+ * image id (1..15) in the top 4 bits and the image's sector number below, or one of: */
+typedef uint16_t mcuboot_swap_tag_t;
+#define MCUBOOT_SWAP_ERASED      0u      /* an erased sector */
+#define MCUBOOT_SWAP_GARBAGE     0xffffu /* a sector whose erase or write was cut */
+#define MCUBOOT_SWAP_MAX_IMAGES  16u     /* image ids 1..15 */
+#define MCUBOOT_SWAP_TAG_BITS    12u     /* bits of the sector number */
+/* Sectors per area: 4095 (16 MiB of 4 KiB sectors, less one), so that no tag equals
+ * MCUBOOT_SWAP_GARBAGE (image 15's sector 4095 would). */
+#define MCUBOOT_SWAP_MAX_SECTORS ((1u << MCUBOOT_SWAP_TAG_BITS) - 1u)
 
-/* Tag of sector s of image id (1..15): what a flash sector holds. */
-static inline uint32_t mcuboot_swap_tag(uint32_t image, uint32_t sector)
+/* Tag of sector s (< MCUBOOT_SWAP_MAX_SECTORS) of image id (1..15). */
+static inline mcuboot_swap_tag_t mcuboot_swap_tag(uint32_t image, uint32_t sector)
 {
-    return (image << 16) | sector;
+    return (mcuboot_swap_tag_t)((image << MCUBOOT_SWAP_TAG_BITS) | sector);
+}
+
+/* The image id of a tag of sector 0 of an image, else 0. */
+static inline uint32_t mcuboot_swap_tag_image0(mcuboot_swap_tag_t tag)
+{
+    if (tag == MCUBOOT_SWAP_ERASED || tag == MCUBOOT_SWAP_GARBAGE ||
+        (tag & ((1u << MCUBOOT_SWAP_TAG_BITS) - 1u)) != 0)
+        return 0;
+    return (uint32_t)tag >> MCUBOOT_SWAP_TAG_BITS;
 }
 
 /* The flash of one device as the engine sees it. */
 struct mcuboot_swap_flash {
-    uint32_t *sector[MCUBOOT_SWAP_AREA_COUNT]; /* n_sectors tags per area; caller-owned */
+    mcuboot_swap_tag_t *sector[MCUBOOT_SWAP_AREA_COUNT]; /* n_sectors tags per area; caller-owned */
     struct mcuboot_trailer trailer[MCUBOOT_SWAP_AREA_COUNT];
     uint32_t img_size[MCUBOOT_SWAP_MAX_IMAGES]; /* bytes of each image id (header + TLVs),
                                                    as its header tells; 0 = unknown */
