@@ -132,6 +132,14 @@ struct evq_bucket {
     uint32_t count;
 };
 
+/* The buckets. A bucket's head is read only while its chain holds keys (chain_push starts
+ * a chain without reading it), so the table needs no initialisation beyond calloc's
+ * zeros. */
+struct evq_levels {
+    evq_key first[EVQ_FAN0]; /* first key of each level 0 bucket */
+    struct evq_bucket bucket[EVQ_NB];
+};
+
 struct sim_evq {
     evq_key *key;  /* heap position 0; EVQ_PAD entries into key_mem */
     void *key_mem; /* 64-byte aligned allocation behind key */
@@ -161,12 +169,9 @@ struct sim_evq {
 
     uint64_t summary[EVQ_SWORDS]; /* bit w % 64 of word w / 64: bits[w] != 0 */
     uint64_t bits[EVQ_WORDS];     /* bit b % 64 of word b / 64: bucket b is not empty */
-    /* One allocation (levels), made with the first slots and freed by sim_evq_trim:
-     * about 110 KiB that a queue holding nothing need not keep (a fleet's blocks). A
-     * bucket's head is valid only while its count is not zero (bucket_add sets it). */
-    void *levels;
-    struct evq_bucket *bucket; /* EVQ_NB */
-    evq_key *first;            /* EVQ_FAN0: first key of each level 0 bucket */
+    /* Allocated with the first slots and freed by sim_evq_trim: about 110 KiB that a queue
+     * holding nothing need not keep (a fleet's blocks). */
+    struct evq_levels *lv;
 };
 
 static inline evq_key key_make(int64_t at, uint64_t seq, uint32_t slot)
@@ -343,14 +348,15 @@ static inline void mark(struct sim_evq *q, uint32_t b)
     q->summary[b / 4096] |= (uint64_t)1 << (b / 64 % 64);
 }
 
-/* Append x to the chain of *bk, which holds nc keys. */
+/* Append x to the chain of *bk, which holds nc keys (an empty chain's head is not read:
+ * see struct evq_levels). */
 static inline void chain_push(struct sim_evq *q, struct evq_bucket *bk, uint32_t nc, evq_key x)
 {
     uint32_t i = nc % EVQ_CHUNK;
     if (i == 0) { /* the pool bound (header) guarantees a free chunk */
         uint32_t c = q->free_chunk;
         q->free_chunk = q->chunk_next[c];
-        q->chunk_next[c] = bk->head;
+        q->chunk_next[c] = nc == 0 ? CHUNK_NONE : bk->head;
         bk->head = c;
     }
     q->chunk[(size_t)bk->head * EVQ_CHUNK + i] = x;
@@ -360,17 +366,19 @@ static inline void chain_push(struct sim_evq *q, struct evq_bucket *bk, uint32_t
  * key in first[b] and the others in its chain, so most grains never take a chunk. */
 static inline void bucket_add(struct sim_evq *q, uint32_t b, evq_key x)
 {
-    struct evq_bucket *bk = &q->bucket[b];
-    if (bk->count == 0) {
-        bk->head = CHUNK_NONE;
-        mark(q, b);
-        if (b < EVQ_FAN0) {
-            q->first[b] = x;
-            bk->count = 1;
-            return;
+    struct evq_bucket *bk = &q->lv->bucket[b];
+    if (b < EVQ_FAN0) {
+        if (bk->count == 0) {
+            q->lv->first[b] = x;
+            mark(q, b);
+        } else {
+            chain_push(q, bk, bk->count - 1, x);
         }
+    } else {
+        if (bk->count == 0)
+            mark(q, b);
+        chain_push(q, bk, bk->count, x);
     }
-    chain_push(q, bk, bk->count - (b < EVQ_FAN0), x);
     bk->count++;
 }
 
@@ -378,8 +386,8 @@ static inline void bucket_add(struct sim_evq *q, uint32_t b, evq_key x)
  * first[b] and a chain of count - 1 keys). */
 static struct evq_bucket bucket_detach(struct sim_evq *q, uint32_t b)
 {
-    struct evq_bucket bk = q->bucket[b];
-    q->bucket[b] = (struct evq_bucket){.head = CHUNK_NONE, .count = 0};
+    struct evq_bucket bk = q->lv->bucket[b];
+    q->lv->bucket[b] = (struct evq_bucket){.head = CHUNK_NONE, .count = 0};
     q->bits[b / 64] &= ~((uint64_t)1 << (b % 64));
     if (q->bits[b / 64] == 0)
         q->summary[b / 4096] &= ~((uint64_t)1 << (b / 64 % 64));
@@ -419,7 +427,7 @@ static size_t bucket_take(struct sim_evq *q, uint32_t b, evq_key *dst)
         chain_take(q, bk, dst);
         return bk.count;
     }
-    dst[0] = q->first[b];
+    dst[0] = q->lv->first[b];
     chain_take(q, (struct evq_bucket){.head = bk.head, .count = bk.count - 1}, dst + 1);
     return bk.count;
 }
@@ -586,14 +594,14 @@ static void take_grains(struct sim_evq *q, unsigned w)
     uint32_t b, taken = 0; /* the last bucket taken: last becomes its grain */
     do {
         b = w * 64 + (uint32_t)__builtin_ctzll(word);
-        struct evq_bucket bk = q->bucket[b];
+        struct evq_bucket bk = q->lv->bucket[b];
         if (bk.count > EVQ_SORTED_MAX) {
             if (k > 0)
                 break; /* it stays a bucket, so its grain must stay after last */
             taken = b;
             word &= word - 1;
-            q->bucket[b] = (struct evq_bucket){.head = CHUNK_NONE, .count = 0};
-            key[0] = q->first[b];
+            q->lv->bucket[b] = (struct evq_bucket){.head = CHUNK_NONE, .count = 0};
+            key[0] = q->lv->first[b];
             chain_take(q, (struct evq_bucket){.head = bk.head, .count = bk.count - 1}, key + 1);
             bottom_sort(q, bk.count, 0, 64); /* equal grains: sorted as full keys */
             k = bk.count;
@@ -601,13 +609,13 @@ static void take_grains(struct sim_evq *q, unsigned w)
         }
         word &= word - 1;
         taken = b;
-        key[k] = q->first[b];
+        key[k] = q->lv->first[b];
         if (bk.count == 1) {
-            q->bucket[b].count = 0;
+            q->lv->bucket[b].count = 0;
             k++;
             continue;
         }
-        q->bucket[b] = (struct evq_bucket){.head = CHUNK_NONE, .count = 0};
+        q->lv->bucket[b] = (struct evq_bucket){.head = CHUNK_NONE, .count = 0};
         if (bk.count == 2) { /* the usual case after one key: a compare and two moves */
             evq_key a = key[k], c = q->chunk[(size_t)bk.head * EVQ_CHUNK];
             q->chunk_next[bk.head] = q->free_chunk;
@@ -692,13 +700,8 @@ static int grow(struct sim_evq *q, size_t cap)
 {
     if (cap <= q->cap || cap > EVQ_MAX_CAP)
         return SIM_ENOMEM;
-    if (q->levels == NULL) {
-        q->levels = calloc(1, EVQ_FAN0 * sizeof(evq_key) + EVQ_NB * sizeof(struct evq_bucket));
-        if (q->levels == NULL)
-            return SIM_ENOMEM;
-        q->first = q->levels;
-        q->bucket = (struct evq_bucket *)(q->first + EVQ_FAN0);
-    }
+    if (q->lv == NULL && (q->lv = calloc(1, sizeof(*q->lv))) == NULL)
+        return SIM_ENOMEM;
     size_t n_chunks = chunks_for(cap);
     size_t key_bytes = ((EVQ_PAD + cap + EVQ_TAIL) * sizeof(evq_key) + 63) & ~(size_t)63;
     void *key_mem = aligned_alloc(64, key_bytes);
@@ -774,12 +777,12 @@ static void arrays_free(struct sim_evq *q)
     free(q->chunk_next);
     free(q->body);
     free(q->free_slot);
-    free(q->levels);
-    q->key_mem = q->chunk = q->levels = NULL;
-    q->key = q->first = NULL;
+    free(q->lv);
+    q->key_mem = NULL;
+    q->key = q->chunk = NULL;
     q->chunk_next = q->free_slot = NULL;
     q->body = NULL;
-    q->bucket = NULL;
+    q->lv = NULL;
     q->n_chunks = q->cap = q->n_free = 0;
     q->free_chunk = CHUNK_NONE;
     q->big = false;

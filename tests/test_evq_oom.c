@@ -152,7 +152,7 @@ static void test_push_after_trim_fails_cleanly(void **state)
     assert_int_equal(sim_evq_push(q, &ev), 0);
     assert_true(sim_evq_pop(q, &ev));
     sim_evq_trim(q);
-    assert_null(q->levels);
+    assert_null(q->lv);
     assert_int_equal(q->cap, 0);
     for (int k = 0; k < 6; k++) { /* each allocation of the regrowth in turn */
         oom_fail_in = k;
