@@ -529,10 +529,12 @@ static bool key_present(const struct client_dfu *c, enum key k, uint32_t off, bo
     return false;
 }
 
-/* CBOR of one upload request into w (len bytes of data). */
-static void upload_cbor(const struct client_dfu *c, struct smp_frame_writer *w, const uint8_t *data,
-                        uint32_t off, uint32_t len, bool sha)
+/* CBOR of one upload request into w, with room for len bytes of data: returns where they go
+ * (the caller writes them), or NULL on overflow. */
+static uint8_t *upload_cbor(const struct client_dfu *c, struct smp_frame_writer *w, uint32_t off,
+                            uint32_t len, bool sha)
 {
+    uint8_t *data = NULL;
     const enum key *order = key_order[c->cfg.p.keys];
     size_t n = 0;
     for (size_t i = 0; order[i] != K_END; i++)
@@ -544,7 +546,7 @@ static void upload_cbor(const struct client_dfu *c, struct smp_frame_writer *w, 
         switch (order[i]) {
         case K_DATA:
             smp_frame_put_text(w, "data");
-            smp_frame_put_bstr(w, data, len);
+            data = smp_frame_put_bstr_space(w, len);
             break;
         case K_OFF:
             smp_frame_put_text(w, "off");
@@ -570,19 +572,17 @@ static void upload_cbor(const struct client_dfu *c, struct smp_frame_writer *w, 
             break;
         }
     }
+    return w->overflow ? NULL : data;
 }
 
 /* Whole frame length (header + CBOR) of a chunk of len bytes at off (the data's content
- * does not change the length, so zeros are encoded). */
+ * does not change the length, so it is not written). */
 static size_t upload_frame_len(const struct client_dfu *c, uint32_t off, uint32_t len, bool sha)
 {
-    static const uint8_t zeros[CLIENT_DFU_MAX_PACKET];
     uint8_t tmp[CLIENT_DFU_MAX_PACKET];
     struct smp_frame_writer w;
     smp_frame_writer_init(&w, tmp, sizeof tmp);
-    upload_cbor(c, &w, zeros, off, len < sizeof zeros ? len : (uint32_t)sizeof zeros, sha);
-    if (len > sizeof zeros)
-        return SIZE_MAX;
+    (void)upload_cbor(c, &w, off, len, sha);
     if (w.overflow)
         return SIZE_MAX;
     return SMP_MGMT_HDR_SIZE + w.len;
@@ -938,14 +938,15 @@ static int send_chunk(struct client_dfu *c, const struct client_dfu_ctx *cx, int
     }
     if (len == 0)
         return fail(c, now, cx, "failed", 0, RECORDER_NONE, "packet too small for data");
-    uint8_t data[CLIENT_DFU_MAX_PACKET], frame[CLIENT_DFU_MAX_PACKET];
-    int rc = c->img->read(c->img->env, off, data, len);
-    if (rc < 0)
-        return rc;
+    uint8_t frame[CLIENT_DFU_MAX_PACKET];
     struct smp_frame_writer w;
     smp_frame_writer_init(&w, frame + SMP_MGMT_HDR_SIZE, sizeof frame - SMP_MGMT_HDR_SIZE);
-    upload_cbor(c, &w, data, off, len, sha);
-    assert(!w.overflow);
+    uint8_t *data = upload_cbor(c, &w, off, len, sha);
+    if (data == NULL || w.overflow)
+        return SIM_EINTERNAL;                           /* len was sized to fit the frame */
+    int rc = c->img->read(c->img->env, off, data, len); /* straight into the frame */
+    if (rc < 0)
+        return rc;
     int64_t t = off == 0 ? p->t_first : p->t_chunk;
     if (off != 0 && off + len == c->img->size && p->t_last && c->window > 1)
         t = p->t_last;

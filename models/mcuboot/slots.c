@@ -176,9 +176,11 @@ static uint16_t match(const struct mcuboot_slots *s, uint16_t mask, uint32_t off
             continue;
         const struct mcuboot_slots_image *e = &s->cfg->images[i];
         bool same = (uint64_t)off + n <= e->img.file_size;
-        for (size_t done = 0; same && done < n;) {
+        if (same && e->file != NULL) /* the file is in memory: compared in place */
+            same = memcmp(e->file + off, p, n) == 0;
+        for (size_t done = 0; same && e->file == NULL && done < n;) {
             size_t k = n - done < sizeof(buf) ? n - done : sizeof(buf);
-            same = mcuboot_image_bytes(&e->img, e->file, off + (uint32_t)done, buf, k) == 0 &&
+            same = mcuboot_image_bytes(&e->img, NULL, off + (uint32_t)done, buf, k) == 0 &&
                    memcmp(buf, p + done, k) == 0;
             done += k;
         }

@@ -120,20 +120,33 @@ void smp_frame_put_bool(struct smp_frame_writer *w, bool v)
         wrote(w, cbor_encode_bool(v, tail(w), room(w)));
 }
 
-/* A string is a head plus its bytes; both fit or neither is written. */
-static void put_string(struct smp_frame_writer *w, bool text, const void *p, size_t n)
+/* A string is a head plus its bytes; both fit or neither is written. Returns where its n
+ * bytes go, or NULL. */
+static uint8_t *string_space(struct smp_frame_writer *w, bool text, size_t n)
 {
     if (w->overflow)
-        return;
+        return NULL;
     size_t head = text ? cbor_encode_string_start(n, tail(w), room(w))
                        : cbor_encode_bytestring_start(n, tail(w), room(w));
     if (head == 0 || room(w) - head < n) {
         w->overflow = true;
-        return;
+        return NULL;
     }
-    if (n > 0)
-        memcpy(w->buf + w->len + head, p, n);
+    uint8_t *at = w->buf + w->len + head;
     w->len += head + n;
+    return at;
+}
+
+static void put_string(struct smp_frame_writer *w, bool text, const void *p, size_t n)
+{
+    uint8_t *at = string_space(w, text, n);
+    if (at != NULL && n > 0)
+        memcpy(at, p, n);
+}
+
+uint8_t *smp_frame_put_bstr_space(struct smp_frame_writer *w, size_t n)
+{
+    return string_space(w, false, n);
 }
 
 void smp_frame_put_text(struct smp_frame_writer *w, const char *s)

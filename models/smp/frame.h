@@ -75,6 +75,10 @@ void smp_frame_put_bool(struct smp_frame_writer *w, bool v);
 void smp_frame_put_text(struct smp_frame_writer *w, const char *s);
 void smp_frame_put_textn(struct smp_frame_writer *w, const char *s, size_t n);
 void smp_frame_put_bstr(struct smp_frame_writer *w, const uint8_t *p, size_t n);
+/* A byte string of n bytes whose content the caller writes afterwards (a chunk read straight
+ * from the image into the frame): writes its head and returns where the n bytes go, or NULL
+ * on overflow (then nothing is written). */
+uint8_t *smp_frame_put_bstr_space(struct smp_frame_writer *w, size_t n);
 
 /* ---- Map decoder ------------------------------------------------------------------
  * One map, decoded against a table of wanted keys, with the rules of Zephyr's
