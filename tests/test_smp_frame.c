@@ -202,6 +202,34 @@ static void test_writer_overflow_is_sticky_and_keeps_whole_items(void **state)
     assert_int_equal(w.len, 0);
 }
 
+/* A byte string written through its space encodes as smp_frame_put_bstr would: a 300-byte
+ * string has the two-byte length head 0x59 0x01 0x2c (RFC 8949 §3.1, major type 2,
+ * additional info 25); one that does not fit returns NULL and leaves the writer at the last
+ * whole item. */
+static void test_writer_bstr_space_encodes_like_put_bstr(void **state)
+{
+    (void)state;
+    uint8_t data[300], a[310], b[310];
+    for (size_t i = 0; i < sizeof(data); i++)
+        data[i] = (uint8_t)(i * 7u);
+    struct smp_frame_writer wa, wb;
+    smp_frame_writer_init(&wa, a, sizeof(a));
+    smp_frame_writer_init(&wb, b, sizeof(b));
+    smp_frame_put_bstr(&wa, data, sizeof(data));
+    uint8_t *at = smp_frame_put_bstr_space(&wb, sizeof(data));
+    assert_non_null(at);
+    assert_ptr_equal(at, b + 3);
+    memcpy(at, data, sizeof(data));
+    assert_int_equal(wb.len, 303);
+    check_bytes("space", b, wb.len, a, wa.len);
+    assert_int_equal(b[0], 0x59);
+    assert_int_equal(b[1], 0x01);
+    assert_int_equal(b[2], 0x2c);
+    assert_null(smp_frame_put_bstr_space(&wb, 7)); /* 7 bytes left: a head and 7 do not fit */
+    assert_true(wb.overflow);
+    assert_int_equal(wb.len, 303);
+}
+
 /* ---- map decoder ----------------------------------------------------------------- */
 
 enum { F_D, F_OFF, F_UP, F_SHA, F_ANY, N_F };
@@ -445,6 +473,7 @@ int main(void)
         cmocka_unit_test(test_writer_integers_use_shortest_form),
         cmocka_unit_test(test_writer_other_items),
         cmocka_unit_test(test_writer_overflow_is_sticky_and_keeps_whole_items),
+        cmocka_unit_test(test_writer_bstr_space_encodes_like_put_bstr),
         cmocka_unit_test(test_map_decode_table),
         cmocka_unit_test(test_map_decode_echo_request_points_into_payload),
         cmocka_unit_test(test_map_decode_any_returns_nested_item_span),
