@@ -15,15 +15,11 @@
 #include "sim/engine.h"
 #include "sim/error.h"
 
+#include "tests/fleet_rig.h"
+
 #define KIB    1024u
 #define SEC(x) ((int64_t)(x)*1000000000LL)
 #define MIN(x) (SEC(60) * (x))
-
-struct rig {
-    struct sim_engine *e;
-    struct fleet_world *w;
-    uint32_t n;
-};
 
 /* n_good devices that update, then n_dead whose radio loses every PDU (their client fails
  * after its connect timeout), one attempt each; a 64 KiB image keeps the test fast. */
@@ -60,25 +56,11 @@ static void rig_up(struct rig *r, uint32_t n_good, uint32_t n_dead,
         uint32_t first;
         assert_int_equal(fleet_world_group_add(r->w, &g, &first, &d), 0);
     }
-    r->n = n_good + n_dead;
     int rc2 = fleet_world_rollout_set(r->w, rc, SEC(1), &d);
     if (rc2 != 0)
         fprintf(stderr, "%s", d.text);
     assert_int_equal(rc2, 0);
     assert_int_equal(fleet_world_start(r->w), 0);
-}
-
-static void rig_run(struct rig *r, int64_t until)
-{
-    enum sim_stop why;
-    assert_int_equal(sim_engine_run(r->e, until, &why), 0);
-    assert_int_equal(fleet_world_error(r->w), 0);
-}
-
-static void rig_down(struct rig *r)
-{
-    fleet_world_free(r->w);
-    sim_engine_free(r->e);
 }
 
 /* When each device's client first started (its first attempt), -1 if never. */

@@ -17,16 +17,13 @@
 #include "sim/engine.h"
 #include "sim/error.h"
 
+#include "tests/fleet_rig.h"
+
 #define KIB        1024u
 #define IMAGE_SIZE (256u * KIB)
 #define FACTORY    0u
 #define UPDATE     1u
 #define SEC(x)     ((int64_t)(x)*1000000000LL)
-
-struct rig {
-    struct sim_engine *e;
-    struct fleet_world *w;
-};
 
 /* n nRF52840 DK devices (swap-move), Device Manager (Android) started by the test
  * (start_ns < 0), a 256 KiB update over a 248 KiB factory image. */
@@ -54,19 +51,6 @@ static void rig_up(struct rig *r, uint32_t n, bool parking)
     assert_int_equal(fleet_world_group_add(r->w, &g, &first, &d), 0);
     assert_int_equal(first, 0);
     assert_int_equal(fleet_world_start(r->w), 0);
-}
-
-static void rig_run(struct rig *r, int64_t until)
-{
-    enum sim_stop why;
-    assert_int_equal(sim_engine_run(r->e, until, &why), 0);
-    assert_int_equal(fleet_world_error(r->w), 0);
-}
-
-static void rig_down(struct rig *r)
-{
-    fleet_world_free(r->w);
-    sim_engine_free(r->e);
 }
 
 /* ------------------------------------------------------------------------------------
