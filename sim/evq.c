@@ -128,7 +128,7 @@ struct evq_body {
 /* An unsorted bag of keys: a list of chunks, the head chunk holding the last
  * ((count - 1) % EVQ_CHUNK) + 1 keys added, every other chunk full. */
 struct evq_bucket {
-    uint32_t head; /* CHUNK_NONE when empty */
+    uint32_t head; /* newest chunk; read only while the chain holds keys (evq_levels) */
     uint32_t count;
 };
 
